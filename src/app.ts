@@ -1,0 +1,38 @@
+import compression from 'compression';
+import express from 'express';
+import type { AppContext } from './context.js';
+import { errorHandler, notFoundHandler } from './middleware/errors.js';
+import { requestLogging } from './middleware/logging.js';
+import { rendering } from './middleware/render.js';
+import { securityHeaders } from './middleware/security.js';
+import { csrfProtection, sessions } from './middleware/session.js';
+import { staticFiles } from './middleware/static.js';
+import { healthRoutes } from './routes/health.js';
+import { mountRoutes } from './routes/index.js';
+
+/** Builds the Express app from its context; does no I/O of its own, so tests build it the same way. */
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestLogging(ctx));
+  app.use(securityHeaders(ctx.config));
+  // HTML at a low level: compression costs CPU on every response and pages are small
+  app.use(compression({ level: 4, threshold: 1024 }));
+  app.use(staticFiles());
+  app.use(healthRoutes(ctx));
+
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(sessions(ctx));
+  app.use(rendering(ctx));
+  app.use(csrfProtection());
+
+  mountRoutes(app, ctx);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx));
+  return app;
+}

@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import type { MailTransport } from './services/mail-transport.js';
+
+/** Everything a request or a job needs from the outside world, built once by main (or a test). */
+export type AppContext = {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  mail: MailTransport | null;
+};

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
+import { createDb, ensureDatabase, migrate, type Db } from './index.js';
+
+export type OpenDatabase = { db: Db; embedded: EmbeddedServer | null; close(): Promise<void> };
+
+/**
+ * DATABASE_URL when set (and nothing is started); otherwise a PostgreSQL of our own in
+ * DATA_DIR/postgres. Either way the schema is migrated before anything uses it.
+ */
+export async function openDatabase(config: Config, log: (line: string) => void): Promise<OpenDatabase> {
+  let url = config.databaseUrl;
+  let embedded: EmbeddedServer | null = null;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), log });
+    await ensureDatabase(embedded.url(), 'portico');
+    url = embedded.url('portico');
+  }
+  const db = createDb(url, { poolMax: config.databasePoolMax });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+  return {
+    db,
+    embedded,
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}

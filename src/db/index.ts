@@ -1,0 +1,82 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+
+export type Db = Knex;
+export type Trx = Knex.Transaction;
+
+// bigint counts and sums arrive as strings by default; ours fit in a JS number
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export function createDb(url: string, opts: { poolMax?: number } = {}): Db {
+  return knex({
+    client: 'pg',
+    connection: { connectionString: url, application_name: 'portico' },
+    // fail fast while the database is down, so requests answer 503 instead of hanging
+    acquireConnectionTimeout: 5000,
+    pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+  });
+}
+
+const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+type Migration = { up: (db: Knex) => Promise<void>; down?: (db: Knex) => Promise<void> };
+
+/**
+ * Migrations are imported by our own code rather than by knex, so the same files load under
+ * tsx (npm start) and under vitest's module runner (tests) without a build step.
+ */
+const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return readdirSync(migrationsDir)
+      .filter((f) => /^\d+_[\w-]+\.ts$/.test(f))
+      .sort();
+  },
+  getMigrationName: (file) => file,
+  async getMigration(file) {
+    const mod = (await import(pathToFileURL(path.join(migrationsDir, file)).href)) as Migration;
+    return { up: mod.up, down: mod.down ?? (async () => {}) };
+  },
+};
+
+export async function migrate(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+/** Create a database if it does not exist yet (for the embedded server's first start). */
+export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount) return false;
+    const from = template ? ` template ${client.escapeIdentifier(template)}` : '';
+    await client.query(`create database ${client.escapeIdentifier(name)}${from}`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A pg.Pool look-alike over knex's own pool, so connect-pg-simple shares the app's connections
+ * instead of opening a second pool.
+ */
+export function pgPoolAdapter(db: Db) {
+  type Conn = { query: (sql: string, params?: unknown[]) => Promise<unknown> };
+  const client = db.client as { acquireConnection(): Promise<Conn>; releaseConnection(c: Conn): Promise<void> };
+  return {
+    async query(sql: string, params?: unknown[]) {
+      const conn = await client.acquireConnection();
+      try {
+        return await conn.query(sql, params);
+      } finally {
+        await client.releaseConnection(conn);
+      }
+    },
+  };
+}

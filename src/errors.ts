@@ -1,0 +1,58 @@
+/** Typed errors thrown by services; one error handler turns each into its response. */
+export class AppError extends Error {
+  readonly status: number = 500;
+}
+
+export class NotFoundError extends AppError {
+  override readonly status = 404;
+  constructor(message = 'That page does not exist, or you cannot see it.') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  override readonly status = 403;
+  constructor(message = 'Your role does not allow this.') {
+    super(message);
+  }
+}
+
+export class ConflictError extends AppError {
+  override readonly status = 409;
+}
+
+export class TooManyRequestsError extends AppError {
+  override readonly status = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad input: a message per field, re-rendered next to the field with HTTP 422. */
+export class ValidationError extends AppError {
+  override readonly status = 422;
+  constructor(
+    readonly fields: Record<string, string>,
+    message = 'Please correct the fields marked below.',
+  ) {
+    super(message);
+  }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE',
+  '57P01', '57P02', '57P03', // admin shutdown, crash shutdown, cannot connect now
+  '08000', '08001', '08003', '08006', // connection exceptions
+]);
+
+/** True when the database cannot be reached right now: the request deserves a 503, not a 500. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (err.name === 'KnexTimeoutError') return true;
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/.test(err.message);
+}

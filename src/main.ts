@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/boot.js';
+import { startScheduler } from './jobs/scheduler.js';
+import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, isEmpty, seedDemo } from './services/demo-data.js';
+import { createMailTransport } from './services/mail-transport.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`portico: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main() {
+  const config = readConfig();
+  const logger = pino({ level: config.logLevel });
+  const database = await openDatabase(config, (line) => logger.debug({ postgres: line }));
+  const { db } = database;
+
+  if (config.seed && (await isEmpty(db))) {
+    await seedDemo(db);
+    logger.info('seeded the demo data');
+  }
+
+  const mail = createMailTransport(config.smtpUrl, config.mailFrom);
+  const clock = systemClock;
+  const app = createApp({ db, config, clock, logger, mail });
+  const server: Server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    console.error(`portico: cannot listen on port ${config.port}: ${err.code === 'EADDRINUSE' ? 'it is already in use (set PORT)' : err.message}`);
+    await database.close();
+    process.exit(1);
+  });
+  const scheduler = config.jobs ? startScheduler({ db, clock, logger }) : null;
+
+  console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);
+  if (await hasDemoData(db)) {
+    console.log(`\nDemo logins, all with the password "${DEMO_PASSWORD}":`);
+    for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.what}`);
+    console.log('');
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.closeIdleConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await scheduler?.stop();
+    mail?.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error('portico: start-up failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

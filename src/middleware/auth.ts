@@ -1,0 +1,44 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { AppContext } from '../context.js';
+import { loadActor } from '../services/auth.js';
+import { navFor, type Actor } from '../services/policy.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    actor?: Actor;
+  }
+}
+
+/** Resolves the session's actor on every request; a disabled user or a removed membership signs out. */
+export function actorFromSession(ctx: AppContext) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const { userId, membershipId } = req.session;
+    if (!userId || !membershipId) return next();
+    const actor = await loadActor(ctx.db, userId, membershipId);
+    if (!actor) {
+      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+      return next();
+    }
+    req.actor = actor;
+    res.locals.actor = actor;
+    res.locals.nav = navFor(actor);
+    next();
+  };
+}
+
+/** Only same-origin paths are followed after sign-in, so `next` cannot send a user elsewhere. */
+export function safeNext(value: unknown): string | null {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return null;
+  return value;
+}
+
+/** Anonymous requests go to the sign-in page and come back afterwards (htmx gets HX-Redirect). */
+export function requireActor(req: Request, res: Response, next: NextFunction) {
+  if (req.actor) return next();
+  const target = `/login?next=${encodeURIComponent(req.originalUrl)}`;
+  if (req.get('HX-Request') === 'true') {
+    res.set('HX-Redirect', target).status(204).end();
+    return;
+  }
+  res.redirect(303, target);
+}

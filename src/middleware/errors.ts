@@ -1,0 +1,66 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { AppContext } from '../context.js';
+import { AppError, isDatabaseUnavailable, NotFoundError, TooManyRequestsError } from '../errors.js';
+import { createViews, wantsFragment } from './render.js';
+import { assets } from './static.js';
+
+export function notFoundHandler(_req: Request, _res: Response, next: NextFunction) {
+  next(new NotFoundError());
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Cannot do that now',
+  413: 'Too large',
+  422: 'Please check your input',
+  429: 'Too many attempts',
+  500: 'Something went wrong',
+  503: 'Temporarily unavailable',
+};
+
+function classify(err: unknown): { status: number; message: string } {
+  if (err instanceof AppError) return { status: err.status, message: err.message };
+  if (isDatabaseUnavailable(err)) return { status: 503, message: 'The service is briefly unavailable. Please try again in a moment.' };
+  const e = err as { status?: number; statusCode?: number; type?: string; code?: string; message?: string };
+  const status = e.status ?? e.statusCode ?? 500;
+  if (e.code === 'EBADCSRFTOKEN') return { status: 403, message: e.message ?? TITLES[403]! };
+  if (status === 404) return { status, message: new NotFoundError().message };
+  if (status === 413) return { status, message: 'What you sent is larger than this form accepts.' };
+  if (status >= 400 && status < 500) return { status, message: 'The request could not be understood.' };
+  return { status: 500, message: 'An unexpected error stopped this page. It has been logged.' };
+}
+
+/**
+ * One place turns errors into answers: a full page, or for htmx a short message retargeted to the
+ * page's alert region (never a whole page inside a table cell), or JSON for the API.
+ */
+export function errorHandler(ctx: AppContext) {
+  const views = createViews(ctx.config.env === 'production');
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const { status, message } = classify(err);
+    if (status >= 500) req.log?.error({ err }, 'request failed');
+    if (status === 503) res.set('Retry-After', '5');
+    if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
+    const requestId = String(req.id ?? '');
+    res.status(status);
+    if (req.path.startsWith('/api/')) {
+      res.json({ error: message });
+      return;
+    }
+    const data = { status, title: TITLES[status] ?? 'Error', message, requestId: status >= 500 ? requestId : '' };
+    if (wantsFragment(req)) {
+      res.set({ 'HX-Retarget': '#alerts', 'HX-Reswap': 'innerHTML' });
+      res.type('html').send(views.render('errors/_alert', data));
+      return;
+    }
+    try {
+      res.type('html').send(views.render('errors/error', { ...data, flash: [], path: req.path, assets, csrfToken: '' }));
+    } catch (renderErr) {
+      req.log?.error({ err: renderErr }, 'error page failed to render');
+      res.type('text').send(`${data.title}. ${message}`);
+    }
+  };
+}

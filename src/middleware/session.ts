@@ -1,0 +1,89 @@
+import connectPgSimple from 'connect-pg-simple';
+import { csrfSync } from 'csrf-sync';
+import type { NextFunction, Request, Response } from 'express';
+import session from 'express-session';
+import type { AppContext } from '../context.js';
+import { pgPoolAdapter } from '../db/index.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: string;
+    membershipId: string;
+    createdAt: number;
+    lastSeenAt: number;
+    flash: { kind: 'success' | 'error' | 'info'; text: string }[];
+  }
+}
+
+export const SESSION_IDLE_MS = 60 * 60 * 1000; // an hour without a request
+export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000; // a working day, whatever the activity
+const TOUCH_EVERY_MS = 60 * 1000;
+
+export function sessionCookieName(ctx: AppContext): string {
+  return ctx.config.secureCookies ? '__Host-portico' : 'portico.sid';
+}
+
+/**
+ * Sessions in PostgreSQL, shared by every instance. The store's pruning timer is off (a scheduled
+ * job prunes), and touch is ours: at most once a minute, instead of an UPDATE on every request.
+ */
+export function sessions(ctx: AppContext) {
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({
+    pool: pgPoolAdapter(ctx.db) as never,
+    tableName: 'session',
+    createTableIfMissing: false,
+    pruneSessionInterval: false,
+    disableTouch: true,
+    errorLog: (...args: unknown[]) => ctx.logger.error({ args }, 'session store error'),
+  });
+  const middleware = session({
+    name: sessionCookieName(ctx),
+    secret: ctx.config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.config.secureCookies,
+      path: '/',
+      maxAge: SESSION_ABSOLUTE_MS,
+    },
+  });
+  return [middleware, expireIdleSessions(ctx)];
+}
+
+function expireIdleSessions(ctx: AppContext) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const s = req.session;
+    if (!s.userId) return next();
+    const now = ctx.clock.now().getTime();
+    const createdAt = s.createdAt ?? now;
+    const lastSeenAt = s.lastSeenAt ?? now;
+    if (now - lastSeenAt > SESSION_IDLE_MS || now - createdAt > SESSION_ABSOLUTE_MS) {
+      return s.regenerate((err) => next(err));
+    }
+    if (now - lastSeenAt > TOUCH_EVERY_MS) s.lastSeenAt = now;
+    next();
+  };
+}
+
+const { csrfSynchronisedProtection, generateToken } = csrfSync({
+  // htmx sends the header (from hx-headers on <body>); plain forms send the field
+  getTokenFromRequest: (req) => {
+    const header = req.headers['x-csrf-token'];
+    if (typeof header === 'string') return header;
+    const body = req.body as Record<string, unknown> | undefined;
+    return typeof body?._csrf === 'string' ? body._csrf : undefined;
+  },
+  errorConfig: { statusCode: 403, message: 'The form was out of date. Reload the page and try again.', code: 'EBADCSRFTOKEN' },
+});
+
+export { generateToken as csrfToken };
+
+export function csrfProtection() {
+  return csrfSynchronisedProtection;
+}

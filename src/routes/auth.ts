@@ -1,0 +1,53 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { ValidationError } from '../errors.js';
+import { safeNext } from '../middleware/auth.js';
+import { sessionCookieName } from '../middleware/session.js';
+import { signIn } from '../services/auth.js';
+import { landingPath } from '../services/policy.js';
+
+const SignInForm = z.object({
+  email: z.string().max(254).default(''),
+  password: z.string().max(1000).default(''),
+  next: z.string().max(2000).optional(),
+});
+
+export function authRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  router.get('/login', (req, res) => {
+    if (req.actor) return res.redirect(303, safeNext(req.query.next) ?? landingPath(req.actor));
+    res.renderPage('auth/login', { title: 'Sign in', values: { next: safeNext(req.query.next) ?? '' }, errors: {} });
+  });
+
+  router.post('/login', async (req, res) => {
+    const form = SignInForm.parse(req.body ?? {});
+    try {
+      const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
+      await regenerateSession(req);
+      const now = ctx.clock.now().getTime();
+      Object.assign(req.session, { userId: actor.userId, membershipId: actor.membershipId, createdAt: now, lastSeenAt: now });
+      req.log.info({ event: 'sign_in', userId: actor.userId }, 'signed in');
+      res.redirect(303, safeNext(form.next) ?? landingPath(actor));
+    } catch (err) {
+      if (!(err instanceof ValidationError) && !(err as { retryAfterSeconds?: number }).retryAfterSeconds) throw err;
+      req.log.info({ event: 'sign_in_failed', reason: err instanceof ValidationError ? 'credentials' : 'locked' }, 'sign-in refused');
+      const status = err instanceof ValidationError ? 422 : 429;
+      const errors = err instanceof ValidationError ? err.fields : { form: (err as Error).message };
+      res.renderPage('auth/login', { title: 'Sign in', values: { email: form.email, next: form.next ?? '' }, errors }, { status });
+    }
+  });
+
+  router.post('/logout', async (req, res) => {
+    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+    res.clearCookie(sessionCookieName(ctx), { path: '/' });
+    res.redirect(303, '/login');
+  });
+
+  return router;
+}
+
+function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+}

@@ -1,0 +1,80 @@
+import type { Db } from '../db/index.js';
+import { ValidationError } from '../errors.js';
+import { verifyPassword } from './passwords.js';
+import type { Actor, Role } from './policy.js';
+import { assertNotLocked, clearFailures, LIMITS, recordFailure } from './rate-limits.js';
+
+export type SignInInput = { email: string; password: string; address: string };
+
+const accountKey = (email: string) => `login:account:${email.trim().toLowerCase()}`;
+const addressKey = (address: string) => `login:address:${address}`;
+
+/**
+ * Checks a password sign-in. Wrong passwords count against the account (in a row) and the
+ * address (in a window); a locked account refuses even the right password until the lock ends.
+ */
+export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Actor> {
+  const email = input.email.trim();
+  const fields: Record<string, string> = {};
+  if (!email) fields.email = 'Enter your email address.';
+  if (!input.password) fields.password = 'Enter your password.';
+  if (Object.keys(fields).length) throw new ValidationError(fields);
+
+  await assertNotLocked(db, [accountKey(email), addressKey(input.address)], now, 'failed sign-ins');
+  const user = await db('users')
+    .whereRaw('lower(email) = lower(?)', [email])
+    .first<{ id: string; password_hash: string | null; status: string } | undefined>('id', 'password_hash', 'status');
+  const passwordOk = await verifyPassword(user?.password_hash, input.password);
+  const membership = user && passwordOk && user.status === 'active' ? await firstMembership(db, user.id) : undefined;
+  if (!user || !membership) {
+    await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
+    await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
+    throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
+  }
+  await clearFailures(db, accountKey(email));
+  const actor = await loadActor(db, user.id, membership.id);
+  if (!actor) throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
+  return actor;
+}
+
+async function firstMembership(db: Db, userId: string) {
+  return db('memberships').where({ user_id: userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+}
+
+/** The actor a session acts as, or null when the user or membership is gone or disabled. */
+export async function loadActor(db: Db, userId: string, membershipId: string): Promise<Actor | null> {
+  const row = await db('memberships as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .join('tenants as t', 't.id', 'm.tenant_id')
+    .leftJoin('customers as c', function () {
+      this.on('c.tenant_id', 'm.tenant_id').andOn('c.id', 'm.customer_id');
+    })
+    .leftJoin('partners as p', function () {
+      this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
+    })
+    .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
+    .first<
+      | {
+          email: string; name: string; time_zone: string; tenant_id: string; tenant_name: string; role: Role;
+          customer_id: string | null; partner_id: string | null; customer_title: string | null; partner_name: string | null;
+        }
+      | undefined
+    >(
+      'u.email', 'u.name', 'u.time_zone', 'm.tenant_id', 't.name as tenant_name', 'm.role', 'm.customer_id',
+      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name',
+    );
+  if (!row) return null;
+  return {
+    userId,
+    membershipId,
+    email: row.email,
+    name: row.name,
+    timeZone: row.time_zone,
+    tenantId: row.tenant_id,
+    tenantName: row.tenant_name,
+    role: row.role,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
+  };
+}

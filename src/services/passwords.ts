@@ -1,0 +1,44 @@
+import argon2 from 'argon2';
+
+// OWASP's argon2id minimum: 19 MiB, two passes, one lane (about 30 ms a hash here)
+const OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const MIN_PASSWORD_LENGTH = 12;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, OPTIONS);
+}
+
+/** A hash of a password nobody has, so an unknown email costs as much time as a wrong password. */
+let decoy: Promise<string> | undefined;
+
+export async function verifyPassword(hash: string | null | undefined, password: string): Promise<boolean> {
+  decoy ??= hashPassword('decoy password that never matches');
+  try {
+    return await argon2.verify(hash ?? (await decoy), password);
+  } catch {
+    return false;
+  }
+}
+
+// The most common passwords of at least 12 characters in public breach lists.
+const COMMON = new Set([
+  '123456789012', '1234567890123', 'qwertyuiopas', 'password1234', 'password12345', 'passwordpassword',
+  'qwerty123456', '111111111111', '000000000000', 'aaaaaaaaaaaa', '123123123123', 'abcdefghijkl',
+  'iloveyou1234', 'qwertyuiop12', '1q2w3e4r5t6y', '1qaz2wsx3edc', 'welcome12345', 'letmein12345',
+  'administrator', 'changeme1234', 'football1234', 'baseball1234', 'superman1234', 'trustno11234',
+  'qwertyqwerty', 'asdfghjklzxc', 'zaq12wsxcde3', 'password123!', 'p@ssw0rd1234', 'portico-password',
+]);
+
+/** The reason a new password is refused, or null when it is acceptable. */
+export function passwordProblem(password: string, email?: string): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (password.length > 200) return 'Use at most 200 characters.';
+  const lower = password.toLowerCase();
+  if (COMMON.has(lower) || /^(.)\1+$/.test(password)) return 'This password is too common; choose another.';
+  const local = email?.toLowerCase().split('@')[0] ?? '';
+  if (local.length >= 4 && lower.includes(local) && lower.length < local.length + 8) {
+    return 'Do not build the password from your email address.';
+  }
+  return null;
+}

@@ -1,0 +1,94 @@
+import { ForbiddenError } from '../errors.js';
+
+/**
+ * The one place that decides who may do what. Routes call authorize(), templates call can(),
+ * services build their lists from the scopes here, and the authorization matrix test reads ROLES.
+ */
+export const ROLES = [
+  'tenant_admin',
+  'support_agent',
+  'company_admin',
+  'group_admin',
+  'group_supervisor',
+  'site_viewer',
+  'partner_viewer',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  tenant_admin: 'Tenant admin',
+  support_agent: 'Support agent',
+  company_admin: 'Company admin',
+  group_admin: 'Group admin',
+  group_supervisor: 'Group supervisor',
+  site_viewer: 'Site viewer',
+  partner_viewer: 'Partner viewer',
+};
+
+/** Roles a company admin may give to their own people. */
+export const CUSTOMER_ROLES = ['company_admin', 'group_admin', 'group_supervisor', 'site_viewer'] as const satisfies readonly Role[];
+export type CustomerRole = (typeof CUSTOMER_ROLES)[number];
+
+export type Actor = {
+  userId: string;
+  email: string;
+  name: string;
+  timeZone: string;
+  membershipId: string;
+  tenantId: string;
+  tenantName: string;
+  role: Role;
+  customerId: string | null;
+  partnerId: string | null;
+  /** what the header shows beside the name: the customer, partner or provider */
+  placeName: string;
+};
+
+const STAFF: Role[] = ['tenant_admin', 'support_agent'];
+
+const RULES = {
+  'home.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  'settings.view': [...ROLES],
+  'customer.list': [...STAFF],
+  'customer.view': [...STAFF],
+  'customer.manage': ['tenant_admin'],
+  'customer_user.manage': ['tenant_admin'],
+  'audit.view': ['tenant_admin'],
+  'mail.view': ['tenant_admin'],
+  'users.view': ['company_admin'],
+  'users.manage': ['company_admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Action = keyof typeof RULES;
+
+export function can(actor: Actor | undefined, action: Action): boolean {
+  return !!actor && (RULES[action] as readonly Role[]).includes(actor.role);
+}
+
+export function authorize(actor: Actor | undefined, action: Action): asserts actor is Actor {
+  if (!can(actor, action)) throw new ForbiddenError();
+}
+
+export function isStaff(actor: Actor): boolean {
+  return STAFF.includes(actor.role);
+}
+
+/** Where a user goes after signing in when no `next` was asked for. */
+export function landingPath(actor: Actor): string {
+  if (isStaff(actor)) return '/admin/customers';
+  if (actor.role === 'partner_viewer') return '/partner/customers';
+  if (actor.role === 'site_viewer') return '/sites';
+  return '/';
+}
+
+export type NavItem = { href: string; label: string };
+
+export function navFor(actor: Actor): NavItem[] {
+  const items: [Action, NavItem][] = [
+    ['home.view', { href: '/', label: 'Home' }],
+    ['customer.list', { href: '/admin/customers', label: 'Customers' }],
+    ['users.view', { href: '/users', label: 'Users' }],
+    ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
+  ];
+  return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
+}

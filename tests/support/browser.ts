@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { chromiumPath } from '../../scripts/chromium-path.mjs';
+
+/** Starts the app on a free port of 127.0.0.1 for as long as the test file runs. */
+export async function serve(app: Express): Promise<{ baseUrl: string; server: Server }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  return { baseUrl: `http://127.0.0.1:${port}`, server };
+}
+
+/**
+ * Debian's Chromium driven by playwright-core, one browser per test file and a fresh context per
+ * page. Any console error, uncaught exception or CSP violation on a page fails the test.
+ */
+export function useBrowser() {
+  let browser: Browser;
+  let problems: string[] = [];
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    });
+  });
+  afterAll(async () => browser?.close());
+  afterEach(() => {
+    const found = problems;
+    problems = [];
+    expect(found, 'console errors or CSP violations on the page').toEqual([]);
+  });
+  return {
+    async newPage(): Promise<Page> {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+      });
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      });
+      return page;
+    },
+  };
+}
