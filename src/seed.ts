@@ -5,7 +5,7 @@ import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, seedDemo } from './services/de
 /** `npm run seed`: fills the demo tenant once; run against an empty database. */
 try {
   const config = loadConfig();
-  const database = await openDatabase(config, () => {});
+  const database = await openDatabase(config, { debug: () => {}, warn: () => {} });
   try {
     if (await hasDemoData(database.db)) {
       console.log('The demo data is already there.');

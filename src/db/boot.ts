@@ -9,15 +9,17 @@ export type OpenDatabase = { db: Db; embedded: EmbeddedServer | null; close(): P
  * DATABASE_URL when set (and nothing is started); otherwise a PostgreSQL of our own in
  * DATA_DIR/postgres. Either way the schema is migrated before anything uses it.
  */
-export async function openDatabase(config: Config, log: (line: string) => void): Promise<OpenDatabase> {
+type Log = { debug(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+
+export async function openDatabase(config: Config, logger: Log): Promise<OpenDatabase> {
   let url = config.databaseUrl;
   let embedded: EmbeddedServer | null = null;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), log });
+    embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), log: (line) => logger.debug({ postgres: line }) });
     await ensureDatabase(embedded.url(), 'portico');
     url = embedded.url('portico');
   }
-  const db = createDb(url, { poolMax: config.databasePoolMax });
+  const db = createDb(url, { poolMax: config.databasePoolMax, log: (message) => logger.warn({ db: message }, 'database') });
   try {
     await migrate(db);
   } catch (err) {

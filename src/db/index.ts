@@ -11,8 +11,11 @@ export type Trx = Knex.Transaction;
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
-export function createDb(url: string, opts: { poolMax?: number } = {}): Db {
+export function createDb(url: string, opts: { poolMax?: number; log?: (message: string) => void } = {}): Db {
+  const log = opts.log ?? (() => {});
+  const say = (m: unknown) => log(typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m));
   return knex({
+    log: { warn: say, error: say, deprecate: say, debug: () => {} },
     client: 'pg',
     connection: { connectionString: url, application_name: 'portico' },
     // fail fast while the database is down, so requests answer 503 instead of hanging

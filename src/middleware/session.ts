@@ -53,7 +53,19 @@ export function sessions(ctx: AppContext) {
       maxAge: SESSION_ABSOLUTE_MS,
     },
   });
-  return [middleware, expireIdleSessions(ctx)];
+  // express-session calls next a second time when the store fails while the response is being
+  // written; the router would then destroy the socket mid-response. The chain runs once: log the rest.
+  const once = (req: Request, res: Response, next: NextFunction) => {
+    let called = false;
+    middleware(req, res, (err?: unknown) => {
+      if (!called) {
+        called = true;
+        return next(err);
+      }
+      if (err) req.log?.warn({ err }, 'session store failed after the response');
+    });
+  };
+  return [once, expireIdleSessions(ctx)];
 }
 
 function expireIdleSessions(ctx: AppContext) {

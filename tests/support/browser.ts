@@ -39,8 +39,15 @@ export function useBrowser() {
     async newPage(): Promise<Page> {
       const context = await browser.newContext();
       const page = await context.newPage();
+      // a page answered 4xx on purpose (a 422 form, a 404 page) makes Chromium log the load as an error
+      const pagesWithErrorStatus = new Set<string>();
+      page.on('response', (res) => {
+        if (res.request().resourceType() === 'document' && res.status() >= 400 && res.status() < 500) pagesWithErrorStatus.add(res.url());
+      });
       page.on('console', (msg) => {
-        if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+        if (msg.type() !== 'error') return;
+        if (msg.text().startsWith('Failed to load resource') && pagesWithErrorStatus.has(msg.location().url)) return;
+        problems.push(`console: ${msg.text()} (${msg.location().url})`);
       });
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
       await page.addInitScript(() => {
