@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import type { MailTransport } from './services/mail-transport.js';
+import type { MailPump } from './services/outbox.js';
 
 /** Everything a request or a job needs from the outside world, built once by main (or a test). */
 export type AppContext = {
@@ -11,4 +12,6 @@ export type AppContext = {
   clock: Clock;
   logger: Logger;
   mail: MailTransport | null;
+  /** call after a change that queued mail has committed */
+  mailPump: MailPump;
 };

@@ -7,6 +7,7 @@ import { openDatabase } from './db/boot.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, isEmpty, seedDemo } from './services/demo-data.js';
 import { createMailTransport } from './services/mail-transport.js';
+import { createMailPump } from './services/outbox.js';
 
 function readConfig(): Config {
   try {
@@ -33,7 +34,8 @@ async function main() {
 
   const mail = createMailTransport(config.smtpUrl, config.mailFrom);
   const clock = systemClock;
-  const app = createApp({ db, config, clock, logger, mail });
+  const mailPump = createMailPump(db, mail, () => clock.now(), (err) => logger.error({ err }, 'mail delivery failed'));
+  const app = createApp({ db, config, clock, logger, mail, mailPump });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -43,7 +45,7 @@ async function main() {
     await database.close();
     process.exit(1);
   });
-  const scheduler = config.jobs ? startScheduler({ db, clock, logger }) : null;
+  const scheduler = config.jobs ? startScheduler({ db, clock, logger, mail }) : null;
 
   console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);
   if (await hasDemoData(db)) {
@@ -60,6 +62,7 @@ async function main() {
     server.closeIdleConnections();
     await new Promise((resolve) => server.close(resolve));
     await scheduler?.stop();
+    await mailPump.idle();
     mail?.close();
     await database.close();
     process.exit(0);

@@ -11,6 +11,7 @@ declare module 'express-session' {
     membershipId: string;
     createdAt: number;
     lastSeenAt: number;
+    userAgent: string | null;
     flash: { kind: 'success' | 'error' | 'info'; text: string }[];
   }
 }

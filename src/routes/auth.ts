@@ -27,7 +27,7 @@ export function authRoutes(ctx: AppContext): Router {
       const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
       await regenerateSession(req);
       const now = ctx.clock.now().getTime();
-      Object.assign(req.session, { userId: actor.userId, membershipId: actor.membershipId, createdAt: now, lastSeenAt: now });
+      Object.assign(req.session, { userId: actor.userId, membershipId: actor.membershipId, createdAt: now, lastSeenAt: now, userAgent: req.get('user-agent')?.slice(0, 300) ?? null });
       req.log.info({ event: 'sign_in', userId: actor.userId }, 'signed in');
       res.redirect(303, safeNext(form.next) ?? landingPath(actor));
     } catch (err) {

@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+import type { Trx } from '../db/index.js';
 import { ForbiddenError } from '../errors.js';
 
 /**
@@ -46,15 +48,20 @@ export type Actor = {
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
 
+/** Action × roles: the table routes, templates and the authorization matrix test all read. */
 const RULES = {
   'home.view': ['company_admin', 'group_admin', 'group_supervisor'],
   'settings.view': [...ROLES],
+  /** staff: the tenant's customers list and pages */
   'customer.list': [...STAFF],
   'customer.view': [...STAFF],
+  /** create, edit, delete customers and inner customers */
   'customer.manage': ['tenant_admin'],
+  /** create, edit, deactivate, delete customer users; resend or show activation links */
   'customer_user.manage': ['tenant_admin'],
   'audit.view': ['tenant_admin'],
   'mail.view': ['tenant_admin'],
+  /** company admins: the Users page of their customer and inner customers */
   'users.view': ['company_admin'],
   'users.manage': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
@@ -91,4 +98,23 @@ export function navFor(actor: Actor): NavItem[] {
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
+}
+
+/**
+ * The customers an actor reaches: every customer of the tenant for staff; for a company admin
+ * their own customer and, recursively, its inner customers; nothing for anyone else.
+ * Returns a query of customer ids, to use as `whereIn('id', customerIdsInReach(trx, actor))`.
+ */
+export function customerIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
+  if (isStaff(actor)) return trx('customers').where({ tenant_id: actor.tenantId }).select('id');
+  if (actor.role !== 'company_admin' || !actor.customerId) return trx('customers').whereRaw('false').select('id');
+  return trx
+    .withRecursive('reach', (q) => {
+      q.select('id')
+        .from('customers')
+        .where({ tenant_id: actor.tenantId, id: actor.customerId })
+        .unionAll((u) => u.select('c.id').from('customers as c').join('reach as r', 'c.parent_id', 'r.id').where('c.tenant_id', actor.tenantId));
+    })
+    .select('id')
+    .from('reach');
 }

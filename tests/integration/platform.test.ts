@@ -97,7 +97,7 @@ describe('scheduled jobs', () => {
       { sid: 'old', sess: JSON.stringify({ cookie: {} }), expire: new Date('2026-01-01T00:00:00Z') },
       { sid: 'live', sess: JSON.stringify({ cookie: {} }), expire: new Date('2030-01-01T00:00:00Z') },
     ]);
-    const outcome = await runJob(pruneSessions, db, fixedClock('2026-06-01T00:00:00Z'));
+    const outcome = await runJob(pruneSessions, { db, clock: fixedClock('2026-06-01T00:00:00Z'), mail: null });
     expect(outcome).toEqual({ ran: true, count: 1 });
     expect(await db('session').whereIn('sid', ['old', 'live']).pluck('sid')).toEqual(['live']);
   });

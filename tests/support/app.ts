@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { Db } from '../../src/db/index.js';
 import { createMailTransport } from '../../src/services/mail-transport.js';
+import { createMailPump } from '../../src/services/outbox.js';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -25,13 +26,11 @@ export type TestAppOptions = { db: Db; clock?: Clock; smtpUrl?: string; env?: Re
 
 export function testContext(opts: TestAppOptions): AppContext {
   const config = testConfig({ ...(opts.smtpUrl ? { SMTP_URL: opts.smtpUrl } : {}), ...opts.env });
-  return {
-    db: opts.db,
-    config,
-    clock: opts.clock ?? systemClock,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    mail: createMailTransport(config.smtpUrl, config.mailFrom),
-  };
+  const clock = opts.clock ?? systemClock;
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const mail = createMailTransport(config.smtpUrl, config.mailFrom);
+  const mailPump = createMailPump(opts.db, mail, () => clock.now(), (err) => logger.error({ err }, 'mail delivery failed'));
+  return { db: opts.db, config, clock, logger, mail, mailPump };
 }
 
 export function testApp(opts: TestAppOptions) {

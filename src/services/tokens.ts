@@ -1,0 +1,68 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db, Trx } from '../db/index.js';
+
+export type TokenPurpose = 'activation' | 'password_reset' | 'login_link';
+
+export const TOKEN_LIFETIMES_MS: Record<TokenPurpose, number> = {
+  activation: 7 * 24 * 60 * 60 * 1000,
+  password_reset: 60 * 60 * 1000,
+  login_link: 183 * 24 * 60 * 60 * 1000,
+};
+
+export function hashToken(raw: string): Buffer {
+  return createHash('sha256').update(raw).digest();
+}
+
+/**
+ * A new 256-bit token for one purpose; any earlier token of the same user and purpose dies at once.
+ * Only the hash is stored: the raw token exists in the returned value and the link made from it.
+ */
+export async function issueToken(
+  trx: Db | Trx,
+  input: { userId: string; tenantId: string | null; purpose: TokenPurpose; now: Date },
+): Promise<{ token: string; expiresAt: Date }> {
+  await trx('user_tokens')
+    .where({ user_id: input.userId, purpose: input.purpose })
+    .whereNull('used_at')
+    .whereNull('revoked_at')
+    .update({ revoked_at: input.now });
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(input.now.getTime() + TOKEN_LIFETIMES_MS[input.purpose]);
+  await trx('user_tokens').insert({
+    user_id: input.userId,
+    tenant_id: input.tenantId,
+    purpose: input.purpose,
+    token_hash: hashToken(token),
+    created_at: input.now,
+    expires_at: expiresAt,
+  });
+  return { token, expiresAt };
+}
+
+export type TokenRow = { id: string; user_id: string; tenant_id: string | null; expires_at: Date; used_at: Date | null; revoked_at: Date | null };
+
+export type TokenState = { ok: true; token: TokenRow } | { ok: false; reason: 'unknown' | 'expired' | 'used' };
+
+/**
+ * Looks a token up by its hash (the index compares whole hashes, so no timing leak on the secret)
+ * and says whether it may still be used. Locks the row so two uses race to one winner.
+ */
+export async function findUsableToken(trx: Trx, raw: string, purpose: TokenPurpose, now: Date): Promise<TokenState> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(raw)) return { ok: false, reason: 'unknown' };
+  const token = await trx('user_tokens')
+    .where({ token_hash: hashToken(raw), purpose })
+    .forUpdate()
+    .first<TokenRow | undefined>('id', 'user_id', 'tenant_id', 'expires_at', 'used_at', 'revoked_at');
+  if (!token || token.revoked_at) return { ok: false, reason: 'unknown' };
+  if (token.used_at) return { ok: false, reason: 'used' };
+  if (token.expires_at <= now) return { ok: false, reason: 'expired' };
+  return { ok: true, token };
+}
+
+export async function markTokenUsed(trx: Trx, id: string, now: Date): Promise<void> {
+  await trx('user_tokens').where({ id }).update({ used_at: now, last_used_at: now });
+}
+
+export async function revokeTokens(trx: Db | Trx, userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
+  await trx('user_tokens').where({ user_id: userId, purpose }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+}
