@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { loadActor } from '../services/auth.js';
-import { navFor, type Actor } from '../services/policy.js';
+import { authorize, navFor, type Action, type Actor } from '../services/policy.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -41,4 +41,18 @@ export function requireActor(req: Request, res: Response, next: NextFunction) {
     return;
   }
   res.redirect(303, target);
+}
+
+/**
+ * Route guard: signed in (else to sign-in) and allowed by the policy (else 403).
+ * `router.get('/admin/customers', allow('customer.list'), handler)`
+ */
+export function allow(action: Action) {
+  return [
+    requireActor,
+    (req: Request, _res: Response, next: NextFunction) => {
+      authorize(req.actor, action);
+      next();
+    },
+  ];
 }

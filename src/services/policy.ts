@@ -96,6 +96,7 @@ export function navFor(actor: Actor): NavItem[] {
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
+    ['settings.view', { href: '/settings', label: 'Settings' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
 }
