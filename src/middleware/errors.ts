@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { AppError, isDatabaseUnavailable, NotFoundError, TooManyRequestsError } from '../errors.js';
 import { createViews, wantsFragment } from './render.js';
+import { csrfToken as csrfToken_ } from './session.js';
 import { assets } from './static.js';
 
 export function notFoundHandler(_req: Request, _res: Response, next: NextFunction) {
@@ -57,7 +58,9 @@ export function errorHandler(ctx: AppContext) {
       return;
     }
     try {
-      res.type('html').send(views.render('errors/error', { ...data, flash: [], path: req.path, assets, csrfToken: '' }));
+      // signed-in visitors keep their navigation and sign-out form on error pages
+      const csrfToken = status !== 503 && req.session ? csrfToken_(req) : '';
+      res.type('html').send(views.render('errors/error', { ...res.locals, ...data, flash: [], path: req.path, assets, csrfToken }));
     } catch (renderErr) {
       req.log?.error({ err: renderErr }, 'error page failed to render');
       res.type('text').send(`${data.title}. ${message}`);

@@ -1,0 +1,128 @@
+import supertest from 'supertest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { csrfFrom, testApp } from '../support/app.js';
+import { testDatabase } from '../support/db.js';
+import { makeCustomer, makeUser } from '../support/factories.js';
+import { listRoutes } from '../support/routes.js';
+
+/**
+ * The authorization matrix: every route of the app against every kind of visitor. A route that
+ * is not in EXPECTED fails the test, so a new screen cannot ship without deciding who may use it.
+ *   ok    answered for this visitor (2xx, a redirect that is not to sign-in, or 409/422 for a form)
+ *   login sent to sign in
+ *   403   signed in, but the role may not use the route
+ *   404   the record is outside the visitor's reach (another tenant's)
+ */
+type Outcome = 'ok' | 'login' | 403 | 404;
+const WHO = ['anonymous', 'tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor', 'site_viewer', 'partner_viewer', 'other_tenant_admin'] as const;
+type Who = (typeof WHO)[number];
+
+const LOGINS: Record<Exclude<Who, 'anonymous'>, string> = {
+  tenant_admin: 'admin@demo.test',
+  support_agent: 'support@demo.test',
+  company_admin: 'owner@northwind.test',
+  group_admin: 'fleet@northwind.test',
+  group_supervisor: 'viewer@northwind.test',
+  site_viewer: 'sites@northwind.test',
+  partner_viewer: 'partner@bluewave.test',
+  other_tenant_admin: 'admin@other.test',
+};
+
+const everyone = (o: Outcome): Record<Who, Outcome> => Object.fromEntries(WHO.map((w) => [w, o])) as Record<Who, Outcome>;
+
+/** Signed-in only, open to the listed visitors; 403 for the other signed-in ones. */
+function only(allowed: Who[], overrides: Partial<Record<Who, Outcome>> = {}): Record<Who, Outcome> {
+  const row = Object.fromEntries(WHO.map((w) => [w, w === 'anonymous' ? 'login' : allowed.includes(w) ? 'ok' : 403])) as Record<Who, Outcome>;
+  return { ...row, ...overrides };
+}
+
+const STAFF: Who[] = ['tenant_admin', 'support_agent', 'other_tenant_admin'];
+const ALL_SIGNED_IN: Who[] = WHO.filter((w) => w !== 'anonymous');
+/** Staff of the other tenant reach no Demo record: 404 where a tenant admin would be answered. */
+const demoRecord = { other_tenant_admin: 404 as Outcome };
+
+const EXPECTED: Record<string, Record<Who, Outcome>> = {
+  'GET /healthz': everyone('ok'),
+  'GET /readyz': everyone('ok'),
+  'GET /favicon.ico': everyone('ok'),
+  'GET /login': everyone('ok'),
+  'POST /login': everyone('ok'),
+  'POST /logout': everyone('ok'),
+  'GET /': only(['company_admin', 'group_admin', 'group_supervisor', 'tenant_admin', 'support_agent', 'site_viewer', 'partner_viewer', 'other_tenant_admin']),
+};
+
+const { db } = await testDatabase();
+await seedDemo(db);
+const { app } = testApp({ db });
+const tenantId = demoId('tenant:demo');
+const northwind = demoId('customer:northwind');
+
+/** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
+async function concretePath(route: string): Promise<string> {
+  const [method, path] = route.split(' ') as [string, string];
+  const destructive = method === 'POST' && /\/delete$/.test(path);
+  let customerId = northwind;
+  let userId = demoId('user:viewer@northwind.test');
+  if (destructive) {
+    customerId = (await makeCustomer(db, tenantId)).id;
+    userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
+  }
+  return path
+    .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
+    .replace(':userId', userId)
+    .replace('/users/:id', `/users/${userId}`)
+    .replace(/:token\b/, 'x'.repeat(43))
+    .replace(/:sid\b/, 'no-such-session')
+    .replace(/:id\b/, '1');
+}
+
+async function visit(who: Who, route: string): Promise<{ outcome: Outcome | number; status: number }> {
+  const agent = supertest.agent(app);
+  const login = await agent.get('/login');
+  let csrf = csrfFrom(login.text);
+  if (who !== 'anonymous') {
+    const res = await agent.post('/login').type('form').send({ email: LOGINS[who], password: 'portico-demo', _csrf: csrf });
+    if (res.status !== 303) throw new Error(`${who} could not sign in (${res.status})`);
+    csrf = csrfFrom((await agent.get('/login').redirects(2)).text);
+  }
+  const [method, template] = route.split(' ') as [string, string];
+  const path = await concretePath(route);
+  const res = method === 'GET' ? await agent.get(path) : await agent.post(path).type('form').send({ _csrf: csrf });
+  const toLogin = res.status === 303 && String(res.headers.location).startsWith('/login') && template !== '/logout' && template !== '/login';
+  if (toLogin) return { outcome: 'login', status: res.status };
+  if (res.status === 403 || res.status === 404) return { outcome: res.status, status: res.status };
+  if (res.status < 400 || res.status === 409 || res.status === 422 || res.status === 429) return { outcome: 'ok', status: res.status };
+  return { outcome: res.status, status: res.status };
+}
+
+describe('authorization matrix', () => {
+  let routes: string[];
+  beforeAll(() => {
+    routes = listRoutes(app);
+  });
+
+  it('has an expected row for every route the app answers', () => {
+    const missing = routes.filter((r) => !EXPECTED[r]);
+    expect(missing, 'routes missing from the authorization matrix').toEqual([]);
+    const stale = Object.keys(EXPECTED).filter((r) => !routes.includes(r));
+    expect(stale, 'matrix rows for routes that no longer exist').toEqual([]);
+  });
+
+  it('answers every route for every visitor as the matrix expects', async () => {
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      const expected = EXPECTED[route];
+      if (!expected) continue;
+      for (const who of WHO) {
+        const { outcome, status } = await visit(who, route);
+        if (outcome !== expected[who]) mismatches.push(`${route} as ${who}: expected ${expected[who]}, got ${outcome} (HTTP ${status})`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 240_000);
+});
+
+void STAFF;
+void ALL_SIGNED_IN;
+void demoRecord;
