@@ -23,6 +23,8 @@ const TITLES: Record<number, string> = {
 
 function classify(err: unknown): { status: number; message: string } {
   if (err instanceof AppError) return { status: err.status, message: err.message };
+  // a request whose shape a route's schema refuses (a parameter that cannot be an id, say)
+  if (err instanceof Error && err.name === 'ZodError') return { status: 400, message: 'The request could not be understood.' };
   if (isDatabaseUnavailable(err)) return { status: 503, message: 'The service is briefly unavailable. Please try again in a moment.' };
   const e = err as { status?: number; statusCode?: number; type?: string; code?: string; message?: string };
   const status = e.status ?? e.statusCode ?? 500;

@@ -1,16 +1,17 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { ValidationError } from '../errors.js';
+import { TooManyRequestsError, ValidationError } from '../errors.js';
 import { safeNext } from '../middleware/auth.js';
+import { formText } from './forms.js';
 import { sessionCookieName } from '../middleware/session.js';
-import { signIn } from '../services/auth.js';
+import { SignInRefused, signIn } from '../services/auth.js';
 import { landingPath } from '../services/policy.js';
 
 const SignInForm = z.object({
-  email: z.string().max(254).default(''),
-  password: z.string().max(1000).default(''),
-  next: z.string().max(2000).optional(),
+  email: formText(),
+  password: formText(),
+  next: formText(),
 });
 
 export function authRoutes(ctx: AppContext): Router {
@@ -28,13 +29,13 @@ export function authRoutes(ctx: AppContext): Router {
       await regenerateSession(req);
       const now = ctx.clock.now().getTime();
       Object.assign(req.session, { userId: actor.userId, membershipId: actor.membershipId, createdAt: now, lastSeenAt: now, userAgent: req.get('user-agent')?.slice(0, 300) ?? null });
-      req.log.info({ event: 'sign_in', userId: actor.userId }, 'signed in');
+      req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
       res.redirect(303, safeNext(form.next) ?? landingPath(actor));
     } catch (err) {
-      if (!(err instanceof ValidationError) && !(err as { retryAfterSeconds?: number }).retryAfterSeconds) throw err;
-      req.log.info({ event: 'sign_in_failed', reason: err instanceof ValidationError ? 'credentials' : 'locked' }, 'sign-in refused');
+      if (!(err instanceof ValidationError) && !(err instanceof TooManyRequestsError)) throw err;
+      logRefusedSignIn(req, err);
       const status = err instanceof ValidationError ? 422 : 429;
-      const errors = err instanceof ValidationError ? err.fields : { form: (err as Error).message };
+      const errors = err instanceof ValidationError ? err.fields : { form: err.message };
       res.renderPage('auth/login', { title: 'Sign in', values: { email: form.email, next: form.next ?? '' }, errors }, { status });
     }
   });
@@ -46,6 +47,18 @@ export function authRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/** Why a sign-in was refused, for whoever watches the logs: never the password, nor the email typed. */
+function logRefusedSignIn(req: Request, err: ValidationError | TooManyRequestsError) {
+  const address = req.ip;
+  if (err instanceof TooManyRequestsError) {
+    req.log.warn({ event: 'sign_in_failed', reason: 'locked', address }, 'sign-in refused: locked');
+    return;
+  }
+  const refused = err instanceof SignInRefused ? err : null;
+  req.log.info({ event: 'sign_in_failed', reason: refused?.reason ?? 'credentials', userId: refused?.userId ?? undefined, address }, 'sign-in refused');
+  if (refused?.lockedNow) req.log.warn({ event: 'sign_in_lockout', locked: refused.lockedNow, userId: refused.userId ?? undefined, address }, 'sign-in locked after repeated failures');
 }
 
 function regenerateSession(req: Request): Promise<void> {

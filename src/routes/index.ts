@@ -1,12 +1,22 @@
 import type { Express } from 'express';
 import type { AppContext } from '../context.js';
 import { actorFromSession } from '../middleware/auth.js';
+import { adminCustomerRoutes } from './admin-customers.js';
 import { authRoutes } from './auth.js';
+import { customerUserRoutes } from './customer-users.js';
 import { homeRoutes } from './home.js';
+import { passwordRoutes } from './password.js';
+import { settingsRoutes } from './settings.js';
+import { adminMailRoutes } from './admin-mail.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(actorFromSession(ctx));
   app.use(authRoutes(ctx));
   app.use(homeRoutes());
+  app.use(passwordRoutes(ctx));
+  app.use(settingsRoutes(ctx));
+  app.use(adminMailRoutes(ctx));
+  app.use(adminCustomerRoutes(ctx));
+  app.use(customerUserRoutes(ctx));
 }

@@ -9,6 +9,24 @@ export type SignInInput = { email: string; password: string; address: string };
 const accountKey = (email: string) => `login:account:${email.trim().toLowerCase()}`;
 const addressKey = (address: string) => `login:address:${address}`;
 
+/** Lifts the sign-in lock of an account (after its password was reset by a mailed link). */
+export function clearSignInLockout(db: Db, email: string): Promise<void> {
+  return clearFailures(db, accountKey(email));
+}
+
+/** A refused sign-in, with what the log needs (never the password): whose account, and whether it just locked. */
+export class SignInRefused extends ValidationError {
+  constructor(
+    fields: Record<string, string>,
+    readonly reason: 'missing' | 'credentials',
+    readonly userId: string | null = null,
+    /** what this failure just locked, if anything */
+    readonly lockedNow: 'account' | 'address' | null = null,
+  ) {
+    super(fields, 'Sign-in failed.');
+  }
+}
+
 /**
  * Checks a password sign-in. Wrong passwords count against the account (in a row) and the
  * address (in a window); a locked account refuses even the right password until the lock ends.
@@ -18,7 +36,7 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
   const fields: Record<string, string> = {};
   if (!email) fields.email = 'Enter your email address.';
   if (!input.password) fields.password = 'Enter your password.';
-  if (Object.keys(fields).length) throw new ValidationError(fields);
+  if (Object.keys(fields).length) throw new SignInRefused(fields, 'missing');
 
   await assertNotLocked(db, [accountKey(email), addressKey(input.address)], now, 'failed sign-ins');
   const user = await db('users')
@@ -27,9 +45,9 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
   const passwordOk = await verifyPassword(user?.password_hash, input.password);
   const membership = user && passwordOk && user.status === 'active' ? await firstMembership(db, user.id) : undefined;
   if (!user || !membership) {
-    await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
-    await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
-    throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
+    const accountLocked = await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
+    const addressLocked = await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
+    throw new SignInRefused({ password: 'The email address or password is not right.' }, 'credentials', user?.id ?? null, accountLocked ? 'account' : addressLocked ? 'address' : null);
   }
   await clearFailures(db, accountKey(email));
   const actor = await loadActor(db, user.id, membership.id);

@@ -73,6 +73,15 @@ const STEPS: SeedStep[] = [
       await trx('memberships').insert(people.map(([email, , m]) => ({ id: demoId(`membership:${email}`), user_id: demoId(`user:${email}`), ...m })));
     },
   },
+  {
+    // a user added but not yet activated (no password), so the pending state shows in the demo
+    name: 'pending users',
+    run: async (trx) => {
+      const email = 'new.hire@northwind.test';
+      await trx('users').insert({ id: demoId(`user:${email}`), email, name: 'Nell Newhire', password_hash: null, status: 'pending', time_zone: 'Europe/London' });
+      await trx('memberships').insert({ id: demoId(`membership:${email}`), tenant_id: demoId('tenant:demo'), user_id: demoId(`user:${email}`), role: 'group_supervisor', customer_id: demoId('customer:northwind') });
+    },
+  },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

@@ -101,6 +101,17 @@ export function navFor(actor: Actor): NavItem[] {
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
 }
 
+/** The tabs of a customer's staff pages (sub-paths of /admin/customers/:id) this actor may open. */
+export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { key: string })[] {
+  const base = `/admin/customers/${customerId}`;
+  const tabs: [Action, NavItem & { key: string }][] = [
+    ['customer.view', { key: 'overview', href: base, label: 'Overview' }],
+    ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
+    ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
+  ];
+  return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
+}
+
 /**
  * The customers an actor reaches: every customer of the tenant for staff; for a company admin
  * their own customer and, recursively, its inner customers; nothing for anyone else.

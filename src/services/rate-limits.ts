@@ -16,6 +16,10 @@ export const LIMITS = {
   loginAddress: { max: 101, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: false },
   tokenAddress: { max: 30, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: false },
   mailAccount: { max: 5, windowMs: 60 * 60_000, lockMs: 60 * 60_000, consecutive: false },
+  /** reset links mailed to one account: five an hour */
+  resetAccount: { max: 5, windowMs: 60 * 60_000, lockMs: 60 * 60_000, consecutive: false },
+  /** wrong current passwords on the settings page, in a row */
+  passwordChange: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
 } satisfies Record<string, Limit>;
 
 function minutesLeft(until: Date, now: Date): number {

@@ -1,5 +1,6 @@
 import supertest from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../src/clock.js';
 import { demoId, seedDemo } from '../../src/services/demo-data.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
@@ -38,6 +39,7 @@ function only(allowed: Who[], overrides: Partial<Record<Who, Outcome>> = {}): Re
 }
 
 const STAFF: Who[] = ['tenant_admin', 'support_agent', 'other_tenant_admin'];
+const TENANT_ADMINS: Who[] = ['tenant_admin', 'other_tenant_admin'];
 const ALL_SIGNED_IN: Who[] = WHO.filter((w) => w !== 'anonymous');
 /** Staff of the other tenant reach no Demo record: 404 where a tenant admin would be answered. */
 const demoRecord = { other_tenant_admin: 404 as Outcome };
@@ -49,14 +51,63 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /login': everyone('ok'),
   'POST /login': everyone('ok'),
   'POST /logout': everyone('ok'),
-  'GET /': only(['company_admin', 'group_admin', 'group_supervisor', 'tenant_admin', 'support_agent', 'site_viewer', 'partner_viewer', 'other_tenant_admin']),
+  'GET /': only(ALL_SIGNED_IN),
+  'GET /password/forgot': everyone('ok'),
+  'POST /password/forgot': everyone('ok'),
+  // a made-up token is unknown to everyone; who may use a real one is the token's business
+  'GET /password/reset/:token': everyone(404),
+  'POST /password/reset/:token': everyone(404),
+  'GET /activate/:token': everyone(404),
+  'POST /activate/:token': everyone(404),
+
+  'GET /settings': only(ALL_SIGNED_IN),
+  'POST /settings/profile': only(ALL_SIGNED_IN),
+  'POST /settings/password': only(ALL_SIGNED_IN),
+  'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
+  // nobody's session has that id: signed-in visitors get 404, never someone else's session
+  'POST /settings/sessions/:sid/delete': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
+
+  'GET /admin/customers': only(STAFF),
+  'GET /admin/customers/new': only(TENANT_ADMINS),
+  'POST /admin/customers': only(TENANT_ADMINS),
+  'GET /admin/customers/:id': only(STAFF, demoRecord),
+  'GET /admin/customers/:id/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/delete': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/audit': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/users/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/users/:userId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/users/:userId/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/activation-email': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/mail': only(TENANT_ADMINS),
+  'GET /admin/mail/:id': only(TENANT_ADMINS, demoRecord),
+
+  'GET /users': only(['company_admin']),
+  'GET /users/new': only(['company_admin']),
+  'POST /users': only(['company_admin']),
+  'GET /users/:id': only(['company_admin']),
+  'POST /users/:id': only(['company_admin']),
+  'POST /users/:id/activation-email': only(['company_admin']),
+  'POST /users/:id/activation-link': only(['company_admin']),
 };
 
 const { db } = await testDatabase();
 await seedDemo(db);
-const { app } = testApp({ db });
+const clock = fixedClock('2026-11-24T09:00:00Z');
+const { app } = testApp({ db, clock });
 const tenantId = demoId('tenant:demo');
 const northwind = demoId('customer:northwind');
+const [demoMail] = await db('outbox')
+  .insert({ tenant_id: tenantId, kind: 'test', recipient: 'owner@northwind.test', subject: 'Hello', body_text: 'Hello', status: 'kept' })
+  .returning('id');
+const demoMailId = String((demoMail as { id: number }).id);
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
 async function concretePath(route: string): Promise<string> {
@@ -64,11 +115,10 @@ async function concretePath(route: string): Promise<string> {
   const destructive = method === 'POST' && /\/delete$/.test(path);
   let customerId = northwind;
   let userId = demoId('user:viewer@northwind.test');
-  if (destructive) {
-    customerId = (await makeCustomer(db, tenantId)).id;
-    userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
-  }
+  if (destructive && path.includes(':userId')) userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
+  else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
   return path
+    .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)
@@ -114,6 +164,7 @@ describe('authorization matrix', () => {
     for (const route of routes) {
       const expected = EXPECTED[route];
       if (!expected) continue;
+      clock.advance(16 * 60_000); // made-up tokens count against the address: start each route afresh
       for (const who of WHO) {
         const { outcome, status } = await visit(who, route);
         if (outcome !== expected[who]) mismatches.push(`${route} as ${who}: expected ${expected[who]}, got ${outcome} (HTTP ${status})`);
@@ -121,8 +172,24 @@ describe('authorization matrix', () => {
     }
     expect(mismatches).toEqual([]);
   }, 240_000);
-});
 
-void STAFF;
-void ALL_SIGNED_IN;
-void demoRecord;
+  it('refuses every form post without the CSRF token, or with a wrong one, and changes nothing', async () => {
+    const tables = ['customers', 'users', 'memberships', 'audit_log', 'outbox', 'user_tokens'];
+    const counts = async () => Promise.all(tables.map(async (t) => Number((await db(t).count({ n: '*' }).first())!.n)));
+    const admin = supertest.agent(app);
+    const page = await admin.get('/login');
+    await admin.post('/login').type('form').send({ email: LOGINS.tenant_admin, password: 'portico-demo', _csrf: csrfFrom(page.text) });
+    const before = await counts();
+    const refused: string[] = [];
+    for (const route of routes.filter((r) => r.startsWith('POST '))) {
+      const path = await concretePath(route);
+      const noToken = await admin.post(path).type('form').send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
+      const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
+      if (noToken.status !== 403 || wrongToken.status !== 403) refused.push(`${route}: ${noToken.status}/${wrongToken.status}`);
+    }
+    expect(refused, 'POST routes that did not answer 403 without a valid token').toEqual([]);
+    const after = await counts();
+    // concretePath made throwaway records for the delete routes; nothing else may have changed
+    expect(after.map((n, i) => n - before[i]!)).toEqual(tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 1 : 0)));
+  }, 60_000);
+});

@@ -1,0 +1,62 @@
+import type { Db } from '../db/index.js';
+import { NotFoundError } from '../errors.js';
+import { authorize, type Actor } from './policy.js';
+import { asActor } from './tenant-scope.js';
+
+export const MAIL_STATUSES = ['queued', 'sent', 'kept', 'dead'] as const;
+export type MailStatus = (typeof MAIL_STATUSES)[number];
+
+export type OutgoingMailSummary = {
+  id: number;
+  createdAt: Date;
+  to: string;
+  subject: string;
+  kind: string;
+  status: MailStatus;
+  attempts: number;
+  lastError: string | null;
+  sentAt: Date | null;
+  nextAttemptAt: Date;
+};
+
+export type OutgoingMailMessage = OutgoingMailSummary & { text: string };
+
+export type OutgoingMailQuery = { status?: MailStatus; before?: number; size: number };
+
+type Row = {
+  id: number; created_at: Date; recipient: string; subject: string; kind: string; status: MailStatus;
+  attempts: number; last_error: string | null; sent_at: Date | null; next_attempt_at: Date; body_text?: string;
+};
+
+const COLUMNS = ['id', 'created_at', 'recipient', 'subject', 'kind', 'status', 'attempts', 'last_error', 'sent_at', 'next_attempt_at'];
+
+const summary = (r: Row): OutgoingMailSummary => ({
+  id: r.id, createdAt: r.created_at, to: r.recipient, subject: r.subject, kind: r.kind, status: r.status,
+  attempts: r.attempts, lastError: r.last_error, sentAt: r.sent_at, nextAttemptAt: r.next_attempt_at,
+});
+
+/**
+ * The tenant's outbox, newest first, a page at a time by keyset (`before` an id), so a deep page
+ * costs what the first one does. Returns the id to continue before, or null on the last page.
+ */
+export async function listOutgoingMail(db: Db, actor: Actor, query: OutgoingMailQuery): Promise<{ rows: OutgoingMailSummary[]; nextBefore: number | null }> {
+  authorize(actor, 'mail.view');
+  const rows: Row[] = await asActor(db, actor, (trx) => {
+    const q = trx('outbox').where({ tenant_id: actor.tenantId });
+    if (query.status) q.where({ status: query.status });
+    if (query.before) q.where('id', '<', query.before);
+    return q.orderBy('id', 'desc').limit(query.size + 1).select(COLUMNS);
+  });
+  const page = rows.slice(0, query.size);
+  return { rows: page.map(summary), nextBefore: rows.length > query.size ? page[page.length - 1]!.id : null };
+}
+
+/** One message with its text; another tenant's message is not found. */
+export async function findOutgoingMail(db: Db, actor: Actor, id: number): Promise<OutgoingMailMessage> {
+  authorize(actor, 'mail.view');
+  const row: Row | undefined = await asActor(db, actor, (trx) =>
+    trx('outbox').where({ tenant_id: actor.tenantId, id }).first([...COLUMNS, 'body_text']),
+  );
+  if (!row) throw new NotFoundError();
+  return { ...summary(row), text: row.body_text ?? '' };
+}

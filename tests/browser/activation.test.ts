@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded.js';
+import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { testApp } from '../support/app.js';
+import { useBrowser } from '../support/browser.js';
+import { testDatabase } from '../support/db.js';
+import { startSmtpCatcher } from '../support/smtp.js';
+
+const { db } = await testDatabase();
+await seedDemo(db);
+const smtp = await startSmtpCatcher();
+afterAll(() => smtp.close());
+// the app's BASE_URL is where it really listens, so the links in mail and on the page are followed as they are
+const port = await freePort();
+const baseUrl = `http://127.0.0.1:${port}`;
+const { app } = testApp({ db, smtpUrl: smtp.url, env: { BASE_URL: baseUrl } });
+const server = await new Promise<Server>((resolve) => {
+  const s = app.listen(port, '127.0.0.1', () => resolve(s));
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const browser = useBrowser();
+const usersTab = `${baseUrl}/admin/customers/${demoId('customer:northwind')}/users`;
+
+async function signInAsTenantAdmin(page: Page) {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email address').fill('admin@demo.test');
+  await page.getByLabel('Password').fill('portico-demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/admin/customers`);
+}
+
+async function addUser(page: Page, fields: { name: string; email: string; activation: 'email' | 'link' }) {
+  await page.goto(usersTab);
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
+  await page.getByRole('link', { name: 'Add user' }).click();
+  await page.getByLabel('Name', { exact: true }).fill(fields.name);
+  await page.getByLabel('Email address').fill(fields.email);
+  await page.getByLabel('Role', { exact: true }).selectOption('group_supervisor');
+  await page.getByLabel('Activation method').selectOption(fields.activation);
+  await page.getByRole('button', { name: 'Add user' }).click();
+}
+
+/** A person who has never been here follows the link, chooses a password and is signed in. */
+async function activateThroughLink(link: string, password: string) {
+  const page = await browser.newPage();
+  await page.goto(link);
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Activate your account');
+  await page.getByLabel('New password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat the new password').fill(password);
+  await page.getByRole('button', { name: 'Activate account' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  return page;
+}
+
+describe('activating a new customer user', () => {
+  it('takes a user added with the emailed link from the mail to their customer’s home page', async () => {
+    const admin = await browser.newPage();
+    await signInAsTenantAdmin(admin);
+    await addUser(admin, { name: 'Mira Mailed', email: 'mira@northwind.test', activation: 'email' });
+    await expect(admin.getByText('An activation email is on its way to mira@northwind.test.').isVisible()).resolves.toBe(true);
+    await expect(admin.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Mira Mailed');
+    await expect(admin.getByText('Pending activation').first().isVisible()).resolves.toBe(true);
+
+    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'mira@northwind.test');
+    expect(mail.subject).toBe('Activate your Portico account');
+    const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
+    expect(link.startsWith(`${baseUrl}/activate/`)).toBe(true);
+
+    const person = await activateThroughLink(link, 'seven red kites over the bay');
+    await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
+    await expect(person.getByText('Your account is active').isVisible()).resolves.toBe(true);
+  });
+
+  it('takes a user added with a displayed link, copied from the admin’s page, to their customer’s home page', async () => {
+    const admin = await browser.newPage();
+    await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+    await signInAsTenantAdmin(admin);
+    await addUser(admin, { name: 'Lars Linked', email: 'lars@northwind.test', activation: 'link' });
+    await expect(admin.getByRole('heading', { level: 2, name: /Lars Linked was added/ }).isVisible()).resolves.toBe(true);
+    const field = admin.getByRole('textbox', { name: 'Activation link' });
+    await expect(field.getAttribute('readonly')).resolves.not.toBeNull();
+    const link = await field.inputValue();
+    expect(link.startsWith(`${baseUrl}/activate/`)).toBe(true);
+    await admin.getByRole('button', { name: 'Copy' }).click();
+    await admin.getByText('Copied.').waitFor();
+    await expect(admin.evaluate(() => navigator.clipboard.readText())).resolves.toBe(link);
+
+    const person = await activateThroughLink(link, 'lanterns along the old quay');
+    await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
+  });
+});
