@@ -55,6 +55,38 @@ async function activateThroughLink(link: string, password: string) {
 }
 
 describe('activating a new customer user', () => {
+  it('lets a tenant admin create a customer and its first user, who activates from the mail and lands on that customer’s home page', async () => {
+    const admin = await browser.newPage();
+    await signInAsTenantAdmin(admin);
+    await admin.getByRole('link', { name: 'New customer' }).click();
+    await admin.getByLabel('Title', { exact: true }).fill('Contoso Couriers');
+    await admin.getByLabel('Account ID').fill('CC-1');
+    await admin.getByRole('button', { name: 'Create customer' }).click();
+    await admin.waitForURL(/\/admin\/customers\/[0-9a-f-]{36}$/);
+    await admin.getByRole('link', { name: 'Users', exact: true }).click();
+    await admin.getByRole('link', { name: 'Add user' }).click();
+    await admin.getByLabel('Name', { exact: true }).fill('Carla Contoso');
+    await admin.getByLabel('Email address').fill('carla@contoso.test');
+    await admin.getByLabel('Role', { exact: true }).selectOption('company_admin');
+    await admin.getByLabel('Activation method').selectOption('email');
+    await admin.getByRole('button', { name: 'Add user' }).click();
+    await expect(admin.getByText('An activation email is on its way to carla@contoso.test.').isVisible()).resolves.toBe(true);
+
+    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'carla@contoso.test');
+    const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
+    const person = await activateThroughLink(link, 'a quiet harbour at dawn');
+    await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
+
+    // and the password now works on the sign-in page too
+    const again = await browser.newPage();
+    await again.goto(`${baseUrl}/login`);
+    await again.getByLabel('Email address').fill('carla@contoso.test');
+    await again.getByLabel('Password').fill('a quiet harbour at dawn');
+    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.waitForURL(`${baseUrl}/`);
+    await expect(again.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
+  });
+
   it('takes a user added with the emailed link from the mail to their customer’s home page', async () => {
     const admin = await browser.newPage();
     await signInAsTenantAdmin(admin);
