@@ -10,6 +10,8 @@ export type Trx = Knex.Transaction;
 // bigint counts and sums arrive as strings by default; ours fit in a JS number
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+// a date is a calendar day, not an instant: keep 'YYYY-MM-DD' rather than a Date at local midnight
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export function createDb(url: string, opts: { poolMax?: number; log?: (message: string) => void } = {}): Db {
   const log = opts.log ?? (() => {});

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Db, Trx } from '../db/index.js';
+import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { hashPassword } from './passwords.js';
+import { todayIn, type Day } from './subscription-rules.js';
 import type { Role } from './policy.js';
 
 export const DEMO_PASSWORD = 'portico-demo';
@@ -23,7 +25,7 @@ export const DEMO_LOGINS: { email: string; role: Role; what: string }[] = [
 ];
 
 type SeedStep = { name: string; run: (trx: Trx, ctx: SeedContext) => Promise<void> };
-type SeedContext = { passwordHash: string; scale: number };
+type SeedContext = { passwordHash: string; scale: number; today: Day };
 
 /**
  * The demo is a list of steps, each a few set-based inserts; later features add their own step.
@@ -82,6 +84,7 @@ const STEPS: SeedStep[] = [
       await trx('memberships').insert({ id: demoId(`membership:${email}`), tenant_id: demoId('tenant:demo'), user_id: demoId(`user:${email}`), role: 'group_supervisor', customer_id: demoId('customer:northwind') });
     },
   },
+  { name: 'groups and assets', run: (trx, ctx) => seedDemoGroupsAndAssets(trx, ctx.today) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {
@@ -93,8 +96,9 @@ export async function isEmpty(db: Db): Promise<boolean> {
 }
 
 /** Fills the demo tenant in one transaction: all of it or nothing. */
-export async function seedDemo(db: Db, opts: { scale?: number } = {}): Promise<void> {
-  const ctx: SeedContext = { passwordHash: await hashPassword(DEMO_PASSWORD), scale: opts.scale ?? 1 };
+export async function seedDemo(db: Db, opts: { scale?: number; now?: Date } = {}): Promise<void> {
+  const today = todayIn('UTC', opts.now ?? new Date());
+  const ctx: SeedContext = { passwordHash: await hashPassword(DEMO_PASSWORD), scale: opts.scale ?? 1, today };
   await db.transaction(async (trx) => {
     for (const step of STEPS) await step.run(trx, ctx);
   });

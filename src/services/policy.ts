@@ -64,6 +64,13 @@ const RULES = {
   /** company admins: the Users page of their customer and inner customers */
   'users.view': ['company_admin'],
   'users.manage': ['company_admin'],
+  /** the customer's asset list and asset pages (scoped: company admins their customers, group roles their groups) */
+  'asset.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  /** ask for activation, reactivation, deactivation, renewal confirmation, group moves */
+  'asset.request': ['company_admin', 'group_admin'],
+  /** staff: a customer's assets, and the queue of pending requests */
+  'asset.staff_view': [...STAFF],
+  'request.review': [...STAFF],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
@@ -93,6 +100,8 @@ export type NavItem = { href: string; label: string };
 export function navFor(actor: Actor): NavItem[] {
   const items: [Action, NavItem][] = [
     ['home.view', { href: '/', label: 'Home' }],
+    ['asset.view', { href: '/assets', label: 'Assets' }],
+    ['request.review', { href: '/admin/requests', label: 'Requests' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
@@ -129,4 +138,38 @@ export function customerIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
     })
     .select('id')
     .from('reach');
+}
+
+/**
+ * The groups a group admin or supervisor reaches: those assigned to them and, recursively, their
+ * sub-groups. Returns a query of group ids.
+ */
+export function groupIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
+  return trx
+    .withRecursive('reach', (q) => {
+      q.select('g.id')
+        .from('groups as g')
+        .join('membership_groups as mg', function () {
+          this.on('mg.tenant_id', 'g.tenant_id').andOn('mg.group_id', 'g.id');
+        })
+        .where({ 'mg.tenant_id': actor.tenantId, 'mg.membership_id': actor.membershipId })
+        .unionAll((u) => u.select('c.id').from('groups as c').join('reach as r', 'c.parent_id', 'r.id').where('c.tenant_id', actor.tenantId));
+    })
+    .select('id')
+    .from('reach');
+}
+
+/**
+ * The assets an actor reaches, as a query on `assets` to build lists and lookups from:
+ * staff every asset of the tenant; a company admin their customer's and inner customers';
+ * a group admin or supervisor those in their groups and sub-groups; anyone else none.
+ */
+export function scopeAssets(trx: Trx, actor: Actor, alias = 'assets'): Knex.QueryBuilder {
+  const q = trx(`assets as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
+  if (isStaff(actor)) return q;
+  if (actor.role === 'company_admin') return q.whereIn(`${alias}.customer_id`, customerIdsInReach(trx, actor));
+  if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
+    return q.where(`${alias}.customer_id`, actor.customerId).whereIn(`${alias}.group_id`, groupIdsInReach(trx, actor));
+  }
+  return q.whereRaw('false');
 }
