@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import type { Db, Trx } from './index.js';
 
 /**
@@ -22,4 +23,93 @@ export async function enableTenantIsolation(db: Knex, table: string): Promise<vo
       with check (tenant_id = nullif(current_setting('portico.tenant_id', true), '')::uuid);
     grant select, insert, update, delete on ${table} to portico_app;
   `);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** inTenant's setup statement as text: the tenant goes in as a literal, so it must be a uuid and nothing else. */
+function tenantSetupSql(tenantId: string): string {
+  if (!UUID.test(tenantId)) throw new Error('tenant id is not a uuid');
+  return `select set_config('portico.tenant_id', '${tenantId}', true), set_config('role', 'portico_app', true)`;
+}
+
+type PgClient = pg.Client & { processID?: number; __knex__disposed?: unknown; connection: { stream?: { destroy(): void } } };
+type KnexPool = { acquireConnection(): Promise<PgClient>; releaseConnection(c: PgClient): Promise<void> };
+
+function poolOf(db: Db): KnexPool {
+  if (db.isTransaction) throw new Error('needs the pool, not a transaction');
+  return db.client as unknown as KnexPool;
+}
+
+/**
+ * inTenant in ONE round trip, for pages that must be fast: the setup and the statements go as one
+ * multi-statement simple query, which PostgreSQL runs as one implicit transaction, so the settings
+ * hold for these statements and end with them (safe under PgBouncer). A simple query takes no
+ * parameters: each statement must come from knex's `.toQuery()`, which inlines its bindings escaped.
+ * Not a CTE: the planner would evaluate the policy before a CTE's set_config runs.
+ */
+export async function queryInTenant(db: Db, tenantId: string, statements: string[]): Promise<pg.QueryResult[]> {
+  const pool = poolOf(db);
+  const client = await pool.acquireConnection();
+  try {
+    const results = (await client.query([tenantSetupSql(tenantId), ...statements].join(';\n'))) as unknown as pg.QueryResult[];
+    return results.slice(1);
+  } finally {
+    await pool.releaseConnection(client);
+  }
+}
+
+/** A raw pg connection in a transaction bound to one tenant, for what knex cannot do (COPY streams). */
+export type TenantConnection = {
+  client: pg.Client;
+  /** commit and give the connection back */
+  finish(): Promise<void>;
+  /**
+   * Stop whatever the connection is running and throw the connection away: a cancel from another
+   * connection stops a query still computing, and closing the socket stops a backend blocked on
+   * sending to a reader that went away (it does not see a cancel until its write completes).
+   */
+  abandon(): Promise<void>;
+};
+
+export async function openTenantConnection(db: Db, tenantId: string): Promise<TenantConnection> {
+  const pool = poolOf(db);
+  const client = await pool.acquireConnection();
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await pool.releaseConnection(client);
+  };
+  const abandon = async () => {
+    if (released) return;
+    const pid = client.processID;
+    client.__knex__disposed = 'abandoned'; // the pool drops it instead of handing it out again
+    try {
+      if (pid) await db.raw('select pg_cancel_backend(?)', [pid]);
+    } finally {
+      client.connection.stream?.destroy();
+      await release();
+    }
+  };
+  try {
+    await client.query(`begin; ${tenantSetupSql(tenantId)}`);
+  } catch (err) {
+    await abandon();
+    throw err;
+  }
+  return {
+    client,
+    abandon,
+    async finish() {
+      if (released) return;
+      try {
+        await client.query('commit');
+        await release();
+      } catch (err) {
+        await abandon();
+        throw err;
+      }
+    },
+  };
 }

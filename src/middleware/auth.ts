@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { loadActor } from '../services/auth.js';
 import { authorize, navFor, type Action, type Actor } from '../services/policy.js';
@@ -47,7 +47,7 @@ export function requireActor(req: Request, res: Response, next: NextFunction) {
  * Route guard: signed in (else to sign-in) and allowed by the policy (else 403).
  * `router.get('/admin/customers', allow('customer.list'), handler)`
  */
-export function allow(action: Action) {
+export function allow(action: Action): [RequestHandler, RequestHandler] {
   return [
     requireActor,
     (req: Request, _res: Response, next: NextFunction) => {

@@ -32,7 +32,7 @@ const publicVersion = (() => {
 
 /** URLs of static files, for templates. */
 export const assets = {
-  url: (file: string) => `/assets/${file}?v=${publicVersion}`,
+  url: (file: string) => `/static/${file}?v=${publicVersion}`,
   htmx: `/vendor/htmx-${htmx.version}/htmx.min.js`,
   leafletJs: `/vendor/leaflet-${leaflet.version}/leaflet.js`,
   leafletCss: `/vendor/leaflet-${leaflet.version}/leaflet.css`,
@@ -41,7 +41,8 @@ export const assets = {
 export function staticFiles(): express.Router {
   const router = express.Router();
   const forever = { maxAge: '365d', immutable: true, index: false, fallthrough: false } as const;
-  router.use('/assets', express.static(publicDir, forever));
+  // not /assets: that is the asset list's URL (DESIGN.md section 9)
+  router.use('/static', express.static(publicDir, forever));
   router.use(`/vendor/htmx-${htmx.version}`, express.static(htmx.dir, forever));
   router.use(`/vendor/leaflet-${leaflet.version}`, express.static(leaflet.dir, forever));
   router.get('/favicon.ico', (_req, res) => {

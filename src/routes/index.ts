@@ -8,6 +8,8 @@ import { homeRoutes } from './home.js';
 import { passwordRoutes } from './password.js';
 import { settingsRoutes } from './settings.js';
 import { adminMailRoutes } from './admin-mail.js';
+import { assetListRoutes } from './assets.js';
+import { assetActionRoutes } from './asset-actions.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -19,4 +21,6 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(adminMailRoutes(ctx));
   app.use(adminCustomerRoutes(ctx));
   app.use(customerUserRoutes(ctx));
+  app.use(assetListRoutes(ctx));
+  app.use(assetActionRoutes(ctx));
 }

@@ -170,13 +170,17 @@ export async function updateCustomer(db: Db, actor: Actor, id: string, form: Par
 
 /**
  * Why a customer cannot be deleted right now, in words for the admin; empty when it can.
- * Every rule that blocks deletion (inner customers; later, active subscriptions) belongs here.
+ * Every rule that blocks deletion (inner customers, active assets) belongs here.
  */
 export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' | 'tenant_id'>): Promise<string[]> {
   const reasons: string[] = [];
   const [inner] = await trx('customers').where({ tenant_id: customer.tenant_id, parent_id: customer.id }).count<{ count: number }[]>({ count: '*' });
   const innerCount = Number(inner?.count ?? 0);
   if (innerCount) reasons.push(`It has ${innerCount} inner customer${innerCount === 1 ? '' : 's'}. ${MESSAGES.innerCustomers}`);
+  // from the kept counters, never a count over the customer's assets
+  const [live] = await trx('asset_counts').where({ tenant_id: customer.tenant_id, customer_id: customer.id }).whereIn('status', ['active', 'deactivation_pending']).sum<{ n: number | null }[]>({ n: 'n' });
+  const liveCount = Number(live?.n ?? 0);
+  if (liveCount) reasons.push(`It still has ${liveCount} active asset${liveCount === 1 ? '' : 's'} (active or waiting for deactivation); deactivate them first.`);
   return reasons;
 }
 
@@ -226,6 +230,7 @@ export async function deleteCustomer(db: Db, actor: Actor, id: string, typedTitl
       .where({ 'm.tenant_id': customer.tenant_id, 'm.customer_id': customer.id })
       .select('m.id', 'm.user_id', 'm.role', 'u.email');
     const orphans = await usersLeftWithoutAccess(trx, customer, [...new Set(memberships.map((m) => m.user_id))]);
+    await deleteAssetsAndGroups(trx, customer);
     await trx('customers').where({ tenant_id: customer.tenant_id, id: customer.id }).del();
 
     const inLog = { customerId: customer.id };
@@ -243,6 +248,15 @@ export async function deleteCustomer(db: Db, actor: Actor, id: string, typedTitl
     await audit(trx, actor, { ...inLog, entityType: 'customer', entityId: customer.id, action: 'customer.deleted', before: snapshotOf(customer) });
     return { title: customer.title, disabledUsers: disabled.length };
   });
+}
+
+/** What is left of a customer's assets once none is active: inactive assets (their requests go by cascade), counters, groups. */
+async function deleteAssetsAndGroups(trx: Trx, customer: Pick<Customer, 'id' | 'tenant_id'>): Promise<void> {
+  const of = { tenant_id: customer.tenant_id, customer_id: customer.id };
+  await trx('assets').where(of).del();
+  await trx('asset_counts').where(of).del();
+  await trx('membership_groups').where({ tenant_id: customer.tenant_id }).whereIn('group_id', trx('groups').where(of).select('id')).del();
+  await trx('groups').where(of).del(); // parents and sub-groups in one statement: the parent key is checked at its end
 }
 
 export type AuditEntryView = { id: number; at: Date; atLabel: string; actorLabel: string; entityType: string; entityId: string; action: string; difference: Difference };

@@ -40,6 +40,9 @@ function only(allowed: Who[], overrides: Partial<Record<Who, Outcome>> = {}): Re
 
 const STAFF: Who[] = ['tenant_admin', 'support_agent', 'other_tenant_admin'];
 const TENANT_ADMINS: Who[] = ['tenant_admin', 'other_tenant_admin'];
+/** customer people who see assets, and those of them who may act on them */
+const CUSTOMER_VIEWERS: Who[] = ['company_admin', 'group_admin', 'group_supervisor'];
+const CUSTOMER_ACTORS: Who[] = ['company_admin', 'group_admin'];
 const ALL_SIGNED_IN: Who[] = WHO.filter((w) => w !== 'anonymous');
 /** Staff of the other tenant reach no Demo record: 404 where a tenant admin would be answered. */
 const demoRecord = { other_tenant_admin: 404 as Outcome };
@@ -89,6 +92,25 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/mail': only(TENANT_ADMINS),
   'GET /admin/mail/:id': only(TENANT_ADMINS, demoRecord),
 
+  'GET /assets/:id': only(CUSTOMER_VIEWERS),
+  'GET /assets/by-identifier/:identifier': only(CUSTOMER_VIEWERS),
+  'GET /assets/request-activation': only(CUSTOMER_ACTORS),
+  'POST /assets/request-activation': only(CUSTOMER_ACTORS),
+  'POST /assets/:id/activation-request': only(CUSTOMER_ACTORS),
+  'POST /assets/:id/renewal-confirmation': only(CUSTOMER_ACTORS),
+  'GET /assets/:id/deactivation-request': only(CUSTOMER_ACTORS),
+  'POST /assets/:id/deactivation-request': only(CUSTOMER_ACTORS),
+  'POST /assets/:id/deactivation-request/cancel': only(CUSTOMER_ACTORS),
+  'POST /assets/:id/group': only(CUSTOMER_ACTORS),
+  'GET /admin/requests': only(STAFF),
+  'POST /admin/requests/:id/approval': only(STAFF, demoRecord),
+  'POST /admin/requests/:id/rejection': only(STAFF, demoRecord),
+  'POST /admin/requests/:id/application': only(STAFF, demoRecord),
+  'GET /assets': only(CUSTOMER_VIEWERS),
+  'GET /assets.csv': only(CUSTOMER_VIEWERS),
+  'GET /admin/customers/:id/assets': only(STAFF, demoRecord),
+  'GET /admin/customers/:id/assets.csv': only(STAFF, demoRecord),
+
   'GET /users': only(['company_admin']),
   'GET /users/new': only(['company_admin']),
   'POST /users': only(['company_admin']),
@@ -108,6 +130,9 @@ const [demoMail] = await db('outbox')
   .insert({ tenant_id: tenantId, kind: 'test', recipient: 'owner@northwind.test', subject: 'Hello', body_text: 'Hello', status: 'kept' })
   .returning('id');
 const demoMailId = String((demoMail as { id: number }).id);
+// a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
+const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
 async function concretePath(route: string): Promise<string> {
@@ -119,6 +144,9 @@ async function concretePath(route: string): Promise<string> {
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
   return path
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
+    .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
+    .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
+    .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)

@@ -51,3 +51,48 @@ export async function makeUser(
     .returning(['id']);
   return { ...(user as { id: string; email: string; name: string; status: string }), membershipId: (m as { id: string }).id, password: TEST_PASSWORD };
 }
+
+/** A group of a customer; a sub-group when `parent` is given (its path continues the parent's). */
+export async function makeGroup(
+  db: Db,
+  customer: { id: string; tenant_id: string },
+  fields: Partial<{ name: string; parent: { id: string; path: string }; reference: string }> = {},
+) {
+  const name = fields.name ?? `Group ${unique()}`;
+  const [row] = await db('groups')
+    .insert({
+      tenant_id: customer.tenant_id,
+      customer_id: customer.id,
+      parent_id: fields.parent?.id ?? null,
+      name,
+      path: fields.parent ? `${fields.parent.path} / ${name}` : name,
+      reference: fields.reference ?? null,
+    })
+    .returning(['id', 'tenant_id', 'customer_id', 'name', 'path']);
+  return row as { id: string; tenant_id: string; customer_id: string; name: string; path: string };
+}
+
+export type AssetFields = Partial<{
+  identifier: string;
+  name: string;
+  status: 'inactive' | 'activation_pending' | 'active' | 'deactivation_pending' | 'deactivated';
+  plan: 'monthly' | 'quarterly' | 'yearly';
+  term_start: string | null;
+  term_end: string | null;
+  next_renewal_on: string | null;
+  renewal_unconfirmed: boolean;
+  last_latitude: number | null;
+  last_longitude: number | null;
+  last_located_at: Date | null;
+}>;
+
+/** An asset of the group's customer (or of a customer, without a group); group_path copied from the group. */
+export async function makeAsset(db: Db, where: { group: { id: string; tenant_id: string; customer_id: string; path: string } } | { customer: { id: string; tenant_id: string } }, fields: AssetFields = {}) {
+  const owner = 'group' in where
+    ? { tenant_id: where.group.tenant_id, customer_id: where.group.customer_id, group_id: where.group.id, group_path: where.group.path }
+    : { tenant_id: where.customer.tenant_id, customer_id: where.customer.id, group_id: null, group_path: '' };
+  const [row] = await db('assets')
+    .insert({ ...owner, identifier: `35${String(parseInt(unique(), 16)).padStart(13, '0')}`, name: `Asset ${unique()}`, status: 'active', ...fields })
+    .returning(['id', 'tenant_id', 'customer_id', 'group_id', 'group_path', 'identifier', 'name', 'status']);
+  return row as { id: string; tenant_id: string; customer_id: string; group_id: string | null; group_path: string; identifier: string; name: string; status: string };
+}
