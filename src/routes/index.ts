@@ -15,7 +15,7 @@ import { assetActionRoutes } from './asset-actions.js';
 export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(actorFromSession(ctx));
   app.use(authRoutes(ctx));
-  app.use(homeRoutes());
+  app.use(homeRoutes(ctx));
   app.use(passwordRoutes(ctx));
   app.use(settingsRoutes(ctx));
   app.use(adminMailRoutes(ctx));
