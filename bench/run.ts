@@ -12,6 +12,7 @@ import { createDb, ensureDatabase, migrate, type Db } from '../src/db/index.js';
 import { BULK_FREIGHT, bulkAssetCount, seedBulkAssets } from '../src/services/demo-bulk.js';
 import { DEMO_PASSWORD } from '../src/services/demo-data.js';
 import type { BareCase } from './bare-server.js';
+import { benchJobs } from './jobs.js';
 import { listCases } from './list-cases.js';
 
 /**
@@ -103,6 +104,8 @@ async function main() {
 
   await benchCsv(app, cookie, cases.csv);
   await benchLoginBurst(app, fragment, cases.list[0]!.appPath);
+  // the scheduled jobs over every subscription, with the servers idle
+  for (const line of await benchJobs(db)) say(line);
 }
 
 type Figures = { rps: number; p50: number; p99: number; failed: number };

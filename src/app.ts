@@ -1,6 +1,7 @@
 import compression from 'compression';
 import express from 'express';
 import type { AppContext } from './context.js';
+import { createJobRunner } from './jobs/scheduler.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestLogging } from './middleware/logging.js';
 import { rendering } from './middleware/render.js';
@@ -30,7 +31,10 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(rendering(ctx));
   app.use(csrfProtection());
 
-  mountRoutes(app, ctx);
+  // the composition root hands the job list to the routes, which may not import jobs themselves
+  const links = { baseUrl: ctx.config.baseUrl, secret: ctx.config.sessionSecret };
+  const jobs = ctx.jobs ?? createJobRunner({ db: ctx.db, clock: ctx.clock, mail: ctx.mail, links }, ctx.config.jobSchedules);
+  mountRoutes(app, { ...ctx, jobs });
 
   app.use(notFoundHandler);
   app.use(errorHandler(ctx));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -26,6 +27,8 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   JOBS: z.enum(['on', 'off']).default('on'),
   SEED: z.enum(['auto', 'off']).default('auto'),
+  MAP_TILE_URL: z.string().optional(),
+  MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
 });
 
 export type Config = {
@@ -44,8 +47,36 @@ export type Config = {
   secureCookies: boolean;
   trustProxy: boolean;
   jobs: boolean;
+  /** cron expressions from JOB_SCHEDULE_<NAME> (JOB_SCHEDULE_RENEWAL_REMINDERS for 'renewal-reminders') */
+  jobSchedules: Record<string, string>;
   seed: boolean;
+  /** Leaflet's tile URL template for the devices map, or null for no background tiles (markers still show) */
+  mapTileUrl: string | null;
+  /** the tile server's origin, which the Content-Security-Policy admits as an image source; null when tiles come from the app itself */
+  mapTileOrigin: string | null;
+  /** plain text shown in the map's corner, as the tile provider asks */
+  mapTileAttribution: string;
 };
+
+/** OpenStreetMap's standard tiles: fine for a demo; a busy deployment should use its own tile server (OSM's tile usage policy). */
+export const DEFAULT_MAP_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const DEFAULT_MAP_ATTRIBUTION = '© OpenStreetMap contributors';
+
+/** A tile URL template: http(s) or a path on this app, with {z}, {x} and {y}; `{s}` may only be the first label of the host. */
+export function mapTileProblem(url: string): string | null {
+  if (url === 'none') return null;
+  if (!/^(https?:\/\/[^/]+)?\//.test(url)) return 'must be an http(s) URL or a path starting with /, or "none"';
+  if (!['{z}', '{x}', '{y}'].every((p) => url.includes(p))) return 'must contain {z}, {x} and {y}';
+  const host = /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? '';
+  if (/[{}]/.test(host.replace(/^\{s\}\./, ''))) return 'may use {s} only as the first part of the host name';
+  return null;
+}
+
+/** The origin to admit in img-src: `https://*.tile.example.com` for a `{s}.` host, null for a path on this app. */
+export function mapTileOriginOf(url: string | null): string | null {
+  const m = url ? /^(https?:\/\/)([^/]+)/.exec(url) : null;
+  return m ? m[1]! + m[2]!.replace(/^\{s\}\./, '*.') : null;
+}
 
 export class ConfigError extends Error {}
 
@@ -79,8 +110,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: e.TRUST_PROXY,
     jobs: e.JOBS === 'on',
+    jobSchedules: jobSchedules(withoutBlanks(env)),
     seed: e.SEED === 'auto',
+    // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
+    ...mapTiles(env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim() ? 'none' : (e.MAP_TILE_URL?.trim() ?? DEFAULT_MAP_TILE_URL), e.MAP_TILE_ATTRIBUTION),
   };
+}
+
+function mapTiles(url: string, attribution: string | undefined): Pick<Config, 'mapTileUrl' | 'mapTileOrigin' | 'mapTileAttribution'> {
+  const problem = mapTileProblem(url);
+  if (problem) throw new ConfigError(`Invalid MAP_TILE_URL=${JSON.stringify(url)}: ${problem}`);
+  const mapTileUrl = url === 'none' ? null : url;
+  const fallback = mapTileUrl === DEFAULT_MAP_TILE_URL ? DEFAULT_MAP_ATTRIBUTION : '';
+  return { mapTileUrl, mapTileOrigin: mapTileOriginOf(mapTileUrl), mapTileAttribution: attribution ?? fallback };
+}
+
+/** JOB_SCHEDULE_<NAME>=<cron> moves a job's schedule (UTC; a sixth, leading field counts seconds). */
+function jobSchedules(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const m = /^JOB_SCHEDULE_([A-Z0-9_]+)$/.exec(key);
+    if (!m) continue;
+    if (!isCronExpression(value.trim())) throw new ConfigError(`Invalid ${key}=${JSON.stringify(value)}: must be a cron expression, like "0 6 * * *"`);
+    out[m[1]!.toLowerCase().replaceAll('_', '-')] = value.trim();
+  }
+  return out;
 }
 
 /** A secret generated once and kept in DATA_DIR, so sessions survive a restart without configuration. */

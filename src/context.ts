@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import type { JobRunner } from './services/job-runs.js';
 import type { MailTransport } from './services/mail-transport.js';
 import type { MailPump } from './services/outbox.js';
 
@@ -14,4 +15,6 @@ export type AppContext = {
   mail: MailTransport | null;
   /** call after a change that queued mail has committed */
   mailPump: MailPump;
+  /** the scheduled jobs, for the Jobs page and "Run now"; createApp makes it from the job list when not given */
+  jobs?: JobRunner;
 };

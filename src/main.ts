@@ -45,7 +45,8 @@ async function main() {
     await database.close();
     process.exit(1);
   });
-  const scheduler = config.jobs ? startScheduler({ db, clock, logger, mail }) : null;
+  const links = { baseUrl: config.baseUrl, secret: config.sessionSecret };
+  const scheduler = config.jobs ? startScheduler({ db, clock, logger, mail, links }, { schedules: config.jobSchedules }) : null;
 
   console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);
   if (await hasDemoData(db)) {

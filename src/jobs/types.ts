@@ -1,18 +1,32 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
+import type { JobCounts } from '../services/job-runs.js';
+import type { MailLinks } from '../services/notification-settings.js';
 import type { MailTransport } from '../services/mail-transport.js';
 
-export type JobContext = { db: Db; clock: Clock; mail: MailTransport | null };
+/** links: where mail links point and the key that signs unsubscribe links (jobs that write mail need it) */
+export type JobContext = { db: Db; clock: Clock; mail: MailTransport | null; links?: MailLinks };
 
 export type Job = {
   name: string;
   /** cron expression (seconds field allowed), UTC */
   schedule: string;
+  /** the schedule in words, for the Jobs page */
+  every: string;
+  /** what the job does, in a sentence, for the Jobs page */
+  description: string;
+  /** what a plain number returned by run counts, e.g. 'sessions_removed' */
+  counted?: string;
   /**
-   * true (default): runs inside a transaction holding the job's advisory lock, so one instance
-   * at a time. false: for jobs that coordinate row by row themselves (FOR UPDATE SKIP LOCKED).
+   * true (default): runs while a transaction holds the job's advisory lock, so one instance at a
+   * time. false: for jobs that coordinate row by row themselves (FOR UPDATE SKIP LOCKED).
    */
   exclusive?: boolean;
-  /** a service call; returns a count of what it did */
-  run: (ctx: JobContext) => Promise<number>;
+  /**
+   * When false, a run that did nothing is not recorded (the mail sender runs every 10 seconds on
+   * every instance: its idle runs would bury everything else). Default true.
+   */
+  recordIdleRuns?: boolean;
+  /** a service call; returns a count, or named counts, of what it did */
+  run: (ctx: JobContext) => Promise<number | JobCounts>;
 };

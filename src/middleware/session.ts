@@ -93,6 +93,8 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
     return typeof body?._csrf === 'string' ? body._csrf : undefined;
   },
   errorConfig: { statusCode: 403, message: 'The form was out of date. Reload the page and try again.', code: 'EBADCSRFTOKEN' },
+  // one-click unsubscribe is authorized by its signed link alone, and mail programs post it without a session
+  skipCsrfProtection: (req) => req.method === 'POST' && /^\/unsubscribe\/[^/]+$/.test(req.path),
 });
 
 export { generateToken as csrfToken };

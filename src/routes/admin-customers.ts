@@ -24,6 +24,7 @@ import {
   updateCustomer,
   type Customer,
 } from '../services/customers.js';
+import { customerMapEnabled, setCustomerMap } from '../services/group-map.js';
 import { can, customerTabsFor } from '../services/policy.js';
 
 const text = formText();
@@ -72,7 +73,15 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
   router.get(`${BASE}/:id`, ...allow('customer.view'), async (req, res) => {
     const detail = await getCustomer(ctx.db, req.actor!, idOf(req));
     const tabs = customerTabsFor(req.actor!, detail.customer.id);
-    res.renderPage('admin/customers/show', { title: detail.customer.title, ...detail, ...labels, tabs, canManage: can(req.actor, 'customer.manage') });
+    const mapEnabled = await customerMapEnabled(ctx.db, req.actor!, detail.customer.id);
+    res.renderPage('admin/customers/show', { title: detail.customer.title, ...detail, ...labels, tabs, mapEnabled, canManage: can(req.actor, 'customer.manage') });
+  });
+
+  // the devices map of the customer's groups: a feature the provider switches on per customer
+  router.post(`${BASE}/:id/map`, ...allow('customer.manage'), async (req, res) => {
+    const { title, enabled } = await setCustomerMap(ctx.db, req.actor!, idOf(req), String((req.body as { map?: unknown } | undefined)?.map ?? ''));
+    res.flash('success', enabled ? `The devices map is on for ${title}: its people see a Map button on their groups.` : `The devices map is off for ${title}.`);
+    res.redirect(303, `${BASE}/${idOf(req)}`);
   });
 
   router.get(`${BASE}/:id/edit`, ...allow('customer.manage'), async (req, res) => {

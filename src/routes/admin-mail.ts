@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { allow } from '../middleware/auth.js';
-import { findOutgoingMail, listOutgoingMail, MAIL_STATUSES } from '../services/outgoing-mail.js';
+import { can } from '../services/policy.js';
+import { findOutgoingMail, listOutgoingMail, MAIL_STATUSES, retryDeadMail } from '../services/outgoing-mail.js';
 import { formatDateTime } from '../services/time-format.js';
 
 const PAGE_SIZES = [10, 25, 50, 100] as const;
@@ -33,7 +34,7 @@ export function adminMailRoutes(ctx: AppContext): Router {
     };
     res.renderPage(
       'admin-mail/index',
-      { title: 'Outgoing mail', rows, query, statuses: MAIL_STATUSES, nextLink: nextBefore ? link({ status: query.status, before: nextBefore }) : null, link, smtpConfigured: !!ctx.mail, formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone) },
+      { title: 'Outgoing mail', rows, query, statuses: MAIL_STATUSES, nextLink: nextBefore ? link({ status: query.status, before: nextBefore }) : null, link, smtpConfigured: !!ctx.mail, canRetry: can(req.actor, 'mail.retry'), formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone) },
       { fragment: 'admin-mail/_table' },
     );
   });
@@ -44,7 +45,16 @@ export function adminMailRoutes(ctx: AppContext): Router {
     const message = await findOutgoingMail(ctx.db, req.actor!, id);
     // kept mail may hold activation and reset links: keep it out of every cache
     res.set('Cache-Control', 'no-store');
-    res.renderPage('admin-mail/show', { title: message.subject, message, smtpConfigured: !!ctx.mail, formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone) });
+    res.renderPage('admin-mail/show', { title: message.subject, message, smtpConfigured: !!ctx.mail, canRetry: can(req.actor, 'mail.retry'), formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone) });
+  });
+
+  router.post('/admin/mail/:id/retry', ...allow('mail.retry'), async (req, res) => {
+    const id = /^\d{1,15}$/.test(req.params.id as string) ? Number(req.params.id) : null;
+    if (!id) throw new NotFoundError();
+    const { to } = await retryDeadMail(ctx.db, req.actor!, id, ctx.clock.now());
+    ctx.mailPump.kick();
+    res.flash('success', ctx.mail ? `The message to ${to} is queued again and goes out within seconds.` : `The message to ${to} is queued again; with no SMTP server configured it is kept here.`);
+    res.redirect(303, `/admin/mail/${id}`);
   });
 
   return router;

@@ -10,6 +10,9 @@ import { settingsRoutes } from './settings.js';
 import { adminMailRoutes } from './admin-mail.js';
 import { assetListRoutes } from './assets.js';
 import { assetActionRoutes } from './asset-actions.js';
+import { adminJobRoutes } from './admin-jobs.js';
+import { unsubscribeRoutes } from './unsubscribe.js';
+import { groupRoutes } from './groups.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -19,8 +22,11 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(passwordRoutes(ctx));
   app.use(settingsRoutes(ctx));
   app.use(adminMailRoutes(ctx));
+  app.use(adminJobRoutes(ctx));
+  app.use(unsubscribeRoutes(ctx));
   app.use(adminCustomerRoutes(ctx));
   app.use(customerUserRoutes(ctx));
   app.use(assetListRoutes(ctx));
   app.use(assetActionRoutes(ctx));
+  app.use(groupRoutes(ctx));
 }

@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import { allow } from '../middleware/auth.js';
 import { wantsFragment } from '../middleware/render.js';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords.js';
+import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../services/notification-settings.js';
 import { changePassword, endOtherSessions, endSession, listOwnSessions, loadProfile, updateProfile } from '../services/settings.js';
 import { formatDateTime, timeZoneChoicesFor } from '../services/time-format.js';
 
@@ -19,7 +20,11 @@ const SessionParams = z.object({ sid: z.string().max(100) });
 
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
 
-type PageState = { profile?: { name: string; timeZone: string }; errors?: Record<string, string>; sessionsNote?: string };
+type PageState = { profile?: { name: string; timeZone: string }; errors?: Record<string, string>; sessionsNote?: string; notifications?: Record<string, boolean> };
+
+/** A checked box sends its name; an unchecked one sends nothing. */
+const notificationForm = (body: unknown): Record<string, boolean> =>
+  Object.fromEntries(NOTIFICATION_KINDS.map((k) => [k, typeof body === 'object' && body !== null && (body as Record<string, unknown>)[k] === 'on']));
 
 /** The signed-in user's own settings: profile, password and sessions. */
 export function settingsRoutes(ctx: AppContext): Router {
@@ -29,7 +34,11 @@ export function settingsRoutes(ctx: AppContext): Router {
   /** The whole page, or (for htmx) only the sessions list; a 422 keeps every other section as it is. */
   async function renderSettings(req: Request, res: Response, state: PageState = {}, status = 200) {
     const actor = req.actor!;
-    const [profile, sessions] = await Promise.all([loadProfile(ctx.db, actor), listOwnSessions(ctx.db, actor, ctx.clock.now(), req.sessionID)]);
+    const [profile, sessions, switches] = await Promise.all([
+      loadProfile(ctx.db, actor),
+      listOwnSessions(ctx.db, actor, ctx.clock.now(), req.sessionID),
+      notificationSwitches(ctx.db, actor),
+    ]);
     res.renderPage(
       'settings/index',
       {
@@ -41,6 +50,7 @@ export function settingsRoutes(ctx: AppContext): Router {
         errors: state.errors ?? {},
         sessions,
         sessionsNote: state.sessionsNote ?? '',
+        switches: switches.map((sw) => ({ ...sw, checked: state.notifications ? state.notifications[sw.kind] : sw.enabled })),
         formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
       },
       { status, fragment: 'settings/_sessions' },
@@ -73,6 +83,19 @@ export function settingsRoutes(ctx: AppContext): Router {
     await renewSessionId(req, ctx.clock.now());
     res.flash('success', 'Your password has been changed. Other devices have been signed out.');
     res.redirect(303, '/settings');
+  });
+
+  router.post('/settings/notifications', ...guard, async (req, res) => {
+    const form = notificationForm(req.body);
+    let changed;
+    try {
+      changed = await changeNotificationSwitches(ctx.db, req.actor!, form);
+    } catch (err) {
+      if (err instanceof ValidationError) return renderSettings(req, res, { notifications: form, errors: err.fields }, 422);
+      throw err;
+    }
+    res.flash('success', changed.length ? 'Your notification choices have been saved.' : 'Nothing changed in your notification choices.');
+    res.redirect(303, '/settings#notifications');
   });
 
   router.post('/settings/other-sessions/delete', ...guard, async (req, res) => {

@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors.js';
 import { ASSET_STATUS_LABELS, formatDay, type AssetStatus } from './asset-rules.js';
 import { csvLine, neutralisedSql } from './csv.js';
 import { escapeLike, isUuid } from './customer-rules.js';
+import { subtreeIds } from './group-tree.js';
 import { authorize, groupIdsInReach, isStaff, scopeAssetCounts, scopeAssets, type Actor } from './policy.js';
 import { PLAN_LABELS, RENEWAL_STATE_TEXT, RENEWAL_WARNING_DAYS, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
 import { formatDateTime } from './time-format.js';
@@ -49,6 +50,8 @@ export type AssetListFilter = {
   today: Day;
   /** staff only: the one customer whose assets to list */
   customerId?: string | null;
+  /** a group's page: the assets of that group and of its sub-groups */
+  groupId?: string | null;
 };
 
 const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
@@ -107,7 +110,8 @@ export function assetListHref(
   return p.size ? `${base}?${p.toString()}` : base;
 }
 
-function authorizeList(actor: Actor, filter: Pick<AssetListFilter, 'customerId'>): void {
+function authorizeList(actor: Actor, filter: Pick<AssetListFilter, 'customerId' | 'groupId'>): void {
+  if (filter.groupId !== undefined && filter.groupId !== null && !isUuid(filter.groupId)) throw new NotFoundError();
   if (filter.customerId) {
     authorize(actor, 'asset.staff_view');
     if (!isUuid(filter.customerId)) throw new NotFoundError();
@@ -130,6 +134,14 @@ function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.Q
     // the reached groups' ranges of the customer (the group_id condition above stays the rule)
     const paths = trx('groups as g').where('g.tenant_id', actor.tenantId).whereRaw('g.id = any(array(?))', [groupIdsInReach(trx, actor)]).select('g.path');
     q.whereRaw('a.group_path = any(array(?))', [paths]);
+  }
+  if (filter.groupId) {
+    // the group and its sub-groups, restated as its customer and their paths (the list index's
+    // leading columns) so the scan reads only their ranges; the group_id condition stays the rule
+    const tree = subtreeIds(trx, actor.tenantId, filter.groupId);
+    q.whereRaw('a.group_id = any(array(?))', [tree])
+      .whereRaw('a.customer_id = (select g.customer_id from groups g where g.tenant_id = ? and g.id = ?)', [actor.tenantId, filter.groupId])
+      .whereRaw('a.group_path = any(array(?))', [trx('groups as g').where('g.tenant_id', actor.tenantId).whereRaw('g.id = any(array(?))', [tree]).select('g.path')]);
   }
   if (filter.tab !== 'all') q.where('a.tab', filter.tab);
   const term = searchTermOf(filter.q);
@@ -218,9 +230,10 @@ const TAB_OF_STATUS = `case when c.status in ('inactive', 'deactivated') then 'i
  * Tab counts from the counters the asset trigger keeps (asset_counts), summed over the actor's
  * scope: one row per tab and one for all, each with how many customers and groups it spans.
  */
-export function tabCountsQuery(trx: Trx, actor: Actor, customerId?: string | null): Knex.QueryBuilder {
+export function tabCountsQuery(trx: Trx, actor: Actor, customerId?: string | null, groupId?: string | null): Knex.QueryBuilder {
   const rows = scopeAssetCounts(trx, actor, 'c').where('c.n', '>', 0).select(trx.raw(`${TAB_OF_STATUS} as tab`), 'c.customer_id', 'c.group_key', 'c.n');
   if (customerId) rows.where('c.customer_id', customerId);
+  if (groupId) rows.whereRaw('c.group_key = any(array(?))', [subtreeIds(trx, actor.tenantId, groupId)]);
   return trx
     .from(rows.as('t'))
     .select(trx.raw("coalesce(t.tab, 'all') as tab, sum(t.n)::bigint as n, count(distinct t.customer_id)::int as customers, count(distinct t.group_key)::int as groups"))
@@ -369,7 +382,7 @@ const cursorOf = (r: ListDbRow): string => encodeCursor({ customerId: r.customer
 export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter): Promise<AssetList> {
   authorizeList(actor, filter);
   const trx = builder(db);
-  const statements = [assetListQuery(trx, actor, filter).toQuery(), tabCountsQuery(trx, actor, filter.customerId).toQuery()];
+  const statements = [assetListQuery(trx, actor, filter).toQuery(), tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery()];
   if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId).toQuery());
   const searching = !!searchTermOf(filter.q);
   const results = await queryInTenant(db, actor.tenantId, searching ? [SEARCH_PLANNING, ...statements] : statements);
@@ -483,7 +496,7 @@ export async function streamAssetsCsv(db: Db, actor: Actor, filter: AssetListFil
   let copy: Readable;
   try {
     if (filter.customerId && !(await conn.client.query(customerQuery(trx, actor, filter.customerId).toQuery())).rows.length) throw new NotFoundError();
-    const { spans } = countsFrom((await conn.client.query(tabCountsQuery(trx, actor, filter.customerId).toQuery())).rows as CountRow[]);
+    const { spans } = countsFrom((await conn.client.query(tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery())).rows as CountRow[]);
     const withCustomer = maySpanCustomers(actor, filter) && spans[filter.tab].customers > 1;
     // COPY takes no parameters, so the query goes as text: knex's toQuery() inlines every binding
     // escaped as a literal (quotes doubled, E'' when there is a backslash), never spliced raw

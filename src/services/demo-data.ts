@@ -85,6 +85,8 @@ const STEPS: SeedStep[] = [
     },
   },
   { name: 'groups and assets', run: (trx, ctx) => seedDemoGroupsAndAssets(trx, ctx.today) },
+  // the devices map is a per-customer feature: on for Northwind, off for the others
+  { name: 'maps', run: async (trx) => void (await trx('customers').where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') }).update({ map_enabled: true })) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { audit } from './audit.js';
 import { authorize, type Actor } from './policy.js';
 import { asActor } from './tenant-scope.js';
 
@@ -59,4 +60,20 @@ export async function findOutgoingMail(db: Db, actor: Actor, id: number): Promis
   );
   if (!row) throw new NotFoundError();
   return { ...summary(row), text: row.body_text ?? '' };
+}
+
+/**
+ * "Retry" on a dead message: it is queued again, due now, with a fresh round of attempts; the last
+ * error stays until a delivery succeeds. Only dead messages: the others are on their way already.
+ */
+export async function retryDeadMail(db: Db, actor: Actor, id: number, now: Date): Promise<{ to: string }> {
+  authorize(actor, 'mail.retry');
+  return asActor(db, actor, async (trx) => {
+    const row = await trx('outbox').where({ tenant_id: actor.tenantId, id }).forUpdate().first<{ recipient: string; status: MailStatus; attempts: number; kind: string } | undefined>('recipient', 'status', 'attempts', 'kind');
+    if (!row) throw new NotFoundError();
+    if (row.status !== 'dead') throw new ConflictError(row.status === 'sent' ? 'This message has been delivered already.' : row.status === 'queued' ? 'This message is queued already: it is tried again by itself.' : 'This message is kept, not sent: no SMTP server is configured.');
+    await trx('outbox').where({ tenant_id: actor.tenantId, id }).update({ status: 'queued', attempts: 0, next_attempt_at: now });
+    await audit(trx, actor, { entityType: 'mail', entityId: String(id), action: 'mail.retried', before: { status: 'dead', attempts: row.attempts, kind: row.kind }, after: { status: 'queued', attempts: 0 } });
+    return { to: row.recipient };
+  });
 }

@@ -61,6 +61,11 @@ const RULES = {
   'customer_user.manage': ['tenant_admin'],
   'audit.view': ['tenant_admin'],
   'mail.view': ['tenant_admin'],
+  /** queue a dead message again */
+  'mail.retry': ['tenant_admin'],
+  /** the deployment's scheduled jobs: their recent runs, and "Run now" */
+  'jobs.view': ['tenant_admin'],
+  'jobs.run': ['tenant_admin'],
   /** company admins: the Users page of their customer and inner customers */
   'users.view': ['company_admin'],
   'users.manage': ['company_admin'],
@@ -68,6 +73,14 @@ const RULES = {
   'asset.view': ['company_admin', 'group_admin', 'group_supervisor'],
   /** ask for activation, reactivation, deactivation, renewal confirmation, group moves */
   'asset.request': ['company_admin', 'group_admin'],
+  /** the Groups page and a group's page (scoped like assets: company admins their customers' groups, group roles their groups and sub-groups) */
+  'group.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  /** create, rename, move, enable or disable groups; company admins only: group admins act on assets, not on groups */
+  'group.manage': ['company_admin'],
+  /** choose a group's users: it grants access, which is the company admin's (like the Users page) */
+  'group.assign_users': ['company_admin'],
+  /** a group's devices map, when the provider has switched the map on for the group's customer */
+  'group.map': ['company_admin', 'group_admin', 'group_supervisor'],
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
@@ -106,10 +119,12 @@ export function navFor(actor: Actor): NavItem[] {
   const items: [Action, NavItem][] = [
     ['home.view', { href: '/', label: 'Home' }],
     ['asset.view', { href: '/assets', label: 'Assets' }],
+    ['group.view', { href: '/groups', label: 'Groups' }],
     ['request.review', { href: '/admin/requests', label: 'Requests' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
+    ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
@@ -163,6 +178,19 @@ export function groupIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
     })
     .select('id')
     .from('reach');
+}
+
+/**
+ * The groups an actor reaches, as a query on `groups`: a company admin every group of their
+ * customers; a group admin or supervisor their groups and sub-groups; anyone else none.
+ */
+export function scopeGroups(trx: Trx, actor: Actor, alias = 'groups'): Knex.QueryBuilder {
+  const q = trx(`groups as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
+  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
+  if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
+    return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.id = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+  }
+  return q.whereRaw('false');
 }
 
 /**

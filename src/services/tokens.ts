@@ -53,9 +53,10 @@ export async function findUsableToken(trx: Trx, raw: string, purpose: TokenPurpo
     .where({ token_hash: hashToken(raw), purpose })
     .forUpdate()
     .first<TokenRow | undefined>('id', 'user_id', 'tenant_id', 'expires_at', 'used_at', 'revoked_at');
-  if (!token || token.revoked_at) return { ok: false, reason: 'unknown' };
+  // revoked before its expiry: a person withdrew it; revoked at or after it: the expiry job marked it
+  if (!token || (token.revoked_at && token.revoked_at < token.expires_at)) return { ok: false, reason: 'unknown' };
   if (token.used_at) return { ok: false, reason: 'used' };
-  if (token.expires_at <= now) return { ok: false, reason: 'expired' };
+  if (token.expires_at <= now || token.revoked_at) return { ok: false, reason: 'expired' };
   return { ok: true, token };
 }
 
@@ -65,4 +66,17 @@ export async function markTokenUsed(trx: Trx, id: string, now: Date): Promise<vo
 
 export async function revokeTokens(trx: Db | Trx, userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
   await trx('user_tokens').where({ user_id: userId, purpose }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+}
+
+/**
+ * Marks every unused token past its expiry as revoked at the moment it expired, so "live tokens"
+ * are simply those not used and not revoked; use still checks the expiry itself. Set-based.
+ */
+export async function expireTokens(db: Db, now: Date): Promise<number> {
+  return db('user_tokens')
+    .whereIn('purpose', ['activation', 'login_link', 'password_reset'])
+    .where('expires_at', '<=', now)
+    .whereNull('used_at')
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.ref('expires_at') });
 }

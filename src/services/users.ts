@@ -2,6 +2,7 @@ import type { Db, Trx } from '../db/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { audit } from './audit.js';
 import { loadActor } from './auth.js';
+import { groupsReachedBy, type GroupReach } from './group-tree.js';
 import { enqueueMail } from './outbox.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import { can, CUSTOMER_ROLES, customerIdsInReach, landingPath, type Actor, type CustomerRole } from './policy.js';
@@ -27,6 +28,8 @@ export type CustomerUser = {
   customerId: string;
   customerTitle: string;
   createdAt: Date;
+  /** group admins and supervisors: the groups they are assigned to and reach (lists and the user's page) */
+  groups?: GroupReach;
 };
 
 export type CustomerRef = { id: string; title: string };
@@ -120,7 +123,8 @@ export async function listCustomerUsers(db: Db, actor: Actor, customerId: string
       query.where((w) => w.whereILike('u.name', like).orWhereILike('u.email', like));
     }
     const rows = await query;
-    return { customer, users: rows.slice(0, size), q, page, size, hasNext: rows.length > size };
+    const users = await withGroups(trx, actor, rows.slice(0, size));
+    return { customer, users, q, page, size, hasNext: rows.length > size };
   });
 }
 
@@ -144,7 +148,15 @@ export async function customerForUsers(db: Db, actor: Actor, customerId: string)
 
 export async function getCustomerUser(db: Db, actor: Actor, userId: string, customerId?: string | null): Promise<CustomerUser> {
   authorizeRead(actor);
-  return asActor(db, actor, (trx) => findUserInReach(trx, actor, userId, customerId));
+  return asActor(db, actor, async (trx) => (await withGroups(trx, actor, [await findUserInReach(trx, actor, userId, customerId)]))[0]!);
+}
+
+/** Group admins and supervisors with the groups they reach (company admins reach every group; site viewers none). */
+async function withGroups(trx: Trx, actor: Actor, users: CustomerUser[]): Promise<CustomerUser[]> {
+  const groupRoles = users.filter((u) => u.role === 'group_admin' || u.role === 'group_supervisor');
+  const reach = await groupsReachedBy(trx, actor.tenantId, groupRoles.map((u) => u.membershipId));
+  const none: GroupReach = { assigned: [], reach: 0 };
+  return users.map((u) => (groupRoles.includes(u) ? { ...u, groups: reach.get(u.membershipId) ?? none } : u));
 }
 
 export type NewCustomerUser = { name: string; email: string; role: string; activation: string };

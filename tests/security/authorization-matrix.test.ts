@@ -4,7 +4,7 @@ import { fixedClock } from '../../src/clock.js';
 import { demoId, seedDemo } from '../../src/services/demo-data.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
-import { makeCustomer, makeUser } from '../support/factories.js';
+import { makeCustomer, makeGroup, makeUser } from '../support/factories.js';
 import { listRoutes } from '../support/routes.js';
 
 /**
@@ -67,6 +67,10 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /settings/profile': only(ALL_SIGNED_IN),
   'POST /settings/password': only(ALL_SIGNED_IN),
   'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
+  'POST /settings/notifications': only(ALL_SIGNED_IN),
+  // one-click unsubscribe: authorized by its signed link alone; a made-up link is unknown to everyone
+  'GET /unsubscribe/:token': everyone(404),
+  'POST /unsubscribe/:token': everyone(404),
   // nobody's session has that id: signed-in visitors get 404, never someone else's session
   'POST /settings/sessions/:sid/delete': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
 
@@ -91,6 +95,11 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/mail': only(TENANT_ADMINS),
   'GET /admin/mail/:id': only(TENANT_ADMINS, demoRecord),
+  // the Demo message is kept, not dead: a tenant admin of Demo gets 409, which counts as answered
+  'POST /admin/mail/:id/retry': only(TENANT_ADMINS, demoRecord),
+  // jobs run for the whole deployment: every tenant's admins see and start them
+  'GET /admin/jobs': only(TENANT_ADMINS),
+  'POST /admin/jobs/:name/run': only(TENANT_ADMINS),
 
   'GET /assets/:id': only(CUSTOMER_VIEWERS),
   'GET /assets/by-identifier/:identifier': only(CUSTOMER_VIEWERS),
@@ -110,6 +119,22 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /assets.csv': only(CUSTOMER_VIEWERS),
   'GET /admin/customers/:id/assets': only(STAFF, demoRecord),
   'GET /admin/customers/:id/assets.csv': only(STAFF, demoRecord),
+  // the devices map switch: an empty form is refused with 422, so the demo's map stays on
+  'POST /admin/customers/:id/map': only(TENANT_ADMINS, demoRecord),
+
+  // groups: everyone who sees assets sees their groups; only company admins change groups or their people
+  'GET /groups': only(CUSTOMER_VIEWERS),
+  'GET /groups/new': only(['company_admin']),
+  'POST /groups': only(['company_admin']),
+  'GET /groups/:id': only(CUSTOMER_VIEWERS),
+  'GET /groups/:id.csv': only(CUSTOMER_VIEWERS),
+  'GET /groups/:id/edit': only(['company_admin']),
+  'POST /groups/:id': only(['company_admin']),
+  'POST /groups/:id/users': only(['company_admin']),
+  'GET /groups/:id/user-options': only(['company_admin']),
+  // Northwind's map is switched on in the demo
+  'GET /groups/:id/map': only(CUSTOMER_VIEWERS),
+  'GET /groups/:id/map.json': only(CUSTOMER_VIEWERS),
 
   'GET /users': only(['company_admin']),
   'GET /users/new': only(['company_admin']),
@@ -142,8 +167,13 @@ async function concretePath(route: string): Promise<string> {
   let userId = demoId('user:viewer@northwind.test');
   if (destructive && path.includes(':userId')) userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
+  // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
+  let groupId = demoId('group:trucks');
+  if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
   return path
+    .replace('/groups/:id', `/groups/${groupId}`)
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
+    .replace('/admin/jobs/:name', '/admin/jobs/expire-tokens')
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
@@ -209,7 +239,9 @@ describe('authorization matrix', () => {
     await admin.post('/login').type('form').send({ email: LOGINS.tenant_admin, password: 'portico-demo', _csrf: csrfFrom(page.text) });
     const before = await counts();
     const refused: string[] = [];
-    for (const route of routes.filter((r) => r.startsWith('POST '))) {
+    // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
+    const exempt = ['POST /unsubscribe/:token'];
+    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r))) {
       const path = await concretePath(route);
       const noToken = await admin.post(path).type('form').send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
       const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });

@@ -10,8 +10,8 @@ export type SmtpCatcher = {
   close(): Promise<void>;
 };
 
-/** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed. */
-export async function startSmtpCatcher(): Promise<SmtpCatcher> {
+/** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed; `port` to start one again where another stood. */
+export async function startSmtpCatcher(opts: { port?: number } = {}): Promise<SmtpCatcher> {
   const messages: ParsedMail[] = [];
   const waiters = new Set<() => void>();
   const server = new SMTPServer({
@@ -28,7 +28,7 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,

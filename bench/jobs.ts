@@ -1,0 +1,62 @@
+import type { Db } from '../src/db/index.js';
+import { formatDay } from '../src/services/asset-rules.js';
+import { sendRenewalReminders } from '../src/services/renewal-reminders.js';
+import { renewDueSubscriptions } from '../src/services/renewals.js';
+import { addDays, addMonths, todayIn, type Day } from '../src/services/subscription-rules.js';
+
+/**
+ * DESIGN.md section 7: the renewal and reminder jobs over every subscription in the bench database
+ * (1,000,000 by default), each run twice the same day to show that the rerun does nothing twice.
+ * The jobs' services are timed, without the scheduler's lock and run record:
+ * - the renewal job on a usual day (tomorrow: the terms that end today renew), and on the 1st of
+ *   the month after next, the heaviest day: every monthly plan rolls over (a third of all rows
+ *   rewritten) and five weeks of yearly and quarterly terms renew at once;
+ * - the reminder job today (about 8 % of the assets are in the 4-week window).
+ * Each case runs inside a transaction that is rolled back (the jobs' own batch transactions become
+ * savepoints), so the bench data is left as it was and the next run measures the same work.
+ */
+export async function benchJobs(db: Db, opts: { now?: Date } = {}): Promise<string[]> {
+  const now = opts.now ?? new Date();
+  const today = todayIn('UTC', now);
+  const heavyDay: Day = `${addMonths(today, 2).slice(0, 8)}01`;
+  const [{ n }] = (await db('assets').count<{ n: number }[]>({ n: '*' })) as [{ n: number }];
+  const subscriptions = `${n.toLocaleString('en-US')} subscriptions`;
+  const num = (v: number) => v.toLocaleString('en-US');
+  const lines: string[] = [];
+
+  /** Runs fn twice in one transaction, timing each, then rolls everything back. */
+  async function twice<T>(fn: (trx: Db) => Promise<T>): Promise<[T, string, T, string]> {
+    let out: [T, string, T, string] | undefined;
+    await db
+      .transaction(async (trx) => {
+        const t0 = performance.now();
+        const first = await fn(trx);
+        const t1 = performance.now();
+        const second = await fn(trx);
+        const t2 = performance.now();
+        out = [first, seconds(t1 - t0), second, seconds(t2 - t1)];
+        throw new Rollback();
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof Rollback)) throw err;
+      });
+    return out!;
+  }
+
+  const tomorrow = addDays(today, 1);
+  const [daily, dailyTime] = await twice((trx) => renewDueSubscriptions(trx, tomorrow));
+  lines.push(`renewal job over ${subscriptions}, a usual day (${formatDay(tomorrow)}): ${dailyTime} (${num(daily.renewed)} renewed, ${num(daily.rolled_over)} rolled over, ${daily.batches} batches)`);
+  const [heavy, heavyTime, again, againTime] = await twice((trx) => renewDueSubscriptions(trx, heavyDay));
+  lines.push(`renewal job over ${subscriptions}, the heaviest day (${formatDay(heavyDay)}, monthly rollover): ${heavyTime} (${num(heavy.renewed)} renewed, ${num(heavy.rolled_over)} rolled over, ${heavy.batches} batches)`);
+  lines.push(`renewal job again that day: ${againTime} (${num(again.renewed + again.rolled_over)} renewed or rolled over)`);
+
+  const links = { baseUrl: 'http://localhost:3000', secret: 'bench-secret-that-is-long-enough-for-the-check' };
+  const [reminders, reminderTime, rerun, rerunTime] = await twice((trx) => sendRenewalReminders(trx, { now, links }));
+  lines.push(`reminder job over ${subscriptions}: ${reminderTime}, ${num(reminders.mails)} mails (${num(reminders.reminders)} reminders)`);
+  lines.push(`reminder job again the same day: ${rerunTime}, ${num(rerun.mails)} mails`);
+  return lines;
+}
+
+class Rollback extends Error {}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

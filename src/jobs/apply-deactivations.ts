@@ -1,0 +1,12 @@
+import { applyDueDeactivations } from '../services/asset-requests.js';
+import { todayIn } from '../services/subscription-rules.js';
+import type { Job } from './types.js';
+
+export const applyDeactivations: Job = {
+  name: 'apply-deactivations',
+  schedule: '10 0 * * *',
+  every: 'Daily at 00:10 UTC',
+  description: 'Deactivates the assets whose requested deactivation takes effect today.',
+  counted: 'assets_deactivated',
+  run: (ctx) => applyDueDeactivations(ctx.db, todayIn('UTC', ctx.clock.now())),
+};
