@@ -48,6 +48,10 @@ describe('a company admin deactivating an asset', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Deactivation pending');
     await expect(page.locator('.pending-note').textContent()).resolves.toContain(`Deactivation pending: it takes effect on ${label}.`);
     await expect(page.getByRole('button', { name: 'Cancel deactivation' }).isVisible()).resolves.toBe(true);
+
+    // and the list's Deactivation pending tab now holds it
+    await page.goto(`${baseUrl}/assets?tab=deactivation-pending&q=${asset.identifier}`);
+    await expect(page.locator('#asset-table').textContent()).resolves.toContain(asset.identifier);
   });
 });
 
