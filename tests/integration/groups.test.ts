@@ -456,6 +456,16 @@ describe('the devices map', () => {
   });
 });
 
+describe('the Content-Security-Policy and the map tiles', () => {
+  it('admits images from the configured tile server and from nowhere else', async () => {
+    const withTiles = testApp({ db, clock, env: { MAP_TILE_URL: 'https://{s}.tiles.example.com/{z}/{x}/{y}.png' } }).app;
+    const csp = (await supertest(withTiles).get('/login')).headers['content-security-policy'] as string;
+    expect(csp).toContain("img-src 'self' data: https://*.tiles.example.com;");
+    expect(csp).toContain("style-src 'self';");
+    expect((await supertest(app).get('/login')).headers['content-security-policy']).toContain("img-src 'self' data:;");
+  });
+});
+
 describe('the Users page', () => {
   it('shows for each user the groups they reach, and on their page the groups they are assigned to', async () => {
     const { agent } = await signIn(owner.email);

@@ -18,6 +18,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'portico-data-')),
     SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-check',
     JOBS: 'off',
+    // tests never fetch map tiles from the network
+    MAP_TILE_URL: 'none',
     ...overrides,
   });
 }
