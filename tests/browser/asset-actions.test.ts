@@ -5,7 +5,7 @@ import { formatDay } from '../../src/services/asset-rules.js';
 import { demoId, seedDemo } from '../../src/services/demo-data.js';
 import { deactivationDate, todayIn } from '../../src/services/subscription-rules.js';
 import { testApp } from '../support/app.js';
-import { serve, useBrowser } from '../support/browser.js';
+import { serve, useBrowser, signInThroughForm } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
@@ -16,15 +16,7 @@ const { baseUrl } = await serve(app);
 const browser = useBrowser();
 const northwind = demoId('customer:northwind');
 
-async function signIn(email: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(`${baseUrl}/login`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill('portico-demo');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
-  return page;
-}
+const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);
 
 describe('a company admin deactivating an asset', () => {
   it('sees the effective date before confirming, confirms, and finds the asset pending deactivation until that date', async () => {

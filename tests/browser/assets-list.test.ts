@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { seedDemo } from '../../src/services/demo-data.js';
 import { testApp } from '../support/app.js';
-import { serve, useBrowser } from '../support/browser.js';
+import { serve, useBrowser, signInThroughForm } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
@@ -14,15 +14,7 @@ const { app } = testApp({ db, clock: fixedClock(NOW) });
 const { baseUrl } = await serve(app);
 const browser = useBrowser();
 
-async function signIn(email: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(`${baseUrl}/login`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill('portico-demo');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
-  return page;
-}
+const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);
 
 const identifiers = (page: Page) => page.locator('#asset-table tbody th[scope="row"]').allTextContents();
 /** Set on the document; it survives htmx swaps and disappears with a page load. */

@@ -57,3 +57,13 @@ export function useBrowser() {
     },
   };
 }
+
+/** Signs in through the real form on a fresh page and waits until it has left /login. */
+export async function signInThroughForm(page: Page, baseUrl: string, email: string, password = 'portico-demo'): Promise<Page> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+  return page;
+}
