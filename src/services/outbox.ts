@@ -46,7 +46,8 @@ export async function deliverDueMail(db: Db, transport: MailTransport | null, no
     const n = await db.transaction(async (trx) => {
       const rows: OutboxRow[] = await trx('outbox')
         .where('status', 'queued')
-        .where('next_attempt_at', '<=', now)
+        // a message never tried is due at once: its queue time comes from the database clock, retries from `now`
+        .where((q) => q.where('attempts', 0).orWhere('next_attempt_at', '<=', now))
         .orderBy('next_attempt_at')
         .limit(batchSize)
         .forUpdate()

@@ -1,0 +1,79 @@
+import type { Trx } from '../db/index.js';
+
+/**
+ * Usage records: the one table of metered usage. Everything that writes them (the ingestion API,
+ * CSV import, the demo, the benchmark generator) goes through insertUsageRecords, so the rules of
+ * arrival (currency, and later pricing) live in one place.
+ */
+
+export const PRODUCTS = ['sms', 'voice', 'video', 'messaging'] as const;
+export type Product = (typeof PRODUCTS)[number];
+export const DIRECTIONS = ['inbound', 'outbound'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+/** `in_progress`: a call or video session still going on (it counts as a channel in use); it is updated when it ends */
+export const USAGE_STATUSES = ['in_progress', 'answered', 'no_answer', 'busy', 'failed', 'delivered', 'pending', 'rejected'] as const;
+export type UsageStatus = (typeof USAGE_STATUSES)[number];
+
+export const PRODUCT_LABELS: Record<Product, string> = { sms: 'SMS', voice: 'Voice', video: 'Video', messaging: 'Messaging apps' };
+
+/** A record as it arrives, already validated and resolved to its customer (and asset, if any). */
+export type NewUsageRecord = {
+  customerId: string;
+  assetId?: string | null;
+  product: Product;
+  occurredAt: Date | string;
+  direction: Direction;
+  status: UsageStatus;
+  fromNumber: string;
+  toNumber: string;
+  durationSeconds?: number;
+  units?: number;
+  /** the price when the sender already knows it; otherwise 0 until pricing applies */
+  priceMinor?: number;
+  contactName?: string | null;
+  content?: string | null;
+};
+
+/**
+ * Writes records in one statement whatever their number (a batch of 10,000 is one round trip):
+ * the rows travel as one JSON parameter and each takes its customer's currency.
+ * Returns how many were written.
+ */
+export async function insertUsageRecords(trx: Trx, tenantId: string, records: NewUsageRecord[]): Promise<number> {
+  if (records.length === 0) return 0;
+  const rows = records.map((r) => ({
+    customer_id: r.customerId,
+    asset_id: r.assetId ?? null,
+    product: r.product,
+    occurred_at: r.occurredAt instanceof Date ? r.occurredAt.toISOString() : r.occurredAt,
+    direction: r.direction,
+    status: r.status,
+    from_number: r.fromNumber,
+    to_number: r.toNumber,
+    duration_seconds: r.durationSeconds ?? 0,
+    units: r.units ?? 1,
+    price_minor: r.priceMinor ?? 0,
+    contact_name: r.contactName ?? null,
+    content: r.content ?? null,
+  }));
+  const result = await trx.raw(
+    `
+    insert into usage_records (tenant_id, customer_id, asset_id, product, occurred_at, direction, status,
+      from_number, to_number, duration_seconds, units, price_minor, currency, contact_name, content)
+    select ?, r.customer_id, r.asset_id, r.product, r.occurred_at, r.direction, r.status,
+      r.from_number, r.to_number, r.duration_seconds, r.units, r.price_minor, c.currency, r.contact_name, r.content
+    from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, asset_id uuid, product text, occurred_at timestamptz,
+      direction text, status text, from_number text, to_number text, duration_seconds int, units int,
+      price_minor bigint, contact_name text, content text)
+    join customers c on c.tenant_id = ? and c.id = r.customer_id
+    `,
+    [tenantId, JSON.stringify(rows), tenantId],
+  );
+  return (result as { rowCount: number }).rowCount;
+}
+
+/** Channels in use now: the customer's calls and video sessions still in progress. */
+export async function channelsInUse(trx: Trx, tenantId: string, customerId: string): Promise<number> {
+  const row = await trx('usage_records').where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' }).count<{ n: number }[]>({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
