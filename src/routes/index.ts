@@ -14,6 +14,7 @@ import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
+import { membershipRoutes } from './memberships.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -22,6 +23,7 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(homeRoutes(ctx));
   app.use(passwordRoutes(ctx));
   app.use(settingsRoutes(ctx));
+  app.use(membershipRoutes(ctx));
   app.use(adminMailRoutes(ctx));
   app.use(adminJobRoutes(ctx));
   app.use(unsubscribeRoutes(ctx));

@@ -44,6 +44,8 @@ export type Actor = {
   partnerId: string | null;
   /** what the header shows beside the name: the customer, partner or provider */
   placeName: string;
+  /** how many roles the person holds in all; with more than one, the header offers to switch */
+  membershipCount?: number;
 };
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
@@ -52,6 +54,8 @@ const STAFF: Role[] = ['tenant_admin', 'support_agent'];
 const RULES = {
   'home.view': ['company_admin', 'group_admin', 'group_supervisor'],
   'settings.view': [...ROLES],
+  /** a person with several roles chooses the one they act in */
+  'session.switch': [...ROLES],
   /** staff: the tenant's customers list and pages */
   'customer.list': [...STAFF],
   'customer.view': [...STAFF],

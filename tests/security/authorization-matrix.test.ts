@@ -65,6 +65,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(ALL_SIGNED_IN),
+  // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
+  'GET /session/membership': only(ALL_SIGNED_IN),
+  'POST /session/membership': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
   'POST /settings/profile': only(ALL_SIGNED_IN),
   'POST /settings/password': only(ALL_SIGNED_IN),
   'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
