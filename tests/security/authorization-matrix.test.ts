@@ -143,6 +143,20 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /users/:id': only(['company_admin']),
   'POST /users/:id/activation-email': only(['company_admin']),
   'POST /users/:id/activation-link': only(['company_admin']),
+
+  // ---- tickets, call data records, help, provider settings, imports (issue 7) ----
+  // the demo ticket is about a Trucks unit: every customer viewer reaches it; read-only roles write nothing
+  'GET /tickets': only(CUSTOMER_VIEWERS),
+  'GET /tickets/new': only(CUSTOMER_ACTORS),
+  'POST /tickets': only(CUSTOMER_ACTORS),
+  'GET /tickets/:id': only(CUSTOMER_VIEWERS),
+  'POST /tickets/:id/comments': only(CUSTOMER_ACTORS),
+  'POST /tickets/:id/following': only(['company_admin']),
+  'POST /tickets/:id/following/delete': only(['company_admin']),
+  'GET /admin/tickets': only(STAFF),
+  'GET /admin/tickets/:id': only(STAFF, demoRecord),
+  // an empty reply is refused with 422, so the demo thread stays as it is
+  'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
 };
 
 const { db } = await testDatabase();
@@ -177,6 +191,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
+    .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)
