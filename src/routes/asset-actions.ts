@@ -59,7 +59,7 @@ export function assetActionRoutes(ctx: AppContext): Router {
     const page = await getAsset(ctx.db, req.actor!, idOf(req), now());
     const title = page.asset.name || page.asset.identifier;
     const tickets = await ticketsOfAsset(ctx.db, req.actor!, page.asset.id);
-    res.renderPage('assets/show', { title, ...page, tickets, canOpenTicket: can(req.actor, 'ticket.open'), errors: opts.errors ?? {}, values: opts.values ?? {} }, { status: opts.status });
+    res.renderPage('assets/show', { title, ...page, tickets, canOpenTicket: can(req.actor, 'ticket.open'), canViewCdrs: can(req.actor, 'cdr.view'), errors: opts.errors ?? {}, values: opts.values ?? {} }, { status: opts.status });
   };
 
   const renderRequestActivation = async (req: Request, res: Response, data: { identifier: string; lookup: IdentifierLookup | null } & Problems) => {

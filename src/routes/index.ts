@@ -14,6 +14,7 @@ import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
+import { callRecordRoutes } from './call-records.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -31,4 +32,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(assetActionRoutes(ctx));
   app.use(groupRoutes(ctx));
   app.use(ticketRoutes(ctx));
+  app.use(callRecordRoutes(ctx));
 }

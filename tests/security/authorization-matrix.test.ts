@@ -157,6 +157,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/tickets/:id': only(STAFF, demoRecord),
   // an empty reply is refused with 422, so the demo thread stays as it is
   'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
+  'GET /assets/:id/call-records': only(CUSTOMER_VIEWERS),
+  'GET /assets/:id/call-records.csv': only(CUSTOMER_VIEWERS),
 };
 
 const { db } = await testDatabase();
