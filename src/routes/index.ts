@@ -15,6 +15,7 @@ import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
+import { tenantSettingsRoutes } from './tenant-settings.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -33,4 +34,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(groupRoutes(ctx));
   app.use(ticketRoutes(ctx));
   app.use(callRecordRoutes(ctx));
+  app.use(tenantSettingsRoutes(ctx));
 }

@@ -147,7 +147,9 @@ export function navFor(actor: Actor): NavItem[] {
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
+    ['help.view', { href: '/help', label: 'Help' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
 }

@@ -159,6 +159,10 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
   'GET /assets/:id/call-records': only(CUSTOMER_VIEWERS),
   'GET /assets/:id/call-records.csv': only(CUSTOMER_VIEWERS),
+  'GET /help': only(ALL_SIGNED_IN),
+  'GET /admin/settings': only(TENANT_ADMINS),
+  // an empty form clears the links: allowed, and harmless to the other rows
+  'POST /admin/settings/help-links': only(TENANT_ADMINS),
 };
 
 const { db } = await testDatabase();
