@@ -13,6 +13,7 @@ import { assetActionRoutes } from './asset-actions.js';
 import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
+import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
@@ -32,6 +33,7 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(assetListRoutes(ctx));
   app.use(assetActionRoutes(ctx));
   app.use(groupRoutes(ctx));
+  app.use(adminApiKeyRoutes(ctx));
   app.use(ticketRoutes(ctx));
   app.use(callRecordRoutes(ctx));
   app.use(tenantSettingsRoutes(ctx));
