@@ -15,6 +15,9 @@ import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { membershipRoutes } from './memberships.js';
+import { ticketRoutes } from './tickets.js';
+import { callRecordRoutes } from './call-records.js';
+import { tenantSettingsRoutes } from './tenant-settings.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -33,4 +36,7 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(assetActionRoutes(ctx));
   app.use(groupRoutes(ctx));
   app.use(adminApiKeyRoutes(ctx));
+  app.use(ticketRoutes(ctx));
+  app.use(callRecordRoutes(ctx));
+  app.use(tenantSettingsRoutes(ctx));
 }
