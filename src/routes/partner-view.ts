@@ -62,8 +62,8 @@ export function partnerViewRoutes(ctx: AppContext): Router {
       pageSizes: USAGE_PAGE_SIZES,
       formatMoney,
     };
-    // the next page swaps only the table; a new filter (or the whole page) draws the chart of the period too
-    if (wantsFragment(req) && filter.after) return res.renderPage('partner/usage/_log', data, { fragment: 'partner/usage/_log' });
+    // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws the chart of the period too
+    if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log')) return res.renderPage('partner/usage/_log', data, { fragment: 'partner/usage/_log' });
     const days = await partnerDailyUsage(ctx.db, req.actor!, log.customer.id, log.product, filter);
     res.renderPage('partner/usage/index', { ...data, chart: dailyChart(days, filter) }, { fragment: 'partner/usage/_results' });
   });

@@ -185,7 +185,12 @@ export function usageLogQuery(trx: Trx, s: LogScope, page: { after: UsageCursor 
     .select([...PARTNER_USAGE_COLUMNS, trx.raw(`to_char(u.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`)])
     .orderBy([{ column: 'u.occurred_at', order: 'desc' }, { column: 'u.id', order: 'desc' }])
     .limit(page.size + 1);
-  if (page.after) q.whereRaw('(u.occurred_at, u.id) < (?::timestamptz, ?::bigint)', [page.after.occurredAt, page.after.id]);
+  // not a row comparison: on this descending index PostgreSQL would filter it row by row from the top;
+  // the time bound starts the index scan at the cursor, and the id settles records of the same time
+  if (page.after) {
+    const { occurredAt, id } = page.after;
+    q.whereRaw('u.occurred_at <= ?::timestamptz and (u.occurred_at < ?::timestamptz or u.id < ?::bigint)', [occurredAt, occurredAt, id]);
+  }
   return q;
 }
 
@@ -210,6 +215,12 @@ function checkProduct(customer: PartnerCustomer, product: string): Product {
   return product;
 }
 
+/** The statements of one page of the log, after the tenant setup: the customer (with its products), then the records. */
+export function usageLogStatements(db: Db, actor: Actor, customerId: string, product: Product, filter: UsageLogFilter): string[] {
+  const trx = builder(db);
+  return [partnerCustomersQuery(trx, actor).where('c.id', customerId).toQuery(), usageLogQuery(trx, { actor, customerId, product, filter }, filter).toQuery()];
+}
+
 export type UsageLog = UsageLogPage & { customer: PartnerCustomer; product: Product; productLabel: string; filter: UsageLogFilter };
 
 /**
@@ -219,12 +230,7 @@ export type UsageLog = UsageLogPage & { customer: PartnerCustomer; product: Prod
 export async function partnerUsageLog(db: Db, actor: Actor, customerId: string, product: string, filter: UsageLogFilter): Promise<UsageLog> {
   authorize(actor, 'partner.customers.view');
   if (!UUID.test(customerId) || !isProduct(product)) throw new NotFoundError();
-  const trx = builder(db);
-  const scope: LogScope = { actor, customerId, product, filter };
-  const [customerRows, page] = await queryInTenant(db, actor.tenantId, [
-    partnerCustomersQuery(trx, actor).where('c.id', customerId).toQuery(),
-    usageLogQuery(trx, scope, filter).toQuery(),
-  ]);
+  const [customerRows, page] = await queryInTenant(db, actor.tenantId, usageLogStatements(db, actor, customerId, product, filter));
   const row = customerRows!.rows[0] as CustomerDbRow | undefined;
   if (!row) throw new NotFoundError();
   const customer = shapeCustomer(row);
