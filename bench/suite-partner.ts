@@ -8,7 +8,7 @@ import { usageLogStatements } from '../src/services/partner-view.js';
 import type { Actor } from '../src/services/policy.js';
 import { addDays, todayIn } from '../src/services/subscription-rules.js';
 import type { BareUsageCase } from './bare-usage-server.js';
-import { compare, env, say, signIn, startChild, whole, type BenchSuite } from './harness.js';
+import { compare, env, fmt, measure, median, say, signIn, startChild, whole, type BenchSuite } from './harness.js';
 
 const USAGE_RECORDS = whole('BENCH_USAGE_RECORDS', 10_000_000);
 const DEPTH = 500_000;
@@ -48,6 +48,12 @@ export const partnerSuite: BenchSuite = {
       await sameRows(`${app.base}${c.appPath}`, fragment, `${bare.base}/bare/${c.key}`, c.title);
       await compare(c.title, `${app.base}${c.appPath}`, fragment, `${bare.base}/bare/${c.key}`);
     }
+    // what a new filter swaps: the chart of the period (an aggregate over its records, not a rollup yet) and page 1
+    const month = usageFilterFrom({}, today);
+    const inPeriod = await ctx.db('usage_records').where({ tenant_id: actor.tenantId, customer_id: northwind, product: 'sms' })
+      .whereRaw('occurred_at >= (?::date)::timestamp at time zone ?', [month.from, actor.timeZone]).count<{ n: number }[]>({ n: '*' });
+    const results = median([await measure(`${app.base}/partner/customers/${northwind}/usage/sms`, { cookie, 'hx-request': 'true' }, env.seconds)]);
+    say(`partner usage chart and page 1 (the default 30 days, ${Number(inPeriod[0]!.n).toLocaleString('en-GB')} records): app ${fmt(results)}`);
   },
 };
 
