@@ -8,7 +8,7 @@ import { assignCustomer, createPartner, getPartner, listPartners, unassignCustom
 import { customerTabsFor } from '../services/policy.js';
 import { formatDateTime } from '../services/time-format.js';
 import { PRODUCT_LABELS, PRODUCTS } from '../services/usage-records.js';
-import { ACTIVATION_DAYS, createPartnerUser, STATUS_LABELS } from '../services/users.js';
+import { ACTIVATION_DAYS, createPartnerUser, reissuePartnerActivation, STATUS_LABELS } from '../services/users.js';
 import { formText, orRerender } from './forms.js';
 
 const text = (max: number) => formText().transform((v) => v.slice(0, max));
@@ -95,6 +95,24 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
       if (!(err instanceof ValidationError)) throw err;
       await renderNewUser(req, res, form, err.fields, 422);
     }
+  });
+
+  // a pending partner viewer: a new link by mail, or shown to hand over (earlier links stop working)
+  router.post('/admin/partners/:id/users/:userId/activation-email', ...staff, async (req, res) => {
+    await orRerender(async () => {
+      const { user } = await reissuePartnerActivation(ctx.db, req.actor!, id(req), id(req, 'userId'), 'email', { now: ctx.clock.now(), baseUrl: ctx.config.baseUrl });
+      ctx.mailPump.kick();
+      res.flash('success', `A new activation email is on its way to ${user.email}. Earlier links no longer work.`);
+      res.redirect(303, `/admin/partners/${id(req)}`);
+    }, (errors, status) => renderPartner(req, res, { formError: errors.form }, status));
+  });
+
+  router.post('/admin/partners/:id/users/:userId/activation-link', ...staff, async (req, res) => {
+    await orRerender(async () => {
+      const { user, token, expiresAt } = await reissuePartnerActivation(ctx.db, req.actor!, id(req), id(req, 'userId'), 'link', { now: ctx.clock.now(), baseUrl: ctx.config.baseUrl });
+      res.set('Cache-Control', 'no-store');
+      await renderPartner(req, res, { user, activation: { link: `${ctx.config.baseUrl}/activate/${token}`, expiresAt, justCreated: false } });
+    }, (errors, status) => renderPartner(req, res, { formError: errors.form }, status));
   });
 
   // ---- a customer's products and price lists ----

@@ -410,6 +410,38 @@ export async function activationLink(
   });
 }
 
+/**
+ * A new activation link for a pending partner viewer: mailed ('email') or returned to hand over
+ * ('link'), as for customer users; any earlier link stops working at once. Tenant admins only.
+ */
+export async function reissuePartnerActivation(
+  db: Db,
+  actor: Actor,
+  partnerId: string,
+  userId: string,
+  activation: ActivationMethod,
+  env: MailEnv,
+): Promise<{ user: PartnerUser; token: string | null; expiresAt: Date }> {
+  if (!can(actor, 'partner.manage')) throw new ForbiddenError();
+  if (!UUID.test(partnerId) || !UUID.test(userId)) throw new NotFoundError();
+  return asActor(db, actor, async (trx) => {
+    const user = await trx('memberships as m')
+      .join('users as u', 'u.id', 'm.user_id')
+      .join('partners as p', function () {
+        this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
+      })
+      .where({ 'm.tenant_id': actor.tenantId, 'm.partner_id': partnerId, 'm.role': 'partner_viewer', 'u.id': userId })
+      .forUpdate('u')
+      .first<PartnerUser | undefined>('u.id', 'u.name', 'u.email', 'u.status', 'm.id as membershipId', 'm.partner_id as partnerId', 'p.name as partnerName', 'u.created_at as createdAt');
+    if (!user) throw new NotFoundError();
+    if (user.status !== 'pending') throw new ConflictError(`${user.name} has already activated their account, so there is no activation link to send.`);
+    const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
+    if (activation === 'email') await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: user.partnerName }, token, env, true));
+    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: activation === 'email' ? 'user.activation_sent' : 'user.activation_link_shown', after: { email: user.email } });
+    return { user, token: activation === 'link' ? token : null, expiresAt };
+  });
+}
+
 // ---- activation by the user, through the link (no one is signed in) ----
 
 export type InvalidLinkReason = 'unknown' | 'expired' | 'used';

@@ -221,7 +221,14 @@ describe('partners, as staff manage them', () => {
     const email = `lagoon-${Date.now()}@example.test`;
     const added = await agent.post(`${partnerPath}/users`).type('form').send({ _csrf: csrf, name: 'Lee Lagoon', email, activation: 'link' });
     expect(added.status).toBe(201);
-    const link = /value="(http[^"]+\/activate\/[^"]+)"/.exec(added.text)![1]!;
+    const firstLink = /value="(http[^"]+\/activate\/[^"]+)"/.exec(added.text)![1]!;
+    // while pending, the partner page shows a new link (the first stops working) or mails one
+    const userId = /\/users\/([0-9a-f-]{36})\/activation-link/.exec((await agent.get(partnerPath)).text)![1]!;
+    const again = await agent.post(`${partnerPath}/users/${userId}/activation-link`).type('form').send({ _csrf: csrf });
+    expect(again.status).toBe(200);
+    const link = /value="(http[^"]+\/activate\/[^"]+)"/.exec(again.text)![1]!;
+    expect(link).not.toBe(firstLink);
+    expect((await supertest(app).get(new URL(firstLink).pathname)).status).toBe(404);
     const harbor = demoId('customer:harbor');
     expect((await agent.post(`${partnerPath}/customers`).type('form').send({ _csrf: csrf, customerId: northwind })).status).toBe(409);
     expect((await agent.post(`${partnerPath}/customers`).type('form').send({ _csrf: csrf, customerId: harbor })).status).toBe(303);
@@ -231,6 +238,7 @@ describe('partners, as staff manage them', () => {
     const form = await viewer.get(token);
     const activated = await viewer.post(token).type('form').send({ _csrf: csrfFrom(form.text), password: 'a long lagoon password', passwordConfirm: 'a long lagoon password' });
     expect(activated.headers.location).toBe('/partner/customers');
+    expect((await agent.post(`${partnerPath}/users/${userId}/activation-email`).type('form').send({ _csrf: csrf })).status).toBe(409);
     const list = await viewer.get('/partner/customers');
     expect(list.text).toContain('Harbor Telecom Users');
     expect(list.text).not.toContain('Northwind');

@@ -162,6 +162,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/partners/:id/customers/:customerId/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/partners/:id/users/new': only(TENANT_ADMINS, demoRecord),
   'POST /admin/partners/:id/users': only(TENANT_ADMINS, demoRecord),
+  // Bluewave's partner viewer is active: a new link is refused with 409 (answered)
+  'POST /admin/partners/:id/users/:userId/activation-email': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
   // Harbor's products and prices, so the visits change nothing Northwind's partner view shows
   'GET /admin/customers/:id/products': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/products': only(TENANT_ADMINS, demoRecord),
@@ -216,6 +219,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
+    .replace('/admin/partners/:id/users/:userId', `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`)
     .replace(':userId', userId)
     .replace('/admin/partners/:id', `/admin/partners/${bluewave}`)
     .replace(':customerId', harbor)
