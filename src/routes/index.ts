@@ -18,6 +18,7 @@ import { membershipRoutes } from './memberships.js';
 import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
+import { partnerRoutes } from './partners.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -39,4 +40,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(ticketRoutes(ctx));
   app.use(callRecordRoutes(ctx));
   app.use(tenantSettingsRoutes(ctx));
+  app.use(partnerRoutes(ctx));
 }
