@@ -171,6 +171,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/settings': only(TENANT_ADMINS),
   // an empty form clears the links: allowed, and harmless to the other rows
   'POST /admin/settings/help-links': only(TENANT_ADMINS),
+  // the ingestion API takes a key, never a session
+  'POST /api/v1/locations': everyone(401),
+  'POST /api/v1/usage-records': everyone(401),
 };
 
 const { db } = await testDatabase();
