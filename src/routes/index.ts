@@ -17,6 +17,7 @@ import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
+import { adminImportRoutes } from './admin-imports.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -37,4 +38,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(ticketRoutes(ctx));
   app.use(callRecordRoutes(ctx));
   app.use(tenantSettingsRoutes(ctx));
+  app.use(adminImportRoutes(ctx));
 }

@@ -150,6 +150,7 @@ export function navFor(actor: Actor): NavItem[] {
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
+    ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
     ['help.view', { href: '/help', label: 'Help' }],
