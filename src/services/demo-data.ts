@@ -3,6 +3,7 @@ import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { seedDemoUsage } from './demo-usage.js';
 import { seedDemoTickets } from './demo-tickets.js';
+import { seedDemoLocations } from './demo-locations.js';
 import { hashPassword } from './passwords.js';
 import { todayIn, type Day } from './subscription-rules.js';
 import type { Role } from './policy.js';
@@ -91,6 +92,7 @@ const STEPS: SeedStep[] = [
   { name: 'maps', run: async (trx) => void (await trx('customers').where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') }).update({ map_enabled: true })) },
   { name: 'usage records', run: (trx, ctx) => seedDemoUsage(trx, ctx.today, ctx.scale) },
   { name: 'tickets', run: (trx, ctx) => seedDemoTickets(trx, ctx.today) },
+  { name: 'location tracks and help links', run: (trx) => seedDemoLocations(trx) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {
