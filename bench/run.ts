@@ -3,6 +3,7 @@ import { createDb, migrate } from '../src/db/index.js';
 import { benchDatabase, cleanUp, cleanups, env, say, settleWith, startChild, type BenchContext, type BenchSuite, type Child } from './harness.js';
 import { assetsSuite } from './suite-assets.js';
 import { partnerSuite } from './suite-partner.js';
+import { ingestionSuite } from './suite-ingestion.js';
 
 /**
  * `npm run bench`: the figures of DESIGN.md section 7, suite by suite. The app and each bare
@@ -10,7 +11,7 @@ import { partnerSuite } from './suite-partner.js';
  * and yardstick never share an event loop. Everything talks over 127.0.0.1.
  * `BENCH_ONLY=assets` (a comma-separated list of suite names) runs only those suites.
  */
-const SUITES: BenchSuite[] = [assetsSuite, partnerSuite];
+const SUITES: BenchSuite[] = [assetsSuite, ingestionSuite, partnerSuite];
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;

@@ -19,6 +19,7 @@ import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
 import { partnerRoutes } from './partners.js';
+import { adminImportRoutes } from './admin-imports.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -41,4 +42,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(callRecordRoutes(ctx));
   app.use(tenantSettingsRoutes(ctx));
   app.use(partnerRoutes(ctx));
+  app.use(adminImportRoutes(ctx));
 }

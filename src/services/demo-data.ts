@@ -4,6 +4,7 @@ import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { seedDemoUsage } from './demo-usage.js';
 import { seedDemoTickets } from './demo-tickets.js';
 import { seedDemoPartners } from './demo-partners.js';
+import { seedDemoLocations } from './demo-locations.js';
 import { hashPassword } from './passwords.js';
 import { todayIn, type Day } from './subscription-rules.js';
 import type { Role } from './policy.js';
@@ -93,6 +94,7 @@ const STEPS: SeedStep[] = [
   { name: 'usage records', run: (trx, ctx) => seedDemoUsage(trx, ctx.today, ctx.scale) },
   { name: 'tickets', run: (trx, ctx) => seedDemoTickets(trx, ctx.today) },
   { name: 'partners, products and prices', run: (trx) => seedDemoPartners(trx) },
+  { name: 'location tracks and help links', run: (trx) => seedDemoLocations(trx) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

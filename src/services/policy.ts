@@ -161,6 +161,7 @@ export function navFor(actor: Actor): NavItem[] {
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
+    ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
     ['partner.manage', { href: '/admin/partners', label: 'Partners' }],
     ['partner.customers.view', { href: '/partner/customers', label: 'Customers' }],

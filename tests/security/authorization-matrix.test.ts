@@ -197,6 +197,14 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /partner/customers/:id': only(['partner_viewer']),
   'GET /partner/customers/:id/usage/:product': only(['partner_viewer']),
   'GET /partner/customers/:id/usage/:product.csv': only(['partner_viewer']),
+  // the ingestion API takes a key, never a session
+  'POST /api/v1/locations': everyone(401),
+  'POST /api/v1/usage-records': everyone(401),
+  // an empty upload is refused with 422; running an import with problems is refused with 409
+  'GET /admin/imports': only(TENANT_ADMINS),
+  'POST /admin/imports': only(TENANT_ADMINS),
+  'GET /admin/imports/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/imports/:id/run': only(TENANT_ADMINS, demoRecord),
 };
 
 const { db } = await testDatabase();
@@ -217,6 +225,8 @@ const [demoKey] = await db('api_keys')
   .insert({ tenant_id: tenantId, name: 'Matrix key', key_hash: Buffer.alloc(32, 7), key_prefix: 'pk_matrix', created_by_label: 'test' })
   .returning('id');
 const demoKeyId = (demoKey as { id: string }).id;
+// an import with a problem: running it is refused with 409 (answered), so the matrix never writes its rows
+const demoImportId = String(((await db('data_imports').insert({ tenant_id: tenantId, kind: 'locations', file_name: 'matrix.csv', content: 'x', total: 1, status: 'invalid', created_by_label: 'Matrix' }).returning('id'))[0] as { id: string }).id);
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
@@ -241,6 +251,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
+    .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace('/admin/partners/:id/users/:userId', `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`)
     .replace(':userId', userId)
