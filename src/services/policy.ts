@@ -84,6 +84,12 @@ const RULES = {
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
+  // call summaries and invoices: staff see a customer's summaries and make, list and move its invoices;
+  // a company admin sees their own account's summaries and its invoices once issued
+  'billing_summary.view': ['tenant_admin'],
+  'invoice.manage': ['tenant_admin'],
+  'billing_summary.own': ['company_admin'],
+  'invoice.own': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
