@@ -152,50 +152,61 @@ async function coveringInvoices(trx: Trx, tenantId: string, customerId: string, 
 const alreadyInvoiced = (numbers: number[]) =>
   new ConflictError(`Some of this usage is already invoiced${numbers.length ? ` (${numbers.map(invoiceNumberLabel).join(', ')})` : ''}. Void that invoice first to invoice the period again.`);
 
+type Checked = ReturnType<typeof checkInput>;
+type Author = Actor | { system: string; tenantId: string };
+
 /** Staff tick summary rows and generate a draft invoice from them. */
 export async function generateInvoice(db: Db, actor: Actor, customerId: string, input: GenerateInput, now: Date): Promise<Invoice> {
   authorize(actor, 'invoice.manage');
-  const { granularity, product, periods } = checkInput(input, todayIn('UTC', now));
-  const products = productsOf(product);
-  const days = periods.flatMap((p) => {
-    const { start, end } = periodDays(granularity, p);
-    return daysOf(start, end);
-  });
+  const checked = checkInput(input, todayIn('UTC', now));
   try {
-    return await asActor(db, actor, async (trx) => {
-      const customer = await findSummaryCustomer(trx, actor.tenantId, customerId);
-      const lines = await linesFor(trx, actor.tenantId, customer.id, granularity, product, periods);
-      const covering = await coveringInvoices(trx, actor.tenantId, customer.id, products, days);
-      if (covering.length) throw alreadyInvoiced(covering);
-      // the number last, so the counter row is locked for as short a time as possible
-      const number = await nextInvoiceNumber(trx, actor.tenantId);
-      const total = lines.reduce((n, l) => n + l.amount_minor, 0);
-      const [row] = await trx('invoices')
-        .insert({
-          tenant_id: actor.tenantId, customer_id: customer.id, number, status: 'draft', currency: customer.currency, granularity,
-          product: product === 'all' ? null : product, period_start: periods[0], period_end: lines[lines.length - 1]!.period_end, total_minor: total,
-          created_by: actor.userId, created_at: now, updated_at: now,
-        })
-        .returning<InvoiceRow[]>(COLUMNS);
-      const invoice = invoiceOf(row!);
-      await trx('invoice_lines').insert(lines.map((l) => ({ tenant_id: actor.tenantId, invoice_id: invoice.id, ...l })));
-      // the claims: their primary key refuses the same day and product on a second invoice
-      await trx.raw(
-        `insert into invoiced_usage_days (tenant_id, customer_id, product, day, invoice_id)
-         select ?, ?, p.product, d.day, ? from unnest(?::text[]) as p(product) cross join unnest(?::date[]) as d(day)`,
-        [actor.tenantId, customer.id, invoice.id, products, days],
-      );
-      await audit(trx, actor, {
-        entityType: 'invoice', entityId: invoice.id, action: 'invoice.generated', customerId: customer.id,
-        after: { number: invoice.numberLabel, status: invoice.status, currency: invoice.currency, total_minor: total, period_start: invoice.period_start, period_end: invoice.period_end, product, lines: lines.length },
-      });
-      return invoice;
-    });
+    return await asActor(db, actor, (trx) => writeInvoice(trx, actor, customerId, checked, now));
   } catch (err) {
     // two staff at once: the later one waited for the counter, then met the first one's claims
     if ((err as { code?: string }).code === '23505' && /invoiced_usage_days/.test((err as { constraint?: string }).constraint ?? '')) throw alreadyInvoiced([]);
     throw err;
   }
+}
+
+/** The demo's invoice: the same writing as staff's, by the system. */
+export async function writeDemoInvoice(trx: Trx, tenantId: string, customerId: string, input: GenerateInput, now: Date): Promise<Invoice> {
+  return writeInvoice(trx, { system: 'demo data', tenantId }, customerId, checkInput(input, todayIn('UTC', now)), now);
+}
+
+async function writeInvoice(trx: Trx, who: Author, customerId: string, { granularity, product, periods }: Checked, now: Date): Promise<Invoice> {
+  const tenantId = who.tenantId;
+  const products = productsOf(product);
+  const days = periods.flatMap((p) => {
+    const { start, end } = periodDays(granularity, p);
+    return daysOf(start, end);
+  });
+  const customer = await findSummaryCustomer(trx, tenantId, customerId);
+  const lines = await linesFor(trx, tenantId, customer.id, granularity, product, periods);
+  const covering = await coveringInvoices(trx, tenantId, customer.id, products, days);
+  if (covering.length) throw alreadyInvoiced(covering);
+  // the number last, so the counter row is locked for as short a time as possible
+  const number = await nextInvoiceNumber(trx, tenantId);
+  const total = lines.reduce((n, l) => n + l.amount_minor, 0);
+  const [row] = await trx('invoices')
+    .insert({
+      tenant_id: tenantId, customer_id: customer.id, number, status: 'draft', currency: customer.currency, granularity,
+      product: product === 'all' ? null : product, period_start: periods[0], period_end: lines[lines.length - 1]!.period_end, total_minor: total,
+      created_by: 'system' in who ? null : who.userId, created_at: now, updated_at: now,
+    })
+    .returning<InvoiceRow[]>(COLUMNS);
+  const invoice = invoiceOf(row!);
+  await trx('invoice_lines').insert(lines.map((l) => ({ tenant_id: tenantId, invoice_id: invoice.id, ...l })));
+  // the claims: their primary key refuses the same day and product on a second invoice
+  await trx.raw(
+    `insert into invoiced_usage_days (tenant_id, customer_id, product, day, invoice_id)
+     select ?, ?, p.product, d.day, ? from unnest(?::text[]) as p(product) cross join unnest(?::date[]) as d(day)`,
+    [tenantId, customer.id, invoice.id, products, days],
+  );
+  await audit(trx, who, {
+    entityType: 'invoice', entityId: invoice.id, action: 'invoice.generated', customerId: customer.id,
+    after: { number: invoice.numberLabel, status: invoice.status, currency: invoice.currency, total_minor: total, period_start: invoice.period_start, period_end: invoice.period_end, product, lines: lines.length },
+  });
+  return invoice;
 }
 
 async function findInvoice(trx: Trx, tenantId: string, customerId: string, invoiceId: string, statuses?: InvoiceStatus[]): Promise<Invoice> {

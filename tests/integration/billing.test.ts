@@ -46,7 +46,7 @@ async function mixedUsage(customer: { id: string; tenant_id: string }) {
   const statuses = ['answered', 'no_answer', 'busy', 'answered', 'failed', 'in_progress'] as const;
   const records = Array.from({ length: 600 }, (_, i) => ({
     customerId: customer.id,
-    product: (['voice', 'voice', 'sms', 'video'] as const)[i % 4],
+    product: (['voice', 'voice', 'sms', 'video'] as const)[i % 4]!,
     occurredAt: new Date(NOW.getTime() - i * 37 * 60_000),
     direction: 'outbound' as const,
     status: i % 4 === 2 ? ('delivered' as const) : statuses[i % 6]!,
