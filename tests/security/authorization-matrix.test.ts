@@ -143,6 +143,21 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /users/:id': only(['company_admin']),
   'POST /users/:id/activation-email': only(['company_admin']),
   'POST /users/:id/activation-link': only(['company_admin']),
+
+  // call summaries and invoices: tenant admins for any customer; a company admin for their own account,
+  // invoices once issued (the demo's Northwind invoice is issued). Empty forms are refused with 422.
+  'GET /admin/customers/:id/billing/summaries': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/summaries.csv': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/invoices': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices/:invoiceId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices/:invoiceId.csv': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/invoices/:invoiceId/status': only(TENANT_ADMINS, demoRecord),
+  'GET /billing/summaries': only(['company_admin']),
+  'GET /billing/summaries.csv': only(['company_admin']),
+  'GET /billing/invoices': only(['company_admin']),
+  'GET /billing/invoices/:invoiceId': only(['company_admin']),
+  'GET /billing/invoices/:invoiceId.csv': only(['company_admin']),
 };
 
 const { db } = await testDatabase();
@@ -157,6 +172,7 @@ const [demoMail] = await db('outbox')
 const demoMailId = String((demoMail as { id: number }).id);
 // a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
 const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' }).first('id')) as { id: string };
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
@@ -182,6 +198,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/users/:id', `/users/${userId}`)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:sid\b/, 'no-such-session')
+    .replace(':invoiceId', demoInvoice.id)
     .replace(/:id\b/, '1');
 }
 
