@@ -12,16 +12,20 @@ import { createDb, ensureDatabase, migrate, type Db } from '../src/db/index.js';
 import { BULK_FREIGHT, bulkAssetCount, seedBulkAssets } from '../src/services/demo-bulk.js';
 import { DEMO_PASSWORD } from '../src/services/demo-data.js';
 import type { BareCase } from './bare-server.js';
+import { BILLING_ADMIN, benchInvoice, ensureUsage, summaryCases } from './billing.js';
 import { benchJobs } from './jobs.js';
 import { listCases } from './list-cases.js';
 
 /**
- * `npm run bench`: the figures of DESIGN.md section 7 for the asset list, its CSV export and sign-in.
+ * `npm run bench`: the figures of DESIGN.md section 7 for the asset list, its CSV export and sign-in,
+ * and for the call summaries and invoices (BENCH_ONLY=assets or BENCH_ONLY=billing runs one half).
  * The app and the bare yardstick page each run in a child process; the load comes from autocannon in
  * this one, so load, app and yardstick never share an event loop. Everything talks over 127.0.0.1.
  */
 const env = {
   assets: whole('BENCH_ASSETS', 1_000_000),
+  usage: whole('BENCH_USAGE', 10_000_000),
+  only: only(process.env.BENCH_ONLY),
   seconds: whole('BENCH_SECONDS', 10),
   runs: whole('BENCH_RUNS', 3),
   connections: whole('BENCH_CONNECTIONS', 20),
@@ -68,11 +72,17 @@ async function main() {
   const db = createDb(url, { poolMax: 4 });
   cleanups.push(() => db.destroy());
   await migrate(db);
-  await ensureAssets(db);
+  if (env.only !== 'billing') await ensureAssets(db);
+  if (env.only !== 'assets') await ensureUsage(db, env.usage, say);
   settleDb = db;
 
   const sessionSecret = randomBytes(32).toString('base64url');
   const app = await startChild('app-server.ts', { BENCH_DB_URL: url, BENCH_POOL_MAX: String(env.poolMax), BENCH_SESSION_SECRET: sessionSecret });
+  if (env.only !== 'assets') await benchBilling(app, db);
+  if (env.only !== 'billing') await benchAssets(app, db, url);
+}
+
+async function benchAssets(app: Child, db: Db, url: string) {
   const cookie = await signIn(app.base, BULK_FREIGHT.adminEmail, DEMO_PASSWORD);
   const cases = await listCases(db, BULK_FREIGHT.adminEmail);
   const bare = await startChild('bare-server.ts', {}, {
@@ -106,6 +116,23 @@ async function main() {
   await benchLoginBurst(app, fragment, cases.list[0]!.appPath);
   // the scheduled jobs over every subscription, with the servers idle
   for (const line of await benchJobs(db)) say(line);
+}
+
+/** The summary fragments a tenant admin loads, then invoice generation, with the servers idle. */
+async function benchBilling(app: Child, db: Db) {
+  const cookie = await signIn(app.base, BILLING_ADMIN, DEMO_PASSWORD);
+  const fragment = { cookie, 'hx-request': 'true' };
+  say(`call summaries: app pid ${app.proc.pid}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs`);
+  for (const c of summaryCases()) {
+    const res = await fetch(`${app.base}${c.appPath}`, { headers: fragment, signal: AbortSignal.timeout(30_000) });
+    const body = await res.text();
+    if (res.status !== 200 || !body.includes('id="summary-table"')) throw new Error(`${c.appPath} answered ${res.status} without the summary table`);
+    await measure(`${app.base}${c.appPath}`, fragment, 2);
+    const runs: Figures[] = [];
+    for (let run = 0; run < env.runs; run++) runs.push(await measure(`${app.base}${c.appPath}`, fragment, env.seconds));
+    say(`${c.title}: ${fmt(median(runs))}`);
+  }
+  for (const line of await benchInvoice(db, 5)) say(line);
 }
 
 type Figures = { rps: number; p50: number; p99: number; failed: number };
@@ -340,6 +367,12 @@ async function benchLoginBurst(app: Child, headers: Record<string, string>, page
   const during = await loaded;
   const ok = answers.filter((r) => r.status === 303).length;
   say(`login burst: ${ok} of 50 sign-ins in ${burst.toFixed(2)} s; asset list page 1 meanwhile p99 ${during.p99} ms (p50 ${during.p50} ms, ${Math.round(during.rps)} req/s), without the burst p99 ${quiet.p99} ms`);
+}
+
+function only(raw: string | undefined): 'assets' | 'billing' | null {
+  if (!raw) return null;
+  if (raw === 'assets' || raw === 'billing') return raw;
+  throw new Error(`BENCH_ONLY wants assets or billing, not ${JSON.stringify(raw)}`);
 }
 
 function whole(name: string, fallback: number): number {

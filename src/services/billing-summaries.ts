@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import type { Db, Trx } from '../db/index.js';
+import { queryInTenant } from '../db/tenant.js';
 import { NotFoundError } from '../errors.js';
 import { csvLine } from './csv.js';
 import { isUuid } from './customer-rules.js';
@@ -6,13 +8,12 @@ import { minorToDecimal } from './money.js';
 import { authorize, type Actor } from './policy.js';
 import { acd, asr, periodLabel, productsOf, summaryQueryFrom, type SummaryQuery, type SummaryView } from './summary-rules.js';
 import { todayIn, type Day } from './subscription-rules.js';
-import { asActor } from './tenant-scope.js';
-import { channelsInUse } from './usage-records.js';
 
 /**
- * Call summaries of a customer, Live (today by hour), Daily and Monthly, in UTC, read from the hourly
- * rollups (usage_hourly, kept by triggers on usage_records) and never from the records themselves:
- * a month of Daily reads at most 744 rollup rows a product, whatever the number of records.
+ * Call summaries of a customer, Live (today by hour), Daily and Monthly, in UTC, read from the rollups
+ * (usage_hourly for Live, usage_daily for the others; triggers on usage_records keep both) and never
+ * from the records themselves: a year of Monthly reads at most 366 rows a product, whatever the
+ * number of records.
  */
 
 export type SummaryCustomer = { id: string; title: string; account_id: string; currency: string };
@@ -49,28 +50,40 @@ const SUMS = `coalesce(sum(h.attempts), 0) as attempts, coalesce(sum(h.connected
   coalesce(sum(h.billed_seconds), 0) as billed_seconds, coalesce(sum(h.billed_minutes), 0) as billed_minutes, coalesce(sum(h.charge_minor), 0) as charge_minor`;
 const SUM_OF = (cols: string) => cols.replaceAll('sum(h.', 'sum(b.');
 
-/** The rollup rows of the range, summed per period, with an empty row for a period without usage. */
-async function summaryRows(trx: Trx, tenantId: string, customerId: string, q: SummaryQuery, nowHour: number): Promise<Raw[]> {
+/**
+ * The rollup rows of the range, summed per period, with an empty row for a period without usage:
+ * Live from the hours of today, Daily and Monthly from the days.
+ */
+function summaryRowsQuery(trx: Trx, tenantId: string, customerId: string, q: SummaryQuery, nowHour: number): Knex.Raw {
   const products = productsOf(q.product);
+  if (q.view === 'live') {
+    return trx.raw(
+      `with b as (
+         select extract(hour from h.hour at time zone 'UTC')::int as start, ${SUMS}
+         from usage_hourly h
+         where h.tenant_id = ? and h.customer_id = ? and h.product = any(?::text[])
+           and h.hour >= (?::date::timestamp at time zone 'UTC') and h.hour < ((?::date + 1)::timestamp at time zone 'UTC')
+         group by 1
+       )
+       select s.start, ${SUM_OF(SUMS)} from generate_series(0, ?::int) as s(start) left join b on b.start = s.start
+       group by 1 order by 1 desc`,
+      [tenantId, customerId, products, q.from, q.from, nowHour],
+    );
+  }
   const unit = q.view === 'monthly' ? 'month' : 'day';
-  const end = q.view === 'monthly' ? `(?::date + interval '1 month')` : `(?::date + interval '1 day')`;
-  const bucket = q.view === 'live' ? `extract(hour from h.hour at time zone 'UTC')::int` : `date_trunc('${unit}', h.hour at time zone 'UTC')::date`;
-  const series = q.view === 'live' ? 'generate_series(0, ?::int) as s(start)' : `generate_series(?::date, ?::date, interval '1 ${unit}') as s(start)`;
-  const seriesBindings = q.view === 'live' ? [nowHour] : [q.from, q.to];
-  const { rows } = await trx.raw<{ rows: Raw[] }>(
+  return trx.raw(
     `with b as (
-       select ${bucket} as start, ${SUMS}
-       from usage_hourly h
+       select date_trunc('${unit}', h.day)::date as start, ${SUMS}
+       from usage_daily h
        where h.tenant_id = ? and h.customer_id = ? and h.product = any(?::text[])
-         and h.hour >= (?::date::timestamp at time zone 'UTC') and h.hour < (${end}::timestamp at time zone 'UTC')
+         and h.day >= ?::date and h.day < (?::date + interval '1 ${unit}')
        group by 1
      )
-     select ${q.view === 'live' ? 's.start' : 's.start::date'} as start, ${SUM_OF(SUMS)}
-     from ${series} left join b on b.start = ${q.view === 'live' ? 's.start' : 's.start::date'}
+     select s.start::date as start, ${SUM_OF(SUMS)}
+     from generate_series(?::date, ?::date, interval '1 ${unit}') as s(start) left join b on b.start = s.start::date
      group by 1 order by 1 desc`,
-    [tenantId, customerId, products, q.from, q.to, ...seriesBindings],
+    [tenantId, customerId, products, q.from, q.to, q.from, q.to],
   );
-  return rows;
 }
 
 const dayText = (v: Date | string | number): string => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
@@ -92,11 +105,10 @@ function rowOf(view: SummaryView, r: Raw): Omit<SummaryRow, 'invoices' | 'invoic
   };
 }
 
-/** Invoice numbers per row: the claims (invoiced_usage_days) of the range's days and products. */
-async function invoicedPeriods(trx: Trx, tenantId: string, customerId: string, q: SummaryQuery): Promise<Map<string, number[]>> {
-  if (q.view === 'live') return new Map();
+/** The claims (invoiced_usage_days) of the range's days and products, with their invoice numbers. */
+function invoicedQuery(trx: Trx, tenantId: string, customerId: string, q: SummaryQuery): Knex.QueryBuilder {
   const last = q.view === 'monthly' ? trx.raw(`(?::date + interval '1 month' - interval '1 day')::date`, [q.to]) : q.to;
-  const rows: { day: Date; number: number }[] = await trx('invoiced_usage_days as d')
+  return trx('invoiced_usage_days as d')
     .join('invoices as i', function () {
       this.on('i.tenant_id', 'd.tenant_id').andOn('i.id', 'd.invoice_id');
     })
@@ -105,10 +117,14 @@ async function invoicedPeriods(trx: Trx, tenantId: string, customerId: string, q
     .where('d.day', '>=', q.from)
     .where('d.day', '<=', last)
     .distinct('d.day', 'i.number');
+}
+
+/** Invoice numbers per row start. */
+function invoicedPeriods(view: SummaryView, rows: { day: Date | string; number: number }[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const r of rows) {
     const day = dayText(r.day);
-    const key = q.view === 'monthly' ? `${day.slice(0, 7)}-01` : day;
+    const key = view === 'monthly' ? `${day.slice(0, 7)}-01` : day;
     const list = out.get(key) ?? [];
     if (!list.includes(r.number)) list.push(r.number);
     out.set(key, list.sort((a, b) => a - b));
@@ -116,14 +132,24 @@ async function invoicedPeriods(trx: Trx, tenantId: string, customerId: string, q
   return out;
 }
 
-async function loadSummary(trx: Trx, tenantId: string, customer: SummaryCustomer, q: SummaryQuery, now: Date): Promise<Summary> {
+/**
+ * The whole summary in ONE round trip (queryInTenant): the customer, the rows, the invoiced days and
+ * the calls in progress, as the asset list does, so a page costs one trip to the database.
+ */
+async function loadSummary(db: Db, tenantId: string, customerId: string, q: SummaryQuery, now: Date): Promise<Summary> {
+  if (!isUuid(customerId)) throw new NotFoundError();
+  const b = db as unknown as Trx; // knex only builds the text here
+  const [customers, raw, claims, channels] = await queryInTenant(db, tenantId, [
+    b('customers').where({ tenant_id: tenantId, id: customerId }).select('id', 'title', 'account_id', 'currency').toQuery(),
+    summaryRowsQuery(b, tenantId, customerId, q, now.getUTCHours()).toQuery(),
+    q.view === 'live' ? 'select null as day, 0 as number where false' : invoicedQuery(b, tenantId, customerId, q).toQuery(),
+    q.view === 'live' ? b('usage_records').where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' }).count({ n: '*' }).toQuery() : 'select 0 as n',
+  ]);
+  const customer = customers!.rows[0] as SummaryCustomer | undefined;
+  if (!customer) throw new NotFoundError();
   const today = todayIn('UTC', now);
-  const [raw, invoiced, channels] = [
-    await summaryRows(trx, tenantId, customer.id, q, now.getUTCHours()),
-    await invoicedPeriods(trx, tenantId, customer.id, q),
-    q.view === 'live' ? await channelsInUse(trx, tenantId, customer.id) : 0,
-  ];
-  const rows: SummaryRow[] = raw.map((r) => {
+  const invoiced = invoicedPeriods(q.view, claims!.rows as { day: Date | string; number: number }[]);
+  const rows: SummaryRow[] = (raw!.rows as Raw[]).map((r) => {
     const row = rowOf(q.view, r);
     const invoices = invoiced.get(row.start) ?? [];
     const end = q.view === 'monthly' ? lastDayOf(row.start) : row.start;
@@ -142,7 +168,7 @@ async function loadSummary(trx: Trx, tenantId: string, customer: SummaryCustomer
   };
   totals.asr = asr(totals.connected, totals.attempts);
   totals.acd = acd(totals.billedSeconds, totals.connected);
-  return { customer, query: q, today, rows, totals, channelsInUse: channels };
+  return { customer, query: q, today, rows, totals, channelsInUse: Number((channels!.rows[0] as { n: string | number }).n) };
 }
 
 function lastDayOf(monthStart: Day): Day {
@@ -161,7 +187,7 @@ export async function findSummaryCustomer(trx: Trx, tenantId: string, customerId
 export async function customerSummary(db: Db, actor: Actor, customerId: string, raw: Record<string, unknown>, now: Date): Promise<Summary> {
   authorize(actor, 'billing_summary.view');
   const q = summaryQueryFrom(raw, todayIn('UTC', now));
-  return asActor(db, actor, async (trx) => loadSummary(trx, actor.tenantId, await findSummaryCustomer(trx, actor.tenantId, customerId), q, now));
+  return loadSummary(db, actor.tenantId, customerId, q, now);
 }
 
 /** A company admin: the summaries of their own account (not of their inner customers: each bills on its own). */
@@ -169,7 +195,7 @@ export async function ownSummary(db: Db, actor: Actor, raw: Record<string, unkno
   authorize(actor, 'billing_summary.own');
   if (!actor.customerId) throw new NotFoundError();
   const q = summaryQueryFrom(raw, todayIn('UTC', now));
-  return asActor(db, actor, async (trx) => loadSummary(trx, actor.tenantId, await findSummaryCustomer(trx, actor.tenantId, actor.customerId!), q, now));
+  return loadSummary(db, actor.tenantId, actor.customerId, q, now);
 }
 
 /** The table as CSV, numbers as numbers (money as a decimal in the customer's currency), in the page's order. */

@@ -102,8 +102,8 @@ async function linesFor(trx: Trx, tenantId: string, customerId: string, granular
     `select p.start, coalesce(sum(h.attempts), 0) as attempts, coalesce(sum(h.connected), 0) as connected,
        coalesce(sum(h.billed_minutes), 0) as billed_minutes, coalesce(sum(h.charge_minor), 0) as amount_minor
      from unnest(?::date[]) as p(start)
-     left join usage_hourly h on h.tenant_id = ? and h.customer_id = ? and h.product = any(?::text[])
-       and h.hour >= (p.start::timestamp at time zone 'UTC') and h.hour < ((p.start + interval '${step}')::timestamp at time zone 'UTC')
+     left join usage_daily h on h.tenant_id = ? and h.customer_id = ? and h.product = any(?::text[])
+       and h.day >= p.start and h.day < p.start + interval '${step}'
      group by p.start order by p.start`,
     [periods, tenantId, customerId, productsOf(product)],
   );

@@ -38,6 +38,28 @@ async function directDaily(customerId: string, from: string, to: string) {
   return rows.map((r) => ({ start: r.day instanceof Date ? r.day.toISOString().slice(0, 10) : String(r.day), attempts: Number(r.attempts), connected: Number(r.connected), inProgress: Number(r.in_progress), billedSeconds: Number(r.billed_seconds), billedMinutes: Number(r.billed_minutes), chargeMinor: Number(r.charge) }));
 }
 
+/** Rollup rows (hourly or daily) that differ from the same figures aggregated straight from the records: none, when they agree. */
+async function rollupMismatches(customerId: string, table: 'usage_hourly' | 'usage_daily') {
+  const bucket = table === 'usage_hourly' ? "date_bin('1 hour', occurred_at, timestamptz '2000-01-01 00:00:00+00')" : "(occurred_at at time zone 'UTC')::date";
+  const key = table === 'usage_hourly' ? 'hour' : 'day';
+  const { rows } = await db.raw(
+    `with direct as (
+       select product, ${bucket} as bucket, count(*) filter (where status <> 'in_progress') as attempts,
+         count(*) filter (where status in ('answered', 'delivered')) as connected, count(*) filter (where status = 'in_progress') as in_progress,
+         coalesce(sum(duration_seconds) filter (where status <> 'in_progress'), 0) as billed_seconds,
+         coalesce(sum(price_minor) filter (where status <> 'in_progress'), 0) as charge_minor
+       from usage_records where customer_id = ? group by 1, 2
+     ), kept as (
+       select product, ${key} as bucket, attempts, connected, in_progress, billed_seconds, charge_minor from ${table}
+       where customer_id = ? and (attempts, connected, in_progress, billed_seconds, charge_minor) <> (0, 0, 0, 0, 0)
+     )
+     (select 'missing' as what, * from direct except select 'missing', * from kept)
+     union all (select 'extra', * from kept except select 'extra', * from direct)`,
+    [customerId, customerId],
+  );
+  return rows as unknown[];
+}
+
 const shown = (rows: { start: string; attempts: number; connected: number; inProgress: number; billedSeconds: number; billedMinutes: number; chargeMinor: number }[]) =>
   rows.filter((r) => r.attempts || r.inProgress).map(({ start, attempts, connected, inProgress, billedSeconds, billedMinutes, chargeMinor }) => ({ start, attempts, connected, inProgress, billedSeconds, billedMinutes, chargeMinor }));
 
@@ -66,6 +88,8 @@ describe('call summaries', () => {
     const compare = async () => {
       const summary = await customerSummary(db, admin, customer.id, query, NOW);
       expect(shown(summary.rows)).toEqual(await directDaily(customer.id, '2026-11-01', '2026-11-24'));
+      expect(await rollupMismatches(customer.id, 'usage_hourly')).toEqual([]);
+      expect(await rollupMismatches(customer.id, 'usage_daily')).toEqual([]);
     };
     await compare();
 
