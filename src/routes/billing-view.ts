@@ -9,7 +9,9 @@ const FALLBACK_LOCALE = 'en-GB';
 
 /** The first language the browser asks for that Intl knows, else en-GB (a header is never trusted to be a valid tag). */
 export function viewerLocale(req: Request): string {
-  for (const tag of req.acceptsLanguages()) {
+  const header = req.get('Accept-Language');
+  if (!header) return FALLBACK_LOCALE;
+  for (const tag of req.acceptsLanguages().slice(0, 5)) {
     if (tag === '*' || tag.length > 35) continue;
     try {
       if (Intl.NumberFormat.supportedLocalesOf([tag]).length) return tag;
@@ -20,8 +22,20 @@ export function viewerLocale(req: Request): string {
   return FALLBACK_LOCALE;
 }
 
+const formats = new Map<string, ReturnType<typeof formatsFor>>();
+
+/** The formatters of the viewer's locale, made once per locale (Intl constructors are not free). */
 export function billingFormat(req: Request) {
   const locale = viewerLocale(req);
+  let f = formats.get(locale);
+  if (!f) {
+    f = formatsFor(locale);
+    if (formats.size < 100) formats.set(locale, f);
+  }
+  return f;
+}
+
+function formatsFor(locale: string) {
   const numbers = new Intl.NumberFormat(locale);
   const percent = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   return {
