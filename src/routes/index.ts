@@ -13,6 +13,11 @@ import { assetActionRoutes } from './asset-actions.js';
 import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
+import { adminApiKeyRoutes } from './admin-api-keys.js';
+import { membershipRoutes } from './memberships.js';
+import { ticketRoutes } from './tickets.js';
+import { callRecordRoutes } from './call-records.js';
+import { tenantSettingsRoutes } from './tenant-settings.js';
 import { billingSummaryRoutes } from './billing-summaries.js';
 import { invoiceRoutes } from './invoices.js';
 
@@ -23,6 +28,7 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(homeRoutes(ctx));
   app.use(passwordRoutes(ctx));
   app.use(settingsRoutes(ctx));
+  app.use(membershipRoutes(ctx));
   app.use(adminMailRoutes(ctx));
   app.use(adminJobRoutes(ctx));
   app.use(unsubscribeRoutes(ctx));
@@ -31,5 +37,9 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(assetListRoutes(ctx));
   app.use(assetActionRoutes(ctx));
   app.use(groupRoutes(ctx));
+  app.use(adminApiKeyRoutes(ctx));
+  app.use(ticketRoutes(ctx));
+  app.use(callRecordRoutes(ctx));
+  app.use(tenantSettingsRoutes(ctx));
   app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
 }

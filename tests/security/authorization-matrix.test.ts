@@ -12,10 +12,11 @@ import { listRoutes } from '../support/routes.js';
  * is not in EXPECTED fails the test, so a new screen cannot ship without deciding who may use it.
  *   ok    answered for this visitor (2xx, a redirect that is not to sign-in, or 409/422 for a form)
  *   login sent to sign in
+ *   401   the integration API: a session is not an API key
  *   403   signed in, but the role may not use the route
  *   404   the record is outside the visitor's reach (another tenant's)
  */
-type Outcome = 'ok' | 'login' | 403 | 404;
+type Outcome = 'ok' | 'login' | 401 | 403 | 404;
 const WHO = ['anonymous', 'tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor', 'site_viewer', 'partner_viewer', 'other_tenant_admin'] as const;
 type Who = (typeof WHO)[number];
 
@@ -64,6 +65,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(ALL_SIGNED_IN),
+  // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
+  'GET /session/membership': only(ALL_SIGNED_IN),
+  'POST /session/membership': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
   'POST /settings/profile': only(ALL_SIGNED_IN),
   'POST /settings/password': only(ALL_SIGNED_IN),
   'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
@@ -144,7 +148,35 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /users/:id/activation-email': only(['company_admin']),
   'POST /users/:id/activation-link': only(['company_admin']),
 
-  // call summaries and invoices: tenant admins for any customer; a company admin for their own account,
+  // API keys are the tenant admin's; the API itself takes only a key, never a session
+  'GET /admin/api-keys': only(TENANT_ADMINS),
+  'POST /admin/api-keys': only(TENANT_ADMINS),
+  'GET /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
+  'GET /api/v1/openapi.json': everyone('ok'),
+  'GET /api/v1/key': everyone(401),
+  // ---- tickets, call data records, help, provider settings, imports (issue 7) ----
+  // the demo ticket is about a Trucks unit: every customer viewer reaches it; read-only roles write nothing
+  'GET /tickets': only(CUSTOMER_VIEWERS),
+  'GET /tickets/new': only(CUSTOMER_ACTORS),
+  'POST /tickets': only(CUSTOMER_ACTORS),
+  'GET /tickets/:id': only(CUSTOMER_VIEWERS),
+  'POST /tickets/:id/comments': only(CUSTOMER_ACTORS),
+  'POST /tickets/:id/following': only(['company_admin']),
+  'POST /tickets/:id/following/delete': only(['company_admin']),
+  'GET /admin/tickets': only(STAFF),
+  'GET /admin/tickets/:id': only(STAFF, demoRecord),
+  // an empty reply is refused with 422, so the demo thread stays as it is
+  'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
+  'GET /assets/:id/call-records': only(CUSTOMER_VIEWERS),
+  'GET /assets/:id/call-records.csv': only(CUSTOMER_VIEWERS),
+  'GET /help': only(ALL_SIGNED_IN),
+  'GET /admin/settings': only(TENANT_ADMINS),
+  // an empty form clears the links: allowed, and harmless to the other rows
+  'POST /admin/settings/help-links': only(TENANT_ADMINS),
+
+  // ---- call summaries and invoices (issue 10, second half) ----
+  // tenant admins for any customer; a company admin for their own account,
   // invoices once issued (the demo's Northwind invoice is issued). Empty forms are refused with 422.
   'GET /admin/customers/:id/billing/summaries': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/billing/summaries.csv': only(TENANT_ADMINS, demoRecord),
@@ -172,6 +204,10 @@ const [demoMail] = await db('outbox')
 const demoMailId = String((demoMail as { id: number }).id);
 // a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
 const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const [demoKey] = await db('api_keys')
+  .insert({ tenant_id: tenantId, name: 'Matrix key', key_hash: Buffer.alloc(32, 7), key_prefix: 'pk_matrix', created_by_label: 'test' })
+  .returning('id');
+const demoKeyId = (demoKey as { id: string }).id;
 const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' }).first('id')) as { id: string };
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
@@ -191,8 +227,10 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
     .replace('/admin/jobs/:name', '/admin/jobs/expire-tokens')
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
+    .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
+    .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)
@@ -257,8 +295,9 @@ describe('authorization matrix', () => {
     const before = await counts();
     const refused: string[] = [];
     // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
+    // the integration API authenticates by key, not by session, so it has no CSRF token to check
     const exempt = ['POST /unsubscribe/:token'];
-    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r))) {
+    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'))) {
       const path = await concretePath(route);
       const noToken = await admin.post(path).type('form').send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
       const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });

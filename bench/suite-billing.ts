@@ -1,23 +1,48 @@
 import type { Db } from '../src/db/index.js';
 import { loadActor } from '../src/services/auth.js';
+import { DEMO_PASSWORD } from '../src/services/demo-data.js';
 import { seedBulkUsage, usageRecordCount } from '../src/services/demo-bulk-usage.js';
 import { demoId } from '../src/services/demo-data.js';
 import { generateInvoice, setInvoiceStatus } from '../src/services/invoices.js';
 import type { Actor } from '../src/services/policy.js';
 import { addDays, addMonths, todayIn } from '../src/services/subscription-rules.js';
+import { env, fmt, measure, median, say, signIn, whole, type BenchSuite, type Figures } from './harness.js';
 
 /**
  * The call summaries and invoices of DESIGN.md section 7 over BENCH_USAGE usage records (10,000,000
- * by default): the Daily and Monthly summary fragments a tenant admin loads for Northwind, which
- * holds 60 % of the records, and the time to generate an invoice from a month of them.
+ * by default; `BENCH_ONLY=billing` runs this suite alone): the Daily, Monthly and Live summary
+ * fragments a tenant admin loads for Northwind, which holds 60 % of the records, and the time to
+ * generate an invoice from a month of them.
  */
-export const BILLING_ADMIN = 'admin@demo.test';
+const BILLING_ADMIN = 'admin@demo.test';
 const NORTHWIND = demoId('customer:northwind');
+const usage = whole('BENCH_USAGE', 10_000_000);
 
-export type SummaryCase = { title: string; appPath: string };
+type SummaryCase = { title: string; appPath: string };
+
+export const billingSuite: BenchSuite = {
+  name: 'billing',
+  async run(ctx) {
+    await ensureUsage(ctx.db, usage);
+    const app = await ctx.app();
+    const cookie = await signIn(app.base, BILLING_ADMIN, DEMO_PASSWORD);
+    const fragment = { cookie, 'hx-request': 'true' };
+    say(`call summaries of Northwind as its tenant admin: app pid ${app.proc.pid}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs`);
+    for (const c of summaryCases()) {
+      const res = await fetch(`${app.base}${c.appPath}`, { headers: fragment, signal: AbortSignal.timeout(30_000) });
+      const body = await res.text();
+      if (res.status !== 200 || !body.includes('id="summary-table"')) throw new Error(`${c.appPath} answered ${res.status} without the summary table`);
+      await measure(`${app.base}${c.appPath}`, fragment, 2); // warm plans and caches
+      const runs: Figures[] = [];
+      for (let run = 0; run < env.runs; run++) runs.push(await measure(`${app.base}${c.appPath}`, fragment, env.seconds));
+      say(`${c.title}: ${fmt(median(runs))}`);
+    }
+    for (const line of await benchInvoice(ctx.db, 5)) say(line);
+  },
+};
 
 /** The bench's records, unless a kept database has them already; says how long they took. */
-export async function ensureUsage(db: Db, wanted: number, say: (line: string) => void): Promise<void> {
+async function ensureUsage(db: Db, wanted: number): Promise<void> {
   const have = await usageRecordCount(db);
   if (have >= wanted) {
     say(`usage records: reusing the ${have.toLocaleString('en-GB')} already there`);
@@ -33,7 +58,7 @@ export async function ensureUsage(db: Db, wanted: number, say: (line: string) =>
   say(`vacuum (analyze) usage_records, usage_hourly: ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 
-export function summaryCases(now = new Date()): SummaryCase[] {
+function summaryCases(now = new Date()): SummaryCase[] {
   const today = todayIn('UTC', now);
   const base = `/admin/customers/${NORTHWIND}/billing/summaries`;
   return [
@@ -55,7 +80,7 @@ async function adminActor(db: Db): Promise<Actor> {
  * last (last month is the demo's issued invoice), `runs` times; beside it the same month's figures
  * aggregated straight from the records, which is what the rollups spare the invoice.
  */
-export async function benchInvoice(db: Db, runs: number): Promise<string[]> {
+async function benchInvoice(db: Db, runs: number): Promise<string[]> {
   const actor = await adminActor(db);
   const now = new Date();
   const month = addMonths(todayIn('UTC', now), -2).slice(0, 7);
