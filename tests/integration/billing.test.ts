@@ -3,6 +3,7 @@ import { fixedClock } from '../../src/clock.js';
 import { inTenant } from '../../src/db/tenant.js';
 import { loadActor } from '../../src/services/auth.js';
 import { customerSummary, ownSummary } from '../../src/services/billing-summaries.js';
+import { createApiKey } from '../../src/services/api-keys.js';
 import { generateInvoice, listOwnInvoices, setInvoiceStatus } from '../../src/services/invoices.js';
 import type { Actor } from '../../src/services/policy.js';
 import { insertUsageRecords } from '../../src/services/usage-records.js';
@@ -215,5 +216,50 @@ describe('billing pages', () => {
     const twice = await agent.post(`/admin/customers/${customer.id}/billing/invoices`).type('form').send({ _csrf: csrf, granularity: 'daily', periods: '2026-11-05' });
     expect(twice.status).toBe(409);
     expect(twice.text).toContain('already invoiced');
+  });
+});
+
+describe('/api/v1/invoices', () => {
+  it('lets a billing system read invoices with their lines, by status and time of change, a keyset page at a time', async () => {
+    const t = await makeTenant(db);
+    const staff = await actorOf(await makeUser(db, { tenantId: t.id, role: 'tenant_admin' }));
+    const customer = await makeCustomer(db, t.id);
+    await makeUsageRecords(db, customer, 100, { from: new Date('2026-11-10T12:00:00Z'), priceMinor: 7 });
+    const made = [];
+    for (const day of ['2026-11-06', '2026-11-07', '2026-11-08', '2026-11-09', '2026-11-10']) {
+      // each generated the day after its usage day
+      made.push(await generateInvoice(db, staff, customer.id, { granularity: 'daily', periods: [day] }, new Date(Date.parse(`${day}T00:01:00Z`) + 86_400_000)));
+    }
+    const { secret } = await createApiKey(db, staff, { name: 'Billing' }, NOW);
+    const get = (q: string) => supertest(app).get(`/api/v1/invoices${q}`).set('Authorization', `Bearer ${secret}`);
+
+    const first = await get('?limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.invoices.map((i: { number: number }) => i.number)).toEqual([1, 2]);
+    const all = [...first.body.invoices];
+    let next = first.body.next_after as string | null;
+    while (next) {
+      const page = await get(`?limit=2&after=${encodeURIComponent(next)}`);
+      all.push(...page.body.invoices);
+      next = page.body.next_after;
+    }
+    expect(all.map((i) => i.number)).toEqual([1, 2, 3, 4, 5]);
+    expect(all[4]).toMatchObject({ number_label: 'INV-000005', status: 'draft', currency: 'EUR', customer: { id: customer.id }, period_start: '2026-11-10', lines: [{ position: 1, amount_minor: expect.any(Number) }] });
+
+    // issuing one moves it to the end, and a filter by status finds it
+    await setInvoiceStatus(db, staff, customer.id, made[1]!.id, 'issued', new Date('2026-11-24T10:00:00Z'));
+    const issued = await get('?status=issued');
+    expect(issued.body.invoices.map((i: { number: number }) => i.number)).toEqual([2]);
+    const since = await get(`?updated_since=${encodeURIComponent('2026-11-24T00:00:00Z')}`);
+    expect(since.body.invoices.map((i: { number: number; status: string }) => `${i.number} ${i.status}`)).toEqual(['2 issued']);
+
+    // another tenant's key sees none of them; bad parameters are 400 with a reason
+    const otherAdmin = await actorOf(await makeUser(db, { tenantId: (await makeTenant(db)).id, role: 'tenant_admin' }));
+    const other = await createApiKey(db, otherAdmin, { name: 'Other' }, NOW);
+    expect((await supertest(app).get('/api/v1/invoices').set('Authorization', `Bearer ${other.secret}`)).body.invoices).toEqual([]);
+    expect((await get('?status=sent')).status).toBe(400);
+    expect((await get('?limit=500')).body.error).toMatch(/limit/);
+    expect((await get('?after=nonsense')).status).toBe(400);
+    expect((await supertest(app).get('/api/v1/invoices')).status).toBe(401);
   });
 });

@@ -190,6 +190,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /billing/invoices': only(['company_admin']),
   'GET /billing/invoices/:invoiceId': only(['company_admin']),
   'GET /billing/invoices/:invoiceId.csv': only(['company_admin']),
+  'GET /api/v1/invoices': everyone(401),
 };
 
 const { db } = await testDatabase();
