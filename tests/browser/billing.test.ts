@@ -46,6 +46,16 @@ describe('call summaries in the browser', () => {
     await page.keyboard.press('Shift+ArrowDown');
     await expect.poll(() => status.textContent()).toMatch(/^3 cells selected in Attempts · Sum: [\d,]+ · Average of the selected values: /);
 
+    // dragging down a column
+    const minutes = page.locator('table[data-cell-table] tbody tr td:nth-last-child(2)');
+    const from = (await minutes.nth(0).boundingBox())!;
+    const to = (await minutes.nth(2).boundingBox())!;
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => status.textContent()).toMatch(/^3 cells selected in Billed minutes · Sum: /);
+
     // the whole table as CSV from the script
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export table (CSV)' }).click();
