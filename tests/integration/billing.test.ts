@@ -216,6 +216,24 @@ describe('billing pages', () => {
     const twice = await agent.post(`/admin/customers/${customer.id}/billing/invoices`).type('form').send({ _csrf: csrf, granularity: 'daily', periods: '2026-11-05' });
     expect(twice.status).toBe(409);
     expect(twice.text).toContain('already invoiced');
+    // the row now says which invoice covers it, and offers no checkbox
+    const after = await agent.get(`${base}?from=2026-11-05&to=2026-11-05`);
+    expect(after.text).not.toContain('aria-label="Invoice 2026-11-05"');
+    expect(after.text).toMatch(/Invoiced INV-\d{6}/);
+
+    // issued, the customer downloads it as CSV; a draft stays hidden from them (404)
+    const invoiceUrl = made.headers.location!;
+    const invoiceId = invoiceUrl.split('/').pop()!;
+    const owner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id });
+    const customerAgent = await signIn(owner.email);
+    expect((await customerAgent.get(`/billing/invoices/${invoiceId}`)).status).toBe(404);
+    const issue = await agent.post(`${invoiceUrl}/status`).type('form').send({ _csrf: csrf, status: 'issued' });
+    expect(issue.status).toBe(303);
+    const refusedVoid = await agent.post(`${invoiceUrl}/status`).type('form').send({ _csrf: csrf, status: 'void' });
+    expect(refusedVoid.status).toBe(422);
+    const download = await customerAgent.get(`/billing/invoices/${invoiceId}.csv`);
+    expect(download.headers['content-disposition']).toMatch(/attachment; filename="INV-\d{6}\.csv"/);
+    expect(download.text).toMatch(/^Invoice,Customer,Account ID,Status,Period start,Period end,Currency,Total\nINV-\d{6},.*,Issued,2026-11-04,2026-11-05,GBP,3.6\n/);
   });
 });
 
