@@ -5,6 +5,7 @@ import { AppError, BadRequestError, isDatabaseUnavailable, NotFoundError, Record
 import { authenticateApiKey, type ApiClient } from '../services/api-keys.js';
 import { runIdempotent, type ApiAnswer } from '../services/idempotency.js';
 import { countRequest, LIMITS, recordFailure } from '../services/rate-limits.js';
+import { ingestionApi } from './api-ingestion.js';
 import { invoicesApi } from './api-invoices.js';
 
 /**
@@ -63,7 +64,7 @@ const keyModule: ApiModule = {
 };
 
 /** Every API module; an area adds its own with one line. */
-const MODULES: ApiModule[] = [keyModule, invoicesApi];
+const MODULES: ApiModule[] = [keyModule, ingestionApi, invoicesApi];
 
 export function openApiDocument(baseUrl: string, modules: ApiModule[] = MODULES): OpenApiObject {
   const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } };
@@ -175,6 +176,8 @@ export function apiRoutes(ctx: AppContext, modules: ApiModule[] = MODULES): Rout
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(ctx.config.baseUrl, modules));
   });
+  // the key first: a request without a valid one is answered 401 before its body is read
+  router.use(authenticate(ctx));
   router.use(
     express.json({
       // a batch of 10,000 records is about 1.5 MB
@@ -185,7 +188,6 @@ export function apiRoutes(ctx: AppContext, modules: ApiModule[] = MODULES): Rout
       },
     }),
   );
-  router.use(authenticate(ctx));
   for (const m of modules) m.mount(router, ctx);
   router.use((_req, _res, next) => next(new NotFoundError('No such API endpoint. See /api/v1/openapi.json.')));
   router.use(apiErrors(ctx));

@@ -6,7 +6,7 @@ import { customerSummary, ownSummary } from '../../src/services/billing-summarie
 import { createApiKey } from '../../src/services/api-keys.js';
 import { generateInvoice, listOwnInvoices, setInvoiceStatus } from '../../src/services/invoices.js';
 import type { Actor } from '../../src/services/policy.js';
-import { insertUsageRecords } from '../../src/services/usage-records.js';
+import { insertUsageRecords, repriceUsageRecords } from '../../src/services/usage-records.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUsageRecords, makeUser, TEST_PASSWORD } from '../support/factories.js';
@@ -105,6 +105,13 @@ describe('call summaries', () => {
       // an update that touches no counted column changes nothing
       await trx('usage_records').where({ customer_id: customer.id }).update({ content: null });
     });
+    await compare();
+    // re-pricing after a price list correction, as staff run it
+    await db('price_lists').insert({ tenant_id: tenant.id, customer_id: customer.id, product: 'voice', unit_price_minor: 9, valid_from: '2026-11-01T00:00:00Z' });
+    const repriced = await inTenant(db, tenant.id, (trx) => repriceUsageRecords(trx, tenant.id, customer.id, 'voice', new Date('2026-11-01T00:00:00Z'), NOW));
+    expect(repriced).toBeGreaterThan(0);
+    // late records priced on arrival from that list
+    await inTenant(db, tenant.id, (trx) => insertUsageRecords(trx, tenant.id, [{ customerId: customer.id, product: 'voice', occurredAt: '2026-11-03T08:15:00Z', direction: 'inbound', status: 'answered', fromNumber: '1', toNumber: '2', durationSeconds: 125 }]));
     await compare();
     expect((await directDaily(customer.id, '2026-11-10', '2026-11-10'))[0]!.chargeMinor).toBeGreaterThanOrEqual(25 * 11);
   });
