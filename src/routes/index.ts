@@ -20,6 +20,8 @@ import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
 import { partnerRoutes } from './partners.js';
 import { adminImportRoutes } from './admin-imports.js';
+import { billingSummaryRoutes } from './billing-summaries.js';
+import { invoiceRoutes } from './invoices.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -43,4 +45,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(tenantSettingsRoutes(ctx));
   app.use(partnerRoutes(ctx));
   app.use(adminImportRoutes(ctx));
+  app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
+import { seedDemoInvoices } from './demo-invoices.js';
 import { seedDemoUsage } from './demo-usage.js';
 import { seedDemoTickets } from './demo-tickets.js';
 import { seedDemoPartners } from './demo-partners.js';
@@ -95,6 +96,7 @@ const STEPS: SeedStep[] = [
   { name: 'tickets', run: (trx, ctx) => seedDemoTickets(trx, ctx.today) },
   { name: 'partners, products and prices', run: (trx) => seedDemoPartners(trx) },
   { name: 'location tracks and help links', run: (trx) => seedDemoLocations(trx) },
+  { name: 'invoices', run: (trx, ctx) => seedDemoInvoices(trx, ctx.today) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

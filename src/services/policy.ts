@@ -117,6 +117,14 @@ const RULES = {
   'customer.pricing': ['tenant_admin'],
   /** partner viewers: their assigned customers and those customers' masked usage logs, read only */
   'partner.customers.view': ['partner_viewer'],
+
+  // ---- call summaries and invoices (issue 10, second half) ----
+  // staff see a customer's summaries and make, list and move its invoices;
+  // a company admin sees their own account's summaries and its invoices once issued
+  'billing_summary.view': ['tenant_admin'],
+  'invoice.manage': ['tenant_admin'],
+  'billing_summary.own': ['company_admin'],
+  'invoice.own': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;

@@ -205,6 +205,22 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/imports': only(TENANT_ADMINS),
   'GET /admin/imports/:id': only(TENANT_ADMINS, demoRecord),
   'POST /admin/imports/:id/run': only(TENANT_ADMINS, demoRecord),
+  // ---- call summaries and invoices (issue 10, second half) ----
+  // tenant admins for any customer; a company admin for their own account,
+  // invoices once issued (the demo's Northwind invoice is issued). Empty forms are refused with 422.
+  'GET /admin/customers/:id/billing/summaries': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/summaries.csv': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/invoices': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices/:invoiceId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices/:invoiceId.csv': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/invoices/:invoiceId/status': only(TENANT_ADMINS, demoRecord),
+  'GET /billing/summaries': only(['company_admin']),
+  'GET /billing/summaries.csv': only(['company_admin']),
+  'GET /billing/invoices': only(['company_admin']),
+  'GET /billing/invoices/:invoiceId': only(['company_admin']),
+  'GET /billing/invoices/:invoiceId.csv': only(['company_admin']),
+  'GET /api/v1/invoices': everyone(401),
 };
 
 const { db } = await testDatabase();
@@ -227,6 +243,7 @@ const [demoKey] = await db('api_keys')
 const demoKeyId = (demoKey as { id: string }).id;
 // an import with a problem: running it is refused with 409 (answered), so the matrix never writes its rows
 const demoImportId = String(((await db('data_imports').insert({ tenant_id: tenantId, kind: 'locations', file_name: 'matrix.csv', content: 'x', total: 1, status: 'invalid', created_by_label: 'Matrix' }).returning('id'))[0] as { id: string }).id);
+const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' }).first('id')) as { id: string };
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
@@ -262,6 +279,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/users/:id', `/users/${userId}`)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:sid\b/, 'no-such-session')
+    .replace(':invoiceId', demoInvoice.id)
     .replace(/:id\b/, '1');
 }
 
