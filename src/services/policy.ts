@@ -44,6 +44,8 @@ export type Actor = {
   partnerId: string | null;
   /** what the header shows beside the name: the customer, partner or provider */
   placeName: string;
+  /** the session was opened with a login link: it reaches only the site map (LINK_SESSION_ACTIONS) */
+  viaLink?: boolean;
 };
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
@@ -84,11 +86,27 @@ const RULES = {
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
+
+  // ---- sites, Live View and login via link ----
+  /** the site map and a site's page: a site viewer's own sites, limited by their customer's Live View permissions */
+  'site.view': ['site_viewer'],
+  /** staff: the tenant's sites, their visits and pictures */
+  'site.staff_view': [...STAFF],
+  /** create and edit sites and services, attach sites to customers, record visits, upload pictures */
+  'site.manage': ['tenant_admin'],
+  /** a customer's portal access: on/off and the Live View permissions */
+  'portal_access.manage': ['tenant_admin'],
+  /** a site viewer's sites, and their login link (enable, refresh, disable) */
+  'site_viewer.manage': ['tenant_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
 
+/** All that a session opened through a login link may do, whatever the user's role. */
+const LINK_SESSION_ACTIONS: readonly Action[] = ['site.view'];
+
 export function can(actor: Actor | undefined, action: Action): boolean {
+  if (actor?.viaLink && !LINK_SESSION_ACTIONS.includes(action)) return false;
   return !!actor && roleCan(actor.role, action);
 }
 
@@ -120,6 +138,8 @@ export function navFor(actor: Actor): NavItem[] {
     ['home.view', { href: '/', label: 'Home' }],
     ['asset.view', { href: '/assets', label: 'Assets' }],
     ['group.view', { href: '/groups', label: 'Groups' }],
+    ['site.view', { href: '/sites', label: 'Sites' }],
+    ['site.staff_view', { href: '/admin/sites', label: 'Sites' }],
     ['request.review', { href: '/admin/requests', label: 'Requests' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
     ['users.view', { href: '/users', label: 'Users' }],
@@ -138,6 +158,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
+    ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
 }
@@ -220,6 +241,22 @@ export function scopeAssetCounts(trx: Trx, actor: Actor, alias = 'asset_counts')
   if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
     return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.group_key = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+  }
+  return q.whereRaw('false');
+}
+
+/**
+ * The sites an actor reaches, as a query on `sites`: staff every site of the tenant; a site viewer
+ * the sites chosen for their membership that still belong to their customer; anyone else none.
+ */
+export function scopeSites(trx: Trx, actor: Actor, alias = 'sites'): Knex.QueryBuilder {
+  const q = trx(`sites as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
+  if (isStaff(actor)) return q;
+  if (actor.role === 'site_viewer' && actor.customerId) {
+    return q.where(`${alias}.customer_id`, actor.customerId).whereIn(
+      `${alias}.id`,
+      trx('membership_sites').where({ tenant_id: actor.tenantId, membership_id: actor.membershipId }).select('site_id'),
+    );
   }
   return q.whereRaw('false');
 }

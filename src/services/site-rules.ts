@@ -93,3 +93,45 @@ export function loginLinkExpiry(activatedAt: Date): Date {
   const later = addMonths(day, 6);
   return new Date(`${later}T${activatedAt.toISOString().slice(11)}`);
 }
+
+/** "2026-11-24T09:30" as the wall clock of a zone, to an instant; null when it is no such time. */
+export function localDateTimeToInstant(value: string, timeZone: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (new Date(wall).getUTCDate() !== d || h > 23 || mi > 59) return null;
+  let t = wall - zoneOffsetMs(timeZone, wall);
+  t = wall - zoneOffsetMs(timeZone, t);
+  return new Date(t);
+}
+
+export const MAX_VISIT_HOURS = 7 * 24;
+
+export type VisitFields = { vehicle: string; startedAt: Date | null; endedAt: Date | null; notes: string };
+
+/** What is wrong with a service visit, field by field (staff form, API and import share it). */
+export function visitProblems(v: VisitFields): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const vehicle = v.vehicle.trim();
+  if (!vehicle) errors.vehicle = 'Enter the vehicle (its name or registration).';
+  else if (vehicle.length > 120) errors.vehicle = 'Use at most 120 characters.';
+  if (!v.startedAt) errors.started_at = 'Enter when the visit started.';
+  if (!v.endedAt) errors.ended_at = 'Enter when the visit ended.';
+  if (v.startedAt && v.endedAt) {
+    if (v.endedAt < v.startedAt) errors.ended_at = 'The visit cannot end before it started.';
+    else if (v.endedAt.getTime() - v.startedAt.getTime() > MAX_VISIT_HOURS * 3_600_000) errors.ended_at = 'A visit lasts at most 7 days.';
+  }
+  if (v.notes.length > 2000) errors.notes = 'Use at most 2,000 characters.';
+  return errors;
+}
+
+export const PICTURE_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The picture's type from its first bytes (never from what the sender claims); null when it is not PNG, JPEG or WebP. */
+export function pictureType(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/webp' | null {
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  return null;
+}
