@@ -13,6 +13,7 @@ import { assetActionRoutes } from './asset-actions.js';
 import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
+import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { siteRoutes } from './sites.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
@@ -30,5 +31,6 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(assetListRoutes(ctx));
   app.use(assetActionRoutes(ctx));
   app.use(groupRoutes(ctx));
+  app.use(adminApiKeyRoutes(ctx));
   app.use(siteRoutes(ctx));
 }

@@ -68,6 +68,8 @@ const RULES = {
   /** the deployment's scheduled jobs: their recent runs, and "Run now" */
   'jobs.view': ['tenant_admin'],
   'jobs.run': ['tenant_admin'],
+  /** the tenant's API keys for the integration API: create (shown once), list, revoke */
+  'api_key.manage': ['tenant_admin'],
   /** company admins: the Users page of their customer and inner customers */
   'users.view': ['company_admin'],
   'users.manage': ['company_admin'],
@@ -145,6 +147,7 @@ export function navFor(actor: Actor): NavItem[] {
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);

@@ -12,10 +12,11 @@ import { listRoutes } from '../support/routes.js';
  * is not in EXPECTED fails the test, so a new screen cannot ship without deciding who may use it.
  *   ok    answered for this visitor (2xx, a redirect that is not to sign-in, or 409/422 for a form)
  *   login sent to sign in
+ *   401   the integration API: a session is not an API key
  *   403   signed in, but the role may not use the route
  *   404   the record is outside the visitor's reach (another tenant's)
  */
-type Outcome = 'ok' | 'login' | 403 | 404;
+type Outcome = 'ok' | 'login' | 401 | 403 | 404;
 const WHO = ['anonymous', 'tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor', 'site_viewer', 'partner_viewer', 'other_tenant_admin'] as const;
 type Who = (typeof WHO)[number];
 
@@ -143,6 +144,14 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /users/:id': only(['company_admin']),
   'POST /users/:id/activation-email': only(['company_admin']),
   'POST /users/:id/activation-link': only(['company_admin']),
+
+  // API keys are the tenant admin's; the API itself takes only a key, never a session
+  'GET /admin/api-keys': only(TENANT_ADMINS),
+  'POST /admin/api-keys': only(TENANT_ADMINS),
+  'GET /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
+  'GET /api/v1/openapi.json': everyone('ok'),
+  'GET /api/v1/key': everyone(401),
 };
 
 const { db } = await testDatabase();
@@ -157,6 +166,10 @@ const [demoMail] = await db('outbox')
 const demoMailId = String((demoMail as { id: number }).id);
 // a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
 const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const [demoKey] = await db('api_keys')
+  .insert({ tenant_id: tenantId, name: 'Matrix key', key_hash: Buffer.alloc(32, 7), key_prefix: 'pk_matrix', created_by_label: 'test' })
+  .returning('id');
+const demoKeyId = (demoKey as { id: string }).id;
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
@@ -175,6 +188,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
     .replace('/admin/jobs/:name', '/admin/jobs/expire-tokens')
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
+    .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
@@ -240,8 +254,9 @@ describe('authorization matrix', () => {
     const before = await counts();
     const refused: string[] = [];
     // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
+    // the integration API authenticates by key, not by session, so it has no CSRF token to check
     const exempt = ['POST /unsubscribe/:token'];
-    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r))) {
+    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'))) {
       const path = await concretePath(route);
       const noToken = await admin.post(path).type('form').send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
       const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
