@@ -175,6 +175,8 @@ export function apiRoutes(ctx: AppContext, modules: ApiModule[] = MODULES): Rout
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(ctx.config.baseUrl, modules));
   });
+  // the key first: a sender without one gets 401 before any body is read
+  router.use(authenticate(ctx));
   router.use(
     express.json({
       // a batch of 10,000 records is about 1.5 MB
@@ -185,7 +187,6 @@ export function apiRoutes(ctx: AppContext, modules: ApiModule[] = MODULES): Rout
       },
     }),
   );
-  router.use(authenticate(ctx));
   for (const m of modules) m.mount(router, ctx);
   router.use((_req, _res, next) => next(new NotFoundError('No such API endpoint. See /api/v1/openapi.json.')));
   router.use(apiErrors(ctx));

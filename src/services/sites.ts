@@ -197,13 +197,13 @@ export async function recordVisit(db: Db, actor: Actor, siteId: string, form: Vi
 /** Stores a picture of a site, or of one of its visits; only PNG, JPEG or WebP, told apart by their bytes. */
 export async function addPicture(db: Db, actor: Actor, siteId: string, input: { visitId: string; caption: string; bytes: Buffer }): Promise<{ id: string }> {
   authorize(actor, 'site.manage');
-  if (!input.bytes.length) throw new ValidationError({ picture: 'Choose a picture to upload.' });
-  if (input.bytes.length > PICTURE_MAX_BYTES) throw new ValidationError({ picture: 'The picture is larger than 2 MB.' });
-  const contentType = pictureType(input.bytes);
-  if (!contentType) throw new ValidationError({ picture: 'Upload a PNG, JPEG or WebP picture.' });
   const caption = input.caption.trim().slice(0, 200) || null;
   return asActor(db, actor, async (trx) => {
     const site = await findSite(trx, actor, siteId);
+    if (!input.bytes.length) throw new ValidationError({ picture: 'Choose a picture to upload.' });
+    if (input.bytes.length > PICTURE_MAX_BYTES) throw new ValidationError({ picture: 'The picture is larger than 2 MB.' });
+    const contentType = pictureType(input.bytes);
+    if (!contentType) throw new ValidationError({ picture: 'Upload a PNG, JPEG or WebP picture.' });
     let visitId: string | null = null;
     if (input.visitId) {
       const visit = isUuid(input.visitId) ? await trx('service_visits').where({ tenant_id: actor.tenantId, site_id: site.id, id: input.visitId }).first('id') : undefined;

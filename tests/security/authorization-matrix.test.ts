@@ -152,6 +152,35 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
   'GET /api/v1/openapi.json': everyone('ok'),
   'GET /api/v1/key': everyone(401),
+
+  // ---- sites, Live View and login via link: site viewers see their sites; staff manage them ----
+  'GET /sites': only(['site_viewer']),
+  'GET /sites/:id': only(['site_viewer']),
+  'GET /sites/:id/services': only(['site_viewer']),
+  'GET /sites/:id/vehicle-visits': only(['site_viewer']),
+  'GET /sites/:id/pictures': only(['site_viewer']),
+  'GET /sites/:id/pictures/:pictureId': only(['site_viewer']),
+  // a made-up login link is unknown to everyone
+  'GET /link/:token': everyone(404),
+  // every tenant's staff see their own sites list; the Demo site is not the other tenant's
+  'GET /admin/sites': only(STAFF),
+  'GET /admin/sites/new': only(TENANT_ADMINS),
+  'POST /admin/sites': only(TENANT_ADMINS),
+  'POST /admin/services': only(TENANT_ADMINS),
+  'GET /admin/sites/:id': only(STAFF, demoRecord),
+  'GET /admin/sites/:id/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id/visits': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id/pictures': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/sites/:id/pictures/:pictureId': only(STAFF, demoRecord),
+  // an empty form would switch Northwind's portal off: that one posts to a spare customer
+  'GET /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
+  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which counts as answered
+  'POST /admin/customers/:id/users/:userId/sites': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/login-link': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/login-link/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /api/v1/service-visits': everyone(401),
 };
 
 const { db } = await testDatabase();
@@ -170,16 +199,21 @@ const [demoKey] = await db('api_keys')
   .insert({ tenant_id: tenantId, name: 'Matrix key', key_hash: Buffer.alloc(32, 7), key_prefix: 'pk_matrix', created_by_label: 'test' })
   .returning('id');
 const demoKeyId = (demoKey as { id: string }).id;
+const demoSite = demoId('site:trafford');
+const demoSitePicture = (await db('pictures').where({ tenant_id: tenantId, site_id: demoSite }).whereNull('visit_id').first('id')) as { id: string };
+const spareCustomer = await makeCustomer(db, tenantId, { title: 'Spare for portal access' });
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
 async function concretePath(route: string): Promise<string> {
   const [method, path] = route.split(' ') as [string, string];
-  const destructive = method === 'POST' && /\/delete$/.test(path);
+  // disabling a login link is undone by enabling a new one: it needs no throwaway user
+  const destructive = method === 'POST' && /\/delete$/.test(path) && !path.endsWith('/login-link/delete');
   let customerId = northwind;
   let userId = demoId('user:viewer@northwind.test');
   if (destructive && path.includes(':userId')) userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
+  if (method === 'POST' && path === '/admin/customers/:id/portal-access') customerId = spareCustomer.id;
   // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
@@ -194,6 +228,8 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)
+    .replace(/\/sites\/:id/, `/sites/${demoSite}`)
+    .replace(':pictureId', demoSitePicture.id)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:sid\b/, 'no-such-session')
     .replace(/:id\b/, '1');
