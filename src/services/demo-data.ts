@@ -3,6 +3,7 @@ import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { seedDemoSites } from './demo-sites.js';
 import { seedDemoUsage } from './demo-usage.js';
+import { seedDemoTickets } from './demo-tickets.js';
 import { hashPassword } from './passwords.js';
 import { todayIn, type Day } from './subscription-rules.js';
 import type { Role } from './policy.js';
@@ -90,6 +91,7 @@ const STEPS: SeedStep[] = [
   // the devices map is a per-customer feature: on for Northwind, off for the others
   { name: 'maps', run: async (trx) => void (await trx('customers').where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') }).update({ map_enabled: true })) },
   { name: 'usage records', run: (trx, ctx) => seedDemoUsage(trx, ctx.today, ctx.scale) },
+  { name: 'tickets', run: (trx, ctx) => seedDemoTickets(trx, ctx.today) },
   { name: 'sites, visits and portal access', run: (trx, ctx) => seedDemoSites(trx, ctx.today) },
 ];
 

@@ -44,6 +44,8 @@ export type Actor = {
   partnerId: string | null;
   /** what the header shows beside the name: the customer, partner or provider */
   placeName: string;
+  /** how many roles the person holds in all; with more than one, the header offers to switch */
+  membershipCount?: number;
   /** the session was opened with a login link: it reaches only the site map (LINK_SESSION_ACTIONS) */
   viaLink?: boolean;
 };
@@ -54,6 +56,8 @@ const STAFF: Role[] = ['tenant_admin', 'support_agent'];
 const RULES = {
   'home.view': ['company_admin', 'group_admin', 'group_supervisor'],
   'settings.view': [...ROLES],
+  /** a person with several roles chooses the one they act in */
+  'session.switch': [...ROLES],
   /** staff: the tenant's customers list and pages */
   'customer.list': [...STAFF],
   'customer.view': [...STAFF],
@@ -89,6 +93,25 @@ const RULES = {
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
 
+  // ---- tickets, call data records, help, tenant settings and data imports (issue 7) ----
+  /** the customer's tickets (scoped: company admins their customers', group roles those about their groups' assets and their own) */
+  'ticket.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  /** open a ticket and write in its thread; read-only roles do neither */
+  'ticket.open': ['company_admin', 'group_admin'],
+  'ticket.comment': ['company_admin', 'group_admin'],
+  /** get the opener's mail about a ticket someone else opened */
+  'ticket.follow': ['company_admin'],
+  /** staff: every ticket of the tenant, replies and status changes */
+  'ticket.staff_view': [...STAFF],
+  'ticket.reply': [...STAFF],
+  /** an asset's voice and SMS records of the last month, and their CSV (scoped like assets) */
+  'cdr.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  /** the tenant's help links */
+  'help.view': [...ROLES],
+  /** the provider's own settings page (help links and what later issues add) */
+  'tenant_settings.manage': ['tenant_admin'],
+  /** CSV import of locations and usage records: data that feeds billing, so tenant admins only */
+  'import.run': ['tenant_admin'],
   // ---- sites, Live View and login via link ----
   /** the site map and a site's page: a site viewer's own sites, limited by their customer's Live View permissions */
   'site.view': ['site_viewer'],
@@ -140,15 +163,19 @@ export function navFor(actor: Actor): NavItem[] {
     ['home.view', { href: '/', label: 'Home' }],
     ['asset.view', { href: '/assets', label: 'Assets' }],
     ['group.view', { href: '/groups', label: 'Groups' }],
+    ['ticket.view', { href: '/tickets', label: 'Tickets' }],
     ['site.view', { href: '/sites', label: 'Sites' }],
     ['site.staff_view', { href: '/admin/sites', label: 'Sites' }],
     ['request.review', { href: '/admin/requests', label: 'Requests' }],
+    ['ticket.staff_view', { href: '/admin/tickets', label: 'Tickets' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
+    ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
+    ['help.view', { href: '/help', label: 'Help' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
 }

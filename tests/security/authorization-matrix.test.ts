@@ -65,6 +65,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(ALL_SIGNED_IN),
+  // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
+  'GET /session/membership': only(ALL_SIGNED_IN),
+  'POST /session/membership': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
   'POST /settings/profile': only(ALL_SIGNED_IN),
   'POST /settings/password': only(ALL_SIGNED_IN),
   'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
@@ -152,6 +155,25 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
   'GET /api/v1/openapi.json': everyone('ok'),
   'GET /api/v1/key': everyone(401),
+  // ---- tickets, call data records, help, provider settings, imports (issue 7) ----
+  // the demo ticket is about a Trucks unit: every customer viewer reaches it; read-only roles write nothing
+  'GET /tickets': only(CUSTOMER_VIEWERS),
+  'GET /tickets/new': only(CUSTOMER_ACTORS),
+  'POST /tickets': only(CUSTOMER_ACTORS),
+  'GET /tickets/:id': only(CUSTOMER_VIEWERS),
+  'POST /tickets/:id/comments': only(CUSTOMER_ACTORS),
+  'POST /tickets/:id/following': only(['company_admin']),
+  'POST /tickets/:id/following/delete': only(['company_admin']),
+  'GET /admin/tickets': only(STAFF),
+  'GET /admin/tickets/:id': only(STAFF, demoRecord),
+  // an empty reply is refused with 422, so the demo thread stays as it is
+  'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
+  'GET /assets/:id/call-records': only(CUSTOMER_VIEWERS),
+  'GET /assets/:id/call-records.csv': only(CUSTOMER_VIEWERS),
+  'GET /help': only(ALL_SIGNED_IN),
+  'GET /admin/settings': only(TENANT_ADMINS),
+  // an empty form clears the links: allowed, and harmless to the other rows
+  'POST /admin/settings/help-links': only(TENANT_ADMINS),
 
   // ---- sites, Live View and login via link: site viewers see their sites; staff manage them ----
   'GET /sites': only(['site_viewer']),
@@ -225,6 +247,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
+    .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)
