@@ -6,6 +6,7 @@ import { isUuid } from './customer-rules.js';
 import { authorize, type Actor } from './policy.js';
 import { assertNotLocked, LIMITS, recordFailure } from './rate-limits.js';
 import { loginLinkExpiry } from './site-rules.js';
+import { endLinkSessionsOfUser } from './sessions.js';
 import { asActor, inTenant } from './tenant-scope.js';
 import { findUsableToken, hashToken, issueToken, revokeTokens } from './tokens.js';
 
@@ -40,7 +41,8 @@ export type LoginLinkState =
 async function linkStateOf(trx: Trx, userId: string, now: Date): Promise<LoginLinkState> {
   const t = await trx('user_tokens')
     .where({ user_id: userId, purpose: 'login_link' })
-    .orderBy('created_at', 'desc')
+    // the live link if there is one (several may share a creation time), else the latest
+    .orderByRaw('(revoked_at is null) desc, created_at desc')
     .first<{ created_at: Date; expires_at: Date; revoked_at: Date | null; last_used_at: Date | null } | undefined>('created_at', 'expires_at', 'revoked_at', 'last_used_at');
   if (!t || (t.revoked_at && t.revoked_at < t.expires_at)) return { state: 'none' };
   const base = { enabledAt: t.created_at, expiresAt: t.expires_at, lastUsedAt: t.last_used_at };
@@ -98,6 +100,8 @@ export async function enableLoginLink(db: Db, actor: Actor, userId: string, cust
       await audit(trx, actor, { entityType: 'user', entityId: viewer.id, action: 'user.activated', customerId: viewer.customerId, before: { status: 'pending' }, after: { status: 'active', by: 'login link' } });
     }
     const { token, expiresAt } = await issueToken(trx, { userId: viewer.id, tenantId: actor.tenantId, purpose: 'login_link', now, expiresAt: loginLinkExpiry(now) });
+    // what an old link opened ends with it
+    await endLinkSessionsOfUser(trx, viewer.id);
     await audit(trx, actor, { entityType: 'user', entityId: viewer.id, action: refreshed ? 'user.login_link_refreshed' : 'user.login_link_enabled', customerId: viewer.customerId, after: { expiresAt } });
     return { name: viewer.name, token, expiresAt, refreshed };
   });
@@ -108,6 +112,7 @@ export async function disableLoginLink(db: Db, actor: Actor, userId: string, cus
   return asActor(db, actor, async (trx) => {
     const viewer = await findViewer(trx, actor, userId, customerId, true);
     await revokeTokens(trx, viewer.id, 'login_link', now);
+    await endLinkSessionsOfUser(trx, viewer.id);
     await audit(trx, actor, { entityType: 'user', entityId: viewer.id, action: 'user.login_link_disabled', customerId: viewer.customerId });
     return { name: viewer.name };
   });

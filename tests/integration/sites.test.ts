@@ -302,11 +302,16 @@ describe('login via link', () => {
   it('refresh kills the old link at once; disable kills the new one', async () => {
     const { agent, csrf } = await staff();
     const first = linkFrom((await agent.post(`${userPage}/login-link`).type('form').send({ _csrf: csrf })).text)!;
+    const opened = supertest.agent(app);
+    expect((await opened.get(first)).status).toBe(303);
+    expect((await opened.get('/sites')).status).toBe(200);
     const second = linkFrom((await agent.post(`${userPage}/login-link`).type('form').send({ _csrf: csrf })).text)!;
     expect(second).not.toBe(first);
     const old = await supertest(app).get(first);
     expect(old.status).toBe(404);
     expect(old.text).toContain('This link does not work');
+    // and the session the old link opened has ended with it
+    expect((await opened.get('/sites')).status).toBe(303);
     expect((await supertest(app).get(second)).status).toBe(303);
     expect((await agent.post(`${userPage}/login-link/delete`).type('form').send({ _csrf: csrf })).status).toBe(303);
     expect((await supertest(app).get(second)).status).toBe(404);
