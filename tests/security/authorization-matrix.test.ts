@@ -302,7 +302,7 @@ describe('authorization matrix', () => {
       }
     }
     expect(mismatches).toEqual([]);
-  }, 240_000);
+  }, 480_000);
 
   it('refuses every form post without the CSRF token, or with a wrong one, and changes nothing', async () => {
     const tables = ['customers', 'users', 'memberships', 'audit_log', 'outbox', 'user_tokens'];
