@@ -22,6 +22,7 @@ import { partnerRoutes } from './partners.js';
 import { adminImportRoutes } from './admin-imports.js';
 import { billingSummaryRoutes } from './billing-summaries.js';
 import { invoiceRoutes } from './invoices.js';
+import { siteRoutes } from './sites.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -46,4 +47,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(partnerRoutes(ctx));
   app.use(adminImportRoutes(ctx));
   app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
+  app.use(siteRoutes(ctx));
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { seedDemoInvoices } from './demo-invoices.js';
+import { seedDemoSites } from './demo-sites.js';
 import { seedDemoUsage } from './demo-usage.js';
 import { seedDemoTickets } from './demo-tickets.js';
 import { seedDemoPartners } from './demo-partners.js';
@@ -97,6 +98,7 @@ const STEPS: SeedStep[] = [
   { name: 'partners, products and prices', run: (trx) => seedDemoPartners(trx) },
   { name: 'location tracks and help links', run: (trx) => seedDemoLocations(trx) },
   { name: 'invoices', run: (trx, ctx) => seedDemoInvoices(trx, ctx.today) },
+  { name: 'sites, visits and portal access', run: (trx, ctx) => seedDemoSites(trx, ctx.today) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

@@ -46,6 +46,8 @@ export type Actor = {
   placeName: string;
   /** how many roles the person holds in all; with more than one, the header offers to switch */
   membershipCount?: number;
+  /** the session was opened with a login link: it reaches only the site map (LINK_SESSION_ACTIONS) */
+  viaLink?: boolean;
 };
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
@@ -125,11 +127,26 @@ const RULES = {
   'invoice.manage': ['tenant_admin'],
   'billing_summary.own': ['company_admin'],
   'invoice.own': ['company_admin'],
+  // ---- sites, Live View and login via link ----
+  /** the site map and a site's page: a site viewer's own sites, limited by their customer's Live View permissions */
+  'site.view': ['site_viewer'],
+  /** staff: the tenant's sites, their visits and pictures */
+  'site.staff_view': [...STAFF],
+  /** create and edit sites and services, attach sites to customers, record visits, upload pictures */
+  'site.manage': ['tenant_admin'],
+  /** a customer's portal access: on/off and the Live View permissions */
+  'portal_access.manage': ['tenant_admin'],
+  /** a site viewer's sites, and their login link (enable, refresh, disable) */
+  'site_viewer.manage': ['tenant_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
 
+/** All that a session opened through a login link may do, whatever the user's role. */
+const LINK_SESSION_ACTIONS: readonly Action[] = ['site.view'];
+
 export function can(actor: Actor | undefined, action: Action): boolean {
+  if (actor?.viaLink && !LINK_SESSION_ACTIONS.includes(action)) return false;
   return !!actor && roleCan(actor.role, action);
 }
 
@@ -162,6 +179,8 @@ export function navFor(actor: Actor): NavItem[] {
     ['asset.view', { href: '/assets', label: 'Assets' }],
     ['group.view', { href: '/groups', label: 'Groups' }],
     ['ticket.view', { href: '/tickets', label: 'Tickets' }],
+    ['site.view', { href: '/sites', label: 'Sites' }],
+    ['site.staff_view', { href: '/admin/sites', label: 'Sites' }],
     ['request.review', { href: '/admin/requests', label: 'Requests' }],
     ['ticket.staff_view', { href: '/admin/tickets', label: 'Tickets' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
@@ -188,6 +207,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
     ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
+    ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
 }
@@ -279,6 +299,22 @@ export function scopeAssetCounts(trx: Trx, actor: Actor, alias = 'asset_counts')
   if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
     return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.group_key = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+  }
+  return q.whereRaw('false');
+}
+
+/**
+ * The sites an actor reaches, as a query on `sites`: staff every site of the tenant; a site viewer
+ * the sites chosen for their membership that still belong to their customer; anyone else none.
+ */
+export function scopeSites(trx: Trx, actor: Actor, alias = 'sites'): Knex.QueryBuilder {
+  const q = trx(`sites as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
+  if (isStaff(actor)) return q;
+  if (actor.role === 'site_viewer' && actor.customerId) {
+    return q.where(`${alias}.customer_id`, actor.customerId).whereIn(
+      `${alias}.id`,
+      trx('membership_sites').where({ tenant_id: actor.tenantId, membership_id: actor.membershipId }).select('site_id'),
+    );
   }
   return q.whereRaw('false');
 }

@@ -221,6 +221,34 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /billing/invoices/:invoiceId': only(['company_admin']),
   'GET /billing/invoices/:invoiceId.csv': only(['company_admin']),
   'GET /api/v1/invoices': everyone(401),
+  // ---- sites, Live View and login via link: site viewers see their sites; staff manage them ----
+  'GET /sites': only(['site_viewer']),
+  'GET /sites/:id': only(['site_viewer']),
+  'GET /sites/:id/services': only(['site_viewer']),
+  'GET /sites/:id/vehicle-visits': only(['site_viewer']),
+  'GET /sites/:id/pictures': only(['site_viewer']),
+  'GET /sites/:id/pictures/:pictureId': only(['site_viewer']),
+  // a made-up login link is unknown to everyone
+  'GET /link/:token': everyone(404),
+  // every tenant's staff see their own sites list; the Demo site is not the other tenant's
+  'GET /admin/sites': only(STAFF),
+  'GET /admin/sites/new': only(TENANT_ADMINS),
+  'POST /admin/sites': only(TENANT_ADMINS),
+  'POST /admin/services': only(TENANT_ADMINS),
+  'GET /admin/sites/:id': only(STAFF, demoRecord),
+  'GET /admin/sites/:id/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id/visits': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id/pictures': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/sites/:id/pictures/:pictureId': only(STAFF, demoRecord),
+  // an empty form would switch Northwind's portal off: that one posts to a spare customer
+  'GET /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
+  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which counts as answered
+  'POST /admin/customers/:id/users/:userId/sites': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/login-link': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/login-link/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /api/v1/service-visits': everyone(401),
 };
 
 const { db } = await testDatabase();
@@ -244,16 +272,21 @@ const demoKeyId = (demoKey as { id: string }).id;
 // an import with a problem: running it is refused with 409 (answered), so the matrix never writes its rows
 const demoImportId = String(((await db('data_imports').insert({ tenant_id: tenantId, kind: 'locations', file_name: 'matrix.csv', content: 'x', total: 1, status: 'invalid', created_by_label: 'Matrix' }).returning('id'))[0] as { id: string }).id);
 const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' }).first('id')) as { id: string };
+const demoSite = demoId('site:trafford');
+const demoSitePicture = (await db('pictures').where({ tenant_id: tenantId, site_id: demoSite }).whereNull('visit_id').first('id')) as { id: string };
+const spareCustomer = await makeCustomer(db, tenantId, { title: 'Spare for portal access' });
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
 async function concretePath(route: string): Promise<string> {
   const [method, path] = route.split(' ') as [string, string];
-  const destructive = method === 'POST' && /\/delete$/.test(path);
+  // disabling a login link is undone by enabling a new one: it needs no throwaway user
+  const destructive = method === 'POST' && /\/delete$/.test(path) && !path.endsWith('/login-link/delete');
   let customerId = northwind;
   let userId = demoId('user:viewer@northwind.test');
   if (destructive && path.includes(':userId')) userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
+  if (method === 'POST' && path === '/admin/customers/:id/portal-access') customerId = spareCustomer.id;
   // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
@@ -277,6 +310,8 @@ async function concretePath(route: string): Promise<string> {
     .replace('/partner/customers/:id', `/partner/customers/${northwind}`)
     .replace(':product', 'sms')
     .replace('/users/:id', `/users/${userId}`)
+    .replace(/\/sites\/:id/, `/sites/${demoSite}`)
+    .replace(':pictureId', demoSitePicture.id)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:sid\b/, 'no-such-session')
     .replace(':invoiceId', demoInvoice.id)
