@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { INVOICE_STATUS_LABELS, invoiceNumberLabel } from '../services/invoice-rules.js';
-import { formatMoney, minorToDecimal } from '../services/money.js';
+import { formatMoney, toDecimalString } from '../services/money.js';
 import { formatDuration, SUMMARY_PRODUCT_LABELS, SUMMARY_PRODUCTS, SUMMARY_VIEW_LABELS, SUMMARY_VIEWS } from '../services/summary-rules.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */
@@ -44,7 +44,7 @@ function formatsFor(locale: string) {
     number: (n: number) => numbers.format(n),
     percent: (n: number | null) => (n === null ? '—' : `${percent.format(n)} %`),
     duration: formatDuration,
-    decimal: minorToDecimal,
+    decimal: toDecimalString,
     invoiceNumber: invoiceNumberLabel,
     statusLabels: INVOICE_STATUS_LABELS,
     date: (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—'),

@@ -4,7 +4,7 @@ import { queryInTenant } from '../db/tenant.js';
 import { NotFoundError } from '../errors.js';
 import { csvLine } from './csv.js';
 import { isUuid } from './customer-rules.js';
-import { minorToDecimal } from './money.js';
+import { toDecimalString } from './money.js';
 import { authorize, type Actor } from './policy.js';
 import { acd, asr, periodLabel, productsOf, summaryQueryFrom, type SummaryQuery, type SummaryView } from './summary-rules.js';
 import { todayIn, type Day } from './subscription-rules.js';
@@ -204,7 +204,7 @@ export function summaryCsv(s: Summary): { filename: string; body: string } {
   const head = ['Period (UTC)', 'Attempts', 'Connected', ...(live ? ['In progress'] : []), 'ASR (%)', 'ACD (s)', 'Billed minutes', `Charge (${s.customer.currency})`];
   const line = (label: string, r: Summary['totals']) =>
     csvLine([label, r.attempts, r.connected, ...(live ? [r.inProgress] : []), r.asr === null ? null : Number(r.asr.toFixed(1)), r.acd === null ? null : Math.round(r.acd), r.billedMinutes,
-      Number(minorToDecimal(r.chargeMinor, s.customer.currency))]);
+      Number(toDecimalString(r.chargeMinor, s.customer.currency))]);
   const body = csvLine(head) + s.rows.map((r) => line(live ? `${s.today} ${r.label}` : r.label, r)).join('') + line('Total', s.totals);
   const range = live ? s.today : `${s.query.from}_${s.query.to}`;
   return { filename: `${s.customer.account_id}-${s.query.view}-${range}.csv`.replace(/[^A-Za-z0-9._-]/g, '_'), body };

@@ -5,7 +5,7 @@ import { findSummaryCustomer, type SummaryCustomer } from './billing-summaries.j
 import { csvLine } from './csv.js';
 import { isUuid } from './customer-rules.js';
 import { canMove, CUSTOMER_VISIBLE_STATUSES, INVOICE_STATUS_LABELS, invoiceNumberLabel, isInvoiceStatus, type InvoiceStatus } from './invoice-rules.js';
-import { minorToDecimal } from './money.js';
+import { toDecimalString } from './money.js';
 import { authorize, type Actor } from './policy.js';
 import {
   daysOf,
@@ -293,7 +293,7 @@ export async function setInvoiceStatus(db: Db, actor: Actor, customerId: string,
 
 /** An invoice as CSV: a head of what it is, then its lines (money as decimals in its currency). */
 export function invoiceCsv(d: InvoiceDetail): { filename: string; body: string } {
-  const money = (minor: number) => Number(minorToDecimal(minor, d.invoice.currency));
+  const money = (minor: number) => Number(toDecimalString(minor, d.invoice.currency));
   const body =
     csvLine(['Invoice', 'Customer', 'Account ID', 'Status', 'Period start', 'Period end', 'Currency', 'Total']) +
     csvLine([d.invoice.numberLabel, d.customer.title, d.customer.account_id, d.invoice.statusLabel, d.invoice.period_start, d.invoice.period_end, d.invoice.currency, money(d.invoice.total_minor)]) +

@@ -1,28 +1,25 @@
 /**
- * Money is integer minor units plus an ISO 4217 currency, never a float; these turn it into text for
- * people (in the viewer's locale, en-GB unless told) and into plain decimals for files (CSV, copy to
- * a spreadsheet).
+ * Money is an integer count of the currency's minor units (pence, cents) with an ISO 4217 code;
+ * never a float on the way. These pure helpers turn it into text for a viewer's locale (British
+ * English when none is given) and back from what staff type, exactly: the decimal string goes to
+ * Intl as a string, not through a Number.
  */
 
 const digitsCache = new Map<string, number>();
+const formats = new Map<string, Intl.NumberFormat>();
 
-/** A currency's format, or the "no currency" one (XXX) for a code Intl does not know. */
-function currencyFormat(locale: string, currency: string): Intl.NumberFormat {
-  try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency });
-  } catch {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency: 'XXX' });
-  }
-}
-
-/** How many minor-unit digits a currency has: 2 for GBP and EUR, 0 for JPY, 3 for BHD. */
+/** Decimal places of a currency's minor unit (2 for GBP and EUR, 0 for JPY, 3 for BHD); 2 for a code Intl does not know. */
 export function minorDigits(currency: string): number {
-  let digits = digitsCache.get(currency);
-  if (digits === undefined) {
-    digits = currencyFormat('en', currency).resolvedOptions().maximumFractionDigits ?? 2;
-    digitsCache.set(currency, digits);
+  let d = digitsCache.get(currency);
+  if (d === undefined) {
+    try {
+      d = new Intl.NumberFormat('en-GB', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      d = 2;
+    }
+    digitsCache.set(currency, d);
   }
-  return digits;
+  return d;
 }
 
 /** The minor units a currency has per major unit: 100 for GBP and EUR, 1 for JPY. */
@@ -30,27 +27,56 @@ export function minorPerMajor(currency: string): number {
   return 10 ** minorDigits(currency);
 }
 
-/** Minor units as a plain decimal string, exactly (no float on the way): 12345 GBP → "123.45". */
-export function minorToDecimal(minor: number | bigint | string, currency: string): string {
-  const digits = minorDigits(currency);
+/** The minor units as an exact decimal string in major units: 12345 GBP → "123.45". */
+export function toDecimalString(minor: bigint | number | string, currency: string): string {
   const value = BigInt(minor);
-  const negative = value < 0n;
-  const text = (negative ? -value : value).toString().padStart(digits + 1, '0');
-  const whole = text.slice(0, text.length - digits);
-  const fraction = digits ? `.${text.slice(text.length - digits)}` : '';
-  return `${negative ? '-' : ''}${whole}${fraction}`;
+  const digits = minorDigits(currency);
+  const sign = value < 0n ? '-' : '';
+  const abs = (value < 0n ? -value : value).toString().padStart(digits + 1, '0');
+  return digits ? `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}` : `${sign}${abs}`;
 }
 
-const formatters = new Map<string, Intl.NumberFormat>();
-
-/** Minor units for a person: 1234 GBP → "£12.34" (en-GB), -50 EUR → "-€0.50", 12345 EUR in de-DE → "123,45 €". */
-export function formatMoney(minor: number | bigint | string, currency: string, locale = 'en-GB'): string {
-  const key = `${locale}|${currency}`;
-  let f = formatters.get(key);
-  if (!f) {
-    f = currencyFormat(locale, currency);
-    formatters.set(key, f);
+/** A locale tag Intl understands, else British English. */
+export function supportedLocale(locale: string | undefined | null): string {
+  if (!locale) return 'en-GB';
+  try {
+    return Intl.NumberFormat.supportedLocalesOf([locale])[0] ?? 'en-GB';
+  } catch {
+    return 'en-GB';
   }
-  // Intl formats a decimal string exactly (no rounding through a double)
-  return f.format(minorToDecimal(minor, currency) as unknown as number);
+}
+
+function formatFor(currency: string, locale: string): Intl.NumberFormat {
+  const key = `${locale} ${currency}`;
+  let f = formats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    } catch {
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency: 'XXX' });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/** 1234 GBP → "£12.34" (en-GB), "12,34 £" (de-DE); -50 EUR → "-€0.50". */
+export function formatMoney(minor: bigint | number | string, currency: string, locale = 'en-GB'): string {
+  // Intl reads a decimal string exactly (no rounding through a double)
+  return formatFor(currency, supportedLocale(locale)).format(toDecimalString(minor, currency) as unknown as number);
+}
+
+/**
+ * What staff type as an amount ("12.50", "1,250", "1250.5") in minor units, or null when it is not
+ * an amount of this currency (too many decimals, letters, empty). Commas as thousands separators only.
+ */
+export function parseAmount(text: string, currency: string): bigint | null {
+  const t = text.trim().replace(/[\s,]/g, '');
+  const digits = minorDigits(currency);
+  const m = /^(-)?(\d{1,15})(?:\.(\d+))?$/.exec(t);
+  if (!m) return null;
+  const fraction = m[3] ?? '';
+  if (fraction.length > digits) return null;
+  const minor = BigInt(m[2]! + fraction.padEnd(digits, '0'));
+  return m[1] ? -minor : minor;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canMove, invoiceNumberLabel, nextStatuses } from '../../src/services/invoice-rules.js';
-import { formatMoney, minorDigits, minorToDecimal } from '../../src/services/money.js';
+import { formatMoney, minorDigits, toDecimalString } from '../../src/services/money.js';
 import { acd, asr, formatDuration, periodDays, periodEnded, periodFrom, periodLabel, summaryHref, summaryQueryFrom } from '../../src/services/summary-rules.js';
 
 const TODAY = '2026-11-24';
@@ -60,10 +60,10 @@ describe('summary periods and ratios', () => {
 
 describe('money in minor units', () => {
   it('turns minor units into exact decimals for each currency', () => {
-    expect(minorToDecimal(12345, 'GBP')).toBe('123.45');
-    expect(minorToDecimal(-5, 'EUR')).toBe('-0.05');
-    expect(minorToDecimal(1234, 'JPY')).toBe('1234');
-    expect(minorToDecimal('9007199254740993', 'USD')).toBe('90071992547409.93');
+    expect(toDecimalString(12345, 'GBP')).toBe('123.45');
+    expect(toDecimalString(-5, 'EUR')).toBe('-0.05');
+    expect(toDecimalString(1234, 'JPY')).toBe('1234');
+    expect(toDecimalString('9007199254740993', 'USD')).toBe('90071992547409.93');
     expect(minorDigits('BHD')).toBe(3);
   });
 
