@@ -36,7 +36,8 @@ async function enableOrRefresh(page: Page, button: 'Enable login via link' | 'Re
   const field = page.getByLabel('Login link');
   await field.waitFor();
   await page.getByRole('button', { name: 'Copy' }).click();
-  await expect(page.locator('[data-copy-status]').textContent()).resolves.toMatch(/Copied|selected/);
+  // the clipboard answers asynchronously: wait for the status to say what happened
+  await page.locator('[data-copy-status]').filter({ hasText: /Copied|selected/ }).waitFor();
   // the link names the configured BASE_URL; the test's server listens elsewhere
   return (await field.inputValue()).replace(/^http:\/\/localhost:3000/, baseUrl);
 }
