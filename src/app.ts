@@ -7,6 +7,7 @@ import { requestLogging } from './middleware/logging.js';
 import { rendering } from './middleware/render.js';
 import { securityHeaders } from './middleware/security.js';
 import { csrfProtection, sessions } from './middleware/session.js';
+import { multipartForms } from './middleware/multipart.js';
 import { staticFiles } from './middleware/static.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,6 +32,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
   app.use(sessions(ctx));
+  app.use(multipartForms());
   app.use(rendering(ctx));
   app.use(csrfProtection());
 

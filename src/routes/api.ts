@@ -5,6 +5,8 @@ import { AppError, BadRequestError, isDatabaseUnavailable, NotFoundError, Record
 import { authenticateApiKey, type ApiClient } from '../services/api-keys.js';
 import { runIdempotent, type ApiAnswer } from '../services/idempotency.js';
 import { countRequest, LIMITS, recordFailure } from '../services/rate-limits.js';
+import { ingestionApi } from './api-ingestion.js';
+import { invoicesApi } from './api-invoices.js';
 import { serviceVisitsApi } from './api-service-visits.js';
 
 /**
@@ -63,7 +65,7 @@ const keyModule: ApiModule = {
 };
 
 /** Every API module; an area adds its own with one line. */
-const MODULES: ApiModule[] = [keyModule, serviceVisitsApi];
+const MODULES: ApiModule[] = [keyModule, ingestionApi, serviceVisitsApi, invoicesApi];
 
 export function openApiDocument(baseUrl: string, modules: ApiModule[] = MODULES): OpenApiObject {
   const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } };
@@ -175,7 +177,7 @@ export function apiRoutes(ctx: AppContext, modules: ApiModule[] = MODULES): Rout
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(ctx.config.baseUrl, modules));
   });
-  // the key first: a sender without one gets 401 before any body is read
+  // the key first: a request without a valid one is answered 401 before its body is read
   router.use(authenticate(ctx));
   router.use(
     express.json({

@@ -18,6 +18,10 @@ import { membershipRoutes } from './memberships.js';
 import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
+import { partnerRoutes } from './partners.js';
+import { adminImportRoutes } from './admin-imports.js';
+import { billingSummaryRoutes } from './billing-summaries.js';
+import { invoiceRoutes } from './invoices.js';
 import { siteRoutes } from './sites.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
@@ -40,5 +44,8 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(ticketRoutes(ctx));
   app.use(callRecordRoutes(ctx));
   app.use(tenantSettingsRoutes(ctx));
+  app.use(partnerRoutes(ctx));
+  app.use(adminImportRoutes(ctx));
+  app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
   app.use(siteRoutes(ctx));
 }

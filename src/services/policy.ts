@@ -112,6 +112,21 @@ const RULES = {
   'tenant_settings.manage': ['tenant_admin'],
   /** CSV import of locations and usage records: data that feeds billing, so tenant admins only */
   'import.run': ['tenant_admin'],
+  // ---- partners (resellers) and the partner view ----
+  /** staff: partners, their partner users, and which customers each partner is assigned */
+  'partner.manage': ['tenant_admin'],
+  /** staff: a customer's enabled products and price lists, and re-pricing its usage records */
+  'customer.pricing': ['tenant_admin'],
+  /** partner viewers: their assigned customers and those customers' masked usage logs, read only */
+  'partner.customers.view': ['partner_viewer'],
+
+  // ---- call summaries and invoices (issue 10, second half) ----
+  // staff see a customer's summaries and make, list and move its invoices;
+  // a company admin sees their own account's summaries and its invoices once issued
+  'billing_summary.view': ['tenant_admin'],
+  'invoice.manage': ['tenant_admin'],
+  'billing_summary.own': ['company_admin'],
+  'invoice.own': ['company_admin'],
   // ---- sites, Live View and login via link ----
   /** the site map and a site's page: a site viewer's own sites, limited by their customer's Live View permissions */
   'site.view': ['site_viewer'],
@@ -173,7 +188,10 @@ export function navFor(actor: Actor): NavItem[] {
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
+    ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
+    ['partner.manage', { href: '/admin/partners', label: 'Partners' }],
+    ['partner.customers.view', { href: '/partner/customers', label: 'Customers' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
     ['help.view', { href: '/help', label: 'Help' }],
   ];
@@ -188,6 +206,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
+    ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
     ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
@@ -210,6 +229,15 @@ export function customerIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
     })
     .select('id')
     .from('reach');
+}
+
+/**
+ * The customers a partner viewer reaches: those assigned to their partner, and nothing else (not
+ * their inner customers: each is assigned on its own). Returns a query of customer ids.
+ */
+export function partnerCustomerIds(trx: Trx, actor: Actor): Knex.QueryBuilder {
+  if (actor.role !== 'partner_viewer' || !actor.partnerId) return trx('customers').whereRaw('false').select('id');
+  return trx('customers').where({ tenant_id: actor.tenantId, partner_id: actor.partnerId }).select('id');
 }
 
 /**

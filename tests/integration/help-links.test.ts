@@ -5,6 +5,8 @@ import { testDatabase } from '../support/db.js';
 
 const { db } = await testDatabase();
 await seedDemo(db);
+// the demo comes with links: start from a provider that has set none
+await db('tenant_help_links').del();
 const { app } = testApp({ db });
 
 describe('help links', () => {
