@@ -36,7 +36,7 @@ async function enableOrRefresh(page: Page, button: 'Enable login via link' | 'Re
   const field = page.getByLabel('Login link');
   await field.waitFor();
   await page.getByRole('button', { name: 'Copy' }).click();
-  // the status is written once the clipboard answers: wait for it rather than read it at once
+  // the clipboard answers asynchronously: wait for the status to say what happened
   await page.locator('[data-copy-status]').filter({ hasText: /Copied|selected/ }).waitFor();
   // the link names the configured BASE_URL; the test's server listens elsewhere
   return (await field.inputValue()).replace(/^http:\/\/localhost:3000/, baseUrl);
