@@ -70,7 +70,7 @@ describe('activating a new customer user', () => {
     await admin.getByLabel('Role', { exact: true }).selectOption('company_admin');
     await admin.getByLabel('Activation method').selectOption('email');
     await admin.getByRole('button', { name: 'Add user' }).click();
-    await expect(admin.getByText('An activation email is on its way to carla@contoso.test.').isVisible()).resolves.toBe(true);
+    await admin.getByText('An activation email is on its way to carla@contoso.test.').waitFor();
 
     const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'carla@contoso.test');
     const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
@@ -91,9 +91,9 @@ describe('activating a new customer user', () => {
     const admin = await browser.newPage();
     await signInAsTenantAdmin(admin);
     await addUser(admin, { name: 'Mira Mailed', email: 'mira@northwind.test', activation: 'email' });
-    await expect(admin.getByText('An activation email is on its way to mira@northwind.test.').isVisible()).resolves.toBe(true);
+    await admin.getByText('An activation email is on its way to mira@northwind.test.').waitFor();
     await expect(admin.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Mira Mailed');
-    await expect(admin.getByText('Pending activation').first().isVisible()).resolves.toBe(true);
+    await admin.getByText('Pending activation').first().waitFor();
 
     const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'mira@northwind.test');
     expect(mail.subject).toBe('Activate your Portico account');
@@ -102,7 +102,7 @@ describe('activating a new customer user', () => {
 
     const person = await activateThroughLink(link, 'seven red kites over the bay');
     await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
-    await expect(person.getByText('Your account is active').isVisible()).resolves.toBe(true);
+    await person.getByText('Your account is active').waitFor();
   });
 
   it('takes a user added with a displayed link, copied from the admin’s page, to their customer’s home page', async () => {
@@ -110,7 +110,7 @@ describe('activating a new customer user', () => {
     await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
     await signInAsTenantAdmin(admin);
     await addUser(admin, { name: 'Lars Linked', email: 'lars@northwind.test', activation: 'link' });
-    await expect(admin.getByRole('heading', { level: 2, name: /Lars Linked was added/ }).isVisible()).resolves.toBe(true);
+    await admin.getByRole('heading', { level: 2, name: /Lars Linked was added/ }).waitFor();
     const field = admin.getByRole('textbox', { name: 'Activation link' });
     await expect(field.getAttribute('readonly')).resolves.not.toBeNull();
     const link = await field.inputValue();

@@ -39,7 +39,7 @@ describe('a company admin deactivating an asset', () => {
     await expect(page.locator('#alerts').textContent()).resolves.toContain(`Deactivation requested: it takes effect on ${label}.`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Deactivation pending');
     await expect(page.locator('.pending-note').textContent()).resolves.toContain(`Deactivation pending: it takes effect on ${label}.`);
-    await expect(page.getByRole('button', { name: 'Cancel deactivation' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Cancel deactivation' }).waitFor();
 
     // and the list's Deactivation pending tab now holds it
     await page.goto(`${baseUrl}/assets?tab=deactivation-pending&q=${asset.identifier}`);

@@ -35,7 +35,7 @@ describe('forgetting a password', () => {
     await page.getByRole('button', { name: 'Set the new password' }).click();
 
     await page.waitForURL(`${baseUrl}/login`);
-    await expect(page.getByText('Your password has been changed. Sign in with it.').isVisible()).resolves.toBe(true);
+    await page.getByText('Your password has been changed. Sign in with it.').waitFor();
     await page.getByLabel('Email address').fill(user.email);
     await page.getByLabel('Password').fill('harbour lights at midnight');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -58,7 +58,7 @@ describe('a company admin organising groups', () => {
     // "Create group" opens a dialog on the same page
     await page.getByRole('link', { name: 'Create group' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a group' });
-    await expect(dialog.isVisible()).resolves.toBe(true);
+    await dialog.waitFor();
     expect(page.url()).toBe(`${baseUrl}/groups`);
     await dialog.getByLabel('Name').fill('Reefers');
     await dialog.getByLabel('Reference (optional)').fill('COLD-1');
@@ -76,7 +76,7 @@ describe('a company admin organising groups', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Reefers / Cold chain');
     const sub = (await db('groups').where({ customer_id: northwind, path: 'Reefers / Cold chain' }).first<{ id: string }>())!;
     expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
-    await expect(page.getByText('No assets yet.').isVisible()).resolves.toBe(true);
+    await page.getByText('No assets yet.').waitFor();
 
     // the asset's own page moves it
     const van = (await db('assets').where({ group_id: demoId('group:vans'), status: 'active' }).orderBy('identifier').first<{ id: string; identifier: string }>())!;
@@ -92,7 +92,7 @@ describe('a company admin organising groups', () => {
     const users = page.locator('#group-users');
     await users.getByLabel('Add a user').fill('fin');
     await users.getByRole('button', { name: /Finn Fleet/ }).click();
-    await expect(users.getByRole('button', { name: 'Remove Finn Fleet' }).isVisible()).resolves.toBe(true);
+    await users.getByRole('button', { name: 'Remove Finn Fleet' }).waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
     await users.getByRole('button', { name: 'Submit' }).click();
     await expect.poll(() => page.locator('#group-users [role="status"].alert').textContent()).toContain('Saved. Added Finn Fleet.');
@@ -106,7 +106,7 @@ describe('a company admin organising groups', () => {
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 1 });
     await page.locator('#group-users').getByRole('button', { name: 'Submit' }).click();
     await expect.poll(() => page.locator('#group-users [role="status"].alert').textContent()).toContain('Removed Finn Fleet.');
-    await expect(page.locator('#group-users').getByText('No users assigned.').isVisible()).resolves.toBe(true);
+    await page.locator('#group-users').getByText('No users assigned.').waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 
@@ -117,7 +117,7 @@ describe('a company admin organising groups', () => {
     expect(expected).toBeGreaterThan(0);
     await page.getByRole('link', { name: 'Map of Trucks', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Map of Trucks' });
-    await expect(dialog.isVisible()).resolves.toBe(true);
+    await dialog.waitFor();
     await expect.poll(() => dialog.locator('.leaflet-marker-icon').count()).toBe(expected);
     // the tiles came from the configured server, under the Content-Security-Policy
     await expect.poll(() => dialog.locator('img.leaflet-tile-loaded').count()).toBeGreaterThan(0);
@@ -144,7 +144,7 @@ describe('a group supervisor on the groups pages', () => {
   it('sees the groups and their users but no control that changes them', async () => {
     const page = await signIn('viewer@northwind.test');
     await page.goto(`${baseUrl}/groups`);
-    await expect(page.getByRole('link', { name: 'Trucks', exact: true }).isVisible()).resolves.toBe(true);
+    await page.getByRole('link', { name: 'Trucks', exact: true }).waitFor();
     await expect(page.getByRole('link', { name: 'Create group' }).count()).resolves.toBe(0);
     await expect(page.getByRole('link', { name: /^Edit/ }).count()).resolves.toBe(0);
     await page.goto(`${baseUrl}/groups/${trucks}`);

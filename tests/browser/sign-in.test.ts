@@ -21,7 +21,7 @@ describe('signing in', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${baseUrl}/`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
-    await expect(page.getByRole('navigation', { name: 'Main' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
   });
 
   it('keeps the email and says what is wrong, next to the field, after a wrong password', async () => {

@@ -102,8 +102,8 @@ describe('the site map', () => {
     await page.locator('path.geofence-serviced').first().waitFor();
     await page.getByRole('link', { name: 'Piccadilly Yard' }).click();
     await page.waitForURL(/\/sites\/[0-9a-f-]{36}\?from=2026-11-10&to=2026-11-16/);
-    await expect(page.getByRole('heading', { name: 'Services completed from 2026-11-10 to 2026-11-16' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Services completed from 2026-11-10 to 2026-11-16' }).waitFor();
     await expect(page.locator('#site-services tbody tr').count()).resolves.toBeGreaterThan(0);
-    await expect(page.locator('#site-services img').first().isVisible()).resolves.toBe(true);
+    await page.locator('#site-services img').first().waitFor();
   });
 });
