@@ -104,7 +104,7 @@ export const ingestionApi: ApiModule = {
         to_number: { type: 'string', maxLength: 32 },
         duration_seconds: { type: 'integer', minimum: 0, default: 0 },
         units: { type: 'integer', minimum: 0, default: 1 },
-        price_minor: { type: 'integer', default: 0 },
+        price_minor: { type: 'integer', description: "minor units; omitted, the customer's price list in force at occurred_at prices the record (0 without one)" },
         contact_name: { type: 'string', maxLength: 200, description: 'SMS and messaging only' },
         content: { type: 'string', maxLength: 5000, description: 'SMS and messaging only' },
       },

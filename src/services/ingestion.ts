@@ -164,7 +164,8 @@ export const usageRecordKind: IngestKind<UsageInput, NewUsageRecord> = {
         toNumber: c.text('to_number', { max: 32, required: true })!,
         durationSeconds: c.number('duration_seconds', { min: 0, max: 2_147_483_647, integer: true }) ?? 0,
         units: c.number('units', { min: 0, max: 2_147_483_647, integer: true }) ?? 1,
-        priceMinor: c.number('price_minor', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? 0,
+        // none given: insertUsageRecords prices it from the customer's price list
+        priceMinor: c.number('price_minor', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? undefined,
         contactName: c.text('contact_name', { max: 200 }),
         content: c.text('content', { max: 5000 }),
       };

@@ -6,6 +6,7 @@ import { addPriceList, repriceCustomerUsage, setCustomerProducts } from '../../s
 import { loadActor } from '../../src/services/auth.js';
 import { demoId, seedDemo } from '../../src/services/demo-data.js';
 import { DEMO_CONTACT_NAMES, DEMO_MESSAGE_TEXTS } from '../../src/services/demo-usage.js';
+import { usageRecordKind } from '../../src/services/ingestion.js';
 import { usageFilterFrom } from '../../src/services/partner-usage-rules.js';
 import { listPartnerCustomers, partnerUsageLog, type PartnerUsageRow } from '../../src/services/partner-view.js';
 import type { Actor } from '../../src/services/policy.js';
@@ -80,6 +81,12 @@ describe('partner view services', () => {
     expect(await log()).toEqual([[10, '£0.10'], [6, '£0.06']]);
     expect(await repriceCustomerUsage(db, admin, customer.id, { product: 'sms', from: '2026-11-01', to: '2026-11-30' })).toEqual({ changed: 1, product: 'sms' });
     expect(await log()).toEqual([[14, '£0.14'], [6, '£0.06']]);
+  });
+
+  it('leaves an ingested record without a price to the price list, and keeps a price the sender gives', () => {
+    const record = { account_id: 'NW-1001', product: 'sms', occurred_at: '2026-11-20T10:00:00Z', direction: 'outbound', status: 'delivered', from_number: '+447700900001', to_number: '+447700900002' };
+    expect(usageRecordKind.check(record).value?.priceMinor).toBeUndefined();
+    expect(usageRecordKind.check({ ...record, price_minor: 9 }).value?.priceMinor).toBe(9);
   });
 
   it('builds partner rows with no contact name or content, and the numbers masked', async () => {
