@@ -194,8 +194,30 @@ export function usageLogQuery(trx: Trx, s: LogScope, page: { after: UsageCursor 
   return q;
 }
 
-/** The day-by-day volume and spend of the period, days in the viewer's time zone. */
+/**
+ * The day-by-day volume and spend of the period, days in the viewer's time zone. Without a direction
+ * or status filter it reads the hourly rollups (at most 24 rows a day, whatever the volume: a month
+ * of a busy customer is millions of records); with one it must count the records themselves. A
+ * rollup hour falls on the local day its start is in (exact for whole-hour offsets).
+ */
 export function dailyUsageQuery(trx: Trx, s: LogScope): Knex.QueryBuilder {
+  const { actor, customerId, product, filter } = s;
+  if (!filter.direction && !filter.status) {
+    return trx('usage_hourly as h')
+      .where({ 'h.tenant_id': actor.tenantId, 'h.customer_id': customerId, 'h.product': product })
+      .whereRaw('h.hour >= (?::date)::timestamp at time zone ?', [filter.from, actor.timeZone])
+      .whereRaw('h.hour < (?::date + 1)::timestamp at time zone ?', [filter.to, actor.timeZone])
+      .whereExists(partnerCustomerIds(trx, actor).where('id', customerId))
+      .whereExists(trx('customer_products').where({ tenant_id: actor.tenantId, customer_id: customerId, product }).select(trx.raw('1')))
+      .select(
+        trx.raw("to_char((h.hour at time zone ?)::date, 'YYYY-MM-DD') as day", [actor.timeZone]),
+        trx.raw('sum(h.attempts + h.in_progress)::int as records'),
+        trx.raw('coalesce(sum(h.charge_minor), 0)::bigint as spend'),
+      )
+      .groupByRaw('1')
+      .havingRaw('sum(h.attempts + h.in_progress) > 0')
+      .orderByRaw('1');
+  }
   return scopedUsage(trx, s)
     .select(trx.raw("to_char((u.occurred_at at time zone ?)::date, 'YYYY-MM-DD') as day", [s.actor.timeZone]), trx.raw('count(*)::int as records'), trx.raw('coalesce(sum(u.price_minor), 0)::bigint as spend'))
     .groupByRaw('1')

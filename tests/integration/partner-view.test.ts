@@ -8,7 +8,7 @@ import { demoId, seedDemo } from '../../src/services/demo-data.js';
 import { DEMO_CONTACT_NAMES, DEMO_MESSAGE_TEXTS } from '../../src/services/demo-usage.js';
 import { usageRecordKind } from '../../src/services/ingestion.js';
 import { usageFilterFrom } from '../../src/services/partner-usage-rules.js';
-import { listPartnerCustomers, partnerUsageLog, type PartnerUsageRow } from '../../src/services/partner-view.js';
+import { listPartnerCustomers, partnerDailyUsage, partnerUsageLog, type PartnerUsageRow } from '../../src/services/partner-view.js';
 import type { Actor } from '../../src/services/policy.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
@@ -87,6 +87,21 @@ describe('partner view services', () => {
     const record = { account_id: 'NW-1001', product: 'sms', occurred_at: '2026-11-20T10:00:00Z', direction: 'outbound', status: 'delivered', from_number: '+447700900001', to_number: '+447700900002' };
     expect(usageRecordKind.check(record).value?.priceMinor).toBeUndefined();
     expect(usageRecordKind.check({ ...record, price_minor: 9 }).value?.priceMinor).toBe(9);
+  });
+
+  it('draws the daily chart from the rollups with the figures the records give, and from the records when filtered', async () => {
+    const filter = usageFilterFrom({ from: '2026-10-26', to: today }, today);
+    const direct = async (extra: { direction?: string } = {}) =>
+      (await db('usage_records')
+        .where({ tenant_id: tenantId, customer_id: northwind, product: 'sms', ...extra })
+        .whereRaw("occurred_at >= (?::date)::timestamp at time zone 'Europe/London' and occurred_at < (?::date + 1)::timestamp at time zone 'Europe/London'", [filter.from, filter.to])
+        .select(db.raw("to_char((occurred_at at time zone 'Europe/London')::date, 'YYYY-MM-DD') as day"), db.raw('count(*)::int as records'), db.raw('sum(price_minor)::int as spend'))
+        .groupByRaw('1')
+        .orderByRaw('1')).map((r: { day: string; records: number; spend: number }) => ({ day: r.day, records: r.records, spendMinor: r.spend }));
+    const fromRollups = await partnerDailyUsage(db, bluewave, northwind, 'sms', filter);
+    expect(fromRollups.length).toBeGreaterThan(20);
+    expect(fromRollups).toEqual(await direct());
+    expect(await partnerDailyUsage(db, bluewave, northwind, 'sms', { ...filter, direction: 'inbound' })).toEqual(await direct({ direction: 'inbound' }));
   });
 
   it('builds partner rows with no contact name or content, and the numbers masked', async () => {
