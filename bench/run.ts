@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createDb, migrate } from '../src/db/index.js';
 import { benchDatabase, cleanUp, cleanups, env, say, settleWith, startChild, type BenchContext, type BenchSuite, type Child } from './harness.js';
 import { assetsSuite } from './suite-assets.js';
+import { partnerSuite } from './suite-partner.js';
 import { ingestionSuite } from './suite-ingestion.js';
+import { billingSuite } from './suite-billing.js';
 
 /**
  * `npm run bench`: the figures of DESIGN.md section 7, suite by suite. The app and each bare
@@ -10,7 +12,7 @@ import { ingestionSuite } from './suite-ingestion.js';
  * and yardstick never share an event loop. Everything talks over 127.0.0.1.
  * `BENCH_ONLY=assets` (a comma-separated list of suite names) runs only those suites.
  */
-const SUITES: BenchSuite[] = [assetsSuite, ingestionSuite];
+const SUITES: BenchSuite[] = [assetsSuite, ingestionSuite, partnerSuite, billingSuite];
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;

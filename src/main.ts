@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/boot.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, isEmpty, seedDemo } from './services/demo-data.js';
+import { demoLoginLink, DEMO_SITE_VIEWER } from './services/demo-sites.js';
 import { createMailTransport } from './services/mail-transport.js';
 import { createMailPump } from './services/outbox.js';
 
@@ -52,6 +53,8 @@ async function main() {
   if (await hasDemoData(db)) {
     console.log(`\nDemo logins, all with the password "${DEMO_PASSWORD}":`);
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.what}`);
+    const link = await demoLoginLink(db, config.sessionSecret, config.baseUrl, clock.now());
+    if (link) console.log(`\nLogin link of ${DEMO_SITE_VIEWER} (opens their site map only, no password):\n  ${link}`);
     console.log('');
   }
 

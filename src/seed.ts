@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/boot.js';
 import { BULK_FREIGHT, seedBulkAssets } from './services/demo-bulk.js';
+import { demoLoginLink, DEMO_SITE_VIEWER } from './services/demo-sites.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, seedDemo } from './services/demo-data.js';
 
 /**
@@ -31,6 +32,8 @@ try {
       console.log('Seeded the demo data.');
     }
     console.log(`Demo logins (password "${DEMO_PASSWORD}"): ${DEMO_LOGINS.map((l) => l.email).join(', ')}`);
+    const link = await demoLoginLink(database.db, config.sessionSecret, config.baseUrl, new Date());
+    if (link) console.log(`Login link of ${DEMO_SITE_VIEWER} (site map only): ${link}`);
   } finally {
     await database.close();
   }

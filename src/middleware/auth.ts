@@ -19,6 +19,7 @@ export function actorFromSession(ctx: AppContext) {
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
       return next();
     }
+    if (req.session.viaLink) actor.viaLink = true;
     req.actor = actor;
     res.locals.actor = actor;
     res.locals.nav = navFor(actor);

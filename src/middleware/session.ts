@@ -12,6 +12,8 @@ declare module 'express-session' {
     createdAt: number;
     lastSeenAt: number;
     userAgent: string | null;
+    /** opened with a login link: the session reaches only the site map */
+    viaLink?: boolean;
     flash: { kind: 'success' | 'error' | 'info'; text: string }[];
   }
 }

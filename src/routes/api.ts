@@ -6,6 +6,8 @@ import { authenticateApiKey, type ApiClient } from '../services/api-keys.js';
 import { runIdempotent, type ApiAnswer } from '../services/idempotency.js';
 import { countRequest, LIMITS, recordFailure } from '../services/rate-limits.js';
 import { ingestionApi } from './api-ingestion.js';
+import { invoicesApi } from './api-invoices.js';
+import { serviceVisitsApi } from './api-service-visits.js';
 
 /**
  * The integration API under /api/v1: JSON in and out, authenticated by a tenant's API key
@@ -63,7 +65,7 @@ const keyModule: ApiModule = {
 };
 
 /** Every API module; an area adds its own with one line. */
-const MODULES: ApiModule[] = [keyModule, ingestionApi];
+const MODULES: ApiModule[] = [keyModule, ingestionApi, serviceVisitsApi, invoicesApi];
 
 export function openApiDocument(baseUrl: string, modules: ApiModule[] = MODULES): OpenApiObject {
   const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } };

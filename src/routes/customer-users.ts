@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { allow } from '../middleware/auth.js';
 import { can, CUSTOMER_ROLES, customerTabsFor, ROLE_LABELS, type Actor } from '../services/policy.js';
+import { disableLoginLink, enableLoginLink, setViewerSites, siteViewerPanel } from '../services/site-viewers.js';
 import { formatDateTime } from '../services/time-format.js';
 import {
   ACTIVATION_DAYS, activateAccount, activationLink, checkActivationLink, createCustomerUser, customerForUsers, customersWithUsersInReach,
@@ -78,8 +79,11 @@ export function customerUserRoutes(ctx: AppContext): Router {
   // ---- provider staff: the Users tab of a customer ----
   const staff = allow('customer_user.manage');
   const adminBase = (customerId: string) => `/admin/customers/${customerId}/users`;
-  const adminUserPage = (req: Request, res: Response, user: CustomerUser, extra: Record<string, unknown> = {}, status = 200) =>
-    res.renderPage('admin/customer-users/show', { ...viewHelpers(req.actor!), title: user.name, user, base: adminBase(user.customerId), ...extra }, { status });
+  const adminUserPage = async (req: Request, res: Response, user: CustomerUser, extra: Record<string, unknown> = {}, status = 200) => {
+    // a site viewer's page also shows their sites and their login link
+    const siteViewer = user.role === 'site_viewer' && can(req.actor, 'site_viewer.manage') ? await siteViewerPanel(ctx.db, req.actor!, user.id, user.customerId, ctx.clock.now()) : null;
+    res.renderPage('admin/customer-users/show', { ...viewHelpers(req.actor!), title: user.name, user, base: adminBase(user.customerId), siteViewer, ...extra }, { status });
+  };
 
   router.get('/admin/customers/:id/users', ...staff, async (req, res) => {
     const list = ListQuery.parse(req.query);
@@ -104,7 +108,7 @@ export function customerUserRoutes(ctx: AppContext): Router {
         return res.redirect(303, `${adminBase(user.customerId)}/${user.id}`);
       }
       noStore(res);
-      adminUserPage(req, res, user, { activation: { link: linkFor(token), expiresAt, justCreated: true } }, 201);
+      await adminUserPage(req, res, user, { activation: { link: linkFor(token), expiresAt, justCreated: true } }, 201);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const customer = await customerForUsers(ctx.db, req.actor!, params(req).id);
@@ -113,7 +117,7 @@ export function customerUserRoutes(ctx: AppContext): Router {
   });
 
   router.get('/admin/customers/:id/users/:userId', ...staff, async (req, res) => {
-    adminUserPage(req, res, await getCustomerUser(ctx.db, req.actor!, params(req).userId, params(req).id));
+    await adminUserPage(req, res, await getCustomerUser(ctx.db, req.actor!, params(req).userId, params(req).id));
   });
 
   router.get('/admin/customers/:id/users/:userId/edit', ...staff, async (req, res) => {
@@ -144,7 +148,40 @@ export function customerUserRoutes(ctx: AppContext): Router {
   router.post('/admin/customers/:id/users/:userId/activation-link', ...staff, async (req, res) => {
     const { user, token, expiresAt } = await activationLink(ctx.db, req.actor!, params(req).userId, { now: ctx.clock.now(), customerId: params(req).id });
     noStore(res);
-    adminUserPage(req, res, user, { activation: { link: linkFor(token), expiresAt, justCreated: false } });
+    await adminUserPage(req, res, user, { activation: { link: linkFor(token), expiresAt, justCreated: false } });
+  });
+
+  // ---- a site viewer's sites and login link (the link is shown once, on the page that answers the POST) ----
+  const viewerStaff = allow('site_viewer.manage');
+  const loginLinkFor = (token: string) => `${ctx.config.baseUrl}/link/${token}`;
+
+  router.post('/admin/customers/:id/users/:userId/sites', ...viewerStaff, async (req, res) => {
+    const ids = (req.body as { site_ids?: unknown } | undefined)?.site_ids;
+    const siteIds = (Array.isArray(ids) ? ids : ids === undefined ? [] : [ids]).map(String).slice(0, 1000);
+    const { userId, id } = params(req);
+    try {
+      const { name, count } = await setViewerSites(ctx.db, req.actor!, userId, id, siteIds);
+      res.flash('success', `${name} now sees ${count} site${count === 1 ? '' : 's'}.`);
+      res.redirect(303, `${adminBase(id)}/${userId}`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      await adminUserPage(req, res, await getCustomerUser(ctx.db, req.actor!, userId, id), { siteErrors: err.fields }, 422);
+    }
+  });
+
+  router.post('/admin/customers/:id/users/:userId/login-link', ...viewerStaff, async (req, res) => {
+    const { userId, id } = params(req);
+    const { token, expiresAt, refreshed } = await enableLoginLink(ctx.db, req.actor!, userId, id, ctx.clock.now());
+    noStore(res);
+    const user = await getCustomerUser(ctx.db, req.actor!, userId, id);
+    await adminUserPage(req, res, user, { loginLink: { link: loginLinkFor(token), expiresAt, refreshed } });
+  });
+
+  router.post('/admin/customers/:id/users/:userId/login-link/delete', ...viewerStaff, async (req, res) => {
+    const { userId, id } = params(req);
+    const { name } = await disableLoginLink(ctx.db, req.actor!, userId, id, ctx.clock.now());
+    res.flash('success', `The login link of ${name} no longer works.`);
+    res.redirect(303, `${adminBase(id)}/${userId}`);
   });
 
   router.get('/admin/customers/:id/users/:userId/delete', ...staff, async (req, res) => {

@@ -14,10 +14,15 @@ import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
+import { membershipRoutes } from './memberships.js';
 import { ticketRoutes } from './tickets.js';
 import { callRecordRoutes } from './call-records.js';
 import { tenantSettingsRoutes } from './tenant-settings.js';
+import { partnerRoutes } from './partners.js';
 import { adminImportRoutes } from './admin-imports.js';
+import { billingSummaryRoutes } from './billing-summaries.js';
+import { invoiceRoutes } from './invoices.js';
+import { siteRoutes } from './sites.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -26,6 +31,7 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(homeRoutes(ctx));
   app.use(passwordRoutes(ctx));
   app.use(settingsRoutes(ctx));
+  app.use(membershipRoutes(ctx));
   app.use(adminMailRoutes(ctx));
   app.use(adminJobRoutes(ctx));
   app.use(unsubscribeRoutes(ctx));
@@ -38,5 +44,8 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(ticketRoutes(ctx));
   app.use(callRecordRoutes(ctx));
   app.use(tenantSettingsRoutes(ctx));
+  app.use(partnerRoutes(ctx));
   app.use(adminImportRoutes(ctx));
+  app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
+  app.use(siteRoutes(ctx));
 }

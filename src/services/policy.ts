@@ -44,6 +44,10 @@ export type Actor = {
   partnerId: string | null;
   /** what the header shows beside the name: the customer, partner or provider */
   placeName: string;
+  /** how many roles the person holds in all; with more than one, the header offers to switch */
+  membershipCount?: number;
+  /** the session was opened with a login link: it reaches only the site map (LINK_SESSION_ACTIONS) */
+  viaLink?: boolean;
 };
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
@@ -52,6 +56,8 @@ const STAFF: Role[] = ['tenant_admin', 'support_agent'];
 const RULES = {
   'home.view': ['company_admin', 'group_admin', 'group_supervisor'],
   'settings.view': [...ROLES],
+  /** a person with several roles chooses the one they act in */
+  'session.switch': [...ROLES],
   /** staff: the tenant's customers list and pages */
   'customer.list': [...STAFF],
   'customer.view': [...STAFF],
@@ -106,11 +112,41 @@ const RULES = {
   'tenant_settings.manage': ['tenant_admin'],
   /** CSV import of locations and usage records: data that feeds billing, so tenant admins only */
   'import.run': ['tenant_admin'],
+  // ---- partners (resellers) and the partner view ----
+  /** staff: partners, their partner users, and which customers each partner is assigned */
+  'partner.manage': ['tenant_admin'],
+  /** staff: a customer's enabled products and price lists, and re-pricing its usage records */
+  'customer.pricing': ['tenant_admin'],
+  /** partner viewers: their assigned customers and those customers' masked usage logs, read only */
+  'partner.customers.view': ['partner_viewer'],
+
+  // ---- call summaries and invoices (issue 10, second half) ----
+  // staff see a customer's summaries and make, list and move its invoices;
+  // a company admin sees their own account's summaries and its invoices once issued
+  'billing_summary.view': ['tenant_admin'],
+  'invoice.manage': ['tenant_admin'],
+  'billing_summary.own': ['company_admin'],
+  'invoice.own': ['company_admin'],
+  // ---- sites, Live View and login via link ----
+  /** the site map and a site's page: a site viewer's own sites, limited by their customer's Live View permissions */
+  'site.view': ['site_viewer'],
+  /** staff: the tenant's sites, their visits and pictures */
+  'site.staff_view': [...STAFF],
+  /** create and edit sites and services, attach sites to customers, record visits, upload pictures */
+  'site.manage': ['tenant_admin'],
+  /** a customer's portal access: on/off and the Live View permissions */
+  'portal_access.manage': ['tenant_admin'],
+  /** a site viewer's sites, and their login link (enable, refresh, disable) */
+  'site_viewer.manage': ['tenant_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
 
+/** All that a session opened through a login link may do, whatever the user's role. */
+const LINK_SESSION_ACTIONS: readonly Action[] = ['site.view'];
+
 export function can(actor: Actor | undefined, action: Action): boolean {
+  if (actor?.viaLink && !LINK_SESSION_ACTIONS.includes(action)) return false;
   return !!actor && roleCan(actor.role, action);
 }
 
@@ -143,6 +179,8 @@ export function navFor(actor: Actor): NavItem[] {
     ['asset.view', { href: '/assets', label: 'Assets' }],
     ['group.view', { href: '/groups', label: 'Groups' }],
     ['ticket.view', { href: '/tickets', label: 'Tickets' }],
+    ['site.view', { href: '/sites', label: 'Sites' }],
+    ['site.staff_view', { href: '/admin/sites', label: 'Sites' }],
     ['request.review', { href: '/admin/requests', label: 'Requests' }],
     ['ticket.staff_view', { href: '/admin/tickets', label: 'Tickets' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
@@ -152,6 +190,8 @@ export function navFor(actor: Actor): NavItem[] {
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
     ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
+    ['partner.manage', { href: '/admin/partners', label: 'Partners' }],
+    ['partner.customers.view', { href: '/partner/customers', label: 'Customers' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
     ['help.view', { href: '/help', label: 'Help' }],
   ];
@@ -166,6 +206,8 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
+    ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
+    ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
 }
@@ -187,6 +229,15 @@ export function customerIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
     })
     .select('id')
     .from('reach');
+}
+
+/**
+ * The customers a partner viewer reaches: those assigned to their partner, and nothing else (not
+ * their inner customers: each is assigned on its own). Returns a query of customer ids.
+ */
+export function partnerCustomerIds(trx: Trx, actor: Actor): Knex.QueryBuilder {
+  if (actor.role !== 'partner_viewer' || !actor.partnerId) return trx('customers').whereRaw('false').select('id');
+  return trx('customers').where({ tenant_id: actor.tenantId, partner_id: actor.partnerId }).select('id');
 }
 
 /**
@@ -248,6 +299,22 @@ export function scopeAssetCounts(trx: Trx, actor: Actor, alias = 'asset_counts')
   if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
     return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.group_key = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+  }
+  return q.whereRaw('false');
+}
+
+/**
+ * The sites an actor reaches, as a query on `sites`: staff every site of the tenant; a site viewer
+ * the sites chosen for their membership that still belong to their customer; anyone else none.
+ */
+export function scopeSites(trx: Trx, actor: Actor, alias = 'sites'): Knex.QueryBuilder {
+  const q = trx(`sites as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
+  if (isStaff(actor)) return q;
+  if (actor.role === 'site_viewer' && actor.customerId) {
+    return q.where(`${alias}.customer_id`, actor.customerId).whereIn(
+      `${alias}.id`,
+      trx('membership_sites').where({ tenant_id: actor.tenantId, membership_id: actor.membershipId }).select('site_id'),
+    );
   }
   return q.whereRaw('false');
 }

@@ -12,6 +12,11 @@ export async function endSessionsOfUser(db: Db | Trx, userId: string, exceptSid?
   return q.del();
 }
 
+/** Ends the sessions a user opened with a login link (when the link is refreshed or disabled). */
+export async function endLinkSessionsOfUser(db: Db | Trx, userId: string): Promise<number> {
+  return db('session').where({ user_id: userId }).whereRaw("sess->>'viaLink' = 'true'").del();
+}
+
 export type SessionSummary = { sid: string; createdAt: Date | null; lastSeenAt: Date | null; userAgent: string | null; expires: Date };
 
 export async function listSessionsOfUser(db: Db | Trx, userId: string, now: Date): Promise<SessionSummary[]> {

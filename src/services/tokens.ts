@@ -19,7 +19,7 @@ export function hashToken(raw: string): Buffer {
  */
 export async function issueToken(
   trx: Db | Trx,
-  input: { userId: string; tenantId: string | null; purpose: TokenPurpose; now: Date },
+  input: { userId: string; tenantId: string | null; purpose: TokenPurpose; now: Date; expiresAt?: Date },
 ): Promise<{ token: string; expiresAt: Date }> {
   await trx('user_tokens')
     .where({ user_id: input.userId, purpose: input.purpose })
@@ -27,7 +27,7 @@ export async function issueToken(
     .whereNull('revoked_at')
     .update({ revoked_at: input.now });
   const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(input.now.getTime() + TOKEN_LIFETIMES_MS[input.purpose]);
+  const expiresAt = input.expiresAt ?? new Date(input.now.getTime() + TOKEN_LIFETIMES_MS[input.purpose]);
   await trx('user_tokens').insert({
     user_id: input.userId,
     tenant_id: input.tenantId,

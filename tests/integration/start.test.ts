@@ -51,7 +51,7 @@ describe('npm start', () => {
     const port = await freePort();
     const app = await start(
       { DATABASE_URL: withDatabase(adminUrl, 'start_test_external'), DATA_DIR: dataDir, PORT: String(port), JOBS: 'off' },
-      /Demo logins[\s\S]*admin@other\.test/,
+      /Demo logins[\s\S]*admin@other\.test[\s\S]*\/link\/\S+\n/,
     );
     try {
       expect(app.out).toContain(`Portico is ready at http://localhost:${port}`);
@@ -60,6 +60,12 @@ describe('npm start', () => {
       const login = await fetch(`http://127.0.0.1:${port}/login`);
       expect(login.status).toBe(200);
       expect(await login.text()).toContain('Sign in');
+      // the demo site viewer's login link, printed at start, opens their site map
+      const link = /Login link of sites@northwind\.test[^\n]*\n\s+http:\/\/localhost:\d+(\/link\/\S+)/.exec(app.out)?.[1];
+      expect(link, app.out).toBeDefined();
+      const opened = await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' });
+      expect(opened.status).toBe(303);
+      expect(opened.headers.get('location')).toBe('/sites');
     } finally {
       const stopped = await app.stop();
       expect(stopped.code, stopped.out).toBe(0);

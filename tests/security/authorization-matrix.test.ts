@@ -65,6 +65,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(ALL_SIGNED_IN),
+  // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
+  'GET /session/membership': only(ALL_SIGNED_IN),
+  'POST /session/membership': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
   'POST /settings/profile': only(ALL_SIGNED_IN),
   'POST /settings/password': only(ALL_SIGNED_IN),
   'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
@@ -171,6 +174,29 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/settings': only(TENANT_ADMINS),
   // an empty form clears the links: allowed, and harmless to the other rows
   'POST /admin/settings/help-links': only(TENANT_ADMINS),
+
+  // ---- partners and the partner view: tenant admins set partners, products and prices up; partner viewers only read ----
+  // empty forms are refused with 422 (answered); removing an assignment uses Harbor, assigned to Bluewave for the visit
+  'GET /admin/partners': only(TENANT_ADMINS),
+  'POST /admin/partners': only(TENANT_ADMINS),
+  'GET /admin/partners/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/customers': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/customers/:customerId/delete': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/partners/:id/users/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/users': only(TENANT_ADMINS, demoRecord),
+  // Bluewave's partner viewer is active: a new link is refused with 409 (answered)
+  'POST /admin/partners/:id/users/:userId/activation-email': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
+  // Harbor's products and prices, so the visits change nothing Northwind's partner view shows
+  'GET /admin/customers/:id/products': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/products': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/price-lists': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/usage-pricing': only(TENANT_ADMINS, demoRecord),
+  // Northwind (assigned to Bluewave) and its SMS (enabled)
+  'GET /partner/customers': only(['partner_viewer']),
+  'GET /partner/customers/:id': only(['partner_viewer']),
+  'GET /partner/customers/:id/usage/:product': only(['partner_viewer']),
+  'GET /partner/customers/:id/usage/:product.csv': only(['partner_viewer']),
   // the ingestion API takes a key, never a session
   'POST /api/v1/locations': everyone(401),
   'POST /api/v1/usage-records': everyone(401),
@@ -179,6 +205,50 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/imports': only(TENANT_ADMINS),
   'GET /admin/imports/:id': only(TENANT_ADMINS, demoRecord),
   'POST /admin/imports/:id/run': only(TENANT_ADMINS, demoRecord),
+  // ---- call summaries and invoices (issue 10, second half) ----
+  // tenant admins for any customer; a company admin for their own account,
+  // invoices once issued (the demo's Northwind invoice is issued). Empty forms are refused with 422.
+  'GET /admin/customers/:id/billing/summaries': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/summaries.csv': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/invoices': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices/:invoiceId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/invoices/:invoiceId.csv': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/invoices/:invoiceId/status': only(TENANT_ADMINS, demoRecord),
+  'GET /billing/summaries': only(['company_admin']),
+  'GET /billing/summaries.csv': only(['company_admin']),
+  'GET /billing/invoices': only(['company_admin']),
+  'GET /billing/invoices/:invoiceId': only(['company_admin']),
+  'GET /billing/invoices/:invoiceId.csv': only(['company_admin']),
+  'GET /api/v1/invoices': everyone(401),
+  // ---- sites, Live View and login via link: site viewers see their sites; staff manage them ----
+  'GET /sites': only(['site_viewer']),
+  'GET /sites/:id': only(['site_viewer']),
+  'GET /sites/:id/services': only(['site_viewer']),
+  'GET /sites/:id/vehicle-visits': only(['site_viewer']),
+  'GET /sites/:id/pictures': only(['site_viewer']),
+  'GET /sites/:id/pictures/:pictureId': only(['site_viewer']),
+  // a made-up login link is unknown to everyone
+  'GET /link/:token': everyone(404),
+  // every tenant's staff see their own sites list; the Demo site is not the other tenant's
+  'GET /admin/sites': only(STAFF),
+  'GET /admin/sites/new': only(TENANT_ADMINS),
+  'POST /admin/sites': only(TENANT_ADMINS),
+  'POST /admin/services': only(TENANT_ADMINS),
+  'GET /admin/sites/:id': only(STAFF, demoRecord),
+  'GET /admin/sites/:id/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id/visits': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/sites/:id/pictures': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/sites/:id/pictures/:pictureId': only(STAFF, demoRecord),
+  // an empty form would switch Northwind's portal off: that one posts to a spare customer
+  'GET /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
+  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which counts as answered
+  'POST /admin/customers/:id/users/:userId/sites': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/login-link': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/login-link/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /api/v1/service-visits': everyone(401),
 };
 
 const { db } = await testDatabase();
@@ -187,6 +257,8 @@ const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app } = testApp({ db, clock });
 const tenantId = demoId('tenant:demo');
 const northwind = demoId('customer:northwind');
+const harbor = demoId('customer:harbor');
+const bluewave = demoId('partner:bluewave');
 const [demoMail] = await db('outbox')
   .insert({ tenant_id: tenantId, kind: 'test', recipient: 'owner@northwind.test', subject: 'Hello', body_text: 'Hello', status: 'kept' })
   .returning('id');
@@ -199,19 +271,27 @@ const [demoKey] = await db('api_keys')
 const demoKeyId = (demoKey as { id: string }).id;
 // an import with a problem: running it is refused with 409 (answered), so the matrix never writes its rows
 const demoImportId = String(((await db('data_imports').insert({ tenant_id: tenantId, kind: 'locations', file_name: 'matrix.csv', content: 'x', total: 1, status: 'invalid', created_by_label: 'Matrix' }).returning('id'))[0] as { id: string }).id);
+const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' }).first('id')) as { id: string };
+const demoSite = demoId('site:trafford');
+const demoSitePicture = (await db('pictures').where({ tenant_id: tenantId, site_id: demoSite }).whereNull('visit_id').first('id')) as { id: string };
+const spareCustomer = await makeCustomer(db, tenantId, { title: 'Spare for portal access' });
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
 async function concretePath(route: string): Promise<string> {
   const [method, path] = route.split(' ') as [string, string];
-  const destructive = method === 'POST' && /\/delete$/.test(path);
+  // disabling a login link is undone by enabling a new one: it needs no throwaway user
+  const destructive = method === 'POST' && /\/delete$/.test(path) && !path.endsWith('/login-link/delete');
   let customerId = northwind;
   let userId = demoId('user:viewer@northwind.test');
   if (destructive && path.includes(':userId')) userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
+  if (method === 'POST' && path === '/admin/customers/:id/portal-access') customerId = spareCustomer.id;
   // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
+  if (method === 'POST' && /^\/admin\/customers\/:id\/(products|price-lists|usage-pricing)$/.test(path)) customerId = harbor;
+  if (path === '/admin/partners/:id/customers/:customerId/delete') await db('customers').where({ tenant_id: tenantId, id: harbor }).update({ partner_id: bluewave });
   return path
     .replace('/groups/:id', `/groups/${groupId}`)
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
@@ -223,14 +303,25 @@ async function concretePath(route: string): Promise<string> {
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
+    .replace('/admin/partners/:id/users/:userId', `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`)
     .replace(':userId', userId)
+    .replace('/admin/partners/:id', `/admin/partners/${bluewave}`)
+    .replace(':customerId', harbor)
+    .replace('/partner/customers/:id', `/partner/customers/${northwind}`)
+    .replace(':product', 'sms')
     .replace('/users/:id', `/users/${userId}`)
+    .replace(/\/sites\/:id/, `/sites/${demoSite}`)
+    .replace(':pictureId', demoSitePicture.id)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:sid\b/, 'no-such-session')
+    .replace(':invoiceId', demoInvoice.id)
     .replace(/:id\b/, '1');
 }
 
-async function visit(who: Who, route: string): Promise<{ outcome: Outcome | number; status: number }> {
+type Client = { agent: ReturnType<typeof supertest.agent>; csrf: string };
+
+/** A visitor's own client: signed in through the form (anonymous: only the sign-in page's token). */
+async function signInAs(who: Who): Promise<Client> {
   const agent = supertest.agent(app);
   const login = await agent.get('/login');
   let csrf = csrfFrom(login.text);
@@ -239,7 +330,16 @@ async function visit(who: Who, route: string): Promise<{ outcome: Outcome | numb
     if (res.status !== 303) throw new Error(`${who} could not sign in (${res.status})`);
     csrf = csrfFrom((await agent.get('/login').redirects(2)).text);
   }
+  return { agent, csrf };
+}
+
+/** GET routes change nothing, so each visitor keeps one signed-in client for all of them; every POST gets a fresh sign-in. */
+const kept = new Map<Who, Promise<Client>>();
+const clientFor = (who: Who, method: string) => (method === 'GET' ? (kept.get(who) ?? kept.set(who, signInAs(who)).get(who)!) : signInAs(who));
+
+async function visit(who: Who, route: string): Promise<{ outcome: Outcome | number; status: number }> {
   const [method, template] = route.split(' ') as [string, string];
+  const { agent, csrf } = await clientFor(who, method);
   const path = await concretePath(route);
   const res = method === 'GET' ? await agent.get(path) : await agent.post(path).type('form').send({ _csrf: csrf });
   const toLogin = res.status === 303 && String(res.headers.location).startsWith('/login') && template !== '/logout' && template !== '/login';
@@ -267,14 +367,25 @@ describe('authorization matrix', () => {
     for (const route of routes) {
       const expected = EXPECTED[route];
       if (!expected) continue;
-      clock.advance(16 * 60_000); // made-up tokens count against the address: start each route afresh
-      for (const who of WHO) {
-        const { outcome, status } = await visit(who, route);
+      // made-up tokens count against the address: start each route afresh
+      await db('rate_limits').del();
+      clock.advance(60_000);
+      // the visitors of a GET route at once (GETs change nothing); a POST's one after another
+      const visits = route.startsWith('GET ')
+        ? await Promise.all(WHO.map(async (who) => ({ who, ...(await visit(who, route)) })))
+        : await WHO.reduce<Promise<{ who: Who; outcome: Outcome | number; status: number }[]>>(async (done, who) => [...(await done), { who, ...(await visit(who, route)) }], Promise.resolve([]));
+      for (const { who, outcome, status } of visits) {
         if (outcome !== expected[who]) mismatches.push(`${route} as ${who}: expected ${expected[who]}, got ${outcome} (HTTP ${status})`);
       }
     }
     expect(mismatches).toEqual([]);
-  }, 240_000);
+  }, 600_000);
+
+  it('refuses a partner viewer every unsafe request but those on their own account', () => {
+    const ownAccount = /^POST \/(login|logout|settings\/|password\/|activate\/|unsubscribe\/)/;
+    const allowed = routes.filter((r) => !r.startsWith('GET ') && !ownAccount.test(r) && EXPECTED[r]?.partner_viewer === 'ok');
+    expect(allowed, 'unsafe routes a partner viewer may use').toEqual([]);
+  });
 
   it('refuses every form post without the CSRF token, or with a wrong one, and changes nothing', async () => {
     const tables = ['customers', 'users', 'memberships', 'audit_log', 'outbox', 'user_tokens'];

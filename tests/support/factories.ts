@@ -130,3 +130,32 @@ export async function makeApiKey(db: Db, tenantId: string, fields: { name?: stri
   });
   return secret;
 }
+
+/** A site of a customer (or unattached), with a small square geofence around `centre` ([longitude, latitude]). */
+export async function makeSite(db: Db, tenantId: string, fields: Partial<{ name: string; customerId: string | null; centre: [number, number] }> = {}) {
+  const [lng, lat] = fields.centre ?? [-2.24, 53.48];
+  const d = 0.0005;
+  const ring = [[lng - d, lat - d], [lng + d, lat - d], [lng + d, lat + d], [lng - d, lat + d], [lng - d, lat - d]];
+  const [row] = await db('sites')
+    .insert({
+      tenant_id: tenantId, customer_id: fields.customerId ?? null, name: fields.name ?? `Site ${unique()}`,
+      geofence: JSON.stringify({ type: 'Polygon', coordinates: [ring] }), min_latitude: lat - d, min_longitude: lng - d, max_latitude: lat + d, max_longitude: lng + d,
+    })
+    .returning(['id', 'tenant_id', 'customer_id', 'name']);
+  return row as { id: string; tenant_id: string; customer_id: string | null; name: string };
+}
+
+/** A service visit at a site: completed, by 'TEST 1', unless told otherwise. */
+export async function makeServiceVisit(
+  db: Db,
+  site: { id: string; tenant_id: string },
+  fields: { startedAt: string | Date; endedAt: string | Date; completed?: boolean; serviceId?: string | null; vehicle?: string },
+) {
+  const [row] = await db('service_visits')
+    .insert({
+      tenant_id: site.tenant_id, site_id: site.id, service_id: fields.serviceId ?? null, vehicle: fields.vehicle ?? 'TEST 1',
+      started_at: new Date(fields.startedAt), ended_at: new Date(fields.endedAt), completed: fields.completed ?? true, source: 'staff',
+    })
+    .returning(['id']);
+  return row as { id: string };
+}
