@@ -25,26 +25,3 @@ export function formatDuration(seconds: number): string {
   const s = String(seconds % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
-
-/** How many minor units a currency has (2 for GBP and EUR, 0 for JPY, 3 for KWD). */
-export function minorDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
-  }
-}
-
-/** Integer minor units as the decimal amount a spreadsheet sums (exact: no float arithmetic on the units). */
-export function minorToDecimal(minor: number, currency: string): number {
-  const digits = minorDigits(currency);
-  if (!digits) return minor;
-  const sign = minor < 0 ? '-' : '';
-  const text = String(Math.abs(minor)).padStart(digits + 1, '0');
-  return Number(`${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`);
-}
-
-export function formatMoney(minor: number, currency: string): string {
-  const digits = minorDigits(currency);
-  return new Intl.NumberFormat('en-GB', { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(minorToDecimal(minor, currency));
-}

@@ -391,7 +391,7 @@ export function ticketMail(
     `Hello ${person.name},`,
     '',
     change.body
-      ? `${change.author} of ${change.tenantName} replied to your ticket #${ticket.number} "${ticket.subject}":`
+      ? `${change.author} of ${change.tenantName} replied to ticket #${ticket.number} "${ticket.subject}":`
       : `${change.author} of ${change.tenantName} changed the status of ticket #${ticket.number} "${ticket.subject}" to ${TICKET_STATUS_LABELS[ticket.status]}.`,
   ];
   if (change.body) lines.push('', ...change.body.split('\n').map((l) => `> ${l}`));

@@ -115,6 +115,13 @@ describe('POST /api/v1/locations', () => {
     expect(await db('asset_locations').where({ asset_id: bravoAsset.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 
+  it("takes an asset's track with it when the asset is deleted", async () => {
+    const gone = alphaAssets[99]!;
+    expect(Number((await db('asset_locations').where({ asset_id: gone.id }).count({ n: '*' }).first())!.n)).toBeGreaterThan(0);
+    await db('assets').where({ id: gone.id }).del();
+    expect(await db('asset_locations').where({ asset_id: gone.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
+  });
+
   it('refuses more than 10,000 records, and a body without records, with a reason', async () => {
     const tooMany = await post('/locations', keyA, 'big-1', { records: [...tenThousand, tenThousand[0]] });
     expect(tooMany.status).toBe(400);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatMoney, lastMonthStart, minorToDecimal, otherParty } from '../../src/services/call-record-rules.js';
+import { formatDuration, lastMonthStart, otherParty } from '../../src/services/call-record-rules.js';
 
 describe('call data record rules', () => {
   it('goes back one calendar month, to the last day of a shorter month', () => {
@@ -14,13 +14,8 @@ describe('call data record rules', () => {
     expect(otherParty({ direction: 'outbound', from_number: '+441', to_number: '+442' })).toBe('+442');
   });
 
-  it('formats durations and money from integer minor units', () => {
+  it('formats durations as minutes and seconds, with hours when there are any', () => {
     expect(formatDuration(42)).toBe('0:42');
     expect(formatDuration(3723)).toBe('1:02:03');
-    expect(minorToDecimal(1234, 'GBP')).toBe(12.34);
-    expect(minorToDecimal(5, 'EUR')).toBe(0.05);
-    expect(minorToDecimal(-5, 'EUR')).toBe(-0.05);
-    expect(minorToDecimal(500, 'JPY')).toBe(500);
-    expect(formatMoney(1234, 'GBP')).toBe('£12.34');
   });
 });
