@@ -3,7 +3,7 @@ import type { Db, Trx } from '../db/index.js';
 import { findAssetInScope } from './asset-detail.js';
 import { formatDuration, lastMonthStart, otherParty } from './call-record-rules.js';
 import { csvLine } from './csv.js';
-import { formatMoney, minorToDecimal } from './money.js';
+import { formatMoney, toDecimalString } from './money.js';
 import { authorize, type Actor } from './policy.js';
 import { asActor } from './tenant-scope.js';
 import { formatDateTime } from './time-format.js';
@@ -79,7 +79,7 @@ export async function listCallRecords(db: Db, actor: Actor, assetId: string, inp
 export const CDR_CSV_HEADER = ['Time (UTC)', 'Type', 'Direction', 'Number', 'Duration (seconds)', 'Cost', 'Currency'] as const;
 
 export function cdrCsvCells(r: CallRecord): (string | number | null)[] {
-  return [r.at.toISOString(), r.typeLabel, r.direction, r.number, r.durationSeconds, Number(minorToDecimal(r.costMinor, r.currency)), r.currency];
+  return [r.at.toISOString(), r.typeLabel, r.direction, r.number, r.durationSeconds, Number(toDecimalString(r.costMinor, r.currency)), r.currency];
 }
 
 /**
