@@ -13,6 +13,7 @@ import { assetActionRoutes } from './asset-actions.js';
 import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { groupRoutes } from './groups.js';
+import { billingRoutes } from './billing.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -29,4 +30,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(assetListRoutes(ctx));
   app.use(assetActionRoutes(ctx));
   app.use(groupRoutes(ctx));
+  app.use(billingRoutes(ctx));
 }

@@ -123,7 +123,7 @@ export function settingsRoutes(ctx: AppContext): Router {
 }
 
 /** A new session id after a password change, so a stolen copy of the old cookie stops working too. */
-async function renewSessionId(req: Request, now: Date): Promise<void> {
+export async function renewSessionId(req: Request, now: Date): Promise<void> {
   const { userId, membershipId, createdAt, userAgent } = req.session;
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
   Object.assign(req.session, { userId, membershipId, createdAt, lastSeenAt: now.getTime(), userAgent });

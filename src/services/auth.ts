@@ -75,11 +75,12 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       | {
           email: string; name: string; time_zone: string; tenant_id: string; tenant_name: string; role: Role;
           customer_id: string | null; partner_id: string | null; customer_title: string | null; partner_name: string | null;
+          must_change_password: boolean;
         }
       | undefined
     >(
       'u.email', 'u.name', 'u.time_zone', 'm.tenant_id', 't.name as tenant_name', 'm.role', 'm.customer_id',
-      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name',
+      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name', 'u.must_change_password',
     );
   if (!row) return null;
   return {
@@ -94,5 +95,6 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
     customerId: row.customer_id,
     partnerId: row.partner_id,
     placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
+    ...(row.must_change_password ? { mustChangePassword: true } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
+import { seedDemoBilling } from './demo-billing.js';
 import { seedDemoUsage } from './demo-usage.js';
 import { hashPassword } from './passwords.js';
 import { todayIn, type Day } from './subscription-rules.js';
@@ -89,6 +90,7 @@ const STEPS: SeedStep[] = [
   // the devices map is a per-customer feature: on for Northwind, off for the others
   { name: 'maps', run: async (trx) => void (await trx('customers').where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') }).update({ map_enabled: true })) },
   { name: 'usage records', run: (trx, ctx) => seedDemoUsage(trx, ctx.today, ctx.scale) },
+  { name: 'telecom accounts', run: (trx) => seedDemoBilling(trx) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

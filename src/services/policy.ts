@@ -44,6 +44,8 @@ export type Actor = {
   partnerId: string | null;
   /** what the header shows beside the name: the customer, partner or provider */
   placeName: string;
+  /** signed in with a password staff generated or typed: nothing but "set a new password" until it is changed */
+  mustChangePassword?: boolean;
 };
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
@@ -84,6 +86,19 @@ const RULES = {
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
+
+  // ---- telecom accounts (issue 10): balance, ledger, contacts, number blocks ----
+  /** staff: a customer's Billing tab; billing is the tenant admin's (support agents have none) */
+  'billing.staff_view': ['tenant_admin'],
+  /** change the debit limit, record payments and credit notes, assign and release number blocks */
+  'billing.manage': ['tenant_admin'],
+  /** the provider's own settings page (/admin/settings): the number range, among others */
+  'tenant_settings.manage': ['tenant_admin'],
+  /**
+   * the customer's /billing: the account is the whole customer's money, so its company admins;
+   * group admins and supervisors reach only some groups, and a balance is not a group's
+   */
+  'billing.view': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
@@ -125,6 +140,8 @@ export function navFor(actor: Actor): NavItem[] {
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
+    ['billing.view', { href: '/billing', label: 'Billing' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
@@ -137,6 +154,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['customer.view', { key: 'overview', href: base, label: 'Overview' }],
     ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
+    ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: 'Billing' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);

@@ -83,7 +83,7 @@ const USER_COLUMNS = [
   'm.customer_id as customerId', 'c.title as customerTitle',
 ];
 
-async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerId?: string | null, lock = false): Promise<CustomerUser> {
+export async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerId?: string | null, lock = false): Promise<CustomerUser> {
   if (!UUID.test(userId) || (customerId && !UUID.test(customerId))) throw new NotFoundError();
   const q = customerUsersInReach(trx, actor).where('u.id', userId).orderBy('m.created_at').first<CustomerUser | undefined>(USER_COLUMNS);
   if (customerId) q.where('m.customer_id', customerId);
@@ -94,7 +94,7 @@ async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerI
 }
 
 /** What the audit log keeps of a user: who and where, never a password hash or a token. */
-function snapshot(u: Pick<CustomerUser, 'id' | 'name' | 'email' | 'status' | 'role' | 'customerId' | 'customerTitle'>) {
+export function snapshot(u: Pick<CustomerUser, 'id' | 'name' | 'email' | 'status' | 'role' | 'customerId' | 'customerTitle'>) {
   return { id: u.id, name: u.name, email: u.email, status: u.status, role: u.role, customerId: u.customerId, customer: u.customerTitle };
 }
 
@@ -167,7 +167,7 @@ async function emailTaken(trx: Trx, email: string, exceptUserId?: string): Promi
   return !!(await q.first('id'));
 }
 
-function nameProblem(name: string): string | null {
+export function nameProblem(name: string): string | null {
   if (!name) return "Enter the user's name.";
   if (name.length > 200) return 'Use at most 200 characters.';
   return null;
@@ -188,38 +188,59 @@ export async function createCustomerUser(
   env: MailEnv,
 ): Promise<{ user: CustomerUser; token: string | null; expiresAt: Date }> {
   authorizeManage(actor);
+  const fields: Record<string, string> = {};
+  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation)) fields.activation = 'Choose how the user activates their account.';
+  const activation = input.activation as ActivationMethod;
+  return asActor(db, actor, async (trx) => {
+    const user = await addCustomerUser(trx, actor, customerId, input, { status: 'pending', passwordHash: null, now: env.now }, fields);
+    const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
+    if (activation === 'email') await enqueueMail(trx, activationMail(actor, user, token, env, false));
+    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.created', customerId: user.customerId, after: { ...snapshot(user), activation } });
+    return { user, token: activation === 'link' ? token : null, expiresAt };
+  });
+}
+
+/**
+ * Checks a new person's name, email and role and adds them to a customer in reach: the one writer
+ * of new customer users (the Users pages, and billing contacts with a password staff set).
+ * `fields` carries messages the caller found in its own part of the form, so all show at once.
+ */
+export async function addCustomerUser(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  input: { name: string; email: string; role: string },
+  login: { status: UserStatus; passwordHash: string | null; mustChangePassword?: boolean; now: Date },
+  fields: Record<string, string> = {},
+): Promise<CustomerUser> {
   const name = input.name.trim();
   const email = input.email.trim();
-  const fields: Record<string, string> = {};
   const nameError = nameProblem(name);
   if (nameError) fields.name = nameError;
   if (!email) fields.email = 'Enter an email address.';
   else if (email.length > 254 || !EMAIL.test(email)) fields.email = 'Enter a valid email address, like name@example.com.';
   if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
-  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation)) fields.activation = 'Choose how the user activates their account.';
   // no customer chosen is a form to correct; a customer out of reach is not found (below)
   if (!customerId) throw new ValidationError({ ...fields, customerId: 'Choose a customer.' });
   const role = input.role as CustomerRole;
-  const activation = input.activation as ActivationMethod;
+  const customer = await findCustomerInReach(trx, actor, customerId);
+  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  if (Object.keys(fields).length) throw new ValidationError(fields);
   try {
-    return await asActor(db, actor, async (trx) => {
-      const customer = await findCustomerInReach(trx, actor, customerId);
-      if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
-      if (Object.keys(fields).length) throw new ValidationError(fields);
-      const [row] = await trx('users')
-        .insert({ email, name, status: 'pending', password_hash: null, time_zone: actor.timeZone, created_at: env.now, updated_at: env.now })
+    // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
+    return await trx.transaction(async (t) => {
+      const [row] = await t('users')
+        .insert({
+          email, name, status: login.status, password_hash: login.passwordHash, must_change_password: login.mustChangePassword ?? false,
+          time_zone: actor.timeZone, created_at: login.now, updated_at: login.now,
+        })
         .returning<{ id: string }[]>('id');
-      const userId = row!.id;
-      const [membership] = await trx('memberships')
-        .insert({ tenant_id: actor.tenantId, user_id: userId, role, customer_id: customer.id, created_at: env.now })
+      const [membership] = await t('memberships')
+        .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
         .returning<{ id: string }[]>('id');
-      const user: CustomerUser = {
-        id: userId, name, email, status: 'pending', role, membershipId: membership!.id, customerId: customer.id, customerTitle: customer.title, createdAt: env.now,
+      return {
+        id: row!.id, name, email, status: login.status, role, membershipId: membership!.id, customerId: customer.id, customerTitle: customer.title, createdAt: login.now,
       };
-      const { token, expiresAt } = await issueToken(trx, { userId, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
-      if (activation === 'email') await enqueueMail(trx, activationMail(actor, user, token, env, false));
-      await audit(trx, actor, { entityType: 'user', entityId: userId, action: 'user.created', customerId: customer.id, after: { ...snapshot(user), activation } });
-      return { user, token: activation === 'link' ? token : null, expiresAt };
     });
   } catch (err) {
     // two admins adding the same address at once: the unique index decides, the form says why

@@ -143,6 +143,30 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /users/:id': only(['company_admin']),
   'POST /users/:id/activation-email': only(['company_admin']),
   'POST /users/:id/activation-link': only(['company_admin']),
+
+  // ---- telecom accounts (issue 10): the Billing tab, contacts, number blocks, /billing ----
+  // billing is the tenant admin's: support agents have none (DESIGN.md section 1)
+  'GET /admin/customers/:id/billing': only(TENANT_ADMINS, demoRecord),
+  // empty forms: refused with 422 (debit limit, ledger), changing nothing
+  'POST /admin/customers/:id/billing/debit-limit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/ledger': only(TENANT_ADMINS, demoRecord),
+  // "+" assigns a real block from the demo range (its 100 blocks outlast the matrix)
+  'POST /admin/customers/:id/billing/number-blocks': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/contacts/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/contacts': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/contacts/:userId/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/contacts/:userId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/settings': only(TENANT_ADMINS),
+  'POST /admin/settings/number-range': only(TENANT_ADMINS),
+  // the account is the whole customer's: its company admins only
+  'GET /billing': only(['company_admin']),
+  // a person without a staff-set password is sent on to their landing page
+  'GET /password/new': only(ALL_SIGNED_IN),
+  'POST /password/new': only(ALL_SIGNED_IN),
 };
 
 const { db } = await testDatabase();
@@ -157,6 +181,8 @@ const [demoMail] = await db('outbox')
 const demoMailId = String((demoMail as { id: number }).id);
 // a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
 const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+let throwawayBlocks = 0;
+const demoBlock = (await db('number_blocks').where({ tenant_id: tenantId, customer_id: northwind }).whereNull('released_at').first('id')) as { id: number };
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
@@ -170,6 +196,11 @@ async function concretePath(route: string): Promise<string> {
   // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
+  // releasing a block is for good: each visit releases a throwaway block of Northwind's
+  let blockId = demoBlock.id;
+  if (method === 'POST' && path.includes(':blockId')) {
+    blockId = ((await db('number_blocks').insert({ tenant_id: tenantId, customer_id: northwind, first_number: 900000 + ++throwawayBlocks * 10, last_number: 900009 + throwawayBlocks * 10 }).returning('id'))[0] as { id: number }).id;
+  }
   return path
     .replace('/groups/:id', `/groups/${groupId}`)
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
@@ -177,6 +208,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
+    .replace(':blockId', String(blockId))
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(':userId', userId)
     .replace('/users/:id', `/users/${userId}`)

@@ -1,0 +1,60 @@
+/**
+ * Money is an integer count of the currency's minor units (pence, cents) with an ISO 4217 code;
+ * never a float. These pure helpers turn it into text for a viewer's locale and back from what
+ * staff type, exactly: the decimal string goes to Intl as a string, not through a Number.
+ */
+
+export type Money = { minor: bigint | number | string; currency: string };
+
+const digitsCache = new Map<string, number>();
+
+/** Decimal places of a currency's minor unit (2 for GBP and EUR, 0 for JPY, 3 for BHD). */
+export function minorDigits(currency: string): number {
+  let d = digitsCache.get(currency);
+  if (d === undefined) {
+    d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsCache.set(currency, d);
+  }
+  return d;
+}
+
+/** The minor units as an exact decimal string in major units: 12345n GBP → "123.45". */
+export function toDecimalString(minor: bigint | number | string, currency: string): string {
+  const value = BigInt(minor);
+  const digits = minorDigits(currency);
+  const sign = value < 0n ? '-' : '';
+  const abs = (value < 0n ? -value : value).toString().padStart(digits + 1, '0');
+  return digits ? `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}` : `${sign}${abs}`;
+}
+
+/** A locale tag Intl understands, else English. */
+export function supportedLocale(locale: string | undefined | null): string {
+  if (!locale) return 'en';
+  try {
+    return Intl.NumberFormat.supportedLocalesOf([locale])[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}
+
+/** "£1,234.56" for en-GB, "1.234,56 £" for de-DE: the amount in the viewer's locale with its currency. */
+export function formatMoney(minor: bigint | number | string, currency: string, locale = 'en'): string {
+  const format = new Intl.NumberFormat(supportedLocale(locale), { style: 'currency', currency });
+  // Intl reads a decimal string exactly (no rounding through a double)
+  return format.format(toDecimalString(minor, currency) as unknown as number);
+}
+
+/**
+ * What staff type as an amount ("12.50", "1,250", "1250.5") in minor units, or null when it is not
+ * an amount of this currency (too many decimals, letters, empty). Commas as thousands separators only.
+ */
+export function parseAmount(text: string, currency: string): bigint | null {
+  const t = text.trim().replace(/[\s,]/g, '');
+  const digits = minorDigits(currency);
+  const m = /^(-)?(\d{1,15})(?:\.(\d+))?$/.exec(t);
+  if (!m) return null;
+  const fraction = m[3] ?? '';
+  if (fraction.length > digits) return null;
+  const minor = BigInt(m[2]! + fraction.padEnd(digits, '0'));
+  return m[1] ? -minor : minor;
+}
