@@ -11,6 +11,7 @@ import { MIN_PASSWORD_LENGTH } from '../services/passwords.js';
 import { landingPath } from '../services/policy.js';
 import { replaceStaffSetPassword } from '../services/settings.js';
 import { adminBillingRoutes } from './admin-billing.js';
+import { contactVerificationRoutes } from './contact-verification.js';
 import { formText } from './forms.js';
 import { moneyHelpers } from './locale.js';
 import { renewSessionId } from './settings.js';
@@ -82,5 +83,6 @@ export function billingRoutes(ctx: AppContext): Router {
   });
 
   router.use(adminBillingRoutes(ctx));
+  router.use(contactVerificationRoutes(ctx));
   return router;
 }

@@ -167,6 +167,13 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // a person without a staff-set password is sent on to their landing page
   'GET /password/new': only(ALL_SIGNED_IN),
   'POST /password/new': only(ALL_SIGNED_IN),
+  // everyone confirms their own email and mobile; the mailed link alone authorizes its confirmation
+  'POST /settings/email-verification': only(ALL_SIGNED_IN),
+  'GET /settings/email-verification/:token': everyone('ok'),
+  'POST /settings/email-verification/:token': everyone(404),
+  'GET /settings/mobile': only(ALL_SIGNED_IN),
+  'POST /settings/mobile': only(ALL_SIGNED_IN),
+  'POST /settings/mobile/verification': only(ALL_SIGNED_IN),
 };
 
 const { db } = await testDatabase();
