@@ -1,5 +1,6 @@
 import type { Trx } from '../db/index.js';
 import { demoId } from './demo-data.js';
+import { insertUsageRecords } from './usage-records.js';
 
 /** What the demo's private note says: tests look for it on every customer page, and must never find it. */
 export const DEMO_PRIVATE_NOTE = 'Private: prefers calls before 9am, escalate disputes to Dana';
@@ -8,7 +9,7 @@ export const DEMO_PUBLIC_NOTE = 'Your account manager is Dana Admin; invoices go
 /**
  * Northwind's telecom account: a ledger of payments and a credit note that sums to its balance, a
  * debit limit, contacts with public and private notes, the demo tenant's number range and one
- * block assigned from it.
+ * block assigned from it; and two calls going on as the demo starts, so channels in use shows them.
  */
 export async function seedDemoBilling(trx: Trx): Promise<void> {
   const t = demoId('tenant:demo');
@@ -37,6 +38,12 @@ export async function seedDemoBilling(trx: Trx): Promise<void> {
   await trx('contact_notes').insert([
     { tenant_id: t, membership_id: demoId('membership:owner@northwind.test'), public_notes: DEMO_PUBLIC_NOTE, private_notes: DEMO_PRIVATE_NOTE },
     { tenant_id: t, membership_id: demoId('membership:fleet@northwind.test'), public_notes: 'Fleet changes: write to fleet-desk@demo.test.', private_notes: 'Private: asked for quarterly statements' },
+  ]);
+
+  const started = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+  await insertUsageRecords(trx, t, [
+    { customerId: northwind, product: 'voice', occurredAt: started(4), direction: 'outbound', status: 'in_progress', fromNumber: '+447700900101', toNumber: '+442079460123' },
+    { customerId: northwind, product: 'voice', occurredAt: started(11), direction: 'inbound', status: 'in_progress', fromNumber: '+447700900555', toNumber: '+447700900102' },
   ]);
 
   await trx('number_ranges').insert({ tenant_id: t, first_number: 100000, last_number: 109999, block_size: 100 });

@@ -137,7 +137,7 @@ describe('the customer portal /billing', () => {
     const page = await owner.agent.get('/billing').set('Accept-Language', 'en-GB');
     expect(page.status).toBe(200);
     expect(page.text).toMatch(/£[\d,]+\.\d\d/);
-    expect(page.text).toContain('Channels in use');
+    expect(page.text).toMatch(/Channels in use<\/dt><dd class="num">2 <span class="muted">calls in progress now/);
     expect(page.text).toContain(DEMO_PUBLIC_NOTE.replace("'", '&#39;'));
   });
 });
