@@ -43,13 +43,16 @@ export async function listCases(db: Db, email: string): Promise<{ list: ListCase
   const all = await deep('all');
   const active = await deep('active');
   // the last 7 digits of one identifier, as a person would type them (a run of zeros would match nearly everything)
-  const probe = await inTenant(db, actor.tenantId, (trx) =>
-    scopeAssets(trx, actor, 'a')
-      .whereRaw("right(a.identifier, 7) not like '%00%'")
-      .orderBy(['a.customer_id', 'a.group_path', 'a.identifier', 'a.id'])
-      .offset(Math.floor(all.position / 3))
-      .first<{ identifier: string }>('a.identifier'),
-  );
+  const probeAt = (offset: number, filtered = true) =>
+    inTenant(db, actor.tenantId, (trx) =>
+      scopeAssets(trx, actor, 'a')
+        .whereRaw(filtered ? "right(a.identifier, 7) not like '%00%'" : 'true')
+        .orderBy(['a.customer_id', 'a.group_path', 'a.identifier', 'a.id'])
+        .offset(offset)
+        .first<{ identifier: string } | undefined>('a.identifier'),
+    );
+  // a third of the way in; a small bench (BENCH_ASSETS under 100,000) may have no such rows at all
+  const probe = (await probeAt(Math.floor(all.position / 3))) ?? (await probeAt(Math.floor(all.position / 3), false))!;
   const term = probe.identifier.slice(-7);
   const n = (x: number) => x.toLocaleString('en-GB');
   return {

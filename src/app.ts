@@ -7,7 +7,9 @@ import { requestLogging } from './middleware/logging.js';
 import { rendering } from './middleware/render.js';
 import { securityHeaders } from './middleware/security.js';
 import { csrfProtection, sessions } from './middleware/session.js';
+import { multipartForms } from './middleware/multipart.js';
 import { staticFiles } from './middleware/static.js';
+import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { mountRoutes } from './routes/index.js';
 
@@ -24,10 +26,13 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(compression({ level: 4, threshold: 1024 }));
   app.use(staticFiles());
   app.use(healthRoutes(ctx));
+  // the integration API: its own JSON parser and key authentication, no sessions or CSRF
+  app.use('/api/v1', apiRoutes(ctx));
 
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
   app.use(sessions(ctx));
+  app.use(multipartForms());
   app.use(rendering(ctx));
   app.use(csrfProtection());
 

@@ -29,6 +29,7 @@ const EnvSchema = z.object({
   SEED: z.enum(['auto', 'off']).default('auto'),
   MAP_TILE_URL: z.string().optional(),
   MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
+  API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
 });
 
 export type Config = {
@@ -56,6 +57,8 @@ export type Config = {
   mapTileOrigin: string | null;
   /** plain text shown in the map's corner, as the tile provider asks */
   mapTileAttribution: string;
+  /** requests per minute that one API key may make */
+  apiRateLimit: number;
 };
 
 /** OpenStreetMap's standard tiles: fine for a demo; a busy deployment should use its own tile server (OSM's tile usage policy). */
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: e.JOBS === 'on',
     jobSchedules: jobSchedules(withoutBlanks(env)),
     seed: e.SEED === 'auto',
+    apiRateLimit: e.API_RATE_LIMIT,
     // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
     ...mapTiles(env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim() ? 'none' : (e.MAP_TILE_URL?.trim() ?? DEFAULT_MAP_TILE_URL), e.MAP_TILE_ATTRIBUTION),
   };

@@ -56,3 +56,23 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (err.name === 'KnexTimeoutError') return true;
   return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/.test(err.message);
 }
+
+/** A request the API cannot take as sent (a missing header, a body that is not what the endpoint reads). */
+export class BadRequestError extends AppError {
+  override readonly status = 400;
+}
+
+/** No or a wrong API key: the API answers 401 and says how to authenticate. */
+export class UnauthorizedError extends AppError {
+  override readonly status = 401;
+}
+
+export type RecordError = { index: number; field: string; message: string };
+
+/** A batch with bad records: each named by its index (from 0), field and reason; nothing is written. */
+export class RecordsError extends AppError {
+  override readonly status = 422;
+  constructor(readonly errors: RecordError[]) {
+    super(`${errors.length} record${errors.length === 1 ? '' : 's'} could not be accepted.`);
+  }
+}

@@ -6,13 +6,14 @@ import { recordJobRun, type JobCounts, type JobOutcome, type JobRunner, type Job
 import { applyDeactivations } from './apply-deactivations.js';
 import { expireTokens } from './expire-tokens.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
+import { pruneIdempotencyKeysJob } from './prune-idempotency-keys.js';
 import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
 import { sendMail } from './send-mail.js';
 import type { Job, JobContext } from './types.js';
 
-export const JOBS: Job[] = [renewSubscriptions, applyDeactivations, renewalReminders, sendMail, expireTokens, pruneSessions, pruneJobRunsJob];
+export const JOBS: Job[] = [renewSubscriptions, applyDeactivations, renewalReminders, sendMail, expireTokens, pruneSessions, pruneJobRunsJob, pruneIdempotencyKeysJob];
 
 /** Which process ran a job, for the Jobs page when several instances share the schedule. */
 const INSTANCE = `${os.hostname()}:${process.pid}`;

@@ -21,7 +21,9 @@ import {
   type QueueFilter,
 } from '../services/asset-requests.js';
 import { formatDay, identifierProblem, QUEUED_KINDS, REQUEST_KIND_LABELS } from '../services/asset-rules.js';
+import { can } from '../services/policy.js';
 import { PLAN_LABELS, PLANS } from '../services/subscription-rules.js';
+import { ticketsOfAsset } from '../services/tickets.js';
 import { formText, orRerender } from './forms.js';
 
 /** One asset's page and the requests made from it; "Request activation"; the deep link; the provider's queue. */
@@ -56,7 +58,8 @@ export function assetActionRoutes(ctx: AppContext): Router {
   const renderAsset = async (req: Request, res: Response, opts: Problems = {}) => {
     const page = await getAsset(ctx.db, req.actor!, idOf(req), now());
     const title = page.asset.name || page.asset.identifier;
-    res.renderPage('assets/show', { title, ...page, errors: opts.errors ?? {}, values: opts.values ?? {} }, { status: opts.status });
+    const tickets = await ticketsOfAsset(ctx.db, req.actor!, page.asset.id);
+    res.renderPage('assets/show', { title, ...page, tickets, canOpenTicket: can(req.actor, 'ticket.open'), canViewCdrs: can(req.actor, 'cdr.view'), errors: opts.errors ?? {}, values: opts.values ?? {} }, { status: opts.status });
   };
 
   const renderRequestActivation = async (req: Request, res: Response, data: { identifier: string; lookup: IdentifierLookup | null } & Problems) => {

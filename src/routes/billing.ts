@@ -1,10 +1,8 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { allow, NEW_PASSWORD_PATH, requireActor } from '../middleware/auth.js';
-import { getNumberRange, setNumberRange } from '../services/billing.js';
-import { blocksInRange } from '../services/billing-rules.js';
 import { customerBillingAccount } from '../services/customer-billing.js';
 import { CUSTOMER_STATUS_LABELS } from '../services/customer-rules.js';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords.js';
@@ -25,11 +23,10 @@ export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = 
 ];
 
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });
-const NumberRangeBody = z.object({ firstNumber: formText(), lastNumber: formText(), blockSize: formText() });
 const NewPasswordBody = z.object({ password: formText(), passwordConfirm: formText() });
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
 
-/** Telecom accounts: the customer's /billing, the provider's number range setting, the staff Billing tab, the first password of a contact. */
+/** Telecom accounts: the customer's /billing, the staff Billing tab, the first password of a contact, verification of email and mobile. */
 export function billingRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -37,27 +34,6 @@ export function billingRoutes(ctx: AppContext): Router {
     const { customer } = CustomerQuery.parse(req.query);
     const account = await customerBillingAccount(ctx.db, req.actor!, customer || null);
     res.renderPage('billing/index', { title: 'Billing', ...moneyHelpers(req), ...account, sections: BILLING_SECTIONS, current: 'account', statusLabels: CUSTOMER_STATUS_LABELS });
-  });
-
-  // ---- the provider's settings: a page of sections, the number range one of them ----
-  async function renderSettings(req: Request, res: Response, state: { errors?: Record<string, string>; values?: Record<string, string>; status?: number } = {}) {
-    const range = await getNumberRange(ctx.db, req.actor!);
-    const values = state.values ?? (range ? { firstNumber: String(range.firstNumber), lastNumber: String(range.lastNumber), blockSize: String(range.blockSize) } : {});
-    res.renderPage('admin-settings/index', { title: 'Provider settings', numberRange: { range, blocks: range ? String(blocksInRange(range)) : '0', values, errors: state.errors ?? {} } }, { status: state.status });
-  }
-
-  router.get('/admin/settings', ...allow('tenant_settings.manage'), (req, res) => renderSettings(req, res));
-
-  router.post('/admin/settings/number-range', ...allow('tenant_settings.manage'), async (req, res) => {
-    const form = NumberRangeBody.parse(req.body ?? {});
-    try {
-      const range = await setNumberRange(ctx.db, req.actor!, form);
-      res.flash('success', `The number range is ${range.firstNumber}–${range.lastNumber}, in blocks of ${range.blockSize}.`);
-      res.redirect(303, '/admin/settings#number-range');
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      await renderSettings(req, res, { errors: err.fields, values: form, status: 422 });
-    }
   });
 
   // ---- a password staff generated or typed: the person chooses their own before anything else ----

@@ -1,7 +1,8 @@
 import type { Db } from '../db/index.js';
 import { ValidationError } from '../errors.js';
 import { verifyPassword } from './passwords.js';
-import type { Actor, Role } from './policy.js';
+import { NotFoundError } from '../errors.js';
+import { ROLE_LABELS, type Actor, type Role } from './policy.js';
 import { assertNotLocked, clearFailures, LIMITS, recordFailure } from './rate-limits.js';
 
 export type SignInInput = { email: string; password: string; address: string };
@@ -75,12 +76,15 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       | {
           email: string; name: string; time_zone: string; tenant_id: string; tenant_name: string; role: Role;
           customer_id: string | null; partner_id: string | null; customer_title: string | null; partner_name: string | null;
+          membership_count: number;
           must_change_password: boolean;
         }
       | undefined
     >(
       'u.email', 'u.name', 'u.time_zone', 'm.tenant_id', 't.name as tenant_name', 'm.role', 'm.customer_id',
-      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name', 'u.must_change_password',
+      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name',
+      db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
+      'u.must_change_password',
     );
   if (!row) return null;
   return {
@@ -95,6 +99,44 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
     customerId: row.customer_id,
     partnerId: row.partner_id,
     placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
+    membershipCount: row.membership_count,
     ...(row.must_change_password ? { mustChangePassword: true } : {}),
   };
+}
+
+export type MembershipChoice = { id: string; role: Role; roleLabel: string; placeName: string; tenantName: string; current: boolean };
+
+/**
+ * Every role a person holds (a login may be, say, a company admin of one customer and a partner
+ * viewer of a reseller), for the switcher; across tenants, since the person is the same.
+ */
+export async function listMembershipsOf(db: Db, actor: Actor): Promise<MembershipChoice[]> {
+  const rows = await db('memberships as m')
+    .join('tenants as t', 't.id', 'm.tenant_id')
+    .leftJoin('customers as c', function () {
+      this.on('c.tenant_id', 'm.tenant_id').andOn('c.id', 'm.customer_id');
+    })
+    .leftJoin('partners as p', function () {
+      this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
+    })
+    .where('m.user_id', actor.userId)
+    .orderBy(['t.name', 'm.created_at'])
+    .select<{ id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]>(
+      'm.id', 'm.role', 't.name as tenant_name', 'c.title as customer_title', 'p.name as partner_name',
+    );
+  return rows.map((r) => ({
+    id: r.id,
+    role: r.role,
+    roleLabel: ROLE_LABELS[r.role],
+    placeName: r.customer_title ?? r.partner_name ?? r.tenant_name,
+    tenantName: r.tenant_name,
+    current: r.id === actor.membershipId,
+  }));
+}
+
+/** The actor the person becomes by switching to another of their own memberships; 404 for anyone else's. */
+export async function switchMembership(db: Db, actor: Actor, membershipId: string): Promise<Actor> {
+  const next = /^[0-9a-f-]{36}$/i.test(membershipId) ? await loadActor(db, actor.userId, membershipId) : null;
+  if (!next) throw new NotFoundError('That role is not one of yours.');
+  return next;
 }

@@ -7,7 +7,7 @@ import { hashPassword, passwordProblem } from './passwords.js';
 import { authorize, type Actor } from './policy.js';
 import { endSessionsOfUser } from './sessions.js';
 import { asActor } from './tenant-scope.js';
-import { addCustomerUser, findUserInReach, nameProblem, snapshot, type CustomerUser, type MailEnv } from './users.js';
+import { addCustomerUserWithPassword, findUserInReach, nameProblem, snapshot, type CustomerUser, type MailEnv } from './users.js';
 
 /**
  * Contacts of a telecom account: the customer's users (the same records as the Users tab), with
@@ -145,7 +145,7 @@ export async function createContact(db: Db, actor: Actor, customerId: string, fo
   const chosen = passwordFrom(form, form.email.trim(), fields);
   return asActor(db, actor, async (trx) => {
     const passwordHash = chosen && !Object.keys(fields).length ? await hashPassword(chosen.password) : null;
-    const contact = await addCustomerUser(trx, actor, customerId, form, { status: 'active', passwordHash, mustChangePassword: true, now: env.now }, fields);
+    const contact = await addCustomerUserWithPassword(trx, actor, customerId, form, { passwordHash, now: env.now }, fields);
     await trx('users').where({ id: contact.id }).update({ mobile: details.mobile, email_verified: !!form.emailVerified, mobile_verified: !!form.mobileVerified && !!details.mobile });
     await trx('contact_notes').insert({ tenant_id: actor.tenantId, membership_id: contact.membershipId, public_notes: details.publicNotes, private_notes: details.privateNotes });
     if (chosen!.mode === 'generate') await enqueueMail(trx, passwordMail(actor, contact, chosen!.password, env, false));

@@ -3,6 +3,9 @@ import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { seedDemoBilling } from './demo-billing.js';
 import { seedDemoUsage } from './demo-usage.js';
+import { seedDemoTickets } from './demo-tickets.js';
+import { seedDemoPartners } from './demo-partners.js';
+import { seedDemoLocations } from './demo-locations.js';
 import { hashPassword } from './passwords.js';
 import { todayIn, type Day } from './subscription-rules.js';
 import type { Role } from './policy.js';
@@ -22,7 +25,7 @@ export const DEMO_LOGINS: { email: string; role: Role; what: string }[] = [
   { email: 'fleet@northwind.test', role: 'group_admin', what: 'group admin of Northwind\'s group "Trucks"' },
   { email: 'viewer@northwind.test', role: 'group_supervisor', what: 'group supervisor of "Trucks"' },
   { email: 'sites@northwind.test', role: 'site_viewer', what: 'site viewer of two Northwind sites' },
-  { email: 'partner@bluewave.test', role: 'partner_viewer', what: 'partner viewer of reseller "Bluewave"' },
+  { email: 'partner@bluewave.test', role: 'partner_viewer', what: 'partner viewer of reseller "Bluewave" (Northwind and Acme)' },
   { email: 'admin@other.test', role: 'tenant_admin', what: 'tenant admin of "Other Provider"' },
 ];
 
@@ -90,6 +93,9 @@ const STEPS: SeedStep[] = [
   // the devices map is a per-customer feature: on for Northwind, off for the others
   { name: 'maps', run: async (trx) => void (await trx('customers').where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') }).update({ map_enabled: true })) },
   { name: 'usage records', run: (trx, ctx) => seedDemoUsage(trx, ctx.today, ctx.scale) },
+  { name: 'tickets', run: (trx, ctx) => seedDemoTickets(trx, ctx.today) },
+  { name: 'partners, products and prices', run: (trx) => seedDemoPartners(trx) },
+  { name: 'location tracks and help links', run: (trx) => seedDemoLocations(trx) },
   { name: 'telecom accounts', run: (trx) => seedDemoBilling(trx) },
 ];
 

@@ -1,24 +1,33 @@
 /**
  * Money is an integer count of the currency's minor units (pence, cents) with an ISO 4217 code;
- * never a float. These pure helpers turn it into text for a viewer's locale and back from what
- * staff type, exactly: the decimal string goes to Intl as a string, not through a Number.
+ * never a float on the way. These pure helpers turn it into text for a viewer's locale (British
+ * English when none is given) and back from what staff type, exactly: the decimal string goes to
+ * Intl as a string, not through a Number.
  */
 
-export type Money = { minor: bigint | number | string; currency: string };
-
 const digitsCache = new Map<string, number>();
+const formats = new Map<string, Intl.NumberFormat>();
 
-/** Decimal places of a currency's minor unit (2 for GBP and EUR, 0 for JPY, 3 for BHD). */
+/** Decimal places of a currency's minor unit (2 for GBP and EUR, 0 for JPY, 3 for BHD); 2 for a code Intl does not know. */
 export function minorDigits(currency: string): number {
   let d = digitsCache.get(currency);
   if (d === undefined) {
-    d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    try {
+      d = new Intl.NumberFormat('en-GB', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      d = 2;
+    }
     digitsCache.set(currency, d);
   }
   return d;
 }
 
-/** The minor units as an exact decimal string in major units: 12345n GBP → "123.45". */
+/** The minor units a currency has per major unit: 100 for GBP and EUR, 1 for JPY. */
+export function minorPerMajor(currency: string): number {
+  return 10 ** minorDigits(currency);
+}
+
+/** The minor units as an exact decimal string in major units: 12345 GBP → "123.45". */
 export function toDecimalString(minor: bigint | number | string, currency: string): string {
   const value = BigInt(minor);
   const digits = minorDigits(currency);
@@ -27,21 +36,34 @@ export function toDecimalString(minor: bigint | number | string, currency: strin
   return digits ? `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}` : `${sign}${abs}`;
 }
 
-/** A locale tag Intl understands, else English. */
+/** A locale tag Intl understands, else British English. */
 export function supportedLocale(locale: string | undefined | null): string {
-  if (!locale) return 'en';
+  if (!locale) return 'en-GB';
   try {
-    return Intl.NumberFormat.supportedLocalesOf([locale])[0] ?? 'en';
+    return Intl.NumberFormat.supportedLocalesOf([locale])[0] ?? 'en-GB';
   } catch {
-    return 'en';
+    return 'en-GB';
   }
 }
 
-/** "£1,234.56" for en-GB, "1.234,56 £" for de-DE: the amount in the viewer's locale with its currency. */
-export function formatMoney(minor: bigint | number | string, currency: string, locale = 'en'): string {
-  const format = new Intl.NumberFormat(supportedLocale(locale), { style: 'currency', currency });
+function formatFor(currency: string, locale: string): Intl.NumberFormat {
+  const key = `${locale} ${currency}`;
+  let f = formats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    } catch {
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency: 'XXX' });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/** 1234 GBP → "£12.34" (en-GB), "12,34 £" (de-DE); -50 EUR → "-€0.50". */
+export function formatMoney(minor: bigint | number | string, currency: string, locale = 'en-GB'): string {
   // Intl reads a decimal string exactly (no rounding through a double)
-  return format.format(toDecimalString(minor, currency) as unknown as number);
+  return formatFor(currency, supportedLocale(locale)).format(toDecimalString(minor, currency) as unknown as number);
 }
 
 /**

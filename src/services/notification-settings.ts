@@ -50,6 +50,8 @@ export function readUnsubscribeToken(secret: string, token: string): { userId: s
   const payload = Buffer.from(token.slice(0, 23), 'base64url');
   const mac = Buffer.from(token.slice(23), 'base64url');
   if (payload.length !== 17 || mac.length !== 16 || !timingSafeEqual(mac, macOf(secret, payload))) return null;
+  // one spelling per link: base64url's last character carries unused bits, and a link altered only in those stays refused
+  if (payload.toString('base64url') + mac.toString('base64url') !== token) return null;
   const kind = NOTIFICATION_KINDS[payload[16]!];
   if (!kind) return null;
   const hex = payload.subarray(0, 16).toString('hex');

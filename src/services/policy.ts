@@ -44,6 +44,8 @@ export type Actor = {
   partnerId: string | null;
   /** what the header shows beside the name: the customer, partner or provider */
   placeName: string;
+  /** how many roles the person holds in all; with more than one, the header offers to switch */
+  membershipCount?: number;
   /** signed in with a password staff generated or typed: nothing but "set a new password" until it is changed */
   mustChangePassword?: boolean;
 };
@@ -54,6 +56,8 @@ const STAFF: Role[] = ['tenant_admin', 'support_agent'];
 const RULES = {
   'home.view': ['company_admin', 'group_admin', 'group_supervisor'],
   'settings.view': [...ROLES],
+  /** a person with several roles chooses the one they act in */
+  'session.switch': [...ROLES],
   /** staff: the tenant's customers list and pages */
   'customer.list': [...STAFF],
   'customer.view': [...STAFF],
@@ -68,6 +72,8 @@ const RULES = {
   /** the deployment's scheduled jobs: their recent runs, and "Run now" */
   'jobs.view': ['tenant_admin'],
   'jobs.run': ['tenant_admin'],
+  /** the tenant's API keys for the integration API: create (shown once), list, revoke */
+  'api_key.manage': ['tenant_admin'],
   /** company admins: the Users page of their customer and inner customers */
   'users.view': ['company_admin'],
   'users.manage': ['company_admin'],
@@ -87,13 +93,37 @@ const RULES = {
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
 
+  // ---- tickets, call data records, help, tenant settings and data imports (issue 7) ----
+  /** the customer's tickets (scoped: company admins their customers', group roles those about their groups' assets and their own) */
+  'ticket.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  /** open a ticket and write in its thread; read-only roles do neither */
+  'ticket.open': ['company_admin', 'group_admin'],
+  'ticket.comment': ['company_admin', 'group_admin'],
+  /** get the opener's mail about a ticket someone else opened */
+  'ticket.follow': ['company_admin'],
+  /** staff: every ticket of the tenant, replies and status changes */
+  'ticket.staff_view': [...STAFF],
+  'ticket.reply': [...STAFF],
+  /** an asset's voice and SMS records of the last month, and their CSV (scoped like assets) */
+  'cdr.view': ['company_admin', 'group_admin', 'group_supervisor'],
+  /** the tenant's help links */
+  'help.view': [...ROLES],
+  /** the provider's own settings page (help links and what later issues add) */
+  'tenant_settings.manage': ['tenant_admin'],
+  /** CSV import of locations and usage records: data that feeds billing, so tenant admins only */
+  'import.run': ['tenant_admin'],
+  // ---- partners (resellers) and the partner view ----
+  /** staff: partners, their partner users, and which customers each partner is assigned */
+  'partner.manage': ['tenant_admin'],
+  /** staff: a customer's enabled products and price lists, and re-pricing its usage records */
+  'customer.pricing': ['tenant_admin'],
+  /** partner viewers: their assigned customers and those customers' masked usage logs, read only */
+  'partner.customers.view': ['partner_viewer'],
   // ---- telecom accounts (issue 10): balance, ledger, contacts, number blocks ----
   /** staff: a customer's Billing tab; billing is the tenant admin's (support agents have none) */
   'billing.staff_view': ['tenant_admin'],
   /** change the debit limit, record payments and credit notes, assign and release number blocks */
   'billing.manage': ['tenant_admin'],
-  /** the provider's own settings page (/admin/settings): the number range, among others */
-  'tenant_settings.manage': ['tenant_admin'],
   /**
    * the customer's /billing: the account is the whole customer's money, so its company admins;
    * group admins and supervisors reach only some groups, and a balance is not a group's
@@ -135,14 +165,21 @@ export function navFor(actor: Actor): NavItem[] {
     ['home.view', { href: '/', label: 'Home' }],
     ['asset.view', { href: '/assets', label: 'Assets' }],
     ['group.view', { href: '/groups', label: 'Groups' }],
+    ['ticket.view', { href: '/tickets', label: 'Tickets' }],
     ['request.review', { href: '/admin/requests', label: 'Requests' }],
+    ['ticket.staff_view', { href: '/admin/tickets', label: 'Tickets' }],
     ['customer.list', { href: '/admin/customers', label: 'Customers' }],
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
+    ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
+    ['partner.manage', { href: '/admin/partners', label: 'Partners' }],
+    ['partner.customers.view', { href: '/partner/customers', label: 'Customers' }],
     ['billing.view', { href: '/billing', label: 'Billing' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
+    ['help.view', { href: '/help', label: 'Help' }],
   ];
   return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
 }
@@ -156,6 +193,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
     ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: 'Billing' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
+    ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
 }
@@ -177,6 +215,15 @@ export function customerIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
     })
     .select('id')
     .from('reach');
+}
+
+/**
+ * The customers a partner viewer reaches: those assigned to their partner, and nothing else (not
+ * their inner customers: each is assigned on its own). Returns a query of customer ids.
+ */
+export function partnerCustomerIds(trx: Trx, actor: Actor): Knex.QueryBuilder {
+  if (actor.role !== 'partner_viewer' || !actor.partnerId) return trx('customers').whereRaw('false').select('id');
+  return trx('customers').where({ tenant_id: actor.tenantId, partner_id: actor.partnerId }).select('id');
 }
 
 /**

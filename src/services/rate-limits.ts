@@ -67,3 +67,25 @@ export async function recordFailure(db: Db, key: string, limit: Limit, now: Date
 export async function clearFailures(db: Db, key: string): Promise<void> {
   await db('rate_limits').where({ key }).del();
 }
+
+/**
+ * Counts one request against a fixed one-minute window of `key` (an API key's requests); throws
+ * TooManyRequestsError, with the seconds until the window ends, past `perMinute`. One statement, so
+ * several instances share the count.
+ */
+export async function countRequest(db: Db, key: string, perMinute: number, now: Date): Promise<void> {
+  const windowStart = new Date(now.getTime() - 60_000);
+  const { rows } = await db.raw<{ rows: { failures: number; window_started_at: Date }[] }>(
+    `insert into rate_limits as r (key, failures, window_started_at) values (?, 1, ?)
+     on conflict (key) do update set
+       failures = case when r.window_started_at <= ? then 1 else r.failures + 1 end,
+       window_started_at = case when r.window_started_at <= ? then excluded.window_started_at else r.window_started_at end
+     returning failures, window_started_at`,
+    [key, now, windowStart, windowStart],
+  );
+  const row = rows[0]!;
+  if (row.failures > perMinute) {
+    const seconds = Math.max(1, Math.ceil((row.window_started_at.getTime() + 60_000 - now.getTime()) / 1000));
+    throw new TooManyRequestsError(`More than ${perMinute} requests a minute with this key. Try again in ${seconds} seconds.`, seconds);
+  }
+}

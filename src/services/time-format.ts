@@ -47,3 +47,19 @@ export function timeZoneChoicesFor(current: string): string[] {
   const all = timeZoneChoices();
   return all.includes(current) || !isTimeZone(current) ? all : [current, ...all];
 }
+
+const secondFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "24 Nov 2026, 14:05:09 GMT" in the given zone: usage records, where seconds tell records apart. */
+export function formatDateTimeSeconds(value: Date | string, timeZone: string): string {
+  let f = secondFormatters.get(timeZone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone, timeZoneName: 'short' });
+    } catch {
+      return formatDateTimeSeconds(value, 'UTC');
+    }
+    secondFormatters.set(timeZone, f);
+  }
+  return f.format(value instanceof Date ? value : new Date(value));
+}

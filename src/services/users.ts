@@ -188,68 +188,140 @@ export async function createCustomerUser(
   env: MailEnv,
 ): Promise<{ user: CustomerUser; token: string | null; expiresAt: Date }> {
   authorizeManage(actor);
-  const fields: Record<string, string> = {};
-  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation)) fields.activation = 'Choose how the user activates their account.';
-  const activation = input.activation as ActivationMethod;
-  return asActor(db, actor, async (trx) => {
-    const user = await addCustomerUser(trx, actor, customerId, input, { status: 'pending', passwordHash: null, now: env.now }, fields);
-    const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
-    if (activation === 'email') await enqueueMail(trx, activationMail(actor, user, token, env, false));
-    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.created', customerId: user.customerId, after: { ...snapshot(user), activation } });
-    return { user, token: activation === 'link' ? token : null, expiresAt };
-  });
-}
-
-/**
- * Checks a new person's name, email and role and adds them to a customer in reach: the one writer
- * of new customer users (the Users pages, and billing contacts with a password staff set).
- * `fields` carries messages the caller found in its own part of the form, so all show at once.
- */
-export async function addCustomerUser(
-  trx: Trx,
-  actor: Actor,
-  customerId: string,
-  input: { name: string; email: string; role: string },
-  login: { status: UserStatus; passwordHash: string | null; mustChangePassword?: boolean; now: Date },
-  fields: Record<string, string> = {},
-): Promise<CustomerUser> {
-  const name = input.name.trim();
-  const email = input.email.trim();
-  const nameError = nameProblem(name);
-  if (nameError) fields.name = nameError;
-  if (!email) fields.email = 'Enter an email address.';
-  else if (email.length > 254 || !EMAIL.test(email)) fields.email = 'Enter a valid email address, like name@example.com.';
+  const fields = newUserProblems(input);
   if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
   // no customer chosen is a form to correct; a customer out of reach is not found (below)
   if (!customerId) throw new ValidationError({ ...fields, customerId: 'Choose a customer.' });
   const role = input.role as CustomerRole;
-  const customer = await findCustomerInReach(trx, actor, customerId);
-  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
-  if (Object.keys(fields).length) throw new ValidationError(fields);
+  return withUniqueEmail(fields, () =>
+    asActor(db, actor, async (trx) => {
+      const customer = await findCustomerInReach(trx, actor, customerId);
+      const added = await addPendingUser(trx, actor, input, fields, { role, customer_id: customer.id }, customer.title, env);
+      const user: CustomerUser = { ...added.user, role, customerId: customer.id, customerTitle: customer.title };
+      await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.created', customerId: customer.id, after: { ...snapshot(user), activation: input.activation } });
+      return { user, token: added.token, expiresAt: added.expiresAt };
+    }),
+  );
+}
+
+/** A partner's user (a partner viewer) as the staff screens show them. */
+export type PartnerUser = { id: string; name: string; email: string; status: UserStatus; membershipId: string; partnerId: string; partnerName: string; createdAt: Date };
+
+/**
+ * Adds a pending partner viewer to a partner, with the same activation choices as a customer user:
+ * an emailed link, or a link returned for the admin to hand over. Tenant admins only.
+ */
+export async function createPartnerUser(
+  db: Db,
+  actor: Actor,
+  partnerId: string,
+  input: Omit<NewCustomerUser, 'role'>,
+  env: MailEnv,
+): Promise<{ user: PartnerUser; token: string | null; expiresAt: Date }> {
+  if (!can(actor, 'partner.manage')) throw new ForbiddenError();
+  if (!UUID.test(partnerId)) throw new NotFoundError();
+  const fields = newUserProblems(input);
+  return withUniqueEmail(fields, () =>
+    asActor(db, actor, async (trx) => {
+      const partner = await trx('partners').where({ tenant_id: actor.tenantId, id: partnerId }).first<{ id: string; name: string } | undefined>('id', 'name');
+      if (!partner) throw new NotFoundError();
+      const added = await addPendingUser(trx, actor, input, fields, { role: 'partner_viewer', partner_id: partner.id }, partner.name, env);
+      const user: PartnerUser = { ...added.user, partnerId: partner.id, partnerName: partner.name };
+      await audit(trx, actor, {
+        entityType: 'user', entityId: user.id, action: 'user.created',
+        after: { id: user.id, name: user.name, email: user.email, status: user.status, role: 'partner_viewer', partnerId: partner.id, partner: partner.name, activation: input.activation },
+      });
+      return { user, token: added.token, expiresAt: added.expiresAt };
+    }),
+  );
+}
+
+/** The messages of a new user's form that need no database: name, email and activation method. */
+function newUserProblems(input: Omit<NewCustomerUser, 'role'>): Record<string, string> {
+  const name = input.name.trim();
+  const email = input.email.trim();
+  const fields: Record<string, string> = {};
+  const nameError = nameProblem(name);
+  if (nameError) fields.name = nameError;
+  if (!email) fields.email = 'Enter an email address.';
+  else if (email.length > 254 || !EMAIL.test(email)) fields.email = 'Enter a valid email address, like name@example.com.';
+  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation)) fields.activation = 'Choose how the user activates their account.';
+  return fields;
+}
+
+/** Two admins adding the same address at once: the unique index decides, the form says why. */
+async function withUniqueEmail<T>(fields: Record<string, string>, fn: () => Promise<T>): Promise<T> {
   try {
-    // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
-    return await trx.transaction(async (t) => {
-      const [row] = await t('users')
-        .insert({
-          email, name, status: login.status, password_hash: login.passwordHash, must_change_password: login.mustChangePassword ?? false,
-          time_zone: actor.timeZone, created_at: login.now, updated_at: login.now,
-        })
-        .returning<{ id: string }[]>('id');
-      const [membership] = await t('memberships')
-        .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
-        .returning<{ id: string }[]>('id');
-      return {
-        id: row!.id, name, email, status: login.status, role, membershipId: membership!.id, customerId: customer.id, customerTitle: customer.title, createdAt: login.now,
-      };
-    });
+    return await fn();
   } catch (err) {
-    // two admins adding the same address at once: the unique index decides, the form says why
     if (isUniqueEmailViolation(err)) throw new ValidationError({ ...fields, email: DUPLICATE_EMAIL });
     throw err;
   }
 }
 
-function activationMail(actor: Actor, user: CustomerUser, token: string, env: MailEnv, again: boolean) {
+/**
+ * The login and membership of a new pending user (no password yet) and their activation token:
+ * mailed with 'email'; with 'link' nothing is mailed and the raw token is returned to hand over.
+ * Only the token's hash is ever stored. Throws the form's messages once the email is checked too.
+ */
+async function addPendingUser(
+  trx: Trx,
+  actor: Actor,
+  input: Omit<NewCustomerUser, 'role'>,
+  fields: Record<string, string>,
+  membership: { role: string; customer_id?: string; partner_id?: string },
+  placeTitle: string,
+  env: MailEnv,
+): Promise<{ user: { id: string; name: string; email: string; status: 'pending'; membershipId: string; createdAt: Date }; token: string | null; expiresAt: Date }> {
+  const name = input.name.trim();
+  const email = input.email.trim();
+  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  if (Object.keys(fields).length) throw new ValidationError(fields);
+  const [row] = await trx('users')
+    .insert({ email, name, status: 'pending', password_hash: null, time_zone: actor.timeZone, created_at: env.now, updated_at: env.now })
+    .returning<{ id: string }[]>('id');
+  const userId = row!.id;
+  const [m] = await trx('memberships').insert({ tenant_id: actor.tenantId, user_id: userId, ...membership, created_at: env.now }).returning<{ id: string }[]>('id');
+  const user = { id: userId, name, email, status: 'pending' as const, membershipId: m!.id, createdAt: env.now };
+  const { token, expiresAt } = await issueToken(trx, { userId, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
+  if (input.activation === 'email') await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
+  return { user, token: input.activation === 'link' ? token : null, expiresAt };
+}
+
+/**
+ * Adds a person who can sign in at once, with a password staff generated or typed (a telecom
+ * account's contact): active, and bound to replace that password at the first sign-in. The same
+ * checks as any new customer user; `fields` carries the caller's own messages, so all show at once.
+ */
+export async function addCustomerUserWithPassword(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  input: { name: string; email: string; role: string },
+  login: { passwordHash: string | null; now: Date },
+  fields: Record<string, string>,
+): Promise<CustomerUser> {
+  Object.assign(fields, newUserProblems({ ...input, activation: 'email' }));
+  if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+  const customer = await findCustomerInReach(trx, actor, customerId);
+  const name = input.name.trim();
+  const email = input.email.trim();
+  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  if (Object.keys(fields).length || !login.passwordHash) throw new ValidationError(fields);
+  const role = input.role as CustomerRole;
+  // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
+  return withUniqueEmail(fields, () =>
+    trx.transaction(async (t) => {
+      const [row] = await t('users')
+        .insert({ email, name, status: 'active', password_hash: login.passwordHash, must_change_password: true, time_zone: actor.timeZone, created_at: login.now, updated_at: login.now })
+        .returning<{ id: string }[]>('id');
+      const [m] = await t('memberships').insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now }).returning<{ id: string }[]>('id');
+      return { id: row!.id, name, email, status: 'active' as const, role, membershipId: m!.id, customerId: customer.id, customerTitle: customer.title, createdAt: login.now };
+    }),
+  );
+}
+
+function activationMail(actor: Actor, user: Pick<CustomerUser, 'id' | 'name' | 'email' | 'customerTitle'>, token: string, env: MailEnv, again: boolean) {
   const link = `${env.baseUrl}/activate/${token}`;
   const opening = again
     ? `${actor.name} sent you a new link to activate your Portico account for ${user.customerTitle}. Earlier links no longer work.`
@@ -368,6 +440,38 @@ export async function activationLink(
     const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: opts.now });
     await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.activation_link_shown', customerId: user.customerId });
     return { user, token, expiresAt };
+  });
+}
+
+/**
+ * A new activation link for a pending partner viewer: mailed ('email') or returned to hand over
+ * ('link'), as for customer users; any earlier link stops working at once. Tenant admins only.
+ */
+export async function reissuePartnerActivation(
+  db: Db,
+  actor: Actor,
+  partnerId: string,
+  userId: string,
+  activation: ActivationMethod,
+  env: MailEnv,
+): Promise<{ user: PartnerUser; token: string | null; expiresAt: Date }> {
+  if (!can(actor, 'partner.manage')) throw new ForbiddenError();
+  if (!UUID.test(partnerId) || !UUID.test(userId)) throw new NotFoundError();
+  return asActor(db, actor, async (trx) => {
+    const user = await trx('memberships as m')
+      .join('users as u', 'u.id', 'm.user_id')
+      .join('partners as p', function () {
+        this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
+      })
+      .where({ 'm.tenant_id': actor.tenantId, 'm.partner_id': partnerId, 'm.role': 'partner_viewer', 'u.id': userId })
+      .forUpdate('u')
+      .first<PartnerUser | undefined>('u.id', 'u.name', 'u.email', 'u.status', 'm.id as membershipId', 'm.partner_id as partnerId', 'p.name as partnerName', 'u.created_at as createdAt');
+    if (!user) throw new NotFoundError();
+    if (user.status !== 'pending') throw new ConflictError(`${user.name} has already activated their account, so there is no activation link to send.`);
+    const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
+    if (activation === 'email') await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: user.partnerName }, token, env, true));
+    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: activation === 'email' ? 'user.activation_sent' : 'user.activation_link_shown', after: { email: user.email } });
+    return { user, token: activation === 'link' ? token : null, expiresAt };
   });
 }
 

@@ -12,10 +12,11 @@ import { listRoutes } from '../support/routes.js';
  * is not in EXPECTED fails the test, so a new screen cannot ship without deciding who may use it.
  *   ok    answered for this visitor (2xx, a redirect that is not to sign-in, or 409/422 for a form)
  *   login sent to sign in
+ *   401   the integration API: a session is not an API key
  *   403   signed in, but the role may not use the route
  *   404   the record is outside the visitor's reach (another tenant's)
  */
-type Outcome = 'ok' | 'login' | 403 | 404;
+type Outcome = 'ok' | 'login' | 401 | 403 | 404;
 const WHO = ['anonymous', 'tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor', 'site_viewer', 'partner_viewer', 'other_tenant_admin'] as const;
 type Who = (typeof WHO)[number];
 
@@ -64,6 +65,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(ALL_SIGNED_IN),
+  // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
+  'GET /session/membership': only(ALL_SIGNED_IN),
+  'POST /session/membership': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
   'POST /settings/profile': only(ALL_SIGNED_IN),
   'POST /settings/password': only(ALL_SIGNED_IN),
   'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
@@ -144,6 +148,64 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /users/:id/activation-email': only(['company_admin']),
   'POST /users/:id/activation-link': only(['company_admin']),
 
+  // API keys are the tenant admin's; the API itself takes only a key, never a session
+  'GET /admin/api-keys': only(TENANT_ADMINS),
+  'POST /admin/api-keys': only(TENANT_ADMINS),
+  'GET /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/api-keys/:id/revoke': only(TENANT_ADMINS, demoRecord),
+  'GET /api/v1/openapi.json': everyone('ok'),
+  'GET /api/v1/key': everyone(401),
+  // ---- tickets, call data records, help, provider settings, imports (issue 7) ----
+  // the demo ticket is about a Trucks unit: every customer viewer reaches it; read-only roles write nothing
+  'GET /tickets': only(CUSTOMER_VIEWERS),
+  'GET /tickets/new': only(CUSTOMER_ACTORS),
+  'POST /tickets': only(CUSTOMER_ACTORS),
+  'GET /tickets/:id': only(CUSTOMER_VIEWERS),
+  'POST /tickets/:id/comments': only(CUSTOMER_ACTORS),
+  'POST /tickets/:id/following': only(['company_admin']),
+  'POST /tickets/:id/following/delete': only(['company_admin']),
+  'GET /admin/tickets': only(STAFF),
+  'GET /admin/tickets/:id': only(STAFF, demoRecord),
+  // an empty reply is refused with 422, so the demo thread stays as it is
+  'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
+  'GET /assets/:id/call-records': only(CUSTOMER_VIEWERS),
+  'GET /assets/:id/call-records.csv': only(CUSTOMER_VIEWERS),
+  'GET /help': only(ALL_SIGNED_IN),
+  'GET /admin/settings': only(TENANT_ADMINS),
+  // an empty form clears the links: allowed, and harmless to the other rows
+  'POST /admin/settings/help-links': only(TENANT_ADMINS),
+
+  // ---- partners and the partner view: tenant admins set partners, products and prices up; partner viewers only read ----
+  // empty forms are refused with 422 (answered); removing an assignment uses Harbor, assigned to Bluewave for the visit
+  'GET /admin/partners': only(TENANT_ADMINS),
+  'POST /admin/partners': only(TENANT_ADMINS),
+  'GET /admin/partners/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/customers': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/customers/:customerId/delete': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/partners/:id/users/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/users': only(TENANT_ADMINS, demoRecord),
+  // Bluewave's partner viewer is active: a new link is refused with 409 (answered)
+  'POST /admin/partners/:id/users/:userId/activation-email': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/partners/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
+  // Harbor's products and prices, so the visits change nothing Northwind's partner view shows
+  'GET /admin/customers/:id/products': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/products': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/price-lists': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/usage-pricing': only(TENANT_ADMINS, demoRecord),
+  // Northwind (assigned to Bluewave) and its SMS (enabled)
+  'GET /partner/customers': only(['partner_viewer']),
+  'GET /partner/customers/:id': only(['partner_viewer']),
+  'GET /partner/customers/:id/usage/:product': only(['partner_viewer']),
+  'GET /partner/customers/:id/usage/:product.csv': only(['partner_viewer']),
+  // the ingestion API takes a key, never a session
+  'POST /api/v1/locations': everyone(401),
+  'POST /api/v1/usage-records': everyone(401),
+  // an empty upload is refused with 422; running an import with problems is refused with 409
+  'GET /admin/imports': only(TENANT_ADMINS),
+  'POST /admin/imports': only(TENANT_ADMINS),
+  'GET /admin/imports/:id': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/imports/:id/run': only(TENANT_ADMINS, demoRecord),
+
   // ---- telecom accounts (issue 10): the Billing tab, contacts, number blocks, /billing ----
   // billing is the tenant admin's: support agents have none (DESIGN.md section 1)
   'GET /admin/customers/:id/billing': only(TENANT_ADMINS, demoRecord),
@@ -160,7 +222,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/billing/contacts/:userId': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
-  'GET /admin/settings': only(TENANT_ADMINS),
+  // an empty form: refused with 422, the demo range stays
   'POST /admin/settings/number-range': only(TENANT_ADMINS),
   // the account is the whole customer's: its company admins only
   'GET /billing': only(['company_admin']),
@@ -182,12 +244,20 @@ const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app } = testApp({ db, clock });
 const tenantId = demoId('tenant:demo');
 const northwind = demoId('customer:northwind');
+const harbor = demoId('customer:harbor');
+const bluewave = demoId('partner:bluewave');
 const [demoMail] = await db('outbox')
   .insert({ tenant_id: tenantId, kind: 'test', recipient: 'owner@northwind.test', subject: 'Hello', body_text: 'Hello', status: 'kept' })
   .returning('id');
 const demoMailId = String((demoMail as { id: number }).id);
 // a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
 const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const [demoKey] = await db('api_keys')
+  .insert({ tenant_id: tenantId, name: 'Matrix key', key_hash: Buffer.alloc(32, 7), key_prefix: 'pk_matrix', created_by_label: 'test' })
+  .returning('id');
+const demoKeyId = (demoKey as { id: string }).id;
+// an import with a problem: running it is refused with 409 (answered), so the matrix never writes its rows
+const demoImportId = String(((await db('data_imports').insert({ tenant_id: tenantId, kind: 'locations', file_name: 'matrix.csv', content: 'x', total: 1, status: 'invalid', created_by_label: 'Matrix' }).returning('id'))[0] as { id: string }).id);
 let throwawayBlocks = 0;
 const demoBlock = (await db('number_blocks').where({ tenant_id: tenantId, customer_id: northwind }).whereNull('released_at').first('id')) as { id: number };
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
@@ -203,6 +273,8 @@ async function concretePath(route: string): Promise<string> {
   // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
+  if (method === 'POST' && /^\/admin\/customers\/:id\/(products|price-lists|usage-pricing)$/.test(path)) customerId = harbor;
+  if (path === '/admin/partners/:id/customers/:customerId/delete') await db('customers').where({ tenant_id: tenantId, id: harbor }).update({ partner_id: bluewave });
   // releasing a block is for good: each visit releases a throwaway block of Northwind's
   let blockId = demoBlock.id;
   if (method === 'POST' && path.includes(':blockId')) {
@@ -213,11 +285,19 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
     .replace('/admin/jobs/:name', '/admin/jobs/expire-tokens')
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
+    .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
+    .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
+    .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace(':blockId', String(blockId))
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
+    .replace('/admin/partners/:id/users/:userId', `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`)
     .replace(':userId', userId)
+    .replace('/admin/partners/:id', `/admin/partners/${bluewave}`)
+    .replace(':customerId', harbor)
+    .replace('/partner/customers/:id', `/partner/customers/${northwind}`)
+    .replace(':product', 'sms')
     .replace('/users/:id', `/users/${userId}`)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:sid\b/, 'no-such-session')
@@ -270,6 +350,12 @@ describe('authorization matrix', () => {
     expect(mismatches).toEqual([]);
   }, 240_000);
 
+  it('refuses a partner viewer every unsafe request but those on their own account', () => {
+    const ownAccount = /^POST \/(login|logout|settings\/|password\/|activate\/|unsubscribe\/)/;
+    const allowed = routes.filter((r) => !r.startsWith('GET ') && !ownAccount.test(r) && EXPECTED[r]?.partner_viewer === 'ok');
+    expect(allowed, 'unsafe routes a partner viewer may use').toEqual([]);
+  });
+
   it('refuses every form post without the CSRF token, or with a wrong one, and changes nothing', async () => {
     const tables = ['customers', 'users', 'memberships', 'audit_log', 'outbox', 'user_tokens'];
     const counts = async () => Promise.all(tables.map(async (t) => Number((await db(t).count({ n: '*' }).first())!.n)));
@@ -279,8 +365,9 @@ describe('authorization matrix', () => {
     const before = await counts();
     const refused: string[] = [];
     // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
+    // the integration API authenticates by key, not by session, so it has no CSRF token to check
     const exempt = ['POST /unsubscribe/:token'];
-    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r))) {
+    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'))) {
       const path = await concretePath(route);
       const noToken = await admin.post(path).type('form').send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
       const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });

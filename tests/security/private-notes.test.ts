@@ -26,6 +26,9 @@ function concrete(path: string): string {
     .replace('/groups/:id', `/groups/${demoId('group:trucks')}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/admin/customers/:id', `/admin/customers/${demoId('customer:northwind')}`)
+    .replace('/partner/customers/:id', `/partner/customers/${demoId('customer:northwind')}`)
+    .replace(':product', 'voice')
+    .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace(/:token\b/, 'x'.repeat(43))
     .replace(/:[a-zA-Z]+\b/g, '1');
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/db/index.js';
 import { hashPassword } from '../../src/services/passwords.js';
+import { hashToken } from '../../src/services/tokens.js';
 import type { Role } from '../../src/services/policy.js';
 import { insertUsageRecords, type NewUsageRecord } from '../../src/services/usage-records.js';
 
@@ -118,4 +119,14 @@ export async function makeUsageRecords(
     occurredAt: new Date(from.getTime() - i * 60_000),
   }));
   return db.transaction((trx) => insertUsageRecords(trx, customer.tenant_id, records));
+}
+
+/** An API key of the tenant (revoked when asked); returns the secret an integration would send. */
+export async function makeApiKey(db: Db, tenantId: string, fields: { name?: string; revoked?: boolean } = {}) {
+  const secret = `pk_${randomBytes(32).toString('base64url')}`;
+  await db('api_keys').insert({
+    tenant_id: tenantId, name: fields.name ?? `Key ${unique()}`, key_hash: hashToken(secret), key_prefix: secret.slice(0, 10),
+    created_by_label: 'Test', revoked_at: fields.revoked ? new Date() : null,
+  });
+  return secret;
 }

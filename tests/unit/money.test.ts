@@ -19,6 +19,7 @@ describe('money in minor units', () => {
     expect(formatMoney(320825, 'GBP', 'de-DE')).toMatch(/^3\.208,25\s£$/);
     expect(formatMoney(1500, 'JPY', 'ja-JP')).toMatch(/1,500/);
     expect(formatMoney(100, 'EUR', 'not a locale')).toBe('€1.00');
+    expect(formatMoney(500, 'JPY')).toBe('JP¥500');
   });
 
   it('reads what staff type, refusing more decimals than the currency has', () => {

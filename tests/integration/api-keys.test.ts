@@ -1,0 +1,145 @@
+import supertest from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { fixedClock } from '../../src/clock.js';
+import { RecordsError } from '../../src/errors.js';
+import { runIdempotent } from '../../src/services/idempotency.js';
+import { hashToken } from '../../src/services/tokens.js';
+import { signedInAgent, testApp } from '../support/app.js';
+import { testDatabase } from '../support/db.js';
+import { makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+
+const { db } = await testDatabase();
+const clock = fixedClock('2026-12-01T09:00:00Z');
+const { app } = testApp({ db, clock, env: { API_RATE_LIMIT: '5' } });
+const tenant = await makeTenant(db, { name: 'Keyed Telematics' });
+const other = await makeTenant(db, { name: 'Other Keyed' });
+const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
+const otherAdmin = await makeUser(db, { tenantId: other.id, role: 'tenant_admin' });
+const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
+
+async function createKey(name: string, as = { agent, csrf }) {
+  const res = await as.agent.post('/admin/api-keys').type('form').send({ name, _csrf: as.csrf });
+  expect(res.status).toBe(201);
+  const secret = /id="new-key"[^>]*value="(pk_[A-Za-z0-9_-]+)"/.exec(res.text)?.[1];
+  expect(secret).toBeDefined();
+  return { secret: secret!, page: res };
+}
+
+const api = () => supertest(app);
+
+describe('API keys', () => {
+  it('shows a new key once, keeps only its hash, and the key then works', async () => {
+    const { secret, page } = await createKey('Fleet tracker');
+    expect(page.headers['cache-control']).toBe('no-store');
+    const row = await db('api_keys').where({ tenant_id: tenant.id, name: 'Fleet tracker' }).first();
+    expect(row.key_hash).toEqual(hashToken(secret));
+    expect(JSON.stringify(row)).not.toContain(secret.slice(3));
+    expect((await agent.get('/admin/api-keys')).text).not.toContain(secret);
+
+    const res = await api().get('/api/v1/key').set('Authorization', `Bearer ${secret}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ name: 'Fleet tracker' });
+    expect((await db('api_keys').where({ id: row.id }).first('last_used_at')).last_used_at).toEqual(clock.now());
+    // the list says when it was last used
+    expect((await agent.get('/admin/api-keys')).text).toMatch(/Fleet tracker[\s\S]*1 Dec 2026/);
+  });
+
+  it('asks for a name next to the field', async () => {
+    const res = await agent.post('/admin/api-keys').type('form').send({ name: '  ', _csrf: csrf });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Give the key a name');
+  });
+
+  it('answers 401 with no key, a made-up key and a revoked key, in JSON', async () => {
+    const none = await api().get('/api/v1/key');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(none.body.error).toMatch(/Authorization: Bearer/);
+    const wrong = await api().get('/api/v1/key').set('Authorization', `Bearer pk_${'x'.repeat(43)}`);
+    expect(wrong.status).toBe(401);
+
+    const { secret } = await createKey('Old switch');
+    const id = (await db('api_keys').where({ name: 'Old switch' }).first('id')).id as string;
+    expect((await agent.get(`/admin/api-keys/${id}/revoke`)).text).toContain('Revoking cannot be undone');
+    const revoke = await agent.post(`/admin/api-keys/${id}/revoke`).type('form').send({ _csrf: csrf });
+    expect(revoke.status).toBe(303);
+    const after = await api().get('/api/v1/key').set('Authorization', `Bearer ${secret}`);
+    expect(after.status).toBe(401);
+    expect(after.body.error).toMatch(/revoked/);
+  });
+
+  it("does not let another tenant's admin see or revoke the key", async () => {
+    await createKey('Private key');
+    const id = (await db('api_keys').where({ name: 'Private key' }).first('id')).id as string;
+    const them = await signedInAgent(app, otherAdmin.email, TEST_PASSWORD);
+    expect((await them.agent.get('/admin/api-keys')).text).not.toContain('Private key');
+    expect((await them.agent.post(`/admin/api-keys/${id}/revoke`).type('form').send({ _csrf: them.csrf })).status).toBe(404);
+    expect((await db('api_keys').where({ id }).first('revoked_at')).revoked_at).toBeNull();
+  });
+
+  it('limits requests per key per minute with 429 and Retry-After, and lets it go on in the next minute', async () => {
+    const { secret } = await createKey('Chatty');
+    const call = () => api().get('/api/v1/key').set('Authorization', `Bearer ${secret}`);
+    for (let i = 0; i < 5; i++) expect((await call()).status).toBe(200);
+    const limited = await call();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.body.error).toMatch(/requests a minute/);
+    clock.advance(61_000);
+    expect((await call()).status).toBe(200);
+  });
+
+  it('answers unknown API paths and bad JSON in JSON, never HTML', async () => {
+    const { secret } = await createKey('Prober');
+    const missing = await api().get('/api/v1/nothing-here').set('Authorization', `Bearer ${secret}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatch(/openapi\.json/);
+    const bad = await api().post('/api/v1/key').set('Authorization', `Bearer ${secret}`).set('Content-Type', 'application/json').send('{"records": [');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ error: 'The body is not valid JSON.' });
+  });
+});
+
+describe('idempotent writes', () => {
+  const hash = (s: string) => hashToken(s);
+  const write = (n: number) => async (trx: Parameters<Parameters<typeof runIdempotent>[2]>[0]) => {
+    await trx('rate_limits').insert({ key: `idem-test-${n}-${Math.random()}`, failures: n });
+    return { status: 200, body: { accepted: n } };
+  };
+  const written = async () => Number((await db('rate_limits').whereLike('key', 'idem-test-%').count({ n: '*' }).first())!.n);
+
+  it('does the work once and replays the first answer for the same key and body', async () => {
+    const before = await written();
+    const first = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-1', requestHash: hash('body') }, write(3));
+    const again = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-1', requestHash: hash('body') }, write(3));
+    expect(first).toEqual({ status: 200, body: { accepted: 3 }, replayed: false });
+    expect(again).toEqual({ status: 200, body: { accepted: 3 }, replayed: true });
+    expect(await written()).toBe(before + 1);
+  });
+
+  it('refuses the same key with another body (409), and keys of two tenants never meet', async () => {
+    await runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('a') }, write(1));
+    await expect(runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('b') }, write(1))).rejects.toMatchObject({ status: 409 });
+    const theirs = await runIdempotent(db, { tenantId: other.id, key: 'batch-2', requestHash: hash('b') }, write(1));
+    expect(theirs.replayed).toBe(false);
+  });
+
+  it('stores nothing when the work is refused, so the corrected batch can use the same key', async () => {
+    const before = await written();
+    const refuse = async (trx: Parameters<Parameters<typeof runIdempotent>[2]>[0]) => {
+      await trx('rate_limits').insert({ key: `idem-test-half-${Math.random()}`, failures: 1 });
+      throw new RecordsError([{ index: 4, field: 'latitude', message: 'must be between -90 and 90' }]);
+    };
+    await expect(runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('bad') }, refuse)).rejects.toBeInstanceOf(RecordsError);
+    expect(await written()).toBe(before);
+    const fixed = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('good') }, write(5));
+    expect(fixed.replayed).toBe(false);
+  });
+
+  it('lets two requests with the same key at once write once', async () => {
+    const before = await written();
+    const both = await Promise.all([1, 2].map(() => runIdempotent(db, { tenantId: tenant.id, key: 'batch-4', requestHash: hash('same') }, write(2))));
+    expect(both.map((a) => a.replayed).sort()).toEqual([false, true]);
+    expect(await written()).toBe(before + 1);
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { parseCsvRecords, importKind, writeImport } from '../../src/services/csv-import.js';
+import { signedInAgent, testApp } from '../support/app.js';
+import { testDatabase } from '../support/db.js';
+import { makeAsset, makeCustomer, makeTenant, makeUser } from '../support/factories.js';
+
+const { db } = await testDatabase();
+const { app } = testApp({ db });
+const tenant = await makeTenant(db);
+const customer = await makeCustomer(db, tenant.id, { account_id: 'IM-1' });
+const assets = await Promise.all(Array.from({ length: 20 }, (_, i) => makeAsset(db, { customer }, { identifier: `35777700000${String(i).padStart(4, '0')}` })));
+const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
+const support = await makeUser(db, { tenantId: tenant.id, role: 'support_agent' });
+
+const locationsCsv = (rows: number, bad?: { line: number; latitude: string }) => {
+  const lines = ['identifier,latitude,longitude,recorded_at'];
+  for (let i = 0; i < rows; i++) {
+    const line = i + 2;
+    lines.push(`${assets[i % 20]!.identifier},${bad?.line === line ? bad.latitude : (51 + i / 10_000).toFixed(5)},-0.1,${new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString()}`);
+  }
+  return `${lines.join('\n')}\n`;
+};
+const locationCount = async () => Number((await db('asset_locations').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
+
+async function upload(kind: string, csv: string, name = 'positions.csv') {
+  const { agent, csrf } = await signedInAgent(app, admin.email, admin.password);
+  const res = await agent.post('/admin/imports').field('_csrf', csrf).field('kind', kind).attach('file', Buffer.from(csv), name);
+  return { agent, csrf, res };
+}
+
+describe('CSV import', () => {
+  it('previews the problems of a file by line and column, and writes nothing', async () => {
+    const { agent, res } = await upload('locations', locationsCsv(50, { line: 9, latitude: 'north' }));
+    expect(res.status).toBe(303);
+    const page = await agent.get(res.headers.location!);
+    expect(page.text).toContain('The file has 1 problem: nothing was written');
+    expect(page.text).toMatch(/<td>9<\/td><td><code>latitude<\/code><\/td><td>must be a number<\/td>/);
+    expect(page.text).not.toContain('/run');
+    expect(await locationCount()).toBe(0);
+  });
+
+  it('writes a checked file after confirmation, and its progress reaches every row', async () => {
+    const { agent, csrf, res } = await upload('locations', locationsCsv(2500));
+    const url = res.headers.location!;
+    expect((await agent.get(url)).text).toContain('All 2,500 rows passed the checks');
+    expect(await locationCount()).toBe(0);
+    expect((await agent.post(`${url}/run`).type('form').send({ _csrf: csrf })).status).toBe(303);
+    // a second click is refused: the import runs once
+    expect((await agent.post(`${url}/run`).type('form').send({ _csrf: csrf })).status).toBe(409);
+    await expect.poll(async () => (await agent.get(url).set('HX-Request', 'true')).text, { timeout: 20_000 }).toContain('2,500 of 2,500 rows written (100 %)');
+    const fragment = await agent.get(url).set('HX-Request', 'true');
+    expect(fragment.text).toMatch(/^<section id="import-progress"/);
+    // finished: the fragment no longer polls
+    expect(fragment.text).not.toContain('hx-trigger');
+    expect(await locationCount()).toBe(2500);
+  });
+
+  it('shows a running import as a progress bar that polls itself', async () => {
+    const { agent, res } = await upload('locations', locationsCsv(10));
+    const id = res.headers.location!.split('/').pop()!;
+    // started but not yet written (the writer is called by hand below)
+    await db('data_imports').where({ id }).update({ status: 'running' });
+    const running = await agent.get(res.headers.location!).set('HX-Request', 'true');
+    expect(running.text).toContain('hx-trigger="every 1s"');
+    expect(running.text).toMatch(/<progress id="import-bar" max="10" value="0">/);
+    await writeImport(db, tenant.id, id, { batchSize: 3 });
+    expect((await agent.get(res.headers.location!)).text).toContain('10 of 10 rows written (100 %)');
+  });
+
+  it('imports usage records through the same checks and writer as the API', async () => {
+    const csv = 'account_id,identifier,product,occurred_at,direction,status,from_number,to_number,duration_seconds,price_minor\n' +
+      `IM-1,${assets[0]!.identifier},voice,2026-11-20T10:00:00Z,outbound,answered,+441,+442,61,15\n` +
+      'IM-1,,sms,2026-11-20T10:05:00Z,inbound,delivered,+443,+441,,2\n';
+    const { agent, csrf, res } = await upload('usage-records', csv, 'usage.csv');
+    expect((await agent.get(res.headers.location!)).text).toContain('All 2 rows passed the checks');
+    await agent.post(`${res.headers.location!}/run`).type('form').send({ _csrf: csrf });
+    await expect.poll(async () => Number((await db('usage_records').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n), { timeout: 20_000 }).toBe(2);
+  });
+
+  it('refuses a file whose header lacks a required column, next to the file field', async () => {
+    const { res } = await upload('locations', 'identifier,latitude\n1,2\n');
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('The header lacks the columns longitude, recorded_at.');
+  });
+
+  it('reads quoted cells with commas and line breaks through the CSV library', () => {
+    const records = parseCsvRecords(importKind('usage-records')!, 'identifier,product,occurred_at,direction,status,from_number,to_number,content\n"A,1",sms,2026-11-20T10:00:00Z,inbound,delivered,1,2,"two\nlines"\n');
+    expect(records[0]).toMatchObject({ identifier: 'A,1', product: 'sms', content: 'two\nlines' });
+  });
+
+  it('keeps imports to tenant admins', async () => {
+    const { agent } = await signedInAgent(app, support.email, support.password);
+    expect((await agent.get('/admin/imports')).status).toBe(403);
+  });
+});
