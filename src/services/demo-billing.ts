@@ -15,12 +15,15 @@ export async function seedDemoBilling(trx: Trx): Promise<void> {
   const t = demoId('tenant:demo');
   const northwind = demoId('customer:northwind');
   const admin = demoId('user:admin@demo.test');
+  // usage charges go in as adjustments until the invoices of the billing pages post them; the end
+  // balance is the one the partner view's demo shows (a little below zero, inside the debit limit)
   const movements: { kind: string; amount: number; reference: string | null; limit: number; daysAgo: number }[] = [
     { kind: 'debit_limit', amount: 0, reference: null, limit: 50_000, daysAgo: 80 },
     { kind: 'payment', amount: 120_000, reference: 'BACS NW-1001 SEP', limit: 50_000, daysAgo: 75 },
-    { kind: 'payment', amount: 95_050, reference: 'BACS NW-1001 OCT', limit: 50_000, daysAgo: 45 },
-    { kind: 'credit_note', amount: 4_500, reference: 'CN-2026-014', limit: 50_000, daysAgo: 30 },
-    { kind: 'payment', amount: 101_275, reference: 'BACS NW-1001 NOV', limit: 50_000, daysAgo: 15 },
+    { kind: 'adjustment', amount: -138_000, reference: 'Usage charges, September', limit: 50_000, daysAgo: 60 },
+    { kind: 'credit_note', amount: 4_500, reference: 'CN-2026-014', limit: 50_000, daysAgo: 45 },
+    { kind: 'payment', amount: 95_050, reference: 'BACS NW-1001 OCT', limit: 50_000, daysAgo: 30 },
+    { kind: 'adjustment', amount: -93_895, reference: 'Usage charges, October', limit: 50_000, daysAgo: 15 },
   ];
   let balance = 0;
   const rows = movements.map((m) => {
