@@ -348,7 +348,7 @@ describe('authorization matrix', () => {
       }
     }
     expect(mismatches).toEqual([]);
-  }, 240_000);
+  }, 480_000); // 9 visitors × every route, each signing in: minutes on a loaded 2-core machine
 
   it('refuses a partner viewer every unsafe request but those on their own account', () => {
     const ownAccount = /^POST \/(login|logout|settings\/|password\/|activate\/|unsubscribe\/)/;
