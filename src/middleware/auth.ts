@@ -33,15 +33,25 @@ export function safeNext(value: unknown): string | null {
   return value;
 }
 
-/** Anonymous requests go to the sign-in page and come back afterwards (htmx gets HX-Redirect). */
-export function requireActor(req: Request, res: Response, next: NextFunction) {
-  if (req.actor) return next();
-  const target = `/login?next=${encodeURIComponent(req.originalUrl)}`;
+/** Where a person whose password staff generated or typed must go before anything else. */
+export const NEW_PASSWORD_PATH = '/password/new';
+
+function redirectTo(req: Request, res: Response, target: string) {
   if (req.get('HX-Request') === 'true') {
     res.set('HX-Redirect', target).status(204).end();
     return;
   }
   res.redirect(303, target);
+}
+
+/**
+ * Anonymous requests go to the sign-in page and come back afterwards (htmx gets HX-Redirect).
+ * A person who must change their password reaches nothing but the page that does it.
+ */
+export function requireActor(req: Request, res: Response, next: NextFunction) {
+  if (req.actor?.mustChangePassword && req.path !== NEW_PASSWORD_PATH) return redirectTo(req, res, NEW_PASSWORD_PATH);
+  if (req.actor) return next();
+  redirectTo(req, res, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }
 
 /**

@@ -23,6 +23,7 @@ import { adminImportRoutes } from './admin-imports.js';
 import { billingSummaryRoutes } from './billing-summaries.js';
 import { invoiceRoutes } from './invoices.js';
 import { siteRoutes } from './sites.js';
+import { billingRoutes } from './billing.js';
 
 /** Every router of the app, in one list so the authorization matrix test sees them all. */
 export function mountRoutes(app: Express, ctx: AppContext): void {
@@ -48,4 +49,5 @@ export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(adminImportRoutes(ctx));
   app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
   app.use(siteRoutes(ctx));
+  app.use(billingRoutes(ctx));
 }

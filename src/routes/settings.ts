@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import { allow } from '../middleware/auth.js';
 import { wantsFragment } from '../middleware/render.js';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords.js';
+import { verificationState } from '../services/contact-verification.js';
 import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../services/notification-settings.js';
 import { changePassword, endOtherSessions, endSession, listOwnSessions, loadProfile, updateProfile } from '../services/settings.js';
 import { formatDateTime, timeZoneChoicesFor } from '../services/time-format.js';
@@ -34,10 +35,11 @@ export function settingsRoutes(ctx: AppContext): Router {
   /** The whole page, or (for htmx) only the sessions list; a 422 keeps every other section as it is. */
   async function renderSettings(req: Request, res: Response, state: PageState = {}, status = 200) {
     const actor = req.actor!;
-    const [profile, sessions, switches] = await Promise.all([
+    const [profile, sessions, switches, verification] = await Promise.all([
       loadProfile(ctx.db, actor),
       listOwnSessions(ctx.db, actor, ctx.clock.now(), req.sessionID),
       notificationSwitches(ctx.db, actor),
+      verificationState(ctx.db, actor, ctx.clock.now()),
     ]);
     res.renderPage(
       'settings/index',
@@ -50,6 +52,7 @@ export function settingsRoutes(ctx: AppContext): Router {
         errors: state.errors ?? {},
         sessions,
         sessionsNote: state.sessionsNote ?? '',
+        verification,
         switches: switches.map((sw) => ({ ...sw, checked: state.notifications ? state.notifications[sw.kind] : sw.enabled })),
         formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
       },
@@ -123,7 +126,7 @@ export function settingsRoutes(ctx: AppContext): Router {
 }
 
 /** A new session id after a password change, so a stolen copy of the old cookie stops working too. */
-async function renewSessionId(req: Request, now: Date): Promise<void> {
+export async function renewSessionId(req: Request, now: Date): Promise<void> {
   const { userId, membershipId, createdAt, userAgent } = req.session;
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
   Object.assign(req.session, { userId, membershipId, createdAt, lastSeenAt: now.getTime(), userAgent });

@@ -77,12 +77,14 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
           email: string; name: string; time_zone: string; tenant_id: string; tenant_name: string; role: Role;
           customer_id: string | null; partner_id: string | null; customer_title: string | null; partner_name: string | null;
           membership_count: number;
+          must_change_password: boolean;
         }
       | undefined
     >(
       'u.email', 'u.name', 'u.time_zone', 'm.tenant_id', 't.name as tenant_name', 'm.role', 'm.customer_id',
       'm.partner_id', 'c.title as customer_title', 'p.name as partner_name',
       db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
+      'u.must_change_password',
     );
   if (!row) return null;
   return {
@@ -98,6 +100,7 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
     partnerId: row.partner_id,
     placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
     membershipCount: row.membership_count,
+    ...(row.must_change_password ? { mustChangePassword: true } : {}),
   };
 }
 

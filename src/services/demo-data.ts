@@ -3,6 +3,7 @@ import type { Db, Trx } from '../db/index.js';
 import { seedDemoGroupsAndAssets } from './demo-assets.js';
 import { seedDemoInvoices } from './demo-invoices.js';
 import { seedDemoSites } from './demo-sites.js';
+import { seedDemoBilling } from './demo-billing.js';
 import { seedDemoUsage } from './demo-usage.js';
 import { seedDemoTickets } from './demo-tickets.js';
 import { seedDemoPartners } from './demo-partners.js';
@@ -99,6 +100,7 @@ const STEPS: SeedStep[] = [
   { name: 'location tracks and help links', run: (trx) => seedDemoLocations(trx) },
   { name: 'invoices', run: (trx, ctx) => seedDemoInvoices(trx, ctx.today) },
   { name: 'sites, visits and portal access', run: (trx, ctx) => seedDemoSites(trx, ctx.today) },
+  { name: 'telecom accounts', run: (trx) => seedDemoBilling(trx) },
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {

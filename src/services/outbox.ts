@@ -3,6 +3,8 @@ import type { MailTransport } from './mail-transport.js';
 
 export type NewMail = {
   tenantId: string;
+  /** 'sms': a text to a mobile number (`to`); no SMS provider exists yet, so it is kept for the outgoing messages page */
+  channel?: 'email' | 'sms';
   kind: string;
   to: string;
   userId?: string | null;
@@ -16,6 +18,8 @@ export type NewMail = {
 export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
   await trx('outbox').insert({
     tenant_id: mail.tenantId,
+    channel: mail.channel ?? 'email',
+    ...(mail.channel === 'sms' ? { status: 'kept' } : {}),
     kind: mail.kind,
     recipient: mail.to,
     user_id: mail.userId ?? null,
@@ -46,6 +50,7 @@ export async function deliverDueMail(db: Db, transport: MailTransport | null, no
     const n = await db.transaction(async (trx) => {
       const rows: OutboxRow[] = await trx('outbox')
         .where('status', 'queued')
+        .where('channel', 'email')
         // a message never tried is due at once: its queue time comes from the database clock, retries from `now`
         .where((q) => q.where('attempts', 0).orWhere('next_attempt_at', '<=', now))
         .orderBy('next_attempt_at')

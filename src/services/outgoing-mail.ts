@@ -10,6 +10,8 @@ export type MailStatus = (typeof MAIL_STATUSES)[number];
 export type OutgoingMailSummary = {
   id: number;
   createdAt: Date;
+  /** 'sms' messages are kept here: no SMS provider is configured */
+  channel: 'email' | 'sms';
   to: string;
   subject: string;
   kind: string;
@@ -25,14 +27,14 @@ export type OutgoingMailMessage = OutgoingMailSummary & { text: string };
 export type OutgoingMailQuery = { status?: MailStatus; before?: number; size: number };
 
 type Row = {
-  id: number; created_at: Date; recipient: string; subject: string; kind: string; status: MailStatus;
+  id: number; created_at: Date; channel: 'email' | 'sms'; recipient: string; subject: string; kind: string; status: MailStatus;
   attempts: number; last_error: string | null; sent_at: Date | null; next_attempt_at: Date; body_text?: string;
 };
 
-const COLUMNS = ['id', 'created_at', 'recipient', 'subject', 'kind', 'status', 'attempts', 'last_error', 'sent_at', 'next_attempt_at'];
+const COLUMNS = ['id', 'created_at', 'channel', 'recipient', 'subject', 'kind', 'status', 'attempts', 'last_error', 'sent_at', 'next_attempt_at'];
 
 const summary = (r: Row): OutgoingMailSummary => ({
-  id: r.id, createdAt: r.created_at, to: r.recipient, subject: r.subject, kind: r.kind, status: r.status,
+  id: r.id, createdAt: r.created_at, channel: r.channel, to: r.recipient, subject: r.subject, kind: r.kind, status: r.status,
   attempts: r.attempts, lastError: r.last_error, sentAt: r.sent_at, nextAttemptAt: r.next_attempt_at,
 });
 

@@ -48,6 +48,8 @@ export type Actor = {
   membershipCount?: number;
   /** the session was opened with a login link: it reaches only the site map (LINK_SESSION_ACTIONS) */
   viaLink?: boolean;
+  /** signed in with a password staff generated or typed: nothing but "set a new password" until it is changed */
+  mustChangePassword?: boolean;
 };
 
 const STAFF: Role[] = ['tenant_admin', 'support_agent'];
@@ -138,6 +140,16 @@ const RULES = {
   'portal_access.manage': ['tenant_admin'],
   /** a site viewer's sites, and their login link (enable, refresh, disable) */
   'site_viewer.manage': ['tenant_admin'],
+  // ---- telecom accounts (issue 10): balance, ledger, contacts, number blocks ----
+  /** staff: a customer's Billing tab; billing is the tenant admin's (support agents have none) */
+  'billing.staff_view': ['tenant_admin'],
+  /** change the debit limit, record payments and credit notes, assign and release number blocks */
+  'billing.manage': ['tenant_admin'],
+  /**
+   * the customer's /billing: the account is the whole customer's money, so its company admins;
+   * group admins and supervisors reach only some groups, and a balance is not a group's
+   */
+  'billing.view': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof RULES;
@@ -192,6 +204,7 @@ export function navFor(actor: Actor): NavItem[] {
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
     ['partner.manage', { href: '/admin/partners', label: 'Partners' }],
     ['partner.customers.view', { href: '/partner/customers', label: 'Customers' }],
+    ['billing.view', { href: '/billing', label: 'Billing' }],
     ['settings.view', { href: '/settings', label: 'Settings' }],
     ['help.view', { href: '/help', label: 'Help' }],
   ];
@@ -205,6 +218,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
     ['customer.view', { key: 'overview', href: base, label: 'Overview' }],
     ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
+    ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: 'Billing' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
     ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
     ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],

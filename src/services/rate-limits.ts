@@ -20,6 +20,8 @@ export const LIMITS = {
   resetAccount: { max: 5, windowMs: 60 * 60_000, lockMs: 60 * 60_000, consecutive: false },
   /** wrong current passwords on the settings page, in a row */
   passwordChange: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
+  /** wrong mobile verification codes, in a row: five tries at a 6-digit code */
+  verificationCode: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
 } satisfies Record<string, Limit>;
 
 function minutesLeft(until: Date, now: Date): number {

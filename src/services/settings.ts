@@ -137,3 +137,26 @@ export async function endOtherSessions(db: Db, actor: Actor, currentSid: string)
   authorize(actor, 'settings.view');
   return asActor(db, actor, (trx) => endSessionsOfUser(trx, actor.userId, currentSid));
 }
+
+/**
+ * The first thing a person does after signing in with a password staff generated or typed: choose
+ * their own. No current password is asked (they just typed it); it must differ from it. Their other
+ * sessions end, this one stays, and from then on they reach the portal as usual.
+ */
+export async function replaceStaffSetPassword(db: Db, actor: Actor, currentSid: string, input: { password: string; passwordConfirm: string }, now: Date): Promise<void> {
+  authorize(actor, 'settings.view');
+  await asActor(db, actor, async (trx) => {
+    const user = await trx('users').where({ id: actor.userId }).first<{ password_hash: string | null; email: string; must_change_password: boolean } | undefined>('password_hash', 'email', 'must_change_password');
+    if (!user) throw new NotFoundError();
+    if (!user.must_change_password) throw new ConflictError('Your password is your own already: change it under Settings.');
+    const fields: Record<string, string> = {};
+    const problem = passwordProblem(input.password, user.email);
+    if (problem) fields.password = problem;
+    else if (await verifyPassword(user.password_hash, input.password)) fields.password = 'Choose a password different from the one you were given.';
+    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    await trx('users').where({ id: actor.userId }).update({ password_hash: await hashPassword(input.password), must_change_password: false, updated_at: now });
+    const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
+    await audit(trx, actor, { entityType: 'user', entityId: actor.userId, action: 'user.password_changed', customerId: actor.customerId, after: { replacedStaffSetPassword: true, otherSessionsEnded: sessionsEnded } });
+  });
+}

@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db, Trx } from '../db/index.js';
 
-export type TokenPurpose = 'activation' | 'password_reset' | 'login_link';
+export type TokenPurpose = 'activation' | 'password_reset' | 'login_link' | 'email_verification' | 'mobile_verification';
 
 export const TOKEN_LIFETIMES_MS: Record<TokenPurpose, number> = {
   activation: 7 * 24 * 60 * 60 * 1000,
   password_reset: 60 * 60 * 1000,
   login_link: 183 * 24 * 60 * 60 * 1000,
+  email_verification: 24 * 60 * 60 * 1000,
+  mobile_verification: 10 * 60 * 1000,
 };
 
 export function hashToken(raw: string): Buffer {
@@ -74,7 +76,7 @@ export async function revokeTokens(trx: Db | Trx, userId: string, purpose: Token
  */
 export async function expireTokens(db: Db, now: Date): Promise<number> {
   return db('user_tokens')
-    .whereIn('purpose', ['activation', 'login_link', 'password_reset'])
+    .whereIn('purpose', ['activation', 'login_link', 'password_reset', 'email_verification', 'mobile_verification'])
     .where('expires_at', '<=', now)
     .whereNull('used_at')
     .whereNull('revoked_at')

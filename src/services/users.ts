@@ -83,7 +83,7 @@ const USER_COLUMNS = [
   'm.customer_id as customerId', 'c.title as customerTitle',
 ];
 
-async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerId?: string | null, lock = false): Promise<CustomerUser> {
+export async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerId?: string | null, lock = false): Promise<CustomerUser> {
   if (!UUID.test(userId) || (customerId && !UUID.test(customerId))) throw new NotFoundError();
   const q = customerUsersInReach(trx, actor).where('u.id', userId).orderBy('m.created_at').first<CustomerUser | undefined>(USER_COLUMNS);
   if (customerId) q.where('m.customer_id', customerId);
@@ -94,7 +94,7 @@ async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerI
 }
 
 /** What the audit log keeps of a user: who and where, never a password hash or a token. */
-function snapshot(u: Pick<CustomerUser, 'id' | 'name' | 'email' | 'status' | 'role' | 'customerId' | 'customerTitle'>) {
+export function snapshot(u: Pick<CustomerUser, 'id' | 'name' | 'email' | 'status' | 'role' | 'customerId' | 'customerTitle'>) {
   return { id: u.id, name: u.name, email: u.email, status: u.status, role: u.role, customerId: u.customerId, customer: u.customerTitle };
 }
 
@@ -167,7 +167,7 @@ async function emailTaken(trx: Trx, email: string, exceptUserId?: string): Promi
   return !!(await q.first('id'));
 }
 
-function nameProblem(name: string): string | null {
+export function nameProblem(name: string): string | null {
   if (!name) return "Enter the user's name.";
   if (name.length > 200) return 'Use at most 200 characters.';
   return null;
@@ -286,6 +286,39 @@ async function addPendingUser(
   const { token, expiresAt } = await issueToken(trx, { userId, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
   if (input.activation === 'email') await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
   return { user, token: input.activation === 'link' ? token : null, expiresAt };
+}
+
+/**
+ * Adds a person who can sign in at once, with a password staff generated or typed (a telecom
+ * account's contact): active, and bound to replace that password at the first sign-in. The same
+ * checks as any new customer user; `fields` carries the caller's own messages, so all show at once.
+ */
+export async function addCustomerUserWithPassword(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  input: { name: string; email: string; role: string },
+  login: { passwordHash: string | null; now: Date },
+  fields: Record<string, string>,
+): Promise<CustomerUser> {
+  Object.assign(fields, newUserProblems({ ...input, activation: 'email' }));
+  if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+  const customer = await findCustomerInReach(trx, actor, customerId);
+  const name = input.name.trim();
+  const email = input.email.trim();
+  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  if (Object.keys(fields).length || !login.passwordHash) throw new ValidationError(fields);
+  const role = input.role as CustomerRole;
+  // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
+  return withUniqueEmail(fields, () =>
+    trx.transaction(async (t) => {
+      const [row] = await t('users')
+        .insert({ email, name, status: 'active', password_hash: login.passwordHash, must_change_password: true, time_zone: actor.timeZone, created_at: login.now, updated_at: login.now })
+        .returning<{ id: string }[]>('id');
+      const [m] = await t('memberships').insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now }).returning<{ id: string }[]>('id');
+      return { id: row!.id, name, email, status: 'active' as const, role, membershipId: m!.id, customerId: customer.id, customerTitle: customer.title, createdAt: login.now };
+    }),
+  );
 }
 
 function activationMail(actor: Actor, user: Pick<CustomerUser, 'id' | 'name' | 'email' | 'customerTitle'>, token: string, env: MailEnv, again: boolean) {

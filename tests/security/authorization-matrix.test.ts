@@ -249,6 +249,37 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/users/:userId/login-link': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/login-link/delete': only(TENANT_ADMINS, demoRecord),
   'POST /api/v1/service-visits': everyone(401),
+
+  // ---- telecom accounts (issue 10): the Billing tab, contacts, number blocks, /billing ----
+  // billing is the tenant admin's: support agents have none (DESIGN.md section 1)
+  'GET /admin/customers/:id/billing': only(TENANT_ADMINS, demoRecord),
+  // empty forms: refused with 422 (debit limit, ledger), changing nothing
+  'POST /admin/customers/:id/billing/debit-limit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/ledger': only(TENANT_ADMINS, demoRecord),
+  // "+" assigns a real block from the demo range (its 100 blocks outlast the matrix)
+  'POST /admin/customers/:id/billing/number-blocks': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/contacts/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/contacts': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/contacts/:userId/edit': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/contacts/:userId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
+  // an empty form: refused with 422, the demo range stays
+  'POST /admin/settings/number-range': only(TENANT_ADMINS),
+  // the account is the whole customer's: its company admins only
+  'GET /billing': only(['company_admin']),
+  // a person without a staff-set password is sent on to their landing page
+  'GET /password/new': only(ALL_SIGNED_IN),
+  'POST /password/new': only(ALL_SIGNED_IN),
+  // everyone confirms their own email and mobile; the mailed link alone authorizes its confirmation
+  'POST /settings/email-verification': only(ALL_SIGNED_IN),
+  'GET /settings/email-verification/:token': everyone('ok'),
+  'POST /settings/email-verification/:token': everyone(404),
+  'GET /settings/mobile': only(ALL_SIGNED_IN),
+  'POST /settings/mobile': only(ALL_SIGNED_IN),
+  'POST /settings/mobile/verification': only(ALL_SIGNED_IN),
 };
 
 const { db } = await testDatabase();
@@ -275,6 +306,8 @@ const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_
 const demoSite = demoId('site:trafford');
 const demoSitePicture = (await db('pictures').where({ tenant_id: tenantId, site_id: demoSite }).whereNull('visit_id').first('id')) as { id: string };
 const spareCustomer = await makeCustomer(db, tenantId, { title: 'Spare for portal access' });
+let throwawayBlocks = 0;
+const demoBlock = (await db('number_blocks').where({ tenant_id: tenantId, customer_id: northwind }).whereNull('released_at').first('id')) as { id: number };
 const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
@@ -292,6 +325,11 @@ async function concretePath(route: string): Promise<string> {
   if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
   if (method === 'POST' && /^\/admin\/customers\/:id\/(products|price-lists|usage-pricing)$/.test(path)) customerId = harbor;
   if (path === '/admin/partners/:id/customers/:customerId/delete') await db('customers').where({ tenant_id: tenantId, id: harbor }).update({ partner_id: bluewave });
+  // releasing a block is for good: each visit releases a throwaway block of Northwind's
+  let blockId = demoBlock.id;
+  if (method === 'POST' && path.includes(':blockId')) {
+    blockId = ((await db('number_blocks').insert({ tenant_id: tenantId, customer_id: northwind, first_number: 900000 + ++throwawayBlocks * 10, last_number: 900009 + throwawayBlocks * 10 }).returning('id'))[0] as { id: number }).id;
+  }
   return path
     .replace('/groups/:id', `/groups/${groupId}`)
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
@@ -302,6 +340,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
+    .replace(':blockId', String(blockId))
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace('/admin/partners/:id/users/:userId', `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`)
     .replace(':userId', userId)

@@ -1,0 +1,65 @@
+import type { Server } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded.js';
+import { DEMO_PRIVATE_NOTE } from '../../src/services/demo-billing.js';
+import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { testApp } from '../support/app.js';
+import { signInThroughForm, useBrowser } from '../support/browser.js';
+import { testDatabase } from '../support/db.js';
+import { startSmtpCatcher } from '../support/smtp.js';
+
+const { db } = await testDatabase();
+await seedDemo(db);
+const smtp = await startSmtpCatcher();
+afterAll(() => smtp.close());
+const port = await freePort();
+const baseUrl = `http://127.0.0.1:${port}`;
+const { app } = testApp({ db, smtpUrl: smtp.url, env: { BASE_URL: baseUrl } });
+const server = await new Promise<Server>((resolve) => {
+  const s = app.listen(port, '127.0.0.1', () => resolve(s));
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const browser = useBrowser();
+const billingTab = `${baseUrl}/admin/customers/${demoId('customer:northwind')}/billing`;
+
+describe('a billing contact added by staff', () => {
+  it('gets a generated password by mail, must set a new one at first sign-in, and sees the public note but not the private one', async () => {
+    const admin = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
+    await admin.goto(billingTab);
+    await admin.getByRole('link', { name: 'Add a contact' }).click();
+    await expect(admin.getByText('Never put passwords in the notes.').isVisible()).resolves.toBe(true);
+    await admin.getByLabel('Name', { exact: true }).fill('Petra Payables');
+    await admin.getByLabel('Login email').fill('petra@northwind.test');
+    await admin.getByLabel('Generate a password and email it to them').check();
+    await admin.getByLabel('Public notes').fill('Your statements arrive on the 2nd of each month.');
+    await admin.getByLabel('Private notes').fill('Petra private: disputed the October bill');
+    await admin.getByRole('button', { name: 'Add contact' }).click();
+    await expect(admin.getByText('A password is on its way to petra@northwind.test').isVisible()).resolves.toBe(true);
+    await expect(admin.getByRole('cell', { name: 'Petra private: disputed the October bill' }).isVisible()).resolves.toBe(true);
+
+    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'petra@northwind.test');
+    const password = /password:\s+(\S+)/.exec(mail.text ?? '')![1]!;
+    expect(password.length).toBeGreaterThanOrEqual(12);
+
+    const petra = await browser.newPage();
+    await petra.goto(`${baseUrl}/login`);
+    await petra.getByLabel('Email address').fill('petra@northwind.test');
+    await petra.getByLabel('Password').fill(password);
+    await petra.getByRole('button', { name: 'Sign in' }).click();
+    await petra.waitForURL(`${baseUrl}/password/new`);
+    // nothing else is reachable until the password is her own
+    await petra.goto(`${baseUrl}/billing`);
+    await petra.waitForURL(`${baseUrl}/password/new`);
+    await petra.getByLabel('New password', { exact: true }).fill('ledgers balance at noon');
+    await petra.getByLabel('New password again').fill('ledgers balance at noon');
+    await petra.getByRole('button', { name: 'Set the new password' }).click();
+    await petra.waitForURL((url) => url.pathname !== '/password/new');
+
+    await petra.goto(`${baseUrl}/billing`);
+    await expect(petra.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Billing');
+    await expect(petra.getByText('Your statements arrive on the 2nd of each month.').isVisible()).resolves.toBe(true);
+    const body = await petra.content();
+    expect(body).not.toContain('Petra private');
+    expect(body).not.toContain(DEMO_PRIVATE_NOTE);
+  });
+});
