@@ -5,6 +5,7 @@ import { customerSummary, ownSummary, summaryCsv, type Summary } from '../servic
 import { can, customerTabsFor } from '../services/policy.js';
 import { summaryHref } from '../services/summary-rules.js';
 import { attachment, billingFormat } from './billing-view.js';
+import { BILLING_SECTIONS } from './billing.js';
 
 /** Call summaries Live / Daily / Monthly: staff for any customer of the tenant, a company admin for their own account. */
 
@@ -30,6 +31,7 @@ export function renderSummaries(req: Request, res: Response, summary: Summary, o
       canInvoice: staff && can(req.actor, 'invoice.manage'),
       invoicesHref: staff ? `/admin/customers/${summary.customer.id}/billing/invoices` : '/billing/invoices',
       customerTabs: staff ? customerTabsFor(req.actor!, summary.customer.id) : null,
+      sections: BILLING_SECTIONS,
       errors: opts.errors ?? {},
       ticked: opts.ticked ?? [],
     },

@@ -1,26 +1,10 @@
 import type { Request } from 'express';
 import { INVOICE_STATUS_LABELS, invoiceNumberLabel } from '../services/invoice-rules.js';
 import { formatMoney, toDecimalString } from '../services/money.js';
+import { viewerLocale } from './locale.js';
 import { formatDuration, SUMMARY_PRODUCT_LABELS, SUMMARY_PRODUCTS, SUMMARY_VIEW_LABELS, SUMMARY_VIEWS } from '../services/summary-rules.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */
-
-const FALLBACK_LOCALE = 'en-GB';
-
-/** The first language the browser asks for that Intl knows, else en-GB (a header is never trusted to be a valid tag). */
-export function viewerLocale(req: Request): string {
-  const header = req.get('Accept-Language');
-  if (!header) return FALLBACK_LOCALE;
-  for (const tag of req.acceptsLanguages().slice(0, 5)) {
-    if (tag === '*' || tag.length > 35) continue;
-    try {
-      if (Intl.NumberFormat.supportedLocalesOf([tag]).length) return tag;
-    } catch {
-      // not a language tag
-    }
-  }
-  return FALLBACK_LOCALE;
-}
 
 const formats = new Map<string, ReturnType<typeof formatsFor>>();
 

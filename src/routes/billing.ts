@@ -20,6 +20,8 @@ import { renewSessionId } from './settings.js';
  */
 export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = [
   { key: 'account', href: '/billing', label: 'Account' },
+  { key: 'summaries', href: '/billing/summaries', label: 'Call summaries' },
+  { key: 'invoices', href: '/billing/invoices', label: 'Invoices' },
 ];
 
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });

@@ -18,6 +18,7 @@ import {
 import { customerTabsFor } from '../services/policy.js';
 import { attachment, billingFormat } from './billing-view.js';
 import { renderSummaries } from './billing-summaries.js';
+import { BILLING_SECTIONS } from './billing.js';
 
 /** Invoices: staff generate them from ticked summary rows, list them and move their status; customers see and download issued ones. */
 
@@ -44,6 +45,7 @@ export function invoiceRoutes(ctx: AppContext): Router {
       base: staff ? staffBase(data.customer.id) : OWN_BASE,
       summariesHref: staff ? `/admin/customers/${data.customer.id}/billing/summaries` : '/billing/summaries',
       customerTabs: staff ? customerTabsFor(req.actor!, data.customer.id) : null,
+      sections: BILLING_SECTIONS,
       fmt: billingFormat(req),
     });
 
