@@ -1,19 +1,12 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../../src/clock.js';
 import { formatDay } from '../../src/services/asset-rules.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId } from '../../src/services/demo-data.js';
 import { deactivationDate, todayIn } from '../../src/services/subscription-rules.js';
-import { testApp } from '../support/app.js';
-import { serve, useBrowser, signInThroughForm } from '../support/browser.js';
-import { testDatabase } from '../support/db.js';
+import { demoJourney, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
-const { db } = await testDatabase();
-await seedDemo(db, { now: NOW });
-const { app } = testApp({ db, clock: fixedClock(NOW) });
-const { baseUrl } = await serve(app);
-const browser = useBrowser();
+const { db, baseUrl, browser } = await demoJourney(NOW);
 const northwind = demoId('customer:northwind');
 
 const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);

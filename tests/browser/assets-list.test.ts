@@ -1,18 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../../src/clock.js';
-import { seedDemo } from '../../src/services/demo-data.js';
-import { testApp } from '../support/app.js';
-import { serve, useBrowser, signInThroughForm } from '../support/browser.js';
-import { testDatabase } from '../support/db.js';
+import { demoJourney, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
-const { db } = await testDatabase();
-await seedDemo(db, { now: NOW });
-const { app } = testApp({ db, clock: fixedClock(NOW) });
-const { baseUrl } = await serve(app);
-const browser = useBrowser();
+const { baseUrl, browser } = await demoJourney(NOW);
 
 const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);
 

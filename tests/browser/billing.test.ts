@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
-import { testApp } from '../support/app.js';
-import { serve, signInThroughForm, useBrowser } from '../support/browser.js';
-import { testDatabase } from '../support/db.js';
+import { demoId } from '../../src/services/demo-data.js';
+import { demoJourney, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
-const { db } = await testDatabase();
-await seedDemo(db, { now: NOW });
-const { app } = testApp({ db, clock: fixedClock(NOW) });
-const { baseUrl } = await serve(app);
-const browser = useBrowser();
+const { baseUrl, browser } = await demoJourney(NOW);
 const northwind = demoId('customer:northwind');
 const gbp = (minor: number) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' }).format(minor / 100);
 

@@ -1,19 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId } from '../../src/services/demo-data.js';
 import { DEMO_CONTACT_NAMES } from '../../src/services/demo-usage.js';
-import { testApp } from '../support/app.js';
-import { serve, signInThroughForm, useBrowser } from '../support/browser.js';
-import { testDatabase } from '../support/db.js';
+import { demoJourney, signInThroughForm } from '../support/browser.js';
 import { makeCustomer, makePartner, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
-const { db } = await testDatabase();
-await seedDemo(db, { now: NOW });
-const { app } = testApp({ db, clock: fixedClock(NOW) });
-const { baseUrl } = await serve(app);
-const browser = useBrowser();
+const { db, baseUrl, browser } = await demoJourney(NOW);
 const northwind = demoId('customer:northwind');
 
 describe('a partner viewer looking at a customer\'s usage', () => {

@@ -4,6 +4,10 @@ import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { chromiumPath } from '../../scripts/chromium-path.mjs';
+import { fixedClock } from '../../src/clock.js';
+import { seedDemo } from '../../src/services/demo-data.js';
+import { testApp } from './app.js';
+import { testDatabase } from './db.js';
 
 /** Starts the app on a free port of 127.0.0.1 for as long as the test file runs. */
 export async function serve(app: Express): Promise<{ baseUrl: string; server: Server }> {
@@ -66,4 +70,16 @@ export async function signInThroughForm(page: Page, baseUrl: string, email: stri
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.pathname !== '/login');
   return page;
+}
+
+/**
+ * What most journeys start from: a database of their own with the demo seeded at `now`, the app on
+ * a clock fixed at `now`, served on 127.0.0.1, and a browser. Call at the top level of a test file.
+ */
+export async function demoJourney(now: Date) {
+  const { db } = await testDatabase();
+  await seedDemo(db, { now });
+  const { app } = testApp({ db, clock: fixedClock(now) });
+  const { baseUrl } = await serve(app);
+  return { db, app, baseUrl, browser: useBrowser() };
 }
