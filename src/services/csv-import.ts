@@ -6,6 +6,7 @@ import { audit } from './audit.js';
 import { isUuid } from './customer-rules.js';
 import { locationKind, MAX_BATCH, usageRecordKind, validateBatch, type IngestKind } from './ingestion.js';
 import { authorize, type Actor } from './policy.js';
+import { serviceVisitKind } from './service-visits.js';
 import { asActor } from './tenant-scope.js';
 import { formatDateTime } from './time-format.js';
 
@@ -14,7 +15,7 @@ import { formatDateTime } from './time-format.js';
  * library), validateBatch from ingestion.ts (the same checks as the API), and writeImport (the
  * writer of the kind, in batches, one transaction, progress on the side). A kind of import is a
  * CsvImportKind: its columns and how a row's text becomes the record the API would have received.
- * Other data (service visits) adds a kind to IMPORT_KINDS.
+ * Each kind of data is one entry of IMPORT_KINDS: its columns and the ingestion kind that checks and writes it.
  */
 
 export type CsvColumn = { name: string; required: boolean; description: string };
@@ -32,6 +33,14 @@ export type CsvImportKind = {
 /** A cell that holds a number becomes one; anything else stays text, so the check names it. */
 const numberCell = (v: string | undefined): unknown => (v === undefined || v.trim() === '' ? undefined : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : v);
 const textCell = (v: string | undefined): unknown => (v === undefined || v.trim() === '' ? undefined : v);
+/** yes/no in the words a spreadsheet uses; anything else stays text, so the check names it */
+const booleanCell = (v: string | undefined): unknown => {
+  const t = v?.trim().toLowerCase();
+  if (!t) return undefined;
+  if (['true', 'yes', 'y', '1'].includes(t)) return true;
+  if (['false', 'no', 'n', '0'].includes(t)) return false;
+  return v;
+};
 
 export const IMPORT_KINDS: CsvImportKind[] = [
   {
@@ -71,6 +80,24 @@ export const IMPORT_KINDS: CsvImportKind[] = [
       contact_name: textCell(r.contact_name), content: textCell(r.content),
     }),
     ingest: usageRecordKind,
+  },
+  {
+    key: 'service-visits',
+    label: 'Service visits',
+    columns: [
+      { name: 'site_id', required: true, description: 'the site, as in its address /admin/sites/…' },
+      { name: 'service', required: false, description: 'the name of one of your services; empty for none' },
+      { name: 'vehicle', required: true, description: 'its name or registration' },
+      { name: 'started_at', required: true, description: 'ISO 8601 with a zone' },
+      { name: 'ended_at', required: true, description: 'ISO 8601 with a zone' },
+      { name: 'completed', required: false, description: 'yes or no (default yes)' },
+      { name: 'notes', required: false, description: 'up to 2,000 characters' },
+    ],
+    fromRow: (r) => ({
+      site_id: textCell(r.site_id), service: textCell(r.service), vehicle: textCell(r.vehicle), started_at: textCell(r.started_at),
+      ended_at: textCell(r.ended_at), completed: booleanCell(r.completed), notes: textCell(r.notes),
+    }),
+    ingest: serviceVisitKind,
   },
 ];
 

@@ -20,17 +20,29 @@ export type FieldProblem = { field: string; message: string };
 /** What records of a kind name, resolved once per batch inside the tenant. */
 export type Lookups = { assets: Map<string, { id: string; customerId: string }>; customers: Map<string, string> };
 
-export type IngestKind<Input, Resolved> = {
-  name: string;
+/** Kinds checked record by record: shape first, then the names the whole batch uses, looked up once. */
+type RecordByRecord<Input, Resolved> = {
   /** shape and range of one record, without the database; the input comes from JSON or from a CSV row */
   check(record: unknown): { value: Input; problems: FieldProblem[] } | { value: null; problems: FieldProblem[] };
   /** the identifiers and account ids the record names */
   names(record: Input): { identifiers: string[]; accountIds: string[] };
   /** the record with its names resolved, or the problems of the names */
   resolve(record: Input, lookups: Lookups): { value: Resolved; problems: [] } | { value: null; problems: FieldProblem[] };
+};
+
+/** Kinds whose own module checks a whole batch at once (service visits: sites and services of the tenant). */
+type WholeBatch<Resolved> = {
+  validate(trx: Trx, tenantId: string, input: unknown[]): Promise<Validated<Resolved>>;
+};
+
+type Writer<Resolved> = {
+  name: string;
   /** writes the batch (already valid and resolved); returns how many records were accepted */
   write(trx: Trx, tenantId: string, records: Resolved[]): Promise<number>;
 };
+
+export type RecordKind<Input, Resolved> = Writer<Resolved> & RecordByRecord<Input, Resolved>;
+export type IngestKind<Input, Resolved> = RecordKind<Input, Resolved> | (Writer<Resolved> & WholeBatch<Resolved>);
 
 // ---- field checks ----
 
@@ -98,7 +110,7 @@ function unknownAsset(): FieldProblem {
 export type LocationInput = { identifier: string; latitude: number; longitude: number; recordedAt: Date };
 export type ResolvedLocation = { assetId: string; latitude: number; longitude: number; recordedAt: Date };
 
-export const locationKind: IngestKind<LocationInput, ResolvedLocation> = {
+export const locationKind: RecordKind<LocationInput, ResolvedLocation> = {
   name: 'locations',
   check: (record) =>
     checked(record, (c) => ({
@@ -148,7 +160,7 @@ export type UsageInput = Omit<NewUsageRecord, 'customerId' | 'assetId'> & { iden
 
 const MESSAGE_PRODUCTS = new Set(['sms', 'messaging']);
 
-export const usageRecordKind: IngestKind<UsageInput, NewUsageRecord> = {
+export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
   name: 'usage-records',
   check(record) {
     const result = checked(record, (c) => {
@@ -219,6 +231,7 @@ export type Validated<Resolved> = { records: Resolved[]; errors: RecordError[] }
  * `errors` lists each problem with the record's index (from 0). Nothing is written.
  */
 export async function validateBatch<I, R>(trx: Trx, tenantId: string, kind: IngestKind<I, R>, input: unknown[]): Promise<Validated<R>> {
+  if ('validate' in kind) return kind.validate(trx, tenantId, input);
   const errors: RecordError[] = [];
   const checkedRecords: (I | null)[] = input.map((raw, index) => {
     const { value, problems } = kind.check(raw);
