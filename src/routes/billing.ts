@@ -6,7 +6,8 @@ import { allow, NEW_PASSWORD_PATH, requireActor } from '../middleware/auth.js';
 import { customerBillingAccount } from '../services/customer-billing.js';
 import { CUSTOMER_STATUS_LABELS } from '../services/customer-rules.js';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords.js';
-import { landingPath } from '../services/policy.js';
+import { listOwnInvoices } from '../services/invoices.js';
+import { can, landingPath } from '../services/policy.js';
 import { replaceStaffSetPassword } from '../services/settings.js';
 import { adminBillingRoutes } from './admin-billing.js';
 import { contactVerificationRoutes } from './contact-verification.js';
@@ -24,6 +25,7 @@ export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = 
   { key: 'invoices', href: '/billing/invoices', label: 'Invoices' },
 ];
 
+const LATEST_INVOICES = 5;
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });
 const NewPasswordBody = z.object({ password: formText(), passwordConfirm: formText() });
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
@@ -35,7 +37,10 @@ export function billingRoutes(ctx: AppContext): Router {
   router.get('/billing', ...allow('billing.view'), async (req, res) => {
     const { customer } = CustomerQuery.parse(req.query);
     const account = await customerBillingAccount(ctx.db, req.actor!, customer || null);
-    res.renderPage('billing/index', { title: 'Billing', ...moneyHelpers(req), ...account, sections: BILLING_SECTIONS, current: 'account', statusLabels: CUSTOMER_STATUS_LABELS });
+    // the newest issued invoices of the person's own account (inner customers' accounts show theirs on their own billing)
+    const own = account.customer.id === req.actor!.customerId && can(req.actor, 'invoice.own');
+    const latestInvoices = own ? (await listOwnInvoices(ctx.db, req.actor!)).invoices.slice(0, LATEST_INVOICES) : null;
+    res.renderPage('billing/index', { title: 'Billing', ...moneyHelpers(req), ...account, latestInvoices, sections: BILLING_SECTIONS, current: 'account', statusLabels: CUSTOMER_STATUS_LABELS });
   });
 
   // ---- a password staff generated or typed: the person chooses their own before anything else ----

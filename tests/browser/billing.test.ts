@@ -77,7 +77,12 @@ describe('call summaries in the browser', () => {
     await staff.getByRole('button', { name: 'Issue' }).click();
     await expect.poll(() => staff.locator('.alert-success').textContent()).toContain('INV-000002 is now issued');
 
-    await customer.reload();
+    // /billing lists it among the latest invoices, and "Invoices" in its sub-navigation lists them all
+    await customer.goto(`${baseUrl}/billing`);
+    const latest = customer.getByRole('table', { name: 'Your newest invoices' });
+    await latest.getByRole('link', { name: 'INV-000002', exact: true }).waitFor();
+    await customer.getByRole('navigation', { name: 'Billing sections' }).getByRole('link', { name: 'Invoices' }).click();
+    await customer.waitForURL(`${baseUrl}/billing/invoices`);
     await customer.getByRole('link', { name: 'INV-000002', exact: true }).click();
     await expect.poll(() => customer.getByRole('heading', { level: 1 }).textContent()).toContain('Invoice INV-000002');
     expect(await customer.getByRole('button', { name: 'Issue' }).count()).toBe(0);

@@ -139,5 +139,7 @@ describe('the customer portal /billing', () => {
     expect(page.text).toMatch(/£[\d,]+\.\d\d/);
     expect(page.text).toMatch(/Channels in use<\/dt><dd class="num">2 <span class="muted">calls in progress now/);
     expect(page.text).toContain(DEMO_PUBLIC_NOTE.replace("'", '&#39;'));
+    // the demo's issued invoice of last month, among the latest
+    expect(page.text).toMatch(/Latest invoices[\s\S]*INV-000001/);
   });
 });
