@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { chromiumPath } from '../../scripts/chromium-path.mjs';
 import { fixedClock } from '../../src/clock.js';
 import { seedDemo } from '../../src/services/demo-data.js';
@@ -24,6 +24,9 @@ export async function serve(app: Express): Promise<{ baseUrl: string; server: Se
  * page. Any console error, uncaught exception or CSP violation on a page fails the test.
  */
 export function useBrowser() {
+  // a journey is many steps, each a round trip through Chromium, the app and PostgreSQL: on a busy
+  // 2-core machine one journey can need more than the 30 s a plain test gets
+  vi.setConfig({ testTimeout: 60_000 });
   let browser: Browser;
   let problems: string[] = [];
   beforeAll(async () => {
@@ -42,6 +45,8 @@ export function useBrowser() {
   return {
     async newPage(): Promise<Page> {
       const context = await browser.newContext();
+      // a step that waits longer than this fails naming what it waited for, inside the test's own time
+      context.setDefaultTimeout(20_000);
       const page = await context.newPage();
       // a page answered 4xx on purpose (a 422 form, a 404 page) makes Chromium log the load as an error
       const pagesWithErrorStatus = new Set<string>();
