@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/global-setup.ts'],
     // each file gets its own database, so files run in parallel on every core
     pool: 'forks',
@@ -10,5 +9,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './tests/support/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit and integration', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] } },
+      // a journey through Chromium on a busy 2-core machine now and then misses a navigation (seen
+      // about once in 700 tests, never twice in a row): it gets one more try, and the summary says so
+      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'], retry: 1 } },
+    ],
   },
 });
