@@ -1,12 +1,12 @@
 import type { Db } from '../src/db/index.js';
 import { loadActor } from '../src/services/auth.js';
 import { DEMO_PASSWORD } from '../src/services/demo-data.js';
-import { seedBulkUsage, usageRecordCount } from '../src/services/demo-bulk-usage.js';
 import { demoId } from '../src/services/demo-data.js';
 import { generateInvoice, setInvoiceStatus } from '../src/services/invoices.js';
 import type { Actor } from '../src/services/policy.js';
 import { addDays, addMonths, todayIn } from '../src/services/subscription-rules.js';
-import { env, fmt, measure, median, say, signIn, whole, type BenchSuite, type Figures } from './harness.js';
+import { env, fmt, measure, median, say, signIn, type BenchSuite, type Figures } from './harness.js';
+import { ensureUsage } from './usage-data.js';
 
 /**
  * The call summaries and invoices of DESIGN.md section 7 over BENCH_USAGE usage records (10,000,000
@@ -16,14 +16,13 @@ import { env, fmt, measure, median, say, signIn, whole, type BenchSuite, type Fi
  */
 const BILLING_ADMIN = 'admin@demo.test';
 const NORTHWIND = demoId('customer:northwind');
-const usage = whole('BENCH_USAGE', 10_000_000);
 
 type SummaryCase = { title: string; appPath: string };
 
 export const billingSuite: BenchSuite = {
   name: 'billing',
   async run(ctx) {
-    await ensureUsage(ctx.db, usage);
+    await ensureUsage(ctx.db);
     const app = await ctx.app();
     const cookie = await signIn(app.base, BILLING_ADMIN, DEMO_PASSWORD);
     const fragment = { cookie, 'hx-request': 'true' };
@@ -40,23 +39,6 @@ export const billingSuite: BenchSuite = {
     for (const line of await benchInvoice(ctx.db, 5)) say(line);
   },
 };
-
-/** The bench's records, unless a kept database has them already; says how long they took. */
-async function ensureUsage(db: Db, wanted: number): Promise<void> {
-  const have = await usageRecordCount(db);
-  if (have >= wanted) {
-    say(`usage records: reusing the ${have.toLocaleString('en-GB')} already there`);
-    return;
-  }
-  const r = await seedBulkUsage(db, {
-    records: wanted - have,
-    onProgress: (p) => say(`usage records: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`),
-  });
-  say(`generated ${r.records.toLocaleString('en-GB')} usage records (rollups kept by the triggers as they went) in ${r.seconds.toFixed(1)} s`);
-  const t = performance.now();
-  await db.raw('vacuum (analyze) usage_records, usage_hourly');
-  say(`vacuum (analyze) usage_records, usage_hourly: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-}
 
 function summaryCases(now = new Date()): SummaryCase[] {
   const today = todayIn('UTC', now);
