@@ -50,29 +50,39 @@ async function activateThroughLink(link: string, password: string) {
   await page.getByLabel('New password', { exact: true }).fill(password);
   await page.getByLabel('Repeat the new password').fill(password);
   await page.getByRole('button', { name: 'Activate account' }).click();
-  await page.waitForURL(`${baseUrl}/`);
+  try {
+    await page.waitForURL(`${baseUrl}/`);
+  } catch (err) {
+    // say where the journey stood instead, so a failure here can be understood from the log
+    throw new Error(`activation did not land on the home page; at ${page.url()} showing "${await page.locator('h1').first().textContent({ timeout: 1000 }).catch(() => '?')}": ${String(err)}`);
+  }
   return page;
 }
 
+/** A suffix of this attempt's own, so a journey run again (the browser project retries once) creates fresh records. */
+const fresh = () => Math.random().toString(36).slice(2, 8);
+
 describe('activating a new customer user', () => {
   it('lets a tenant admin create a customer and its first user, who activates from the mail and lands on that customer’s home page', async () => {
+    const tag = fresh();
+    const carla = `carla.${tag}@contoso.test`;
     const admin = await browser.newPage();
     await signInAsTenantAdmin(admin);
     await admin.getByRole('link', { name: 'New customer' }).click();
     await admin.getByLabel('Title', { exact: true }).fill('Contoso Couriers');
-    await admin.getByLabel('Account ID').fill('CC-1');
+    await admin.getByLabel('Account ID').fill(`CC-${tag}`);
     await admin.getByRole('button', { name: 'Create customer' }).click();
     await admin.waitForURL(/\/admin\/customers\/[0-9a-f-]{36}$/);
     await admin.getByRole('link', { name: 'Users', exact: true }).click();
     await admin.getByRole('link', { name: 'Add user' }).click();
     await admin.getByLabel('Name', { exact: true }).fill('Carla Contoso');
-    await admin.getByLabel('Email address').fill('carla@contoso.test');
+    await admin.getByLabel('Email address').fill(carla);
     await admin.getByLabel('Role', { exact: true }).selectOption('company_admin');
     await admin.getByLabel('Activation method').selectOption('email');
     await admin.getByRole('button', { name: 'Add user' }).click();
-    await admin.getByText('An activation email is on its way to carla@contoso.test.').waitFor();
+    await admin.getByText(`An activation email is on its way to ${carla}.`).waitFor();
 
-    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'carla@contoso.test');
+    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === carla);
     const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
     const person = await activateThroughLink(link, 'a quiet harbour at dawn');
     await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
@@ -80,7 +90,7 @@ describe('activating a new customer user', () => {
     // and the password now works on the sign-in page too
     const again = await browser.newPage();
     await again.goto(`${baseUrl}/login`);
-    await again.getByLabel('Email address').fill('carla@contoso.test');
+    await again.getByLabel('Email address').fill(carla);
     await again.getByLabel('Password').fill('a quiet harbour at dawn');
     await again.getByRole('button', { name: 'Sign in' }).click();
     await again.waitForURL(`${baseUrl}/`);
@@ -90,12 +100,13 @@ describe('activating a new customer user', () => {
   it('takes a user added with the emailed link from the mail to their customer’s home page', async () => {
     const admin = await browser.newPage();
     await signInAsTenantAdmin(admin);
-    await addUser(admin, { name: 'Mira Mailed', email: 'mira@northwind.test', activation: 'email' });
-    await admin.getByText('An activation email is on its way to mira@northwind.test.').waitFor();
+    const mira = `mira.${fresh()}@northwind.test`;
+    await addUser(admin, { name: 'Mira Mailed', email: mira, activation: 'email' });
+    await admin.getByText(`An activation email is on its way to ${mira}.`).waitFor();
     await expect(admin.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Mira Mailed');
     await admin.getByText('Pending activation').first().waitFor();
 
-    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'mira@northwind.test');
+    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === mira);
     expect(mail.subject).toBe('Activate your Portico account');
     const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
     expect(link.startsWith(`${baseUrl}/activate/`)).toBe(true);
@@ -109,7 +120,7 @@ describe('activating a new customer user', () => {
     const admin = await browser.newPage();
     await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
     await signInAsTenantAdmin(admin);
-    await addUser(admin, { name: 'Lars Linked', email: 'lars@northwind.test', activation: 'link' });
+    await addUser(admin, { name: 'Lars Linked', email: `lars.${fresh()}@northwind.test`, activation: 'link' });
     await admin.getByRole('heading', { level: 2, name: /Lars Linked was added/ }).waitFor();
     const field = admin.getByRole('textbox', { name: 'Activation link' });
     await expect(field.getAttribute('readonly')).resolves.not.toBeNull();
