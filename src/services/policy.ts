@@ -332,3 +332,20 @@ export function scopeSites(trx: Trx, actor: Actor, alias = 'sites'): Knex.QueryB
   }
   return q.whereRaw('false');
 }
+
+/**
+ * The tickets an actor reaches, as a query on `tickets`: staff every ticket of the tenant; a company
+ * admin their customers'; a group admin or supervisor those about their groups' assets and those
+ * they opened themselves; anyone else none.
+ */
+export function scopeTickets(trx: Trx, actor: Actor, alias = 't'): Knex.QueryBuilder {
+  const q = trx(`tickets as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
+  if (isStaff(actor)) return q;
+  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
+  if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
+    return q.where(`${alias}.customer_id`, actor.customerId).where((w) =>
+      w.whereRaw('??.asset_id = any(array(?))', [alias, scopeAssets(trx, actor, 'sa').select('sa.id')]).orWhere(`${alias}.opened_by`, actor.userId),
+    );
+  }
+  return q.whereRaw('false');
+}

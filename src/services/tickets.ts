@@ -6,7 +6,7 @@ import { REQUEST_KIND_LABELS, REQUEST_STATE_LABELS, type RequestKind, type Reque
 import { isUuid } from './customer-rules.js';
 import { unsubscribeHeaders, unsubscribeUrl, type MailLinks } from './notification-settings.js';
 import { enqueueMail } from './outbox.js';
-import { authorize, can, customerIdsInReach, isStaff, scopeAssets, type Actor } from './policy.js';
+import { authorize, can, isStaff, scopeAssets, scopeTickets, type Actor } from './policy.js';
 import { asActor } from './tenant-scope.js';
 import {
   acceptsComments,
@@ -39,19 +39,6 @@ export const ASSET_TICKETS_LIMIT = 20;
 const HISTORY_KINDS: RequestKind[] = ['activation', 'reactivation', 'deactivation'];
 
 const actorLabel = (actor: Actor) => `${actor.name} <${actor.email}>`;
-
-/** The tickets an actor reaches, as a query on `tickets`. */
-export function scopeTickets(trx: Trx, actor: Actor, alias = 't'): Knex.QueryBuilder {
-  const q = trx(`tickets as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
-  if (isStaff(actor)) return q;
-  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
-  if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
-    return q.where(`${alias}.customer_id`, actor.customerId).where((w) =>
-      w.whereRaw('??.asset_id = any(array(?))', [alias, scopeAssets(trx, actor, 'sa').select('sa.id')]).orWhere(`${alias}.opened_by`, actor.userId),
-    );
-  }
-  return q.whereRaw('false');
-}
 
 type TicketRow = {
   id: string; tenant_id: string; number: string; customer_id: string; asset_id: string | null; subject: string; category: TicketCategory;

@@ -1,26 +1,9 @@
-import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
-import { testApp } from '../support/app.js';
-import { useBrowser } from '../support/browser.js';
-import { testDatabase } from '../support/db.js';
-import { startSmtpCatcher } from '../support/smtp.js';
+import { describe, expect, it } from 'vitest';
+import { demoId } from '../../src/services/demo-data.js';
+import { mailJourney } from '../support/browser.js';
 
-const { db } = await testDatabase();
-await seedDemo(db);
-const smtp = await startSmtpCatcher();
-afterAll(() => smtp.close());
-// the app's BASE_URL is where it really listens, so the links in mail and on the page are followed as they are
-const port = await freePort();
-const baseUrl = `http://127.0.0.1:${port}`;
-const { app } = testApp({ db, smtpUrl: smtp.url, env: { BASE_URL: baseUrl } });
-const server = await new Promise<Server>((resolve) => {
-  const s = app.listen(port, '127.0.0.1', () => resolve(s));
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-const browser = useBrowser();
+const { smtp, baseUrl, browser } = await mailJourney();
 const usersTab = `${baseUrl}/admin/customers/${demoId('customer:northwind')}/users`;
 
 async function signInAsTenantAdmin(page: Page) {

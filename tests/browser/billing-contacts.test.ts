@@ -1,25 +1,9 @@
-import type { Server } from 'node:http';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.js';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PRIVATE_NOTE } from '../../src/services/demo-billing.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
-import { testApp } from '../support/app.js';
-import { signInThroughForm, useBrowser } from '../support/browser.js';
-import { testDatabase } from '../support/db.js';
-import { startSmtpCatcher } from '../support/smtp.js';
+import { demoId } from '../../src/services/demo-data.js';
+import { mailJourney, signInThroughForm } from '../support/browser.js';
 
-const { db } = await testDatabase();
-await seedDemo(db);
-const smtp = await startSmtpCatcher();
-afterAll(() => smtp.close());
-const port = await freePort();
-const baseUrl = `http://127.0.0.1:${port}`;
-const { app } = testApp({ db, smtpUrl: smtp.url, env: { BASE_URL: baseUrl } });
-const server = await new Promise<Server>((resolve) => {
-  const s = app.listen(port, '127.0.0.1', () => resolve(s));
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-const browser = useBrowser();
+const { smtp, baseUrl, browser } = await mailJourney();
 const billingTab = `${baseUrl}/admin/customers/${demoId('customer:northwind')}/billing`;
 
 describe('a billing contact added by staff', () => {

@@ -4,10 +4,12 @@ import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { chromiumPath } from '../../scripts/chromium-path.mjs';
+import { freePort } from '../../src/db/embedded.js';
 import { fixedClock } from '../../src/clock.js';
 import { seedDemo } from '../../src/services/demo-data.js';
 import { testApp } from './app.js';
 import { testDatabase } from './db.js';
+import { startSmtpCatcher } from './smtp.js';
 
 /** Starts the app on a free port of 127.0.0.1 for as long as the test file runs. */
 export async function serve(app: Express): Promise<{ baseUrl: string; server: Server }> {
@@ -87,4 +89,23 @@ export async function demoJourney(now: Date) {
   const { app } = testApp({ db, clock: fixedClock(now) });
   const { baseUrl } = await serve(app);
   return { db, app, baseUrl, browser: useBrowser() };
+}
+
+/**
+ * A journey that follows links from mail: the demo seeded now, a real SMTP server catching the
+ * mail, and the app listening where its BASE_URL says, so the links in the mail open as they are.
+ */
+export async function mailJourney() {
+  const { db } = await testDatabase();
+  await seedDemo(db);
+  const smtp = await startSmtpCatcher();
+  afterAll(() => smtp.close());
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const { app } = testApp({ db, smtpUrl: smtp.url, env: { BASE_URL: baseUrl } });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { db, smtp, baseUrl, browser: useBrowser() };
 }
