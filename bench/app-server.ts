@@ -4,7 +4,7 @@ import { createApp } from '../src/app.js';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/index.js';
-import { createMailPump } from '../src/services/outbox.js';
+import { createMailPump } from '../src/services/mail/outbox.js';
 
 /**
  * The real app for the benchmark, in a process of its own: production settings, a silent logger,

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import express from 'express';
 import pg from 'pg';
-import { formatMoney } from '../src/services/money.js';
-import { maskNumber } from '../src/services/number-masking.js';
+import { formatMoney } from '../src/services/billing/money.js';
+import { maskNumber } from '../src/services/partners/number-masking.js';
 
 /**
  * The partner usage log's yardstick: a bare Express + pg + Eta page sending the statements the

@@ -1,8 +1,8 @@
 import type { Db } from '../src/db/index.js';
-import { formatDay } from '../src/services/asset-rules.js';
-import { sendRenewalReminders } from '../src/services/renewal-reminders.js';
-import { renewDueSubscriptions } from '../src/services/renewals.js';
-import { addDays, addMonths, todayIn, type Day } from '../src/services/subscription-rules.js';
+import { formatDay } from '../src/services/assets/rules.js';
+import { sendRenewalReminders } from '../src/services/assets/renewal-reminders.js';
+import { renewDueSubscriptions } from '../src/services/assets/renewals.js';
+import { addDays, addMonths, todayIn, type Day } from '../src/services/assets/subscription-rules.js';
 
 /**
  * DESIGN.md section 7: the renewal and reminder jobs over every subscription in the bench database

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { Db, Trx } from '../src/db/index.js';
 import { inTenant } from '../src/db/tenant.js';
-import { assetListQuery, encodeCursor, streamAssetsCsv, tabCounts, tabCountsQuery, type AssetListFilter, type AssetTab } from '../src/services/assets.js';
-import { loadActor } from '../src/services/auth.js';
-import { scopeAssets, type Actor } from '../src/services/policy.js';
-import { todayIn } from '../src/services/subscription-rules.js';
+import { assetListQuery, encodeCursor, streamAssetsCsv, tabCounts, tabCountsQuery, type AssetListFilter, type AssetTab } from '../src/services/assets/list.js';
+import { loadActor } from '../src/services/people/sign-in.js';
+import { scopeAssets, type Actor } from '../src/services/access/policy.js';
+import { todayIn } from '../src/services/assets/subscription-rules.js';
 import type { BareCase } from './bare-server.js';
 
 export type ListCase = { key: string; title: string; appPath: string; bare: BareCase };

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Db } from '../src/db/index.js';
-import { BULK_FREIGHT, bulkAssetCount, seedBulkAssets } from '../src/services/demo-bulk.js';
-import { DEMO_PASSWORD } from '../src/services/demo-data.js';
+import { BULK_FREIGHT, bulkAssetCount, seedBulkAssets } from '../src/demo/bulk.js';
+import { DEMO_PASSWORD } from '../src/demo/data.js';
 import type { BareCase } from './bare-server.js';
 import { compare, cookieOf, env, measure, peakRssGrowth, postLogin, say, signIn, startChild, type BenchSuite, type Child } from './harness.js';
 import { benchJobs } from './jobs.js';

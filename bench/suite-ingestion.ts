@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
 import type { Db } from '../src/db/index.js';
-import { hashToken } from '../src/services/tokens.js';
+import { hashToken } from '../src/services/platform/tokens.js';
 import { say, type BenchSuite } from './harness.js';
 
 /**

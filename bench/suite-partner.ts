@@ -1,11 +1,11 @@
 import type { Db } from '../src/db/index.js';
 import { inTenant } from '../src/db/tenant.js';
-import { loadActor } from '../src/services/auth.js';
-import { demoId, DEMO_PASSWORD, hasDemoData, seedDemo } from '../src/services/demo-data.js';
-import { encodeUsageCursor, usageFilterFrom, type UsageLogFilter } from '../src/services/partner-usage-rules.js';
-import { usageLogStatements } from '../src/services/partner-view.js';
-import type { Actor } from '../src/services/policy.js';
-import { addDays, todayIn } from '../src/services/subscription-rules.js';
+import { loadActor } from '../src/services/people/sign-in.js';
+import { demoId, DEMO_PASSWORD, hasDemoData, seedDemo } from '../src/demo/data.js';
+import { encodeUsageCursor, usageFilterFrom, type UsageLogFilter } from '../src/services/partners/usage-rules.js';
+import { usageLogStatements } from '../src/services/partners/view.js';
+import type { Actor } from '../src/services/access/policy.js';
+import { addDays, todayIn } from '../src/services/assets/subscription-rules.js';
 import type { BareUsageCase } from './bare-usage-server.js';
 import { compare, env, fmt, measure, median, say, signIn, startChild, type BenchSuite } from './harness.js';
 import { ensureUsage } from './usage-data.js';

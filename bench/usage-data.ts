@@ -1,5 +1,5 @@
 import type { Db } from '../src/db/index.js';
-import { seedBulkUsage, usageRecordCount } from '../src/services/demo-bulk-usage.js';
+import { seedBulkUsage, usageRecordCount } from '../src/demo/bulk-usage.js';
 import { say, whole } from './harness.js';
 
 /** BENCH_USAGE: the usage records the billing and partner suites share (DESIGN.md section 7's 10,000,000). */

@@ -2,16 +2,16 @@ import compression from 'compression';
 import express from 'express';
 import type { AppContext } from './context.js';
 import { createJobRunner } from './jobs/scheduler.js';
-import { errorHandler, notFoundHandler } from './middleware/errors.js';
-import { requestLogging } from './middleware/logging.js';
-import { rendering } from './middleware/render.js';
-import { securityHeaders } from './middleware/security.js';
-import { csrfProtection, sessions } from './middleware/session.js';
-import { multipartForms } from './middleware/multipart.js';
-import { staticFiles } from './middleware/static.js';
-import { apiRoutes } from './routes/api.js';
+import { errorHandler, notFoundHandler } from './web/errors.js';
+import { requestLogging } from './web/logging.js';
+import { rendering } from './web/render.js';
+import { securityHeaders } from './web/security.js';
+import { csrfProtection, sessions } from './web/session.js';
+import { multipartForms } from './web/multipart.js';
+import { staticFiles } from './web/static.js';
+import { apiRoutes } from './web/api.js';
 import { healthRoutes } from './routes/health.js';
-import { mountRoutes } from './routes/index.js';
+import { API_ROUTES, mountRoutes } from './routes/index.js';
 
 /** Builds the Express app from its context; does no I/O of its own, so tests build it the same way. */
 export function createApp(ctx: AppContext): express.Express {
@@ -27,7 +27,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(staticFiles());
   app.use(healthRoutes(ctx));
   // the integration API: its own JSON parser and key authentication, no sessions or CSRF
-  app.use('/api/v1', apiRoutes(ctx));
+  app.use('/api/v1', apiRoutes(ctx, API_ROUTES));
 
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));

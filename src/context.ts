@@ -2,9 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import type { JobRunner } from './services/job-runs.js';
-import type { MailTransport } from './services/mail-transport.js';
-import type { MailPump } from './services/outbox.js';
+import type { JobRunner } from './services/platform/index.js';
+import type { MailPump, MailTransport } from './services/mail/index.js';
 
 /** Everything a request or a job needs from the outside world, built once by main (or a test). */
 export type AppContext = {

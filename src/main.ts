@@ -5,10 +5,9 @@ import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/boot.js';
 import { startScheduler } from './jobs/scheduler.js';
-import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, isEmpty, seedDemo } from './services/demo-data.js';
-import { demoLoginLink, DEMO_SITE_VIEWER } from './services/demo-sites.js';
-import { createMailTransport } from './services/mail-transport.js';
-import { createMailPump } from './services/outbox.js';
+import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, isEmpty, seedDemo } from './demo/data.js';
+import { demoLoginLink, DEMO_SITE_VIEWER } from './demo/sites.js';
+import { createMailPump, createMailTransport } from './services/mail/index.js';
 
 function readConfig(): Config {
   try {

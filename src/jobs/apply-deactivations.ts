@@ -1,5 +1,4 @@
-import { applyDueDeactivations } from '../services/asset-requests.js';
-import { todayIn } from '../services/subscription-rules.js';
+import { applyDueDeactivations, todayIn } from '../services/assets/index.js';
 import type { Job } from './types.js';
 
 export const applyDeactivations: Job = {

@@ -1,4 +1,4 @@
-import { expireTokens as expireUserTokens } from '../services/tokens.js';
+import { expireTokens as expireUserTokens } from '../services/platform/index.js';
 import type { Job } from './types.js';
 
 export const expireTokens: Job = {

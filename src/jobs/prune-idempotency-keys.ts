@@ -1,4 +1,4 @@
-import { pruneIdempotencyKeys } from '../services/idempotency.js';
+import { pruneIdempotencyKeys } from '../services/integration/index.js';
 import type { Job } from './types.js';
 
 export const pruneIdempotencyKeysJob: Job = {

@@ -1,4 +1,4 @@
-import { pruneJobRuns } from '../services/job-runs.js';
+import { pruneJobRuns } from '../services/platform/index.js';
 import type { Job } from './types.js';
 
 export const pruneJobRunsJob: Job = {

@@ -1,4 +1,4 @@
-import { pruneExpiredSessions } from '../services/sessions.js';
+import { pruneExpiredSessions } from '../services/people/index.js';
 import type { Job } from './types.js';
 
 export const pruneSessions: Job = {

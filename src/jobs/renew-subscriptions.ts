@@ -1,5 +1,4 @@
-import { renewDueSubscriptions } from '../services/renewals.js';
-import { todayIn } from '../services/subscription-rules.js';
+import { renewDueSubscriptions, todayIn } from '../services/assets/index.js';
 import type { Job } from './types.js';
 
 export const renewSubscriptions: Job = {

@@ -1,4 +1,4 @@
-import { sendRenewalReminders } from '../services/renewal-reminders.js';
+import { sendRenewalReminders } from '../services/assets/index.js';
 import type { Job } from './types.js';
 
 export const renewalReminders: Job = {

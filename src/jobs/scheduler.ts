@@ -1,8 +1,7 @@
 import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { runExclusively } from '../services/job-lock.js';
-import { recordJobRun, type JobCounts, type JobOutcome, type JobRunner, type JobTrigger } from '../services/job-runs.js';
+import { type JobCounts, type JobOutcome, type JobRunner, type JobTrigger, recordJobRun, runExclusively } from '../services/platform/index.js';
 import { applyDeactivations } from './apply-deactivations.js';
 import { expireTokens } from './expire-tokens.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';

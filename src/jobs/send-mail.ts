@@ -1,4 +1,4 @@
-import { deliverDueMail } from '../services/outbox.js';
+import { deliverDueMail } from '../services/mail/index.js';
 import type { Job } from './types.js';
 
 /** Drains the outbox; rows are claimed with SKIP LOCKED, so every instance may help. */

@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
-import type { JobCounts } from '../services/job-runs.js';
-import type { MailLinks } from '../services/notification-settings.js';
-import type { MailTransport } from '../services/mail-transport.js';
+import type { JobCounts } from '../services/platform/index.js';
+import type { MailLinks, MailTransport } from '../services/mail/index.js';
 
 /** links: where mail links point and the key that signs unsubscribe links (jobs that write mail need it) */
 export type JobContext = { db: Db; clock: Clock; mail: MailTransport | null; links?: MailLinks };

@@ -3,18 +3,12 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { allow } from '../middleware/auth.js';
-import { wantsFragment } from '../middleware/render.js';
-import { ASSET_PAGE_SIZES, ASSET_TAB_LABELS, ASSET_TABS, assetFilterFrom, assetListHref, listAssets, streamAssetsCsv } from '../services/assets.js';
-import { groupMap } from '../services/group-map.js';
-import { GROUP_PAGE_SIZES, GROUP_TAB_LABELS, GROUP_TABS, groupListHref, groupListQueryFrom, submittedIds, type GroupForm } from '../services/group-rules.js';
-import {
-  assignableUsers, createGroup, getGroup, getGroupHeader, getGroupUsers, groupForEdit, listGroups, newGroupChoices, setGroupUsers, updateGroup, userOptions,
-  type GroupUsers,
-} from '../services/groups.js';
-import { can } from '../services/policy.js';
-import { todayIn } from '../services/subscription-rules.js';
-import { formText } from './forms.js';
+import { allow } from '../web/auth.js';
+import { wantsFragment } from '../web/render.js';
+import { ASSET_PAGE_SIZES, ASSET_TAB_LABELS, ASSET_TABS, assetFilterFrom, assetListHref, listAssets, streamAssetsCsv, todayIn } from '../services/assets/index.js';
+import { assignableUsers, createGroup, getGroup, getGroupHeader, getGroupUsers, GROUP_PAGE_SIZES, GROUP_TAB_LABELS, GROUP_TABS, groupForEdit, type GroupForm, groupListHref, groupListQueryFrom, groupMap, type GroupUsers, listGroups, newGroupChoices, setGroupUsers, submittedIds, updateGroup, userOptions } from '../services/groups/index.js';
+import { can } from '../services/access/index.js';
+import { formText } from '../web/forms.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
-import { isDatabaseReady } from '../services/health.js';
+import { isDatabaseReady } from '../services/platform/index.js';
 
 /** Probes for load balancers: mounted before sessions so they never touch the session store. */
 export function healthRoutes(ctx: AppContext): Router {

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
-import { requireActor } from '../middleware/auth.js';
-import { customerHome } from '../services/home.js';
-import { can, landingPath } from '../services/policy.js';
-import { todayIn } from '../services/subscription-rules.js';
+import { requireActor } from '../web/auth.js';
+import { customerHome } from '../services/customers/index.js';
+import { can, landingPath } from '../services/access/index.js';
+import { todayIn } from '../services/assets/index.js';
 
 export function homeRoutes(ctx: AppContext): Router {
   const router = Router();

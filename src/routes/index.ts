@@ -1,53 +1,72 @@
 import type { Express } from 'express';
 import type { AppContext } from '../context.js';
-import { actorFromSession } from '../middleware/auth.js';
-import { adminCustomerRoutes } from './admin-customers.js';
-import { authRoutes } from './auth.js';
-import { customerUserRoutes } from './customer-users.js';
+import type { ApiModule } from '../web/api.js';
+import { actorFromSession } from '../web/auth.js';
+import { loginRoutes } from './account/login.js';
+import { passwordRoutes } from './account/password.js';
+import { settingsRoutes } from './account/settings.js';
+import { contactVerificationRoutes } from './account/contact-verification.js';
+import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
-import { passwordRoutes } from './password.js';
-import { settingsRoutes } from './settings.js';
-import { adminMailRoutes } from './admin-mail.js';
-import { assetListRoutes } from './assets.js';
-import { assetActionRoutes } from './asset-actions.js';
-import { adminJobRoutes } from './admin-jobs.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
+import { assetListRoutes } from './assets/index.js';
+import { assetActionRoutes } from './assets/actions.js';
+import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
-import { adminApiKeyRoutes } from './admin-api-keys.js';
-import { membershipRoutes } from './memberships.js';
 import { ticketRoutes } from './tickets.js';
-import { callRecordRoutes } from './call-records.js';
-import { tenantSettingsRoutes } from './tenant-settings.js';
-import { partnerRoutes } from './partners.js';
-import { adminImportRoutes } from './admin-imports.js';
-import { billingSummaryRoutes } from './billing-summaries.js';
-import { invoiceRoutes } from './invoices.js';
+import { customerUserRoutes } from './users.js';
 import { siteRoutes } from './sites.js';
-import { billingRoutes } from './billing.js';
+import { billingRoutes } from './billing/index.js';
+import { billingSummaryRoutes } from './billing/summaries.js';
+import { invoiceRoutes } from './billing/invoices.js';
+import { partnerViewRoutes } from './partner/customers.js';
+import { adminCustomerRoutes } from './admin/customers/index.js';
+import { adminBillingRoutes } from './admin/customers/billing/index.js';
+import { adminPartnerRoutes } from './admin/partners.js';
+import { adminMailRoutes } from './admin/mail.js';
+import { adminJobRoutes } from './admin/jobs.js';
+import { adminApiKeyRoutes } from './admin/api-keys.js';
+import { adminImportRoutes } from './admin/imports.js';
+import { tenantSettingsRoutes } from './admin/settings.js';
+import { keyApi } from './api/key.js';
+import { ingestionApi } from './api/ingestion.js';
+import { serviceVisitsApi } from './api/service-visits.js';
+import { invoicesApi } from './api/invoices.js';
 
-/** Every router of the app, in one list so the authorization matrix test sees them all. */
+/** Every page router of the app, in one list (the authorization matrix test walks what they mount). */
+const PAGE_ROUTES = [
+  loginRoutes,
+  passwordRoutes,
+  settingsRoutes,
+  contactVerificationRoutes,
+  membershipRoutes,
+  homeRoutes,
+  unsubscribeRoutes,
+  assetListRoutes,
+  assetActionRoutes,
+  callRecordRoutes,
+  groupRoutes,
+  ticketRoutes,
+  customerUserRoutes,
+  siteRoutes,
+  billingRoutes,
+  billingSummaryRoutes,
+  invoiceRoutes,
+  partnerViewRoutes,
+  adminCustomerRoutes,
+  adminBillingRoutes,
+  adminPartnerRoutes,
+  adminMailRoutes,
+  adminJobRoutes,
+  adminApiKeyRoutes,
+  adminImportRoutes,
+  tenantSettingsRoutes,
+];
+
+/** Every module of the integration API under /api/v1; /api/v1/openapi.json is built from them. */
+export const API_ROUTES: ApiModule[] = [keyApi, ingestionApi, serviceVisitsApi, invoicesApi];
+
 export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(actorFromSession(ctx));
-  app.use(authRoutes(ctx));
-  app.use(homeRoutes(ctx));
-  app.use(passwordRoutes(ctx));
-  app.use(settingsRoutes(ctx));
-  app.use(membershipRoutes(ctx));
-  app.use(adminMailRoutes(ctx));
-  app.use(adminJobRoutes(ctx));
-  app.use(unsubscribeRoutes(ctx));
-  app.use(adminCustomerRoutes(ctx));
-  app.use(customerUserRoutes(ctx));
-  app.use(assetListRoutes(ctx));
-  app.use(assetActionRoutes(ctx));
-  app.use(groupRoutes(ctx));
-  app.use(adminApiKeyRoutes(ctx));
-  app.use(ticketRoutes(ctx));
-  app.use(callRecordRoutes(ctx));
-  app.use(tenantSettingsRoutes(ctx));
-  app.use(partnerRoutes(ctx));
-  app.use(adminImportRoutes(ctx));
-  app.use(billingSummaryRoutes(ctx), invoiceRoutes(ctx));
-  app.use(siteRoutes(ctx));
-  app.use(billingRoutes(ctx));
+  for (const routes of PAGE_ROUTES) app.use(routes(ctx));
 }

@@ -2,17 +2,11 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { allow } from '../middleware/auth.js';
-import { can, customerTabsFor } from '../services/policy.js';
-import { getPortalAccess, setPortalAccess } from '../services/portal-access.js';
-import { completedServices, pictureForViewer, siteForViewer, siteGallery, siteMap, vehicleVisits, type PictureFile } from '../services/site-map.js';
-import { LIVE_VIEW_LABELS, LIVE_VIEW_PERMISSIONS, PICTURE_MAX_BYTES, rangeFrom, type DateRange } from '../services/site-rules.js';
-import { openLoginLink } from '../services/site-viewers.js';
-import {
-  addPicture, createService, createSite, getStaffSite, listSites, recordVisit, siteCustomerChoices, siteForEdit, staffPicture, updateSite, type SiteForm, type VisitForm,
-} from '../services/sites.js';
-import { formatDateTime } from '../services/time-format.js';
-import { formText } from './forms.js';
+import { allow } from '../web/auth.js';
+import { can, customerTabsFor } from '../services/access/index.js';
+import { addPicture, completedServices, createService, createSite, type DateRange, getPortalAccess, getStaffSite, listSites, LIVE_VIEW_LABELS, LIVE_VIEW_PERMISSIONS, openLoginLink, PICTURE_MAX_BYTES, type PictureFile, pictureForViewer, rangeFrom, recordVisit, setPortalAccess, siteCustomerChoices, siteForEdit, type SiteForm, siteForViewer, siteGallery, siteMap, staffPicture, updateSite, vehicleVisits, type VisitForm } from '../services/sites/index.js';
+import { formatDateTime } from '../services/platform/index.js';
+import { formText } from '../web/forms.js';
 
 /** The site map of site viewers, the staff's sites screens, a customer's portal access, and opening a login link. */
 
@@ -81,7 +75,7 @@ export function siteRoutes(ctx: AppContext): Router {
     if (!result.ok) {
       req.log.info({ event: 'login_link_refused', reason: result.reason }, 'login link refused');
       const expired = result.reason === 'expired' ? { expiredLabel: formatDateTime(result.expiredAt, 'UTC'), ask: result.ask } : null;
-      return res.renderPage('sites/link-refused', { title: expired ? 'This link has expired' : 'This link does not work', expired }, { status: expired ? 410 : 404 });
+      return res.renderPage('account/link/refused', { title: expired ? 'This link has expired' : 'This link does not work', expired }, { status: expired ? 410 : 404 });
     }
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     const at = ctx.clock.now().getTime();
@@ -189,7 +183,7 @@ export function siteRoutes(ctx: AppContext): Router {
   const permissions = LIVE_VIEW_PERMISSIONS.map((key) => ({ key, ...LIVE_VIEW_LABELS[key] }));
   router.get('/admin/customers/:id/portal-access', ...allow('portal_access.manage'), async (req, res) => {
     const { customer, access } = await getPortalAccess(ctx.db, req.actor!, idOf(req));
-    res.renderPage('admin/customers/portal-access', { title: `Portal access · ${customer.title}`, customer, access, permissions, tabs: customerTabsFor(req.actor!, customer.id) });
+    res.renderPage('admin/customers/portal-access/index', { title: `Portal access · ${customer.title}`, customer, access, permissions, tabs: customerTabsFor(req.actor!, customer.id) });
   });
 
   router.post('/admin/customers/:id/portal-access', ...allow('portal_access.manage'), async (req, res) => {

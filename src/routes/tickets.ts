@@ -1,22 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { allow } from '../middleware/auth.js';
-import { wantsFragment } from '../middleware/render.js';
-import { can } from '../services/policy.js';
-import { TICKET_CATEGORIES, TICKET_CATEGORY_LABELS, TICKET_STATUS_LABELS, TICKET_STATUSES } from '../services/ticket-rules.js';
-import {
-  addCustomerComment,
-  assetForNewTicket,
-  getTicket,
-  listCustomerTickets,
-  listStaffTickets,
-  openTicket,
-  setFollowing,
-  staffUpdateTicket,
-  ticketFilterFrom,
-} from '../services/tickets.js';
-import { formText, orRerender } from './forms.js';
+import { allow } from '../web/auth.js';
+import { wantsFragment } from '../web/render.js';
+import { can } from '../services/access/index.js';
+import { addCustomerComment, assetForNewTicket, getTicket, listCustomerTickets, listStaffTickets, openTicket, setFollowing, staffUpdateTicket, TICKET_CATEGORIES, TICKET_CATEGORY_LABELS, TICKET_STATUS_LABELS, TICKET_STATUSES, ticketFilterFrom } from '../services/tickets/index.js';
+import { formText, orRerender } from '../web/forms.js';
 
 /** Tickets: the customer's list, new ticket, thread and comments; the staff list, replies and status changes. */
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
 import { ConflictError } from '../errors.js';
-import { unsubscribe, unsubscribePreview } from '../services/notification-settings.js';
+import { unsubscribe, unsubscribePreview } from '../services/mail/index.js';
 
 /**
  * One-click unsubscribe from a kind of notification mail, authorized by the signed link alone: no

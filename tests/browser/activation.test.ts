@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { demoId } from '../../src/services/demo-data.js';
+import { demoId } from '../../src/demo/data.js';
 import { mailJourney } from '../support/browser.js';
 
 const { smtp, baseUrl, browser } = await mailJourney();

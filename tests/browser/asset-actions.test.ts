@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { formatDay } from '../../src/services/asset-rules.js';
-import { demoId } from '../../src/services/demo-data.js';
-import { deactivationDate, todayIn } from '../../src/services/subscription-rules.js';
+import { formatDay } from '../../src/services/assets/rules.js';
+import { demoId } from '../../src/demo/data.js';
+import { deactivationDate, todayIn } from '../../src/services/assets/subscription-rules.js';
 import { demoJourney, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');

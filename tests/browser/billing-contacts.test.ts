@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_PRIVATE_NOTE } from '../../src/services/demo-billing.js';
-import { demoId } from '../../src/services/demo-data.js';
+import { DEMO_PRIVATE_NOTE } from '../../src/demo/billing.js';
+import { demoId } from '../../src/demo/data.js';
 import { mailJourney, signInThroughForm } from '../support/browser.js';
 
 const { smtp, baseUrl, browser } = await mailJourney();

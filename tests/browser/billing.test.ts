@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoId } from '../../src/services/demo-data.js';
+import { demoId } from '../../src/demo/data.js';
 import { demoJourney, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
 import { testApp } from '../support/app.js';
 import { serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';

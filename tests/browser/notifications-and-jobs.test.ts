@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { unsubscribeToken } from '../../src/services/notification-settings.js';
+import { unsubscribeToken } from '../../src/services/mail/notifications.js';
 import { testApp } from '../support/app.js';
 import { serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { demoId } from '../../src/services/demo-data.js';
-import { DEMO_CONTACT_NAMES } from '../../src/services/demo-usage.js';
+import { demoId } from '../../src/demo/data.js';
+import { DEMO_CONTACT_NAMES } from '../../src/demo/usage.js';
 import { demoJourney, signInThroughForm } from '../support/browser.js';
 import { makeCustomer, makePartner, makeUser, TEST_PASSWORD } from '../support/factories.js';
 

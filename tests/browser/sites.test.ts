@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
-import { intervalOf } from '../../src/services/site-rules.js';
-import { addDays } from '../../src/services/subscription-rules.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
+import { intervalOf } from '../../src/services/sites/rules.js';
+import { addDays } from '../../src/services/assets/subscription-rules.js';
 import { testApp } from '../support/app.js';
 import { serve, signInThroughForm, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
 import { testApp } from '../support/app.js';
 import { serve, signInThroughForm, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';

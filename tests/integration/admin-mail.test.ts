@@ -1,7 +1,7 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
-import type { MailTransport } from '../../src/services/mail-transport.js';
-import { deliverDueMail, enqueueMail, MAX_ATTEMPTS, retryDelayMs } from '../../src/services/outbox.js';
+import type { MailTransport } from '../../src/services/mail/transport.js';
+import { deliverDueMail, enqueueMail, MAX_ATTEMPTS, retryDelayMs } from '../../src/services/mail/outbox.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

@@ -1,9 +1,9 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { createApiKey } from '../../src/services/api-keys.js';
-import { loadActor } from '../../src/services/auth.js';
-import { siteMap } from '../../src/services/site-map.js';
+import { createApiKey } from '../../src/services/integration/api-keys.js';
+import { loadActor } from '../../src/services/people/sign-in.js';
+import { siteMap } from '../../src/services/sites/map.js';
 import { testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeSite, makeTenant, makeUser } from '../support/factories.js';

@@ -1,8 +1,8 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { applyDueDeactivations } from '../../src/services/asset-requests.js';
-import { deactivationDate, termFor, type Day, type Plan } from '../../src/services/subscription-rules.js';
+import { applyDueDeactivations } from '../../src/services/assets/requests.js';
+import { deactivationDate, termFor, type Day, type Plan } from '../../src/services/assets/subscription-rules.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

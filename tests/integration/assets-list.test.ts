@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import supertest from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { RENEWAL_STATE_TEXT } from '../../src/services/subscription-rules.js';
+import { RENEWAL_STATE_TEXT } from '../../src/services/assets/subscription-rules.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

@@ -1,6 +1,6 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { inTenant } from '../../src/db/tenant.js';
-import { loadActor } from '../../src/services/auth.js';
-import { customerSummary, ownSummary } from '../../src/services/billing-summaries.js';
-import { createApiKey } from '../../src/services/api-keys.js';
-import { generateInvoice, listOwnInvoices, setInvoiceStatus } from '../../src/services/invoices.js';
-import type { Actor } from '../../src/services/policy.js';
-import { insertUsageRecords, repriceUsageRecords } from '../../src/services/usage-records.js';
+import { loadActor } from '../../src/services/people/sign-in.js';
+import { customerSummary, ownSummary } from '../../src/services/billing/summaries.js';
+import { createApiKey } from '../../src/services/integration/api-keys.js';
+import { generateInvoice, listOwnInvoices, setInvoiceStatus } from '../../src/services/billing/invoices.js';
+import type { Actor } from '../../src/services/access/policy.js';
+import { insertUsageRecords, repriceUsageRecords } from '../../src/services/billing/usage-records.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUsageRecords, makeUser, TEST_PASSWORD } from '../support/factories.js';

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { CDR_PAGE_SIZE } from '../../src/services/call-records.js';
+import { CDR_PAGE_SIZE } from '../../src/services/assets/call-records.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUsageRecords, makeUser } from '../support/factories.js';

@@ -1,7 +1,7 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

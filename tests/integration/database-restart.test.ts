@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { createDb, ensureDatabase, migrate } from '../../src/db/index.js';
-import { seedDemo } from '../../src/services/demo-data.js';
+import { seedDemo } from '../../src/demo/data.js';
 import { signedInAgent, testApp } from '../support/app.js';
 
 // This file runs its own PostgreSQL, so it can stop and start it under a running app.

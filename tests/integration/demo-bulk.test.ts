@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BULK_FREIGHT, seedBulkAssets } from '../../src/services/demo-bulk.js';
-import { demoId } from '../../src/services/demo-data.js';
+import { BULK_FREIGHT, seedBulkAssets } from '../../src/demo/bulk.js';
+import { demoId } from '../../src/demo/data.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 
@@ -11,7 +11,7 @@ const { db, url } = await testDatabase();
 const tenantId = demoId('tenant:demo');
 
 // the real command, as a person runs it: `npm run seed -- --assets 5000` on an empty database
-const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/seed.ts', '--assets', '5000'], {
+const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/demo/seed.ts', '--assets', '5000'], {
   // only what the command needs: vitest's own variables (BASE_URL=/ among them) are not settings of ours
   env: { PATH: process.env.PATH, DATABASE_URL: url, SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-check' },
   cwd: path.resolve(import.meta.dirname, '../..'),

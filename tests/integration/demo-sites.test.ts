@@ -1,10 +1,10 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
-import { demoLoginLink } from '../../src/services/demo-sites.js';
-import { validateGeofence } from '../../src/services/geofence-rules.js';
-import { pictureType } from '../../src/services/site-rules.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
+import { demoLoginLink } from '../../src/demo/sites.js';
+import { validateGeofence } from '../../src/services/sites/geofence-rules.js';
+import { pictureType } from '../../src/services/sites/rules.js';
 import { testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 

@@ -1,10 +1,10 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { loadActor } from '../../src/services/auth.js';
-import { listGroups } from '../../src/services/groups.js';
-import type { Actor } from '../../src/services/policy.js';
-import { addDays } from '../../src/services/subscription-rules.js';
+import { loadActor } from '../../src/services/people/sign-in.js';
+import { listGroups } from '../../src/services/groups/groups.js';
+import type { Actor } from '../../src/services/access/policy.js';
+import { addDays } from '../../src/services/assets/subscription-rules.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
-import { addDays, termFor, todayIn } from '../../src/services/subscription-rules.js';
+import { addDays, termFor, todayIn } from '../../src/services/assets/subscription-rules.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser } from '../support/factories.js';
 import { startSmtpCatcher } from '../support/smtp.js';

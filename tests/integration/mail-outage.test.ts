@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { runJob } from '../../src/jobs/scheduler.js';
 import { sendMail } from '../../src/jobs/send-mail.js';
-import { enqueueMail, MAX_ATTEMPTS, retryDelayMs } from '../../src/services/outbox.js';
+import { enqueueMail, MAX_ATTEMPTS, retryDelayMs } from '../../src/services/mail/outbox.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMailTransport } from '../../src/services/mail-transport.js';
+import { createMailTransport } from '../../src/services/mail/transport.js';
 import { startSmtpCatcher } from '../support/smtp.js';
 
 const smtp = await startSmtpCatcher();

@@ -1,6 +1,6 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { unsubscribeToken } from '../../src/services/notification-settings.js';
+import { unsubscribeToken } from '../../src/services/mail/notifications.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

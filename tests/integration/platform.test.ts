@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { runJob } from '../../src/jobs/scheduler.js';
 import { pruneSessions } from '../../src/jobs/prune-sessions.js';
-import { runExclusively } from '../../src/services/job-lock.js';
-import { seedDemo } from '../../src/services/demo-data.js';
+import { runExclusively } from '../../src/services/platform/job-lock.js';
+import { seedDemo } from '../../src/demo/data.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 

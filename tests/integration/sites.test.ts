@@ -1,10 +1,10 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { loadActor } from '../../src/services/auth.js';
-import { demoPicture } from '../../src/services/demo-sites.js';
-import { siteMap } from '../../src/services/site-map.js';
-import { LIVE_VIEW_PERMISSIONS, type LiveViewPermission } from '../../src/services/site-rules.js';
+import { loadActor } from '../../src/services/people/sign-in.js';
+import { demoPicture } from '../../src/demo/sites.js';
+import { siteMap } from '../../src/services/sites/map.js';
+import { LIVE_VIEW_PERMISSIONS, type LiveViewPermission } from '../../src/services/sites/rules.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeServiceVisit, makeSite, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 

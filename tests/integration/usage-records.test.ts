@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { inTenant } from '../../src/db/tenant.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
-import { DEMO_CONTACT_NAMES } from '../../src/services/demo-usage.js';
-import { insertUsageRecords } from '../../src/services/usage-records.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
+import { DEMO_CONTACT_NAMES } from '../../src/demo/usage.js';
+import { insertUsageRecords } from '../../src/services/billing/usage-records.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUsageRecords } from '../support/factories.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { DEMO_PRIVATE_NOTE } from '../../src/services/demo-billing.js';
-import { demoId, seedDemo } from '../../src/services/demo-data.js';
+import { DEMO_PRIVATE_NOTE } from '../../src/demo/billing.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { listRoutes } from '../support/routes.js';

@@ -8,8 +8,8 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { Db } from '../../src/db/index.js';
-import { createMailTransport } from '../../src/services/mail-transport.js';
-import { createMailPump } from '../../src/services/outbox.js';
+import { createMailTransport } from '../../src/services/mail/transport.js';
+import { createMailPump } from '../../src/services/mail/outbox.js';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { chromiumPath } from '../../scripts/chromium-path.mjs';
 import { freePort } from '../../src/db/embedded.js';
 import { fixedClock } from '../../src/clock.js';
-import { seedDemo } from '../../src/services/demo-data.js';
+import { seedDemo } from '../../src/demo/data.js';
 import { testApp } from './app.js';
 import { testDatabase } from './db.js';
 import { startSmtpCatcher } from './smtp.js';

@@ -13,8 +13,8 @@ import {
   type AssetAction,
   type AssetStatus,
   type RequestKind,
-} from '../../src/services/asset-rules.js';
-import { ROLES, type Role } from '../../src/services/policy.js';
+} from '../../src/services/assets/rules.js';
+import { ROLES, type Role } from '../../src/services/access/policy.js';
 
 /** The pending request each status implies, as the services keep them together. */
 const PENDING_FOR: Record<AssetStatus, RequestKind[]> = {

@@ -8,8 +8,8 @@ import {
   listRenewal,
   NO_RENEWAL_TEXT,
   SEARCH_HINT,
-} from '../../src/services/assets.js';
-import { RENEWAL_STATE_TEXT } from '../../src/services/subscription-rules.js';
+} from '../../src/services/assets/list.js';
+import { RENEWAL_STATE_TEXT } from '../../src/services/assets/subscription-rules.js';
 
 const TODAY = '2026-11-24';
 const cursor = { customerId: '6a1f0c1e-8d3b-4c41-9f0e-2b7d3c9a1e55', groupPath: 'Trucks / North', identifier: '354800000000017', id: '0f8e2d7c-1b4a-4e6f-8a9b-3c5d7e9f1a2b' };

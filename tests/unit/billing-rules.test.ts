@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canMove, invoiceNumberLabel, nextStatuses } from '../../src/services/invoice-rules.js';
-import { formatMoney, minorDigits, toDecimalString } from '../../src/services/money.js';
-import { acd, asr, formatDuration, periodDays, periodEnded, periodFrom, periodLabel, summaryHref, summaryQueryFrom } from '../../src/services/summary-rules.js';
+import { canMove, invoiceNumberLabel, nextStatuses } from '../../src/services/billing/invoice-rules.js';
+import { formatMoney, minorDigits, toDecimalString } from '../../src/services/billing/money.js';
+import { acd, asr, formatDuration, periodDays, periodEnded, periodFrom, periodLabel, summaryHref, summaryQueryFrom } from '../../src/services/billing/summary-rules.js';
 
 const TODAY = '2026-11-24';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, lastMonthStart, otherParty } from '../../src/services/call-record-rules.js';
+import { formatDuration, lastMonthStart, otherParty } from '../../src/services/assets/call-record-rules.js';
 
 describe('call data record rules', () => {
   it('goes back one calendar month, to the last day of a shorter month', () => {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvLine, neutralisedSql } from '../../src/services/csv.js';
+import { csvCell, csvLine, neutralisedSql } from '../../src/services/platform/csv.js';
 import { testDatabase } from '../support/db.js';
 
 const { db } = await testDatabase();

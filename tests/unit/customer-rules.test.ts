@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createViews } from '../../src/middleware/render.js';
-import { checkCustomerForm, confirmsTitle, differenceOf, escapeLike, listQueryFrom } from '../../src/services/customer-rules.js';
+import { createViews } from '../../src/web/render.js';
+import { checkCustomerForm, confirmsTitle, differenceOf, escapeLike, listQueryFrom } from '../../src/services/customers/rules.js';
 
 const valid = { title: 'Fjord Freight', account_id: 'FF-1' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGeofence, ringAreaSquareMetres, validateGeofence, type Position } from '../../src/services/geofence-rules.js';
+import { parseGeofence, ringAreaSquareMetres, validateGeofence, type Position } from '../../src/services/sites/geofence-rules.js';
 
 // a yard in Manchester, about 100 m by 110 m
 const yard: Position[] = [[-2.2440, 53.4800], [-2.2425, 53.4800], [-2.2425, 53.4810], [-2.2440, 53.4810], [-2.2440, 53.4800]];

@@ -11,7 +11,7 @@ import {
   submittedIds,
   type AssetCounter,
   type RenewalFacts,
-} from '../../src/services/group-rules.js';
+} from '../../src/services/groups/rules.js';
 
 // Trucks > North > Hills, Trucks > South, and Vans beside them
 const groups = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkDebitLimit, checkMovement, checkNumberRange } from '../../src/services/billing-rules.js';
-import { formatMoney, minorDigits, parseAmount, toDecimalString } from '../../src/services/money.js';
+import { checkDebitLimit, checkMovement, checkNumberRange } from '../../src/services/billing/rules.js';
+import { formatMoney, minorDigits, parseAmount, toDecimalString } from '../../src/services/billing/money.js';
 
 describe('money in minor units', () => {
   it('knows how many decimals a currency has', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney } from '../../src/services/money.js';
-import { maskNumber } from '../../src/services/number-masking.js';
-import { dailyChart, decodeUsageCursor, encodeUsageCursor, usageFilterFrom, usageListHref } from '../../src/services/partner-usage-rules.js';
-import { billableUnits } from '../../src/services/usage-records.js';
+import { formatMoney } from '../../src/services/billing/money.js';
+import { maskNumber } from '../../src/services/partners/number-masking.js';
+import { dailyChart, decodeUsageCursor, encodeUsageCursor, usageFilterFrom, usageListHref } from '../../src/services/partners/usage-rules.js';
+import { billableUnits } from '../../src/services/billing/usage-records.js';
 
 describe('maskNumber', () => {
   it('shows four dots and the last four digits of a national or international number', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRange, intervalOf, loginLinkExpiry, rangeFrom, servicedInRange, startOfDay, visitInRange } from '../../src/services/site-rules.js';
+import { defaultRange, intervalOf, loginLinkExpiry, rangeFrom, servicedInRange, startOfDay, visitInRange } from '../../src/services/sites/rules.js';
 
 const visit = (start: string, end: string, completed = true) => ({ startedAt: new Date(start), endedAt: new Date(end), completed });
 

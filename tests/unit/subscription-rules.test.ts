@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMonths, deactivationDate, renewalState, termFor, todayIn } from '../../src/services/subscription-rules.js';
+import { addMonths, deactivationDate, renewalState, termFor, todayIn } from '../../src/services/assets/subscription-rules.js';
 
 describe('terms', () => {
   it('ends a yearly term the day before the anniversary', () => {

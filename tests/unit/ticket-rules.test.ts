@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsComments, messageProblem, newTicketProblems, statusAfterCustomerComment, SUBJECT_MAX } from '../../src/services/ticket-rules.js';
+import { acceptsComments, messageProblem, newTicketProblems, statusAfterCustomerComment, SUBJECT_MAX } from '../../src/services/tickets/rules.js';
 
 describe('ticket rules', () => {
   it('opens a ticket again when the customer writes on one waiting for them or resolved', () => {

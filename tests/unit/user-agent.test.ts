@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, isTimeZone } from '../../src/services/time-format.js';
-import { describeUserAgent } from '../../src/services/user-agent.js';
+import { formatDateTime, isTimeZone } from '../../src/services/platform/time-format.js';
+import { describeUserAgent } from '../../src/services/people/user-agent.js';
 
 describe('the device shown for a session', () => {
   it.each([

@@ -1,0 +1,10 @@
+/** The assets domain's public face: other folders import it through this file. */
+export * from './call-record-rules.js';
+export * from './call-records.js';
+export * from './detail.js';
+export * from './list.js';
+export * from './renewal-reminders.js';
+export * from './renewals.js';
+export * from './requests.js';
+export * from './rules.js';
+export * from './subscription-rules.js';

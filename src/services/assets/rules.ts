@@ -1,0 +1,147 @@
+/**
+ * Rules about one asset that need no database: which actions a person may take on it now, why an
+ * action is refused, how identifiers look, and the words the pages use for statuses and requests.
+ */
+import { roleCan, type Role } from '../access/policy.js';
+import type { Day } from './subscription-rules.js';
+
+export const ASSET_STATUSES = ['inactive', 'activation_pending', 'active', 'deactivation_pending', 'deactivated'] as const;
+export type AssetStatus = (typeof ASSET_STATUSES)[number];
+export const ASSET_STATUS_LABELS: Record<AssetStatus, string> = {
+  inactive: 'Inactive',
+  activation_pending: 'Activation pending',
+  active: 'Active',
+  deactivation_pending: 'Deactivation pending',
+  deactivated: 'Deactivated',
+};
+
+export const REQUEST_KINDS = ['activation', 'reactivation', 'deactivation', 'renewal_confirmation', 'group_move'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
+  activation: 'Activation',
+  reactivation: 'Reactivation',
+  deactivation: 'Deactivation',
+  renewal_confirmation: 'Renewal confirmation',
+  group_move: 'Group move',
+};
+/** The kinds that wait in the provider's queue (the others apply at once). */
+export const QUEUED_KINDS = ['activation', 'reactivation', 'deactivation'] as const satisfies readonly RequestKind[];
+export type QueuedKind = (typeof QUEUED_KINDS)[number];
+
+export const REQUEST_STATES = ['pending', 'approved', 'rejected', 'cancelled', 'applied'] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+export const REQUEST_STATE_LABELS: Record<RequestState, string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  cancelled: 'Cancelled',
+  applied: 'Done',
+};
+
+export const ASSET_ACTIONS = ['activate', 'reactivate', 'confirm_renewal', 'request_deactivation', 'cancel_deactivation', 'move'] as const;
+export type AssetAction = (typeof ASSET_ACTIONS)[number];
+
+/** What availableActions needs to know of an asset. */
+export type ActionSubject = {
+  status: AssetStatus;
+  /** it had a subscription term before (so activating it again is a reactivation) */
+  hasPastTerm: boolean;
+  renewalUnconfirmed: boolean;
+};
+
+/**
+ * The actions a role may take on an asset in its current state. Read-only roles get none; staff
+ * act from their queue, not here. An action whose request is already pending is not offered twice.
+ */
+export function availableActions(asset: ActionSubject, role: Role, pendingKinds: readonly RequestKind[]): AssetAction[] {
+  if (!roleCan(role, 'asset.request')) return [];
+  const pending = new Set(pendingKinds);
+  const actions: AssetAction[] = [];
+  const waitingForActivation = pending.has('activation') || pending.has('reactivation');
+  if (asset.status === 'inactive' && !asset.hasPastTerm && !waitingForActivation) actions.push('activate');
+  if ((asset.status === 'deactivated' || (asset.status === 'inactive' && asset.hasPastTerm)) && !waitingForActivation) actions.push('reactivate');
+  // a deactivation pending does not end the automatic renewal's term, so it can still be acknowledged
+  if (asset.renewalUnconfirmed && (asset.status === 'active' || asset.status === 'deactivation_pending')) actions.push('confirm_renewal');
+  if (asset.status === 'active' && !pending.has('deactivation')) actions.push('request_deactivation');
+  if (asset.status === 'deactivation_pending' && pending.has('deactivation')) actions.push('cancel_deactivation');
+  actions.push('move');
+  return actions;
+}
+
+/** The request kind an activation of this asset makes: first activation, or reactivation of one that had a term. */
+export function activationKind(asset: Pick<ActionSubject, 'hasPastTerm' | 'status'>): 'activation' | 'reactivation' {
+  return asset.status === 'deactivated' || asset.hasPastTerm ? 'reactivation' : 'activation';
+}
+
+/** Why an action cannot be taken on the asset as it is now, in words for the person who tried. */
+export function refusalOf(action: AssetAction, asset: ActionSubject, context: { deactivationOnLabel?: string } = {}): string {
+  const now = ASSET_STATUS_LABELS[asset.status].toLowerCase();
+  switch (action) {
+    case 'activate':
+    case 'reactivate':
+      if (asset.status === 'activation_pending') return 'An activation of this asset is already waiting for the provider’s approval.';
+      if (asset.status === 'deactivation_pending') return 'This asset is still active, with a deactivation pending: cancel the deactivation instead.';
+      return `This asset cannot be activated: it is ${now}.`;
+    case 'confirm_renewal':
+      return 'This asset has no automatic renewal waiting for your confirmation.';
+    case 'request_deactivation':
+      if (asset.status === 'deactivation_pending') {
+        return `A deactivation of this asset is already pending${context.deactivationOnLabel ? `: it takes effect on ${context.deactivationOnLabel}` : ''}.`;
+      }
+      return `Only an active asset can be deactivated; this one is ${now}.`;
+    case 'cancel_deactivation':
+      return 'This asset has no pending deactivation to cancel.';
+    case 'move':
+      return 'This asset cannot be moved now.';
+  }
+}
+
+/** IMEIs, serial numbers: 4 to 32 letters, digits or hyphens. */
+const IDENTIFIER = /^[A-Za-z0-9-]{4,32}$/;
+export const IDENTIFIER_MESSAGES = {
+  missing: 'Enter the device’s identifier (IMEI or serial number).',
+  shape: 'Use 4 to 32 letters, digits or hyphens (-), like an IMEI or a serial number.',
+};
+
+export function identifierProblem(value: string): string | null {
+  if (!value) return IDENTIFIER_MESSAGES.missing;
+  return IDENTIFIER.test(value) ? null : IDENTIFIER_MESSAGES.shape;
+}
+
+export function isIdentifier(value: unknown): value is string {
+  return typeof value === 'string' && IDENTIFIER.test(value);
+}
+
+export const NAME_MAX = 200;
+export const REASON_MAX = 1000;
+
+const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+/** "31 March 2027": a calendar day is the same day everywhere, so it is formatted in UTC. */
+export function formatDay(day: Day | null | undefined): string {
+  if (!day) return '';
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return dayFormat.format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** A group in a select list, indented by its depth among the listed groups (sub-groups under their parent). */
+export function groupOptionLabel(name: string, depth: number): string {
+  return '\u00a0\u00a0\u00a0'.repeat(depth) + name;
+}
+
+/** Depth of each group within a set of groups, by parent links (a group whose parent is not in the set is at the top). */
+export function groupDepths(groups: readonly { id: string; parent_id: string | null }[]): Map<string, number> {
+  const parentOf = new Map(groups.map((g) => [g.id, g.parent_id]));
+  const depths = new Map<string, number>();
+  const depthOf = (id: string, seen: number): number => {
+    const known = depths.get(id);
+    if (known !== undefined) return known;
+    const parent = parentOf.get(id);
+    // the seen counter stops a cycle in bad data
+    const d = parent && parentOf.has(parent) && seen < groups.length ? depthOf(parent, seen + 1) + 1 : 0;
+    depths.set(id, d);
+    return d;
+  };
+  for (const g of groups) depthOf(g.id, 0);
+  return depths;
+}

@@ -1,0 +1,5 @@
+/** The integration domain's public face: other folders import it through this file. */
+export * from './api-keys.js';
+export * from './csv-import.js';
+export * from './idempotency.js';
+export * from './ingestion.js';

@@ -1,0 +1,116 @@
+import type { Db, Trx } from '../../db/index.js';
+import type { MailTransport } from './transport.js';
+
+export type NewMail = {
+  tenantId: string;
+  /** 'sms': a text to a mobile number (`to`); no SMS provider exists yet, so it is kept for the outgoing messages page */
+  channel?: 'email' | 'sms';
+  kind: string;
+  to: string;
+  userId?: string | null;
+  subject: string;
+  text: string;
+  html?: string;
+  headers?: Record<string, string>;
+};
+
+/** Queues a message in the same transaction as the change that caused it; the sender delivers it. */
+export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
+  await trx('outbox').insert({
+    tenant_id: mail.tenantId,
+    channel: mail.channel ?? 'email',
+    ...(mail.channel === 'sms' ? { status: 'kept' } : {}),
+    kind: mail.kind,
+    recipient: mail.to,
+    user_id: mail.userId ?? null,
+    subject: mail.subject,
+    body_text: mail.text,
+    body_html: mail.html ?? null,
+    headers: JSON.stringify(mail.headers ?? {}),
+  });
+}
+
+export const MAX_ATTEMPTS = 8;
+
+/** 1, 2, 4 … minutes between tries, at most an hour. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(60, 2 ** Math.max(0, attempts - 1)) * 60_000;
+}
+
+type OutboxRow = { tenant_id: string; id: number; recipient: string; subject: string; body_text: string; body_html: string | null; headers: Record<string, string>; attempts: number };
+
+/**
+ * Delivers due messages. Each batch is claimed with FOR UPDATE SKIP LOCKED, so several instances
+ * drain the outbox together without sending anything twice. Without a transport, mail is kept
+ * (readable on the Outgoing mail page). Returns how many messages were settled.
+ */
+export async function deliverDueMail(db: Db, transport: MailTransport | null, now: Date, batchSize = 20): Promise<number> {
+  let settled = 0;
+  for (;;) {
+    const n = await db.transaction(async (trx) => {
+      const rows: OutboxRow[] = await trx('outbox')
+        .where('status', 'queued')
+        .where('channel', 'email')
+        // a message never tried is due at once: its queue time comes from the database clock, retries from `now`
+        .where((q) => q.where('attempts', 0).orWhere('next_attempt_at', '<=', now))
+        .orderBy('next_attempt_at')
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .select('tenant_id', 'id', 'recipient', 'subject', 'body_text', 'body_html', 'headers', 'attempts');
+      for (const row of rows) {
+        const key = { tenant_id: row.tenant_id, id: row.id };
+        if (!transport) {
+          await trx('outbox').where(key).update({ status: 'kept' });
+          continue;
+        }
+        try {
+          await transport.deliver({ to: row.recipient, subject: row.subject, text: row.body_text, ...(row.body_html ? { html: row.body_html } : {}), headers: row.headers });
+          await trx('outbox').where(key).update({ status: 'sent', sent_at: now, attempts: row.attempts + 1, last_error: null });
+        } catch (err) {
+          const attempts = row.attempts + 1;
+          await trx('outbox')
+            .where(key)
+            .update({
+              attempts,
+              last_error: String(err instanceof Error ? err.message : err).slice(0, 1000),
+              status: attempts >= MAX_ATTEMPTS ? 'dead' : 'queued',
+              next_attempt_at: new Date(now.getTime() + retryDelayMs(attempts)),
+            });
+        }
+      }
+      return rows.length;
+    });
+    settled += n;
+    if (n < batchSize) return settled;
+  }
+}
+
+export type MailPump = {
+  /** Delivers queued mail soon, without waiting for the next scheduled run. */
+  kick(): void;
+  /** Resolves when no delivery started by kick() is still running (for tests and shutdown). */
+  idle(): Promise<void>;
+};
+
+export function createMailPump(db: Db, transport: MailTransport | null, now: () => Date, onError: (err: unknown) => void): MailPump {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const run = (): Promise<void> =>
+    deliverDueMail(db, transport, now())
+      .then(() => undefined, onError)
+      .then(() => {
+        if (again) {
+          again = false;
+          return run();
+        }
+        running = null;
+      });
+  return {
+    kick() {
+      if (running) again = true;
+      else running = run();
+    },
+    idle: () => running ?? Promise.resolve(),
+  };
+}

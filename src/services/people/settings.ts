@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { Db, Trx } from '../../db/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { assertNotLocked, audit, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
+import { isTimeZone } from '../platform/time-format.js';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { type Actor, asActor, authorize } from '../access/index.js';
+import { endOwnSession, endSessionsOfUser, listSessionsOfUser } from './sessions.js';
+import { describeUserAgent } from './user-agent.js';
+
+export type Profile = { name: string; email: string; timeZone: string };
+
+export type OwnSession = {
+  /** a handle derived from the session id: the id itself never reaches a page */
+  id: string;
+  current: boolean;
+  device: string;
+  userAgent: string | null;
+  createdAt: Date | null;
+  lastSeenAt: Date | null;
+};
+
+const sessionHandle = (sid: string) => createHash('sha256').update(sid).digest('hex').slice(0, 32);
+
+export async function loadProfile(db: Db, actor: Actor): Promise<Profile> {
+  authorize(actor, 'settings.view');
+  const row = await asActor(db, actor, (trx) =>
+    trx('users').where({ id: actor.userId }).first<{ name: string; email: string; time_zone: string }>('name', 'email', 'time_zone'),
+  );
+  if (!row) throw new NotFoundError();
+  return { name: row.name, email: row.email, timeZone: row.time_zone };
+}
+
+/** The user's signed-in sessions, the one making the request first. */
+export async function listOwnSessions(db: Db, actor: Actor, now: Date, currentSid: string): Promise<OwnSession[]> {
+  authorize(actor, 'settings.view');
+  const sessions = await asActor(db, actor, (trx) => ownSessions(trx, actor, now, currentSid));
+  return sessions.map(({ sid: _sid, ...s }) => s);
+}
+
+async function ownSessions(trx: Trx, actor: Actor, now: Date, currentSid: string) {
+  const rows = await listSessionsOfUser(trx, actor.userId, now);
+  return rows
+    .map((s) => ({
+      id: sessionHandle(s.sid),
+      sid: s.sid,
+      current: s.sid === currentSid,
+      device: describeUserAgent(s.userAgent),
+      userAgent: s.userAgent,
+      createdAt: s.createdAt,
+      lastSeenAt: s.lastSeenAt,
+    }))
+    .sort((a, b) => Number(b.current) - Number(a.current));
+}
+
+export type ProfileInput = { name: string; timeZone: string };
+
+export async function updateProfile(db: Db, actor: Actor, input: ProfileInput): Promise<void> {
+  authorize(actor, 'settings.view');
+  const name = input.name.trim();
+  const fields: Record<string, string> = {};
+  if (!name) fields.name = 'Enter your name.';
+  else if (name.length > 200) fields.name = 'Use at most 200 characters.';
+  if (!isTimeZone(input.timeZone)) fields.timeZone = 'Choose a time zone from the list.';
+  if (Object.keys(fields).length) throw new ValidationError(fields);
+
+  await asActor(db, actor, async (trx) => {
+    const before = await trx('users').where({ id: actor.userId }).first<{ name: string; time_zone: string }>('name', 'time_zone');
+    if (!before) throw new NotFoundError();
+    if (before.name === name && before.time_zone === input.timeZone) return;
+    await trx('users').where({ id: actor.userId }).update({ name, time_zone: input.timeZone, updated_at: trx.fn.now() });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: actor.userId,
+      action: 'user.updated',
+      before: { name: before.name, timeZone: before.time_zone },
+      after: { name, timeZone: input.timeZone },
+    });
+  });
+}
+
+export type PasswordChangeInput = { current: string; password: string; passwordConfirm: string };
+
+const changeKey = (userId: string) => `password-change:${userId}`;
+
+/**
+ * Changes the user's password after checking the current one; every other session of the user
+ * ends, this one stays. Wrong current passwords in a row lock the form like failed sign-ins.
+ */
+export async function changePassword(db: Db, actor: Actor, currentSid: string, input: PasswordChangeInput, now = new Date()): Promise<{ sessionsEnded: number }> {
+  authorize(actor, 'settings.view');
+  await assertNotLocked(db, [changeKey(actor.userId)], now, 'wrong passwords');
+  type Outcome = { fields: Record<string, string>; wrongCurrent: boolean } | { sessionsEnded: number };
+  const outcome = await asActor(db, actor, async (trx): Promise<Outcome> => {
+    const user = await trx('users').where({ id: actor.userId }).first<{ password_hash: string | null; email: string } | undefined>('password_hash', 'email');
+    if (!user) throw new NotFoundError();
+    const currentOk = !!input.current && (await verifyPassword(user.password_hash, input.current));
+    const fields: Record<string, string> = {};
+    if (!input.current) fields.current = 'Enter your current password.';
+    else if (!currentOk) fields.current = 'This is not your current password.';
+    const problem = passwordProblem(input.password, user.email);
+    if (problem) fields.password = problem;
+    else if (input.password === input.current) fields.password = 'Choose a password different from your current one.';
+    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+    if (Object.keys(fields).length) return { fields, wrongCurrent: !!input.current && !currentOk };
+
+    await trx('users').where({ id: actor.userId }).update({ password_hash: await hashPassword(input.password), updated_at: now });
+    const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
+    await audit(trx, actor, { entityType: 'user', entityId: actor.userId, action: 'user.password_changed', after: { otherSessionsEnded: sessionsEnded } });
+    return { sessionsEnded };
+  });
+  if ('fields' in outcome) {
+    // counted outside the transaction, which a refused change leaves without a trace
+    if (outcome.wrongCurrent) await recordFailure(db, changeKey(actor.userId), LIMITS.passwordChange, now);
+    throw new ValidationError(outcome.fields);
+  }
+  await clearFailures(db, changeKey(actor.userId));
+  return outcome;
+}
+
+/** Ends one of the user's other sessions; someone else's session, or none, is not found. */
+export async function endSession(db: Db, actor: Actor, now: Date, id: string, currentSid: string): Promise<{ device: string }> {
+  authorize(actor, 'settings.view');
+  return asActor(db, actor, async (trx) => {
+    const session = (await ownSessions(trx, actor, now, currentSid)).find((s) => s.id === id);
+    if (!session) throw new NotFoundError('That session has already ended, or is not yours.');
+    if (session.current) throw new ConflictError('This is the session you are using now: use Sign out instead.');
+    if (!(await endOwnSession(trx, actor.userId, session.sid))) throw new NotFoundError('That session has already ended, or is not yours.');
+    return { device: session.device };
+  });
+}
+
+/** "Sign out everywhere else": every session of the user but this one. */
+export async function endOtherSessions(db: Db, actor: Actor, currentSid: string): Promise<number> {
+  authorize(actor, 'settings.view');
+  return asActor(db, actor, (trx) => endSessionsOfUser(trx, actor.userId, currentSid));
+}
+
+/**
+ * The first thing a person does after signing in with a password staff generated or typed: choose
+ * their own. No current password is asked (they just typed it); it must differ from it. Their other
+ * sessions end, this one stays, and from then on they reach the portal as usual.
+ */
+export async function replaceStaffSetPassword(db: Db, actor: Actor, currentSid: string, input: { password: string; passwordConfirm: string }, now: Date): Promise<void> {
+  authorize(actor, 'settings.view');
+  await asActor(db, actor, async (trx) => {
+    const user = await trx('users').where({ id: actor.userId }).first<{ password_hash: string | null; email: string; must_change_password: boolean } | undefined>('password_hash', 'email', 'must_change_password');
+    if (!user) throw new NotFoundError();
+    if (!user.must_change_password) throw new ConflictError('Your password is your own already: change it under Settings.');
+    const fields: Record<string, string> = {};
+    const problem = passwordProblem(input.password, user.email);
+    if (problem) fields.password = problem;
+    else if (await verifyPassword(user.password_hash, input.password)) fields.password = 'Choose a password different from the one you were given.';
+    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    await trx('users').where({ id: actor.userId }).update({ password_hash: await hashPassword(input.password), must_change_password: false, updated_at: now });
+    const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
+    await audit(trx, actor, { entityType: 'user', entityId: actor.userId, action: 'user.password_changed', customerId: actor.customerId, after: { replacedStaffSetPassword: true, otherSessionsEnded: sessionsEnded } });
+  });
+}

@@ -1,0 +1,141 @@
+import type { Db } from '../../db/index.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { verifyPassword } from './passwords.js';
+import { ROLE_LABELS, type Actor, type Role } from '../access/index.js';
+import { assertNotLocked, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
+
+export type SignInInput = { email: string; password: string; address: string };
+
+const accountKey = (email: string) => `login:account:${email.trim().toLowerCase()}`;
+const addressKey = (address: string) => `login:address:${address}`;
+
+/** Lifts the sign-in lock of an account (after its password was reset by a mailed link). */
+export function clearSignInLockout(db: Db, email: string): Promise<void> {
+  return clearFailures(db, accountKey(email));
+}
+
+/** A refused sign-in, with what the log needs (never the password): whose account, and whether it just locked. */
+export class SignInRefused extends ValidationError {
+  constructor(
+    fields: Record<string, string>,
+    readonly reason: 'missing' | 'credentials',
+    readonly userId: string | null = null,
+    /** what this failure just locked, if anything */
+    readonly lockedNow: 'account' | 'address' | null = null,
+  ) {
+    super(fields, 'Sign-in failed.');
+  }
+}
+
+/**
+ * Checks a password sign-in. Wrong passwords count against the account (in a row) and the
+ * address (in a window); a locked account refuses even the right password until the lock ends.
+ */
+export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Actor> {
+  const email = input.email.trim();
+  const fields: Record<string, string> = {};
+  if (!email) fields.email = 'Enter your email address.';
+  if (!input.password) fields.password = 'Enter your password.';
+  if (Object.keys(fields).length) throw new SignInRefused(fields, 'missing');
+
+  await assertNotLocked(db, [accountKey(email), addressKey(input.address)], now, 'failed sign-ins');
+  const user = await db('users')
+    .whereRaw('lower(email) = lower(?)', [email])
+    .first<{ id: string; password_hash: string | null; status: string } | undefined>('id', 'password_hash', 'status');
+  const passwordOk = await verifyPassword(user?.password_hash, input.password);
+  const membership = user && passwordOk && user.status === 'active' ? await firstMembership(db, user.id) : undefined;
+  if (!user || !membership) {
+    const accountLocked = await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
+    const addressLocked = await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
+    throw new SignInRefused({ password: 'The email address or password is not right.' }, 'credentials', user?.id ?? null, accountLocked ? 'account' : addressLocked ? 'address' : null);
+  }
+  await clearFailures(db, accountKey(email));
+  const actor = await loadActor(db, user.id, membership.id);
+  if (!actor) throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
+  return actor;
+}
+
+async function firstMembership(db: Db, userId: string) {
+  return db('memberships').where({ user_id: userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+}
+
+/** The actor a session acts as, or null when the user or membership is gone or disabled. */
+export async function loadActor(db: Db, userId: string, membershipId: string): Promise<Actor | null> {
+  const row = await db('memberships as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .join('tenants as t', 't.id', 'm.tenant_id')
+    .leftJoin('customers as c', function () {
+      this.on('c.tenant_id', 'm.tenant_id').andOn('c.id', 'm.customer_id');
+    })
+    .leftJoin('partners as p', function () {
+      this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
+    })
+    .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
+    .first<
+      | {
+          email: string; name: string; time_zone: string; tenant_id: string; tenant_name: string; role: Role;
+          customer_id: string | null; partner_id: string | null; customer_title: string | null; partner_name: string | null;
+          membership_count: number;
+          must_change_password: boolean;
+        }
+      | undefined
+    >(
+      'u.email', 'u.name', 'u.time_zone', 'm.tenant_id', 't.name as tenant_name', 'm.role', 'm.customer_id',
+      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name',
+      db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
+      'u.must_change_password',
+    );
+  if (!row) return null;
+  return {
+    userId,
+    membershipId,
+    email: row.email,
+    name: row.name,
+    timeZone: row.time_zone,
+    tenantId: row.tenant_id,
+    tenantName: row.tenant_name,
+    role: row.role,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
+    membershipCount: row.membership_count,
+    ...(row.must_change_password ? { mustChangePassword: true } : {}),
+  };
+}
+
+export type MembershipChoice = { id: string; role: Role; roleLabel: string; placeName: string; tenantName: string; current: boolean };
+
+/**
+ * Every role a person holds (a login may be, say, a company admin of one customer and a partner
+ * viewer of a reseller), for the switcher; across tenants, since the person is the same.
+ */
+export async function listMembershipsOf(db: Db, actor: Actor): Promise<MembershipChoice[]> {
+  const rows = await db('memberships as m')
+    .join('tenants as t', 't.id', 'm.tenant_id')
+    .leftJoin('customers as c', function () {
+      this.on('c.tenant_id', 'm.tenant_id').andOn('c.id', 'm.customer_id');
+    })
+    .leftJoin('partners as p', function () {
+      this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
+    })
+    .where('m.user_id', actor.userId)
+    .orderBy(['t.name', 'm.created_at'])
+    .select<{ id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]>(
+      'm.id', 'm.role', 't.name as tenant_name', 'c.title as customer_title', 'p.name as partner_name',
+    );
+  return rows.map((r) => ({
+    id: r.id,
+    role: r.role,
+    roleLabel: ROLE_LABELS[r.role],
+    placeName: r.customer_title ?? r.partner_name ?? r.tenant_name,
+    tenantName: r.tenant_name,
+    current: r.id === actor.membershipId,
+  }));
+}
+
+/** The actor the person becomes by switching to another of their own memberships; 404 for anyone else's. */
+export async function switchMembership(db: Db, actor: Actor, membershipId: string): Promise<Actor> {
+  const next = /^[0-9a-f-]{36}$/i.test(membershipId) ? await loadActor(db, actor.userId, membershipId) : null;
+  if (!next) throw new NotFoundError('That role is not one of yours.');
+  return next;
+}

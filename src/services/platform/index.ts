@@ -1,0 +1,10 @@
+/** The platform domain's public face: other folders import it through this file. */
+export * from './audit.js';
+export * from './audit-rules.js';
+export * from './csv.js';
+export * from './health.js';
+export * from './job-lock.js';
+export * from './job-runs.js';
+export * from './rate-limits.js';
+export * from './time-format.js';
+export * from './tokens.js';

@@ -1,0 +1,51 @@
+import type { Request } from 'express';
+import { formatDuration, formatMoney, INVOICE_STATUS_LABELS, invoiceNumberLabel, SUMMARY_PRODUCT_LABELS, SUMMARY_PRODUCTS, SUMMARY_VIEW_LABELS, SUMMARY_VIEWS, toDecimalString } from '../services/billing/index.js';
+import { viewerLocale } from './locale.js';
+
+/** What the billing templates share: number, money and duration formatting for the viewer's locale. */
+
+const formats = new Map<string, ReturnType<typeof formatsFor>>();
+
+/** The formatters of the viewer's locale, made once per locale (Intl constructors are not free). */
+export function billingFormat(req: Request) {
+  const locale = viewerLocale(req);
+  let f = formats.get(locale);
+  if (!f) {
+    f = formatsFor(locale);
+    if (formats.size < 100) formats.set(locale, f);
+  }
+  return f;
+}
+
+function formatsFor(locale: string) {
+  const numbers = new Intl.NumberFormat(locale);
+  const percent = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return {
+    locale,
+    money: (minor: number, currency: string) => formatMoney(minor, currency, locale),
+    number: (n: number) => numbers.format(n),
+    percent: (n: number | null) => (n === null ? '—' : `${percent.format(n)} %`),
+    duration: formatDuration,
+    decimal: toDecimalString,
+    invoiceNumber: invoiceNumberLabel,
+    statusLabels: INVOICE_STATUS_LABELS,
+    date: (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—'),
+    views: SUMMARY_VIEWS,
+    viewLabels: SUMMARY_VIEW_LABELS,
+    products: SUMMARY_PRODUCTS,
+    productLabels: SUMMARY_PRODUCT_LABELS,
+  };
+}
+
+/** The file name is ours (account, view, days), never user input as it is: quoted as it is. */
+export const attachment = (filename: string) => `attachment; filename="${filename}"`;
+
+/**
+ * The sub-pages of the customer's /billing, in one list: the account (here), and the pages the
+ * invoices and call summaries add. The page's sub-navigation is drawn from it.
+ */
+export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = [
+  { key: 'account', href: '/billing', label: 'Account' },
+  { key: 'summaries', href: '/billing/summaries', label: 'Call summaries' },
+  { key: 'invoices', href: '/billing/invoices', label: 'Invoices' },
+];
