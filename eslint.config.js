@@ -22,14 +22,20 @@ const siblingFace = {
   group: ['../*/*', '!../../**', '!../*/index.js', ...PURE.map((p) => `!../*/${p}.js`)],
   message: 'Import another domain through its index.ts (pure modules may be imported directly).',
 };
-const demo = { group: ['**/demo/**', '**/demo/*'], message: 'Only the boot (src/main.ts) and src/demo/ itself use the demo data.' };
+const demo = {
+  group: ['**/demo/**', '**/demo/*'],
+  message: 'Only the boot (src/main.ts) and src/demo/ itself use the demo data.',
+};
 
 const layers = [
   {
     files: ['src/services/**/*.ts'],
     rules: restrict([
       { group: http, message: 'Services know nothing of HTTP.' },
-      { group: ['**/routes/**', '**/web/**', '**/jobs/**', '**/app.js', '**/main.js'], message: 'Services never import routes, the web layer or jobs.' },
+      {
+        group: ['**/routes/**', '**/web/**', '**/jobs/**', '**/app.js', '**/main.js'],
+        message: 'Services never import routes, the web layer or jobs.',
+      },
       siblingFace,
       demo,
     ]),
@@ -67,7 +73,12 @@ const layers = [
   },
   {
     files: ['src/db/**/*.ts'],
-    rules: restrict([{ group: ['**/services/**', '**/routes/**', '**/web/**', '**/jobs/**', '**/demo/**'], message: 'The database layer imports nothing above it.' }]),
+    rules: restrict([
+      {
+        group: ['**/services/**', '**/routes/**', '**/web/**', '**/jobs/**', '**/demo/**'],
+        message: 'The database layer imports nothing above it.',
+      },
+    ]),
   },
   { files: ['src/*.ts'], ignores: ['src/main.ts'], rules: restrict([demo, domainFace]) },
   { files: ['src/main.ts', 'src/demo/**/*.ts'], rules: restrict([domainFace]) },
@@ -89,8 +100,14 @@ const roleComparison = {
   rules: {
     'no-restricted-syntax': [
       'error',
-      { selector: "BinaryExpression > MemberExpression[property.name='role']", message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.' },
-      { selector: "CallExpression[callee.property.name='includes'] > MemberExpression[property.name='role']", message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.' },
+      {
+        selector: "BinaryExpression > MemberExpression[property.name='role']",
+        message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.',
+      },
+      {
+        selector: "CallExpression[callee.property.name='includes'] > MemberExpression[property.name='role']",
+        message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.',
+      },
     ],
   },
 };
@@ -100,7 +117,11 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: 'module',
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],

@@ -24,7 +24,12 @@ const config = loadConfig({
 });
 const db = createDb(config.databaseUrl!, { poolMax: config.databasePoolMax });
 const logger = pino({ level: 'silent' });
-const mailPump = createMailPump(db, null, () => systemClock.now(), () => {});
+const mailPump = createMailPump(
+  db,
+  null,
+  () => systemClock.now(),
+  () => {},
+);
 const app = createApp({ db, config, clock: systemClock, logger, mail: null, mailPump });
 const server = app.listen(0, '127.0.0.1', () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });

@@ -17,17 +17,39 @@ export type BareCase = {
 };
 type Setup = { url: string; poolMax: number; cases: Record<string, BareCase> };
 type Row = {
-  id: string; identifier: string; name: string; group_path: string; customer_id: string; customer_title?: string | null;
-  status: string; plan: string; next_renewal_on: string | null; renewal_unconfirmed: boolean; last_located_at: Date | null;
+  id: string;
+  identifier: string;
+  name: string;
+  group_path: string;
+  customer_id: string;
+  customer_title?: string | null;
+  status: string;
+  plan: string;
+  next_renewal_on: string | null;
+  renewal_unconfirmed: boolean;
+  last_located_at: Date | null;
 };
 
 // dates stay 'YYYY-MM-DD', as in the app (src/db/index.ts)
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-const eta = new Eta({ views: path.dirname(fileURLToPath(import.meta.url)), cache: true, autoEscape: true, autoTrim: [false, 'nl'] });
+const eta = new Eta({
+  views: path.dirname(fileURLToPath(import.meta.url)),
+  cache: true,
+  autoEscape: true,
+  autoTrim: [false, 'nl'],
+});
 const days = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-const times = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London', timeZoneName: 'short' });
+const times = new Intl.DateTimeFormat('en-GB', {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: 'Europe/London',
+  timeZoneName: 'short',
+});
 const numbers = new Intl.NumberFormat('en-GB');
 const label = (s: string) => s.charAt(0).toUpperCase() + s.slice(1).replace('_', ' ');
 
@@ -44,7 +66,11 @@ function shape(r: Row) {
     status: r.status,
     statusLabel: label(r.status),
     planLabel: label(r.plan),
-    renewal: { state: day ? (r.renewal_unconfirmed ? 'unconfirmed' : 'scheduled') : 'none', day, dayLabel: day ? days.format(new Date(`${day}T00:00:00Z`)) : '' },
+    renewal: {
+      state: day ? (r.renewal_unconfirmed ? 'unconfirmed' : 'scheduled') : 'none',
+      day,
+      dayLabel: day ? days.format(new Date(`${day}T00:00:00Z`)) : '',
+    },
     lastFixAt: r.last_located_at?.toISOString() ?? null,
     lastFixLabel: r.last_located_at ? times.format(r.last_located_at) : '',
   };
@@ -63,12 +89,19 @@ process.once('message', (setup: Setup) => {
       eta.render('/bare-table', {
         rows: rows.slice(0, 25).map(shape),
         counts: Object.fromEntries((counts!.rows as { tab: string; n: number }[]).map((t) => [t.tab, t.n])),
-        next: rows.length > 25 ? Buffer.from(JSON.stringify([rows[24]!.customer_id, rows[24]!.group_path, rows[24]!.identifier, rows[24]!.id])).toString('base64url') : null,
+        next:
+          rows.length > 25
+            ? Buffer.from(
+                JSON.stringify([rows[24]!.customer_id, rows[24]!.group_path, rows[24]!.identifier, rows[24]!.id]),
+              ).toString('base64url')
+            : null,
         formatNumber: (n: number) => numbers.format(n),
       }),
     );
   });
-  const server = app.listen(0, '127.0.0.1', () => process.send?.({ ready: true, port: (server.address() as AddressInfo).port }));
+  const server = app.listen(0, '127.0.0.1', () =>
+    process.send?.({ ready: true, port: (server.address() as AddressInfo).port }),
+  );
   const stop = () => {
     server.closeAllConnections();
     server.close(() => void pool.end().finally(() => process.exit(0)));

@@ -15,11 +15,36 @@ import { maskNumber } from '../src/services/partners/number-masking.js';
  */
 export type BareUsageCase = { sql: string };
 type Setup = { url: string; poolMax: number; cases: Record<string, BareUsageCase> };
-type Row = { id: number; at: string; occurred_at: Date; direction: string; status: string; from_number: string; to_number: string; units: number; price_minor: number; currency: string };
+type Row = {
+  id: number;
+  at: string;
+  occurred_at: Date;
+  direction: string;
+  status: string;
+  from_number: string;
+  to_number: string;
+  units: number;
+  price_minor: number;
+  currency: string;
+};
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-const eta = new Eta({ views: path.dirname(fileURLToPath(import.meta.url)), cache: true, autoEscape: true, autoTrim: [false, 'nl'] });
-const times = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'Europe/London', timeZoneName: 'short' });
+const eta = new Eta({
+  views: path.dirname(fileURLToPath(import.meta.url)),
+  cache: true,
+  autoEscape: true,
+  autoTrim: [false, 'nl'],
+});
+const times = new Intl.DateTimeFormat('en-GB', {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZone: 'Europe/London',
+  timeZoneName: 'short',
+});
 const label = (s: string) => s.charAt(0).toUpperCase() + s.slice(1).replace('_', ' ');
 
 process.once('message', (setup: Setup) => {
@@ -37,14 +62,24 @@ process.once('message', (setup: Setup) => {
     res.type('html').send(
       eta.render('/bare-usage', {
         rows: shown.map((r) => ({
-          id: String(r.id), occurredAt: r.at, timeLabel: times.format(r.occurred_at), directionLabel: label(r.direction), status: r.status, statusLabel: label(r.status),
-          from: maskNumber(r.from_number), to: maskNumber(r.to_number), quantityLabel: `${r.units} part${r.units === 1 ? '' : 's'}`, priceLabel: formatMoney(r.price_minor, r.currency),
+          id: String(r.id),
+          occurredAt: r.at,
+          timeLabel: times.format(r.occurred_at),
+          directionLabel: label(r.direction),
+          status: r.status,
+          statusLabel: label(r.status),
+          from: maskNumber(r.from_number),
+          to: maskNumber(r.to_number),
+          quantityLabel: `${r.units} part${r.units === 1 ? '' : 's'}`,
+          priceLabel: formatMoney(r.price_minor, r.currency),
         })),
         next: rows.length > 25 && last ? Buffer.from(`${last.at}|${last.id}`).toString('base64url') : null,
       }),
     );
   });
-  const server = app.listen(0, '127.0.0.1', () => process.send?.({ ready: true, port: (server.address() as AddressInfo).port }));
+  const server = app.listen(0, '127.0.0.1', () =>
+    process.send?.({ ready: true, port: (server.address() as AddressInfo).port }),
+  );
   const stop = () => {
     server.closeAllConnections();
     server.close(() => void pool.end().finally(() => process.exit(0)));

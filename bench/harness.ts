@@ -58,7 +58,12 @@ export function ratio(a: Figures, b: Figures): string {
 
 export function median(runs: Figures[]): Figures {
   const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  return { rps: mid(runs.map((r) => r.rps)), p50: mid(runs.map((r) => r.p50)), p99: mid(runs.map((r) => r.p99)), failed: runs.reduce((n, r) => n + r.failed, 0) };
+  return {
+    rps: mid(runs.map((r) => r.rps)),
+    p50: mid(runs.map((r) => r.p50)),
+    p99: mid(runs.map((r) => r.p99)),
+    failed: runs.reduce((n, r) => n + r.failed, 0),
+  };
 }
 
 /** One bounded autocannon run. Failed answers are counted and printed, never mixed into the figures. */
@@ -75,13 +80,19 @@ export async function measure(url: string, headers: Record<string, string>, seco
 export async function settle(): Promise<void> {
   if (!settleDb) return;
   // only the app's and the bare page's connections (BENCH_DATABASE_URL may be shared)
-  const others = "datname = current_database() and pid <> pg_backend_pid() and state = 'active' and application_name in ('portico', 'portico-bench-bare')";
+  const others =
+    "datname = current_database() and pid <> pg_backend_pid() and state = 'active' and application_name in ('portico', 'portico-bench-bare')";
   let cancelled = 0;
   for (let waited = 0; waited < 60_000; waited += 250) {
-    const { rows } = await settleDb.raw<{ rows: { n: number }[] }>(`select count(*)::int as n from pg_stat_activity where ${others}`);
+    const { rows } = await settleDb.raw<{ rows: { n: number }[] }>(
+      `select count(*)::int as n from pg_stat_activity where ${others}`,
+    );
     if (!rows[0]!.n) break;
     // past 30 s, cancel what runs (queued requests then start and are cancelled in turn)
-    if (waited >= 30_000) cancelled += (await settleDb.raw<{ rows: unknown[] }>(`select pg_cancel_backend(pid) from pg_stat_activity where ${others}`)).rows.length;
+    if (waited >= 30_000)
+      cancelled += (
+        await settleDb.raw<{ rows: unknown[] }>(`select pg_cancel_backend(pid) from pg_stat_activity where ${others}`)
+      ).rows.length;
     await new Promise((r) => setTimeout(r, 250));
   }
   if (cancelled) say(`  (cancelled ${cancelled} queries still running 30 s after their run)`);
@@ -90,7 +101,11 @@ export async function settle(): Promise<void> {
 /** The embedded PostgreSQL (fast mode: no fsync, as in the tests; the figures are about the app), or BENCH_DATABASE_URL. */
 export async function benchDatabase(): Promise<string> {
   if (env.databaseUrl) return env.databaseUrl;
-  const dir = env.dataDir ? path.resolve(env.dataDir) : env.keep ? path.resolve('.data/bench') : await mkdtemp(path.join(os.tmpdir(), 'portico-bench-'));
+  const dir = env.dataDir
+    ? path.resolve(env.dataDir)
+    : env.keep
+      ? path.resolve('.data/bench')
+      : await mkdtemp(path.join(os.tmpdir(), 'portico-bench-'));
   const server: EmbeddedServer = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), fast: true });
   cleanups.push(async () => {
     await server.stop();
@@ -149,7 +164,13 @@ export async function signIn(base: string, email: string, password: string): Pro
   return cookieOf(res);
 }
 
-export function postLogin(base: string, cookie: string, csrf: string, email: string, password: string): Promise<Response> {
+export function postLogin(
+  base: string,
+  cookie: string,
+  csrf: string,
+  email: string,
+  password: string,
+): Promise<Response> {
   return fetch(`${base}/login`, {
     method: 'POST',
     redirect: 'manual',
@@ -160,7 +181,10 @@ export function postLogin(base: string, cookie: string, csrf: string, email: str
 }
 
 export function cookieOf(res: Response): string {
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 
 /** VmRSS of a process in bytes, sampled every 50 ms while `work` runs: the peak above the level before. */
@@ -182,7 +206,8 @@ export function whole(name: string, fallback: number): number {
   const raw = process.env[name];
   if (!raw) return fallback;
   const n = Number(raw.replaceAll(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} wants a whole number above 0, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${name} wants a whole number above 0, not ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -190,7 +215,12 @@ export function whole(name: string, fallback: number): number {
  * The app's page against a bare page of the same SQL: warmed, then `env.runs` runs each in
  * alternating order, medians compared. Returns the printed line's figures.
  */
-export async function compare(title: string, appUrl: string, appHeaders: Record<string, string>, bareUrl: string): Promise<{ app: Figures; bare: Figures }> {
+export async function compare(
+  title: string,
+  appUrl: string,
+  appHeaders: Record<string, string>,
+  bareUrl: string,
+): Promise<{ app: Figures; bare: Figures }> {
   // warm both (plans, caches, JIT) before anything is measured
   await measure(appUrl, appHeaders, 2);
   await measure(bareUrl, {}, 2);

@@ -1,7 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { Db, Trx } from '../src/db/index.js';
 import { inTenant } from '../src/db/tenant.js';
-import { assetListQuery, encodeCursor, streamAssetsCsv, tabCounts, tabCountsQuery, type AssetListFilter, type AssetTab } from '../src/services/assets/list.js';
+import {
+  assetListQuery,
+  encodeCursor,
+  streamAssetsCsv,
+  tabCounts,
+  tabCountsQuery,
+  type AssetListFilter,
+  type AssetTab,
+} from '../src/services/assets/list.js';
 import { loadActor } from '../src/services/people/sign-in.js';
 import { scopeAssets, type Actor } from '../src/services/access/policy.js';
 import { todayIn } from '../src/services/assets/subscription-rules.js';
@@ -16,13 +24,30 @@ const DEPTH = 500_000;
  * page, the very statements the app sends for it in its one round trip (tenant setup, page, tab
  * counts), taken from the list service's own query builders.
  */
-export async function listCases(db: Db, email: string): Promise<{ list: ListCase[]; csv: { path: string; copy: () => Promise<Readable> } }> {
+export async function listCases(
+  db: Db,
+  email: string,
+): Promise<{ list: ListCase[]; csv: { path: string; copy: () => Promise<Readable> } }> {
   const actor = await actorFor(db, email);
   const today = todayIn(actor.timeZone, new Date());
-  const filter = (tab: AssetTab, over: Partial<AssetListFilter> = {}): AssetListFilter => ({ tab, q: '', after: null, before: null, size: 25, today, ...over });
+  const filter = (tab: AssetTab, over: Partial<AssetListFilter> = {}): AssetListFilter => ({
+    tab,
+    q: '',
+    after: null,
+    before: null,
+    size: 25,
+    today,
+    ...over,
+  });
   const sql = (f: AssetListFilter): BareCase => {
     const builder = db as unknown as Trx; // knex only builds the text here
-    return { sql: [tenantSetup(actor.tenantId), assetListQuery(builder, actor, f).toQuery(), tabCountsQuery(builder, actor).toQuery()].join(';\n') };
+    return {
+      sql: [
+        tenantSetup(actor.tenantId),
+        assetListQuery(builder, actor, f).toQuery(),
+        tabCountsQuery(builder, actor).toQuery(),
+      ].join(';\n'),
+    };
   };
   const counts = await tabCounts(db, actor);
 
@@ -35,7 +60,12 @@ export async function listCases(db: Db, email: string): Promise<{ list: ListCase
       return q
         .orderBy(['a.customer_id', 'a.group_path', 'a.identifier', 'a.id'])
         .offset(position - 1)
-        .first<{ customer_id: string; group_path: string; identifier: string; id: string }>('a.customer_id', 'a.group_path', 'a.identifier', 'a.id');
+        .first<{ customer_id: string; group_path: string; identifier: string; id: string }>(
+          'a.customer_id',
+          'a.group_path',
+          'a.identifier',
+          'a.id',
+        );
     });
     const after = { customerId: row.customer_id, groupPath: row.group_path, identifier: row.identifier, id: row.id };
     return { position, after, param: encodeURIComponent(encodeCursor(after)) };
@@ -58,9 +88,24 @@ export async function listCases(db: Db, email: string): Promise<{ list: ListCase
   return {
     list: [
       { key: 'page1', title: 'asset list page 1', appPath: '/assets?tab=all', bare: sql(filter('all')) },
-      { key: 'deep', title: `asset list deep page (${n(all.position)} rows in)`, appPath: `/assets?tab=all&after=${all.param}`, bare: sql(filter('all', { after: all.after })) },
-      { key: 'search', title: `asset search "${term}"`, appPath: `/assets?tab=all&q=${term}`, bare: sql(filter('all', { q: term })) },
-      { key: 'active-deep', title: `Active tab deep page (${n(active.position)} rows in)`, appPath: `/assets?tab=active&after=${active.param}`, bare: sql(filter('active', { after: active.after })) },
+      {
+        key: 'deep',
+        title: `asset list deep page (${n(all.position)} rows in)`,
+        appPath: `/assets?tab=all&after=${all.param}`,
+        bare: sql(filter('all', { after: all.after })),
+      },
+      {
+        key: 'search',
+        title: `asset search "${term}"`,
+        appPath: `/assets?tab=all&q=${term}`,
+        bare: sql(filter('all', { q: term })),
+      },
+      {
+        key: 'active-deep',
+        title: `Active tab deep page (${n(active.position)} rows in)`,
+        appPath: `/assets?tab=active&after=${active.param}`,
+        bare: sql(filter('active', { after: active.after })),
+      },
     ],
     // the app's own COPY of the same select, run here: no HTTP, no Express, no app event loop
     csv: { path: '/assets.csv?tab=all', copy: async () => (await streamAssetsCsv(db, actor, filter('all'))).stream },
@@ -69,7 +114,8 @@ export async function listCases(db: Db, email: string): Promise<{ list: ListCase
 
 /** What queryInTenant (src/db/tenant.ts) sends first: the tenant goes in as a literal, so only a uuid. */
 function tenantSetup(tenantId: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) throw new Error('tenant id is not a uuid');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId))
+    throw new Error('tenant id is not a uuid');
   return `select set_config('portico.tenant_id', '${tenantId}', true), set_config('role', 'portico_app', true)`;
 }
 

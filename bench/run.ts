@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createDb, migrate } from '../src/db/index.js';
-import { benchDatabase, cleanUp, cleanups, env, say, settleWith, startChild, type BenchContext, type BenchSuite, type Child } from './harness.js';
+import {
+  benchDatabase,
+  cleanUp,
+  cleanups,
+  env,
+  say,
+  settleWith,
+  startChild,
+  type BenchContext,
+  type BenchSuite,
+  type Child,
+} from './harness.js';
 import { assetsSuite } from './suite-assets.js';
 import { partnerSuite } from './suite-partner.js';
 import { ingestionSuite } from './suite-ingestion.js';
@@ -32,15 +43,20 @@ try {
   say(`done in ${elapsed()}`);
   process.exit(0);
 } catch (err) {
-  console.error('bench failed:', err instanceof Error ? err.stack ?? err.message : err);
+  console.error('bench failed:', err instanceof Error ? (err.stack ?? err.message) : err);
   await cleanUp();
   process.exit(1);
 }
 
 async function main() {
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only?.filter((name) => !SUITES.some((s) => s.name === name)) ?? [];
-  if (unknown.length) throw new Error(`BENCH_ONLY names no suite called ${unknown.join(', ')}; the suites are ${SUITES.map((s) => s.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `BENCH_ONLY names no suite called ${unknown.join(', ')}; the suites are ${SUITES.map((s) => s.name).join(', ')}`,
+    );
   const suites = only ? SUITES.filter((s) => only.includes(s.name)) : SUITES;
 
   const url = await benchDatabase();
@@ -59,7 +75,12 @@ async function main() {
   const ctx: BenchContext = {
     db,
     url,
-    app: () => (app ??= startChild('app-server.ts', { BENCH_DB_URL: url, BENCH_POOL_MAX: String(env.poolMax), BENCH_SESSION_SECRET: sessionSecret })),
+    app: () =>
+      (app ??= startChild('app-server.ts', {
+        BENCH_DB_URL: url,
+        BENCH_POOL_MAX: String(env.poolMax),
+        BENCH_SESSION_SECRET: sessionSecret,
+      })),
   };
   for (const suite of suites) {
     say(`— ${suite.name} (${elapsed()})`);

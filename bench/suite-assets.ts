@@ -3,7 +3,19 @@ import type { Db } from '../src/db/index.js';
 import { BULK_FREIGHT, bulkAssetCount, seedBulkAssets } from '../src/demo/bulk.js';
 import { DEMO_PASSWORD } from '../src/demo/data.js';
 import type { BareCase } from './bare-server.js';
-import { compare, cookieOf, env, measure, peakRssGrowth, postLogin, say, signIn, startChild, type BenchSuite, type Child } from './harness.js';
+import {
+  compare,
+  cookieOf,
+  env,
+  measure,
+  peakRssGrowth,
+  postLogin,
+  say,
+  signIn,
+  startChild,
+  type BenchSuite,
+  type Child,
+} from './harness.js';
 import { benchJobs } from './jobs.js';
 import { listCases } from './list-cases.js';
 
@@ -19,12 +31,18 @@ export const assetsSuite: BenchSuite = {
     const app = await ctx.app();
     const cookie = await signIn(app.base, BULK_FREIGHT.adminEmail, DEMO_PASSWORD);
     const cases = await listCases(ctx.db, BULK_FREIGHT.adminEmail);
-    const bare = await startChild('bare-server.ts', {}, {
-      url: ctx.url,
-      poolMax: env.poolMax,
-      cases: Object.fromEntries(cases.list.map((c) => [c.key, c.bare] as [string, BareCase])),
-    });
-    say(`app pid ${app.proc.pid} at ${app.base}, bare page pid ${bare.proc.pid} at ${bare.base}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs, alternating order`);
+    const bare = await startChild(
+      'bare-server.ts',
+      {},
+      {
+        url: ctx.url,
+        poolMax: env.poolMax,
+        cases: Object.fromEntries(cases.list.map((c) => [c.key, c.bare] as [string, BareCase])),
+      },
+    );
+    say(
+      `app pid ${app.proc.pid} at ${app.base}, bare page pid ${bare.proc.pid} at ${bare.base}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs, alternating order`,
+    );
 
     const fragment = { cookie, 'hx-request': 'true' };
     for (const c of cases.list) {
@@ -40,14 +58,22 @@ export const assetsSuite: BenchSuite = {
 };
 
 /** The app's fragment and the bare page must show the same rows, or the comparison means nothing. */
-async function sameRows(appUrl: string, headers: Record<string, string>, bareUrl: string, title: string): Promise<void> {
+async function sameRows(
+  appUrl: string,
+  headers: Record<string, string>,
+  bareUrl: string,
+  title: string,
+): Promise<void> {
   const ids = async (u: string, h: Record<string, string>) => {
     const res = await fetch(u, { headers: h, signal: AbortSignal.timeout(30_000) });
     if (res.status !== 200) throw new Error(`${u} answered ${res.status}`);
     return [...new Set((await res.text()).match(/\b35\d{13}\b/g) ?? [])];
   };
   const [a, b] = [await ids(appUrl, headers), await ids(bareUrl, {})];
-  if (a.length === 0 || a.join() !== b.join()) throw new Error(`${title}: the app shows ${a.length} assets (${a.slice(0, 2).join(', ')}…), the bare page ${b.length} (${b.slice(0, 2).join(', ')}…)`);
+  if (a.length === 0 || a.join() !== b.join())
+    throw new Error(
+      `${title}: the app shows ${a.length} assets (${a.slice(0, 2).join(', ')}…), the bare page ${b.length} (${b.slice(0, 2).join(', ')}…)`,
+    );
 }
 
 /** The generator's assets, unless a kept database has them already. */
@@ -59,9 +85,12 @@ async function ensureAssets(db: Db): Promise<void> {
   }
   const result = await seedBulkAssets(db, {
     assets: env.assets - have,
-    onProgress: (p) => say(`assets: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`),
+    onProgress: (p) =>
+      say(`assets: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`),
   });
-  say(`generated ${result.assets.toLocaleString('en-GB')} assets (${result.bulkFreight.toLocaleString('en-GB')} in ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s`);
+  say(
+    `generated ${result.assets.toLocaleString('en-GB')} assets (${result.bulkFreight.toLocaleString('en-GB')} in ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s`,
+  );
   // the state a database is in once autovacuum has seen it: hint bits set, visibility map filled
   const t = performance.now();
   await db.raw('vacuum (analyze) assets');
@@ -69,7 +98,11 @@ async function ensureAssets(db: Db): Promise<void> {
 }
 
 /** GET /assets.csv through the app against COPY (the same select) TO STDOUT straight from PostgreSQL. */
-async function benchCsv(app: Child, cookie: string, csv: { path: string; copy: () => Promise<Readable> }): Promise<void> {
+async function benchCsv(
+  app: Child,
+  cookie: string,
+  csv: { path: string; copy: () => Promise<Readable> },
+): Promise<void> {
   const viaApp = async () => {
     const t = performance.now();
     const res = await fetch(`${app.base}${csv.path}`, { headers: { cookie }, signal: AbortSignal.timeout(600_000) });
@@ -115,7 +148,9 @@ async function benchCsv(app: Child, cookie: string, csv: { path: string; copy: (
   const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const a = mid(appRuns);
   const c = mid(copyRuns);
-  say(`CSV export: app ${a.toFixed(2)} s (${appRows.toLocaleString('en-GB')} lines), COPY TO STDOUT ${c.toFixed(2)} s (${copyRows.toLocaleString('en-GB')} lines), app at ${Math.round((c / a) * 100)} % of COPY's speed, app RSS growth ${(growth / 2 ** 20).toFixed(1)} MB at most`);
+  say(
+    `CSV export: app ${a.toFixed(2)} s (${appRows.toLocaleString('en-GB')} lines), COPY TO STDOUT ${c.toFixed(2)} s (${copyRows.toLocaleString('en-GB')} lines), app at ${Math.round((c / a) * 100)} % of COPY's speed, app RSS growth ${(growth / 2 ** 20).toFixed(1)} MB at most`,
+  );
 }
 
 /** 50 sign-ins at once while another page is under load: how long the burst takes and what it does to that page's p99. */
@@ -131,9 +166,13 @@ async function benchLoginBurst(app: Child, headers: Record<string, string>, page
   const loaded = measure(`${app.base}${pagePath}`, headers, env.seconds);
   await new Promise((r) => setTimeout(r, 1000));
   const t = performance.now();
-  const answers = await Promise.all(forms.map((f) => postLogin(app.base, f.cookie, f.csrf, BULK_FREIGHT.adminEmail, DEMO_PASSWORD)));
+  const answers = await Promise.all(
+    forms.map((f) => postLogin(app.base, f.cookie, f.csrf, BULK_FREIGHT.adminEmail, DEMO_PASSWORD)),
+  );
   const burst = (performance.now() - t) / 1000;
   const during = await loaded;
   const ok = answers.filter((r) => r.status === 303).length;
-  say(`login burst: ${ok} of 50 sign-ins in ${burst.toFixed(2)} s; asset list page 1 meanwhile p99 ${during.p99} ms (p50 ${during.p50} ms, ${Math.round(during.rps)} req/s), without the burst p99 ${quiet.p99} ms`);
+  say(
+    `login burst: ${ok} of 50 sign-ins in ${burst.toFixed(2)} s; asset list page 1 meanwhile p99 ${during.p99} ms (p50 ${during.p50} ms, ${Math.round(during.rps)} req/s), without the burst p99 ${quiet.p99} ms`,
+  );
 }

@@ -25,14 +25,18 @@ export const billingSuite: BenchSuite = {
     const app = await ctx.app();
     const cookie = await signIn(app.base, BILLING_ADMIN, DEMO_PASSWORD);
     const fragment = { cookie, 'hx-request': 'true' };
-    say(`call summaries of Northwind as its tenant admin: app pid ${app.proc.pid}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs`);
+    say(
+      `call summaries of Northwind as its tenant admin: app pid ${app.proc.pid}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs`,
+    );
     for (const c of summaryCases()) {
       const res = await fetch(`${app.base}${c.appPath}`, { headers: fragment, signal: AbortSignal.timeout(30_000) });
       const body = await res.text();
-      if (res.status !== 200 || !body.includes('id="summary-table"')) throw new Error(`${c.appPath} answered ${res.status} without the summary table`);
+      if (res.status !== 200 || !body.includes('id="summary-table"'))
+        throw new Error(`${c.appPath} answered ${res.status} without the summary table`);
       await measure(`${app.base}${c.appPath}`, fragment, 2); // warm plans and caches
       const runs: Figures[] = [];
-      for (let run = 0; run < env.runs; run++) runs.push(await measure(`${app.base}${c.appPath}`, fragment, env.seconds));
+      for (let run = 0; run < env.runs; run++)
+        runs.push(await measure(`${app.base}${c.appPath}`, fragment, env.seconds));
       say(`${c.title}: ${fmt(median(runs))}`);
     }
     for (const line of await benchInvoice(ctx.db, 5)) say(line);
@@ -44,13 +48,19 @@ function summaryCases(now = new Date()): SummaryCase[] {
   const base = `/admin/customers/${NORTHWIND}/billing/summaries`;
   return [
     { title: 'Daily summary fragment (31 days)', appPath: `${base}?from=${addDays(today, -30)}&to=${today}` },
-    { title: 'Monthly summary fragment (12 months)', appPath: `${base}?view=monthly&from=${addMonths(today, -11).slice(0, 7)}&to=${today.slice(0, 7)}` },
+    {
+      title: 'Monthly summary fragment (12 months)',
+      appPath: `${base}?view=monthly&from=${addMonths(today, -11).slice(0, 7)}&to=${today.slice(0, 7)}`,
+    },
     { title: 'Live summary fragment (today by hour)', appPath: `${base}?view=live` },
   ];
 }
 
 async function adminActor(db: Db): Promise<Actor> {
-  const m = await db('memberships as m').join('users as u', 'u.id', 'm.user_id').where('u.email', BILLING_ADMIN).first<{ user_id: string; id: string }>('m.user_id', 'm.id');
+  const m = await db('memberships as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .where('u.email', BILLING_ADMIN)
+    .first<{ user_id: string; id: string }>('m.user_id', 'm.id');
   const actor = m && (await loadActor(db, m.user_id, m.id));
   if (!actor) throw new Error(`no user ${BILLING_ADMIN}`);
   return actor;
@@ -70,7 +80,13 @@ async function benchInvoice(db: Db, runs: number): Promise<string[]> {
   let total = 0;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    const invoice = await generateInvoice(db, actor, NORTHWIND, { granularity: 'monthly', product: 'all', periods: [month] }, now);
+    const invoice = await generateInvoice(
+      db,
+      actor,
+      NORTHWIND,
+      { granularity: 'monthly', product: 'all', periods: [month] },
+      now,
+    );
     times.push(performance.now() - t);
     total = invoice.total_minor;
     lines++;
@@ -85,7 +101,8 @@ async function benchInvoice(db: Db, runs: number): Promise<string[]> {
   const direct = performance.now() - t;
   const mid = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
   const records = Number(rows[0]!.n).toLocaleString('en-GB');
-  const same = Number(rows[0]!.charge) === total ? 'same total' : `TOTALS DIFFER: records ${rows[0]!.charge}, invoice ${total}`;
+  const same =
+    Number(rows[0]!.charge) === total ? 'same total' : `TOTALS DIFFER: records ${rows[0]!.charge}, invoice ${total}`;
   return [
     `invoice from a month of records (Northwind ${month}, ${records} records): generated in ${mid.toFixed(1)} ms (median of ${lines}; from the rollups, number locked, lines and claims written); the same month aggregated straight from the records ${direct.toFixed(0)} ms (${same})`,
   ];

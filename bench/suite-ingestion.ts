@@ -28,16 +28,33 @@ const runs = whole('BENCH_RUNS', 3);
 type Fixture = { tenantId: string; key: string; assets: { id: string; identifier: string }[] };
 
 async function fixture(db: Db): Promise<Fixture> {
-  const tenantId = (await db('tenants').insert({ name: `Ingestion bench ${randomBytes(3).toString('hex')}` }).returning('id'))[0].id as string;
-  const customerId = (await db('customers').insert({ tenant_id: tenantId, title: 'Ingestion bench customer', account_id: 'IB-1' }).returning('id'))[0].id as string;
+  const tenantId = (
+    await db('tenants')
+      .insert({ name: `Ingestion bench ${randomBytes(3).toString('hex')}` })
+      .returning('id')
+  )[0].id as string;
+  const customerId = (
+    await db('customers')
+      .insert({ tenant_id: tenantId, title: 'Ingestion bench customer', account_id: 'IB-1' })
+      .returning('id')
+  )[0].id as string;
   await db.raw(
     `insert into assets (tenant_id, customer_id, identifier, name, status)
      select ?, ?, '3590' || lpad(i::text, 11, '0'), 'Bench unit ' || i, 'active' from generate_series(1, ?) as i`,
     [tenantId, customerId, assetCount],
   );
-  const assets: { id: string; identifier: string }[] = await db('assets').where({ tenant_id: tenantId }).orderBy('identifier').select('id', 'identifier');
+  const assets: { id: string; identifier: string }[] = await db('assets')
+    .where({ tenant_id: tenantId })
+    .orderBy('identifier')
+    .select('id', 'identifier');
   const key = `pk_${randomBytes(32).toString('base64url')}`;
-  await db('api_keys').insert({ tenant_id: tenantId, name: 'bench', key_hash: hashToken(key), key_prefix: key.slice(0, 10), created_by_label: 'bench' });
+  await db('api_keys').insert({
+    tenant_id: tenantId,
+    name: 'bench',
+    key_hash: hashToken(key),
+    key_prefix: key.slice(0, 10),
+    created_by_label: 'bench',
+  });
   return { tenantId, key, assets };
 }
 
@@ -45,7 +62,13 @@ async function fixture(db: Db): Promise<Fixture> {
 function batchRecords(f: Fixture, stamp: number) {
   return Array.from({ length: BATCH }, (_, i) => {
     const a = f.assets[i % f.assets.length]!;
-    return { identifier: a.identifier, assetId: a.id, latitude: 50 + (i % 997) / 1000, longitude: -1 + (i % 991) / 1000, recorded_at: new Date(stamp + i * 1000).toISOString() };
+    return {
+      identifier: a.identifier,
+      assetId: a.id,
+      latitude: 50 + (i % 997) / 1000,
+      longitude: -1 + (i % 991) / 1000,
+      recorded_at: new Date(stamp + i * 1000).toISOString(),
+    };
   });
 }
 
@@ -55,7 +78,11 @@ async function viaApi(base: string, f: Fixture, stamps: number[]): Promise<numbe
   for (const [i, body] of bodies.entries()) {
     const res = await fetch(`${base}/api/v1/locations`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json', 'idempotency-key': `bench-${stamps[i]}` },
+      headers: {
+        authorization: `Bearer ${f.key}`,
+        'content-type': 'application/json',
+        'idempotency-key': `bench-${stamps[i]}`,
+      },
       body,
       signal: AbortSignal.timeout(120_000),
     });
@@ -65,13 +92,22 @@ async function viaApi(base: string, f: Fixture, stamps: number[]): Promise<numbe
 }
 
 async function viaCopy(db: Db, f: Fixture, stamps: number[]): Promise<number> {
-  const texts = stamps.map((s) => batchRecords(f, s).map((r) => `${f.tenantId}\t${r.assetId}\t${r.recorded_at}\t${r.latitude}\t${r.longitude}\n`).join(''));
+  const texts = stamps.map((s) =>
+    batchRecords(f, s)
+      .map((r) => `${f.tenantId}\t${r.assetId}\t${r.recorded_at}\t${r.latitude}\t${r.longitude}\n`)
+      .join(''),
+  );
   const client = (await db.client.acquireConnection()) as pg.Client;
   try {
     const started = performance.now();
     for (const text of texts) {
       await client.query('begin');
-      await pipeline(Readable.from([text]), client.query(copyFrom('copy asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude) from stdin')));
+      await pipeline(
+        Readable.from([text]),
+        client.query(
+          copyFrom('copy asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude) from stdin'),
+        ),
+      );
       await client.query('commit');
     }
     return (texts.length * BATCH) / ((performance.now() - started) / 1000);
@@ -87,7 +123,9 @@ export const ingestionSuite: BenchSuite = {
   async run(ctx) {
     const f = await fixture(ctx.db);
     const app = await ctx.app();
-    say(`ingestion: ${batches} batch${batches === 1 ? '' : 'es'} of ${BATCH.toLocaleString('en-GB')} locations a run over ${assetCount.toLocaleString('en-GB')} assets, median of ${runs} runs, alternating order`);
+    say(
+      `ingestion: ${batches} batch${batches === 1 ? '' : 'es'} of ${BATCH.toLocaleString('en-GB')} locations a run over ${assetCount.toLocaleString('en-GB')} assets, median of ${runs} runs, alternating order`,
+    );
     let stamp = Date.UTC(2026, 0, 1);
     const nextStamps = () => Array.from({ length: batches }, () => (stamp += BATCH * 1000 + 1000));
     // one batch each way first, so neither side pays for a cold cache or JIT in the figures
@@ -106,8 +144,12 @@ export const ingestionSuite: BenchSuite = {
     }
     const a = mid(api);
     const c = mid(copy);
-    say(`  POST /api/v1/locations, batches of 10,000: ${Math.round(a).toLocaleString('en-GB')} records/s (runs: ${api.map((x) => Math.round(x)).join(', ')})`);
-    say(`  COPY asset_locations FROM STDIN, same rows: ${Math.round(c).toLocaleString('en-GB')} rows/s (runs: ${copy.map((x) => Math.round(x)).join(', ')})`);
+    say(
+      `  POST /api/v1/locations, batches of 10,000: ${Math.round(a).toLocaleString('en-GB')} records/s (runs: ${api.map((x) => Math.round(x)).join(', ')})`,
+    );
+    say(
+      `  COPY asset_locations FROM STDIN, same rows: ${Math.round(c).toLocaleString('en-GB')} rows/s (runs: ${copy.map((x) => Math.round(x)).join(', ')})`,
+    );
     say(`  API / COPY: ${Math.round((a / c) * 100)} % (target ≥ 30 %)`);
   },
 };

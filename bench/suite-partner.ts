@@ -28,21 +28,35 @@ export const partnerSuite: BenchSuite = {
     const northwind = demoId('customer:northwind');
     const today = todayIn(actor.timeZone, new Date());
     const filter = usageFilterFrom({ from: addDays(today, -365) }, today);
-    const [{ n: total }] = (await ctx.db('usage_records').where({ tenant_id: actor.tenantId, customer_id: northwind, product: 'sms' })
-      .whereRaw('occurred_at >= (?::date)::timestamp at time zone ?', [filter.from, actor.timeZone]).count<{ n: number }[]>({ n: '*' })) as [{ n: number }];
+    const [{ n: total }] = (await ctx
+      .db('usage_records')
+      .where({ tenant_id: actor.tenantId, customer_id: northwind, product: 'sms' })
+      .whereRaw('occurred_at >= (?::date)::timestamp at time zone ?', [filter.from, actor.timeZone])
+      .count<{ n: number }[]>({ n: '*' })) as [{ n: number }];
     const position = Math.min(DEPTH, Math.floor(total * 0.9));
     const after = await cursorAt(ctx.db, actor, northwind, filter, position);
 
     const setup = tenantSetup(actor.tenantId);
-    const sql = (f: UsageLogFilter): BareUsageCase => ({ sql: [setup, ...usageLogStatements(ctx.db, actor, northwind, 'sms', f)].join(';\n') });
+    const sql = (f: UsageLogFilter): BareUsageCase => ({
+      sql: [setup, ...usageLogStatements(ctx.db, actor, northwind, 'sms', f)].join(';\n'),
+    });
     const base = `/partner/customers/${northwind}/usage/sms?from=${filter.from}`;
     const cases = [
       { key: 'page1', title: 'partner usage log page 1', appPath: base, bare: sql(filter) },
-      { key: 'deep', title: `partner usage log deep page (${position.toLocaleString('en-GB')} records in)`, appPath: `${base}&after=${encodeURIComponent(encodeUsageCursor(after))}`, bare: sql({ ...filter, after }) },
+      {
+        key: 'deep',
+        title: `partner usage log deep page (${position.toLocaleString('en-GB')} records in)`,
+        appPath: `${base}&after=${encodeURIComponent(encodeUsageCursor(after))}`,
+        bare: sql({ ...filter, after }),
+      },
     ];
     const app = await ctx.app();
     const cookie = await signIn(app.base, PARTNER, DEMO_PASSWORD);
-    const bare = await startChild('bare-usage-server.ts', {}, { url: ctx.url, poolMax: env.poolMax, cases: Object.fromEntries(cases.map((c) => [c.key, c.bare])) });
+    const bare = await startChild(
+      'bare-usage-server.ts',
+      {},
+      { url: ctx.url, poolMax: env.poolMax, cases: Object.fromEntries(cases.map((c) => [c.key, c.bare])) },
+    );
     // the log fragment, as the Older link asks for it
     const fragment = { cookie, 'hx-request': 'true', 'hx-target': 'div#usage-log' };
     for (const c of cases) {
@@ -51,10 +65,21 @@ export const partnerSuite: BenchSuite = {
     }
     // what a new filter swaps: the chart of the period (from the hourly rollups) and page 1
     const month = usageFilterFrom({}, today);
-    const inPeriod = await ctx.db('usage_records').where({ tenant_id: actor.tenantId, customer_id: northwind, product: 'sms' })
-      .whereRaw('occurred_at >= (?::date)::timestamp at time zone ?', [month.from, actor.timeZone]).count<{ n: number }[]>({ n: '*' });
-    const results = median([await measure(`${app.base}/partner/customers/${northwind}/usage/sms`, { cookie, 'hx-request': 'true' }, env.seconds)]);
-    say(`partner usage chart and page 1 (the default 30 days, ${Number(inPeriod[0]!.n).toLocaleString('en-GB')} records): app ${fmt(results)}`);
+    const inPeriod = await ctx
+      .db('usage_records')
+      .where({ tenant_id: actor.tenantId, customer_id: northwind, product: 'sms' })
+      .whereRaw('occurred_at >= (?::date)::timestamp at time zone ?', [month.from, actor.timeZone])
+      .count<{ n: number }[]>({ n: '*' });
+    const results = median([
+      await measure(
+        `${app.base}/partner/customers/${northwind}/usage/sms`,
+        { cookie, 'hx-request': 'true' },
+        env.seconds,
+      ),
+    ]);
+    say(
+      `partner usage chart and page 1 (the default 30 days, ${Number(inPeriod[0]!.n).toLocaleString('en-GB')} records): app ${fmt(results)}`,
+    );
   },
 };
 
@@ -64,26 +89,39 @@ async function cursorAt(db: Db, actor: Actor, customerId: string, filter: UsageL
     trx('usage_records as u')
       .where({ 'u.tenant_id': actor.tenantId, 'u.customer_id': customerId, 'u.product': 'sms' })
       .whereRaw('u.occurred_at >= (?::date)::timestamp at time zone ?', [filter.from, actor.timeZone])
-      .orderBy([{ column: 'u.occurred_at', order: 'desc' }, { column: 'u.id', order: 'desc' }])
+      .orderBy([
+        { column: 'u.occurred_at', order: 'desc' },
+        { column: 'u.id', order: 'desc' },
+      ])
       .offset(position - 1)
-      .first<{ at: string; id: number }>(trx.raw(`to_char(u.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`), 'u.id'),
+      .first<{ at: string; id: number }>(
+        trx.raw(`to_char(u.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`),
+        'u.id',
+      ),
   );
   return { occurredAt: row.at, id: String(row.id) };
 }
 
 /** Both pages must show the same records (their times), or the comparison means nothing. */
-async function sameRows(appUrl: string, headers: Record<string, string>, bareUrl: string, title: string): Promise<void> {
+async function sameRows(
+  appUrl: string,
+  headers: Record<string, string>,
+  bareUrl: string,
+  title: string,
+): Promise<void> {
   const times = async (u: string, h: Record<string, string>) => {
     const res = await fetch(u, { headers: h, signal: AbortSignal.timeout(30_000) });
     if (res.status !== 200) throw new Error(`${u} answered ${res.status}`);
     return (await res.text()).match(/datetime="[^"]+"/g) ?? [];
   };
   const [a, b] = [await times(appUrl, headers), await times(bareUrl, {})];
-  if (a.length !== 25 || a.join() !== b.join()) throw new Error(`${title}: the app shows ${a.length} records (${a[0]}…), the bare page ${b.length} (${b[0]}…)`);
+  if (a.length !== 25 || a.join() !== b.join())
+    throw new Error(`${title}: the app shows ${a.length} records (${a[0]}…), the bare page ${b.length} (${b[0]}…)`);
 }
 
 /** What queryInTenant (src/db/tenant.ts) sends first: the tenant goes in as a literal, so only a uuid. */
 function tenantSetup(tenantId: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) throw new Error('tenant id is not a uuid');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId))
+    throw new Error('tenant id is not a uuid');
   return `select set_config('portico.tenant_id', '${tenantId}', true), set_config('role', 'portico_app', true)`;
 }

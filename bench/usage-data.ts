@@ -17,9 +17,14 @@ export async function ensureUsage(db: Db, wanted = BENCH_USAGE): Promise<void> {
   }
   const r = await seedBulkUsage(db, {
     records: wanted - have,
-    onProgress: (p) => say(`usage records: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`),
+    onProgress: (p) =>
+      say(
+        `usage records: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`,
+      ),
   });
-  say(`generated ${r.records.toLocaleString('en-GB')} usage records (rollups kept by the triggers as they went) in ${r.seconds.toFixed(1)} s`);
+  say(
+    `generated ${r.records.toLocaleString('en-GB')} usage records (rollups kept by the triggers as they went) in ${r.seconds.toFixed(1)} s`,
+  );
   const t = performance.now();
   await db.raw('vacuum (analyze) usage_records, usage_hourly');
   say(`vacuum (analyze) usage_records, usage_hourly: ${((performance.now() - t) / 1000).toFixed(1)} s`);

@@ -138,5 +138,7 @@ export async function up(db: Knex): Promise<void> {
 }
 
 export async function down(db: Knex): Promise<void> {
-  await db.raw('drop table asset_counts, asset_requests, assets, membership_groups, groups; drop function asset_counts_track()');
+  await db.raw(
+    'drop table asset_counts, asset_requests, assets, membership_groups, groups; drop function asset_counts_track()',
+  );
 }

@@ -80,7 +80,8 @@ export async function up(db: Knex): Promise<void> {
     alter table user_tokens add constraint user_tokens_purpose_check
       check (purpose in ('activation', 'password_reset', 'login_link', 'email_verification', 'mobile_verification'));
   `);
-  for (const table of ['billing_ledger', 'number_ranges', 'number_blocks', 'contact_notes']) await enableTenantIsolation(db, table);
+  for (const table of ['billing_ledger', 'number_ranges', 'number_blocks', 'contact_notes'])
+    await enableTenantIsolation(db, table);
 }
 
 export async function down(db: Knex): Promise<void> {

@@ -69,7 +69,8 @@ export async function up(db: Knex): Promise<void> {
     );
     create index invoiced_usage_days_invoice_idx on invoiced_usage_days (tenant_id, invoice_id);
   `);
-  for (const table of ['invoice_counters', 'invoices', 'invoice_lines', 'invoiced_usage_days']) await enableTenantIsolation(db, table);
+  for (const table of ['invoice_counters', 'invoices', 'invoice_lines', 'invoiced_usage_days'])
+    await enableTenantIsolation(db, table);
 }
 
 export async function down(db: Knex): Promise<void> {

@@ -9,20 +9,43 @@
   var FORMULA_START = /^[=+\-@\t\r]/;
   var NUMBER = /^-?\d+(\.\d+)?$/;
 
-  function tableOf(box) { return box.querySelector('table[data-cell-table]'); }
-  function headerOf(table, index) { return table.tHead.rows[0].cells[index]; }
-  function kindOf(table, index) { var h = headerOf(table, index); return h ? h.getAttribute('data-cell-col') : null; }
-  function labelOf(table, index) { var h = headerOf(table, index); return h ? h.getAttribute('data-cell-label') : ''; }
+  function tableOf(box) {
+    return box.querySelector('table[data-cell-table]');
+  }
+  function headerOf(table, index) {
+    return table.tHead.rows[0].cells[index];
+  }
+  function kindOf(table, index) {
+    var h = headerOf(table, index);
+    return h ? h.getAttribute('data-cell-col') : null;
+  }
+  function labelOf(table, index) {
+    var h = headerOf(table, index);
+    return h ? h.getAttribute('data-cell-label') : '';
+  }
   function periodIndex(table) {
     var cells = table.tHead.rows[0].cells;
-    for (var i = 0; i < cells.length; i++) if (cells[i].getAttribute('data-cell-label') && !cells[i].hasAttribute('data-cell-col')) return i;
+    for (var i = 0; i < cells.length; i++)
+      if (cells[i].getAttribute('data-cell-label') && !cells[i].hasAttribute('data-cell-col')) return i;
     return 0;
   }
   function isSelectable(cell) {
-    return !!cell && cell.tagName === 'TD' && cell.hasAttribute('data-value') && !!cell.closest('tbody') && !!kindOf(cell.closest('table'), cell.cellIndex);
+    return (
+      !!cell &&
+      cell.tagName === 'TD' &&
+      cell.hasAttribute('data-value') &&
+      !!cell.closest('tbody') &&
+      !!kindOf(cell.closest('table'), cell.cellIndex)
+    );
   }
-  function bodyRows(table) { return Array.prototype.slice.call(table.tBodies[0].rows); }
-  function column(table, index) { return bodyRows(table).map(function (r) { return r.cells[index]; }); }
+  function bodyRows(table) {
+    return Array.prototype.slice.call(table.tBodies[0].rows);
+  }
+  function column(table, index) {
+    return bodyRows(table).map(function (r) {
+      return r.cells[index];
+    });
+  }
   function selectableColumns(table) {
     var out = [];
     var cells = table.tHead.rows[0].cells;
@@ -33,7 +56,10 @@
   var states = new WeakMap();
   function stateOf(box) {
     var s = states.get(box);
-    if (!s) { s = { col: -1, rows: [], anchor: -1, focus: -1 }; states.set(box, s); }
+    if (!s) {
+      s = { col: -1, rows: [], anchor: -1, focus: -1 };
+      states.set(box, s);
+    }
     return s;
   }
 
@@ -56,7 +82,9 @@
     var bar = box.querySelector('[data-cell-select-bar]');
     if (bar) bar.hidden = false;
   }
-  function activateAll() { document.querySelectorAll('[data-cell-select]').forEach(activate); }
+  function activateAll() {
+    document.querySelectorAll('[data-cell-select]').forEach(activate);
+  }
 
   function formatter(box, kind) {
     var locale = box.getAttribute('data-locale') || undefined;
@@ -64,11 +92,15 @@
     if (kind === 'money') {
       var money = new Intl.NumberFormat(locale, { style: 'currency', currency: currency });
       var digits = money.resolvedOptions().maximumFractionDigits;
-      return function (minor) { return money.format(minor / Math.pow(10, digits)); };
+      return function (minor) {
+        return money.format(minor / Math.pow(10, digits));
+      };
     }
     if (kind === 'percent') {
       var pct = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-      return function (v) { return pct.format(v) + ' %'; };
+      return function (v) {
+        return pct.format(v) + ' %';
+      };
     }
     if (kind === 'duration') {
       return function (v) {
@@ -77,31 +109,58 @@
       };
     }
     var num = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
-    return function (v) { return num.format(v); };
+    return function (v) {
+      return num.format(v);
+    };
   }
 
   function selectedCells(box) {
     var s = stateOf(box);
     if (s.col < 0) return [];
     var cells = column(tableOf(box), s.col);
-    return s.rows.slice().sort(function (a, b) { return a - b; }).map(function (i) { return cells[i]; });
+    return s.rows
+      .slice()
+      .sort(function (a, b) {
+        return a - b;
+      })
+      .map(function (i) {
+        return cells[i];
+      });
   }
 
   function render(box) {
     var table = tableOf(box);
     var s = stateOf(box);
-    table.querySelectorAll('td[aria-selected="true"]').forEach(function (c) { c.setAttribute('aria-selected', 'false'); c.classList.remove('cell-selected'); });
+    table.querySelectorAll('td[aria-selected="true"]').forEach(function (c) {
+      c.setAttribute('aria-selected', 'false');
+      c.classList.remove('cell-selected');
+    });
     var cells = selectedCells(box);
-    cells.forEach(function (c) { c.setAttribute('aria-selected', 'true'); c.classList.add('cell-selected'); });
+    cells.forEach(function (c) {
+      c.setAttribute('aria-selected', 'true');
+      c.classList.add('cell-selected');
+    });
     var status = box.querySelector('[data-cell-select-status]');
     box.querySelectorAll('[data-cell-action]').forEach(function (b) {
       if (b.getAttribute('data-cell-action') !== 'export-table') b.disabled = cells.length === 0;
     });
     if (!status) return;
-    if (!cells.length) { status.textContent = 'No cells selected.'; return; }
+    if (!cells.length) {
+      status.textContent = 'No cells selected.';
+      return;
+    }
     var kind = kindOf(table, s.col);
-    var values = cells.map(function (c) { return c.getAttribute('data-value'); }).filter(function (v) { return v !== ''; }).map(Number);
-    var sum = values.reduce(function (a, b) { return a + b; }, 0);
+    var values = cells
+      .map(function (c) {
+        return c.getAttribute('data-value');
+      })
+      .filter(function (v) {
+        return v !== '';
+      })
+      .map(Number);
+    var sum = values.reduce(function (a, b) {
+      return a + b;
+    }, 0);
     var fmt = formatter(box, kind);
     var parts = [cells.length + (cells.length === 1 ? ' cell' : ' cells') + ' selected in ' + labelOf(table, s.col)];
     if (!values.length) parts.push('no values');
@@ -130,7 +189,9 @@
     var table = tableOf(box);
     var cell = column(table, col)[row];
     if (!cell) return;
-    table.querySelectorAll('td[tabindex="0"]').forEach(function (c) { c.setAttribute('tabindex', '-1'); });
+    table.querySelectorAll('td[tabindex="0"]').forEach(function (c) {
+      c.setAttribute('tabindex', '-1');
+    });
     cell.setAttribute('tabindex', '0');
     cell.focus();
   }
@@ -142,7 +203,12 @@
     var row = cell.parentNode.sectionRowIndex;
     if (event.shiftKey && s.col === col && s.anchor >= 0) select(box, col, range(s.anchor, row), s.anchor, row);
     else if ((event.ctrlKey || event.metaKey) && s.col === col) {
-      var rows = s.rows.indexOf(row) >= 0 ? s.rows.filter(function (r) { return r !== row; }) : s.rows.concat([row]);
+      var rows =
+        s.rows.indexOf(row) >= 0
+          ? s.rows.filter(function (r) {
+              return r !== row;
+            })
+          : s.rows.concat([row]);
       select(box, col, rows, row, row);
     } else select(box, col, [row], row, row);
     focusCell(box, col, row);
@@ -175,7 +241,12 @@
 
   document.addEventListener('keydown', function (event) {
     var cell = event.target;
-    if (event.key === 'Escape' && cell.closest && cell.closest('[data-cell-active]') && !cell.closest('input, select')) {
+    if (
+      event.key === 'Escape' &&
+      cell.closest &&
+      cell.closest('[data-cell-active]') &&
+      !cell.closest('input, select')
+    ) {
       select(cell.closest('[data-cell-active]'), -1, [], -1, -1);
       return;
     }
@@ -196,7 +267,10 @@
     else if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
       var i = cols.indexOf(col) + (event.key === 'ArrowRight' ? 1 : -1);
       if (i >= 0 && i < cols.length) to = { col: cols[i], row: row };
-      else { event.preventDefault(); return; }
+      else {
+        event.preventDefault();
+        return;
+      }
     } else if (event.key === ' ') {
       event.preventDefault();
       pick(box, cell, { ctrlKey: s.col === col, shiftKey: false });
@@ -212,7 +286,8 @@
     }
     if (!to) return;
     event.preventDefault();
-    if (event.shiftKey && to.col === s.col && s.anchor >= 0) select(box, to.col, range(s.anchor, to.row), s.anchor, to.row);
+    if (event.shiftKey && to.col === s.col && s.anchor >= 0)
+      select(box, to.col, range(s.anchor, to.row), s.anchor, to.row);
     else select(box, to.col, [to.row], to.row, to.row);
     focusCell(box, to.col, to.row);
   });
@@ -227,16 +302,27 @@
     var table = tableOf(box);
     var s = stateOf(box);
     var cells = selectedCells(box);
-    var rows = cells.map(function (c) { return headers ? [periodOf(table, c), c.getAttribute('data-copy')] : [c.getAttribute('data-copy')]; });
+    var rows = cells.map(function (c) {
+      return headers ? [periodOf(table, c), c.getAttribute('data-copy')] : [c.getAttribute('data-copy')];
+    });
     if (headers) rows.unshift([labelOf(table, periodIndex(table)), labelOf(table, s.col)]);
     return rows;
   }
   function tableRows(box) {
     var table = tableOf(box);
     var indexes = [periodIndex(table)].concat(selectableColumns(table));
-    var rows = [indexes.map(function (i) { return labelOf(table, i); })];
+    var rows = [
+      indexes.map(function (i) {
+        return labelOf(table, i);
+      }),
+    ];
     bodyRows(table).forEach(function (r) {
-      rows.push(indexes.map(function (i) { var c = r.cells[i]; return c.getAttribute('data-copy') || c.textContent.trim(); }));
+      rows.push(
+        indexes.map(function (i) {
+          var c = r.cells[i];
+          return c.getAttribute('data-copy') || c.textContent.trim();
+        }),
+      );
     });
     return rows;
   }
@@ -244,14 +330,32 @@
   function copy(box, headers) {
     var rows = selectionRows(box, headers);
     if (!rows.length || (headers && rows.length < 2)) return;
-    var text = rows.map(function (r) { return r.join('\t'); }).join('\n') + '\n';
+    var text =
+      rows
+        .map(function (r) {
+          return r.join('\t');
+        })
+        .join('\n') + '\n';
     var n = rows.length - (headers ? 1 : 0);
     var said = 'Copied ' + n + (n === 1 ? ' value' : ' values') + (headers ? ' with headers.' : '.');
     // what was copied, for whoever reads the page (and for the tests)
     box.setAttribute('data-copied', text);
     var status = box.querySelector('[data-cell-select-status]');
-    var done = function (ok) { if (status) status.textContent = ok ? said : 'Copying was refused by the browser; select the cells and press Ctrl+C instead.'; };
-    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(fallbackCopy(text)); });
+    var done = function (ok) {
+      if (status)
+        status.textContent = ok
+          ? said
+          : 'Copying was refused by the browser; select the cells and press Ctrl+C instead.';
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText)
+      navigator.clipboard.writeText(text).then(
+        function () {
+          done(true);
+        },
+        function () {
+          done(fallbackCopy(text));
+        },
+      );
     else done(fallbackCopy(text));
   }
   function fallbackCopy(text) {
@@ -262,7 +366,11 @@
     document.body.append(area);
     area.select();
     var ok = false;
-    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    try {
+      ok = document.execCommand('copy');
+    } catch (e) {
+      ok = false;
+    }
     area.remove();
     return ok;
   }
@@ -273,7 +381,12 @@
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
   function download(box, rows, name) {
-    var csv = rows.map(function (r) { return r.map(csvCell).join(','); }).join('\n') + '\n';
+    var csv =
+      rows
+        .map(function (r) {
+          return r.map(csvCell).join(',');
+        })
+        .join('\n') + '\n';
     var url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
     var a = document.createElement('a');
     a.href = url;
@@ -281,9 +394,13 @@
     document.body.append(a);
     a.click();
     a.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    setTimeout(function () {
+      URL.revokeObjectURL(url);
+    }, 1000);
     var status = box.querySelector('[data-cell-select-status]');
-    if (status) status.textContent = 'Exported ' + (rows.length - 1) + (rows.length === 2 ? ' row' : ' rows') + ' as ' + name + '.';
+    if (status)
+      status.textContent =
+        'Exported ' + (rows.length - 1) + (rows.length === 2 ? ' row' : ' rows') + ' as ' + name + '.';
   }
 
   document.addEventListener('click', function (event) {

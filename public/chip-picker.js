@@ -8,10 +8,14 @@
     // removed, not disabled: htmx's settle step puts a swapped element's own attributes back
     var fallback = form.querySelector('[data-chip-fallback]');
     if (fallback) fallback.remove();
-    form.querySelectorAll('[data-chip-value]').forEach(function (i) { i.disabled = false; });
+    form.querySelectorAll('[data-chip-value]').forEach(function (i) {
+      i.disabled = false;
+    });
     form.querySelector('[data-chip-area]').hidden = false;
   }
-  function activateAll() { document.querySelectorAll('form[data-chip-picker]').forEach(activate); }
+  function activateAll() {
+    document.querySelectorAll('form[data-chip-picker]').forEach(activate);
+  }
 
   function changed(form, message) {
     var chips = form.querySelector('[data-chips]');
@@ -53,7 +57,10 @@
     var search = form.querySelector('input[type=search]');
     var options = form.querySelector('.user-options');
     if (options) options.replaceChildren();
-    if (search) { search.value = ''; search.focus(); }
+    if (search) {
+      search.value = '';
+      search.focus();
+    }
     changed(form, 'Added ' + name + '.');
   }
 

@@ -14,10 +14,14 @@
       var js = document.createElement('script');
       js.src = box.getAttribute('data-leaflet-js');
       var ready = 0;
-      var done = function () { if (++ready === 2) resolve(window.L); };
+      var done = function () {
+        if (++ready === 2) resolve(window.L);
+      };
       css.onload = done;
       js.onload = done;
-      css.onerror = js.onerror = function () { reject(new Error('Leaflet did not load')); };
+      css.onerror = js.onerror = function () {
+        reject(new Error('Leaflet did not load'));
+      };
       document.head.append(css, js);
     });
     return loading;
@@ -34,7 +38,8 @@
     if (current) current.remove();
     var map = L.map(canvas, { attributionControl: true });
     current = map;
-    if (settings.tiles) L.tileLayer(settings.tiles, { maxZoom: 19, attribution: escapeText(settings.attribution || '') }).addTo(map);
+    if (settings.tiles)
+      L.tileLayer(settings.tiles, { maxZoom: 19, attribution: escapeText(settings.attribution || '') }).addTo(map);
     var points = [];
     data.devices.forEach(function (d) {
       var popup = document.createElement('div');
@@ -44,7 +49,10 @@
       var fix = document.createElement('div');
       fix.textContent = 'Position at ' + d.fixLabel;
       popup.append(name, fix);
-      L.marker([d.latitude, d.longitude], { title: d.name + ', ' + d.fixLabel, alt: d.name + ', position at ' + d.fixLabel })
+      L.marker([d.latitude, d.longitude], {
+        title: d.name + ', ' + d.fixLabel,
+        alt: d.name + ', position at ' + d.fixLabel,
+      })
         .bindPopup(popup)
         .addTo(map);
       points.push([d.latitude, d.longitude]);
@@ -94,11 +102,20 @@
       .then(function (r) {
         var data = r[1];
         var n = data.devices.length;
-        status.textContent = n ? n + ' device' + (n === 1 ? '' : 's') + ' with a position' + (data.more ? ' (the most recently located)' : '') + (settingsOf(dialog).tiles ? '.' : '. No background map is configured.') : 'No device of this group has reported a position yet.';
+        status.textContent = n
+          ? n +
+            ' device' +
+            (n === 1 ? '' : 's') +
+            ' with a position' +
+            (data.more ? ' (the most recently located)' : '') +
+            (settingsOf(dialog).tiles ? '.' : '. No background map is configured.')
+          : 'No device of this group has reported a position yet.';
         draw(r[0], canvas, settingsOf(dialog), data);
         listDevices(list, data.devices);
       })
-      .catch(function (err) { status.textContent = err.message; });
+      .catch(function (err) {
+        status.textContent = err.message;
+      });
     return true;
   }
 
@@ -111,8 +128,12 @@
     var box = document.querySelector('[data-map-page]');
     if (!box) return;
     Promise.all([loadLeaflet(box), fetchDevices(box.getAttribute('data-map-json'))])
-      .then(function (r) { draw(r[0], box, settingsOf(box), r[1]); })
-      .catch(function (err) { box.textContent = err.message; });
+      .then(function (r) {
+        draw(r[0], box, settingsOf(box), r[1]);
+      })
+      .catch(function (err) {
+        box.textContent = err.message;
+      });
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', initPage);
   else initPage();

@@ -8,7 +8,10 @@
     event.preventDefault();
     var status = form.querySelector('[data-upload-status]');
     var file = form.querySelector('input[type=file]').files[0];
-    if (!file) { status.textContent = 'Choose a picture to upload.'; return; }
+    if (!file) {
+      status.textContent = 'Choose a picture to upload.';
+      return;
+    }
     var headers = JSON.parse(document.body.getAttribute('hx-headers:inherited') || '{}');
     var query = new URLSearchParams({ visit: form.elements.visit.value, caption: form.elements.caption.value });
     status.textContent = 'Uploading…';
@@ -16,10 +19,20 @@
       method: 'POST',
       body: file,
       credentials: 'same-origin',
-      headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-CSRF-Token': headers['X-CSRF-Token'] || '' },
-    }).then(function (res) {
-      if (res.ok) window.location.assign(res.url);
-      else status.textContent = res.status === 413 ? 'The picture is too large.' : 'The upload failed (' + res.status + ').';
-    }, function () { status.textContent = 'The upload failed: the server could not be reached.'; });
+      headers: {
+        'Content-Type': file.type || 'application/octet-stream',
+        'X-CSRF-Token': headers['X-CSRF-Token'] || '',
+      },
+    }).then(
+      function (res) {
+        if (res.ok) window.location.assign(res.url);
+        else
+          status.textContent =
+            res.status === 413 ? 'The picture is too large.' : 'The upload failed (' + res.status + ').';
+      },
+      function () {
+        status.textContent = 'The upload failed: the server could not be reached.';
+      },
+    );
   });
 })();

@@ -6,13 +6,19 @@
   var pending = null;
   function withLeaflet(box) {
     if (window.L) return Promise.resolve(window.L);
-    pending = pending || new Promise(function (resolve, reject) {
-      var sheet = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: box.dataset.leafletCss });
-      var code = Object.assign(document.createElement('script'), { src: box.dataset.leafletJs });
-      code.addEventListener('load', function () { resolve(window.L); });
-      code.addEventListener('error', function () { reject(new Error('The map could not be loaded; the list has every site.')); });
-      document.head.append(sheet, code);
-    });
+    pending =
+      pending ||
+      new Promise(function (resolve, reject) {
+        var sheet = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: box.dataset.leafletCss });
+        var code = Object.assign(document.createElement('script'), { src: box.dataset.leafletJs });
+        code.addEventListener('load', function () {
+          resolve(window.L);
+        });
+        code.addEventListener('error', function () {
+          reject(new Error('The map could not be loaded; the list has every site.'));
+        });
+        document.head.append(sheet, code);
+      });
     return pending;
   }
 
@@ -21,28 +27,41 @@
     if (drawn.has(box)) return;
     drawn.add(box);
     var sites = JSON.parse(box.dataset.sites || '[]');
-    withLeaflet(box).then(function (L) {
-      var map = L.map(box, { attributionControl: !!box.dataset.tiles });
-      if (box.dataset.tiles) {
-        var credit = document.createElement('span');
-        credit.textContent = box.dataset.attribution || '';
-        L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: credit.innerHTML }).addTo(map);
-      }
-      var bounds = null;
-      sites.forEach(function (site) {
-        var state = site.serviced ? 'serviced' : 'idle';
-        var shape = L.geoJSON(site.geofence, { style: { className: 'geofence geofence-' + state + ' geofence-site-' + site.id } });
-        shape.bindTooltip(site.name + (site.serviced ? ': serviced in these dates' : ': not serviced in these dates'));
-        if (site.url) shape.on('click', function () { window.location.assign(site.url); });
-        shape.addTo(map);
-        bounds = bounds ? bounds.extend(shape.getBounds()) : shape.getBounds();
+    withLeaflet(box)
+      .then(function (L) {
+        var map = L.map(box, { attributionControl: !!box.dataset.tiles });
+        if (box.dataset.tiles) {
+          var credit = document.createElement('span');
+          credit.textContent = box.dataset.attribution || '';
+          L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: credit.innerHTML }).addTo(map);
+        }
+        var bounds = null;
+        sites.forEach(function (site) {
+          var state = site.serviced ? 'serviced' : 'idle';
+          var shape = L.geoJSON(site.geofence, {
+            style: { className: 'geofence geofence-' + state + ' geofence-site-' + site.id },
+          });
+          shape.bindTooltip(
+            site.name + (site.serviced ? ': serviced in these dates' : ': not serviced in these dates'),
+          );
+          if (site.url)
+            shape.on('click', function () {
+              window.location.assign(site.url);
+            });
+          shape.addTo(map);
+          bounds = bounds ? bounds.extend(shape.getBounds()) : shape.getBounds();
+        });
+        if (bounds) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+        else map.setView([20, 0], 2);
+      })
+      .catch(function (err) {
+        box.textContent = err.message;
       });
-      if (bounds) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
-      else map.setView([20, 0], 2);
-    }).catch(function (err) { box.textContent = err.message; });
   }
 
-  function drawAll() { document.querySelectorAll('[data-site-map]').forEach(drawSites); }
+  function drawAll() {
+    document.querySelectorAll('[data-site-map]').forEach(drawSites);
+  }
   function start() {
     drawAll();
     new MutationObserver(drawAll).observe(document.body, { childList: true, subtree: true });

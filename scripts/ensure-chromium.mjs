@@ -8,14 +8,21 @@ if (!findChromium()) {
   const isRoot = process.getuid?.() === 0;
   const isDebian = existsSync('/etc/debian_version');
   if (!isRoot || !isDebian) {
-    console.error('portico: browser tests need Chromium: install it (Debian: `sudo apt-get install chromium`) or set CHROMIUM_PATH.');
+    console.error(
+      'portico: browser tests need Chromium: install it (Debian: `sudo apt-get install chromium`) or set CHROMIUM_PATH.',
+    );
     process.exit(1);
   }
-  console.log('portico: Chromium is missing; installing Debian\'s chromium package (once)...');
+  console.log("portico: Chromium is missing; installing Debian's chromium package (once)...");
   try {
-    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit', shell: '/bin/sh' });
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
+      stdio: 'inherit',
+      shell: '/bin/sh',
+    });
   } catch {
-    console.error('portico: could not install Chromium with apt-get; install the chromium package or set CHROMIUM_PATH.');
+    console.error(
+      'portico: could not install Chromium with apt-get; install the chromium package or set CHROMIUM_PATH.',
+    );
     process.exit(1);
   }
   if (!findChromium()) {

@@ -24,7 +24,10 @@ const EnvSchema = z.object({
   BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
   LOG_LEVEL: LogLevel.default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   JOBS: z.enum(['on', 'off']).default('on'),
   SEED: z.enum(['auto', 'off']).default('auto'),
   MAP_TILE_URL: z.string().optional(),
@@ -117,11 +120,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seed: e.SEED === 'auto',
     apiRateLimit: e.API_RATE_LIMIT,
     // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
-    ...mapTiles(env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim() ? 'none' : (e.MAP_TILE_URL?.trim() ?? DEFAULT_MAP_TILE_URL), e.MAP_TILE_ATTRIBUTION),
+    ...mapTiles(
+      env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim()
+        ? 'none'
+        : (e.MAP_TILE_URL?.trim() ?? DEFAULT_MAP_TILE_URL),
+      e.MAP_TILE_ATTRIBUTION,
+    ),
   };
 }
 
-function mapTiles(url: string, attribution: string | undefined): Pick<Config, 'mapTileUrl' | 'mapTileOrigin' | 'mapTileAttribution'> {
+function mapTiles(
+  url: string,
+  attribution: string | undefined,
+): Pick<Config, 'mapTileUrl' | 'mapTileOrigin' | 'mapTileAttribution'> {
   const problem = mapTileProblem(url);
   if (problem) throw new ConfigError(`Invalid MAP_TILE_URL=${JSON.stringify(url)}: ${problem}`);
   const mapTileUrl = url === 'none' ? null : url;
@@ -135,7 +146,8 @@ function jobSchedules(env: Record<string, string>): Record<string, string> {
   for (const [key, value] of Object.entries(env)) {
     const m = /^JOB_SCHEDULE_([A-Z0-9_]+)$/.exec(key);
     if (!m) continue;
-    if (!isCronExpression(value.trim())) throw new ConfigError(`Invalid ${key}=${JSON.stringify(value)}: must be a cron expression, like "0 6 * * *"`);
+    if (!isCronExpression(value.trim()))
+      throw new ConfigError(`Invalid ${key}=${JSON.stringify(value)}: must be a cron expression, like "0 6 * * *"`);
     out[m[1]!.toLowerCase().replaceAll('_', '-')] = value.trim();
   }
   return out;

@@ -34,19 +34,28 @@ async function main() {
 
   const mail = createMailTransport(config.smtpUrl, config.mailFrom);
   const clock = systemClock;
-  const mailPump = createMailPump(db, mail, () => clock.now(), (err) => logger.error({ err }, 'mail delivery failed'));
+  const mailPump = createMailPump(
+    db,
+    mail,
+    () => clock.now(),
+    (err) => logger.error({ err }, 'mail delivery failed'),
+  );
   const app = createApp({ db, config, clock, logger, mail, mailPump });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
-    console.error(`portico: cannot listen on port ${config.port}: ${err.code === 'EADDRINUSE' ? 'it is already in use (set PORT)' : err.message}`);
+    console.error(
+      `portico: cannot listen on port ${config.port}: ${err.code === 'EADDRINUSE' ? 'it is already in use (set PORT)' : err.message}`,
+    );
     await database.close();
     process.exit(1);
   });
   const links = { baseUrl: config.baseUrl, secret: config.sessionSecret };
-  const scheduler = config.jobs ? startScheduler({ db, clock, logger, mail, links }, { schedules: config.jobSchedules }) : null;
+  const scheduler = config.jobs
+    ? startScheduler({ db, clock, logger, mail, links }, { schedules: config.jobSchedules })
+    : null;
 
   console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);
   if (await hasDemoData(db)) {
@@ -65,6 +74,7 @@ async function main() {
     server.closeIdleConnections();
     await new Promise((resolve) => server.close(resolve));
     await scheduler?.stop();
+    mailPump.stop();
     await mailPump.idle();
     mail?.close();
     await database.close();

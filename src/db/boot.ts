@@ -15,11 +15,17 @@ export async function openDatabase(config: Config, logger: Log): Promise<OpenDat
   let url = config.databaseUrl;
   let embedded: EmbeddedServer | null = null;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), log: (line) => logger.debug({ postgres: line }) });
+    embedded = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, 'postgres'),
+      log: (line) => logger.debug({ postgres: line }),
+    });
     await ensureDatabase(embedded.url(), 'portico');
     url = embedded.url('portico');
   }
-  const db = createDb(url, { poolMax: config.databasePoolMax, log: (message) => logger.warn({ db: message }, 'database') });
+  const db = createDb(url, {
+    poolMax: config.databasePoolMax,
+    log: (message) => logger.warn({ db: message }, 'database'),
+  });
   try {
     await migrate(db);
   } catch (err) {

@@ -65,7 +65,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await pg.start();
   } catch (err) {
     // the library rejects with undefined when postgres exits early; say something useful instead
-    throw new Error(`PostgreSQL in ${dir} did not start${err instanceof Error ? `: ${err.message}` : ''}; see its log above`);
+    throw new Error(
+      `PostgreSQL in ${dir} did not start${err instanceof Error ? `: ${err.message}` : ''}; see its log above`,
+    );
   }
   return {
     url: (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,

@@ -9,7 +9,9 @@ import type { Db, Trx } from './index.js';
  */
 export async function inTenant<T>(db: Db | Trx, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> {
   return db.transaction(async (trx) => {
-    await trx.raw("select set_config('portico.tenant_id', ?, true), set_config('role', 'portico_app', true)", [tenantId]);
+    await trx.raw("select set_config('portico.tenant_id', ?, true), set_config('role', 'portico_app', true)", [
+      tenantId,
+    ]);
     return fn(trx);
   });
 }
@@ -33,7 +35,11 @@ function tenantSetupSql(tenantId: string): string {
   return `select set_config('portico.tenant_id', '${tenantId}', true), set_config('role', 'portico_app', true)`;
 }
 
-type PgClient = pg.Client & { processID?: number; __knex__disposed?: unknown; connection: { stream?: { destroy(): void } } };
+type PgClient = pg.Client & {
+  processID?: number;
+  __knex__disposed?: unknown;
+  connection: { stream?: { destroy(): void } };
+};
 type KnexPool = { acquireConnection(): Promise<PgClient>; releaseConnection(c: PgClient): Promise<void> };
 
 function poolOf(db: Db): KnexPool {
@@ -52,7 +58,9 @@ export async function queryInTenant(db: Db, tenantId: string, statements: string
   const pool = poolOf(db);
   const client = await pool.acquireConnection();
   try {
-    const results = (await client.query([tenantSetupSql(tenantId), ...statements].join(';\n'))) as unknown as pg.QueryResult[];
+    const results = (await client.query(
+      [tenantSetupSql(tenantId), ...statements].join(';\n'),
+    )) as unknown as pg.QueryResult[];
     return results.slice(1);
   } finally {
     await pool.releaseConnection(client);

@@ -35,13 +35,41 @@ export async function seedDemoGroupsAndAssets(trx: Trx, today: Day): Promise<voi
     });
   }
   for (const who of ['fleet@northwind.test', 'viewer@northwind.test']) {
-    await trx('membership_groups').insert({ tenant_id: tenantId, membership_id: demoId(`membership:${who}`), group_id: demoId('group:trucks') });
+    await trx('membership_groups').insert({
+      tenant_id: tenantId,
+      membership_id: demoId(`membership:${who}`),
+      group_id: demoId('group:trucks'),
+    });
   }
 
   // one set-based insert per customer: status, plan and dates follow from the row number
-  const batches: { customer: string; groups: string[]; count: number; prefix: string; label: string; lat: number; lon: number }[] = [
-    { customer: 'northwind', groups: ['trucks', 'trucks-north', 'trucks-south', 'vans', 'trailers'], count: 240, prefix: '3548', label: 'Unit', lat: 51.5, lon: -0.12 },
-    { customer: 'northwind-south', groups: ['depot'], count: 30, prefix: '3549', label: 'Depot unit', lat: 50.9, lon: -1.4 },
+  const batches: {
+    customer: string;
+    groups: string[];
+    count: number;
+    prefix: string;
+    label: string;
+    lat: number;
+    lon: number;
+  }[] = [
+    {
+      customer: 'northwind',
+      groups: ['trucks', 'trucks-north', 'trucks-south', 'vans', 'trailers'],
+      count: 240,
+      prefix: '3548',
+      label: 'Unit',
+      lat: 51.5,
+      lon: -0.12,
+    },
+    {
+      customer: 'northwind-south',
+      groups: ['depot'],
+      count: 30,
+      prefix: '3549',
+      label: 'Depot unit',
+      lat: 50.9,
+      lon: -1.4,
+    },
     { customer: 'acme', groups: ['field-kit'], count: 40, prefix: '3550', label: 'Kit', lat: 53.48, lon: -2.24 },
   ];
   for (const b of batches) {
@@ -82,8 +110,24 @@ export async function seedDemoGroupsAndAssets(trx: Trx, today: Day): Promise<voi
         case when status in ('active', 'deactivation_pending') then ? + (i % 13) * 0.021 end,
         case when status in ('active', 'deactivation_pending') then ?::timestamptz - (i % 48) * interval '1 hour' end
       from terms`,
-      [groupIds, groupIds.length, groupPaths, groupPaths.length, b.count, today, today, today, today,
-        tenantId, demoId(`customer:${b.customer}`), b.prefix, b.label, b.lat, b.lon, `${today}T12:00:00Z`],
+      [
+        groupIds,
+        groupIds.length,
+        groupPaths,
+        groupPaths.length,
+        b.count,
+        today,
+        today,
+        today,
+        today,
+        tenantId,
+        demoId(`customer:${b.customer}`),
+        b.prefix,
+        b.label,
+        b.lat,
+        b.lon,
+        `${today}T12:00:00Z`,
+      ],
     );
   }
 

@@ -29,26 +29,69 @@ export async function seedDemoBilling(trx: Trx): Promise<void> {
   const rows = movements.map((m) => {
     balance += m.amount;
     return {
-      tenant_id: t, customer_id: northwind, kind: m.kind, amount_minor: m.amount, currency: 'GBP', balance_after_minor: balance,
-      debit_limit_after_minor: m.limit, reference: m.reference, created_by: admin, created_at: trx.raw(`now() - interval '${m.daysAgo} days'`),
+      tenant_id: t,
+      customer_id: northwind,
+      kind: m.kind,
+      amount_minor: m.amount,
+      currency: 'GBP',
+      balance_after_minor: balance,
+      debit_limit_after_minor: m.limit,
+      reference: m.reference,
+      created_by: admin,
+      created_at: trx.raw(`now() - interval '${m.daysAgo} days'`),
     };
   });
   await trx('billing_ledger').insert(rows);
-  await trx('customers').where({ tenant_id: t, id: northwind }).update({ balance_minor: balance, debit_limit_minor: 50_000 });
+  await trx('customers')
+    .where({ tenant_id: t, id: northwind })
+    .update({ balance_minor: balance, debit_limit_minor: 50_000 });
 
   // Northwind's users are its contacts: notes on two of them, the owner's email and mobile verified
-  await trx('users').where({ id: demoId('user:owner@northwind.test') }).update({ email_verified: true, mobile: '+44 7700 900123', mobile_verified: true });
+  await trx('users')
+    .where({ id: demoId('user:owner@northwind.test') })
+    .update({ email_verified: true, mobile: '+44 7700 900123', mobile_verified: true });
   await trx('contact_notes').insert([
-    { tenant_id: t, membership_id: demoId('membership:owner@northwind.test'), public_notes: DEMO_PUBLIC_NOTE, private_notes: DEMO_PRIVATE_NOTE },
-    { tenant_id: t, membership_id: demoId('membership:fleet@northwind.test'), public_notes: 'Fleet changes: write to fleet-desk@demo.test.', private_notes: 'Private: asked for quarterly statements' },
+    {
+      tenant_id: t,
+      membership_id: demoId('membership:owner@northwind.test'),
+      public_notes: DEMO_PUBLIC_NOTE,
+      private_notes: DEMO_PRIVATE_NOTE,
+    },
+    {
+      tenant_id: t,
+      membership_id: demoId('membership:fleet@northwind.test'),
+      public_notes: 'Fleet changes: write to fleet-desk@demo.test.',
+      private_notes: 'Private: asked for quarterly statements',
+    },
   ]);
 
   const started = (minutes: number) => new Date(Date.now() - minutes * 60_000);
   await insertUsageRecords(trx, t, [
-    { customerId: northwind, product: 'voice', occurredAt: started(4), direction: 'outbound', status: 'in_progress', fromNumber: '+447700900101', toNumber: '+442079460123' },
-    { customerId: northwind, product: 'voice', occurredAt: started(11), direction: 'inbound', status: 'in_progress', fromNumber: '+447700900555', toNumber: '+447700900102' },
+    {
+      customerId: northwind,
+      product: 'voice',
+      occurredAt: started(4),
+      direction: 'outbound',
+      status: 'in_progress',
+      fromNumber: '+447700900101',
+      toNumber: '+442079460123',
+    },
+    {
+      customerId: northwind,
+      product: 'voice',
+      occurredAt: started(11),
+      direction: 'inbound',
+      status: 'in_progress',
+      fromNumber: '+447700900555',
+      toNumber: '+447700900102',
+    },
   ]);
 
   await trx('number_ranges').insert({ tenant_id: t, first_number: 100000, last_number: 109999, block_size: 100 });
-  await trx('number_blocks').insert({ tenant_id: t, customer_id: northwind, first_number: 100000, last_number: 100099 });
+  await trx('number_blocks').insert({
+    tenant_id: t,
+    customer_id: northwind,
+    first_number: 100000,
+    last_number: 100099,
+  });
 }

@@ -30,7 +30,9 @@ export async function seedBulkUsage(
   const span = (opts.days ?? 90) * 86_400;
   if (!(await hasDemoData(db))) await seedDemo(db, { now });
   // a sequence offset per run, so a second run spreads new records between the first one's
-  const offset = Number((await db('usage_records').where('tenant_id', TENANT).count<{ n: number }[]>({ n: '*' }))[0]!.n);
+  const offset = Number(
+    (await db('usage_records').where('tenant_id', TENANT).count<{ n: number }[]>({ n: '*' }))[0]!.n,
+  );
   let done = 0;
   for (const { customer, share } of SHARES) {
     const count = customer === 'harbor' ? total - done : Math.round(total * share);
@@ -54,7 +56,14 @@ export async function seedBulkUsage(
          cross join lateral (select (array['voice', 'voice', 'sms', 'voice', 'video', 'messaging'])[1 + ((i / 7) % 6)::int] as product) as p0
          cross join lateral (select p0.product, case when p0.product in ('voice', 'video') and i % 6 < 3 then (15 + (i * 37) % 900)::int else 0 end as seconds) as p
          join customers c on c.tenant_id = :tenant and c.id = :customer`,
-        { tenant: TENANT, customer: demoId(`customer:${customer}`), end: now.toISOString(), span, first, last: first + n - 1 },
+        {
+          tenant: TENANT,
+          customer: demoId(`customer:${customer}`),
+          end: now.toISOString(),
+          span,
+          first,
+          last: first + n - 1,
+        },
       );
       done += n;
       opts.onProgress?.({ done, total, seconds: seconds() });

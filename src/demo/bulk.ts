@@ -4,7 +4,12 @@ import { hashPassword } from '../services/people/index.js';
 import { todayIn, type Day } from '../services/assets/index.js';
 
 /** The customer that holds the big share of the bulk assets, and its company admin. */
-export const BULK_FREIGHT = { account: 'BF-1', title: 'Bulk Freight', adminEmail: 'bulk@freight.test', adminName: 'Bea Bulk' } as const;
+export const BULK_FREIGHT = {
+  account: 'BF-1',
+  title: 'Bulk Freight',
+  adminEmail: 'bulk@freight.test',
+  adminName: 'Bea Bulk',
+} as const;
 /** Bulk identifiers: '3560' and an 11-digit sequence number, apart from the demo's 3548..3550 ranges. */
 export const BULK_IDENTIFIER_PREFIX = '3560';
 const GENERATED_CUSTOMERS = 300;
@@ -14,10 +19,45 @@ const NIL = '00000000-0000-0000-0000-000000000000';
 
 const REGIONS = ['North', 'South', 'East', 'West', 'Central', 'Coast', 'Highlands', 'Border'];
 const FLEETS = ['Trucks', 'Vans', 'Trailers'];
-const FIRST_WORDS = ['Atlas', 'Beacon', 'Cedar', 'Delta', 'Ember', 'Falcon', 'Granite', 'Harbour', 'Iron', 'Juniper',
-  'Kestrel', 'Lantern', 'Meridian', 'Nimbus', 'Orchard', 'Pioneer', 'Quarry', 'Ridge', 'Summit', 'Tidal'];
-const SECOND_WORDS = ['Haulage', 'Logistics', 'Transport', 'Couriers', 'Distribution', 'Removals', 'Fleet Services', 'Freight',
-  'Carriers', 'Express', 'Movers', 'Supply', 'Shipping', 'Trucking', 'Cargo'];
+const FIRST_WORDS = [
+  'Atlas',
+  'Beacon',
+  'Cedar',
+  'Delta',
+  'Ember',
+  'Falcon',
+  'Granite',
+  'Harbour',
+  'Iron',
+  'Juniper',
+  'Kestrel',
+  'Lantern',
+  'Meridian',
+  'Nimbus',
+  'Orchard',
+  'Pioneer',
+  'Quarry',
+  'Ridge',
+  'Summit',
+  'Tidal',
+];
+const SECOND_WORDS = [
+  'Haulage',
+  'Logistics',
+  'Transport',
+  'Couriers',
+  'Distribution',
+  'Removals',
+  'Fleet Services',
+  'Freight',
+  'Carriers',
+  'Express',
+  'Movers',
+  'Supply',
+  'Shipping',
+  'Trucking',
+  'Cargo',
+];
 
 export type BulkProgress = { done: number; total: number; seconds: number };
 export type BulkResult = { assets: number; bulkFreight: number; seconds: number };
@@ -55,7 +95,13 @@ export async function seedBulkAssets(
       for (let from = 0; from < count; from += BATCH) {
         const n = Math.min(BATCH, count - from);
         const start = first + done;
-        await trx.raw(assetInsert(placement), { ...placementBindings(placement, targets), start, end: start + n - 1, today, tenant: TENANT });
+        await trx.raw(assetInsert(placement), {
+          ...placementBindings(placement, targets),
+          start,
+          end: start + n - 1,
+          today,
+          tenant: TENANT,
+        });
         done += n;
         opts.onProgress?.({ done, total, seconds: seconds() });
       }
@@ -99,26 +145,68 @@ async function bulkTargets(trx: Trx, passwordHash: string): Promise<Targets> {
   const adminId = demoId(`user:${BULK_FREIGHT.adminEmail}`);
   const exists = await trx('customers').where({ tenant_id: TENANT, id: bulkFreightId }).first('id');
   if (!exists) {
-    await trx('customers').insert({ tenant_id: TENANT, id: bulkFreightId, title: BULK_FREIGHT.title, account_id: BULK_FREIGHT.account,
-      contact_name: 'Bo Freight', email: 'ops@freight.test', home_page: 'assets' });
+    await trx('customers').insert({
+      tenant_id: TENANT,
+      id: bulkFreightId,
+      title: BULK_FREIGHT.title,
+      account_id: BULK_FREIGHT.account,
+      contact_name: 'Bo Freight',
+      email: 'ops@freight.test',
+      home_page: 'assets',
+    });
     const groups: Record<string, unknown>[] = [];
     for (const region of REGIONS) {
-      groups.push({ tenant_id: TENANT, id: demoId(`group:bulk:${region}`), customer_id: bulkFreightId, parent_id: null, name: region, path: region, reference: `BF-${region.toUpperCase()}` });
+      groups.push({
+        tenant_id: TENANT,
+        id: demoId(`group:bulk:${region}`),
+        customer_id: bulkFreightId,
+        parent_id: null,
+        name: region,
+        path: region,
+        reference: `BF-${region.toUpperCase()}`,
+      });
       for (const fleet of FLEETS) {
-        groups.push({ tenant_id: TENANT, id: demoId(`group:bulk:${region}:${fleet}`), customer_id: bulkFreightId, parent_id: demoId(`group:bulk:${region}`),
-          name: fleet, path: `${region} / ${fleet}`, reference: `BF-${region.toUpperCase()}-${fleet.toUpperCase()}` });
+        groups.push({
+          tenant_id: TENANT,
+          id: demoId(`group:bulk:${region}:${fleet}`),
+          customer_id: bulkFreightId,
+          parent_id: demoId(`group:bulk:${region}`),
+          name: fleet,
+          path: `${region} / ${fleet}`,
+          reference: `BF-${region.toUpperCase()}-${fleet.toUpperCase()}`,
+        });
       }
     }
     await trx('groups').insert(groups);
-    await trx('users').insert({ id: adminId, email: BULK_FREIGHT.adminEmail, name: BULK_FREIGHT.adminName, password_hash: passwordHash, status: 'active', time_zone: 'Europe/London' });
-    await trx('memberships').insert({ tenant_id: TENANT, id: demoId(`membership:${BULK_FREIGHT.adminEmail}`), user_id: adminId, role: 'company_admin', customer_id: bulkFreightId });
+    await trx('users').insert({
+      id: adminId,
+      email: BULK_FREIGHT.adminEmail,
+      name: BULK_FREIGHT.adminName,
+      password_hash: passwordHash,
+      status: 'active',
+      time_zone: 'Europe/London',
+    });
+    await trx('memberships').insert({
+      tenant_id: TENANT,
+      id: demoId(`membership:${BULK_FREIGHT.adminEmail}`),
+      user_id: adminId,
+      role: 'company_admin',
+      customer_id: bulkFreightId,
+    });
 
     await trx.raw(
       `insert into customers (tenant_id, title, account_id, contact_name, email, home_page)
        select :tenant, (:first::text[])[1 + (i - 1) % :firstCount] || ' ' || (:second::text[])[1 + ((i - 1) / :firstCount) % :secondCount],
          'BG-' || lpad(i::text, 4, '0'), 'Fleet desk', 'fleet@bg-' || lpad(i::text, 4, '0') || '.test', 'assets'
        from generate_series(1, :count) as i`,
-      { tenant: TENANT, first: FIRST_WORDS, firstCount: FIRST_WORDS.length, second: SECOND_WORDS, secondCount: SECOND_WORDS.length, count: GENERATED_CUSTOMERS },
+      {
+        tenant: TENANT,
+        first: FIRST_WORDS,
+        firstCount: FIRST_WORDS.length,
+        second: SECOND_WORDS,
+        secondCount: SECOND_WORDS.length,
+        count: GENERATED_CUSTOMERS,
+      },
     );
     await trx.raw(
       `insert into groups (tenant_id, customer_id, name, path, reference)
@@ -132,7 +220,10 @@ async function bulkTargets(trx: Trx, passwordHash: string): Promise<Targets> {
       { tenant: TENANT },
     );
   }
-  const bfGroups = await trx('groups').where({ tenant_id: TENANT, customer_id: bulkFreightId }).orderBy('path').select<{ id: string; path: string }[]>('id', 'path');
+  const bfGroups = await trx('groups')
+    .where({ tenant_id: TENANT, customer_id: bulkFreightId })
+    .orderBy('path')
+    .select<{ id: string; path: string }[]>('id', 'path');
   const generated = await trx('customers as c')
     .join('groups as f', function () {
       this.on('f.tenant_id', 'c.tenant_id').andOn('f.customer_id', 'c.id').andOnVal('f.path', 'Fleet');
@@ -182,7 +273,13 @@ const PLACEMENTS: Record<Placement, string> = {
 
 function placementBindings(p: Placement, t: Targets): Record<string, unknown> {
   return p === 'bulk-freight'
-    ? { bulkFreight: t.bulkFreightId, groupIds: t.bfGroupIds, groupPaths: t.bfGroupPaths, slots: t.bfGroupIds.length, customers: 1 }
+    ? {
+        bulkFreight: t.bulkFreightId,
+        groupIds: t.bfGroupIds,
+        groupPaths: t.bfGroupPaths,
+        slots: t.bfGroupIds.length,
+        customers: 1,
+      }
     : { customerIds: t.customerIds, reserveIds: t.reserveIds, fleetIds: t.fleetIds, customers: t.customerIds.length };
 }
 
@@ -239,7 +336,15 @@ async function insertPendingRequests(trx: Trx, t: Targets, first: number, last: 
      from assets a
      where a.tenant_id = :tenant and a.identifier between :first and :last
        and a.status in ('activation_pending', 'deactivation_pending')`,
-    { bulkFreight: t.bulkFreightId, admin: t.adminId, adminLabel: `${BULK_FREIGHT.adminName} <${BULK_FREIGHT.adminEmail}>`, today, tenant: TENANT, first: id(first), last: id(last) },
+    {
+      bulkFreight: t.bulkFreightId,
+      admin: t.adminId,
+      adminLabel: `${BULK_FREIGHT.adminName} <${BULK_FREIGHT.adminEmail}>`,
+      today,
+      tenant: TENANT,
+      first: id(first),
+      last: id(last),
+    },
   );
 }
 

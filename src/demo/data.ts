@@ -27,7 +27,11 @@ export const DEMO_LOGINS: { email: string; role: Role; what: string }[] = [
   { email: 'fleet@northwind.test', role: 'group_admin', what: 'group admin of Northwind\'s group "Trucks"' },
   { email: 'viewer@northwind.test', role: 'group_supervisor', what: 'group supervisor of "Trucks"' },
   { email: 'sites@northwind.test', role: 'site_viewer', what: 'site viewer of two Northwind sites' },
-  { email: 'partner@bluewave.test', role: 'partner_viewer', what: 'partner viewer of reseller "Bluewave" (Northwind and Acme)' },
+  {
+    email: 'partner@bluewave.test',
+    role: 'partner_viewer',
+    what: 'partner viewer of reseller "Bluewave" (Northwind and Acme)',
+  },
   { email: 'admin@other.test', role: 'tenant_admin', what: 'tenant admin of "Other Provider"' },
 ];
 
@@ -53,12 +57,46 @@ const STEPS: SeedStep[] = [
     run: async (trx) => {
       const t = demoId('tenant:demo');
       await trx('customers').insert([
-        { tenant_id: t, id: demoId('customer:northwind'), title: 'Northwind Logistics', account_id: 'NW-1001', contact_name: 'Nora West', email: 'ops@northwind.test', phone: '+44 20 7946 0001', home_page: 'assets' },
-        { tenant_id: t, id: demoId('customer:acme'), title: 'Acme Field Services', account_id: 'AC-2001', contact_name: 'Alan Cole', email: 'it@acme.test', home_page: 'assets' },
-        { tenant_id: t, id: demoId('customer:harbor'), title: 'Harbor Telecom Users', account_id: 'HT-3001', home_page: 'assets' },
-        { tenant_id: demoId('tenant:other'), id: demoId('customer:other'), title: 'Other Provider Customer', account_id: 'OP-1' },
+        {
+          tenant_id: t,
+          id: demoId('customer:northwind'),
+          title: 'Northwind Logistics',
+          account_id: 'NW-1001',
+          contact_name: 'Nora West',
+          email: 'ops@northwind.test',
+          phone: '+44 20 7946 0001',
+          home_page: 'assets',
+        },
+        {
+          tenant_id: t,
+          id: demoId('customer:acme'),
+          title: 'Acme Field Services',
+          account_id: 'AC-2001',
+          contact_name: 'Alan Cole',
+          email: 'it@acme.test',
+          home_page: 'assets',
+        },
+        {
+          tenant_id: t,
+          id: demoId('customer:harbor'),
+          title: 'Harbor Telecom Users',
+          account_id: 'HT-3001',
+          home_page: 'assets',
+        },
+        {
+          tenant_id: demoId('tenant:other'),
+          id: demoId('customer:other'),
+          title: 'Other Provider Customer',
+          account_id: 'OP-1',
+        },
       ]);
-      await trx('customers').insert({ tenant_id: t, id: demoId('customer:northwind-south'), parent_id: demoId('customer:northwind'), title: 'Northwind South', account_id: 'NW-1002' });
+      await trx('customers').insert({
+        tenant_id: t,
+        id: demoId('customer:northwind-south'),
+        parent_id: demoId('customer:northwind'),
+        title: 'Northwind South',
+        account_id: 'NW-1002',
+      });
       await trx('partners').insert({ tenant_id: t, id: demoId('partner:bluewave'), name: 'Bluewave' });
     },
   },
@@ -69,17 +107,46 @@ const STEPS: SeedStep[] = [
       const people: [string, string, Omit<Record<string, unknown>, 'user_id'>][] = [
         ['admin@demo.test', 'Dana Admin', { tenant_id: t, role: 'tenant_admin' }],
         ['support@demo.test', 'Sam Support', { tenant_id: t, role: 'support_agent' }],
-        ['owner@northwind.test', 'Olivia Owner', { tenant_id: t, role: 'company_admin', customer_id: demoId('customer:northwind') }],
-        ['fleet@northwind.test', 'Finn Fleet', { tenant_id: t, role: 'group_admin', customer_id: demoId('customer:northwind') }],
-        ['viewer@northwind.test', 'Vera Viewer', { tenant_id: t, role: 'group_supervisor', customer_id: demoId('customer:northwind') }],
-        ['sites@northwind.test', 'Sid Sites', { tenant_id: t, role: 'site_viewer', customer_id: demoId('customer:northwind') }],
-        ['partner@bluewave.test', 'Pat Partner', { tenant_id: t, role: 'partner_viewer', partner_id: demoId('partner:bluewave') }],
+        [
+          'owner@northwind.test',
+          'Olivia Owner',
+          { tenant_id: t, role: 'company_admin', customer_id: demoId('customer:northwind') },
+        ],
+        [
+          'fleet@northwind.test',
+          'Finn Fleet',
+          { tenant_id: t, role: 'group_admin', customer_id: demoId('customer:northwind') },
+        ],
+        [
+          'viewer@northwind.test',
+          'Vera Viewer',
+          { tenant_id: t, role: 'group_supervisor', customer_id: demoId('customer:northwind') },
+        ],
+        [
+          'sites@northwind.test',
+          'Sid Sites',
+          { tenant_id: t, role: 'site_viewer', customer_id: demoId('customer:northwind') },
+        ],
+        [
+          'partner@bluewave.test',
+          'Pat Partner',
+          { tenant_id: t, role: 'partner_viewer', partner_id: demoId('partner:bluewave') },
+        ],
         ['admin@other.test', 'Olaf Other', { tenant_id: demoId('tenant:other'), role: 'tenant_admin' }],
       ];
       await trx('users').insert(
-        people.map(([email, name]) => ({ id: demoId(`user:${email}`), email, name, password_hash: ctx.passwordHash, status: 'active', time_zone: 'Europe/London' })),
+        people.map(([email, name]) => ({
+          id: demoId(`user:${email}`),
+          email,
+          name,
+          password_hash: ctx.passwordHash,
+          status: 'active',
+          time_zone: 'Europe/London',
+        })),
       );
-      await trx('memberships').insert(people.map(([email, , m]) => ({ id: demoId(`membership:${email}`), user_id: demoId(`user:${email}`), ...m })));
+      await trx('memberships').insert(
+        people.map(([email, , m]) => ({ id: demoId(`membership:${email}`), user_id: demoId(`user:${email}`), ...m })),
+      );
     },
   },
   {
@@ -87,13 +154,32 @@ const STEPS: SeedStep[] = [
     name: 'pending users',
     run: async (trx) => {
       const email = 'new.hire@northwind.test';
-      await trx('users').insert({ id: demoId(`user:${email}`), email, name: 'Nell Newhire', password_hash: null, status: 'pending', time_zone: 'Europe/London' });
-      await trx('memberships').insert({ id: demoId(`membership:${email}`), tenant_id: demoId('tenant:demo'), user_id: demoId(`user:${email}`), role: 'group_supervisor', customer_id: demoId('customer:northwind') });
+      await trx('users').insert({
+        id: demoId(`user:${email}`),
+        email,
+        name: 'Nell Newhire',
+        password_hash: null,
+        status: 'pending',
+        time_zone: 'Europe/London',
+      });
+      await trx('memberships').insert({
+        id: demoId(`membership:${email}`),
+        tenant_id: demoId('tenant:demo'),
+        user_id: demoId(`user:${email}`),
+        role: 'group_supervisor',
+        customer_id: demoId('customer:northwind'),
+      });
     },
   },
   { name: 'groups and assets', run: (trx, ctx) => seedDemoGroupsAndAssets(trx, ctx.today) },
   // the devices map is a per-customer feature: on for Northwind, off for the others
-  { name: 'maps', run: async (trx) => void (await trx('customers').where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') }).update({ map_enabled: true })) },
+  {
+    name: 'maps',
+    run: async (trx) =>
+      void (await trx('customers')
+        .where({ tenant_id: demoId('tenant:demo'), id: demoId('customer:northwind') })
+        .update({ map_enabled: true })),
+  },
   { name: 'usage records', run: (trx, ctx) => seedDemoUsage(trx, ctx.today, ctx.scale) },
   { name: 'tickets', run: (trx, ctx) => seedDemoTickets(trx, ctx.today) },
   { name: 'partners, products and prices', run: (trx) => seedDemoPartners(trx) },
@@ -104,7 +190,9 @@ const STEPS: SeedStep[] = [
 ];
 
 export async function hasDemoData(db: Db): Promise<boolean> {
-  return !!(await db('tenants').where({ id: demoId('tenant:demo') }).first('id'));
+  return !!(await db('tenants')
+    .where({ id: demoId('tenant:demo') })
+    .first('id'));
 }
 
 export async function isEmpty(db: Db): Promise<boolean> {

@@ -11,6 +11,14 @@ export async function seedDemoInvoices(trx: Trx, today: Day): Promise<void> {
   const tenantId = demoId('tenant:demo');
   const now = new Date(`${today}T06:00:00Z`);
   const lastMonth = addMonths(today, -1).slice(0, 7);
-  const invoice = await writeDemoInvoice(trx, tenantId, demoId('customer:northwind'), { granularity: 'monthly', product: 'all', periods: [lastMonth] }, now);
-  await trx('invoices').where({ tenant_id: tenantId, id: invoice.id }).update({ status: 'issued', issued_at: now, updated_at: now });
+  const invoice = await writeDemoInvoice(
+    trx,
+    tenantId,
+    demoId('customer:northwind'),
+    { granularity: 'monthly', product: 'all', periods: [lastMonth] },
+    now,
+  );
+  await trx('invoices')
+    .where({ tenant_id: tenantId, id: invoice.id })
+    .update({ status: 'issued', issued_at: now, updated_at: now });
 }

@@ -18,17 +18,33 @@ const PRODUCTS_OF: Record<string, Product[]> = {
 export async function seedDemoPartners(trx: Trx): Promise<void> {
   const t = demoId('tenant:demo');
   const customer = (key: string) => demoId(`customer:${key}`);
-  await trx('customers').where({ tenant_id: t }).whereIn('id', [customer('northwind'), customer('acme')]).update({ partner_id: demoId('partner:bluewave') });
+  await trx('customers')
+    .where({ tenant_id: t })
+    .whereIn('id', [customer('northwind'), customer('acme')])
+    .update({ partner_id: demoId('partner:bluewave') });
   // credit to show, unless the billing side already set some
-  for (const [key, debitLimit, balance] of [['northwind', 50_000, -12_345], ['acme', 20_000, 3_500]] as const) {
-    await trx('customers').where({ tenant_id: t, id: customer(key), balance_minor: 0, debit_limit_minor: 0 }).update({ debit_limit_minor: debitLimit, balance_minor: balance });
+  for (const [key, debitLimit, balance] of [
+    ['northwind', 50_000, -12_345],
+    ['acme', 20_000, 3_500],
+  ] as const) {
+    await trx('customers')
+      .where({ tenant_id: t, id: customer(key), balance_minor: 0, debit_limit_minor: 0 })
+      .update({ debit_limit_minor: debitLimit, balance_minor: balance });
   }
-  const products = Object.entries(PRODUCTS_OF).flatMap(([key, list]) => list.map((product) => ({ tenant_id: t, customer_id: customer(key), product })));
+  const products = Object.entries(PRODUCTS_OF).flatMap(([key, list]) =>
+    list.map((product) => ({ tenant_id: t, customer_id: customer(key), product })),
+  );
   await trx('customer_products').insert(products);
   // every product priced, enabled or not: records arrive for what the partner does not see too
   await trx('price_lists').insert(
     Object.keys(PRODUCTS_OF).flatMap((key) =>
-      (Object.entries(PRICES) as [Product, number][]).map(([product, price]) => ({ tenant_id: t, customer_id: customer(key), product, unit_price_minor: price, valid_from: '2020-01-01T00:00:00Z' })),
+      (Object.entries(PRICES) as [Product, number][]).map(([product, price]) => ({
+        tenant_id: t,
+        customer_id: customer(key),
+        product,
+        unit_price_minor: price,
+        valid_from: '2020-01-01T00:00:00Z',
+      })),
     ),
   );
 }

@@ -12,7 +12,8 @@ import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, seedDemo } from './data.js';
 try {
   const { values } = parseArgs({ options: { assets: { type: 'string' } } });
   const assets = values.assets === undefined ? undefined : Number(values.assets.replaceAll(/[_,]/g, ''));
-  if (assets !== undefined && !(Number.isInteger(assets) && assets > 0)) throw new ConfigError(`--assets wants a whole number above 0, not ${JSON.stringify(values.assets)}`);
+  if (assets !== undefined && !(Number.isInteger(assets) && assets > 0))
+    throw new ConfigError(`--assets wants a whole number above 0, not ${JSON.stringify(values.assets)}`);
   const config = loadConfig();
   const database = await openDatabase(config, { debug: () => {}, warn: () => {} });
   try {
@@ -22,7 +23,9 @@ try {
         assets,
         onProgress: (p) => console.log(`assets: ${n(p.done)} / ${n(p.total)} (${p.seconds.toFixed(1)} s)`),
       });
-      console.log(`Added ${n(result.assets)} assets (${n(result.bulkFreight)} of them to ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s.`);
+      console.log(
+        `Added ${n(result.assets)} assets (${n(result.bulkFreight)} of them to ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s.`,
+      );
       console.log(`${BULK_FREIGHT.title}'s company admin: ${BULK_FREIGHT.adminEmail} (password "${DEMO_PASSWORD}")`);
     } else if (await hasDemoData(database.db)) {
       console.log('The demo data is already there.');
@@ -38,6 +41,8 @@ try {
     await database.close();
   }
 } catch (err) {
-  console.error(`portico: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}`);
+  console.error(
+    `portico: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}`,
+  );
   process.exit(1);
 }

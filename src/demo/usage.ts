@@ -9,13 +9,25 @@ import type { Day } from '../services/assets/index.js';
  * Contact names and message contents are made up and distinctive, so tests can look for them.
  */
 export const DEMO_CONTACT_NAMES = ['Rosalind Quigley', 'Bartholomew Okafor', 'Ingrid Vasquez-Holm'];
-export const DEMO_MESSAGE_TEXTS = ['Driver running 10 min late', 'Gate code changed, call dispatch', 'Delivery signed by reception'];
+export const DEMO_MESSAGE_TEXTS = [
+  'Driver running 10 min late',
+  'Gate code changed, call dispatch',
+  'Delivery signed by reception',
+];
 
 export async function seedDemoUsage(trx: Trx, today: Day, scale = 1): Promise<void> {
   const tenantId = demoId('tenant:demo');
-  await trx('customers').where({ tenant_id: tenantId }).whereIn('id', [demoId('customer:northwind'), demoId('customer:acme')]).update({ currency: 'GBP' });
+  await trx('customers')
+    .where({ tenant_id: tenantId })
+    .whereIn('id', [demoId('customer:northwind'), demoId('customer:acme')])
+    .update({ currency: 'GBP' });
   const batches = [
-    { customer: 'northwind', count: 3000 * scale, products: ['voice', 'sms', 'voice', 'sms', 'video', 'messaging'], numberBase: 7700900000 },
+    {
+      customer: 'northwind',
+      count: 3000 * scale,
+      products: ['voice', 'sms', 'voice', 'sms', 'video', 'messaging'],
+      numberBase: 7700900000,
+    },
     { customer: 'acme', count: 800 * scale, products: ['voice', 'sms'], numberBase: 7700800000 },
   ];
   for (const b of batches) {

@@ -1,7 +1,14 @@
 import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { type JobCounts, type JobOutcome, type JobRunner, type JobTrigger, recordJobRun, runExclusively } from '../services/platform/index.js';
+import {
+  type JobCounts,
+  type JobOutcome,
+  type JobRunner,
+  type JobTrigger,
+  recordJobRun,
+  runExclusively,
+} from '../services/platform/index.js';
 import { applyDeactivations } from './apply-deactivations.js';
 import { expireTokens } from './expire-tokens.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
@@ -12,7 +19,16 @@ import { renewalReminders } from './renewal-reminders.js';
 import { sendMail } from './send-mail.js';
 import type { Job, JobContext } from './types.js';
 
-export const JOBS: Job[] = [renewSubscriptions, applyDeactivations, renewalReminders, sendMail, expireTokens, pruneSessions, pruneJobRunsJob, pruneIdempotencyKeysJob];
+export const JOBS: Job[] = [
+  renewSubscriptions,
+  applyDeactivations,
+  renewalReminders,
+  sendMail,
+  expireTokens,
+  pruneSessions,
+  pruneJobRunsJob,
+  pruneIdempotencyKeysJob,
+];
 
 /** Which process ran a job, for the Jobs page when several instances share the schedule. */
 const INSTANCE = `${os.hostname()}:${process.pid}`;
@@ -55,7 +71,10 @@ export async function runJob(job: Job, ctx: JobContext, opts: RunOptions = {}): 
       return { error };
     }
   };
-  const outcome = job.exclusive === false ? { ran: true as const, result: await attempt() } : await runExclusively(ctx.db, job.name, attempt);
+  const outcome =
+    job.exclusive === false
+      ? { ran: true as const, result: await attempt() }
+      : await runExclusively(ctx.db, job.name, attempt);
   if (!outcome.ran) return { ran: false };
   if ('error' in outcome.result) {
     const err = outcome.result.error;
@@ -74,7 +93,11 @@ export function scheduleOf(job: Job, overrides: Record<string, string> = {}): st
 }
 
 /** The jobs as the Jobs page sees them, and "Run now" with the app's own context. */
-export function createJobRunner(ctx: JobContext, overrides: Record<string, string> = {}, jobs: Job[] = JOBS): JobRunner {
+export function createJobRunner(
+  ctx: JobContext,
+  overrides: Record<string, string> = {},
+  jobs: Job[] = JOBS,
+): JobRunner {
   return {
     jobs: jobs.map((j) => ({
       name: j.name,
@@ -110,7 +133,8 @@ export function startScheduler(
       async () => {
         try {
           const outcome = await runJob(job, ctx);
-          if (outcome.count || (outcome.counts && !isIdle(outcome.counts))) ctx.logger.info({ job: job.name, ...outcome }, 'job finished');
+          if (outcome.count || (outcome.counts && !isIdle(outcome.counts)))
+            ctx.logger.info({ job: job.name, ...outcome }, 'job finished');
         } catch (err) {
           ctx.logger.error({ job: job.name, err }, 'job failed');
         }

@@ -5,21 +5,66 @@ import type { AppContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { allow } from '../web/auth.js';
 import { wantsFragment } from '../web/render.js';
-import { ASSET_PAGE_SIZES, ASSET_TAB_LABELS, ASSET_TABS, assetFilterFrom, assetListHref, listAssets, streamAssetsCsv, todayIn } from '../services/assets/index.js';
-import { assignableUsers, createGroup, getGroup, getGroupHeader, getGroupUsers, GROUP_PAGE_SIZES, GROUP_TAB_LABELS, GROUP_TABS, groupForEdit, type GroupForm, groupListHref, groupListQueryFrom, groupMap, type GroupUsers, listGroups, newGroupChoices, setGroupUsers, submittedIds, updateGroup, userOptions } from '../services/groups/index.js';
+import {
+  ASSET_PAGE_SIZES,
+  ASSET_TAB_LABELS,
+  ASSET_TABS,
+  assetFilterFrom,
+  assetListHref,
+  listAssets,
+  streamAssetsCsv,
+  todayIn,
+} from '../services/assets/index.js';
+import {
+  assignableUsers,
+  createGroup,
+  getGroup,
+  getGroupHeader,
+  getGroupUsers,
+  GROUP_PAGE_SIZES,
+  GROUP_TAB_LABELS,
+  GROUP_TABS,
+  groupForEdit,
+  type GroupForm,
+  groupListHref,
+  groupListQueryFrom,
+  groupMap,
+  type GroupUsers,
+  listGroups,
+  newGroupChoices,
+  setGroupUsers,
+  submittedIds,
+  updateGroup,
+  userOptions,
+} from '../services/groups/index.js';
 import { can } from '../services/access/index.js';
 import { formText } from '../web/forms.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
 
 const text = (max: number) => formText().transform((v) => v.slice(0, max));
-const GroupBody = z.object({ name: text(1000), reference: text(1000), parent_id: text(100), customer_id: text(100), enabled: text(10) });
+const GroupBody = z.object({
+  name: text(1000),
+  reference: text(1000),
+  parent_id: text(100),
+  customer_id: text(100),
+  enabled: text(10),
+});
 const idOf = (req: Request) => String(req.params.id ?? '');
 const numbers = new Intl.NumberFormat('en-GB');
-const assetView = { tabs: ASSET_TABS, tabLabels: ASSET_TAB_LABELS, pageSizes: ASSET_PAGE_SIZES, href: assetListHref, formatNumber: (n: number) => numbers.format(n) };
+const assetView = {
+  tabs: ASSET_TABS,
+  tabLabels: ASSET_TAB_LABELS,
+  pageSizes: ASSET_PAGE_SIZES,
+  href: assetListHref,
+  formatNumber: (n: number) => numbers.format(n),
+};
 
 /** A checkbox sends its value only when ticked: on the edit form no value means off; a new group starts enabled. */
-const groupForm = (body: z.infer<typeof GroupBody>, hasEnabled: boolean): GroupForm => ({ ...body, enabled: hasEnabled ? body.enabled === 'on' : true });
+const groupForm = (body: z.infer<typeof GroupBody>, hasEnabled: boolean): GroupForm => ({
+  ...body,
+  enabled: hasEnabled ? body.enabled === 'on' : true,
+});
 
 export function groupRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -27,19 +72,45 @@ export function groupRoutes(ctx: AppContext): Router {
   /** what the map buttons and the map need to draw: Leaflet's files are in the layout's assets; tiles from the configuration */
   const tiles = { url: ctx.config.mapTileUrl ?? '', attribution: ctx.config.mapTileAttribution };
 
-  const renderNew = async (req: Request, res: Response, values: Partial<GroupForm>, errors: Record<string, string> = {}, status = 200) => {
+  const renderNew = async (
+    req: Request,
+    res: Response,
+    values: Partial<GroupForm>,
+    errors: Record<string, string> = {},
+    status = 200,
+  ) => {
     const choices = await newGroupChoices(ctx.db, req.actor!);
     res.renderPage('groups/new', { title: 'Create a group', ...choices, values, errors }, { status });
   };
 
-  const renderEdit = async (req: Request, res: Response, values?: GroupForm, errors: Record<string, string> = {}, status = 200) => {
+  const renderEdit = async (
+    req: Request,
+    res: Response,
+    values?: GroupForm,
+    errors: Record<string, string> = {},
+    status = 200,
+  ) => {
     const { group, parents } = await groupForEdit(ctx.db, req.actor!, idOf(req));
-    const current = { name: group.name, reference: group.reference ?? '', parent_id: group.parent_id ?? '', customer_id: group.customer_id, enabled: group.enabled };
-    res.renderPage('groups/edit', { title: `Edit ${group.path}`, group, parents, values: values ?? current, errors }, { status });
+    const current = {
+      name: group.name,
+      reference: group.reference ?? '',
+      parent_id: group.parent_id ?? '',
+      customer_id: group.customer_id,
+      enabled: group.enabled,
+    };
+    res.renderPage(
+      'groups/edit',
+      { title: `Edit ${group.path}`, group, parents, values: values ?? current, errors },
+      { status },
+    );
   };
 
   /** The users section: the whole group page, or for htmx only the section, which it swaps in place. */
-  const renderGroup = async (req: Request, res: Response, extra: { note?: string; errors?: Record<string, string>; users?: GroupUsers; status?: number } = {}) => {
+  const renderGroup = async (
+    req: Request,
+    res: Response,
+    extra: { note?: string; errors?: Record<string, string>; users?: GroupUsers; status?: number } = {},
+  ) => {
     const actor = req.actor!;
     const canAssign = can(actor, 'group.assign_users');
     const options = canAssign ? await assignableUsers(ctx.db, actor, idOf(req)) : [];
@@ -49,12 +120,23 @@ export function groupRoutes(ctx: AppContext): Router {
       return res.renderPage('groups/_users', { group, users: extra.users, ...section }, { status: extra.status });
     }
     const detail = await getGroup(ctx.db, actor, idOf(req), today(req));
-    const list = await listAssets(ctx.db, actor, { ...assetFilterFrom(req.query, today(req)), groupId: detail.group.id });
+    const list = await listAssets(ctx.db, actor, {
+      ...assetFilterFrom(req.query, today(req)),
+      groupId: detail.group.id,
+    });
     res.renderPage(
       'groups/show',
       {
-        title: detail.group.path, ...detail, ...section, list, base: `/groups/${detail.group.id}`, ...assetView, linkAssets: true,
-        canRequest: can(actor, 'asset.request'), canManage: can(actor, 'group.manage'), canMap: can(actor, 'group.map'),
+        title: detail.group.path,
+        ...detail,
+        ...section,
+        list,
+        base: `/groups/${detail.group.id}`,
+        ...assetView,
+        linkAssets: true,
+        canRequest: can(actor, 'asset.request'),
+        canManage: can(actor, 'group.manage'),
+        canMap: can(actor, 'group.map'),
       },
       { fragment: 'assets/_list', status: extra.status },
     );
@@ -67,7 +149,18 @@ export function groupRoutes(ctx: AppContext): Router {
     const newGroup = canManage ? await newGroupChoices(ctx.db, actor) : null;
     res.renderPage(
       'groups/index',
-      { title: 'Groups', list, tabs: GROUP_TABS, tabLabels: GROUP_TAB_LABELS, pageSizes: GROUP_PAGE_SIZES, href: groupListHref, canManage, canMap: can(actor, 'group.map'), newGroup, tiles },
+      {
+        title: 'Groups',
+        list,
+        tabs: GROUP_TABS,
+        tabLabels: GROUP_TAB_LABELS,
+        pageSizes: GROUP_PAGE_SIZES,
+        href: groupListHref,
+        canManage,
+        canMap: can(actor, 'group.map'),
+        newGroup,
+        tiles,
+      },
       { fragment: 'groups/_list' },
     );
   });
@@ -110,7 +203,9 @@ export function groupRoutes(ctx: AppContext): Router {
     const form = groupForm(GroupBody.parse(req.body ?? {}), true);
     try {
       const { group, renamedAssets } = await updateGroup(ctx.db, req.actor!, idOf(req), form);
-      const assets = renamedAssets ? ` ${numbers.format(renamedAssets)} asset${renamedAssets === 1 ? '' : 's'} now show the new path.` : '';
+      const assets = renamedAssets
+        ? ` ${numbers.format(renamedAssets)} asset${renamedAssets === 1 ? '' : 's'} now show the new path.`
+        : '';
       res.flash('success', `Group ${group.path} saved.${assets}`);
       res.redirect(303, `/groups/${group.id}`);
     } catch (err) {
@@ -124,7 +219,10 @@ export function groupRoutes(ctx: AppContext): Router {
     try {
       const { users, added, removed } = await setGroupUsers(ctx.db, req.actor!, idOf(req), ids);
       const names = (list: { name: string }[]) => list.map((u) => u.name).join(', ');
-      const note = [added.length ? `Added ${names(added)}.` : '', removed.length ? `Removed ${names(removed)}.` : ''].filter(Boolean).join(' ') || 'No change: the users were already these.';
+      const note =
+        [added.length ? `Added ${names(added)}.` : '', removed.length ? `Removed ${names(removed)}.` : '']
+          .filter(Boolean)
+          .join(' ') || 'No change: the users were already these.';
       if (wantsFragment(req)) return renderGroup(req, res, { note: `Saved. ${note}`, users });
       res.flash('success', `Users of the group saved. ${note}`);
       res.redirect(303, `/groups/${idOf(req)}`);

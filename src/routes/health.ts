@@ -10,7 +10,10 @@ export function healthRoutes(ctx: AppContext): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const ready = await isDatabaseReady(ctx.db);
-    res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unavailable' });
+    res
+      .set('Cache-Control', 'no-store')
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'database unavailable' });
   });
   return router;
 }

@@ -16,7 +16,11 @@ export function unsubscribeRoutes(ctx: AppContext): Router {
   router.get('/unsubscribe/:token', async (req, res) => {
     const view = await unsubscribePreview(ctx.db, secret, String(req.params.token));
     res.set('Cache-Control', 'no-store');
-    res.renderPage('unsubscribe/confirm', { title: `Stop ${view.label.toLowerCase()}`, view, token: String(req.params.token) });
+    res.renderPage('unsubscribe/confirm', {
+      title: `Stop ${view.label.toLowerCase()}`,
+      view,
+      token: String(req.params.token),
+    });
   });
 
   router.post('/unsubscribe/:token', async (req, res) => {

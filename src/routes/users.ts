@@ -7,15 +7,34 @@ import { can, CUSTOMER_ROLES, customerTabsFor, ROLE_LABELS, type Actor } from '.
 import { disableLoginLink, enableLoginLink, setViewerSites, siteViewerPanel } from '../services/sites/index.js';
 import { formatDateTime } from '../services/platform/index.js';
 import {
-  ACTIVATION_DAYS, activateAccount, activationLink, checkActivationLink, createCustomerUser, customerForUsers, customersWithUsersInReach,
-  deleteCustomerUser, getCustomerUser, listCustomerUsers, PAGE_SIZES, resendActivation, STATUS_LABELS, updateCustomerUser,
-  type CustomerUser, type InvalidLinkReason,
+  ACTIVATION_DAYS,
+  activateAccount,
+  activationLink,
+  checkActivationLink,
+  createCustomerUser,
+  customerForUsers,
+  customersWithUsersInReach,
+  deleteCustomerUser,
+  getCustomerUser,
+  listCustomerUsers,
+  PAGE_SIZES,
+  resendActivation,
+  STATUS_LABELS,
+  updateCustomerUser,
+  type CustomerUser,
+  type InvalidLinkReason,
 } from '../services/people/index.js';
 import { formText } from '../web/forms.js';
 
 // form and query values arrive as strings, or arrays when a field repeats; bounded so a huge field cannot reach the service; names and emails are checked there, well below these
 const text = (max: number) => formText().transform((v) => v.slice(0, max));
-const NewUserForm = z.object({ name: text(1000), email: text(1000), role: text(40), activation: text(20), customerId: text(100) });
+const NewUserForm = z.object({
+  name: text(1000),
+  email: text(1000),
+  role: text(40),
+  activation: text(20),
+  customerId: text(100),
+});
 const EditUserForm = z.object({ name: text(1000), role: text(40), status: text(20) });
 const Params = z.object({ id: text(100), userId: text(100), token: text(200) });
 const params = (req: Request) => Params.parse(req.params);
@@ -68,7 +87,13 @@ function renderInvalid(err: unknown, res: Response, page: string, data: Record<s
 async function startSession(req: Request, now: Date, who: { userId: string; membershipId: string }): Promise<void> {
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
   const at = now.getTime();
-  Object.assign(req.session, { userId: who.userId, membershipId: who.membershipId, createdAt: at, lastSeenAt: at, userAgent: req.get('user-agent')?.slice(0, 300) ?? null });
+  Object.assign(req.session, {
+    userId: who.userId,
+    membershipId: who.membershipId,
+    createdAt: at,
+    lastSeenAt: at,
+    userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
+  });
 }
 
 export function customerUserRoutes(ctx: AppContext): Router {
@@ -79,10 +104,23 @@ export function customerUserRoutes(ctx: AppContext): Router {
   // ---- provider staff: the Users tab of a customer ----
   const staff = allow('customer_user.manage');
   const adminBase = (customerId: string) => `/admin/customers/${customerId}/users`;
-  const adminUserPage = async (req: Request, res: Response, user: CustomerUser, extra: Record<string, unknown> = {}, status = 200) => {
+  const adminUserPage = async (
+    req: Request,
+    res: Response,
+    user: CustomerUser,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) => {
     // a site viewer's page also shows their sites and their login link
-    const siteViewer = user.role === 'site_viewer' && can(req.actor, 'site_viewer.manage') ? await siteViewerPanel(ctx.db, req.actor!, user.id, user.customerId, ctx.clock.now()) : null;
-    res.renderPage('admin/customers/users/show', { ...viewHelpers(req.actor!), title: user.name, user, base: adminBase(user.customerId), siteViewer, ...extra }, { status });
+    const siteViewer =
+      user.role === 'site_viewer' && can(req.actor, 'site_viewer.manage')
+        ? await siteViewerPanel(ctx.db, req.actor!, user.id, user.customerId, ctx.clock.now())
+        : null;
+    res.renderPage(
+      'admin/customers/users/show',
+      { ...viewHelpers(req.actor!), title: user.name, user, base: adminBase(user.customerId), siteViewer, ...extra },
+      { status },
+    );
   };
 
   router.get('/admin/customers/:id/users', ...staff, async (req, res) => {
@@ -90,12 +128,29 @@ export function customerUserRoutes(ctx: AppContext): Router {
     const result = await listCustomerUsers(ctx.db, req.actor!, params(req).id, list);
     const base = adminBase(result.customer!.id);
     const tabs = customerTabsFor(req.actor!, result.customer!.id);
-    res.renderPage('admin/customers/users/index', { ...viewHelpers(req.actor!), ...result, title: `Users · ${result.customer!.title}`, base, tabs, listBase: listBase(base, { q: result.q, size: result.size }) }, { fragment: 'admin/customers/users/_table' });
+    res.renderPage(
+      'admin/customers/users/index',
+      {
+        ...viewHelpers(req.actor!),
+        ...result,
+        title: `Users · ${result.customer!.title}`,
+        base,
+        tabs,
+        listBase: listBase(base, { q: result.q, size: result.size }),
+      },
+      { fragment: 'admin/customers/users/_table' },
+    );
   });
 
   router.get('/admin/customers/:id/users/new', ...staff, async (req, res) => {
     const customer = await customerForUsers(ctx.db, req.actor!, params(req).id);
-    res.renderPage('admin/customers/users/new', { ...viewHelpers(req.actor!), title: `Add a user to ${customer.title}`, customer, values: { activation: 'email' }, errors: {} });
+    res.renderPage('admin/customers/users/new', {
+      ...viewHelpers(req.actor!),
+      title: `Add a user to ${customer.title}`,
+      customer,
+      values: { activation: 'email' },
+      errors: {},
+    });
   });
 
   router.post('/admin/customers/:id/users', ...staff, async (req, res) => {
@@ -112,7 +167,12 @@ export function customerUserRoutes(ctx: AppContext): Router {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const customer = await customerForUsers(ctx.db, req.actor!, params(req).id);
-      renderInvalid(err, res, 'admin/customers/users/new', { ...viewHelpers(req.actor!), title: `Add a user to ${customer.title}`, customer, values: form });
+      renderInvalid(err, res, 'admin/customers/users/new', {
+        ...viewHelpers(req.actor!),
+        title: `Add a user to ${customer.title}`,
+        customer,
+        values: form,
+      });
     }
   });
 
@@ -122,31 +182,53 @@ export function customerUserRoutes(ctx: AppContext): Router {
 
   router.get('/admin/customers/:id/users/:userId/edit', ...staff, async (req, res) => {
     const user = await getCustomerUser(ctx.db, req.actor!, params(req).userId, params(req).id);
-    res.renderPage('admin/customers/users/edit', { ...viewHelpers(req.actor!), title: `Edit ${user.name}`, user, base: adminBase(user.customerId), values: user, errors: {} });
+    res.renderPage('admin/customers/users/edit', {
+      ...viewHelpers(req.actor!),
+      title: `Edit ${user.name}`,
+      user,
+      base: adminBase(user.customerId),
+      values: user,
+      errors: {},
+    });
   });
 
   router.post('/admin/customers/:id/users/:userId', ...staff, async (req, res) => {
     const form = EditUserForm.parse(req.body ?? {});
     try {
-      const user = await updateCustomerUser(ctx.db, req.actor!, params(req).userId, form, { now: ctx.clock.now(), customerId: params(req).id });
+      const user = await updateCustomerUser(ctx.db, req.actor!, params(req).userId, form, {
+        now: ctx.clock.now(),
+        customerId: params(req).id,
+      });
       res.flash('success', `Saved the changes to ${user.name}.`);
       res.redirect(303, `${adminBase(user.customerId)}/${user.id}`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const user = await getCustomerUser(ctx.db, req.actor!, params(req).userId, params(req).id);
-      renderInvalid(err, res, 'admin/customers/users/edit', { ...viewHelpers(req.actor!), title: `Edit ${user.name}`, user, base: adminBase(user.customerId), values: { ...user, ...form } });
+      renderInvalid(err, res, 'admin/customers/users/edit', {
+        ...viewHelpers(req.actor!),
+        title: `Edit ${user.name}`,
+        user,
+        base: adminBase(user.customerId),
+        values: { ...user, ...form },
+      });
     }
   });
 
   router.post('/admin/customers/:id/users/:userId/activation-email', ...staff, async (req, res) => {
-    const user = await resendActivation(ctx.db, req.actor!, params(req).userId, { ...mailEnv(), customerId: params(req).id });
+    const user = await resendActivation(ctx.db, req.actor!, params(req).userId, {
+      ...mailEnv(),
+      customerId: params(req).id,
+    });
     ctx.mailPump.kick();
     res.flash('success', `A new activation email is on its way to ${user.email}. Earlier links no longer work.`);
     res.redirect(303, `${adminBase(user.customerId)}/${user.id}`);
   });
 
   router.post('/admin/customers/:id/users/:userId/activation-link', ...staff, async (req, res) => {
-    const { user, token, expiresAt } = await activationLink(ctx.db, req.actor!, params(req).userId, { now: ctx.clock.now(), customerId: params(req).id });
+    const { user, token, expiresAt } = await activationLink(ctx.db, req.actor!, params(req).userId, {
+      now: ctx.clock.now(),
+      customerId: params(req).id,
+    });
     noStore(res);
     await adminUserPage(req, res, user, { activation: { link: linkFor(token), expiresAt, justCreated: false } });
   });
@@ -165,7 +247,13 @@ export function customerUserRoutes(ctx: AppContext): Router {
       res.redirect(303, `${adminBase(id)}/${userId}`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      await adminUserPage(req, res, await getCustomerUser(ctx.db, req.actor!, userId, id), { siteErrors: err.fields }, 422);
+      await adminUserPage(
+        req,
+        res,
+        await getCustomerUser(ctx.db, req.actor!, userId, id),
+        { siteErrors: err.fields },
+        422,
+      );
     }
   });
 
@@ -186,7 +274,12 @@ export function customerUserRoutes(ctx: AppContext): Router {
 
   router.get('/admin/customers/:id/users/:userId/delete', ...staff, async (req, res) => {
     const user = await getCustomerUser(ctx.db, req.actor!, params(req).userId, params(req).id);
-    res.renderPage('admin/customers/users/delete', { ...viewHelpers(req.actor!), title: `Delete ${user.name}?`, user, base: adminBase(user.customerId) });
+    res.renderPage('admin/customers/users/delete', {
+      ...viewHelpers(req.actor!),
+      title: `Delete ${user.name}?`,
+      user,
+      base: adminBase(user.customerId),
+    });
   });
 
   router.post('/admin/customers/:id/users/:userId/delete', ...staff, async (req, res) => {
@@ -196,11 +289,28 @@ export function customerUserRoutes(ctx: AppContext): Router {
   });
 
   // ---- company admins: the Users page of their customer and its inner customers ----
-  const ownUserPage = (req: Request, res: Response, user: CustomerUser, extra: Record<string, unknown> = {}, status = 200) =>
-    res.renderPage('users/show', {
-      ...viewHelpers(req.actor!), title: user.name, user, base: '/users', values: user, errors: {},
-      canManage: can(req.actor, 'users.manage'), self: user.id === req.actor!.userId, ...extra,
-    }, { status });
+  const ownUserPage = (
+    req: Request,
+    res: Response,
+    user: CustomerUser,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) =>
+    res.renderPage(
+      'users/show',
+      {
+        ...viewHelpers(req.actor!),
+        title: user.name,
+        user,
+        base: '/users',
+        values: user,
+        errors: {},
+        canManage: can(req.actor, 'users.manage'),
+        self: user.id === req.actor!.userId,
+        ...extra,
+      },
+      { status },
+    );
 
   router.get('/users', ...allow('users.view'), async (req, res) => {
     const list = ListQuery.parse(req.query);
@@ -208,12 +318,31 @@ export function customerUserRoutes(ctx: AppContext): Router {
     const customer = customers.some((c) => c.id === list.customer) ? list.customer : '';
     const result = await listCustomerUsers(ctx.db, req.actor!, customer || null, list);
     const base = listBase('/users', { q: result.q, size: result.size, customer });
-    res.renderPage('users/index', { ...viewHelpers(req.actor!), ...result, title: 'Users', customers, customer, base: '/users', listBase: base, canManage: can(req.actor, 'users.manage') }, { fragment: 'users/_table' });
+    res.renderPage(
+      'users/index',
+      {
+        ...viewHelpers(req.actor!),
+        ...result,
+        title: 'Users',
+        customers,
+        customer,
+        base: '/users',
+        listBase: base,
+        canManage: can(req.actor, 'users.manage'),
+      },
+      { fragment: 'users/_table' },
+    );
   });
 
   router.get('/users/new', ...allow('users.manage'), async (req, res) => {
     const customers = await customersWithUsersInReach(ctx.db, req.actor!);
-    res.renderPage('users/new', { ...viewHelpers(req.actor!), title: 'Add a user', customers, values: { activation: 'email', customerId: req.actor!.customerId }, errors: {} });
+    res.renderPage('users/new', {
+      ...viewHelpers(req.actor!),
+      title: 'Add a user',
+      customers,
+      values: { activation: 'email', customerId: req.actor!.customerId },
+      errors: {},
+    });
   });
 
   router.post('/users', ...allow('users.manage'), async (req, res) => {
@@ -230,7 +359,12 @@ export function customerUserRoutes(ctx: AppContext): Router {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const customers = await customersWithUsersInReach(ctx.db, req.actor!);
-      renderInvalid(err, res, 'users/new', { ...viewHelpers(req.actor!), title: 'Add a user', customers, values: form });
+      renderInvalid(err, res, 'users/new', {
+        ...viewHelpers(req.actor!),
+        title: 'Add a user',
+        customers,
+        values: form,
+      });
     }
   });
 
@@ -259,7 +393,9 @@ export function customerUserRoutes(ctx: AppContext): Router {
   });
 
   router.post('/users/:id/activation-link', ...allow('users.manage'), async (req, res) => {
-    const { user, token, expiresAt } = await activationLink(ctx.db, req.actor!, params(req).id, { now: ctx.clock.now() });
+    const { user, token, expiresAt } = await activationLink(ctx.db, req.actor!, params(req).id, {
+      now: ctx.clock.now(),
+    });
     noStore(res);
     ownUserPage(req, res, user, { activation: { link: linkFor(token), expiresAt, justCreated: false } });
   });
@@ -267,14 +403,25 @@ export function customerUserRoutes(ctx: AppContext): Router {
   // ---- the new user: choose a password through the activation link ----
   const invalidLink = (req: Request, res: Response, reason: InvalidLinkReason) => {
     req.log.info({ event: 'activation_link_refused', reason }, 'activation link refused');
-    res.renderPage('account/activation/index', { title: 'Activation link not valid', invalid: reason }, { status: reason === 'unknown' ? 404 : 410 });
+    res.renderPage(
+      'account/activation/index',
+      { title: 'Activation link not valid', invalid: reason },
+      { status: reason === 'unknown' ? 404 : 410 },
+    );
   };
 
   router.get('/activate/:token', async (req, res) => {
     noStore(res);
-    const link = await checkActivationLink(ctx.db, ctx.clock.now(), params(req).token, { address: req.ip ?? 'unknown' });
+    const link = await checkActivationLink(ctx.db, ctx.clock.now(), params(req).token, {
+      address: req.ip ?? 'unknown',
+    });
     if (!link.ok) return invalidLink(req, res, link.reason);
-    res.renderPage('account/activation/index', { title: 'Activate your account', token: params(req).token, account: link, errors: {} });
+    res.renderPage('account/activation/index', {
+      title: 'Activate your account',
+      token: params(req).token,
+      account: link,
+      errors: {},
+    });
   });
 
   router.post('/activate/:token', async (req, res) => {
@@ -292,7 +439,17 @@ export function customerUserRoutes(ctx: AppContext): Router {
       if (!(err instanceof ValidationError)) throw err;
       const link = await checkActivationLink(ctx.db, ctx.clock.now(), params(req).token, { address });
       if (!link.ok) return invalidLink(req, res, link.reason);
-      res.renderPage('account/activation/index', { title: 'Activate your account', token: params(req).token, account: link, errors: err.fields, formError: err.message }, { status: 422 });
+      res.renderPage(
+        'account/activation/index',
+        {
+          title: 'Activate your account',
+          token: params(req).token,
+          account: link,
+          errors: err.fields,
+          formError: err.message,
+        },
+        { status: 422 },
+      );
     }
   });
 

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../context.js';
-import { AppError, BadRequestError, isDatabaseUnavailable, NotFoundError, RecordsError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
+import {
+  AppError,
+  BadRequestError,
+  isDatabaseUnavailable,
+  NotFoundError,
+  RecordsError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from '../errors.js';
 import { type ApiAnswer, type ApiClient, authenticateApiKey, runIdempotent } from '../services/integration/index.js';
 import { countRequest, LIMITS, recordFailure } from '../services/platform/index.js';
 
@@ -37,10 +45,15 @@ export const COMMON_RESPONSES = {
 };
 
 /** An operation's description with the common answers added. */
-export function operation(op: { summary: string; description?: string; requestBody?: OpenApiObject; parameters?: OpenApiObject[]; responses: Record<string, OpenApiObject> }): OpenApiObject {
+export function operation(op: {
+  summary: string;
+  description?: string;
+  requestBody?: OpenApiObject;
+  parameters?: OpenApiObject[];
+  responses: Record<string, OpenApiObject>;
+}): OpenApiObject {
   return { ...op, security: [{ apiKey: [] }], responses: { ...op.responses, ...COMMON_RESPONSES } };
 }
-
 
 export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiObject {
   const error = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } };
@@ -59,7 +72,9 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
     servers: [{ url: `${baseUrl}/api/v1` }],
     paths: Object.assign({}, ...modules.map((m) => m.paths)),
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key, `pk_` and 43 more characters' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key, `pk_` and 43 more characters' },
+      },
       schemas: {
         Error: error,
         RecordErrors: {
@@ -68,21 +83,39 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
           properties: {
             errors: {
               type: 'array',
-              items: { type: 'object', required: ['index', 'field', 'message'], properties: { index: { type: 'integer', minimum: 0 }, field: { type: 'string' }, message: { type: 'string' } } },
+              items: {
+                type: 'object',
+                required: ['index', 'field', 'message'],
+                properties: {
+                  index: { type: 'integer', minimum: 0 },
+                  field: { type: 'string' },
+                  message: { type: 'string' },
+                },
+              },
             },
           },
         },
         ...Object.assign({}, ...modules.map((m) => m.schemas ?? {})),
       },
       responses: {
-        Unauthorized: { description: 'No API key, or a wrong or revoked one', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        Unauthorized: {
+          description: 'No API key, or a wrong or revoked one',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
         TooManyRequests: {
-          description: 'Too many requests with this key (or too many wrong keys from this address); wait `Retry-After` seconds',
+          description:
+            'Too many requests with this key (or too many wrong keys from this address); wait `Retry-After` seconds',
           headers: { 'Retry-After': { schema: { type: 'integer' } } },
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
-        RecordErrors: { description: 'Bad records; nothing was written', content: { 'application/json': { schema: { $ref: '#/components/schemas/RecordErrors' } } } },
-        Conflict: { description: 'The Idempotency-Key was used for another request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        RecordErrors: {
+          description: 'Bad records; nothing was written',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/RecordErrors' } } },
+        },
+        Conflict: {
+          description: 'The Idempotency-Key was used for another request',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     },
   };
@@ -93,7 +126,8 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
   in: 'header',
   required: true,
-  description: 'A key of your choosing (1 to 200 visible characters), new for each new request; reuse it only to retry.',
+  description:
+    'A key of your choosing (1 to 200 visible characters), new for each new request; reuse it only to retry.',
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 };
 
@@ -102,10 +136,20 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
  * `work` gets a transaction bound to the key's tenant; throwing (RecordsError for bad records)
  * writes nothing.
  */
-export async function sendIdempotent(ctx: AppContext, req: Request, res: Response, work: Parameters<typeof runIdempotent>[2]): Promise<void> {
+export async function sendIdempotent(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  work: Parameters<typeof runIdempotent>[2],
+): Promise<void> {
   const key = req.get('Idempotency-Key')?.trim() ?? '';
-  if (!/^[\x21-\x7e]{1,200}$/.test(key)) throw new BadRequestError('Send an Idempotency-Key header: 1 to 200 visible characters, new for each new request.');
-  const answer: ApiAnswer & { replayed: boolean } = await runIdempotent(ctx.db, { tenantId: req.apiClient!.tenantId, key, requestHash: req.bodyHash ?? createHash('sha256').digest() }, work);
+  if (!/^[\x21-\x7e]{1,200}$/.test(key))
+    throw new BadRequestError('Send an Idempotency-Key header: 1 to 200 visible characters, new for each new request.');
+  const answer: ApiAnswer & { replayed: boolean } = await runIdempotent(
+    ctx.db,
+    { tenantId: req.apiClient!.tenantId, key, requestHash: req.bodyHash ?? createHash('sha256').digest() },
+    work,
+  );
   if (answer.replayed) res.set('Idempotent-Replayed', 'true');
   res.status(answer.status).json(answer.body);
 }
@@ -118,8 +162,16 @@ function authenticate(ctx: AppContext) {
     if (!client) {
       // keys carry 256 bits, but an address that keeps guessing is still stopped
       const locked = await recordFailure(ctx.db, `api-address:${req.ip ?? 'unknown'}`, LIMITS.tokenAddress, now);
-      if (locked) throw new TooManyRequestsError('Too many requests with wrong API keys from this address. Try again in 15 minutes.', 15 * 60);
-      throw new UnauthorizedError(m ? 'This API key is not valid: it is wrong or has been revoked.' : 'Send an API key as "Authorization: Bearer <key>".');
+      if (locked)
+        throw new TooManyRequestsError(
+          'Too many requests with wrong API keys from this address. Try again in 15 minutes.',
+          15 * 60,
+        );
+      throw new UnauthorizedError(
+        m
+          ? 'This API key is not valid: it is wrong or has been revoked.'
+          : 'Send an API key as "Authorization: Bearer <key>".',
+      );
     }
     await countRequest(ctx.db, `api-key:${client.keyId}`, ctx.config.apiRateLimit, now);
     req.apiClient = client;
@@ -136,10 +188,16 @@ function apiErrors(ctx: AppContext) {
     if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
     if (err instanceof AppError) return void res.status(err.status).json({ error: err.message });
     const e = err as { status?: number; type?: string };
-    if (e.type === 'entity.too.large') return void res.status(413).json({ error: 'The body is larger than the API accepts (8 MB).' });
+    if (e.type === 'entity.too.large')
+      return void res.status(413).json({ error: 'The body is larger than the API accepts (8 MB).' });
     if (e.type === 'entity.parse.failed') return void res.status(400).json({ error: 'The body is not valid JSON.' });
-    if (isDatabaseUnavailable(err)) return void res.status(503).set('Retry-After', '5').json({ error: 'The service is briefly unavailable. Try again in a moment.' });
-    if (e.status && e.status >= 400 && e.status < 500) return void res.status(e.status).json({ error: 'The request could not be understood.' });
+    if (isDatabaseUnavailable(err))
+      return void res
+        .status(503)
+        .set('Retry-After', '5')
+        .json({ error: 'The service is briefly unavailable. Try again in a moment.' });
+    if (e.status && e.status >= 400 && e.status < 500)
+      return void res.status(e.status).json({ error: 'The request could not be understood.' });
     req.log?.error({ err }, 'api request failed');
     ctx.logger.debug({ err }, 'api request failed');
     res.status(500).json({ error: `An unexpected error stopped this request (request id ${String(req.id ?? '')}).` });

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { type Action, type Actor, authorize, navFor } from '../services/access/index.js';
 import { loadActor } from '../services/people/index.js';
+import { regenerateSession } from './session.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -16,7 +17,7 @@ export function actorFromSession(ctx: AppContext) {
     if (!userId || !membershipId) return next();
     const actor = await loadActor(ctx.db, userId, membershipId);
     if (!actor) {
-      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+      await regenerateSession(req);
       return next();
     }
     if (req.session.viaLink) actor.viaLink = true;
@@ -29,7 +30,8 @@ export function actorFromSession(ctx: AppContext) {
 
 /** Only same-origin paths are followed after sign-in, so `next` cannot send a user elsewhere. */
 export function safeNext(value: unknown): string | null {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return null;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
+    return null;
   return value;
 }
 
@@ -54,16 +56,39 @@ export function requireActor(req: Request, res: Response, next: NextFunction) {
   redirectTo(req, res, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }
 
+/** A handler behind a guard: it is handed the signed-in person's actor, typed, so none is read off `req`. */
+export type ActorHandler = (req: Request, res: Response, actor: Actor) => unknown;
+
+function withActor(handle: ActorHandler): RequestHandler {
+  return (req, res) => {
+    // the guard before it has checked this; a route without a guard fails loudly instead of acting as nobody
+    if (!req.actor) throw new Error(`no actor on ${req.method} ${req.path}: the route has no guard`);
+    return handle(req, res, req.actor) as Promise<void>;
+  };
+}
+
+function authorizeFor(action: Action): RequestHandler {
+  return (req, _res, next) => {
+    authorize(req.actor, action);
+    next();
+  };
+}
+
 /**
- * Route guard: signed in (else to sign-in) and allowed by the policy (else 403).
- * `router.get('/admin/customers', allow('customer.list'), handler)`
+ * The one way to write a signed-in route: signed in (else to sign-in, 303 or HX-Redirect), allowed by
+ * the policy (else 403), then any middleware (a body parser), then the handler with the typed actor:
+ * `router.get('/groups', ...allow('group.view', async (req, res, actor) => { … }))`
  */
-export function allow(action: Action): [RequestHandler, RequestHandler] {
-  return [
-    requireActor,
-    (req: Request, _res: Response, next: NextFunction) => {
-      authorize(req.actor, action);
-      next();
-    },
-  ];
+export function allow(action: Action): RequestHandler[];
+export function allow(action: Action, ...chain: [...RequestHandler[], ActorHandler]): RequestHandler[];
+export function allow(action: Action, ...chain: (RequestHandler | ActorHandler)[]): RequestHandler[] {
+  const guard = [requireActor, authorizeFor(action)];
+  if (chain.length === 0) return guard;
+  const handle = chain[chain.length - 1] as ActorHandler;
+  return [...guard, ...(chain.slice(0, -1) as RequestHandler[]), withActor(handle)];
+}
+
+/** A route for anyone signed in, whatever their role (their home page, a forced password change). */
+export function signedIn(handle: ActorHandler): RequestHandler[] {
+  return [requireActor, withActor(handle)];
 }

@@ -1,5 +1,15 @@
 import type { Request } from 'express';
-import { formatDuration, formatMoney, INVOICE_STATUS_LABELS, invoiceNumberLabel, SUMMARY_PRODUCT_LABELS, SUMMARY_PRODUCTS, SUMMARY_VIEW_LABELS, SUMMARY_VIEWS, toDecimalString } from '../services/billing/index.js';
+import {
+  formatDuration,
+  formatMoney,
+  INVOICE_STATUS_LABELS,
+  invoiceNumberLabel,
+  SUMMARY_PRODUCT_LABELS,
+  SUMMARY_PRODUCTS,
+  SUMMARY_VIEW_LABELS,
+  SUMMARY_VIEWS,
+  toDecimalString,
+} from '../services/billing/index.js';
 import { viewerLocale } from './locale.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */

@@ -24,8 +24,10 @@ const TITLES: Record<number, string> = {
 function classify(err: unknown): { status: number; message: string } {
   if (err instanceof AppError) return { status: err.status, message: err.message };
   // a request whose shape a route's schema refuses (a parameter that cannot be an id, say)
-  if (err instanceof Error && err.name === 'ZodError') return { status: 400, message: 'The request could not be understood.' };
-  if (isDatabaseUnavailable(err)) return { status: 503, message: 'The service is briefly unavailable. Please try again in a moment.' };
+  if (err instanceof Error && err.name === 'ZodError')
+    return { status: 400, message: 'The request could not be understood.' };
+  if (isDatabaseUnavailable(err))
+    return { status: 503, message: 'The service is briefly unavailable. Please try again in a moment.' };
   const e = err as { status?: number; statusCode?: number; type?: string; code?: string; message?: string };
   const status = e.status ?? e.statusCode ?? 500;
   if (e.code === 'EBADCSRFTOKEN') return { status: 403, message: e.message ?? TITLES[403]! };
@@ -62,7 +64,9 @@ export function errorHandler(ctx: AppContext) {
     try {
       // signed-in visitors keep their navigation and sign-out form on error pages
       const csrfToken = status !== 503 && req.session ? csrfToken_(req) : '';
-      res.type('html').send(views.render('errors/error', { ...res.locals, ...data, flash: [], path: req.path, assets, csrfToken }));
+      res
+        .type('html')
+        .send(views.render('errors/error', { ...res.locals, ...data, flash: [], path: req.path, assets, csrfToken }));
     } catch (renderErr) {
       req.log?.error({ err: renderErr }, 'error page failed to render');
       res.type('text').send(`${data.title}. ${message}`);

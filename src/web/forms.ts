@@ -5,10 +5,17 @@ import { ConflictError, ValidationError } from '../errors.js';
  * A form field as text: missing or repeated fields read as '' so the service, which owns the
  * rules, answers with a message next to the field instead of the route failing on shape.
  */
-export const formText = () => z.unknown().optional().transform((v) => (typeof v === 'string' ? v : ''));
+export const formText = (max = Infinity) =>
+  z
+    .unknown()
+    .optional()
+    .transform((v) => (typeof v === 'string' ? v.slice(0, max) : ''));
 
 /** Bad input re-renders the form with the messages (422); a refused change shows its reason (409). */
-export async function orRerender(change: () => Promise<void>, rerender: (errors: Record<string, string>, status: number) => Promise<void> | void) {
+export async function orRerender(
+  change: () => Promise<void>,
+  rerender: (errors: Record<string, string>, status: number) => Promise<void> | void,
+) {
   try {
     await change();
   } catch (err) {

@@ -12,7 +12,11 @@ export function requestLogging(ctx: AppContext) {
       return id;
     },
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/\/(link|activate|password\/reset)\/[^/?]+/, '/$1/[token]') }),
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url.replace(/\/(link|activate|password\/reset)\/[^/?]+/, '/$1/[token]'),
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),

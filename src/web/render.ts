@@ -52,7 +52,10 @@ export function rendering(ctx: AppContext) {
         csrfToken: req.session ? csrfToken(req) : '',
       });
       res.vary('HX-Request');
-      res.status(opts.status ?? 200).type('html').send(html);
+      res
+        .status(opts.status ?? 200)
+        .type('html')
+        .send(html);
     };
     next();
   };

@@ -94,7 +94,11 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
     const body = req.body as Record<string, unknown> | undefined;
     return typeof body?._csrf === 'string' ? body._csrf : undefined;
   },
-  errorConfig: { statusCode: 403, message: 'The form was out of date. Reload the page and try again.', code: 'EBADCSRFTOKEN' },
+  errorConfig: {
+    statusCode: 403,
+    message: 'The form was out of date. Reload the page and try again.',
+    code: 'EBADCSRFTOKEN',
+  },
   // one-click unsubscribe is authorized by its signed link alone, and mail programs post it without a session
   skipCsrfProtection: (req) => req.method === 'POST' && /^\/unsubscribe\/[^/]+$/.test(req.path),
 });
@@ -103,4 +107,9 @@ export { generateToken as csrfToken };
 
 export function csrfProtection() {
   return csrfSynchronisedProtection;
+}
+
+/** A new session id with nothing of the old session kept: at sign-in, sign-out and every change of privilege. */
+export function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }

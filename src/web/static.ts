@@ -46,7 +46,10 @@ export function staticFiles(): express.Router {
   router.use(`/vendor/htmx-${htmx.version}`, express.static(htmx.dir, forever));
   router.use(`/vendor/leaflet-${leaflet.version}`, express.static(leaflet.dir, forever));
   router.get('/favicon.ico', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=86400').type('image/svg+xml').sendFile(path.join(publicDir, 'favicon.svg'));
+    res
+      .set('Cache-Control', 'public, max-age=86400')
+      .type('image/svg+xml')
+      .sendFile(path.join(publicDir, 'favicon.svg'));
   });
   return router;
 }

@@ -37,7 +37,13 @@ async function activateThroughLink(link: string, password: string) {
     await page.waitForURL(`${baseUrl}/`);
   } catch (err) {
     // say where the journey stood instead, so a failure here can be understood from the log
-    throw new Error(`activation did not land on the home page; at ${page.url()} showing "${await page.locator('h1').first().textContent({ timeout: 1000 }).catch(() => '?')}": ${String(err)}`);
+    throw new Error(
+      `activation did not land on the home page; at ${page.url()} showing "${await page
+        .locator('h1')
+        .first()
+        .textContent({ timeout: 1000 })
+        .catch(() => '?')}": ${String(err)}`,
+    );
   }
   return page;
 }

@@ -10,7 +10,8 @@ const { app } = testApp({ db });
 const { baseUrl } = await serve(app);
 const browser = useBrowser();
 
-const customerTitles = (page: Awaited<ReturnType<typeof browser.newPage>>) => page.locator('#customer-table tbody th[scope="row"]').allTextContents();
+const customerTitles = (page: Awaited<ReturnType<typeof browser.newPage>>) =>
+  page.locator('#customer-table tbody th[scope="row"]').allTextContents();
 
 describe('a tenant admin administering customers', () => {
   it('searches the list in place, creates a customer through the form, and deletes it by typing its name', async () => {

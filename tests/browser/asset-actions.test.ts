@@ -16,8 +16,18 @@ describe('a company admin deactivating an asset', () => {
     const asset = await db('assets')
       .where({ customer_id: northwind, status: 'active', plan: 'yearly', renewal_unconfirmed: false })
       .orderBy('identifier')
-      .first<{ id: string; identifier: string; name: string; plan: 'yearly'; term_end: string; next_renewal_on: string }>();
-    const day = deactivationDate({ plan: asset.plan, termEnd: asset.term_end, nextRenewalOn: asset.next_renewal_on, renewalUnconfirmed: false }, todayIn('Europe/London', NOW));
+      .first<{
+        id: string;
+        identifier: string;
+        name: string;
+        plan: 'yearly';
+        term_end: string;
+        next_renewal_on: string;
+      }>();
+    const day = deactivationDate(
+      { plan: asset.plan, termEnd: asset.term_end, nextRenewalOn: asset.next_renewal_on, renewalUnconfirmed: false },
+      todayIn('Europe/London', NOW),
+    );
     const label = formatDay(day);
 
     const page = await signIn('owner@northwind.test');
@@ -25,13 +35,19 @@ describe('a company admin deactivating an asset', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(asset.name);
     await page.getByRole('link', { name: 'Request deactivation' }).click();
     await page.waitForURL(`${baseUrl}/assets/${asset.id}/deactivation-request`);
-    await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe(`It takes effect on ${label}`);
+    await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe(
+      `It takes effect on ${label}`,
+    );
 
     await page.getByRole('button', { name: `Confirm deactivation on ${label}` }).click();
     await page.waitForURL(`${baseUrl}/assets/${asset.id}`);
-    await expect(page.locator('#alerts').textContent()).resolves.toContain(`Deactivation requested: it takes effect on ${label}.`);
+    await expect(page.locator('#alerts').textContent()).resolves.toContain(
+      `Deactivation requested: it takes effect on ${label}.`,
+    );
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Deactivation pending');
-    await expect(page.locator('.pending-note').textContent()).resolves.toContain(`Deactivation pending: it takes effect on ${label}.`);
+    await expect(page.locator('.pending-note').textContent()).resolves.toContain(
+      `Deactivation pending: it takes effect on ${label}.`,
+    );
     await page.getByRole('button', { name: 'Cancel deactivation' }).waitFor();
 
     // and the list's Deactivation pending tab now holds it
@@ -42,7 +58,10 @@ describe('a company admin deactivating an asset', () => {
 
 describe('a group supervisor looking at an asset', () => {
   it('sees a Trucks asset with no action buttons', async () => {
-    const asset = await db('assets').where({ group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first<{ id: string; name: string }>();
+    const asset = await db('assets')
+      .where({ group_id: demoId('group:trucks'), status: 'active' })
+      .orderBy('identifier')
+      .first<{ id: string; name: string }>();
     const page = await signIn('viewer@northwind.test');
     await page.goto(`${baseUrl}/assets/${asset.id}`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(asset.name);
@@ -54,7 +73,10 @@ describe('a group supervisor looking at an asset', () => {
 
 describe('a tenant admin approving an activation', () => {
   it('approves it in the queue, and the company admin then sees the asset active', async () => {
-    const asset = await db('assets').where({ customer_id: northwind, status: 'activation_pending' }).orderBy('identifier').first<{ id: string; identifier: string }>();
+    const asset = await db('assets')
+      .where({ customer_id: northwind, status: 'activation_pending' })
+      .orderBy('identifier')
+      .first<{ id: string; identifier: string }>();
     const admin = await signIn('admin@demo.test');
     await admin.getByRole('link', { name: 'Requests' }).click();
     await admin.waitForURL(`${baseUrl}/admin/requests`);
@@ -68,7 +90,9 @@ describe('a tenant admin approving an activation', () => {
     expect(kinds.every((k) => k.startsWith('Activation'))).toBe(true);
 
     await admin.getByRole('button', { name: `Approve the activation of ${asset.identifier}` }).click();
-    await admin.waitForURL((url) => url.pathname === '/admin/requests' && url.searchParams.get('customer') === northwind);
+    await admin.waitForURL(
+      (url) => url.pathname === '/admin/requests' && url.searchParams.get('customer') === northwind,
+    );
     await expect(admin.locator('#alerts').textContent()).resolves.toContain(`${asset.identifier} is active`);
     await expect(admin.locator('#request-table').textContent()).resolves.not.toContain(asset.identifier);
 

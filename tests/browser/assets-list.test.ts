@@ -10,8 +10,10 @@ const signIn = async (email: string): Promise<Page> => signInThroughForm(await b
 
 const identifiers = (page: Page) => page.locator('#asset-table tbody th[scope="row"]').allTextContents();
 /** Set on the document; it survives htmx swaps and disappears with a page load. */
-const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { listMarker: boolean }).listMarker = true));
-const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { listMarker?: boolean }).listMarker === true);
+const markDocument = (page: Page) =>
+  page.evaluate(() => ((window as unknown as { listMarker: boolean }).listMarker = true));
+const stillSameDocument = (page: Page) =>
+  page.evaluate(() => (window as unknown as { listMarker?: boolean }).listMarker === true);
 
 describe('a company admin browsing the asset list', () => {
   it('filters by tab, searches in place, pages forward and back, exports the page and opens an asset', async () => {
@@ -20,13 +22,17 @@ describe('a company admin browsing the asset list', () => {
     await page.waitForURL(`${baseUrl}/assets`);
     await markDocument(page);
 
-    const activeTab = page.getByRole('navigation', { name: 'Assets by status' }).getByRole('link', { name: /^Active \d+$/ });
+    const activeTab = page
+      .getByRole('navigation', { name: 'Assets by status' })
+      .getByRole('link', { name: /^Active \d+$/ });
     const activeCount = Number((await activeTab.locator('.count').textContent())!.replace(/,/g, ''));
     expect(activeCount).toBeGreaterThan(50);
     await activeTab.click();
     await page.waitForURL(`${baseUrl}/assets?tab=active`);
     await expect.poll(() => page.locator('[aria-current="page"]', { hasText: 'Active' }).count()).toBe(1);
-    await expect(page.locator('#asset-table caption').textContent()).resolves.toBe(`Showing 25 of ${activeCount} assets in Active`);
+    await expect(page.locator('#asset-table caption').textContent()).resolves.toBe(
+      `Showing 25 of ${activeCount} assets in Active`,
+    );
 
     await page.getByLabel('Search by identifier, name or group').pressSequentially('unit 1');
     await page.waitForURL((url) => url.searchParams.get('q') === 'unit 1' && url.searchParams.get('tab') === 'active');
@@ -51,7 +57,10 @@ describe('a company admin browsing the asset list', () => {
     await page.waitForURL((url) => url.searchParams.has('before'));
     await expect.poll(() => identifiers(page)).toEqual(firstPage);
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export this page (CSV)' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export this page (CSV)' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('assets-active-2026-11-24.csv');
     const csv = await readFile((await download.path())!, 'utf8');
     const rows = csv.trimEnd().split('\n');
@@ -59,7 +68,12 @@ describe('a company admin browsing the asset list', () => {
     expect(rows.slice(1).map((r) => r.split(',')[0])).toEqual(firstPage);
 
     await page.getByLabel('Rows per page').selectOption('10');
-    await page.waitForURL((url) => url.searchParams.get('size') === '10' && url.searchParams.get('q') === 'unit 1' && !url.searchParams.has('before'));
+    await page.waitForURL(
+      (url) =>
+        url.searchParams.get('size') === '10' &&
+        url.searchParams.get('q') === 'unit 1' &&
+        !url.searchParams.has('before'),
+    );
     await expect.poll(() => identifiers(page)).toEqual(firstPage.slice(0, 10));
 
     await page.locator('#asset-table tbody th[scope="row"] a').first().click();

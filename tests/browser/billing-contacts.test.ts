@@ -19,9 +19,13 @@ describe('a billing contact added by staff', () => {
     await admin.getByLabel('Private notes').fill('Petra private: disputed the October bill');
     await admin.getByRole('button', { name: 'Add contact' }).click();
     await expect(admin.getByText('A password is on its way to petra@northwind.test').isVisible()).resolves.toBe(true);
-    await expect(admin.getByRole('cell', { name: 'Petra private: disputed the October bill' }).isVisible()).resolves.toBe(true);
+    await expect(
+      admin.getByRole('cell', { name: 'Petra private: disputed the October bill' }).isVisible(),
+    ).resolves.toBe(true);
 
-    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'petra@northwind.test');
+    const mail = await smtp.waitFor(
+      (m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'petra@northwind.test',
+    );
     const password = /password:\s+(\S+)/.exec(mail.text ?? '')![1]!;
     expect(password.length).toBeGreaterThanOrEqual(12);
 

@@ -5,7 +5,8 @@ import { demoJourney, signInThroughForm } from '../support/browser.js';
 const NOW = new Date('2026-11-24T09:00:00Z');
 const { baseUrl, browser } = await demoJourney(NOW);
 const northwind = demoId('customer:northwind');
-const gbp = (minor: number) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' }).format(minor / 100);
+const gbp = (minor: number) =>
+  new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' }).format(minor / 100);
 
 describe('call summaries in the browser', () => {
   it('sums and averages three selected cells of a column, and copies them with headers', async () => {
@@ -14,20 +15,29 @@ describe('call summaries in the browser', () => {
     await page.goto(`${baseUrl}/admin/customers/${northwind}/billing/summaries?from=2026-11-01&to=2026-11-23`);
     await expect(page.getByText('All times are UTC')).toBeTruthy();
     const charge = page.locator('table[data-cell-table] tbody tr td:nth-last-child(1)');
-    const values = (await charge.evaluateAll((cells) => cells.slice(0, 3).map((c) => Number(c.getAttribute('data-value')))));
-    const days = await page.locator('table[data-cell-table] tbody tr th').evaluateAll((cells) => cells.slice(0, 3).map((c) => c.textContent!.trim()));
+    const values = await charge.evaluateAll((cells) =>
+      cells.slice(0, 3).map((c) => Number(c.getAttribute('data-value'))),
+    );
+    const days = await page
+      .locator('table[data-cell-table] tbody tr th')
+      .evaluateAll((cells) => cells.slice(0, 3).map((c) => c.textContent!.trim()));
 
     // click the first, Shift-click the third
     await charge.nth(0).click();
     await charge.nth(2).click({ modifiers: ['Shift'] });
     const status = page.locator('[data-cell-select-status]');
     const sum = values.reduce((a, b) => a + b, 0);
-    await expect.poll(() => status.textContent()).toContain(`3 cells selected in Charge (GBP) · Sum: ${gbp(sum)} · Average of the selected values: ${gbp(sum / 3)}`);
+    await expect
+      .poll(() => status.textContent())
+      .toContain(
+        `3 cells selected in Charge (GBP) · Sum: ${gbp(sum)} · Average of the selected values: ${gbp(sum / 3)}`,
+      );
     expect(await page.locator('td[aria-selected="true"]').count()).toBe(3);
 
     await page.getByRole('button', { name: 'Copy with headers' }).click();
     await expect.poll(() => status.textContent()).toBe('Copied 3 values with headers.');
-    const expected = ['Period (UTC)\tCharge (GBP)', ...days.map((d, i) => `${d}\t${(values[i]! / 100).toFixed(2)}`)].join('\n') + '\n';
+    const expected =
+      ['Period (UTC)\tCharge (GBP)', ...days.map((d, i) => `${d}\t${(values[i]! / 100).toFixed(2)}`)].join('\n') + '\n';
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(expected);
 
     // the keyboard: Escape clears, Shift+ArrowDown extends from the focused cell
@@ -37,7 +47,9 @@ describe('call summaries in the browser', () => {
     await attempts.nth(0).click();
     await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Shift+ArrowDown');
-    await expect.poll(() => status.textContent()).toMatch(/^3 cells selected in Attempts · Sum: [\d,]+ · Average of the selected values: /);
+    await expect
+      .poll(() => status.textContent())
+      .toMatch(/^3 cells selected in Attempts · Sum: [\d,]+ · Average of the selected values: /);
 
     // dragging down a column
     const minutes = page.locator('table[data-cell-table] tbody tr td:nth-last-child(2)');
@@ -81,7 +93,10 @@ describe('call summaries in the browser', () => {
     await customer.goto(`${baseUrl}/billing`);
     const latest = customer.getByRole('table', { name: 'Your newest invoices' });
     await latest.getByRole('link', { name: 'INV-000002', exact: true }).waitFor();
-    await customer.getByRole('navigation', { name: 'Billing sections' }).getByRole('link', { name: 'Invoices' }).click();
+    await customer
+      .getByRole('navigation', { name: 'Billing sections' })
+      .getByRole('link', { name: 'Invoices' })
+      .click();
     await customer.waitForURL(`${baseUrl}/billing/invoices`);
     await customer.getByRole('link', { name: 'INV-000002', exact: true }).click();
     await expect.poll(() => customer.getByRole('heading', { level: 1 }).textContent()).toContain('Invoice INV-000002');

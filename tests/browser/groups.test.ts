@@ -13,9 +13,14 @@ const { db } = await testDatabase();
 await seedDemo(db, { now: NOW });
 
 // a tile server of our own on another origin (tests never reach the network): every tile is one grey pixel
-const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGM4ceEGAATUAnEXbFkMAAAAAElFTkSuQmCC', 'base64');
+const TILE = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGM4ceEGAATUAnEXbFkMAAAAAElFTkSuQmCC',
+  'base64',
+);
 const tileServer = await new Promise<http.Server>((resolve) => {
-  const s = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' }).end(TILE));
+  const s = http.createServer((_req, res) =>
+    res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' }).end(TILE),
+  );
   s.listen(0, '127.0.0.1', () => resolve(s));
 });
 afterAll(() => new Promise<void>((resolve) => tileServer.close(() => resolve())));
@@ -42,7 +47,13 @@ async function signIn(email: string, at = baseUrl): Promise<Page> {
 /** Devices of Trucks and its sub-groups with a last position: one marker each. */
 async function locatedInTrucks(): Promise<number> {
   const row = await db('assets')
-    .whereIn('group_id', db('groups').where({ customer_id: northwind }).where((w) => w.where('id', trucks).orWhere('parent_id', trucks)).select('id'))
+    .whereIn(
+      'group_id',
+      db('groups')
+        .where({ customer_id: northwind })
+        .where((w) => w.where('id', trucks).orWhere('parent_id', trucks))
+        .select('id'),
+    )
     .whereNotNull('last_latitude')
     .count({ n: '*' })
     .first();
@@ -74,19 +85,26 @@ describe('a company admin organising groups', () => {
     await subDialog.getByRole('button', { name: 'Create sub-group' }).click();
     await page.waitForURL((url) => url.href !== reefersUrl);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Reefers / Cold chain');
-    const sub = (await db('groups').where({ customer_id: northwind, path: 'Reefers / Cold chain' }).first<{ id: string }>())!;
+    const sub = (await db('groups')
+      .where({ customer_id: northwind, path: 'Reefers / Cold chain' })
+      .first<{ id: string }>())!;
     expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
     await page.getByText('No assets yet.').waitFor();
 
     // the asset's own page moves it
-    const van = (await db('assets').where({ group_id: demoId('group:vans'), status: 'active' }).orderBy('identifier').first<{ id: string; identifier: string }>())!;
+    const van = (await db('assets')
+      .where({ group_id: demoId('group:vans'), status: 'active' })
+      .orderBy('identifier')
+      .first<{ id: string; identifier: string }>())!;
     await page.goto(`${baseUrl}/assets/${van.id}`);
     await page.getByLabel('Move to group').selectOption(sub.id);
     await page.getByRole('button', { name: 'Move' }).click();
     await page.waitForURL(`${baseUrl}/assets/${van.id}`);
     await expect(page.locator('#alerts').textContent()).resolves.toContain('Moved to Reefers / Cold chain.');
     await page.goto(`${baseUrl}/groups/${sub.id}`);
-    await expect(page.locator('#asset-table tbody th[scope="row"]').allTextContents()).resolves.toEqual([van.identifier]);
+    await expect(page.locator('#asset-table tbody th[scope="row"]').allTextContents()).resolves.toEqual([
+      van.identifier,
+    ]);
 
     // the type-ahead offers Finn; a click makes a chip; nothing is saved until Submit
     const users = page.locator('#group-users');
@@ -95,17 +113,23 @@ describe('a company admin organising groups', () => {
     await users.getByRole('button', { name: 'Remove Finn Fleet' }).waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
     await users.getByRole('button', { name: 'Submit' }).click();
-    await expect.poll(() => page.locator('#group-users [role="status"].alert').textContent()).toContain('Saved. Added Finn Fleet.');
+    await expect
+      .poll(() => page.locator('#group-users [role="status"].alert').textContent())
+      .toContain('Saved. Added Finn Fleet.');
     expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
     await expect(page.locator('#group-users .chips').textContent()).resolves.toContain('Finn Fleet');
-    expect(await db('membership_groups').where({ group_id: sub.id }).select('membership_id')).toEqual([{ membership_id: demoId('membership:fleet@northwind.test') }]);
+    expect(await db('membership_groups').where({ group_id: sub.id }).select('membership_id')).toEqual([
+      { membership_id: demoId('membership:fleet@northwind.test') },
+    ]);
 
     // removing: the chip goes at once, the assignment only on Submit
     await page.locator('#group-users').getByRole('button', { name: 'Remove Finn Fleet' }).click();
     await expect(page.locator('#group-users .chips li').count()).resolves.toBe(0);
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 1 });
     await page.locator('#group-users').getByRole('button', { name: 'Submit' }).click();
-    await expect.poll(() => page.locator('#group-users [role="status"].alert').textContent()).toContain('Removed Finn Fleet.');
+    await expect
+      .poll(() => page.locator('#group-users [role="status"].alert').textContent())
+      .toContain('Removed Finn Fleet.');
     await page.locator('#group-users').getByText('No users assigned.').waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
@@ -149,7 +173,8 @@ describe('a group supervisor on the groups pages', () => {
     await expect(page.getByRole('link', { name: /^Edit/ }).count()).resolves.toBe(0);
     await page.goto(`${baseUrl}/groups/${trucks}`);
     await expect(page.locator('#group-users').textContent()).resolves.toContain('Vera Viewer');
-    for (const name of ['Edit group', 'Create sub-group']) await expect(page.getByRole('link', { name }).count()).resolves.toBe(0);
+    for (const name of ['Edit group', 'Create sub-group'])
+      await expect(page.getByRole('link', { name }).count()).resolves.toBe(0);
     await expect(page.locator('#group-users button, #group-users input, #group-users select').count()).resolves.toBe(0);
   });
 });
@@ -159,7 +184,9 @@ describe('a customer whose map is switched off', () => {
     const admin = await signIn('admin@demo.test');
     await admin.goto(`${baseUrl}/admin/customers/${northwind}`);
     await admin.getByRole('button', { name: 'Switch the map off' }).click();
-    await expect(admin.locator('#alerts').textContent()).resolves.toContain('The devices map is off for Northwind Logistics.');
+    await expect(admin.locator('#alerts').textContent()).resolves.toContain(
+      'The devices map is off for Northwind Logistics.',
+    );
 
     const page = await signIn('owner@northwind.test');
     await page.goto(`${baseUrl}/groups/${trucks}`);

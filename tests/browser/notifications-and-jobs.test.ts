@@ -13,7 +13,11 @@ const browser = useBrowser();
 
 const tenant = await makeTenant(db);
 const customer = await makeCustomer(db, tenant.id, { title: 'Acme Freight' });
-const fleet = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: customer.id }, { email: 'fleet@acme.test' });
+const fleet = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: customer.id },
+  { email: 'fleet@acme.test' },
+);
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' }, { name: 'Ada Admin' });
 
 async function signIn(page: Page, email: string, next: string) {
@@ -27,7 +31,9 @@ async function signIn(page: Page, email: string, next: string) {
 describe('renewal reminders, from the mail and from the settings page', () => {
   it('stops them with the link in a mail, and turns them on again in settings', async () => {
     const page = await browser.newPage();
-    await page.goto(`${baseUrl}/unsubscribe/${unsubscribeToken(ctx.config.sessionSecret, fleet.id, 'renewal_reminders')}`);
+    await page.goto(
+      `${baseUrl}/unsubscribe/${unsubscribeToken(ctx.config.sessionSecret, fleet.id, 'renewal_reminders')}`,
+    );
     await page.getByRole('heading', { name: 'Stop renewal reminders?' }).waitFor();
     await page.getByRole('button', { name: 'Stop renewal reminders' }).click();
     await page.getByRole('heading', { name: 'Renewal reminders stopped' }).waitFor();

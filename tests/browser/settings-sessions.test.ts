@@ -38,7 +38,9 @@ describe('your sessions on the settings page', () => {
     await laptop.getByText(/^Signed out the session on/).waitFor();
     await expect(sessions.getByRole('row').count()).resolves.toBe(2);
     expect(laptop.url()).toBe(`${baseUrl}/settings`);
-    await expect(laptop.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage)).resolves.toBe(true);
+    await expect(
+      laptop.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage),
+    ).resolves.toBe(true);
 
     await phone.reload();
     expect(new URL(phone.url()).pathname).toBe('/login');

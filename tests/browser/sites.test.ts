@@ -26,7 +26,14 @@ async function expectedSites(): Promise<{ id: string; name: string; serviced: bo
     .join('membership_sites as ms', 'ms.site_id', 's.id')
     .where('ms.membership_id', demoId('membership:sites@northwind.test'))
     .orderBy('s.name')
-    .select('s.id', 's.name', db.raw('exists (select 1 from service_visits v where v.site_id = s.id and v.completed and v.started_at < ? and v.ended_at > ?) as serviced', [end, start]))) as { id: string; name: string; serviced: boolean }[];
+    .select(
+      's.id',
+      's.name',
+      db.raw(
+        'exists (select 1 from service_visits v where v.site_id = s.id and v.completed and v.started_at < ? and v.ended_at > ?) as serviced',
+        [end, start],
+      ),
+    )) as { id: string; name: string; serviced: boolean }[];
   return rows;
 }
 
@@ -37,13 +44,16 @@ async function enableOrRefresh(page: Page, button: 'Enable login via link' | 'Re
   await field.waitFor();
   await page.getByRole('button', { name: 'Copy' }).click();
   // the clipboard answers asynchronously: wait for the status to say what happened
-  await page.locator('[data-copy-status]').filter({ hasText: /Copied|selected/ }).waitFor();
+  await page
+    .locator('[data-copy-status]')
+    .filter({ hasText: /Copied|selected/ })
+    .waitFor();
   // the link names the configured BASE_URL; the test's server listens elsewhere
   return (await field.inputValue()).replace(/^http:\/\/localhost:3000/, baseUrl);
 }
 
 describe('login via link', () => {
-  it('staff enable a link and copy it; it opens the viewer\'s map only, green where the visits say; refresh and expiry refuse it', async () => {
+  it("staff enable a link and copy it; it opens the viewer's map only, green where the visits say; refresh and expiry refuse it", async () => {
     const staff = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
     const link = await enableOrRefresh(staff, 'Enable login via link');
     expect(link).toMatch(new RegExp(`^${baseUrl}/link/[A-Za-z0-9_-]{43}$`));
@@ -64,7 +74,9 @@ describe('login via link', () => {
       // the geofence on the map, drawn with no tiles, green or grey to match
       const shape = visitor.locator(`path.geofence-site-${site.id}`);
       await shape.waitFor();
-      await expect(shape.getAttribute('class')).resolves.toContain(site.serviced ? 'geofence-serviced' : 'geofence-idle');
+      await expect(shape.getAttribute('class')).resolves.toContain(
+        site.serviced ? 'geofence-serviced' : 'geofence-idle',
+      );
     }
     await expect(visitor.locator('path.geofence').count()).resolves.toBe(expected.length);
     // the link session reaches nothing but the map
@@ -85,20 +97,24 @@ describe('login via link', () => {
     const late = await browser.newPage();
     await late.goto(fresh);
     await expect(late.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This link has expired');
-    await expect(late.locator('main').textContent()).resolves.toContain('Ask Dana Admin <admin@demo.test> at Demo Telematics for a new link.');
+    await expect(late.locator('main').textContent()).resolves.toContain(
+      'Ask Dana Admin <admin@demo.test> at Demo Telematics for a new link.',
+    );
     clock.set(NOW);
   });
 });
 
 describe('the site map', () => {
-  it('changes the date range in place, keeping the address bar, and opens a site\'s completed services', async () => {
+  it("changes the date range in place, keeping the address bar, and opens a site's completed services", async () => {
     const page = await signInThroughForm(await browser.newPage(), baseUrl, 'sites@northwind.test');
     await page.waitForURL(`${baseUrl}/sites`);
     await page.getByLabel('From').fill('2026-11-10');
     await page.getByLabel('To').fill('2026-11-16');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForURL(/\/sites\?from=2026-11-10&to=2026-11-16/);
-    await expect(page.locator('.site-summary').textContent()).resolves.toContain('2 of 2 sites serviced from 2026-11-10 to 2026-11-16');
+    await expect(page.locator('.site-summary').textContent()).resolves.toContain(
+      '2 of 2 sites serviced from 2026-11-10 to 2026-11-16',
+    );
     await page.locator('path.geofence-serviced').first().waitFor();
     await page.getByRole('link', { name: 'Piccadilly Yard' }).click();
     await page.waitForURL(/\/sites\/[0-9a-f-]{36}\?from=2026-11-10&to=2026-11-16/);

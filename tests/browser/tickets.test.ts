@@ -13,7 +13,10 @@ afterAll(() => smtp.close());
 const { app } = testApp({ db, smtpUrl: smtp.url });
 const { baseUrl } = await serve(app);
 const browser = useBrowser();
-const truck = (await db('assets').where({ group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'name', 'identifier')) as { id: string; name: string; identifier: string };
+const truck = (await db('assets')
+  .where({ group_id: demoId('group:trucks'), status: 'active' })
+  .orderBy('identifier')
+  .first('id', 'name', 'identifier')) as { id: string; name: string; identifier: string };
 
 const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);
 const to = (m: { to?: unknown }) => JSON.stringify(m.to ?? '');
@@ -40,14 +43,20 @@ describe('a ticket about an asset', () => {
     await staff.getByLabel('Reply to the customer').fill('Please send us the firmware version shown in the app.');
     await staff.getByLabel('Status').selectOption('waiting_on_customer');
     await staff.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => staff.locator('#ticket-thread').textContent()).toContain('Please send us the firmware version');
+    await expect
+      .poll(() => staff.locator('#ticket-thread').textContent())
+      .toContain('Please send us the firmware version');
 
     await customer.reload();
-    await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain('Please send us the firmware version shown in the app.');
+    await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain(
+      'Please send us the firmware version shown in the app.',
+    );
     await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain('to Waiting on customer');
     await expect(customer.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Waiting on customer');
 
-    const mail = await smtp.waitFor((m) => to(m).includes('owner@northwind.test') && (m.subject ?? '').includes('Unit reboots every hour'));
+    const mail = await smtp.waitFor(
+      (m) => to(m).includes('owner@northwind.test') && (m.subject ?? '').includes('Unit reboots every hour'),
+    );
     expect(mail.subject).toContain('New reply, now Waiting on customer');
     expect(mail.text).toContain('Please send us the firmware version shown in the app.');
     expect(mail.text).toContain(ticketPath);
@@ -66,6 +75,8 @@ describe('a ticket about an asset', () => {
     await expect(page.getByLabel('Add a comment').inputValue()).resolves.toBe('');
     await expect(page.locator('.ticket-comment').last().textContent()).resolves.toContain('The fuse is replaced again');
     await page.reload();
-    await expect(page.locator('.ticket-comment').last().textContent()).resolves.toContain('The fuse is replaced again, still no light.');
+    await expect(page.locator('.ticket-comment').last().textContent()).resolves.toContain(
+      'The fuse is replaced again, still no light.',
+    );
   });
 });

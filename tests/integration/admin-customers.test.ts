@@ -16,27 +16,63 @@ const admin = await signedInAgent(app, 'admin@demo.test');
 const support = await signedInAgent(app, 'support@demo.test');
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
-const post = (who: Agent, path: string, fields: Record<string, string>) => who.agent.post(path).type('form').send({ ...fields, _csrf: who.csrf });
+const post = (who: Agent, path: string, fields: Record<string, string>) =>
+  who.agent
+    .post(path)
+    .type('form')
+    .send({ ...fields, _csrf: who.csrf });
 const validCustomer = (fields: Record<string, string> = {}) => ({
-  title: 'Fjord Freight', account_id: `FF-${Math.random().toString(36).slice(2, 8)}`, contact_name: 'Frida Fjord', email: 'ops@fjord.test',
-  phone: '+47 22 00 00 00', address: 'Kaiveien 1\nOslo', parent_id: '', home_page: 'tickets', status: 'active', ...fields,
+  title: 'Fjord Freight',
+  account_id: `FF-${Math.random().toString(36).slice(2, 8)}`,
+  contact_name: 'Frida Fjord',
+  email: 'ops@fjord.test',
+  phone: '+47 22 00 00 00',
+  address: 'Kaiveien 1\nOslo',
+  parent_id: '',
+  home_page: 'tickets',
+  status: 'active',
+  ...fields,
 });
-const customerCount = async () => Number((await db('customers').where({ tenant_id: demo }).count<{ n: number }[]>({ n: '*' }))[0]!.n);
+const customerCount = async () =>
+  Number((await db('customers').where({ tenant_id: demo }).count<{ n: number }[]>({ n: '*' }))[0]!.n);
 /** The text of the message shown next to a field. */
-const fieldError = (html: string, name: string) => decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
-const decodeHtml = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const fieldError = (html: string, name: string) =>
+  decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
+const decodeHtml = (s: string) =>
+  s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 describe('the customer list', () => {
   it('shows a tenant admin every customer of the tenant by title, with parent, status and number of users', async () => {
     const res = await admin.agent.get('/admin/customers');
     expect(res.status).toBe(200);
-    const titles = [...res.text.matchAll(/<th scope="row"><a href="\/admin\/customers\/[^"]+">([^<]+)</g)].map((m) => m[1]);
-    expect(titles.slice(0, 4)).toEqual(['Acme Field Services', 'Harbor Telecom Users', 'Northwind Logistics', 'Northwind South']);
+    const titles = [...res.text.matchAll(/<th scope="row"><a href="\/admin\/customers\/[^"]+">([^<]+)</g)].map(
+      (m) => m[1],
+    );
+    expect(titles.slice(0, 4)).toEqual([
+      'Acme Field Services',
+      'Harbor Telecom Users',
+      'Northwind Logistics',
+      'Northwind South',
+    ]);
     expect(res.text).not.toContain('Other Provider Customer');
-    expect(res.text).toMatch(/Northwind South<\/a><\/th>\s*<td><code>NW-1002<\/code><\/td>\s*<td>Northwind Logistics<\/td>/);
-    const northwindUsers = Number((await db('memberships').where({ customer_id: northwind }).countDistinct<{ n: number }[]>({ n: 'user_id' }))[0]!.n);
+    expect(res.text).toMatch(
+      /Northwind South<\/a><\/th>\s*<td><code>NW-1002<\/code><\/td>\s*<td>Northwind Logistics<\/td>/,
+    );
+    const northwindUsers = Number(
+      (await db('memberships').where({ customer_id: northwind }).countDistinct<{ n: number }[]>({ n: 'user_id' }))[0]!
+        .n,
+    );
     expect(northwindUsers).toBeGreaterThan(1);
-    expect(res.text).toMatch(new RegExp(`Northwind Logistics</a></th>\\s*<td><code>NW-1001</code></td>\\s*<td></td>\\s*<td><span class="badge badge-active">Active</span></td>\\s*<td>${northwindUsers}</td>`));
+    expect(res.text).toMatch(
+      new RegExp(
+        `Northwind Logistics</a></th>\\s*<td><code>NW-1001</code></td>\\s*<td></td>\\s*<td><span class="badge badge-active">Active</span></td>\\s*<td>${northwindUsers}</td>`,
+      ),
+    );
   });
 
   it('finds customers by part of the title or of the account ID, whatever the case', async () => {
@@ -109,14 +145,28 @@ describe('creating a customer', () => {
     expect(page.text).toContain('Tickets');
     const id = res.headers.location!.split('/').pop();
     const logged = await db('audit_log').where({ customer_id: id, action: 'customer.created' }).first();
-    expect(logged.after).toMatchObject({ title: 'Fjord Freight AS', account_id: input.account_id, home_page: 'tickets' });
+    expect(logged.after).toMatchObject({
+      title: 'Fjord Freight AS',
+      account_id: input.account_id,
+      home_page: 'tickets',
+    });
   });
 
   const refusals: [string, Record<string, string>, string, string][] = [
     ['an empty title', { title: '   ' }, 'title', 'Enter the customer’s title.'],
     ['a title of 201 characters', { title: 'T'.repeat(201) }, 'title', 'Keep the title to 200 characters or fewer.'],
-    ['an account ID with spaces and punctuation', { account_id: 'NW 1001!' }, 'account_id', 'Use 1 to 32 letters, digits, hyphens (-) or underscores (_).'],
-    ['an account ID another customer has', { account_id: 'nw-1001' }, 'account_id', 'This account ID is already used by another customer.'],
+    [
+      'an account ID with spaces and punctuation',
+      { account_id: 'NW 1001!' },
+      'account_id',
+      'Use 1 to 32 letters, digits, hyphens (-) or underscores (_).',
+    ],
+    [
+      'an account ID another customer has',
+      { account_id: 'nw-1001' },
+      'account_id',
+      'This account ID is already used by another customer.',
+    ],
     ['a malformed email', { email: 'ops-at-fjord' }, 'email', 'Enter an email address like name@example.com.'],
   ];
   for (const [what, fields, field, message] of refusals) {
@@ -151,11 +201,19 @@ describe('inner customers', () => {
     const show = await admin.agent.get(`/admin/customers/${northwind}`);
     expect(show.text).toContain(`href="/admin/customers/new?parent=${northwind}"`);
     const form = await admin.agent.get(`/admin/customers/new?parent=${northwind}`);
-    expect(form.text).toMatch(new RegExp(`<option value="${northwind}" selected>Northwind Logistics \\(NW-1001\\)</option>`));
-    const res = await post(admin, '/admin/customers', validCustomer({ title: 'Northwind North', parent_id: northwind }));
+    expect(form.text).toMatch(
+      new RegExp(`<option value="${northwind}" selected>Northwind Logistics \\(NW-1001\\)</option>`),
+    );
+    const res = await post(
+      admin,
+      '/admin/customers',
+      validCustomer({ title: 'Northwind North', parent_id: northwind }),
+    );
     expect(res.status).toBe(303);
     const child = await admin.agent.get(res.headers.location!);
-    expect(child.text).toContain(`<dt>Parent customer</dt><dd><a href="/admin/customers/${northwind}">Northwind Logistics</a></dd>`);
+    expect(child.text).toContain(
+      `<dt>Parent customer</dt><dd><a href="/admin/customers/${northwind}">Northwind Logistics</a></dd>`,
+    );
     const parent = await admin.agent.get(`/admin/customers/${northwind}`);
     expect(parent.text).toContain('Northwind North');
     expect(parent.text).toContain('Northwind South');
@@ -165,9 +223,15 @@ describe('inner customers', () => {
     const form = await admin.agent.get(`/admin/customers/${northwind}/edit`);
     expect(form.text).not.toContain(`<option value="${northwindSouth}"`);
     for (const parent of [northwind, northwindSouth]) {
-      const res = await post(admin, `/admin/customers/${northwind}`, validCustomer({ title: 'Northwind Logistics', account_id: 'NW-1001', parent_id: parent }));
+      const res = await post(
+        admin,
+        `/admin/customers/${northwind}`,
+        validCustomer({ title: 'Northwind Logistics', account_id: 'NW-1001', parent_id: parent }),
+      );
       expect(res.status).toBe(422);
-      expect(fieldError(res.text, 'parent_id')).toBe('A customer cannot be placed under itself or one of its inner customers.');
+      expect(fieldError(res.text, 'parent_id')).toBe(
+        'A customer cannot be placed under itself or one of its inner customers.',
+      );
     }
     expect((await db('customers').where({ id: northwind }).first()).parent_id).toBeNull();
   });
@@ -184,7 +248,19 @@ describe('editing a customer', () => {
     const customer = await makeCustomer(db, demo, { title: 'Before Title', account_id: 'ED-1' });
     const form = await admin.agent.get(`/admin/customers/${customer.id}/edit`);
     expect(form.text).toContain('value="Before Title"');
-    const res = await post(admin, `/admin/customers/${customer.id}`, validCustomer({ title: 'After Title', account_id: 'ED-1', home_page: 'assets', email: '', contact_name: '', phone: '', address: '' }));
+    const res = await post(
+      admin,
+      `/admin/customers/${customer.id}`,
+      validCustomer({
+        title: 'After Title',
+        account_id: 'ED-1',
+        home_page: 'assets',
+        email: '',
+        contact_name: '',
+        phone: '',
+        address: '',
+      }),
+    );
     expect(res.status).toBe(303);
     expect((await admin.agent.get(res.headers.location!)).text).toContain('Customer After Title saved.');
     const audit = await admin.agent.get(`/admin/customers/${customer.id}/audit`);
@@ -198,10 +274,18 @@ describe('editing a customer', () => {
 
   it('shows 50 audit entries at a time, newest first, with a link to older ones', async () => {
     const customer = await makeCustomer(db, demo, { title: 'Busy Ltd' });
-    await db('audit_log').insert(Array.from({ length: 55 }, (_, i) => ({
-      tenant_id: demo, actor_label: 'Importer', customer_id: customer.id, entity_type: 'customer', entity_id: customer.id,
-      action: 'customer.updated', before: JSON.stringify({ phone: `${i}` }), after: JSON.stringify({ phone: `${i + 1}` }),
-    })));
+    await db('audit_log').insert(
+      Array.from({ length: 55 }, (_, i) => ({
+        tenant_id: demo,
+        actor_label: 'Importer',
+        customer_id: customer.id,
+        entity_type: 'customer',
+        entity_id: customer.id,
+        action: 'customer.updated',
+        before: JSON.stringify({ phone: `${i}` }),
+        after: JSON.stringify({ phone: `${i + 1}` }),
+      })),
+    );
     const first = await admin.agent.get(`/admin/customers/${customer.id}/audit`);
     expect(first.text.match(/<summary>View difference/g)).toHaveLength(50);
     expect(first.text).toContain('&quot;after&quot;: &quot;55&quot;');
@@ -215,7 +299,11 @@ describe('editing a customer', () => {
 
   it('keeps the typed values and saves nothing when an edit is invalid', async () => {
     const customer = await makeCustomer(db, demo, { title: 'Steady Title' });
-    const res = await post(admin, `/admin/customers/${customer.id}`, validCustomer({ title: 'Changed Title', account_id: 'AC-2001' }));
+    const res = await post(
+      admin,
+      `/admin/customers/${customer.id}`,
+      validCustomer({ title: 'Changed Title', account_id: 'AC-2001' }),
+    );
     expect(res.status).toBe(422);
     expect(fieldError(res.text, 'account_id')).toBe('This account ID is already used by another customer.');
     expect(res.text).toContain('value="Changed Title"');
@@ -246,7 +334,10 @@ describe('deleting a customer', () => {
     expect(list.text).toContain('Customer Short Lived Ltd deleted.');
     expect(list.text).not.toContain('>Short Lived Ltd<');
     expect(await db('customers').where({ id }).first()).toBeUndefined();
-    expect(await db('audit_log').where({ customer_id: id }).orderBy('id').pluck('action')).toEqual(['customer.created', 'customer.deleted']);
+    expect(await db('audit_log').where({ customer_id: id }).orderBy('id').pluck('action')).toEqual([
+      'customer.created',
+      'customer.deleted',
+    ]);
     expect((await admin.agent.get(`/admin/customers/${id}`)).status).toBe(404);
     const audit = await admin.agent.get(`/admin/customers/${id}/audit`);
     expect(audit.status).toBe(200);
@@ -269,13 +360,22 @@ describe('deleting a customer', () => {
     const other = await makeCustomer(db, demo, { title: 'Still Here Ltd' });
     const onlyHere = await makeUser(db, { tenantId: demo, role: 'company_admin', customerId: customer.id });
     const alsoElsewhere = await makeUser(db, { tenantId: demo, role: 'company_admin', customerId: customer.id });
-    await db('memberships').insert({ tenant_id: demo, user_id: alsoElsewhere.id, role: 'group_admin', customer_id: other.id });
+    await db('memberships').insert({
+      tenant_id: demo,
+      user_id: alsoElsewhere.id,
+      role: 'group_admin',
+      customer_id: other.id,
+    });
     const signedIn = await signedInAgent(app, onlyHere.email, TEST_PASSWORD);
     expect((await signedIn.agent.get('/')).status).toBe(200);
 
     const page = await admin.agent.get(`/admin/customers/${customer.id}/delete`);
-    expect(page.text).toContain('the access of its 2 users to this customer; 1 of them has no other access and will be disabled and signed out');
-    expect((await post(admin, `/admin/customers/${customer.id}/delete`, { confirm_title: 'Closing Down Ltd' })).status).toBe(303);
+    expect(page.text).toContain(
+      'the access of its 2 users to this customer; 1 of them has no other access and will be disabled and signed out',
+    );
+    expect(
+      (await post(admin, `/admin/customers/${customer.id}/delete`, { confirm_title: 'Closing Down Ltd' })).status,
+    ).toBe(303);
 
     expect((await db('users').where({ id: onlyHere.id }).first()).status).toBe('disabled');
     expect((await db('users').where({ id: alsoElsewhere.id }).first()).status).toBe('active');
@@ -300,7 +400,9 @@ describe('who may do what', () => {
     const before = await customerCount();
     expect((await post(support, '/admin/customers', validCustomer())).status).toBe(403);
     expect((await post(support, `/admin/customers/${northwind}`, validCustomer())).status).toBe(403);
-    expect((await post(support, `/admin/customers/${northwind}/delete`, { confirm_title: 'Northwind Logistics' })).status).toBe(403);
+    expect(
+      (await post(support, `/admin/customers/${northwind}/delete`, { confirm_title: 'Northwind Logistics' })).status,
+    ).toBe(403);
     expect(await customerCount()).toBe(before);
   });
 
@@ -310,12 +412,14 @@ describe('who may do what', () => {
     expect((await owner.agent.get(`/admin/customers/${northwind}`)).status).toBe(403);
   });
 
-  it('answers 404 to another tenant\'s admin for every page of a Demo customer', async () => {
+  it("answers 404 to another tenant's admin for every page of a Demo customer", async () => {
     const other = await signedInAgent(app, 'admin@other.test');
     for (const path of ['', '/edit', '/delete', '/audit']) {
       expect((await other.agent.get(`/admin/customers/${northwind}${path}`)).status).toBe(404);
     }
-    expect((await post(other, `/admin/customers/${northwind}/delete`, { confirm_title: 'Northwind Logistics' })).status).toBe(404);
+    expect(
+      (await post(other, `/admin/customers/${northwind}/delete`, { confirm_title: 'Northwind Logistics' })).status,
+    ).toBe(404);
     expect((await post(other, `/admin/customers/${northwind}`, validCustomer())).status).toBe(404);
     expect((await other.agent.get('/admin/customers')).text).not.toContain('Northwind');
   });

@@ -1,5 +1,5 @@
 import supertest from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MailTransport } from '../../src/services/mail/transport.js';
 import { deliverDueMail, enqueueMail, MAX_ATTEMPTS, retryDelayMs } from '../../src/services/mail/outbox.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
@@ -21,7 +21,13 @@ const asAdmin = (await signedInAgent(app, admin.email, TEST_PASSWORD)).agent;
 const asOtherAdmin = (await signedInAgent(app, otherAdmin.email, TEST_PASSWORD)).agent;
 
 async function queue(tenantId: string, fields: { subject: string; text?: string; to?: string; kind?: string }) {
-  await enqueueMail(db, { tenantId, kind: fields.kind ?? 'activation', to: fields.to ?? 'someone@example.test', subject: fields.subject, text: fields.text ?? 'Hello.' });
+  await enqueueMail(db, {
+    tenantId,
+    kind: fields.kind ?? 'activation',
+    to: fields.to ?? 'someone@example.test',
+    subject: fields.subject,
+    text: fields.text ?? 'Hello.',
+  });
   return (await db('outbox').where({ tenant_id: tenantId, subject: fields.subject }).first('id')).id as number;
 }
 
@@ -34,7 +40,11 @@ const failingTransport: MailTransport = {
 
 describe('the Outgoing mail page', () => {
   it("keeps queued mail when no SMTP server is configured, and shows it with its text to the tenant's admin", async () => {
-    const id = await queue(tenant.id, { subject: 'Activate your Portico account', to: 'new.person@example.test', text: 'Open https://portal.example.test/activate/abc123 to choose your password.' });
+    const id = await queue(tenant.id, {
+      subject: 'Activate your Portico account',
+      to: 'new.person@example.test',
+      text: 'Open https://portal.example.test/activate/abc123 to choose your password.',
+    });
     await deliverDueMail(db, null, new Date());
     expect((await db('outbox').where({ id }).first('status')).status).toBe('kept');
 
@@ -75,7 +85,14 @@ describe('the Outgoing mail page', () => {
     const user = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id });
     const visitor = supertest.agent(app);
     const page = await visitor.get('/password/forgot');
-    expect((await visitor.post('/password/forgot').type('form').send({ email: user.email, _csrf: csrfFrom(page.text) })).status).toBe(200);
+    expect(
+      (
+        await visitor
+          .post('/password/forgot')
+          .type('form')
+          .send({ email: user.email, _csrf: csrfFrom(page.text) })
+      ).status,
+    ).toBe(200);
     await ctx.mailPump.idle();
     const row = await db('outbox').where({ tenant_id: tenant.id, recipient: user.email }).first('id', 'status', 'kind');
     expect(row).toMatchObject({ status: 'kept', kind: 'password_reset' });
@@ -84,6 +101,8 @@ describe('the Outgoing mail page', () => {
   });
 
   it('retries a failing delivery with growing pauses and shows it as dead after the last attempt', async () => {
+    ctx.mailPump.stop(); // this test steps delivery by hand: the app's pump must not take the message first
+    onTestFinished(() => ctx.mailPump.start());
     const id = await queue(tenant.id, { subject: 'Your renewal is due', to: 'unreachable@example.test' });
     let now = new Date(Date.now() + 1000);
     await deliverDueMail(db, failingTransport, now);
@@ -102,7 +121,10 @@ describe('the Outgoing mail page', () => {
       now = new Date(now.getTime() + retryDelayMs(attempt - 1));
       await deliverDueMail(db, failingTransport, now);
     }
-    expect(await db('outbox').where({ id }).first('status', 'attempts')).toEqual({ status: 'dead', attempts: MAX_ATTEMPTS });
+    expect(await db('outbox').where({ id }).first('status', 'attempts')).toEqual({
+      status: 'dead',
+      attempts: MAX_ATTEMPTS,
+    });
 
     const dead = await asAdmin.get('/admin/mail?status=dead');
     expect(dead.text).toContain('Your renewal is due');
@@ -131,7 +153,9 @@ describe('the Outgoing mail page', () => {
     const second = await agent.get(older).set('HX-Request', 'true');
     expect(second.text).not.toContain('<html');
     expect(second.text).toContain('id="mail-list"');
-    expect(subjects(second.text)).toEqual(Array.from({ length: 10 }, (_, i) => `Notice number ${String(13 - i).padStart(2, '0')}`));
+    expect(subjects(second.text)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `Notice number ${String(13 - i).padStart(2, '0')}`),
+    );
     const last = /<a rel="next" href="([^"]+)"/.exec(second.text)![1]!.replaceAll('&amp;', '&');
     const third = await agent.get(last);
     expect(subjects(third.text)).toEqual(['Notice number 03', 'Notice number 02', 'Notice number 01']);

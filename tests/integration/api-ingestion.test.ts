@@ -15,11 +15,28 @@ const keyA = await makeApiKey(db, tenantA.id);
 const revokedA = await makeApiKey(db, tenantA.id, { revoked: true });
 
 // 100 assets of tenant A, one of tenant B
-const alphaAssets = await Promise.all(Array.from({ length: 100 }, (_, i) => makeAsset(db, { customer: alphaCustomer }, { identifier: `35999900000${String(i).padStart(4, '0')}` })));
-const bravoAsset = await makeAsset(db, { customer: bravoCustomer }, { identifier: '358888000000001', last_latitude: 1, last_longitude: 1, last_located_at: new Date('2026-01-01T00:00:00Z') });
+const alphaAssets = await Promise.all(
+  Array.from({ length: 100 }, (_, i) =>
+    makeAsset(db, { customer: alphaCustomer }, { identifier: `35999900000${String(i).padStart(4, '0')}` }),
+  ),
+);
+const bravoAsset = await makeAsset(
+  db,
+  { customer: bravoCustomer },
+  {
+    identifier: '358888000000001',
+    last_latitude: 1,
+    last_longitude: 1,
+    last_located_at: new Date('2026-01-01T00:00:00Z'),
+  },
+);
 
 const post = (path: string, key: string, idempotencyKey: string, body: unknown) =>
-  supertest(app).post(`/api/v1${path}`).set('Authorization', `Bearer ${key}`).set('Idempotency-Key', idempotencyKey).send(body as object);
+  supertest(app)
+    .post(`/api/v1${path}`)
+    .set('Authorization', `Bearer ${key}`)
+    .set('Idempotency-Key', idempotencyKey)
+    .send(body as object);
 
 /** 10,000 positions: 100 per asset, a minute apart, the newest at 12:00 of 1 Dec. */
 const tenThousand = alphaAssets.flatMap((a, i) =>
@@ -42,13 +59,18 @@ describe('POST /api/v1/locations', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accepted: 10_000 });
     expect((await counts()).locations).toBe(10_000);
-    const first = await db('assets').where({ id: alphaAssets[0]!.id }).first('last_latitude', 'last_longitude', 'last_located_at');
+    const first = await db('assets')
+      .where({ id: alphaAssets[0]!.id })
+      .first('last_latitude', 'last_longitude', 'last_located_at');
     expect(first).toEqual({ last_latitude: 50, last_longitude: -1, last_located_at: new Date('2026-12-01T12:00:00Z') });
   });
 
   it('changes nothing when the same batch is posted again, with the same key or a new one', async () => {
     const before = await counts();
-    const assetsBefore = await db('assets').where({ tenant_id: tenantA.id }).orderBy('id').select('id', 'last_latitude', 'last_longitude', 'last_located_at');
+    const assetsBefore = await db('assets')
+      .where({ tenant_id: tenantA.id })
+      .orderBy('id')
+      .select('id', 'last_latitude', 'last_longitude', 'last_located_at');
     const replay = await post('/locations', keyA, 'batch-1', { records: tenThousand });
     expect(replay.status).toBe(200);
     expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -56,18 +78,32 @@ describe('POST /api/v1/locations', () => {
     const again = await post('/locations', keyA, 'batch-1-resent', { records: tenThousand });
     expect(again.status).toBe(200);
     expect(await counts()).toEqual(before);
-    expect(await db('assets').where({ tenant_id: tenantA.id }).orderBy('id').select('id', 'last_latitude', 'last_longitude', 'last_located_at')).toEqual(assetsBefore);
+    expect(
+      await db('assets')
+        .where({ tenant_id: tenantA.id })
+        .orderBy('id')
+        .select('id', 'last_latitude', 'last_longitude', 'last_located_at'),
+    ).toEqual(assetsBefore);
   });
 
   it('does not move an asset back to an older position that arrives late', async () => {
     const a = alphaAssets[1]!;
-    await post('/locations', keyA, 'late-1', { records: [{ identifier: a.identifier, latitude: 10, longitude: 10, recorded_at: '2026-11-01T00:00:00Z' }] });
-    expect(await db('assets').where({ id: a.id }).first('last_located_at')).toEqual({ last_located_at: new Date('2026-12-01T12:00:00Z') });
+    await post('/locations', keyA, 'late-1', {
+      records: [{ identifier: a.identifier, latitude: 10, longitude: 10, recorded_at: '2026-11-01T00:00:00Z' }],
+    });
+    expect(await db('assets').where({ id: a.id }).first('last_located_at')).toEqual({
+      last_located_at: new Date('2026-12-01T12:00:00Z'),
+    });
   });
 
   it('answers 401 to a revoked key and a wrong key, and writes nothing', async () => {
     const before = await counts();
-    const record = { identifier: alphaAssets[0]!.identifier, latitude: 1, longitude: 1, recorded_at: '2026-12-01T13:00:00Z' };
+    const record = {
+      identifier: alphaAssets[0]!.identifier,
+      latitude: 1,
+      longitude: 1,
+      recorded_at: '2026-12-01T13:00:00Z',
+    };
     const revoked = await post('/locations', revokedA, 'k-401', { records: [record] });
     expect(revoked.status).toBe(401);
     expect(revoked.body.error).toMatch(/revoked/);
@@ -78,7 +114,9 @@ describe('POST /api/v1/locations', () => {
 
   it('refuses a batch with one bad record, names that record and its field, and writes nothing', async () => {
     const before = await counts();
-    const batch = tenThousand.slice(0, 500).map((r, i) => ({ ...r, recorded_at: new Date(Date.UTC(2026, 11, 2) + i * 1000).toISOString() }));
+    const batch = tenThousand
+      .slice(0, 500)
+      .map((r, i) => ({ ...r, recorded_at: new Date(Date.UTC(2026, 11, 2) + i * 1000).toISOString() }));
     batch[317] = { ...batch[317]!, latitude: 123 };
     const res = await post('/locations', keyA, 'bad-1', { records: batch });
     expect(res.status).toBe(422);
@@ -108,7 +146,9 @@ describe('POST /api/v1/locations', () => {
   });
 
   it("does not let a key of tenant A touch tenant B's assets: their identifiers are unknown to it", async () => {
-    const res = await post('/locations', keyA, 'cross-1', { records: [{ identifier: bravoAsset.identifier, latitude: 5, longitude: 5, recorded_at: '2026-12-01T10:00:00Z' }] });
+    const res = await post('/locations', keyA, 'cross-1', {
+      records: [{ identifier: bravoAsset.identifier, latitude: 5, longitude: 5, recorded_at: '2026-12-01T10:00:00Z' }],
+    });
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([{ index: 0, field: 'identifier', message: 'names no asset of yours' }]);
     expect(await db('assets').where({ id: bravoAsset.id }).first('last_latitude')).toEqual({ last_latitude: 1 });
@@ -117,7 +157,9 @@ describe('POST /api/v1/locations', () => {
 
   it("takes an asset's track with it when the asset is deleted", async () => {
     const gone = alphaAssets[99]!;
-    expect(Number((await db('asset_locations').where({ asset_id: gone.id }).count({ n: '*' }).first())!.n)).toBeGreaterThan(0);
+    expect(
+      Number((await db('asset_locations').where({ asset_id: gone.id }).count({ n: '*' }).first())!.n),
+    ).toBeGreaterThan(0);
     await db('assets').where({ id: gone.id }).del();
     expect(await db('asset_locations').where({ asset_id: gone.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
@@ -135,17 +177,55 @@ describe('POST /api/v1/usage-records', () => {
     await db('customers').where({ id: alphaCustomer.id }).update({ currency: 'GBP' });
     const body = {
       records: [
-        { identifier: alphaAssets[0]!.identifier, product: 'voice', occurred_at: '2026-12-01T09:00:00Z', direction: 'outbound', status: 'answered', from_number: '+447700900001', to_number: '+442079460000', duration_seconds: 95, price_minor: 12 },
-        { account_id: 'AL-1', product: 'sms', occurred_at: '2026-12-01T09:01:00Z', direction: 'inbound', status: 'delivered', from_number: '+447700900002', to_number: '+447700900001', content: 'On my way' },
+        {
+          identifier: alphaAssets[0]!.identifier,
+          product: 'voice',
+          occurred_at: '2026-12-01T09:00:00Z',
+          direction: 'outbound',
+          status: 'answered',
+          from_number: '+447700900001',
+          to_number: '+442079460000',
+          duration_seconds: 95,
+          price_minor: 12,
+        },
+        {
+          account_id: 'AL-1',
+          product: 'sms',
+          occurred_at: '2026-12-01T09:01:00Z',
+          direction: 'inbound',
+          status: 'delivered',
+          from_number: '+447700900002',
+          to_number: '+447700900001',
+          content: 'On my way',
+        },
       ],
     };
     const res = await post('/usage-records', keyA, 'usage-1', body);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accepted: 2 });
-    const rows = await db('usage_records').where({ tenant_id: tenantA.id }).orderBy('occurred_at').select('asset_id', 'customer_id', 'product', 'duration_seconds', 'price_minor', 'currency', 'content');
+    const rows = await db('usage_records')
+      .where({ tenant_id: tenantA.id })
+      .orderBy('occurred_at')
+      .select('asset_id', 'customer_id', 'product', 'duration_seconds', 'price_minor', 'currency', 'content');
     expect(rows).toEqual([
-      { asset_id: alphaAssets[0]!.id, customer_id: alphaCustomer.id, product: 'voice', duration_seconds: 95, price_minor: 12, currency: 'GBP', content: null },
-      { asset_id: null, customer_id: alphaCustomer.id, product: 'sms', duration_seconds: 0, price_minor: 0, currency: 'GBP', content: 'On my way' },
+      {
+        asset_id: alphaAssets[0]!.id,
+        customer_id: alphaCustomer.id,
+        product: 'voice',
+        duration_seconds: 95,
+        price_minor: 12,
+        currency: 'GBP',
+        content: null,
+      },
+      {
+        asset_id: null,
+        customer_id: alphaCustomer.id,
+        product: 'sms',
+        duration_seconds: 0,
+        price_minor: 0,
+        currency: 'GBP',
+        content: 'On my way',
+      },
     ]);
     // the same request again is answered from the first time and writes nothing
     const again = await post('/usage-records', keyA, 'usage-1', body);
@@ -155,8 +235,22 @@ describe('POST /api/v1/usage-records', () => {
 
   it("refuses another tenant's account and asset, and a record with neither, and writes nothing", async () => {
     const before = await counts();
-    const base = { product: 'voice', occurred_at: '2026-12-01T09:00:00Z', direction: 'outbound', status: 'answered', from_number: '1', to_number: '2' };
-    const res = await post('/usage-records', keyA, 'usage-bad', { records: [{ ...base, account_id: 'BR-1' }, { ...base, identifier: bravoAsset.identifier }, { ...base }, { ...base, account_id: 'AL-1', product: 'fax' }] });
+    const base = {
+      product: 'voice',
+      occurred_at: '2026-12-01T09:00:00Z',
+      direction: 'outbound',
+      status: 'answered',
+      from_number: '1',
+      to_number: '2',
+    };
+    const res = await post('/usage-records', keyA, 'usage-bad', {
+      records: [
+        { ...base, account_id: 'BR-1' },
+        { ...base, identifier: bravoAsset.identifier },
+        { ...base },
+        { ...base, account_id: 'AL-1', product: 'fax' },
+      ],
+    });
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([
       { index: 0, field: 'account_id', message: 'names no customer of yours' },

@@ -55,7 +55,9 @@ describe('API keys', () => {
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(none.body.error).toMatch(/Authorization: Bearer/);
-    const wrong = await api().get('/api/v1/key').set('Authorization', `Bearer pk_${'x'.repeat(43)}`);
+    const wrong = await api()
+      .get('/api/v1/key')
+      .set('Authorization', `Bearer pk_${'x'.repeat(43)}`);
     expect(wrong.status).toBe(401);
 
     const { secret } = await createKey('Old switch');
@@ -73,7 +75,9 @@ describe('API keys', () => {
     const id = (await db('api_keys').where({ name: 'Private key' }).first('id')).id as string;
     const them = await signedInAgent(app, otherAdmin.email, TEST_PASSWORD);
     expect((await them.agent.get('/admin/api-keys')).text).not.toContain('Private key');
-    expect((await them.agent.post(`/admin/api-keys/${id}/revoke`).type('form').send({ _csrf: them.csrf })).status).toBe(404);
+    expect((await them.agent.post(`/admin/api-keys/${id}/revoke`).type('form').send({ _csrf: them.csrf })).status).toBe(
+      404,
+    );
     expect((await db('api_keys').where({ id }).first('revoked_at')).revoked_at).toBeNull();
   });
 
@@ -94,7 +98,11 @@ describe('API keys', () => {
     const missing = await api().get('/api/v1/nothing-here').set('Authorization', `Bearer ${secret}`);
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/openapi\.json/);
-    const bad = await api().post('/api/v1/key').set('Authorization', `Bearer ${secret}`).set('Content-Type', 'application/json').send('{"records": [');
+    const bad = await api()
+      .post('/api/v1/key')
+      .set('Authorization', `Bearer ${secret}`)
+      .set('Content-Type', 'application/json')
+      .send('{"records": [');
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: 'The body is not valid JSON.' });
   });
@@ -106,7 +114,8 @@ describe('idempotent writes', () => {
     await trx('rate_limits').insert({ key: `idem-test-${n}-${Math.random()}`, failures: n });
     return { status: 200, body: { accepted: n } };
   };
-  const written = async () => Number((await db('rate_limits').whereLike('key', 'idem-test-%').count({ n: '*' }).first())!.n);
+  const written = async () =>
+    Number((await db('rate_limits').whereLike('key', 'idem-test-%').count({ n: '*' }).first())!.n);
 
   it('does the work once and replays the first answer for the same key and body', async () => {
     const before = await written();
@@ -119,7 +128,9 @@ describe('idempotent writes', () => {
 
   it('refuses the same key with another body (409), and keys of two tenants never meet', async () => {
     await runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('a') }, write(1));
-    await expect(runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('b') }, write(1))).rejects.toMatchObject({ status: 409 });
+    await expect(
+      runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('b') }, write(1)),
+    ).rejects.toMatchObject({ status: 409 });
     const theirs = await runIdempotent(db, { tenantId: other.id, key: 'batch-2', requestHash: hash('b') }, write(1));
     expect(theirs.replayed).toBe(false);
   });
@@ -130,7 +141,9 @@ describe('idempotent writes', () => {
       await trx('rate_limits').insert({ key: `idem-test-half-${Math.random()}`, failures: 1 });
       throw new RecordsError([{ index: 4, field: 'latitude', message: 'must be between -90 and 90' }]);
     };
-    await expect(runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('bad') }, refuse)).rejects.toBeInstanceOf(RecordsError);
+    await expect(
+      runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('bad') }, refuse),
+    ).rejects.toBeInstanceOf(RecordsError);
     expect(await written()).toBe(before);
     const fixed = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('good') }, write(5));
     expect(fixed.replayed).toBe(false);
@@ -138,7 +151,9 @@ describe('idempotent writes', () => {
 
   it('lets two requests with the same key at once write once', async () => {
     const before = await written();
-    const both = await Promise.all([1, 2].map(() => runIdempotent(db, { tenantId: tenant.id, key: 'batch-4', requestHash: hash('same') }, write(2))));
+    const both = await Promise.all(
+      [1, 2].map(() => runIdempotent(db, { tenantId: tenant.id, key: 'batch-4', requestHash: hash('same') }, write(2))),
+    );
     expect(both.map((a) => a.replayed).sort()).toEqual([false, true]);
     expect(await written()).toBe(before + 1);
   });

@@ -36,7 +36,14 @@ async function asset(group: typeof trucks, status: Status, fields: Parameters<ty
   made.push({ identifier: a.identifier, status, groupId: group.id, customerId: group.customer_id });
   return a;
 }
-const statuses: Status[] = ['active', 'active', 'inactive', 'activation_pending', 'deactivation_pending', 'deactivated'];
+const statuses: Status[] = [
+  'active',
+  'active',
+  'inactive',
+  'activation_pending',
+  'deactivation_pending',
+  'deactivated',
+];
 for (const [i, s] of statuses.entries()) await asset(trucks, s, { name: `Truck ${i}` });
 for (const [i, s] of statuses.slice(0, 3).entries()) await asset(north, s, { name: `North truck ${i}` });
 await asset(vans, 'active', { name: 'Blue van' });
@@ -48,21 +55,46 @@ const rivalAsset = await makeAsset(db, { group: rivalYard }, { name: 'Rival truc
 
 // renewal states, each on its own active asset in Vans
 const renewalDue = await asset(vans, 'active', { name: 'Due van', plan: 'yearly', next_renewal_on: '2026-12-04' });
-const renewalLater = await asset(vans, 'active', { name: 'Later van', plan: 'quarterly', next_renewal_on: '2027-02-20' });
-const renewalUnconfirmed = await asset(vans, 'active', { name: 'Unconfirmed van', plan: 'yearly', next_renewal_on: '2027-11-04', renewal_unconfirmed: true });
+const renewalLater = await asset(vans, 'active', {
+  name: 'Later van',
+  plan: 'quarterly',
+  next_renewal_on: '2027-02-20',
+});
+const renewalUnconfirmed = await asset(vans, 'active', {
+  name: 'Unconfirmed van',
+  plan: 'yearly',
+  next_renewal_on: '2027-11-04',
+  renewal_unconfirmed: true,
+});
 const renewalMonthly = await asset(vans, 'active', { name: 'Monthly van', plan: 'monthly' });
 
-await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: fleetco.id }, { email: 'owner@fleetco.test' });
-const fleetAdmin = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: fleetco.id }, { email: 'fleet@fleetco.test' });
-const viewer = await makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: fleetco.id }, { email: 'viewer@fleetco.test' });
-for (const m of [fleetAdmin, viewer]) await db('membership_groups').insert({ tenant_id: tenant.id, membership_id: m.membershipId, group_id: trucks.id });
+await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: fleetco.id },
+  { email: 'owner@fleetco.test' },
+);
+const fleetAdmin = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: fleetco.id },
+  { email: 'fleet@fleetco.test' },
+);
+const viewer = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_supervisor', customerId: fleetco.id },
+  { email: 'viewer@fleetco.test' },
+);
+for (const m of [fleetAdmin, viewer])
+  await db('membership_groups').insert({ tenant_id: tenant.id, membership_id: m.membershipId, group_id: trucks.id });
 await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' }, { email: 'staff@fleetline.test' });
 await makeUser(db, { tenantId: otherTenant.id, role: 'tenant_admin' }, { email: 'staff@other.test' });
 
 async function signIn(email: string) {
   const agent = supertest.agent(app);
   const page = await agent.get('/login');
-  const res = await agent.post('/login').type('form').send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
   expect(res.status).toBe(303);
   return agent;
 }
@@ -70,23 +102,43 @@ const ownerAgent = await signIn('owner@fleetco.test');
 
 /** A signed-in session's cookie, for a request made without supertest. */
 async function sessionCookie(email: string): Promise<string> {
-  const cookiesOf = (res: supertest.Response) => ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+  const cookiesOf = (res: supertest.Response) =>
+    ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0])
+      .join('; ');
   const page = await supertest(app).get('/login');
-  const res = await supertest(app).post('/login').set('Cookie', cookiesOf(page)).type('form').send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
+  const res = await supertest(app)
+    .post('/login')
+    .set('Cookie', cookiesOf(page))
+    .type('form')
+    .send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
   expect(res.status).toBe(303);
   return cookiesOf(res);
 }
 
-const decode = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (s: string) =>
+  s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 /** The identifiers in the table, in order. */
-const identifiers = (html: string) => [...html.matchAll(/<th scope="row">(?:<a href="[^"]+">)?([^<]+)</g)].map((m) => decode(m[1]!));
+const identifiers = (html: string) =>
+  [...html.matchAll(/<th scope="row">(?:<a href="[^"]+">)?([^<]+)</g)].map((m) => decode(m[1]!));
 /** The count shown on a tab's link. */
-const tabCount = (html: string, label: string) => Number(new RegExp(`>${label} <span class="count">([\\d,]+)</span>`).exec(html)?.[1]?.replace(/,/g, '') ?? NaN);
+const tabCount = (html: string, label: string) =>
+  Number(new RegExp(`>${label} <span class="count">([\\d,]+)</span>`).exec(html)?.[1]?.replace(/,/g, '') ?? NaN);
 const link = (html: string, rel: 'next' | 'prev') => {
   const m = new RegExp(`<a href="([^"]+)" rel="${rel}"`).exec(html);
   return m ? decode(m[1]!) : null;
 };
-const fleetcoIdentifiers = (pred: (a: (typeof made)[number]) => boolean) => made.filter((a) => a.customerId !== rival.id && pred(a)).map((a) => a.identifier).sort();
+const fleetcoIdentifiers = (pred: (a: (typeof made)[number]) => boolean) =>
+  made
+    .filter((a) => a.customerId !== rival.id && pred(a))
+    .map((a) => a.identifier)
+    .sort();
 
 const TABS: [string, string, (s: Status) => boolean][] = [
   ['all', 'All', () => true],
@@ -119,7 +171,9 @@ describe('the asset list of a company admin', () => {
       expect(tabCount(after, 'All')).toBe(tabCount(before, 'All'));
       expect(identifiers((await ownerAgent.get('/assets?tab=active&size=100')).text)).toContain(target.identifier);
     } finally {
-      await db('assets').where({ tenant_id: tenant.id, identifier: target.identifier }).update({ status: 'activation_pending' });
+      await db('assets')
+        .where({ tenant_id: tenant.id, identifier: target.identifier })
+        .update({ status: 'activation_pending' });
     }
   });
 
@@ -143,7 +197,9 @@ describe('the asset list of a company admin', () => {
     const byGroup = await ownerAgent.get('/assets?q=trucks%20/%20north&size=100');
     expect(identifiers(byGroup.text).sort()).toEqual(fleetcoIdentifiers((a) => a.groupId === north.id));
     const inTab = await ownerAgent.get('/assets?tab=activation-pending&q=van');
-    expect(identifiers(inTab.text)).toEqual(fleetcoIdentifiers((a) => a.groupId === vans.id && a.status === 'activation_pending'));
+    expect(identifiers(inTab.text)).toEqual(
+      fleetcoIdentifiers((a) => a.groupId === vans.id && a.status === 'activation_pending'),
+    );
     expect(inTab.text).toContain('matching “van” in Activation pending');
   });
 
@@ -160,15 +216,22 @@ describe('the asset list of a company admin', () => {
 
   it('shows each renewal state with words for screen readers beside its icon', async () => {
     const html = (await ownerAgent.get('/assets?q=van&size=100')).text;
-    const cell = (identifier: string) => new RegExp(`${identifier}</a></th>[\\s\\S]*?<td><span class="renewal([\\s\\S]*?)</td>`).exec(html)?.[1] ?? '';
-    expect(cell(renewalMonthly.identifier)).toContain(`<span class="visually-hidden">${RENEWAL_STATE_TEXT.none}</span>`);
+    const cell = (identifier: string) =>
+      new RegExp(`${identifier}</a></th>[\\s\\S]*?<td><span class="renewal([\\s\\S]*?)</td>`).exec(html)?.[1] ?? '';
+    expect(cell(renewalMonthly.identifier)).toContain(
+      `<span class="visually-hidden">${RENEWAL_STATE_TEXT.none}</span>`,
+    );
     expect(cell(renewalMonthly.identifier)).not.toContain('<time');
     expect(cell(renewalDue.identifier)).toMatch(/aria-hidden="true">.*<\/span>/);
-    expect(cell(renewalDue.identifier)).toContain(`<span class="visually-hidden">${RENEWAL_STATE_TEXT.due_soon}: </span><time datetime="2026-12-04">4 December 2026</time>`);
+    expect(cell(renewalDue.identifier)).toContain(
+      `<span class="visually-hidden">${RENEWAL_STATE_TEXT.due_soon}: </span><time datetime="2026-12-04">4 December 2026</time>`,
+    );
     expect(cell(renewalLater.identifier)).toContain('<time datetime="2027-02-20">20 February 2027</time>');
     expect(cell(renewalLater.identifier)).not.toContain('aria-hidden');
     expect(cell(renewalUnconfirmed.identifier)).toMatch(/aria-hidden="true">.*<\/span>/);
-    expect(cell(renewalUnconfirmed.identifier)).toContain(`${RENEWAL_STATE_TEXT.unconfirmed}: </span><time datetime="2027-11-04">`);
+    expect(cell(renewalUnconfirmed.identifier)).toContain(
+      `${RENEWAL_STATE_TEXT.unconfirmed}: </span><time datetime="2027-11-04">`,
+    );
   });
 
   it('answers an htmx request with only the list fragment, and says the answer varies by HX-Request', async () => {
@@ -189,13 +252,20 @@ const pager = await makeCustomer(db, tenant.id, { title: 'Pager Co' });
 const a = await makeGroup(db, pager, { name: 'Alpha' });
 const b = await makeGroup(db, pager, { name: 'Bravo' });
 const expected: string[] = [];
-for (let i = 0; i < 25; i++) expected.push((await makeAsset(db, { group: i % 3 ? a : b }, { identifier: `4400000000000${String(i).padStart(2, '0')}` })).identifier);
+for (let i = 0; i < 25; i++)
+  expected.push(
+    (await makeAsset(db, { group: i % 3 ? a : b }, { identifier: `4400000000000${String(i).padStart(2, '0')}` }))
+      .identifier,
+  );
 await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: pager.id }, { email: 'owner@pager.test' });
 const single = await makeCustomer(db, tenant.id, { title: 'Single Group Co' });
 const only = await makeGroup(db, single, { name: 'Only' });
 for (let i = 0; i < 3; i++) await makeAsset(db, { group: only });
-await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: single.id }, { email: 'owner@single.test' });
-
+await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: single.id },
+  { email: 'owner@single.test' },
+);
 
 describe('paging through a customer’s assets', () => {
   it('goes forward page by page and back again with no asset repeated or skipped', async () => {
@@ -225,7 +295,9 @@ describe('paging through a customer’s assets', () => {
     expect(identifiers(first.text)).toEqual(pages[0]);
     expect(link(first.text, 'prev')).toBeNull();
     expect(first.text).not.toContain('>First page</a>');
-    expect(second.text).toContain('<a href="/assets?size=10" hx-get="/assets?size=10" hx-target="#asset-list" hx-swap="outerHTML" hx-push-url="true">First page</a>');
+    expect(second.text).toContain(
+      '<a href="/assets?size=10" hx-get="/assets?size=10" hx-target="#asset-list" hx-swap="outerHTML" hx-push-url="true">First page</a>',
+    );
   });
 
   it('heads each group’s rows when the list spans groups, and shows no headers for a single group', async () => {
@@ -247,7 +319,11 @@ describe('the asset list of group roles', () => {
       expect(res.status).toBe(200);
       expect([...identifiers(res.text)].sort(), email).toEqual(inTrucks);
       expect(tabCount(res.text, 'All')).toBe(inTrucks.length);
-      expect(tabCount(res.text, 'Inactive')).toBe(made.filter((a) => (a.groupId === trucks.id || a.groupId === north.id) && ['inactive', 'deactivated'].includes(a.status)).length);
+      expect(tabCount(res.text, 'Inactive')).toBe(
+        made.filter(
+          (a) => (a.groupId === trucks.id || a.groupId === north.id) && ['inactive', 'deactivated'].includes(a.status),
+        ).length,
+      );
     }
   });
 
@@ -269,7 +345,9 @@ describe('the provider staff’s view of one customer’s assets', () => {
     expect((await staff.get('/assets')).status).toBe(403);
     const csv = await staff.get(`/admin/customers/${fleetco.id}/assets.csv?tab=inactive`);
     expect(csv.status).toBe(200);
-    expect(csv.text.trim().split('\n').length - 1).toBe(made.filter((a) => a.customerId === fleetco.id && ['inactive', 'deactivated'].includes(a.status)).length);
+    expect(csv.text.trim().split('\n').length - 1).toBe(
+      made.filter((a) => a.customerId === fleetco.id && ['inactive', 'deactivated'].includes(a.status)).length,
+    );
     const otherStaff = await signIn('staff@other.test');
     expect((await otherStaff.get(`/admin/customers/${fleetco.id}/assets.csv`)).status).toBe(404);
   });
@@ -293,8 +371,14 @@ describe('CSV exports', () => {
 
     // the next page's export holds the next page's rows
     const next = await ownerAgent.get(link(page.text, 'next')!);
-    const nextCsv = await ownerAgent.get(decode(/<a href="([^"]+)">Export this page \(CSV\)<\/a>/.exec(next.text)![1]!));
-    expect(csvRows(nextCsv.text).slice(1).map((r) => r.split(',')[0])).toEqual(identifiers(next.text));
+    const nextCsv = await ownerAgent.get(
+      decode(/<a href="([^"]+)">Export this page \(CSV\)<\/a>/.exec(next.text)![1]!),
+    );
+    expect(
+      csvRows(nextCsv.text)
+        .slice(1)
+        .map((r) => r.split(',')[0]),
+    ).toEqual(identifiers(next.text));
   });
 
   it('streams every asset of the filter, the same cells as the page export, numbers unquoted and formulas defused', async () => {
@@ -304,15 +388,24 @@ describe('CSV exports', () => {
     const rows = csvRows(all.text);
     expect(rows[0]).toBe('Identifier,Name,Group,Customer,Status,Plan,Renewal date,Renewal,Last position time (UTC)');
     const vansIds = fleetcoIdentifiers((a) => a.groupId === vans.id);
-    expect(rows.slice(1).map((r) => r.split(',')[0]).sort()).toEqual(vansIds);
-    expect(rows.find((r) => r.startsWith(hyperlink.identifier))).toContain(`,"'=HYPERLINK(""http://evil.test"",""win"")",`);
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(',')[0])
+        .sort(),
+    ).toEqual(vansIds);
+    expect(rows.find((r) => r.startsWith(hyperlink.identifier))).toContain(
+      `,"'=HYPERLINK(""http://evil.test"",""win"")",`,
+    );
     // the page export of the same filter has the same lines, cell for cell
     const page = await ownerAgent.get('/assets.csv?q=van&size=100&scope=page');
     expect(page.text).toBe(all.text);
     const everything = csvRows((await ownerAgent.get('/assets.csv')).text);
     expect(everything).toHaveLength(fleetcoIdentifiers(() => true).length + 1);
     expect(everything.slice(1).every((r) => /^\d{15},/.test(r))).toBe(true); // identifiers as bare digits
-    expect(everything.join('\n')).toContain(`${renewalDue.identifier},Due van,Vans,Fleetco,Active,Yearly,2026-12-04,${RENEWAL_STATE_TEXT.due_soon},`);
+    expect(everything.join('\n')).toContain(
+      `${renewalDue.identifier},Due van,Vans,Fleetco,Active,Yearly,2026-12-04,${RENEWAL_STATE_TEXT.due_soon},`,
+    );
   });
 });
 
@@ -334,14 +427,21 @@ await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: big
 const server = app.listen(0, '127.0.0.1');
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-
 describe('a streamed export whose client goes away', () => {
   const runningCopies = async () =>
-    Number((await db.raw<{ rows: { n: number }[] }>("select count(*)::int as n from pg_stat_activity where state = 'active' and query ilike 'copy (%'")).rows[0]!.n);
+    Number(
+      (
+        await db.raw<{ rows: { n: number }[] }>(
+          "select count(*)::int as n from pg_stat_activity where state = 'active' and query ilike 'copy (%'",
+        )
+      ).rows[0]!.n,
+    );
 
   it('stops the database query once the download is abandoned', async () => {
     const cookie = await sessionCookie('owner@bulk.test');
-    await new Promise<void>((resolve, reject) => (server.listening ? resolve() : server.once('listening', resolve).once('error', reject)));
+    await new Promise<void>((resolve, reject) =>
+      server.listening ? resolve() : server.once('listening', resolve).once('error', reject),
+    );
     const { port } = server.address() as AddressInfo;
     const firstBytes = await new Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port, path: '/assets.csv', headers: { cookie } }, (res) => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadActor } from '../../src/services/people/sign-in.js';
-import { assignNumberBlock, recordMovement, releaseNumberBlock, setNumberRange } from '../../src/services/billing/accounts.js';
+import {
+  assignNumberBlock,
+  recordMovement,
+  releaseNumberBlock,
+  setNumberRange,
+} from '../../src/services/billing/accounts.js';
 import { DEMO_PUBLIC_NOTE } from '../../src/demo/billing.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import type { Actor } from '../../src/services/access/policy.js';
@@ -21,30 +26,51 @@ async function freshTenant(): Promise<{ actor: Actor; customerId: string; otherC
   const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
   const customer = await makeCustomer(db, tenant.id);
   const other = await makeCustomer(db, tenant.id);
-  return { actor: (await loadActor(db, admin.id, admin.membershipId))!, customerId: customer.id, otherCustomerId: other.id };
+  return {
+    actor: (await loadActor(db, admin.id, admin.membershipId))!,
+    customerId: customer.id,
+    otherCustomerId: other.id,
+  };
 }
 
 const balanceOf = async (tenantId: string, customerId: string) => {
   const c = await db('customers').where({ tenant_id: tenantId, id: customerId }).first('balance_minor');
-  const sum = await db('billing_ledger').where({ tenant_id: tenantId, customer_id: customerId }).sum<{ s: string }[]>({ s: 'amount_minor' });
+  const sum = await db('billing_ledger')
+    .where({ tenant_id: tenantId, customer_id: customerId })
+    .sum<{ s: string }[]>({ s: 'amount_minor' });
   return { balance: BigInt(c!.balance_minor), sum: BigInt(sum[0]!.s ?? 0) };
 };
 
 describe('the ledger of a telecom account', () => {
   it('keeps the balance equal to the sum of its movements when twenty payments arrive at once', async () => {
     const { actor, customerId } = await freshTenant();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => recordMovement(db, actor, customerId, { kind: i % 4 ? 'payment' : 'credit_note', amount: '12.34', reference: `P-${i}` })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        recordMovement(db, actor, customerId, {
+          kind: i % 4 ? 'payment' : 'credit_note',
+          amount: '12.34',
+          reference: `P-${i}`,
+        }),
+      ),
+    );
     const { balance, sum } = await balanceOf(actor.tenantId, customerId);
     expect(balance).toBe(20n * 1234n);
     expect(sum).toBe(balance);
-    const rows = await db('billing_ledger').where({ tenant_id: actor.tenantId, customer_id: customerId }).orderBy('id').select('balance_after_minor');
+    const rows = await db('billing_ledger')
+      .where({ tenant_id: actor.tenantId, customer_id: customerId })
+      .orderBy('id')
+      .select('balance_after_minor');
     // each movement saw the one before it: the running balances are 1234, 2468, … with none lost
-    expect(rows.map((r) => BigInt(r.balance_after_minor))).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i + 1) * 1234n));
+    expect(rows.map((r) => BigInt(r.balance_after_minor))).toEqual(
+      Array.from({ length: 20 }, (_, i) => BigInt(i + 1) * 1234n),
+    );
   });
 
   it('refuses an amount with more decimals than the currency has, and writes nothing', async () => {
     const { actor, customerId } = await freshTenant();
-    await expect(recordMovement(db, actor, customerId, { kind: 'payment', amount: '1.234', reference: '' })).rejects.toMatchObject({ fields: { amount: expect.stringContaining('EUR') } });
+    await expect(
+      recordMovement(db, actor, customerId, { kind: 'payment', amount: '1.234', reference: '' }),
+    ).rejects.toMatchObject({ fields: { amount: expect.stringContaining('EUR') } });
     expect((await balanceOf(actor.tenantId, customerId)).balance).toBe(0n);
   });
 
@@ -64,24 +90,39 @@ describe('the ledger of a telecom account', () => {
   it('records a payment through the tab and audits it with its difference', async () => {
     const admin = await signedInAgent(app, 'admin@demo.test');
     const before = (await balanceOf(demo, northwind)).balance;
-    const res = await admin.agent.post(`/admin/customers/${northwind}/billing/ledger`).type('form').send({ _csrf: admin.csrf, kind: 'payment', amount: '10.00', reference: 'TEST-1' });
+    const res = await admin.agent
+      .post(`/admin/customers/${northwind}/billing/ledger`)
+      .type('form')
+      .send({ _csrf: admin.csrf, kind: 'payment', amount: '10.00', reference: 'TEST-1' });
     expect(res.status).toBe(303);
     expect((await balanceOf(demo, northwind)).balance).toBe(before + 1000n);
-    const entry = await db('audit_log').where({ tenant_id: demo, customer_id: northwind, action: 'billing.payment_recorded' }).orderBy('id', 'desc').first('before', 'after');
+    const entry = await db('audit_log')
+      .where({ tenant_id: demo, customer_id: northwind, action: 'billing.payment_recorded' })
+      .orderBy('id', 'desc')
+      .first('before', 'after');
     expect(BigInt(entry.before.balance_minor)).toBe(before);
     expect(BigInt(entry.after.balance_minor)).toBe(before + 1000n);
-    const bad = await admin.agent.post(`/admin/customers/${northwind}/billing/ledger`).type('form').send({ _csrf: admin.csrf, kind: 'payment', amount: 'ten', reference: '' });
+    const bad = await admin.agent
+      .post(`/admin/customers/${northwind}/billing/ledger`)
+      .type('form')
+      .send({ _csrf: admin.csrf, kind: 'payment', amount: 'ten', reference: '' });
     expect(bad.status).toBe(422);
     expect(bad.text).toContain('id="f-amount-error"');
   });
 
   it('changes the debit limit through a ledger row of amount zero', async () => {
     const admin = await signedInAgent(app, 'admin@demo.test');
-    const res = await admin.agent.post(`/admin/customers/${northwind}/billing/debit-limit`).type('form').send({ _csrf: admin.csrf, debitLimit: '750' });
+    const res = await admin.agent
+      .post(`/admin/customers/${northwind}/billing/debit-limit`)
+      .type('form')
+      .send({ _csrf: admin.csrf, debitLimit: '750' });
     expect(res.status).toBe(303);
     const c = await db('customers').where({ tenant_id: demo, id: northwind }).first('debit_limit_minor');
     expect(c.debit_limit_minor).toBe(75000);
-    const row = await db('billing_ledger').where({ tenant_id: demo, customer_id: northwind }).orderBy('id', 'desc').first('kind', 'amount_minor', 'debit_limit_after_minor');
+    const row = await db('billing_ledger')
+      .where({ tenant_id: demo, customer_id: northwind })
+      .orderBy('id', 'desc')
+      .first('kind', 'amount_minor', 'debit_limit_after_minor');
     expect(row).toMatchObject({ kind: 'debit_limit', amount_minor: 0, debit_limit_after_minor: 75000 });
   });
 });
@@ -89,13 +130,18 @@ describe('the ledger of a telecom account', () => {
 describe('internal number blocks', () => {
   it('refuses "+" with what to set up while the tenant has no number range', async () => {
     const { actor, customerId } = await freshTenant();
-    await expect(assignNumberBlock(db, actor, customerId)).rejects.toThrow(/number range.*first number, the last number and the block size/i);
+    await expect(assignNumberBlock(db, actor, customerId)).rejects.toThrow(
+      /number range.*first number, the last number and the block size/i,
+    );
   });
 
   it('gives two staff pressing "+" at once two different blocks', async () => {
     const { actor, customerId, otherCustomerId } = await freshTenant();
     await setNumberRange(db, actor, { firstNumber: '5000', lastNumber: '5999', blockSize: '100' });
-    const [a, b] = await Promise.all([assignNumberBlock(db, actor, customerId), assignNumberBlock(db, actor, otherCustomerId)]);
+    const [a, b] = await Promise.all([
+      assignNumberBlock(db, actor, customerId),
+      assignNumberBlock(db, actor, otherCustomerId),
+    ]);
     expect(new Set([a.block.first_number, b.block.first_number])).toEqual(new Set([5000, 5100]));
     const many = await Promise.all(Array.from({ length: 6 }, () => assignNumberBlock(db, actor, customerId)));
     const starts = [a, b, ...many].map((r) => r.block.first_number);
@@ -117,15 +163,23 @@ describe('internal number blocks', () => {
     const { actor, customerId } = await freshTenant();
     await setNumberRange(db, actor, { firstNumber: '1000', lastNumber: '1999', blockSize: '100' });
     await assignNumberBlock(db, actor, customerId);
-    await expect(setNumberRange(db, actor, { firstNumber: '1100', lastNumber: '1999', blockSize: '100' })).rejects.toMatchObject({ fields: { firstNumber: expect.stringContaining('1000–1099') } });
+    await expect(
+      setNumberRange(db, actor, { firstNumber: '1100', lastNumber: '1999', blockSize: '100' }),
+    ).rejects.toMatchObject({ fields: { firstNumber: expect.stringContaining('1000–1099') } });
   });
 
   it('answers "+" on the tab with the message next to the blocks when the range is exhausted', async () => {
     const admin = await signedInAgent(app, 'admin@demo.test');
     await setNumberRange(db, staff, { firstNumber: '100000', lastNumber: '100199', blockSize: '100' });
-    const first = await admin.agent.post(`/admin/customers/${northwind}/billing/number-blocks`).type('form').send({ _csrf: admin.csrf });
+    const first = await admin.agent
+      .post(`/admin/customers/${northwind}/billing/number-blocks`)
+      .type('form')
+      .send({ _csrf: admin.csrf });
     expect(first.status).toBe(303);
-    const full = await admin.agent.post(`/admin/customers/${northwind}/billing/number-blocks`).type('form').send({ _csrf: admin.csrf });
+    const full = await admin.agent
+      .post(`/admin/customers/${northwind}/billing/number-blocks`)
+      .type('form')
+      .send({ _csrf: admin.csrf });
     expect(full.status).toBe(409);
     expect(full.text).toContain('is exhausted');
   });

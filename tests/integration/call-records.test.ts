@@ -17,14 +17,38 @@ const group = await makeGroup(db, customer);
 const asset = await makeAsset(db, { group }, { identifier: '356000000000001' });
 const otherAsset = await makeAsset(db, { group });
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id });
-const stranger = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: (await makeCustomer(db, tenant.id)).id });
+const stranger = await makeUser(db, {
+  tenantId: tenant.id,
+  role: 'company_admin',
+  customerId: (await makeCustomer(db, tenant.id)).id,
+});
 
 // 70 voice calls an hour apart back from now, 10 SMS, and what must not show: older than a month,
 // video, another asset's
-await makeUsageRecords(db, customer, 70, { assetId: asset.id, from: new Date(NOW.getTime() - 60_000), priceMinor: 125 });
-await makeUsageRecords(db, customer, 10, { assetId: asset.id, product: 'sms', direction: 'inbound', status: 'delivered', durationSeconds: 0, fromNumber: '+447700900555', from: new Date('2026-11-20T12:00:00Z') });
-await makeUsageRecords(db, customer, 5, { assetId: asset.id, from: new Date('2026-10-24T08:59:00Z'), toNumber: '+15550000000' });
-await makeUsageRecords(db, customer, 3, { assetId: asset.id, product: 'video', from: new Date('2026-11-23T12:00:00Z') });
+await makeUsageRecords(db, customer, 70, {
+  assetId: asset.id,
+  from: new Date(NOW.getTime() - 60_000),
+  priceMinor: 125,
+});
+await makeUsageRecords(db, customer, 10, {
+  assetId: asset.id,
+  product: 'sms',
+  direction: 'inbound',
+  status: 'delivered',
+  durationSeconds: 0,
+  fromNumber: '+447700900555',
+  from: new Date('2026-11-20T12:00:00Z'),
+});
+await makeUsageRecords(db, customer, 5, {
+  assetId: asset.id,
+  from: new Date('2026-10-24T08:59:00Z'),
+  toNumber: '+15550000000',
+});
+await makeUsageRecords(db, customer, 3, {
+  assetId: asset.id,
+  product: 'video',
+  from: new Date('2026-11-23T12:00:00Z'),
+});
 await makeUsageRecords(db, customer, 4, { assetId: otherAsset.id, from: new Date('2026-11-23T12:00:00Z') });
 
 describe('call data records of an asset', () => {
@@ -49,11 +73,14 @@ describe('call data records of an asset', () => {
 
   it('exports the same rows as CSV', async () => {
     const { agent } = await signedInAgent(app, admin.email, admin.password);
-    const csv = await agent.get(`/assets/${asset.id}/call-records.csv`).buffer(true).parse((res, cb) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => cb(null, text));
-    });
+    const csv = await agent
+      .get(`/assets/${asset.id}/call-records.csv`)
+      .buffer(true)
+      .parse((res, cb) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => cb(null, text));
+      });
     expect(csv.status).toBe(200);
     expect(csv.headers['content-disposition']).toContain('call-records-356000000000001-2026-11-24.csv');
     const rows = parse(csv.body as string, { columns: true }) as Record<string, string>[];

@@ -19,26 +19,49 @@ const admin = await signedInAgent(app, 'admin@demo.test');
 const owner = await signedInAgent(app, 'owner@northwind.test');
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
-const post = (who: Agent, path: string, fields: Record<string, string> = {}) => who.agent.post(path).type('form').send({ ...fields, _csrf: who.csrf });
+const post = (who: Agent, path: string, fields: Record<string, string> = {}) =>
+  who.agent
+    .post(path)
+    .type('form')
+    .send({ ...fields, _csrf: who.csrf });
 let seq = 0;
 const newEmail = () => `person-${++seq}-${Date.now().toString(36)}@northwind.test`;
 const addUser = (fields: Partial<Record<'name' | 'email' | 'role' | 'activation', string>> = {}) =>
-  post(admin, tab, { name: 'Nadia North', email: newEmail(), role: 'group_supervisor', activation: 'email', ...fields });
+  post(admin, tab, {
+    name: 'Nadia North',
+    email: newEmail(),
+    role: 'group_supervisor',
+    activation: 'email',
+    ...fields,
+  });
 
-const decodeHtml = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decodeHtml = (s: string) =>
+  s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 /** The message shown next to a form field. */
-const fieldError = (html: string, name: string) => decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
+const fieldError = (html: string, name: string) =>
+  decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 /** The path of the activation link shown in the read-only field of a user page. */
-const linkOnPage = (html: string) => new URL(decodeHtml(/id="activation-link"[^>]*value="([^"]+)"/.exec(html)![1]!)).pathname;
-const mailsTo = (email: string) => db('outbox').where({ recipient: email }).orderBy('id').select('subject', 'body_text');
+const linkOnPage = (html: string) =>
+  new URL(decodeHtml(/id="activation-link"[^>]*value="([^"]+)"/.exec(html)![1]!)).pathname;
+const mailsTo = (email: string) =>
+  db('outbox').where({ recipient: email }).orderBy('id').select('subject', 'body_text');
 const linkInMail = (text: string) => /https?:\/\/[^\s]+(\/activate\/[A-Za-z0-9_-]+)/.exec(text)![1]!;
-const userByEmail = (email: string) => db('users').whereRaw('lower(email) = lower(?)', [email]).first('id', 'name', 'status', 'password_hash');
+const userByEmail = (email: string) =>
+  db('users').whereRaw('lower(email) = lower(?)', [email]).first('id', 'name', 'status', 'password_hash');
 const count = async (table: string) => Number((await db(table).count<{ n: number }[]>({ n: '*' }))[0]!.n);
 
 /** Opens an activation link in a fresh browser-like client and submits the password form. */
 async function activate(path: string, password: string, passwordConfirm = password, client = supertest.agent(app)) {
   const form = await client.get(path);
-  const res = await client.post(path).type('form').send({ password, passwordConfirm, _csrf: csrfFrom(form.text) });
+  const res = await client
+    .post(path)
+    .type('form')
+    .send({ password, passwordConfirm, _csrf: csrfFrom(form.text) });
   return { client, form, res };
 }
 
@@ -49,8 +72,12 @@ describe('the users tab of a customer', () => {
     expect(res.text).toContain('<h1>Northwind Logistics</h1>');
     expect(res.text).toMatch(/<a href="[^"]+\/users" aria-current="page">Users<\/a>/);
     expect(res.text).toContain(`href="${tab}/new">Add user</a>`);
-    expect(res.text).toMatch(/Olivia Owner<\/a><\/th>\s*<td>owner@northwind.test<\/td>\s*<td>Company admin<\/td>\s*<td><span class="badge badge-active">Active<\/span>/);
-    expect(res.text).toMatch(/Nell Newhire<\/a><\/th>\s*<td>new.hire@northwind.test<\/td>\s*<td>Group supervisor<\/td>\s*<td><span class="badge badge-pending">Pending activation<\/span>/);
+    expect(res.text).toMatch(
+      /Olivia Owner<\/a><\/th>\s*<td>owner@northwind.test<\/td>\s*<td>Company admin<\/td>\s*<td><span class="badge badge-active">Active<\/span>/,
+    );
+    expect(res.text).toMatch(
+      /Nell Newhire<\/a><\/th>\s*<td>new.hire@northwind.test<\/td>\s*<td>Group supervisor<\/td>\s*<td><span class="badge badge-pending">Pending activation<\/span>/,
+    );
     expect(res.text).not.toContain('admin@demo.test');
   });
 
@@ -216,7 +243,10 @@ describe('activation links', () => {
     const clock = fixedClock('2026-11-24T09:00:00Z');
     const late = testApp({ db, clock });
     const lateAdmin = await signedInAgent(late.app, 'admin@demo.test');
-    const created = await lateAdmin.agent.post(tab).type('form').send({ name: 'Lou Late', email: newEmail(), role: 'site_viewer', activation: 'link', _csrf: lateAdmin.csrf });
+    const created = await lateAdmin.agent
+      .post(tab)
+      .type('form')
+      .send({ name: 'Lou Late', email: newEmail(), role: 'site_viewer', activation: 'link', _csrf: lateAdmin.csrf });
     const link = linkOnPage(created.text);
     clock.advance(7 * 24 * 60 * 60 * 1000 + 1000);
     const res = await supertest(late.app).get(link);
@@ -228,25 +258,38 @@ describe('activation links', () => {
 
   it('locks an address out after 30 unknown links, with the time to wait', async () => {
     const proxied = testApp({ db, env: { TRUST_PROXY: 'true' } });
-    const from = (n: number) => supertest(proxied.app).get(`/activate/${'x'.repeat(43 - String(n).length)}${n}`).set('X-Forwarded-For', '203.0.113.9');
+    const from = (n: number) =>
+      supertest(proxied.app)
+        .get(`/activate/${'x'.repeat(43 - String(n).length)}${n}`)
+        .set('X-Forwarded-For', '203.0.113.9');
     for (let i = 0; i < 30; i++) expect((await from(i)).status).toBe(404);
     const locked = await from(99);
     expect(locked.status).toBe(429);
     expect(locked.text).toContain('Try again in 15 minutes.');
     expect(locked.headers['retry-after']).toBe('900');
-    const elsewhere = await supertest(proxied.app).get('/activate/unknown-link-from-another-address-000000').set('X-Forwarded-For', '203.0.113.10');
+    const elsewhere = await supertest(proxied.app)
+      .get('/activate/unknown-link-from-another-address-000000')
+      .set('X-Forwarded-For', '203.0.113.10');
     expect(elsewhere.status).toBe(404);
   });
 });
 
 describe('changing and removing a customer user', () => {
   it('disabling a user ends their existing session at once', async () => {
-    const person = await makeUser(db, { tenantId: demo, role: 'group_admin', customerId: northwind }, { name: 'Dora Disabled' });
+    const person = await makeUser(
+      db,
+      { tenantId: demo, role: 'group_admin', customerId: northwind },
+      { name: 'Dora Disabled' },
+    );
     const them = await signedInAgent(app, person.email, TEST_PASSWORD);
     expect((await them.agent.get('/')).status).toBe(200);
     const edit = await admin.agent.get(`${tab}/${person.id}/edit`);
     expect(edit.text).toContain('Disabled: cannot sign in');
-    const res = await post(admin, `${tab}/${person.id}`, { name: 'Dora Disabled', role: 'group_admin', status: 'disabled' });
+    const res = await post(admin, `${tab}/${person.id}`, {
+      name: 'Dora Disabled',
+      role: 'group_admin',
+      status: 'disabled',
+    });
     expect(res.status).toBe(303);
     const after = await them.agent.get('/');
     expect(after.status).toBe(303);
@@ -291,7 +334,12 @@ describe('changing and removing a customer user', () => {
     const elsewhere = await makeTenant(db);
     const theirCustomer = await makeCustomer(db, elsewhere.id);
     const person = await makeUser(db, { tenantId: demo, role: 'site_viewer', customerId: northwind });
-    await db('memberships').insert({ tenant_id: elsewhere.id, user_id: person.id, role: 'group_admin', customer_id: theirCustomer.id });
+    await db('memberships').insert({
+      tenant_id: elsewhere.id,
+      user_id: person.id,
+      role: 'group_admin',
+      customer_id: theirCustomer.id,
+    });
     expect((await post(admin, `${tab}/${person.id}/delete`)).status).toBe(303);
     expect(await userByEmail(person.email)).toBeTruthy();
     expect(await db('memberships').where({ user_id: person.id }).pluck('tenant_id')).toEqual([elsewhere.id]);
@@ -299,13 +347,19 @@ describe('changing and removing a customer user', () => {
 });
 
 const acmeUser = await makeUser(db, { tenantId: demo, role: 'group_admin', customerId: acme }, { name: 'Arlo Acme' });
-const southUser = await makeUser(db, { tenantId: demo, role: 'site_viewer', customerId: northwindSouth }, { name: 'Sol South' });
+const southUser = await makeUser(
+  db,
+  { tenantId: demo, role: 'site_viewer', customerId: northwindSouth },
+  { name: 'Sol South' },
+);
 
 describe('the Users page of a company admin', () => {
   it('shows users of their customer and its inner customers, with role, status and customer', async () => {
     const res = await owner.agent.get('/users?size=100');
     expect(res.status).toBe(200);
-    expect(res.text).toMatch(/Sol South<\/a><\/th>\s*<td>[^<]+<\/td>\s*<td>Site viewer<\/td>\s*<td><span class="badge badge-active">Active<\/span><\/td>\s*<td>[\s\S]*?<\/td>\s*<td>Northwind South<\/td>/);
+    expect(res.text).toMatch(
+      /Sol South<\/a><\/th>\s*<td>[^<]+<\/td>\s*<td>Site viewer<\/td>\s*<td><span class="badge badge-active">Active<\/span><\/td>\s*<td>[\s\S]*?<\/td>\s*<td>Northwind South<\/td>/,
+    );
     expect(res.text).toContain('Nell Newhire');
     expect(res.text).not.toContain('Arlo Acme');
     const south = await owner.agent.get(`/users?customer=${northwindSouth}`);
@@ -315,7 +369,9 @@ describe('the Users page of a company admin', () => {
 
   it('hides a user of another customer (404) and the staff tab (403)', async () => {
     expect((await owner.agent.get(`/users/${acmeUser.id}`)).status).toBe(404);
-    expect((await post(owner, `/users/${acmeUser.id}`, { name: 'Hacked', role: 'company_admin', status: 'active' })).status).toBe(404);
+    expect(
+      (await post(owner, `/users/${acmeUser.id}`, { name: 'Hacked', role: 'company_admin', status: 'active' })).status,
+    ).toBe(404);
     expect((await post(owner, `/users/${acmeUser.id}/activation-link`)).status).toBe(404);
     expect((await owner.agent.get(`/admin/customers/${northwind}/users`)).status).toBe(403);
     expect((await owner.agent.get(`/users/${southUser.id}`)).status).toBe(200);
@@ -326,26 +382,52 @@ describe('the Users page of a company admin', () => {
     expect(form.text).toContain(`<option value="${northwindSouth}">Northwind South</option>`);
     expect(form.text).not.toContain('Acme Field Services');
     const email = newEmail();
-    const res = await post(owner, '/users', { name: 'Ines Inner', email, role: 'group_admin', activation: 'link', customerId: northwindSouth });
+    const res = await post(owner, '/users', {
+      name: 'Ines Inner',
+      email,
+      role: 'group_admin',
+      activation: 'link',
+      customerId: northwindSouth,
+    });
     expect(res.status).toBe(201);
     expect(res.text).toContain('id="activation-link"');
     expect(res.text).toContain('Northwind South');
-    const refused = await post(owner, '/users', { name: 'Out Side', email: newEmail(), role: 'group_admin', activation: 'email', customerId: acme });
+    const refused = await post(owner, '/users', {
+      name: 'Out Side',
+      email: newEmail(),
+      role: 'group_admin',
+      activation: 'email',
+      customerId: acme,
+    });
     expect(refused.status).toBe(404);
-    const none = await post(owner, '/users', { name: 'No Where', email: newEmail(), role: 'group_admin', activation: 'email', customerId: '' });
+    const none = await post(owner, '/users', {
+      name: 'No Where',
+      email: newEmail(),
+      role: 'group_admin',
+      activation: 'email',
+      customerId: '',
+    });
     expect(none.status).toBe(422);
     expect(fieldError(none.text, 'customerId')).toBe('Choose a customer.');
   });
 
   it('changes a user’s role and status, but not their own', async () => {
-    const res = await post(owner, `/users/${southUser.id}`, { name: 'Sol South', role: 'group_admin', status: 'disabled' });
+    const res = await post(owner, `/users/${southUser.id}`, {
+      name: 'Sol South',
+      role: 'group_admin',
+      status: 'disabled',
+    });
     expect(res.status).toBe(303);
     const page = await owner.agent.get(`/users/${southUser.id}`);
     expect(page.text).toContain('Saved the changes to Sol South.');
     expect(page.text).toMatch(/<dt>Role<\/dt><dd>Group admin<\/dd>/);
     expect(page.text).toContain('badge-disabled');
     const ownId = demoId('user:owner@northwind.test');
-    const self = await post(owner, `/users/${ownId}`, { name: 'Olivia Owner', role: 'group_supervisor', status: 'disabled' });
+    const self = await post(owner, `/users/${ownId}`, {
+      name: 'Olivia Owner',
+      role: 'group_supervisor',
+      status: 'disabled',
+    });
     expect(self.status).toBe(422);
     expect(fieldError(self.text, 'status')).toBe('You cannot disable your own account.');
     expect(fieldError(self.text, 'role')).toBe('You cannot change your own role.');
@@ -377,7 +459,10 @@ describe('the audit log of customer users', () => {
     const user = await userByEmail(email);
     await activate(link, 'purple otter under a bridge');
     await post(admin, `${tab}/${user.id}`, { name: 'Audrey Audited', role: 'group_admin', status: 'active' });
-    const rows = await db('audit_log').where({ entity_type: 'user', entity_id: user.id }).orderBy('id').select('action', 'actor_label', 'customer_id', 'before', 'after');
+    const rows = await db('audit_log')
+      .where({ entity_type: 'user', entity_id: user.id })
+      .orderBy('id')
+      .select('action', 'actor_label', 'customer_id', 'before', 'after');
     expect(rows.map((r) => r.action)).toEqual(['user.created', 'user.activated', 'user.updated']);
     expect(rows.every((r) => r.customer_id === northwind)).toBe(true);
     expect(rows[1].actor_label).toBe(`Audrey Audit <${email}>`);

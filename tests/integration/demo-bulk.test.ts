@@ -11,17 +11,28 @@ const { db, url } = await testDatabase();
 const tenantId = demoId('tenant:demo');
 
 // the real command, as a person runs it: `npm run seed -- --assets 5000` on an empty database
-const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/demo/seed.ts', '--assets', '5000'], {
-  // only what the command needs: vitest's own variables (BASE_URL=/ among them) are not settings of ours
-  env: { PATH: process.env.PATH, DATABASE_URL: url, SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-check' },
-  cwd: path.resolve(import.meta.dirname, '../..'),
-  timeout: 60_000,
-});
+const { stdout } = await promisify(execFile)(
+  process.execPath,
+  ['--import', 'tsx', 'src/demo/seed.ts', '--assets', '5000'],
+  {
+    // only what the command needs: vitest's own variables (BASE_URL=/ among them) are not settings of ours
+    env: { PATH: process.env.PATH, DATABASE_URL: url, SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-check' },
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    timeout: 60_000,
+  },
+);
 
 async function countsByStatus() {
-  const counted = await db('assets').where({ tenant_id: tenantId }).groupBy('status').select<{ status: string; n: number }[]>('status', db.raw('count(*)::int as n'));
-  const kept = await db('asset_counts').where({ tenant_id: tenantId }).groupBy('status').select<{ status: string; n: number }[]>('status', db.raw('sum(n)::int as n'));
-  const byStatus = (rows: { status: string; n: number }[]) => Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.status, r.n]));
+  const counted = await db('assets')
+    .where({ tenant_id: tenantId })
+    .groupBy('status')
+    .select<{ status: string; n: number }[]>('status', db.raw('count(*)::int as n'));
+  const kept = await db('asset_counts')
+    .where({ tenant_id: tenantId })
+    .groupBy('status')
+    .select<{ status: string; n: number }[]>('status', db.raw('sum(n)::int as n'));
+  const byStatus = (rows: { status: string; n: number }[]) =>
+    Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.status, r.n]));
   return { counted: byStatus(counted), kept: byStatus(kept) };
 }
 
@@ -34,27 +45,46 @@ describe('the bulk demo generator', () => {
 
   it('keeps the tab badge counters equal to the assets, status by status', async () => {
     const { counted, kept } = await countsByStatus();
-    expect(Object.keys(counted).sort()).toEqual(['activation_pending', 'active', 'deactivated', 'deactivation_pending', 'inactive']);
+    expect(Object.keys(counted).sort()).toEqual([
+      'activation_pending',
+      'active',
+      'deactivated',
+      'deactivation_pending',
+      'inactive',
+    ]);
     expect(kept).toEqual(counted);
   });
 
   it('puts a run of up to 100,000 assets in Bulk Freight, in its groups, with every plan and renewal state', async () => {
-    const bf = await db('customers').where({ tenant_id: tenantId, account_id: BULK_FREIGHT.account }).first<{ id: string; title: string }>('id', 'title');
+    const bf = await db('customers')
+      .where({ tenant_id: tenantId, account_id: BULK_FREIGHT.account })
+      .first<{ id: string; title: string }>('id', 'title');
     expect(bf.title).toBe('Bulk Freight');
     const assets = db('assets').where({ tenant_id: tenantId, customer_id: bf.id });
     expect(Number((await assets.clone().count({ n: '*' }))[0]!.n)).toBe(5000);
-    expect((await assets.clone().distinct('plan')).map((r) => r.plan).sort()).toEqual(['monthly', 'quarterly', 'yearly']);
-    expect(Number((await assets.clone().where({ renewal_unconfirmed: true }).count({ n: '*' }))[0]!.n)).toBeGreaterThan(0);
+    expect((await assets.clone().distinct('plan')).map((r) => r.plan).sort()).toEqual([
+      'monthly',
+      'quarterly',
+      'yearly',
+    ]);
+    expect(Number((await assets.clone().where({ renewal_unconfirmed: true }).count({ n: '*' }))[0]!.n)).toBeGreaterThan(
+      0,
+    );
     const groups = await db('groups').where({ tenant_id: tenantId, customer_id: bf.id }).select('path', 'parent_id');
     expect(groups.length).toBeGreaterThanOrEqual(24);
     expect(groups.filter((g) => g.parent_id).length).toBeGreaterThan(0);
     // each pending asset has its open request
-    const pending = await assets.clone().whereIn('status', ['activation_pending', 'deactivation_pending']).count({ n: '*' });
-    const requests = await db('asset_requests').where({ tenant_id: tenantId, customer_id: bf.id, state: 'pending' }).count({ n: '*' });
+    const pending = await assets
+      .clone()
+      .whereIn('status', ['activation_pending', 'deactivation_pending'])
+      .count({ n: '*' });
+    const requests = await db('asset_requests')
+      .where({ tenant_id: tenantId, customer_id: bf.id, state: 'pending' })
+      .count({ n: '*' });
     expect(Number(requests[0]!.n)).toBe(Number(pending[0]!.n));
   });
 
-  it('lets Bulk Freight\'s company admin sign in with the demo password', async () => {
+  it("lets Bulk Freight's company admin sign in with the demo password", async () => {
     const { app } = testApp({ db });
     const { landing } = await signedInAgent(app, BULK_FREIGHT.adminEmail);
     expect(landing).toBe('/');

@@ -15,10 +15,15 @@ const { app, ctx } = testApp({ db, clock: fixedClock(NOW) });
 
 describe('the demo sites', () => {
   it('have geofences that pass validation, a month of visits and real pictures', async () => {
-    const sites = (await db('sites').where({ tenant_id: demoId('tenant:demo') }).select('name', 'geofence')) as { name: string; geofence: unknown }[];
+    const sites = (await db('sites')
+      .where({ tenant_id: demoId('tenant:demo') })
+      .select('name', 'geofence')) as { name: string; geofence: unknown }[];
     expect(sites.length).toBeGreaterThanOrEqual(6);
     for (const s of sites) expect(validateGeofence(s.geofence).ok, s.name).toBe(true);
-    const span = (await db('service_visits').min({ first: 'started_at' }).max({ last: 'started_at' }).first()) as { first: Date; last: Date };
+    const span = (await db('service_visits').min({ first: 'started_at' }).max({ last: 'started_at' }).first()) as {
+      first: Date;
+      last: Date;
+    };
     expect((span.last.getTime() - span.first.getTime()) / 86_400_000).toBeGreaterThanOrEqual(28);
     const picture = (await db('pictures').first('bytes')) as { bytes: Buffer };
     expect(pictureType(picture.bytes)).toBe('image/png');
@@ -32,7 +37,9 @@ describe('the demo sites', () => {
     const opened = await supertest(app).get(path);
     expect(opened.status).toBe(303);
     expect(opened.headers.location).toBe('/sites');
-    await db('user_tokens').where({ user_id: demoId('user:sites@northwind.test'), purpose: 'login_link' }).update({ revoked_at: NOW });
+    await db('user_tokens')
+      .where({ user_id: demoId('user:sites@northwind.test'), purpose: 'login_link' })
+      .update({ revoked_at: NOW });
     expect(await demoLoginLink(db, ctx.config.sessionSecret, ctx.config.baseUrl, NOW)).toBeNull();
   });
 });

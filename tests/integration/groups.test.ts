@@ -33,38 +33,97 @@ const otherTenant = await makeTenant(db);
 const otherGroup = await makeGroup(db, await makeCustomer(db, otherTenant.id), { name: 'Trucks' });
 
 const day = (n: number) => addDays(TODAY, n);
-const located = (i: number) => ({ last_latitude: 51.5 + i / 100, last_longitude: -0.1 - i / 100, last_located_at: new Date(`${TODAY}T0${i}:30:00Z`) });
+const located = (i: number) => ({
+  last_latitude: 51.5 + i / 100,
+  last_longitude: -0.1 - i / 100,
+  last_located_at: new Date(`${TODAY}T0${i}:30:00Z`),
+});
 // due within 28 days (today and today + 28 both count) and the ones that do not
-const dueAtEdge = await makeAsset(db, { group: trucks }, { name: 'Edge truck', plan: 'yearly', next_renewal_on: day(28), ...located(1) });
+const dueAtEdge = await makeAsset(
+  db,
+  { group: trucks },
+  { name: 'Edge truck', plan: 'yearly', next_renewal_on: day(28), ...located(1) },
+);
 await makeAsset(db, { group: trucks }, { name: 'Idle truck', status: 'inactive' });
-await makeAsset(db, { group: north }, { name: 'Today truck', plan: 'quarterly', next_renewal_on: day(0), ...located(2) });
+await makeAsset(
+  db,
+  { group: north },
+  { name: 'Today truck', plan: 'quarterly', next_renewal_on: day(0), ...located(2) },
+);
 await makeAsset(db, { group: north }, { name: 'Late truck', plan: 'yearly', next_renewal_on: day(29) });
 await makeAsset(db, { group: hills }, { name: 'Hill truck', plan: 'yearly', next_renewal_on: day(5), ...located(3) });
-await makeAsset(db, { group: hills }, { name: 'Unconfirmed truck', plan: 'yearly', next_renewal_on: day(3), renewal_unconfirmed: true });
-await makeAsset(db, { group: south }, { name: 'Leaving truck', status: 'deactivation_pending', plan: 'yearly', next_renewal_on: day(2), ...located(4) });
+await makeAsset(
+  db,
+  { group: hills },
+  { name: 'Unconfirmed truck', plan: 'yearly', next_renewal_on: day(3), renewal_unconfirmed: true },
+);
+await makeAsset(
+  db,
+  { group: south },
+  { name: 'Leaving truck', status: 'deactivation_pending', plan: 'yearly', next_renewal_on: day(2), ...located(4) },
+);
 await makeAsset(db, { group: vans }, { name: 'Parked van', status: 'inactive' });
 await makeAsset(db, { group: depot }, { name: 'Forklift', ...located(5) });
 await makeAsset(db, { group: yard }, { name: 'Rival truck', ...located(6) });
 
-const owner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: fleetco.id }, { email: 'owner@fleetco.test', name: 'Olga Owner' });
-const fleetAdmin = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: fleetco.id }, { email: 'fleet@fleetco.test', name: 'Finn Fleet' });
-const viewer = await makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: fleetco.id }, { email: 'viewer@fleetco.test', name: 'Vera Viewer' });
+const owner = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: fleetco.id },
+  { email: 'owner@fleetco.test', name: 'Olga Owner' },
+);
+const fleetAdmin = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: fleetco.id },
+  { email: 'fleet@fleetco.test', name: 'Finn Fleet' },
+);
+const viewer = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_supervisor', customerId: fleetco.id },
+  { email: 'viewer@fleetco.test', name: 'Vera Viewer' },
+);
 await db('membership_groups').insert([
   { tenant_id: tenant.id, membership_id: fleetAdmin.membershipId, group_id: north.id },
   { tenant_id: tenant.id, membership_id: viewer.membershipId, group_id: trucks.id },
 ]);
-const pending = await makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: fleetco.id }, { email: 'pia@fleetco.test', name: 'Pia Pending', status: 'pending', password_hash: null });
-const disabled = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: fleetco.id }, { email: 'dora@fleetco.test', name: 'Dora Disabled', status: 'disabled' });
-const siteViewer = await makeUser(db, { tenantId: tenant.id, role: 'site_viewer', customerId: fleetco.id }, { email: 'sam@fleetco.test', name: 'Sam Sites' });
-const eastAdmin = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: east.id }, { email: 'ed@east.test', name: 'Ed East' });
-const rivalAdmin = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: rival.id }, { email: 'rex@rival.test', name: 'Rex Rival' });
-const otherOwner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: fleetco.id }, { email: 'cora@fleetco.test', name: 'Cora Admin' });
+const pending = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_supervisor', customerId: fleetco.id },
+  { email: 'pia@fleetco.test', name: 'Pia Pending', status: 'pending', password_hash: null },
+);
+const disabled = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: fleetco.id },
+  { email: 'dora@fleetco.test', name: 'Dora Disabled', status: 'disabled' },
+);
+const siteViewer = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'site_viewer', customerId: fleetco.id },
+  { email: 'sam@fleetco.test', name: 'Sam Sites' },
+);
+const eastAdmin = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: east.id },
+  { email: 'ed@east.test', name: 'Ed East' },
+);
+const rivalAdmin = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: rival.id },
+  { email: 'rex@rival.test', name: 'Rex Rival' },
+);
+const otherOwner = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: fleetco.id },
+  { email: 'cora@fleetco.test', name: 'Cora Admin' },
+);
 const staff = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' }, { email: 'staff@fleetline.test' });
 
 async function signIn(email: string, useApp = app) {
   const agent = supertest.agent(useApp);
   const page = await agent.get('/login');
-  const res = await agent.post('/login').type('form').send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
   expect(res.status).toBe(303);
   const csrf = csrfFrom((await agent.get('/settings')).text);
   return { agent, csrf };
@@ -79,21 +138,35 @@ function rowsOf(html: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   const table = /<table class="group-table">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
   for (const tr of table.split('<tr>').slice(2)) {
-    const cells = [...tr.matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+    const cells = [...tr.matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((m) =>
+      m[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
     rows.set(cells[0]!, cells.slice(1));
   }
   return rows;
 }
 
 const assignedTo = async (groupId: string) =>
-  ((await db('membership_groups').where({ group_id: groupId }).select('membership_id')) as { membership_id: string }[]).map((r) => r.membership_id).sort();
+  ((await db('membership_groups').where({ group_id: groupId }).select('membership_id')) as { membership_id: string }[])
+    .map((r) => r.membership_id)
+    .sort();
 
 describe('who sees which groups', () => {
   it('shows a company admin every group of their customer and its inner customer, never a rival’s', async () => {
     const { agent } = await signIn(owner.email);
     const page = await agent.get('/groups');
     expect(page.status).toBe(200);
-    expect([...rowsOf(page.text).keys()]).toEqual(['Trucks', 'Trucks / North', 'Trucks / North / Hills', 'Trucks / South', 'Vans', 'Depot']);
+    expect([...rowsOf(page.text).keys()]).toEqual([
+      'Trucks',
+      'Trucks / North',
+      'Trucks / North / Hills',
+      'Trucks / South',
+      'Vans',
+      'Depot',
+    ]);
     expect((await agent.get(`/groups/${yard.id}`)).status).toBe(404);
     expect((await agent.get(`/groups/${otherGroup.id}`)).status).toBe(404);
     expect((await agent.get('/groups/not-a-group')).status).toBe(404);
@@ -109,7 +182,12 @@ describe('who sees which groups', () => {
 
   it('shows a group supervisor of the top group all three levels below it, but not the other groups', async () => {
     const { agent } = await signIn(viewer.email);
-    expect([...rowsOf((await agent.get('/groups')).text).keys()]).toEqual(['Trucks', 'Trucks / North', 'Trucks / North / Hills', 'Trucks / South']);
+    expect([...rowsOf((await agent.get('/groups')).text).keys()]).toEqual([
+      'Trucks',
+      'Trucks / North',
+      'Trucks / North / Hills',
+      'Trucks / South',
+    ]);
     const hillsPage = await agent.get(`/groups/${hills.id}`);
     expect(hillsPage.text).toContain('Hill truck');
     // breadcrumbs climb to the top group they reach
@@ -146,13 +224,29 @@ describe('the groups list', () => {
 
   it('counts renewals due from today to today + 28 days, both included, and moves with the clock', async () => {
     const actor = await actorOf(owner);
-    const due = async (today: string) => new Map((await listGroups(db, actor, { tab: 'all', page: 1, size: 25 }, today)).rows.map((r) => [r.path, r.dueSoon]));
+    const due = async (today: string) =>
+      new Map(
+        (await listGroups(db, actor, { tab: 'all', page: 1, size: 25 }, today)).rows.map((r) => [r.path, r.dueSoon]),
+      );
     // today: Edge truck (+28), Today truck (+0), Hill truck (+5); not Late truck (+29), the unconfirmed one or the leaving one
-    expect(Object.fromEntries(await due(TODAY))).toMatchObject({ Trucks: 3, 'Trucks / North': 2, 'Trucks / North / Hills': 1, 'Trucks / South': 0 });
+    expect(Object.fromEntries(await due(TODAY))).toMatchObject({
+      Trucks: 3,
+      'Trucks / North': 2,
+      'Trucks / North / Hills': 1,
+      'Trucks / South': 0,
+    });
     // a day later: Today truck is past, Late truck is now exactly 28 days away
-    expect(Object.fromEntries(await due(day(1)))).toMatchObject({ Trucks: 3, 'Trucks / North': 2, 'Trucks / North / Hills': 1 });
+    expect(Object.fromEntries(await due(day(1)))).toMatchObject({
+      Trucks: 3,
+      'Trucks / North': 2,
+      'Trucks / North / Hills': 1,
+    });
     // 29 days later only Late truck's day is left, at +0
-    expect(Object.fromEntries(await due(day(29)))).toMatchObject({ Trucks: 1, 'Trucks / North': 1, 'Trucks / North / Hills': 0 });
+    expect(Object.fromEntries(await due(day(29)))).toMatchObject({
+      Trucks: 1,
+      'Trucks / North': 1,
+      'Trucks / North / Hills': 0,
+    });
     expect((await due(day(28))).get('Trucks')).toBe(2);
     expect(dueAtEdge.name).toBe('Edge truck');
   });
@@ -174,20 +268,33 @@ describe('creating and editing groups', () => {
     const trailers = (await db('groups').where({ customer_id: fleetco.id, name: 'Trailers' }).first())!;
     expect(created.headers.location).toBe(`/groups/${trailers.id}`);
     expect(trailers).toMatchObject({ path: 'Trailers', reference: 'TR-1', enabled: true, parent_id: null });
-    const sub = await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'Flatbeds', parent_id: trailers.id });
+    const sub = await agent
+      .post('/groups')
+      .type('form')
+      .send({ _csrf: csrf, name: 'Flatbeds', parent_id: trailers.id });
     expect(sub.status).toBe(303);
     expect((await db('groups').where({ parent_id: trailers.id }).first())!.path).toBe('Trailers / Flatbeds');
     const page = await agent.get(sub.headers.location!);
     expect(page.text).toContain('Group Trailers / Flatbeds created.');
-    const audits = await db('audit_log').where({ entity_type: 'group', action: 'group.created', customer_id: fleetco.id }).select('after');
-    expect(audits.map((a: { after: { path: string } }) => a.after.path).sort()).toEqual(['Trailers', 'Trailers / Flatbeds']);
+    const audits = await db('audit_log')
+      .where({ entity_type: 'group', action: 'group.created', customer_id: fleetco.id })
+      .select('after');
+    expect(audits.map((a: { after: { path: string } }) => a.after.path).sort()).toEqual([
+      'Trailers',
+      'Trailers / Flatbeds',
+    ]);
   });
 
   it('creates a group in an inner customer when asked, and refuses a customer out of reach', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    expect((await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'Yard East', customer_id: east.id })).status).toBe(303);
-    expect((await db('groups').where({ customer_id: east.id, name: 'Yard East' }).first())).toBeTruthy();
-    const refused = await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'Sneaky', customer_id: rival.id });
+    expect(
+      (await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'Yard East', customer_id: east.id })).status,
+    ).toBe(303);
+    expect(await db('groups').where({ customer_id: east.id, name: 'Yard East' }).first()).toBeTruthy();
+    const refused = await agent
+      .post('/groups')
+      .type('form')
+      .send({ _csrf: csrf, name: 'Sneaky', customer_id: rival.id });
     expect(refused.status).toBe(422);
     expect(refused.text).toContain('Choose a customer from the list.');
   });
@@ -201,7 +308,10 @@ describe('creating and editing groups', () => {
     const taken = await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'north', parent_id: trucks.id });
     expect(taken.status).toBe(422);
     expect(taken.text).toContain('There is already a group with this name here.');
-    const foreignParent = await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'Spur', parent_id: yard.id });
+    const foreignParent = await agent
+      .post('/groups')
+      .type('form')
+      .send({ _csrf: csrf, name: 'Spur', parent_id: yard.id });
     expect(foreignParent.status).toBe(422);
     expect(foreignParent.text).toContain('Choose a parent group from the list, or none.');
     expect(await db('groups').where({ name: 'Spur' }).first()).toBeUndefined();
@@ -209,11 +319,17 @@ describe('creating and editing groups', () => {
 
   it('refuses to move a group under one of its own sub-groups, with the reason next to the field, and changes nothing', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    const res = await agent.post(`/groups/${trucks.id}`).type('form').send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', parent_id: hills.id, enabled: 'on' });
+    const res = await agent
+      .post(`/groups/${trucks.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', parent_id: hills.id, enabled: 'on' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('A group cannot be moved under itself or one of its own sub-groups.');
     expect(res.text).toContain('aria-invalid="true"');
-    const itself = await agent.post(`/groups/${trucks.id}`).type('form').send({ _csrf: csrf, name: 'Trucks', parent_id: trucks.id, enabled: 'on' });
+    const itself = await agent
+      .post(`/groups/${trucks.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: 'Trucks', parent_id: trucks.id, enabled: 'on' });
     expect(itself.status).toBe(422);
     expect((await db('groups').where({ id: trucks.id }).first())!.parent_id).toBeNull();
     // the edit form does not even offer them
@@ -224,32 +340,70 @@ describe('creating and editing groups', () => {
 
   it('renames a group and rewrites the paths of its sub-groups and of all their assets, in one audited change', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    const res = await agent.post(`/groups/${trucks.id}`).type('form').send({ _csrf: csrf, name: 'Lorries', reference: 'CC-100', enabled: 'on' });
+    const res = await agent
+      .post(`/groups/${trucks.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: 'Lorries', reference: 'CC-100', enabled: 'on' });
     expect(res.status).toBe(303);
-    const paths = Object.fromEntries(((await db('groups').whereIn('id', [trucks.id, north.id, hills.id, south.id]).select('id', 'path')) as { id: string; path: string }[]).map((g) => [g.id, g.path]));
-    expect(paths).toEqual({ [trucks.id]: 'Lorries', [north.id]: 'Lorries / North', [hills.id]: 'Lorries / North / Hills', [south.id]: 'Lorries / South' });
-    const assetPaths = (await db('assets').whereIn('group_id', [trucks.id, north.id, hills.id, south.id]).distinct('group_path').orderBy('group_path')).map((r: { group_path: string }) => r.group_path);
+    const paths = Object.fromEntries(
+      (
+        (await db('groups').whereIn('id', [trucks.id, north.id, hills.id, south.id]).select('id', 'path')) as {
+          id: string;
+          path: string;
+        }[]
+      ).map((g) => [g.id, g.path]),
+    );
+    expect(paths).toEqual({
+      [trucks.id]: 'Lorries',
+      [north.id]: 'Lorries / North',
+      [hills.id]: 'Lorries / North / Hills',
+      [south.id]: 'Lorries / South',
+    });
+    const assetPaths = (
+      await db('assets')
+        .whereIn('group_id', [trucks.id, north.id, hills.id, south.id])
+        .distinct('group_path')
+        .orderBy('group_path')
+    ).map((r: { group_path: string }) => r.group_path);
     expect(assetPaths).toEqual(['Lorries', 'Lorries / North', 'Lorries / North / Hills', 'Lorries / South']);
     // the search text follows (a generated column)
-    expect((await db('assets').where({ name: 'Hill truck' }).first())!.search_text).toContain('lorries / north / hills');
+    expect((await db('assets').where({ name: 'Hill truck' }).first())!.search_text).toContain(
+      'lorries / north / hills',
+    );
     expect((await agent.get(res.headers.location!)).text).toContain('7 assets now show the new path.');
     const entry = await db('audit_log').where({ entity_id: trucks.id, action: 'group.updated' }).first();
-    expect(entry).toMatchObject({ before: expect.objectContaining({ path: 'Trucks' }), after: expect.objectContaining({ path: 'Lorries' }) });
+    expect(entry).toMatchObject({
+      before: expect.objectContaining({ path: 'Trucks' }),
+      after: expect.objectContaining({ path: 'Lorries' }),
+    });
     // and back, for the tests that follow
-    await agent.post(`/groups/${trucks.id}`).type('form').send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', enabled: 'on' });
+    await agent
+      .post(`/groups/${trucks.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', enabled: 'on' });
     expect((await db('assets').where({ name: 'Hill truck' }).first())!.group_path).toBe('Trucks / North / Hills');
   });
 
   it('moves a sub-group under another group with its own sub-groups and assets, audited as a move', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    const res = await agent.post(`/groups/${hills.id}`).type('form').send({ _csrf: csrf, name: 'Hills', parent_id: south.id, enabled: 'on' });
+    const res = await agent
+      .post(`/groups/${hills.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: 'Hills', parent_id: south.id, enabled: 'on' });
     expect(res.status).toBe(303);
-    expect((await db('groups').where({ id: hills.id }).first())!).toMatchObject({ parent_id: south.id, path: 'Trucks / South / Hills' });
+    expect((await db('groups').where({ id: hills.id }).first())!).toMatchObject({
+      parent_id: south.id,
+      path: 'Trucks / South / Hills',
+    });
     expect((await db('assets').where({ name: 'Hill truck' }).first())!.group_path).toBe('Trucks / South / Hills');
     expect(await db('audit_log').where({ entity_id: hills.id, action: 'group.moved' }).first()).toMatchObject({
-      before: expect.objectContaining({ parentId: north.id }), after: expect.objectContaining({ parentId: south.id, path: 'Trucks / South / Hills' }),
+      before: expect.objectContaining({ parentId: north.id }),
+      after: expect.objectContaining({ parentId: south.id, path: 'Trucks / South / Hills' }),
     });
-    await agent.post(`/groups/${hills.id}`).type('form').send({ _csrf: csrf, name: 'Hills', parent_id: north.id, enabled: 'on' });
+    await agent
+      .post(`/groups/${hills.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: 'Hills', parent_id: north.id, enabled: 'on' });
     expect((await db('groups').where({ id: hills.id }).first())!.path).toBe('Trucks / North / Hills');
   });
 
@@ -267,10 +421,13 @@ describe('a group’s page', () => {
     const { agent } = await signIn(owner.email);
     const page = await agent.get(`/groups/${north.id}`);
     expect(page.text).toContain('id="asset-table"');
-    for (const name of ['Today truck', 'Late truck', 'Hill truck', 'Unconfirmed truck']) expect(page.text).toContain(name);
+    for (const name of ['Today truck', 'Late truck', 'Hill truck', 'Unconfirmed truck'])
+      expect(page.text).toContain(name);
     expect(page.text).not.toContain('Edge truck');
     expect(page.text).toMatch(/All <span class="count">4<\/span>/);
-    expect(page.text).toContain('<tr class="group-row"><th colspan="7" scope="colgroup">Trucks / North / Hills</th></tr>');
+    expect(page.text).toContain(
+      '<tr class="group-row"><th colspan="7" scope="colgroup">Trucks / North / Hills</th></tr>',
+    );
     const leaf = await agent.get(`/groups/${hills.id}?tab=active`).set('HX-Request', 'true');
     expect(leaf.text.trim().startsWith('<div id="asset-list">')).toBe(true);
     expect(leaf.text).toContain('Hill truck');
@@ -294,14 +451,17 @@ describe('a group’s page', () => {
     expect(page.text).toContain('Vera Viewer');
     // someone assigned above reaches the sub-group too, and is said to
     const northPage = await agent.get(`/groups/${north.id}`);
-    expect(northPage.text).toMatch(/Vera Viewer <span class="muted">Group supervisor, assigned to <a href="[^"]+">Trucks<\/a>/);
+    expect(northPage.text).toMatch(
+      /Vera Viewer <span class="muted">Group supervisor, assigned to <a href="[^"]+">Trucks<\/a>/,
+    );
   });
 
   it('shows a group supervisor the users but no control that changes anything', async () => {
     const { agent } = await signIn(viewer.email);
     const page = await agent.get(`/groups/${trucks.id}`);
     expect(page.status).toBe(200);
-    for (const control of ['Edit group', 'Create sub-group', 'Submit', 'Remove ', 'user-options', 'Request activation']) expect(page.text).not.toContain(control);
+    for (const control of ['Edit group', 'Create sub-group', 'Submit', 'Remove ', 'user-options', 'Request activation'])
+      expect(page.text).not.toContain(control);
     expect(page.text).toContain('Vera Viewer');
   });
 });
@@ -312,7 +472,8 @@ describe('assigning users to a group', () => {
     const all = await agent.get(`/groups/${vans.id}/user-options?q=`).set('HX-Request', 'true');
     expect(all.status).toBe(200);
     for (const name of ['Finn Fleet', 'Vera Viewer', 'Pia Pending']) expect(all.text).toContain(name);
-    for (const name of ['Dora Disabled', 'Sam Sites', 'Ed East', 'Rex Rival', 'Cora Admin', 'Olga Owner']) expect(all.text).not.toContain(name);
+    for (const name of ['Dora Disabled', 'Sam Sites', 'Ed East', 'Rex Rival', 'Cora Admin', 'Olga Owner'])
+      expect(all.text).not.toContain(name);
     const pia = await agent.get(`/groups/${vans.id}/user-options?q=PIA`);
     expect(pia.text).toContain('Pia Pending');
     expect(pia.text).not.toContain('Finn Fleet');
@@ -325,14 +486,23 @@ describe('assigning users to a group', () => {
 
   it('sets exactly the submitted users, and audits who was there before and after', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    const first = await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: [fleetAdmin.membershipId, pending.membershipId] });
+    const first = await agent
+      .post(`/groups/${vans.id}/users`)
+      .type('form')
+      .send({ _csrf: csrf, user_ids: [fleetAdmin.membershipId, pending.membershipId] });
     expect(first.status).toBe(303);
     expect(await assignedTo(vans.id)).toEqual([fleetAdmin.membershipId, pending.membershipId].sort());
-    const second = await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: pending.membershipId });
+    const second = await agent
+      .post(`/groups/${vans.id}/users`)
+      .type('form')
+      .send({ _csrf: csrf, user_ids: pending.membershipId });
     expect(second.status).toBe(303);
     expect(await assignedTo(vans.id)).toEqual([pending.membershipId]);
     expect((await agent.get(`/groups/${vans.id}`)).text).toContain('Removed Finn Fleet.');
-    const entries = await db('audit_log').where({ entity_id: vans.id, action: 'group.users_changed' }).orderBy('id').select('before', 'after');
+    const entries = await db('audit_log')
+      .where({ entity_id: vans.id, action: 'group.users_changed' })
+      .orderBy('id')
+      .select('before', 'after');
     expect(entries).toHaveLength(2);
     const names = (side: { users: { name: string }[] }) => side.users.map((u) => u.name);
     expect(names(entries[0].before)).toEqual([]);
@@ -346,7 +516,11 @@ describe('assigning users to a group', () => {
 
   it('answers an htmx Submit with the users section alone, saying what changed', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    const res = await agent.post(`/groups/${vans.id}/users`).set('HX-Request', 'true').type('form').send({ _csrf: csrf, user_ids: viewer.membershipId });
+    const res = await agent
+      .post(`/groups/${vans.id}/users`)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _csrf: csrf, user_ids: viewer.membershipId });
     expect(res.status).toBe(200);
     expect(res.text.trim().startsWith('<section id="group-users"')).toBe(true);
     expect(res.text).toContain('Saved. Added Vera Viewer.');
@@ -357,21 +531,39 @@ describe('assigning users to a group', () => {
   it('refuses a user who may not be assigned (disabled, another customer’s, a site viewer) and changes nothing', async () => {
     const { agent, csrf } = await signIn(owner.email);
     for (const who of [disabled, eastAdmin, siteViewer, rivalAdmin, otherOwner]) {
-      const res = await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: [viewer.membershipId, who.membershipId] });
+      const res = await agent
+        .post(`/groups/${vans.id}/users`)
+        .type('form')
+        .send({ _csrf: csrf, user_ids: [viewer.membershipId, who.membershipId] });
       expect(res.status, who.name).toBe(422);
       expect(res.text).toContain('one of them cannot be assigned to this group');
     }
-    expect((await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: 'not-an-id' })).status).toBe(422);
+    expect(
+      (await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: 'not-an-id' })).status,
+    ).toBe(422);
     expect(await assignedTo(vans.id)).toEqual([]);
-    expect(await db('audit_log').where({ entity_id: vans.id, action: 'group.users_changed' }).count({ n: '*' }).first()).toEqual({ n: 5 });
+    expect(
+      await db('audit_log').where({ entity_id: vans.id, action: 'group.users_changed' }).count({ n: '*' }).first(),
+    ).toEqual({ n: 5 });
   });
 
   it('keeps an assigned user who has since been disabled until they are removed', async () => {
-    await db('membership_groups').insert({ tenant_id: tenant.id, membership_id: disabled.membershipId, group_id: vans.id });
+    await db('membership_groups').insert({
+      tenant_id: tenant.id,
+      membership_id: disabled.membershipId,
+      group_id: vans.id,
+    });
     const { agent, csrf } = await signIn(owner.email);
     const page = await agent.get(`/groups/${vans.id}`);
     expect(page.text).toContain('aria-label="Remove Dora Disabled"');
-    expect((await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: [disabled.membershipId, viewer.membershipId] })).status).toBe(303);
+    expect(
+      (
+        await agent
+          .post(`/groups/${vans.id}/users`)
+          .type('form')
+          .send({ _csrf: csrf, user_ids: [disabled.membershipId, viewer.membershipId] })
+      ).status,
+    ).toBe(303);
     expect(await assignedTo(vans.id)).toEqual([disabled.membershipId, viewer.membershipId].sort());
     await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf });
   });
@@ -396,17 +588,28 @@ describe('what read-only and group roles may not change', () => {
 
   it('answers a group admin 403 on group changes too: they act on assets, not on groups or their people', async () => {
     const { agent, csrf } = await signIn(fleetAdmin.email);
-    expect((await agent.post(`/groups/${north.id}`).type('form').send({ _csrf: csrf, name: 'Mine', enabled: 'on' })).status).toBe(403);
+    expect(
+      (await agent.post(`/groups/${north.id}`).type('form').send({ _csrf: csrf, name: 'Mine', enabled: 'on' })).status,
+    ).toBe(403);
     expect((await agent.post(`/groups/${north.id}/users`).type('form').send({ _csrf: csrf })).status).toBe(403);
     expect(await assignedTo(north.id)).toEqual([fleetAdmin.membershipId]);
   });
 
   it('answers 404 for another customer’s group on every route, changes included', async () => {
     const { agent, csrf } = await signIn(owner.email);
-    for (const path of [`/groups/${yard.id}`, `/groups/${yard.id}/edit`, `/groups/${yard.id}/user-options`, `/groups/${yard.id}/map`, `/groups/${yard.id}/map.json`, `/groups/${yard.id}.csv`]) {
+    for (const path of [
+      `/groups/${yard.id}`,
+      `/groups/${yard.id}/edit`,
+      `/groups/${yard.id}/user-options`,
+      `/groups/${yard.id}/map`,
+      `/groups/${yard.id}/map.json`,
+      `/groups/${yard.id}.csv`,
+    ]) {
       expect((await agent.get(path)).status, path).toBe(404);
     }
-    expect((await agent.post(`/groups/${yard.id}`).type('form').send({ _csrf: csrf, name: 'Mine', enabled: 'on' })).status).toBe(404);
+    expect(
+      (await agent.post(`/groups/${yard.id}`).type('form').send({ _csrf: csrf, name: 'Mine', enabled: 'on' })).status,
+    ).toBe(404);
     expect((await agent.post(`/groups/${yard.id}/users`).type('form').send({ _csrf: csrf })).status).toBe(404);
   });
 });
@@ -417,11 +620,25 @@ describe('the devices map', () => {
     const { agent } = await signIn(viewer.email);
     const res = await agent.get(`/groups/${trucks.id}/map.json`);
     expect(res.status).toBe(200);
-    const located = await db('assets').whereIn('group_id', [trucks.id, north.id, hills.id, south.id]).whereNotNull('last_latitude').count({ n: '*' }).first();
+    const located = await db('assets')
+      .whereIn('group_id', [trucks.id, north.id, hills.id, south.id])
+      .whereNotNull('last_latitude')
+      .count({ n: '*' })
+      .first();
     expect(res.body.devices).toHaveLength(Number(located!.n));
-    expect(res.body.devices.map((d: { name: string }) => d.name).sort()).toEqual(['Edge truck', 'Hill truck', 'Leaving truck', 'Today truck']);
+    expect(res.body.devices.map((d: { name: string }) => d.name).sort()).toEqual([
+      'Edge truck',
+      'Hill truck',
+      'Leaving truck',
+      'Today truck',
+    ]);
     const edge = res.body.devices.find((d: { name: string }) => d.name === 'Edge truck');
-    expect(edge).toMatchObject({ latitude: 51.51, longitude: -0.11, locatedAt: `${TODAY}T01:30:00.000Z`, fixLabel: '24 Nov 2026, 10:30 GMT+9' });
+    expect(edge).toMatchObject({
+      latitude: 51.51,
+      longitude: -0.11,
+      locatedAt: `${TODAY}T01:30:00.000Z`,
+      fixLabel: '24 Nov 2026, 10:30 GMT+9',
+    });
     const page = await agent.get(`/groups/${trucks.id}/map`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('data-map-json="/groups/');
@@ -444,21 +661,41 @@ describe('the devices map', () => {
     const admin = await signIn(staff.email);
     const customerPage = await admin.agent.get(`/admin/customers/${fleetco.id}`);
     expect(customerPage.text).toContain('Switch the map off');
-    expect((await admin.agent.post(`/admin/customers/${fleetco.id}/map`).type('form').send({ _csrf: admin.csrf, map: 'off' })).status).toBe(303);
+    expect(
+      (
+        await admin.agent
+          .post(`/admin/customers/${fleetco.id}/map`)
+          .type('form')
+          .send({ _csrf: admin.csrf, map: 'off' })
+      ).status,
+    ).toBe(303);
     const { agent } = await signIn(owner.email);
     expect((await agent.get(`/groups/${trucks.id}/map`)).status).toBe(403);
     expect((await agent.get(`/groups/${trucks.id}`)).text).not.toContain('data-map-dialog');
-    expect((await admin.agent.post(`/admin/customers/${fleetco.id}/map`).type('form').send({ _csrf: admin.csrf, map: 'on' })).status).toBe(303);
+    expect(
+      (await admin.agent.post(`/admin/customers/${fleetco.id}/map`).type('form').send({ _csrf: admin.csrf, map: 'on' }))
+        .status,
+    ).toBe(303);
     expect((await agent.get(`/groups/${trucks.id}/map`)).status).toBe(200);
-    const audits = await db('audit_log').where({ entity_id: fleetco.id }).whereIn('action', ['customer.map_disabled', 'customer.map_enabled']).orderBy('id').select('action');
+    const audits = await db('audit_log')
+      .where({ entity_id: fleetco.id })
+      .whereIn('action', ['customer.map_disabled', 'customer.map_enabled'])
+      .orderBy('id')
+      .select('action');
     expect(audits.map((a: { action: string }) => a.action)).toEqual(['customer.map_disabled', 'customer.map_enabled']);
-    expect((await admin.agent.post(`/admin/customers/${fleetco.id}/map`).type('form').send({ _csrf: admin.csrf })).status).toBe(422);
+    expect(
+      (await admin.agent.post(`/admin/customers/${fleetco.id}/map`).type('form').send({ _csrf: admin.csrf })).status,
+    ).toBe(422);
   });
 });
 
 describe('the Content-Security-Policy and the map tiles', () => {
   it('admits images from the configured tile server and from nowhere else', async () => {
-    const withTiles = testApp({ db, clock, env: { MAP_TILE_URL: 'https://{s}.tiles.example.com/{z}/{x}/{y}.png' } }).app;
+    const withTiles = testApp({
+      db,
+      clock,
+      env: { MAP_TILE_URL: 'https://{s}.tiles.example.com/{z}/{x}/{y}.png' },
+    }).app;
     const csp = (await supertest(withTiles).get('/login')).headers['content-security-policy'] as string;
     expect(csp).toContain("img-src 'self' data: https://*.tiles.example.com;");
     expect(csp).toContain("style-src 'self';");

@@ -8,7 +8,11 @@ const { db } = await testDatabase();
 const { app } = testApp({ db });
 const tenant = await makeTenant(db);
 const customer = await makeCustomer(db, tenant.id, { account_id: 'IM-1' });
-const assets = await Promise.all(Array.from({ length: 20 }, (_, i) => makeAsset(db, { customer }, { identifier: `35777700000${String(i).padStart(4, '0')}` })));
+const assets = await Promise.all(
+  Array.from({ length: 20 }, (_, i) =>
+    makeAsset(db, { customer }, { identifier: `35777700000${String(i).padStart(4, '0')}` }),
+  ),
+);
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
 const support = await makeUser(db, { tenantId: tenant.id, role: 'support_agent' });
 
@@ -16,15 +20,22 @@ const locationsCsv = (rows: number, bad?: { line: number; latitude: string }) =>
   const lines = ['identifier,latitude,longitude,recorded_at'];
   for (let i = 0; i < rows; i++) {
     const line = i + 2;
-    lines.push(`${assets[i % 20]!.identifier},${bad?.line === line ? bad.latitude : (51 + i / 10_000).toFixed(5)},-0.1,${new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString()}`);
+    lines.push(
+      `${assets[i % 20]!.identifier},${bad?.line === line ? bad.latitude : (51 + i / 10_000).toFixed(5)},-0.1,${new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString()}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 };
-const locationCount = async () => Number((await db('asset_locations').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
+const locationCount = async () =>
+  Number((await db('asset_locations').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
 
 async function upload(kind: string, csv: string, name = 'positions.csv') {
   const { agent, csrf } = await signedInAgent(app, admin.email, admin.password);
-  const res = await agent.post('/admin/imports').field('_csrf', csrf).field('kind', kind).attach('file', Buffer.from(csv), name);
+  const res = await agent
+    .post('/admin/imports')
+    .field('_csrf', csrf)
+    .field('kind', kind)
+    .attach('file', Buffer.from(csv), name);
   return { agent, csrf, res };
 }
 
@@ -47,7 +58,9 @@ describe('CSV import', () => {
     expect((await agent.post(`${url}/run`).type('form').send({ _csrf: csrf })).status).toBe(303);
     // a second click is refused: the import runs once
     expect((await agent.post(`${url}/run`).type('form').send({ _csrf: csrf })).status).toBe(409);
-    await expect.poll(async () => (await agent.get(url).set('HX-Request', 'true')).text, { timeout: 20_000 }).toContain('2,500 of 2,500 rows written (100 %)');
+    await expect
+      .poll(async () => (await agent.get(url).set('HX-Request', 'true')).text, { timeout: 20_000 })
+      .toContain('2,500 of 2,500 rows written (100 %)');
     const fragment = await agent.get(url).set('HX-Request', 'true');
     expect(fragment.text).toMatch(/^<section id="import-progress"/);
     // finished: the fragment no longer polls
@@ -68,13 +81,19 @@ describe('CSV import', () => {
   });
 
   it('imports usage records through the same checks and writer as the API', async () => {
-    const csv = 'account_id,identifier,product,occurred_at,direction,status,from_number,to_number,duration_seconds,price_minor\n' +
+    const csv =
+      'account_id,identifier,product,occurred_at,direction,status,from_number,to_number,duration_seconds,price_minor\n' +
       `IM-1,${assets[0]!.identifier},voice,2026-11-20T10:00:00Z,outbound,answered,+441,+442,61,15\n` +
       'IM-1,,sms,2026-11-20T10:05:00Z,inbound,delivered,+443,+441,,2\n';
     const { agent, csrf, res } = await upload('usage-records', csv, 'usage.csv');
     expect((await agent.get(res.headers.location!)).text).toContain('All 2 rows passed the checks');
     await agent.post(`${res.headers.location!}/run`).type('form').send({ _csrf: csrf });
-    await expect.poll(async () => Number((await db('usage_records').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n), { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(
+        async () => Number((await db('usage_records').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n),
+        { timeout: 20_000 },
+      )
+      .toBe(2);
   });
 
   it('imports service visits through the same checks and writer as the API, naming an unknown site or service by line', async () => {
@@ -83,9 +102,14 @@ describe('CSV import', () => {
     const other = await makeSite(db, (await makeTenant(db)).id);
     const header = 'site_id,service,vehicle,started_at,ended_at,completed,notes\n';
     const good = `${site.id},gritting,GR-1,2026-11-20T05:00:00Z,2026-11-20T05:30:00Z,yes,"Car park, both levels"\n${site.id},,GR-2,2026-11-21T05:00:00Z,2026-11-21T05:20:00Z,no,\n`;
-    const visits = async () => Number((await db('service_visits').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
+    const visits = async () =>
+      Number((await db('service_visits').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
 
-    const refused = await upload('service-visits', `${header}${good}${other.id},Gritting,GR-3,2026-11-22T05:00:00Z,2026-11-22T05:10:00Z,,\n${site.id},Mowing,GR-4,2026-11-22T05:00:00Z,2026-11-22T04:10:00Z,maybe,\n`, 'visits.csv');
+    const refused = await upload(
+      'service-visits',
+      `${header}${good}${other.id},Gritting,GR-3,2026-11-22T05:00:00Z,2026-11-22T05:10:00Z,,\n${site.id},Mowing,GR-4,2026-11-22T05:00:00Z,2026-11-22T04:10:00Z,maybe,\n`,
+      'visits.csv',
+    );
     const page = (await refused.agent.get(refused.res.headers.location!)).text;
     // line 4: another tenant's site is unknown here; line 5: no such service, a time backwards, a yes/no that is neither
     expect(page).toMatch(/<td>4<\/td><td><code>site_id<\/code><\/td><td>No site of yours has this id.<\/td>/);
@@ -98,8 +122,14 @@ describe('CSV import', () => {
     expect((await agent.get(res.headers.location!)).text).toContain('All 2 rows passed the checks');
     await agent.post(`${res.headers.location!}/run`).type('form').send({ _csrf: csrf });
     await expect.poll(visits, { timeout: 20_000 }).toBe(2);
-    const rows = await db('service_visits').where({ tenant_id: tenant.id }).orderBy('started_at').select('vehicle', 'completed', 'notes', 'service_id', 'source');
-    expect(rows.map((r) => [r.vehicle, r.completed, r.notes, !!r.service_id, r.source])).toEqual([['GR-1', true, 'Car park, both levels', true, 'import'], ['GR-2', false, null, false, 'import']]);
+    const rows = await db('service_visits')
+      .where({ tenant_id: tenant.id })
+      .orderBy('started_at')
+      .select('vehicle', 'completed', 'notes', 'service_id', 'source');
+    expect(rows.map((r) => [r.vehicle, r.completed, r.notes, !!r.service_id, r.source])).toEqual([
+      ['GR-1', true, 'Car park, both levels', true, 'import'],
+      ['GR-2', false, null, false, 'import'],
+    ]);
   });
 
   it('refuses a file whose header lacks a required column, next to the file field', async () => {
@@ -109,7 +139,10 @@ describe('CSV import', () => {
   });
 
   it('reads quoted cells with commas and line breaks through the CSV library', () => {
-    const records = parseCsvRecords(importKind('usage-records')!, 'identifier,product,occurred_at,direction,status,from_number,to_number,content\n"A,1",sms,2026-11-20T10:00:00Z,inbound,delivered,1,2,"two\nlines"\n');
+    const records = parseCsvRecords(
+      importKind('usage-records')!,
+      'identifier,product,occurred_at,direction,status,from_number,to_number,content\n"A,1",sms,2026-11-20T10:00:00Z,inbound,delivered,1,2,"two\nlines"\n',
+    );
     expect(records[0]).toMatchObject({ identifier: 'A,1', product: 'sms', content: 'two\nlines' });
   });
 

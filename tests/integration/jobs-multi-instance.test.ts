@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 /** `npm start`'s command; resolves when the instance says it is ready. */
-function startInstance(env: Record<string, string>): Promise<{ stop: () => Promise<{ code: number | null; out: string }> }> {
+function startInstance(
+  env: Record<string, string>,
+): Promise<{ stop: () => Promise<{ code: number | null; out: string }> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     // vitest sets BASE_URL for Vite's own use; the app must not inherit it
@@ -62,20 +64,45 @@ const today = todayIn('UTC', new Date());
 const renewal = addDays(today, 10);
 const tenant = await makeTenant(db, { name: 'Cluster Telematics' });
 const customer = await makeCustomer(db, tenant.id, { title: 'Cluster Freight' });
-const [group] = await db('groups').insert({ tenant_id: tenant.id, customer_id: customer.id, name: 'Trucks', path: 'Trucks' }).returning(['id']);
+const [group] = await db('groups')
+  .insert({ tenant_id: tenant.id, customer_id: customer.id, name: 'Trucks', path: 'Trucks' })
+  .returning(['id']);
 const recipients = [
-  await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, { email: 'first@cluster.test' }),
-  await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, { email: 'second@cluster.test' }),
-  await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: customer.id }, { email: 'fleet@cluster.test' }),
+  await makeUser(
+    db,
+    { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
+    { email: 'first@cluster.test' },
+  ),
+  await makeUser(
+    db,
+    { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
+    { email: 'second@cluster.test' },
+  ),
+  await makeUser(
+    db,
+    { tenantId: tenant.id, role: 'group_admin', customerId: customer.id },
+    { email: 'fleet@cluster.test' },
+  ),
 ];
-await db('membership_groups').insert({ tenant_id: tenant.id, membership_id: recipients[2]!.membershipId, group_id: (group as { id: string }).id });
+await db('membership_groups').insert({
+  tenant_id: tenant.id,
+  membership_id: recipients[2]!.membershipId,
+  group_id: (group as { id: string }).id,
+});
 const term = termFor('yearly', addDays(renewal, -365));
 const ASSETS = 12;
 await db('assets').insert(
   Array.from({ length: ASSETS }, (_, i) => ({
-    tenant_id: tenant.id, customer_id: customer.id, group_id: (group as { id: string }).id, group_path: 'Trucks',
-    identifier: `CLUSTER-${String(i + 1).padStart(3, '0')}`, status: 'active', plan: 'yearly',
-    term_start: term.termStart, term_end: addDays(renewal, -1), next_renewal_on: renewal,
+    tenant_id: tenant.id,
+    customer_id: customer.id,
+    group_id: (group as { id: string }).id,
+    group_path: 'Trucks',
+    identifier: `CLUSTER-${String(i + 1).padStart(3, '0')}`,
+    status: 'active',
+    plan: 'yearly',
+    term_start: term.termStart,
+    term_end: addDays(renewal, -1),
+    next_renewal_on: renewal,
   })),
 );
 
@@ -101,10 +128,18 @@ describe('scheduled jobs on three instances', () => {
     try {
       await until('three reminders', async () => smtp.messages.length >= recipients.length);
       // let the reminder job run several more times, on whichever instance wins the lock
-      const runsSoFar = async () => Number((await db('job_runs').where({ job: 'renewal-reminders', outcome: 'ok' }).count<{ n: number }[]>({ n: '*' }))[0]!.n);
+      const runsSoFar = async () =>
+        Number(
+          (
+            await db('job_runs').where({ job: 'renewal-reminders', outcome: 'ok' }).count<{ n: number }[]>({ n: '*' })
+          )[0]!.n,
+        );
       const seen = await runsSoFar();
       await until('five more reminder runs', async () => (await runsSoFar()) >= seen + 5);
-      await until('an empty outbox', async () => !(await db('outbox').where({ tenant_id: tenant.id, status: 'queued' }).first('id')));
+      await until(
+        'an empty outbox',
+        async () => !(await db('outbox').where({ tenant_id: tenant.id, status: 'queued' }).first('id')),
+      );
     } finally {
       const stopped = await Promise.all(instances.map((i) => i.stop()));
       for (const s of stopped) expect(s.code, s.out).toBe(0);
@@ -117,7 +152,11 @@ describe('scheduled jobs on three instances', () => {
       for (let i = 1; i <= ASSETS; i++) expect(m.text).toContain(`CLUSTER-${String(i).padStart(3, '0')}`);
       expect(m.text).toContain('(in 10 days)');
     }
-    const sent = await db('renewal_reminders_sent').where({ tenant_id: tenant.id }).select('week').count({ n: '*' }).groupBy('week');
+    const sent = await db('renewal_reminders_sent')
+      .where({ tenant_id: tenant.id })
+      .select('week')
+      .count({ n: '*' })
+      .groupBy('week');
     expect(sent).toEqual([{ week: 3, n: ASSETS * recipients.length }]);
     const outbox = await db('outbox').where({ tenant_id: tenant.id }).select('status', 'attempts');
     expect(outbox).toEqual(recipients.map(() => ({ status: 'sent', attempts: 1 })));

@@ -30,17 +30,36 @@ const customer = await makeCustomer(db, tenant.id, { title: 'Jobs Freight' });
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' }, { name: 'Ada Admin' });
 // one yearly subscription whose term ended yesterday
 await db('assets').insert({
-  tenant_id: tenant.id, customer_id: customer.id, identifier: 'JOB-0001', status: 'active', plan: 'yearly',
-  term_start: '2026-02-01', term_end: '2027-01-31', next_renewal_on: '2027-02-01',
+  tenant_id: tenant.id,
+  customer_id: customer.id,
+  identifier: 'JOB-0001',
+  status: 'active',
+  plan: 'yearly',
+  term_start: '2026-02-01',
+  term_end: '2027-01-31',
+  next_renewal_on: '2027-02-01',
 });
 const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
-const decode = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (s: string) =>
+  s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 describe('the Jobs page', () => {
   it('lists every job with its schedule in words, before any has run', async () => {
     const page = await agent.get('/admin/jobs');
     expect(page.status).toBe(200);
-    for (const job of ['renew-subscriptions', 'apply-deactivations', 'renewal-reminders', 'send-mail', 'expire-tokens', 'prune-sessions']) {
+    for (const job of [
+      'renew-subscriptions',
+      'apply-deactivations',
+      'renewal-reminders',
+      'send-mail',
+      'expire-tokens',
+      'prune-sessions',
+    ]) {
       expect(page.text).toContain(`<h2 id="job-${job}-heading">${job}</h2>`);
     }
     expect(page.text).toContain('Schedule: Daily at 00:05 UTC');
@@ -59,7 +78,10 @@ describe('the Jobs page', () => {
     expect(page).toMatch(/<td>1 renewed, 0 rolled over, \d+ batches<\/td>/);
     expect(page).toContain(`Ada Admin <${admin.email}>`);
     expect(page).toContain('Finished');
-    expect(await db('assets').where({ identifier: 'JOB-0001' }).first('term_end', 'renewal_unconfirmed')).toEqual({ term_end: '2028-01-31', renewal_unconfirmed: true });
+    expect(await db('assets').where({ identifier: 'JOB-0001' }).first('term_end', 'renewal_unconfirmed')).toEqual({
+      term_end: '2028-01-31',
+      renewal_unconfirmed: true,
+    });
   });
 
   it('records a failed run with its error and says so', async () => {
@@ -85,7 +107,9 @@ describe('the Jobs page', () => {
     await other;
     expect(res.status).toBe(303);
     const page = decode((await agent.get('/admin/jobs')).text);
-    expect(page).toContain('“apply-deactivations” is running on another instance right now, so nothing more was started.');
+    expect(page).toContain(
+      '“apply-deactivations” is running on another instance right now, so nothing more was started.',
+    );
     expect(await db('job_runs').where({ job: 'apply-deactivations' }).first('id')).toBeUndefined();
   });
 
@@ -96,9 +120,23 @@ describe('the Jobs page', () => {
 
 describe('the token expiry job', () => {
   it('marks links past their expiry as expired, and they still read as expired, not unknown', async () => {
-    const user = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, { status: 'pending' });
-    const { token } = await issueToken(db, { userId: user.id, tenantId: tenant.id, purpose: 'activation', now: new Date('2027-01-01T00:00:00Z') });
-    const fresh = await issueToken(db, { userId: admin.id, tenantId: tenant.id, purpose: 'password_reset', now: new Date('2027-02-01T07:30:00Z') });
+    const user = await makeUser(
+      db,
+      { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
+      { status: 'pending' },
+    );
+    const { token } = await issueToken(db, {
+      userId: user.id,
+      tenantId: tenant.id,
+      purpose: 'activation',
+      now: new Date('2027-01-01T00:00:00Z'),
+    });
+    const fresh = await issueToken(db, {
+      userId: admin.id,
+      tenantId: tenant.id,
+      purpose: 'password_reset',
+      now: new Date('2027-02-01T07:30:00Z'),
+    });
     const outcome = await runJob(expireTokens, jobCtx);
     expect(outcome).toEqual({ ran: true, count: 1 });
     expect((await runJob(expireTokens, jobCtx)).count).toBe(0);

@@ -28,6 +28,7 @@ const stopSmtp = async () => {
 
 const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app, ctx } = testApp({ db, clock, smtpUrl: `smtp://127.0.0.1:${port}` });
+ctx.mailPump.stop(); // the mail job delivers here, step by step; "Retry" below starts the pump again
 afterAll(() => ctx.mail?.close());
 const jobs = { db, clock, mail: ctx.mail };
 const send = async () => (await runJob(sendMail, jobs)).count ?? 0;
@@ -35,16 +36,34 @@ const send = async () => (await runJob(sendMail, jobs)).count ?? 0;
 const tenant = await makeTenant(db, { name: 'Outage Telematics' });
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' }, { name: 'Ada Admin' });
 const outbox = (subjects: string[]) =>
-  db('outbox').where({ tenant_id: tenant.id }).whereIn('subject', subjects).orderBy('subject').select<{ id: number; subject: string; status: string; attempts: number; last_error: string | null }[]>('id', 'subject', 'status', 'attempts', 'last_error');
+  db('outbox')
+    .where({ tenant_id: tenant.id })
+    .whereIn('subject', subjects)
+    .orderBy('subject')
+    .select<{ id: number; subject: string; status: string; attempts: number; last_error: string | null }[]>(
+      'id',
+      'subject',
+      'status',
+      'attempts',
+      'last_error',
+    );
 
 describe('mail while the SMTP server is down', () => {
   it('keeps every message, retries with growing pauses, and delivers each exactly once when the server is back', async () => {
     const subjects = [1, 2, 3, 4, 5].map((i) => `Message ${i}`);
     for (const [i, subject] of subjects.entries()) {
-      await enqueueMail(db, { tenantId: tenant.id, kind: 'test', to: `person${i + 1}@example.test`, subject, text: `Hello number ${i + 1}.` });
+      await enqueueMail(db, {
+        tenantId: tenant.id,
+        kind: 'test',
+        to: `person${i + 1}@example.test`,
+        subject,
+        text: `Hello number ${i + 1}.`,
+      });
     }
     expect(await send()).toBe(5); // tried, refused, kept for later
-    expect((await outbox(subjects)).map((m) => [m.status, m.attempts, !!m.last_error])).toEqual(subjects.map(() => ['queued', 1, true]));
+    expect((await outbox(subjects)).map((m) => [m.status, m.attempts, !!m.last_error])).toEqual(
+      subjects.map(() => ['queued', 1, true]),
+    );
     expect(await send()).toBe(0); // not due again yet: the first pause is a minute
 
     clock.advance(retryDelayMs(1));
@@ -64,7 +83,13 @@ describe('mail while the SMTP server is down', () => {
 
   it('gives a message up after the last attempt, and "Retry" on Outgoing mail delivers it', async () => {
     await stopSmtp();
-    await enqueueMail(db, { tenantId: tenant.id, kind: 'test', to: 'late@example.test', subject: 'Dead letter', text: 'Still here.' });
+    await enqueueMail(db, {
+      tenantId: tenant.id,
+      kind: 'test',
+      to: 'late@example.test',
+      subject: 'Dead letter',
+      text: 'Still here.',
+    });
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       expect(await send()).toBe(1);
       clock.advance(retryDelayMs(attempt));
@@ -74,6 +99,7 @@ describe('mail while the SMTP server is down', () => {
     expect(dead).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS });
 
     await startSmtp();
+    ctx.mailPump.start();
     const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
     const list = await agent.get('/admin/mail?status=dead');
     expect(list.text).toContain('Dead letter');
@@ -94,7 +120,12 @@ describe('mail while the SMTP server is down', () => {
     expect(again.status).toBe(409);
     expect(again.text).toContain('This message has been delivered already.');
     expect(smtp.messages.filter((m) => m.subject === 'Dead letter')).toHaveLength(1);
-    const entry = await db('audit_log').where({ tenant_id: tenant.id, action: 'mail.retried' }).first('actor_label', 'before');
-    expect(entry).toMatchObject({ actor_label: `Ada Admin <${admin.email}>`, before: { status: 'dead', attempts: MAX_ATTEMPTS } });
+    const entry = await db('audit_log')
+      .where({ tenant_id: tenant.id, action: 'mail.retried' })
+      .first('actor_label', 'before');
+    expect(entry).toMatchObject({
+      actor_label: `Ada Admin <${admin.email}>`,
+      before: { status: 'dead', attempts: MAX_ATTEMPTS },
+    });
   });
 });

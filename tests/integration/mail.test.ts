@@ -8,7 +8,11 @@ afterAll(() => smtp.close());
 describe('mail transport', () => {
   it('delivers a message to a real SMTP server with its subject, recipient and text', async () => {
     const transport = createMailTransport(smtp.url, 'Portico <no-reply@portico.test>')!;
-    await transport.deliver({ to: 'owner@northwind.test', subject: 'Welcome to Portico', text: 'Your account is ready.' });
+    await transport.deliver({
+      to: 'owner@northwind.test',
+      subject: 'Welcome to Portico',
+      text: 'Your account is ready.',
+    });
     const mail = await smtp.waitFor((m) => m.subject === 'Welcome to Portico');
     expect(mail.from?.text).toContain('no-reply@portico.test');
     expect((mail.to as { text: string }).text).toBe('owner@northwind.test');

@@ -10,10 +10,18 @@ const { app, ctx } = testApp({ db });
 const secret = ctx.config.sessionSecret;
 const tenant = await makeTenant(db);
 const customer = await makeCustomer(db, tenant.id, { title: 'Acme Freight' });
-const companyAdmin = (fields: Parameters<typeof makeUser>[2] = {}) => makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, fields);
-const link = (userId: string, kind: 'renewal_reminders' | 'ticket_updates' = 'renewal_reminders') => `/unsubscribe/${unsubscribeToken(secret, userId, kind)}`;
-const setting = async (userId: string) => (await db('notification_settings').where({ user_id: userId, kind: 'renewal_reminders' }).first('enabled'))?.enabled ?? true;
-const decode = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+const companyAdmin = (fields: Parameters<typeof makeUser>[2] = {}) =>
+  makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, fields);
+const link = (userId: string, kind: 'renewal_reminders' | 'ticket_updates' = 'renewal_reminders') =>
+  `/unsubscribe/${unsubscribeToken(secret, userId, kind)}`;
+const setting = async (userId: string) =>
+  (await db('notification_settings').where({ user_id: userId, kind: 'renewal_reminders' }).first('enabled'))?.enabled ??
+  true;
+const decode = (s: string) =>
+  s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 
 /** The notifications form as a person leaves it: the ticked boxes are sent, the others are not. */
 async function saveSwitches(email: string, ticked: string[]) {
@@ -32,7 +40,9 @@ describe('notification switches on the settings page', () => {
     const { agent } = await signedInAgent(app, ann.email, TEST_PASSWORD);
     const page = await agent.get('/settings');
     expect(page.text).toContain('Email notifications');
-    expect(page.text).toMatch(/<input type="checkbox" id="f-renewal_reminders" name="renewal_reminders" value="on" checked/);
+    expect(page.text).toMatch(
+      /<input type="checkbox" id="f-renewal_reminders" name="renewal_reminders" value="on" checked/,
+    );
     expect(page.text).toMatch(/<input type="checkbox" id="f-ticket_updates" name="ticket_updates" value="on" checked/);
     expect(page.text).toContain('<label for="f-renewal_reminders">Renewal reminders</label>');
   });
@@ -42,7 +52,9 @@ describe('notification switches on the settings page', () => {
     expect(res.status).toBe(422);
     const html = decode(res.text);
     expect(html).toContain('You are the only company admin of Acme Freight who receives renewal reminders');
-    expect(html).toMatch(/id="f-renewal_reminders" name="renewal_reminders" value="on" aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"/);
+    expect(html).toMatch(
+      /id="f-renewal_reminders" name="renewal_reminders" value="on" aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"/,
+    );
     expect(await setting(ann.id)).toBe(true);
     expect(dan.status).toBe('disabled'); // a disabled admin does not count as receiving them
   });
@@ -56,7 +68,9 @@ describe('notification switches on the settings page', () => {
     expect(page.text).toContain('Your notification choices have been saved.');
     expect(page.text).toMatch(/name="renewal_reminders" value="on" aria-describedby/); // unchecked now
     expect(await setting(ann.id)).toBe(false);
-    const entry = await db('audit_log').where({ tenant_id: tenant.id, entity_id: ann.id, action: 'user.notifications_changed' }).first('before', 'after');
+    const entry = await db('audit_log')
+      .where({ tenant_id: tenant.id, entity_id: ann.id, action: 'user.notifications_changed' })
+      .first('before', 'after');
     expect(entry).toMatchObject({ before: { renewal_reminders: true }, after: { renewal_reminders: false } });
 
     const refused = await saveSwitches(ben.email, []);
@@ -78,7 +92,11 @@ describe('notification switches on the settings page', () => {
 
   it('shows a partner viewer that no notification mail applies to them', async () => {
     const partner = await db('partners').insert({ tenant_id: tenant.id, name: 'Resell Co' }).returning('id');
-    const viewer = await makeUser(db, { tenantId: tenant.id, role: 'partner_viewer', partnerId: (partner[0] as { id: string }).id });
+    const viewer = await makeUser(db, {
+      tenantId: tenant.id,
+      role: 'partner_viewer',
+      partnerId: (partner[0] as { id: string }).id,
+    });
     const { agent } = await signedInAgent(app, viewer.email, TEST_PASSWORD);
     expect((await agent.get('/settings')).text).toContain('No notification mail applies to your role.');
   });
@@ -86,7 +104,11 @@ describe('notification switches on the settings page', () => {
 
 describe('the unsubscribe link in a mail', () => {
   it('asks before it changes anything, without signing in', async () => {
-    const gus = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: customer.id }, { email: 'gus@acme.test' });
+    const gus = await makeUser(
+      db,
+      { tenantId: tenant.id, role: 'group_admin', customerId: customer.id },
+      { email: 'gus@acme.test' },
+    );
     const page = await supertest(app).get(link(gus.id));
     expect(page.status).toBe(200);
     expect(page.text).toContain('Stop renewal reminders?');
@@ -97,7 +119,11 @@ describe('the unsubscribe link in a mail', () => {
   });
 
   it('turns the kind off in one click, with no session and no CSRF token, as mail programs post it', async () => {
-    const hal = await makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: customer.id }, { email: 'hal@acme.test' });
+    const hal = await makeUser(
+      db,
+      { tenantId: tenant.id, role: 'group_supervisor', customerId: customer.id },
+      { email: 'hal@acme.test' },
+    );
     const res = await supertest(app).post(link(hal.id)).type('form').send('List-Unsubscribe=One-Click');
     expect(res.status).toBe(200);
     expect(res.text).toContain('Renewal reminders stopped');
@@ -107,7 +133,9 @@ describe('the unsubscribe link in a mail', () => {
     expect(again.status).toBe(200);
     const page = await supertest(app).get(link(hal.id));
     expect(page.text).toContain('Renewal reminders are already off for');
-    const entry = await db('audit_log').where({ tenant_id: tenant.id, entity_id: hal.id, action: 'user.notifications_changed' }).first('actor_label');
+    const entry = await db('audit_log')
+      .where({ tenant_id: tenant.id, entity_id: hal.id, action: 'user.notifications_changed' })
+      .first('actor_label');
     expect(entry).toMatchObject({ actor_label: 'Unsubscribe link in a mail' });
   });
 
@@ -116,14 +144,20 @@ describe('the unsubscribe link in a mail', () => {
     const only = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: solo.id });
     const res = await supertest(app).post(link(only.id)).type('form').send('List-Unsubscribe=One-Click');
     expect(res.status).toBe(409);
-    expect(decode(res.text)).toContain('You are the only company admin of Solo Logistics who receives renewal reminders');
+    expect(decode(res.text)).toContain(
+      'You are the only company admin of Solo Logistics who receives renewal reminders',
+    );
     expect(await setting(only.id)).toBe(true);
   });
 
   it('answers 404 to a link that was altered or made up', async () => {
     const token = unsubscribeToken(secret, ann.id, 'renewal_reminders');
     const altered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
-    for (const path of [`/unsubscribe/${altered}`, `/unsubscribe/${'x'.repeat(43)}`, `/unsubscribe/${unsubscribeToken('another-secret-that-is-long-enough!!', ann.id, 'renewal_reminders')}`]) {
+    for (const path of [
+      `/unsubscribe/${altered}`,
+      `/unsubscribe/${'x'.repeat(43)}`,
+      `/unsubscribe/${unsubscribeToken('another-secret-that-is-long-enough!!', ann.id, 'renewal_reminders')}`,
+    ]) {
       expect((await supertest(app).get(path)).status).toBe(404);
       expect((await supertest(app).post(path)).status).toBe(404);
     }

@@ -14,7 +14,8 @@ const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app, ctx } = testApp({ db, smtpUrl: smtp.url, clock });
 const tenant = await makeTenant(db);
 const customer = await makeCustomer(db, tenant.id, { title: 'Acme Freight' });
-const newUser = (fields: Parameters<typeof makeUser>[2] = {}) => makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, fields);
+const newUser = (fields: Parameters<typeof makeUser>[2] = {}) =>
+  makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, fields);
 
 const NEW_PASSWORD = 'a fresh and long passphrase';
 const recipient = (m: ParsedMail) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) ?? '';
@@ -22,13 +23,18 @@ const recipient = (m: ParsedMail) => (Array.isArray(m.to) ? m.to[0]?.text : m.to
 async function askForReset(email: string, application = app, headers: Record<string, string> = {}) {
   const agent = supertest.agent(application);
   const page = await agent.get('/password/forgot').set(headers);
-  return agent.post('/password/forgot').set(headers).type('form').send({ email, _csrf: csrfFrom(page.text) });
+  return agent
+    .post('/password/forgot')
+    .set(headers)
+    .type('form')
+    .send({ email, _csrf: csrfFrom(page.text) });
 }
 
 /** The path of the reset link in the newest mail to `email`, once the outbox has delivered it. */
 async function resetPathFor(email: string): Promise<string> {
   await ctx.mailPump.idle();
-  const mail = smtp.messages.filter((m) => recipient(m) === email).at(-1) ?? (await smtp.waitFor((m) => recipient(m) === email));
+  const mail =
+    smtp.messages.filter((m) => recipient(m) === email).at(-1) ?? (await smtp.waitFor((m) => recipient(m) === email));
   const link = /(https?:\/\/\S+\/password\/reset\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
   return new URL(link).pathname;
 }
@@ -43,7 +49,10 @@ async function setPassword(path: string, password: string, passwordConfirm = pas
 async function signIn(email: string, password: string) {
   const agent = supertest.agent(app);
   const page = await agent.get('/login');
-  return agent.post('/login').type('form').send({ email, password, _csrf: csrfFrom(page.text) });
+  return agent
+    .post('/login')
+    .type('form')
+    .send({ email, password, _csrf: csrfFrom(page.text) });
 }
 
 const withoutTokens = (html: string) => html.replace(/[A-Za-z0-9_-]{40,}/g, 'TOKEN');
@@ -56,7 +65,9 @@ describe('asking for a password reset', () => {
     expect(known.status).toBe(200);
     expect(unknown.status).toBe(known.status);
     expect(known.text).toContain('If an account exists for');
-    expect(withoutTokens(unknown.text).replace('nobody-here@example.test', 'ADDRESS')).toBe(withoutTokens(known.text).replace(user.email, 'ADDRESS'));
+    expect(withoutTokens(unknown.text).replace('nobody-here@example.test', 'ADDRESS')).toBe(
+      withoutTokens(known.text).replace(user.email, 'ADDRESS'),
+    );
 
     await ctx.mailPump.idle();
     const mail = await smtp.waitFor((m) => recipient(m) === user.email);
@@ -101,7 +112,8 @@ describe('asking for a password reset', () => {
   it('tells an address that asks too often to try again in some minutes', async () => {
     const { app: proxied } = testApp({ db, smtpUrl: smtp.url, clock, env: { TRUST_PROXY: 'true' } });
     const from = { 'X-Forwarded-For': '203.0.113.9' };
-    for (let i = 0; i < 30; i++) expect((await askForReset(`someone-${i}@example.test`, proxied, from)).status).toBe(200);
+    for (let i = 0; i < 30; i++)
+      expect((await askForReset(`someone-${i}@example.test`, proxied, from)).status).toBe(200);
     const refused = await askForReset('someone-else@example.test', proxied, from);
     expect(refused.status).toBe(429);
     expect(refused.text).toMatch(/Try again in \d+ minutes?/);
@@ -137,7 +149,10 @@ describe('choosing a new password with the link', () => {
     const path = await resetPathFor(user.email);
     const agent = supertest.agent(app);
     const page = await agent.get(path);
-    await agent.post(path).type('form').send({ password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD, _csrf: csrfFrom(page.text) });
+    await agent
+      .post(path)
+      .type('form')
+      .send({ password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD, _csrf: csrfFrom(page.text) });
     const login = await agent.get('/login');
     expect(login.text).toContain('Your password has been changed. Sign in with it.');
   });
@@ -226,7 +241,9 @@ describe('choosing a new password with the link', () => {
     await askForReset(user.email);
     const path = await resetPathFor(user.email);
     await setPassword(path, NEW_PASSWORD);
-    const entries = await db('audit_log').where({ entity_id: user.id, action: 'user.password_reset' }).select('tenant_id', 'actor_user_id', 'before', 'after');
+    const entries = await db('audit_log')
+      .where({ entity_id: user.id, action: 'user.password_reset' })
+      .select('tenant_id', 'actor_user_id', 'before', 'after');
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ tenant_id: tenant.id, actor_user_id: user.id });
     const stored = JSON.stringify(entries);

@@ -74,12 +74,21 @@ describe('CSRF protection', () => {
   it('refuses a form posted without the token, and accepts it with the token', async () => {
     const agent = supertest.agent(app);
     const page = await agent.get('/login');
-    const refused = await agent.post('/login').type('form').send({ email: 'owner@northwind.test', password: 'portico-demo' });
+    const refused = await agent
+      .post('/login')
+      .type('form')
+      .send({ email: 'owner@northwind.test', password: 'portico-demo' });
     expect(refused.status).toBe(403);
     expect((await agent.get('/')).status).toBe(303); // still signed out
-    const wrong = await agent.post('/login').type('form').send({ email: 'owner@northwind.test', password: 'portico-demo', _csrf: 'nope' });
+    const wrong = await agent
+      .post('/login')
+      .type('form')
+      .send({ email: 'owner@northwind.test', password: 'portico-demo', _csrf: 'nope' });
     expect(wrong.status).toBe(403);
-    const ok = await agent.post('/login').type('form').send({ email: 'owner@northwind.test', password: 'portico-demo', _csrf: csrfFrom(page.text) });
+    const ok = await agent
+      .post('/login')
+      .type('form')
+      .send({ email: 'owner@northwind.test', password: 'portico-demo', _csrf: csrfFrom(page.text) });
     expect(ok.status).toBe(303);
   });
 

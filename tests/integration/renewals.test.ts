@@ -45,12 +45,21 @@ const rival = await makeCustomer(db, tenant.id, { title: 'Rival Freight' });
 
 async function makeGroup(customerId: string, name: string, parent?: { id: string; path: string }) {
   const path = parent ? `${parent.path} / ${name}` : name;
-  const [row] = await db('groups').insert({ tenant_id: tenant.id, customer_id: customerId, parent_id: parent?.id ?? null, name, path }).returning(['id', 'path']);
+  const [row] = await db('groups')
+    .insert({ tenant_id: tenant.id, customer_id: customerId, parent_id: parent?.id ?? null, name, path })
+    .returning(['id', 'path']);
   return row as { id: string; path: string };
 }
 
 let serial = 0;
-type AssetFields = Partial<{ status: string; plan: Plan; start: Day; renewal_unconfirmed: boolean; name: string; tenantId: string }>;
+type AssetFields = Partial<{
+  status: string;
+  plan: Plan;
+  start: Day;
+  renewal_unconfirmed: boolean;
+  name: string;
+  tenantId: string;
+}>;
 async function makeAsset(customerId: string, group: { id: string; path: string } | null, fields: AssetFields = {}) {
   const plan = fields.plan ?? 'yearly';
   const term = termFor(plan, fields.start ?? '2026-01-10');
@@ -73,20 +82,48 @@ async function makeAsset(customerId: string, group: { id: string; path: string }
   return row as { id: string; identifier: string };
 }
 const assetRow = (id: string) =>
-  db('assets').where({ id }).first<{ status: string; term_start: Day; term_end: Day; next_renewal_on: Day | null; renewal_unconfirmed: boolean }>(
-    'status', 'term_start', 'term_end', 'next_renewal_on', 'renewal_unconfirmed',
-  );
+  db('assets').where({ id }).first<{
+    status: string;
+    term_start: Day;
+    term_end: Day;
+    next_renewal_on: Day | null;
+    renewal_unconfirmed: boolean;
+  }>('status', 'term_start', 'term_end', 'next_renewal_on', 'renewal_unconfirmed');
 
 const trucks = await makeGroup(acme.id, 'Trucks');
 const north = await makeGroup(acme.id, 'North', trucks);
 const vans = await makeGroup(acme.id, 'Vans');
 
-const owner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: acme.id }, { name: 'Olga Owner', email: 'olga@acme.test' });
-const quietOwner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: acme.id }, { name: 'Quentin Quiet', email: 'quentin@acme.test' });
-const fleet = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: acme.id }, { name: 'Fred Fleet', email: 'fred@acme.test' });
-const gone = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: acme.id }, { name: 'Gina Gone', email: 'gina@acme.test', status: 'disabled' });
-const vanViewer = await makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: acme.id }, { email: 'vera@acme.test' });
-const rivalOwner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: rival.id }, { email: 'rita@rival.test' });
+const owner = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: acme.id },
+  { name: 'Olga Owner', email: 'olga@acme.test' },
+);
+const quietOwner = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: acme.id },
+  { name: 'Quentin Quiet', email: 'quentin@acme.test' },
+);
+const fleet = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: acme.id },
+  { name: 'Fred Fleet', email: 'fred@acme.test' },
+);
+const gone = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: acme.id },
+  { name: 'Gina Gone', email: 'gina@acme.test', status: 'disabled' },
+);
+const vanViewer = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_supervisor', customerId: acme.id },
+  { email: 'vera@acme.test' },
+);
+const rivalOwner = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'company_admin', customerId: rival.id },
+  { email: 'rita@rival.test' },
+);
 await db('membership_groups').insert([
   { tenant_id: tenant.id, membership_id: fleet.membershipId, group_id: trucks.id }, // the parent group: reaches North
   { tenant_id: tenant.id, membership_id: gone.membershipId, group_id: north.id },
@@ -109,7 +146,8 @@ const rivalTruck = await makeAsset(rival.id, null);
 const ownerActor = (await loadActor(db, owner.id, owner.membershipId))!;
 const to = (m: ParsedMail) => (m.to as { text: string }).text;
 const mailsTo = (email: string) => smtp.messages.filter((m) => to(m) === email);
-const header = (m: ParsedMail, name: string) => m.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '');
+const header = (m: ParsedMail, name: string) =>
+  m.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '');
 
 describe('renewal reminders', () => {
   it('walks a yearly subscription through 28, 21, 14 and 7 days before renewal: four mails per recipient, and reruns send nothing more', async () => {
@@ -134,8 +172,12 @@ describe('renewal reminders', () => {
     const [first] = mailsTo(owner.email);
     expect(first!.subject).toBe('Renewal reminder: 2 subscriptions renew within 4 weeks');
     expect(first!.text).toContain('Hello Olga Owner');
-    expect(first!.text).toContain(`${northTruck.identifier} (North truck), Trucks / North: yearly plan, renews on 10 January 2027 (in 28 days)`);
-    expect(first!.text).toContain(`${trucksTruck.identifier} (Yard truck), Trucks: yearly plan, renews on 10 January 2027 (in 28 days)`);
+    expect(first!.text).toContain(
+      `${northTruck.identifier} (North truck), Trucks / North: yearly plan, renews on 10 January 2027 (in 28 days)`,
+    );
+    expect(first!.text).toContain(
+      `${trucksTruck.identifier} (Yard truck), Trucks: yearly plan, renews on 10 January 2027 (in 28 days)`,
+    );
     expect(first!.text).toContain(`${links.baseUrl}/assets/${northTruck.id}`);
     expect(first!.text).toContain('Why you get this mail: you are a company admin of Acme Haulage.');
     const unsubscribeLink = `${links.baseUrl}/unsubscribe/${unsubscribeToken(links.secret, owner.id, 'renewal_reminders')}`;
@@ -173,11 +215,23 @@ describe('renewal day, confirmation and deactivation', () => {
     const first = await runJob(renewSubscriptions, ctx);
     // the two trucks, the one already awaiting confirmation, and Rival's
     expect(first.counts).toMatchObject({ renewed: 4 });
-    expect(await assetRow(northTruck.id)).toEqual({ status: 'active', term_start: '2027-01-10', term_end: '2028-01-09', next_renewal_on: '2028-01-10', renewal_unconfirmed: true });
+    expect(await assetRow(northTruck.id)).toEqual({
+      status: 'active',
+      term_start: '2027-01-10',
+      term_end: '2028-01-09',
+      next_renewal_on: '2028-01-10',
+      renewal_unconfirmed: true,
+    });
     const again = await runJob(renewSubscriptions, ctx);
     expect(again.counts).toMatchObject({ renewed: 0, rolled_over: 0 });
-    const entry = await db('audit_log').where({ tenant_id: tenant.id, entity_id: northTruck.id, action: 'asset.renewed_automatically' }).first('actor_label', 'before', 'after');
-    expect(entry).toMatchObject({ actor_label: 'Automatic renewal', before: { term_end: '2027-01-09' }, after: { term_end: '2028-01-09', renewal_unconfirmed: true } });
+    const entry = await db('audit_log')
+      .where({ tenant_id: tenant.id, entity_id: northTruck.id, action: 'asset.renewed_automatically' })
+      .first('actor_label', 'before', 'after');
+    expect(entry).toMatchObject({
+      actor_label: 'Automatic renewal',
+      before: { term_end: '2027-01-09' },
+      after: { term_end: '2028-01-09', renewal_unconfirmed: true },
+    });
   });
 
   it('sends no reminder for a renewal awaiting confirmation, and the confirmation clears the flag', async () => {
@@ -202,7 +256,11 @@ describe('renewal day, confirmation and deactivation', () => {
     }
     at('2027-03-14', '00:10');
     expect((await runJob(applyDeactivations, ctx)).count).toBe(1);
-    expect(await assetRow(asset.id)).toMatchObject({ status: 'deactivated', next_renewal_on: null, term_end: '2027-03-14' });
+    expect(await assetRow(asset.id)).toMatchObject({
+      status: 'deactivated',
+      next_renewal_on: null,
+      term_end: '2027-03-14',
+    });
     at('2027-03-15', '00:05');
     await runJob(renewSubscriptions, ctx);
     expect(await assetRow(asset.id)).toMatchObject({ status: 'deactivated', term_end: '2027-03-14' });
@@ -212,10 +270,19 @@ describe('renewal day, confirmation and deactivation', () => {
     const monthly = await makeAsset(acme.id, null, { plan: 'monthly', start: '2027-05-01' });
     at('2027-05-31', '00:05');
     await runJob(renewSubscriptions, ctx);
-    expect(await assetRow(monthly.id)).toMatchObject({ term_start: '2027-05-01', term_end: '2027-05-31', next_renewal_on: null });
+    expect(await assetRow(monthly.id)).toMatchObject({
+      term_start: '2027-05-01',
+      term_end: '2027-05-31',
+      next_renewal_on: null,
+    });
     at('2027-06-01', '00:05');
     await runJob(renewSubscriptions, ctx);
-    expect(await assetRow(monthly.id)).toMatchObject({ term_start: '2027-06-01', term_end: '2027-06-30', next_renewal_on: null, renewal_unconfirmed: false });
+    expect(await assetRow(monthly.id)).toMatchObject({
+      term_start: '2027-06-01',
+      term_end: '2027-06-30',
+      next_renewal_on: null,
+      renewal_unconfirmed: false,
+    });
   });
 });
 
@@ -248,13 +315,47 @@ describe('the renewal job at scale', () => {
       .orderBy('plan');
     // quarterly: 13 Dec 2026 -> 13 Mar 2027 -> 13 Jun 2027 -> 13 Sep 2027 covers today
     expect(byPlan).toEqual([
-      { plan: 'monthly', status: 'active', term_start: '2027-07-01', term_end: '2027-07-31', next_renewal_on: null, renewal_unconfirmed: false, n: 2000 },
-      { plan: 'quarterly', status: 'active', term_start: '2027-06-13', term_end: '2027-09-12', next_renewal_on: '2027-09-13', renewal_unconfirmed: true, n: 4000 },
-      { plan: 'yearly', status: 'active', term_start: '2027-07-01', term_end: '2028-06-30', next_renewal_on: '2028-07-01', renewal_unconfirmed: true, n: 12000 },
-      { plan: 'yearly', status: 'deactivation_pending', term_start: '2026-07-01', term_end: '2027-06-30', next_renewal_on: '2027-07-01', renewal_unconfirmed: false, n: 2000 },
+      {
+        plan: 'monthly',
+        status: 'active',
+        term_start: '2027-07-01',
+        term_end: '2027-07-31',
+        next_renewal_on: null,
+        renewal_unconfirmed: false,
+        n: 2000,
+      },
+      {
+        plan: 'quarterly',
+        status: 'active',
+        term_start: '2027-06-13',
+        term_end: '2027-09-12',
+        next_renewal_on: '2027-09-13',
+        renewal_unconfirmed: true,
+        n: 4000,
+      },
+      {
+        plan: 'yearly',
+        status: 'active',
+        term_start: '2027-07-01',
+        term_end: '2028-06-30',
+        next_renewal_on: '2028-07-01',
+        renewal_unconfirmed: true,
+        n: 12000,
+      },
+      {
+        plan: 'yearly',
+        status: 'deactivation_pending',
+        term_start: '2026-07-01',
+        term_end: '2027-06-30',
+        next_renewal_on: '2027-07-01',
+        renewal_unconfirmed: false,
+        n: 2000,
+      },
     ]);
     // one entry per term renewed: the quarterly ones renewed three times
-    const audited = await db('audit_log').where({ tenant_id: big.id, action: 'asset.renewed_automatically' }).count<{ n: number }[]>({ n: '*' });
+    const audited = await db('audit_log')
+      .where({ tenant_id: big.id, action: 'asset.renewed_automatically' })
+      .count<{ n: number }[]>({ n: '*' });
     expect(audited[0]!.n).toBe(12_000 + 3 * 4_000);
     const rerun = await renewDueSubscriptions(db, today, { batchSize: 2000 });
     expect(rerun).toMatchObject({ renewed: 0, rolled_over: 0 });

@@ -8,7 +8,8 @@ const { db } = await testDatabase();
 const { app } = testApp({ db });
 const tenant = await makeTenant(db);
 const customer = await makeCustomer(db, tenant.id, { title: 'Acme Freight' });
-const newUser = (fields: Parameters<typeof makeUser>[2] = {}) => makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: customer.id }, fields);
+const newUser = (fields: Parameters<typeof makeUser>[2] = {}) =>
+  makeUser(db, { tenantId: tenant.id, role: 'group_supervisor', customerId: customer.id }, fields);
 
 const NEW_PASSWORD = 'another long passphrase';
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -20,17 +21,24 @@ type Agent = ReturnType<typeof supertest.agent>;
 async function signInWith(email: string, userAgent: string): Promise<{ agent: Agent; csrf: string }> {
   const agent = supertest.agent(app).set('User-Agent', userAgent);
   const page = await agent.get('/login');
-  const res = await agent.post('/login').type('form').send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
   expect(res.status).toBe(303);
   return { agent, csrf: csrfFrom((await agent.get('/settings')).text) };
 }
 
 async function post(agent: Agent, path: string, form: Record<string, string>) {
   const page = await agent.get('/settings');
-  return agent.post(path).type('form').send({ ...form, _csrf: csrfFrom(page.text) });
+  return agent
+    .post(path)
+    .type('form')
+    .send({ ...form, _csrf: csrfFrom(page.text) });
 }
 
-const signOutIds = (html: string) => [...html.matchAll(/action="\/settings\/sessions\/([0-9a-f]+)\/delete"/g)].map((m) => m[1]!);
+const signOutIds = (html: string) =>
+  [...html.matchAll(/action="\/settings\/sessions\/([0-9a-f]+)\/delete"/g)].map((m) => m[1]!);
 
 async function isSignedIn(agent: Agent) {
   return (await agent.get('/settings')).status === 200;
@@ -86,7 +94,10 @@ describe('editing the profile', () => {
     const empty = await post(agent, '/settings/profile', { name: '  ', timeZone: 'UTC' });
     expect(empty.status).toBe(422);
     expect(empty.text).toMatch(/id="f-name-error">Enter your name/);
-    expect(await db('users').where({ id: user.id }).first('name', 'time_zone')).toEqual({ name: 'Kept Name', time_zone: 'UTC' });
+    expect(await db('users').where({ id: user.id }).first('name', 'time_zone')).toEqual({
+      name: 'Kept Name',
+      time_zone: 'UTC',
+    });
   });
 });
 
@@ -94,17 +105,33 @@ describe('changing the password', () => {
   it('requires the current password, and refuses a new one equal to it or unconfirmed', async () => {
     const user = await newUser();
     const { agent } = await signedInAgent(app, user.email, TEST_PASSWORD);
-    const wrong = await post(agent, '/settings/password', { current: 'not my password', password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD });
+    const wrong = await post(agent, '/settings/password', {
+      current: 'not my password',
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
     expect(wrong.status).toBe(422);
     expect(wrong.text).toMatch(/id="f-current-error">This is not your current password/);
     expect(wrong.text).toContain('Your sessions');
-    const same = await post(agent, '/settings/password', { current: TEST_PASSWORD, password: TEST_PASSWORD, passwordConfirm: TEST_PASSWORD });
+    const same = await post(agent, '/settings/password', {
+      current: TEST_PASSWORD,
+      password: TEST_PASSWORD,
+      passwordConfirm: TEST_PASSWORD,
+    });
     expect(same.status).toBe(422);
     expect(same.text).toMatch(/id="f-password-error">Choose a password different/);
-    const unconfirmed = await post(agent, '/settings/password', { current: TEST_PASSWORD, password: NEW_PASSWORD, passwordConfirm: 'something else entirely' });
+    const unconfirmed = await post(agent, '/settings/password', {
+      current: TEST_PASSWORD,
+      password: NEW_PASSWORD,
+      passwordConfirm: 'something else entirely',
+    });
     expect(unconfirmed.status).toBe(422);
     expect(unconfirmed.text).toMatch(/id="f-passwordConfirm-error">The two passwords do not match/);
-    const common = await post(agent, '/settings/password', { current: TEST_PASSWORD, password: 'password1234', passwordConfirm: 'password1234' });
+    const common = await post(agent, '/settings/password', {
+      current: TEST_PASSWORD,
+      password: 'password1234',
+      passwordConfirm: 'password1234',
+    });
     expect(common.status).toBe(422);
     expect(common.text).toMatch(/id="f-password-error">This password is too common/);
   });
@@ -113,7 +140,11 @@ describe('changing the password', () => {
     const user = await newUser();
     const here = await signInWith(user.email, FIREFOX);
     const there = await signInWith(user.email, CHROME);
-    const res = await post(here.agent, '/settings/password', { current: TEST_PASSWORD, password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD });
+    const res = await post(here.agent, '/settings/password', {
+      current: TEST_PASSWORD,
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
     expect(res.status).toBe(303);
     const page = await here.agent.get('/settings');
     expect(page.status).toBe(200);
@@ -121,17 +152,38 @@ describe('changing the password', () => {
     expect(await isSignedIn(there.agent)).toBe(false);
     const again = supertest.agent(app);
     const login = await again.get('/login');
-    expect((await again.post('/login').type('form').send({ email: user.email, password: NEW_PASSWORD, _csrf: csrfFrom(login.text) })).status).toBe(303);
-    expect(await db('audit_log').where({ entity_id: user.id, action: 'user.password_changed' }).first('after')).toEqual({ after: { otherSessionsEnded: 1 } });
+    expect(
+      (
+        await again
+          .post('/login')
+          .type('form')
+          .send({ email: user.email, password: NEW_PASSWORD, _csrf: csrfFrom(login.text) })
+      ).status,
+    ).toBe(303);
+    expect(await db('audit_log').where({ entity_id: user.id, action: 'user.password_changed' }).first('after')).toEqual(
+      { after: { otherSessionsEnded: 1 } },
+    );
   });
 
   it('locks the form after five wrong current passwords in a row', async () => {
     const user = await newUser();
     const { agent } = await signedInAgent(app, user.email, TEST_PASSWORD);
     for (let i = 0; i < 5; i++) {
-      expect((await post(agent, '/settings/password', { current: `wrong ${i}`, password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD })).status).toBe(422);
+      expect(
+        (
+          await post(agent, '/settings/password', {
+            current: `wrong ${i}`,
+            password: NEW_PASSWORD,
+            passwordConfirm: NEW_PASSWORD,
+          })
+        ).status,
+      ).toBe(422);
     }
-    const locked = await post(agent, '/settings/password', { current: TEST_PASSWORD, password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD });
+    const locked = await post(agent, '/settings/password', {
+      current: TEST_PASSWORD,
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
     expect(locked.status).toBe(429);
     expect(locked.text).toMatch(/Try again in \d+ minutes/);
   });
@@ -149,7 +201,9 @@ describe('your sessions', () => {
     const ids = signOutIds(page.text);
     expect(ids).toHaveLength(1);
 
-    const res = await here.agent.post(`/settings/sessions/${ids[0]}/delete`).set({ 'HX-Request': 'true', 'X-CSRF-Token': here.csrf });
+    const res = await here.agent
+      .post(`/settings/sessions/${ids[0]}/delete`)
+      .set({ 'HX-Request': 'true', 'X-CSRF-Token': here.csrf });
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('<html');
     expect(res.text).toContain('id="sessions"');
@@ -178,7 +232,9 @@ describe('your sessions', () => {
     const user = await newUser();
     const here = await signInWith(user.email, FIREFOX);
     const others = [await signInWith(user.email, CHROME), await signInWith(user.email, CHROME)];
-    const res = await here.agent.post('/settings/other-sessions/delete').set({ 'HX-Request': 'true', 'X-CSRF-Token': here.csrf });
+    const res = await here.agent
+      .post('/settings/other-sessions/delete')
+      .set({ 'HX-Request': 'true', 'X-CSRF-Token': here.csrf });
     expect(res.status).toBe(200);
     expect(res.text).toContain('Signed out 2 other sessions.');
     for (const o of others) expect(await isSignedIn(o.agent)).toBe(false);

@@ -10,12 +10,20 @@ const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app } = testApp({ db, clock });
 const tenant = await makeTenant(db);
 const customer = await makeCustomer(db, tenant.id, { title: 'Acme Freight' });
-const newUser = (fields: Parameters<typeof makeUser>[2] = {}) => makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, fields);
+const newUser = (fields: Parameters<typeof makeUser>[2] = {}) =>
+  makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: customer.id }, fields);
 
-async function attempt(email: string, password: string, opts: { next?: string; agent?: ReturnType<typeof supertest.agent> } = {}) {
+async function attempt(
+  email: string,
+  password: string,
+  opts: { next?: string; agent?: ReturnType<typeof supertest.agent> } = {},
+) {
   const agent = opts.agent ?? supertest.agent(app);
   const page = await agent.get('/login');
-  return agent.post('/login').type('form').send({ email, password, next: opts.next ?? '', _csrf: csrfFrom(page.text) });
+  return agent
+    .post('/login')
+    .type('form')
+    .send({ email, password, next: opts.next ?? '', _csrf: csrfFrom(page.text) });
 }
 
 describe('signing in with a password', () => {
@@ -24,7 +32,10 @@ describe('signing in with a password', () => {
     const agent = supertest.agent(app);
     const page = await agent.get('/login');
     const before = /portico\.sid=([^;]+)/.exec(String(page.headers['set-cookie']))![1];
-    const res = await agent.post('/login').type('form').send({ email: user.email.toUpperCase(), password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({ email: user.email.toUpperCase(), password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
     const after = /portico\.sid=([^;]+)/.exec(String(res.headers['set-cookie']))![1];
@@ -79,10 +90,16 @@ describe('signing in with a password', () => {
     const page = await agent.get('/login');
     const csrf = csrfFrom(page.text);
     for (let i = 0; i < 101; i++) {
-      const res = await agent.post('/login').type('form').send({ email: `nobody-${i}@example.test`, password: 'x', _csrf: csrf });
+      const res = await agent
+        .post('/login')
+        .type('form')
+        .send({ email: `nobody-${i}@example.test`, password: 'x', _csrf: csrf });
       expect(res.status).toBe(422);
     }
-    const blocked = await agent.post('/login').type('form').send({ email: user.email, password: TEST_PASSWORD, _csrf: csrf });
+    const blocked = await agent
+      .post('/login')
+      .type('form')
+      .send({ email: user.email, password: TEST_PASSWORD, _csrf: csrf });
     expect(blocked.status).toBe(429);
     clock.advance(16 * 60_000);
   });

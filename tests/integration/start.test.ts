@@ -18,21 +18,23 @@ function start(env: Record<string, string>, until?: RegExp) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  return new Promise<{ out: string; code: number | null; stop: () => Promise<{ code: number | null; out: string }> }>((resolve) => {
-    const stop = () =>
-      new Promise<{ code: number | null; out: string }>((r) => {
-        if (child.exitCode !== null) return r({ code: child.exitCode, out });
-        child.once('exit', (code) => r({ code, out }));
-        child.kill('SIGINT');
-      });
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (until?.test(out)) resolve({ out, code: null, stop });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => resolve({ out, code, stop }));
-  });
+  return new Promise<{ out: string; code: number | null; stop: () => Promise<{ code: number | null; out: string }> }>(
+    (resolve) => {
+      const stop = () =>
+        new Promise<{ code: number | null; out: string }>((r) => {
+          if (child.exitCode !== null) return r({ code: child.exitCode, out });
+          child.once('exit', (code) => r({ code, out }));
+          child.kill('SIGINT');
+        });
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (until?.test(out)) resolve({ out, code: null, stop });
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => resolve({ out, code, stop }));
+    },
+  );
 }
 
 describe('npm start', () => {
@@ -50,7 +52,12 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portico-start-'));
     const port = await freePort();
     const app = await start(
-      { DATABASE_URL: withDatabase(adminUrl, 'start_test_external'), DATA_DIR: dataDir, PORT: String(port), JOBS: 'off' },
+      {
+        DATABASE_URL: withDatabase(adminUrl, 'start_test_external'),
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        JOBS: 'off',
+      },
       /Demo logins[\s\S]*admin@other\.test[\s\S]*\/link\/\S+\n/,
     );
     try {
@@ -61,7 +68,9 @@ describe('npm start', () => {
       expect(login.status).toBe(200);
       expect(await login.text()).toContain('Sign in');
       // the demo site viewer's login link, printed at start, opens their site map
-      const link = /Login link of sites@northwind\.test[^\n]*\n\s+http:\/\/localhost:\d+(\/link\/\S+)/.exec(app.out)?.[1];
+      const link = /Login link of sites@northwind\.test[^\n]*\n\s+http:\/\/localhost:\d+(\/link\/\S+)/.exec(
+        app.out,
+      )?.[1];
       expect(link, app.out).toBeDefined();
       const opened = await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' });
       expect(opened.status).toBe(303);

@@ -10,8 +10,14 @@ const second = await makeTenant(db, { name: 'Second Provider' });
 const customer = await makeCustomer(db, provider.id, { title: 'Harbour Freight' });
 const secondCustomer = await makeCustomer(db, second.id, { title: 'Only In Second' });
 // one person: company admin at a customer of the first provider, and staff of the second
-const person = await makeUser(db, { tenantId: provider.id, role: 'company_admin', customerId: customer.id }, { name: 'Two Hats' });
-const [staff] = await db('memberships').insert({ tenant_id: second.id, user_id: person.id, role: 'tenant_admin' }).returning('id');
+const person = await makeUser(
+  db,
+  { tenantId: provider.id, role: 'company_admin', customerId: customer.id },
+  { name: 'Two Hats' },
+);
+const [staff] = await db('memberships')
+  .insert({ tenant_id: second.id, user_id: person.id, role: 'tenant_admin' })
+  .returning('id');
 const staffMembership = (staff as { id: string }).id;
 const stranger = await makeUser(db, { tenantId: second.id, role: 'tenant_admin' });
 
@@ -24,7 +30,10 @@ describe('switching roles', () => {
     expect(page.text).toContain('Company admin</strong> of Harbour Freight');
     expect(page.text).toContain('Tenant admin</strong> of Second Provider');
 
-    const res = await agent.post('/session/membership').type('form').send({ membership_id: staffMembership, _csrf: csrf });
+    const res = await agent
+      .post('/session/membership')
+      .type('form')
+      .send({ membership_id: staffMembership, _csrf: csrf });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/customers');
     // a new session id for the new privileges

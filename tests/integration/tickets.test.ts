@@ -9,18 +9,31 @@ await seedDemo(db, { now: new Date('2026-11-24T09:00:00Z') });
 const { app } = testApp({ db, clock: fixedClock('2026-11-24T09:00:00Z') });
 const tenantId = demoId('tenant:demo');
 const northwind = demoId('customer:northwind');
-const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks') }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const truck = (await db('assets')
+  .where({ tenant_id: tenantId, group_id: demoId('group:trucks') })
+  .orderBy('identifier')
+  .first('id', 'identifier')) as { id: string; identifier: string };
 // a Northwind asset outside Trucks: the Trucks group admin does not reach it
-const other = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:vans') }).orderBy('identifier').first('id')) as { id: string };
+const other = (await db('assets')
+  .where({ tenant_id: tenantId, group_id: demoId('group:vans') })
+  .orderBy('identifier')
+  .first('id')) as { id: string };
 
 async function openAs(email: string, assetId: string, subject: string) {
   const { agent, csrf } = await signedInAgent(app, email);
-  const res = await agent.post('/tickets').type('form').send({ _csrf: csrf, asset_id: assetId, subject, category: 'technical', message: 'No position since Monday.' });
+  const res = await agent
+    .post('/tickets')
+    .type('form')
+    .send({ _csrf: csrf, asset_id: assetId, subject, category: 'technical', message: 'No position since Monday.' });
   expect(res.status).toBe(303);
   return { agent, csrf, id: String(res.headers.location).split('/').pop()! };
 }
 
-const ticketMail = () => db('outbox').where({ tenant_id: tenantId, kind: 'ticket_update' }).orderBy('id').select('recipient', 'subject', 'body_text', 'headers');
+const ticketMail = () =>
+  db('outbox')
+    .where({ tenant_id: tenantId, kind: 'ticket_update' })
+    .orderBy('id')
+    .select('recipient', 'subject', 'body_text', 'headers');
 
 describe('opening a ticket', () => {
   it('opens a ticket about an asset from its page and lists it there and among the tickets', async () => {
@@ -36,7 +49,10 @@ describe('opening a ticket', () => {
   it('re-renders the form with a message next to each bad field and writes nothing', async () => {
     const { agent, csrf } = await signedInAgent(app, 'owner@northwind.test');
     const before = await db('tickets').count({ n: '*' }).first();
-    const res = await agent.post('/tickets').type('form').send({ _csrf: csrf, asset_id: '', subject: '', category: 'x', message: '' });
+    const res = await agent
+      .post('/tickets')
+      .type('form')
+      .send({ _csrf: csrf, asset_id: '', subject: '', category: 'x', message: '' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Give the ticket a subject.');
     expect(res.text).toContain('Write a message.');
@@ -50,7 +66,14 @@ describe('opening a ticket', () => {
 
   it('refuses a group supervisor (read only) and hides the link on the asset page', async () => {
     const { agent, csrf } = await signedInAgent(app, 'viewer@northwind.test');
-    expect((await agent.post('/tickets').type('form').send({ _csrf: csrf, asset_id: truck.id, subject: 'x', category: 'other', message: 'x' })).status).toBe(403);
+    expect(
+      (
+        await agent
+          .post('/tickets')
+          .type('form')
+          .send({ _csrf: csrf, asset_id: truck.id, subject: 'x', category: 'other', message: 'x' })
+      ).status,
+    ).toBe(403);
     expect((await agent.get(`/assets/${truck.id}`)).text).not.toContain('Open a ticket about this asset');
   });
 
@@ -69,7 +92,11 @@ describe('opening a ticket', () => {
 describe('the thread', () => {
   it('adds a comment in place for htmx, and with a redirect for a plain form', async () => {
     const { agent, csrf, id } = await openAs('owner@northwind.test', truck.id, 'Comment test');
-    const htmx = await agent.post(`/tickets/${id}/comments`).set('HX-Request', 'true').type('form').send({ _csrf: csrf, body: 'Still offline today.' });
+    const htmx = await agent
+      .post(`/tickets/${id}/comments`)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _csrf: csrf, body: 'Still offline today.' });
     expect(htmx.status).toBe(200);
     expect(htmx.text).toMatch(/^<section id="ticket-thread"/);
     expect(htmx.text).toContain('Still offline today.');
@@ -81,10 +108,15 @@ describe('the thread', () => {
   it('staff reply and change the status; the opener and a following company admin get one mail each, through the outbox', async () => {
     const { id } = await openAs('fleet@northwind.test', truck.id, 'Mail test');
     const owner = await signedInAgent(app, 'owner@northwind.test');
-    expect((await owner.agent.post(`/tickets/${id}/following`).type('form').send({ _csrf: owner.csrf })).status).toBe(303);
+    expect((await owner.agent.post(`/tickets/${id}/following`).type('form').send({ _csrf: owner.csrf })).status).toBe(
+      303,
+    );
     const before = (await ticketMail()).length;
     const staff = await signedInAgent(app, 'support@demo.test');
-    const res = await staff.agent.post(`/admin/tickets/${id}/comments`).type('form').send({ _csrf: staff.csrf, body: 'Please restart the tracker.', status: 'waiting_on_customer' });
+    const res = await staff.agent
+      .post(`/admin/tickets/${id}/comments`)
+      .type('form')
+      .send({ _csrf: staff.csrf, body: 'Please restart the tracker.', status: 'waiting_on_customer' });
     expect(res.status).toBe(303);
     const mails = (await ticketMail()).slice(before);
     expect(mails.map((m) => m.recipient).sort()).toEqual(['fleet@northwind.test', 'owner@northwind.test']);
@@ -93,7 +125,9 @@ describe('the thread', () => {
     expect(mails[0]!.headers).toHaveProperty('List-Unsubscribe');
     const page = await owner.agent.get(`/tickets/${id}`);
     expect(page.text).toContain('Please restart the tracker.');
-    expect(page.text).toMatch(/changed the status from <strong>Open<\/strong> to <strong>Waiting on customer<\/strong>/);
+    expect(page.text).toMatch(
+      /changed the status from <strong>Open<\/strong> to <strong>Waiting on customer<\/strong>/,
+    );
     // the customer answering hands it back to staff
     await owner.agent.post(`/tickets/${id}/comments`).type('form').send({ _csrf: owner.csrf, body: 'Restarted.' });
     expect(await db('tickets').where({ id }).first('status')).toEqual({ status: 'open' });
@@ -102,19 +136,30 @@ describe('the thread', () => {
   it('sends no ticket mail to someone who turned it off in their settings', async () => {
     const { id, agent, csrf } = await openAs('fleet@northwind.test', truck.id, 'Quiet test');
     // the settings form: every switch the role has, ticket updates left unchecked
-    expect((await agent.post('/settings/notifications').type('form').send({ _csrf: csrf, renewal_reminders: 'on' })).status).toBe(303);
+    expect(
+      (await agent.post('/settings/notifications').type('form').send({ _csrf: csrf, renewal_reminders: 'on' })).status,
+    ).toBe(303);
     const before = (await ticketMail()).length;
     const staff = await signedInAgent(app, 'admin@demo.test');
-    await staff.agent.post(`/admin/tickets/${id}/comments`).type('form').send({ _csrf: staff.csrf, body: '', status: 'resolved' });
+    await staff.agent
+      .post(`/admin/tickets/${id}/comments`)
+      .type('form')
+      .send({ _csrf: staff.csrf, body: '', status: 'resolved' });
     expect((await ticketMail()).slice(before)).toEqual([]);
     expect(await db('tickets').where({ id }).first('status')).toEqual({ status: 'resolved' });
-    await agent.post('/settings/notifications').type('form').send({ _csrf: csrf, renewal_reminders: 'on', ticket_updates: 'on' });
+    await agent
+      .post('/settings/notifications')
+      .type('form')
+      .send({ _csrf: csrf, renewal_reminders: 'on', ticket_updates: 'on' });
   });
 
   it('asks staff for a reply or a new status when they send neither', async () => {
     const { id } = await openAs('owner@northwind.test', truck.id, 'Empty reply');
     const staff = await signedInAgent(app, 'support@demo.test');
-    const res = await staff.agent.post(`/admin/tickets/${id}/comments`).type('form').send({ _csrf: staff.csrf, body: ' ', status: 'open' });
+    const res = await staff.agent
+      .post(`/admin/tickets/${id}/comments`)
+      .type('form')
+      .send({ _csrf: staff.csrf, body: ' ', status: 'open' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Write a reply or choose a new status.');
   });
@@ -122,7 +167,10 @@ describe('the thread', () => {
   it('refuses comments on a closed ticket with the reason', async () => {
     const { id, agent, csrf } = await openAs('owner@northwind.test', truck.id, 'Closed test');
     const staff = await signedInAgent(app, 'support@demo.test');
-    await staff.agent.post(`/admin/tickets/${id}/comments`).type('form').send({ _csrf: staff.csrf, body: 'Done.', status: 'closed' });
+    await staff.agent
+      .post(`/admin/tickets/${id}/comments`)
+      .type('form')
+      .send({ _csrf: staff.csrf, body: 'Done.', status: 'closed' });
     const res = await agent.post(`/tickets/${id}/comments`).type('form').send({ _csrf: csrf, body: 'One more thing' });
     expect(res.status).toBe(409);
     expect(res.text).toContain('This ticket is closed');
@@ -135,13 +183,17 @@ describe('lists', () => {
     const list = await agent.get('/tickets');
     expect(list.text).toMatch(/(Activation|Deactivation|Reactivation) request/);
     // a status filter shows tickets only
-    expect((await agent.get('/tickets?status=open')).text).not.toMatch(/(Activation|Deactivation|Reactivation) request/);
+    expect((await agent.get('/tickets?status=open')).text).not.toMatch(
+      /(Activation|Deactivation|Reactivation) request/,
+    );
   });
 
   it('lets staff filter all the tenant’s tickets by status and customer, and keeps another tenant out', async () => {
     await openAs('owner@northwind.test', truck.id, 'Staff filter test');
     const staff = await signedInAgent(app, 'support@demo.test');
-    expect((await staff.agent.get(`/admin/tickets?status=open&customer=${northwind}`)).text).toContain('Staff filter test');
+    expect((await staff.agent.get(`/admin/tickets?status=open&customer=${northwind}`)).text).toContain(
+      'Staff filter test',
+    );
     expect((await staff.agent.get(`/admin/tickets?status=closed`)).text).not.toContain('Staff filter test');
     const otherTenant = await signedInAgent(app, 'admin@other.test');
     expect((await otherTenant.agent.get('/admin/tickets')).text).not.toContain('Staff filter test');

@@ -17,7 +17,17 @@ import { listRoutes } from '../support/routes.js';
  *   404   the record is outside the visitor's reach (another tenant's)
  */
 type Outcome = 'ok' | 'login' | 401 | 403 | 404;
-const WHO = ['anonymous', 'tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor', 'site_viewer', 'partner_viewer', 'other_tenant_admin'] as const;
+const WHO = [
+  'anonymous',
+  'tenant_admin',
+  'support_agent',
+  'company_admin',
+  'group_admin',
+  'group_supervisor',
+  'site_viewer',
+  'partner_viewer',
+  'other_tenant_admin',
+] as const;
 type Who = (typeof WHO)[number];
 
 const LOGINS: Record<Exclude<Who, 'anonymous'>, string> = {
@@ -31,11 +41,14 @@ const LOGINS: Record<Exclude<Who, 'anonymous'>, string> = {
   other_tenant_admin: 'admin@other.test',
 };
 
-const everyone = (o: Outcome): Record<Who, Outcome> => Object.fromEntries(WHO.map((w) => [w, o])) as Record<Who, Outcome>;
+const everyone = (o: Outcome): Record<Who, Outcome> =>
+  Object.fromEntries(WHO.map((w) => [w, o])) as Record<Who, Outcome>;
 
 /** Signed-in only, open to the listed visitors; 403 for the other signed-in ones. */
 function only(allowed: Who[], overrides: Partial<Record<Who, Outcome>> = {}): Record<Who, Outcome> {
-  const row = Object.fromEntries(WHO.map((w) => [w, w === 'anonymous' ? 'login' : allowed.includes(w) ? 'ok' : 403])) as Record<Who, Outcome>;
+  const row = Object.fromEntries(
+    WHO.map((w) => [w, w === 'anonymous' ? 'login' : allowed.includes(w) ? 'ok' : 403]),
+  ) as Record<Who, Outcome>;
   return { ...row, ...overrides };
 }
 
@@ -291,24 +304,67 @@ const northwind = demoId('customer:northwind');
 const harbor = demoId('customer:harbor');
 const bluewave = demoId('partner:bluewave');
 const [demoMail] = await db('outbox')
-  .insert({ tenant_id: tenantId, kind: 'test', recipient: 'owner@northwind.test', subject: 'Hello', body_text: 'Hello', status: 'kept' })
+  .insert({
+    tenant_id: tenantId,
+    kind: 'test',
+    recipient: 'owner@northwind.test',
+    subject: 'Hello',
+    body_text: 'Hello',
+    status: 'kept',
+  })
   .returning('id');
 const demoMailId = String((demoMail as { id: number }).id);
 // a Trucks asset: in reach of Northwind's company admin and of the Trucks group admin and supervisor
-const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
+const truck = (await db('assets')
+  .where({ tenant_id: tenantId, group_id: demoId('group:trucks'), status: 'active' })
+  .orderBy('identifier')
+  .first('id', 'identifier')) as { id: string; identifier: string };
 const [demoKey] = await db('api_keys')
-  .insert({ tenant_id: tenantId, name: 'Matrix key', key_hash: Buffer.alloc(32, 7), key_prefix: 'pk_matrix', created_by_label: 'test' })
+  .insert({
+    tenant_id: tenantId,
+    name: 'Matrix key',
+    key_hash: Buffer.alloc(32, 7),
+    key_prefix: 'pk_matrix',
+    created_by_label: 'test',
+  })
   .returning('id');
 const demoKeyId = (demoKey as { id: string }).id;
 // an import with a problem: running it is refused with 409 (answered), so the matrix never writes its rows
-const demoImportId = String(((await db('data_imports').insert({ tenant_id: tenantId, kind: 'locations', file_name: 'matrix.csv', content: 'x', total: 1, status: 'invalid', created_by_label: 'Matrix' }).returning('id'))[0] as { id: string }).id);
-const demoInvoice = (await db('invoices').where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' }).first('id')) as { id: string };
+const demoImportId = String(
+  (
+    (
+      await db('data_imports')
+        .insert({
+          tenant_id: tenantId,
+          kind: 'locations',
+          file_name: 'matrix.csv',
+          content: 'x',
+          total: 1,
+          status: 'invalid',
+          created_by_label: 'Matrix',
+        })
+        .returning('id')
+    )[0] as { id: string }
+  ).id,
+);
+const demoInvoice = (await db('invoices')
+  .where({ tenant_id: tenantId, customer_id: northwind, status: 'issued' })
+  .first('id')) as { id: string };
 const demoSite = demoId('site:trafford');
-const demoSitePicture = (await db('pictures').where({ tenant_id: tenantId, site_id: demoSite }).whereNull('visit_id').first('id')) as { id: string };
+const demoSitePicture = (await db('pictures')
+  .where({ tenant_id: tenantId, site_id: demoSite })
+  .whereNull('visit_id')
+  .first('id')) as { id: string };
 const spareCustomer = await makeCustomer(db, tenantId, { title: 'Spare for portal access' });
 let throwawayBlocks = 0;
-const demoBlock = (await db('number_blocks').where({ tenant_id: tenantId, customer_id: northwind }).whereNull('released_at').first('id')) as { id: number };
-const pendingRequest = (await db('asset_requests').where({ tenant_id: tenantId, state: 'pending' }).orderBy('requested_at').first('id')) as { id: string };
+const demoBlock = (await db('number_blocks')
+  .where({ tenant_id: tenantId, customer_id: northwind })
+  .whereNull('released_at')
+  .first('id')) as { id: number };
+const pendingRequest = (await db('asset_requests')
+  .where({ tenant_id: tenantId, state: 'pending' })
+  .orderBy('requested_at')
+  .first('id')) as { id: string };
 
 /** Concrete URLs: ids of Demo records, or a fresh throwaway record for irreversible actions. */
 async function concretePath(route: string): Promise<string> {
@@ -317,18 +373,34 @@ async function concretePath(route: string): Promise<string> {
   const destructive = method === 'POST' && /\/delete$/.test(path) && !path.endsWith('/login-link/delete');
   let customerId = northwind;
   let userId = demoId('user:viewer@northwind.test');
-  if (destructive && path.includes(':userId')) userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
+  if (destructive && path.includes(':userId'))
+    userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
   if (method === 'POST' && path === '/admin/customers/:id/portal-access') customerId = spareCustomer.id;
   // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
-  if (method === 'POST' && path === '/groups/:id/users') groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } })).id;
-  if (method === 'POST' && /^\/admin\/customers\/:id\/(products|price-lists|usage-pricing)$/.test(path)) customerId = harbor;
-  if (path === '/admin/partners/:id/customers/:customerId/delete') await db('customers').where({ tenant_id: tenantId, id: harbor }).update({ partner_id: bluewave });
+  if (method === 'POST' && path === '/groups/:id/users')
+    groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } }))
+      .id;
+  if (method === 'POST' && /^\/admin\/customers\/:id\/(products|price-lists|usage-pricing)$/.test(path))
+    customerId = harbor;
+  if (path === '/admin/partners/:id/customers/:customerId/delete')
+    await db('customers').where({ tenant_id: tenantId, id: harbor }).update({ partner_id: bluewave });
   // releasing a block is for good: each visit releases a throwaway block of Northwind's
   let blockId = demoBlock.id;
   if (method === 'POST' && path.includes(':blockId')) {
-    blockId = ((await db('number_blocks').insert({ tenant_id: tenantId, customer_id: northwind, first_number: 900000 + ++throwawayBlocks * 10, last_number: 900009 + throwawayBlocks * 10 }).returning('id'))[0] as { id: number }).id;
+    blockId = (
+      (
+        await db('number_blocks')
+          .insert({
+            tenant_id: tenantId,
+            customer_id: northwind,
+            first_number: 900000 + ++throwawayBlocks * 10,
+            last_number: 900009 + throwawayBlocks * 10,
+          })
+          .returning('id')
+      )[0] as { id: number }
+    ).id;
   }
   return path
     .replace('/groups/:id', `/groups/${groupId}`)
@@ -342,7 +414,10 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace(':blockId', String(blockId))
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
-    .replace('/admin/partners/:id/users/:userId', `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`)
+    .replace(
+      '/admin/partners/:id/users/:userId',
+      `/admin/partners/${bluewave}/users/${demoId('user:partner@bluewave.test')}`,
+    )
     .replace(':userId', userId)
     .replace('/admin/partners/:id', `/admin/partners/${bluewave}`)
     .replace(':customerId', harbor)
@@ -365,7 +440,10 @@ async function signInAs(who: Who): Promise<Client> {
   const login = await agent.get('/login');
   let csrf = csrfFrom(login.text);
   if (who !== 'anonymous') {
-    const res = await agent.post('/login').type('form').send({ email: LOGINS[who], password: 'portico-demo', _csrf: csrf });
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({ email: LOGINS[who], password: 'portico-demo', _csrf: csrf });
     if (res.status !== 303) throw new Error(`${who} could not sign in (${res.status})`);
     csrf = csrfFrom((await agent.get('/login').redirects(2)).text);
   }
@@ -374,17 +452,23 @@ async function signInAs(who: Who): Promise<Client> {
 
 /** GET routes change nothing, so each visitor keeps one signed-in client for all of them; every POST gets a fresh sign-in. */
 const kept = new Map<Who, Promise<Client>>();
-const clientFor = (who: Who, method: string) => (method === 'GET' ? (kept.get(who) ?? kept.set(who, signInAs(who)).get(who)!) : signInAs(who));
+const clientFor = (who: Who, method: string) =>
+  method === 'GET' ? (kept.get(who) ?? kept.set(who, signInAs(who)).get(who)!) : signInAs(who);
 
 async function visit(who: Who, route: string): Promise<{ outcome: Outcome | number; status: number }> {
   const [method, template] = route.split(' ') as [string, string];
   const { agent, csrf } = await clientFor(who, method);
   const path = await concretePath(route);
   const res = method === 'GET' ? await agent.get(path) : await agent.post(path).type('form').send({ _csrf: csrf });
-  const toLogin = res.status === 303 && String(res.headers.location).startsWith('/login') && template !== '/logout' && template !== '/login';
+  const toLogin =
+    res.status === 303 &&
+    String(res.headers.location).startsWith('/login') &&
+    template !== '/logout' &&
+    template !== '/login';
   if (toLogin) return { outcome: 'login', status: res.status };
   if (res.status === 403 || res.status === 404) return { outcome: res.status, status: res.status };
-  if (res.status < 400 || res.status === 409 || res.status === 422 || res.status === 429) return { outcome: 'ok', status: res.status };
+  if (res.status < 400 || res.status === 409 || res.status === 422 || res.status === 429)
+    return { outcome: 'ok', status: res.status };
   return { outcome: res.status, status: res.status };
 }
 
@@ -412,9 +496,13 @@ describe('authorization matrix', () => {
       // the visitors of a GET route at once (GETs change nothing); a POST's one after another
       const visits = route.startsWith('GET ')
         ? await Promise.all(WHO.map(async (who) => ({ who, ...(await visit(who, route)) })))
-        : await WHO.reduce<Promise<{ who: Who; outcome: Outcome | number; status: number }[]>>(async (done, who) => [...(await done), { who, ...(await visit(who, route)) }], Promise.resolve([]));
+        : await WHO.reduce<Promise<{ who: Who; outcome: Outcome | number; status: number }[]>>(
+            async (done, who) => [...(await done), { who, ...(await visit(who, route)) }],
+            Promise.resolve([]),
+          );
       for (const { who, outcome, status } of visits) {
-        if (outcome !== expected[who]) mismatches.push(`${route} as ${who}: expected ${expected[who]}, got ${outcome} (HTTP ${status})`);
+        if (outcome !== expected[who])
+          mismatches.push(`${route} as ${who}: expected ${expected[who]}, got ${outcome} (HTTP ${status})`);
       }
     }
     expect(mismatches).toEqual([]);
@@ -422,7 +510,9 @@ describe('authorization matrix', () => {
 
   it('refuses a partner viewer every unsafe request but those on their own account', () => {
     const ownAccount = /^POST \/(login|logout|settings\/|password\/|activate\/|unsubscribe\/)/;
-    const allowed = routes.filter((r) => !r.startsWith('GET ') && !ownAccount.test(r) && EXPECTED[r]?.partner_viewer === 'ok');
+    const allowed = routes.filter(
+      (r) => !r.startsWith('GET ') && !ownAccount.test(r) && EXPECTED[r]?.partner_viewer === 'ok',
+    );
     expect(allowed, 'unsafe routes a partner viewer may use').toEqual([]);
   });
 
@@ -431,21 +521,32 @@ describe('authorization matrix', () => {
     const counts = async () => Promise.all(tables.map(async (t) => Number((await db(t).count({ n: '*' }).first())!.n)));
     const admin = supertest.agent(app);
     const page = await admin.get('/login');
-    await admin.post('/login').type('form').send({ email: LOGINS.tenant_admin, password: 'portico-demo', _csrf: csrfFrom(page.text) });
+    await admin
+      .post('/login')
+      .type('form')
+      .send({ email: LOGINS.tenant_admin, password: 'portico-demo', _csrf: csrfFrom(page.text) });
     const before = await counts();
     const refused: string[] = [];
     // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
     // the integration API authenticates by key, not by session, so it has no CSRF token to check
     const exempt = ['POST /unsubscribe/:token'];
-    for (const route of routes.filter((r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'))) {
+    for (const route of routes.filter(
+      (r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'),
+    )) {
       const path = await concretePath(route);
-      const noToken = await admin.post(path).type('form').send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
+      const noToken = await admin
+        .post(path)
+        .type('form')
+        .send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
       const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
-      if (noToken.status !== 403 || wrongToken.status !== 403) refused.push(`${route}: ${noToken.status}/${wrongToken.status}`);
+      if (noToken.status !== 403 || wrongToken.status !== 403)
+        refused.push(`${route}: ${noToken.status}/${wrongToken.status}`);
     }
     expect(refused, 'POST routes that did not answer 403 without a valid token').toEqual([]);
     const after = await counts();
     // concretePath made throwaway records for the delete routes; nothing else may have changed
-    expect(after.map((n, i) => n - before[i]!)).toEqual(tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 1 : 0)));
+    expect(after.map((n, i) => n - before[i]!)).toEqual(
+      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 1 : 0)),
+    );
   }, 60_000);
 });

@@ -15,8 +15,17 @@ const { db } = await testDatabase();
 await seedDemo(db);
 const { app } = testApp({ db, clock: fixedClock('2026-11-24T09:00:00Z') });
 const tenantId = demoId('tenant:demo');
-const truck = (await db('assets').where({ tenant_id: tenantId, group_id: demoId('group:trucks') }).orderBy('identifier').first('id', 'identifier')) as { id: string; identifier: string };
-const CUSTOMER_LOGINS = ['owner@northwind.test', 'fleet@northwind.test', 'viewer@northwind.test', 'sites@northwind.test', 'partner@bluewave.test'];
+const truck = (await db('assets')
+  .where({ tenant_id: tenantId, group_id: demoId('group:trucks') })
+  .orderBy('identifier')
+  .first('id', 'identifier')) as { id: string; identifier: string };
+const CUSTOMER_LOGINS = [
+  'owner@northwind.test',
+  'fleet@northwind.test',
+  'viewer@northwind.test',
+  'sites@northwind.test',
+  'partner@bluewave.test',
+];
 
 function concrete(path: string): string {
   return path
@@ -50,11 +59,13 @@ describe('private notes of contacts', () => {
         const [method, template] = route.split(' ') as [string, string];
         const path = concrete(template);
         for (const htmx of [false, true]) {
-          const req = method === 'GET' ? who.agent.get(path) : who.agent.post(path).type('form').send({ _csrf: who.csrf });
+          const req =
+            method === 'GET' ? who.agent.get(path) : who.agent.post(path).type('form').send({ _csrf: who.csrf });
           if (htmx) req.set('HX-Request', 'true');
           const res = await req.redirects(2);
           visits++;
-          if (res.text?.includes(DEMO_PRIVATE_NOTE) || res.text?.includes('Private:')) leaks.push(`${route}${htmx ? ' (htmx)' : ''} as ${email}`);
+          if (res.text?.includes(DEMO_PRIVATE_NOTE) || res.text?.includes('Private:'))
+            leaks.push(`${route}${htmx ? ' (htmx)' : ''} as ${email}`);
         }
       }
     }

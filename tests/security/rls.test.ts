@@ -17,12 +17,16 @@ describe('tenant isolation in PostgreSQL', () => {
 
   it('refuses to write a row into another tenant', async () => {
     await expect(
-      inTenant(db, mine.id, (trx) => trx('customers').insert({ tenant_id: theirs.id, title: 'Sneaky', account_id: 'X-1' })),
+      inTenant(db, mine.id, (trx) =>
+        trx('customers').insert({ tenant_id: theirs.id, title: 'Sneaky', account_id: 'X-1' }),
+      ),
     ).rejects.toThrow(/row-level security/);
   });
 
-  it('cannot update or delete another tenant\'s rows even by id', async () => {
-    const updated = await inTenant(db, mine.id, (trx) => trx('customers').where({ tenant_id: theirs.id }).update({ title: 'Owned' }));
+  it("cannot update or delete another tenant's rows even by id", async () => {
+    const updated = await inTenant(db, mine.id, (trx) =>
+      trx('customers').where({ tenant_id: theirs.id }).update({ title: 'Owned' }),
+    );
     const deleted = await inTenant(db, mine.id, (trx) => trx('customers').where({ tenant_id: theirs.id }).del());
     expect([updated, deleted]).toEqual([0, 0]);
     expect(await db('customers').where({ tenant_id: theirs.id }).pluck('title')).toEqual(['Theirs']);

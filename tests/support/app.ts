@@ -31,7 +31,12 @@ export function testContext(opts: TestAppOptions): AppContext {
   const clock = opts.clock ?? systemClock;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const mail = createMailTransport(config.smtpUrl, config.mailFrom);
-  const mailPump = createMailPump(opts.db, mail, () => clock.now(), (err) => logger.error({ err }, 'mail delivery failed'));
+  const mailPump = createMailPump(
+    opts.db,
+    mail,
+    () => clock.now(),
+    (err) => logger.error({ err }, 'mail delivery failed'),
+  );
   return { db: opts.db, config, clock, logger, mail, mailPump };
 }
 
@@ -51,7 +56,10 @@ export function csrfFrom(html: string): string {
 export async function signedInAgent(app: ReturnType<typeof createApp>, email: string, password = 'portico-demo') {
   const agent = supertest.agent(app);
   const page = await agent.get('/login');
-  const res = await agent.post('/login').type('form').send({ email, password, _csrf: csrfFrom(page.text) });
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ email, password, _csrf: csrfFrom(page.text) });
   if (res.status !== 303) throw new Error(`sign-in as ${email} failed with ${res.status}`);
   const home = await agent.get(res.headers.location!).redirects(3);
   return { agent, csrf: csrfFrom(home.text), landing: res.headers.location! };

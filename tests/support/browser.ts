@@ -34,8 +34,16 @@ export function useBrowser() {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: chromiumPath(),
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
     });
   });
   afterAll(async () => browser?.close());
@@ -53,7 +61,8 @@ export function useBrowser() {
       // a page answered 4xx on purpose (a 422 form, a 404 page) makes Chromium log the load as an error
       const pagesWithErrorStatus = new Set<string>();
       page.on('response', (res) => {
-        if (res.request().resourceType() === 'document' && res.status() >= 400 && res.status() < 500) pagesWithErrorStatus.add(res.url());
+        if (res.request().resourceType() === 'document' && res.status() >= 400 && res.status() < 500)
+          pagesWithErrorStatus.add(res.url());
       });
       page.on('console', (msg) => {
         if (msg.type() !== 'error') return;
@@ -62,7 +71,9 @@ export function useBrowser() {
       });
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
       await page.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+        );
       });
       return page;
     },
@@ -70,7 +81,12 @@ export function useBrowser() {
 }
 
 /** Signs in through the real form on a fresh page and waits until it has left /login. */
-export async function signInThroughForm(page: Page, baseUrl: string, email: string, password = 'portico-demo'): Promise<Page> {
+export async function signInThroughForm(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  password = 'portico-demo',
+): Promise<Page> {
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(password);

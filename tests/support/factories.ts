@@ -11,11 +11,17 @@ export const TEST_PASSWORD = 'correct horse battery';
 const passwordHash = () => (demoHash ??= hashPassword(TEST_PASSWORD));
 
 export async function makeTenant(db: Db, fields: { name?: string } = {}) {
-  const [row] = await db('tenants').insert({ name: fields.name ?? `Tenant ${unique()}` }).returning(['id', 'name']);
+  const [row] = await db('tenants')
+    .insert({ name: fields.name ?? `Tenant ${unique()}` })
+    .returning(['id', 'name']);
   return row as { id: string; name: string };
 }
 
-export async function makeCustomer(db: Db, tenantId: string, fields: Partial<{ title: string; account_id: string; parent_id: string; status: string }> = {}) {
+export async function makeCustomer(
+  db: Db,
+  tenantId: string,
+  fields: Partial<{ title: string; account_id: string; parent_id: string; status: string }> = {},
+) {
   const [row] = await db('customers')
     .insert({ tenant_id: tenantId, title: `Customer ${unique()}`, account_id: `AC-${unique()}`, ...fields })
     .returning(['id', 'title', 'account_id', 'tenant_id']);
@@ -23,7 +29,9 @@ export async function makeCustomer(db: Db, tenantId: string, fields: Partial<{ t
 }
 
 export async function makePartner(db: Db, tenantId: string, fields: { name?: string } = {}) {
-  const [row] = await db('partners').insert({ tenant_id: tenantId, name: fields.name ?? `Partner ${unique()}` }).returning(['id', 'name']);
+  const [row] = await db('partners')
+    .insert({ tenant_id: tenantId, name: fields.name ?? `Partner ${unique()}` })
+    .returning(['id', 'name']);
   return row as { id: string; name: string };
 }
 
@@ -31,7 +39,12 @@ export async function makePartner(db: Db, tenantId: string, fields: { name?: str
 export async function makeUser(
   db: Db,
   membership: { tenantId: string; role: Role; customerId?: string; partnerId?: string },
-  fields: Partial<{ email: string; name: string; status: 'pending' | 'active' | 'disabled'; password_hash: string | null }> = {},
+  fields: Partial<{
+    email: string;
+    name: string;
+    status: 'pending' | 'active' | 'disabled';
+    password_hash: string | null;
+  }> = {},
 ) {
   const [user] = await db('users')
     .insert({
@@ -51,7 +64,11 @@ export async function makeUser(
       partner_id: membership.partnerId ?? null,
     })
     .returning(['id']);
-  return { ...(user as { id: string; email: string; name: string; status: string }), membershipId: (m as { id: string }).id, password: TEST_PASSWORD };
+  return {
+    ...(user as { id: string; email: string; name: string; status: string }),
+    membershipId: (m as { id: string }).id,
+    password: TEST_PASSWORD,
+  };
 }
 
 /** A group of a customer; a sub-group when `parent` is given (its path continues the parent's). */
@@ -89,14 +106,41 @@ export type AssetFields = Partial<{
 }>;
 
 /** An asset of the group's customer (or of a customer, without a group); group_path copied from the group. */
-export async function makeAsset(db: Db, where: { group: { id: string; tenant_id: string; customer_id: string; path: string } } | { customer: { id: string; tenant_id: string } }, fields: AssetFields = {}) {
-  const owner = 'group' in where
-    ? { tenant_id: where.group.tenant_id, customer_id: where.group.customer_id, group_id: where.group.id, group_path: where.group.path }
-    : { tenant_id: where.customer.tenant_id, customer_id: where.customer.id, group_id: null, group_path: '' };
+export async function makeAsset(
+  db: Db,
+  where:
+    | { group: { id: string; tenant_id: string; customer_id: string; path: string } }
+    | { customer: { id: string; tenant_id: string } },
+  fields: AssetFields = {},
+) {
+  const owner =
+    'group' in where
+      ? {
+          tenant_id: where.group.tenant_id,
+          customer_id: where.group.customer_id,
+          group_id: where.group.id,
+          group_path: where.group.path,
+        }
+      : { tenant_id: where.customer.tenant_id, customer_id: where.customer.id, group_id: null, group_path: '' };
   const [row] = await db('assets')
-    .insert({ ...owner, identifier: `35${String(parseInt(unique(), 16)).padStart(13, '0')}`, name: `Asset ${unique()}`, status: 'active', ...fields })
+    .insert({
+      ...owner,
+      identifier: `35${String(parseInt(unique(), 16)).padStart(13, '0')}`,
+      name: `Asset ${unique()}`,
+      status: 'active',
+      ...fields,
+    })
     .returning(['id', 'tenant_id', 'customer_id', 'group_id', 'group_path', 'identifier', 'name', 'status']);
-  return row as { id: string; tenant_id: string; customer_id: string; group_id: string | null; group_path: string; identifier: string; name: string; status: string };
+  return row as {
+    id: string;
+    tenant_id: string;
+    customer_id: string;
+    group_id: string | null;
+    group_path: string;
+    identifier: string;
+    name: string;
+    status: string;
+  };
 }
 
 /** `count` usage records of a customer (voice unless told), one a minute back from `from`, through the service that all writers use. */
@@ -125,21 +169,41 @@ export async function makeUsageRecords(
 export async function makeApiKey(db: Db, tenantId: string, fields: { name?: string; revoked?: boolean } = {}) {
   const secret = `pk_${randomBytes(32).toString('base64url')}`;
   await db('api_keys').insert({
-    tenant_id: tenantId, name: fields.name ?? `Key ${unique()}`, key_hash: hashToken(secret), key_prefix: secret.slice(0, 10),
-    created_by_label: 'Test', revoked_at: fields.revoked ? new Date() : null,
+    tenant_id: tenantId,
+    name: fields.name ?? `Key ${unique()}`,
+    key_hash: hashToken(secret),
+    key_prefix: secret.slice(0, 10),
+    created_by_label: 'Test',
+    revoked_at: fields.revoked ? new Date() : null,
   });
   return secret;
 }
 
 /** A site of a customer (or unattached), with a small square geofence around `centre` ([longitude, latitude]). */
-export async function makeSite(db: Db, tenantId: string, fields: Partial<{ name: string; customerId: string | null; centre: [number, number] }> = {}) {
+export async function makeSite(
+  db: Db,
+  tenantId: string,
+  fields: Partial<{ name: string; customerId: string | null; centre: [number, number] }> = {},
+) {
   const [lng, lat] = fields.centre ?? [-2.24, 53.48];
   const d = 0.0005;
-  const ring = [[lng - d, lat - d], [lng + d, lat - d], [lng + d, lat + d], [lng - d, lat + d], [lng - d, lat - d]];
+  const ring = [
+    [lng - d, lat - d],
+    [lng + d, lat - d],
+    [lng + d, lat + d],
+    [lng - d, lat + d],
+    [lng - d, lat - d],
+  ];
   const [row] = await db('sites')
     .insert({
-      tenant_id: tenantId, customer_id: fields.customerId ?? null, name: fields.name ?? `Site ${unique()}`,
-      geofence: JSON.stringify({ type: 'Polygon', coordinates: [ring] }), min_latitude: lat - d, min_longitude: lng - d, max_latitude: lat + d, max_longitude: lng + d,
+      tenant_id: tenantId,
+      customer_id: fields.customerId ?? null,
+      name: fields.name ?? `Site ${unique()}`,
+      geofence: JSON.stringify({ type: 'Polygon', coordinates: [ring] }),
+      min_latitude: lat - d,
+      min_longitude: lng - d,
+      max_latitude: lat + d,
+      max_longitude: lng + d,
     })
     .returning(['id', 'tenant_id', 'customer_id', 'name']);
   return row as { id: string; tenant_id: string; customer_id: string | null; name: string };
@@ -149,12 +213,24 @@ export async function makeSite(db: Db, tenantId: string, fields: Partial<{ name:
 export async function makeServiceVisit(
   db: Db,
   site: { id: string; tenant_id: string },
-  fields: { startedAt: string | Date; endedAt: string | Date; completed?: boolean; serviceId?: string | null; vehicle?: string },
+  fields: {
+    startedAt: string | Date;
+    endedAt: string | Date;
+    completed?: boolean;
+    serviceId?: string | null;
+    vehicle?: string;
+  },
 ) {
   const [row] = await db('service_visits')
     .insert({
-      tenant_id: site.tenant_id, site_id: site.id, service_id: fields.serviceId ?? null, vehicle: fields.vehicle ?? 'TEST 1',
-      started_at: new Date(fields.startedAt), ended_at: new Date(fields.endedAt), completed: fields.completed ?? true, source: 'staff',
+      tenant_id: site.tenant_id,
+      site_id: site.id,
+      service_id: fields.serviceId ?? null,
+      vehicle: fields.vehicle ?? 'TEST 1',
+      started_at: new Date(fields.startedAt),
+      ended_at: new Date(fields.endedAt),
+      completed: fields.completed ?? true,
+      source: 'staff',
     })
     .returning(['id']);
   return row as { id: string };

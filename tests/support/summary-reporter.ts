@@ -10,7 +10,8 @@ export default class SummaryReporter implements Reporter {
     for (const mod of modules) {
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
-        if (state === 'passed' && (test.diagnostic()?.retryCount ?? 0) > 0) retried.push(`${mod.moduleId.replace(process.cwd() + '/', '')} > ${test.fullName}`);
+        if (state === 'passed' && (test.diagnostic()?.retryCount ?? 0) > 0)
+          retried.push(`${mod.moduleId.replace(process.cwd() + '/', '')} > ${test.fullName}`);
         if (state === 'passed') passed++;
         else if (state === 'failed') failed++;
         else skipped++;
@@ -19,6 +20,8 @@ export default class SummaryReporter implements Reporter {
     }
     // a flaky journey must stay visible even when its second try passes
     for (const name of retried) process.stdout.write(`\npassed on a second try: ${name}`);
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${retried.length ? `, ${retried.length} of them on a second try` : ''}\n`);
+    process.stdout.write(
+      `\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${retried.length ? `, ${retried.length} of them on a second try` : ''}\n`,
+    );
   }
 }

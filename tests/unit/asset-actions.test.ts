@@ -45,7 +45,9 @@ function expectedForActingRole({ status, hasPastTerm, renewalUnconfirmed }: Acti
     case 'activation_pending':
       return ['move'];
     case 'active':
-      return renewalUnconfirmed ? ['confirm_renewal', 'request_deactivation', 'move'] : ['request_deactivation', 'move'];
+      return renewalUnconfirmed
+        ? ['confirm_renewal', 'request_deactivation', 'move']
+        : ['request_deactivation', 'move'];
     case 'deactivation_pending':
       return renewalUnconfirmed ? ['confirm_renewal', 'cancel_deactivation', 'move'] : ['cancel_deactivation', 'move'];
   }
@@ -64,23 +66,47 @@ describe('the actions offered on an asset, over every status and role', () => {
   }
 
   it('never offers a group supervisor, staff or any read-only role an action', () => {
-    for (const role of ['group_supervisor', 'tenant_admin', 'support_agent', 'site_viewer', 'partner_viewer'] as Role[]) {
+    for (const role of [
+      'group_supervisor',
+      'tenant_admin',
+      'support_agent',
+      'site_viewer',
+      'partner_viewer',
+    ] as Role[]) {
       for (const { asset } of VARIANTS) expect(availableActions(asset, role, PENDING_FOR[asset.status])).toEqual([]);
     }
   });
 
   it('does not offer a second deactivation while one is pending, whatever the status says', () => {
-    const actions = availableActions({ status: 'active', hasPastTerm: true, renewalUnconfirmed: false }, 'company_admin', ['deactivation']);
+    const actions = availableActions(
+      { status: 'active', hasPastTerm: true, renewalUnconfirmed: false },
+      'company_admin',
+      ['deactivation'],
+    );
     expect(actions).not.toContain('request_deactivation');
   });
 
   it('does not offer activation again while an activation or reactivation waits', () => {
-    expect(availableActions({ status: 'inactive', hasPastTerm: false, renewalUnconfirmed: false }, 'company_admin', ['activation'])).toEqual(['move']);
-    expect(availableActions({ status: 'deactivated', hasPastTerm: true, renewalUnconfirmed: false }, 'group_admin', ['reactivation'])).toEqual(['move']);
+    expect(
+      availableActions({ status: 'inactive', hasPastTerm: false, renewalUnconfirmed: false }, 'company_admin', [
+        'activation',
+      ]),
+    ).toEqual(['move']);
+    expect(
+      availableActions({ status: 'deactivated', hasPastTerm: true, renewalUnconfirmed: false }, 'group_admin', [
+        'reactivation',
+      ]),
+    ).toEqual(['move']);
   });
 
   it('offers cancelling only when a deactivation request is really pending', () => {
-    expect(availableActions({ status: 'deactivation_pending', hasPastTerm: true, renewalUnconfirmed: false }, 'company_admin', [])).toEqual(['move']);
+    expect(
+      availableActions(
+        { status: 'deactivation_pending', hasPastTerm: true, renewalUnconfirmed: false },
+        'company_admin',
+        [],
+      ),
+    ).toEqual(['move']);
   });
 });
 
@@ -96,15 +122,21 @@ describe('why an action is refused', () => {
   const pending: ActionSubject = { status: 'deactivation_pending', hasPastTerm: true, renewalUnconfirmed: false };
 
   it('names the date of the deactivation already pending', () => {
-    expect(refusalOf('request_deactivation', pending, { deactivationOnLabel: '31 March 2027' })).toBe('A deactivation of this asset is already pending: it takes effect on 31 March 2027.');
+    expect(refusalOf('request_deactivation', pending, { deactivationOnLabel: '31 March 2027' })).toBe(
+      'A deactivation of this asset is already pending: it takes effect on 31 March 2027.',
+    );
   });
 
   it('says an asset that is not active cannot be deactivated, and what it is', () => {
-    expect(refusalOf('request_deactivation', { status: 'deactivated', hasPastTerm: true, renewalUnconfirmed: false })).toBe('Only an active asset can be deactivated; this one is deactivated.');
+    expect(
+      refusalOf('request_deactivation', { status: 'deactivated', hasPastTerm: true, renewalUnconfirmed: false }),
+    ).toBe('Only an active asset can be deactivated; this one is deactivated.');
   });
 
   it('says an activation is already waiting for approval', () => {
-    expect(refusalOf('activate', { status: 'activation_pending', hasPastTerm: false, renewalUnconfirmed: false })).toMatch(/already waiting/);
+    expect(
+      refusalOf('activate', { status: 'activation_pending', hasPastTerm: false, renewalUnconfirmed: false }),
+    ).toMatch(/already waiting/);
   });
 });
 
@@ -115,7 +147,8 @@ describe('device identifiers', () => {
 
   it('asks for an identifier when none is given, and explains the shape otherwise', () => {
     expect(identifierProblem('')).toBe(IDENTIFIER_MESSAGES.missing);
-    for (const bad of ['abc', 'A'.repeat(33), 'SN 12', 'SN_12', '<script>', 'ÄÖÜ1']) expect(identifierProblem(bad)).toBe(IDENTIFIER_MESSAGES.shape);
+    for (const bad of ['abc', 'A'.repeat(33), 'SN 12', 'SN_12', '<script>', 'ÄÖÜ1'])
+      expect(identifierProblem(bad)).toBe(IDENTIFIER_MESSAGES.shape);
   });
 });
 
@@ -138,7 +171,10 @@ describe('days and groups as the pages show them', () => {
   });
 
   it('ends even when bad data makes groups each other’s parent', () => {
-    const depths = groupDepths([{ id: 'a', parent_id: 'b' }, { id: 'b', parent_id: 'a' }]);
+    const depths = groupDepths([
+      { id: 'a', parent_id: 'b' },
+      { id: 'b', parent_id: 'a' },
+    ]);
     expect(depths.size).toBe(2);
   });
 });

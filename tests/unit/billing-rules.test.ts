@@ -1,17 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { canMove, invoiceNumberLabel, nextStatuses } from '../../src/services/billing/invoice-rules.js';
 import { formatMoney, minorDigits, toDecimalString } from '../../src/services/billing/money.js';
-import { acd, asr, formatDuration, periodDays, periodEnded, periodFrom, periodLabel, summaryHref, summaryQueryFrom } from '../../src/services/billing/summary-rules.js';
+import {
+  acd,
+  asr,
+  formatDuration,
+  periodDays,
+  periodEnded,
+  periodFrom,
+  periodLabel,
+  summaryHref,
+  summaryQueryFrom,
+} from '../../src/services/billing/summary-rules.js';
 
 const TODAY = '2026-11-24';
 
 describe('summary query strings', () => {
   it('defaults to the last 31 days of every product, Daily', () => {
-    expect(summaryQueryFrom({}, TODAY)).toEqual({ view: 'daily', product: 'all', from: '2026-10-25', to: TODAY, notice: null });
+    expect(summaryQueryFrom({}, TODAY)).toEqual({
+      view: 'daily',
+      product: 'all',
+      from: '2026-10-25',
+      to: TODAY,
+      notice: null,
+    });
   });
 
   it('reads months as YYYY-MM and keeps a range the right way round', () => {
-    expect(summaryQueryFrom({ view: 'monthly', from: '2026-09', to: '2026-03' }, TODAY)).toMatchObject({ from: '2026-03-01', to: '2026-09-01', notice: null });
+    expect(summaryQueryFrom({ view: 'monthly', from: '2026-09', to: '2026-03' }, TODAY)).toMatchObject({
+      from: '2026-03-01',
+      to: '2026-09-01',
+      notice: null,
+    });
   });
 
   it('says so when a date is not a calendar day, and caps a range at a year of days', () => {
@@ -22,13 +42,18 @@ describe('summary query strings', () => {
   });
 
   it('ignores a product or view it does not know, and Live is always today', () => {
-    expect(summaryQueryFrom({ view: 'weekly', product: 'fax' }, TODAY)).toMatchObject({ view: 'daily', product: 'all' });
+    expect(summaryQueryFrom({ view: 'weekly', product: 'fax' }, TODAY)).toMatchObject({
+      view: 'daily',
+      product: 'all',
+    });
     expect(summaryQueryFrom({ view: 'live', from: '2026-01-01' }, TODAY)).toMatchObject({ from: TODAY, to: TODAY });
   });
 
   it('writes only what differs from the defaults into the address', () => {
     expect(summaryHref('/billing/summaries', { view: 'daily', product: 'all' })).toBe('/billing/summaries');
-    expect(summaryHref('/b', { view: 'monthly', product: 'voice', from: '2026-01-01', to: '2026-11-01' }, '.csv')).toBe('/b.csv?view=monthly&product=voice&from=2026-01&to=2026-11');
+    expect(summaryHref('/b', { view: 'monthly', product: 'voice', from: '2026-01-01', to: '2026-11-01' }, '.csv')).toBe(
+      '/b.csv?view=monthly&product=voice&from=2026-01&to=2026-11',
+    );
   });
 });
 
@@ -67,7 +92,7 @@ describe('money in minor units', () => {
     expect(minorDigits('BHD')).toBe(3);
   });
 
-  it('formats for the viewer\'s locale', () => {
+  it("formats for the viewer's locale", () => {
     expect(formatMoney(12345, 'GBP', 'en-GB')).toBe('£123.45');
     expect(formatMoney(12345, 'EUR', 'de-DE')).toBe('123,45\u00a0€');
   });

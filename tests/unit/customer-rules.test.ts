@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createViews } from '../../src/web/render.js';
-import { checkCustomerForm, confirmsTitle, differenceOf, escapeLike, listQueryFrom } from '../../src/services/customers/rules.js';
+import {
+  checkCustomerForm,
+  confirmsTitle,
+  differenceOf,
+  escapeLike,
+  listQueryFrom,
+} from '../../src/services/customers/rules.js';
 
 const valid = { title: 'Fjord Freight', account_id: 'FF-1' };
 
@@ -26,17 +32,39 @@ describe('customer fields', () => {
   it('accepts account IDs of 1 to 32 letters, digits, hyphens and underscores only', () => {
     expect(checkCustomerForm({ ...valid, account_id: 'A' }).errors).toEqual({});
     expect(checkCustomerForm({ ...valid, account_id: `a_b-${'9'.repeat(28)}` }).errors).toEqual({});
-    for (const bad of ['', 'X'.repeat(33), 'NW 1', 'NW/1', 'ÅS-1']) expect(checkCustomerForm({ ...valid, account_id: bad }).errors.account_id).toBeTruthy();
+    for (const bad of ['', 'X'.repeat(33), 'NW 1', 'NW/1', 'ÅS-1'])
+      expect(checkCustomerForm({ ...valid, account_id: bad }).errors.account_id).toBeTruthy();
   });
 
   it('trims what is kept, stores empty optional fields as nothing and defaults home page and status', () => {
-    const { fields, errors } = checkCustomerForm({ title: '  Fjord  ', account_id: ' FF-1 ', contact_name: '  ', email: '' });
+    const { fields, errors } = checkCustomerForm({
+      title: '  Fjord  ',
+      account_id: ' FF-1 ',
+      contact_name: '  ',
+      email: '',
+    });
     expect(errors).toEqual({});
-    expect(fields).toEqual({ title: 'Fjord', account_id: 'FF-1', contact_name: null, email: null, phone: null, address: null, parent_id: null, home_page: 'assets', status: 'active' });
+    expect(fields).toEqual({
+      title: 'Fjord',
+      account_id: 'FF-1',
+      contact_name: null,
+      email: null,
+      phone: null,
+      address: null,
+      parent_id: null,
+      home_page: 'assets',
+      status: 'active',
+    });
   });
 
   it('refuses a malformed email, an unknown home page or status, and a parent that is not an id', () => {
-    const { errors } = checkCustomerForm({ ...valid, email: 'a@b', home_page: 'dashboard', status: 'gone', parent_id: '1; drop table' });
+    const { errors } = checkCustomerForm({
+      ...valid,
+      email: 'a@b',
+      home_page: 'dashboard',
+      status: 'gone',
+      parent_id: '1; drop table',
+    });
     expect(Object.keys(errors).sort()).toEqual(['email', 'home_page', 'parent_id', 'status']);
   });
 });
@@ -52,7 +80,9 @@ describe('confirming a deletion', () => {
 
 describe('audit differences', () => {
   it('lists only the fields that changed, as { field: { before, after } }', () => {
-    expect(differenceOf({ title: 'A', status: 'active' }, { title: 'B', status: 'active' })).toEqual({ title: { before: 'A', after: 'B' } });
+    expect(differenceOf({ title: 'A', status: 'active' }, { title: 'B', status: 'active' })).toEqual({
+      title: { before: 'A', after: 'B' },
+    });
     expect(differenceOf(null, { title: 'New' })).toEqual({ title: { before: null, after: 'New' } });
   });
 });

@@ -46,7 +46,13 @@ describe('which groups are active', () => {
 
 describe('due for renewal within 28 days', () => {
   const today = '2026-11-24';
-  const yearly = (nextRenewalOn: string | null, more: Partial<RenewalFacts> = {}): RenewalFacts => ({ status: 'active', plan: 'yearly', nextRenewalOn, renewalUnconfirmed: false, ...more });
+  const yearly = (nextRenewalOn: string | null, more: Partial<RenewalFacts> = {}): RenewalFacts => ({
+    status: 'active',
+    plan: 'yearly',
+    nextRenewalOn,
+    renewalUnconfirmed: false,
+    ...more,
+  });
 
   it('counts today and the 28th day after it, not the 29th or yesterday', () => {
     expect(isDueForRenewal(yearly('2026-11-24'), today)).toBe(true);
@@ -91,13 +97,28 @@ describe('moving a group', () => {
   });
 
   it('refuses rather than loops when the data already has a loop', () => {
-    expect(createsCycle('vans', 'a', new Map([['a', 'b'], ['b', 'a']]))).toBe(true);
+    expect(
+      createsCycle(
+        'vans',
+        'a',
+        new Map([
+          ['a', 'b'],
+          ['b', 'a'],
+        ]),
+      ),
+    ).toBe(true);
   });
 });
 
 describe('the group form', () => {
   it('trims the name and the reference and builds the path under the parent', () => {
-    const { fields, errors } = checkGroupForm({ name: '  North ', reference: ' ', parent_id: '', customer_id: '', enabled: true });
+    const { fields, errors } = checkGroupForm({
+      name: '  North ',
+      reference: ' ',
+      parent_id: '',
+      customer_id: '',
+      enabled: true,
+    });
     expect(errors).toEqual({});
     expect(fields).toMatchObject({ name: 'North', reference: null, parentId: null });
     expect(pathOf('Trucks', fields.name)).toBe('Trucks / North');

@@ -34,9 +34,17 @@ describe('money in minor units', () => {
 
 describe('billing forms', () => {
   it('accepts a positive payment and refuses zero, negatives and unknown kinds', () => {
-    expect(checkMovement({ kind: 'payment', amount: '10', reference: ' BACS ' }, 'GBP').value).toEqual({ kind: 'payment', amountMinor: 1000n, reference: 'BACS' });
-    expect(checkMovement({ kind: 'payment', amount: '0', reference: '' }, 'GBP').errors.amount).toBe('Enter an amount above zero.');
-    expect(checkMovement({ kind: 'payment', amount: '-3', reference: '' }, 'GBP').errors.amount).toBe('Enter an amount above zero.');
+    expect(checkMovement({ kind: 'payment', amount: '10', reference: ' BACS ' }, 'GBP').value).toEqual({
+      kind: 'payment',
+      amountMinor: 1000n,
+      reference: 'BACS',
+    });
+    expect(checkMovement({ kind: 'payment', amount: '0', reference: '' }, 'GBP').errors.amount).toBe(
+      'Enter an amount above zero.',
+    );
+    expect(checkMovement({ kind: 'payment', amount: '-3', reference: '' }, 'GBP').errors.amount).toBe(
+      'Enter an amount above zero.',
+    );
     expect(checkMovement({ kind: 'refund', amount: '3', reference: '' }, 'GBP').errors.kind).toBeDefined();
   });
 
@@ -46,8 +54,14 @@ describe('billing forms', () => {
   });
 
   it('checks the number range: last not below first, a block no larger than the range', () => {
-    expect(checkNumberRange({ firstNumber: '100', lastNumber: '199', blockSize: '10' }).value).toEqual({ firstNumber: 100n, lastNumber: 199n, blockSize: 10 });
-    expect(checkNumberRange({ firstNumber: '200', lastNumber: '199', blockSize: '10' }).errors.lastNumber).toBeDefined();
+    expect(checkNumberRange({ firstNumber: '100', lastNumber: '199', blockSize: '10' }).value).toEqual({
+      firstNumber: 100n,
+      lastNumber: 199n,
+      blockSize: 10,
+    });
+    expect(
+      checkNumberRange({ firstNumber: '200', lastNumber: '199', blockSize: '10' }).errors.lastNumber,
+    ).toBeDefined();
     expect(checkNumberRange({ firstNumber: '100', lastNumber: '104', blockSize: '10' }).errors.blockSize).toBeDefined();
     expect(checkNumberRange({ firstNumber: 'x', lastNumber: '', blockSize: '0' }).errors).toHaveProperty('firstNumber');
   });

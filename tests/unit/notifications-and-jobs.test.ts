@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { countsText } from '../../src/services/platform/job-runs.js';
 import { readUnsubscribeToken, unsubscribeHeaders, unsubscribeToken } from '../../src/services/mail/notifications.js';
-import { MAIL_LIST_LIMIT, reminderMail, reminderWeek, type ReminderLine } from '../../src/services/assets/renewal-reminders.js';
+import {
+  MAIL_LIST_LIMIT,
+  reminderMail,
+  reminderWeek,
+  type ReminderLine,
+} from '../../src/services/assets/renewal-reminders.js';
 
 const SECRET = 'a-secret-that-is-long-enough-for-anything';
 const USER = '0b6f3c1e-8a2d-4f5b-9c7e-1d2e3f4a5b6c';
@@ -40,15 +45,30 @@ describe('unsubscribe links', () => {
 
 describe('the reminder mail', () => {
   const line = (i: number, via: 0 | 1 = 0): ReminderLine => ({
-    assetId: `id-${i}`, identifier: `ID-${i}`, name: '', groupPath: 'Trucks', customer: 'Acme', plan: 'yearly', renewalOn: '2027-01-10', via, viaName: via ? 'Trucks' : 'Acme',
+    assetId: `id-${i}`,
+    identifier: `ID-${i}`,
+    name: '',
+    groupPath: 'Trucks',
+    customer: 'Acme',
+    plan: 'yearly',
+    renewalOn: '2027-01-10',
+    via,
+    viaName: via ? 'Trucks' : 'Acme',
   });
   const links = { baseUrl: 'https://portal.test', secret: SECRET };
 
   it('gives every reason the person has, once each', () => {
-    const mail = reminderMail({ name: 'Olga', userId: USER, tenantName: 'Fleetline' }, [line(1), line(2, 1)], '2027-01-03', links);
+    const mail = reminderMail(
+      { name: 'Olga', userId: USER, tenantName: 'Fleetline' },
+      [line(1), line(2, 1)],
+      '2027-01-03',
+      links,
+    );
     expect(mail.text).toContain('As a company admin of Acme:');
     expect(mail.text).toContain('As a person assigned to the group Trucks:');
-    expect(mail.text).toContain('Why you get this mail: you are a company admin of Acme, and you are assigned to the group Trucks.');
+    expect(mail.text).toContain(
+      'Why you get this mail: you are a company admin of Acme, and you are assigned to the group Trucks.',
+    );
     expect(mail.text).toContain('renews on 10 January 2027 (in 7 days)');
   });
 
@@ -63,13 +83,21 @@ describe('the reminder mail', () => {
 
 describe('job schedules from the environment', () => {
   it('moves a job with JOB_SCHEDULE_<NAME>', () => {
-    const config = loadConfig({ SESSION_SECRET: SECRET, JOB_SCHEDULE_RENEWAL_REMINDERS: '*/2 * * * * *', DATA_DIR: '/tmp' });
+    const config = loadConfig({
+      SESSION_SECRET: SECRET,
+      JOB_SCHEDULE_RENEWAL_REMINDERS: '*/2 * * * * *',
+      DATA_DIR: '/tmp',
+    });
     expect(config.jobSchedules).toEqual({ 'renewal-reminders': '*/2 * * * * *' });
   });
 
   it('stops start-up with one line when the expression is not cron', () => {
-    expect(() => loadConfig({ SESSION_SECRET: SECRET, JOB_SCHEDULE_SEND_MAIL: 'every minute', DATA_DIR: '/tmp' })).toThrow(ConfigError);
-    expect(() => loadConfig({ SESSION_SECRET: SECRET, JOB_SCHEDULE_SEND_MAIL: 'every minute', DATA_DIR: '/tmp' })).toThrow('Invalid JOB_SCHEDULE_SEND_MAIL="every minute": must be a cron expression');
+    expect(() =>
+      loadConfig({ SESSION_SECRET: SECRET, JOB_SCHEDULE_SEND_MAIL: 'every minute', DATA_DIR: '/tmp' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ SESSION_SECRET: SECRET, JOB_SCHEDULE_SEND_MAIL: 'every minute', DATA_DIR: '/tmp' }),
+    ).toThrow('Invalid JOB_SCHEDULE_SEND_MAIL="every minute": must be a cron expression');
   });
 });
 

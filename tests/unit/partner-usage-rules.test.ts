@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../src/services/billing/money.js';
 import { maskNumber } from '../../src/services/partners/number-masking.js';
-import { dailyChart, decodeUsageCursor, encodeUsageCursor, usageFilterFrom, usageListHref } from '../../src/services/partners/usage-rules.js';
+import {
+  dailyChart,
+  decodeUsageCursor,
+  encodeUsageCursor,
+  usageFilterFrom,
+  usageListHref,
+} from '../../src/services/partners/usage-rules.js';
 import { billableUnits } from '../../src/services/billing/usage-records.js';
 
 describe('maskNumber', () => {
@@ -41,7 +47,10 @@ describe('usage log rules', () => {
   });
 
   it('swaps a period given backwards and bounds it to a year', () => {
-    expect(usageFilterFrom({ from: '2026-11-20', to: '2026-11-01' }, '2026-11-24')).toMatchObject({ from: '2026-11-01', to: '2026-11-20' });
+    expect(usageFilterFrom({ from: '2026-11-20', to: '2026-11-01' }, '2026-11-24')).toMatchObject({
+      from: '2026-11-01',
+      to: '2026-11-20',
+    });
     expect(usageFilterFrom({ from: '2020-01-01', to: '2026-11-24' }, '2026-11-24').from).toBe('2025-11-24');
     expect(usageFilterFrom({ from: '2026-02-30' }, '2026-11-24').from).toBe('2026-10-26');
   });
@@ -49,7 +58,9 @@ describe('usage log rules', () => {
   it('round-trips a keyset cursor and refuses one it did not make', () => {
     const c = { occurredAt: '2026-11-24T09:00:00.123456Z', id: '42' };
     expect(decodeUsageCursor(encodeUsageCursor(c))).toEqual(c);
-    expect(decodeUsageCursor(Buffer.from("2026-11-24T09:00:00.123456Z|1; drop table x").toString('base64url'))).toBeNull();
+    expect(
+      decodeUsageCursor(Buffer.from('2026-11-24T09:00:00.123456Z|1; drop table x').toString('base64url')),
+    ).toBeNull();
   });
 
   it('leaves defaults out of the link', () => {
@@ -59,8 +70,15 @@ describe('usage log rules', () => {
   });
 
   it('charts every day of the period, days without usage at zero', () => {
-    const chart = dailyChart([{ day: '2026-11-02', records: 10, spendMinor: 40 }], { from: '2026-11-01', to: '2026-11-03' });
-    expect(chart.bars.map((b) => [b.day, b.records, b.recordsHeight])).toEqual([['2026-11-01', 0, 0], ['2026-11-02', 10, 160], ['2026-11-03', 0, 0]]);
+    const chart = dailyChart([{ day: '2026-11-02', records: 10, spendMinor: 40 }], {
+      from: '2026-11-01',
+      to: '2026-11-03',
+    });
+    expect(chart.bars.map((b) => [b.day, b.records, b.recordsHeight])).toEqual([
+      ['2026-11-01', 0, 0],
+      ['2026-11-02', 10, 160],
+      ['2026-11-03', 0, 0],
+    ]);
     expect(chart.maxSpendMinor).toBe(40);
   });
 

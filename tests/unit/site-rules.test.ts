@@ -1,20 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRange, intervalOf, loginLinkExpiry, rangeFrom, servicedInRange, startOfDay, visitInRange } from '../../src/services/sites/rules.js';
+import {
+  defaultRange,
+  intervalOf,
+  loginLinkExpiry,
+  rangeFrom,
+  servicedInRange,
+  startOfDay,
+  visitInRange,
+} from '../../src/services/sites/rules.js';
 
-const visit = (start: string, end: string, completed = true) => ({ startedAt: new Date(start), endedAt: new Date(end), completed });
+const visit = (start: string, end: string, completed = true) => ({
+  startedAt: new Date(start),
+  endedAt: new Date(end),
+  completed,
+});
 
 describe('the site map date range', () => {
-  it('defaults to the last 7 days, today included, in the viewer\'s zone', () => {
+  it("defaults to the last 7 days, today included, in the viewer's zone", () => {
     // 23:30 UTC on 30 Nov is already 1 Dec in Auckland
     expect(defaultRange('UTC', new Date('2026-11-30T23:30:00Z'))).toEqual({ from: '2026-11-24', to: '2026-11-30' });
-    expect(defaultRange('Pacific/Auckland', new Date('2026-11-30T23:30:00Z'))).toEqual({ from: '2026-11-25', to: '2026-12-01' });
+    expect(defaultRange('Pacific/Auckland', new Date('2026-11-30T23:30:00Z'))).toEqual({
+      from: '2026-11-25',
+      to: '2026-12-01',
+    });
   });
 
   it('reads the range from the query, filling a missing end, and refuses bad ones with a message', () => {
     const now = new Date('2026-11-30T12:00:00Z');
-    expect(rangeFrom({ from: '2026-11-01', to: '2026-11-15' }, 'UTC', now)).toEqual({ range: { from: '2026-11-01', to: '2026-11-15' } });
+    expect(rangeFrom({ from: '2026-11-01', to: '2026-11-15' }, 'UTC', now)).toEqual({
+      range: { from: '2026-11-01', to: '2026-11-15' },
+    });
     expect(rangeFrom({ from: '2026-11-01' }, 'UTC', now).range).toEqual({ from: '2026-11-01', to: '2026-11-07' });
-    expect(rangeFrom({ from: '2026-11-15', to: '2026-11-01' }, 'UTC', now).error).toBe('The start date is after the end date.');
+    expect(rangeFrom({ from: '2026-11-15', to: '2026-11-01' }, 'UTC', now).error).toBe(
+      'The start date is after the end date.',
+    );
     expect(rangeFrom({ from: '2026-02-30' }, 'UTC', now).error).toBe('Enter dates as YYYY-MM-DD.');
     expect(rangeFrom({ from: '2024-01-01', to: '2026-01-01' }, 'UTC', now).error).toMatch(/at most 366 days/);
   });
@@ -50,7 +69,7 @@ describe('serviced in the range', () => {
     expect(servicedInRange([visit('2026-11-25T09:00:00Z', '2026-11-25T10:00:00Z')], range)).toBe(true);
   });
 
-  it('depends on the viewer\'s zone: the same visit is in a New York range and outside an Auckland one', () => {
+  it("depends on the viewer's zone: the same visit is in a New York range and outside an Auckland one", () => {
     const late = visit('2026-11-24T02:00:00Z', '2026-11-24T03:00:00Z'); // 23 Nov, 21:00 in New York; 24 Nov, 15:00 in Auckland
     const day = { from: '2026-11-23', to: '2026-11-23' };
     expect(visitInRange(late, intervalOf(day, 'America/New_York'))).toBe(true);

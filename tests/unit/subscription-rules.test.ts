@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { addMonths, deactivationDate, renewalState, termFor, todayIn } from '../../src/services/assets/subscription-rules.js';
+import {
+  addMonths,
+  deactivationDate,
+  renewalState,
+  termFor,
+  todayIn,
+} from '../../src/services/assets/subscription-rules.js';
 
 describe('terms', () => {
   it('ends a yearly term the day before the anniversary', () => {
-    expect(termFor('yearly', '2026-03-15')).toEqual({ termStart: '2026-03-15', termEnd: '2027-03-14', nextRenewalOn: '2027-03-15' });
+    expect(termFor('yearly', '2026-03-15')).toEqual({
+      termStart: '2026-03-15',
+      termEnd: '2027-03-14',
+      nextRenewalOn: '2027-03-15',
+    });
   });
 
   it('keeps month ends: a quarterly term from 30 November ends on the last day of February', () => {
@@ -14,7 +24,11 @@ describe('terms', () => {
   });
 
   it('gives a monthly plan no renewal date', () => {
-    expect(termFor('monthly', '2026-05-01')).toEqual({ termStart: '2026-05-01', termEnd: '2026-05-31', nextRenewalOn: null });
+    expect(termFor('monthly', '2026-05-01')).toEqual({
+      termStart: '2026-05-01',
+      termEnd: '2026-05-31',
+      nextRenewalOn: null,
+    });
   });
 });
 
@@ -29,14 +43,29 @@ describe('when a deactivation takes effect', () => {
   });
 
   it('is the end of the yearly or quarterly term, even when that is a weekend', () => {
-    const yearly = { plan: 'yearly' as const, termEnd: '2027-03-14', nextRenewalOn: '2027-03-15', renewalUnconfirmed: false };
+    const yearly = {
+      plan: 'yearly' as const,
+      termEnd: '2027-03-14',
+      nextRenewalOn: '2027-03-15',
+      renewalUnconfirmed: false,
+    };
     expect(deactivationDate(yearly, '2026-11-24')).toBe('2027-03-14'); // a Sunday
-    const quarterly = { plan: 'quarterly' as const, termEnd: '2026-11-30', nextRenewalOn: '2026-12-01', renewalUnconfirmed: false };
+    const quarterly = {
+      plan: 'quarterly' as const,
+      termEnd: '2026-11-30',
+      nextRenewalOn: '2026-12-01',
+      renewalUnconfirmed: false,
+    };
     expect(deactivationDate(quarterly, '2026-11-30')).toBe('2026-11-30');
   });
 
   it('is the end of the next term when the current one is already over', () => {
-    const lapsed = { plan: 'yearly' as const, termEnd: '2026-10-31', nextRenewalOn: '2026-11-01', renewalUnconfirmed: true };
+    const lapsed = {
+      plan: 'yearly' as const,
+      termEnd: '2026-10-31',
+      nextRenewalOn: '2026-11-01',
+      renewalUnconfirmed: true,
+    };
     expect(deactivationDate(lapsed, '2026-11-24')).toBe('2027-10-31');
   });
 
@@ -49,10 +78,17 @@ describe('when a deactivation takes effect', () => {
 });
 
 describe('renewal states', () => {
-  const yearly = (nextRenewalOn: string, renewalUnconfirmed = false) => ({ plan: 'yearly' as const, termEnd: null, nextRenewalOn, renewalUnconfirmed });
+  const yearly = (nextRenewalOn: string, renewalUnconfirmed = false) => ({
+    plan: 'yearly' as const,
+    termEnd: null,
+    nextRenewalOn,
+    renewalUnconfirmed,
+  });
 
   it('shows nothing for a monthly plan', () => {
-    expect(renewalState({ plan: 'monthly', termEnd: null, nextRenewalOn: null, renewalUnconfirmed: false }, '2026-11-24')).toBe('none');
+    expect(
+      renewalState({ plan: 'monthly', termEnd: null, nextRenewalOn: null, renewalUnconfirmed: false }, '2026-11-24'),
+    ).toBe('none');
   });
 
   it('warns from 28 days before the renewal, not 29', () => {

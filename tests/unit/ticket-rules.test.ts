@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsComments, messageProblem, newTicketProblems, statusAfterCustomerComment, SUBJECT_MAX } from '../../src/services/tickets/rules.js';
+import {
+  acceptsComments,
+  messageProblem,
+  newTicketProblems,
+  statusAfterCustomerComment,
+  SUBJECT_MAX,
+} from '../../src/services/tickets/rules.js';
 
 describe('ticket rules', () => {
   it('opens a ticket again when the customer writes on one waiting for them or resolved', () => {
@@ -19,7 +25,9 @@ describe('ticket rules', () => {
       category: 'Choose what the ticket is about.',
       message: 'Write a message.',
     });
-    expect(newTicketProblems({ subject: 'x'.repeat(SUBJECT_MAX + 1), category: 'billing', message: 'hi' })).toHaveProperty('subject');
+    expect(
+      newTicketProblems({ subject: 'x'.repeat(SUBJECT_MAX + 1), category: 'billing', message: 'hi' }),
+    ).toHaveProperty('subject');
     expect(newTicketProblems({ subject: 'GPS stopped', category: 'technical', message: 'Since Monday.' })).toEqual({});
   });
 

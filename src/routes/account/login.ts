@@ -19,7 +19,11 @@ export function loginRoutes(ctx: AppContext): Router {
 
   router.get('/login', (req, res) => {
     if (req.actor) return res.redirect(303, safeNext(req.query.next) ?? landingPath(req.actor));
-    res.renderPage('account/login/index', { title: 'Sign in', values: { next: safeNext(req.query.next) ?? '' }, errors: {} });
+    res.renderPage('account/login/index', {
+      title: 'Sign in',
+      values: { next: safeNext(req.query.next) ?? '' },
+      errors: {},
+    });
   });
 
   router.post('/login', async (req, res) => {
@@ -28,7 +32,13 @@ export function loginRoutes(ctx: AppContext): Router {
       const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
       await regenerateSession(req);
       const now = ctx.clock.now().getTime();
-      Object.assign(req.session, { userId: actor.userId, membershipId: actor.membershipId, createdAt: now, lastSeenAt: now, userAgent: req.get('user-agent')?.slice(0, 300) ?? null });
+      Object.assign(req.session, {
+        userId: actor.userId,
+        membershipId: actor.membershipId,
+        createdAt: now,
+        lastSeenAt: now,
+        userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
+      });
       req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
       res.redirect(303, safeNext(form.next) ?? landingPath(actor));
     } catch (err) {
@@ -36,7 +46,11 @@ export function loginRoutes(ctx: AppContext): Router {
       logRefusedSignIn(req, err);
       const status = err instanceof ValidationError ? 422 : 429;
       const errors = err instanceof ValidationError ? err.fields : { form: err.message };
-      res.renderPage('account/login/index', { title: 'Sign in', values: { email: form.email, next: form.next ?? '' }, errors }, { status });
+      res.renderPage(
+        'account/login/index',
+        { title: 'Sign in', values: { email: form.email, next: form.next ?? '' }, errors },
+        { status },
+      );
     }
   });
 
@@ -57,8 +71,20 @@ function logRefusedSignIn(req: Request, err: ValidationError | TooManyRequestsEr
     return;
   }
   const refused = err instanceof SignInRefused ? err : null;
-  req.log.info({ event: 'sign_in_failed', reason: refused?.reason ?? 'credentials', userId: refused?.userId ?? undefined, address }, 'sign-in refused');
-  if (refused?.lockedNow) req.log.warn({ event: 'sign_in_lockout', locked: refused.lockedNow, userId: refused.userId ?? undefined, address }, 'sign-in locked after repeated failures');
+  req.log.info(
+    {
+      event: 'sign_in_failed',
+      reason: refused?.reason ?? 'credentials',
+      userId: refused?.userId ?? undefined,
+      address,
+    },
+    'sign-in refused',
+  );
+  if (refused?.lockedNow)
+    req.log.warn(
+      { event: 'sign_in_lockout', locked: refused.lockedNow, userId: refused.userId ?? undefined, address },
+      'sign-in locked after repeated failures',
+    );
 }
 
 function regenerateSession(req: Request): Promise<void> {

@@ -24,8 +24,17 @@ export function membershipRoutes(ctx: AppContext): Router {
     const { createdAt, userAgent } = req.session;
     await regenerate(req);
     const now = ctx.clock.now().getTime();
-    Object.assign(req.session, { userId: next.userId, membershipId: next.membershipId, createdAt: createdAt ?? now, lastSeenAt: now, userAgent });
-    req.log.info({ event: 'membership_switched', userId: next.userId, membershipId: next.membershipId }, 'switched role');
+    Object.assign(req.session, {
+      userId: next.userId,
+      membershipId: next.membershipId,
+      createdAt: createdAt ?? now,
+      lastSeenAt: now,
+      userAgent,
+    });
+    req.log.info(
+      { event: 'membership_switched', userId: next.userId, membershipId: next.membershipId },
+      'switched role',
+    );
     res.flash('success', `You now act as ${next.placeName}.`);
     res.redirect(303, landingPath(next));
   });

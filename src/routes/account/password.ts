@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { formText } from '../../web/forms.js';
 import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../errors.js';
-import { checkResetLink, MIN_PASSWORD_LENGTH, requestPasswordReset, resetPassword } from '../../services/people/index.js';
+import {
+  checkResetLink,
+  MIN_PASSWORD_LENGTH,
+  requestPasswordReset,
+  resetPassword,
+} from '../../services/people/index.js';
 
 const ForgotForm = z.object({ email: formText() });
 const ResetForm = z.object({ password: formText(), passwordConfirm: formText() });
@@ -22,11 +27,22 @@ export function passwordRoutes(ctx: AppContext): Router {
   router.post('/password/forgot', async (req, res) => {
     const form = ForgotForm.parse(req.body ?? {});
     try {
-      const { userId, limited } = await requestPasswordReset(ctx.db, ctx.clock.now(), { email: form.email, address: req.ip ?? 'unknown', baseUrl: ctx.config.baseUrl });
-      req.log.info({ event: 'password_reset_requested', userId: userId ?? undefined, limited }, 'password reset requested');
+      const { userId, limited } = await requestPasswordReset(ctx.db, ctx.clock.now(), {
+        email: form.email,
+        address: req.ip ?? 'unknown',
+        baseUrl: ctx.config.baseUrl,
+      });
+      req.log.info(
+        { event: 'password_reset_requested', userId: userId ?? undefined, limited },
+        'password reset requested',
+      );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return res.renderPage('account/password/forgot', { title: 'Forgot your password', values: form, errors: err.fields }, { status: 422 });
+      return res.renderPage(
+        'account/password/forgot',
+        { title: 'Forgot your password', values: form, errors: err.fields },
+        { status: 422 },
+      );
     }
     ctx.mailPump.kick();
     res.renderPage('account/password/forgot-sent', { title: 'Check your email', email: form.email.trim() });
@@ -47,10 +63,17 @@ export function passwordRoutes(ctx: AppContext): Router {
     try {
       const result = await resetPassword(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
       if (!result.ok) return invalidLink(req, res, result.reason);
-      req.log.info({ event: 'password_reset', userId: result.userId, sessionsEnded: result.sessionsEnded }, 'password reset with a mailed link');
+      req.log.info(
+        { event: 'password_reset', userId: result.userId, sessionsEnded: result.sessionsEnded },
+        'password reset with a mailed link',
+      );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return res.renderPage('account/password/reset', { title: 'Choose a new password', token, rules: RULES, errors: err.fields }, { status: 422 });
+      return res.renderPage(
+        'account/password/reset',
+        { title: 'Choose a new password', token, rules: RULES, errors: err.fields },
+        { status: 422 },
+      );
     }
     // the reset ended every session of the user, this browser's included: start an anonymous one
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
@@ -63,5 +86,9 @@ export function passwordRoutes(ctx: AppContext): Router {
 
 function invalidLink(req: Request, res: Response, reason: 'unknown' | 'expired' | 'used') {
   req.log.info({ event: 'password_reset_link_refused', reason }, 'password reset link refused');
-  res.renderPage('account/password/invalid-link', { title: 'Link no longer valid', reason }, { status: reason === 'unknown' ? 404 : 410 });
+  res.renderPage(
+    'account/password/invalid-link',
+    { title: 'Link no longer valid', reason },
+    { status: reason === 'unknown' ? 404 : 410 },
+  );
 }

@@ -5,7 +5,16 @@ import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { wantsFragment } from '../../web/render.js';
-import { changePassword, endOtherSessions, endSession, listOwnSessions, loadProfile, MIN_PASSWORD_LENGTH, updateProfile, verificationState } from '../../services/people/index.js';
+import {
+  changePassword,
+  endOtherSessions,
+  endSession,
+  listOwnSessions,
+  loadProfile,
+  MIN_PASSWORD_LENGTH,
+  updateProfile,
+  verificationState,
+} from '../../services/people/index.js';
 import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../../services/mail/index.js';
 import { formatDateTime, timeZoneChoicesFor } from '../../services/platform/index.js';
 
@@ -19,11 +28,21 @@ const SessionParams = z.object({ sid: z.string().max(100) });
 
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
 
-type PageState = { profile?: { name: string; timeZone: string }; errors?: Record<string, string>; sessionsNote?: string; notifications?: Record<string, boolean> };
+type PageState = {
+  profile?: { name: string; timeZone: string };
+  errors?: Record<string, string>;
+  sessionsNote?: string;
+  notifications?: Record<string, boolean>;
+};
 
 /** A checked box sends its name; an unchecked one sends nothing. */
 const notificationForm = (body: unknown): Record<string, boolean> =>
-  Object.fromEntries(NOTIFICATION_KINDS.map((k) => [k, typeof body === 'object' && body !== null && (body as Record<string, unknown>)[k] === 'on']));
+  Object.fromEntries(
+    NOTIFICATION_KINDS.map((k) => [
+      k,
+      typeof body === 'object' && body !== null && (body as Record<string, unknown>)[k] === 'on',
+    ]),
+  );
 
 /** The signed-in user's own settings: profile, password and sessions. */
 export function settingsRoutes(ctx: AppContext): Router {
@@ -51,7 +70,10 @@ export function settingsRoutes(ctx: AppContext): Router {
         sessions,
         sessionsNote: state.sessionsNote ?? '',
         verification,
-        switches: switches.map((sw) => ({ ...sw, checked: state.notifications ? state.notifications[sw.kind] : sw.enabled })),
+        switches: switches.map((sw) => ({
+          ...sw,
+          checked: state.notifications ? state.notifications[sw.kind] : sw.enabled,
+        })),
         formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
       },
       { status, fragment: 'account/settings/_sessions' },
@@ -92,17 +114,25 @@ export function settingsRoutes(ctx: AppContext): Router {
     try {
       changed = await changeNotificationSwitches(ctx.db, req.actor!, form);
     } catch (err) {
-      if (err instanceof ValidationError) return renderSettings(req, res, { notifications: form, errors: err.fields }, 422);
+      if (err instanceof ValidationError)
+        return renderSettings(req, res, { notifications: form, errors: err.fields }, 422);
       throw err;
     }
-    res.flash('success', changed.length ? 'Your notification choices have been saved.' : 'Nothing changed in your notification choices.');
+    res.flash(
+      'success',
+      changed.length ? 'Your notification choices have been saved.' : 'Nothing changed in your notification choices.',
+    );
     res.redirect(303, '/settings#notifications');
   });
 
   router.post('/settings/other-sessions/delete', ...guard, async (req, res) => {
     const ended = await endOtherSessions(ctx.db, req.actor!, req.sessionID);
     req.log.info({ event: 'sessions_ended', userId: req.actor!.userId, count: ended }, 'signed out everywhere else');
-    await sessionsChanged(req, res, ended ? `Signed out ${ended} other session${ended === 1 ? '' : 's'}.` : 'No other session was signed in.');
+    await sessionsChanged(
+      req,
+      res,
+      ended ? `Signed out ${ended} other session${ended === 1 ? '' : 's'}.` : 'No other session was signed in.',
+    );
   });
 
   router.post('/settings/sessions/:sid/delete', ...guard, async (req, res) => {

@@ -15,13 +15,30 @@ export function adminApiKeyRoutes(ctx: AppContext): Router {
   const guard = allow('api_key.manage');
   const formatTime = (req: Request) => (d: Date | null) => (d ? formatDateTime(d, req.actor!.timeZone) : 'Never');
 
-  const renderIndex = async (req: Request, res: Response, extra: { values?: { name: string }; errors?: Record<string, string>; created?: { name: string; secret: string }; status?: number } = {}) => {
+  const renderIndex = async (
+    req: Request,
+    res: Response,
+    extra: {
+      values?: { name: string };
+      errors?: Record<string, string>;
+      created?: { name: string; secret: string };
+      status?: number;
+    } = {},
+  ) => {
     const keys = await listApiKeys(ctx.db, req.actor!);
     // a page showing a new key's secret must never be cached or kept
     if (extra.created) res.set('Cache-Control', 'no-store');
     res.renderPage(
       'admin/api-keys/index',
-      { title: 'API keys', keys, values: extra.values ?? { name: '' }, errors: extra.errors ?? {}, created: extra.created ?? null, formatTime: formatTime(req), docsUrl: `${ctx.config.baseUrl}/api/v1/openapi.json` },
+      {
+        title: 'API keys',
+        keys,
+        values: extra.values ?? { name: '' },
+        errors: extra.errors ?? {},
+        created: extra.created ?? null,
+        formatTime: formatTime(req),
+        docsUrl: `${ctx.config.baseUrl}/api/v1/openapi.json`,
+      },
       { status: extra.status },
     );
   };

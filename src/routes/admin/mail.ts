@@ -13,7 +13,12 @@ const PAGE_SIZES = [10, 25, 50, 100] as const;
 const ListQuery = z.object({
   status: z.enum(MAIL_STATUSES).optional().catch(undefined),
   before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined),
-  size: z.coerce.number().int().refine((n) => (PAGE_SIZES as readonly number[]).includes(n)).default(25).catch(25),
+  size: z.coerce
+    .number()
+    .int()
+    .refine((n) => (PAGE_SIZES as readonly number[]).includes(n))
+    .default(25)
+    .catch(25),
 });
 
 /** The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured. */
@@ -34,7 +39,17 @@ export function adminMailRoutes(ctx: AppContext): Router {
     };
     res.renderPage(
       'admin/mail/index',
-      { title: 'Outgoing mail', rows, query, statuses: MAIL_STATUSES, nextLink: nextBefore ? link({ status: query.status, before: nextBefore }) : null, link, smtpConfigured: !!ctx.mail, canRetry: can(req.actor, 'mail.retry'), formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone) },
+      {
+        title: 'Outgoing mail',
+        rows,
+        query,
+        statuses: MAIL_STATUSES,
+        nextLink: nextBefore ? link({ status: query.status, before: nextBefore }) : null,
+        link,
+        smtpConfigured: !!ctx.mail,
+        canRetry: can(req.actor, 'mail.retry'),
+        formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone),
+      },
       { fragment: 'admin/mail/_table' },
     );
   });
@@ -45,7 +60,13 @@ export function adminMailRoutes(ctx: AppContext): Router {
     const message = await findOutgoingMail(ctx.db, req.actor!, id);
     // kept mail may hold activation and reset links: keep it out of every cache
     res.set('Cache-Control', 'no-store');
-    res.renderPage('admin/mail/show', { title: message.subject, message, smtpConfigured: !!ctx.mail, canRetry: can(req.actor, 'mail.retry'), formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone) });
+    res.renderPage('admin/mail/show', {
+      title: message.subject,
+      message,
+      smtpConfigured: !!ctx.mail,
+      canRetry: can(req.actor, 'mail.retry'),
+      formatTime: (d: Date | null) => formatDateTime(d, req.actor!.timeZone),
+    });
   });
 
   router.post('/admin/mail/:id/retry', ...allow('mail.retry'), async (req, res) => {
@@ -53,7 +74,12 @@ export function adminMailRoutes(ctx: AppContext): Router {
     if (!id) throw new NotFoundError();
     const { to } = await retryDeadMail(ctx.db, req.actor!, id, ctx.clock.now());
     ctx.mailPump.kick();
-    res.flash('success', ctx.mail ? `The message to ${to} is queued again and goes out within seconds.` : `The message to ${to} is queued again; with no SMTP server configured it is kept here.`);
+    res.flash(
+      'success',
+      ctx.mail
+        ? `The message to ${to} is queued again and goes out within seconds.`
+        : `The message to ${to} is queued again; with no SMTP server configured it is kept here.`,
+    );
     res.redirect(303, `/admin/mail/${id}`);
   });
 

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { wantsFragment } from '../../web/render.js';
-import { HELP_LINK_TEXT, HELP_LINKS, helpLinksFor, helpLinksForm, saveHelpLinks } from '../../services/tenants/index.js';
+import {
+  HELP_LINK_TEXT,
+  HELP_LINKS,
+  helpLinksFor,
+  helpLinksForm,
+  saveHelpLinks,
+} from '../../services/tenants/index.js';
 import { blocksInRange, getNumberRange, setNumberRange } from '../../services/billing/index.js';
 import type { Actor } from '../../services/access/index.js';
 import { formText, orRerender } from '../../web/forms.js';
@@ -11,22 +17,42 @@ import { formText, orRerender } from '../../web/forms.js';
 /** The Help page everyone reaches, and the provider's settings page: one section (and fragment) per concern. */
 
 const NumberRangeBody = z.object({ firstNumber: formText(), lastNumber: formText(), blockSize: formText() });
-const HelpLinksBody = z.object(Object.fromEntries(HELP_LINKS.map((k) => [k, formText()])) as Record<(typeof HELP_LINKS)[number], ReturnType<typeof formText>>);
+const HelpLinksBody = z.object(
+  Object.fromEntries(HELP_LINKS.map((k) => [k, formText()])) as Record<
+    (typeof HELP_LINKS)[number],
+    ReturnType<typeof formText>
+  >,
+);
 
 export function tenantSettingsRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  type HelpLinksState = { errors?: Record<string, string>; values?: Record<string, string | null>; saved?: boolean; status?: number };
+  type HelpLinksState = {
+    errors?: Record<string, string>;
+    values?: Record<string, string | null>;
+    saved?: boolean;
+    status?: number;
+  };
   type NumberRangeState = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
 
   /** The whole page, or (for htmx) only the help links section. Later sections add their data here. */
-  const renderSettings = async (req: Request, res: Response, help: HelpLinksState = {}, numbers: NumberRangeState = {}) => {
+  const renderSettings = async (
+    req: Request,
+    res: Response,
+    help: HelpLinksState = {},
+    numbers: NumberRangeState = {},
+  ) => {
     const values = help.values ?? (await helpLinksForm(ctx.db, req.actor!));
     res.renderPage(
       'admin/settings/index',
       {
         title: 'Provider settings',
-        helpLinks: { values, errors: help.errors ?? {}, saved: !!help.saved, fields: HELP_LINKS.map((k) => ({ key: k, ...HELP_LINK_TEXT[k] })) },
+        helpLinks: {
+          values,
+          errors: help.errors ?? {},
+          saved: !!help.saved,
+          fields: HELP_LINKS.map((k) => ({ key: k, ...HELP_LINK_TEXT[k] })),
+        },
         numberRange: await numberRangeSection(ctx.db, req.actor!, numbers),
       },
       { fragment: 'admin/settings/_help-links', status: help.status ?? numbers.status },
@@ -41,30 +67,51 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
 
   router.post('/admin/settings/help-links', ...allow('tenant_settings.manage'), async (req, res) => {
     const form = HelpLinksBody.parse(req.body ?? {});
-    await orRerender(async () => {
-      await saveHelpLinks(ctx.db, req.actor!, form);
-      if (wantsFragment(req)) return renderSettings(req, res, { saved: true });
-      res.flash('success', 'The Help page links have been saved.');
-      res.redirect(303, '/admin/settings#help-links');
-    }, (errors, status) => renderSettings(req, res, { errors, values: form, status }));
+    await orRerender(
+      async () => {
+        await saveHelpLinks(ctx.db, req.actor!, form);
+        if (wantsFragment(req)) return renderSettings(req, res, { saved: true });
+        res.flash('success', 'The Help page links have been saved.');
+        res.redirect(303, '/admin/settings#help-links');
+      },
+      (errors, status) => renderSettings(req, res, { errors, values: form, status }),
+    );
   });
 
   // the number range "+" on a customer's Billing tab assigns internal number blocks from (issue 10)
   router.post('/admin/settings/number-range', ...allow('tenant_settings.manage'), async (req, res) => {
     const form = NumberRangeBody.parse(req.body ?? {});
-    await orRerender(async () => {
-      const range = await setNumberRange(ctx.db, req.actor!, form);
-      res.flash('success', `The number range is ${range.firstNumber}–${range.lastNumber}, in blocks of ${range.blockSize}.`);
-      res.redirect(303, '/admin/settings#number-range');
-    }, (errors, status) => renderSettings(req, res, {}, { errors, values: form, status }));
+    await orRerender(
+      async () => {
+        const range = await setNumberRange(ctx.db, req.actor!, form);
+        res.flash(
+          'success',
+          `The number range is ${range.firstNumber}–${range.lastNumber}, in blocks of ${range.blockSize}.`,
+        );
+        res.redirect(303, '/admin/settings#number-range');
+      },
+      (errors, status) => renderSettings(req, res, {}, { errors, values: form, status }),
+    );
   });
 
   return router;
 }
 
 /** The number range section: the saved range (or the input of a refused form) and how many blocks it holds. */
-async function numberRangeSection(db: AppContext['db'], actor: Actor, state: { errors?: Record<string, string>; values?: Record<string, string> }) {
+async function numberRangeSection(
+  db: AppContext['db'],
+  actor: Actor,
+  state: { errors?: Record<string, string>; values?: Record<string, string> },
+) {
   const range = await getNumberRange(db, actor);
-  const values = state.values ?? (range ? { firstNumber: String(range.firstNumber), lastNumber: String(range.lastNumber), blockSize: String(range.blockSize) } : {});
+  const values =
+    state.values ??
+    (range
+      ? {
+          firstNumber: String(range.firstNumber),
+          lastNumber: String(range.lastNumber),
+          blockSize: String(range.blockSize),
+        }
+      : {});
   return { range, blocks: range ? String(blocksInRange(range)) : '0', values, errors: state.errors ?? {} };
 }

@@ -1,7 +1,13 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../../context.js';
 import { BadRequestError, RecordsError } from '../../errors.js';
-import { ingestBatch, locationKind, MAX_BATCH, usageRecordKind, type IngestKind } from '../../services/integration/index.js';
+import {
+  ingestBatch,
+  locationKind,
+  MAX_BATCH,
+  usageRecordKind,
+  type IngestKind,
+} from '../../services/integration/index.js';
 import { DIRECTIONS, PRODUCTS, USAGE_STATUSES } from '../../services/billing/index.js';
 import { IDEMPOTENCY_KEY_PARAMETER, operation, sendIdempotent, type ApiModule } from '../../web/api.js';
 
@@ -9,9 +15,13 @@ import { IDEMPOTENCY_KEY_PARAMETER, operation, sendIdempotent, type ApiModule } 
 
 function recordsOf(req: Request): unknown[] {
   const body = req.body as { records?: unknown } | undefined;
-  if (!body || typeof body !== 'object' || !Array.isArray(body.records)) throw new BadRequestError('Send a JSON object {"records": [...]}.');
+  if (!body || typeof body !== 'object' || !Array.isArray(body.records))
+    throw new BadRequestError('Send a JSON object {"records": [...]}.');
   if (body.records.length === 0) throw new BadRequestError('Send at least one record.');
-  if (body.records.length > MAX_BATCH) throw new BadRequestError(`A batch holds at most ${MAX_BATCH.toLocaleString('en-GB')} records; this one has ${body.records.length.toLocaleString('en-GB')}. Split it.`);
+  if (body.records.length > MAX_BATCH)
+    throw new BadRequestError(
+      `A batch holds at most ${MAX_BATCH.toLocaleString('en-GB')} records; this one has ${body.records.length.toLocaleString('en-GB')}. Split it.`,
+    );
   return body.records;
 }
 
@@ -37,17 +47,36 @@ const batchOperation = (summary: string, description: string, schema: string) =>
       required: true,
       content: {
         'application/json': {
-          schema: { type: 'object', required: ['records'], properties: { records: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: { $ref: `#/components/schemas/${schema}` } } } },
+          schema: {
+            type: 'object',
+            required: ['records'],
+            properties: {
+              records: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_BATCH,
+                items: { $ref: `#/components/schemas/${schema}` },
+              },
+            },
+          },
         },
       },
     },
     responses: {
       '200': {
-        description: 'Every record was accepted (or, with `Idempotent-Replayed: true`, this is the answer to the first request with this key)',
+        description:
+          'Every record was accepted (or, with `Idempotent-Replayed: true`, this is the answer to the first request with this key)',
         headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
-        content: { 'application/json': { schema: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } } } } },
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } } },
+          },
+        },
       },
-      '400': { description: 'No Idempotency-Key, or the body is not {"records": [...]} of 1 to 10,000 records', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      '400': {
+        description: 'No Idempotency-Key, or the body is not {"records": [...]} of 1 to 10,000 records',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
       '409': { $ref: '#/components/responses/Conflict' },
       '422': { $ref: '#/components/responses/RecordErrors' },
     },
@@ -94,7 +123,11 @@ export const ingestionApi: ApiModule = {
       type: 'object',
       required: ['product', 'occurred_at', 'direction', 'status', 'from_number', 'to_number'],
       properties: {
-        identifier: { type: 'string', maxLength: 64, description: 'The asset (SIM or device); required unless account_id is given' },
+        identifier: {
+          type: 'string',
+          maxLength: 64,
+          description: 'The asset (SIM or device); required unless account_id is given',
+        },
         account_id: { type: 'string', maxLength: 32, description: 'The customer; required unless identifier is given' },
         product: { type: 'string', enum: [...PRODUCTS] },
         occurred_at: time,
@@ -104,7 +137,11 @@ export const ingestionApi: ApiModule = {
         to_number: { type: 'string', maxLength: 32 },
         duration_seconds: { type: 'integer', minimum: 0, default: 0 },
         units: { type: 'integer', minimum: 0, default: 1 },
-        price_minor: { type: 'integer', description: "minor units; omitted, the customer's price list in force at occurred_at prices the record (0 without one)" },
+        price_minor: {
+          type: 'integer',
+          description:
+            "minor units; omitted, the customer's price list in force at occurred_at prices the record (0 without one)",
+        },
         contact_name: { type: 'string', maxLength: 200, description: 'SMS and messaging only' },
         content: { type: 'string', maxLength: 5000, description: 'SMS and messaging only' },
       },

@@ -1,7 +1,13 @@
 import type { Request } from 'express';
 import type { AppContext } from '../../context.js';
 import { BadRequestError } from '../../errors.js';
-import { type ApiInvoiceQuery, decodeInvoiceCursor, INVOICE_STATUSES, isInvoiceStatus, listInvoicesForApi } from '../../services/billing/index.js';
+import {
+  type ApiInvoiceQuery,
+  decodeInvoiceCursor,
+  INVOICE_STATUSES,
+  isInvoiceStatus,
+  listInvoicesForApi,
+} from '../../services/billing/index.js';
 import { operation, type ApiModule } from '../../web/api.js';
 
 /** GET /api/v1/invoices: a billing system reads the tenant's invoices, by status and time of change, a keyset page at a time. */
@@ -17,16 +23,20 @@ function queryOf(req: Request): ApiInvoiceQuery {
     return v;
   };
   const status = one('status');
-  if (status !== null && !isInvoiceStatus(status)) throw new BadRequestError(`status is one of ${INVOICE_STATUSES.join(', ')}.`);
+  if (status !== null && !isInvoiceStatus(status))
+    throw new BadRequestError(`status is one of ${INVOICE_STATUSES.join(', ')}.`);
   const since = one('updated_since');
   const updatedSince = since === null ? null : new Date(since);
-  if (since !== null && (!/^\d{4}-\d{2}-\d{2}T/.test(since) || Number.isNaN(updatedSince!.getTime()))) throw new BadRequestError('updated_since is an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z.');
+  if (since !== null && (!/^\d{4}-\d{2}-\d{2}T/.test(since) || Number.isNaN(updatedSince!.getTime())))
+    throw new BadRequestError('updated_since is an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z.');
   const afterText = one('after');
   const after = afterText === null ? null : decodeInvoiceCursor(afterText);
-  if (afterText !== null && !after) throw new BadRequestError('after is the next_after value of a previous page, unchanged.');
+  if (afterText !== null && !after)
+    throw new BadRequestError('after is the next_after value of a previous page, unchanged.');
   const limitText = one('limit');
   const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit is a whole number from 1 to ${MAX_LIMIT}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new BadRequestError(`limit is a whole number from 1 to ${MAX_LIMIT}.`);
   return { status: status as ApiInvoiceQuery['status'], updatedSince, after, limit };
 }
 
@@ -42,14 +52,37 @@ export const invoicesApi: ApiModule = {
         get: operation({
           summary: 'Invoices, in the order they last changed',
           description:
-            'The tenant\'s invoices with their lines, oldest change first, a page at a time. Money is in integer minor units of the ' +
-            'invoice\'s currency (`total_minor: 1234` in GBP is £12.34). To follow changes, keep the last `next_after` (or the last ' +
+            "The tenant's invoices with their lines, oldest change first, a page at a time. Money is in integer minor units of the " +
+            "invoice's currency (`total_minor: 1234` in GBP is £12.34). To follow changes, keep the last `next_after` (or the last " +
             '`updated_at` as `updated_since`) and ask again later: an invoice that changes (issued, paid, voided) comes again, at the end.',
           parameters: [
-            { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: [...INVOICE_STATUSES] }, description: 'Only invoices in this status' },
-            { name: 'updated_since', in: 'query', required: false, schema: time, description: 'Only invoices changed at or after this time' },
-            { name: 'after', in: 'query', required: false, schema: { type: 'string' }, description: 'The `next_after` of the previous page' },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } },
+            {
+              name: 'status',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: [...INVOICE_STATUSES] },
+              description: 'Only invoices in this status',
+            },
+            {
+              name: 'updated_since',
+              in: 'query',
+              required: false,
+              schema: time,
+              description: 'Only invoices changed at or after this time',
+            },
+            {
+              name: 'after',
+              in: 'query',
+              required: false,
+              schema: { type: 'string' },
+              description: 'The `next_after` of the previous page',
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+            },
           ],
           responses: {
             '200': {
@@ -61,13 +94,19 @@ export const invoicesApi: ApiModule = {
                     required: ['invoices', 'next_after'],
                     properties: {
                       invoices: { type: 'array', items: { $ref: '#/components/schemas/Invoice' } },
-                      next_after: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+                      next_after: {
+                        type: ['string', 'null'],
+                        description: 'Pass as `after` for the next page; null on the last page',
+                      },
                     },
                   },
                 },
               },
             },
-            '400': { description: 'A parameter is not valid', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            '400': {
+              description: 'A parameter is not valid',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
           },
         }),
       },
@@ -76,15 +115,44 @@ export const invoicesApi: ApiModule = {
   schemas: {
     Invoice: {
       type: 'object',
-      required: ['id', 'number', 'number_label', 'status', 'currency', 'customer', 'usage', 'period_start', 'period_end', 'total_minor', 'created_at', 'updated_at', 'lines'],
+      required: [
+        'id',
+        'number',
+        'number_label',
+        'status',
+        'currency',
+        'customer',
+        'usage',
+        'period_start',
+        'period_end',
+        'total_minor',
+        'created_at',
+        'updated_at',
+        'lines',
+      ],
       properties: {
         id: { type: 'string', format: 'uuid' },
-        number: { type: 'integer', description: 'The tenant\'s invoice number; numbers run without gaps' },
+        number: { type: 'integer', description: "The tenant's invoice number; numbers run without gaps" },
         number_label: { type: 'string', examples: ['INV-000042'] },
         status: { type: 'string', enum: [...INVOICE_STATUSES] },
         currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-        customer: { type: 'object', required: ['id', 'account_id', 'title'], properties: { id: { type: 'string', format: 'uuid' }, account_id: { type: 'string' }, title: { type: 'string' } } },
-        usage: { type: 'object', required: ['granularity', 'product'], properties: { granularity: { type: 'string', enum: ['daily', 'monthly'] }, product: { type: 'string', enum: ['all', 'voice', 'sms', 'video', 'messaging'] } } },
+        customer: {
+          type: 'object',
+          required: ['id', 'account_id', 'title'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            account_id: { type: 'string' },
+            title: { type: 'string' },
+          },
+        },
+        usage: {
+          type: 'object',
+          required: ['granularity', 'product'],
+          properties: {
+            granularity: { type: 'string', enum: ['daily', 'monthly'] },
+            product: { type: 'string', enum: ['all', 'voice', 'sms', 'video', 'messaging'] },
+          },
+        },
         period_start: day,
         period_end: day,
         total_minor: { type: 'integer' },
@@ -97,10 +165,25 @@ export const invoicesApi: ApiModule = {
           type: 'array',
           items: {
             type: 'object',
-            required: ['position', 'description', 'period_start', 'period_end', 'attempts', 'connected', 'billed_minutes', 'amount_minor'],
+            required: [
+              'position',
+              'description',
+              'period_start',
+              'period_end',
+              'attempts',
+              'connected',
+              'billed_minutes',
+              'amount_minor',
+            ],
             properties: {
-              position: { type: 'integer' }, description: { type: 'string' }, period_start: day, period_end: day,
-              attempts: { type: 'integer' }, connected: { type: 'integer' }, billed_minutes: { type: 'integer' }, amount_minor: { type: 'integer' },
+              position: { type: 'integer' },
+              description: { type: 'string' },
+              period_start: day,
+              period_end: day,
+              attempts: { type: 'integer' },
+              connected: { type: 'integer' },
+              billed_minutes: { type: 'integer' },
+              amount_minor: { type: 'integer' },
             },
           },
         },

@@ -8,7 +8,14 @@ export const keyApi: ApiModule = {
         summary: 'The API key in use',
         description: 'Lets an integration check its key works, and which key it is.',
         responses: {
-          '200': { description: 'The key', content: { 'application/json': { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } } },
+          '200': {
+            description: 'The key',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+              },
+            },
+          },
         },
       }),
     },

@@ -14,20 +14,44 @@ export const serviceVisitsApi: ApiModule = {
           summary: 'Record service visits',
           description:
             `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. A visit is one vehicle at one site, for one service (named as in Portico's Sites page), ` +
-            'with its start and end; a completed visit turns the site green on its customer\'s map for the days it overlaps.',
+            "with its start and end; a completed visit turns the site green on its customer's map for the days it overlaps.",
           parameters: [IDEMPOTENCY_KEY_PARAMETER],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: { type: 'object', required: ['records'], properties: { records: { type: 'array', maxItems: MAX_VISIT_BATCH, items: { $ref: '#/components/schemas/ServiceVisit' } } } } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['records'],
+                  properties: {
+                    records: {
+                      type: 'array',
+                      maxItems: MAX_VISIT_BATCH,
+                      items: { $ref: '#/components/schemas/ServiceVisit' },
+                    },
+                  },
+                },
+              },
+            },
           },
           responses: {
-            '200': { description: 'All visits recorded', content: { 'application/json': { schema: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } } } } } },
-            '400': { description: 'No Idempotency-Key, or a body without a records array', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            '200': {
+              description: 'All visits recorded',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } } },
+                },
+              },
+            },
+            '400': {
+              description: 'No Idempotency-Key, or a body without a records array',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
             '409': { $ref: '#/components/responses/Conflict' },
             '422': { $ref: '#/components/responses/RecordErrors' },
           },
         }),
-        },
+      },
     };
   },
   schemas: {
@@ -35,12 +59,20 @@ export const serviceVisitsApi: ApiModule = {
       type: 'object',
       required: ['site_id', 'vehicle', 'started_at', 'ended_at'],
       properties: {
-        site_id: { type: 'string', format: 'uuid', description: 'The site, as in its Portico address /admin/sites/{id}' },
+        site_id: {
+          type: 'string',
+          format: 'uuid',
+          description: 'The site, as in its Portico address /admin/sites/{id}',
+        },
         service: { type: 'string', description: 'The name of one of your services (any case); omit when none' },
         vehicle: { type: 'string', minLength: 1, maxLength: 120 },
         started_at: { type: 'string', format: 'date-time' },
         ended_at: { type: 'string', format: 'date-time', description: 'Not before started_at; at most 7 days later' },
-        completed: { type: 'boolean', default: true, description: 'Whether the service was done (false: the vehicle came but could not do it)' },
+        completed: {
+          type: 'boolean',
+          default: true,
+          description: 'Whether the service was done (false: the vehicle came but could not do it)',
+        },
         notes: { type: 'string', maxLength: 2000 },
       },
     },
@@ -49,9 +81,13 @@ export const serviceVisitsApi: ApiModule = {
     router.post('/service-visits', async (req, res) => {
       const records = (req.body as { records?: unknown } | undefined)?.records;
       if (!Array.isArray(records)) throw new BadRequestError('Send {"records": [...]}.');
-      if (records.length > MAX_VISIT_BATCH) throw new BadRequestError(`Send at most ${MAX_VISIT_BATCH} records a request.`);
+      if (records.length > MAX_VISIT_BATCH)
+        throw new BadRequestError(`Send at most ${MAX_VISIT_BATCH} records a request.`);
       const tenantId = req.apiClient!.tenantId;
-      await sendIdempotent(ctx, req, res, async (trx) => ({ status: 200, body: { accepted: await insertServiceVisits(trx, tenantId, records as IncomingVisit[], 'api') } }));
+      await sendIdempotent(ctx, req, res, async (trx) => ({
+        status: 200,
+        body: { accepted: await insertServiceVisits(trx, tenantId, records as IncomingVisit[], 'api') },
+      }));
     });
   },
 };

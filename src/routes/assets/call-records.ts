@@ -11,7 +11,11 @@ export function callRecordRoutes(ctx: AppContext): Router {
   router.get('/assets/:id/call-records', ...allow('cdr.view'), async (req, res) => {
     const after = typeof req.query.after === 'string' ? req.query.after : '';
     const cdrs = await listCallRecords(ctx.db, req.actor!, String(req.params.id), { after, now: ctx.clock.now() });
-    res.renderPage('assets/call-records/index', { title: `Call data records · ${cdrs.asset.name || cdrs.asset.identifier}`, cdrs }, { fragment: 'assets/call-records/_table' });
+    res.renderPage(
+      'assets/call-records/index',
+      { title: `Call data records · ${cdrs.asset.name || cdrs.asset.identifier}`, cdrs },
+      { fragment: 'assets/call-records/_table' },
+    );
   });
 
   router.get('/assets/:id/call-records.csv', ...allow('cdr.view'), async (req, res) => {

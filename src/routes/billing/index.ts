@@ -12,7 +12,6 @@ import { moneyHelpers } from '../../web/locale.js';
 import { BILLING_SECTIONS } from '../../web/billing-format.js';
 import { renewSessionId } from '../account/settings.js';
 
-
 const LATEST_INVOICES = 5;
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });
 const NewPasswordBody = z.object({ password: formText(), passwordConfirm: formText() });
@@ -28,7 +27,15 @@ export function billingRoutes(ctx: AppContext): Router {
     // the newest issued invoices of the person's own account (inner customers' accounts show theirs on their own billing)
     const own = account.customer.id === req.actor!.customerId && can(req.actor, 'invoice.own');
     const latestInvoices = own ? (await listOwnInvoices(ctx.db, req.actor!)).invoices.slice(0, LATEST_INVOICES) : null;
-    res.renderPage('billing/index', { title: 'Billing', ...moneyHelpers(req), ...account, latestInvoices, sections: BILLING_SECTIONS, current: 'account', statusLabels: CUSTOMER_STATUS_LABELS });
+    res.renderPage('billing/index', {
+      title: 'Billing',
+      ...moneyHelpers(req),
+      ...account,
+      latestInvoices,
+      sections: BILLING_SECTIONS,
+      current: 'account',
+      statusLabels: CUSTOMER_STATUS_LABELS,
+    });
   });
 
   // ---- a password staff generated or typed: the person chooses their own before anything else ----
@@ -45,9 +52,16 @@ export function billingRoutes(ctx: AppContext): Router {
     } catch (err) {
       if (err instanceof ConflictError) return res.redirect(303, landingPath(req.actor!));
       if (!(err instanceof ValidationError)) throw err;
-      return res.renderPage('account/password/new', { title: 'Set a new password', rules: RULES, errors: err.fields }, { status: 422 });
+      return res.renderPage(
+        'account/password/new',
+        { title: 'Set a new password', rules: RULES, errors: err.fields },
+        { status: 422 },
+      );
     }
-    req.log.info({ event: 'password_changed', userId: req.actor!.userId, reason: 'staff_set' }, 'password set by staff replaced');
+    req.log.info(
+      { event: 'password_changed', userId: req.actor!.userId, reason: 'staff_set' },
+      'password set by staff replaced',
+    );
     await renewSessionId(req, ctx.clock.now());
     res.flash('success', 'Your new password is set. Welcome to Portico.');
     res.redirect(303, landingPath(req.actor!));

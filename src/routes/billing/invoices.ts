@@ -3,7 +3,19 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
-import { customerSummary, generateInvoice, getCustomerInvoice, getOwnInvoice, INVOICE_ACTION_LABELS, invoiceCsv, type InvoiceDetail, listCustomerInvoices, listOwnInvoices, nextStatuses, setInvoiceStatus } from '../../services/billing/index.js';
+import {
+  customerSummary,
+  generateInvoice,
+  getCustomerInvoice,
+  getOwnInvoice,
+  INVOICE_ACTION_LABELS,
+  invoiceCsv,
+  type InvoiceDetail,
+  listCustomerInvoices,
+  listOwnInvoices,
+  nextStatuses,
+  setInvoiceStatus,
+} from '../../services/billing/index.js';
 import { customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
 import { renderSummaries } from './summaries.js';
@@ -37,16 +49,29 @@ export function invoiceRoutes(ctx: AppContext): Router {
       fmt: billingFormat(req),
     });
 
-  const renderInvoice = (req: Request, res: Response, detail: InvoiceDetail, staff: boolean, errors: Record<string, string> = {}, status = 200) =>
-    res.renderPage('billing/invoices/show', {
-      title: `${detail.invoice.numberLabel} · ${detail.customer.title}`,
-      ...detail,
-      staff,
-      base: staff ? staffBase(detail.customer.id) : OWN_BASE,
-      actions: staff ? nextStatuses(detail.invoice.status).map((s) => ({ status: s, label: INVOICE_ACTION_LABELS[s] })) : [],
-      fmt: billingFormat(req),
-      errors,
-    }, { status });
+  const renderInvoice = (
+    req: Request,
+    res: Response,
+    detail: InvoiceDetail,
+    staff: boolean,
+    errors: Record<string, string> = {},
+    status = 200,
+  ) =>
+    res.renderPage(
+      'billing/invoices/show',
+      {
+        title: `${detail.invoice.numberLabel} · ${detail.customer.title}`,
+        ...detail,
+        staff,
+        base: staff ? staffBase(detail.customer.id) : OWN_BASE,
+        actions: staff
+          ? nextStatuses(detail.invoice.status).map((s) => ({ status: s, label: INVOICE_ACTION_LABELS[s] }))
+          : [],
+        fmt: billingFormat(req),
+        errors,
+      },
+      { status },
+    );
 
   const sendCsv = (res: Response, detail: InvoiceDetail) => {
     const { filename, body } = invoiceCsv(detail);
@@ -63,7 +88,9 @@ export function invoiceRoutes(ctx: AppContext): Router {
     } catch (err) {
       if (!(err instanceof ValidationError) && !(err instanceof ConflictError)) throw err;
       const errors = err instanceof ValidationError ? err.fields : { periods: err.message };
-      const ticked = (Array.isArray(body.periods) ? body.periods : [body.periods]).filter((v): v is string => typeof v === 'string');
+      const ticked = (Array.isArray(body.periods) ? body.periods : [body.periods]).filter(
+        (v): v is string => typeof v === 'string',
+      );
       const query = { view: body.granularity, product: body.product, from: req.query.from, to: req.query.to };
       const summary = await customerSummary(ctx.db, req.actor!, customerOf(req), query, ctx.clock.now());
       renderSummaries(req, res, summary, { errors, status: err instanceof ValidationError ? 422 : 409, ticked });
@@ -78,19 +105,33 @@ export function invoiceRoutes(ctx: AppContext): Router {
     sendCsv(res, await getCustomerInvoice(ctx.db, req.actor!, customerOf(req), String(req.params.invoiceId)));
   });
   router.get(`${STAFF}/:invoiceId`, ...allow('invoice.manage'), async (req, res) => {
-    renderInvoice(req, res, await getCustomerInvoice(ctx.db, req.actor!, customerOf(req), String(req.params.invoiceId)), true);
+    renderInvoice(
+      req,
+      res,
+      await getCustomerInvoice(ctx.db, req.actor!, customerOf(req), String(req.params.invoiceId)),
+      true,
+    );
   });
   router.post(`${STAFF}/:invoiceId/status`, ...allow('invoice.manage'), async (req, res) => {
     const { status, confirm } = StatusBody.parse(req.body ?? {});
     const invoiceId = String(req.params.invoiceId);
     try {
-      const invoice = await setInvoiceStatus(ctx.db, req.actor!, customerOf(req), invoiceId, status, ctx.clock.now(), { confirmed: confirm === 'yes' });
+      const invoice = await setInvoiceStatus(ctx.db, req.actor!, customerOf(req), invoiceId, status, ctx.clock.now(), {
+        confirmed: confirm === 'yes',
+      });
       res.flash('success', `Invoice ${invoice.numberLabel} is now ${invoice.statusLabel.toLowerCase()}.`);
       res.redirect(303, `${staffBase(invoice.customer_id)}/${invoice.id}`);
     } catch (err) {
       if (!(err instanceof ValidationError) && !(err instanceof ConflictError)) throw err;
       const errors = err instanceof ValidationError ? err.fields : { status: err.message };
-      renderInvoice(req, res, await getCustomerInvoice(ctx.db, req.actor!, customerOf(req), invoiceId), true, errors, err instanceof ValidationError ? 422 : 409);
+      renderInvoice(
+        req,
+        res,
+        await getCustomerInvoice(ctx.db, req.actor!, customerOf(req), invoiceId),
+        true,
+        errors,
+        err instanceof ValidationError ? 422 : 409,
+      );
     }
   });
 

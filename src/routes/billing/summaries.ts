@@ -23,7 +23,8 @@ export function renderSummaries(req: Request, res: Response, summary: Summary, o
       title,
       summary,
       base,
-      href: (over: Partial<Summary['query']> = {}, suffix = '') => summaryHref(base, { ...summary.query, ...over }, suffix),
+      href: (over: Partial<Summary['query']> = {}, suffix = '') =>
+        summaryHref(base, { ...summary.query, ...over }, suffix),
       fmt: billingFormat(req),
       staff,
       canInvoice: staff && can(req.actor, 'invoice.manage'),
@@ -47,7 +48,11 @@ export function billingSummaryRoutes(ctx: AppContext): Router {
   const STAFF = '/admin/customers/:id/billing/summaries';
 
   router.get(STAFF, ...allow('billing_summary.view'), async (req, res) => {
-    renderSummaries(req, res, await customerSummary(ctx.db, req.actor!, String(req.params.id), req.query, ctx.clock.now()));
+    renderSummaries(
+      req,
+      res,
+      await customerSummary(ctx.db, req.actor!, String(req.params.id), req.query, ctx.clock.now()),
+    );
   });
   router.get(`${STAFF}.csv`, ...allow('billing_summary.view'), async (req, res) => {
     sendCsv(res, await customerSummary(ctx.db, req.actor!, String(req.params.id), req.query, ctx.clock.now()));

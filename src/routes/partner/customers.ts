@@ -5,11 +5,27 @@ import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { wantsFragment } from '../../web/render.js';
 import { DIRECTIONS, formatMoney, PRODUCT_LABELS } from '../../services/billing/index.js';
-import { dailyChart, DIRECTION_LABELS, getPartnerCustomer, listPartnerCustomers, partnerDailyUsage, partnerUsageLog, PRODUCT_STATUSES, streamPartnerUsageCsv, USAGE_PAGE_SIZES, USAGE_STATUS_LABELS, usageFilterFrom, usageListHref } from '../../services/partners/index.js';
+import {
+  dailyChart,
+  DIRECTION_LABELS,
+  getPartnerCustomer,
+  listPartnerCustomers,
+  partnerDailyUsage,
+  partnerUsageLog,
+  PRODUCT_STATUSES,
+  streamPartnerUsageCsv,
+  USAGE_PAGE_SIZES,
+  USAGE_STATUS_LABELS,
+  usageFilterFrom,
+  usageListHref,
+} from '../../services/partners/index.js';
 import { todayIn } from '../../services/assets/index.js';
 import { formText } from '../../web/forms.js';
 
-const ListQuery = z.object({ q: formText().transform((v) => v.slice(0, 200)), page: z.coerce.number().int().min(1).max(100_000).catch(1) });
+const ListQuery = z.object({
+  q: formText().transform((v) => v.slice(0, 200)),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+});
 const numbers = new Intl.NumberFormat('en-GB');
 const id = (req: Request) => String(req.params.id ?? '');
 const product = (req: Request) => String(req.params.product ?? '');
@@ -22,12 +38,22 @@ export function partnerViewRoutes(ctx: AppContext): Router {
 
   router.get('/partner/customers', ...partner, async (req, res) => {
     const list = await listPartnerCustomers(ctx.db, req.actor!, ListQuery.parse(req.query));
-    res.renderPage('partner/customers/index', { title: 'Manage customers', list, ...view }, { fragment: 'partner/customers/_table' });
+    res.renderPage(
+      'partner/customers/index',
+      { title: 'Manage customers', list, ...view },
+      { fragment: 'partner/customers/_table' },
+    );
   });
 
   router.get('/partner/customers/:id', ...partner, async (req, res) => {
     const customer = await getPartnerCustomer(ctx.db, req.actor!, id(req));
-    res.renderPage('partner/customers/show', { title: customer.title, customer, current: 'overview', ...view, formatMoney });
+    res.renderPage('partner/customers/show', {
+      title: customer.title,
+      customer,
+      current: 'overview',
+      ...view,
+      formatMoney,
+    });
   });
 
   const filterOf = (req: Request) => usageFilterFrom(req.query, todayIn(req.actor!.timeZone, ctx.clock.now()));
@@ -36,7 +62,10 @@ export function partnerViewRoutes(ctx: AppContext): Router {
   router.get('/partner/customers/:id/usage/:product.csv', ...partner, async (req, res) => {
     const leaving = new AbortController();
     res.on('close', () => leaving.abort());
-    const { filename, stream } = await streamPartnerUsageCsv(ctx.db, req.actor!, id(req), product(req), { ...filterOf(req), after: null });
+    const { filename, stream } = await streamPartnerUsageCsv(ctx.db, req.actor!, id(req), product(req), {
+      ...filterOf(req),
+      after: null,
+    });
     leaving.signal.addEventListener('abort', () => stream.destroy(), { once: true });
     res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
     await pipeline(stream, res).catch((err: { code?: string }) => {
@@ -50,7 +79,13 @@ export function partnerViewRoutes(ctx: AppContext): Router {
     const today = todayIn(req.actor!.timeZone, ctx.clock.now());
     const base = `/partner/customers/${log.customer.id}/usage/${log.product}`;
     const data = {
-      title: `${log.productLabel} · ${log.customer.title}`, log, customer: log.customer, current: log.product, base, today, ...view,
+      title: `${log.productLabel} · ${log.customer.title}`,
+      log,
+      customer: log.customer,
+      current: log.product,
+      base,
+      today,
+      ...view,
       href: (after?: string | null) => usageListHref(base, filter, today, after),
       csvHref: usageListHref(`${base}.csv`, filter, today),
       directions: DIRECTIONS.map((d) => ({ value: d, label: DIRECTION_LABELS[d] })),
@@ -59,9 +94,14 @@ export function partnerViewRoutes(ctx: AppContext): Router {
       formatMoney,
     };
     // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws the chart of the period too
-    if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log')) return res.renderPage('partner/customers/usage/_log', data, { fragment: 'partner/customers/usage/_log' });
+    if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log'))
+      return res.renderPage('partner/customers/usage/_log', data, { fragment: 'partner/customers/usage/_log' });
     const days = await partnerDailyUsage(ctx.db, req.actor!, log.customer.id, log.product, filter);
-    res.renderPage('partner/customers/usage/index', { ...data, chart: dailyChart(days, filter) }, { fragment: 'partner/customers/usage/_results' });
+    res.renderPage(
+      'partner/customers/usage/index',
+      { ...data, chart: dailyChart(days, filter) },
+      { fragment: 'partner/customers/usage/_results' },
+    );
   });
 
   return router;

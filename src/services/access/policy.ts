@@ -28,7 +28,12 @@ export const ROLE_LABELS: Record<Role, string> = {
 };
 
 /** Roles a company admin may give to their own people. */
-export const CUSTOMER_ROLES = ['company_admin', 'group_admin', 'group_supervisor', 'site_viewer'] as const satisfies readonly Role[];
+export const CUSTOMER_ROLES = [
+  'company_admin',
+  'group_admin',
+  'group_supervisor',
+  'site_viewer',
+] as const satisfies readonly Role[];
 export type CustomerRole = (typeof CUSTOMER_ROLES)[number];
 
 export type Actor = {
@@ -239,7 +244,13 @@ export function customerIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
       q.select('id')
         .from('customers')
         .where({ tenant_id: actor.tenantId, id: actor.customerId })
-        .unionAll((u) => u.select('c.id').from('customers as c').join('reach as r', 'c.parent_id', 'r.id').where('c.tenant_id', actor.tenantId));
+        .unionAll((u) =>
+          u
+            .select('c.id')
+            .from('customers as c')
+            .join('reach as r', 'c.parent_id', 'r.id')
+            .where('c.tenant_id', actor.tenantId),
+        );
     })
     .select('id')
     .from('reach');
@@ -267,7 +278,13 @@ export function groupIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
           this.on('mg.tenant_id', 'g.tenant_id').andOn('mg.group_id', 'g.id');
         })
         .where({ 'mg.tenant_id': actor.tenantId, 'mg.membership_id': actor.membershipId })
-        .unionAll((u) => u.select('c.id').from('groups as c').join('reach as r', 'c.parent_id', 'r.id').where('c.tenant_id', actor.tenantId));
+        .unionAll((u) =>
+          u
+            .select('c.id')
+            .from('groups as c')
+            .join('reach as r', 'c.parent_id', 'r.id')
+            .where('c.tenant_id', actor.tenantId),
+        );
     })
     .select('id')
     .from('reach');
@@ -279,9 +296,12 @@ export function groupIdsInReach(trx: Trx, actor: Actor): Knex.QueryBuilder {
  */
 export function scopeGroups(trx: Trx, actor: Actor, alias = 'groups'): Knex.QueryBuilder {
   const q = trx(`groups as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
-  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
+  if (actor.role === 'company_admin')
+    return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
-    return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.id = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+    return q
+      .where(`${alias}.customer_id`, actor.customerId)
+      .whereRaw('??.id = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
   }
   return q.whereRaw('false');
 }
@@ -296,9 +316,12 @@ export function scopeAssets(trx: Trx, actor: Actor, alias = 'assets'): Knex.Quer
   if (isStaff(actor)) return q;
   // `= any(array(...))`, not `in (...)`: the list then reads one index range per customer, where
   // a semi join would walk the whole tenant's index in order (seconds at a million assets)
-  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
+  if (actor.role === 'company_admin')
+    return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
-    return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.group_id = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+    return q
+      .where(`${alias}.customer_id`, actor.customerId)
+      .whereRaw('??.group_id = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
   }
   return q.whereRaw('false');
 }
@@ -310,9 +333,12 @@ export function scopeAssets(trx: Trx, actor: Actor, alias = 'assets'): Knex.Quer
 export function scopeAssetCounts(trx: Trx, actor: Actor, alias = 'asset_counts'): Knex.QueryBuilder {
   const q = trx(`asset_counts as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
   if (isStaff(actor)) return q;
-  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
+  if (actor.role === 'company_admin')
+    return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
-    return q.where(`${alias}.customer_id`, actor.customerId).whereRaw('??.group_key = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
+    return q
+      .where(`${alias}.customer_id`, actor.customerId)
+      .whereRaw('??.group_key = any(array(?))', [alias, groupIdsInReach(trx, actor)]);
   }
   return q.whereRaw('false');
 }
@@ -325,10 +351,14 @@ export function scopeSites(trx: Trx, actor: Actor, alias = 'sites'): Knex.QueryB
   const q = trx(`sites as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
   if (isStaff(actor)) return q;
   if (actor.role === 'site_viewer' && actor.customerId) {
-    return q.where(`${alias}.customer_id`, actor.customerId).whereIn(
-      `${alias}.id`,
-      trx('membership_sites').where({ tenant_id: actor.tenantId, membership_id: actor.membershipId }).select('site_id'),
-    );
+    return q
+      .where(`${alias}.customer_id`, actor.customerId)
+      .whereIn(
+        `${alias}.id`,
+        trx('membership_sites')
+          .where({ tenant_id: actor.tenantId, membership_id: actor.membershipId })
+          .select('site_id'),
+      );
   }
   return q.whereRaw('false');
 }
@@ -341,11 +371,16 @@ export function scopeSites(trx: Trx, actor: Actor, alias = 'sites'): Knex.QueryB
 export function scopeTickets(trx: Trx, actor: Actor, alias = 't'): Knex.QueryBuilder {
   const q = trx(`tickets as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
   if (isStaff(actor)) return q;
-  if (actor.role === 'company_admin') return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
+  if (actor.role === 'company_admin')
+    return q.whereRaw('??.customer_id = any(array(?))', [alias, customerIdsInReach(trx, actor)]);
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
-    return q.where(`${alias}.customer_id`, actor.customerId).where((w) =>
-      w.whereRaw('??.asset_id = any(array(?))', [alias, scopeAssets(trx, actor, 'sa').select('sa.id')]).orWhere(`${alias}.opened_by`, actor.userId),
-    );
+    return q
+      .where(`${alias}.customer_id`, actor.customerId)
+      .where((w) =>
+        w
+          .whereRaw('??.asset_id = any(array(?))', [alias, scopeAssets(trx, actor, 'sa').select('sa.id')])
+          .orWhere(`${alias}.opened_by`, actor.userId),
+      );
   }
   return q.whereRaw('false');
 }

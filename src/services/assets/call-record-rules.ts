@@ -10,7 +10,9 @@ export function lastMonthStart(now: Date): Date {
   const m = now.getUTCMonth();
   const lastDayOfPrevious = new Date(Date.UTC(y, m, 0)).getUTCDate();
   const day = Math.min(now.getUTCDate(), lastDayOfPrevious);
-  return new Date(Date.UTC(y, m - 1, day, now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), now.getUTCMilliseconds()));
+  return new Date(
+    Date.UTC(y, m - 1, day, now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), now.getUTCMilliseconds()),
+  );
 }
 
 /** The number on the other end: who was called or texted, or who called or texted in. */

@@ -17,7 +17,15 @@ import {
 } from './rules.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, customerIdsInReach, groupIdsInReach, scopeAssets } from '../access/index.js';
-import { PLAN_LABELS, RENEWAL_STATE_TEXT, renewalState, todayIn, type Day, type Plan, type RenewalState } from './subscription-rules.js';
+import {
+  PLAN_LABELS,
+  RENEWAL_STATE_TEXT,
+  renewalState,
+  todayIn,
+  type Day,
+  type Plan,
+  type RenewalState,
+} from './subscription-rules.js';
 import { formatDateTime } from '../platform/time-format.js';
 
 /** Reading one asset: its page, the groups it may move to, and the look-up by device identifier. */
@@ -42,14 +50,35 @@ export type AssetRow = {
 };
 
 const ASSET_COLUMNS = [
-  'id', 'tenant_id', 'customer_id', 'group_id', 'group_path', 'identifier', 'name', 'status', 'plan', 'term_start', 'term_end',
-  'next_renewal_on', 'renewal_unconfirmed', 'last_latitude', 'last_longitude', 'last_located_at',
+  'id',
+  'tenant_id',
+  'customer_id',
+  'group_id',
+  'group_path',
+  'identifier',
+  'name',
+  'status',
+  'plan',
+  'term_start',
+  'term_end',
+  'next_renewal_on',
+  'renewal_unconfirmed',
+  'last_latitude',
+  'last_longitude',
+  'last_located_at',
 ] as const;
 
 /** The asset if the actor reaches it (404 otherwise); locked for the rest of the transaction when asked. */
-export async function findAssetInScope(trx: Trx, actor: Actor, id: unknown, opts: { forUpdate?: boolean } = {}): Promise<AssetRow> {
+export async function findAssetInScope(
+  trx: Trx,
+  actor: Actor,
+  id: unknown,
+  opts: { forUpdate?: boolean } = {},
+): Promise<AssetRow> {
   if (!isUuid(id)) throw new NotFoundError();
-  const q = scopeAssets(trx, actor, 'a').where('a.id', id).first<AssetRow | undefined>(ASSET_COLUMNS.map((c) => `a.${c}`));
+  const q = scopeAssets(trx, actor, 'a')
+    .where('a.id', id)
+    .first<AssetRow | undefined>(ASSET_COLUMNS.map((c) => `a.${c}`));
   if (opts.forUpdate) q.forUpdate();
   const asset = await q;
   if (!asset) throw new NotFoundError();
@@ -57,15 +86,26 @@ export async function findAssetInScope(trx: Trx, actor: Actor, id: unknown, opts
 }
 
 export async function pendingKindsOf(trx: Trx, asset: Pick<AssetRow, 'tenant_id' | 'id'>): Promise<RequestKind[]> {
-  return trx('asset_requests').where({ tenant_id: asset.tenant_id, asset_id: asset.id, state: 'pending' }).pluck('kind');
+  return trx('asset_requests')
+    .where({ tenant_id: asset.tenant_id, asset_id: asset.id, state: 'pending' })
+    .pluck('kind');
 }
 
 export function subjectOf(asset: AssetRow): ActionSubject {
-  return { status: asset.status, hasPastTerm: asset.term_start !== null, renewalUnconfirmed: asset.renewal_unconfirmed };
+  return {
+    status: asset.status,
+    hasPastTerm: asset.term_start !== null,
+    renewalUnconfirmed: asset.renewal_unconfirmed,
+  };
 }
 
 export function termsOf(asset: AssetRow) {
-  return { plan: asset.plan, termEnd: asset.term_end, nextRenewalOn: asset.next_renewal_on, renewalUnconfirmed: asset.renewal_unconfirmed };
+  return {
+    plan: asset.plan,
+    termEnd: asset.term_end,
+    nextRenewalOn: asset.next_renewal_on,
+    renewalUnconfirmed: asset.renewal_unconfirmed,
+  };
 }
 
 export type GroupChoice = { id: string; customerId: string; path: string; label: string };
@@ -83,7 +123,12 @@ export async function groupChoicesFor(trx: Trx, actor: Actor, customerId: string
     .orderBy([{ column: 'path' }, { column: 'id' }])
     .select('id', 'parent_id', 'customer_id', 'name', 'path');
   const depths = groupDepths(rows);
-  return rows.map((g) => ({ id: g.id, customerId: g.customer_id, path: g.path, label: groupOptionLabel(g.name, depths.get(g.id) ?? 0) }));
+  return rows.map((g) => ({
+    id: g.id,
+    customerId: g.customer_id,
+    path: g.path,
+    label: groupOptionLabel(g.name, depths.get(g.id) ?? 0),
+  }));
 }
 
 export type RequestView = {
@@ -114,17 +159,41 @@ export const HISTORY_LIMIT = 100;
 function renewalOf(asset: AssetRow, today: Day, pendingDeactivation: RequestView | null): AssetPage['renewal'] {
   const none = (text: string) => ({ state: 'none' as const, text, day: null, dayLabel: '' });
   if (asset.status === 'deactivation_pending' && !asset.renewal_unconfirmed) {
-    return none(pendingDeactivation?.effectiveOn ? `None: the subscription ends with its deactivation on ${pendingDeactivation.effectiveOnLabel}` : 'None: a deactivation is pending');
+    return none(
+      pendingDeactivation?.effectiveOn
+        ? `None: the subscription ends with its deactivation on ${pendingDeactivation.effectiveOnLabel}`
+        : 'None: a deactivation is pending',
+    );
   }
-  if (asset.status !== 'active' && asset.status !== 'deactivation_pending') return none('None: the asset is not active');
+  if (asset.status !== 'active' && asset.status !== 'deactivation_pending')
+    return none('None: the asset is not active');
   const state = renewalState(termsOf(asset), today);
-  return { state, text: RENEWAL_STATE_TEXT[state], day: asset.next_renewal_on, dayLabel: formatDay(asset.next_renewal_on) };
+  return {
+    state,
+    text: RENEWAL_STATE_TEXT[state],
+    day: asset.next_renewal_on,
+    dayLabel: formatDay(asset.next_renewal_on),
+  };
 }
 
-async function requestsOf(trx: Trx, actor: Actor, asset: AssetRow, opts: { pendingOnly?: boolean } = {}): Promise<RequestView[]> {
+async function requestsOf(
+  trx: Trx,
+  actor: Actor,
+  asset: AssetRow,
+  opts: { pendingOnly?: boolean } = {},
+): Promise<RequestView[]> {
   const rows: {
-    id: string; kind: RequestKind; state: RequestState; requested_by_label: string; requested_at: Date; effective_on: Day | null;
-    decided_by_label: string | null; decided_at: Date | null; reason: string | null; from_path: string | null; to_path: string | null;
+    id: string;
+    kind: RequestKind;
+    state: RequestState;
+    requested_by_label: string;
+    requested_at: Date;
+    effective_on: Day | null;
+    decided_by_label: string | null;
+    decided_at: Date | null;
+    reason: string | null;
+    from_path: string | null;
+    to_path: string | null;
   }[] = await trx('asset_requests as r')
     .leftJoin('groups as fg', function () {
       this.on('fg.tenant_id', 'r.tenant_id').andOn('fg.id', 'r.from_group_id');
@@ -136,9 +205,24 @@ async function requestsOf(trx: Trx, actor: Actor, asset: AssetRow, opts: { pendi
     .modify((q) => {
       if (opts.pendingOnly) q.where('r.state', 'pending');
     })
-    .orderBy([{ column: 'r.requested_at', order: 'desc' }, { column: 'r.id', order: 'desc' }])
+    .orderBy([
+      { column: 'r.requested_at', order: 'desc' },
+      { column: 'r.id', order: 'desc' },
+    ])
     .limit(HISTORY_LIMIT)
-    .select('r.id', 'r.kind', 'r.state', 'r.requested_by_label', 'r.requested_at', 'r.effective_on', 'r.decided_by_label', 'r.decided_at', 'r.reason', 'fg.path as from_path', 'tg.path as to_path');
+    .select(
+      'r.id',
+      'r.kind',
+      'r.state',
+      'r.requested_by_label',
+      'r.requested_at',
+      'r.effective_on',
+      'r.decided_by_label',
+      'r.decided_at',
+      'r.reason',
+      'fg.path as from_path',
+      'tg.path as to_path',
+    );
   return rows.map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -178,10 +262,16 @@ export async function getAsset(db: Db, actor: Actor, id: string, now: Date): Pro
   return asActor(db, actor, async (trx) => {
     const asset = await findAssetInScope(trx, actor, id);
     const today = todayIn(actor.timeZone, now);
-    const customer = await trx('customers').where({ tenant_id: asset.tenant_id, id: asset.customer_id }).first<AssetPage['customer']>('id', 'title', 'account_id');
+    const customer = await trx('customers')
+      .where({ tenant_id: asset.tenant_id, id: asset.customer_id })
+      .first<AssetPage['customer']>('id', 'title', 'account_id');
     const history = await requestsOf(trx, actor, asset);
     const pending = await requestsOf(trx, actor, asset, { pendingOnly: true });
-    const actions = availableActions(subjectOf(asset), actor.role, pending.map((r) => r.kind));
+    const actions = availableActions(
+      subjectOf(asset),
+      actor.role,
+      pending.map((r) => r.kind),
+    );
     const groupChoices = actions.includes('move') ? await groupChoicesFor(trx, actor, asset.customer_id) : [];
     const pendingDeactivation = pending.find((r) => r.kind === 'deactivation') ?? null;
     return {
@@ -196,7 +286,11 @@ export async function getAsset(db: Db, actor: Actor, id: string, now: Date): Pro
       renewal: renewalOf(asset, today, pendingDeactivation),
       location:
         asset.last_latitude !== null && asset.last_longitude !== null
-          ? { latitude: asset.last_latitude, longitude: asset.last_longitude, atLabel: formatDateTime(asset.last_located_at, actor.timeZone) }
+          ? {
+              latitude: asset.last_latitude,
+              longitude: asset.last_longitude,
+              atLabel: formatDateTime(asset.last_located_at, actor.timeZone),
+            }
           : null,
       pending,
       pendingDeactivation,
@@ -209,7 +303,10 @@ export async function getAsset(db: Db, actor: Actor, id: string, now: Date): Pro
 }
 
 export type IdentifierLookup =
-  | { found: 'in_reach'; asset: { id: string; identifier: string; name: string; status: AssetStatus; statusLabel: string } }
+  | {
+      found: 'in_reach';
+      asset: { id: string; identifier: string; name: string; status: AssetStatus; statusLabel: string };
+    }
   /** registered in this tenant, to a customer or group the actor does not reach: nothing more is told */
   | { found: 'elsewhere' }
   | { found: 'none' };
@@ -224,7 +321,12 @@ export async function findByIdentifier(db: Db, actor: Actor, identifier: string)
 export async function lookUpIdentifier(trx: Trx, actor: Actor, identifier: string): Promise<IdentifierLookup> {
   const mine = await scopeAssets(trx, actor, 'a')
     .where('a.identifier', identifier)
-    .first<{ id: string; identifier: string; name: string; status: AssetStatus } | undefined>('a.id', 'a.identifier', 'a.name', 'a.status');
+    .first<{ id: string; identifier: string; name: string; status: AssetStatus } | undefined>(
+      'a.id',
+      'a.identifier',
+      'a.name',
+      'a.status',
+    );
   if (mine) return { found: 'in_reach', asset: { ...mine, statusLabel: ASSET_STATUS_LABELS[mine.status] } };
   const anywhere = await trx('assets').where({ tenant_id: actor.tenantId, identifier }).first('id');
   return anywhere ? { found: 'elsewhere' } : { found: 'none' };
@@ -234,7 +336,10 @@ export async function lookUpIdentifier(trx: Trx, actor: Actor, identifier: strin
  * The groups a new device may be registered in, across the customers the actor reaches. With
  * several customers each group is named with its customer, since group names repeat.
  */
-export async function registrationChoices(db: Db, actor: Actor): Promise<{ groups: GroupChoice[]; allowNoGroup: boolean }> {
+export async function registrationChoices(
+  db: Db,
+  actor: Actor,
+): Promise<{ groups: GroupChoice[]; allowNoGroup: boolean }> {
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const q = trx('groups as g')
@@ -244,7 +349,14 @@ export async function registrationChoices(db: Db, actor: Actor): Promise<{ group
       .where('g.tenant_id', actor.tenantId);
     if (actor.role === 'company_admin') q.whereIn('g.customer_id', customerIdsInReach(trx, actor));
     else q.where('g.customer_id', actor.customerId).whereIn('g.id', groupIdsInReach(trx, actor));
-    const rows: { id: string; parent_id: string | null; customer_id: string; name: string; path: string; title: string }[] = await q
+    const rows: {
+      id: string;
+      parent_id: string | null;
+      customer_id: string;
+      name: string;
+      path: string;
+      title: string;
+    }[] = await q
       .orderByRaw('(g.customer_id = ?) desc, c.title, g.path, g.id', [actor.customerId])
       .select('g.id', 'g.parent_id', 'g.customer_id', 'g.name', 'g.path', 'c.title');
     const several = new Set(rows.map((r) => r.customer_id)).size > 1;

@@ -11,7 +11,15 @@ import { formatDateTime } from '../platform/time-format.js';
 import { escapeLike, isUuid } from '../customers/rules.js';
 import { subtreeIds } from '../groups/index.js';
 import { authorize, groupIdsInReach, isStaff, scopeAssetCounts, scopeAssets, type Actor } from '../access/index.js';
-import { PLAN_LABELS, RENEWAL_STATE_TEXT, RENEWAL_WARNING_DAYS, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
+import {
+  PLAN_LABELS,
+  RENEWAL_STATE_TEXT,
+  RENEWAL_WARNING_DAYS,
+  renewalState,
+  type Day,
+  type Plan,
+  type RenewalState,
+} from './subscription-rules.js';
 
 /**
  * The asset list: tabs by status with their counts, search, keyset pages in the order (customer,
@@ -132,7 +140,10 @@ function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.Q
   if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
     // the same reach restated on group_path, the list index's next column, so the scan reads only
     // the reached groups' ranges of the customer (the group_id condition above stays the rule)
-    const paths = trx('groups as g').where('g.tenant_id', actor.tenantId).whereRaw('g.id = any(array(?))', [groupIdsInReach(trx, actor)]).select('g.path');
+    const paths = trx('groups as g')
+      .where('g.tenant_id', actor.tenantId)
+      .whereRaw('g.id = any(array(?))', [groupIdsInReach(trx, actor)])
+      .select('g.path');
     q.whereRaw('a.group_path = any(array(?))', [paths]);
   }
   if (filter.groupId) {
@@ -140,8 +151,16 @@ function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.Q
     // leading columns) so the scan reads only their ranges; the group_id condition stays the rule
     const tree = subtreeIds(trx, actor.tenantId, filter.groupId);
     q.whereRaw('a.group_id = any(array(?))', [tree])
-      .whereRaw('a.customer_id = (select g.customer_id from groups g where g.tenant_id = ? and g.id = ?)', [actor.tenantId, filter.groupId])
-      .whereRaw('a.group_path = any(array(?))', [trx('groups as g').where('g.tenant_id', actor.tenantId).whereRaw('g.id = any(array(?))', [tree]).select('g.path')]);
+      .whereRaw('a.customer_id = (select g.customer_id from groups g where g.tenant_id = ? and g.id = ?)', [
+        actor.tenantId,
+        filter.groupId,
+      ])
+      .whereRaw('a.group_path = any(array(?))', [
+        trx('groups as g')
+          .where('g.tenant_id', actor.tenantId)
+          .whereRaw('g.id = any(array(?))', [tree])
+          .select('g.path'),
+      ]);
   }
   if (filter.tab !== 'all') q.where('a.tab', filter.tab);
   const term = searchTermOf(filter.q);
@@ -151,7 +170,19 @@ function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.Q
 }
 
 const ORDER = ['customer_id', 'group_path', 'identifier', 'id'] as const;
-const LIST_COLUMNS = ['id', 'customer_id', 'group_id', 'group_path', 'identifier', 'name', 'status', 'plan', 'next_renewal_on', 'renewal_unconfirmed', 'last_located_at'];
+const LIST_COLUMNS = [
+  'id',
+  'customer_id',
+  'group_id',
+  'group_path',
+  'identifier',
+  'name',
+  'status',
+  'plan',
+  'next_renewal_on',
+  'renewal_unconfirmed',
+  'last_located_at',
+];
 /**
  * Row-level security hides LIKE's statistics from the planner, which then guesses that 0.5 % of the
  * rows match and, at the default random_page_cost of 4, reads the whole scope and sorts it rather
@@ -190,7 +221,10 @@ export function assetListQuery(trx: Trx, actor: Actor, filter: AssetListFilter):
     return [
       rows((q) => {
         gate?.(q);
-        q.where({ 'a.customer_id': customerId, 'a.group_path': groupPath }).whereRaw(`(a.identifier, a.id) ${op} (?, ?::uuid)`, [identifier, id]);
+        q.where({ 'a.customer_id': customerId, 'a.group_path': groupPath }).whereRaw(
+          `(a.identifier, a.id) ${op} (?, ?::uuid)`,
+          [identifier, id],
+        );
       }),
       rows((q) => {
         gate?.(q);
@@ -207,17 +241,30 @@ export function assetListQuery(trx: Trx, actor: Actor, filter: AssetListFilter):
   const parts = byIds
     ? [
         rows((q) => {
-          q.whereRaw('(select v from search_ids) is not null').whereRaw('a.id = any((select v from search_ids)::uuid[])');
-          if (cursor) q.whereRaw(`(a.customer_id, a.group_path, a.identifier, a.id) ${op} (?::uuid, ?, ?, ?::uuid)`, [cursor.customerId, cursor.groupPath, cursor.identifier, cursor.id]);
+          q.whereRaw('(select v from search_ids) is not null').whereRaw(
+            'a.id = any((select v from search_ids)::uuid[])',
+          );
+          if (cursor)
+            q.whereRaw(`(a.customer_id, a.group_path, a.identifier, a.id) ${op} (?::uuid, ?, ?, ?::uuid)`, [
+              cursor.customerId,
+              cursor.groupPath,
+              cursor.identifier,
+              cursor.id,
+            ]);
         }),
         ...inOrder((q) => q.whereRaw('(select v from search_ids) is null')),
       ]
     : inOrder();
   const page = parts.length === 1 ? parts[0]! : trx.queryBuilder().unionAll(parts, true);
   const q = trx.select('p.*').from(page.as('p'));
-  if (byIds) q.with('search_ids', trx.raw('select asset_ids_matching(?, ?) as v', [`%${escapeLike(term)}%`, SEARCH_IDS_MAX]));
+  if (byIds)
+    q.with('search_ids', trx.raw('select asset_ids_matching(?, ?) as v', [`%${escapeLike(term)}%`, SEARCH_IDS_MAX]));
   if (maySpanCustomers(actor, filter)) {
-    q.select(trx.raw('(select c.title from customers c where c.tenant_id = ? and c.id = p.customer_id) as customer_title', [actor.tenantId]));
+    q.select(
+      trx.raw('(select c.title from customers c where c.tenant_id = ? and c.id = p.customer_id) as customer_title', [
+        actor.tenantId,
+      ]),
+    );
   }
   return q.orderBy(ORDER.map((c) => ({ column: `p.${c}`, order }))).limit(limit);
 }
@@ -230,22 +277,39 @@ const TAB_OF_STATUS = `case when c.status in ('inactive', 'deactivated') then 'i
  * Tab counts from the counters the asset trigger keeps (asset_counts), summed over the actor's
  * scope: one row per tab and one for all, each with how many customers and groups it spans.
  */
-export function tabCountsQuery(trx: Trx, actor: Actor, customerId?: string | null, groupId?: string | null): Knex.QueryBuilder {
-  const rows = scopeAssetCounts(trx, actor, 'c').where('c.n', '>', 0).select(trx.raw(`${TAB_OF_STATUS} as tab`), 'c.customer_id', 'c.group_key', 'c.n');
+export function tabCountsQuery(
+  trx: Trx,
+  actor: Actor,
+  customerId?: string | null,
+  groupId?: string | null,
+): Knex.QueryBuilder {
+  const rows = scopeAssetCounts(trx, actor, 'c')
+    .where('c.n', '>', 0)
+    .select(trx.raw(`${TAB_OF_STATUS} as tab`), 'c.customer_id', 'c.group_key', 'c.n');
   if (customerId) rows.where('c.customer_id', customerId);
   if (groupId) rows.whereRaw('c.group_key = any(array(?))', [subtreeIds(trx, actor.tenantId, groupId)]);
   return trx
     .from(rows.as('t'))
-    .select(trx.raw("coalesce(t.tab, 'all') as tab, sum(t.n)::bigint as n, count(distinct t.customer_id)::int as customers, count(distinct t.group_key)::int as groups"))
+    .select(
+      trx.raw(
+        "coalesce(t.tab, 'all') as tab, sum(t.n)::bigint as n, count(distinct t.customer_id)::int as customers, count(distinct t.group_key)::int as groups",
+      ),
+    )
     .groupByRaw('grouping sets ((t.tab), ())');
 }
 
 type CountRow = { tab: AssetTab; n: number; customers: number; groups: number };
 export type TabCounts = Record<AssetTab, number>;
 
-function countsFrom(rows: CountRow[]): { counts: TabCounts; spans: Record<AssetTab, { customers: number; groups: number }> } {
+function countsFrom(rows: CountRow[]): {
+  counts: TabCounts;
+  spans: Record<AssetTab, { customers: number; groups: number }>;
+} {
   const counts = Object.fromEntries(ASSET_TABS.map((t) => [t, 0])) as TabCounts;
-  const spans = Object.fromEntries(ASSET_TABS.map((t) => [t, { customers: 0, groups: 0 }])) as Record<AssetTab, { customers: number; groups: number }>;
+  const spans = Object.fromEntries(ASSET_TABS.map((t) => [t, { customers: 0, groups: 0 }])) as Record<
+    AssetTab,
+    { customers: number; groups: number }
+  >;
   for (const r of rows) {
     counts[r.tab] = Number(r.n);
     spans[r.tab] = { customers: r.customers, groups: r.groups };
@@ -263,7 +327,9 @@ function customerQuery(trx: Trx, actor: Actor, customerId: string) {
 /** The tab counts alone, for badges elsewhere (listAssets reads them in its own round trip). */
 export async function tabCounts(db: Db, actor: Actor, opts: { customerId?: string | null } = {}): Promise<TabCounts> {
   authorizeList(actor, opts);
-  const [res] = await queryInTenant(db, actor.tenantId, [tabCountsQuery(builder(db), actor, opts.customerId).toQuery()]);
+  const [res] = await queryInTenant(db, actor.tenantId, [
+    tabCountsQuery(builder(db), actor, opts.customerId).toQuery(),
+  ]);
   return countsFrom(res!.rows as CountRow[]).counts;
 }
 
@@ -293,10 +359,18 @@ export const NO_RENEWAL_TEXT = {
  * The renewal column: only a running subscription renews (an asset being deactivated does not,
  * unless a renewal already happened and awaits confirmation). The CSV export's SQL mirrors this.
  */
-export function listRenewal(a: Pick<ListDbRow, 'status' | 'plan' | 'next_renewal_on' | 'renewal_unconfirmed'>, today: Day): ListRenewal {
-  if (a.status === 'deactivation_pending' && !a.renewal_unconfirmed) return { state: 'none', text: NO_RENEWAL_TEXT.deactivating, day: null };
-  if (a.status !== 'active' && a.status !== 'deactivation_pending') return { state: 'none', text: NO_RENEWAL_TEXT.inactive, day: null };
-  const state = renewalState({ plan: a.plan, termEnd: null, nextRenewalOn: a.next_renewal_on, renewalUnconfirmed: a.renewal_unconfirmed }, today);
+export function listRenewal(
+  a: Pick<ListDbRow, 'status' | 'plan' | 'next_renewal_on' | 'renewal_unconfirmed'>,
+  today: Day,
+): ListRenewal {
+  if (a.status === 'deactivation_pending' && !a.renewal_unconfirmed)
+    return { state: 'none', text: NO_RENEWAL_TEXT.deactivating, day: null };
+  if (a.status !== 'active' && a.status !== 'deactivation_pending')
+    return { state: 'none', text: NO_RENEWAL_TEXT.inactive, day: null };
+  const state = renewalState(
+    { plan: a.plan, termEnd: null, nextRenewalOn: a.next_renewal_on, renewalUnconfirmed: a.renewal_unconfirmed },
+    today,
+  );
   return { state, text: RENEWAL_STATE_TEXT[state], day: state === 'none' ? null : a.next_renewal_on };
 }
 
@@ -347,7 +421,15 @@ export function csvDateTime(value: Date | null, timeZone: string): string {
   if (!value) return '';
   let f = minuteFormats.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     minuteFormats.set(timeZone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(value).map((p) => [p.type, p.value]));
@@ -373,7 +455,8 @@ function shapeRow(r: ListDbRow, actor: Actor, today: Day): AssetListRow {
   };
 }
 
-const cursorOf = (r: ListDbRow): string => encodeCursor({ customerId: r.customer_id, groupPath: r.group_path, identifier: r.identifier, id: r.id });
+const cursorOf = (r: ListDbRow): string =>
+  encodeCursor({ customerId: r.customer_id, groupPath: r.group_path, identifier: r.identifier, id: r.id });
 
 /**
  * One page of the assets in the actor's reach ('asset.view'), or of one customer's for staff
@@ -382,7 +465,10 @@ const cursorOf = (r: ListDbRow): string => encodeCursor({ customerId: r.customer
 export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter): Promise<AssetList> {
   authorizeList(actor, filter);
   const trx = builder(db);
-  const statements = [assetListQuery(trx, actor, filter).toQuery(), tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery()];
+  const statements = [
+    assetListQuery(trx, actor, filter).toQuery(),
+    tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery(),
+  ];
   if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId).toQuery());
   const searching = !!searchTermOf(filter.q);
   const results = await queryInTenant(db, actor.tenantId, searching ? [SEARCH_PLANNING, ...statements] : statements);
@@ -411,7 +497,10 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
     rows: rows.map((r) => shapeRow(r, actor, filter.today)),
     nextCursor: last && (backward || more) ? cursorOf(last) : null,
     prevCursor: first && (backward ? more : !!filter.after) ? cursorOf(first) : null,
-    position: { after: filter.after ? encodeCursor(filter.after) : null, before: backward && filter.before ? encodeCursor(filter.before) : null },
+    position: {
+      after: filter.after ? encodeCursor(filter.after) : null,
+      before: backward && filter.before ? encodeCursor(filter.before) : null,
+    },
     pastTheEnd: !rows.length && !!(filter.after || filter.before),
     spansGroups: spans[filter.tab].groups > 1,
     spansCustomers: maySpanCustomers(actor, filter) && spans[filter.tab].customers > 1,
@@ -423,7 +512,17 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
 
 /** The CSV's columns, the table's: the same for the page and the whole set. */
 export function csvHeadings(withCustomer: boolean, timeZone: string): string[] {
-  return ['Identifier', 'Name', 'Group', ...(withCustomer ? ['Customer'] : []), 'Status', 'Plan', 'Renewal date', 'Renewal', `Last position time (${timeZone})`];
+  return [
+    'Identifier',
+    'Name',
+    'Group',
+    ...(withCustomer ? ['Customer'] : []),
+    'Status',
+    'Plan',
+    'Renewal date',
+    'Renewal',
+    `Last position time (${timeZone})`,
+  ];
 }
 
 export function assetsCsvFilename(filter: Pick<AssetListFilter, 'tab' | 'today'>): string {
@@ -431,12 +530,26 @@ export function assetsCsvFilename(filter: Pick<AssetListFilter, 'tab' | 'today'>
 }
 
 /** "Export this page": the rows listAssets shows, as CSV. */
-export async function assetsPageCsv(db: Db, actor: Actor, filter: AssetListFilter): Promise<{ filename: string; body: string }> {
+export async function assetsPageCsv(
+  db: Db,
+  actor: Actor,
+  filter: AssetListFilter,
+): Promise<{ filename: string; body: string }> {
   const list = await listAssets(db, actor, filter);
   const lines = [csvLine(csvHeadings(list.spansCustomers, actor.timeZone))];
   for (const r of list.rows) {
     lines.push(
-      csvLine([r.identifier, r.name, r.groupPath, ...(list.spansCustomers ? [r.customerTitle] : []), r.statusLabel, r.planLabel, r.renewal.day, r.renewal.text, r.lastFixCsv]),
+      csvLine([
+        r.identifier,
+        r.name,
+        r.groupPath,
+        ...(list.spansCustomers ? [r.customerTitle] : []),
+        r.statusLabel,
+        r.planLabel,
+        r.renewal.day,
+        r.renewal.text,
+        r.lastFixCsv,
+      ]),
     );
   }
   return { filename: assetsCsvFilename(filter), body: lines.join('') };
@@ -445,7 +558,10 @@ export async function assetsPageCsv(db: Db, actor: Actor, filter: AssetListFilte
 /** SQL for a label lookup: `case column when value then label ... end`, labels as bindings. */
 function caseOf(column: string, labels: Record<string, string>): { sql: string; bindings: string[] } {
   const entries = Object.entries(labels);
-  return { sql: `case ${column} ${entries.map(() => 'when ? then ?').join(' ')} else ${column} end`, bindings: entries.flat() };
+  return {
+    sql: `case ${column} ${entries.map(() => 'when ? then ?').join(' ')} else ${column} end`,
+    bindings: entries.flat(),
+  };
 }
 
 /** The whole filtered set with the table's columns, as CSV cells computed by PostgreSQL. */
@@ -460,19 +576,38 @@ function csvQuery(trx: Trx, actor: Actor, filter: AssetListFilter, withCustomer:
     trx.raw(`${neutralisedSql('a.name')} as ??`, [h(1)]),
     trx.raw(`${neutralisedSql('a.group_path')} as ??`, [h(2)]),
   ];
-  if (withCustomer) cols.push(trx.raw(`${neutralisedSql('(select c.title from customers c where c.tenant_id = a.tenant_id and c.id = a.customer_id)')} as ??`, [h(3)]));
+  if (withCustomer)
+    cols.push(
+      trx.raw(
+        `${neutralisedSql('(select c.title from customers c where c.tenant_id = a.tenant_id and c.id = a.customer_id)')} as ??`,
+        [h(3)],
+      ),
+    );
   const i = withCustomer ? 4 : 3;
   cols.push(
     trx.raw(`${status.sql} as ??`, [...status.bindings, h(i)]),
     trx.raw(`${plan.sql} as ??`, [...plan.bindings, h(i + 1)]),
     // mirrors listRenewal and renewalState
-    trx.raw(`case when ${renews} and a.plan <> 'monthly' and a.next_renewal_on is not null then to_char(a.next_renewal_on, 'YYYY-MM-DD') end as ??`, [h(i + 2)]),
+    trx.raw(
+      `case when ${renews} and a.plan <> 'monthly' and a.next_renewal_on is not null then to_char(a.next_renewal_on, 'YYYY-MM-DD') end as ??`,
+      [h(i + 2)],
+    ),
     trx.raw(
       `case when a.status = 'deactivation_pending' and not a.renewal_unconfirmed then ? when not ${renews} then ?
         when a.plan = 'monthly' or a.next_renewal_on is null then ? when a.renewal_unconfirmed then ?
         when a.next_renewal_on between ?::date and ?::date + ? then ? else ? end as ??`,
-      [NO_RENEWAL_TEXT.deactivating, NO_RENEWAL_TEXT.inactive, RENEWAL_STATE_TEXT.none, RENEWAL_STATE_TEXT.unconfirmed,
-        filter.today, filter.today, RENEWAL_WARNING_DAYS, RENEWAL_STATE_TEXT.due_soon, RENEWAL_STATE_TEXT.scheduled, h(i + 3)],
+      [
+        NO_RENEWAL_TEXT.deactivating,
+        NO_RENEWAL_TEXT.inactive,
+        RENEWAL_STATE_TEXT.none,
+        RENEWAL_STATE_TEXT.unconfirmed,
+        filter.today,
+        filter.today,
+        RENEWAL_WARNING_DAYS,
+        RENEWAL_STATE_TEXT.due_soon,
+        RENEWAL_STATE_TEXT.scheduled,
+        h(i + 3),
+      ],
     ),
     trx.raw(`to_char(a.last_located_at at time zone ?, 'YYYY-MM-DD HH24:MI') as ??`, [actor.timeZone, h(i + 4)]),
   );
@@ -489,14 +624,26 @@ export type AssetsCsvStream = { filename: string; stream: Readable };
  * its connection: at its end the transaction commits, and if it is destroyed first (the client went
  * away, or `signal` aborted) the query is cancelled and the connection thrown away.
  */
-export async function streamAssetsCsv(db: Db, actor: Actor, filter: AssetListFilter, opts: { signal?: AbortSignal } = {}): Promise<AssetsCsvStream> {
+export async function streamAssetsCsv(
+  db: Db,
+  actor: Actor,
+  filter: AssetListFilter,
+  opts: { signal?: AbortSignal } = {},
+): Promise<AssetsCsvStream> {
   authorizeList(actor, filter);
   const trx = builder(db);
   const conn = await openTenantConnection(db, actor.tenantId);
   let copy: Readable;
   try {
-    if (filter.customerId && !(await conn.client.query(customerQuery(trx, actor, filter.customerId).toQuery())).rows.length) throw new NotFoundError();
-    const { spans } = countsFrom((await conn.client.query(tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery())).rows as CountRow[]);
+    if (
+      filter.customerId &&
+      !(await conn.client.query(customerQuery(trx, actor, filter.customerId).toQuery())).rows.length
+    )
+      throw new NotFoundError();
+    const { spans } = countsFrom(
+      (await conn.client.query(tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery()))
+        .rows as CountRow[],
+    );
     const withCustomer = maySpanCustomers(actor, filter) && spans[filter.tab].customers > 1;
     // COPY takes no parameters, so the query goes as text: knex's toQuery() inlines every binding
     // escaped as a literal (quotes doubled, E'' when there is a backslash), never spliced raw

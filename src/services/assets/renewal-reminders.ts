@@ -1,7 +1,15 @@
 import type { Db, Trx } from '../../db/index.js';
 import { formatDay } from './rules.js';
 import { enqueueMail, type MailLinks, unsubscribeHeaders, unsubscribeUrl } from '../mail/index.js';
-import { addDays, daysBetween, PLAN_LABELS, RENEWAL_WARNING_DAYS, todayIn, type Day, type Plan } from './subscription-rules.js';
+import {
+  addDays,
+  daysBetween,
+  PLAN_LABELS,
+  RENEWAL_WARNING_DAYS,
+  todayIn,
+  type Day,
+  type Plan,
+} from './subscription-rules.js';
 
 /**
  * Renewal reminders: for each active yearly or quarterly subscription renewing within 28 days (and
@@ -103,7 +111,13 @@ const FIND_DUE = `
 type DueKey = { day: Day; id: string };
 
 /** The last key of the tenant's next batch in the window, or null when fewer than `size` remain (index only). */
-async function dueBatchEnd(db: Db, tenantId: string, after: DueKey, lastDay: Day, size: number): Promise<DueKey | null> {
+async function dueBatchEnd(
+  db: Db,
+  tenantId: string,
+  after: DueKey,
+  lastDay: Day,
+  size: number,
+): Promise<DueKey | null> {
   const { rows } = await db.raw<{ rows: DueKey[] }>(
     `select next_renewal_on as day, id from assets
       where tenant_id = ? and next_renewal_on is not null and (next_renewal_on, id) > (?::date, ?::uuid) and next_renewal_on <= ?::date
@@ -122,9 +136,17 @@ async function findDue(db: Db, today: Day, batchSize: number): Promise<number> {
     let from: DueKey = { day: addDays(today, -1), id: MAX_UUID };
     for (;;) {
       const to = await dueBatchEnd(db, tenant, from, lastDay, batchSize);
-      const bound = to ? 'and (a.next_renewal_on, a.id) <= (:toDay::date, :toId::uuid)' : 'and a.next_renewal_on <= :lastDay::date';
+      const bound = to
+        ? 'and (a.next_renewal_on, a.id) <= (:toDay::date, :toId::uuid)'
+        : 'and a.next_renewal_on <= :lastDay::date';
       await db.raw(FIND_DUE.replace('/*upper bound*/', bound), {
-        tenant, fromDay: from.day, fromId: from.id, toDay: to?.day ?? lastDay, toId: to?.id ?? MAX_UUID, lastDay, today,
+        tenant,
+        fromDay: from.day,
+        fromId: from.id,
+        toDay: to?.day ?? lastDay,
+        toId: to?.id ?? MAX_UUID,
+        lastDay,
+        today,
       });
       batches++;
       if (!to) break;
@@ -135,7 +157,15 @@ async function findDue(db: Db, today: Day, batchSize: number): Promise<number> {
 }
 
 export type ReminderLine = {
-  assetId: string; identifier: string; name: string; groupPath: string; customer: string; plan: Plan; renewalOn: Day; via: 0 | 1; viaName: string;
+  assetId: string;
+  identifier: string;
+  name: string;
+  groupPath: string;
+  customer: string;
+  plan: Plan;
+  renewalOn: Day;
+  via: 0 | 1;
+  viaName: string;
 };
 
 type Person = { id: string; email: string; name: string; status: string; subscribed: boolean; tenant_name: string };
@@ -155,7 +185,13 @@ async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Dat
     await queued.del();
     return 0;
   }
-  const { rows } = await trx.raw<{ rows: (Omit<ReminderLine, 'renewalOn' | 'groupPath' | 'assetId'> & { asset_id: string; renewal_on: Day; group_path: string })[] }>(
+  const { rows } = await trx.raw<{
+    rows: (Omit<ReminderLine, 'renewalOn' | 'groupPath' | 'assetId'> & {
+      asset_id: string;
+      renewal_on: Day;
+      group_path: string;
+    })[];
+  }>(
     `with q as (
        delete from renewal_reminder_queue where tenant_id = :tenant and user_id = :user
        returning tenant_id, asset_id, renewal_on, week, user_id, via, via_name
@@ -176,10 +212,22 @@ async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Dat
   );
   if (!rows.length) return 0;
   const lines: ReminderLine[] = rows.map((r) => ({
-    assetId: r.asset_id, identifier: r.identifier, name: r.name, groupPath: r.group_path, customer: r.customer, plan: r.plan,
-    renewalOn: r.renewal_on, via: r.via, viaName: r.viaName,
+    assetId: r.asset_id,
+    identifier: r.identifier,
+    name: r.name,
+    groupPath: r.group_path,
+    customer: r.customer,
+    plan: r.plan,
+    renewalOn: r.renewal_on,
+    via: r.via,
+    viaName: r.viaName,
   }));
-  const mail = reminderMail({ name: person.name, userId, tenantName: person.tenant_name }, lines, todayIn('UTC', now), links);
+  const mail = reminderMail(
+    { name: person.name, userId, tenantName: person.tenant_name },
+    lines,
+    todayIn('UTC', now),
+    links,
+  );
   await enqueueMail(trx, {
     tenantId,
     kind: 'renewal_reminder',
@@ -195,7 +243,10 @@ async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Dat
 export type ReminderCounts = { mails: number; reminders: number };
 
 /** The daily reminder run over every tenant; idempotent (see above). */
-export async function sendRenewalReminders(db: Db, input: { now: Date; links: MailLinks; batchSize?: number }): Promise<ReminderCounts> {
+export async function sendRenewalReminders(
+  db: Db,
+  input: { now: Date; links: MailLinks; batchSize?: number },
+): Promise<ReminderCounts> {
   const today = todayIn('UTC', input.now);
   // the queue is scratch: what a crashed run left is found again below
   await db('renewal_reminder_queue').del();
@@ -257,7 +308,11 @@ export function reminderMail(
     if (key !== section) {
       section = key;
       reasons.push(reasonText(l.via, l.viaName));
-      if (listed < MAIL_LIST_LIMIT) out.push('', l.via === 0 ? `As a company admin of ${l.viaName}:` : `As a person assigned to the group ${l.viaName}:`);
+      if (listed < MAIL_LIST_LIMIT)
+        out.push(
+          '',
+          l.via === 0 ? `As a company admin of ${l.viaName}:` : `As a person assigned to the group ${l.viaName}:`,
+        );
     }
     if (listed >= MAIL_LIST_LIMIT) continue;
     listed++;
@@ -267,7 +322,11 @@ export function reminderMail(
       `  ${links.baseUrl}/assets/${l.assetId}`,
     );
   }
-  if (lines.length > listed) out.push('', `…and ${lines.length - listed} more. The asset list shows them all: ${links.baseUrl}/assets?tab=active`);
+  if (lines.length > listed)
+    out.push(
+      '',
+      `…and ${lines.length - listed} more. The asset list shows them all: ${links.baseUrl}/assets?tab=active`,
+    );
   out.push(
     '',
     'Nothing to do if they should renew. To stop one, open it and choose "Request deactivation"; it then ends at the end of its current term.',

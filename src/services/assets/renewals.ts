@@ -94,22 +94,42 @@ const RENEW = (which: string) => `
 
 type BatchResult = { renewed: number; rolled_over: number; still_due: string[] };
 
-async function renewBatch(db: Db, walk: Walk, tenant: string, from: Key, to: Key | null, today: Day): Promise<Omit<BatchResult, 'still_due'>> {
+async function renewBatch(
+  db: Db,
+  walk: Walk,
+  tenant: string,
+  from: Key,
+  to: Key | null,
+  today: Day,
+): Promise<Omit<BatchResult, 'still_due'>> {
   const range = `${walk.rows} and (${walk.key}, a.id) > (:fromDay::date, :fromId::uuid) and ${to ? `(${walk.key}, a.id) <= (:toDay::date, :toId::uuid)` : walk.due}`;
-  const bindings = { tenant, fromDay: from.day, fromId: from.id, toDay: to?.day ?? from.day, toId: to?.id ?? NIL, today, label: AUTO_RENEWAL_LABEL };
+  const bindings = {
+    tenant,
+    fromDay: from.day,
+    fromId: from.id,
+    toDay: to?.day ?? from.day,
+    toId: to?.id ?? NIL,
+    today,
+    label: AUTO_RENEWAL_LABEL,
+  };
   return db.transaction(async (trx) => {
     const first = (await trx.raw<{ rows: BatchResult[] }>(RENEW(range), bindings)).rows[0]!;
     // a term lapsed for more than one term (the job was off) renews term by term until it covers today
     let lapsed = first.still_due;
     for (let pass = 1; lapsed.length && pass < MAX_CATCH_UP; pass++) {
-      lapsed = (await trx.raw<{ rows: BatchResult[] }>(RENEW('a.id = any(:ids::uuid[])'), { ...bindings, ids: lapsed })).rows[0]!.still_due;
+      lapsed = (await trx.raw<{ rows: BatchResult[] }>(RENEW('a.id = any(:ids::uuid[])'), { ...bindings, ids: lapsed }))
+        .rows[0]!.still_due;
     }
     return { renewed: first.renewed, rolled_over: first.rolled_over };
   });
 }
 
 /** Renews and rolls over every subscription due on `today` (UTC day), in keyset batches. */
-export async function renewDueSubscriptions(db: Db, today: Day, opts: { batchSize?: number } = {}): Promise<RenewalCounts> {
+export async function renewDueSubscriptions(
+  db: Db,
+  today: Day,
+  opts: { batchSize?: number } = {},
+): Promise<RenewalCounts> {
   const size = opts.batchSize ?? RENEWAL_BATCH;
   const counts: RenewalCounts = { renewed: 0, rolled_over: 0, batches: 0 };
   const tenants: string[] = await db('tenants').orderBy('id').pluck('id');

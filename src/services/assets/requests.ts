@@ -1,6 +1,14 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { findAssetInScope, groupChoicesFor, lookUpIdentifier, pendingKindsOf, subjectOf, termsOf, type AssetRow } from './detail.js';
+import {
+  findAssetInScope,
+  groupChoicesFor,
+  lookUpIdentifier,
+  pendingKindsOf,
+  subjectOf,
+  termsOf,
+  type AssetRow,
+} from './detail.js';
 import {
   activationKind,
   ASSET_STATUS_LABELS,
@@ -39,7 +47,10 @@ async function lockForAction(trx: Trx, actor: Actor, assetId: string, action: As
   const pendingKinds = await pendingKindsOf(trx, asset);
   const subject = subjectOf(asset);
   const allowed = availableActions(subject, actor.role, pendingKinds);
-  const wanted = action === 'activate' || action === 'reactivate' ? allowed.includes('activate') || allowed.includes('reactivate') : allowed.includes(action);
+  const wanted =
+    action === 'activate' || action === 'reactivate'
+      ? allowed.includes('activate') || allowed.includes('reactivate')
+      : allowed.includes(action);
   if (!wanted) {
     const pendingOn = action === 'request_deactivation' ? await pendingDeactivationDay(trx, asset) : null;
     throw new ConflictError(refusalOf(action, subject, { deactivationOnLabel: formatDay(pendingOn) }));
@@ -48,11 +59,18 @@ async function lockForAction(trx: Trx, actor: Actor, assetId: string, action: As
 }
 
 async function pendingDeactivationDay(trx: Trx, asset: AssetRow): Promise<Day | null> {
-  const row = await trx('asset_requests').where({ tenant_id: asset.tenant_id, asset_id: asset.id, kind: 'deactivation', state: 'pending' }).first<{ effective_on: Day | null } | undefined>('effective_on');
+  const row = await trx('asset_requests')
+    .where({ tenant_id: asset.tenant_id, asset_id: asset.id, kind: 'deactivation', state: 'pending' })
+    .first<{ effective_on: Day | null } | undefined>('effective_on');
   return row?.effective_on ?? null;
 }
 
-async function insertRequest(trx: Trx, actor: Actor, asset: AssetRow, fields: Record<string, unknown>): Promise<string> {
+async function insertRequest(
+  trx: Trx,
+  actor: Actor,
+  asset: AssetRow,
+  fields: Record<string, unknown>,
+): Promise<string> {
   const [row] = await trx('asset_requests')
     .insert({
       tenant_id: asset.tenant_id,
@@ -77,10 +95,19 @@ function decidedBy(trx: Trx, actor: Actor) {
 }
 
 async function updateAsset(trx: Trx, asset: AssetRow, fields: Record<string, unknown>) {
-  await trx('assets').where({ tenant_id: asset.tenant_id, id: asset.id }).update({ ...fields, updated_at: trx.fn.now() });
+  await trx('assets')
+    .where({ tenant_id: asset.tenant_id, id: asset.id })
+    .update({ ...fields, updated_at: trx.fn.now() });
 }
 
-function auditAsset(trx: Trx, actor: Actor | { system: string; tenantId: string }, asset: AssetRow, action: string, before: Record<string, unknown>, after: Record<string, unknown>) {
+function auditAsset(
+  trx: Trx,
+  actor: Actor | { system: string; tenantId: string },
+  asset: AssetRow,
+  action: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+) {
   return audit(trx, actor, {
     entityType: 'asset',
     entityId: asset.id,
@@ -92,32 +119,61 @@ function auditAsset(trx: Trx, actor: Actor | { system: string; tenantId: string 
 }
 
 /** Activate an asset never active before, or reactivate one that had a term: it waits for the provider. */
-export async function requestActivation(db: Db, actor: Actor, assetId: string): Promise<{ kind: 'activation' | 'reactivation' }> {
+export async function requestActivation(
+  db: Db,
+  actor: Actor,
+  assetId: string,
+): Promise<{ kind: 'activation' | 'reactivation' }> {
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const asset = await lockForAction(trx, actor, assetId, 'activate');
     const kind = activationKind(subjectOf(asset));
     await updateAsset(trx, asset, { status: 'activation_pending' });
     await insertRequest(trx, actor, asset, { kind });
-    await auditAsset(trx, actor, asset, `asset.${kind}_requested`, { status: asset.status }, { status: 'activation_pending' });
+    await auditAsset(
+      trx,
+      actor,
+      asset,
+      `asset.${kind}_requested`,
+      { status: asset.status },
+      { status: 'activation_pending' },
+    );
     return { kind };
   });
 }
 
 /** Acknowledges a term that renewed itself: the danger flag clears at once, no approval needed. */
-export async function confirmRenewal(db: Db, actor: Actor, assetId: string): Promise<{ nextRenewalOn: Day | null; termEnd: Day | null }> {
+export async function confirmRenewal(
+  db: Db,
+  actor: Actor,
+  assetId: string,
+): Promise<{ nextRenewalOn: Day | null; termEnd: Day | null }> {
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const asset = await lockForAction(trx, actor, assetId, 'confirm_renewal');
     await updateAsset(trx, asset, { renewal_unconfirmed: false });
-    await insertRequest(trx, actor, asset, { kind: 'renewal_confirmation', state: 'applied', ...decidedBy(trx, actor) });
-    await auditAsset(trx, actor, asset, 'asset.renewal_confirmed', { renewal_unconfirmed: true }, { renewal_unconfirmed: false, term_end: asset.term_end });
+    await insertRequest(trx, actor, asset, {
+      kind: 'renewal_confirmation',
+      state: 'applied',
+      ...decidedBy(trx, actor),
+    });
+    await auditAsset(
+      trx,
+      actor,
+      asset,
+      'asset.renewal_confirmed',
+      { renewal_unconfirmed: true },
+      { renewal_unconfirmed: false, term_end: asset.term_end },
+    );
     return { nextRenewalOn: asset.next_renewal_on, termEnd: asset.term_end };
   });
 }
 
 export type DeactivationPreview = {
-  asset: Pick<AssetRow, 'id' | 'identifier' | 'name' | 'plan' | 'term_end' | 'status'> & { planLabel: string; statusLabel: string };
+  asset: Pick<AssetRow, 'id' | 'identifier' | 'name' | 'plan' | 'term_end' | 'status'> & {
+    planLabel: string;
+    statusLabel: string;
+  };
   effectiveOn: Day;
   effectiveOnLabel: string;
   /** why it cannot be requested now, or null */
@@ -125,32 +181,62 @@ export type DeactivationPreview = {
 };
 
 /** The day a deactivation asked for now would take effect, shown before the person confirms. */
-export async function deactivationPreview(db: Db, actor: Actor, assetId: string, now: Date): Promise<DeactivationPreview> {
+export async function deactivationPreview(
+  db: Db,
+  actor: Actor,
+  assetId: string,
+  now: Date,
+): Promise<DeactivationPreview> {
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const asset = await findAssetInScope(trx, actor, assetId);
     const subject = subjectOf(asset);
-    const allowed = availableActions(subject, actor.role, await pendingKindsOf(trx, asset)).includes('request_deactivation');
+    const allowed = availableActions(subject, actor.role, await pendingKindsOf(trx, asset)).includes(
+      'request_deactivation',
+    );
     const pendingOn = allowed ? null : await pendingDeactivationDay(trx, asset);
     const effectiveOn = pendingOn ?? deactivationDate(termsOf(asset), todayIn(actor.timeZone, now));
     return {
-      asset: { id: asset.id, identifier: asset.identifier, name: asset.name, plan: asset.plan, term_end: asset.term_end, status: asset.status, planLabel: PLAN_LABELS[asset.plan], statusLabel: ASSET_STATUS_LABELS[asset.status] },
+      asset: {
+        id: asset.id,
+        identifier: asset.identifier,
+        name: asset.name,
+        plan: asset.plan,
+        term_end: asset.term_end,
+        status: asset.status,
+        planLabel: PLAN_LABELS[asset.plan],
+        statusLabel: ASSET_STATUS_LABELS[asset.status],
+      },
       effectiveOn,
       effectiveOnLabel: formatDay(effectiveOn),
-      refusal: allowed ? null : refusalOf('request_deactivation', subject, { deactivationOnLabel: formatDay(pendingOn) }),
+      refusal: allowed
+        ? null
+        : refusalOf('request_deactivation', subject, { deactivationOnLabel: formatDay(pendingOn) }),
     };
   });
 }
 
 /** Asks for deactivation at the end of the contracted term; the asset stays active until then. */
-export async function requestDeactivation(db: Db, actor: Actor, assetId: string, now: Date): Promise<{ effectiveOn: Day }> {
+export async function requestDeactivation(
+  db: Db,
+  actor: Actor,
+  assetId: string,
+  now: Date,
+): Promise<{ effectiveOn: Day }> {
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const asset = await lockForAction(trx, actor, assetId, 'request_deactivation');
     const effectiveOn = deactivationDate(termsOf(asset), todayIn(actor.timeZone, now));
     await updateAsset(trx, asset, { status: 'deactivation_pending' });
     await insertRequest(trx, actor, asset, { kind: 'deactivation', effective_on: effectiveOn });
-    await auditAsset(trx, actor, asset, 'asset.deactivation_requested', { status: asset.status }, { status: 'deactivation_pending', effective_on: effectiveOn });
+    await auditAsset(
+      trx,
+      actor,
+      asset,
+      'asset.deactivation_requested',
+      { status: asset.status },
+      { status: 'deactivation_pending', effective_on: effectiveOn },
+    );
     return { effectiveOn };
   });
 }
@@ -165,7 +251,14 @@ export async function cancelDeactivation(db: Db, actor: Actor, assetId: string):
       .where({ tenant_id: asset.tenant_id, asset_id: asset.id, kind: 'deactivation', state: 'pending' })
       .update({ state: 'cancelled', ...decidedBy(trx, actor) });
     await updateAsset(trx, asset, { status: 'active' });
-    await auditAsset(trx, actor, asset, 'asset.deactivation_cancelled', { status: asset.status, effective_on: effectiveOn }, { status: 'active', effective_on: null });
+    await auditAsset(
+      trx,
+      actor,
+      asset,
+      'asset.deactivation_cancelled',
+      { status: asset.status, effective_on: effectiveOn },
+      { status: 'active', effective_on: null },
+    );
   });
 }
 
@@ -179,13 +272,28 @@ export async function moveAsset(db: Db, actor: Actor, assetId: string, groupId: 
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const asset = await lockForAction(trx, actor, assetId, 'move');
-    const target = isUuid(groupId) ? (await groupChoicesFor(trx, actor, asset.customer_id)).find((g) => g.id === groupId) : undefined;
+    const target = isUuid(groupId)
+      ? (await groupChoicesFor(trx, actor, asset.customer_id)).find((g) => g.id === groupId)
+      : undefined;
     if (!target) throw new ValidationError({ group_id: MOVE_MESSAGES.choose });
     if (target.id === asset.group_id) throw new ValidationError({ group_id: MOVE_MESSAGES.same });
     // the counters follow by trigger: same customer, another group
     await updateAsset(trx, asset, { group_id: target.id, group_path: target.path });
-    await insertRequest(trx, actor, asset, { kind: 'group_move', state: 'applied', from_group_id: asset.group_id, to_group_id: target.id, ...decidedBy(trx, actor) });
-    await auditAsset(trx, actor, asset, 'asset.moved', { group_id: asset.group_id, group_path: asset.group_path }, { group_id: target.id, group_path: target.path });
+    await insertRequest(trx, actor, asset, {
+      kind: 'group_move',
+      state: 'applied',
+      from_group_id: asset.group_id,
+      to_group_id: target.id,
+      ...decidedBy(trx, actor),
+    });
+    await auditAsset(
+      trx,
+      actor,
+      asset,
+      'asset.moved',
+      { group_id: asset.group_id, group_path: asset.group_path },
+      { group_id: target.id, group_path: target.path },
+    );
     return { path: target.path };
   });
 }
@@ -203,7 +311,11 @@ export function registeredElsewhereMessage(actor: Actor): string {
  * asset (reactivation is there); one registered elsewhere is refused plainly; a new one becomes
  * an asset waiting for activation, with its pending request.
  */
-export async function requestActivationOfNewDevice(db: Db, actor: Actor, form: NewDeviceForm): Promise<NewDeviceResult> {
+export async function requestActivationOfNewDevice(
+  db: Db,
+  actor: Actor,
+  form: NewDeviceForm,
+): Promise<NewDeviceResult> {
   authorize(actor, 'asset.request');
   const identifier = form.identifier.trim();
   const name = form.name.trim();
@@ -219,7 +331,9 @@ export async function requestActivationOfNewDevice(db: Db, actor: Actor, form: N
       if (existing.found === 'elsewhere') errors.identifier = registeredElsewhereMessage(actor);
     }
     const group = await groupForNewDevice(trx, actor, form.groupId);
-    if (group === undefined) errors.group_id = actor.role === 'company_admin' ? 'Choose one of the listed groups, or no group.' : 'Choose one of your groups.';
+    if (group === undefined)
+      errors.group_id =
+        actor.role === 'company_admin' ? 'Choose one of the listed groups, or no group.' : 'Choose one of your groups.';
     if (Object.keys(errors).length) throw new ValidationError(errors);
     const plan = form.plan as Plan;
     const [row] = await trx('assets')
@@ -233,9 +347,21 @@ export async function requestActivationOfNewDevice(db: Db, actor: Actor, form: N
         plan,
         status: 'activation_pending',
       })
-      .returning<AssetRow[]>(['id', 'tenant_id', 'customer_id', 'group_id', 'group_path', 'identifier', 'name', 'status', 'plan', 'term_start'])
+      .returning<AssetRow[]>([
+        'id',
+        'tenant_id',
+        'customer_id',
+        'group_id',
+        'group_path',
+        'identifier',
+        'name',
+        'status',
+        'plan',
+        'term_start',
+      ])
       .catch((err: unknown) => {
-        if (isUniqueViolation(err)) throw new ValidationError({ identifier: 'This device was registered a moment ago. Search for it again.' });
+        if (isUniqueViolation(err))
+          throw new ValidationError({ identifier: 'This device was registered a moment ago. Search for it again.' });
         throw err;
       });
     const asset = row!;
@@ -252,7 +378,11 @@ export async function requestActivationOfNewDevice(db: Db, actor: Actor, form: N
 }
 
 /** The chosen group if the actor may register devices in it; null for "no group" (company admins); undefined when refused. */
-async function groupForNewDevice(trx: Trx, actor: Actor, groupId: string): Promise<{ id: string; customer_id: string; path: string } | null | undefined> {
+async function groupForNewDevice(
+  trx: Trx,
+  actor: Actor,
+  groupId: string,
+): Promise<{ id: string; customer_id: string; path: string } | null | undefined> {
   if (!groupId) return actor.role === 'company_admin' && actor.customerId ? null : undefined;
   if (!isUuid(groupId)) return undefined;
   const q = trx('groups').where({ tenant_id: actor.tenantId, id: groupId });
@@ -283,7 +413,11 @@ export type QueueRow = {
   accountId: string;
 };
 export type QueueFilter = { kind: QueuedKind | ''; customerId: string; after: string };
-export type Queue = QueueFilter & { rows: QueueRow[]; nextAfter: string | null; customers: { id: string; title: string }[] };
+export type Queue = QueueFilter & {
+  rows: QueueRow[];
+  nextAfter: string | null;
+  customers: { id: string; title: string }[];
+};
 
 /** Filters as typed in the query string, reduced to values the queue knows (anything else means "all"). */
 export function queueFilterFrom(query: Record<string, unknown>): QueueFilter {
@@ -315,20 +449,49 @@ export async function listPendingRequests(db: Db, actor: Actor, filter: QueueFil
     if (filter.kind) q.where('r.kind', filter.kind);
     if (filter.customerId) q.where('r.customer_id', filter.customerId);
     if (filter.after) {
-      q.whereRaw('(r.requested_at, r.id) > (select p.requested_at, p.id from asset_requests p where p.tenant_id = ? and p.id = ?)', [actor.tenantId, filter.after]);
+      q.whereRaw(
+        '(r.requested_at, r.id) > (select p.requested_at, p.id from asset_requests p where p.tenant_id = ? and p.id = ?)',
+        [actor.tenantId, filter.after],
+      );
     }
     const rows: {
-      id: string; kind: QueuedKind; requested_by_label: string; requested_at: Date; effective_on: Day | null; asset_id: string; identifier: string;
-      name: string; plan: Plan; customer_id: string; title: string; account_id: string;
+      id: string;
+      kind: QueuedKind;
+      requested_by_label: string;
+      requested_at: Date;
+      effective_on: Day | null;
+      asset_id: string;
+      identifier: string;
+      name: string;
+      plan: Plan;
+      customer_id: string;
+      title: string;
+      account_id: string;
     }[] = await q
       .orderBy([{ column: 'r.requested_at' }, { column: 'r.id' }])
       .limit(QUEUE_PAGE_SIZE + 1)
-      .select('r.id', 'r.kind', 'r.requested_by_label', 'r.requested_at', 'r.effective_on', 'r.asset_id', 'a.identifier', 'a.name', 'a.plan', 'r.customer_id', 'c.title', 'c.account_id');
+      .select(
+        'r.id',
+        'r.kind',
+        'r.requested_by_label',
+        'r.requested_at',
+        'r.effective_on',
+        'r.asset_id',
+        'a.identifier',
+        'a.name',
+        'a.plan',
+        'r.customer_id',
+        'c.title',
+        'c.account_id',
+      );
     const page = rows.slice(0, QUEUE_PAGE_SIZE);
     // the customers with something pending: few rows, read from the queue's own index range
     const customers: { id: string; title: string }[] = await trx('customers as c')
       .where('c.tenant_id', actor.tenantId)
-      .whereIn('c.id', trx('asset_requests').where({ tenant_id: actor.tenantId, state: 'pending' }).distinct('customer_id'))
+      .whereIn(
+        'c.id',
+        trx('asset_requests').where({ tenant_id: actor.tenantId, state: 'pending' }).distinct('customer_id'),
+      )
       .orderBy([{ column: 'c.title' }, { column: 'c.id' }])
       .select('c.id', 'c.title');
     return {
@@ -356,40 +519,79 @@ export async function listPendingRequests(db: Db, actor: Actor, filter: QueueFil
   });
 }
 
-type RequestRow = { id: string; tenant_id: string; asset_id: string; kind: string; state: RequestState; effective_on: Day | null; decided_by_label: string | null };
+type RequestRow = {
+  id: string;
+  tenant_id: string;
+  asset_id: string;
+  kind: string;
+  state: RequestState;
+  effective_on: Day | null;
+  decided_by_label: string | null;
+};
 
 /** The pending request and its asset, both locked (asset first, as every change here locks them). */
-async function lockPendingRequest(trx: Trx, actor: Actor, requestId: string): Promise<{ request: RequestRow; asset: AssetRow }> {
+async function lockPendingRequest(
+  trx: Trx,
+  actor: Actor,
+  requestId: string,
+): Promise<{ request: RequestRow; asset: AssetRow }> {
   if (!isUuid(requestId)) throw new NotFoundError();
   const cols = ['id', 'tenant_id', 'asset_id', 'kind', 'state', 'effective_on', 'decided_by_label'];
-  const found = await trx('asset_requests').where({ tenant_id: actor.tenantId, id: requestId }).first<RequestRow | undefined>(cols);
+  const found = await trx('asset_requests')
+    .where({ tenant_id: actor.tenantId, id: requestId })
+    .first<RequestRow | undefined>(cols);
   if (!found) throw new NotFoundError();
   const asset = await findAssetInScope(trx, actor, found.asset_id, { forUpdate: true });
-  const request = (await trx('asset_requests').where({ tenant_id: actor.tenantId, id: requestId }).forUpdate().first<RequestRow>(cols))!;
+  const request = (await trx('asset_requests')
+    .where({ tenant_id: actor.tenantId, id: requestId })
+    .forUpdate()
+    .first<RequestRow>(cols))!;
   if (request.state !== 'pending') {
     const by = request.decided_by_label ? ` by ${request.decided_by_label}` : '';
-    throw new ConflictError(`This request was already ${REQUEST_STATE_LABELS[request.state].toLowerCase()}${by}. The queue shows what is still pending.`);
+    throw new ConflictError(
+      `This request was already ${REQUEST_STATE_LABELS[request.state].toLowerCase()}${by}. The queue shows what is still pending.`,
+    );
   }
   return { request, asset };
 }
 
 function decide(trx: Trx, actor: Actor, request: RequestRow, fields: Record<string, unknown>) {
-  return trx('asset_requests').where({ tenant_id: request.tenant_id, id: request.id }).update({ ...fields, ...decidedBy(trx, actor) });
+  return trx('asset_requests')
+    .where({ tenant_id: request.tenant_id, id: request.id })
+    .update({ ...fields, ...decidedBy(trx, actor) });
 }
 
 /** Approves an activation or reactivation: the asset becomes active and its term starts today. */
-export async function approveRequest(db: Db, actor: Actor, requestId: string, now: Date): Promise<{ identifier: string; termEnd: Day }> {
+export async function approveRequest(
+  db: Db,
+  actor: Actor,
+  requestId: string,
+  now: Date,
+): Promise<{ identifier: string; termEnd: Day }> {
   authorize(actor, 'request.review');
   return asActor(db, actor, async (trx) => {
     const { request, asset } = await lockPendingRequest(trx, actor, requestId);
     if (request.kind !== 'activation' && request.kind !== 'reactivation') {
-      throw new ConflictError('A deactivation is not approved: it applies on its date, or now with “Apply now”; or reject it.');
+      throw new ConflictError(
+        'A deactivation is not approved: it applies on its date, or now with “Apply now”; or reject it.',
+      );
     }
     const term = termFor(asset.plan, todayIn(actor.timeZone, now));
-    const after = { status: 'active', term_start: term.termStart, term_end: term.termEnd, next_renewal_on: term.nextRenewalOn, renewal_unconfirmed: false };
+    const after = {
+      status: 'active',
+      term_start: term.termStart,
+      term_end: term.termEnd,
+      next_renewal_on: term.nextRenewalOn,
+      renewal_unconfirmed: false,
+    };
     await updateAsset(trx, asset, after);
     await decide(trx, actor, request, { state: 'approved' });
-    const before = { status: asset.status, term_start: asset.term_start, term_end: asset.term_end, next_renewal_on: asset.next_renewal_on };
+    const before = {
+      status: asset.status,
+      term_start: asset.term_start,
+      term_end: asset.term_end,
+      next_renewal_on: asset.next_renewal_on,
+    };
     await auditAsset(trx, actor, asset, `asset.${request.kind}_approved`, before, after);
     return { identifier: asset.identifier, termEnd: term.termEnd };
   });
@@ -404,7 +606,12 @@ export const REASON_MESSAGES = {
  * Rejects a pending request with a reason the customer sees: an activation puts the asset back
  * where it was (inactive or deactivated), a deactivation leaves it active.
  */
-export async function rejectRequest(db: Db, actor: Actor, requestId: string, reasonInput: string): Promise<{ identifier: string; kindLabel: string }> {
+export async function rejectRequest(
+  db: Db,
+  actor: Actor,
+  requestId: string,
+  reasonInput: string,
+): Promise<{ identifier: string; kindLabel: string }> {
   authorize(actor, 'request.review');
   const reason = reasonInput.trim();
   return asActor(db, actor, async (trx) => {
@@ -426,7 +633,12 @@ export async function rejectRequest(db: Db, actor: Actor, requestId: string, rea
 /** A reactivation starts from inactive or deactivated; the request's audit entry remembers which. */
 async function statusBeforeReactivation(trx: Trx, asset: AssetRow): Promise<AssetStatus> {
   const entry = await trx('audit_log')
-    .where({ tenant_id: asset.tenant_id, entity_type: 'asset', entity_id: asset.id, action: 'asset.reactivation_requested' })
+    .where({
+      tenant_id: asset.tenant_id,
+      entity_type: 'asset',
+      entity_id: asset.id,
+      action: 'asset.reactivation_requested',
+    })
     .orderBy('id', 'desc')
     .first<{ before: { status?: string } | null } | undefined>('before');
   return entry?.before?.status === 'inactive' ? 'inactive' : 'deactivated';
@@ -440,11 +652,19 @@ export async function applyDeactivation(db: Db, actor: Actor, requestId: string)
   authorize(actor, 'request.review');
   return asActor(db, actor, async (trx) => {
     const { request, asset } = await lockPendingRequest(trx, actor, requestId);
-    if (request.kind !== 'deactivation') throw new ConflictError('Only a deactivation can be applied; approve or reject an activation.');
+    if (request.kind !== 'deactivation')
+      throw new ConflictError('Only a deactivation can be applied; approve or reject an activation.');
     await updateAsset(trx, asset, DEACTIVATED);
     await decide(trx, actor, request, { state: 'applied' });
-    const before = { status: asset.status, next_renewal_on: asset.next_renewal_on, renewal_unconfirmed: asset.renewal_unconfirmed };
-    await auditAsset(trx, actor, asset, 'asset.deactivation_applied', before, { ...DEACTIVATED, effective_on: request.effective_on });
+    const before = {
+      status: asset.status,
+      next_renewal_on: asset.next_renewal_on,
+      renewal_unconfirmed: asset.renewal_unconfirmed,
+    };
+    await auditAsset(trx, actor, asset, 'asset.deactivation_applied', before, {
+      ...DEACTIVATED,
+      effective_on: request.effective_on,
+    });
     return { identifier: asset.identifier };
   });
 }

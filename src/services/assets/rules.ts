@@ -5,7 +5,13 @@
 import { roleCan, type Role } from '../access/policy.js';
 import type { Day } from './subscription-rules.js';
 
-export const ASSET_STATUSES = ['inactive', 'activation_pending', 'active', 'deactivation_pending', 'deactivated'] as const;
+export const ASSET_STATUSES = [
+  'inactive',
+  'activation_pending',
+  'active',
+  'deactivation_pending',
+  'deactivated',
+] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 export const ASSET_STATUS_LABELS: Record<AssetStatus, string> = {
   inactive: 'Inactive',
@@ -15,7 +21,13 @@ export const ASSET_STATUS_LABELS: Record<AssetStatus, string> = {
   deactivated: 'Deactivated',
 };
 
-export const REQUEST_KINDS = ['activation', 'reactivation', 'deactivation', 'renewal_confirmation', 'group_move'] as const;
+export const REQUEST_KINDS = [
+  'activation',
+  'reactivation',
+  'deactivation',
+  'renewal_confirmation',
+  'group_move',
+] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
   activation: 'Activation',
@@ -38,7 +50,14 @@ export const REQUEST_STATE_LABELS: Record<RequestState, string> = {
   applied: 'Done',
 };
 
-export const ASSET_ACTIONS = ['activate', 'reactivate', 'confirm_renewal', 'request_deactivation', 'cancel_deactivation', 'move'] as const;
+export const ASSET_ACTIONS = [
+  'activate',
+  'reactivate',
+  'confirm_renewal',
+  'request_deactivation',
+  'cancel_deactivation',
+  'move',
+] as const;
 export type AssetAction = (typeof ASSET_ACTIONS)[number];
 
 /** What availableActions needs to know of an asset. */
@@ -53,15 +72,21 @@ export type ActionSubject = {
  * The actions a role may take on an asset in its current state. Read-only roles get none; staff
  * act from their queue, not here. An action whose request is already pending is not offered twice.
  */
-export function availableActions(asset: ActionSubject, role: Role, pendingKinds: readonly RequestKind[]): AssetAction[] {
+export function availableActions(
+  asset: ActionSubject,
+  role: Role,
+  pendingKinds: readonly RequestKind[],
+): AssetAction[] {
   if (!roleCan(role, 'asset.request')) return [];
   const pending = new Set(pendingKinds);
   const actions: AssetAction[] = [];
   const waitingForActivation = pending.has('activation') || pending.has('reactivation');
   if (asset.status === 'inactive' && !asset.hasPastTerm && !waitingForActivation) actions.push('activate');
-  if ((asset.status === 'deactivated' || (asset.status === 'inactive' && asset.hasPastTerm)) && !waitingForActivation) actions.push('reactivate');
+  if ((asset.status === 'deactivated' || (asset.status === 'inactive' && asset.hasPastTerm)) && !waitingForActivation)
+    actions.push('reactivate');
   // a deactivation pending does not end the automatic renewal's term, so it can still be acknowledged
-  if (asset.renewalUnconfirmed && (asset.status === 'active' || asset.status === 'deactivation_pending')) actions.push('confirm_renewal');
+  if (asset.renewalUnconfirmed && (asset.status === 'active' || asset.status === 'deactivation_pending'))
+    actions.push('confirm_renewal');
   if (asset.status === 'active' && !pending.has('deactivation')) actions.push('request_deactivation');
   if (asset.status === 'deactivation_pending' && pending.has('deactivation')) actions.push('cancel_deactivation');
   actions.push('move');
@@ -74,13 +99,19 @@ export function activationKind(asset: Pick<ActionSubject, 'hasPastTerm' | 'statu
 }
 
 /** Why an action cannot be taken on the asset as it is now, in words for the person who tried. */
-export function refusalOf(action: AssetAction, asset: ActionSubject, context: { deactivationOnLabel?: string } = {}): string {
+export function refusalOf(
+  action: AssetAction,
+  asset: ActionSubject,
+  context: { deactivationOnLabel?: string } = {},
+): string {
   const now = ASSET_STATUS_LABELS[asset.status].toLowerCase();
   switch (action) {
     case 'activate':
     case 'reactivate':
-      if (asset.status === 'activation_pending') return 'An activation of this asset is already waiting for the provider’s approval.';
-      if (asset.status === 'deactivation_pending') return 'This asset is still active, with a deactivation pending: cancel the deactivation instead.';
+      if (asset.status === 'activation_pending')
+        return 'An activation of this asset is already waiting for the provider’s approval.';
+      if (asset.status === 'deactivation_pending')
+        return 'This asset is still active, with a deactivation pending: cancel the deactivation instead.';
       return `This asset cannot be activated: it is ${now}.`;
     case 'confirm_renewal':
       return 'This asset has no automatic renewal waiting for your confirmation.';

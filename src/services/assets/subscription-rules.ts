@@ -54,7 +54,12 @@ export function lastDayOfMonth(day: Day): Day {
 
 /** The calendar day it is at `now` in a time zone. */
 export function todayIn(timeZone: string, now: Date): Day {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(now);
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
@@ -65,7 +70,12 @@ export function termFor(plan: Plan, start: Day): { termStart: Day; termEnd: Day;
   return { termStart: start, termEnd: addDays(next, -1), nextRenewalOn: plan === 'monthly' ? null : next };
 }
 
-export type SubscriptionTerms = { plan: Plan; termEnd: Day | null; nextRenewalOn: Day | null; renewalUnconfirmed: boolean };
+export type SubscriptionTerms = {
+  plan: Plan;
+  termEnd: Day | null;
+  nextRenewalOn: Day | null;
+  renewalUnconfirmed: boolean;
+};
 
 /**
  * When a deactivation asked for today takes effect: monthly plans at the end of the current month;

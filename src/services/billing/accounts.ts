@@ -1,7 +1,14 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
-import { checkDebitLimit, checkMovement, checkNumberRange, type MovementForm, type NumberRange, type NumberRangeForm } from './rules.js';
+import {
+  checkDebitLimit,
+  checkMovement,
+  checkNumberRange,
+  type MovementForm,
+  type NumberRange,
+  type NumberRangeForm,
+} from './rules.js';
 import { listContacts } from '../people/index.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, can, customerIdsInReach } from '../access/index.js';
@@ -13,11 +20,26 @@ import { channelsInUse } from './usage-records.js';
  * through the ledger; and the internal number blocks assigned to it from the tenant's number range.
  */
 
-export type AccountCustomer = { id: string; title: string; account_id: string; status: string; currency: string; balance_minor: number; debit_limit_minor: number };
+export type AccountCustomer = {
+  id: string;
+  title: string;
+  account_id: string;
+  status: string;
+  currency: string;
+  balance_minor: number;
+  debit_limit_minor: number;
+};
 export type BillingAccount = { customer: AccountCustomer; channelsInUse: number };
 export type LedgerEntry = {
-  id: number; kind: string; amount_minor: number; currency: string; balance_after_minor: number; debit_limit_after_minor: number;
-  reference: string | null; created_at: Date; created_by_name: string | null;
+  id: number;
+  kind: string;
+  amount_minor: number;
+  currency: string;
+  balance_after_minor: number;
+  debit_limit_after_minor: number;
+  reference: string | null;
+  created_at: Date;
+  created_by_name: string | null;
 };
 export type NumberBlock = { id: number; first_number: number; last_number: number; assigned_at: Date };
 
@@ -27,7 +49,10 @@ export const LEDGER_PAGE_SIZE = 50;
 /** The customer's account row if the actor reaches the customer; locked when it is about to move. */
 async function findAccount(trx: Trx, actor: Actor, customerId: string, lock = false): Promise<AccountCustomer> {
   if (!isUuid(customerId)) throw new NotFoundError();
-  const q = trx('customers').where({ tenant_id: actor.tenantId, id: customerId }).whereIn('id', customerIdsInReach(trx, actor)).first<AccountCustomer | undefined>(ACCOUNT_COLUMNS);
+  const q = trx('customers')
+    .where({ tenant_id: actor.tenantId, id: customerId })
+    .whereIn('id', customerIdsInReach(trx, actor))
+    .first<AccountCustomer | undefined>(ACCOUNT_COLUMNS);
   if (lock) q.forUpdate();
   const customer = await q;
   if (!customer) throw new NotFoundError();
@@ -40,13 +65,28 @@ export async function getBillingAccount(trx: Trx, actor: Actor, customerId: stri
   return { customer, channelsInUse: await channelsInUse(trx, actor.tenantId, customer.id) };
 }
 
-export async function listLedger(trx: Trx, actor: Actor, customerId: string, limit = LEDGER_PAGE_SIZE): Promise<LedgerEntry[]> {
+export async function listLedger(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  limit = LEDGER_PAGE_SIZE,
+): Promise<LedgerEntry[]> {
   return trx('billing_ledger as l')
     .leftJoin('users as u', 'u.id', 'l.created_by')
     .where({ 'l.tenant_id': actor.tenantId, 'l.customer_id': customerId })
     .orderBy('l.id', 'desc')
     .limit(limit)
-    .select('l.id', 'l.kind', 'l.amount_minor', 'l.currency', 'l.balance_after_minor', 'l.debit_limit_after_minor', 'l.reference', 'l.created_at', 'u.name as created_by_name');
+    .select(
+      'l.id',
+      'l.kind',
+      'l.amount_minor',
+      'l.currency',
+      'l.balance_after_minor',
+      'l.debit_limit_after_minor',
+      'l.reference',
+      'l.created_at',
+      'u.name as created_by_name',
+    );
 }
 
 export async function listNumberBlocks(trx: Trx, actor: Actor, customerId: string): Promise<NumberBlock[]> {
@@ -57,7 +97,11 @@ export async function listNumberBlocks(trx: Trx, actor: Actor, customerId: strin
     .select('id', 'first_number', 'last_number', 'assigned_at');
 }
 
-export type LedgerMovement = { kind: 'payment' | 'credit_note' | 'invoice' | 'adjustment'; amountMinor: bigint; reference: string | null };
+export type LedgerMovement = {
+  kind: 'payment' | 'credit_note' | 'invoice' | 'adjustment';
+  amountMinor: bigint;
+  reference: string | null;
+};
 
 /**
  * Moves a balance by one ledger row, in the caller's transaction: the customer row is locked first,
@@ -65,28 +109,57 @@ export type LedgerMovement = { kind: 'payment' | 'credit_note' | 'invoice' | 'ad
  * its movements. Positive amounts credit the account (payments, credit notes), negative ones
  * debit it (invoices). The one writer of balances, for the invoices of the other billing pages too.
  */
-export async function postLedgerMovement(trx: Trx, actor: Actor, customerId: string, movement: LedgerMovement): Promise<{ before: AccountCustomer; after: AccountCustomer; entryId: number }> {
+export async function postLedgerMovement(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  movement: LedgerMovement,
+): Promise<{ before: AccountCustomer; after: AccountCustomer; entryId: number }> {
   const before = await findAccount(trx, actor, customerId, true);
   const [after] = await trx('customers')
     .where({ tenant_id: actor.tenantId, id: before.id })
-    .update({ balance_minor: trx.raw('balance_minor + ?::bigint', [movement.amountMinor.toString()]), updated_at: trx.fn.now() })
+    .update({
+      balance_minor: trx.raw('balance_minor + ?::bigint', [movement.amountMinor.toString()]),
+      updated_at: trx.fn.now(),
+    })
     .returning<AccountCustomer[]>(ACCOUNT_COLUMNS);
   const [entry] = await trx('billing_ledger')
     .insert({
-      tenant_id: actor.tenantId, customer_id: before.id, kind: movement.kind, amount_minor: movement.amountMinor.toString(), currency: before.currency,
-      balance_after_minor: after!.balance_minor, debit_limit_after_minor: after!.debit_limit_minor, reference: movement.reference, created_by: actor.userId,
+      tenant_id: actor.tenantId,
+      customer_id: before.id,
+      kind: movement.kind,
+      amount_minor: movement.amountMinor.toString(),
+      currency: before.currency,
+      balance_after_minor: after!.balance_minor,
+      debit_limit_after_minor: after!.debit_limit_minor,
+      reference: movement.reference,
+      created_by: actor.userId,
     })
     .returning<{ id: number }[]>('id');
   await audit(trx, actor, {
-    entityType: 'customer', entityId: before.id, action: `billing.${movement.kind}_recorded`, customerId: before.id,
+    entityType: 'customer',
+    entityId: before.id,
+    action: `billing.${movement.kind}_recorded`,
+    customerId: before.id,
     before: { balance_minor: before.balance_minor, currency: before.currency },
-    after: { balance_minor: after!.balance_minor, currency: before.currency, amount_minor: Number(movement.amountMinor), reference: movement.reference, ledger_entry: entry!.id },
+    after: {
+      balance_minor: after!.balance_minor,
+      currency: before.currency,
+      amount_minor: Number(movement.amountMinor),
+      reference: movement.reference,
+      ledger_entry: entry!.id,
+    },
   });
   return { before, after: after!, entryId: entry!.id };
 }
 
 /** Staff record a payment or a credit note; the form's messages come back as a ValidationError. */
-export async function recordMovement(db: Db, actor: Actor, customerId: string, form: MovementForm): Promise<{ account: AccountCustomer; amountMinor: bigint; kind: string }> {
+export async function recordMovement(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  form: MovementForm,
+): Promise<{ account: AccountCustomer; amountMinor: bigint; kind: string }> {
   authorize(actor, 'billing.manage');
   return asActor(db, actor, async (trx) => {
     const account = await findAccount(trx, actor, customerId);
@@ -98,7 +171,12 @@ export async function recordMovement(db: Db, actor: Actor, customerId: string, f
 }
 
 /** A new debit limit: a ledger row of amount 0 (the account's history in one list) and an audit entry. */
-export async function changeDebitLimit(db: Db, actor: Actor, customerId: string, text: string): Promise<AccountCustomer> {
+export async function changeDebitLimit(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  text: string,
+): Promise<AccountCustomer> {
   authorize(actor, 'billing.manage');
   return asActor(db, actor, async (trx) => {
     const before = await findAccount(trx, actor, customerId, true);
@@ -110,12 +188,22 @@ export async function changeDebitLimit(db: Db, actor: Actor, customerId: string,
       .update({ debit_limit_minor: value.toString(), updated_at: trx.fn.now() })
       .returning<AccountCustomer[]>(ACCOUNT_COLUMNS);
     await trx('billing_ledger').insert({
-      tenant_id: actor.tenantId, customer_id: before.id, kind: 'debit_limit', amount_minor: 0, currency: before.currency,
-      balance_after_minor: after!.balance_minor, debit_limit_after_minor: after!.debit_limit_minor, created_by: actor.userId,
+      tenant_id: actor.tenantId,
+      customer_id: before.id,
+      kind: 'debit_limit',
+      amount_minor: 0,
+      currency: before.currency,
+      balance_after_minor: after!.balance_minor,
+      debit_limit_after_minor: after!.debit_limit_minor,
+      created_by: actor.userId,
     });
     await audit(trx, actor, {
-      entityType: 'customer', entityId: before.id, action: 'billing.debit_limit_changed', customerId: before.id,
-      before: { debit_limit_minor: before.debit_limit_minor, currency: before.currency }, after: { debit_limit_minor: after!.debit_limit_minor, currency: before.currency },
+      entityType: 'customer',
+      entityId: before.id,
+      action: 'billing.debit_limit_changed',
+      customerId: before.id,
+      before: { debit_limit_minor: before.debit_limit_minor, currency: before.currency },
+      after: { debit_limit_minor: after!.debit_limit_minor, currency: before.currency },
     });
     return after!;
   });
@@ -124,12 +212,21 @@ export async function changeDebitLimit(db: Db, actor: Actor, customerId: string,
 // ---- the tenant's number range and the blocks assigned from it ----
 
 type RangeRow = { first_number: number; last_number: number; block_size: number };
-const rangeOf = (r: RangeRow): NumberRange => ({ firstNumber: BigInt(r.first_number), lastNumber: BigInt(r.last_number), blockSize: r.block_size });
+const rangeOf = (r: RangeRow): NumberRange => ({
+  firstNumber: BigInt(r.first_number),
+  lastNumber: BigInt(r.last_number),
+  blockSize: r.block_size,
+});
 
-export const NO_RANGE_MESSAGE = 'No number range is set up yet. A tenant admin sets the first number, the last number and the block size under Provider settings, Number range; then "+" assigns blocks.';
+export const NO_RANGE_MESSAGE =
+  'No number range is set up yet. A tenant admin sets the first number, the last number and the block size under Provider settings, Number range; then "+" assigns blocks.';
 
 export async function getNumberRange(db: Db | Trx, actor: Actor): Promise<NumberRange | null> {
-  const row = await asActor(db, actor, (trx) => trx('number_ranges').where({ tenant_id: actor.tenantId }).first<RangeRow | undefined>('first_number', 'last_number', 'block_size'));
+  const row = await asActor(db, actor, (trx) =>
+    trx('number_ranges')
+      .where({ tenant_id: actor.tenantId })
+      .first<RangeRow | undefined>('first_number', 'last_number', 'block_size'),
+  );
   return row ? rangeOf(row) : null;
 }
 
@@ -142,24 +239,46 @@ export async function setNumberRange(db: Db, actor: Actor, form: NumberRangeForm
   const { value, errors } = checkNumberRange(form);
   if (!value) throw new ValidationError(errors);
   return asActor(db, actor, async (trx) => {
-    const before = await trx('number_ranges').where({ tenant_id: actor.tenantId }).forUpdate().first<RangeRow | undefined>('first_number', 'last_number', 'block_size');
+    const before = await trx('number_ranges')
+      .where({ tenant_id: actor.tenantId })
+      .forUpdate()
+      .first<RangeRow | undefined>('first_number', 'last_number', 'block_size');
     const outside = await trx('number_blocks as b')
       .join('customers as c', function () {
         this.on('c.tenant_id', 'b.tenant_id').andOn('c.id', 'b.customer_id');
       })
       .where('b.tenant_id', actor.tenantId)
       .whereNull('b.released_at')
-      .where((w) => w.where('b.first_number', '<', value.firstNumber.toString()).orWhere('b.last_number', '>', value.lastNumber.toString()))
+      .where((w) =>
+        w
+          .where('b.first_number', '<', value.firstNumber.toString())
+          .orWhere('b.last_number', '>', value.lastNumber.toString()),
+      )
       .orderBy('b.first_number')
-      .first<{ first_number: string; last_number: string; title: string } | undefined>('b.first_number', 'b.last_number', 'c.title');
+      .first<{ first_number: string; last_number: string; title: string } | undefined>(
+        'b.first_number',
+        'b.last_number',
+        'c.title',
+      );
     if (outside) {
-      throw new ValidationError({ firstNumber: `The block ${outside.first_number}–${outside.last_number} of ${outside.title} would fall outside this range: release it first, or keep it inside.` });
+      throw new ValidationError({
+        firstNumber: `The block ${outside.first_number}–${outside.last_number} of ${outside.title} would fall outside this range: release it first, or keep it inside.`,
+      });
     }
-    const row = { tenant_id: actor.tenantId, first_number: value.firstNumber.toString(), last_number: value.lastNumber.toString(), block_size: value.blockSize, updated_at: trx.fn.now() };
+    const row = {
+      tenant_id: actor.tenantId,
+      first_number: value.firstNumber.toString(),
+      last_number: value.lastNumber.toString(),
+      block_size: value.blockSize,
+      updated_at: trx.fn.now(),
+    };
     await trx('number_ranges').insert(row).onConflict('tenant_id').merge();
     await audit(trx, actor, {
-      entityType: 'tenant', entityId: actor.tenantId, action: 'tenant.number_range_set',
-      before: before ?? null, after: { first_number: row.first_number, last_number: row.last_number, block_size: row.block_size },
+      entityType: 'tenant',
+      entityId: actor.tenantId,
+      action: 'tenant.number_range_set',
+      before: before ?? null,
+      after: { first_number: row.first_number, last_number: row.last_number, block_size: row.block_size },
     });
     return value;
   });
@@ -171,11 +290,18 @@ export async function setNumberRange(db: Db, actor: Actor, form: NumberRangeForm
  * blocks would refuse a duplicate even so). Refused with what to do when there is no range, or no
  * room left in it. A free block starts at the range's first number or just after an assigned one.
  */
-export async function assignNumberBlock(db: Db, actor: Actor, customerId: string): Promise<{ block: NumberBlock; customer: AccountCustomer }> {
+export async function assignNumberBlock(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+): Promise<{ block: NumberBlock; customer: AccountCustomer }> {
   authorize(actor, 'billing.manage');
   return asActor(db, actor, async (trx) => {
     const customer = await findAccount(trx, actor, customerId);
-    const rangeRow = await trx('number_ranges').where({ tenant_id: actor.tenantId }).forUpdate().first<RangeRow | undefined>('first_number', 'last_number', 'block_size');
+    const rangeRow = await trx('number_ranges')
+      .where({ tenant_id: actor.tenantId })
+      .forUpdate()
+      .first<RangeRow | undefined>('first_number', 'last_number', 'block_size');
     if (!rangeRow) throw new ConflictError(NO_RANGE_MESSAGE);
     const { firstNumber, lastNumber, blockSize } = rangeOf(rangeRow);
     const size = BigInt(blockSize);
@@ -194,17 +320,35 @@ export async function assignNumberBlock(db: Db, actor: Actor, customerId: string
       order by c.start
       limit 1
       `,
-      [firstNumber.toString(), actor.tenantId, firstNumber.toString(), size.toString(), lastNumber.toString(), actor.tenantId, size.toString()],
+      [
+        firstNumber.toString(),
+        actor.tenantId,
+        firstNumber.toString(),
+        size.toString(),
+        lastNumber.toString(),
+        actor.tenantId,
+        size.toString(),
+      ],
     );
     const start = free.rows[0]?.start;
     if (start === undefined) {
-      throw new ConflictError(`The number range ${firstNumber}–${lastNumber} is exhausted: every block of ${blockSize} numbers is assigned. Release a block, or widen the range under Provider settings.`);
+      throw new ConflictError(
+        `The number range ${firstNumber}–${lastNumber} is exhausted: every block of ${blockSize} numbers is assigned. Release a block, or widen the range under Provider settings.`,
+      );
     }
     const [block] = await trx('number_blocks')
-      .insert({ tenant_id: actor.tenantId, customer_id: customer.id, first_number: start, last_number: (BigInt(start) + size - 1n).toString() })
+      .insert({
+        tenant_id: actor.tenantId,
+        customer_id: customer.id,
+        first_number: start,
+        last_number: (BigInt(start) + size - 1n).toString(),
+      })
       .returning<NumberBlock[]>(['id', 'first_number', 'last_number', 'assigned_at']);
     await audit(trx, actor, {
-      entityType: 'number_block', entityId: String(block!.id), action: 'billing.number_block_assigned', customerId: customer.id,
+      entityType: 'number_block',
+      entityId: String(block!.id),
+      action: 'billing.number_block_assigned',
+      customerId: customer.id,
       after: { first_number: block!.first_number, last_number: block!.last_number },
     });
     return { block: block!, customer };
@@ -212,32 +356,60 @@ export async function assignNumberBlock(db: Db, actor: Actor, customerId: string
 }
 
 /** The customer's block goes back to the range: the next "+" may hand it out again. */
-export async function releaseNumberBlock(db: Db, actor: Actor, customerId: string, blockId: string, now: Date): Promise<NumberBlock> {
+export async function releaseNumberBlock(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  blockId: string,
+  now: Date,
+): Promise<NumberBlock> {
   authorize(actor, 'billing.manage');
   return asActor(db, actor, async (trx) => {
     const block = await findBlock(trx, actor, customerId, blockId, true);
     await trx('number_blocks').where({ tenant_id: actor.tenantId, id: block.id }).update({ released_at: now });
     await audit(trx, actor, {
-      entityType: 'number_block', entityId: String(block.id), action: 'billing.number_block_released', customerId,
-      before: { first_number: block.first_number, last_number: block.last_number, released: false }, after: { first_number: block.first_number, last_number: block.last_number, released: true },
+      entityType: 'number_block',
+      entityId: String(block.id),
+      action: 'billing.number_block_released',
+      customerId,
+      before: { first_number: block.first_number, last_number: block.last_number, released: false },
+      after: { first_number: block.first_number, last_number: block.last_number, released: true },
     });
     return block;
   });
 }
 
 /** One assigned block of the customer, for the release confirmation. */
-export async function getNumberBlock(db: Db, actor: Actor, customerId: string, blockId: string): Promise<{ block: NumberBlock; customer: AccountCustomer }> {
+export async function getNumberBlock(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  blockId: string,
+): Promise<{ block: NumberBlock; customer: AccountCustomer }> {
   authorize(actor, 'billing.manage');
-  return asActor(db, actor, async (trx) => ({ block: await findBlock(trx, actor, customerId, blockId), customer: await findAccount(trx, actor, customerId) }));
+  return asActor(db, actor, async (trx) => ({
+    block: await findBlock(trx, actor, customerId, blockId),
+    customer: await findAccount(trx, actor, customerId),
+  }));
 }
 
-async function findBlock(trx: Trx, actor: Actor, customerId: string, blockId: string, lock = false): Promise<NumberBlock> {
+async function findBlock(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  blockId: string,
+  lock = false,
+): Promise<NumberBlock> {
   const customer = await findAccount(trx, actor, customerId);
   if (!/^\d{1,18}$/.test(blockId)) throw new NotFoundError();
-  const q = trx('number_blocks').where({ tenant_id: actor.tenantId, customer_id: customer.id, id: blockId }).whereNull('released_at').first<NumberBlock | undefined>('id', 'first_number', 'last_number', 'assigned_at');
+  const q = trx('number_blocks')
+    .where({ tenant_id: actor.tenantId, customer_id: customer.id, id: blockId })
+    .whereNull('released_at')
+    .first<NumberBlock | undefined>('id', 'first_number', 'last_number', 'assigned_at');
   if (lock) q.forUpdate();
   const block = await q;
-  if (!block) throw new NotFoundError('That number block is not assigned to this customer (it may have been released already).');
+  if (!block)
+    throw new NotFoundError('That number block is not assigned to this customer (it may have been released already).');
   return block;
 }
 
@@ -247,7 +419,20 @@ export async function staffBillingOverview(db: Db, actor: Actor, customerId: str
   return asActor(db, actor, async (trx) => {
     const account = await getBillingAccount(trx, actor, customerId);
     const id = account.customer.id;
-    const [ledger, blocks, range, contacts] = [await listLedger(trx, actor, id), await listNumberBlocks(trx, actor, id), await getNumberRange(trx, actor), await listContacts(trx, actor, id)];
-    return { ...account, ledger, blocks, range, contacts, canManage: can(actor, 'billing.manage'), canManageContacts: can(actor, 'customer_user.manage') };
+    const [ledger, blocks, range, contacts] = [
+      await listLedger(trx, actor, id),
+      await listNumberBlocks(trx, actor, id),
+      await getNumberRange(trx, actor),
+      await listContacts(trx, actor, id),
+    ];
+    return {
+      ...account,
+      ledger,
+      blocks,
+      range,
+      contacts,
+      canManage: can(actor, 'billing.manage'),
+      canManageContacts: can(actor, 'customer_user.manage'),
+    };
   });
 }

@@ -17,7 +17,8 @@ export async function customerBillingAccount(db: Db, actor: Actor, customerId?: 
       .whereIn('id', customerIdsInReach(trx, actor))
       .orderByRaw('parent_id is not null, lower(title)')
       .select('id', 'title');
-    const chosen = customers.find((c) => c.id === customerId) ?? customers.find((c) => c.id === actor.customerId) ?? customers[0];
+    const chosen =
+      customers.find((c) => c.id === customerId) ?? customers.find((c) => c.id === actor.customerId) ?? customers[0];
     if (!chosen) throw new NotFoundError();
     const account = await getBillingAccount(trx, actor, chosen.id);
     return { ...account, customers, notes: await publicNotesOf(trx, actor, chosen.id) };

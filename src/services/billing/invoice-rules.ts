@@ -2,11 +2,26 @@
 
 export const INVOICE_STATUSES = ['draft', 'issued', 'paid', 'void'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
-export const INVOICE_STATUS_LABELS: Record<InvoiceStatus, string> = { draft: 'Draft', issued: 'Issued', paid: 'Paid', void: 'Void' };
+export const INVOICE_STATUS_LABELS: Record<InvoiceStatus, string> = {
+  draft: 'Draft',
+  issued: 'Issued',
+  paid: 'Paid',
+  void: 'Void',
+};
 
 /** A draft is issued or voided; an issued invoice is paid or voided; paid and void are final. */
-const NEXT: Record<InvoiceStatus, InvoiceStatus[]> = { draft: ['issued', 'void'], issued: ['paid', 'void'], paid: [], void: [] };
-export const INVOICE_ACTION_LABELS: Record<InvoiceStatus, string> = { draft: 'Back to draft', issued: 'Issue', paid: 'Mark paid', void: 'Void' };
+const NEXT: Record<InvoiceStatus, InvoiceStatus[]> = {
+  draft: ['issued', 'void'],
+  issued: ['paid', 'void'],
+  paid: [],
+  void: [],
+};
+export const INVOICE_ACTION_LABELS: Record<InvoiceStatus, string> = {
+  draft: 'Back to draft',
+  issued: 'Issue',
+  paid: 'Mark paid',
+  void: 'Void',
+};
 
 export function nextStatuses(status: InvoiceStatus): InvoiceStatus[] {
   return NEXT[status];

@@ -17,18 +17,37 @@ import { PRODUCTS, type Product } from './usage-rules.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const isDay = (v: string) => DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+const isDay = (v: string) =>
+  DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
 const utcStart = (day: Day) => new Date(`${day}T00:00:00Z`);
 
 /** What each product's unit price is a price of. */
-export const PRICE_UNIT_LABELS: Record<Product, string> = { sms: 'per SMS part', voice: 'per started minute', video: 'per answered session', messaging: 'per message' };
+export const PRICE_UNIT_LABELS: Record<Product, string> = {
+  sms: 'per SMS part',
+  voice: 'per started minute',
+  video: 'per answered session',
+  messaging: 'per message',
+};
 
-export type PriceList = { id: string; product: Product; unitPriceMinor: number; unitPriceLabel: string; validFrom: Day; validUntil: Day | null };
-export type CustomerPricing = { customer: { id: string; title: string; currency: string }; products: Product[]; priceLists: PriceList[] };
+export type PriceList = {
+  id: string;
+  product: Product;
+  unitPriceMinor: number;
+  unitPriceLabel: string;
+  validFrom: Day;
+  validUntil: Day | null;
+};
+export type CustomerPricing = {
+  customer: { id: string; title: string; currency: string };
+  products: Product[];
+  priceLists: PriceList[];
+};
 
 async function findCustomer(trx: Trx, actor: Actor, customerId: string) {
   if (!UUID.test(customerId)) throw new NotFoundError();
-  const c = await trx('customers').where({ tenant_id: actor.tenantId, id: customerId }).first<{ id: string; title: string; currency: string } | undefined>('id', 'title', 'currency');
+  const c = await trx('customers')
+    .where({ tenant_id: actor.tenantId, id: customerId })
+    .first<{ id: string; title: string; currency: string } | undefined>('id', 'title', 'currency');
   if (!c) throw new NotFoundError();
   return c;
 }
@@ -37,12 +56,18 @@ export async function getCustomerPricing(db: Db, actor: Actor, customerId: strin
   authorize(actor, 'customer.pricing');
   return asActor(db, actor, async (trx) => {
     const customer = await findCustomer(trx, actor, customerId);
-    const enabled = (await trx('customer_products').where({ tenant_id: actor.tenantId, customer_id: customer.id }).pluck('product')) as string[];
+    const enabled = (await trx('customer_products')
+      .where({ tenant_id: actor.tenantId, customer_id: customer.id })
+      .pluck('product')) as string[];
     const lists = await trx('price_lists')
       .where({ tenant_id: actor.tenantId, customer_id: customer.id })
       .orderBy([{ column: 'product' }, { column: 'valid_from', order: 'desc' }, { column: 'id', order: 'desc' }])
-      .select<{ id: number; product: Product; unit_price_minor: number; valid_from: string; valid_until: string | null }[]>(
-        'id', 'product', 'unit_price_minor',
+      .select<
+        { id: number; product: Product; unit_price_minor: number; valid_from: string; valid_until: string | null }[]
+      >(
+        'id',
+        'product',
+        'unit_price_minor',
         trx.raw(`to_char(valid_from at time zone 'UTC', 'YYYY-MM-DD') as valid_from`),
         // stored as the exclusive end; shown as the last day included
         trx.raw(`to_char((valid_until at time zone 'UTC') - interval '1 day', 'YYYY-MM-DD') as valid_until`),
@@ -51,24 +76,49 @@ export async function getCustomerPricing(db: Db, actor: Actor, customerId: strin
       customer,
       products: PRODUCTS.filter((p) => enabled.includes(p)),
       priceLists: lists.map((l) => ({
-        id: String(l.id), product: l.product, unitPriceMinor: Number(l.unit_price_minor), unitPriceLabel: formatMoney(l.unit_price_minor, customer.currency), validFrom: l.valid_from, validUntil: l.valid_until,
+        id: String(l.id),
+        product: l.product,
+        unitPriceMinor: Number(l.unit_price_minor),
+        unitPriceLabel: formatMoney(l.unit_price_minor, customer.currency),
+        validFrom: l.valid_from,
+        validUntil: l.valid_until,
       })),
     };
   });
 }
 
 /** Switches the customer's products to exactly those chosen. */
-export async function setCustomerProducts(db: Db, actor: Actor, customerId: string, chosen: string[]): Promise<Product[]> {
+export async function setCustomerProducts(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  chosen: string[],
+): Promise<Product[]> {
   authorize(actor, 'customer.pricing');
   const products = PRODUCTS.filter((p) => chosen.includes(p));
   return asActor(db, actor, async (trx) => {
     const customer = await findCustomer(trx, actor, customerId);
-    const before = ((await trx('customer_products').where({ tenant_id: actor.tenantId, customer_id: customer.id }).pluck('product')) as string[]);
-    await trx('customer_products').where({ tenant_id: actor.tenantId, customer_id: customer.id }).whereNotIn('product', products).del();
+    const before = (await trx('customer_products')
+      .where({ tenant_id: actor.tenantId, customer_id: customer.id })
+      .pluck('product')) as string[];
+    await trx('customer_products')
+      .where({ tenant_id: actor.tenantId, customer_id: customer.id })
+      .whereNotIn('product', products)
+      .del();
     if (products.length) {
-      await trx('customer_products').insert(products.map((product) => ({ tenant_id: actor.tenantId, customer_id: customer.id, product }))).onConflict(['tenant_id', 'customer_id', 'product']).ignore();
+      await trx('customer_products')
+        .insert(products.map((product) => ({ tenant_id: actor.tenantId, customer_id: customer.id, product })))
+        .onConflict(['tenant_id', 'customer_id', 'product'])
+        .ignore();
     }
-    await audit(trx, actor, { entityType: 'customer', entityId: customer.id, action: 'customer.products_changed', customerId: customer.id, before: { products: PRODUCTS.filter((p) => before.includes(p)) }, after: { products } });
+    await audit(trx, actor, {
+      entityType: 'customer',
+      entityId: customer.id,
+      action: 'customer.products_changed',
+      customerId: customer.id,
+      before: { products: PRODUCTS.filter((p) => before.includes(p)) },
+      after: { products },
+    });
     return products;
   });
 }
@@ -95,18 +145,34 @@ export async function addPriceList(db: Db, actor: Actor, customerId: string, for
     if (!isDay(form.validFrom)) fields.validFrom = 'Enter the first day the price applies.';
     const until = form.validUntil.trim();
     if (until && !isDay(until)) fields.validUntil = 'Enter the last day the price applies, or leave it empty.';
-    else if (until && isDay(form.validFrom) && daysBetween(form.validFrom, until) < 0) fields.validUntil = 'The last day cannot come before the first.';
+    else if (until && isDay(form.validFrom) && daysBetween(form.validFrom, until) < 0)
+      fields.validUntil = 'The last day cannot come before the first.';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const [row] = await trx('price_lists')
       .insert({
-        tenant_id: actor.tenantId, customer_id: customer.id, product: form.product, unit_price_minor: price,
-        valid_from: utcStart(form.validFrom), valid_until: until ? utcStart(addDays(until, 1)) : null,
+        tenant_id: actor.tenantId,
+        customer_id: customer.id,
+        product: form.product,
+        unit_price_minor: price,
+        valid_from: utcStart(form.validFrom),
+        valid_until: until ? utcStart(addDays(until, 1)) : null,
       })
       .returning<{ id: number }[]>('id');
     const list: PriceList = {
-      id: String(row!.id), product: form.product as Product, unitPriceMinor: price!, unitPriceLabel: formatMoney(price!, customer.currency), validFrom: form.validFrom, validUntil: until || null,
+      id: String(row!.id),
+      product: form.product as Product,
+      unitPriceMinor: price!,
+      unitPriceLabel: formatMoney(price!, customer.currency),
+      validFrom: form.validFrom,
+      validUntil: until || null,
     };
-    await audit(trx, actor, { entityType: 'customer', entityId: customer.id, action: 'customer.price_list_added', customerId: customer.id, after: list });
+    await audit(trx, actor, {
+      entityType: 'customer',
+      entityId: customer.id,
+      action: 'customer.price_list_added',
+      customerId: customer.id,
+      after: list,
+    });
     return list;
   });
 }
@@ -114,7 +180,12 @@ export async function addPriceList(db: Db, actor: Actor, customerId: string, for
 export type RepriceForm = { product: string; from: string; to: string };
 
 /** Prices the customer's records of one product again over whole UTC days, from the lists as they are now. */
-export async function repriceCustomerUsage(db: Db, actor: Actor, customerId: string, form: RepriceForm): Promise<{ changed: number; product: Product }> {
+export async function repriceCustomerUsage(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  form: RepriceForm,
+): Promise<{ changed: number; product: Product }> {
   authorize(actor, 'customer.pricing');
   return asActor(db, actor, async (trx) => {
     const customer = await findCustomer(trx, actor, customerId);
@@ -122,11 +193,25 @@ export async function repriceCustomerUsage(db: Db, actor: Actor, customerId: str
     if (!isProduct(form.product)) fields.repriceProduct = 'Choose a product.';
     if (!isDay(form.from)) fields.repriceFrom = 'Enter the first day to price again.';
     if (!isDay(form.to)) fields.repriceTo = 'Enter the last day to price again.';
-    else if (isDay(form.from) && daysBetween(form.from, form.to) < 0) fields.repriceTo = 'The last day cannot come before the first.';
+    else if (isDay(form.from) && daysBetween(form.from, form.to) < 0)
+      fields.repriceTo = 'The last day cannot come before the first.';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const product = form.product as Product;
-    const changed = await repriceUsageRecords(trx, actor.tenantId, customer.id, product, utcStart(form.from), utcStart(addDays(form.to, 1)));
-    await audit(trx, actor, { entityType: 'customer', entityId: customer.id, action: 'customer.usage_repriced', customerId: customer.id, after: { product, from: form.from, to: form.to, changed } });
+    const changed = await repriceUsageRecords(
+      trx,
+      actor.tenantId,
+      customer.id,
+      product,
+      utcStart(form.from),
+      utcStart(addDays(form.to, 1)),
+    );
+    await audit(trx, actor, {
+      entityType: 'customer',
+      entityId: customer.id,
+      action: 'customer.usage_repriced',
+      customerId: customer.id,
+      after: { product, from: form.from, to: form.to, changed },
+    });
     return { changed, product };
   });
 }

@@ -19,7 +19,10 @@ export type MovementForm = { kind: string; amount: string; reference: string };
 export type CheckedMovement = { kind: MovementKind; amountMinor: bigint; reference: string | null };
 
 /** A payment or a credit note: a positive amount of the account's currency, and an optional reference. */
-export function checkMovement(form: MovementForm, currency: string): { value?: CheckedMovement; errors: Record<string, string> } {
+export function checkMovement(
+  form: MovementForm,
+  currency: string,
+): { value?: CheckedMovement; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const kind = (MOVEMENT_KINDS as readonly string[]).includes(form.kind) ? (form.kind as MovementKind) : null;
   if (!kind) errors.kind = 'Choose a payment or a credit note.';
@@ -38,7 +41,8 @@ export function checkMovement(form: MovementForm, currency: string): { value?: C
 export function checkDebitLimit(text: string, currency: string): { value?: bigint; errors: Record<string, string> } {
   const amount = parseAmount(text, currency);
   if (!text.trim()) return { errors: { debitLimit: `Enter the debit limit in ${currency} (0 for none).` } };
-  if (amount === null) return { errors: { debitLimit: `Enter an amount in ${currency}, like ${toDecimalString(50000, currency)}.` } };
+  if (amount === null)
+    return { errors: { debitLimit: `Enter an amount in ${currency}, like ${toDecimalString(50000, currency)}.` } };
   if (amount < 0n) return { errors: { debitLimit: 'The debit limit cannot be below zero.' } };
   if (amount > MAX_MINOR) return { errors: { debitLimit: 'This amount is too large.' } };
   return { value: amount, errors: {} };
@@ -57,11 +61,14 @@ export function checkNumberRange(form: NumberRangeForm): { value?: NumberRange; 
   const size = form.blockSize.trim();
   if (!NUMBER.test(first)) errors.firstNumber = 'Enter the first number of the range, digits only (up to 15).';
   if (!NUMBER.test(last)) errors.lastNumber = 'Enter the last number of the range, digits only (up to 15).';
-  if (!/^\d{1,9}$/.test(size) || Number(size) < 1) errors.blockSize = 'Enter how many numbers a block holds (1 or more).';
+  if (!/^\d{1,9}$/.test(size) || Number(size) < 1)
+    errors.blockSize = 'Enter how many numbers a block holds (1 or more).';
   if (Object.keys(errors).length) return { errors };
   const value = { firstNumber: BigInt(first), lastNumber: BigInt(last), blockSize: Number(size) };
-  if (value.lastNumber < value.firstNumber) return { errors: { lastNumber: 'The last number must not be below the first.' } };
-  if (BigInt(value.blockSize) > value.lastNumber - value.firstNumber + 1n) return { errors: { blockSize: 'A block cannot be larger than the whole range.' } };
+  if (value.lastNumber < value.firstNumber)
+    return { errors: { lastNumber: 'The last number must not be below the first.' } };
+  if (BigInt(value.blockSize) > value.lastNumber - value.firstNumber + 1n)
+    return { errors: { blockSize: 'A block cannot be larger than the whole range.' } };
   return { value, errors };
 }
 

@@ -6,7 +6,15 @@ import { csvLine } from '../platform/csv.js';
 import { isUuid } from '../customers/rules.js';
 import { toDecimalString } from './money.js';
 import { authorize, type Actor } from '../access/index.js';
-import { acd, asr, periodLabel, productsOf, summaryQueryFrom, type SummaryQuery, type SummaryView } from './summary-rules.js';
+import {
+  acd,
+  asr,
+  periodLabel,
+  productsOf,
+  summaryQueryFrom,
+  type SummaryQuery,
+  type SummaryView,
+} from './summary-rules.js';
 import { todayIn, type Day } from '../assets/subscription-rules.js';
 
 /**
@@ -44,7 +52,15 @@ export type Summary = {
   channelsInUse: number;
 };
 
-type Raw = { start: Date | string | number; attempts: string; connected: string; in_progress: string; billed_seconds: string; billed_minutes: string; charge_minor: string };
+type Raw = {
+  start: Date | string | number;
+  attempts: string;
+  connected: string;
+  in_progress: string;
+  billed_seconds: string;
+  billed_minutes: string;
+  charge_minor: string;
+};
 
 const SUMS = `coalesce(sum(h.attempts), 0) as attempts, coalesce(sum(h.connected), 0) as connected, coalesce(sum(h.in_progress), 0) as in_progress,
   coalesce(sum(h.billed_seconds), 0) as billed_seconds, coalesce(sum(h.billed_minutes), 0) as billed_minutes, coalesce(sum(h.charge_minor), 0) as charge_minor`;
@@ -127,7 +143,10 @@ function invoicedPeriods(view: SummaryView, rows: { day: Date | string; number: 
     const key = view === 'monthly' ? `${day.slice(0, 7)}-01` : day;
     const list = out.get(key) ?? [];
     if (!list.includes(r.number)) list.push(r.number);
-    out.set(key, list.sort((a, b) => a - b));
+    out.set(
+      key,
+      list.sort((a, b) => a - b),
+    );
   }
   return out;
 }
@@ -140,10 +159,20 @@ async function loadSummary(db: Db, tenantId: string, customerId: string, q: Summ
   if (!isUuid(customerId)) throw new NotFoundError();
   const b = db as unknown as Trx; // knex only builds the text here
   const [customers, raw, claims, channels] = await queryInTenant(db, tenantId, [
-    b('customers').where({ tenant_id: tenantId, id: customerId }).select('id', 'title', 'account_id', 'currency').toQuery(),
+    b('customers')
+      .where({ tenant_id: tenantId, id: customerId })
+      .select('id', 'title', 'account_id', 'currency')
+      .toQuery(),
     summaryRowsQuery(b, tenantId, customerId, q, now.getUTCHours()).toQuery(),
-    q.view === 'live' ? 'select null as day, 0 as number where false' : invoicedQuery(b, tenantId, customerId, q).toQuery(),
-    q.view === 'live' ? b('usage_records').where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' }).count({ n: '*' }).toQuery() : 'select 0 as n',
+    q.view === 'live'
+      ? 'select null as day, 0 as number where false'
+      : invoicedQuery(b, tenantId, customerId, q).toQuery(),
+    q.view === 'live'
+      ? b('usage_records')
+          .where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' })
+          .count({ n: '*' })
+          .toQuery()
+      : 'select 0 as n',
   ]);
   const customer = customers!.rows[0] as SummaryCustomer | undefined;
   if (!customer) throw new NotFoundError();
@@ -155,7 +184,8 @@ async function loadSummary(db: Db, tenantId: string, customerId: string, q: Summ
     const end = q.view === 'monthly' ? lastDayOf(row.start) : row.start;
     return { ...row, invoices, invoiceable: q.view !== 'live' && invoices.length === 0 && end < today };
   });
-  const sum = (k: 'attempts' | 'connected' | 'inProgress' | 'billedSeconds' | 'billedMinutes' | 'chargeMinor') => rows.reduce((n, r) => n + r[k], 0);
+  const sum = (k: 'attempts' | 'connected' | 'inProgress' | 'billedSeconds' | 'billedMinutes' | 'chargeMinor') =>
+    rows.reduce((n, r) => n + r[k], 0);
   const totals = {
     attempts: sum('attempts'),
     connected: sum('connected'),
@@ -168,7 +198,14 @@ async function loadSummary(db: Db, tenantId: string, customerId: string, q: Summ
   };
   totals.asr = asr(totals.connected, totals.attempts);
   totals.acd = acd(totals.billedSeconds, totals.connected);
-  return { customer, query: q, today, rows, totals, channelsInUse: Number((channels!.rows[0] as { n: string | number }).n) };
+  return {
+    customer,
+    query: q,
+    today,
+    rows,
+    totals,
+    channelsInUse: Number((channels!.rows[0] as { n: string | number }).n),
+  };
 }
 
 function lastDayOf(monthStart: Day): Day {
@@ -178,13 +215,21 @@ function lastDayOf(monthStart: Day): Day {
 
 export async function findSummaryCustomer(trx: Trx, tenantId: string, customerId: string): Promise<SummaryCustomer> {
   if (!isUuid(customerId)) throw new NotFoundError();
-  const customer = await trx('customers').where({ tenant_id: tenantId, id: customerId }).first<SummaryCustomer | undefined>('id', 'title', 'account_id', 'currency');
+  const customer = await trx('customers')
+    .where({ tenant_id: tenantId, id: customerId })
+    .first<SummaryCustomer | undefined>('id', 'title', 'account_id', 'currency');
   if (!customer) throw new NotFoundError();
   return customer;
 }
 
 /** Staff: the summaries of one customer of the tenant. */
-export async function customerSummary(db: Db, actor: Actor, customerId: string, raw: Record<string, unknown>, now: Date): Promise<Summary> {
+export async function customerSummary(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  raw: Record<string, unknown>,
+  now: Date,
+): Promise<Summary> {
   authorize(actor, 'billing_summary.view');
   const q = summaryQueryFrom(raw, todayIn('UTC', now));
   return loadSummary(db, actor.tenantId, customerId, q, now);
@@ -201,11 +246,31 @@ export async function ownSummary(db: Db, actor: Actor, raw: Record<string, unkno
 /** The table as CSV, numbers as numbers (money as a decimal in the customer's currency), in the page's order. */
 export function summaryCsv(s: Summary): { filename: string; body: string } {
   const live = s.query.view === 'live';
-  const head = ['Period (UTC)', 'Attempts', 'Connected', ...(live ? ['In progress'] : []), 'ASR (%)', 'ACD (s)', 'Billed minutes', `Charge (${s.customer.currency})`];
+  const head = [
+    'Period (UTC)',
+    'Attempts',
+    'Connected',
+    ...(live ? ['In progress'] : []),
+    'ASR (%)',
+    'ACD (s)',
+    'Billed minutes',
+    `Charge (${s.customer.currency})`,
+  ];
   const line = (label: string, r: Summary['totals']) =>
-    csvLine([label, r.attempts, r.connected, ...(live ? [r.inProgress] : []), r.asr === null ? null : Number(r.asr.toFixed(1)), r.acd === null ? null : Math.round(r.acd), r.billedMinutes,
-      Number(toDecimalString(r.chargeMinor, s.customer.currency))]);
-  const body = csvLine(head) + s.rows.map((r) => line(live ? `${s.today} ${r.label}` : r.label, r)).join('') + line('Total', s.totals);
+    csvLine([
+      label,
+      r.attempts,
+      r.connected,
+      ...(live ? [r.inProgress] : []),
+      r.asr === null ? null : Number(r.asr.toFixed(1)),
+      r.acd === null ? null : Math.round(r.acd),
+      r.billedMinutes,
+      Number(toDecimalString(r.chargeMinor, s.customer.currency)),
+    ]);
+  const body =
+    csvLine(head) +
+    s.rows.map((r) => line(live ? `${s.today} ${r.label}` : r.label, r)).join('') +
+    line('Total', s.totals);
   const range = live ? s.today : `${s.query.from}_${s.query.to}`;
   return { filename: `${s.customer.account_id}-${s.query.view}-${range}.csv`.replace(/[^A-Za-z0-9._-]/g, '_'), body };
 }

@@ -55,15 +55,20 @@ function validMonth(value: unknown): Day | null {
 
 /** The summary a query string asks for; anything odd falls back to the defaults, and says so. */
 export function summaryQueryFrom(raw: Record<string, unknown>, today: Day): SummaryQuery {
-  const view = (SUMMARY_VIEWS as readonly unknown[]).includes(first(raw.view)) ? (first(raw.view) as SummaryView) : 'daily';
-  const product = (SUMMARY_PRODUCTS as readonly unknown[]).includes(first(raw.product)) ? (first(raw.product) as SummaryProduct) : 'all';
+  const view = (SUMMARY_VIEWS as readonly unknown[]).includes(first(raw.view))
+    ? (first(raw.view) as SummaryView)
+    : 'daily';
+  const product = (SUMMARY_PRODUCTS as readonly unknown[]).includes(first(raw.product))
+    ? (first(raw.product) as SummaryProduct)
+    : 'all';
   if (view === 'live') return { view, product, from: today, to: today, notice: null };
   const asked = { from: first(raw.from), to: first(raw.to) };
   const notices: string[] = [];
   if (view === 'daily') {
     let to = validDay(asked.to) ?? today;
     let from = validDay(asked.from) ?? addDays(to, -(DEFAULT_DAYS - 1));
-    if ((asked.from && !validDay(asked.from)) || (asked.to && !validDay(asked.to))) notices.push('A date was not a calendar day; the default range is shown instead.');
+    if ((asked.from && !validDay(asked.from)) || (asked.to && !validDay(asked.to)))
+      notices.push('A date was not a calendar day; the default range is shown instead.');
     if (from > to) [from, to] = [to, from];
     if (daysBetween(from, to) + 1 > MAX_DAYS) {
       from = addDays(to, -(MAX_DAYS - 1));
@@ -73,7 +78,8 @@ export function summaryQueryFrom(raw: Record<string, unknown>, today: Day): Summ
   }
   let to = validMonth(asked.to) ?? monthOf(today);
   let from = validMonth(asked.from) ?? addMonths(to, -(DEFAULT_MONTHS - 1));
-  if ((asked.from && !validMonth(asked.from)) || (asked.to && !validMonth(asked.to))) notices.push('A month was not valid; the default range is shown instead.');
+  if ((asked.from && !validMonth(asked.from)) || (asked.to && !validMonth(asked.to)))
+    notices.push('A month was not valid; the default range is shown instead.');
   if (from > to) [from, to] = [to, from];
   if (monthsBetween(from, to) + 1 > MAX_MONTHS) {
     from = addMonths(to, -(MAX_MONTHS - 1));
@@ -87,7 +93,11 @@ function monthsBetween(from: Day, to: Day): number {
 }
 
 /** The address of a summary: only what differs from the defaults, in a fixed order. */
-export function summaryHref(base: string, q: Pick<SummaryQuery, 'view' | 'product'> & { from?: Day; to?: Day }, suffix = ''): string {
+export function summaryHref(
+  base: string,
+  q: Pick<SummaryQuery, 'view' | 'product'> & { from?: Day; to?: Day },
+  suffix = '',
+): string {
   const p = new URLSearchParams();
   if (q.view !== 'daily') p.set('view', q.view);
   if (q.product !== 'all') p.set('product', q.product);
@@ -146,7 +156,12 @@ export function formatDuration(seconds: number | null): string {
 
 /** The label of a row's period: "2026-11-03", "November 2026", "14:00–15:00". */
 export function periodLabel(view: SummaryView, start: Day | string): string {
-  if (view === 'monthly') return new Date(`${start.slice(0, 7)}-01T00:00:00Z`).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  if (view === 'monthly')
+    return new Date(`${start.slice(0, 7)}-01T00:00:00Z`).toLocaleDateString('en-GB', {
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
   if (view === 'daily') return start.slice(0, 10);
   const hour = Number(start);
   return `${String(hour).padStart(2, '0')}:00–${String(hour + 1).padStart(2, '0')}:00`;

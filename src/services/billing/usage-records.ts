@@ -31,7 +31,12 @@ const BILLABLE_UNITS_SQL = `case u.product
     else u.units end`;
 
 /** How many units of its product's price a record costs: SMS parts, started minutes, answered sessions, app messages. */
-export function billableUnits(r: { product: Product; durationSeconds: number; units: number; status: UsageStatus }): number {
+export function billableUnits(r: {
+  product: Product;
+  durationSeconds: number;
+  units: number;
+  status: UsageStatus;
+}): number {
   if (r.product === 'voice') return Math.ceil(r.durationSeconds / 60);
   if (r.product === 'video') return r.status === 'answered' ? r.units : 0;
   return r.units;
@@ -91,7 +96,10 @@ export async function insertUsageRecords(trx: Trx, tenantId: string, records: Ne
 
 /** Channels in use now: the customer's calls and video sessions still in progress. */
 export async function channelsInUse(trx: Trx, tenantId: string, customerId: string): Promise<number> {
-  const row = await trx('usage_records').where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' }).count<{ n: number }[]>({ n: '*' }).first();
+  const row = await trx('usage_records')
+    .where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' })
+    .count<{ n: number }[]>({ n: '*' })
+    .first();
   return Number(row?.n ?? 0);
 }
 
@@ -100,7 +108,14 @@ export async function channelsInUse(trx: Trx, tenantId: string, customerId: stri
  * staff member runs after correcting a price list. Records with no list in force go to 0.
  * Returns how many records changed price.
  */
-export async function repriceUsageRecords(trx: Trx, tenantId: string, customerId: string, product: Product, from: Date, until: Date): Promise<number> {
+export async function repriceUsageRecords(
+  trx: Trx,
+  tenantId: string,
+  customerId: string,
+  product: Product,
+  from: Date,
+  until: Date,
+): Promise<number> {
   const result = await trx.raw(
     `
     update usage_records u set price_minor = coalesce(${BILLABLE_UNITS_SQL} * ${UNIT_PRICE_SQL}, 0)

@@ -4,9 +4,23 @@ export type Product = (typeof PRODUCTS)[number];
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 /** `in_progress`: a call or video session still going on (it counts as a channel in use); it is updated when it ends */
-export const USAGE_STATUSES = ['in_progress', 'answered', 'no_answer', 'busy', 'failed', 'delivered', 'pending', 'rejected'] as const;
+export const USAGE_STATUSES = [
+  'in_progress',
+  'answered',
+  'no_answer',
+  'busy',
+  'failed',
+  'delivered',
+  'pending',
+  'rejected',
+] as const;
 export type UsageStatus = (typeof USAGE_STATUSES)[number];
 
-export const PRODUCT_LABELS: Record<Product, string> = { sms: 'SMS', voice: 'Voice', video: 'Video', messaging: 'Messaging apps' };
+export const PRODUCT_LABELS: Record<Product, string> = {
+  sms: 'SMS',
+  voice: 'Voice',
+  video: 'Video',
+  messaging: 'Messaging apps',
+};
 
 /** A record as it arrives, already validated and resolved to its customer (and asset, if any). */

@@ -4,7 +4,13 @@ import { diffSnapshots } from '../platform/audit-rules.js';
 
 export const HOME_PAGES = ['assets', 'groups', 'tickets', 'sites', 'billing'] as const;
 export type HomePage = (typeof HOME_PAGES)[number];
-export const HOME_PAGE_LABELS: Record<HomePage, string> = { assets: 'Assets', groups: 'Groups', tickets: 'Tickets', sites: 'Sites', billing: 'Billing' };
+export const HOME_PAGE_LABELS: Record<HomePage, string> = {
+  assets: 'Assets',
+  groups: 'Groups',
+  tickets: 'Tickets',
+  sites: 'Sites',
+  billing: 'Billing',
+};
 
 export const CUSTOMER_STATUSES = ['active', 'suspended'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
@@ -74,10 +80,30 @@ export type CustomerFields = {
   status: CustomerStatus;
 };
 
-export const CUSTOMER_FIELD_NAMES = ['title', 'account_id', 'contact_name', 'email', 'phone', 'address', 'parent_id', 'home_page', 'status'] as const;
+export const CUSTOMER_FIELD_NAMES = [
+  'title',
+  'account_id',
+  'contact_name',
+  'email',
+  'phone',
+  'address',
+  'parent_id',
+  'home_page',
+  'status',
+] as const;
 
 export function emptyCustomerForm(): CustomerForm {
-  return { title: '', account_id: '', contact_name: '', email: '', phone: '', address: '', parent_id: '', home_page: 'assets', status: 'active' };
+  return {
+    title: '',
+    account_id: '',
+    contact_name: '',
+    email: '',
+    phone: '',
+    address: '',
+    parent_id: '',
+    home_page: 'assets',
+    status: 'active',
+  };
 }
 
 export function snapshotOf(row: CustomerFields): CustomerFields {
@@ -92,7 +118,10 @@ const PHONE = /^\+?[0-9 ().-]{3,40}$/;
  * Checks what needs no database (lengths, formats, choices) and returns the fields as they will be
  * stored: trimmed, empty optional text as null. Uniqueness and the parent are the service's part.
  */
-export function checkCustomerForm(form: Partial<CustomerForm>): { fields: CustomerFields; errors: Record<string, string> } {
+export function checkCustomerForm(form: Partial<CustomerForm>): {
+  fields: CustomerFields;
+  errors: Record<string, string>;
+} {
   const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const optional = (v: unknown) => text(v) || null;
   const errors: Record<string, string> = {};
@@ -103,13 +132,16 @@ export function checkCustomerForm(form: Partial<CustomerForm>): { fields: Custom
 
   const accountId = text(form.account_id);
   if (!accountId) errors.account_id = 'Enter an account ID.';
-  else if (!ACCOUNT_ID.test(accountId)) errors.account_id = 'Use 1 to 32 letters, digits, hyphens (-) or underscores (_).';
+  else if (!ACCOUNT_ID.test(accountId))
+    errors.account_id = 'Use 1 to 32 letters, digits, hyphens (-) or underscores (_).';
 
   const contactName = optional(form.contact_name);
-  if (contactName && [...contactName].length > 200) errors.contact_name = 'Keep the contact name to 200 characters or fewer.';
+  if (contactName && [...contactName].length > 200)
+    errors.contact_name = 'Keep the contact name to 200 characters or fewer.';
 
   const email = optional(form.email);
-  if (email && (email.length > 254 || !EMAIL.test(email))) errors.email = 'Enter an email address like name@example.com.';
+  if (email && (email.length > 254 || !EMAIL.test(email)))
+    errors.email = 'Enter an email address like name@example.com.';
 
   const phone = optional(form.phone);
   if (phone && !PHONE.test(phone)) errors.phone = 'Enter a phone number of up to 40 digits, spaces, +, -, ( or ).';
@@ -121,7 +153,8 @@ export function checkCustomerForm(form: Partial<CustomerForm>): { fields: Custom
   if (parentId && !isUuid(parentId)) errors.parent_id = MESSAGES.parentMissing;
 
   const homePage = text(form.home_page) || 'assets';
-  if (!(HOME_PAGES as readonly string[]).includes(homePage)) errors.home_page = 'Choose one of the home pages in the list.';
+  if (!(HOME_PAGES as readonly string[]).includes(homePage))
+    errors.home_page = 'Choose one of the home pages in the list.';
 
   const status = text(form.status) || 'active';
   if (!(CUSTOMER_STATUSES as readonly string[]).includes(status)) errors.status = 'Choose Active or Suspended.';

@@ -19,7 +19,15 @@ import {
   type GroupTab,
 } from './rules.js';
 import { subtreeIds } from './tree.js';
-import { type Actor, asActor, authorize, customerIdsInReach, type Role, ROLE_LABELS, scopeGroups } from '../access/index.js';
+import {
+  type Actor,
+  asActor,
+  authorize,
+  customerIdsInReach,
+  type Role,
+  ROLE_LABELS,
+  scopeGroups,
+} from '../access/index.js';
 import type { Day } from '../assets/subscription-rules.js';
 import { STATUS_LABELS, type UserStatus } from '../people/rules.js';
 
@@ -60,8 +68,18 @@ export type GroupList = GroupListQuery & {
 };
 
 type SummaryRow = {
-  id: string; customer_id: string; customer_title: string; parent_id: string | null; name: string; path: string; reference: string | null;
-  enabled: boolean; active_assets: number; due_soon: number; sub_groups: number; map_enabled: boolean;
+  id: string;
+  customer_id: string;
+  customer_title: string;
+  parent_id: string | null;
+  name: string;
+  path: string;
+  reference: string | null;
+  enabled: boolean;
+  active_assets: number;
+  due_soon: number;
+  sub_groups: number;
+  map_enabled: boolean;
 };
 
 const summaryOf = (r: SummaryRow): GroupSummary => ({
@@ -106,7 +124,12 @@ function treeCtes(trx: Trx, actor: Actor, only: Scope = {}) {
 }
 
 /** One page of groups with their counts; the due-for-renewal counts run only for the page's rows. */
-async function summaries(trx: Trx, actor: Actor, today: Day, opts: Scope & { tab?: GroupTab; limit: number; offset?: number }): Promise<SummaryRow[]> {
+async function summaries(
+  trx: Trx,
+  actor: Actor,
+  today: Day,
+  opts: Scope & { tab?: GroupTab; limit: number; offset?: number },
+): Promise<SummaryRow[]> {
   const ctes = treeCtes(trx, actor, opts);
   const { rows } = await trx.raw<{ rows: SummaryRow[] }>(
     `with recursive ${ctes.sql}, listed as (
@@ -130,7 +153,16 @@ async function summaries(trx: Trx, actor: Actor, today: Day, opts: Scope & { tab
            limit ?) d)::int as due_soon
        from listed l
       order by l.customer_title, l.customer_id, l.path, l.id`,
-    [...ctes.bindings, actor.tenantId, opts.tab !== 'active', opts.limit, opts.offset ?? 0, today, dueWindowEnd(today), DUE_COUNT_BOUND + 1],
+    [
+      ...ctes.bindings,
+      actor.tenantId,
+      opts.tab !== 'active',
+      opts.limit,
+      opts.offset ?? 0,
+      today,
+      dueWindowEnd(today),
+      DUE_COUNT_BOUND + 1,
+    ],
   );
   return rows;
 }
@@ -147,7 +179,11 @@ export async function listGroups(db: Db, actor: Actor, query: GroupListQuery, to
       ctes.bindings,
     );
     const counts = countRows[0]!;
-    const rows = await summaries(trx, actor, today, { tab: query.tab, limit: query.size + 1, offset: (query.page - 1) * query.size });
+    const rows = await summaries(trx, actor, today, {
+      tab: query.tab,
+      limit: query.size + 1,
+      offset: (query.page - 1) * query.size,
+    });
     return {
       ...query,
       rows: rows.slice(0, query.size).map(summaryOf),
@@ -158,11 +194,29 @@ export async function listGroups(db: Db, actor: Actor, query: GroupListQuery, to
   });
 }
 
-export type GroupUser = { membershipId: string; userId: string; name: string; email: string; role: Role; roleLabel: string; status: UserStatus; statusLabel: string };
+export type GroupUser = {
+  membershipId: string;
+  userId: string;
+  name: string;
+  email: string;
+  role: Role;
+  roleLabel: string;
+  status: UserStatus;
+  statusLabel: string;
+};
 export type InheritedUser = GroupUser & { via: { id: string; path: string } };
 export type GroupUsers = { assigned: GroupUser[]; inherited: InheritedUser[] };
 
-type UserRow = { membership_id: string; user_id: string; name: string; email: string; role: Role; status: UserStatus; via_id?: string; via_path?: string };
+type UserRow = {
+  membership_id: string;
+  user_id: string;
+  name: string;
+  email: string;
+  role: Role;
+  status: UserStatus;
+  via_id?: string;
+  via_path?: string;
+};
 
 const userOf = (r: UserRow): GroupUser => ({
   membershipId: r.membership_id,
@@ -176,7 +230,8 @@ const userOf = (r: UserRow): GroupUser => ({
 });
 
 /** What the audit log keeps of a user list: who, never anything secret. */
-const auditUsers = (users: GroupUser[]) => users.map((u) => ({ userId: u.userId, name: u.name, email: u.email, role: u.role }));
+const auditUsers = (users: GroupUser[]) =>
+  users.map((u) => ({ userId: u.userId, name: u.name, email: u.email, role: u.role }));
 
 const USER_COLUMNS = ['m.id as membership_id', 'u.id as user_id', 'u.name', 'u.email', 'm.role', 'u.status'];
 
@@ -193,10 +248,16 @@ function assignedUsersQuery(trx: Trx, tenantId: string, groupIds: string[]) {
 
 /** The people of a group: assigned to it, and assigned to a group above it (they reach it too). */
 async function usersOf(trx: Trx, actor: Actor, group: GroupRow): Promise<GroupUsers> {
-  const assigned = ((await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[]).map(userOf);
+  const assigned = ((await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[]).map(
+    userOf,
+  );
   const ancestors = await ancestorsOf(trx, actor.tenantId, group.parent_id);
   const inheritedRows = ancestors.length
-    ? ((await assignedUsersQuery(trx, actor.tenantId, ancestors.map((a) => a.id))
+    ? ((await assignedUsersQuery(
+        trx,
+        actor.tenantId,
+        ancestors.map((a) => a.id),
+      )
         .join('groups as vg', function () {
           this.on('vg.tenant_id', 'mg.tenant_id').andOn('vg.id', 'mg.group_id');
         })
@@ -222,14 +283,38 @@ function assignableQuery(trx: Trx, actor: Actor, customerId: string) {
 }
 
 export type GroupRow = {
-  id: string; tenant_id: string; customer_id: string; parent_id: string | null; name: string; path: string; reference: string | null; enabled: boolean;
-  customer_title: string; map_enabled: boolean;
+  id: string;
+  tenant_id: string;
+  customer_id: string;
+  parent_id: string | null;
+  name: string;
+  path: string;
+  reference: string | null;
+  enabled: boolean;
+  customer_title: string;
+  map_enabled: boolean;
 };
 
-const GROUP_COLUMNS = ['g.id', 'g.tenant_id', 'g.customer_id', 'g.parent_id', 'g.name', 'g.path', 'g.reference', 'g.enabled', 'c.title as customer_title', 'c.map_enabled'];
+const GROUP_COLUMNS = [
+  'g.id',
+  'g.tenant_id',
+  'g.customer_id',
+  'g.parent_id',
+  'g.name',
+  'g.path',
+  'g.reference',
+  'g.enabled',
+  'c.title as customer_title',
+  'c.map_enabled',
+];
 
 /** A group in the actor's reach, with its customer; 404 otherwise (ids that are not uuids included). */
-export async function findGroupInScope(trx: Trx, actor: Actor, id: string, lock?: 'update' | 'share'): Promise<GroupRow> {
+export async function findGroupInScope(
+  trx: Trx,
+  actor: Actor,
+  id: string,
+  lock?: 'update' | 'share',
+): Promise<GroupRow> {
   if (!isUuid(id)) throw new NotFoundError();
   const q = scopeGroups(trx, actor, 'g')
     .join('customers as c', function () {
@@ -245,9 +330,15 @@ export async function findGroupInScope(trx: Trx, actor: Actor, id: string, lock?
 }
 
 /** The groups above one, nearest last (for breadcrumbs and inherited users). */
-async function ancestorsOf(trx: Trx, tenantId: string, parentId: string | null): Promise<{ id: string; parent_id: string | null; name: string; path: string }[]> {
+async function ancestorsOf(
+  trx: Trx,
+  tenantId: string,
+  parentId: string | null,
+): Promise<{ id: string; parent_id: string | null; name: string; path: string }[]> {
   if (!parentId) return [];
-  const { rows } = await trx.raw<{ rows: { id: string; parent_id: string | null; name: string; path: string; depth: number }[] }>(
+  const { rows } = await trx.raw<{
+    rows: { id: string; parent_id: string | null; name: string; path: string; depth: number }[];
+  }>(
     `with recursive up (id, parent_id, name, path, depth) as (
        select g.id, g.parent_id, g.name, g.path, 0 from groups g where g.tenant_id = ? and g.id = ?
        union all
@@ -280,7 +371,16 @@ export async function getGroup(db: Db, actor: Actor, id: string, today: Day): Pr
     const subGroups = await summaries(trx, actor, today, { parentId: row.id, limit: SUB_GROUPS_SHOWN });
     const above = await ancestorsOf(trx, actor.tenantId, row.parent_id);
     const reachable = new Set(
-      above.length ? ((await scopeGroups(trx, actor, 'g').whereIn('g.id', above.map((a) => a.id)).select('g.id')) as { id: string }[]).map((g) => g.id) : [],
+      above.length
+        ? (
+            (await scopeGroups(trx, actor, 'g')
+              .whereIn(
+                'g.id',
+                above.map((a) => a.id),
+              )
+              .select('g.id')) as { id: string }[]
+          ).map((g) => g.id)
+        : [],
     );
     return {
       group: summaryOf(self!),
@@ -292,7 +392,12 @@ export async function getGroup(db: Db, actor: Actor, id: string, today: Day): Pr
 }
 
 export type GroupHeader = { id: string; name: string; path: string; customerTitle: string };
-const headerOf = (row: GroupRow): GroupHeader => ({ id: row.id, name: row.name, path: row.path, customerTitle: row.customer_title });
+const headerOf = (row: GroupRow): GroupHeader => ({
+  id: row.id,
+  name: row.name,
+  path: row.path,
+  customerTitle: row.customer_title,
+});
 
 /** A group in the actor's reach, named; 404 otherwise. */
 export async function getGroupHeader(db: Db, actor: Actor, id: string): Promise<GroupHeader> {
@@ -301,7 +406,11 @@ export async function getGroupHeader(db: Db, actor: Actor, id: string): Promise<
 }
 
 /** A group's people alone, for the users section when it is swapped in place. */
-export async function getGroupUsers(db: Db, actor: Actor, id: string): Promise<{ group: GroupHeader; users: GroupUsers }> {
+export async function getGroupUsers(
+  db: Db,
+  actor: Actor,
+  id: string,
+): Promise<{ group: GroupHeader; users: GroupUsers }> {
   authorize(actor, 'group.view');
   return asActor(db, actor, async (trx) => {
     const row = await findGroupInScope(trx, actor, id);
@@ -312,7 +421,11 @@ export async function getGroupUsers(db: Db, actor: Actor, id: string): Promise<{
 export type GroupChoice = { id: string; customerId: string; label: string; path: string };
 export type CustomerChoice = { id: string; title: string };
 
-async function groupChoices(trx: Trx, actor: Actor, opts: { customerId?: string; excluding?: string } = {}): Promise<GroupChoice[]> {
+async function groupChoices(
+  trx: Trx,
+  actor: Actor,
+  opts: { customerId?: string; excluding?: string } = {},
+): Promise<GroupChoice[]> {
   const q = scopeGroups(trx, actor, 'g')
     .join('customers as c', function () {
       this.on('c.tenant_id', 'g.tenant_id').andOn('c.id', 'g.customer_id');
@@ -321,7 +434,14 @@ async function groupChoices(trx: Trx, actor: Actor, opts: { customerId?: string;
     .select('g.id', 'g.parent_id', 'g.customer_id', 'g.name', 'g.path', 'c.title as customer_title');
   if (opts.customerId) q.where('g.customer_id', opts.customerId);
   if (opts.excluding) q.whereRaw('not (g.id = any(array(?)))', [subtreeIds(trx, actor.tenantId, opts.excluding)]);
-  const rows = (await q) as { id: string; parent_id: string | null; customer_id: string; name: string; path: string; customer_title: string }[];
+  const rows = (await q) as {
+    id: string;
+    parent_id: string | null;
+    customer_id: string;
+    name: string;
+    path: string;
+    customer_title: string;
+  }[];
   const depths = groupDepths(rows);
   const several = new Set(rows.map((r) => r.customer_id)).size > 1;
   return rows.map((g) => ({
@@ -333,7 +453,10 @@ async function groupChoices(trx: Trx, actor: Actor, opts: { customerId?: string;
 }
 
 /** What the "create group" form offers: the customers a top-level group can belong to, and the possible parents. */
-export async function newGroupChoices(db: Db, actor: Actor): Promise<{ customers: CustomerChoice[]; parents: GroupChoice[] }> {
+export async function newGroupChoices(
+  db: Db,
+  actor: Actor,
+): Promise<{ customers: CustomerChoice[]; parents: GroupChoice[] }> {
   authorize(actor, 'group.manage');
   return asActor(db, actor, async (trx) => ({
     customers: (await trx('customers')
@@ -346,7 +469,11 @@ export async function newGroupChoices(db: Db, actor: Actor): Promise<{ customers
 }
 
 /** The edit form: the group as it is, and the parents it may move under (its own customer's groups, not itself or below it). */
-export async function groupForEdit(db: Db, actor: Actor, id: string): Promise<{ group: GroupRow; parents: GroupChoice[] }> {
+export async function groupForEdit(
+  db: Db,
+  actor: Actor,
+  id: string,
+): Promise<{ group: GroupRow; parents: GroupChoice[] }> {
   authorize(actor, 'group.manage');
   return asActor(db, actor, async (trx) => {
     const group = await findGroupInScope(trx, actor, id);
@@ -355,18 +482,39 @@ export async function groupForEdit(db: Db, actor: Actor, id: string): Promise<{ 
 }
 
 /** What the audit log keeps of a group. */
-const snapshot = (g: Pick<GroupRow, 'id' | 'customer_id' | 'parent_id' | 'name' | 'path' | 'reference' | 'enabled'>) => ({
-  id: g.id, customerId: g.customer_id, parentId: g.parent_id, name: g.name, path: g.path, reference: g.reference, enabled: g.enabled,
+const snapshot = (
+  g: Pick<GroupRow, 'id' | 'customer_id' | 'parent_id' | 'name' | 'path' | 'reference' | 'enabled'>,
+) => ({
+  id: g.id,
+  customerId: g.customer_id,
+  parentId: g.parent_id,
+  name: g.name,
+  path: g.path,
+  reference: g.reference,
+  enabled: g.enabled,
 });
 
-async function pathTaken(trx: Trx, tenantId: string, customerId: string, path: string, exceptSubtreeOf?: string): Promise<boolean> {
-  const q = trx('groups').where({ tenant_id: tenantId, customer_id: customerId }).whereRaw('lower(path) = lower(?)', [path]);
+async function pathTaken(
+  trx: Trx,
+  tenantId: string,
+  customerId: string,
+  path: string,
+  exceptSubtreeOf?: string,
+): Promise<boolean> {
+  const q = trx('groups')
+    .where({ tenant_id: tenantId, customer_id: customerId })
+    .whereRaw('lower(path) = lower(?)', [path]);
   if (exceptSubtreeOf) q.whereRaw('not (id = any(array(?)))', [subtreeIds(trx, tenantId, exceptSubtreeOf)]);
   return !!(await q.first('id'));
 }
 
 /** The parent a form chose, locked against a concurrent rename (which then commits first, so its path is the one read). */
-async function chosenParent(trx: Trx, actor: Actor, fields: GroupFields, errors: Record<string, string>): Promise<GroupRow | null> {
+async function chosenParent(
+  trx: Trx,
+  actor: Actor,
+  fields: GroupFields,
+  errors: Record<string, string>,
+): Promise<GroupRow | null> {
   if (!fields.parentId || errors.parent_id) return null;
   try {
     return await findGroupInScope(trx, actor, fields.parentId, 'share');
@@ -385,19 +533,37 @@ export async function createGroup(db: Db, actor: Actor, form: GroupForm): Promis
     const parent = await chosenParent(trx, actor, fields, errors);
     let customerId = parent?.customer_id ?? fields.customerId ?? actor.customerId;
     if (!parent && !errors.customer_id) {
-      const inReach = await trx('customers').where({ tenant_id: actor.tenantId, id: customerId }).whereIn('id', customerIdsInReach(trx, actor)).first('id');
+      const inReach = await trx('customers')
+        .where({ tenant_id: actor.tenantId, id: customerId })
+        .whereIn('id', customerIdsInReach(trx, actor))
+        .first('id');
       if (!inReach) errors.customer_id = GROUP_MESSAGES.customer;
     }
     const path = pathOf(parent?.path ?? null, fields.name);
     if (!errors.name && !errors.parent_id && path.length > GROUP_PATH_MAX) errors.name = GROUP_MESSAGES.pathLength;
-    if (!Object.keys(errors).length && (await pathTaken(trx, actor.tenantId, customerId!, path))) errors.name = GROUP_MESSAGES.pathTaken;
+    if (!Object.keys(errors).length && (await pathTaken(trx, actor.tenantId, customerId!, path)))
+      errors.name = GROUP_MESSAGES.pathTaken;
     if (Object.keys(errors).length) throw new ValidationError(errors);
     customerId = customerId!;
     const [row] = await trx('groups')
-      .insert({ tenant_id: actor.tenantId, customer_id: customerId, parent_id: parent?.id ?? null, name: fields.name, reference: fields.reference, enabled: fields.enabled, path })
+      .insert({
+        tenant_id: actor.tenantId,
+        customer_id: customerId,
+        parent_id: parent?.id ?? null,
+        name: fields.name,
+        reference: fields.reference,
+        enabled: fields.enabled,
+        path,
+      })
       .returning<{ id: string }[]>('id');
     const group = await findGroupInScope(trx, actor, row!.id);
-    await audit(trx, actor, { entityType: 'group', entityId: group.id, action: 'group.created', customerId, after: snapshot(group) });
+    await audit(trx, actor, {
+      entityType: 'group',
+      entityId: group.id,
+      action: 'group.created',
+      customerId,
+      after: snapshot(group),
+    });
     return group;
   });
 }
@@ -418,7 +584,8 @@ export async function updateGroup(db: Db, actor: Actor, id: string, form: GroupF
     if (parent && parent.customer_id !== before.customer_id) errors.parent_id = GROUP_MESSAGES.parent;
     if (parent && !errors.parent_id) {
       const chain = await ancestorsOf(trx, actor.tenantId, parent.id);
-      if (createsCycle(before.id, parent.id, new Map(chain.map((g) => [g.id, g.parent_id])))) errors.parent_id = GROUP_MESSAGES.cycle;
+      if (createsCycle(before.id, parent.id, new Map(chain.map((g) => [g.id, g.parent_id]))))
+        errors.parent_id = GROUP_MESSAGES.cycle;
     }
     const path = pathOf(parent?.path ?? null, fields.name);
     const moved = (parent?.id ?? null) !== before.parent_id;
@@ -426,19 +593,37 @@ export async function updateGroup(db: Db, actor: Actor, id: string, form: GroupF
     if (!Object.keys(errors).length && path !== before.path) {
       const subtree = subtreeIds(trx, actor.tenantId, before.id);
       // lock the whole subtree, in one order, before reading its paths
-      const locked = (await trx('groups').where('tenant_id', actor.tenantId).whereRaw('id = any(array(?))', [subtree]).orderBy('id').forUpdate().select('path')) as { path: string }[];
+      const locked = (await trx('groups')
+        .where('tenant_id', actor.tenantId)
+        .whereRaw('id = any(array(?))', [subtree])
+        .orderBy('id')
+        .forUpdate()
+        .select('path')) as { path: string }[];
       const longest = Math.max(...locked.map((g) => g.path.length));
       if (longest - before.path.length + path.length > GROUP_PATH_MAX) errors.name = GROUP_MESSAGES.pathLength;
-      else if (await pathTaken(trx, actor.tenantId, before.customer_id, path, before.id)) errors.name = GROUP_MESSAGES.pathTaken;
+      else if (await pathTaken(trx, actor.tenantId, before.customer_id, path, before.id))
+        errors.name = GROUP_MESSAGES.pathTaken;
     }
     if (Object.keys(errors).length) throw new ValidationError(errors);
 
     await trx('groups')
       .where({ tenant_id: actor.tenantId, id: before.id })
-      .update({ name: fields.name, reference: fields.reference, enabled: fields.enabled, parent_id: parent?.id ?? null, updated_at: trx.fn.now() });
+      .update({
+        name: fields.name,
+        reference: fields.reference,
+        enabled: fields.enabled,
+        parent_id: parent?.id ?? null,
+        updated_at: trx.fn.now(),
+      });
     if (path !== before.path) renamedAssets = await rewritePaths(trx, actor.tenantId, before.id, path);
     const after = await findGroupInScope(trx, actor, before.id);
-    const entry = { entityType: 'group', entityId: before.id, customerId: before.customer_id, before: snapshot(before), after: snapshot(after) };
+    const entry = {
+      entityType: 'group',
+      entityId: before.id,
+      customerId: before.customer_id,
+      before: snapshot(before),
+      after: snapshot(after),
+    };
     if (moved) await audit(trx, actor, { ...entry, action: 'group.moved' });
     else await audit(trx, actor, { ...entry, action: 'group.updated' });
     return { group: after, renamedAssets };
@@ -472,12 +657,20 @@ export const USER_OPTIONS_SHOWN = 10;
 export type UserOptions = { group: GroupRow; q: string; options: GroupUser[]; more: boolean };
 
 /** The type-ahead: users allowed for this group (its customer's group admins and supervisors, active or pending) matching `q`. */
-export async function userOptions(db: Db, actor: Actor, groupId: string, input: { q: string; chosen: string[] }): Promise<UserOptions> {
+export async function userOptions(
+  db: Db,
+  actor: Actor,
+  groupId: string,
+  input: { q: string; chosen: string[] },
+): Promise<UserOptions> {
   authorize(actor, 'group.assign_users');
   const q = input.q.trim().slice(0, 200);
   return asActor(db, actor, async (trx) => {
     const group = await findGroupInScope(trx, actor, groupId);
-    const query = assignableQuery(trx, actor, group.customer_id).orderByRaw('lower(u.name), lower(u.email), m.id').limit(USER_OPTIONS_SHOWN + 1).select(USER_COLUMNS);
+    const query = assignableQuery(trx, actor, group.customer_id)
+      .orderByRaw('lower(u.name), lower(u.email), m.id')
+      .limit(USER_OPTIONS_SHOWN + 1)
+      .select(USER_COLUMNS);
     if (input.chosen.length) query.whereNotIn('m.id', input.chosen);
     if (q) {
       const like = `%${escapeLike(q)}%`;
@@ -493,7 +686,9 @@ export async function assignableUsers(db: Db, actor: Actor, groupId: string): Pr
   authorize(actor, 'group.assign_users');
   return asActor(db, actor, async (trx) => {
     const group = await findGroupInScope(trx, actor, groupId);
-    const allowed = (await assignableQuery(trx, actor, group.customer_id).orderByRaw('lower(u.name), lower(u.email), m.id').select(USER_COLUMNS)) as UserRow[];
+    const allowed = (await assignableQuery(trx, actor, group.customer_id)
+      .orderByRaw('lower(u.name), lower(u.email), m.id')
+      .select(USER_COLUMNS)) as UserRow[];
     const assigned = (await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[];
     const ids = new Set(allowed.map((r) => r.membership_id));
     return [...allowed, ...assigned.filter((r) => !ids.has(r.membership_id))].map(userOf);
@@ -507,24 +702,45 @@ export type UsersChange = { group: GroupRow; users: GroupUsers; added: GroupUser
  * the group or be assigned already (a disabled user can stay until removed). Nothing is written
  * when the set is unchanged; otherwise one audit entry holds the lists before and after.
  */
-export async function setGroupUsers(db: Db, actor: Actor, groupId: string, membershipIds: string[] | null): Promise<UsersChange> {
+export async function setGroupUsers(
+  db: Db,
+  actor: Actor,
+  groupId: string,
+  membershipIds: string[] | null,
+): Promise<UsersChange> {
   authorize(actor, 'group.assign_users');
   return asActor(db, actor, async (trx) => {
     // locked: two admins submitting at once apply one after the other, each from what the other left
     const group = await findGroupInScope(trx, actor, groupId, 'update');
-    const before = ((await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[]).map(userOf);
+    const before = ((await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[]).map(
+      userOf,
+    );
     if (!membershipIds) throw new ValidationError({ user_ids: GROUP_MESSAGES.users });
     const wanted = new Set(membershipIds);
     const current = new Set(before.map((u) => u.membershipId));
     const toAdd = [...wanted].filter((id) => !current.has(id));
-    const addable = toAdd.length ? ((await assignableQuery(trx, actor, group.customer_id).whereIn('m.id', toAdd).select(USER_COLUMNS)) as UserRow[]).map(userOf) : [];
+    const addable = toAdd.length
+      ? (
+          (await assignableQuery(trx, actor, group.customer_id)
+            .whereIn('m.id', toAdd)
+            .select(USER_COLUMNS)) as UserRow[]
+        ).map(userOf)
+      : [];
     if (addable.length !== toAdd.length) throw new ValidationError({ user_ids: GROUP_MESSAGES.users });
     const removed = before.filter((u) => !wanted.has(u.membershipId));
     if (removed.length) {
-      await trx('membership_groups').where({ tenant_id: actor.tenantId, group_id: group.id }).whereIn('membership_id', removed.map((u) => u.membershipId)).del();
+      await trx('membership_groups')
+        .where({ tenant_id: actor.tenantId, group_id: group.id })
+        .whereIn(
+          'membership_id',
+          removed.map((u) => u.membershipId),
+        )
+        .del();
     }
     if (addable.length) {
-      await trx('membership_groups').insert(addable.map((u) => ({ tenant_id: actor.tenantId, membership_id: u.membershipId, group_id: group.id })));
+      await trx('membership_groups').insert(
+        addable.map((u) => ({ tenant_id: actor.tenantId, membership_id: u.membershipId, group_id: group.id })),
+      );
     }
     const users = await usersOf(trx, actor, group);
     if (removed.length || addable.length) {

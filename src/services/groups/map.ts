@@ -52,7 +52,12 @@ export async function groupMap(db: Db, actor: Actor, groupId: string): Promise<G
       .orderBy([{ column: 'a.last_located_at', order: 'desc' }, { column: 'a.id' }])
       .limit(MAP_DEVICE_LIMIT + 1)
       .select('a.id', 'a.identifier', 'a.name', 'a.last_latitude', 'a.last_longitude', 'a.last_located_at')) as {
-      id: string; identifier: string; name: string; last_latitude: number; last_longitude: number; last_located_at: Date;
+      id: string;
+      identifier: string;
+      name: string;
+      last_latitude: number;
+      last_longitude: number;
+      last_located_at: Date;
     }[];
     return {
       group: { id: group.id, name: group.name, path: group.path, customerTitle: group.customer_title },
@@ -76,14 +81,21 @@ export async function customerMapEnabled(db: Db, actor: Actor, customerId: strin
   authorize(actor, 'customer.view');
   if (!isUuid(customerId)) throw new NotFoundError();
   return asActor(db, actor, async (trx) => {
-    const row = await trx('customers').where({ tenant_id: actor.tenantId, id: customerId }).first<{ map_enabled: boolean } | undefined>('map_enabled');
+    const row = await trx('customers')
+      .where({ tenant_id: actor.tenantId, id: customerId })
+      .first<{ map_enabled: boolean } | undefined>('map_enabled');
     if (!row) throw new NotFoundError();
     return row.map_enabled;
   });
 }
 
 /** Staff (tenant admins): switch a customer's devices map on ('on') or off ('off'); audited. */
-export async function setCustomerMap(db: Db, actor: Actor, customerId: string, value: string): Promise<{ title: string; enabled: boolean }> {
+export async function setCustomerMap(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  value: string,
+): Promise<{ title: string; enabled: boolean }> {
   authorize(actor, 'customer.manage');
   if (!isUuid(customerId)) throw new NotFoundError();
   return asActor(db, actor, async (trx) => {
@@ -95,7 +107,9 @@ export async function setCustomerMap(db: Db, actor: Actor, customerId: string, v
     if (value !== 'on' && value !== 'off') throw new ValidationError({ map: 'Choose to switch the map on or off.' });
     const enabled = value === 'on';
     if (enabled !== customer.map_enabled) {
-      await trx('customers').where({ tenant_id: actor.tenantId, id: customerId }).update({ map_enabled: enabled, updated_at: trx.fn.now() });
+      await trx('customers')
+        .where({ tenant_id: actor.tenantId, id: customerId })
+        .update({ map_enabled: enabled, updated_at: trx.fn.now() });
       await audit(trx, actor, {
         entityType: 'customer',
         entityId: customerId,

@@ -32,7 +32,13 @@ export const GROUP_MESSAGES = {
 } as const;
 
 export type GroupForm = { name: string; reference: string; parent_id: string; customer_id: string; enabled: boolean };
-export type GroupFields = { name: string; reference: string | null; parentId: string | null; customerId: string | null; enabled: boolean };
+export type GroupFields = {
+  name: string;
+  reference: string | null;
+  parentId: string | null;
+  customerId: string | null;
+  enabled: boolean;
+};
 
 /** A form's values checked: the fields to save, or the messages per field. */
 export function checkGroupForm(form: GroupForm): { fields: GroupFields; errors: Record<string, string> } {
@@ -60,7 +66,11 @@ export function pathOf(parentPath: string | null, name: string): string {
  * group itself or lies anywhere below it: walking up from the new parent then reaches the group.
  * `parentOf` knows at least the new parent's ancestors.
  */
-export function createsCycle(groupId: string, newParentId: string | null, parentOf: ReadonlyMap<string, string | null>): boolean {
+export function createsCycle(
+  groupId: string,
+  newParentId: string | null,
+  parentOf: ReadonlyMap<string, string | null>,
+): boolean {
   const seen = new Set<string>();
   for (let at = newParentId; at; at = parentOf.get(at) ?? null) {
     if (at === groupId) return true;
@@ -91,7 +101,11 @@ export type AssetCounter = { groupId: string; status: AssetStatus; n: number };
  * A group's active assets: those with status active (the asset list's Active tab) in the group
  * itself AND in its sub-groups, since a group's people and page reach its sub-groups too.
  */
-export function activeAssetsOf(groupId: string, groups: readonly { id: string; parentId: string | null }[], counters: readonly AssetCounter[]): number {
+export function activeAssetsOf(
+  groupId: string,
+  groups: readonly { id: string; parentId: string | null }[],
+  counters: readonly AssetCounter[],
+): number {
   const tree = subtreeOf(groupId, groups);
   return counters.filter((c) => c.status === 'active' && tree.has(c.groupId)).reduce((sum, c) => sum + c.n, 0);
 }

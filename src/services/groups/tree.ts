@@ -10,7 +10,13 @@ export function subtreeIds(trx: Trx, tenantId: string, groupId: string): Knex.Qu
       q.select('g.id')
         .from('groups as g')
         .where({ 'g.tenant_id': tenantId, 'g.id': groupId })
-        .unionAll((u) => u.select('c.id').from('groups as c').join('subtree as s', 'c.parent_id', 's.id').where('c.tenant_id', tenantId));
+        .unionAll((u) =>
+          u
+            .select('c.id')
+            .from('groups as c')
+            .join('subtree as s', 'c.parent_id', 's.id')
+            .where('c.tenant_id', tenantId),
+        );
     })
     .select('id')
     .from('subtree');
@@ -24,10 +30,16 @@ export type GroupReach = {
 };
 
 /** For each membership, the groups it is assigned to and how many groups it reaches through them. */
-export async function groupsReachedBy(trx: Trx, tenantId: string, membershipIds: string[]): Promise<Map<string, GroupReach>> {
+export async function groupsReachedBy(
+  trx: Trx,
+  tenantId: string,
+  membershipIds: string[],
+): Promise<Map<string, GroupReach>> {
   const out = new Map<string, GroupReach>();
   if (!membershipIds.length) return out;
-  const { rows } = await trx.raw<{ rows: { membership_id: string; assigned: { id: string; path: string }[]; reach: number }[] }>(
+  const { rows } = await trx.raw<{
+    rows: { membership_id: string; assigned: { id: string; path: string }[]; reach: number }[];
+  }>(
     `with recursive assigned as (
        select mg.membership_id, g.id, g.path
          from membership_groups mg join groups g on g.tenant_id = mg.tenant_id and g.id = mg.group_id

@@ -22,9 +22,25 @@ export type ApiKeySummary = {
 
 export type ApiClient = { tenantId: string; keyId: string; name: string };
 
-type Row = { id: string; name: string; key_prefix: string; created_by_label: string; created_at: Date; last_used_at: Date | null; revoked_at: Date | null };
+type Row = {
+  id: string;
+  name: string;
+  key_prefix: string;
+  created_by_label: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+};
 const COLUMNS = ['id', 'name', 'key_prefix', 'created_by_label', 'created_at', 'last_used_at', 'revoked_at'];
-const summary = (r: Row): ApiKeySummary => ({ id: r.id, name: r.name, prefix: r.key_prefix, createdBy: r.created_by_label, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at });
+const summary = (r: Row): ApiKeySummary => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.key_prefix,
+  createdBy: r.created_by_label,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
 
 const KEY_PATTERN = /^pk_[A-Za-z0-9_-]{43}$/;
 
@@ -32,20 +48,30 @@ const KEY_PATTERN = /^pk_[A-Za-z0-9_-]{43}$/;
 export async function listApiKeys(db: Db, actor: Actor): Promise<ApiKeySummary[]> {
   authorize(actor, 'api_key.manage');
   const rows: Row[] = await asActor(db, actor, (trx) =>
-    trx('api_keys').where({ tenant_id: actor.tenantId }).orderByRaw('revoked_at is not null, created_at desc').select(COLUMNS),
+    trx('api_keys')
+      .where({ tenant_id: actor.tenantId })
+      .orderByRaw('revoked_at is not null, created_at desc')
+      .select(COLUMNS),
   );
   return rows.map(summary);
 }
 
 export async function findApiKey(db: Db, actor: Actor, id: string): Promise<ApiKeySummary> {
   authorize(actor, 'api_key.manage');
-  const row: Row | undefined = await asActor(db, actor, (trx) => trx('api_keys').where({ tenant_id: actor.tenantId, id }).first(COLUMNS));
+  const row: Row | undefined = await asActor(db, actor, (trx) =>
+    trx('api_keys').where({ tenant_id: actor.tenantId, id }).first(COLUMNS),
+  );
   if (!row) throw new NotFoundError();
   return summary(row);
 }
 
 /** Creates a key and returns it with its secret, which exists nowhere else from now on. */
-export async function createApiKey(db: Db, actor: Actor, input: { name: string }, now: Date): Promise<{ key: ApiKeySummary; secret: string }> {
+export async function createApiKey(
+  db: Db,
+  actor: Actor,
+  input: { name: string },
+  now: Date,
+): Promise<{ key: ApiKeySummary; secret: string }> {
   authorize(actor, 'api_key.manage');
   const name = input.name.trim();
   if (!name) throw new ValidationError({ name: 'Give the key a name that says which system uses it.' });
@@ -63,7 +89,12 @@ export async function createApiKey(db: Db, actor: Actor, input: { name: string }
         created_at: now,
       })
       .returning(COLUMNS);
-    await audit(trx, actor, { entityType: 'api_key', entityId: (inserted as Row).id, action: 'api_key.created', after: { name, prefix: (inserted as Row).key_prefix } });
+    await audit(trx, actor, {
+      entityType: 'api_key',
+      entityId: (inserted as Row).id,
+      action: 'api_key.created',
+      after: { name, prefix: (inserted as Row).key_prefix },
+    });
     return inserted as Row;
   });
   return { key: summary(row), secret };
@@ -73,11 +104,23 @@ export async function createApiKey(db: Db, actor: Actor, input: { name: string }
 export async function revokeApiKey(db: Db, actor: Actor, id: string, now: Date): Promise<ApiKeySummary> {
   authorize(actor, 'api_key.manage');
   return asActor(db, actor, async (trx) => {
-    const row: Row | undefined = await trx('api_keys').where({ tenant_id: actor.tenantId, id }).forUpdate().first(COLUMNS);
+    const row: Row | undefined = await trx('api_keys')
+      .where({ tenant_id: actor.tenantId, id })
+      .forUpdate()
+      .first(COLUMNS);
     if (!row) throw new NotFoundError();
     if (row.revoked_at) return summary(row);
-    const [updated] = await trx('api_keys').where({ tenant_id: actor.tenantId, id }).update({ revoked_at: now }).returning(COLUMNS);
-    await audit(trx, actor, { entityType: 'api_key', entityId: id, action: 'api_key.revoked', before: { name: row.name, prefix: row.key_prefix }, after: { revoked_at: now } });
+    const [updated] = await trx('api_keys')
+      .where({ tenant_id: actor.tenantId, id })
+      .update({ revoked_at: now })
+      .returning(COLUMNS);
+    await audit(trx, actor, {
+      entityType: 'api_key',
+      entityId: id,
+      action: 'api_key.revoked',
+      before: { name: row.name, prefix: row.key_prefix },
+      after: { revoked_at: now },
+    });
     return summary(updated as Row);
   });
 }
@@ -92,7 +135,12 @@ export async function authenticateApiKey(db: Db, raw: string, now: Date): Promis
   const row = await db('api_keys')
     .where({ key_hash: hashToken(raw) })
     .whereNull('revoked_at')
-    .first<{ tenant_id: string; id: string; name: string; last_used_at: Date | null } | undefined>('tenant_id', 'id', 'name', 'last_used_at');
+    .first<{ tenant_id: string; id: string; name: string; last_used_at: Date | null } | undefined>(
+      'tenant_id',
+      'id',
+      'name',
+      'last_used_at',
+    );
   if (!row) return null;
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= 60_000) {
     await db('api_keys').where({ tenant_id: row.tenant_id, id: row.id }).update({ last_used_at: now });

@@ -30,7 +30,8 @@ export type CsvImportKind = {
 };
 
 /** A cell that holds a number becomes one; anything else stays text, so the check names it. */
-const numberCell = (v: string | undefined): unknown => (v === undefined || v.trim() === '' ? undefined : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : v);
+const numberCell = (v: string | undefined): unknown =>
+  v === undefined || v.trim() === '' ? undefined : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : v;
 const textCell = (v: string | undefined): unknown => (v === undefined || v.trim() === '' ? undefined : v);
 /** yes/no in the words a spreadsheet uses; anything else stays text, so the check names it */
 const booleanCell = (v: string | undefined): unknown => {
@@ -51,7 +52,12 @@ export const IMPORT_KINDS: CsvImportKind[] = [
       { name: 'longitude', required: true, description: 'decimal degrees, -180 to 180' },
       { name: 'recorded_at', required: true, description: 'ISO 8601 with a zone, e.g. 2026-12-01T08:30:00Z' },
     ],
-    fromRow: (r) => ({ identifier: textCell(r.identifier), latitude: numberCell(r.latitude), longitude: numberCell(r.longitude), recorded_at: textCell(r.recorded_at) }),
+    fromRow: (r) => ({
+      identifier: textCell(r.identifier),
+      latitude: numberCell(r.latitude),
+      longitude: numberCell(r.longitude),
+      recorded_at: textCell(r.recorded_at),
+    }),
     ingest: locationKind,
   },
   {
@@ -63,7 +69,11 @@ export const IMPORT_KINDS: CsvImportKind[] = [
       { name: 'product', required: true, description: 'sms, voice, video or messaging' },
       { name: 'occurred_at', required: true, description: 'ISO 8601 with a zone' },
       { name: 'direction', required: true, description: 'inbound or outbound' },
-      { name: 'status', required: true, description: 'answered, no_answer, busy, failed, delivered, pending, rejected or in_progress' },
+      {
+        name: 'status',
+        required: true,
+        description: 'answered, no_answer, busy, failed, delivered, pending, rejected or in_progress',
+      },
       { name: 'from_number', required: true, description: '' },
       { name: 'to_number', required: true, description: '' },
       { name: 'duration_seconds', required: false, description: 'whole seconds' },
@@ -73,10 +83,19 @@ export const IMPORT_KINDS: CsvImportKind[] = [
       { name: 'content', required: false, description: 'SMS and messaging only' },
     ],
     fromRow: (r) => ({
-      identifier: textCell(r.identifier), account_id: textCell(r.account_id), product: textCell(r.product), occurred_at: textCell(r.occurred_at),
-      direction: textCell(r.direction), status: textCell(r.status), from_number: textCell(r.from_number), to_number: textCell(r.to_number),
-      duration_seconds: numberCell(r.duration_seconds), units: numberCell(r.units), price_minor: numberCell(r.price_minor),
-      contact_name: textCell(r.contact_name), content: textCell(r.content),
+      identifier: textCell(r.identifier),
+      account_id: textCell(r.account_id),
+      product: textCell(r.product),
+      occurred_at: textCell(r.occurred_at),
+      direction: textCell(r.direction),
+      status: textCell(r.status),
+      from_number: textCell(r.from_number),
+      to_number: textCell(r.to_number),
+      duration_seconds: numberCell(r.duration_seconds),
+      units: numberCell(r.units),
+      price_minor: numberCell(r.price_minor),
+      contact_name: textCell(r.contact_name),
+      content: textCell(r.content),
     }),
     ingest: usageRecordKind,
   },
@@ -93,8 +112,13 @@ export const IMPORT_KINDS: CsvImportKind[] = [
       { name: 'notes', required: false, description: 'up to 2,000 characters' },
     ],
     fromRow: (r) => ({
-      site_id: textCell(r.site_id), service: textCell(r.service), vehicle: textCell(r.vehicle), started_at: textCell(r.started_at),
-      ended_at: textCell(r.ended_at), completed: booleanCell(r.completed), notes: textCell(r.notes),
+      site_id: textCell(r.site_id),
+      service: textCell(r.service),
+      vehicle: textCell(r.vehicle),
+      started_at: textCell(r.started_at),
+      ended_at: textCell(r.ended_at),
+      completed: booleanCell(r.completed),
+      notes: textCell(r.notes),
     }),
     ingest: serviceVisitKind,
   },
@@ -119,20 +143,37 @@ export const lineOf = (index: number) => index + 2;
 export function parseCsvRecords(kind: CsvImportKind, content: string): Record<string, unknown>[] {
   let rows: Record<string, string>[];
   try {
-    rows = parse(content, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), bom: true, skip_empty_lines: true, trim: true, relax_column_count: false });
+    rows = parse(content, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: false,
+    });
   } catch (err) {
     throw new ValidationError({ file: `This file could not be read as CSV: ${(err as Error).message}` });
   }
   if (!rows.length) throw new ValidationError({ file: 'The file has no rows under its header.' });
-  if (rows.length > MAX_IMPORT_ROWS) throw new ValidationError({ file: `A file holds at most ${MAX_IMPORT_ROWS.toLocaleString('en-GB')} rows; this one has ${rows.length.toLocaleString('en-GB')}. Split it.` });
+  if (rows.length > MAX_IMPORT_ROWS)
+    throw new ValidationError({
+      file: `A file holds at most ${MAX_IMPORT_ROWS.toLocaleString('en-GB')} rows; this one has ${rows.length.toLocaleString('en-GB')}. Split it.`,
+    });
   const header = Object.keys(rows[0]!);
   const missing = kind.columns.filter((c) => c.required && !header.includes(c.name)).map((c) => c.name);
-  if (missing.length) throw new ValidationError({ file: `The header lacks the column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}.` });
+  if (missing.length)
+    throw new ValidationError({
+      file: `The header lacks the column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}.`,
+    });
   return rows.map((r) => kind.fromRow(r));
 }
 
 /** Every problem of every record, in chunks of the API's batch size, inside the tenant. */
-async function problemsOf(db: Db, tenantId: string, kind: CsvImportKind, records: Record<string, unknown>[]): Promise<RecordError[]> {
+async function problemsOf(
+  db: Db,
+  tenantId: string,
+  kind: CsvImportKind,
+  records: Record<string, unknown>[],
+): Promise<RecordError[]> {
   const errors: RecordError[] = [];
   for (let start = 0; start < records.length; start += MAX_BATCH) {
     const chunk = records.slice(start, start + MAX_BATCH);
@@ -143,23 +184,67 @@ async function problemsOf(db: Db, tenantId: string, kind: CsvImportKind, records
 }
 
 export type ImportView = {
-  id: string; kind: string; kindLabel: string; fileName: string; total: number; written: number; percent: number;
-  status: 'invalid' | 'previewed' | 'running' | 'done' | 'failed'; errors: (RecordError & { line: number })[]; errorCount: number;
-  message: string | null; createdBy: string; createdAtLabel: string; finishedAtLabel: string;
+  id: string;
+  kind: string;
+  kindLabel: string;
+  fileName: string;
+  total: number;
+  written: number;
+  percent: number;
+  status: 'invalid' | 'previewed' | 'running' | 'done' | 'failed';
+  errors: (RecordError & { line: number })[];
+  errorCount: number;
+  message: string | null;
+  createdBy: string;
+  createdAtLabel: string;
+  finishedAtLabel: string;
 };
 
 type ImportRow = {
-  id: string; kind: string; file_name: string; total: number; written: number; status: ImportView['status']; errors: RecordError[]; error_count: number;
-  message: string | null; created_by_label: string; created_at: Date; finished_at: Date | null;
+  id: string;
+  kind: string;
+  file_name: string;
+  total: number;
+  written: number;
+  status: ImportView['status'];
+  errors: RecordError[];
+  error_count: number;
+  message: string | null;
+  created_by_label: string;
+  created_at: Date;
+  finished_at: Date | null;
 };
-const VIEW_COLUMNS = ['id', 'kind', 'file_name', 'total', 'written', 'status', 'errors', 'error_count', 'message', 'created_by_label', 'created_at', 'finished_at'];
+const VIEW_COLUMNS = [
+  'id',
+  'kind',
+  'file_name',
+  'total',
+  'written',
+  'status',
+  'errors',
+  'error_count',
+  'message',
+  'created_by_label',
+  'created_at',
+  'finished_at',
+];
 
 function viewOf(actor: Actor, r: ImportRow): ImportView {
   return {
-    id: r.id, kind: r.kind, kindLabel: importKind(r.kind)?.label ?? r.kind, fileName: r.file_name, total: r.total, written: r.written,
-    percent: r.total ? Math.floor((r.written / r.total) * 100) : 0, status: r.status,
-    errors: r.errors.map((e) => ({ ...e, line: lineOf(e.index) })), errorCount: r.error_count, message: r.message,
-    createdBy: r.created_by_label.replace(/\s*<[^>]*>$/, ''), createdAtLabel: formatDateTime(r.created_at, actor.timeZone), finishedAtLabel: formatDateTime(r.finished_at, actor.timeZone),
+    id: r.id,
+    kind: r.kind,
+    kindLabel: importKind(r.kind)?.label ?? r.kind,
+    fileName: r.file_name,
+    total: r.total,
+    written: r.written,
+    percent: r.total ? Math.floor((r.written / r.total) * 100) : 0,
+    status: r.status,
+    errors: r.errors.map((e) => ({ ...e, line: lineOf(e.index) })),
+    errorCount: r.error_count,
+    message: r.message,
+    createdBy: r.created_by_label.replace(/\s*<[^>]*>$/, ''),
+    createdAtLabel: formatDateTime(r.created_at, actor.timeZone),
+    finishedAtLabel: formatDateTime(r.finished_at, actor.timeZone),
   };
 }
 
@@ -167,7 +252,11 @@ function viewOf(actor: Actor, r: ImportRow): ImportView {
  * Step 1: read and check the file, write nothing but the import itself, and show what was found.
  * A file without problems can then be written (step 2); one with problems is kept as `invalid`.
  */
-export async function previewImport(db: Db, actor: Actor, input: { kind: string; fileName: string; content: string }): Promise<string> {
+export async function previewImport(
+  db: Db,
+  actor: Actor,
+  input: { kind: string; fileName: string; content: string },
+): Promise<string> {
   authorize(actor, 'import.run');
   const kind = importKind(input.kind);
   if (!kind) throw new ValidationError({ kind: 'Choose what the file holds.' });
@@ -177,9 +266,16 @@ export async function previewImport(db: Db, actor: Actor, input: { kind: string;
   return asActor(db, actor, async (trx) => {
     const [row] = await trx('data_imports')
       .insert({
-        tenant_id: actor.tenantId, kind: kind.key, file_name: input.fileName.slice(0, 200) || 'upload.csv', content: input.content, total: records.length,
-        status: errors.length ? 'invalid' : 'previewed', errors: JSON.stringify(errors.slice(0, PREVIEW_ERRORS)), error_count: errors.length,
-        created_by: actor.userId, created_by_label: `${actor.name} <${actor.email}>`,
+        tenant_id: actor.tenantId,
+        kind: kind.key,
+        file_name: input.fileName.slice(0, 200) || 'upload.csv',
+        content: input.content,
+        total: records.length,
+        status: errors.length ? 'invalid' : 'previewed',
+        errors: JSON.stringify(errors.slice(0, PREVIEW_ERRORS)),
+        error_count: errors.length,
+        created_by: actor.userId,
+        created_by_label: `${actor.name} <${actor.email}>`,
       })
       .returning('id');
     return (row as { id: string }).id;
@@ -189,14 +285,22 @@ export async function previewImport(db: Db, actor: Actor, input: { kind: string;
 export async function getImport(db: Db, actor: Actor, id: string): Promise<ImportView> {
   authorize(actor, 'import.run');
   if (!isUuid(id)) throw new NotFoundError();
-  const row = await asActor(db, actor, (trx) => trx('data_imports').where({ tenant_id: actor.tenantId, id }).first<ImportRow | undefined>(VIEW_COLUMNS));
+  const row = await asActor(db, actor, (trx) =>
+    trx('data_imports').where({ tenant_id: actor.tenantId, id }).first<ImportRow | undefined>(VIEW_COLUMNS),
+  );
   if (!row) throw new NotFoundError();
   return viewOf(actor, row);
 }
 
 export async function listImports(db: Db, actor: Actor): Promise<ImportView[]> {
   authorize(actor, 'import.run');
-  const rows = await asActor(db, actor, (trx) => trx('data_imports').where({ tenant_id: actor.tenantId }).orderBy('created_at', 'desc').limit(20).select<ImportRow[]>(VIEW_COLUMNS));
+  const rows = await asActor(db, actor, (trx) =>
+    trx('data_imports')
+      .where({ tenant_id: actor.tenantId })
+      .orderBy('created_at', 'desc')
+      .limit(20)
+      .select<ImportRow[]>(VIEW_COLUMNS),
+  );
   return rows.map((r) => viewOf(actor, r));
 }
 
@@ -205,11 +309,24 @@ export async function startImport(db: Db, actor: Actor, id: string): Promise<voi
   authorize(actor, 'import.run');
   if (!isUuid(id)) throw new NotFoundError();
   await asActor(db, actor, async (trx) => {
-    const row = await trx('data_imports').where({ tenant_id: actor.tenantId, id }).forUpdate().first<{ status: string; kind: string; total: number } | undefined>('status', 'kind', 'total');
+    const row = await trx('data_imports')
+      .where({ tenant_id: actor.tenantId, id })
+      .forUpdate()
+      .first<{ status: string; kind: string; total: number } | undefined>('status', 'kind', 'total');
     if (!row) throw new NotFoundError();
-    if (row.status !== 'previewed') throw new ConflictError(row.status === 'invalid' ? 'This file has problems: correct them and upload it again.' : 'This import has already been started.');
+    if (row.status !== 'previewed')
+      throw new ConflictError(
+        row.status === 'invalid'
+          ? 'This file has problems: correct them and upload it again.'
+          : 'This import has already been started.',
+      );
     await trx('data_imports').where({ tenant_id: actor.tenantId, id }).update({ status: 'running' });
-    await audit(trx, actor, { entityType: 'data_import', entityId: id, action: 'data_import.started', after: { kind: row.kind, rows: row.total } });
+    await audit(trx, actor, {
+      entityType: 'data_import',
+      entityId: id,
+      action: 'data_import.started',
+      after: { kind: row.kind, rows: row.total },
+    });
   });
 }
 
@@ -219,28 +336,53 @@ export async function startImport(db: Db, actor: Actor, id: string): Promise<voi
  * the progress goes to the import row over another connection. Any failure rolls everything back
  * and marks the import failed with the reason.
  */
-export async function writeImport(db: Db, tenantId: string, id: string, opts: { batchSize?: number } = {}): Promise<void> {
+export async function writeImport(
+  db: Db,
+  tenantId: string,
+  id: string,
+  opts: { batchSize?: number } = {},
+): Promise<void> {
   const batchSize = opts.batchSize ?? WRITE_BATCH;
   const key = { tenant_id: tenantId, id };
-  const row = await inTenant(db, tenantId, (trx) => trx('data_imports').where(key).first<{ kind: string; content: string; status: string } | undefined>('kind', 'content', 'status'));
+  const row = await inTenant(db, tenantId, (trx) =>
+    trx('data_imports')
+      .where(key)
+      .first<{ kind: string; content: string; status: string } | undefined>('kind', 'content', 'status'),
+  );
   if (!row || row.status !== 'running') return;
   try {
     const kind = importKind(row.kind)!;
     const records = parseCsvRecords(kind, row.content);
     await inTenant(db, tenantId, async (trx) => {
       for (let start = 0; start < records.length; start += batchSize) {
-        const { records: valid, errors } = await validateBatch(trx, tenantId, kind.ingest, records.slice(start, start + batchSize));
-        if (errors.length) throw new ConflictError(`Line ${lineOf(errors[0]!.index + start)}: ${errors[0]!.field} ${errors[0]!.message}. Nothing was written.`);
+        const { records: valid, errors } = await validateBatch(
+          trx,
+          tenantId,
+          kind.ingest,
+          records.slice(start, start + batchSize),
+        );
+        if (errors.length)
+          throw new ConflictError(
+            `Line ${lineOf(errors[0]!.index + start)}: ${errors[0]!.field} ${errors[0]!.message}. Nothing was written.`,
+          );
         await kind.ingest.write(trx, tenantId, valid);
         const written = Math.min(records.length, start + batchSize);
         await inTenant(db, tenantId, (p) => p('data_imports').where(key).update({ written }));
       }
-      await trx('data_imports').where(key).update({ status: 'done', written: records.length, finished_at: trx.fn.now() });
+      await trx('data_imports')
+        .where(key)
+        .update({ status: 'done', written: records.length, finished_at: trx.fn.now() });
     });
   } catch (err) {
     const message =
-      err instanceof ValidationError ? (Object.values(err.fields)[0] ?? err.message) : err instanceof ConflictError ? err.message : 'The import stopped on an unexpected error. Nothing was written.';
-    await inTenant(db, tenantId, (trx) => trx('data_imports').where(key).update({ status: 'failed', written: 0, message, finished_at: trx.fn.now() }));
+      err instanceof ValidationError
+        ? (Object.values(err.fields)[0] ?? err.message)
+        : err instanceof ConflictError
+          ? err.message
+          : 'The import stopped on an unexpected error. Nothing was written.';
+    await inTenant(db, tenantId, (trx) =>
+      trx('data_imports').where(key).update({ status: 'failed', written: 0, message, finished_at: trx.fn.now() }),
+    );
     if (!(err instanceof ConflictError || err instanceof ValidationError)) throw err;
   }
 }

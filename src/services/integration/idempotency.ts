@@ -17,16 +17,27 @@ export async function runIdempotent(
   work: (trx: Trx) => Promise<ApiAnswer>,
 ): Promise<ApiAnswer & { replayed: boolean }> {
   return inTenant(db, input.tenantId, async (trx) => {
-    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`idempotency:${input.tenantId}:${input.key}`]);
+    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
+      `idempotency:${input.tenantId}:${input.key}`,
+    ]);
     const earlier = await trx('idempotency_keys')
       .where({ tenant_id: input.tenantId, key: input.key })
       .first<{ request_hash: Buffer; status: number; body: unknown } | undefined>('request_hash', 'status', 'body');
     if (earlier) {
-      if (!earlier.request_hash.equals(input.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different request. Use a new key for a new request.');
+      if (!earlier.request_hash.equals(input.requestHash))
+        throw new ConflictError(
+          'This Idempotency-Key was used for a different request. Use a new key for a new request.',
+        );
       return { status: earlier.status, body: earlier.body, replayed: true };
     }
     const answer = await work(trx);
-    await trx('idempotency_keys').insert({ tenant_id: input.tenantId, key: input.key, request_hash: input.requestHash, status: answer.status, body: JSON.stringify(answer.body) });
+    await trx('idempotency_keys').insert({
+      tenant_id: input.tenantId,
+      key: input.key,
+      request_hash: input.requestHash,
+      status: answer.status,
+      body: JSON.stringify(answer.body),
+    });
     return { ...answer, replayed: false };
   });
 }
@@ -35,5 +46,7 @@ export async function runIdempotent(
 export const IDEMPOTENCY_KEEP_MS = 24 * 60 * 60 * 1000;
 
 export async function pruneIdempotencyKeys(db: Db, now: Date): Promise<number> {
-  return db('idempotency_keys').where('created_at', '<', new Date(now.getTime() - IDEMPOTENCY_KEEP_MS)).del();
+  return db('idempotency_keys')
+    .where('created_at', '<', new Date(now.getTime() - IDEMPOTENCY_KEEP_MS))
+    .del();
 }

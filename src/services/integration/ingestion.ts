@@ -28,7 +28,10 @@ type RecordByRecord<Input, Resolved> = {
   /** the identifiers and account ids the record names */
   names(record: Input): { identifiers: string[]; accountIds: string[] };
   /** the record with its names resolved, or the problems of the names */
-  resolve(record: Input, lookups: Lookups): { value: Resolved; problems: [] } | { value: null; problems: FieldProblem[] };
+  resolve(
+    record: Input,
+    lookups: Lookups,
+  ): { value: Resolved; problems: [] } | { value: null; problems: FieldProblem[] };
 };
 
 /** Kinds whose own module checks a whole batch at once (service visits: sites and services of the tenant). */
@@ -79,7 +82,8 @@ class Checker {
   time(field: string): Date | null {
     const v = this.r[field];
     if (v === undefined || v === null || v === '') return this.fail(field, 'is required');
-    if (typeof v !== 'string' || !ISO_TIME.test(v)) return this.fail(field, 'must be an ISO 8601 time with a zone, like 2026-12-01T08:30:00Z');
+    if (typeof v !== 'string' || !ISO_TIME.test(v))
+      return this.fail(field, 'must be an ISO 8601 time with a zone, like 2026-12-01T08:30:00Z');
     const d = new Date(v);
     if (Number.isNaN(d.getTime())) return this.fail(field, 'is not a real time');
     return d;
@@ -87,12 +91,16 @@ class Checker {
   oneOf<T extends string>(field: string, values: readonly T[]): T | null {
     const v = this.r[field];
     if (v === undefined || v === null || v === '') return this.fail(field, 'is required');
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) return this.fail(field, `must be one of ${values.join(', ')}`);
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      return this.fail(field, `must be one of ${values.join(', ')}`);
     return v as T;
   }
 }
 
-function checked<T>(record: unknown, build: (c: Checker) => T): { value: T; problems: FieldProblem[] } | { value: null; problems: FieldProblem[] } {
+function checked<T>(
+  record: unknown,
+  build: (c: Checker) => T,
+): { value: T; problems: FieldProblem[] } | { value: null; problems: FieldProblem[] } {
   if (!isObject(record)) return { value: null, problems: [{ field: '', message: 'must be an object' }] };
   const c = new Checker(record);
   const value = build(c);
@@ -124,7 +132,10 @@ export const locationKind: RecordKind<LocationInput, ResolvedLocation> = {
   resolve(r, lookups) {
     const asset = lookups.assets.get(r.identifier);
     if (!asset) return { value: null, problems: [unknownAsset()] };
-    return { value: { assetId: asset.id, latitude: r.latitude, longitude: r.longitude, recordedAt: r.recordedAt }, problems: [] };
+    return {
+      value: { assetId: asset.id, latitude: r.latitude, longitude: r.longitude, recordedAt: r.recordedAt },
+      problems: [],
+    };
   },
   write: writeLocations,
 };
@@ -136,7 +147,14 @@ export const locationKind: RecordKind<LocationInput, ResolvedLocation> = {
  */
 export async function writeLocations(trx: Trx, tenantId: string, records: ResolvedLocation[]): Promise<number> {
   if (!records.length) return 0;
-  const rows = JSON.stringify(records.map((r) => ({ asset_id: r.assetId, latitude: r.latitude, longitude: r.longitude, recorded_at: r.recordedAt.toISOString() })));
+  const rows = JSON.stringify(
+    records.map((r) => ({
+      asset_id: r.assetId,
+      latitude: r.latitude,
+      longitude: r.longitude,
+      recorded_at: r.recordedAt.toISOString(),
+    })),
+  );
   await trx.raw(
     `with r as materialized (
        select * from jsonb_to_recordset(?::jsonb) as r(asset_id uuid, latitude float8, longitude float8, recorded_at timestamptz)
@@ -157,7 +175,10 @@ export async function writeLocations(trx: Trx, tenantId: string, records: Resolv
 
 // ---- usage records ----
 
-export type UsageInput = Omit<NewUsageRecord, 'customerId' | 'assetId'> & { identifier: string | null; accountId: string | null };
+export type UsageInput = Omit<NewUsageRecord, 'customerId' | 'assetId'> & {
+  identifier: string | null;
+  accountId: string | null;
+};
 
 const MESSAGE_PRODUCTS = new Set(['sms', 'messaging']);
 
@@ -178,17 +199,27 @@ export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
         durationSeconds: c.number('duration_seconds', { min: 0, max: 2_147_483_647, integer: true }) ?? 0,
         units: c.number('units', { min: 0, max: 2_147_483_647, integer: true }) ?? 1,
         // none given: insertUsageRecords prices it from the customer's price list
-        priceMinor: c.number('price_minor', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? undefined,
+        priceMinor:
+          c.number('price_minor', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }) ??
+          undefined,
         contactName: c.text('contact_name', { max: 200 }),
         content: c.text('content', { max: 5000 }),
       };
-      if (value.identifier === null && value.accountId === null && !c.problems.some((p) => p.field === 'identifier' || p.field === 'account_id')) {
+      if (
+        value.identifier === null &&
+        value.accountId === null &&
+        !c.problems.some((p) => p.field === 'identifier' || p.field === 'account_id')
+      ) {
         c.problems.push({ field: 'identifier', message: 'is required unless account_id names the customer' });
       }
       if (product && !MESSAGE_PRODUCTS.has(product) && (value.content !== null || value.contactName !== null)) {
-        c.problems.push({ field: value.content !== null ? 'content' : 'contact_name', message: 'belongs to SMS and messaging records only' });
+        c.problems.push({
+          field: value.content !== null ? 'content' : 'contact_name',
+          message: 'belongs to SMS and messaging records only',
+        });
       }
-      if (value.occurredAt instanceof Date && value.occurredAt.getTime() > Date.now() + NO_FUTURE_MS) c.problems.push({ field: 'occurred_at', message: 'is more than a day in the future' });
+      if (value.occurredAt instanceof Date && value.occurredAt.getTime() > Date.now() + NO_FUTURE_MS)
+        c.problems.push({ field: 'occurred_at', message: 'is more than a day in the future' });
       return value;
     });
     return result;
@@ -199,7 +230,8 @@ export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
     if (r.identifier && !asset) return { value: null, problems: [unknownAsset()] };
     const customerId = r.accountId ? lookups.customers.get(r.accountId) : asset!.customerId;
     if (!customerId) return { value: null, problems: [{ field: 'account_id', message: 'names no customer of yours' }] };
-    if (asset && asset.customerId !== customerId) return { value: null, problems: [{ field: 'account_id', message: 'is not the customer of this asset' }] };
+    if (asset && asset.customerId !== customerId)
+      return { value: null, problems: [{ field: 'account_id', message: 'is not the customer of this asset' }] };
     const { identifier: _i, accountId: _a, ...rest } = r;
     return { value: { ...rest, customerId, assetId: asset?.id ?? null }, problems: [] };
   },
@@ -219,7 +251,10 @@ async function lookUp(trx: Trx, tenantId: string, identifiers: string[], account
     for (const r of rows) assets.set(r.identifier, { id: r.id, customerId: r.customer_id });
   }
   if (accountIds.length) {
-    const rows: { account_id: string; id: string }[] = await trx('customers').where('tenant_id', tenantId).whereRaw('account_id = any(?::text[])', [accountIds]).select('account_id', 'id');
+    const rows: { account_id: string; id: string }[] = await trx('customers')
+      .where('tenant_id', tenantId)
+      .whereRaw('account_id = any(?::text[])', [accountIds])
+      .select('account_id', 'id');
     for (const r of rows) customers.set(r.account_id, r.id);
   }
   return { assets, customers };
@@ -231,7 +266,12 @@ export type Validated<Resolved> = { records: Resolved[]; errors: RecordError[] }
  * Checks every record and resolves what they name inside the tenant (in `trx`, bound to it);
  * `errors` lists each problem with the record's index (from 0). Nothing is written.
  */
-export async function validateBatch<I, R>(trx: Trx, tenantId: string, kind: IngestKind<I, R>, input: unknown[]): Promise<Validated<R>> {
+export async function validateBatch<I, R>(
+  trx: Trx,
+  tenantId: string,
+  kind: IngestKind<I, R>,
+  input: unknown[],
+): Promise<Validated<R>> {
   if ('validate' in kind) return kind.validate(trx, tenantId, input);
   const errors: RecordError[] = [];
   const checkedRecords: (I | null)[] = input.map((raw, index) => {
@@ -260,7 +300,12 @@ export async function validateBatch<I, R>(trx: Trx, tenantId: string, kind: Inge
 }
 
 /** Validates and, only when every record is good, writes the batch. */
-export async function ingestBatch<I, R>(trx: Trx, tenantId: string, kind: IngestKind<I, R>, input: unknown[]): Promise<{ accepted: number } | { errors: RecordError[] }> {
+export async function ingestBatch<I, R>(
+  trx: Trx,
+  tenantId: string,
+  kind: IngestKind<I, R>,
+  input: unknown[],
+): Promise<{ accepted: number } | { errors: RecordError[] }> {
   const { records, errors } = await validateBatch(trx, tenantId, kind, input);
   if (errors.length) return { errors };
   return { accepted: await kind.write(trx, tenantId, records) };

@@ -17,10 +17,14 @@ import { type Actor, asActor, authorize, type Role } from '../access/index.js';
 export const NOTIFICATION_KINDS = ['renewal_reminders', 'ticket_updates'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
-export const NOTIFICATION_TEXT: Record<NotificationKind, { label: string; description: string; roles: readonly Role[] }> = {
+export const NOTIFICATION_TEXT: Record<
+  NotificationKind,
+  { label: string; description: string; roles: readonly Role[] }
+> = {
   renewal_reminders: {
     label: 'Renewal reminders',
-    description: 'Once a week during the 4 weeks before yearly and quarterly subscriptions you are responsible for renew.',
+    description:
+      'Once a week during the 4 weeks before yearly and quarterly subscriptions you are responsible for renew.',
     roles: ['company_admin', 'group_admin', 'group_supervisor'],
   },
   ticket_updates: {
@@ -36,11 +40,15 @@ export type MailLinks = { baseUrl: string; secret: string };
 // ---- signed unsubscribe links ----
 
 const keyOf = (secret: string) => createHmac('sha256', secret).update('portico:unsubscribe:v1').digest();
-const macOf = (secret: string, payload: Buffer) => createHmac('sha256', keyOf(secret)).update(payload).digest().subarray(0, 16);
+const macOf = (secret: string, payload: Buffer) =>
+  createHmac('sha256', keyOf(secret)).update(payload).digest().subarray(0, 16);
 
 /** 45 characters: the user id and kind (17 bytes) and a 128-bit MAC, base64url. */
 export function unsubscribeToken(secret: string, userId: string, kind: NotificationKind): string {
-  const payload = Buffer.concat([Buffer.from(userId.replaceAll('-', ''), 'hex'), Buffer.from([NOTIFICATION_KINDS.indexOf(kind)])]);
+  const payload = Buffer.concat([
+    Buffer.from(userId.replaceAll('-', ''), 'hex'),
+    Buffer.from([NOTIFICATION_KINDS.indexOf(kind)]),
+  ]);
   return payload.toString('base64url') + macOf(secret, payload).toString('base64url');
 }
 
@@ -54,7 +62,10 @@ export function readUnsubscribeToken(secret: string, token: string): { userId: s
   const kind = NOTIFICATION_KINDS[payload[16]!];
   if (!kind) return null;
   const hex = payload.subarray(0, 16).toString('hex');
-  return { userId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`, kind };
+  return {
+    userId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+    kind,
+  };
 }
 
 export function unsubscribeUrl(links: MailLinks, userId: string, kind: NotificationKind): string {
@@ -63,13 +74,18 @@ export function unsubscribeUrl(links: MailLinks, userId: string, kind: Notificat
 
 /** RFC 2369 and RFC 8058 headers: mail programs show an "Unsubscribe" button that POSTs the link. */
 export function unsubscribeHeaders(links: MailLinks, userId: string, kind: NotificationKind): Record<string, string> {
-  return { 'List-Unsubscribe': `<${unsubscribeUrl(links, userId, kind)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+  return {
+    'List-Unsubscribe': `<${unsubscribeUrl(links, userId, kind)}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
 }
 
 // ---- the rule and the change ----
 
 async function isEnabled(trx: Db | Trx, userId: string, kind: NotificationKind): Promise<boolean> {
-  const row = await trx('notification_settings').where({ user_id: userId, kind }).first<{ enabled: boolean } | undefined>('enabled');
+  const row = await trx('notification_settings')
+    .where({ user_id: userId, kind })
+    .first<{ enabled: boolean } | undefined>('enabled');
   return row?.enabled ?? true;
 }
 
@@ -130,7 +146,11 @@ export async function notificationSwitches(db: Db, actor: Actor): Promise<Notifi
  * Saves the switches from the settings form; a switch the rule refuses is a ValidationError on
  * that switch and nothing is saved. Returns the kinds that changed.
  */
-export async function changeNotificationSwitches(db: Db, actor: Actor, wanted: Record<string, boolean>): Promise<NotificationKind[]> {
+export async function changeNotificationSwitches(
+  db: Db,
+  actor: Actor,
+  wanted: Record<string, boolean>,
+): Promise<NotificationKind[]> {
   authorize(actor, 'settings.view');
   return asActor(db, actor, async (trx) => {
     const changed: NotificationKind[] = [];
@@ -161,13 +181,15 @@ export type UnsubscribeView = { kind: NotificationKind; label: string; email: st
 
 async function userOf(trx: Db | Trx, userId: string): Promise<{ id: string; email: string }> {
   const user = await trx('users').where({ id: userId }).first<{ id: string; email: string } | undefined>('id', 'email');
-  if (!user) throw new NotFoundError('This unsubscribe link is not valid. You can choose which mail you get in your settings.');
+  if (!user)
+    throw new NotFoundError('This unsubscribe link is not valid. You can choose which mail you get in your settings.');
   return user;
 }
 
 function parseToken(secret: string, token: string) {
   const parsed = readUnsubscribeToken(secret, token);
-  if (!parsed) throw new NotFoundError('This unsubscribe link is not valid. You can choose which mail you get in your settings.');
+  if (!parsed)
+    throw new NotFoundError('This unsubscribe link is not valid. You can choose which mail you get in your settings.');
   return parsed;
 }
 
@@ -194,13 +216,17 @@ export async function unsubscribe(db: Db, secret: string, token: string): Promis
     // people are not tenant-owned: the change is logged in each tenant the person belongs to
     const tenants = await trx('memberships').where({ user_id: userId }).distinct().pluck<string[]>('tenant_id');
     for (const tenantId of tenants) {
-      await audit(trx, { system: 'Unsubscribe link in a mail', tenantId }, {
-        entityType: 'user',
-        entityId: userId,
-        action: 'user.notifications_changed',
-        before: { [kind]: true },
-        after: { [kind]: false },
-      });
+      await audit(
+        trx,
+        { system: 'Unsubscribe link in a mail', tenantId },
+        {
+          entityType: 'user',
+          entityId: userId,
+          action: 'user.notifications_changed',
+          before: { [kind]: true },
+          after: { [kind]: false },
+        },
+      );
     }
     return view;
   });

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
 import type { MailTransport } from './transport.js';
 
@@ -14,7 +15,25 @@ export type NewMail = {
   headers?: Record<string, string>;
 };
 
-/** Queues a message in the same transaction as the change that caused it; the sender delivers it. */
+/**
+ * The pumps of this process, by the database they deliver from. A transaction shares its database's
+ * client config object, so a message queued in one finds the pumps of its database.
+ */
+type Pump = { kick(): void; running(): Promise<void> | null };
+const pumpsByDatabase = new WeakMap<object, Set<Pump>>();
+
+/** Runs `then` once the outermost transaction around `db` has committed (at once outside one). */
+function afterCommit(db: Db | Trx, then: () => void): void {
+  if (!db.isTransaction) return then();
+  let trx = db as Knex.Transaction & { parentTransaction?: Knex.Transaction };
+  while (trx.parentTransaction) trx = trx.parentTransaction;
+  trx.executionPromise.then(then, () => undefined);
+}
+
+/**
+ * Queues a message in the same transaction as the change that caused it; once that commits, the
+ * pumps of this process deliver it at once (the mail job picks up anything queued elsewhere).
+ */
 export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
   await trx('outbox').insert({
     tenant_id: mail.tenantId,
@@ -28,6 +47,12 @@ export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
     body_html: mail.html ?? null,
     headers: JSON.stringify(mail.headers ?? {}),
   });
+  if (mail.channel !== 'sms') deliverSoon(trx);
+}
+
+/** Once the transaction commits, this process's pumps of the database deliver what is due at once. */
+export function deliverSoon(db: Db | Trx): void {
+  afterCommit(db, () => pumpsByDatabase.get(db.client.config)?.forEach((pump) => pump.kick()));
 }
 
 export const MAX_ATTEMPTS = 8;
@@ -37,14 +62,28 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(60, 2 ** Math.max(0, attempts - 1)) * 60_000;
 }
 
-type OutboxRow = { tenant_id: string; id: number; recipient: string; subject: string; body_text: string; body_html: string | null; headers: Record<string, string>; attempts: number };
+type OutboxRow = {
+  tenant_id: string;
+  id: number;
+  recipient: string;
+  subject: string;
+  body_text: string;
+  body_html: string | null;
+  headers: Record<string, string>;
+  attempts: number;
+};
 
 /**
  * Delivers due messages. Each batch is claimed with FOR UPDATE SKIP LOCKED, so several instances
  * drain the outbox together without sending anything twice. Without a transport, mail is kept
  * (readable on the Outgoing mail page). Returns how many messages were settled.
  */
-export async function deliverDueMail(db: Db, transport: MailTransport | null, now: Date, batchSize = 20): Promise<number> {
+export async function deliverDueMail(
+  db: Db,
+  transport: MailTransport | null,
+  now: Date,
+  batchSize = 20,
+): Promise<number> {
   let settled = 0;
   for (;;) {
     const n = await db.transaction(async (trx) => {
@@ -65,8 +104,16 @@ export async function deliverDueMail(db: Db, transport: MailTransport | null, no
           continue;
         }
         try {
-          await transport.deliver({ to: row.recipient, subject: row.subject, text: row.body_text, ...(row.body_html ? { html: row.body_html } : {}), headers: row.headers });
-          await trx('outbox').where(key).update({ status: 'sent', sent_at: now, attempts: row.attempts + 1, last_error: null });
+          await transport.deliver({
+            to: row.recipient,
+            subject: row.subject,
+            text: row.body_text,
+            ...(row.body_html ? { html: row.body_html } : {}),
+            headers: row.headers,
+          });
+          await trx('outbox')
+            .where(key)
+            .update({ status: 'sent', sent_at: now, attempts: row.attempts + 1, last_error: null });
         } catch (err) {
           const attempts = row.attempts + 1;
           await trx('outbox')
@@ -91,9 +138,18 @@ export type MailPump = {
   kick(): void;
   /** Resolves when no delivery started by kick() is still running (for tests and shutdown). */
   idle(): Promise<void>;
+  /** Queued mail no longer wakes this pump (at shutdown; tests that step delivery by hand). */
+  stop(): void;
+  /** Queued mail wakes this pump again (it does from creation). */
+  start(): void;
 };
 
-export function createMailPump(db: Db, transport: MailTransport | null, now: () => Date, onError: (err: unknown) => void): MailPump {
+export function createMailPump(
+  db: Db,
+  transport: MailTransport | null,
+  now: () => Date,
+  onError: (err: unknown) => void,
+): MailPump {
   let running: Promise<void> | null = null;
   let again = false;
   const run = (): Promise<void> =>
@@ -106,11 +162,27 @@ export function createMailPump(db: Db, transport: MailTransport | null, now: () 
         }
         running = null;
       });
+  const kick = () => {
+    if (running) again = true;
+    else running = run();
+  };
+  const config = db.client.config as object;
+  const pumps = pumpsByDatabase.get(config) ?? new Set<Pump>();
+  const self: Pump = { kick, running: () => running };
+  pumpsByDatabase.set(config, pumps.add(self));
   return {
-    kick() {
-      if (running) again = true;
-      else running = run();
+    kick,
+    // every pump of this database: queued mail may have been taken by another app in this process
+    async idle() {
+      for (
+        let busy = [...pumps].map((p) => p.running());
+        busy.some(Boolean);
+        busy = [...pumps].map((p) => p.running())
+      ) {
+        await Promise.all(busy);
+      }
     },
-    idle: () => running ?? Promise.resolve(),
+    stop: () => void pumps.delete(self),
+    start: () => void pumps.add(self),
   };
 }

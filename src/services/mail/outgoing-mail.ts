@@ -1,6 +1,7 @@
 import type { Db } from '../../db/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { audit } from '../platform/index.js';
+import { deliverSoon } from './outbox.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 
 export const MAIL_STATUSES = ['queued', 'sent', 'kept', 'dead'] as const;
@@ -26,28 +27,66 @@ export type OutgoingMailMessage = OutgoingMailSummary & { text: string };
 export type OutgoingMailQuery = { status?: MailStatus; before?: number; size: number };
 
 type Row = {
-  id: number; created_at: Date; channel: 'email' | 'sms'; recipient: string; subject: string; kind: string; status: MailStatus;
-  attempts: number; last_error: string | null; sent_at: Date | null; next_attempt_at: Date; body_text?: string;
+  id: number;
+  created_at: Date;
+  channel: 'email' | 'sms';
+  recipient: string;
+  subject: string;
+  kind: string;
+  status: MailStatus;
+  attempts: number;
+  last_error: string | null;
+  sent_at: Date | null;
+  next_attempt_at: Date;
+  body_text?: string;
 };
 
-const COLUMNS = ['id', 'created_at', 'channel', 'recipient', 'subject', 'kind', 'status', 'attempts', 'last_error', 'sent_at', 'next_attempt_at'];
+const COLUMNS = [
+  'id',
+  'created_at',
+  'channel',
+  'recipient',
+  'subject',
+  'kind',
+  'status',
+  'attempts',
+  'last_error',
+  'sent_at',
+  'next_attempt_at',
+];
 
 const summary = (r: Row): OutgoingMailSummary => ({
-  id: r.id, createdAt: r.created_at, channel: r.channel, to: r.recipient, subject: r.subject, kind: r.kind, status: r.status,
-  attempts: r.attempts, lastError: r.last_error, sentAt: r.sent_at, nextAttemptAt: r.next_attempt_at,
+  id: r.id,
+  createdAt: r.created_at,
+  channel: r.channel,
+  to: r.recipient,
+  subject: r.subject,
+  kind: r.kind,
+  status: r.status,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  sentAt: r.sent_at,
+  nextAttemptAt: r.next_attempt_at,
 });
 
 /**
  * The tenant's outbox, newest first, a page at a time by keyset (`before` an id), so a deep page
  * costs what the first one does. Returns the id to continue before, or null on the last page.
  */
-export async function listOutgoingMail(db: Db, actor: Actor, query: OutgoingMailQuery): Promise<{ rows: OutgoingMailSummary[]; nextBefore: number | null }> {
+export async function listOutgoingMail(
+  db: Db,
+  actor: Actor,
+  query: OutgoingMailQuery,
+): Promise<{ rows: OutgoingMailSummary[]; nextBefore: number | null }> {
   authorize(actor, 'mail.view');
   const rows: Row[] = await asActor(db, actor, (trx) => {
     const q = trx('outbox').where({ tenant_id: actor.tenantId });
     if (query.status) q.where({ status: query.status });
     if (query.before) q.where('id', '<', query.before);
-    return q.orderBy('id', 'desc').limit(query.size + 1).select(COLUMNS);
+    return q
+      .orderBy('id', 'desc')
+      .limit(query.size + 1)
+      .select(COLUMNS);
   });
   const page = rows.slice(0, query.size);
   return { rows: page.map(summary), nextBefore: rows.length > query.size ? page[page.length - 1]!.id : null };
@@ -57,7 +96,9 @@ export async function listOutgoingMail(db: Db, actor: Actor, query: OutgoingMail
 export async function findOutgoingMail(db: Db, actor: Actor, id: number): Promise<OutgoingMailMessage> {
   authorize(actor, 'mail.view');
   const row: Row | undefined = await asActor(db, actor, (trx) =>
-    trx('outbox').where({ tenant_id: actor.tenantId, id }).first([...COLUMNS, 'body_text']),
+    trx('outbox')
+      .where({ tenant_id: actor.tenantId, id })
+      .first([...COLUMNS, 'body_text']),
   );
   if (!row) throw new NotFoundError();
   return { ...summary(row), text: row.body_text ?? '' };
@@ -70,11 +111,35 @@ export async function findOutgoingMail(db: Db, actor: Actor, id: number): Promis
 export async function retryDeadMail(db: Db, actor: Actor, id: number, now: Date): Promise<{ to: string }> {
   authorize(actor, 'mail.retry');
   return asActor(db, actor, async (trx) => {
-    const row = await trx('outbox').where({ tenant_id: actor.tenantId, id }).forUpdate().first<{ recipient: string; status: MailStatus; attempts: number; kind: string } | undefined>('recipient', 'status', 'attempts', 'kind');
+    const row = await trx('outbox')
+      .where({ tenant_id: actor.tenantId, id })
+      .forUpdate()
+      .first<{ recipient: string; status: MailStatus; attempts: number; kind: string } | undefined>(
+        'recipient',
+        'status',
+        'attempts',
+        'kind',
+      );
     if (!row) throw new NotFoundError();
-    if (row.status !== 'dead') throw new ConflictError(row.status === 'sent' ? 'This message has been delivered already.' : row.status === 'queued' ? 'This message is queued already: it is tried again by itself.' : 'This message is kept, not sent: no SMTP server is configured.');
-    await trx('outbox').where({ tenant_id: actor.tenantId, id }).update({ status: 'queued', attempts: 0, next_attempt_at: now });
-    await audit(trx, actor, { entityType: 'mail', entityId: String(id), action: 'mail.retried', before: { status: 'dead', attempts: row.attempts, kind: row.kind }, after: { status: 'queued', attempts: 0 } });
+    if (row.status !== 'dead')
+      throw new ConflictError(
+        row.status === 'sent'
+          ? 'This message has been delivered already.'
+          : row.status === 'queued'
+            ? 'This message is queued already: it is tried again by itself.'
+            : 'This message is kept, not sent: no SMTP server is configured.',
+      );
+    await trx('outbox')
+      .where({ tenant_id: actor.tenantId, id })
+      .update({ status: 'queued', attempts: 0, next_attempt_at: now });
+    deliverSoon(trx);
+    await audit(trx, actor, {
+      entityType: 'mail',
+      entityId: String(id),
+      action: 'mail.retried',
+      before: { status: 'dead', attempts: row.attempts, kind: row.kind },
+      after: { status: 'queued', attempts: 0 },
+    });
     return { to: row.recipient };
   });
 }

@@ -29,9 +29,14 @@ export async function listPartners(db: Db, actor: Actor): Promise<Partner[]> {
       .where('p.tenant_id', actor.tenantId)
       .orderByRaw('lower(p.name), p.id')
       .select(
-        'p.id', 'p.name',
-        trx.raw('(select count(*)::int from customers c where c.tenant_id = p.tenant_id and c.partner_id = p.id) as "customerCount"'),
-        trx.raw(`(select count(*)::int from memberships m where m.tenant_id = p.tenant_id and m.partner_id = p.id and m.role = 'partner_viewer') as "userCount"`),
+        'p.id',
+        'p.name',
+        trx.raw(
+          '(select count(*)::int from customers c where c.tenant_id = p.tenant_id and c.partner_id = p.id) as "customerCount"',
+        ),
+        trx.raw(
+          `(select count(*)::int from memberships m where m.tenant_id = p.tenant_id and m.partner_id = p.id and m.role = 'partner_viewer') as "userCount"`,
+        ),
       );
     return rows as Partner[];
   });
@@ -43,16 +48,24 @@ function partnerNameProblem(name: string): string | null {
   return null;
 }
 
-export async function createPartner(db: Db, actor: Actor, input: { name: string }): Promise<{ id: string; name: string }> {
+export async function createPartner(
+  db: Db,
+  actor: Actor,
+  input: { name: string },
+): Promise<{ id: string; name: string }> {
   authorize(actor, 'partner.manage');
   const name = input.name.trim();
   const problem = partnerNameProblem(name);
   if (problem) throw new ValidationError({ name: problem });
   return asActor(db, actor, async (trx) => {
-    if (await trx('partners').where('tenant_id', actor.tenantId).whereRaw('lower(name) = lower(?)', [name]).first('id')) {
+    if (
+      await trx('partners').where('tenant_id', actor.tenantId).whereRaw('lower(name) = lower(?)', [name]).first('id')
+    ) {
       throw new ValidationError({ name: 'A partner with this name already exists.' });
     }
-    const [row] = await trx('partners').insert({ tenant_id: actor.tenantId, name }).returning<{ id: string; name: string }[]>(['id', 'name']);
+    const [row] = await trx('partners')
+      .insert({ tenant_id: actor.tenantId, name })
+      .returning<{ id: string; name: string }[]>(['id', 'name']);
     await audit(trx, actor, { entityType: 'partner', entityId: row!.id, action: 'partner.created', after: row });
     return row!;
   });
@@ -60,7 +73,9 @@ export async function createPartner(db: Db, actor: Actor, input: { name: string 
 
 async function findPartner(trx: Trx, actor: Actor, partnerId: string): Promise<{ id: string; name: string }> {
   if (!UUID.test(partnerId)) throw new NotFoundError();
-  const partner = await trx('partners').where({ tenant_id: actor.tenantId, id: partnerId }).first<{ id: string; name: string } | undefined>('id', 'name');
+  const partner = await trx('partners')
+    .where({ tenant_id: actor.tenantId, id: partnerId })
+    .first<{ id: string; name: string } | undefined>('id', 'name');
   if (!partner) throw new NotFoundError();
   return partner;
 }
@@ -69,19 +84,39 @@ export async function getPartner(db: Db, actor: Actor, partnerId: string): Promi
   authorize(actor, 'partner.manage');
   return asActor(db, actor, async (trx) => {
     const partner = await findPartner(trx, actor, partnerId);
-    const customers = await trx('customers').where({ tenant_id: actor.tenantId, partner_id: partner.id }).orderByRaw('lower(title), id').select<AssignedCustomer[]>('id', 'title', 'account_id as accountId');
-    const assignable = await trx('customers').where('tenant_id', actor.tenantId).whereNull('partner_id').orderByRaw('lower(title), id').limit(1000).select<AssignedCustomer[]>('id', 'title', 'account_id as accountId');
+    const customers = await trx('customers')
+      .where({ tenant_id: actor.tenantId, partner_id: partner.id })
+      .orderByRaw('lower(title), id')
+      .select<AssignedCustomer[]>('id', 'title', 'account_id as accountId');
+    const assignable = await trx('customers')
+      .where('tenant_id', actor.tenantId)
+      .whereNull('partner_id')
+      .orderByRaw('lower(title), id')
+      .limit(1000)
+      .select<AssignedCustomer[]>('id', 'title', 'account_id as accountId');
     const users = await trx('memberships as m')
       .join('users as u', 'u.id', 'm.user_id')
       .where({ 'm.tenant_id': actor.tenantId, 'm.partner_id': partner.id, 'm.role': 'partner_viewer' })
       .orderByRaw('lower(u.name), u.id')
-      .select<{ id: string; name: string; email: string; status: UserStatus; membershipId: string; createdAt: Date }[]>('u.id', 'u.name', 'u.email', 'u.status', 'm.id as membershipId', 'u.created_at as createdAt');
+      .select<{ id: string; name: string; email: string; status: UserStatus; membershipId: string; createdAt: Date }[]>(
+        'u.id',
+        'u.name',
+        'u.email',
+        'u.status',
+        'm.id as membershipId',
+        'u.created_at as createdAt',
+      );
     return { partner, customers, users, assignable };
   });
 }
 
 /** Assigns a customer to the partner; a customer already sold through another partner is refused with its name. */
-export async function assignCustomer(db: Db, actor: Actor, partnerId: string, customerId: string): Promise<AssignedCustomer> {
+export async function assignCustomer(
+  db: Db,
+  actor: Actor,
+  partnerId: string,
+  customerId: string,
+): Promise<AssignedCustomer> {
   authorize(actor, 'partner.manage');
   if (!customerId) throw new ValidationError({ customerId: 'Choose a customer.' });
   return asActor(db, actor, async (trx) => {
@@ -93,25 +128,54 @@ export async function assignCustomer(db: Db, actor: Actor, partnerId: string, cu
       })
       .where({ 'c.tenant_id': actor.tenantId, 'c.id': customerId })
       .forUpdate('c')
-      .first<{ id: string; title: string; accountId: string; partner_id: string | null; partner_name: string | null } | undefined>('c.id', 'c.title', 'c.account_id as accountId', 'c.partner_id', 'p.name as partner_name');
+      .first<
+        | { id: string; title: string; accountId: string; partner_id: string | null; partner_name: string | null }
+        | undefined
+      >('c.id', 'c.title', 'c.account_id as accountId', 'c.partner_id', 'p.name as partner_name');
     if (!customer) throw new ValidationError({ customerId: 'Choose a customer.' });
-    if (customer.partner_id === partner.id) return { id: customer.id, title: customer.title, accountId: customer.accountId };
-    if (customer.partner_id) throw new ConflictError(`${customer.title} is already assigned to ${customer.partner_name}. Remove it there first.`);
+    if (customer.partner_id === partner.id)
+      return { id: customer.id, title: customer.title, accountId: customer.accountId };
+    if (customer.partner_id)
+      throw new ConflictError(
+        `${customer.title} is already assigned to ${customer.partner_name}. Remove it there first.`,
+      );
     await trx('customers').where({ tenant_id: actor.tenantId, id: customer.id }).update({ partner_id: partner.id });
-    await audit(trx, actor, { entityType: 'customer', entityId: customer.id, action: 'customer.partner_assigned', customerId: customer.id, before: { partner: null }, after: { partnerId: partner.id, partner: partner.name } });
+    await audit(trx, actor, {
+      entityType: 'customer',
+      entityId: customer.id,
+      action: 'customer.partner_assigned',
+      customerId: customer.id,
+      before: { partner: null },
+      after: { partnerId: partner.id, partner: partner.name },
+    });
     return { id: customer.id, title: customer.title, accountId: customer.accountId };
   });
 }
 
-export async function unassignCustomer(db: Db, actor: Actor, partnerId: string, customerId: string): Promise<AssignedCustomer> {
+export async function unassignCustomer(
+  db: Db,
+  actor: Actor,
+  partnerId: string,
+  customerId: string,
+): Promise<AssignedCustomer> {
   authorize(actor, 'partner.manage');
   return asActor(db, actor, async (trx) => {
     const partner = await findPartner(trx, actor, partnerId);
     if (!UUID.test(customerId)) throw new NotFoundError();
-    const customer = await trx('customers').where({ tenant_id: actor.tenantId, id: customerId, partner_id: partner.id }).forUpdate().first<AssignedCustomer | undefined>('id', 'title', 'account_id as accountId');
+    const customer = await trx('customers')
+      .where({ tenant_id: actor.tenantId, id: customerId, partner_id: partner.id })
+      .forUpdate()
+      .first<AssignedCustomer | undefined>('id', 'title', 'account_id as accountId');
     if (!customer) throw new NotFoundError();
     await trx('customers').where({ tenant_id: actor.tenantId, id: customer.id }).update({ partner_id: null });
-    await audit(trx, actor, { entityType: 'customer', entityId: customer.id, action: 'customer.partner_removed', customerId: customer.id, before: { partnerId: partner.id, partner: partner.name }, after: { partner: null } });
+    await audit(trx, actor, {
+      entityType: 'customer',
+      entityId: customer.id,
+      action: 'customer.partner_removed',
+      customerId: customer.id,
+      before: { partnerId: partner.id, partner: partner.name },
+      after: { partner: null },
+    });
     return customer;
   });
 }

@@ -1,5 +1,12 @@
 import { addDays, daysBetween, type Day } from '../assets/subscription-rules.js';
-import { DIRECTIONS, PRODUCTS, USAGE_STATUSES, type Direction, type Product, type UsageStatus } from '../billing/usage-rules.js';
+import {
+  DIRECTIONS,
+  PRODUCTS,
+  USAGE_STATUSES,
+  type Direction,
+  type Product,
+  type UsageStatus,
+} from '../billing/usage-rules.js';
 
 /**
  * The partner usage log's list state, as the query string carries it (so a filtered log can be
@@ -14,7 +21,14 @@ export const MAX_PERIOD_DAYS = 366;
 
 export const DIRECTION_LABELS: Record<Direction, string> = { inbound: 'Inbound', outbound: 'Outbound' };
 export const USAGE_STATUS_LABELS: Record<UsageStatus, string> = {
-  in_progress: 'In progress', answered: 'Answered', no_answer: 'No answer', busy: 'Busy', failed: 'Failed', delivered: 'Delivered', pending: 'Pending', rejected: 'Rejected',
+  in_progress: 'In progress',
+  answered: 'Answered',
+  no_answer: 'No answer',
+  busy: 'Busy',
+  failed: 'Failed',
+  delivered: 'Delivered',
+  pending: 'Pending',
+  rejected: 'Rejected',
 };
 /** the statuses each product's records take, for the status filter */
 export const PRODUCT_STATUSES: Record<Product, readonly UsageStatus[]> = {
@@ -38,7 +52,11 @@ export type UsageLogFilter = {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
-const isDay = (v: unknown): v is Day => typeof v === 'string' && DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+const isDay = (v: unknown): v is Day =>
+  typeof v === 'string' &&
+  DAY.test(v) &&
+  !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) &&
+  new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
 
 export function isProduct(v: unknown): v is Product {
   return (PRODUCTS as readonly unknown[]).includes(v);
@@ -77,7 +95,12 @@ export function decodeUsageCursor(value: unknown): UsageCursor | null {
 }
 
 /** The log's URL with its filter (and cursor, when given), leaving defaults out. */
-export function usageListHref(base: string, f: Omit<UsageLogFilter, 'after'>, today: Day, after?: string | null): string {
+export function usageListHref(
+  base: string,
+  f: Omit<UsageLogFilter, 'after'>,
+  today: Day,
+  after?: string | null,
+): string {
   const p = new URLSearchParams();
   const defaultTo = f.to === today;
   if (!defaultTo) p.set('to', f.to);
@@ -90,17 +113,29 @@ export function usageListHref(base: string, f: Omit<UsageLogFilter, 'after'>, to
 }
 
 export type DailyUsage = { day: Day; records: number; spendMinor: number };
-export type ChartBar = DailyUsage & { x: number; width: number; recordsY: number; recordsHeight: number; spendY: number; spendHeight: number };
+export type ChartBar = DailyUsage & {
+  x: number;
+  width: number;
+  recordsY: number;
+  recordsHeight: number;
+  spendY: number;
+  spendHeight: number;
+};
 export type DailyChart = { width: number; height: number; bars: ChartBar[]; maxRecords: number; maxSpendMinor: number };
 
 /**
  * Every day of the period (days without usage too) as two bars, volume and spend, each scaled to
  * its own maximum: the SVG the server draws. Geometry only; the template draws it.
  */
-export function dailyChart(days: DailyUsage[], period: { from: Day; to: Day }, size = { width: 720, height: 160 }): DailyChart {
+export function dailyChart(
+  days: DailyUsage[],
+  period: { from: Day; to: Day },
+  size = { width: 720, height: 160 },
+): DailyChart {
   const byDay = new Map(days.map((d) => [d.day, d]));
   const all: DailyUsage[] = [];
-  for (let d = period.from; daysBetween(d, period.to) >= 0; d = addDays(d, 1)) all.push(byDay.get(d) ?? { day: d, records: 0, spendMinor: 0 });
+  for (let d = period.from; daysBetween(d, period.to) >= 0; d = addDays(d, 1))
+    all.push(byDay.get(d) ?? { day: d, records: 0, spendMinor: 0 });
   const maxRecords = Math.max(0, ...all.map((d) => d.records));
   const maxSpendMinor = Math.max(0, ...all.map((d) => d.spendMinor));
   const slot = size.width / Math.max(1, all.length);
@@ -109,7 +144,15 @@ export function dailyChart(days: DailyUsage[], period: { from: Day; to: Day }, s
   const bars = all.map((d, i) => {
     const recordsHeight = h(d.records, maxRecords);
     const spendHeight = h(d.spendMinor, maxSpendMinor);
-    return { ...d, x: Math.round(i * slot * 100) / 100, width: Math.round(width * 100) / 100, recordsY: size.height - recordsHeight, recordsHeight, spendY: size.height - spendHeight, spendHeight };
+    return {
+      ...d,
+      x: Math.round(i * slot * 100) / 100,
+      width: Math.round(width * 100) / 100,
+      recordsY: size.height - recordsHeight,
+      recordsHeight,
+      spendY: size.height - spendHeight,
+      spendHeight,
+    };
   });
   return { ...size, bars, maxRecords, maxSpendMinor };
 }

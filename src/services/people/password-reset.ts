@@ -1,6 +1,14 @@
 import type { Db, Trx } from '../../db/index.js';
 import { TooManyRequestsError, ValidationError } from '../../errors.js';
-import { assertNotLocked, audit, findUsableToken, issueToken, LIMITS, markTokenUsed, recordFailure } from '../platform/index.js';
+import {
+  assertNotLocked,
+  audit,
+  findUsableToken,
+  issueToken,
+  LIMITS,
+  markTokenUsed,
+  recordFailure,
+} from '../platform/index.js';
 import { inTenant } from '../access/index.js';
 import { clearSignInLockout, loadActor } from './sign-in.js';
 import { enqueueMail } from '../mail/index.js';
@@ -21,7 +29,11 @@ const LOOKS_LIKE_EMAIL = /^[^\s@]+@[^\s@]+$/;
  * Too many requests from one address: 429. Too many for one account: silently nothing is sent,
  * so the limit does not reveal that the account exists.
  */
-export async function requestPasswordReset(db: Db, now: Date, input: PasswordResetRequest): Promise<{ userId: string | null; limited: boolean }> {
+export async function requestPasswordReset(
+  db: Db,
+  now: Date,
+  input: PasswordResetRequest,
+): Promise<{ userId: string | null; limited: boolean }> {
   const email = input.email.trim();
   if (!email || email.length > 254 || !LOOKS_LIKE_EMAIL.test(email)) {
     throw new ValidationError({ email: 'Enter the email address you sign in with.' });
@@ -37,11 +49,21 @@ export async function requestPasswordReset(db: Db, now: Date, input: PasswordRes
     .whereRaw('lower(u.email) = lower(?)', [email])
     .where('u.status', 'active')
     .orderBy('m.created_at')
-    .first<{ id: string; email: string; name: string; tenant_id: string } | undefined>('u.id', 'u.email', 'u.name', 'm.tenant_id');
+    .first<{ id: string; email: string; name: string; tenant_id: string } | undefined>(
+      'u.id',
+      'u.email',
+      'u.name',
+      'm.tenant_id',
+    );
   if (!user || limited) return { userId: user?.id ?? null, limited };
 
   await inTenant(db, user.tenant_id, async (trx) => {
-    const { token } = await issueToken(trx, { userId: user.id, tenantId: user.tenant_id, purpose: 'password_reset', now });
+    const { token } = await issueToken(trx, {
+      userId: user.id,
+      tenantId: user.tenant_id,
+      purpose: 'password_reset',
+      now,
+    });
     await enqueueMail(trx, {
       tenantId: user.tenant_id,
       kind: 'password_reset',
@@ -103,7 +125,9 @@ export async function resetPassword(
   now: Date,
   rawToken: string,
   input: PasswordResetInput,
-): Promise<{ ok: true; userId: string; sessionsEnded: number } | { ok: false; reason: 'unknown' | 'expired' | 'used' }> {
+): Promise<
+  { ok: true; userId: string; sessionsEnded: number } | { ok: false; reason: 'unknown' | 'expired' | 'used' }
+> {
   if (input.address) await assertNotLocked(db, [addressKey(input.address)], now, 'attempts');
   const result = await db.transaction(async (trx) => {
     const state = await usableResetToken(trx, rawToken, now);
@@ -116,30 +140,48 @@ export async function resetPassword(
     else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
     if (Object.keys(fields).length) throw new ValidationError(fields);
 
-    await trx('users').where({ id: user.id }).update({ password_hash: await hashPassword(input.password), updated_at: now });
+    await trx('users')
+      .where({ id: user.id })
+      .update({ password_hash: await hashPassword(input.password), updated_at: now });
     await markTokenUsed(trx, token.id, now);
     const sessionsEnded = await endSessionsOfUser(trx, user.id);
     await clearSignInLockout(trx, user.email);
-    const actor = (await loadActor(trx, user.id, membership.id)) ?? { system: 'password reset link', tenantId: membership.tenant_id };
+    const actor = (await loadActor(trx, user.id, membership.id)) ?? {
+      system: 'password reset link',
+      tenantId: membership.tenant_id,
+    };
     // last: the tenant binding switches the transaction to the row-level-security role
     await inTenant(trx, membership.tenant_id, (t) =>
-      audit(t, actor, { entityType: 'user', entityId: user.id, action: 'user.password_reset', after: { via: 'reset link', sessionsEnded } }),
+      audit(t, actor, {
+        entityType: 'user',
+        entityId: user.id,
+        action: 'user.password_reset',
+        after: { via: 'reset link', sessionsEnded },
+      }),
     );
     return { ok: true as const, userId: user.id, sessionsEnded };
   });
-  if (!result.ok && result.reason === 'unknown' && input.address) await recordFailure(db, addressKey(input.address), LIMITS.tokenAddress, now);
+  if (!result.ok && result.reason === 'unknown' && input.address)
+    await recordFailure(db, addressKey(input.address), LIMITS.tokenAddress, now);
   return result;
 }
 
 type UsableReset =
-  | { ok: true; token: { id: string; tenant_id: string | null }; user: { id: string; email: string }; membership: { id: string; tenant_id: string } }
+  | {
+      ok: true;
+      token: { id: string; tenant_id: string | null };
+      user: { id: string; email: string };
+      membership: { id: string; tenant_id: string };
+    }
   | { ok: false; reason: 'unknown' | 'expired' | 'used' };
 
 /** The token, its active user and the membership to audit under (the token's tenant first). */
 async function usableResetToken(trx: Trx, rawToken: string, now: Date): Promise<UsableReset> {
   const state = await findUsableToken(trx, rawToken, 'password_reset', now);
   if (!state.ok) return state;
-  const user = await trx('users').where({ id: state.token.user_id, status: 'active' }).first<{ id: string; email: string } | undefined>('id', 'email');
+  const user = await trx('users')
+    .where({ id: state.token.user_id, status: 'active' })
+    .first<{ id: string; email: string } | undefined>('id', 'email');
   const membership = user
     ? await trx('memberships')
         .where({ user_id: user.id })

@@ -2,4 +2,8 @@
 export type UserStatus = 'pending' | 'active' | 'disabled';
 export type ActivationMethod = 'email' | 'link';
 export const ACTIVATION_METHODS: readonly ActivationMethod[] = ['email', 'link'];
-export const STATUS_LABELS: Record<UserStatus, string> = { pending: 'Pending activation', active: 'Active', disabled: 'Disabled' };
+export const STATUS_LABELS: Record<UserStatus, string> = {
+  pending: 'Pending activation',
+  active: 'Active',
+  disabled: 'Disabled',
+};

@@ -17,7 +17,13 @@ export async function endLinkSessionsOfUser(db: Db | Trx, userId: string): Promi
   return db('session').where({ user_id: userId }).whereRaw("sess->>'viaLink' = 'true'").del();
 }
 
-export type SessionSummary = { sid: string; createdAt: Date | null; lastSeenAt: Date | null; userAgent: string | null; expires: Date };
+export type SessionSummary = {
+  sid: string;
+  createdAt: Date | null;
+  lastSeenAt: Date | null;
+  userAgent: string | null;
+  expires: Date;
+};
 
 export async function listSessionsOfUser(db: Db | Trx, userId: string, now: Date): Promise<SessionSummary[]> {
   const rows: { sid: string; sess: Record<string, unknown>; expire: Date }[] = await db('session')

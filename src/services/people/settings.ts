@@ -25,7 +25,9 @@ const sessionHandle = (sid: string) => createHash('sha256').update(sid).digest('
 export async function loadProfile(db: Db, actor: Actor): Promise<Profile> {
   authorize(actor, 'settings.view');
   const row = await asActor(db, actor, (trx) =>
-    trx('users').where({ id: actor.userId }).first<{ name: string; email: string; time_zone: string }>('name', 'email', 'time_zone'),
+    trx('users')
+      .where({ id: actor.userId })
+      .first<{ name: string; email: string; time_zone: string }>('name', 'email', 'time_zone'),
   );
   if (!row) throw new NotFoundError();
   return { name: row.name, email: row.email, timeZone: row.time_zone };
@@ -65,10 +67,14 @@ export async function updateProfile(db: Db, actor: Actor, input: ProfileInput): 
   if (Object.keys(fields).length) throw new ValidationError(fields);
 
   await asActor(db, actor, async (trx) => {
-    const before = await trx('users').where({ id: actor.userId }).first<{ name: string; time_zone: string }>('name', 'time_zone');
+    const before = await trx('users')
+      .where({ id: actor.userId })
+      .first<{ name: string; time_zone: string }>('name', 'time_zone');
     if (!before) throw new NotFoundError();
     if (before.name === name && before.time_zone === input.timeZone) return;
-    await trx('users').where({ id: actor.userId }).update({ name, time_zone: input.timeZone, updated_at: trx.fn.now() });
+    await trx('users')
+      .where({ id: actor.userId })
+      .update({ name, time_zone: input.timeZone, updated_at: trx.fn.now() });
     await audit(trx, actor, {
       entityType: 'user',
       entityId: actor.userId,
@@ -87,12 +93,20 @@ const changeKey = (userId: string) => `password-change:${userId}`;
  * Changes the user's password after checking the current one; every other session of the user
  * ends, this one stays. Wrong current passwords in a row lock the form like failed sign-ins.
  */
-export async function changePassword(db: Db, actor: Actor, currentSid: string, input: PasswordChangeInput, now = new Date()): Promise<{ sessionsEnded: number }> {
+export async function changePassword(
+  db: Db,
+  actor: Actor,
+  currentSid: string,
+  input: PasswordChangeInput,
+  now = new Date(),
+): Promise<{ sessionsEnded: number }> {
   authorize(actor, 'settings.view');
   await assertNotLocked(db, [changeKey(actor.userId)], now, 'wrong passwords');
   type Outcome = { fields: Record<string, string>; wrongCurrent: boolean } | { sessionsEnded: number };
   const outcome = await asActor(db, actor, async (trx): Promise<Outcome> => {
-    const user = await trx('users').where({ id: actor.userId }).first<{ password_hash: string | null; email: string } | undefined>('password_hash', 'email');
+    const user = await trx('users')
+      .where({ id: actor.userId })
+      .first<{ password_hash: string | null; email: string } | undefined>('password_hash', 'email');
     if (!user) throw new NotFoundError();
     const currentOk = !!input.current && (await verifyPassword(user.password_hash, input.current));
     const fields: Record<string, string> = {};
@@ -104,9 +118,16 @@ export async function changePassword(db: Db, actor: Actor, currentSid: string, i
     else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
     if (Object.keys(fields).length) return { fields, wrongCurrent: !!input.current && !currentOk };
 
-    await trx('users').where({ id: actor.userId }).update({ password_hash: await hashPassword(input.password), updated_at: now });
+    await trx('users')
+      .where({ id: actor.userId })
+      .update({ password_hash: await hashPassword(input.password), updated_at: now });
     const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
-    await audit(trx, actor, { entityType: 'user', entityId: actor.userId, action: 'user.password_changed', after: { otherSessionsEnded: sessionsEnded } });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: actor.userId,
+      action: 'user.password_changed',
+      after: { otherSessionsEnded: sessionsEnded },
+    });
     return { sessionsEnded };
   });
   if ('fields' in outcome) {
@@ -119,13 +140,20 @@ export async function changePassword(db: Db, actor: Actor, currentSid: string, i
 }
 
 /** Ends one of the user's other sessions; someone else's session, or none, is not found. */
-export async function endSession(db: Db, actor: Actor, now: Date, id: string, currentSid: string): Promise<{ device: string }> {
+export async function endSession(
+  db: Db,
+  actor: Actor,
+  now: Date,
+  id: string,
+  currentSid: string,
+): Promise<{ device: string }> {
   authorize(actor, 'settings.view');
   return asActor(db, actor, async (trx) => {
     const session = (await ownSessions(trx, actor, now, currentSid)).find((s) => s.id === id);
     if (!session) throw new NotFoundError('That session has already ended, or is not yours.');
     if (session.current) throw new ConflictError('This is the session you are using now: use Sign out instead.');
-    if (!(await endOwnSession(trx, actor.userId, session.sid))) throw new NotFoundError('That session has already ended, or is not yours.');
+    if (!(await endOwnSession(trx, actor.userId, session.sid)))
+      throw new NotFoundError('That session has already ended, or is not yours.');
     return { device: session.device };
   });
 }
@@ -141,20 +169,42 @@ export async function endOtherSessions(db: Db, actor: Actor, currentSid: string)
  * their own. No current password is asked (they just typed it); it must differ from it. Their other
  * sessions end, this one stays, and from then on they reach the portal as usual.
  */
-export async function replaceStaffSetPassword(db: Db, actor: Actor, currentSid: string, input: { password: string; passwordConfirm: string }, now: Date): Promise<void> {
+export async function replaceStaffSetPassword(
+  db: Db,
+  actor: Actor,
+  currentSid: string,
+  input: { password: string; passwordConfirm: string },
+  now: Date,
+): Promise<void> {
   authorize(actor, 'settings.view');
   await asActor(db, actor, async (trx) => {
-    const user = await trx('users').where({ id: actor.userId }).first<{ password_hash: string | null; email: string; must_change_password: boolean } | undefined>('password_hash', 'email', 'must_change_password');
+    const user = await trx('users')
+      .where({ id: actor.userId })
+      .first<{ password_hash: string | null; email: string; must_change_password: boolean } | undefined>(
+        'password_hash',
+        'email',
+        'must_change_password',
+      );
     if (!user) throw new NotFoundError();
-    if (!user.must_change_password) throw new ConflictError('Your password is your own already: change it under Settings.');
+    if (!user.must_change_password)
+      throw new ConflictError('Your password is your own already: change it under Settings.');
     const fields: Record<string, string> = {};
     const problem = passwordProblem(input.password, user.email);
     if (problem) fields.password = problem;
-    else if (await verifyPassword(user.password_hash, input.password)) fields.password = 'Choose a password different from the one you were given.';
+    else if (await verifyPassword(user.password_hash, input.password))
+      fields.password = 'Choose a password different from the one you were given.';
     else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
     if (Object.keys(fields).length) throw new ValidationError(fields);
-    await trx('users').where({ id: actor.userId }).update({ password_hash: await hashPassword(input.password), must_change_password: false, updated_at: now });
+    await trx('users')
+      .where({ id: actor.userId })
+      .update({ password_hash: await hashPassword(input.password), must_change_password: false, updated_at: now });
     const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
-    await audit(trx, actor, { entityType: 'user', entityId: actor.userId, action: 'user.password_changed', customerId: actor.customerId, after: { replacedStaffSetPassword: true, otherSessionsEnded: sessionsEnded } });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: actor.userId,
+      action: 'user.password_changed',
+      customerId: actor.customerId,
+      after: { replacedStaffSetPassword: true, otherSessionsEnded: sessionsEnded },
+    });
   });
 }

@@ -47,7 +47,12 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
   if (!user || !membership) {
     const accountLocked = await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
     const addressLocked = await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
-    throw new SignInRefused({ password: 'The email address or password is not right.' }, 'credentials', user?.id ?? null, accountLocked ? 'account' : addressLocked ? 'address' : null);
+    throw new SignInRefused(
+      { password: 'The email address or password is not right.' },
+      'credentials',
+      user?.id ?? null,
+      accountLocked ? 'account' : addressLocked ? 'address' : null,
+    );
   }
   await clearFailures(db, accountKey(email));
   const actor = await loadActor(db, user.id, membership.id);
@@ -73,15 +78,31 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
     .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
     .first<
       | {
-          email: string; name: string; time_zone: string; tenant_id: string; tenant_name: string; role: Role;
-          customer_id: string | null; partner_id: string | null; customer_title: string | null; partner_name: string | null;
+          email: string;
+          name: string;
+          time_zone: string;
+          tenant_id: string;
+          tenant_name: string;
+          role: Role;
+          customer_id: string | null;
+          partner_id: string | null;
+          customer_title: string | null;
+          partner_name: string | null;
           membership_count: number;
           must_change_password: boolean;
         }
       | undefined
     >(
-      'u.email', 'u.name', 'u.time_zone', 'm.tenant_id', 't.name as tenant_name', 'm.role', 'm.customer_id',
-      'm.partner_id', 'c.title as customer_title', 'p.name as partner_name',
+      'u.email',
+      'u.name',
+      'u.time_zone',
+      'm.tenant_id',
+      't.name as tenant_name',
+      'm.role',
+      'm.customer_id',
+      'm.partner_id',
+      'c.title as customer_title',
+      'p.name as partner_name',
       db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
       'u.must_change_password',
     );
@@ -103,7 +124,14 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
   };
 }
 
-export type MembershipChoice = { id: string; role: Role; roleLabel: string; placeName: string; tenantName: string; current: boolean };
+export type MembershipChoice = {
+  id: string;
+  role: Role;
+  roleLabel: string;
+  placeName: string;
+  tenantName: string;
+  current: boolean;
+};
 
 /**
  * Every role a person holds (a login may be, say, a company admin of one customer and a partner
@@ -120,9 +148,9 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
     })
     .where('m.user_id', actor.userId)
     .orderBy(['t.name', 'm.created_at'])
-    .select<{ id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]>(
-      'm.id', 'm.role', 't.name as tenant_name', 'c.title as customer_title', 'p.name as partner_name',
-    );
+    .select<
+      { id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]
+    >('m.id', 'm.role', 't.name as tenant_name', 'c.title as customer_title', 'p.name as partner_name');
   return rows.map((r) => ({
     id: r.id,
     role: r.role,

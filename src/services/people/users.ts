@@ -1,7 +1,25 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
-import { assertNotLocked, audit, findUsableToken, issueToken, LIMITS, markTokenUsed, recordFailure, TOKEN_LIFETIMES_MS } from '../platform/index.js';
-import { type Actor, asActor, can, CUSTOMER_ROLES, customerIdsInReach, type CustomerRole, inTenant, landingPath } from '../access/index.js';
+import {
+  assertNotLocked,
+  audit,
+  findUsableToken,
+  issueToken,
+  LIMITS,
+  markTokenUsed,
+  recordFailure,
+  TOKEN_LIFETIMES_MS,
+} from '../platform/index.js';
+import {
+  type Actor,
+  asActor,
+  can,
+  CUSTOMER_ROLES,
+  customerIdsInReach,
+  type CustomerRole,
+  inTenant,
+  landingPath,
+} from '../access/index.js';
 import { loadActor } from './sign-in.js';
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
 import { enqueueMail } from '../mail/index.js';
@@ -37,7 +55,8 @@ const EMAIL = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\]+\.[^\s@<>()[\]",;:\\]+$
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DUPLICATE_EMAIL = 'A user with this email already exists';
 
-const mayRead = (actor: Actor) => can(actor, 'customer_user.manage') || can(actor, 'customer.view') || can(actor, 'users.view');
+const mayRead = (actor: Actor) =>
+  can(actor, 'customer_user.manage') || can(actor, 'customer.view') || can(actor, 'users.view');
 const mayManage = (actor: Actor) => can(actor, 'customer_user.manage') || can(actor, 'users.manage');
 
 function authorizeRead(actor: Actor) {
@@ -73,13 +92,29 @@ function customerUsersInReach(trx: Trx, actor: Actor) {
 }
 
 const USER_COLUMNS = [
-  'u.id', 'u.name', 'u.email', 'u.status', 'u.created_at as createdAt', 'm.role', 'm.id as membershipId',
-  'm.customer_id as customerId', 'c.title as customerTitle',
+  'u.id',
+  'u.name',
+  'u.email',
+  'u.status',
+  'u.created_at as createdAt',
+  'm.role',
+  'm.id as membershipId',
+  'm.customer_id as customerId',
+  'c.title as customerTitle',
 ];
 
-export async function findUserInReach(trx: Trx, actor: Actor, userId: string, customerId?: string | null, lock = false): Promise<CustomerUser> {
+export async function findUserInReach(
+  trx: Trx,
+  actor: Actor,
+  userId: string,
+  customerId?: string | null,
+  lock = false,
+): Promise<CustomerUser> {
   if (!UUID.test(userId) || (customerId && !UUID.test(customerId))) throw new NotFoundError();
-  const q = customerUsersInReach(trx, actor).where('u.id', userId).orderBy('m.created_at').first<CustomerUser | undefined>(USER_COLUMNS);
+  const q = customerUsersInReach(trx, actor)
+    .where('u.id', userId)
+    .orderBy('m.created_at')
+    .first<CustomerUser | undefined>(USER_COLUMNS);
   if (customerId) q.where('m.customer_id', customerId);
   if (lock) q.forUpdate('u');
   const user = await q;
@@ -88,8 +123,18 @@ export async function findUserInReach(trx: Trx, actor: Actor, userId: string, cu
 }
 
 /** What the audit log keeps of a user: who and where, never a password hash or a token. */
-export function snapshot(u: Pick<CustomerUser, 'id' | 'name' | 'email' | 'status' | 'role' | 'customerId' | 'customerTitle'>) {
-  return { id: u.id, name: u.name, email: u.email, status: u.status, role: u.role, customerId: u.customerId, customer: u.customerTitle };
+export function snapshot(
+  u: Pick<CustomerUser, 'id' | 'name' | 'email' | 'status' | 'role' | 'customerId' | 'customerTitle'>,
+) {
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    status: u.status,
+    role: u.role,
+    customerId: u.customerId,
+    customer: u.customerTitle,
+  };
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -140,15 +185,28 @@ export async function customerForUsers(db: Db, actor: Actor, customerId: string)
   return asActor(db, actor, (trx) => findCustomerInReach(trx, actor, customerId));
 }
 
-export async function getCustomerUser(db: Db, actor: Actor, userId: string, customerId?: string | null): Promise<CustomerUser> {
+export async function getCustomerUser(
+  db: Db,
+  actor: Actor,
+  userId: string,
+  customerId?: string | null,
+): Promise<CustomerUser> {
   authorizeRead(actor);
-  return asActor(db, actor, async (trx) => (await withGroups(trx, actor, [await findUserInReach(trx, actor, userId, customerId)]))[0]!);
+  return asActor(
+    db,
+    actor,
+    async (trx) => (await withGroups(trx, actor, [await findUserInReach(trx, actor, userId, customerId)]))[0]!,
+  );
 }
 
 /** Group admins and supervisors with the groups they reach (company admins reach every group; site viewers none). */
 async function withGroups(trx: Trx, actor: Actor, users: CustomerUser[]): Promise<CustomerUser[]> {
   const groupRoles = users.filter((u) => u.role === 'group_admin' || u.role === 'group_supervisor');
-  const reach = await groupsReachedBy(trx, actor.tenantId, groupRoles.map((u) => u.membershipId));
+  const reach = await groupsReachedBy(
+    trx,
+    actor.tenantId,
+    groupRoles.map((u) => u.membershipId),
+  );
   const none: GroupReach = { assigned: [], reach: 0 };
   return users.map((u) => (groupRoles.includes(u) ? { ...u, groups: reach.get(u.membershipId) ?? none } : u));
 }
@@ -167,7 +225,9 @@ export function nameProblem(name: string): string | null {
   return null;
 }
 
-const isUniqueEmailViolation = (err: unknown) => (err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'users_email_key';
+const isUniqueEmailViolation = (err: unknown) =>
+  (err as { code?: string; constraint?: string }).code === '23505' &&
+  (err as { constraint?: string }).constraint === 'users_email_key';
 
 /**
  * Adds a pending user (no password yet) to a customer with one role and an activation token.
@@ -190,16 +250,39 @@ export async function createCustomerUser(
   return withUniqueEmail(fields, () =>
     asActor(db, actor, async (trx) => {
       const customer = await findCustomerInReach(trx, actor, customerId);
-      const added = await addPendingUser(trx, actor, input, fields, { role, customer_id: customer.id }, customer.title, env);
+      const added = await addPendingUser(
+        trx,
+        actor,
+        input,
+        fields,
+        { role, customer_id: customer.id },
+        customer.title,
+        env,
+      );
       const user: CustomerUser = { ...added.user, role, customerId: customer.id, customerTitle: customer.title };
-      await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.created', customerId: customer.id, after: { ...snapshot(user), activation: input.activation } });
+      await audit(trx, actor, {
+        entityType: 'user',
+        entityId: user.id,
+        action: 'user.created',
+        customerId: customer.id,
+        after: { ...snapshot(user), activation: input.activation },
+      });
       return { user, token: added.token, expiresAt: added.expiresAt };
     }),
   );
 }
 
 /** A partner's user (a partner viewer) as the staff screens show them. */
-export type PartnerUser = { id: string; name: string; email: string; status: UserStatus; membershipId: string; partnerId: string; partnerName: string; createdAt: Date };
+export type PartnerUser = {
+  id: string;
+  name: string;
+  email: string;
+  status: UserStatus;
+  membershipId: string;
+  partnerId: string;
+  partnerName: string;
+  createdAt: Date;
+};
 
 /**
  * Adds a pending partner viewer to a partner, with the same activation choices as a customer user:
@@ -217,13 +300,34 @@ export async function createPartnerUser(
   const fields = newUserProblems(input);
   return withUniqueEmail(fields, () =>
     asActor(db, actor, async (trx) => {
-      const partner = await trx('partners').where({ tenant_id: actor.tenantId, id: partnerId }).first<{ id: string; name: string } | undefined>('id', 'name');
+      const partner = await trx('partners')
+        .where({ tenant_id: actor.tenantId, id: partnerId })
+        .first<{ id: string; name: string } | undefined>('id', 'name');
       if (!partner) throw new NotFoundError();
-      const added = await addPendingUser(trx, actor, input, fields, { role: 'partner_viewer', partner_id: partner.id }, partner.name, env);
+      const added = await addPendingUser(
+        trx,
+        actor,
+        input,
+        fields,
+        { role: 'partner_viewer', partner_id: partner.id },
+        partner.name,
+        env,
+      );
       const user: PartnerUser = { ...added.user, partnerId: partner.id, partnerName: partner.name };
       await audit(trx, actor, {
-        entityType: 'user', entityId: user.id, action: 'user.created',
-        after: { id: user.id, name: user.name, email: user.email, status: user.status, role: 'partner_viewer', partnerId: partner.id, partner: partner.name, activation: input.activation },
+        entityType: 'user',
+        entityId: user.id,
+        action: 'user.created',
+        after: {
+          id: user.id,
+          name: user.name,
+          email: user.email,
+          status: user.status,
+          role: 'partner_viewer',
+          partnerId: partner.id,
+          partner: partner.name,
+          activation: input.activation,
+        },
       });
       return { user, token: added.token, expiresAt: added.expiresAt };
     }),
@@ -238,8 +342,10 @@ function newUserProblems(input: Omit<NewCustomerUser, 'role'>): Record<string, s
   const nameError = nameProblem(name);
   if (nameError) fields.name = nameError;
   if (!email) fields.email = 'Enter an email address.';
-  else if (email.length > 254 || !EMAIL.test(email)) fields.email = 'Enter a valid email address, like name@example.com.';
-  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation)) fields.activation = 'Choose how the user activates their account.';
+  else if (email.length > 254 || !EMAIL.test(email))
+    fields.email = 'Enter a valid email address, like name@example.com.';
+  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation))
+    fields.activation = 'Choose how the user activates their account.';
   return fields;
 }
 
@@ -266,19 +372,39 @@ async function addPendingUser(
   membership: { role: string; customer_id?: string; partner_id?: string },
   placeTitle: string,
   env: MailEnv,
-): Promise<{ user: { id: string; name: string; email: string; status: 'pending'; membershipId: string; createdAt: Date }; token: string | null; expiresAt: Date }> {
+): Promise<{
+  user: { id: string; name: string; email: string; status: 'pending'; membershipId: string; createdAt: Date };
+  token: string | null;
+  expiresAt: Date;
+}> {
   const name = input.name.trim();
   const email = input.email.trim();
   if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
   if (Object.keys(fields).length) throw new ValidationError(fields);
   const [row] = await trx('users')
-    .insert({ email, name, status: 'pending', password_hash: null, time_zone: actor.timeZone, created_at: env.now, updated_at: env.now })
+    .insert({
+      email,
+      name,
+      status: 'pending',
+      password_hash: null,
+      time_zone: actor.timeZone,
+      created_at: env.now,
+      updated_at: env.now,
+    })
     .returning<{ id: string }[]>('id');
   const userId = row!.id;
-  const [m] = await trx('memberships').insert({ tenant_id: actor.tenantId, user_id: userId, ...membership, created_at: env.now }).returning<{ id: string }[]>('id');
+  const [m] = await trx('memberships')
+    .insert({ tenant_id: actor.tenantId, user_id: userId, ...membership, created_at: env.now })
+    .returning<{ id: string }[]>('id');
   const user = { id: userId, name, email, status: 'pending' as const, membershipId: m!.id, createdAt: env.now };
-  const { token, expiresAt } = await issueToken(trx, { userId, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
-  if (input.activation === 'email') await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
+  const { token, expiresAt } = await issueToken(trx, {
+    userId,
+    tenantId: actor.tenantId,
+    purpose: 'activation',
+    now: env.now,
+  });
+  if (input.activation === 'email')
+    await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
   return { user, token: input.activation === 'link' ? token : null, expiresAt };
 }
 
@@ -307,15 +433,42 @@ export async function addCustomerUserWithPassword(
   return withUniqueEmail(fields, () =>
     trx.transaction(async (t) => {
       const [row] = await t('users')
-        .insert({ email, name, status: 'active', password_hash: login.passwordHash, must_change_password: true, time_zone: actor.timeZone, created_at: login.now, updated_at: login.now })
+        .insert({
+          email,
+          name,
+          status: 'active',
+          password_hash: login.passwordHash,
+          must_change_password: true,
+          time_zone: actor.timeZone,
+          created_at: login.now,
+          updated_at: login.now,
+        })
         .returning<{ id: string }[]>('id');
-      const [m] = await t('memberships').insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now }).returning<{ id: string }[]>('id');
-      return { id: row!.id, name, email, status: 'active' as const, role, membershipId: m!.id, customerId: customer.id, customerTitle: customer.title, createdAt: login.now };
+      const [m] = await t('memberships')
+        .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
+        .returning<{ id: string }[]>('id');
+      return {
+        id: row!.id,
+        name,
+        email,
+        status: 'active' as const,
+        role,
+        membershipId: m!.id,
+        customerId: customer.id,
+        customerTitle: customer.title,
+        createdAt: login.now,
+      };
     }),
   );
 }
 
-function activationMail(actor: Actor, user: Pick<CustomerUser, 'id' | 'name' | 'email' | 'customerTitle'>, token: string, env: MailEnv, again: boolean) {
+function activationMail(
+  actor: Actor,
+  user: Pick<CustomerUser, 'id' | 'name' | 'email' | 'customerTitle'>,
+  token: string,
+  env: MailEnv,
+  again: boolean,
+) {
   const link = `${env.baseUrl}/activate/${token}`;
   const opening = again
     ? `${actor.name} sent you a new link to activate your Portico account for ${user.customerTitle}. Earlier links no longer work.`
@@ -370,15 +523,24 @@ export async function updateCustomerUser(
     }
     const self = before.id === actor.userId;
     if (self && status === 'disabled') fields.status = 'You cannot disable your own account.';
-    if (self && isCustomerRole(input.role) && input.role !== before.role) fields.role = 'You cannot change your own role.';
+    if (self && isCustomerRole(input.role) && input.role !== before.role)
+      fields.role = 'You cannot change your own role.';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const role = input.role as CustomerRole;
 
     await trx('users').where({ id: before.id }).update({ name, status, updated_at: opts.now });
-    if (role !== before.role) await trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId }).update({ role });
+    if (role !== before.role)
+      await trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId }).update({ role });
     if (status === 'disabled' && before.status !== 'disabled') await endSessionsOfUser(trx, before.id);
     const after: CustomerUser = { ...before, name, role, status };
-    await audit(trx, actor, { entityType: 'user', entityId: before.id, action: 'user.updated', customerId: before.customerId, before: snapshot(before), after: snapshot(after) });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: before.id,
+      action: 'user.updated',
+      customerId: before.customerId,
+      before: snapshot(before),
+      after: snapshot(after),
+    });
     return after;
   });
 }
@@ -387,7 +549,12 @@ export async function updateCustomerUser(
  * Removes a user from a customer for good: their sessions end, the membership goes, and the login
  * itself goes when it was their last membership anywhere. The audit record stays.
  */
-export async function deleteCustomerUser(db: Db, actor: Actor, userId: string, opts: { customerId?: string | null } = {}): Promise<CustomerUser> {
+export async function deleteCustomerUser(
+  db: Db,
+  actor: Actor,
+  userId: string,
+  opts: { customerId?: string | null } = {},
+): Promise<CustomerUser> {
   authorizeManage(actor);
   return asActor(db, actor, async (trx) => {
     const user = await findUserInReach(trx, actor, userId, opts.customerId, true);
@@ -395,25 +562,55 @@ export async function deleteCustomerUser(db: Db, actor: Actor, userId: string, o
     await endSessionsOfUser(trx, user.id);
     await trx('memberships').where({ tenant_id: actor.tenantId, id: user.membershipId }).del();
     await trx.raw('select delete_user_without_memberships(?)', [user.id]);
-    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.deleted', customerId: user.customerId, before: snapshot(user) });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.deleted',
+      customerId: user.customerId,
+      before: snapshot(user),
+    });
     return user;
   });
 }
 
-async function pendingUserForActivation(trx: Trx, actor: Actor, userId: string, customerId?: string | null): Promise<CustomerUser> {
+async function pendingUserForActivation(
+  trx: Trx,
+  actor: Actor,
+  userId: string,
+  customerId?: string | null,
+): Promise<CustomerUser> {
   const user = await findUserInReach(trx, actor, userId, customerId, true);
-  if (user.status !== 'pending') throw new ConflictError(`${user.name} has already activated their account, so there is no activation link to send.`);
+  if (user.status !== 'pending')
+    throw new ConflictError(
+      `${user.name} has already activated their account, so there is no activation link to send.`,
+    );
   return user;
 }
 
 /** Mails a new activation link to a pending user; the previous link stops working at once. */
-export async function resendActivation(db: Db, actor: Actor, userId: string, env: MailEnv & { customerId?: string | null }): Promise<CustomerUser> {
+export async function resendActivation(
+  db: Db,
+  actor: Actor,
+  userId: string,
+  env: MailEnv & { customerId?: string | null },
+): Promise<CustomerUser> {
   authorizeManage(actor);
   return asActor(db, actor, async (trx) => {
     const user = await pendingUserForActivation(trx, actor, userId, env.customerId);
-    const { token } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
+    const { token } = await issueToken(trx, {
+      userId: user.id,
+      tenantId: actor.tenantId,
+      purpose: 'activation',
+      now: env.now,
+    });
     await enqueueMail(trx, activationMail(actor, user, token, env, true));
-    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.activation_sent', customerId: user.customerId, after: { email: user.email } });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.activation_sent',
+      customerId: user.customerId,
+      after: { email: user.email },
+    });
     return user;
   });
 }
@@ -431,8 +628,18 @@ export async function activationLink(
   authorizeManage(actor);
   return asActor(db, actor, async (trx) => {
     const user = await pendingUserForActivation(trx, actor, userId, opts.customerId);
-    const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: opts.now });
-    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: 'user.activation_link_shown', customerId: user.customerId });
+    const { token, expiresAt } = await issueToken(trx, {
+      userId: user.id,
+      tenantId: actor.tenantId,
+      purpose: 'activation',
+      now: opts.now,
+    });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.activation_link_shown',
+      customerId: user.customerId,
+    });
     return { user, token, expiresAt };
   });
 }
@@ -459,12 +666,35 @@ export async function reissuePartnerActivation(
       })
       .where({ 'm.tenant_id': actor.tenantId, 'm.partner_id': partnerId, 'm.role': 'partner_viewer', 'u.id': userId })
       .forUpdate('u')
-      .first<PartnerUser | undefined>('u.id', 'u.name', 'u.email', 'u.status', 'm.id as membershipId', 'm.partner_id as partnerId', 'p.name as partnerName', 'u.created_at as createdAt');
+      .first<PartnerUser | undefined>(
+        'u.id',
+        'u.name',
+        'u.email',
+        'u.status',
+        'm.id as membershipId',
+        'm.partner_id as partnerId',
+        'p.name as partnerName',
+        'u.created_at as createdAt',
+      );
     if (!user) throw new NotFoundError();
-    if (user.status !== 'pending') throw new ConflictError(`${user.name} has already activated their account, so there is no activation link to send.`);
-    const { token, expiresAt } = await issueToken(trx, { userId: user.id, tenantId: actor.tenantId, purpose: 'activation', now: env.now });
-    if (activation === 'email') await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: user.partnerName }, token, env, true));
-    await audit(trx, actor, { entityType: 'user', entityId: user.id, action: activation === 'email' ? 'user.activation_sent' : 'user.activation_link_shown', after: { email: user.email } });
+    if (user.status !== 'pending')
+      throw new ConflictError(
+        `${user.name} has already activated their account, so there is no activation link to send.`,
+      );
+    const { token, expiresAt } = await issueToken(trx, {
+      userId: user.id,
+      tenantId: actor.tenantId,
+      purpose: 'activation',
+      now: env.now,
+    });
+    if (activation === 'email')
+      await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: user.partnerName }, token, env, true));
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: user.id,
+      action: activation === 'email' ? 'user.activation_sent' : 'user.activation_link_shown',
+      after: { email: user.email },
+    });
     return { user, token: activation === 'link' ? token : null, expiresAt };
   });
 }
@@ -477,21 +707,42 @@ const addressKey = (address: string) => `activation:address:${address}`;
 type PendingAccount = { userId: string; tenantId: string; tokenId: string; name: string; email: string };
 
 /** Finds the pending account a token opens, or why it opens none (a disabled or activated user has none). */
-async function accountForToken(trx: Trx, rawToken: string, now: Date): Promise<{ ok: true; account: PendingAccount } | { ok: false; reason: InvalidLinkReason }> {
+async function accountForToken(
+  trx: Trx,
+  rawToken: string,
+  now: Date,
+): Promise<{ ok: true; account: PendingAccount } | { ok: false; reason: InvalidLinkReason }> {
   const state = await findUsableToken(trx, rawToken, 'activation', now);
   if (!state.ok) return state;
   const { token } = state;
-  const user = await trx('users').where({ id: token.user_id }).forUpdate().first<{ name: string; email: string; status: UserStatus } | undefined>('name', 'email', 'status');
+  const user = await trx('users')
+    .where({ id: token.user_id })
+    .forUpdate()
+    .first<{ name: string; email: string; status: UserStatus } | undefined>('name', 'email', 'status');
   if (!user || !token.tenant_id || user.status === 'disabled') return { ok: false, reason: 'unknown' };
   if (user.status === 'active') return { ok: false, reason: 'used' };
-  return { ok: true, account: { userId: token.user_id, tenantId: token.tenant_id, tokenId: token.id, name: user.name, email: user.email } };
+  return {
+    ok: true,
+    account: {
+      userId: token.user_id,
+      tenantId: token.tenant_id,
+      tokenId: token.id,
+      name: user.name,
+      email: user.email,
+    },
+  };
 }
 
 /**
  * Refuses while the address is locked. Only unknown links count against it: guessing produces
  * those, while an expired or used link is a real person clicking an old mail.
  */
-async function guardAddress<T extends { ok: true } | { ok: false; reason: InvalidLinkReason }>(db: Db, now: Date, address: string, check: () => Promise<T>): Promise<T> {
+async function guardAddress<T extends { ok: true } | { ok: false; reason: InvalidLinkReason }>(
+  db: Db,
+  now: Date,
+  address: string,
+  check: () => Promise<T>,
+): Promise<T> {
   await assertNotLocked(db, [addressKey(address)], now, 'attempts with activation links that do not work');
   const result = await check();
   if (!result.ok && result.reason === 'unknown') await recordFailure(db, addressKey(address), LIMITS.tokenAddress, now);
@@ -525,7 +776,9 @@ export async function activateAccount(
   now: Date,
   rawToken: string,
   input: ActivationInput,
-): Promise<{ ok: true; userId: string; membershipId: string; landing: string } | { ok: false; reason: InvalidLinkReason }> {
+): Promise<
+  { ok: true; userId: string; membershipId: string; landing: string } | { ok: false; reason: InvalidLinkReason }
+> {
   return guardAddress(db, now, input.address, () =>
     db.transaction(async (trx) => {
       const found = await accountForToken(trx, rawToken, now);
@@ -534,22 +787,37 @@ export async function activateAccount(
       const fields: Record<string, string> = {};
       const problem = input.password ? passwordProblem(input.password, account.email) : 'Choose a password.';
       if (problem) fields.password = problem;
-      if (!fields.password && input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+      if (!fields.password && input.password !== input.passwordConfirm)
+        fields.passwordConfirm = 'The two passwords do not match.';
       if (Object.keys(fields).length) throw new ValidationError(fields);
 
       const passwordHash = await hashPassword(input.password);
-      await trx('users').where({ id: account.userId }).update({ password_hash: passwordHash, status: 'active', updated_at: now });
+      await trx('users')
+        .where({ id: account.userId })
+        .update({ password_hash: passwordHash, status: 'active', updated_at: now });
       await markTokenUsed(trx, account.tokenId, now);
       // the rest belongs to the tenant that issued the link; its row-level security applies from here
       return inTenant(trx, account.tenantId, async (t) => {
-        const membership = await t('memberships').where({ tenant_id: account.tenantId, user_id: account.userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+        const membership = await t('memberships')
+          .where({ tenant_id: account.tenantId, user_id: account.userId })
+          .orderBy('created_at')
+          .first<{ id: string } | undefined>('id');
         const actor = membership ? await loadActor(t, account.userId, membership.id) : null;
         if (!actor) throw new NotFoundError('This account no longer belongs to any customer. Ask your administrator.');
         await audit(t, actor, {
-          entityType: 'user', entityId: account.userId, action: 'user.activated', customerId: actor.customerId,
-          before: { status: 'pending' }, after: { status: 'active' },
+          entityType: 'user',
+          entityId: account.userId,
+          action: 'user.activated',
+          customerId: actor.customerId,
+          before: { status: 'pending' },
+          after: { status: 'active' },
         });
-        return { ok: true as const, userId: account.userId, membershipId: actor.membershipId, landing: landingPath(actor) };
+        return {
+          ok: true as const,
+          userId: account.userId,
+          membershipId: actor.membershipId,
+          landing: landingPath(actor),
+        };
       });
     }),
   );

@@ -12,8 +12,15 @@ export type AuditEntry = {
 };
 
 /** Records a change in the same transaction as the change itself. Never pass secrets in before/after. */
-export async function audit(trx: Trx, actor: Actor | { system: string; tenantId: string }, entry: AuditEntry): Promise<void> {
-  const who = 'system' in actor ? { actor_user_id: null, actor_label: actor.system } : { actor_user_id: actor.userId, actor_label: `${actor.name} <${actor.email}>` };
+export async function audit(
+  trx: Trx,
+  actor: Actor | { system: string; tenantId: string },
+  entry: AuditEntry,
+): Promise<void> {
+  const who =
+    'system' in actor
+      ? { actor_user_id: null, actor_label: actor.system }
+      : { actor_user_id: actor.userId, actor_label: `${actor.name} <${actor.email}>` };
   await trx('audit_log').insert({
     tenant_id: actor.tenantId,
     ...who,

@@ -10,7 +10,8 @@ import { type Actor, asActor, authorize } from '../access/index.js';
 
 export type JobCounts = Record<string, number>;
 export type JobTrigger = 'schedule' | 'manual';
-export type JobOutcome = { outcome: 'ok'; counts: JobCounts } | { outcome: 'skipped' } | { outcome: 'failed'; error: string };
+export type JobOutcome =
+  { outcome: 'ok'; counts: JobCounts } | { outcome: 'skipped' } | { outcome: 'failed'; error: string };
 
 /** A job as the Jobs page shows it. */
 export type JobInfo = { name: string; every: string; description: string };
@@ -74,8 +75,15 @@ export function countsText(counts: JobCounts): string {
 }
 
 type RunRow = {
-  job: string; trigger: JobTrigger; started_by: string | null; instance: string; started_at: Date; finished_at: Date;
-  outcome: 'ok' | 'failed' | 'skipped'; counts: JobCounts; error: string | null;
+  job: string;
+  trigger: JobTrigger;
+  started_by: string | null;
+  instance: string;
+  started_at: Date;
+  finished_at: Date;
+  outcome: 'ok' | 'failed' | 'skipped';
+  counts: JobCounts;
+  error: string | null;
 };
 
 /** Every job with its latest runs, newest first: one index range per job. */
@@ -121,5 +129,7 @@ export async function runJobNow(actor: Actor, runner: JobRunner, name: string): 
 
 /** Runs older than `keepDays` go; the page shows only the latest few anyway. */
 export async function pruneJobRuns(db: Db, now: Date, keepDays = 90): Promise<number> {
-  return db('job_runs').where('started_at', '<', new Date(now.getTime() - keepDays * 86_400_000)).del();
+  return db('job_runs')
+    .where('started_at', '<', new Date(now.getTime() - keepDays * 86_400_000))
+    .del();
 }

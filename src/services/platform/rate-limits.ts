@@ -86,6 +86,9 @@ export async function countRequest(db: Db, key: string, perMinute: number, now: 
   const row = rows[0]!;
   if (row.failures > perMinute) {
     const seconds = Math.max(1, Math.ceil((row.window_started_at.getTime() + 60_000 - now.getTime()) / 1000));
-    throw new TooManyRequestsError(`More than ${perMinute} requests a minute with this key. Try again in ${seconds} seconds.`, seconds);
+    throw new TooManyRequestsError(
+      `More than ${perMinute} requests a minute with this key. Try again in ${seconds} seconds.`,
+      seconds,
+    );
   }
 }

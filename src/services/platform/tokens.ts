@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db, Trx } from '../../db/index.js';
 
-export type TokenPurpose = 'activation' | 'password_reset' | 'login_link' | 'email_verification' | 'mobile_verification';
+export type TokenPurpose =
+  'activation' | 'password_reset' | 'login_link' | 'email_verification' | 'mobile_verification';
 
 export const TOKEN_LIFETIMES_MS: Record<TokenPurpose, number> = {
   activation: 7 * 24 * 60 * 60 * 1000,
@@ -41,7 +42,14 @@ export async function issueToken(
   return { token, expiresAt };
 }
 
-export type TokenRow = { id: string; user_id: string; tenant_id: string | null; expires_at: Date; used_at: Date | null; revoked_at: Date | null };
+export type TokenRow = {
+  id: string;
+  user_id: string;
+  tenant_id: string | null;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+};
 
 export type TokenState = { ok: true; token: TokenRow } | { ok: false; reason: 'unknown' | 'expired' | 'used' };
 
@@ -67,7 +75,11 @@ export async function markTokenUsed(trx: Trx, id: string, now: Date): Promise<vo
 }
 
 export async function revokeTokens(trx: Db | Trx, userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
-  await trx('user_tokens').where({ user_id: userId, purpose }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+  await trx('user_tokens')
+    .where({ user_id: userId, purpose })
+    .whereNull('used_at')
+    .whereNull('revoked_at')
+    .update({ revoked_at: now });
 }
 
 /**

@@ -25,25 +25,34 @@ function polygonOf(value: unknown): unknown[] | string {
   if (!value || typeof value !== 'object') return 'Paste a GeoJSON polygon.';
   const v = value as { type?: unknown; geometry?: unknown; features?: unknown; coordinates?: unknown };
   if (v.type === 'FeatureCollection') {
-    if (!Array.isArray(v.features) || v.features.length !== 1) return 'A feature collection must hold exactly one polygon.';
+    if (!Array.isArray(v.features) || v.features.length !== 1)
+      return 'A feature collection must hold exactly one polygon.';
     return polygonOf(v.features[0]);
   }
   if (v.type === 'Feature') return polygonOf(v.geometry);
-  if (v.type !== 'Polygon') return `The geofence must be a Polygon, not ${typeof v.type === 'string' ? `a ${v.type.slice(0, 30)}` : 'this'}.`;
+  if (v.type !== 'Polygon')
+    return `The geofence must be a Polygon, not ${typeof v.type === 'string' ? `a ${v.type.slice(0, 30)}` : 'this'}.`;
   if (!Array.isArray(v.coordinates) || v.coordinates.length === 0) return 'The polygon has no coordinates.';
   if (v.coordinates.length > 1) return 'The polygon may have only an outer ring, no holes.';
   return v.coordinates[0] as unknown[];
 }
 
 function isPosition(p: unknown): p is Position {
-  return Array.isArray(p) && (p.length === 2 || p.length === 3) && p.every((n) => typeof n === 'number' && Number.isFinite(n));
+  return (
+    Array.isArray(p) &&
+    (p.length === 2 || p.length === 3) &&
+    p.every((n) => typeof n === 'number' && Number.isFinite(n))
+  );
 }
 
 /** Twice the signed area of triangle a-b-c in the plane: its sign says on which side of a-b c lies. */
 const cross = (a: Position, b: Position, c: Position) => (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
 
 const onSegment = (a: Position, b: Position, p: Position) =>
-  Math.min(a[0], b[0]) <= p[0] && p[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= p[1] && p[1] <= Math.max(a[1], b[1]);
+  Math.min(a[0], b[0]) <= p[0] &&
+  p[0] <= Math.max(a[0], b[0]) &&
+  Math.min(a[1], b[1]) <= p[1] &&
+  p[1] <= Math.max(a[1], b[1]);
 
 /** Whether segments a-b and c-d share any point (touching counts). */
 export function segmentsIntersect(a: Position, b: Position, c: Position, d: Position): boolean {
@@ -52,7 +61,12 @@ export function segmentsIntersect(a: Position, b: Position, c: Position, d: Posi
   const d3 = cross(a, b, c);
   const d4 = cross(a, b, d);
   if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
-  return (d1 === 0 && onSegment(c, d, a)) || (d2 === 0 && onSegment(c, d, b)) || (d3 === 0 && onSegment(a, b, c)) || (d4 === 0 && onSegment(a, b, d));
+  return (
+    (d1 === 0 && onSegment(c, d, a)) ||
+    (d2 === 0 && onSegment(c, d, b)) ||
+    (d3 === 0 && onSegment(a, b, c)) ||
+    (d4 === 0 && onSegment(a, b, d))
+  );
 }
 
 /** The first two edges of a closed ring that cross or touch, other than neighbours meeting at their shared corner. */
@@ -63,7 +77,8 @@ export function firstSelfIntersection(ring: Position[]): [number, number] | null
       const neighbours = j === i + 1 || (i === 0 && j === edges - 1);
       if (neighbours) {
         // neighbours share one corner; they still overlap when the second folds back along the first
-        const [shared, p, q] = j === i + 1 ? [ring[j]!, ring[i]!, ring[j + 1]!] : [ring[0]!, ring[1]!, ring[edges - 1]!];
+        const [shared, p, q] =
+          j === i + 1 ? [ring[j]!, ring[i]!, ring[j + 1]!] : [ring[0]!, ring[1]!, ring[edges - 1]!];
         const dot = (p[0] - shared[0]) * (q[0] - shared[0]) + (p[1] - shared[1]) * (q[1] - shared[1]);
         if (cross(shared, p, q) === 0 && dot > 0) return [i, j];
         continue;
@@ -87,36 +102,58 @@ export function ringAreaSquareMetres(ring: Position[]): number {
 export function boundingBox(ring: Position[]): BoundingBox {
   const lats = ring.map((p) => p[1]);
   const lngs = ring.map((p) => p[0]);
-  return { minLatitude: Math.min(...lats), minLongitude: Math.min(...lngs), maxLatitude: Math.max(...lats), maxLongitude: Math.max(...lngs) };
+  return {
+    minLatitude: Math.min(...lats),
+    minLongitude: Math.min(...lngs),
+    maxLatitude: Math.max(...lats),
+    maxLongitude: Math.max(...lngs),
+  };
 }
 
 /** Checks a geofence given as a parsed GeoJSON value. */
 export function validateGeofence(value: unknown): GeofenceResult {
   const ring = polygonOf(value);
   if (typeof ring === 'string') return fail(ring);
-  if (ring.length < 4) return fail('The ring needs at least 4 positions: 3 corners and the first one again to close it.');
-  if (ring.length > MAX_POINTS) return fail(`The ring has ${ring.length} positions; at most ${MAX_POINTS} are allowed.`);
+  if (ring.length < 4)
+    return fail('The ring needs at least 4 positions: 3 corners and the first one again to close it.');
+  if (ring.length > MAX_POINTS)
+    return fail(`The ring has ${ring.length} positions; at most ${MAX_POINTS} are allowed.`);
   const bad = ring.findIndex((p) => !isPosition(p));
   if (bad >= 0) return fail(`Position ${bad + 1} is not a pair of numbers [longitude, latitude].`);
   const positions = (ring as Position[]).map((p) => [p[0], p[1]] as Position);
   const out = positions.findIndex(([lng, lat]) => lng < -180 || lng > 180 || lat < -90 || lat > 90);
-  if (out >= 0) return fail(`Position ${out + 1} is off the globe: longitude runs from -180 to 180 and latitude from -90 to 90 (GeoJSON puts longitude first).`);
+  if (out >= 0)
+    return fail(
+      `Position ${out + 1} is off the globe: longitude runs from -180 to 180 and latitude from -90 to 90 (GeoJSON puts longitude first).`,
+    );
   const first = positions[0]!;
   const last = positions[positions.length - 1]!;
-  if (first[0] !== last[0] || first[1] !== last[1]) return fail('The ring is not closed: its last position must repeat the first.');
-  const repeated = positions.findIndex((p, i) => i > 0 && p[0] === positions[i - 1]![0] && p[1] === positions[i - 1]![1]);
+  if (first[0] !== last[0] || first[1] !== last[1])
+    return fail('The ring is not closed: its last position must repeat the first.');
+  const repeated = positions.findIndex(
+    (p, i) => i > 0 && p[0] === positions[i - 1]![0] && p[1] === positions[i - 1]![1],
+  );
   if (repeated >= 0) return fail(`Position ${repeated + 1} repeats the one before it.`);
-  if (new Set(positions.slice(0, -1).map((p) => `${p[0]},${p[1]}`)).size < 3) return fail('The ring needs at least 3 different corners.');
+  if (new Set(positions.slice(0, -1).map((p) => `${p[0]},${p[1]}`)).size < 3)
+    return fail('The ring needs at least 3 different corners.');
   const crossing = firstSelfIntersection(positions);
   if (crossing) return fail(`The outline crosses itself: edges ${crossing[0] + 1} and ${crossing[1] + 1} meet.`);
   const bbox = boundingBox(positions);
-  if (bbox.maxLatitude - bbox.minLatitude > MAX_SPAN_DEGREES || bbox.maxLongitude - bbox.minLongitude > MAX_SPAN_DEGREES) {
+  if (
+    bbox.maxLatitude - bbox.minLatitude > MAX_SPAN_DEGREES ||
+    bbox.maxLongitude - bbox.minLongitude > MAX_SPAN_DEGREES
+  ) {
     return fail(`The geofence spans more than ${MAX_SPAN_DEGREES} degree; a site is far smaller.`);
   }
   const area = ringAreaSquareMetres(positions);
-  if (area < MIN_AREA_M2) return fail(`The geofence covers ${area.toFixed(1)} m²; it must cover at least ${MIN_AREA_M2} m².`);
-  if (area > MAX_AREA_M2) return fail(`The geofence covers ${(area / 1e6).toFixed(1)} km²; at most ${MAX_AREA_M2 / 1e6} km² is allowed.`);
-  return { ok: true, geofence: { polygon: { type: 'Polygon', coordinates: [positions] }, bbox, areaSquareMetres: area } };
+  if (area < MIN_AREA_M2)
+    return fail(`The geofence covers ${area.toFixed(1)} m²; it must cover at least ${MIN_AREA_M2} m².`);
+  if (area > MAX_AREA_M2)
+    return fail(`The geofence covers ${(area / 1e6).toFixed(1)} km²; at most ${MAX_AREA_M2 / 1e6} km² is allowed.`);
+  return {
+    ok: true,
+    geofence: { polygon: { type: 'Polygon', coordinates: [positions] }, bbox, areaSquareMetres: area },
+  };
 }
 
 /** Checks a geofence pasted as text. */
@@ -128,7 +165,9 @@ export function parseGeofence(text: string): GeofenceResult {
   try {
     value = JSON.parse(trimmed);
   } catch {
-    return fail('This is not valid JSON. Paste a GeoJSON polygon such as {"type": "Polygon", "coordinates": [[[lng, lat], …]]}.');
+    return fail(
+      'This is not valid JSON. Paste a GeoJSON polygon such as {"type": "Polygon", "coordinates": [[[lng, lat], …]]}.',
+    );
   }
   return validateGeofence(value);
 }

@@ -35,7 +35,10 @@ const hidden = (what: string) => new ForbiddenError(`Your provider does not show
 async function viewerAccess(trx: Trx, actor: Actor): Promise<PortalAccess> {
   authorize(actor, 'site.view');
   const access = actor.customerId ? await portalAccessOf(trx, actor.tenantId, actor.customerId) : null;
-  if (!access?.enabled) throw new ForbiddenError(`The site portal is switched off for ${actor.placeName}. Ask ${actor.tenantName} to switch it on.`);
+  if (!access?.enabled)
+    throw new ForbiddenError(
+      `The site portal is switched off for ${actor.placeName}. Ask ${actor.tenantName} to switch it on.`,
+    );
   return access;
 }
 
@@ -63,20 +66,37 @@ export type SiteMapView = {
 };
 
 /** The viewer's sites with whether each was serviced in the range (by one service, when filtering is allowed and asked for). */
-export async function siteMap(db: Db, actor: Actor, opts: { range: DateRange; serviceId?: string | null }): Promise<SiteMapView> {
+export async function siteMap(
+  db: Db,
+  actor: Actor,
+  opts: { range: DateRange; serviceId?: string | null },
+): Promise<SiteMapView> {
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
     const serviceId = opts.serviceId || null;
     if (serviceId) requirePermission(access, 'filter_by_service', 'the highlight by service');
-    const services = access.filter_by_service ? await trx('services').where({ tenant_id: actor.tenantId }).orderByRaw('lower(name)').select<ServiceChoice[]>('id', 'name') : [];
+    const services = access.filter_by_service
+      ? await trx('services')
+          .where({ tenant_id: actor.tenantId })
+          .orderByRaw('lower(name)')
+          .select<ServiceChoice[]>('id', 'name')
+      : [];
     const service = serviceId ? services.find((s) => s.id === serviceId) : undefined;
     if (serviceId && !service) throw new NotFoundError('That service does not exist.');
     const interval = intervalOf(opts.range, actor.timeZone);
     const rows = (await scopeSites(trx, actor, 's')
       .orderByRaw('lower(s.name), s.id')
       .select('s.id', 's.name', 's.address', 's.geofence', {
-        last_serviced: completedVisitsIn(trx, actor.tenantId, interval, serviceId).whereRaw('v.site_id = s.id').max('v.ended_at'),
-      })) as { id: string; name: string; address: string | null; geofence: GeofencePolygon; last_serviced: Date | null }[];
+        last_serviced: completedVisitsIn(trx, actor.tenantId, interval, serviceId)
+          .whereRaw('v.site_id = s.id')
+          .max('v.ended_at'),
+      })) as {
+      id: string;
+      name: string;
+      address: string | null;
+      geofence: GeofencePolygon;
+      last_serviced: Date | null;
+    }[];
     return {
       access,
       services,
@@ -97,12 +117,25 @@ export async function siteMap(db: Db, actor: Actor, opts: { range: DateRange; se
 
 async function siteInReach(trx: Trx, actor: Actor, siteId: string) {
   if (!isUuid(siteId)) throw new NotFoundError();
-  const site = await scopeSites(trx, actor, 's').where('s.id', siteId).first<{ id: string; name: string; address: string | null; geofence: GeofencePolygon } | undefined>('s.id', 's.name', 's.address', 's.geofence');
+  const site = await scopeSites(trx, actor, 's')
+    .where('s.id', siteId)
+    .first<{ id: string; name: string; address: string | null; geofence: GeofencePolygon } | undefined>(
+      's.id',
+      's.name',
+      's.address',
+      's.geofence',
+    );
   if (!site) throw new NotFoundError();
   return site;
 }
 
-export type SiteHeader = { id: string; name: string; address: string | null; geofence: GeofencePolygon; access: PortalAccess };
+export type SiteHeader = {
+  id: string;
+  name: string;
+  address: string | null;
+  geofence: GeofencePolygon;
+  access: PortalAccess;
+};
 
 /** A site of the viewer's, and the permissions that decide its page's sections. */
 export async function siteForViewer(db: Db, actor: Actor, siteId: string): Promise<SiteHeader> {
@@ -125,7 +158,12 @@ export type CompletedService = {
 };
 
 /** The services completed at a site in the range ("jobs"), each detail only when its permission allows. */
-export async function completedServices(db: Db, actor: Actor, siteId: string, range: DateRange): Promise<{ services: CompletedService[]; more: boolean; access: PortalAccess }> {
+export async function completedServices(
+  db: Db,
+  actor: Actor,
+  siteId: string,
+  range: DateRange,
+): Promise<{ services: CompletedService[]; more: boolean; access: PortalAccess }> {
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
     requirePermission(access, 'view_jobs', 'the services completed at a site');
@@ -138,17 +176,41 @@ export async function completedServices(db: Db, actor: Actor, siteId: string, ra
       })
       .orderBy([{ column: 'v.started_at', order: 'desc' }, { column: 'v.id' }])
       .limit(VISIT_LIMIT + 1)
-      .select('v.id', 'v.started_at', 'v.ended_at', 'v.vehicle', 'sv.name as service_name')) as { id: string; started_at: Date; ended_at: Date; vehicle: string; service_name: string | null }[];
+      .select('v.id', 'v.started_at', 'v.ended_at', 'v.vehicle', 'sv.name as service_name')) as {
+      id: string;
+      started_at: Date;
+      ended_at: Date;
+      vehicle: string;
+      service_name: string | null;
+    }[];
     const visits = rows.slice(0, VISIT_LIMIT);
-    const pictures = access.view_service_pictures && visits.length
-      ? ((await trx('pictures').where({ tenant_id: actor.tenantId, site_id: site.id }).whereIn('visit_id', visits.map((v) => v.id)).orderBy('created_at').select('id', 'visit_id', 'caption')) as { id: string; visit_id: string; caption: string | null }[])
-      : [];
+    const pictures =
+      access.view_service_pictures && visits.length
+        ? ((await trx('pictures')
+            .where({ tenant_id: actor.tenantId, site_id: site.id })
+            .whereIn(
+              'visit_id',
+              visits.map((v) => v.id),
+            )
+            .orderBy('created_at')
+            .select('id', 'visit_id', 'caption')) as { id: string; visit_id: string; caption: string | null }[])
+        : [];
     const services = visits.map((v) => {
-      const s: CompletedService = { id: v.id, startedAt: v.started_at.toISOString(), timeLabel: `${formatDateTime(v.started_at, actor.timeZone)} to ${formatDateTime(v.ended_at, actor.timeZone)}` };
+      const s: CompletedService = {
+        id: v.id,
+        startedAt: v.started_at.toISOString(),
+        timeLabel: `${formatDateTime(v.started_at, actor.timeZone)} to ${formatDateTime(v.ended_at, actor.timeZone)}`,
+      };
       if (access.view_service_name) s.serviceName = v.service_name ?? 'Service';
       if (access.view_vehicle_visits) s.vehicle = v.vehicle;
       if (access.view_service_pictures) {
-        s.pictures = pictures.filter((p) => p.visit_id === v.id).map((p) => ({ id: p.id, caption: p.caption ?? `Picture of ${site.name}`, url: `/sites/${site.id}/pictures/${p.id}` }));
+        s.pictures = pictures
+          .filter((p) => p.visit_id === v.id)
+          .map((p) => ({
+            id: p.id,
+            caption: p.caption ?? `Picture of ${site.name}`,
+            url: `/sites/${site.id}/pictures/${p.id}`,
+          }));
       }
       return s;
     });
@@ -159,7 +221,12 @@ export async function completedServices(db: Db, actor: Actor, siteId: string, ra
 export type VehicleVisit = { id: string; vehicle: string; startedAt: string; timeLabel: string; completed: boolean };
 
 /** Every vehicle visit at a site in the range, completed or not (view_vehicle_visits). */
-export async function vehicleVisits(db: Db, actor: Actor, siteId: string, range: DateRange): Promise<{ visits: VehicleVisit[]; more: boolean }> {
+export async function vehicleVisits(
+  db: Db,
+  actor: Actor,
+  siteId: string,
+  range: DateRange,
+): Promise<{ visits: VehicleVisit[]; more: boolean }> {
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
     requirePermission(access, 'view_vehicle_visits', 'vehicle site visits');
@@ -171,10 +238,19 @@ export async function vehicleVisits(db: Db, actor: Actor, siteId: string, range:
       .where('v.ended_at', '>', interval.start)
       .orderBy([{ column: 'v.started_at', order: 'desc' }, { column: 'v.id' }])
       .limit(VISIT_LIMIT + 1)
-      .select('v.id', 'v.vehicle', 'v.started_at', 'v.ended_at', 'v.completed')) as { id: string; vehicle: string; started_at: Date; ended_at: Date; completed: boolean }[];
+      .select('v.id', 'v.vehicle', 'v.started_at', 'v.ended_at', 'v.completed')) as {
+      id: string;
+      vehicle: string;
+      started_at: Date;
+      ended_at: Date;
+      completed: boolean;
+    }[];
     return {
       visits: rows.slice(0, VISIT_LIMIT).map((v) => ({
-        id: v.id, vehicle: v.vehicle, startedAt: v.started_at.toISOString(), completed: v.completed,
+        id: v.id,
+        vehicle: v.vehicle,
+        startedAt: v.started_at.toISOString(),
+        completed: v.completed,
         timeLabel: `${formatDateTime(v.started_at, actor.timeZone)} to ${formatDateTime(v.ended_at, actor.timeZone)}`,
       })),
       more: rows.length > VISIT_LIMIT,
@@ -196,7 +272,12 @@ export async function siteGallery(db: Db, actor: Actor, siteId: string): Promise
       .orderBy('created_at', 'desc')
       .limit(100)
       .select('id', 'caption', 'created_at')) as { id: string; caption: string | null; created_at: Date }[];
-    return rows.map((p) => ({ id: p.id, caption: p.caption ?? `Picture of ${site.name}`, url: `/sites/${site.id}/pictures/${p.id}`, takenLabel: formatDateTime(p.created_at, actor.timeZone) }));
+    return rows.map((p) => ({
+      id: p.id,
+      caption: p.caption ?? `Picture of ${site.name}`,
+      url: `/sites/${site.id}/pictures/${p.id}`,
+      takenLabel: formatDateTime(p.created_at, actor.timeZone),
+    }));
   });
 }
 
@@ -216,7 +297,8 @@ export async function pictureForViewer(db: Db, actor: Actor, siteId: string, pic
         this.on('v.tenant_id', 'p.tenant_id').andOn('v.id', 'p.visit_id');
       })
       .where({ 'p.tenant_id': actor.tenantId, 'p.site_id': site.id, 'p.id': pictureId })
-      .first('p.content_type', 'p.bytes', 'p.visit_id', 'v.completed')) as { content_type: string; bytes: Buffer; visit_id: string | null; completed: boolean | null } | undefined;
+      .first('p.content_type', 'p.bytes', 'p.visit_id', 'v.completed')) as
+      { content_type: string; bytes: Buffer; visit_id: string | null; completed: boolean | null } | undefined;
     if (!picture) throw new NotFoundError();
     if (picture.visit_id) {
       requirePermission(access, 'view_jobs', 'the services completed at a site');

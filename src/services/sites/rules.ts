@@ -7,18 +7,43 @@ import { addDays, addMonths, daysBetween, todayIn, type Day } from '../assets/su
  */
 
 /** The six Live View switches a provider sets per customer, in the order the staff screen shows them. */
-export const LIVE_VIEW_PERMISSIONS = ['view_jobs', 'view_site_pictures', 'view_vehicle_visits', 'filter_by_service', 'view_service_name', 'view_service_pictures'] as const;
+export const LIVE_VIEW_PERMISSIONS = [
+  'view_jobs',
+  'view_site_pictures',
+  'view_vehicle_visits',
+  'filter_by_service',
+  'view_service_name',
+  'view_service_pictures',
+] as const;
 export type LiveViewPermission = (typeof LIVE_VIEW_PERMISSIONS)[number];
 export const LIVE_VIEW_LABELS: Record<LiveViewPermission, { label: string; hint: string }> = {
   view_jobs: { label: 'Can view jobs', hint: "A site's page lists the services completed in the chosen dates." },
-  view_site_pictures: { label: 'Can view the site pictures gallery', hint: "A site's page shows the pictures taken of the site." },
-  view_vehicle_visits: { label: 'Can view vehicle site visits', hint: 'Which vehicle came, and every vehicle visit with its times.' },
-  filter_by_service: { label: 'Can filter the geofence highlight by service', hint: 'The map can show green only for one kind of service.' },
-  view_service_name: { label: 'Service details: can view the service name', hint: 'Each completed service is listed with its name.' },
-  view_service_pictures: { label: 'Service details: can view pictures', hint: 'Each completed service shows the pictures taken during it.' },
+  view_site_pictures: {
+    label: 'Can view the site pictures gallery',
+    hint: "A site's page shows the pictures taken of the site.",
+  },
+  view_vehicle_visits: {
+    label: 'Can view vehicle site visits',
+    hint: 'Which vehicle came, and every vehicle visit with its times.',
+  },
+  filter_by_service: {
+    label: 'Can filter the geofence highlight by service',
+    hint: 'The map can show green only for one kind of service.',
+  },
+  view_service_name: {
+    label: 'Service details: can view the service name',
+    hint: 'Each completed service is listed with its name.',
+  },
+  view_service_pictures: {
+    label: 'Service details: can view pictures',
+    hint: 'Each completed service shows the pictures taken during it.',
+  },
 };
 export type PortalAccess = { enabled: boolean } & Record<LiveViewPermission, boolean>;
-export const NO_PORTAL_ACCESS: PortalAccess = { enabled: false, ...(Object.fromEntries(LIVE_VIEW_PERMISSIONS.map((p) => [p, false])) as Record<LiveViewPermission, boolean>) };
+export const NO_PORTAL_ACCESS: PortalAccess = {
+  enabled: false,
+  ...(Object.fromEntries(LIVE_VIEW_PERMISSIONS.map((p) => [p, false])) as Record<LiveViewPermission, boolean>),
+};
 
 export const DEFAULT_RANGE_DAYS = 7;
 export const MAX_RANGE_DAYS = 366;
@@ -28,7 +53,11 @@ export type DateRange = { from: Day; to: Day };
 export type Interval = { start: Date; end: Date };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const isDay = (v: unknown): v is Day => typeof v === 'string' && DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+const isDay = (v: unknown): v is Day =>
+  typeof v === 'string' &&
+  DAY.test(v) &&
+  !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) &&
+  new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
 
 /** The last 7 days, today included, in the viewer's zone. */
 export function defaultRange(timeZone: string, now: Date): DateRange {
@@ -40,23 +69,43 @@ export function defaultRange(timeZone: string, now: Date): DateRange {
  * The range asked for in the query string, or what is wrong with it. Missing ends fall back to the
  * default range's; a range backwards or longer than a year is refused with a message for the form.
  */
-export function rangeFrom(query: { from?: unknown; to?: unknown }, timeZone: string, now: Date): { range: DateRange; error?: string } {
+export function rangeFrom(
+  query: { from?: unknown; to?: unknown },
+  timeZone: string,
+  now: Date,
+): { range: DateRange; error?: string } {
   const fallback = defaultRange(timeZone, now);
   const given = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
   const from = given(query.from);
   const to = given(query.to);
   if ((from && !isDay(from)) || (to && !isDay(to))) return { range: fallback, error: 'Enter dates as YYYY-MM-DD.' };
-  const range = { from: from ?? (to ? addDays(to, -(DEFAULT_RANGE_DAYS - 1)) : fallback.from), to: to ?? (from ? addDays(from, DEFAULT_RANGE_DAYS - 1) : fallback.to) };
+  const range = {
+    from: from ?? (to ? addDays(to, -(DEFAULT_RANGE_DAYS - 1)) : fallback.from),
+    to: to ?? (from ? addDays(from, DEFAULT_RANGE_DAYS - 1) : fallback.to),
+  };
   if (daysBetween(range.from, range.to) < 0) return { range: fallback, error: 'The start date is after the end date.' };
-  if (daysBetween(range.from, range.to) >= MAX_RANGE_DAYS) return { range: fallback, error: `Choose at most ${MAX_RANGE_DAYS} days.` };
+  if (daysBetween(range.from, range.to) >= MAX_RANGE_DAYS)
+    return { range: fallback, error: `Choose at most ${MAX_RANGE_DAYS} days.` };
   return { range };
 }
 
 /** How far the zone's clock is ahead of UTC at `at`, in milliseconds. */
 function zoneOffsetMs(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(at));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(at));
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000;
+  return (
+    Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) -
+    Math.floor(at / 1000) * 1000
+  );
 }
 
 /** The instant a calendar day starts in a time zone (midnight, or the first moment after a gap). */
@@ -98,7 +147,14 @@ export function loginLinkExpiry(activatedAt: Date): Date {
 export function localDateTimeToInstant(value: string, timeZone: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
   if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const wall = Date.UTC(y, mo - 1, d, h, mi, s);
   if (new Date(wall).getUTCDate() !== d || h > 23 || mi > 59) return null;
   let t = wall - zoneOffsetMs(timeZone, wall);
@@ -120,7 +176,8 @@ export function visitProblems(v: VisitFields): Record<string, string> {
   if (!v.endedAt) errors.ended_at = 'Enter when the visit ended.';
   if (v.startedAt && v.endedAt) {
     if (v.endedAt < v.startedAt) errors.ended_at = 'The visit cannot end before it started.';
-    else if (v.endedAt.getTime() - v.startedAt.getTime() > MAX_VISIT_HOURS * 3_600_000) errors.ended_at = 'A visit lasts at most 7 days.';
+    else if (v.endedAt.getTime() - v.startedAt.getTime() > MAX_VISIT_HOURS * 3_600_000)
+      errors.ended_at = 'A visit lasts at most 7 days.';
   }
   if (v.notes.length > 2000) errors.notes = 'Use at most 2,000 characters.';
   return errors;
@@ -130,8 +187,10 @@ export const PICTURE_MAX_BYTES = 2 * 1024 * 1024;
 
 /** The picture's type from its first bytes (never from what the sender claims); null when it is not PNG, JPEG or WebP. */
 export function pictureType(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/webp' | null {
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'image/png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP')
+    return 'image/webp';
   return null;
 }

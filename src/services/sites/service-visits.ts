@@ -23,10 +23,19 @@ export type IncomingVisit = {
 };
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const instant = (v: unknown): Date | null => (typeof v === 'string' && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v)) ? new Date(v) : null);
+const instant = (v: unknown): Date | null =>
+  typeof v === 'string' && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v)) ? new Date(v) : null;
 
 type VisitRow = {
-  tenant_id: string; site_id: string; service_id: string | null; vehicle: string; started_at: Date; ended_at: Date; completed: boolean; notes: string | null; source: 'api' | 'import';
+  tenant_id: string;
+  site_id: string;
+  service_id: string | null;
+  vehicle: string;
+  started_at: Date;
+  ended_at: Date;
+  completed: boolean;
+  notes: string | null;
+  source: 'api' | 'import';
 };
 
 /**
@@ -34,12 +43,25 @@ type VisitRow = {
  * shape, and that its site and service are the tenant's. Writes nothing; `errors` name each bad
  * record by its index (at most 1,000 of them).
  */
-export async function checkServiceVisits(trx: Trx, tenantId: string, records: IncomingVisit[], source: 'api' | 'import'): Promise<{ records: VisitRow[]; errors: RecordError[] }> {
+export async function checkServiceVisits(
+  trx: Trx,
+  tenantId: string,
+  records: IncomingVisit[],
+  source: 'api' | 'import',
+): Promise<{ records: VisitRow[]; errors: RecordError[] }> {
   const siteIds = [...new Set(records.map((r) => r?.site_id).filter(isUuid))];
   const sites = new Set(
-    siteIds.length ? ((await trx('sites').where({ tenant_id: tenantId }).whereIn('id', siteIds).select('id')) as { id: string }[]).map((r) => r.id) : [],
+    siteIds.length
+      ? (
+          (await trx('sites').where({ tenant_id: tenantId }).whereIn('id', siteIds).select('id')) as { id: string }[]
+        ).map((r) => r.id)
+      : [],
   );
-  const services = new Map(((await trx('services').where({ tenant_id: tenantId }).select('id', 'name')) as { id: string; name: string }[]).map((s) => [s.name.toLowerCase(), s.id]));
+  const services = new Map(
+    ((await trx('services').where({ tenant_id: tenantId }).select('id', 'name')) as { id: string; name: string }[]).map(
+      (s) => [s.name.toLowerCase(), s.id],
+    ),
+  );
   const errors: RecordError[] = [];
   const rows: VisitRow[] = [];
   records.forEach((r, index) => {
@@ -57,13 +79,25 @@ export async function checkServiceVisits(trx: Trx, tenantId: string, records: In
       if (!serviceId) fail('service', 'No service of yours has this name.');
     }
     if (r.completed !== undefined && typeof r.completed !== 'boolean') fail('completed', 'Send true or false.');
-    if (r.started_at !== undefined && !startedAt) fail('started_at', 'Send an ISO 8601 time with its offset, such as 2026-11-24T09:30:00Z.');
-    if (r.ended_at !== undefined && !endedAt) fail('ended_at', 'Send an ISO 8601 time with its offset, such as 2026-11-24T10:15:00Z.');
+    if (r.started_at !== undefined && !startedAt)
+      fail('started_at', 'Send an ISO 8601 time with its offset, such as 2026-11-24T09:30:00Z.');
+    if (r.ended_at !== undefined && !endedAt)
+      fail('ended_at', 'Send an ISO 8601 time with its offset, such as 2026-11-24T10:15:00Z.');
     for (const [field, message] of Object.entries(visitProblems({ vehicle, startedAt, endedAt, notes }))) {
       if (!errors.some((e) => e.index === index && e.field === field)) fail(field, message);
     }
     if (errors.length > before) return;
-    rows.push({ tenant_id: tenantId, site_id: r.site_id as string, service_id: serviceId, vehicle: vehicle.trim(), started_at: startedAt!, ended_at: endedAt!, completed: (r.completed as boolean | undefined) ?? true, notes: notes.trim() || null, source });
+    rows.push({
+      tenant_id: tenantId,
+      site_id: r.site_id as string,
+      service_id: serviceId,
+      vehicle: vehicle.trim(),
+      started_at: startedAt!,
+      ended_at: endedAt!,
+      completed: (r.completed as boolean | undefined) ?? true,
+      notes: notes.trim() || null,
+      source,
+    });
   });
   return { records: rows, errors: errors.slice(0, 1000) };
 }
@@ -74,7 +108,12 @@ async function writeServiceVisits(trx: Trx, rows: VisitRow[]): Promise<number> {
 }
 
 /** Checks and writes a batch of visits for one tenant, all or nothing (the ingestion API). */
-export async function insertServiceVisits(trx: Trx, tenantId: string, records: IncomingVisit[], source: 'api' | 'import'): Promise<number> {
+export async function insertServiceVisits(
+  trx: Trx,
+  tenantId: string,
+  records: IncomingVisit[],
+  source: 'api' | 'import',
+): Promise<number> {
   const { records: rows, errors } = await checkServiceVisits(trx, tenantId, records, source);
   if (errors.length) throw new RecordsError(errors);
   return writeServiceVisits(trx, rows);

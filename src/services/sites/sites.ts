@@ -10,14 +10,36 @@ import { localDateTimeToInstant, PICTURE_MAX_BYTES, pictureType, visitProblems }
 /** Provider staff: the tenant's sites, their geofences and customers, services, visits and pictures. */
 
 export type SiteForm = { name: string; address: string; customer_id: string; geofence: string };
-export type VisitForm = { service_id: string; vehicle: string; started_at: string; ended_at: string; completed: boolean; notes: string };
+export type VisitForm = {
+  service_id: string;
+  vehicle: string;
+  started_at: string;
+  ended_at: string;
+  completed: boolean;
+  notes: string;
+};
 export type StaffSite = {
-  id: string; name: string; address: string | null; customer_id: string | null; customer_title: string | null; geofence: GeofencePolygon;
-  created_at: Date; updated_at: Date;
+  id: string;
+  name: string;
+  address: string | null;
+  customer_id: string | null;
+  customer_title: string | null;
+  geofence: GeofencePolygon;
+  created_at: Date;
+  updated_at: Date;
 };
 export type ServiceRow = { id: string; name: string };
 
-const SITE_COLUMNS = ['s.id', 's.name', 's.address', 's.customer_id', 'c.title as customer_title', 's.geofence', 's.created_at', 's.updated_at'];
+const SITE_COLUMNS = [
+  's.id',
+  's.name',
+  's.address',
+  's.customer_id',
+  'c.title as customer_title',
+  's.geofence',
+  's.created_at',
+  's.updated_at',
+];
 
 function sitesWithCustomer(trx: Trx, actor: Actor) {
   return scopeSites(trx, actor, 's').leftJoin('customers as c', function () {
@@ -44,31 +66,48 @@ export async function listSites(db: Db, actor: Actor, opts: { q?: string } = {})
       .orderByRaw('lower(s.name), s.id')
       .limit(500)
       .select(...SITE_COLUMNS.filter((c) => c !== 's.geofence'), {
-        last_visit: trx('service_visits as v').whereRaw('v.tenant_id = s.tenant_id and v.site_id = s.id').max('v.ended_at'),
+        last_visit: trx('service_visits as v')
+          .whereRaw('v.tenant_id = s.tenant_id and v.site_id = s.id')
+          .max('v.ended_at'),
       });
-    if (q) query.where((w) => w.whereILike('s.name', `%${escapeLike(q)}%`).orWhereILike('c.title', `%${escapeLike(q)}%`));
+    if (q)
+      query.where((w) => w.whereILike('s.name', `%${escapeLike(q)}%`).orWhereILike('c.title', `%${escapeLike(q)}%`));
     const sites = (await query) as (Omit<StaffSite, 'geofence'> & { last_visit: Date | null })[];
-    const services = await trx('services').where({ tenant_id: actor.tenantId }).orderByRaw('lower(name)').select<ServiceRow[]>('id', 'name');
-    return { q, sites: sites.map((s) => ({ ...s, lastVisitLabel: s.last_visit ? formatDateTime(s.last_visit, actor.timeZone) : '' })), services };
+    const services = await trx('services')
+      .where({ tenant_id: actor.tenantId })
+      .orderByRaw('lower(name)')
+      .select<ServiceRow[]>('id', 'name');
+    return {
+      q,
+      sites: sites.map((s) => ({
+        ...s,
+        lastVisitLabel: s.last_visit ? formatDateTime(s.last_visit, actor.timeZone) : '',
+      })),
+      services,
+    };
   });
 }
 
 /** The customers a site can be attached to. */
 export async function siteCustomerChoices(db: Db, actor: Actor): Promise<{ id: string; title: string }[]> {
   authorize(actor, 'site.manage');
-  return asActor(db, actor, (trx) => trx('customers').where({ tenant_id: actor.tenantId }).orderByRaw('lower(title)').select('id', 'title'));
+  return asActor(db, actor, (trx) =>
+    trx('customers').where({ tenant_id: actor.tenantId }).orderByRaw('lower(title)').select('id', 'title'),
+  );
 }
 
 async function checkSiteForm(trx: Trx, actor: Actor, form: SiteForm) {
   const errors: Record<string, string> = {};
   const name = form.name.trim();
-  if (!name) errors.name = 'Enter the site\'s name.';
+  if (!name) errors.name = "Enter the site's name.";
   else if (name.length > 200) errors.name = 'Use at most 200 characters.';
   const address = form.address.trim();
   if (address.length > 500) errors.address = 'Use at most 500 characters.';
   let customerId: string | null = null;
   if (form.customer_id) {
-    const customer = isUuid(form.customer_id) ? await trx('customers').where({ tenant_id: actor.tenantId, id: form.customer_id }).first('id') : undefined;
+    const customer = isUuid(form.customer_id)
+      ? await trx('customers').where({ tenant_id: actor.tenantId, id: form.customer_id }).first('id')
+      : undefined;
     if (!customer) errors.customer_id = 'Choose a customer from the list.';
     else customerId = form.customer_id;
   }
@@ -77,36 +116,64 @@ async function checkSiteForm(trx: Trx, actor: Actor, form: SiteForm) {
   if (Object.keys(errors).length || !geofence.ok) throw new ValidationError(errors);
   const { polygon, bbox } = geofence.geofence;
   return {
-    name, address: address || null, customer_id: customerId, geofence: JSON.stringify(polygon),
-    min_latitude: bbox.minLatitude, min_longitude: bbox.minLongitude, max_latitude: bbox.maxLatitude, max_longitude: bbox.maxLongitude,
+    name,
+    address: address || null,
+    customer_id: customerId,
+    geofence: JSON.stringify(polygon),
+    min_latitude: bbox.minLatitude,
+    min_longitude: bbox.minLongitude,
+    max_latitude: bbox.maxLatitude,
+    max_longitude: bbox.maxLongitude,
   };
 }
 
-const snapshot = (s: { name: string; address: string | null; customer_id: string | null }) => ({ name: s.name, address: s.address, customerId: s.customer_id });
+const snapshot = (s: { name: string; address: string | null; customer_id: string | null }) => ({
+  name: s.name,
+  address: s.address,
+  customerId: s.customer_id,
+});
 
 export async function createSite(db: Db, actor: Actor, form: SiteForm): Promise<{ id: string; name: string }> {
   authorize(actor, 'site.manage');
   return asActor(db, actor, async (trx) => {
     const row = await checkSiteForm(trx, actor, form);
-    const [site] = (await trx('sites').insert({ tenant_id: actor.tenantId, ...row }).returning(['id', 'name'])) as { id: string; name: string }[];
-    await audit(trx, actor, { entityType: 'site', entityId: site!.id, action: 'site.created', customerId: row.customer_id, after: snapshot(row) });
+    const [site] = (await trx('sites')
+      .insert({ tenant_id: actor.tenantId, ...row })
+      .returning(['id', 'name'])) as { id: string; name: string }[];
+    await audit(trx, actor, {
+      entityType: 'site',
+      entityId: site!.id,
+      action: 'site.created',
+      customerId: row.customer_id,
+      after: snapshot(row),
+    });
     return site!;
   });
 }
 
 /** Saves a site; moving it to another customer takes it away from the old customer's site viewers. */
-export async function updateSite(db: Db, actor: Actor, siteId: string, form: SiteForm): Promise<{ id: string; name: string }> {
+export async function updateSite(
+  db: Db,
+  actor: Actor,
+  siteId: string,
+  form: SiteForm,
+): Promise<{ id: string; name: string }> {
   authorize(actor, 'site.manage');
   return asActor(db, actor, async (trx) => {
     const before = await findSite(trx, actor, siteId, true);
     const row = await checkSiteForm(trx, actor, form);
-    await trx('sites').where({ tenant_id: actor.tenantId, id: before.id }).update({ ...row, updated_at: trx.fn.now() });
+    await trx('sites')
+      .where({ tenant_id: actor.tenantId, id: before.id })
+      .update({ ...row, updated_at: trx.fn.now() });
     if (before.customer_id !== row.customer_id) {
       await trx('membership_sites').where({ tenant_id: actor.tenantId, site_id: before.id }).del();
     }
     const geofenceChanged = JSON.stringify(before.geofence) !== row.geofence;
     await audit(trx, actor, {
-      entityType: 'site', entityId: before.id, action: 'site.updated', customerId: row.customer_id ?? before.customer_id,
+      entityType: 'site',
+      entityId: before.id,
+      action: 'site.updated',
+      customerId: row.customer_id ?? before.customer_id,
       before: { ...snapshot(before), ...(geofenceChanged ? { geofence: before.geofence } : {}) },
       after: { ...snapshot(row), ...(geofenceChanged ? { geofence: JSON.parse(row.geofence) as unknown } : {}) },
     });
@@ -131,13 +198,39 @@ export async function getStaffSite(db: Db, actor: Actor, siteId: string) {
       .where({ 'v.tenant_id': actor.tenantId, 'v.site_id': site.id })
       .orderBy([{ column: 'v.started_at', order: 'desc' }, { column: 'v.id' }])
       .limit(50)
-      .select('v.id', 'v.vehicle', 'v.started_at', 'v.ended_at', 'v.completed', 'v.notes', 'v.source', 'sv.name as service_name')) as {
-      id: string; vehicle: string; started_at: Date; ended_at: Date; completed: boolean; notes: string | null; source: string; service_name: string | null;
+      .select(
+        'v.id',
+        'v.vehicle',
+        'v.started_at',
+        'v.ended_at',
+        'v.completed',
+        'v.notes',
+        'v.source',
+        'sv.name as service_name',
+      )) as {
+      id: string;
+      vehicle: string;
+      started_at: Date;
+      ended_at: Date;
+      completed: boolean;
+      notes: string | null;
+      source: string;
+      service_name: string | null;
     }[];
-    const pictures = (await trx('pictures').where({ tenant_id: actor.tenantId, site_id: site.id }).orderBy('created_at', 'desc').limit(200).select('id', 'visit_id', 'caption', 'byte_size')) as {
-      id: string; visit_id: string | null; caption: string | null; byte_size: number;
+    const pictures = (await trx('pictures')
+      .where({ tenant_id: actor.tenantId, site_id: site.id })
+      .orderBy('created_at', 'desc')
+      .limit(200)
+      .select('id', 'visit_id', 'caption', 'byte_size')) as {
+      id: string;
+      visit_id: string | null;
+      caption: string | null;
+      byte_size: number;
     }[];
-    const services = await trx('services').where({ tenant_id: actor.tenantId }).orderByRaw('lower(name)').select<ServiceRow[]>('id', 'name');
+    const services = await trx('services')
+      .where({ tenant_id: actor.tenantId })
+      .orderByRaw('lower(name)')
+      .select<ServiceRow[]>('id', 'name');
     const url = (p: { id: string }) => `/admin/sites/${site.id}/pictures/${p.id}`;
     return {
       site,
@@ -155,13 +248,23 @@ export async function getStaffSite(db: Db, actor: Actor, siteId: string) {
 export async function createService(db: Db, actor: Actor, rawName: string): Promise<ServiceRow> {
   authorize(actor, 'site.manage');
   const name = rawName.trim();
-  if (!name) throw new ValidationError({ service_name: 'Enter the service\'s name.' });
+  if (!name) throw new ValidationError({ service_name: "Enter the service's name." });
   if (name.length > 120) throw new ValidationError({ service_name: 'Use at most 120 characters.' });
   return asActor(db, actor, async (trx) => {
-    const taken = await trx('services').where({ tenant_id: actor.tenantId }).whereRaw('lower(name) = lower(?)', [name]).first('id');
+    const taken = await trx('services')
+      .where({ tenant_id: actor.tenantId })
+      .whereRaw('lower(name) = lower(?)', [name])
+      .first('id');
     if (taken) throw new ValidationError({ service_name: 'A service with this name already exists.' });
-    const [service] = (await trx('services').insert({ tenant_id: actor.tenantId, name }).returning(['id', 'name'])) as ServiceRow[];
-    await audit(trx, actor, { entityType: 'service', entityId: service!.id, action: 'service.created', after: { name } });
+    const [service] = (await trx('services')
+      .insert({ tenant_id: actor.tenantId, name })
+      .returning(['id', 'name'])) as ServiceRow[];
+    await audit(trx, actor, {
+      entityType: 'service',
+      entityId: service!.id,
+      action: 'service.created',
+      after: { name },
+    });
     return service!;
   });
 }
@@ -178,15 +281,30 @@ export async function recordVisit(db: Db, actor: Actor, siteId: string, form: Vi
     if (form.ended_at && !endedAt) errors.ended_at = 'Enter a date and time.';
     let serviceId: string | null = null;
     if (form.service_id) {
-      const service = isUuid(form.service_id) ? await trx('services').where({ tenant_id: actor.tenantId, id: form.service_id }).first('id') : undefined;
+      const service = isUuid(form.service_id)
+        ? await trx('services').where({ tenant_id: actor.tenantId, id: form.service_id }).first('id')
+        : undefined;
       if (!service) errors.service_id = 'Choose a service from the list.';
       else serviceId = form.service_id;
     }
     if (Object.keys(errors).length) throw new ValidationError(errors);
-    const row = { tenant_id: actor.tenantId, site_id: site.id, service_id: serviceId, vehicle: form.vehicle.trim(), started_at: startedAt, ended_at: endedAt, completed: form.completed, notes: form.notes.trim() || null, source: 'staff' };
+    const row = {
+      tenant_id: actor.tenantId,
+      site_id: site.id,
+      service_id: serviceId,
+      vehicle: form.vehicle.trim(),
+      started_at: startedAt,
+      ended_at: endedAt,
+      completed: form.completed,
+      notes: form.notes.trim() || null,
+      source: 'staff',
+    };
     const [visit] = (await trx('service_visits').insert(row).returning(['id'])) as { id: string }[];
     await audit(trx, actor, {
-      entityType: 'service_visit', entityId: visit!.id, action: 'service_visit.recorded', customerId: site.customer_id,
+      entityType: 'service_visit',
+      entityId: visit!.id,
+      action: 'service_visit.recorded',
+      customerId: site.customer_id,
       after: { site: site.name, serviceId, vehicle: row.vehicle, startedAt, endedAt, completed: form.completed },
     });
     return visit!;
@@ -194,35 +312,66 @@ export async function recordVisit(db: Db, actor: Actor, siteId: string, form: Vi
 }
 
 /** Stores a picture of a site, or of one of its visits; only PNG, JPEG or WebP, told apart by their bytes. */
-export async function addPicture(db: Db, actor: Actor, siteId: string, input: { visitId: string; caption: string; bytes: Buffer }): Promise<{ id: string }> {
+export async function addPicture(
+  db: Db,
+  actor: Actor,
+  siteId: string,
+  input: { visitId: string; caption: string; bytes: Buffer },
+): Promise<{ id: string }> {
   authorize(actor, 'site.manage');
   const caption = input.caption.trim().slice(0, 200) || null;
   return asActor(db, actor, async (trx) => {
     const site = await findSite(trx, actor, siteId);
     if (!input.bytes.length) throw new ValidationError({ picture: 'Choose a picture to upload.' });
-    if (input.bytes.length > PICTURE_MAX_BYTES) throw new ValidationError({ picture: 'The picture is larger than 2 MB.' });
+    if (input.bytes.length > PICTURE_MAX_BYTES)
+      throw new ValidationError({ picture: 'The picture is larger than 2 MB.' });
     const contentType = pictureType(input.bytes);
     if (!contentType) throw new ValidationError({ picture: 'Upload a PNG, JPEG or WebP picture.' });
     let visitId: string | null = null;
     if (input.visitId) {
-      const visit = isUuid(input.visitId) ? await trx('service_visits').where({ tenant_id: actor.tenantId, site_id: site.id, id: input.visitId }).first('id') : undefined;
-      if (!visit) throw new ConflictError('That visit is not one of this site\'s.');
+      const visit = isUuid(input.visitId)
+        ? await trx('service_visits')
+            .where({ tenant_id: actor.tenantId, site_id: site.id, id: input.visitId })
+            .first('id')
+        : undefined;
+      if (!visit) throw new ConflictError("That visit is not one of this site's.");
       visitId = input.visitId;
     }
     const [picture] = (await trx('pictures')
-      .insert({ tenant_id: actor.tenantId, site_id: site.id, visit_id: visitId, content_type: contentType, byte_size: input.bytes.length, bytes: input.bytes, caption })
+      .insert({
+        tenant_id: actor.tenantId,
+        site_id: site.id,
+        visit_id: visitId,
+        content_type: contentType,
+        byte_size: input.bytes.length,
+        bytes: input.bytes,
+        caption,
+      })
       .returning(['id'])) as { id: string }[];
-    await audit(trx, actor, { entityType: 'picture', entityId: picture!.id, action: 'picture.added', customerId: site.customer_id, after: { site: site.name, visitId, contentType, bytes: input.bytes.length } });
+    await audit(trx, actor, {
+      entityType: 'picture',
+      entityId: picture!.id,
+      action: 'picture.added',
+      customerId: site.customer_id,
+      after: { site: site.name, visitId, contentType, bytes: input.bytes.length },
+    });
     return picture!;
   });
 }
 
-export async function staffPicture(db: Db, actor: Actor, siteId: string, pictureId: string): Promise<{ contentType: string; bytes: Buffer }> {
+export async function staffPicture(
+  db: Db,
+  actor: Actor,
+  siteId: string,
+  pictureId: string,
+): Promise<{ contentType: string; bytes: Buffer }> {
   authorize(actor, 'site.staff_view');
   return asActor(db, actor, async (trx) => {
     const site = await findSite(trx, actor, siteId);
     if (!isUuid(pictureId)) throw new NotFoundError();
-    const row = await trx('pictures').where({ tenant_id: actor.tenantId, site_id: site.id, id: pictureId }).first<{ content_type: string; bytes: Buffer } | undefined>('content_type', 'bytes');
+    const row = await trx('pictures')
+      .where({ tenant_id: actor.tenantId, site_id: site.id, id: pictureId })
+      .first<{ content_type: string; bytes: Buffer } | undefined>('content_type', 'bytes');
     if (!row) throw new NotFoundError();
     return { contentType: row.content_type, bytes: row.bytes };
   });

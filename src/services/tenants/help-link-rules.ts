@@ -6,7 +6,10 @@ export type HelpLinks = Record<HelpLinkKey, string | null>;
 
 export const HELP_LINK_TEXT: Record<HelpLinkKey, { label: string; description: string }> = {
   documentation_url: { label: 'Documentation', description: 'Guides and answers to common questions.' },
-  status_page_url: { label: 'Service status', description: 'Whether our services run normally, and planned maintenance.' },
+  status_page_url: {
+    label: 'Service status',
+    description: 'Whether our services run normally, and planned maintenance.',
+  },
   chat_url: { label: 'Chat with support', description: 'Talk to our support team.' },
   tracking_url: { label: 'Tracking platform', description: 'Where you see your devices live.' },
 };

@@ -10,7 +10,9 @@ const NO_LINKS: HelpLinks = { documentation_url: null, status_page_url: null, ch
 
 async function readHelpLinks(db: Db, actor: Actor): Promise<HelpLinks> {
   return asActor(db, actor, async (trx) => {
-    const row = await trx('tenant_help_links').where({ tenant_id: actor.tenantId }).first<HelpLinks | undefined>(...HELP_LINKS);
+    const row = await trx('tenant_help_links')
+      .where({ tenant_id: actor.tenantId })
+      .first<HelpLinks | undefined>(...HELP_LINKS);
     return row ?? { ...NO_LINKS };
   });
 }
@@ -39,8 +41,20 @@ export async function saveHelpLinks(db: Db, actor: Actor, input: Record<HelpLink
   if (Object.keys(errors).length) throw new ValidationError(errors);
   const after = Object.fromEntries(HELP_LINKS.map((k) => [k, input[k].trim() || null])) as HelpLinks;
   await asActor(db, actor, async (trx) => {
-    const before = (await trx('tenant_help_links').where({ tenant_id: actor.tenantId }).first<HelpLinks | undefined>(...HELP_LINKS)) ?? NO_LINKS;
-    await trx('tenant_help_links').insert({ tenant_id: actor.tenantId, ...after, updated_at: trx.fn.now() }).onConflict('tenant_id').merge();
-    await audit(trx, actor, { entityType: 'tenant', entityId: actor.tenantId, action: 'tenant.help_links_changed', before, after });
+    const before =
+      (await trx('tenant_help_links')
+        .where({ tenant_id: actor.tenantId })
+        .first<HelpLinks | undefined>(...HELP_LINKS)) ?? NO_LINKS;
+    await trx('tenant_help_links')
+      .insert({ tenant_id: actor.tenantId, ...after, updated_at: trx.fn.now() })
+      .onConflict('tenant_id')
+      .merge();
+    await audit(trx, actor, {
+      entityType: 'tenant',
+      entityId: actor.tenantId,
+      action: 'tenant.help_links_changed',
+      before,
+      after,
+    });
   });
 }

@@ -21,8 +21,10 @@ export const TICKET_CATEGORY_LABELS: Record<TicketCategory, string> = {
 export const SUBJECT_MAX = 200;
 export const MESSAGE_MAX = 10_000;
 
-export const isTicketStatus = (v: unknown): v is TicketStatus => typeof v === 'string' && (TICKET_STATUSES as readonly string[]).includes(v);
-export const isTicketCategory = (v: unknown): v is TicketCategory => typeof v === 'string' && (TICKET_CATEGORIES as readonly string[]).includes(v);
+export const isTicketStatus = (v: unknown): v is TicketStatus =>
+  typeof v === 'string' && (TICKET_STATUSES as readonly string[]).includes(v);
+export const isTicketCategory = (v: unknown): v is TicketCategory =>
+  typeof v === 'string' && (TICKET_CATEGORIES as readonly string[]).includes(v);
 
 /** A closed ticket is finished: nobody adds to it (a new problem gets a new ticket). */
 export function acceptsComments(status: TicketStatus): boolean {

@@ -39,14 +39,44 @@ const HISTORY_KINDS: RequestKind[] = ['activation', 'reactivation', 'deactivatio
 const actorLabel = (actor: Actor) => `${actor.name} <${actor.email}>`;
 
 type TicketRow = {
-  id: string; tenant_id: string; number: string; customer_id: string; asset_id: string | null; subject: string; category: TicketCategory;
-  status: TicketStatus; opened_by: string | null; opened_by_label: string; created_at: Date; updated_at: Date;
+  id: string;
+  tenant_id: string;
+  number: string;
+  customer_id: string;
+  asset_id: string | null;
+  subject: string;
+  category: TicketCategory;
+  status: TicketStatus;
+  opened_by: string | null;
+  opened_by_label: string;
+  created_at: Date;
+  updated_at: Date;
 };
-const TICKET_COLUMNS = ['id', 'tenant_id', 'number', 'customer_id', 'asset_id', 'subject', 'category', 'status', 'opened_by', 'opened_by_label', 'created_at', 'updated_at'];
+const TICKET_COLUMNS = [
+  'id',
+  'tenant_id',
+  'number',
+  'customer_id',
+  'asset_id',
+  'subject',
+  'category',
+  'status',
+  'opened_by',
+  'opened_by_label',
+  'created_at',
+  'updated_at',
+];
 
-async function findTicketInScope(trx: Trx, actor: Actor, id: unknown, opts: { forUpdate?: boolean } = {}): Promise<TicketRow> {
+async function findTicketInScope(
+  trx: Trx,
+  actor: Actor,
+  id: unknown,
+  opts: { forUpdate?: boolean } = {},
+): Promise<TicketRow> {
   if (!isUuid(id)) throw new NotFoundError();
-  const q = scopeTickets(trx, actor, 't').where('t.id', id).first<TicketRow | undefined>(TICKET_COLUMNS.map((c) => `t.${c}`));
+  const q = scopeTickets(trx, actor, 't')
+    .where('t.id', id)
+    .first<TicketRow | undefined>(TICKET_COLUMNS.map((c) => `t.${c}`));
   if (opts.forUpdate) q.forUpdate();
   const ticket = await q;
   if (!ticket) throw new NotFoundError();
@@ -80,11 +110,24 @@ export type HistoryEntry = {
   number: string | null;
 };
 
-export type TicketList = TicketListFilter & { rows: HistoryEntry[]; nextAfter: string | null; customers: { id: string; title: string }[] };
+export type TicketList = TicketListFilter & {
+  rows: HistoryEntry[];
+  nextAfter: string | null;
+  customers: { id: string; title: string }[];
+};
 
 type UnionRow = {
-  type: 'ticket' | 'request'; id: string; at: Date; number: string | null; subject: string | null; status: string; kind: string;
-  asset_id: string | null; identifier: string | null; asset_name: string | null; customer_title: string;
+  type: 'ticket' | 'request';
+  id: string;
+  at: Date;
+  number: string | null;
+  subject: string | null;
+  status: string;
+  kind: string;
+  asset_id: string | null;
+  identifier: string | null;
+  asset_name: string | null;
+  customer_title: string;
 };
 
 function ticketsSelect(trx: Trx, actor: Actor, filter: TicketListFilter): Knex.QueryBuilder {
@@ -96,8 +139,17 @@ function ticketsSelect(trx: Trx, actor: Actor, filter: TicketListFilter): Knex.Q
       this.on('c.tenant_id', 't.tenant_id').andOn('c.id', 't.customer_id');
     })
     .select(
-      trx.raw("'ticket' as type"), 't.id', 't.updated_at as at', 't.number', 't.subject', 't.status', 't.category as kind',
-      't.asset_id', 'a.identifier', 'a.name as asset_name', 'c.title as customer_title',
+      trx.raw("'ticket' as type"),
+      't.id',
+      't.updated_at as at',
+      't.number',
+      't.subject',
+      't.status',
+      't.category as kind',
+      't.asset_id',
+      'a.identifier',
+      'a.name as asset_name',
+      'c.title as customer_title',
     );
   if (filter.status) q.where('t.status', filter.status);
   if (filter.customerId) q.where('t.customer_id', filter.customerId);
@@ -116,8 +168,17 @@ function requestsSelect(trx: Trx, actor: Actor): Knex.QueryBuilder {
     .whereIn('r.kind', HISTORY_KINDS)
     .whereRaw('r.asset_id = any(array(?))', [scopeAssets(trx, actor, 'sa').select('sa.id')])
     .select(
-      trx.raw("'request' as type"), 'r.id', trx.raw('coalesce(r.decided_at, r.requested_at) as at'), trx.raw('null::bigint as number'),
-      trx.raw('null::text as subject'), 'r.state as status', 'r.kind', 'r.asset_id', 'a.identifier', 'a.name as asset_name', 'c.title as customer_title',
+      trx.raw("'request' as type"),
+      'r.id',
+      trx.raw('coalesce(r.decided_at, r.requested_at) as at'),
+      trx.raw('null::bigint as number'),
+      trx.raw('null::text as subject'),
+      'r.state as status',
+      'r.kind',
+      'r.asset_id',
+      'a.identifier',
+      'a.name as asset_name',
+      'c.title as customer_title',
     );
 }
 
@@ -127,33 +188,68 @@ function cursorKey(trx: Trx, actor: Actor, after: string): Knex.Raw | null {
   const [type, id] = after.split(':') as [string, string];
   return type === 't'
     ? trx.raw('(select p.updated_at, p.id from tickets p where p.tenant_id = ? and p.id = ?)', [actor.tenantId, id])
-    : trx.raw('(select coalesce(p.decided_at, p.requested_at), p.id from asset_requests p where p.tenant_id = ? and p.id = ?)', [actor.tenantId, id]);
+    : trx.raw(
+        '(select coalesce(p.decided_at, p.requested_at), p.id from asset_requests p where p.tenant_id = ? and p.id = ?)',
+        [actor.tenantId, id],
+      );
 }
 
 function entryOf(actor: Actor, r: UnionRow): HistoryEntry {
   const assetLabel = r.asset_id ? `${r.asset_name || r.identifier} (${r.identifier})` : '';
   if (r.type === 'ticket') {
     return {
-      type: 'ticket', id: r.id, href: `${isStaff(actor) ? '/admin' : ''}/tickets/${r.id}`, at: r.at, atLabel: formatDateTime(r.at, actor.timeZone),
-      title: r.subject ?? '', statusKey: r.status, statusLabel: TICKET_STATUS_LABELS[r.status as TicketStatus], assetId: r.asset_id,
-      assetLabel: assetLabel || 'Account', customerTitle: r.customer_title, number: String(r.number),
+      type: 'ticket',
+      id: r.id,
+      href: `${isStaff(actor) ? '/admin' : ''}/tickets/${r.id}`,
+      at: r.at,
+      atLabel: formatDateTime(r.at, actor.timeZone),
+      title: r.subject ?? '',
+      statusKey: r.status,
+      statusLabel: TICKET_STATUS_LABELS[r.status as TicketStatus],
+      assetId: r.asset_id,
+      assetLabel: assetLabel || 'Account',
+      customerTitle: r.customer_title,
+      number: String(r.number),
     };
   }
   return {
-    type: 'request', id: r.id, href: null, at: r.at, atLabel: formatDateTime(r.at, actor.timeZone),
-    title: `${REQUEST_KIND_LABELS[r.kind as RequestKind]} request`, statusKey: `request-${r.status}`, statusLabel: REQUEST_STATE_LABELS[r.status as RequestState],
-    assetId: r.asset_id, assetLabel, customerTitle: r.customer_title, number: null,
+    type: 'request',
+    id: r.id,
+    href: null,
+    at: r.at,
+    atLabel: formatDateTime(r.at, actor.timeZone),
+    title: `${REQUEST_KIND_LABELS[r.kind as RequestKind]} request`,
+    statusKey: `request-${r.status}`,
+    statusLabel: REQUEST_STATE_LABELS[r.status as RequestState],
+    assetId: r.asset_id,
+    assetLabel,
+    customerTitle: r.customer_title,
+    number: null,
   };
 }
 
-async function pageOf(trx: Trx, actor: Actor, filter: TicketListFilter, source: Knex.QueryBuilder | Knex.Raw): Promise<{ rows: HistoryEntry[]; nextAfter: string | null }> {
+async function pageOf(
+  trx: Trx,
+  actor: Actor,
+  filter: TicketListFilter,
+  source: Knex.QueryBuilder | Knex.Raw,
+): Promise<{ rows: HistoryEntry[]; nextAfter: string | null }> {
   const q = trx.queryBuilder().from(trx.raw('(?) as h', [source]));
   const key = cursorKey(trx, actor, filter.after);
   if (key) q.whereRaw('(h.at, h.id) < ?', [key]);
-  const rows: UnionRow[] = await q.orderBy([{ column: 'h.at', order: 'desc' }, { column: 'h.id', order: 'desc' }]).limit(TICKET_PAGE_SIZE + 1).select('h.*');
+  const rows: UnionRow[] = await q
+    .orderBy([
+      { column: 'h.at', order: 'desc' },
+      { column: 'h.id', order: 'desc' },
+    ])
+    .limit(TICKET_PAGE_SIZE + 1)
+    .select('h.*');
   const page = rows.slice(0, TICKET_PAGE_SIZE);
   const last = page[page.length - 1];
-  return { rows: page.map((r) => entryOf(actor, r)), nextAfter: rows.length > TICKET_PAGE_SIZE && last ? `${last.type === 'ticket' ? 't' : 'r'}:${last.id}` : null };
+  return {
+    rows: page.map((r) => entryOf(actor, r)),
+    nextAfter: rows.length > TICKET_PAGE_SIZE && last ? `${last.type === 'ticket' ? 't' : 'r'}:${last.id}` : null,
+  };
 }
 
 /**
@@ -184,26 +280,54 @@ export async function listStaffTickets(db: Db, actor: Actor, filter: TicketListF
   });
 }
 
-export type AssetTicket = { id: string; number: string; subject: string; status: TicketStatus; statusLabel: string; updatedAtLabel: string };
+export type AssetTicket = {
+  id: string;
+  number: string;
+  subject: string;
+  status: TicketStatus;
+  statusLabel: string;
+  updatedAtLabel: string;
+};
 
 /** The asset's tickets for its page (newest activity first); the caller has checked the asset is in reach. */
 export async function ticketsOfAsset(db: Db, actor: Actor, assetId: string): Promise<AssetTicket[]> {
   if (!can(actor, 'ticket.view') || !isUuid(assetId)) return [];
   return asActor(db, actor, async (trx) => {
-    const rows: Pick<TicketRow, 'id' | 'number' | 'subject' | 'status' | 'updated_at'>[] = await scopeTickets(trx, actor, 't')
+    const rows: Pick<TicketRow, 'id' | 'number' | 'subject' | 'status' | 'updated_at'>[] = await scopeTickets(
+      trx,
+      actor,
+      't',
+    )
       .where('t.asset_id', assetId)
-      .orderBy([{ column: 't.updated_at', order: 'desc' }, { column: 't.id', order: 'desc' }])
+      .orderBy([
+        { column: 't.updated_at', order: 'desc' },
+        { column: 't.id', order: 'desc' },
+      ])
       .limit(ASSET_TICKETS_LIMIT)
       .select('t.id', 't.number', 't.subject', 't.status', 't.updated_at');
-    return rows.map((r) => ({ id: r.id, number: String(r.number), subject: r.subject, status: r.status, statusLabel: TICKET_STATUS_LABELS[r.status], updatedAtLabel: formatDateTime(r.updated_at, actor.timeZone) }));
+    return rows.map((r) => ({
+      id: r.id,
+      number: String(r.number),
+      subject: r.subject,
+      status: r.status,
+      statusLabel: TICKET_STATUS_LABELS[r.status],
+      updatedAtLabel: formatDateTime(r.updated_at, actor.timeZone),
+    }));
   });
 }
 
 // ---- one ticket ----
 
 export type TicketEntry = {
-  id: string; kind: 'comment' | 'status_change'; author: string; byStaff: boolean; body: string | null;
-  fromLabel: string; toLabel: string; atLabel: string; at: Date;
+  id: string;
+  kind: 'comment' | 'status_change';
+  author: string;
+  byStaff: boolean;
+  body: string | null;
+  fromLabel: string;
+  toLabel: string;
+  atLabel: string;
+  at: Date;
 };
 
 export type TicketPage = {
@@ -218,14 +342,34 @@ export type TicketPage = {
 
 /** The thread, oldest first, as the customer and staff both see it. */
 async function entriesOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<TicketEntry[]> {
-  const rows: { id: string; kind: 'comment' | 'status_change'; author_label: string; by_staff: boolean; body: string | null; from_status: TicketStatus | null; to_status: TicketStatus | null; created_at: Date }[] =
-    await trx('ticket_entries').where({ tenant_id: ticket.tenant_id, ticket_id: ticket.id }).orderBy('id').select('id', 'kind', 'author_label', 'by_staff', 'body', 'from_status', 'to_status', 'created_at');
+  const rows: {
+    id: string;
+    kind: 'comment' | 'status_change';
+    author_label: string;
+    by_staff: boolean;
+    body: string | null;
+    from_status: TicketStatus | null;
+    to_status: TicketStatus | null;
+    created_at: Date;
+  }[] = await trx('ticket_entries')
+    .where({ tenant_id: ticket.tenant_id, ticket_id: ticket.id })
+    .orderBy('id')
+    .select('id', 'kind', 'author_label', 'by_staff', 'body', 'from_status', 'to_status', 'created_at');
   // customers see staff by their provider's name and first name, never their login email
-  const shown = (label: string, byStaff: boolean) => (byStaff && !isStaff(actor) ? `${label.replace(/\s*<[^>]*>$/, '')} (${actor.tenantName})` : label.replace(/\s*<[^>]*>$/, ''));
+  const shown = (label: string, byStaff: boolean) =>
+    byStaff && !isStaff(actor)
+      ? `${label.replace(/\s*<[^>]*>$/, '')} (${actor.tenantName})`
+      : label.replace(/\s*<[^>]*>$/, '');
   return rows.map((r) => ({
-    id: String(r.id), kind: r.kind, author: shown(r.author_label, r.by_staff), byStaff: r.by_staff, body: r.body,
-    fromLabel: r.from_status ? TICKET_STATUS_LABELS[r.from_status] : '', toLabel: r.to_status ? TICKET_STATUS_LABELS[r.to_status] : '',
-    atLabel: formatDateTime(r.created_at, actor.timeZone), at: r.created_at,
+    id: String(r.id),
+    kind: r.kind,
+    author: shown(r.author_label, r.by_staff),
+    byStaff: r.by_staff,
+    body: r.body,
+    fromLabel: r.from_status ? TICKET_STATUS_LABELS[r.from_status] : '',
+    toLabel: r.to_status ? TICKET_STATUS_LABELS[r.to_status] : '',
+    atLabel: formatDateTime(r.created_at, actor.timeZone),
+    at: r.created_at,
   }));
 }
 
@@ -233,11 +377,17 @@ export async function getTicket(db: Db, actor: Actor, id: string): Promise<Ticke
   if (!can(actor, 'ticket.view')) authorize(actor, 'ticket.staff_view');
   return asActor(db, actor, async (trx) => {
     const ticket = await findTicketInScope(trx, actor, id);
-    const customer = await trx('customers').where({ tenant_id: ticket.tenant_id, id: ticket.customer_id }).first<TicketPage['customer']>('id', 'title', 'account_id');
+    const customer = await trx('customers')
+      .where({ tenant_id: ticket.tenant_id, id: ticket.customer_id })
+      .first<TicketPage['customer']>('id', 'title', 'account_id');
     const asset = ticket.asset_id
-      ? ((await trx('assets').where({ tenant_id: ticket.tenant_id, id: ticket.asset_id }).first<TicketPage['asset']>('id', 'identifier', 'name')) ?? null)
+      ? ((await trx('assets')
+          .where({ tenant_id: ticket.tenant_id, id: ticket.asset_id })
+          .first<TicketPage['asset']>('id', 'identifier', 'name')) ?? null)
       : null;
-    const following = !!(await trx('ticket_followers').where({ tenant_id: ticket.tenant_id, ticket_id: ticket.id, user_id: actor.userId }).first('user_id'));
+    const following = !!(await trx('ticket_followers')
+      .where({ tenant_id: ticket.tenant_id, ticket_id: ticket.id, user_id: actor.userId })
+      .first('user_id'));
     const open = acceptsComments(ticket.status);
     return {
       ticket: {
@@ -261,7 +411,11 @@ export async function getTicket(db: Db, actor: Actor, id: string): Promise<Ticke
 // ---- changes ----
 
 /** The asset a new ticket is about, for its form; 404 outside the actor's reach. */
-export async function assetForNewTicket(db: Db, actor: Actor, assetId: string): Promise<{ id: string; identifier: string; name: string }> {
+export async function assetForNewTicket(
+  db: Db,
+  actor: Actor,
+  assetId: string,
+): Promise<{ id: string; identifier: string; name: string }> {
   authorize(actor, 'ticket.open');
   return asActor(db, actor, async (trx) => {
     const a = await findAssetInScope(trx, actor, assetId);
@@ -282,21 +436,52 @@ export async function openTicket(db: Db, actor: Actor, input: NewTicket): Promis
     if (!customerId) throw new NotFoundError();
     const [ticket] = await trx('tickets')
       .insert({
-        tenant_id: actor.tenantId, customer_id: customerId, asset_id: asset?.id ?? null, subject: input.subject.trim(),
-        category: input.category, opened_by: actor.userId, opened_by_label: actorLabel(actor),
+        tenant_id: actor.tenantId,
+        customer_id: customerId,
+        asset_id: asset?.id ?? null,
+        subject: input.subject.trim(),
+        category: input.category,
+        opened_by: actor.userId,
+        opened_by_label: actorLabel(actor),
       })
       .returning(['id', 'number']);
     const row = ticket as { id: string; number: string };
-    await trx('ticket_entries').insert({ tenant_id: actor.tenantId, ticket_id: row.id, kind: 'comment', author_id: actor.userId, author_label: actorLabel(actor), body: input.message.trim() });
+    await trx('ticket_entries').insert({
+      tenant_id: actor.tenantId,
+      ticket_id: row.id,
+      kind: 'comment',
+      author_id: actor.userId,
+      author_label: actorLabel(actor),
+      body: input.message.trim(),
+    });
     return { id: row.id, number: String(row.number) };
   });
 }
 
-async function insertEntries(trx: Trx, actor: Actor, ticket: TicketRow, change: { body: string | null; status: TicketStatus }): Promise<void> {
-  const by = { tenant_id: ticket.tenant_id, ticket_id: ticket.id, author_id: actor.userId, author_label: actorLabel(actor), by_staff: isStaff(actor) };
+async function insertEntries(
+  trx: Trx,
+  actor: Actor,
+  ticket: TicketRow,
+  change: { body: string | null; status: TicketStatus },
+): Promise<void> {
+  const by = {
+    tenant_id: ticket.tenant_id,
+    ticket_id: ticket.id,
+    author_id: actor.userId,
+    author_label: actorLabel(actor),
+    by_staff: isStaff(actor),
+  };
   if (change.body) await trx('ticket_entries').insert({ ...by, kind: 'comment', body: change.body });
-  if (change.status !== ticket.status) await trx('ticket_entries').insert({ ...by, kind: 'status_change', from_status: ticket.status, to_status: change.status });
-  await trx('tickets').where({ tenant_id: ticket.tenant_id, id: ticket.id }).update({ status: change.status, updated_at: trx.fn.now() });
+  if (change.status !== ticket.status)
+    await trx('ticket_entries').insert({
+      ...by,
+      kind: 'status_change',
+      from_status: ticket.status,
+      to_status: change.status,
+    });
+  await trx('tickets')
+    .where({ tenant_id: ticket.tenant_id, id: ticket.id })
+    .update({ status: change.status, updated_at: trx.fn.now() });
 }
 
 /** A customer's comment; on a ticket waiting for them (or resolved) it also opens the ticket again. */
@@ -306,7 +491,8 @@ export async function addCustomerComment(db: Db, actor: Actor, ticketId: string,
   if (problem) throw new ValidationError({ body: problem });
   await asActor(db, actor, async (trx) => {
     const ticket = await findTicketInScope(trx, actor, ticketId, { forUpdate: true });
-    if (!acceptsComments(ticket.status)) throw new ConflictError('This ticket is closed: open a new ticket if the problem is back.');
+    if (!acceptsComments(ticket.status))
+      throw new ConflictError('This ticket is closed: open a new ticket if the problem is back.');
     await insertEntries(trx, actor, ticket, { body: body.trim(), status: statusAfterCustomerComment(ticket.status) });
   });
 }
@@ -315,10 +501,17 @@ export async function addCustomerComment(db: Db, actor: Actor, ticketId: string,
  * Staff answer: a reply, a new status, or both, in one change; the opener and the followers hear of
  * it by mail in the same transaction. Returns how many mails were queued.
  */
-export async function staffUpdateTicket(db: Db, actor: Actor, ticketId: string, input: { body: string; status: string }, links: MailLinks): Promise<{ mails: number }> {
+export async function staffUpdateTicket(
+  db: Db,
+  actor: Actor,
+  ticketId: string,
+  input: { body: string; status: string },
+  links: MailLinks,
+): Promise<{ mails: number }> {
   authorize(actor, 'ticket.reply');
   const body = input.body.trim();
-  if (input.status && !isTicketStatus(input.status)) throw new ValidationError({ status: 'Choose a status from the list.' });
+  if (input.status && !isTicketStatus(input.status))
+    throw new ValidationError({ status: 'Choose a status from the list.' });
   if (body) {
     const problem = messageProblem(body);
     if (problem) throw new ValidationError({ body: problem });
@@ -327,9 +520,18 @@ export async function staffUpdateTicket(db: Db, actor: Actor, ticketId: string, 
     const ticket = await findTicketInScope(trx, actor, ticketId, { forUpdate: true });
     const status = (input.status || ticket.status) as TicketStatus;
     if (!body && status === ticket.status) throw new ValidationError({ body: 'Write a reply or choose a new status.' });
-    if (body && !acceptsComments(ticket.status) && status === 'closed') throw new ConflictError('This ticket is closed: change its status to reply.');
+    if (body && !acceptsComments(ticket.status) && status === 'closed')
+      throw new ConflictError('This ticket is closed: change its status to reply.');
     await insertEntries(trx, actor, ticket, { body: body || null, status });
-    return { mails: await mailTicketUpdate(trx, actor, { ...ticket, status }, { body: body || null, statusChanged: status !== ticket.status }, links) };
+    return {
+      mails: await mailTicketUpdate(
+        trx,
+        actor,
+        { ...ticket, status },
+        { body: body || null, statusChanged: status !== ticket.status },
+        links,
+      ),
+    };
   });
 }
 
@@ -360,7 +562,12 @@ async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<
         and exists (select 1 from memberships m where m.tenant_id = :tenant and m.user_id = u.id and m.customer_id is not null)
         and not exists (select 1 from notification_settings s where s.user_id = u.id and s.kind = 'ticket_updates' and not s.enabled)
       order by u.email`,
-    { actor: actor.userId, opener: ticket.opened_by ?? '00000000-0000-0000-0000-000000000000', tenant: ticket.tenant_id, ticket: ticket.id },
+    {
+      actor: actor.userId,
+      opener: ticket.opened_by ?? '00000000-0000-0000-0000-000000000000',
+      tenant: ticket.tenant_id,
+      ticket: ticket.id,
+    },
   );
   return rows;
 }
@@ -371,7 +578,11 @@ export function ticketMail(
   person: Recipient,
   links: MailLinks,
 ): { subject: string; text: string } {
-  const what = change.body ? (change.statusChanged ? `New reply, now ${TICKET_STATUS_LABELS[ticket.status]}` : 'New reply') : `Status changed to ${TICKET_STATUS_LABELS[ticket.status]}`;
+  const what = change.body
+    ? change.statusChanged
+      ? `New reply, now ${TICKET_STATUS_LABELS[ticket.status]}`
+      : 'New reply'
+    : `Status changed to ${TICKET_STATUS_LABELS[ticket.status]}`;
   const lines = [
     `Hello ${person.name},`,
     '',
@@ -390,13 +601,29 @@ export function ticketMail(
   return { subject: `[Ticket #${ticket.number}] ${what}: ${ticket.subject}`, text: lines.join('\n') };
 }
 
-async function mailTicketUpdate(trx: Trx, actor: Actor, ticket: TicketRow, change: { body: string | null; statusChanged: boolean }, links: MailLinks): Promise<number> {
+async function mailTicketUpdate(
+  trx: Trx,
+  actor: Actor,
+  ticket: TicketRow,
+  change: { body: string | null; statusChanged: boolean },
+  links: MailLinks,
+): Promise<number> {
   const people = await recipientsOf(trx, actor, ticket);
   const author = actor.name;
   for (const person of people) {
-    const mail = ticketMail({ ...ticket, number: String(ticket.number) }, { ...change, author, tenantName: actor.tenantName }, person, links);
+    const mail = ticketMail(
+      { ...ticket, number: String(ticket.number) },
+      { ...change, author, tenantName: actor.tenantName },
+      person,
+      links,
+    );
     await enqueueMail(trx, {
-      tenantId: ticket.tenant_id, kind: 'ticket_update', to: person.email, userId: person.id, subject: mail.subject, text: mail.text,
+      tenantId: ticket.tenant_id,
+      kind: 'ticket_update',
+      to: person.email,
+      userId: person.id,
+      subject: mail.subject,
+      text: mail.text,
       headers: unsubscribeHeaders(links, person.id, 'ticket_updates'),
     });
   }
