@@ -17,7 +17,7 @@ const domainFace = {
  * imported directly from anywhere, so that a constant they export is always evaluated before the
  * module that uses it, whatever order the domains' index files load in.
  */
-const PURE = ['*rules', 'money', 'number-masking', 'time-format', 'csv', 'user-agent'];
+const PURE = ['*rules', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging'];
 const siblingFace = {
   group: ['../*/*', '!../../**', '!../*/index.js', ...PURE.map((p) => `!../*/${p}.js`)],
   message: 'Import another domain through its index.ts (pure modules may be imported directly).',

@@ -12,7 +12,7 @@ export type AppContext = {
   clock: Clock;
   logger: Logger;
   mail: MailTransport | null;
-  /** call after a change that queued mail has committed */
+  /** delivers queued mail; the outbox wakes it once the transaction that queued mail commits */
   mailPump: MailPump;
   /** the scheduled jobs, for the Jobs page and "Run now"; createApp makes it from the job list when not given */
   jobs?: JobRunner;

@@ -8,3 +8,4 @@ export * from './job-runs.js';
 export * from './rate-limits.js';
 export * from './time-format.js';
 export * from './tokens.js';
+export * from './paging.js';

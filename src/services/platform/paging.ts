@@ -1,0 +1,52 @@
+/**
+ * Paging for every list: the page sizes offered, keyset cursors (opaque to the browser) and list
+ * addresses that carry only what differs from the defaults, so a list state can be bookmarked.
+ */
+
+/** The sizes every list offers, and the one it starts with. */
+export const PAGE_SIZES = [10, 25, 50, 100] as const;
+export type PageSize = (typeof PAGE_SIZES)[number];
+export const DEFAULT_PAGE_SIZE: PageSize = 25;
+
+/** A size from the address bar, or the default when it is missing or not one of PAGE_SIZES. */
+export function pageSizeOf(value: unknown, fallback: PageSize = DEFAULT_PAGE_SIZE): PageSize {
+  const size = Number(Array.isArray(value) ? value[0] : value);
+  return (PAGE_SIZES as readonly number[]).includes(size) ? (size as PageSize) : fallback;
+}
+
+/** A keyset cursor: base64url of the JSON of the last row's sort values. */
+export function encodeCursor(values: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+/**
+ * A cursor from the address bar, checked by `read` (which returns null for values that are not
+ * ours); null for anything else, so a tampered or truncated cursor never reaches the SQL.
+ */
+export function decodeCursor<T>(value: unknown, read: (values: unknown[]) => T | null, maxLength = 2000): T | null {
+  if (typeof value !== 'string' || !value || value.length > maxLength) return null;
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) return null;
+  try {
+    const values: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    return Array.isArray(values) ? read(values) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A list's address: `base` and the query parameters whose values are set and differ from
+ * `defaults`, in the order given, so one list state always has one address.
+ */
+export function listHref(
+  base: string,
+  params: Record<string, string | number | null | undefined>,
+  defaults: Record<string, string | number> = {},
+): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === null || value === undefined || value === '' || value === defaults[key]) continue;
+    query.set(key, String(value));
+  }
+  return query.size ? `${base}?${query.toString()}` : base;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCursor, encodeCursor, listHref, pageSizeOf } from '../../src/services/platform/paging.js';
+
+const readPair = (v: unknown[]) => (v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number' ? v : null);
+
+describe('paging', () => {
+  it('offers the same page sizes everywhere and falls back to 25 for anything else', () => {
+    expect(pageSizeOf('50')).toBe(50);
+    expect(pageSizeOf(['100', '10'])).toBe(100);
+    expect(pageSizeOf('37')).toBe(25);
+    expect(pageSizeOf(undefined)).toBe(25);
+    expect(pageSizeOf('1e9', 10)).toBe(10);
+  });
+
+  it('reads back the cursor it wrote, and nothing a visitor made up', () => {
+    const cursor = encodeCursor(['Trucks/North', 42]);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor, readPair)).toEqual(['Trucks/North', 42]);
+    expect(decodeCursor(encodeCursor(['only one']), readPair)).toBeNull();
+    expect(decodeCursor('not base64 at all!', readPair)).toBeNull();
+    expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'), readPair)).toBeNull();
+    expect(decodeCursor('x'.repeat(2001), readPair)).toBeNull();
+    expect(decodeCursor(['array'], readPair)).toBeNull();
+  });
+
+  it('gives a list state one address: set values that differ from the defaults, in order', () => {
+    expect(listHref('/assets', { tab: 'all', q: '', size: 25, after: null }, { tab: 'all', size: 25 })).toBe('/assets');
+    expect(listHref('/assets', { tab: 'active', q: 'van 7', size: 50 }, { tab: 'all', size: 25 })).toBe(
+      '/assets?tab=active&q=van+7&size=50',
+    );
+  });
+});
