@@ -102,9 +102,12 @@ export async function seedDemoGroupsAndAssets(trx: Trx, today: Day): Promise<voi
         status, plan,
         case when status = 'activation_pending' or (status = 'inactive' and i % 2 = 1) then null else term_start end,
         case when status = 'activation_pending' or (status = 'inactive' and i % 2 = 1) then null
-             else (term_start + (case plan when 'yearly' then interval '1 year' when 'quarterly' then interval '3 months' else interval '1 month' end))::date - 1 end,
+             else (term_start + (case plan when 'yearly' then interval '1 year'
+                                           when 'quarterly' then interval '3 months'
+                                           else interval '1 month' end))::date - 1 end,
         case when plan = 'monthly' or status in ('activation_pending', 'inactive', 'deactivated') then null
-             else (term_start + (case plan when 'yearly' then interval '1 year' else interval '3 months' end))::date end,
+             else (term_start
+                   + (case plan when 'yearly' then interval '1 year' else interval '3 months' end))::date end,
         plan = 'yearly' and i % 41 = 0 and status = 'active',
         case when status in ('active', 'deactivation_pending') then ? + (i % 17) * 0.013 end,
         case when status in ('active', 'deactivation_pending') then ? + (i % 13) * 0.021 end,
@@ -134,15 +137,18 @@ export async function seedDemoGroupsAndAssets(trx: Trx, today: Day): Promise<voi
   // the requests behind the pending states: Northwind's by its company admin, Acme's taken by phone
   const northwindIds = [demoId('customer:northwind'), demoId('customer:northwind-south')];
   await trx.raw(
-    `insert into asset_requests (tenant_id, asset_id, customer_id, kind, state, requested_by, requested_by_label, requested_at, effective_on)
+    `insert into asset_requests (tenant_id, asset_id, customer_id, kind, state, requested_by, requested_by_label,
+                                 requested_at, effective_on)
      select a.tenant_id, a.id, a.customer_id,
        case a.status when 'activation_pending' then 'activation' else 'deactivation' end,
        'pending',
        case when a.customer_id = any(?::uuid[]) then ?::uuid end,
-       case when a.customer_id = any(?::uuid[]) then 'Olivia Owner <owner@northwind.test>' else 'Alan Cole (by phone)' end,
+       case when a.customer_id = any(?::uuid[]) then 'Olivia Owner <owner@northwind.test>'
+            else 'Alan Cole (by phone)' end,
        ?::timestamptz - interval '2 days',
        case when a.status = 'deactivation_pending' then
-         case a.plan when 'monthly' then (date_trunc('month', ?::date) + interval '1 month - 1 day')::date else a.term_end end end
+         case a.plan when 'monthly' then (date_trunc('month', ?::date) + interval '1 month - 1 day')::date
+                     else a.term_end end end
      from assets a where a.tenant_id = ? and a.status in ('activation_pending', 'deactivation_pending')`,
     [northwindIds, demoId('user:owner@northwind.test'), northwindIds, `${today}T09:00:00Z`, today, tenantId],
   );

@@ -42,19 +42,27 @@ export async function seedBulkUsage(
       await db.raw(
         `insert into usage_records (tenant_id, customer_id, product, occurred_at, direction, status,
            from_number, to_number, duration_seconds, units, price_minor, currency)
-         select :tenant, :customer, p.product, :end::timestamptz - make_interval(secs => ((i * 7919) % :span)::double precision),
+         select :tenant, :customer, p.product,
+           :end::timestamptz - make_interval(secs => ((i * 7919) % :span)::double precision),
            case when i % 3 = 0 then 'inbound' else 'outbound' end,
            case when p.product in ('voice', 'video')
              then (array['answered', 'answered', 'answered', 'no_answer', 'busy', 'failed'])[1 + (i % 6)::int]
              else (array['delivered', 'delivered', 'delivered', 'failed', 'pending'])[1 + (i % 5)::int] end,
-           '+447700' || lpad((900000 + i % 1000)::text, 6, '0'), '+447700' || lpad((900000 + (i * 31) % 100000)::text, 6, '0'),
+           '+447700' || lpad((900000 + i % 1000)::text, 6, '0'),
+           '+447700' || lpad((900000 + (i * 31) % 100000)::text, 6, '0'),
            p.seconds, case when p.product = 'sms' then 1 + (i % 2)::int else 1 end,
            case p.product when 'voice' then 5 * ceil(p.seconds / 60.0)::int when 'sms' then 4 * (1 + (i % 2)::int)
              when 'video' then case when p.seconds > 0 then 10 else 0 end else 2 end,
            c.currency
          from generate_series(:first::bigint, :last::bigint) as i
-         cross join lateral (select (array['voice', 'voice', 'sms', 'voice', 'video', 'messaging'])[1 + ((i / 7) % 6)::int] as product) as p0
-         cross join lateral (select p0.product, case when p0.product in ('voice', 'video') and i % 6 < 3 then (15 + (i * 37) % 900)::int else 0 end as seconds) as p
+         cross join lateral (
+           select (array['voice', 'voice', 'sms', 'voice', 'video', 'messaging'])[1 + ((i / 7) % 6)::int] as product
+         ) as p0
+         cross join lateral (
+           select p0.product,
+             case when p0.product in ('voice', 'video') and i % 6 < 3 then (15 + (i * 37) % 900)::int
+                  else 0 end as seconds
+         ) as p
          join customers c on c.tenant_id = :tenant and c.id = :customer`,
         {
           tenant: TENANT,

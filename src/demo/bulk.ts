@@ -196,7 +196,9 @@ async function bulkTargets(trx: Trx, passwordHash: string): Promise<Targets> {
 
     await trx.raw(
       `insert into customers (tenant_id, title, account_id, contact_name, email, home_page)
-       select :tenant, (:first::text[])[1 + (i - 1) % :firstCount] || ' ' || (:second::text[])[1 + ((i - 1) / :firstCount) % :secondCount],
+       select :tenant,
+         (:first::text[])[1 + (i - 1) % :firstCount] || ' '
+           || (:second::text[])[1 + ((i - 1) / :firstCount) % :secondCount],
          'BG-' || lpad(i::text, 4, '0'), 'Fleet desk', 'fleet@bg-' || lpad(i::text, 4, '0') || '.test', 'assets'
        from generate_series(1, :count) as i`,
       {
@@ -210,7 +212,8 @@ async function bulkTargets(trx: Trx, passwordHash: string): Promise<Targets> {
     );
     await trx.raw(
       `insert into groups (tenant_id, customer_id, name, path, reference)
-       select tenant_id, id, 'Fleet', 'Fleet', account_id || '-FLEET' from customers where tenant_id = :tenant and account_id like 'BG-%'`,
+       select tenant_id, id, 'Fleet', 'Fleet', account_id || '-FLEET'
+       from customers where tenant_id = :tenant and account_id like 'BG-%'`,
       { tenant: TENANT },
     );
     await trx.raw(
@@ -266,7 +269,9 @@ const PLACEMENTS: Record<Placement, string> = {
       (array['Truck', 'Van', 'Trailer', 'Reefer', 'Tanker'])[1 + n % 5] || ' ' || n as name`,
   // generated customers: skewed sizes (the first ones big, the last few small); a quarter of each in the sub-group
   generated: `(:customerIds::uuid[])[c] as customer_id,
-      case when n % 97 = 0 then null when n % 4 = 0 then (:reserveIds::uuid[])[c] else (:fleetIds::uuid[])[c] end as group_id,
+      case when n % 97 = 0 then null
+           when n % 4 = 0 then (:reserveIds::uuid[])[c]
+           else (:fleetIds::uuid[])[c] end as group_id,
       case when n % 97 = 0 then '' when n % 4 = 0 then 'Fleet / Reserve' else 'Fleet' end as group_path,
       (array['Unit', 'Tracker', 'Sensor', 'Gateway'])[1 + n % 4] || ' ' || n as name`,
 };
@@ -310,13 +315,16 @@ function assetInsert(p: Placement): string {
       '${BULK_IDENTIFIER_PREFIX}' || lpad(n::text, 11, '0'), name, status, plan,
       case when status = 'activation_pending' or (status = 'inactive' and n % 2 = 1) then null else term_start end,
       case when status = 'activation_pending' or (status = 'inactive' and n % 2 = 1) then null
-           else (term_start + (case plan when 'yearly' then interval '1 year' when 'quarterly' then interval '3 months' else interval '1 month' end))::date - 1 end,
+           else (term_start + (case plan when 'yearly' then interval '1 year'
+                                         when 'quarterly' then interval '3 months'
+                                         else interval '1 month' end))::date - 1 end,
       case when plan = 'monthly' or status in ('activation_pending', 'inactive', 'deactivated') then null
            else (term_start + (case plan when 'yearly' then interval '1 year' else interval '3 months' end))::date end,
       plan = 'yearly' and n % 41 = 0 and status = 'active',
       case when status in ('active', 'deactivation_pending') then 51.0 + (n % 170) * 0.013 end,
       case when status in ('active', 'deactivation_pending') then -2.5 + (n % 130) * 0.021 end,
-      case when status in ('active', 'deactivation_pending') then :today::timestamptz + interval '12 hours' - (n % 48) * interval '1 hour' end
+      case when status in ('active', 'deactivation_pending')
+           then :today::timestamptz + interval '12 hours' - (n % 48) * interval '1 hour' end
     from terms`;
 }
 
@@ -324,7 +332,8 @@ function assetInsert(p: Placement): string {
 async function insertPendingRequests(trx: Trx, t: Targets, first: number, last: number, today: Day): Promise<void> {
   const id = (n: number) => `${BULK_IDENTIFIER_PREFIX}${String(n).padStart(11, '0')}`;
   await trx.raw(
-    `insert into asset_requests (tenant_id, asset_id, customer_id, kind, state, requested_by, requested_by_label, requested_at, effective_on)
+    `insert into asset_requests (tenant_id, asset_id, customer_id, kind, state, requested_by, requested_by_label,
+                                 requested_at, effective_on)
      select a.tenant_id, a.id, a.customer_id,
        case a.status when 'activation_pending' then 'activation' else 'deactivation' end,
        'pending',
@@ -332,7 +341,8 @@ async function insertPendingRequests(trx: Trx, t: Targets, first: number, last: 
        case when a.customer_id = :bulkFreight::uuid then :adminLabel else 'Fleet desk (by phone)' end,
        :today::timestamptz + interval '9 hours' - (1 + (hashtext(a.identifier) & 7)) * interval '1 day',
        case when a.status = 'deactivation_pending' then
-         case a.plan when 'monthly' then (date_trunc('month', :today::date) + interval '1 month - 1 day')::date else a.term_end end end
+         case a.plan when 'monthly' then (date_trunc('month', :today::date) + interval '1 month - 1 day')::date
+                     else a.term_end end end
      from assets a
      where a.tenant_id = :tenant and a.identifier between :first and :last
        and a.status in ('activation_pending', 'deactivation_pending')`,

@@ -10,9 +10,11 @@ export async function seedDemoLocations(trx: Trx): Promise<void> {
   await trx.raw(
     `insert into asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude)
      select a.tenant_id, a.id, a.last_located_at - make_interval(hours => h),
-            greatest(-90, least(90, a.last_latitude - h * 0.002)), greatest(-180, least(180, a.last_longitude + h * 0.003))
+            greatest(-90, least(90, a.last_latitude - h * 0.002)),
+            greatest(-180, least(180, a.last_longitude + h * 0.003))
        from assets a, generate_series(0, 23) as h
-      where a.tenant_id = ? and a.last_located_at is not null and a.last_latitude is not null and a.last_longitude is not null
+      where a.tenant_id = ? and a.last_located_at is not null
+        and a.last_latitude is not null and a.last_longitude is not null
      on conflict do nothing`,
     [tenantId],
   );

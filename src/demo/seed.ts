@@ -24,7 +24,8 @@ try {
         onProgress: (p) => console.log(`assets: ${n(p.done)} / ${n(p.total)} (${p.seconds.toFixed(1)} s)`),
       });
       console.log(
-        `Added ${n(result.assets)} assets (${n(result.bulkFreight)} of them to ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s.`,
+        `Added ${n(result.assets)} assets (${n(result.bulkFreight)} of them to ${BULK_FREIGHT.title})` +
+          ` in ${result.seconds.toFixed(1)} s.`,
       );
       console.log(`${BULK_FREIGHT.title}'s company admin: ${BULK_FREIGHT.adminEmail} (password "${DEMO_PASSWORD}")`);
     } else if (await hasDemoData(database.db)) {

@@ -45,7 +45,9 @@ const TICKETS: TicketSeed[] = [
         by: 'support@demo.test',
         staff: true,
         hoursAgo: 50,
-        body: 'Thanks for the report. Could you check that the tracker has power (the green light blinks) and tell us what you see?',
+        body:
+          'Thanks for the report. Could you check that the tracker has power (the green light blinks) ' +
+          'and tell us what you see?',
       },
       { by: 'support@demo.test', staff: true, hoursAgo: 50, from: 'open', to: 'waiting_on_customer' },
       {

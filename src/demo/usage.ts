@@ -50,13 +50,16 @@ export async function seedDemoUsage(trx: Trx, today: Day, scale = 1): Promise<vo
         r.product, r.occurred_at,
         case when r.i % 3 = 0 then 'inbound' else 'outbound' end,
         case
-          when r.product in ('voice', 'video') then (array['answered', 'answered', 'answered', 'no_answer', 'busy', 'failed'])[1 + r.i % 6]
+          when r.product in ('voice', 'video')
+            then (array['answered', 'answered', 'answered', 'no_answer', 'busy', 'failed'])[1 + r.i % 6]
           else (array['delivered', 'delivered', 'delivered', 'failed', 'pending'])[1 + r.i % 5] end,
         '+44' || (:base::bigint + r.i % 400)::text,
-        case when r.i % 7 = 0 then '+1212555' || lpad((r.i % 10000)::text, 4, '0') else '+44' || (:base::bigint + 500 + r.i % 900)::text end,
+        case when r.i % 7 = 0 then '+1212555' || lpad((r.i % 10000)::text, 4, '0')
+             else '+44' || (:base::bigint + 500 + r.i % 900)::text end,
         case when r.product in ('voice', 'video') and r.i % 6 < 3 then 15 + (r.i * 37) % 900 else 0 end,
         case when r.product = 'sms' then 1 + r.i % 2 else 1 end,
-        -- the demo's list prices in pence: 5 a started minute of voice, 4 an SMS part, 10 a video session, 2 an app message
+        -- the demo's list prices in pence: 5 a started minute of voice, 4 an SMS part,
+        -- 10 a video session, 2 an app message
         case r.product
           when 'voice' then 5 * ceil((case when r.i % 6 < 3 then 15 + (r.i * 37) % 900 else 0 end) / 60.0)::int
           when 'sms' then 4 * (1 + r.i % 2)
