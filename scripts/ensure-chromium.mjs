@@ -9,7 +9,8 @@ if (!findChromium()) {
   const isDebian = existsSync('/etc/debian_version');
   if (!isRoot || !isDebian) {
     console.error(
-      'portico: browser tests need Chromium: install it (Debian: `sudo apt-get install chromium`) or set CHROMIUM_PATH.',
+      'portico: browser tests need Chromium: install it (Debian: `sudo apt-get install chromium`) ' +
+        'or set CHROMIUM_PATH.',
     );
     process.exit(1);
   }

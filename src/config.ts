@@ -56,7 +56,10 @@ export type Config = {
   seed: boolean;
   /** Leaflet's tile URL template for the devices map, or null for no background tiles (markers still show) */
   mapTileUrl: string | null;
-  /** the tile server's origin, which the Content-Security-Policy admits as an image source; null when tiles come from the app itself */
+  /**
+   * the tile server's origin, which the Content-Security-Policy admits as an image source;
+   * null when tiles come from the app itself
+   */
   mapTileOrigin: string | null;
   /** plain text shown in the map's corner, as the tile provider asks */
   mapTileAttribution: string;
@@ -64,11 +67,17 @@ export type Config = {
   apiRateLimit: number;
 };
 
-/** OpenStreetMap's standard tiles: fine for a demo; a busy deployment should use its own tile server (OSM's tile usage policy). */
+/**
+ * OpenStreetMap's standard tiles: fine for a demo; a busy deployment should use its own tile server
+ * (OSM's tile usage policy).
+ */
 export const DEFAULT_MAP_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 const DEFAULT_MAP_ATTRIBUTION = '© OpenStreetMap contributors';
 
-/** A tile URL template: http(s) or a path on this app, with {z}, {x} and {y}; `{s}` may only be the first label of the host. */
+/**
+ * A tile URL template: http(s) or a path on this app, with {z}, {x} and {y};
+ * `{s}` may only be the first label of the host.
+ */
 export function mapTileProblem(url: string): string | null {
   if (url === 'none') return null;
   if (!/^(https?:\/\/[^/]+)?\//.test(url)) return 'must be an http(s) URL or a path starting with /, or "none"';

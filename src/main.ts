@@ -46,9 +46,8 @@ async function main() {
     server.once('listening', resolve);
     server.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
-    console.error(
-      `portico: cannot listen on port ${config.port}: ${err.code === 'EADDRINUSE' ? 'it is already in use (set PORT)' : err.message}`,
-    );
+    const reason = err.code === 'EADDRINUSE' ? 'it is already in use (set PORT)' : err.message;
+    console.error(`portico: cannot listen on port ${config.port}: ${reason}`);
     await database.close();
     process.exit(1);
   });

@@ -6,7 +6,8 @@ export const renewalReminders: Job = {
   schedule: '0 6 * * *',
   every: 'Daily at 06:00 UTC',
   description:
-    'Mails company admins and the people assigned to a group about yearly and quarterly subscriptions renewing within 4 weeks: one mail a week, four in all, listing all their assets due.',
+    'Mails company admins and the people assigned to a group about yearly and quarterly subscriptions ' +
+    'renewing within 4 weeks: one mail a week, four in all, listing all their assets due.',
   run: (ctx) => {
     if (!ctx.links) throw new Error('renewal reminders need the public address and the signing key for their links');
     return sendRenewalReminders(ctx.db, { now: ctx.clock.now(), links: ctx.links });

@@ -7,7 +7,8 @@ export const sendMail: Job = {
   schedule: '*/10 * * * * *',
   every: 'Every 10 seconds, on every instance',
   description:
-    'Delivers queued mail through the SMTP server; a failed delivery is tried again later, with growing pauses. Runs that found nothing to send are not listed.',
+    'Delivers queued mail through the SMTP server; a failed delivery is tried again later, with growing pauses. ' +
+    'Runs that found nothing to send are not listed.',
   counted: 'messages_settled',
   exclusive: false,
   recordIdleRuns: false,
