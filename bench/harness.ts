@@ -81,7 +81,8 @@ export async function settle(): Promise<void> {
   if (!settleDb) return;
   // only the app's and the bare page's connections (BENCH_DATABASE_URL may be shared)
   const others =
-    "datname = current_database() and pid <> pg_backend_pid() and state = 'active' and application_name in ('portico', 'portico-bench-bare')";
+    "datname = current_database() and pid <> pg_backend_pid() and state = 'active' " +
+    "and application_name in ('portico', 'portico-bench-bare')";
   let cancelled = 0;
   for (let waited = 0; waited < 60_000; waited += 250) {
     const { rows } = await settleDb.raw<{ rows: { n: number }[] }>(
@@ -98,7 +99,10 @@ export async function settle(): Promise<void> {
   if (cancelled) say(`  (cancelled ${cancelled} queries still running 30 s after their run)`);
 }
 
-/** The embedded PostgreSQL (fast mode: no fsync, as in the tests; the figures are about the app), or BENCH_DATABASE_URL. */
+/**
+ * The embedded PostgreSQL (fast mode: no fsync, as in the tests; the figures are about the app),
+ * or BENCH_DATABASE_URL.
+ */
 export async function benchDatabase(): Promise<string> {
   if (env.databaseUrl) return env.databaseUrl;
   const dir = env.dataDir

@@ -46,11 +46,13 @@ export async function benchJobs(db: Db, opts: { now?: Date } = {}): Promise<stri
   const tomorrow = addDays(today, 1);
   const [daily, dailyTime] = await twice((trx) => renewDueSubscriptions(trx, tomorrow));
   lines.push(
-    `renewal job over ${subscriptions}, a usual day (${formatDay(tomorrow)}): ${dailyTime} (${num(daily.renewed)} renewed, ${num(daily.rolled_over)} rolled over, ${daily.batches} batches)`,
+    `renewal job over ${subscriptions}, a usual day (${formatDay(tomorrow)}): ${dailyTime}` +
+      ` (${num(daily.renewed)} renewed, ${num(daily.rolled_over)} rolled over, ${daily.batches} batches)`,
   );
   const [heavy, heavyTime, again, againTime] = await twice((trx) => renewDueSubscriptions(trx, heavyDay));
   lines.push(
-    `renewal job over ${subscriptions}, the heaviest day (${formatDay(heavyDay)}, monthly rollover): ${heavyTime} (${num(heavy.renewed)} renewed, ${num(heavy.rolled_over)} rolled over, ${heavy.batches} batches)`,
+    `renewal job over ${subscriptions}, the heaviest day (${formatDay(heavyDay)}, monthly rollover): ${heavyTime}` +
+      ` (${num(heavy.renewed)} renewed, ${num(heavy.rolled_over)} rolled over, ${heavy.batches} batches)`,
   );
   lines.push(
     `renewal job again that day: ${againTime} (${num(again.renewed + again.rolled_over)} renewed or rolled over)`,
@@ -59,7 +61,8 @@ export async function benchJobs(db: Db, opts: { now?: Date } = {}): Promise<stri
   const links = { baseUrl: 'http://localhost:3000', secret: 'bench-secret-that-is-long-enough-for-the-check' };
   const [reminders, reminderTime, rerun, rerunTime] = await twice((trx) => sendRenewalReminders(trx, { now, links }));
   lines.push(
-    `reminder job over ${subscriptions}: ${reminderTime}, ${num(reminders.mails)} mails (${num(reminders.reminders)} reminders)`,
+    `reminder job over ${subscriptions}: ${reminderTime},` +
+      ` ${num(reminders.mails)} mails (${num(reminders.reminders)} reminders)`,
   );
   lines.push(`reminder job again the same day: ${rerunTime}, ${num(rerun.mails)} mails`);
   return lines;

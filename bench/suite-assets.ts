@@ -41,7 +41,8 @@ export const assetsSuite: BenchSuite = {
       },
     );
     say(
-      `app pid ${app.proc.pid} at ${app.base}, bare page pid ${bare.proc.pid} at ${bare.base}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs, alternating order`,
+      `app pid ${app.proc.pid} at ${app.base}, bare page pid ${bare.proc.pid} at ${bare.base}; ` +
+        `${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs, alternating order`,
     );
 
     const fragment = { cookie, 'hx-request': 'true' };
@@ -72,7 +73,8 @@ async function sameRows(
   const [a, b] = [await ids(appUrl, headers), await ids(bareUrl, {})];
   if (a.length === 0 || a.join() !== b.join())
     throw new Error(
-      `${title}: the app shows ${a.length} assets (${a.slice(0, 2).join(', ')}…), the bare page ${b.length} (${b.slice(0, 2).join(', ')}…)`,
+      `${title}: the app shows ${a.length} assets (${a.slice(0, 2).join(', ')}…),` +
+        ` the bare page ${b.length} (${b.slice(0, 2).join(', ')}…)`,
     );
 }
 
@@ -89,7 +91,8 @@ async function ensureAssets(db: Db): Promise<void> {
       say(`assets: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`),
   });
   say(
-    `generated ${result.assets.toLocaleString('en-GB')} assets (${result.bulkFreight.toLocaleString('en-GB')} in ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s`,
+    `generated ${result.assets.toLocaleString('en-GB')} assets` +
+      ` (${result.bulkFreight.toLocaleString('en-GB')} in ${BULK_FREIGHT.title}) in ${result.seconds.toFixed(1)} s`,
   );
   // the state a database is in once autovacuum has seen it: hint bits set, visibility map filled
   const t = performance.now();
@@ -148,12 +151,18 @@ async function benchCsv(
   const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const a = mid(appRuns);
   const c = mid(copyRuns);
+  const rssGrowthMb = (growth / 2 ** 20).toFixed(1);
   say(
-    `CSV export: app ${a.toFixed(2)} s (${appRows.toLocaleString('en-GB')} lines), COPY TO STDOUT ${c.toFixed(2)} s (${copyRows.toLocaleString('en-GB')} lines), app at ${Math.round((c / a) * 100)} % of COPY's speed, app RSS growth ${(growth / 2 ** 20).toFixed(1)} MB at most`,
+    `CSV export: app ${a.toFixed(2)} s (${appRows.toLocaleString('en-GB')} lines),` +
+      ` COPY TO STDOUT ${c.toFixed(2)} s (${copyRows.toLocaleString('en-GB')} lines),` +
+      ` app at ${Math.round((c / a) * 100)} % of COPY's speed, app RSS growth ${rssGrowthMb} MB at most`,
   );
 }
 
-/** 50 sign-ins at once while another page is under load: how long the burst takes and what it does to that page's p99. */
+/**
+ * 50 sign-ins at once while another page is under load: how long the burst takes
+ * and what it does to that page's p99.
+ */
 async function benchLoginBurst(app: Child, headers: Record<string, string>, pagePath: string): Promise<void> {
   const forms = await Promise.all(
     Array.from({ length: 50 }, async () => {
@@ -173,6 +182,8 @@ async function benchLoginBurst(app: Child, headers: Record<string, string>, page
   const during = await loaded;
   const ok = answers.filter((r) => r.status === 303).length;
   say(
-    `login burst: ${ok} of 50 sign-ins in ${burst.toFixed(2)} s; asset list page 1 meanwhile p99 ${during.p99} ms (p50 ${during.p50} ms, ${Math.round(during.rps)} req/s), without the burst p99 ${quiet.p99} ms`,
+    `login burst: ${ok} of 50 sign-ins in ${burst.toFixed(2)} s;` +
+      ` asset list page 1 meanwhile p99 ${during.p99} ms (p50 ${during.p50} ms, ${Math.round(during.rps)} req/s),` +
+      ` without the burst p99 ${quiet.p99} ms`,
   );
 }

@@ -26,7 +26,8 @@ export const billingSuite: BenchSuite = {
     const cookie = await signIn(app.base, BILLING_ADMIN, DEMO_PASSWORD);
     const fragment = { cookie, 'hx-request': 'true' };
     say(
-      `call summaries of Northwind as its tenant admin: app pid ${app.proc.pid}; ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs`,
+      `call summaries of Northwind as its tenant admin: app pid ${app.proc.pid};` +
+        ` ${env.connections} connections, ${env.seconds} s a run, median of ${env.runs} runs`,
     );
     for (const c of summaryCases()) {
       const res = await fetch(`${app.base}${c.appPath}`, { headers: fragment, signal: AbortSignal.timeout(30_000) });
@@ -95,7 +96,9 @@ async function benchInvoice(db: Db, runs: number): Promise<string[]> {
   const t = performance.now();
   const { rows } = await db.raw<{ rows: { n: string; charge: string }[] }>(
     `select count(*) as n, sum(price_minor) as charge from usage_records
-     where tenant_id = ? and customer_id = ? and occurred_at >= ?::date::timestamp at time zone 'UTC' and occurred_at < (?::date + interval '1 month')::timestamp at time zone 'UTC'`,
+     where tenant_id = ? and customer_id = ?
+       and occurred_at >= ?::date::timestamp at time zone 'UTC'
+       and occurred_at < (?::date + interval '1 month')::timestamp at time zone 'UTC'`,
     [demoId('tenant:demo'), NORTHWIND, `${month}-01`, `${month}-01`],
   );
   const direct = performance.now() - t;
@@ -104,6 +107,8 @@ async function benchInvoice(db: Db, runs: number): Promise<string[]> {
   const same =
     Number(rows[0]!.charge) === total ? 'same total' : `TOTALS DIFFER: records ${rows[0]!.charge}, invoice ${total}`;
   return [
-    `invoice from a month of records (Northwind ${month}, ${records} records): generated in ${mid.toFixed(1)} ms (median of ${lines}; from the rollups, number locked, lines and claims written); the same month aggregated straight from the records ${direct.toFixed(0)} ms (${same})`,
+    `invoice from a month of records (Northwind ${month}, ${records} records): generated in ${mid.toFixed(1)} ms` +
+      ` (median of ${lines}; from the rollups, number locked, lines and claims written);` +
+      ` the same month aggregated straight from the records ${direct.toFixed(0)} ms (${same})`,
   ];
 }

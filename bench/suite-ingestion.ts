@@ -124,7 +124,8 @@ export const ingestionSuite: BenchSuite = {
     const f = await fixture(ctx.db);
     const app = await ctx.app();
     say(
-      `ingestion: ${batches} batch${batches === 1 ? '' : 'es'} of ${BATCH.toLocaleString('en-GB')} locations a run over ${assetCount.toLocaleString('en-GB')} assets, median of ${runs} runs, alternating order`,
+      `ingestion: ${batches} batch${batches === 1 ? '' : 'es'} of ${BATCH.toLocaleString('en-GB')} locations a run` +
+        ` over ${assetCount.toLocaleString('en-GB')} assets, median of ${runs} runs, alternating order`,
     );
     let stamp = Date.UTC(2026, 0, 1);
     const nextStamps = () => Array.from({ length: batches }, () => (stamp += BATCH * 1000 + 1000));
@@ -144,11 +145,14 @@ export const ingestionSuite: BenchSuite = {
     }
     const a = mid(api);
     const c = mid(copy);
+    const runList = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
     say(
-      `  POST /api/v1/locations, batches of 10,000: ${Math.round(a).toLocaleString('en-GB')} records/s (runs: ${api.map((x) => Math.round(x)).join(', ')})`,
+      `  POST /api/v1/locations, batches of 10,000: ${Math.round(a).toLocaleString('en-GB')} records/s` +
+        ` (runs: ${runList(api)})`,
     );
     say(
-      `  COPY asset_locations FROM STDIN, same rows: ${Math.round(c).toLocaleString('en-GB')} rows/s (runs: ${copy.map((x) => Math.round(x)).join(', ')})`,
+      `  COPY asset_locations FROM STDIN, same rows: ${Math.round(c).toLocaleString('en-GB')} rows/s` +
+        ` (runs: ${runList(copy)})`,
     );
     say(`  API / COPY: ${Math.round((a / c) * 100)} % (target ≥ 30 %)`);
   },

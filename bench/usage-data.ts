@@ -19,11 +19,13 @@ export async function ensureUsage(db: Db, wanted = BENCH_USAGE): Promise<void> {
     records: wanted - have,
     onProgress: (p) =>
       say(
-        `usage records: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')} (${p.seconds.toFixed(1)} s)`,
+        `usage records: ${p.done.toLocaleString('en-GB')} / ${p.total.toLocaleString('en-GB')}` +
+          ` (${p.seconds.toFixed(1)} s)`,
       ),
   });
   say(
-    `generated ${r.records.toLocaleString('en-GB')} usage records (rollups kept by the triggers as they went) in ${r.seconds.toFixed(1)} s`,
+    `generated ${r.records.toLocaleString('en-GB')} usage records` +
+      ` (rollups kept by the triggers as they went) in ${r.seconds.toFixed(1)} s`,
   );
   const t = performance.now();
   await db.raw('vacuum (analyze) usage_records, usage_hourly');
