@@ -9,8 +9,8 @@ import { contactVerificationRoutes } from './account/contact-verification.js';
 import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
-import { assetListRoutes } from './assets/index.js';
-import { assetActionRoutes } from './assets/actions.js';
+import { requestActivationRoutes } from './assets/request-activation.js';
+import { assetRoutes } from './assets/index.js';
 import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
@@ -20,7 +20,9 @@ import { billingRoutes } from './billing/index.js';
 import { billingSummaryRoutes } from './billing/summaries.js';
 import { invoiceRoutes } from './billing/invoices.js';
 import { partnerViewRoutes } from './partner/customers.js';
+import { adminRequestRoutes } from './admin/requests.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
+import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
 import { adminPartnerRoutes } from './admin/partners.js';
 import { adminMailRoutes } from './admin/mail.js';
@@ -42,8 +44,9 @@ const PAGE_ROUTES = [
   membershipRoutes,
   homeRoutes,
   unsubscribeRoutes,
-  assetListRoutes,
-  assetActionRoutes,
+  // before assetRoutes: /assets/:id would take "request-activation" for an id
+  requestActivationRoutes,
+  assetRoutes,
   callRecordRoutes,
   groupRoutes,
   ticketRoutes,
@@ -53,7 +56,9 @@ const PAGE_ROUTES = [
   billingSummaryRoutes,
   invoiceRoutes,
   partnerViewRoutes,
+  adminRequestRoutes,
   adminCustomerRoutes,
+  adminCustomerAssetRoutes,
   adminBillingRoutes,
   adminPartnerRoutes,
   adminMailRoutes,
