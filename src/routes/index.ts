@@ -21,6 +21,7 @@ import { billingSummaryRoutes } from './billing/summaries.js';
 import { invoiceRoutes } from './billing/invoices.js';
 import { partnerViewRoutes } from './partner/customers.js';
 import { adminRequestRoutes } from './admin/requests.js';
+import { adminTicketRoutes } from './admin/tickets.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
@@ -57,6 +58,7 @@ const PAGE_ROUTES = [
   invoiceRoutes,
   partnerViewRoutes,
   adminRequestRoutes,
+  adminTicketRoutes,
   adminCustomerRoutes,
   adminCustomerAssetRoutes,
   adminBillingRoutes,
