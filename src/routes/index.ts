@@ -25,6 +25,9 @@ import { adminTicketRoutes } from './admin/tickets.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
+import { adminContactRoutes } from './admin/customers/billing/contacts.js';
+import { adminSummaryRoutes } from './admin/customers/billing/summaries.js';
+import { adminInvoiceRoutes } from './admin/customers/billing/invoices.js';
 import { adminPartnerRoutes } from './admin/partners.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
@@ -62,6 +65,9 @@ const PAGE_ROUTES = [
   adminCustomerRoutes,
   adminCustomerAssetRoutes,
   adminBillingRoutes,
+  adminContactRoutes,
+  adminSummaryRoutes,
+  adminInvoiceRoutes,
   adminPartnerRoutes,
   adminMailRoutes,
   adminJobRoutes,
