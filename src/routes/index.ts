@@ -35,7 +35,8 @@ import { adminApiKeyRoutes } from './admin/api-keys.js';
 import { adminImportRoutes } from './admin/imports.js';
 import { tenantSettingsRoutes } from './admin/settings.js';
 import { keyApi } from './api/key.js';
-import { ingestionApi } from './api/ingestion.js';
+import { locationsApi } from './api/locations.js';
+import { usageRecordsApi } from './api/usage-records.js';
 import { serviceVisitsApi } from './api/service-visits.js';
 import { invoicesApi } from './api/invoices.js';
 
@@ -77,7 +78,7 @@ const PAGE_ROUTES = [
 ];
 
 /** Every module of the integration API under /api/v1; /api/v1/openapi.json is built from them. */
-export const API_ROUTES: ApiModule[] = [keyApi, ingestionApi, serviceVisitsApi, invoicesApi];
+export const API_ROUTES: ApiModule[] = [keyApi, locationsApi, usageRecordsApi, serviceVisitsApi, invoicesApi];
 
 export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(actorFromSession(ctx));

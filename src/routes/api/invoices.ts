@@ -8,7 +8,7 @@ import {
   isInvoiceStatus,
   listInvoicesForApi,
 } from '../../services/billing/index.js';
-import { operation, type ApiModule } from '../../web/api.js';
+import { operation, withClient, type ApiModule } from '../../web/api.js';
 
 /** GET /api/v1/invoices: a billing system reads the tenant's invoices, by status and time of change, a keyset page at a time. */
 
@@ -191,10 +191,12 @@ export const invoicesApi: ApiModule = {
     },
   },
   mount(router, ctx: AppContext) {
-    router.get('/invoices', async (req, res) => {
-      const query = queryOf(req);
-      const { invoices, next } = await listInvoicesForApi(ctx.db, req.apiClient!.tenantId, query);
-      res.json({ invoices, next_after: next });
-    });
+    router.get(
+      '/invoices',
+      withClient(async (req, res, client) => {
+        const { invoices, next } = await listInvoicesForApi(ctx.db, client.tenantId, queryOf(req));
+        res.json({ invoices, next_after: next });
+      }),
+    );
   },
 };
