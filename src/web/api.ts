@@ -71,11 +71,12 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
       title: 'Portico integration API',
       version: '1',
       description:
-        'Send data from other systems into Portico and read what billing systems need. Authenticate with a tenant API key ' +
-        '(created by a tenant admin under API keys) as `Authorization: Bearer <key>`. Writes take an `Idempotency-Key` header: ' +
-        'the same key and body again returns the first answer with `Idempotent-Replayed: true` and writes nothing; the same key ' +
-        'with another body is refused with 409. A batch with any bad record is refused with 422, names each bad record by its ' +
-        'index (from 0), and writes nothing.',
+        'Send data from other systems into Portico and read what billing systems need. ' +
+        'Authenticate with a tenant API key (created by a tenant admin under API keys) ' +
+        'as `Authorization: Bearer <key>`. Writes take an `Idempotency-Key` header: ' +
+        'the same key and body again returns the first answer with `Idempotent-Replayed: true` and writes nothing; ' +
+        'the same key with another body is refused with 409. A batch with any bad record is refused with 422, ' +
+        'names each bad record by its index (from 0), and writes nothing.',
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     paths: Object.assign({}, ...modules.map((m) => m.paths)),

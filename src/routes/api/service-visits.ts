@@ -13,8 +13,10 @@ export const serviceVisitsApi: ApiModule = {
         post: operation({
           summary: 'Record service visits',
           description:
-            `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. A visit is one vehicle at one site, for one service (named as in Portico's Sites page), ` +
-            "with its start and end; a completed visit turns the site green on its customer's map for the days it overlaps.",
+            `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. ` +
+            "A visit is one vehicle at one site, for one service (named as in Portico's Sites page), " +
+            'with its start and end; ' +
+            "a completed visit turns the site green on its customer's map for the days it overlaps.",
           parameters: [IDEMPOTENCY_KEY_PARAMETER],
           requestBody: {
             required: true,
