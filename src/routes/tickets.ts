@@ -131,12 +131,8 @@ export function ticketRoutes(ctx: AppContext): Router {
       const form = NewTicketBody.parse(req.body ?? {});
       await orRerender(
         async () => {
-          const { id, number } = await openTicket(ctx.db, actor, {
-            assetId: form.asset_id,
-            subject: form.subject,
-            category: form.category,
-            message: form.message,
-          });
+          const { asset_id: assetId, subject, category, message } = form;
+          const { id, number } = await openTicket(ctx.db, actor, { assetId, subject, category, message });
           res.flash(
             'success',
             `Ticket #${number} is open: ${actor.tenantName} answers here, and you get a mail when they do.`,

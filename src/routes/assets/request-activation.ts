@@ -71,12 +71,8 @@ export function requestActivationRoutes(ctx: AppContext): Router {
       const form = Body.parse(req.body ?? {});
       await orRerender(
         async () => {
-          const { assetId, created } = await requestActivationOfNewDevice(ctx.db, actor, {
-            identifier: form.identifier,
-            name: form.name,
-            groupId: form.group_id,
-            plan: form.plan,
-          });
+          const device = { identifier: form.identifier, name: form.name, groupId: form.group_id, plan: form.plan };
+          const { assetId, created } = await requestActivationOfNewDevice(ctx.db, actor, device);
           res.flash(...requestedNote(form.identifier.trim(), created, actor));
           res.redirect(303, `/assets/${assetId}`);
         },

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../../context.js';
 import { allow } from '../../../../web/auth.js';
@@ -10,6 +10,7 @@ import {
   listCustomerInvoices,
   setInvoiceStatus,
 } from '../../../../services/billing/index.js';
+import type { Actor } from '../../../../services/access/index.js';
 import { renderSummaries } from '../../../billing/summaries.js';
 import { renderInvoice, renderInvoiceList, sendInvoiceCsv, staffInvoicesPath } from '../../../billing/invoices.js';
 
@@ -29,6 +30,8 @@ const GenerateBody = z.object({
 const GenerateQuery = z.object({ from: z.unknown().optional(), to: z.unknown().optional() });
 const StatusBody = z.object({ status: z.unknown().optional(), confirm: formText() });
 
+type Refused = { errors: Record<string, string>; status: number };
+
 /** The summary rows the person ticked, to tick them again on the re-rendered page. */
 const tickedOf = (periods: unknown) =>
   (Array.isArray(periods) ? periods : [periods]).filter((v): v is string => typeof v === 'string');
@@ -38,13 +41,21 @@ export function adminInvoiceRoutes(ctx: AppContext): Router {
   const PATH = '/admin/customers/:id/billing/invoices';
   const now = () => ctx.clock.now();
 
+  /** The summaries page again as the person left it: the same view and range, their ticks kept, the reason. */
+  const summariesAgain = async (req: Request, res: Response, actor: Actor, id: string, refused: Refused) => {
+    const body = GenerateBody.parse(req.body ?? {});
+    const { from, to } = GenerateQuery.parse(req.query);
+    const query = { view: body.granularity, product: body.product, from, to };
+    const summary = await customerSummary(ctx.db, actor, id, query, now());
+    renderSummaries(req, res, actor, summary, { staff: true, ...refused, ticked: tickedOf(body.periods) });
+  };
+
   // "Generate invoice" on the summaries page; refused input re-renders that page with the ticks kept
   router.post(
     PATH,
     ...allow('invoice.manage', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       const body = GenerateBody.parse(req.body ?? {});
-      const { from, to } = GenerateQuery.parse(req.query);
       await orRerender(
         async () => {
           const invoice = await generateInvoice(ctx.db, actor, id, body, now());
@@ -54,11 +65,7 @@ export function adminInvoiceRoutes(ctx: AppContext): Router {
           );
           res.redirect(303, `${staffInvoicesPath(invoice.customer_id)}/${invoice.id}`);
         },
-        async (errors, status) => {
-          const query = { view: body.granularity, product: body.product, from, to };
-          const summary = await customerSummary(ctx.db, actor, id, query, now());
-          renderSummaries(req, res, actor, summary, { staff: true, errors, status, ticked: tickedOf(body.periods) });
-        },
+        (errors, status) => summariesAgain(req, res, actor, id, { errors, status }),
         { conflictAt: 'periods' },
       );
     }),
