@@ -9,8 +9,8 @@ import { contactVerificationRoutes } from './account/contact-verification.js';
 import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
-import { assetListRoutes } from './assets/index.js';
-import { assetActionRoutes } from './assets/actions.js';
+import { requestActivationRoutes } from './assets/request-activation.js';
+import { assetRoutes } from './assets/index.js';
 import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
@@ -20,8 +20,14 @@ import { billingRoutes } from './billing/index.js';
 import { billingSummaryRoutes } from './billing/summaries.js';
 import { invoiceRoutes } from './billing/invoices.js';
 import { partnerViewRoutes } from './partner/customers.js';
+import { adminRequestRoutes } from './admin/requests.js';
+import { adminTicketRoutes } from './admin/tickets.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
+import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
+import { adminContactRoutes } from './admin/customers/billing/contacts.js';
+import { adminSummaryRoutes } from './admin/customers/billing/summaries.js';
+import { adminInvoiceRoutes } from './admin/customers/billing/invoices.js';
 import { adminPartnerRoutes } from './admin/partners.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
@@ -29,7 +35,8 @@ import { adminApiKeyRoutes } from './admin/api-keys.js';
 import { adminImportRoutes } from './admin/imports.js';
 import { tenantSettingsRoutes } from './admin/settings.js';
 import { keyApi } from './api/key.js';
-import { ingestionApi } from './api/ingestion.js';
+import { locationsApi } from './api/locations.js';
+import { usageRecordsApi } from './api/usage-records.js';
 import { serviceVisitsApi } from './api/service-visits.js';
 import { invoicesApi } from './api/invoices.js';
 
@@ -42,8 +49,9 @@ const PAGE_ROUTES = [
   membershipRoutes,
   homeRoutes,
   unsubscribeRoutes,
-  assetListRoutes,
-  assetActionRoutes,
+  // before assetRoutes: /assets/:id would take "request-activation" for an id
+  requestActivationRoutes,
+  assetRoutes,
   callRecordRoutes,
   groupRoutes,
   ticketRoutes,
@@ -53,8 +61,14 @@ const PAGE_ROUTES = [
   billingSummaryRoutes,
   invoiceRoutes,
   partnerViewRoutes,
+  adminRequestRoutes,
+  adminTicketRoutes,
   adminCustomerRoutes,
+  adminCustomerAssetRoutes,
   adminBillingRoutes,
+  adminContactRoutes,
+  adminSummaryRoutes,
+  adminInvoiceRoutes,
   adminPartnerRoutes,
   adminMailRoutes,
   adminJobRoutes,
@@ -64,7 +78,7 @@ const PAGE_ROUTES = [
 ];
 
 /** Every module of the integration API under /api/v1; /api/v1/openapi.json is built from them. */
-export const API_ROUTES: ApiModule[] = [keyApi, ingestionApi, serviceVisitsApi, invoicesApi];
+export const API_ROUTES: ApiModule[] = [keyApi, locationsApi, usageRecordsApi, serviceVisitsApi, invoicesApi];
 
 export function mountRoutes(app: Express, ctx: AppContext): void {
   app.use(actorFromSession(ctx));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { AppContext } from '../context.js';
 import {
   AppError,
@@ -10,7 +10,15 @@ import {
   TooManyRequestsError,
   UnauthorizedError,
 } from '../errors.js';
-import { type ApiAnswer, type ApiClient, authenticateApiKey, runIdempotent } from '../services/integration/index.js';
+import {
+  type ApiAnswer,
+  type ApiClient,
+  authenticateApiKey,
+  ingestBatch,
+  type IngestKind,
+  MAX_BATCH,
+  runIdempotent,
+} from '../services/integration/index.js';
 import { countRequest, LIMITS, recordFailure } from '../services/platform/index.js';
 
 /**
@@ -63,11 +71,12 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
       title: 'Portico integration API',
       version: '1',
       description:
-        'Send data from other systems into Portico and read what billing systems need. Authenticate with a tenant API key ' +
-        '(created by a tenant admin under API keys) as `Authorization: Bearer <key>`. Writes take an `Idempotency-Key` header: ' +
-        'the same key and body again returns the first answer with `Idempotent-Replayed: true` and writes nothing; the same key ' +
-        'with another body is refused with 409. A batch with any bad record is refused with 422, names each bad record by its ' +
-        'index (from 0), and writes nothing.',
+        'Send data from other systems into Portico and read what billing systems need. ' +
+        'Authenticate with a tenant API key (created by a tenant admin under API keys) ' +
+        'as `Authorization: Bearer <key>`. Writes take an `Idempotency-Key` header: ' +
+        'the same key and body again returns the first answer with `Idempotent-Replayed: true` and writes nothing; ' +
+        'the same key with another body is refused with 409. A batch with any bad record is refused with 422, ' +
+        'names each bad record by its index (from 0), and writes nothing.',
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     paths: Object.assign({}, ...modules.map((m) => m.paths)),
@@ -131,6 +140,18 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 };
 
+/** An API handler is handed the key's client, typed, so none is read off `req`. */
+export type ClientHandler = (req: Request, res: Response, client: ApiClient) => unknown;
+
+/** The handler of an operation: `router.get('/key', withClient(async (req, res, client) => { … }))`. */
+export function withClient(handle: ClientHandler): RequestHandler {
+  return (req, res) => {
+    // the router authenticates before any operation; one mounted elsewhere fails loudly instead of acting as nobody
+    if (!req.apiClient) throw new Error(`no API client on ${req.method} ${req.path}: the route is not under /api/v1`);
+    return handle(req, res, req.apiClient) as Promise<void>;
+  };
+}
+
 /**
  * Runs a write under the request's Idempotency-Key and sends its answer (or the first answer again).
  * `work` gets a transaction bound to the key's tenant; throwing (RecordsError for bad records)
@@ -138,6 +159,7 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
  */
 export async function sendIdempotent(
   ctx: AppContext,
+  client: ApiClient,
   req: Request,
   res: Response,
   work: Parameters<typeof runIdempotent>[2],
@@ -147,12 +169,93 @@ export async function sendIdempotent(
     throw new BadRequestError('Send an Idempotency-Key header: 1 to 200 visible characters, new for each new request.');
   const answer: ApiAnswer & { replayed: boolean } = await runIdempotent(
     ctx.db,
-    { tenantId: req.apiClient!.tenantId, key, requestHash: req.bodyHash ?? createHash('sha256').digest() },
+    { tenantId: client.tenantId, key, requestHash: req.bodyHash ?? createHash('sha256').digest() },
     work,
   );
   if (answer.replayed) res.set('Idempotent-Replayed', 'true');
   res.status(answer.status).json(answer.body);
 }
+
+// ---- batches of records (locations, usage records): 1 to 10,000 a request, all written or none ----
+
+/** The records of a batch, `{"records": [...]}`; anything else is refused with what to send instead. */
+export function batchRecords(req: Request): unknown[] {
+  const body = req.body as { records?: unknown } | undefined;
+  if (!body || typeof body !== 'object' || !Array.isArray(body.records))
+    throw new BadRequestError('Send a JSON object {"records": [...]}.');
+  if (body.records.length === 0) throw new BadRequestError('Send at least one record.');
+  if (body.records.length > MAX_BATCH)
+    throw new BadRequestError(
+      `A batch holds at most ${MAX_BATCH.toLocaleString('en-GB')} records; ` +
+        `this one has ${body.records.length.toLocaleString('en-GB')}. Split it.`,
+    );
+  return body.records;
+}
+
+/** The operation that takes a batch of one kind: every record is checked, then all are written or none. */
+export function batchRoute<I, R>(ctx: AppContext, kind: IngestKind<I, R>): RequestHandler {
+  return withClient(async (req, res, client) => {
+    const records = batchRecords(req);
+    await sendIdempotent(ctx, client, req, res, async (trx) => {
+      const result = await ingestBatch(trx, client.tenantId, kind, records);
+      if ('errors' in result) throw new RecordsError(result.errors);
+      return { status: 200, body: { accepted: result.accepted } };
+    });
+  });
+}
+
+/** A time in a record: ISO 8601 with a zone. */
+export const DATE_TIME = {
+  type: 'string',
+  format: 'date-time',
+  description: 'ISO 8601 with a zone, e.g. 2026-12-01T08:30:00Z',
+};
+
+/** The description of a batch operation, whose records are of the schema named `schema`. */
+export const batchOperation = (summary: string, description: string, schema: string) =>
+  operation({
+    summary,
+    description,
+    parameters: [IDEMPOTENCY_KEY_PARAMETER],
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['records'],
+            properties: {
+              records: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_BATCH,
+                items: { $ref: `#/components/schemas/${schema}` },
+              },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      '200': {
+        description:
+          'Every record was accepted (or, with `Idempotent-Replayed: true`, ' +
+          'this is the answer to the first request with this key)',
+        headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } } },
+          },
+        },
+      },
+      '400': {
+        description: 'No Idempotency-Key, or the body is not {"records": [...]} of 1 to 10,000 records',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      '409': { $ref: '#/components/responses/Conflict' },
+      '422': { $ref: '#/components/responses/RecordErrors' },
+    },
+  });
 
 function authenticate(ctx: AppContext) {
   return async (req: Request, _res: Response, next: NextFunction) => {

@@ -11,16 +11,23 @@ export const formText = (max = Infinity) =>
     .optional()
     .transform((v) => (typeof v === 'string' ? v.slice(0, max) : ''));
 
-/** Bad input re-renders the form with the messages (422); a refused change shows its reason (409). */
+/** A record's id in the path, as text: the service answers 404 for one that names nothing in reach. */
+export const idParam = formText(100);
+
+/**
+ * Bad input re-renders the form with the messages (422); a refused change shows its reason (409),
+ * at the top of the form or, with `conflictAt`, next to the field the reason is about.
+ */
 export async function orRerender(
   change: () => Promise<void>,
   rerender: (errors: Record<string, string>, status: number) => Promise<void> | void,
+  { conflictAt = 'form' }: { conflictAt?: string } = {},
 ) {
   try {
     await change();
   } catch (err) {
     if (err instanceof ValidationError) return rerender(err.fields, 422);
-    if (err instanceof ConflictError) return rerender({ form: err.message }, 409);
+    if (err instanceof ConflictError) return rerender({ [conflictAt]: err.message }, 409);
     throw err;
   }
 }

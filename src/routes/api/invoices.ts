@@ -8,9 +8,12 @@ import {
   isInvoiceStatus,
   listInvoicesForApi,
 } from '../../services/billing/index.js';
-import { operation, type ApiModule } from '../../web/api.js';
+import { operation, withClient, type ApiModule } from '../../web/api.js';
 
-/** GET /api/v1/invoices: a billing system reads the tenant's invoices, by status and time of change, a keyset page at a time. */
+/**
+ * GET /api/v1/invoices: a billing system reads the tenant's invoices, by status and time of change,
+ * a keyset page at a time.
+ */
 
 const MAX_LIMIT = 100;
 const DEFAULT_LIMIT = 50;
@@ -52,9 +55,10 @@ export const invoicesApi: ApiModule = {
         get: operation({
           summary: 'Invoices, in the order they last changed',
           description:
-            "The tenant's invoices with their lines, oldest change first, a page at a time. Money is in integer minor units of the " +
-            "invoice's currency (`total_minor: 1234` in GBP is £12.34). To follow changes, keep the last `next_after` (or the last " +
-            '`updated_at` as `updated_since`) and ask again later: an invoice that changes (issued, paid, voided) comes again, at the end.',
+            "The tenant's invoices with their lines, oldest change first, a page at a time. " +
+            "Money is in integer minor units of the invoice's currency (`total_minor: 1234` in GBP is £12.34). " +
+            'To follow changes, keep the last `next_after` (or the last `updated_at` as `updated_since`) ' +
+            'and ask again later: an invoice that changes (issued, paid, voided) comes again, at the end.',
           parameters: [
             {
               name: 'status',
@@ -191,10 +195,12 @@ export const invoicesApi: ApiModule = {
     },
   },
   mount(router, ctx: AppContext) {
-    router.get('/invoices', async (req, res) => {
-      const query = queryOf(req);
-      const { invoices, next } = await listInvoicesForApi(ctx.db, req.apiClient!.tenantId, query);
-      res.json({ invoices, next_after: next });
-    });
+    router.get(
+      '/invoices',
+      withClient(async (req, res, client) => {
+        const { invoices, next } = await listInvoicesForApi(ctx.db, client.tenantId, queryOf(req));
+        res.json({ invoices, next_after: next });
+      }),
+    );
   },
 };

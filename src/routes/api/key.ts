@@ -1,4 +1,4 @@
-import { operation, type ApiModule } from '../../web/api.js';
+import { operation, withClient, type ApiModule } from '../../web/api.js';
 
 /** GET /api/v1/key: lets an integration check its key. */
 export const keyApi: ApiModule = {
@@ -21,8 +21,11 @@ export const keyApi: ApiModule = {
     },
   },
   mount(router) {
-    router.get('/key', (req, res) => {
-      res.json({ name: req.apiClient!.name });
-    });
+    router.get(
+      '/key',
+      withClient((_req, res, client) => {
+        res.json({ name: client.name });
+      }),
+    );
   },
 };

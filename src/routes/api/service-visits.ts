@@ -1,6 +1,6 @@
 import { BadRequestError } from '../../errors.js';
 import { insertServiceVisits, MAX_VISIT_BATCH, type IncomingVisit } from '../../services/sites/index.js';
-import { IDEMPOTENCY_KEY_PARAMETER, operation, sendIdempotent, type ApiModule } from '../../web/api.js';
+import { IDEMPOTENCY_KEY_PARAMETER, operation, sendIdempotent, withClient, type ApiModule } from '../../web/api.js';
 
 /**
  * POST /api/v1/service-visits: visits of vehicles at sites, from a tracking or job system.
@@ -13,8 +13,10 @@ export const serviceVisitsApi: ApiModule = {
         post: operation({
           summary: 'Record service visits',
           description:
-            `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. A visit is one vehicle at one site, for one service (named as in Portico's Sites page), ` +
-            "with its start and end; a completed visit turns the site green on its customer's map for the days it overlaps.",
+            `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. ` +
+            "A visit is one vehicle at one site, for one service (named as in Portico's Sites page), " +
+            'with its start and end; ' +
+            "a completed visit turns the site green on its customer's map for the days it overlaps.",
           parameters: [IDEMPOTENCY_KEY_PARAMETER],
           requestBody: {
             required: true,
@@ -78,16 +80,18 @@ export const serviceVisitsApi: ApiModule = {
     },
   },
   mount(router, ctx) {
-    router.post('/service-visits', async (req, res) => {
-      const records = (req.body as { records?: unknown } | undefined)?.records;
-      if (!Array.isArray(records)) throw new BadRequestError('Send {"records": [...]}.');
-      if (records.length > MAX_VISIT_BATCH)
-        throw new BadRequestError(`Send at most ${MAX_VISIT_BATCH} records a request.`);
-      const tenantId = req.apiClient!.tenantId;
-      await sendIdempotent(ctx, req, res, async (trx) => ({
-        status: 200,
-        body: { accepted: await insertServiceVisits(trx, tenantId, records as IncomingVisit[], 'api') },
-      }));
-    });
+    router.post(
+      '/service-visits',
+      withClient(async (req, res, client) => {
+        const records = (req.body as { records?: unknown } | undefined)?.records;
+        if (!Array.isArray(records)) throw new BadRequestError('Send {"records": [...]}.');
+        if (records.length > MAX_VISIT_BATCH)
+          throw new BadRequestError(`Send at most ${MAX_VISIT_BATCH} records a request.`);
+        await sendIdempotent(ctx, client, req, res, async (trx) => ({
+          status: 200,
+          body: { accepted: await insertServiceVisits(trx, client.tenantId, records as IncomingVisit[], 'api') },
+        }));
+      }),
+    );
   },
 };

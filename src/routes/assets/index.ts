@@ -1,90 +1,234 @@
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
+import { formText, idParam, orRerender } from '../../web/forms.js';
 import {
   ASSET_PAGE_SIZES,
   ASSET_TAB_LABELS,
   ASSET_TABS,
   assetFilterFrom,
+  type AssetList,
   type AssetListFilter,
   assetListHref,
   assetsPageCsv,
+  cancelDeactivation,
+  confirmRenewal,
+  deactivationPreview,
+  findByIdentifier,
+  formatDay,
+  getAsset,
   listAssets,
+  moveAsset,
+  requestActivation,
+  requestDeactivation,
   streamAssetsCsv,
   todayIn,
 } from '../../services/assets/index.js';
-import { can, customerTabsFor } from '../../services/access/index.js';
+import { type Actor, can } from '../../services/access/index.js';
+import { ticketsOfAsset } from '../../services/tickets/index.js';
 
-const STAFF_BASE = '/admin/customers';
+/** The asset list and its CSV; one asset's page and the requests made from it; the deep link other platforms use. */
+
+const Params = z.object({ id: idParam });
+const IdentifierParams = z.object({ identifier: formText() });
+const CsvQuery = z.object({ scope: formText(10) });
+const MoveBody = z.object({ group_id: formText(100) });
+
 /** The file name is ours (tab and day), never user input, so it goes in quotes as it is. */
 const attachment = (filename: string) => `attachment; filename="${filename}"`;
 const numbers = new Intl.NumberFormat('en-GB');
 
-export function assetListRoutes(ctx: AppContext): Router {
+const CANNOT_SEE_DEVICE =
+  'You cannot see this device with your account. If you should, ask your company admin for access.';
+
+type Problems = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+
+/** The list's filter from its query string, in the actor's day; staff name the customer whose assets they see. */
+export const assetFilter = (ctx: AppContext, req: Request, actor: Actor, customerId?: string): AssetListFilter => ({
+  ...assetFilterFrom(req.query, todayIn(actor.timeZone, ctx.clock.now())),
+  ...(customerId ? { customerId } : {}),
+});
+
+/** The asset list page, shared with its staff twin (admin/customers/assets.ts), which passes the customer's tabs. */
+export function renderAssetList(
+  res: Response,
+  list: AssetList,
+  page: { title: string; base: string; linkAssets: boolean; canRequest: boolean; customerTabs?: unknown },
+): void {
+  res.renderPage(
+    'assets/index',
+    {
+      list,
+      tabs: ASSET_TABS,
+      tabLabels: ASSET_TAB_LABELS,
+      pageSizes: ASSET_PAGE_SIZES,
+      href: assetListHref,
+      formatNumber: (n: number) => numbers.format(n),
+      ...page,
+    },
+    { fragment: 'assets/_list' },
+  );
+}
+
+/** The page CSV is small and sent whole; the whole set streams from COPY and stops when the client leaves. */
+export async function sendAssetsCsv(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  actor: Actor,
+  filter: AssetListFilter,
+): Promise<void> {
+  const csv = 'text/csv; charset=utf-8';
+  if (CsvQuery.parse(req.query).scope === 'page') {
+    const { filename, body } = await assetsPageCsv(ctx.db, actor, filter);
+    return void res.set('Content-Disposition', attachment(filename)).type(csv).send(body);
+  }
+  const leaving = new AbortController();
+  res.on('close', () => leaving.abort());
+  const { filename, stream } = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
+  res.set('Content-Disposition', attachment(filename)).type(csv);
+  await pipeline(stream, res).catch((err: { code?: string }) => {
+    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err; // the client left: nothing to answer
+  });
+}
+
+export function assetRoutes(ctx: AppContext): Router {
   const router = Router();
-  const filterOf = (req: Request, customerId?: string): AssetListFilter => ({
-    ...assetFilterFrom(req.query, todayIn(req.actor!.timeZone, ctx.clock.now())),
-    ...(customerId ? { customerId } : {}),
-  });
-  const view = {
-    tabs: ASSET_TABS,
-    tabLabels: ASSET_TAB_LABELS,
-    pageSizes: ASSET_PAGE_SIZES,
-    href: assetListHref,
-    formatNumber: (n: number) => numbers.format(n),
-  };
+  const now = () => ctx.clock.now();
 
-  /** The page CSV is small and sent whole; the whole set streams from COPY and stops when the client leaves. */
-  const sendCsv = async (req: Request, res: Response, filter: AssetListFilter) => {
-    const csv = 'text/csv; charset=utf-8';
-    if (req.query.scope === 'page') {
-      const { filename, body } = await assetsPageCsv(ctx.db, req.actor!, filter);
-      return void res.set('Content-Disposition', attachment(filename)).type(csv).send(body);
-    }
-    const leaving = new AbortController();
-    res.on('close', () => leaving.abort());
-    const { filename, stream } = await streamAssetsCsv(ctx.db, req.actor!, filter, { signal: leaving.signal });
-    res.set('Content-Disposition', attachment(filename)).type(csv);
-    await pipeline(stream, res).catch((err: { code?: string }) => {
-      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err; // the client left: nothing to answer
-    });
-  };
-
-  router.get('/assets', ...allow('asset.view'), async (req, res) => {
-    const list = await listAssets(ctx.db, req.actor!, filterOf(req));
-    const base = '/assets';
+  const renderAsset = async (res: Response, actor: Actor, id: string, opts: Problems = {}) => {
+    const page = await getAsset(ctx.db, actor, id, now());
+    const tickets = await ticketsOfAsset(ctx.db, actor, page.asset.id);
     res.renderPage(
-      'assets/index',
-      { title: 'Assets', list, base, ...view, linkAssets: true, canRequest: can(req.actor, 'asset.request') },
-      { fragment: 'assets/_list' },
-    );
-  });
-
-  router.get('/assets.csv', ...allow('asset.view'), (req, res) => sendCsv(req, res, filterOf(req)));
-
-  router.get(`${STAFF_BASE}/:id/assets`, ...allow('asset.staff_view'), async (req, res) => {
-    const list = await listAssets(ctx.db, req.actor!, filterOf(req, String(req.params.id)));
-    const customer = list.customer!;
-    const tabs = customerTabsFor(req.actor!, customer.id);
-    const base = `${STAFF_BASE}/${customer.id}/assets`;
-    res.renderPage(
-      'assets/index',
+      'assets/show',
       {
-        title: `Assets · ${customer.title}`,
-        list,
-        base,
-        ...view,
-        linkAssets: false,
-        canRequest: false,
-        customerTabs: tabs,
+        title: page.asset.name || page.asset.identifier,
+        ...page,
+        tickets,
+        canOpenTicket: can(actor, 'ticket.open'),
+        canViewCdrs: can(actor, 'cdr.view'),
+        errors: opts.errors ?? {},
+        values: opts.values ?? {},
       },
-      { fragment: 'assets/_list' },
+      { status: opts.status },
     );
-  });
+  };
 
-  router.get(`${STAFF_BASE}/:id/assets.csv`, ...allow('asset.staff_view'), (req, res) =>
-    sendCsv(req, res, filterOf(req, String(req.params.id))),
+  /** A request made from the asset's page: done, its note and back to the page; refused, the page with the reason. */
+  const fromAssetPage =
+    (change: (actor: Actor, id: string) => Promise<string>) => async (req: Request, res: Response, actor: Actor) => {
+      const { id } = Params.parse(req.params);
+      await orRerender(
+        async () => {
+          res.flash('success', await change(actor, id));
+          res.redirect(303, `/assets/${id}`);
+        },
+        (errors, status) => renderAsset(res, actor, id, { errors, status }),
+      );
+    };
+
+  router.get(
+    '/assets',
+    ...allow('asset.view', async (req, res, actor) => {
+      const list = await listAssets(ctx.db, actor, assetFilter(ctx, req, actor));
+      const canRequest = can(actor, 'asset.request');
+      renderAssetList(res, list, { title: 'Assets', base: '/assets', linkAssets: true, canRequest });
+    }),
+  );
+
+  router.get(
+    '/assets.csv',
+    ...allow('asset.view', (req, res, actor) => sendAssetsCsv(ctx, req, res, actor, assetFilter(ctx, req, actor))),
+  );
+
+  router.get(
+    '/assets/by-identifier/:identifier',
+    ...allow('asset.view', async (req, res, actor) => {
+      const found = await findByIdentifier(ctx.db, actor, IdentifierParams.parse(req.params).identifier);
+      // the same answer whether the device is someone else's or unknown: existence is not revealed
+      if (found.found !== 'in_reach') throw new NotFoundError(CANNOT_SEE_DEVICE);
+      res.redirect(303, `/assets/${found.asset.id}`);
+    }),
+  );
+
+  router.get(
+    '/assets/:id',
+    ...allow('asset.view', (req, res, actor) => renderAsset(res, actor, Params.parse(req.params).id)),
+  );
+
+  router.post(
+    '/assets/:id/activation-request',
+    ...allow(
+      'asset.request',
+      fromAssetPage(async (actor, id) => {
+        const { kind } = await requestActivation(ctx.db, actor, id);
+        const what = kind === 'activation' ? 'Activation' : 'Reactivation';
+        return `${what} requested: the asset shows as Activation pending until ${actor.tenantName} approves it.`;
+      }),
+    ),
+  );
+
+  router.post(
+    '/assets/:id/renewal-confirmation',
+    ...allow(
+      'asset.request',
+      fromAssetPage(async (actor, id) => {
+        const { termEnd } = await confirmRenewal(ctx.db, actor, id);
+        return `Renewal confirmed${termEnd ? `: the current term runs until ${formatDay(termEnd)}` : ''}.`;
+      }),
+    ),
+  );
+
+  router.get(
+    '/assets/:id/deactivation-request',
+    ...allow('asset.request', async (req, res, actor) => {
+      const preview = await deactivationPreview(ctx.db, actor, Params.parse(req.params).id, now());
+      res.renderPage('assets/deactivation', {
+        title: `Request deactivation of ${preview.asset.name || preview.asset.identifier}`,
+        ...preview,
+      });
+    }),
+  );
+
+  router.post(
+    '/assets/:id/deactivation-request',
+    ...allow(
+      'asset.request',
+      fromAssetPage(async (actor, id) => {
+        const { effectiveOn } = await requestDeactivation(ctx.db, actor, id, now());
+        return `Deactivation requested: it takes effect on ${formatDay(effectiveOn)}.`;
+      }),
+    ),
+  );
+
+  router.post(
+    '/assets/:id/deactivation-request/cancel',
+    ...allow(
+      'asset.request',
+      fromAssetPage(async (actor, id) => {
+        await cancelDeactivation(ctx.db, actor, id);
+        return 'Deactivation cancelled: the asset stays active.';
+      }),
+    ),
+  );
+
+  router.post(
+    '/assets/:id/group',
+    ...allow('asset.request', async (req, res, actor) => {
+      const { id } = Params.parse(req.params);
+      const form = MoveBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          const { path } = await moveAsset(ctx.db, actor, id, form.group_id);
+          res.flash('success', `Moved to ${path}.`);
+          res.redirect(303, `/assets/${id}`);
+        },
+        (errors, status) => renderAsset(res, actor, id, { errors, values: form, status }),
+      );
+    }),
   );
 
   return router;

@@ -21,22 +21,26 @@ const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password
 export function billingRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.get('/billing', ...allow('billing.view'), async (req, res) => {
-    const { customer } = CustomerQuery.parse(req.query);
-    const account = await customerBillingAccount(ctx.db, req.actor!, customer || null);
-    // the newest issued invoices of the person's own account (inner customers' accounts show theirs on their own billing)
-    const own = account.customer.id === req.actor!.customerId && can(req.actor, 'invoice.own');
-    const latestInvoices = own ? (await listOwnInvoices(ctx.db, req.actor!)).invoices.slice(0, LATEST_INVOICES) : null;
-    res.renderPage('billing/index', {
-      title: 'Billing',
-      ...moneyHelpers(req),
-      ...account,
-      latestInvoices,
-      sections: BILLING_SECTIONS,
-      current: 'account',
-      statusLabels: CUSTOMER_STATUS_LABELS,
-    });
-  });
+  router.get(
+    '/billing',
+    ...allow('billing.view', async (req, res, actor) => {
+      const { customer } = CustomerQuery.parse(req.query);
+      const account = await customerBillingAccount(ctx.db, actor, customer || null);
+      // the newest issued invoices of the person's own account
+      // (inner customers' accounts show theirs on their own billing)
+      const own = account.customer.id === actor.customerId && can(actor, 'invoice.own');
+      const latestInvoices = own ? (await listOwnInvoices(ctx.db, actor)).invoices.slice(0, LATEST_INVOICES) : null;
+      res.renderPage('billing/index', {
+        title: 'Billing',
+        ...moneyHelpers(req),
+        ...account,
+        latestInvoices,
+        sections: BILLING_SECTIONS,
+        current: 'account',
+        statusLabels: CUSTOMER_STATUS_LABELS,
+      });
+    }),
+  );
 
   // ---- a password staff generated or typed: the person chooses their own before anything else ----
   router.get(NEW_PASSWORD_PATH, requireActor, (req, res) => {

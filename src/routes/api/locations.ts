@@ -1,0 +1,34 @@
+import { locationKind } from '../../services/integration/index.js';
+import { batchOperation, batchRoute, DATE_TIME, type ApiModule } from '../../web/api.js';
+
+/** POST /api/v1/locations: positions of devices in batches of up to 10,000 records, all or nothing. */
+export const locationsApi: ApiModule = {
+  paths: {
+    '/locations': {
+      post: batchOperation(
+        'Send device locations',
+        'Positions of devices, named by their identifier (IMEI or serial). ' +
+          "Each asset's last location becomes the newest position received; " +
+          'older positions are kept in its track without moving it back. ' +
+          'A position of a device at a time already received is ignored, so sending a batch again changes nothing. ' +
+          'An identifier that names no asset of your tenant is an error of that record.',
+        'Location',
+      ),
+    },
+  },
+  schemas: {
+    Location: {
+      type: 'object',
+      required: ['identifier', 'latitude', 'longitude', 'recorded_at'],
+      properties: {
+        identifier: { type: 'string', maxLength: 64 },
+        latitude: { type: 'number', minimum: -90, maximum: 90 },
+        longitude: { type: 'number', minimum: -180, maximum: 180 },
+        recorded_at: DATE_TIME,
+      },
+    },
+  },
+  mount(router, ctx) {
+    router.post('/locations', batchRoute(ctx, locationKind));
+  },
+};
