@@ -14,7 +14,9 @@ import { assetActionRoutes } from './assets/actions.js';
 import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
-import { customerUserRoutes } from './users.js';
+import { userRoutes } from './users.js';
+import { adminCustomerUserRoutes } from './admin/customers/users.js';
+import { activationRoutes } from './account/activation.js';
 import { siteRoutes } from './sites.js';
 import { billingRoutes } from './billing/index.js';
 import { billingSummaryRoutes } from './billing/summaries.js';
@@ -47,7 +49,9 @@ const PAGE_ROUTES = [
   callRecordRoutes,
   groupRoutes,
   ticketRoutes,
-  customerUserRoutes,
+  userRoutes,
+  adminCustomerUserRoutes,
+  activationRoutes,
   siteRoutes,
   billingRoutes,
   billingSummaryRoutes,
