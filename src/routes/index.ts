@@ -18,6 +18,9 @@ import { userRoutes } from './users.js';
 import { adminCustomerUserRoutes } from './admin/customers/users.js';
 import { activationRoutes } from './account/activation.js';
 import { siteRoutes } from './sites.js';
+import { adminSiteRoutes } from './admin/sites.js';
+import { portalAccessRoutes } from './admin/customers/portal-access.js';
+import { loginLinkRoutes } from './account/link.js';
 import { billingRoutes } from './billing/index.js';
 import { billingSummaryRoutes } from './billing/summaries.js';
 import { invoiceRoutes } from './billing/invoices.js';
@@ -53,6 +56,9 @@ const PAGE_ROUTES = [
   adminCustomerUserRoutes,
   activationRoutes,
   siteRoutes,
+  adminSiteRoutes,
+  portalAccessRoutes,
+  loginLinkRoutes,
   billingRoutes,
   billingSummaryRoutes,
   invoiceRoutes,
