@@ -33,6 +33,7 @@ import { adminJobRoutes } from './admin/jobs.js';
 import { adminApiKeyRoutes } from './admin/api-keys.js';
 import { adminImportRoutes } from './admin/imports.js';
 import { tenantSettingsRoutes } from './admin/settings.js';
+import { helpRoutes } from './help.js';
 import { keyApi } from './api/key.js';
 import { ingestionApi } from './api/ingestion.js';
 import { serviceVisitsApi } from './api/service-visits.js';
@@ -71,6 +72,7 @@ const PAGE_ROUTES = [
   adminApiKeyRoutes,
   adminImportRoutes,
   tenantSettingsRoutes,
+  helpRoutes,
 ];
 
 /** Every module of the integration API under /api/v1; /api/v1/openapi.json is built from them. */
