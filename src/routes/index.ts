@@ -5,7 +5,6 @@ import { actorFromSession } from '../web/auth.js';
 import { loginRoutes } from './account/login.js';
 import { passwordRoutes } from './account/password.js';
 import { settingsRoutes } from './account/settings.js';
-import { contactVerificationRoutes } from './account/contact-verification.js';
 import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
@@ -44,7 +43,6 @@ const PAGE_ROUTES = [
   loginRoutes,
   passwordRoutes,
   settingsRoutes,
-  contactVerificationRoutes,
   membershipRoutes,
   homeRoutes,
   unsubscribeRoutes,

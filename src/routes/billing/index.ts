@@ -10,7 +10,7 @@ import { can, landingPath } from '../../services/access/index.js';
 import { formText } from '../../web/forms.js';
 import { moneyHelpers } from '../../web/locale.js';
 import { BILLING_SECTIONS } from '../../web/billing-format.js';
-import { renewSessionId } from '../account/settings.js';
+import { renewSessionId } from '../../web/session.js';
 
 const LATEST_INVOICES = 5;
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });
