@@ -27,6 +27,7 @@ import { partnerViewRoutes } from './partner/customers.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
 import { adminPartnerRoutes } from './admin/partners.js';
+import { customerProductRoutes } from './admin/customers/products.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
 import { adminApiKeyRoutes } from './admin/api-keys.js';
@@ -65,6 +66,7 @@ const PAGE_ROUTES = [
   adminCustomerRoutes,
   adminBillingRoutes,
   adminPartnerRoutes,
+  customerProductRoutes,
   adminMailRoutes,
   adminJobRoutes,
   adminApiKeyRoutes,
