@@ -23,7 +23,8 @@ import { loginLinkRoutes } from './account/link.js';
 import { billingRoutes } from './billing/index.js';
 import { billingSummaryRoutes } from './billing/summaries.js';
 import { invoiceRoutes } from './billing/invoices.js';
-import { partnerViewRoutes } from './partner/customers.js';
+import { partnerCustomerRoutes } from './partner/customers/index.js';
+import { partnerUsageRoutes } from './partner/customers/usage.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
 import { adminPartnerRoutes } from './admin/partners.js';
@@ -62,7 +63,8 @@ const PAGE_ROUTES = [
   billingRoutes,
   billingSummaryRoutes,
   invoiceRoutes,
-  partnerViewRoutes,
+  partnerCustomerRoutes,
+  partnerUsageRoutes,
   adminCustomerRoutes,
   adminBillingRoutes,
   adminPartnerRoutes,
