@@ -53,6 +53,12 @@ const GroupBody = z.object({
 });
 const UsersBody = z.object({ user_ids: z.unknown().optional() });
 const numbers = new Intl.NumberFormat('en-GB');
+const groupListView = {
+  tabs: GROUP_TABS,
+  tabLabels: GROUP_TAB_LABELS,
+  pageSizes: GROUP_PAGE_SIZES,
+  href: groupListHref,
+};
 const assetView = {
   tabs: ASSET_TABS,
   tabLabels: ASSET_TAB_LABELS,
@@ -148,22 +154,8 @@ export function groupRoutes(ctx: AppContext): Router {
       const list = await listGroups(ctx.db, actor, groupListQueryFrom(req.query), today(actor));
       const canManage = can(actor, 'group.manage');
       const newGroup = canManage ? await newGroupChoices(ctx.db, actor) : null;
-      res.renderPage(
-        'groups/index',
-        {
-          title: 'Groups',
-          list,
-          tabs: GROUP_TABS,
-          tabLabels: GROUP_TAB_LABELS,
-          pageSizes: GROUP_PAGE_SIZES,
-          href: groupListHref,
-          canManage,
-          canMap: can(actor, 'group.map'),
-          newGroup,
-          tiles,
-        },
-        { fragment: 'groups/_list' },
-      );
+      const data = { title: 'Groups', list, ...groupListView, canManage, canMap: can(actor, 'group.map'), newGroup };
+      res.renderPage('groups/index', { ...data, tiles }, { fragment: 'groups/_list' });
     }),
   );
 

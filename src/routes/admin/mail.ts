@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { formText } from '../../web/forms.js';
-import { can } from '../../services/access/index.js';
+import { type Actor, can } from '../../services/access/index.js';
 import { findOutgoingMail, listOutgoingMail, MAIL_STATUSES, retryDeadMail } from '../../services/mail/index.js';
 import { formatDateTime } from '../../services/platform/index.js';
 
@@ -40,6 +40,12 @@ function mailListLink(query: ListState, q: { status?: string; before?: number | 
 
 export function adminMailRoutes(ctx: AppContext): Router {
   const router = Router();
+  /** What the list and a message show mail with. */
+  const mailView = (actor: Actor) => ({
+    smtpConfigured: !!ctx.mail,
+    canRetry: can(actor, 'mail.retry'),
+    formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
+  });
 
   router.get(
     '/admin/mail',
@@ -56,9 +62,7 @@ export function adminMailRoutes(ctx: AppContext): Router {
           statuses: MAIL_STATUSES,
           nextLink: nextBefore ? link({ status: query.status, before: nextBefore }) : null,
           link,
-          smtpConfigured: !!ctx.mail,
-          canRetry: can(actor, 'mail.retry'),
-          formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
+          ...mailView(actor),
         },
         { fragment: 'admin/mail/_table' },
       );
@@ -76,9 +80,7 @@ export function adminMailRoutes(ctx: AppContext): Router {
       res.renderPage('admin/mail/show', {
         title: message.subject,
         message,
-        smtpConfigured: !!ctx.mail,
-        canRetry: can(actor, 'mail.retry'),
-        formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
+        ...mailView(actor),
       });
     }),
   );
