@@ -1,17 +1,22 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
-import { requireActor } from '../web/auth.js';
+import { signedIn } from '../web/auth.js';
 import { customerHome } from '../services/customers/index.js';
 import { can, landingPath } from '../services/access/index.js';
 import { todayIn } from '../services/assets/index.js';
 
+/** The customer's home page; anyone else signed in goes on to their own landing page. */
 export function homeRoutes(ctx: AppContext): Router {
   const router = Router();
-  router.get('/', requireActor, async (req, res) => {
-    const actor = req.actor!;
-    if (!can(actor, 'home.view')) return res.redirect(303, landingPath(actor));
-    const home = await customerHome(ctx.db, actor, todayIn(actor.timeZone, ctx.clock.now()));
-    res.renderPage('home/index', { title: actor.placeName, home });
-  });
+
+  router.get(
+    '/',
+    ...signedIn(async (_req, res, actor) => {
+      if (!can(actor, 'home.view')) return res.redirect(303, landingPath(actor));
+      const home = await customerHome(ctx.db, actor, todayIn(actor.timeZone, ctx.clock.now()));
+      res.renderPage('home/index', { title: actor.placeName, home });
+    }),
+  );
+
   return router;
 }

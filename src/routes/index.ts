@@ -5,7 +5,6 @@ import { actorFromSession } from '../web/auth.js';
 import { loginRoutes } from './account/login.js';
 import { passwordRoutes } from './account/password.js';
 import { settingsRoutes } from './account/settings.js';
-import { contactVerificationRoutes } from './account/contact-verification.js';
 import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
@@ -14,14 +13,20 @@ import { assetRoutes } from './assets/index.js';
 import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
-import { customerUserRoutes } from './users.js';
+import { userRoutes } from './users.js';
+import { adminCustomerUserRoutes } from './admin/customers/users.js';
+import { activationRoutes } from './account/activation.js';
 import { siteRoutes } from './sites.js';
+import { adminSiteRoutes } from './admin/sites.js';
+import { portalAccessRoutes } from './admin/customers/portal-access.js';
+import { loginLinkRoutes } from './account/link.js';
 import { billingRoutes } from './billing/index.js';
 import { billingSummaryRoutes } from './billing/summaries.js';
 import { invoiceRoutes } from './billing/invoices.js';
-import { partnerViewRoutes } from './partner/customers.js';
 import { adminRequestRoutes } from './admin/requests.js';
 import { adminTicketRoutes } from './admin/tickets.js';
+import { partnerCustomerRoutes } from './partner/customers/index.js';
+import { partnerUsageRoutes } from './partner/customers/usage.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
@@ -29,11 +34,13 @@ import { adminContactRoutes } from './admin/customers/billing/contacts.js';
 import { adminSummaryRoutes } from './admin/customers/billing/summaries.js';
 import { adminInvoiceRoutes } from './admin/customers/billing/invoices.js';
 import { adminPartnerRoutes } from './admin/partners.js';
+import { customerProductRoutes } from './admin/customers/products.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
 import { adminApiKeyRoutes } from './admin/api-keys.js';
 import { adminImportRoutes } from './admin/imports.js';
 import { tenantSettingsRoutes } from './admin/settings.js';
+import { helpRoutes } from './help.js';
 import { keyApi } from './api/key.js';
 import { locationsApi } from './api/locations.js';
 import { usageRecordsApi } from './api/usage-records.js';
@@ -45,7 +52,6 @@ const PAGE_ROUTES = [
   loginRoutes,
   passwordRoutes,
   settingsRoutes,
-  contactVerificationRoutes,
   membershipRoutes,
   homeRoutes,
   unsubscribeRoutes,
@@ -55,14 +61,20 @@ const PAGE_ROUTES = [
   callRecordRoutes,
   groupRoutes,
   ticketRoutes,
-  customerUserRoutes,
+  userRoutes,
+  adminCustomerUserRoutes,
+  activationRoutes,
   siteRoutes,
+  adminSiteRoutes,
+  portalAccessRoutes,
+  loginLinkRoutes,
   billingRoutes,
   billingSummaryRoutes,
   invoiceRoutes,
-  partnerViewRoutes,
   adminRequestRoutes,
   adminTicketRoutes,
+  partnerCustomerRoutes,
+  partnerUsageRoutes,
   adminCustomerRoutes,
   adminCustomerAssetRoutes,
   adminBillingRoutes,
@@ -70,11 +82,13 @@ const PAGE_ROUTES = [
   adminSummaryRoutes,
   adminInvoiceRoutes,
   adminPartnerRoutes,
+  customerProductRoutes,
   adminMailRoutes,
   adminJobRoutes,
   adminApiKeyRoutes,
   adminImportRoutes,
   tenantSettingsRoutes,
+  helpRoutes,
 ];
 
 /** Every module of the integration API under /api/v1; /api/v1/openapi.json is built from them. */

@@ -22,7 +22,7 @@ import {
 
 /** The customer's tickets: the list, a new ticket, its thread and comments, following it. */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 const NewTicketQuery = z.object({ asset: formText() });
 const NewTicketBody = z.object({
   asset_id: formText(),

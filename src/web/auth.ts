@@ -92,3 +92,10 @@ export function allow(action: Action, ...chain: (RequestHandler | ActorHandler)[
 export function signedIn(handle: ActorHandler): RequestHandler[] {
   return [requireActor, withActor(handle)];
 }
+
+/** A page open to everyone that answers a signed-in person differently (sign-in sends them on): their actor, if any. */
+export function maybeSignedIn(
+  handle: (req: Request, res: Response, actor: Actor | undefined) => unknown,
+): RequestHandler[] {
+  return [(req, res) => handle(req, res, req.actor) as Promise<void>];
+}

@@ -113,3 +113,41 @@ export function csrfProtection() {
 export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
+
+/** Signs a person in on a fresh session id, with the fields every sign-in sets; a login link's session says so. */
+export async function startSession(
+  req: Request,
+  now: Date,
+  who: { userId: string; membershipId: string; viaLink?: boolean },
+): Promise<void> {
+  await regenerateSession(req);
+  const at = now.getTime();
+  Object.assign(req.session, {
+    userId: who.userId,
+    membershipId: who.membershipId,
+    ...(who.viaLink ? { viaLink: true } : {}),
+    createdAt: at,
+    lastSeenAt: at,
+    userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
+  });
+}
+
+/**
+ * A new session id for the same sign-in, or for another of the person's roles (`who`): after a password
+ * change, so a stolen copy of the old cookie stops working too, and at every change of privilege.
+ */
+export async function renewSessionId(
+  req: Request,
+  now: Date,
+  who?: { userId: string; membershipId: string },
+): Promise<void> {
+  const { userId, membershipId, createdAt, userAgent } = req.session;
+  await regenerateSession(req);
+  Object.assign(req.session, {
+    userId: who?.userId ?? userId,
+    membershipId: who?.membershipId ?? membershipId,
+    createdAt: createdAt ?? now.getTime(),
+    lastSeenAt: now.getTime(),
+    userAgent,
+  });
+}

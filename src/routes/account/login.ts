@@ -1,57 +1,47 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { TooManyRequestsError, ValidationError } from '../../errors.js';
-import { safeNext } from '../../web/auth.js';
-import { formText } from '../../web/forms.js';
-import { sessionCookieName } from '../../web/session.js';
+import { TooManyRequestsError } from '../../errors.js';
+import { maybeSignedIn, safeNext } from '../../web/auth.js';
+import { formText, orRerender, type Refusal } from '../../web/forms.js';
+import { sessionCookieName, startSession } from '../../web/session.js';
 import { landingPath } from '../../services/access/index.js';
 import { signIn, SignInRefused } from '../../services/people/index.js';
 
-const SignInForm = z.object({
-  email: formText(),
-  password: formText(),
-  next: formText(),
-});
+/** Signing in with a password, and signing out. */
+
+const Query = z.object({ next: formText() });
+const SignInBody = z.object({ email: formText(), password: formText(), next: formText() });
 
 export function loginRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.get('/login', (req, res) => {
-    if (req.actor) return res.redirect(303, safeNext(req.query.next) ?? landingPath(req.actor));
-    res.renderPage('account/login/index', {
-      title: 'Sign in',
-      values: { next: safeNext(req.query.next) ?? '' },
-      errors: {},
-    });
-  });
+  router.get(
+    '/login',
+    ...maybeSignedIn((req, res, actor) => {
+      const next = safeNext(Query.parse(req.query).next);
+      if (actor) return res.redirect(303, next ?? landingPath(actor));
+      res.renderPage('account/login/index', { title: 'Sign in', values: { next: next ?? '' }, errors: {} });
+    }),
+  );
 
   router.post('/login', async (req, res) => {
-    const form = SignInForm.parse(req.body ?? {});
-    try {
-      const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
-      await regenerateSession(req);
-      const now = ctx.clock.now().getTime();
-      Object.assign(req.session, {
-        userId: actor.userId,
-        membershipId: actor.membershipId,
-        createdAt: now,
-        lastSeenAt: now,
-        userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
-      });
-      req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
-      res.redirect(303, safeNext(form.next) ?? landingPath(actor));
-    } catch (err) {
-      if (!(err instanceof ValidationError) && !(err instanceof TooManyRequestsError)) throw err;
-      logRefusedSignIn(req, err);
-      const status = err instanceof ValidationError ? 422 : 429;
-      const errors = err instanceof ValidationError ? err.fields : { form: err.message };
-      res.renderPage(
-        'account/login/index',
-        { title: 'Sign in', values: { email: form.email, next: form.next ?? '' }, errors },
-        { status },
-      );
-    }
+    const form = SignInBody.parse(req.body ?? {});
+    await orRerender(
+      async () => {
+        const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
+        await startSession(req, ctx.clock.now(), { userId: actor.userId, membershipId: actor.membershipId });
+        req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
+        res.redirect(303, safeNext(form.next) ?? landingPath(actor));
+      },
+      (errors, status, err) => {
+        logRefusedSignIn(req, err);
+        const values = { email: form.email, next: form.next ?? '' };
+        res.renderPage('account/login/index', { title: 'Sign in', values, errors }, { status });
+      },
+      // a locked account or address is told so on the form, with the time left
+      { limits: true },
+    );
   });
 
   router.post('/logout', async (req, res) => {
@@ -64,7 +54,7 @@ export function loginRoutes(ctx: AppContext): Router {
 }
 
 /** Why a sign-in was refused, for whoever watches the logs: never the password, nor the email typed. */
-function logRefusedSignIn(req: Request, err: ValidationError | TooManyRequestsError) {
+function logRefusedSignIn(req: Request, err: Refusal) {
   const address = req.ip;
   if (err instanceof TooManyRequestsError) {
     req.log.warn({ event: 'sign_in_failed', reason: 'locked', address }, 'sign-in refused: locked');
@@ -85,8 +75,4 @@ function logRefusedSignIn(req: Request, err: ValidationError | TooManyRequestsEr
       { event: 'sign_in_lockout', locked: refused.lockedNow, userId: refused.userId ?? undefined, address },
       'sign-in locked after repeated failures',
     );
-}
-
-function regenerateSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }

@@ -1,51 +1,62 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { formText } from '../../web/forms.js';
 import type { AppContext } from '../../context.js';
-import { ValidationError } from '../../errors.js';
+import { NEW_PASSWORD_PATH, signedIn } from '../../web/auth.js';
+import { formText, orRerender } from '../../web/forms.js';
+import { regenerateSession, renewSessionId } from '../../web/session.js';
+import { landingPath } from '../../services/access/index.js';
 import {
   checkResetLink,
   MIN_PASSWORD_LENGTH,
+  replaceStaffSetPassword,
   requestPasswordReset,
   resetPassword,
 } from '../../services/people/index.js';
 
-const ForgotForm = z.object({ email: formText() });
-const ResetForm = z.object({ password: formText(), passwordConfirm: formText() });
+/**
+ * Forgotten passwords: ask for a mailed link, then choose a new password with it (logs never hold the
+ * token); and the password staff generated or typed, which its person replaces before anything else.
+ */
+
+const ForgotBody = z.object({ email: formText() });
+const PasswordBody = z.object({ password: formText(), passwordConfirm: formText() });
 const TokenParams = z.object({ token: z.string().max(200) });
 
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
 
-/** Forgotten passwords: ask for a mailed link, then choose a new password with it. Logs never hold the token. */
 export function passwordRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.get('/password/forgot', (_req, res) => {
-    res.renderPage('account/password/forgot', { title: 'Forgot your password', values: {}, errors: {} });
-  });
+  const renderForgot = (res: Response, values: Record<string, string>, errors = {}, status = 200) =>
+    res.renderPage('account/password/forgot', { title: 'Forgot your password', values, errors }, { status });
+
+  const renderReset = (res: Response, token: string, errors = {}, status = 200) =>
+    res.renderPage(
+      'account/password/reset',
+      { title: 'Choose a new password', token, rules: RULES, errors },
+      { status },
+    );
+
+  const renderNew = (res: Response, errors = {}, status = 200) =>
+    res.renderPage('account/password/new', { title: 'Set a new password', rules: RULES, errors }, { status });
+
+  router.get('/password/forgot', (_req, res) => renderForgot(res, {}));
 
   router.post('/password/forgot', async (req, res) => {
-    const form = ForgotForm.parse(req.body ?? {});
-    try {
-      const { userId, limited } = await requestPasswordReset(ctx.db, ctx.clock.now(), {
-        email: form.email,
-        address: req.ip ?? 'unknown',
-        baseUrl: ctx.config.baseUrl,
-      });
-      req.log.info(
-        { event: 'password_reset_requested', userId: userId ?? undefined, limited },
-        'password reset requested',
-      );
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      return res.renderPage(
-        'account/password/forgot',
-        { title: 'Forgot your password', values: form, errors: err.fields },
-        { status: 422 },
-      );
-    }
-    ctx.mailPump.kick();
-    res.renderPage('account/password/forgot-sent', { title: 'Check your email', email: form.email.trim() });
+    const form = ForgotBody.parse(req.body ?? {});
+    await orRerender(
+      async () => {
+        const { userId, limited } = await requestPasswordReset(ctx.db, ctx.clock.now(), {
+          email: form.email,
+          address: req.ip ?? 'unknown',
+          baseUrl: ctx.config.baseUrl,
+        });
+        const event = { event: 'password_reset_requested', userId: userId ?? undefined, limited };
+        req.log.info(event, 'password reset requested');
+        res.renderPage('account/password/forgot-sent', { title: 'Check your email', email: form.email.trim() });
+      },
+      (errors, status) => renderForgot(res, form, errors, status),
+    );
   });
 
   router.get('/password/reset/:token', async (req, res) => {
@@ -53,33 +64,56 @@ export function passwordRoutes(ctx: AppContext): Router {
     const { token } = TokenParams.parse(req.params);
     const state = await checkResetLink(ctx.db, ctx.clock.now(), token, req.ip ?? 'unknown');
     if (!state.ok) return invalidLink(req, res, state.reason);
-    res.renderPage('account/password/reset', { title: 'Choose a new password', token, rules: RULES, errors: {} });
+    renderReset(res, token);
   });
 
   router.post('/password/reset/:token', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const { token } = TokenParams.parse(req.params);
-    const form = ResetForm.parse(req.body ?? {});
-    try {
-      const result = await resetPassword(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
-      if (!result.ok) return invalidLink(req, res, result.reason);
-      req.log.info(
-        { event: 'password_reset', userId: result.userId, sessionsEnded: result.sessionsEnded },
-        'password reset with a mailed link',
-      );
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      return res.renderPage(
-        'account/password/reset',
-        { title: 'Choose a new password', token, rules: RULES, errors: err.fields },
-        { status: 422 },
-      );
-    }
-    // the reset ended every session of the user, this browser's included: start an anonymous one
-    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-    res.flash('success', 'Your password has been changed. Sign in with it.');
-    res.redirect(303, '/login');
+    const form = PasswordBody.parse(req.body ?? {});
+    await orRerender(
+      async () => {
+        const result = await resetPassword(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
+        if (!result.ok) return invalidLink(req, res, result.reason);
+        const event = { event: 'password_reset', userId: result.userId, sessionsEnded: result.sessionsEnded };
+        req.log.info(event, 'password reset with a mailed link');
+        // the reset ended every session of the user, this browser's included: start an anonymous one
+        await regenerateSession(req);
+        res.flash('success', 'Your password has been changed. Sign in with it.');
+        res.redirect(303, '/login');
+      },
+      (errors, status) => renderReset(res, token, errors, status),
+    );
   });
+
+  // ---- a password staff generated or typed: the person chooses their own before anything else ----
+  router.get(
+    NEW_PASSWORD_PATH,
+    ...signedIn((_req, res, actor) => {
+      if (!actor.mustChangePassword) return res.redirect(303, landingPath(actor));
+      res.set('Cache-Control', 'no-store');
+      renderNew(res);
+    }),
+  );
+
+  router.post(
+    NEW_PASSWORD_PATH,
+    ...signedIn(async (req, res, actor) => {
+      const form = PasswordBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          await replaceStaffSetPassword(ctx.db, actor, req.sessionID, form, ctx.clock.now());
+          const event = { event: 'password_changed', userId: actor.userId, reason: 'staff_set' };
+          req.log.info(event, 'password set by staff replaced');
+          await renewSessionId(req, ctx.clock.now());
+          res.flash('success', 'Your new password is set. Welcome to Portico.');
+          res.redirect(303, landingPath(actor));
+        },
+        // a password that is the person's own already (changed in another tab) needs nothing more here
+        (errors, status) => (status === 409 ? res.redirect(303, landingPath(actor)) : renderNew(res, errors, status)),
+      );
+    }),
+  );
 
   return router;
 }

@@ -1,30 +1,44 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { formText } from '../../web/forms.js';
 import type { AppContext } from '../../context.js';
-import { ValidationError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
+import { formCheckbox, formText, orRerender } from '../../web/forms.js';
 import { wantsFragment } from '../../web/render.js';
+import { renewSessionId } from '../../web/session.js';
+import type { Actor } from '../../services/access/index.js';
 import {
   changePassword,
+  CODE_MINUTES,
+  confirmEmailVerification,
+  confirmMobileCode,
   endOtherSessions,
   endSession,
   listOwnSessions,
   loadProfile,
   MIN_PASSWORD_LENGTH,
+  sendEmailVerification,
+  sendMobileCode,
   updateProfile,
   verificationState,
 } from '../../services/people/index.js';
 import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../../services/mail/index.js';
 import { formatDateTime, timeZoneChoicesFor } from '../../services/platform/index.js';
 
-const ProfileForm = z.object({ name: formText(), timeZone: formText() });
-const PasswordForm = z.object({
-  current: formText(),
-  password: formText(),
-  passwordConfirm: formText(),
-});
+/** The signed-in person's own settings: profile, password, notifications, sessions, email and mobile. */
+
+const ProfileBody = z.object({ name: formText(), timeZone: formText() });
+const PasswordBody = z.object({ current: formText(), password: formText(), passwordConfirm: formText() });
+const NotificationsBody = z.object(
+  Object.fromEntries(NOTIFICATION_KINDS.map((k) => [k, formCheckbox()])) as Record<
+    (typeof NOTIFICATION_KINDS)[number],
+    ReturnType<typeof formCheckbox>
+  >,
+);
+// :sid is the handle the page shows, never the session id itself
 const SessionParams = z.object({ sid: z.string().max(100) });
+const TokenParams = z.object({ token: z.string().max(200) });
+const MobileBody = z.object({ mobile: formText(100) });
+const CodeBody = z.object({ code: formText(20) });
 
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
 
@@ -34,24 +48,13 @@ type PageState = {
   sessionsNote?: string;
   notifications?: Record<string, boolean>;
 };
+type MobileState = { values?: Record<string, string>; errors?: Record<string, string> };
 
-/** A checked box sends its name; an unchecked one sends nothing. */
-const notificationForm = (body: unknown): Record<string, boolean> =>
-  Object.fromEntries(
-    NOTIFICATION_KINDS.map((k) => [
-      k,
-      typeof body === 'object' && body !== null && (body as Record<string, unknown>)[k] === 'on',
-    ]),
-  );
-
-/** The signed-in user's own settings: profile, password and sessions. */
 export function settingsRoutes(ctx: AppContext): Router {
   const router = Router();
-  const guard = allow('settings.view');
 
   /** The whole page, or (for htmx) only the sessions list; a 422 keeps every other section as it is. */
-  async function renderSettings(req: Request, res: Response, state: PageState = {}, status = 200) {
-    const actor = req.actor!;
+  async function renderSettings(req: Request, res: Response, actor: Actor, state: PageState = {}, status = 200) {
     const [profile, sessions, switches, verification] = await Promise.all([
       loadProfile(ctx.db, actor),
       listOwnSessions(ctx.db, actor, ctx.clock.now(), req.sessionID),
@@ -80,82 +83,167 @@ export function settingsRoutes(ctx: AppContext): Router {
     );
   }
 
-  router.get('/settings', ...guard, (req, res) => renderSettings(req, res));
-
-  router.post('/settings/profile', ...guard, async (req, res) => {
-    const form = ProfileForm.parse(req.body ?? {});
-    try {
-      await updateProfile(ctx.db, req.actor!, form);
-    } catch (err) {
-      if (err instanceof ValidationError) return renderSettings(req, res, { profile: form, errors: err.fields }, 422);
-      throw err;
-    }
-    res.flash('success', 'Your profile has been saved.');
-    res.redirect(303, '/settings');
-  });
-
-  router.post('/settings/password', ...guard, async (req, res) => {
-    const form = PasswordForm.parse(req.body ?? {});
-    try {
-      const { sessionsEnded } = await changePassword(ctx.db, req.actor!, req.sessionID, form, ctx.clock.now());
-      req.log.info({ event: 'password_changed', userId: req.actor!.userId, sessionsEnded }, 'password changed');
-    } catch (err) {
-      if (err instanceof ValidationError) return renderSettings(req, res, { errors: err.fields }, 422);
-      throw err;
-    }
-    await renewSessionId(req, ctx.clock.now());
-    res.flash('success', 'Your password has been changed. Other devices have been signed out.');
-    res.redirect(303, '/settings');
-  });
-
-  router.post('/settings/notifications', ...guard, async (req, res) => {
-    const form = notificationForm(req.body);
-    let changed;
-    try {
-      changed = await changeNotificationSwitches(ctx.db, req.actor!, form);
-    } catch (err) {
-      if (err instanceof ValidationError)
-        return renderSettings(req, res, { notifications: form, errors: err.fields }, 422);
-      throw err;
-    }
-    res.flash(
-      'success',
-      changed.length ? 'Your notification choices have been saved.' : 'Nothing changed in your notification choices.',
-    );
-    res.redirect(303, '/settings#notifications');
-  });
-
-  router.post('/settings/other-sessions/delete', ...guard, async (req, res) => {
-    const ended = await endOtherSessions(ctx.db, req.actor!, req.sessionID);
-    req.log.info({ event: 'sessions_ended', userId: req.actor!.userId, count: ended }, 'signed out everywhere else');
-    await sessionsChanged(
-      req,
-      res,
-      ended ? `Signed out ${ended} other session${ended === 1 ? '' : 's'}.` : 'No other session was signed in.',
-    );
-  });
-
-  router.post('/settings/sessions/:sid/delete', ...guard, async (req, res) => {
-    // :sid is the handle the page shows, never the session id itself
-    const { sid } = SessionParams.parse(req.params);
-    const { device } = await endSession(ctx.db, req.actor!, ctx.clock.now(), sid, req.sessionID);
-    req.log.info({ event: 'session_ended', userId: req.actor!.userId }, 'signed out another session');
-    await sessionsChanged(req, res, `Signed out the session on ${device}.`);
-  });
-
   /** htmx swaps the sessions list in place; a plain form goes back to the page. */
-  async function sessionsChanged(req: Request, res: Response, note: string) {
-    if (wantsFragment(req)) return renderSettings(req, res, { sessionsNote: note });
+  async function sessionsChanged(req: Request, res: Response, actor: Actor, note: string) {
+    if (wantsFragment(req)) return renderSettings(req, res, actor, { sessionsNote: note });
     res.flash('success', note);
     res.redirect(303, '/settings');
   }
 
-  return router;
-}
+  router.get('/settings', ...allow('settings.view', (req, res, actor) => renderSettings(req, res, actor)));
 
-/** A new session id after a password change, so a stolen copy of the old cookie stops working too. */
-export async function renewSessionId(req: Request, now: Date): Promise<void> {
-  const { userId, membershipId, createdAt, userAgent } = req.session;
-  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-  Object.assign(req.session, { userId, membershipId, createdAt, lastSeenAt: now.getTime(), userAgent });
+  router.post(
+    '/settings/profile',
+    ...allow('settings.view', async (req, res, actor) => {
+      const form = ProfileBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          await updateProfile(ctx.db, actor, form);
+          res.flash('success', 'Your profile has been saved.');
+          res.redirect(303, '/settings');
+        },
+        (errors, status) => renderSettings(req, res, actor, { profile: form, errors }, status),
+      );
+    }),
+  );
+
+  router.post(
+    '/settings/password',
+    ...allow('settings.view', async (req, res, actor) => {
+      const form = PasswordBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          const { sessionsEnded } = await changePassword(ctx.db, actor, req.sessionID, form, ctx.clock.now());
+          req.log.info({ event: 'password_changed', userId: actor.userId, sessionsEnded }, 'password changed');
+          await renewSessionId(req, ctx.clock.now());
+          res.flash('success', 'Your password has been changed. Other devices have been signed out.');
+          res.redirect(303, '/settings');
+        },
+        (errors, status) => renderSettings(req, res, actor, { errors }, status),
+      );
+    }),
+  );
+
+  router.post(
+    '/settings/notifications',
+    ...allow('settings.view', async (req, res, actor) => {
+      const form = NotificationsBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          const changed = await changeNotificationSwitches(ctx.db, actor, form);
+          res.flash(
+            'success',
+            changed.length
+              ? 'Your notification choices have been saved.'
+              : 'Nothing changed in your notification choices.',
+          );
+          res.redirect(303, '/settings#notifications');
+        },
+        (errors, status) => renderSettings(req, res, actor, { notifications: form, errors }, status),
+      );
+    }),
+  );
+
+  router.post(
+    '/settings/other-sessions/delete',
+    ...allow('settings.view', async (req, res, actor) => {
+      const ended = await endOtherSessions(ctx.db, actor, req.sessionID);
+      req.log.info({ event: 'sessions_ended', userId: actor.userId, count: ended }, 'signed out everywhere else');
+      const note = ended
+        ? `Signed out ${ended} other session${ended === 1 ? '' : 's'}.`
+        : 'No other session was signed in.';
+      await sessionsChanged(req, res, actor, note);
+    }),
+  );
+
+  router.post(
+    '/settings/sessions/:sid/delete',
+    ...allow('settings.view', async (req, res, actor) => {
+      const { sid } = SessionParams.parse(req.params);
+      const { device } = await endSession(ctx.db, actor, ctx.clock.now(), sid, req.sessionID);
+      req.log.info({ event: 'session_ended', userId: actor.userId }, 'signed out another session');
+      await sessionsChanged(req, res, actor, `Signed out the session on ${device}.`);
+    }),
+  );
+
+  // ---- confirming the email address: the mailed link opens without a session ----
+  router.post(
+    '/settings/email-verification',
+    ...allow('settings.view', async (_req, res, actor) => {
+      const email = await sendEmailVerification(ctx.db, actor, { now: ctx.clock.now(), baseUrl: ctx.config.baseUrl });
+      res.flash('success', `A confirmation link is on its way to ${email}.`);
+      res.redirect(303, '/settings#verification');
+    }),
+  );
+
+  // opening the link only asks (mail scanners open links); the button confirms
+  router.get('/settings/email-verification/:token', (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    res.renderPage('account/settings/email-verification', {
+      title: 'Confirm your email address',
+      token: TokenParams.parse(req.params).token,
+    });
+  });
+
+  router.post('/settings/email-verification/:token', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const result = await confirmEmailVerification(ctx.db, ctx.clock.now(), TokenParams.parse(req.params).token);
+    if (!result.ok)
+      return res.renderPage(
+        'account/settings/email-verification',
+        { title: 'Link not valid', invalid: result.reason },
+        { status: result.reason === 'unknown' ? 404 : 410 },
+      );
+    res.renderPage('account/settings/email-verification', { title: 'Email confirmed', done: result.email });
+  });
+
+  // ---- the mobile number: a code by text message confirms it ----
+  const renderMobile = async (res: Response, actor: Actor, form: MobileState = {}, status = 200) => {
+    const state = await verificationState(ctx.db, actor, ctx.clock.now());
+    res.renderPage(
+      'account/settings/mobile',
+      {
+        title: 'Your mobile number',
+        state,
+        codeMinutes: CODE_MINUTES,
+        values: form.values ?? { mobile: state.mobile ?? '' },
+        errors: form.errors ?? {},
+      },
+      { status },
+    );
+  };
+
+  router.get('/settings/mobile', ...allow('settings.view', (_req, res, actor) => renderMobile(res, actor)));
+
+  router.post(
+    '/settings/mobile',
+    ...allow('settings.view', async (req, res, actor) => {
+      const form = MobileBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          const mobile = await sendMobileCode(ctx.db, actor, form, ctx.clock.now());
+          res.flash('success', `A code is on its way to ${mobile}.`);
+          res.redirect(303, '/settings/mobile');
+        },
+        (errors, status) => renderMobile(res, actor, { values: form, errors }, status),
+      );
+    }),
+  );
+
+  router.post(
+    '/settings/mobile/verification',
+    ...allow('settings.view', async (req, res, actor) => {
+      const form = CodeBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          await confirmMobileCode(ctx.db, actor, form, ctx.clock.now());
+          res.flash('success', 'Your mobile number is verified.');
+          res.redirect(303, '/settings#verification');
+        },
+        (errors, status) => renderMobile(res, actor, { errors }, status),
+      );
+    }),
+  );
+
+  return router;
 }

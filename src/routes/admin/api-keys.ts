@@ -1,72 +1,81 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
+import { formText, orRerender } from '../../web/forms.js';
+import type { Actor } from '../../services/access/index.js';
 import { createApiKey, findApiKey, listApiKeys, revokeApiKey } from '../../services/integration/index.js';
 import { formatDateTime } from '../../services/platform/index.js';
-import { formText, orRerender } from '../../web/forms.js';
+
+/** /admin/api-keys: the tenant admin's keys for the integration API. */
 
 const KeyBody = z.object({ name: formText() });
 const KeyParams = z.object({ id: z.uuid() });
 
-/** /admin/api-keys: the tenant admin's keys for the integration API. */
+type IndexState = {
+  values?: { name: string };
+  errors?: Record<string, string>;
+  created?: { name: string; secret: string };
+  status?: number;
+};
+
+const formatTime = (actor: Actor) => (d: Date | null) => (d ? formatDateTime(d, actor.timeZone) : 'Never');
+
 export function adminApiKeyRoutes(ctx: AppContext): Router {
   const router = Router();
-  const guard = allow('api_key.manage');
-  const formatTime = (req: Request) => (d: Date | null) => (d ? formatDateTime(d, req.actor!.timeZone) : 'Never');
 
-  const renderIndex = async (
-    req: Request,
-    res: Response,
-    extra: {
-      values?: { name: string };
-      errors?: Record<string, string>;
-      created?: { name: string; secret: string };
-      status?: number;
-    } = {},
-  ) => {
-    const keys = await listApiKeys(ctx.db, req.actor!);
+  const renderIndex = async (res: Response, actor: Actor, state: IndexState = {}) => {
+    const keys = await listApiKeys(ctx.db, actor);
     // a page showing a new key's secret must never be cached or kept
-    if (extra.created) res.set('Cache-Control', 'no-store');
+    if (state.created) res.set('Cache-Control', 'no-store');
     res.renderPage(
       'admin/api-keys/index',
       {
         title: 'API keys',
         keys,
-        values: extra.values ?? { name: '' },
-        errors: extra.errors ?? {},
-        created: extra.created ?? null,
-        formatTime: formatTime(req),
+        values: state.values ?? { name: '' },
+        errors: state.errors ?? {},
+        created: state.created ?? null,
+        formatTime: formatTime(actor),
         docsUrl: `${ctx.config.baseUrl}/api/v1/openapi.json`,
       },
-      { status: extra.status },
+      { status: state.status },
     );
   };
 
-  router.get('/admin/api-keys', ...guard, (req, res) => renderIndex(req, res));
+  router.get('/admin/api-keys', ...allow('api_key.manage', (_req, res, actor) => renderIndex(res, actor)));
 
   // the secret is shown in the answer to this POST and nowhere else (not in a redirect's flash, which would store it)
-  router.post('/admin/api-keys', ...guard, async (req, res) => {
-    const values = KeyBody.parse(req.body);
-    await orRerender(
-      async () => {
-        const { key, secret } = await createApiKey(ctx.db, req.actor!, values, ctx.clock.now());
-        await renderIndex(req, res, { created: { name: key.name, secret }, status: 201 });
-      },
-      (errors, status) => renderIndex(req, res, { values, errors, status }),
-    );
-  });
+  router.post(
+    '/admin/api-keys',
+    ...allow('api_key.manage', async (req, res, actor) => {
+      const values = KeyBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          const { key, secret } = await createApiKey(ctx.db, actor, values, ctx.clock.now());
+          await renderIndex(res, actor, { created: { name: key.name, secret }, status: 201 });
+        },
+        (errors, status) => renderIndex(res, actor, { values, errors, status }),
+      );
+    }),
+  );
 
-  router.get('/admin/api-keys/:id/revoke', ...guard, async (req, res) => {
-    const key = await findApiKey(ctx.db, req.actor!, KeyParams.parse(req.params).id);
-    res.renderPage('admin/api-keys/revoke', { title: `Revoke ${key.name}`, key, formatTime: formatTime(req) });
-  });
+  router.get(
+    '/admin/api-keys/:id/revoke',
+    ...allow('api_key.manage', async (req, res, actor) => {
+      const key = await findApiKey(ctx.db, actor, KeyParams.parse(req.params).id);
+      res.renderPage('admin/api-keys/revoke', { title: `Revoke ${key.name}`, key, formatTime: formatTime(actor) });
+    }),
+  );
 
-  router.post('/admin/api-keys/:id/revoke', ...guard, async (req, res) => {
-    const key = await revokeApiKey(ctx.db, req.actor!, KeyParams.parse(req.params).id, ctx.clock.now());
-    res.flash('success', `The key "${key.name}" is revoked: requests made with it are refused from now on.`);
-    res.redirect(303, '/admin/api-keys');
-  });
+  router.post(
+    '/admin/api-keys/:id/revoke',
+    ...allow('api_key.manage', async (req, res, actor) => {
+      const key = await revokeApiKey(ctx.db, actor, KeyParams.parse(req.params).id, ctx.clock.now());
+      res.flash('success', `The key "${key.name}" is revoked: requests made with it are refused from now on.`);
+      res.redirect(303, '/admin/api-keys');
+    }),
+  );
 
   return router;
 }

@@ -1,7 +1,10 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
+import { formText, idParam, orRerender } from '../../web/forms.js';
 import { MAX_UPLOAD_BYTES } from '../../web/multipart.js';
+import type { Actor } from '../../services/access/index.js';
 import {
   getImport,
   IMPORT_KINDS,
@@ -10,20 +13,23 @@ import {
   startImport,
   writeImport,
 } from '../../services/integration/index.js';
-import { orRerender } from '../../web/forms.js';
 
 /** Staff CSV import: upload and preview (nothing written), then write with a progress bar that htmx polls. */
+
+const Params = z.object({ id: idParam() });
+// the file itself arrives in req.files, from the multipart parser
+const UploadBody = z.object({ kind: formText() });
+
+const kindOptions = [{ value: '', label: 'Choose…' }, ...IMPORT_KINDS.map((k) => ({ value: k.key, label: k.label }))];
+const maxMb = MAX_UPLOAD_BYTES / 1024 / 1024;
+
+type FormState = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+
 export function adminImportRoutes(ctx: AppContext): Router {
   const router = Router();
-  const kindOptions = [{ value: '', label: 'Choose…' }, ...IMPORT_KINDS.map((k) => ({ value: k.key, label: k.label }))];
-  const idOf = (req: Request) => String(req.params.id ?? '');
 
-  const renderIndex = async (
-    req: Request,
-    res: Response,
-    opts: { errors?: Record<string, string>; values?: Record<string, string>; status?: number } = {},
-  ) => {
-    const imports = await listImports(ctx.db, req.actor!);
+  const renderIndex = async (res: Response, actor: Actor, form: FormState = {}) => {
+    const imports = await listImports(ctx.db, actor);
     res.renderPage(
       'admin/imports/index',
       {
@@ -31,66 +37,75 @@ export function adminImportRoutes(ctx: AppContext): Router {
         imports,
         kinds: IMPORT_KINDS,
         kindOptions,
-        maxMb: MAX_UPLOAD_BYTES / 1024 / 1024,
-        errors: opts.errors ?? {},
-        values: opts.values ?? {},
+        maxMb,
+        errors: form.errors ?? {},
+        values: form.values ?? {},
       },
-      { status: opts.status },
+      { status: form.status },
     );
   };
 
-  const renderImport = async (
-    req: Request,
-    res: Response,
-    opts: { errors?: Record<string, string>; status?: number } = {},
-  ) => {
-    const imp = await getImport(ctx.db, req.actor!, idOf(req));
+  const renderImport = async (res: Response, actor: Actor, id: string, form: FormState = {}) => {
+    const imp = await getImport(ctx.db, actor, id);
     res.renderPage(
       'admin/imports/show',
-      { title: `Import · ${imp.fileName}`, imp, errors: opts.errors ?? {} },
-      { fragment: 'admin/imports/_progress', status: opts.status },
+      { title: `Import · ${imp.fileName}`, imp, errors: form.errors ?? {} },
+      { fragment: 'admin/imports/_progress', status: form.status },
     );
   };
 
-  router.get('/admin/imports', ...allow('import.run'), (req, res) => renderIndex(req, res));
+  router.get('/admin/imports', ...allow('import.run', (_req, res, actor) => renderIndex(res, actor)));
 
-  router.post('/admin/imports', ...allow('import.run'), async (req, res) => {
-    const kind = typeof req.body?.kind === 'string' ? req.body.kind : '';
-    const file = req.files?.find((f) => f.field === 'file');
-    await orRerender(
-      async () => {
-        if (file?.truncated)
-          return renderIndex(req, res, {
-            errors: { file: `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB: split it.` },
-            values: { kind },
-            status: 422,
-          });
-        const id = await previewImport(ctx.db, req.actor!, {
-          kind,
-          fileName: file?.name ?? '',
-          content: file?.content.toString('utf8') ?? '',
+  router.post(
+    '/admin/imports',
+    ...allow('import.run', async (req, res, actor) => {
+      const { kind } = UploadBody.parse(req.body ?? {});
+      const file = req.files?.find((f) => f.field === 'file');
+      const values = { kind };
+      if (file?.truncated)
+        return renderIndex(res, actor, {
+          errors: { file: `The file is larger than ${maxMb} MB: split it.` },
+          values,
+          status: 422,
         });
-        res.redirect(303, `/admin/imports/${id}`);
-      },
-      (errors, status) => renderIndex(req, res, { errors, values: { kind }, status }),
-    );
-  });
+      await orRerender(
+        async () => {
+          const content = file?.content.toString('utf8') ?? '';
+          const id = await previewImport(ctx.db, actor, { kind, fileName: file?.name ?? '', content });
+          res.redirect(303, `/admin/imports/${id}`);
+        },
+        (errors, status) => renderIndex(res, actor, { errors, values, status }),
+      );
+    }),
+  );
 
-  router.get('/admin/imports/:id', ...allow('import.run'), (req, res) => renderImport(req, res));
+  router.get(
+    '/admin/imports/:id',
+    ...allow('import.run', (req, res, actor) => renderImport(res, actor, Params.parse(req.params).id)),
+  );
 
-  router.post('/admin/imports/:id/run', ...allow('import.run'), async (req, res) => {
-    await orRerender(
-      async () => {
-        await startImport(ctx.db, req.actor!, idOf(req));
-        // written in the background; the page polls its progress (the row lives in the database, so any instance answers)
-        void writeImport(ctx.db, req.actor!.tenantId, idOf(req)).catch((err: unknown) =>
-          ctx.logger.error({ err }, 'import failed'),
-        );
-        res.redirect(303, `/admin/imports/${idOf(req)}`);
-      },
-      (errors, status) => renderImport(req, res, { errors, status }),
-    );
-  });
+  router.post(
+    '/admin/imports/:id/run',
+    ...allow('import.run', async (req, res, actor) => {
+      const { id } = Params.parse(req.params);
+      await orRerender(
+        async () => {
+          await startImport(ctx.db, actor, id);
+          writeInBackground(ctx, actor, id);
+          res.redirect(303, `/admin/imports/${id}`);
+        },
+        (errors, status) => renderImport(res, actor, id, { errors, status }),
+      );
+    }),
+  );
 
   return router;
+}
+
+/**
+ * The rows are written after the answer; the page polls its progress (the row is in the database, so any
+ * instance answers).
+ */
+function writeInBackground(ctx: AppContext, actor: Actor, id: string) {
+  void writeImport(ctx.db, actor.tenantId, id).catch((err: unknown) => ctx.logger.error({ err }, 'import failed'));
 }

@@ -18,7 +18,7 @@ import type { Actor } from '../../services/access/index.js';
 
 /** The provider's queue of asset requests: approve an activation, reject with a reason, apply a deactivation. */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 const DecisionBody = z.object({ reason: formText(5000) });
 
 const kindOptions = [

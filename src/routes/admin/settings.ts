@@ -1,20 +1,14 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { wantsFragment } from '../../web/render.js';
-import {
-  HELP_LINK_TEXT,
-  HELP_LINKS,
-  helpLinksFor,
-  helpLinksForm,
-  saveHelpLinks,
-} from '../../services/tenants/index.js';
+import { HELP_LINK_TEXT, HELP_LINKS, helpLinksForm, saveHelpLinks } from '../../services/tenants/index.js';
 import { blocksInRange, getNumberRange, setNumberRange } from '../../services/billing/index.js';
 import type { Actor } from '../../services/access/index.js';
 import { formText, orRerender } from '../../web/forms.js';
 
-/** The Help page everyone reaches, and the provider's settings page: one section (and fragment) per concern. */
+/** The provider's settings page: one section (and fragment) per concern. */
 
 const NumberRangeBody = z.object({ firstNumber: formText(), lastNumber: formText(), blockSize: formText() });
 const HelpLinksBody = z.object(
@@ -37,12 +31,12 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
 
   /** The whole page, or (for htmx) only the help links section. Later sections add their data here. */
   const renderSettings = async (
-    req: Request,
     res: Response,
+    actor: Actor,
     help: HelpLinksState = {},
     numbers: NumberRangeState = {},
   ) => {
-    const values = help.values ?? (await helpLinksForm(ctx.db, req.actor!));
+    const values = help.values ?? (await helpLinksForm(ctx.db, actor));
     res.renderPage(
       'admin/settings/index',
       {
@@ -53,46 +47,48 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
           saved: !!help.saved,
           fields: HELP_LINKS.map((k) => ({ key: k, ...HELP_LINK_TEXT[k] })),
         },
-        numberRange: await numberRangeSection(ctx.db, req.actor!, numbers),
+        numberRange: await numberRangeSection(ctx.db, actor, numbers),
       },
       { fragment: 'admin/settings/_help-links', status: help.status ?? numbers.status },
     );
   };
 
-  router.get('/help', ...allow('help.view'), async (req, res) => {
-    res.renderPage('help/index', { title: 'Help', links: await helpLinksFor(ctx.db, req.actor!) });
-  });
+  router.get('/admin/settings', ...allow('tenant_settings.manage', (_req, res, actor) => renderSettings(res, actor)));
 
-  router.get('/admin/settings', ...allow('tenant_settings.manage'), (req, res) => renderSettings(req, res));
-
-  router.post('/admin/settings/help-links', ...allow('tenant_settings.manage'), async (req, res) => {
-    const form = HelpLinksBody.parse(req.body ?? {});
-    await orRerender(
-      async () => {
-        await saveHelpLinks(ctx.db, req.actor!, form);
-        if (wantsFragment(req)) return renderSettings(req, res, { saved: true });
-        res.flash('success', 'The Help page links have been saved.');
-        res.redirect(303, '/admin/settings#help-links');
-      },
-      (errors, status) => renderSettings(req, res, { errors, values: form, status }),
-    );
-  });
+  router.post(
+    '/admin/settings/help-links',
+    ...allow('tenant_settings.manage', async (req, res, actor) => {
+      const form = HelpLinksBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          await saveHelpLinks(ctx.db, actor, form);
+          if (wantsFragment(req)) return renderSettings(res, actor, { saved: true });
+          res.flash('success', 'The Help page links have been saved.');
+          res.redirect(303, '/admin/settings#help-links');
+        },
+        (errors, status) => renderSettings(res, actor, { errors, values: form, status }),
+      );
+    }),
+  );
 
   // the number range "+" on a customer's Billing tab assigns internal number blocks from (issue 10)
-  router.post('/admin/settings/number-range', ...allow('tenant_settings.manage'), async (req, res) => {
-    const form = NumberRangeBody.parse(req.body ?? {});
-    await orRerender(
-      async () => {
-        const range = await setNumberRange(ctx.db, req.actor!, form);
-        res.flash(
-          'success',
-          `The number range is ${range.firstNumber}–${range.lastNumber}, in blocks of ${range.blockSize}.`,
-        );
-        res.redirect(303, '/admin/settings#number-range');
-      },
-      (errors, status) => renderSettings(req, res, {}, { errors, values: form, status }),
-    );
-  });
+  router.post(
+    '/admin/settings/number-range',
+    ...allow('tenant_settings.manage', async (req, res, actor) => {
+      const form = NumberRangeBody.parse(req.body ?? {});
+      await orRerender(
+        async () => {
+          const range = await setNumberRange(ctx.db, actor, form);
+          res.flash(
+            'success',
+            `The number range is ${range.firstNumber}–${range.lastNumber}, in blocks of ${range.blockSize}.`,
+          );
+          res.redirect(303, '/admin/settings#number-range');
+        },
+        (errors, status) => renderSettings(res, actor, {}, { errors, values: form, status }),
+      );
+    }),
+  );
 
   return router;
 }

@@ -8,7 +8,7 @@ import { commented, renderTicket, renderTicketList } from '../tickets.js';
 
 /** Staff: every customer's tickets, the customer's pages seen from the provider's side, with replies and status. */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 const ReplyBody = z.object({ body: formText(), status: formText() });
 
 /** What staff read after replying: who gets a mail about it, if anyone. */

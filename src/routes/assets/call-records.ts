@@ -8,7 +8,7 @@ import { listCallRecords, streamCallRecordsCsv } from '../../services/assets/ind
 
 /** An asset's call data records of the last month: the paged list and the same rows as CSV. */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 const Query = z.object({ after: formText() });
 
 export function callRecordRoutes(ctx: AppContext): Router {

@@ -32,7 +32,7 @@ import { ticketsOfAsset } from '../../services/tickets/index.js';
 
 /** The asset list and its CSV; one asset's page and the requests made from it; the deep link other platforms use. */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 const IdentifierParams = z.object({ identifier: formText() });
 const CsvQuery = z.object({ scope: formText(10) });
 const MoveBody = z.object({ group_id: formText(100) });

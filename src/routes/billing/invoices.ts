@@ -19,7 +19,7 @@ import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-f
  * the same pages, their twin (admin/customers/billing/invoices.ts), where they generate them and move their status.
  */
 
-const Params = z.object({ invoiceId: idParam });
+const Params = z.object({ invoiceId: idParam() });
 
 export const staffInvoicesPath = (customerId: string) => `/admin/customers/${customerId}/billing/invoices`;
 const OWN_BASE = '/billing/invoices';

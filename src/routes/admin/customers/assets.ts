@@ -9,7 +9,7 @@ import { assetFilter, renderAssetList, sendAssetsCsv } from '../../assets/index.
 
 /** Staff: a customer's Assets tab, the customer's asset list seen from the provider's side (no links, no requests). */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 
 export function adminCustomerAssetRoutes(ctx: AppContext): Router {
   const router = Router();

@@ -26,7 +26,7 @@ import { customerMapEnabled, setCustomerMap } from '../../../services/groups/ind
 import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
 
 const text = formText();
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 const NewQuery = z.object({ parent: formText() });
 const AuditQuery = z.object({ before: formText(40) });
 const MapBody = z.object({ map: formText(10) });

@@ -16,8 +16,8 @@ import { CUSTOMER_ROLES, ROLE_LABELS } from '../../../../services/access/index.j
 
 /** Staff: a customer's contacts on its Billing tab: people who sign in with a password from staff, and notes. */
 
-const Params = z.object({ id: idParam });
-const ContactParams = z.object({ id: idParam, userId: idParam });
+const Params = z.object({ id: idParam() });
+const ContactParams = z.object({ id: idParam(), userId: idParam() });
 const checked = z
   .unknown()
   .optional()

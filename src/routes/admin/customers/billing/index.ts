@@ -21,8 +21,8 @@ import { moneyHelpers } from '../../../../web/locale.js';
 
 /** Staff: a customer's Billing tab: the account, its ledger and debit limit, its number blocks. */
 
-const Params = z.object({ id: idParam });
-const BlockParams = z.object({ id: idParam, blockId: idParam });
+const Params = z.object({ id: idParam() });
+const BlockParams = z.object({ id: idParam(), blockId: idParam() });
 const MovementBody = z.object({ kind: formText(20), amount: formText(40), reference: formText(200) });
 const DebitLimitBody = z.object({ debitLimit: formText(40) });
 

@@ -19,8 +19,8 @@ import { renderInvoice, renderInvoiceList, sendInvoiceCsv, staffInvoicesPath } f
  * from ticked summary rows, and move its status (draft, issued, paid, void).
  */
 
-const Params = z.object({ id: idParam });
-const InvoiceParams = z.object({ id: idParam, invoiceId: idParam });
+const Params = z.object({ id: idParam() });
+const InvoiceParams = z.object({ id: idParam(), invoiceId: idParam() });
 // the service reads the summary's choices as the summaries page sends them (a tick is one value or several)
 const GenerateBody = z.object({
   granularity: z.unknown().optional(),

@@ -8,7 +8,7 @@ import { renderSummaries, sendSummaryCsv } from '../../../billing/summaries.js';
 
 /** Staff: a customer's call summaries, the customer's own page with the column that ticks rows for an invoice. */
 
-const Params = z.object({ id: idParam });
+const Params = z.object({ id: idParam() });
 
 export function adminSummaryRoutes(ctx: AppContext): Router {
   const router = Router();

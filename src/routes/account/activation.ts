@@ -1,0 +1,66 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../../context.js';
+import { formText, orRerender } from '../../web/forms.js';
+import { startSession } from '../../web/session.js';
+import { noStore } from '../../web/user-screens.js';
+import { activateAccount, checkActivationLink, type InvalidLinkReason } from '../../services/people/index.js';
+
+/** The new person chooses a password through their activation link, and is signed in. */
+
+const Params = z.object({ token: formText(200) });
+const Body = z.object({ password: formText(1000), passwordConfirm: formText(1000) });
+
+export function activationRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  /** The form, or why the link does not work (it is checked again for each answer). */
+  const renderActivation = async (
+    req: Request,
+    res: Response,
+    token: string,
+    form: { errors?: Record<string, string>; formError?: string } = {},
+    status = 200,
+  ) => {
+    const link = await checkActivationLink(ctx.db, ctx.clock.now(), token, { address: req.ip ?? 'unknown' });
+    if (!link.ok) return invalidLink(req, res, link.reason);
+    res.renderPage(
+      'account/activation/index',
+      { title: 'Activate your account', token, account: link, errors: {}, ...form },
+      { status },
+    );
+  };
+
+  router.get('/activate/:token', async (req, res) => {
+    noStore(res);
+    await renderActivation(req, res, Params.parse(req.params).token);
+  });
+
+  router.post('/activate/:token', async (req, res) => {
+    noStore(res);
+    const { token } = Params.parse(req.params);
+    const form = Body.parse(req.body ?? {});
+    await orRerender(
+      async () => {
+        const result = await activateAccount(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
+        if (!result.ok) return invalidLink(req, res, result.reason);
+        await startSession(req, ctx.clock.now(), { userId: result.userId, membershipId: result.membershipId });
+        req.log.info({ event: 'account_activated', userId: result.userId }, 'account activated');
+        res.flash('success', 'Your account is active, and you are signed in. Welcome to Portico.');
+        res.redirect(303, result.landing);
+      },
+      (errors, status, err) => renderActivation(req, res, token, { errors, formError: err.message }, status),
+    );
+  });
+
+  return router;
+}
+
+function invalidLink(req: Request, res: Response, reason: InvalidLinkReason) {
+  req.log.info({ event: 'activation_link_refused', reason }, 'activation link refused');
+  res.renderPage(
+    'account/activation/index',
+    { title: 'Activation link not valid', invalid: reason },
+    { status: reason === 'unknown' ? 404 : 410 },
+  );
+}

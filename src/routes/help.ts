@@ -1,0 +1,18 @@
+import { Router } from 'express';
+import type { AppContext } from '../context.js';
+import { allow } from '../web/auth.js';
+import { helpLinksFor } from '../services/tenants/index.js';
+
+/** The Help page everyone signed in reaches, with the links their provider set. */
+export function helpRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  router.get(
+    '/help',
+    ...allow('help.view', async (_req, res, actor) => {
+      res.renderPage('help/index', { title: 'Help', links: await helpLinksFor(ctx.db, actor) });
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,102 @@
+import { pipeline } from 'node:stream/promises';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../../../context.js';
+import { allow } from '../../../web/auth.js';
+import { idParam } from '../../../web/forms.js';
+import { wantsFragment } from '../../../web/render.js';
+import type { Actor } from '../../../services/access/index.js';
+import { DIRECTIONS, formatMoney, PRODUCT_LABELS } from '../../../services/billing/index.js';
+import {
+  dailyChart,
+  DIRECTION_LABELS,
+  partnerDailyUsage,
+  partnerUsageLog,
+  PRODUCT_STATUSES,
+  streamPartnerUsageCsv,
+  type UsageLog,
+  type UsageLogFilter,
+  USAGE_PAGE_SIZES,
+  USAGE_STATUS_LABELS,
+  usageFilterFrom,
+  usageListHref,
+} from '../../../services/partners/index.js';
+import { todayIn } from '../../../services/assets/index.js';
+
+/** Partner viewers: a customer's masked usage log of one product, its daily chart, and its CSV. */
+
+const Params = z.object({ id: idParam(), product: idParam() });
+const numbers = new Intl.NumberFormat('en-GB');
+const view = { productLabels: PRODUCT_LABELS, formatNumber: (n: number) => numbers.format(n) };
+
+export function partnerUsageRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const today = (actor: Actor) => todayIn(actor.timeZone, ctx.clock.now());
+  const filterOf = (req: Request, actor: Actor) => usageFilterFrom(req.query, today(actor));
+
+  /** The whole page, or for a new filter the results: the log and the chart of the period. */
+  const renderUsage = async (res: Response, actor: Actor, data: UsageLogData, filter: UsageLogFilter) => {
+    const days = await partnerDailyUsage(ctx.db, actor, data.customer.id, data.log.product, filter);
+    res.renderPage(
+      'partner/customers/usage/index',
+      { ...data, chart: dailyChart(days, filter) },
+      { fragment: 'partner/customers/usage/_results' },
+    );
+  };
+
+  // before the log's route, which would otherwise take "sms.csv" for a product
+  router.get(
+    '/partner/customers/:id/usage/:product.csv',
+    ...allow('partner.customers.view', async (req, res, actor) => {
+      const { id, product } = Params.parse(req.params);
+      const leaving = new AbortController();
+      res.on('close', () => leaving.abort());
+      const filter = { ...filterOf(req, actor), after: null };
+      const { filename, stream } = await streamPartnerUsageCsv(ctx.db, actor, id, product, filter);
+      leaving.signal.addEventListener('abort', () => stream.destroy(), { once: true });
+      res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
+      await pipeline(stream, res).catch((err: { code?: string }) => {
+        if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      });
+    }),
+  );
+
+  router.get(
+    '/partner/customers/:id/usage/:product',
+    ...allow('partner.customers.view', async (req, res, actor) => {
+      const { id, product } = Params.parse(req.params);
+      const filter = filterOf(req, actor);
+      const log = await partnerUsageLog(ctx.db, actor, id, product, filter);
+      const data = usageLogData(log, filter, today(actor));
+      // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws
+      // the chart of the period too
+      if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log'))
+        return res.renderPage('partner/customers/usage/_log', data, { fragment: 'partner/customers/usage/_log' });
+      await renderUsage(res, actor, data, filter);
+    }),
+  );
+
+  return router;
+}
+
+type UsageLogData = ReturnType<typeof usageLogData>;
+
+/** What the log, its filters and its links show, for the whole page and for the table alone. */
+function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string) {
+  const base = `/partner/customers/${log.customer.id}/usage/${log.product}`;
+  return {
+    title: `${log.productLabel} · ${log.customer.title}`,
+    log,
+    customer: log.customer,
+    current: log.product,
+    base,
+    today,
+    ...view,
+    href: (after?: string | null) => usageListHref(base, filter, today, after),
+    csvHref: usageListHref(`${base}.csv`, filter, today),
+    directions: DIRECTIONS.map((d) => ({ value: d, label: DIRECTION_LABELS[d] })),
+    statuses: PRODUCT_STATUSES[log.product].map((s) => ({ value: s, label: USAGE_STATUS_LABELS[s] })),
+    pageSizes: USAGE_PAGE_SIZES,
+    formatMoney,
+  };
+}
