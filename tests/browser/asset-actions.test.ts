@@ -93,6 +93,8 @@ describe('a tenant admin approving an activation', () => {
     await admin.waitForURL(
       (url) => url.pathname === '/admin/requests' && url.searchParams.get('customer') === northwind,
     );
+    // that is the URL the queue already had: wait for the page the approval answers with
+    await admin.locator('#alerts').getByText(`${asset.identifier} is active`).waitFor();
     await expect(admin.locator('#alerts').textContent()).resolves.toContain(`${asset.identifier} is active`);
     await expect(admin.locator('#request-table').textContent()).resolves.not.toContain(asset.identifier);
 
