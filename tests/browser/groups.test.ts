@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import { testApp } from '../support/app.js';
-import { serve, useBrowser } from '../support/browser.js';
+import { expectUniqueIds, serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
@@ -112,12 +112,16 @@ describe('a company admin organising groups', () => {
     const users = page.locator('#group-users');
     const status = page.locator('#group-users [role="status"].alert');
     await users.getByLabel('Add a user').fill('fin');
-    await users.getByRole('button', { name: /Finn Fleet/ }).click();
+    const finn = users.getByRole('button', { name: /Finn Fleet/ });
+    await finn.waitFor();
+    await expectUniqueIds(page);
+    await finn.click();
     await users.getByRole('button', { name: 'Remove Finn Fleet' }).waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
     await users.getByRole('button', { name: 'Submit' }).click();
     await status.filter({ hasText: 'Saved. Added Finn Fleet.' }).waitFor();
     await expect(status.textContent()).resolves.toContain('Saved. Added Finn Fleet.');
+    await expectUniqueIds(page);
     expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
     await expect(page.locator('#group-users .chips').textContent()).resolves.toContain('Finn Fleet');
     expect(await db('membership_groups').where({ group_id: sub.id }).select('membership_id')).toEqual([
@@ -131,6 +135,7 @@ describe('a company admin organising groups', () => {
     await page.locator('#group-users').getByRole('button', { name: 'Submit' }).click();
     await status.filter({ hasText: 'Removed Finn Fleet.' }).waitFor();
     await expect(status.textContent()).resolves.toContain('Removed Finn Fleet.');
+    await expectUniqueIds(page);
     await page.locator('#group-users').getByText('No users assigned.').waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });

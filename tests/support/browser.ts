@@ -104,6 +104,18 @@ export async function htmxWired(page: Page): Promise<void> {
   await page.locator(UNWIRED).first().waitFor({ state: 'detached' });
 }
 
+/**
+ * Fails naming every element id the page holds more than once, as when a region is swapped into
+ * itself instead of replacing itself (a forgotten hx-swap="outerHTML"). Call it after each htmx swap,
+ * once the journey has seen the swap's result; it first waits until htmx has wired what came in.
+ */
+export async function expectUniqueIds(page: Page): Promise<void> {
+  await htmxWired(page);
+  const ids = await page.locator('[id]').evaluateAll((elements) => elements.map((e) => e.id));
+  const repeated = [...new Set(ids.filter((id, i) => id && ids.indexOf(id) !== i))];
+  expect(repeated, `element ids found more than once on ${page.url()}`).toEqual([]);
+}
+
 /** Signs in through the real form on a fresh page and waits until it has left /login. */
 export async function signInThroughForm(
   page: Page,
