@@ -14,9 +14,7 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit and integration', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] },
       },
-      // a journey through Chromium on a busy 2-core machine now and then misses a navigation (seen
-      // about once in 700 tests, never twice in a row): it gets one more try, and the summary says so
-      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'], retry: 1 } },
+      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'] } },
     ],
   },
 });

@@ -48,7 +48,7 @@ async function activateThroughLink(link: string, password: string) {
   return page;
 }
 
-/** A suffix of this attempt's own, so a journey run again (the browser project retries once) creates fresh records. */
+/** A suffix of this journey's own, so the customer and users it creates are new whenever it runs. */
 const fresh = () => Math.random().toString(36).slice(2, 8);
 
 describe('activating a new customer user', () => {

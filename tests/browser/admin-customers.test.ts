@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/demo/data.js';
 import { testApp } from '../support/app.js';
-import { serve, useBrowser } from '../support/browser.js';
+import { expectUniqueIds, serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 
 const { db } = await testDatabase();
@@ -28,6 +28,7 @@ describe('a tenant admin administering customers', () => {
     await page.getByLabel('Search by title or account ID').pressSequentially('north');
     await page.waitForURL((url) => url.searchParams.get('q') === 'north');
     await expect.poll(() => customerTitles(page)).toEqual(['Northwind Logistics', 'Northwind South']);
+    await expectUniqueIds(page);
     expect(await page.evaluate(() => (window as unknown as { searchMarker?: boolean }).searchMarker)).toBe(true);
 
     await page.getByRole('link', { name: 'New customer' }).click();

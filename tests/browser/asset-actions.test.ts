@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDay } from '../../src/services/assets/rules.js';
 import { demoId } from '../../src/demo/data.js';
 import { deactivationDate, todayIn } from '../../src/services/assets/subscription-rules.js';
-import { demoJourney, signInThroughForm } from '../support/browser.js';
+import { demoJourney, expectUniqueIds, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 const { db, baseUrl, browser } = await demoJourney(NOW);
@@ -83,16 +83,20 @@ describe('a tenant admin approving an activation', () => {
     // the filters swap the table in place and keep the address bar equal to the plain link
     await admin.getByLabel('Kind').selectOption('activation');
     await admin.waitForURL(`${baseUrl}/admin/requests?kind=activation&customer=`);
+    await expectUniqueIds(admin);
     await admin.getByLabel('Customer').selectOption({ label: 'Northwind Logistics' });
     await admin.waitForURL((url) => url.searchParams.get('customer') === northwind);
     await expect.poll(() => admin.locator('#request-table tbody tr').count()).toBeGreaterThan(0);
     const kinds = await admin.locator('#request-table tbody td:nth-child(3)').allTextContents();
     expect(kinds.every((k) => k.startsWith('Activation'))).toBe(true);
+    await expectUniqueIds(admin);
 
     await admin.getByRole('button', { name: `Approve the activation of ${asset.identifier}` }).click();
     await admin.waitForURL(
       (url) => url.pathname === '/admin/requests' && url.searchParams.get('customer') === northwind,
     );
+    // that is the URL the queue already had: wait for the page the approval answers with
+    await admin.locator('#alerts').getByText(`${asset.identifier} is active`).waitFor();
     await expect(admin.locator('#alerts').textContent()).resolves.toContain(`${asset.identifier} is active`);
     await expect(admin.locator('#request-table').textContent()).resolves.not.toContain(asset.identifier);
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { demoJourney, signInThroughForm } from '../support/browser.js';
+import { demoJourney, expectUniqueIds, signInThroughForm } from '../support/browser.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 const { baseUrl, browser } = await demoJourney(NOW);
@@ -9,6 +9,9 @@ const { baseUrl, browser } = await demoJourney(NOW);
 const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);
 
 const identifiers = (page: Page) => page.locator('#asset-table tbody th[scope="row"]').allTextContents();
+/** Going back or forward, htmx restores the page from the server: wait until its first row is there. */
+const firstRowShows = (page: Page, identifier: string) =>
+  page.locator('#asset-table tbody th[scope="row"]').first().getByText(identifier, { exact: true }).waitFor();
 /** Set on the document; it survives htmx swaps and disappears with a page load. */
 const markDocument = (page: Page) =>
   page.evaluate(() => ((window as unknown as { listMarker: boolean }).listMarker = true));
@@ -33,11 +36,13 @@ describe('a company admin browsing the asset list', () => {
     await expect(page.locator('#asset-table caption').textContent()).resolves.toBe(
       `Showing 25 of ${activeCount} assets in Active`,
     );
+    await expectUniqueIds(page);
 
     await page.getByLabel('Search by identifier, name or group').pressSequentially('unit 1');
     await page.waitForURL((url) => url.searchParams.get('q') === 'unit 1' && url.searchParams.get('tab') === 'active');
     await expect.poll(async () => (await identifiers(page)).length).toBe(25);
     await expect(page.locator('#asset-table caption').textContent()).resolves.toContain('matching “unit 1” in Active');
+    await expectUniqueIds(page);
     const firstPage = await identifiers(page);
 
     await page.getByRole('link', { name: 'Next' }).click();
@@ -45,17 +50,23 @@ describe('a company admin browsing the asset list', () => {
     await expect.poll(async () => (await identifiers(page))[0]).not.toBe(firstPage[0]);
     const secondPage = await identifiers(page);
     expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+    await expectUniqueIds(page);
     await page.getByRole('link', { name: 'Previous' }).click();
     await page.waitForURL((url) => url.searchParams.has('before'));
     await expect.poll(() => identifiers(page)).toEqual(firstPage);
+    await expectUniqueIds(page);
     expect(await stillSameDocument(page)).toBe(true);
     // the address bar held each page: back returns to the second one
     await page.goBack();
     await page.waitForURL((url) => url.searchParams.has('after'));
-    await expect.poll(() => identifiers(page)).toEqual(secondPage);
+    await firstRowShows(page, secondPage[0]!);
+    expect(await identifiers(page)).toEqual(secondPage);
+    await expectUniqueIds(page);
     await page.goForward();
     await page.waitForURL((url) => url.searchParams.has('before'));
-    await expect.poll(() => identifiers(page)).toEqual(firstPage);
+    await firstRowShows(page, firstPage[0]!);
+    expect(await identifiers(page)).toEqual(firstPage);
+    await expectUniqueIds(page);
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -75,6 +86,7 @@ describe('a company admin browsing the asset list', () => {
         !url.searchParams.has('before'),
     );
     await expect.poll(() => identifiers(page)).toEqual(firstPage.slice(0, 10));
+    await expectUniqueIds(page);
 
     await page.locator('#asset-table tbody th[scope="row"] a').first().click();
     await page.waitForURL(/\/assets\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);

@@ -11,17 +11,15 @@ describe('a billing contact added by staff', () => {
     const admin = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
     await admin.goto(billingTab);
     await admin.getByRole('link', { name: 'Add a contact' }).click();
-    await expect(admin.getByText('Never put passwords in the notes.').isVisible()).resolves.toBe(true);
+    await admin.getByText('Never put passwords in the notes.').waitFor();
     await admin.getByLabel('Name', { exact: true }).fill('Petra Payables');
     await admin.getByLabel('Login email').fill('petra@northwind.test');
     await admin.getByLabel('Generate a password and email it to them').check();
     await admin.getByLabel('Public notes').fill('Your statements arrive on the 2nd of each month.');
     await admin.getByLabel('Private notes').fill('Petra private: disputed the October bill');
     await admin.getByRole('button', { name: 'Add contact' }).click();
-    await expect(admin.getByText('A password is on its way to petra@northwind.test').isVisible()).resolves.toBe(true);
-    await expect(
-      admin.getByRole('cell', { name: 'Petra private: disputed the October bill' }).isVisible(),
-    ).resolves.toBe(true);
+    await admin.getByText('A password is on its way to petra@northwind.test').waitFor();
+    await admin.getByRole('cell', { name: 'Petra private: disputed the October bill' }).waitFor();
 
     const mail = await smtp.waitFor(
       (m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === 'petra@northwind.test',
@@ -45,7 +43,7 @@ describe('a billing contact added by staff', () => {
 
     await petra.goto(`${baseUrl}/billing`);
     await expect(petra.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Billing');
-    await expect(petra.getByText('Your statements arrive on the 2nd of each month.').isVisible()).resolves.toBe(true);
+    await petra.getByText('Your statements arrive on the 2nd of each month.').waitFor();
     const body = await petra.content();
     expect(body).not.toContain('Petra private');
     expect(body).not.toContain(DEMO_PRIVATE_NOTE);

@@ -13,7 +13,7 @@ describe('call summaries in the browser', () => {
     const page = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
     await page.goto(`${baseUrl}/admin/customers/${northwind}/billing/summaries?from=2026-11-01&to=2026-11-23`);
-    await expect(page.getByText('All times are UTC')).toBeTruthy();
+    await page.getByText('All times are UTC').waitFor();
     const charge = page.locator('table[data-cell-table] tbody tr td:nth-last-child(1)');
     const values = await charge.evaluateAll((cells) =>
       cells.slice(0, 3).map((c) => Number(c.getAttribute('data-value'))),

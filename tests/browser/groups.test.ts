@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import { testApp } from '../support/app.js';
-import { serve, useBrowser } from '../support/browser.js';
+import { expectUniqueIds, serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
@@ -100,6 +100,8 @@ describe('a company admin organising groups', () => {
     await page.getByLabel('Move to group').selectOption(sub.id);
     await page.getByRole('button', { name: 'Move' }).click();
     await page.waitForURL(`${baseUrl}/assets/${van.id}`);
+    // that is the URL the asset page already had: wait for the page the move answers with
+    await page.locator('#alerts').getByText('Moved to Reefers / Cold chain.').waitFor();
     await expect(page.locator('#alerts').textContent()).resolves.toContain('Moved to Reefers / Cold chain.');
     await page.goto(`${baseUrl}/groups/${sub.id}`);
     await expect(page.locator('#asset-table tbody th[scope="row"]').allTextContents()).resolves.toEqual([
@@ -108,14 +110,18 @@ describe('a company admin organising groups', () => {
 
     // the type-ahead offers Finn; a click makes a chip; nothing is saved until Submit
     const users = page.locator('#group-users');
+    const status = page.locator('#group-users [role="status"].alert');
     await users.getByLabel('Add a user').fill('fin');
-    await users.getByRole('button', { name: /Finn Fleet/ }).click();
+    const finn = users.getByRole('button', { name: /Finn Fleet/ });
+    await finn.waitFor();
+    await expectUniqueIds(page);
+    await finn.click();
     await users.getByRole('button', { name: 'Remove Finn Fleet' }).waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
     await users.getByRole('button', { name: 'Submit' }).click();
-    await expect
-      .poll(() => page.locator('#group-users [role="status"].alert').textContent())
-      .toContain('Saved. Added Finn Fleet.');
+    await status.filter({ hasText: 'Saved. Added Finn Fleet.' }).waitFor();
+    await expect(status.textContent()).resolves.toContain('Saved. Added Finn Fleet.');
+    await expectUniqueIds(page);
     expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
     await expect(page.locator('#group-users .chips').textContent()).resolves.toContain('Finn Fleet');
     expect(await db('membership_groups').where({ group_id: sub.id }).select('membership_id')).toEqual([
@@ -127,9 +133,9 @@ describe('a company admin organising groups', () => {
     await expect(page.locator('#group-users .chips li').count()).resolves.toBe(0);
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 1 });
     await page.locator('#group-users').getByRole('button', { name: 'Submit' }).click();
-    await expect
-      .poll(() => page.locator('#group-users [role="status"].alert').textContent())
-      .toContain('Removed Finn Fleet.');
+    await status.filter({ hasText: 'Removed Finn Fleet.' }).waitFor();
+    await expect(status.textContent()).resolves.toContain('Removed Finn Fleet.');
+    await expectUniqueIds(page);
     await page.locator('#group-users').getByText('No users assigned.').waitFor();
     expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
@@ -142,9 +148,15 @@ describe('a company admin organising groups', () => {
     await page.getByRole('link', { name: 'Map of Trucks', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Map of Trucks' });
     await dialog.waitFor();
-    await expect.poll(() => dialog.locator('.leaflet-marker-icon').count()).toBe(expected);
+    // Leaflet and the devices come from the server first: wait for the last marker, then count them all
+    await dialog
+      .locator('.leaflet-marker-icon')
+      .nth(expected - 1)
+      .waitFor({ state: 'attached' });
+    await expect(dialog.locator('.leaflet-marker-icon').count()).resolves.toBe(expected);
     // the tiles came from the configured server, under the Content-Security-Policy
-    await expect.poll(() => dialog.locator('img.leaflet-tile-loaded').count()).toBeGreaterThan(0);
+    await dialog.locator('img.leaflet-tile-loaded').first().waitFor({ state: 'attached' });
+    await expect(dialog.locator('img.leaflet-tile-loaded').count()).resolves.toBeGreaterThan(0);
     await expect(dialog.locator('[data-map-list] li').count()).resolves.toBe(expected);
     // markers can overlap: the click goes to the marker itself, wherever its neighbours are drawn
     await dialog.locator('.leaflet-marker-icon').first().dispatchEvent('click');
@@ -158,7 +170,11 @@ describe('a company admin organising groups', () => {
     const page = await signIn('owner@northwind.test', noTilesUrl);
     await page.goto(`${noTilesUrl}/groups/${trucks}/map`);
     const expected = await locatedInTrucks();
-    await expect.poll(() => page.locator('.leaflet-marker-icon').count()).toBe(expected);
+    await page
+      .locator('.leaflet-marker-icon')
+      .nth(expected - 1)
+      .waitFor({ state: 'attached' });
+    await expect(page.locator('.leaflet-marker-icon').count()).resolves.toBe(expected);
     await expect(page.locator('.leaflet-tile').count()).resolves.toBe(0);
     await expect(page.locator('.map-devices li').count()).resolves.toBe(expected);
   });

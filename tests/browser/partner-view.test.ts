@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { demoId } from '../../src/demo/data.js';
 import { DEMO_CONTACT_NAMES } from '../../src/demo/usage.js';
-import { demoJourney, signInThroughForm } from '../support/browser.js';
+import { demoJourney, expectUniqueIds, signInThroughForm } from '../support/browser.js';
 import { makeCustomer, makePartner, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
@@ -21,6 +21,7 @@ describe("a partner viewer looking at a customer's usage", () => {
     await expect
       .poll(() => page.locator('#partner-customer-table tbody th').allTextContents())
       .toEqual(['Northwind Logistics']);
+    await expectUniqueIds(page);
     const row = page.locator('#partner-customer-table tbody tr');
     await expect(row.locator('.product-icon .visually-hidden').allTextContents()).resolves.toEqual([
       'SMS',
@@ -52,6 +53,7 @@ describe("a partner viewer looking at a customer's usage", () => {
     await expect
       .poll(() => page.locator('#usage-chart-heading').textContent())
       .toBe('Daily volume and spend, 2026-11-20 to 2026-11-21');
+    await expectUniqueIds(page);
     const times = await page
       .locator('#usage-log tbody time')
       .evaluateAll((els) => els.map((e) => e.getAttribute('datetime')!));

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { testApp } from '../support/app.js';
-import { serve, useBrowser } from '../support/browser.js';
+import { expectUniqueIds, serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
@@ -37,6 +37,7 @@ describe('your sessions on the settings page', () => {
     await sessions.getByRole('button', { name: /^Sign out .*last active/ }).click();
     await laptop.getByText(/^Signed out the session on/).waitFor();
     await expect(sessions.getByRole('row').count()).resolves.toBe(2);
+    await expectUniqueIds(laptop);
     expect(laptop.url()).toBe(`${baseUrl}/settings`);
     await expect(
       laptop.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage),

@@ -5,7 +5,7 @@ import { demoId, seedDemo } from '../../src/demo/data.js';
 import { intervalOf } from '../../src/services/sites/rules.js';
 import { addDays } from '../../src/services/assets/subscription-rules.js';
 import { testApp } from '../support/app.js';
-import { serve, signInThroughForm, useBrowser } from '../support/browser.js';
+import { expectUniqueIds, serve, signInThroughForm, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
@@ -116,6 +116,7 @@ describe('the site map', () => {
       '2 of 2 sites serviced from 2026-11-10 to 2026-11-16',
     );
     await page.locator('path.geofence-serviced').first().waitFor();
+    await expectUniqueIds(page);
     await page.getByRole('link', { name: 'Piccadilly Yard' }).click();
     await page.waitForURL(/\/sites\/[0-9a-f-]{36}\?from=2026-11-10&to=2026-11-16/);
     await page.getByRole('heading', { name: 'Services completed from 2026-11-10 to 2026-11-16' }).waitFor();

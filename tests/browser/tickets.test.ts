@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import { testApp } from '../support/app.js';
-import { serve, signInThroughForm, useBrowser } from '../support/browser.js';
+import { expectUniqueIds, serve, signInThroughForm, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
 import { startSmtpCatcher } from '../support/smtp.js';
 
@@ -43,9 +43,10 @@ describe('a ticket about an asset', () => {
     await staff.getByLabel('Reply to the customer').fill('Please send us the firmware version shown in the app.');
     await staff.getByLabel('Status').selectOption('waiting_on_customer');
     await staff.getByRole('button', { name: 'Send' }).click();
-    await expect
-      .poll(() => staff.locator('#ticket-thread').textContent())
-      .toContain('Please send us the firmware version');
+    const thread = staff.locator('#ticket-thread');
+    await thread.filter({ hasText: 'Please send us the firmware version' }).waitFor();
+    await expect(thread.textContent()).resolves.toContain('Please send us the firmware version');
+    await expectUniqueIds(staff);
 
     await customer.reload();
     await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain(
@@ -68,7 +69,9 @@ describe('a ticket about an asset', () => {
     const before = await page.locator('.ticket-comment').count();
     await page.getByLabel('Add a comment').fill('The fuse is replaced again, still no light.');
     await page.getByRole('button', { name: 'Add comment' }).click();
-    await expect.poll(() => page.locator('.ticket-comment').count()).toBe(before + 1);
+    await page.locator('.ticket-comment').nth(before).waitFor();
+    await expect(page.locator('.ticket-comment').count()).resolves.toBe(before + 1);
+    await expectUniqueIds(page);
     // swapped in place: no page load (a plain form would come back with its flash message), the box is empty again
     await expect(page.locator('#alerts').textContent()).resolves.not.toContain('Your comment has been added');
     expect(new URL(page.url()).pathname).toBe(`/tickets/${demoId('ticket:no-position')}`);

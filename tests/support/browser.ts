@@ -70,6 +70,17 @@ export function useBrowser() {
         problems.push(`console: ${msg.text()} (${msg.location().url})`);
       });
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      // a page has arrived once htmx has wired it, which is after its `load` (see htmxWired)
+      for (const name of ['goto', 'reload', 'goBack', 'goForward', 'waitForURL'] as const) {
+        const navigate = page[name].bind(page) as (...args: unknown[]) => Promise<unknown>;
+        Object.assign(page, {
+          [name]: async (...args: unknown[]) => {
+            const arrived = await navigate(...args);
+            await htmxWired(page);
+            return arrived;
+          },
+        });
+      }
       await page.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) =>
           console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
@@ -78,6 +89,31 @@ export function useBrowser() {
       return page;
     },
   };
+}
+
+/** Elements htmx sends requests from; htmx marks each one it has wired with data-htmx-powered. */
+const UNWIRED = ':is([hx-get],[hx-post],[hx-put],[hx-patch],[hx-delete]):not([data-htmx-powered])';
+
+/**
+ * Waits until htmx has wired every element of the page that sends a request. The deferred htmx script
+ * wires a page in a task after its `load` event, and what it swaps in a tick after the swap: until
+ * then a search typed or a filter chosen goes unheard, and the URL the journey waits for never comes.
+ * Pages from useBrowser() call this after every goto, reload, goBack, goForward and waitForURL.
+ */
+export async function htmxWired(page: Page): Promise<void> {
+  await page.locator(UNWIRED).first().waitFor({ state: 'detached' });
+}
+
+/**
+ * Fails naming every element id the page holds more than once, as when a region is swapped into
+ * itself instead of replacing itself (a forgotten hx-swap="outerHTML"). Call it after each htmx swap,
+ * once the journey has seen the swap's result; it first waits until htmx has wired what came in.
+ */
+export async function expectUniqueIds(page: Page): Promise<void> {
+  await htmxWired(page);
+  const ids = await page.locator('[id]').evaluateAll((elements) => elements.map((e) => e.id));
+  const repeated = [...new Set(ids.filter((id, i) => id && ids.indexOf(id) !== i))];
+  expect(repeated, `element ids found more than once on ${page.url()}`).toEqual([]);
 }
 
 /** Signs in through the real form on a fresh page and waits until it has left /login. */
