@@ -89,6 +89,9 @@ describe('the customer list', () => {
   it('treats % and _ in a search as plain characters', async () => {
     const res = await admin.agent.get('/admin/customers?q=%25');
     expect(res.text).toContain('No customer matches “%”.');
+    // no title or account ID holds an underscore, while each has at least one character
+    const underscore = await admin.agent.get('/admin/customers?q=_');
+    expect(underscore.text).toContain('No customer matches “_”.');
   });
 
   it('answers an htmx search with only the table fragment, and says the answer varies by HX-Request', async () => {

@@ -1,7 +1,7 @@
 import supertest from 'supertest';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MailTransport } from '../../src/services/mail/transport.js';
-import { deliverDueMail, enqueueMail, MAX_ATTEMPTS, retryDelayMs } from '../../src/services/mail/outbox.js';
+import { deliverDueMail, enqueueMail } from '../../src/services/mail/outbox.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
@@ -100,36 +100,37 @@ describe('the Outgoing mail page', () => {
     expect(message.text).toMatch(/\/password\/reset\/[A-Za-z0-9_-]{40,}/);
   });
 
-  it('retries a failing delivery with growing pauses and shows it as dead after the last attempt', async () => {
+  it('retries a failing delivery after 1, 2, 4 … 60 minutes, and shows it as dead after attempt eight', async () => {
     ctx.mailPump.stop(); // this test steps delivery by hand: the app's pump must not take the message first
     onTestFinished(() => ctx.mailPump.start());
     const id = await queue(tenant.id, { subject: 'Your renewal is due', to: 'unreachable@example.test' });
+    const attempts = async () => (await db('outbox').where({ id }).first('attempts')).attempts as number;
     let now = new Date(Date.now() + 1000);
     await deliverDueMail(db, failingTransport, now);
     const first = await db('outbox').where({ id }).first('status', 'attempts', 'next_attempt_at');
     expect(first).toMatchObject({ status: 'queued', attempts: 1 });
-    expect(first.next_attempt_at.getTime()).toBe(now.getTime() + retryDelayMs(1));
+    expect(first.next_attempt_at.getTime()).toBe(now.getTime() + 60_000);
     // not due yet: nothing is tried again until the pause is over
     await deliverDueMail(db, failingTransport, now);
-    expect((await db('outbox').where({ id }).first('attempts')).attempts).toBe(1);
+    expect(await attempts()).toBe(1);
 
     const queued = await asAdmin.get('/admin/mail?status=queued');
     expect(queued.text).toContain('Your renewal is due');
     expect(queued.text).toContain('not accepting mail right now');
 
-    for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
-      now = new Date(now.getTime() + retryDelayMs(attempt - 1));
+    // each pause twice the one before, at most an hour: a second short of it nothing is tried, at its end once more
+    for (const [i, minutes] of [1, 2, 4, 8, 16, 32, 60].entries()) {
+      await deliverDueMail(db, failingTransport, new Date(now.getTime() + minutes * 60_000 - 1000));
+      expect(await attempts(), `before pause ${i + 1} is over`).toBe(i + 1);
+      now = new Date(now.getTime() + minutes * 60_000);
       await deliverDueMail(db, failingTransport, now);
     }
-    expect(await db('outbox').where({ id }).first('status', 'attempts')).toEqual({
-      status: 'dead',
-      attempts: MAX_ATTEMPTS,
-    });
+    expect(await db('outbox').where({ id }).first('status', 'attempts')).toEqual({ status: 'dead', attempts: 8 });
 
     const dead = await asAdmin.get('/admin/mail?status=dead');
     expect(dead.text).toContain('Your renewal is due');
     expect(dead.text).toMatch(/<span class="badge[^"]*">Dead<\/span>/);
-    expect(dead.text).toContain(`<td>${MAX_ATTEMPTS}</td>`);
+    expect(dead.text).toContain('<td>8</td>');
     expect(dead.text).toContain('aria-current="page">Dead</a>');
     const kept = await asAdmin.get('/admin/mail?status=kept');
     expect(kept.text).not.toContain('Your renewal is due');

@@ -230,6 +230,7 @@ describe('POST /api/v1/usage-records', () => {
     // the same request again is answered from the first time and writes nothing
     const again = await post('/usage-records', keyA, 'usage-1', body);
     expect(again.headers['idempotent-replayed']).toBe('true');
+    expect([again.status, again.body]).toEqual([200, { accepted: 2 }]);
     expect(await db('usage_records').where({ tenant_id: tenantA.id }).count({ n: '*' }).first()).toEqual({ n: 2 });
   });
 

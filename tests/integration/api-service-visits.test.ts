@@ -54,6 +54,7 @@ describe('POST /api/v1/service-visits', () => {
       ],
     });
     expect(again.headers['idempotent-replayed']).toBe('true');
+    expect([again.status, again.body]).toEqual([200, { accepted: 2 }]);
     expect(await db('service_visits').where({ site_id: site.id }).count({ n: '*' }).first()).toEqual({ n: 2 });
     const map = await siteMap(db, (await loadActor(db, viewer.id, viewer.membershipId))!, {
       range: { from: '2026-11-30', to: '2026-11-30' },

@@ -190,7 +190,14 @@ describe('the customer portal /billing', () => {
     const owner = await signedInAgent(app, 'owner@northwind.test');
     const page = await owner.agent.get('/billing').set('Accept-Language', 'en-GB');
     expect(page.status).toBe(200);
-    expect(page.text).toMatch(/£[\d,]+\.\d\d/);
+    // the account's own figures (the tests above move them), in pounds and pence
+    const account = await db('customers').where({ id: northwind }).first('balance_minor', 'debit_limit_minor');
+    const pounds = (minor: number | string) =>
+      `${Number(minor) < 0 ? '-' : ''}£${(Math.abs(Number(minor)) / 100).toFixed(2)}`;
+    expect(page.text).toContain(
+      `<dt>Balance</dt><dd class="num"><strong>${pounds(account.balance_minor)}</strong></dd>`,
+    );
+    expect(page.text).toContain(`<dt>Debit limit</dt><dd class="num">${pounds(account.debit_limit_minor)}</dd>`);
     expect(page.text).toMatch(/Channels in use<\/dt><dd class="num">2 <span class="muted">calls in progress now/);
     expect(page.text).toContain(DEMO_PUBLIC_NOTE.replace("'", '&#39;'));
     // the demo's issued invoice of last month, among the latest

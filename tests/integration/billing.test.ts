@@ -423,7 +423,9 @@ describe('/api/v1/invoices', () => {
       currency: 'EUR',
       customer: { id: customer.id },
       period_start: '2026-11-10',
-      lines: [{ position: 1, amount_minor: expect.any(Number) }],
+      // the day's 100 records at 7 cents
+      total_minor: 700,
+      lines: [{ position: 1, amount_minor: 700 }],
     });
 
     // issuing one moves it to the end, and a filter by status finds it

@@ -39,11 +39,7 @@ const located = (i: number) => ({
   last_located_at: new Date(`${TODAY}T0${i}:30:00Z`),
 });
 // due within 28 days (today and today + 28 both count) and the ones that do not
-const dueAtEdge = await makeAsset(
-  db,
-  { group: trucks },
-  { name: 'Edge truck', plan: 'yearly', next_renewal_on: day(28), ...located(1) },
-);
+await makeAsset(db, { group: trucks }, { name: 'Edge truck', plan: 'yearly', next_renewal_on: day(28), ...located(1) });
 await makeAsset(db, { group: trucks }, { name: 'Idle truck', status: 'inactive' });
 await makeAsset(
   db,
@@ -248,7 +244,6 @@ describe('the groups list', () => {
       'Trucks / North / Hills': 0,
     });
     expect((await due(day(28))).get('Trucks')).toBe(2);
-    expect(dueAtEdge.name).toBe('Edge truck');
   });
 
   it('shows a group admin no create, edit or map controls they may not use, but the map where it is on', async () => {

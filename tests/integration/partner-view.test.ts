@@ -414,6 +414,14 @@ describe('partners, as staff manage them', () => {
   it("lets a tenant admin set a customer's products and prices, refusing a price that is not one", async () => {
     const { agent, csrf } = await signedInAgent(app, 'admin@demo.test');
     const base = `/admin/customers/${demoId('customer:harbor')}`;
+    const smsPrices = async () =>
+      (
+        await db('price_lists')
+          .where({ customer_id: demoId('customer:harbor'), product: 'sms' })
+          .orderBy('id')
+          .pluck('unit_price_minor')
+      ).map(Number);
+    const pricesBefore = await smsPrices();
     const page = await agent.get(`${base}/products`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Products and prices');
@@ -439,6 +447,8 @@ describe('partners, as staff manage them', () => {
           .send({ _csrf: csrf, product: 'sms', unitPrice: '0.04', validFrom: '2026-11-01' })
       ).status,
     ).toBe(303);
+    // 4 cents kept, and nothing of the two refused
+    expect((await smsPrices()).slice(pricesBefore.length)).toEqual([4]);
     expect(
       (
         await agent

@@ -24,6 +24,8 @@ const stranger = await makeUser(db, { tenantId: second.id, role: 'tenant_admin' 
 describe('switching roles', () => {
   it('offers a person with two roles to switch, and the other role then decides what they see', async () => {
     const { agent, csrf } = await signedInAgent(app, person.email, TEST_PASSWORD);
+    const sessionIds = (): Promise<string[]> => db('session').where({ user_id: person.id }).pluck('sid');
+    const before = await sessionIds();
     const home = await agent.get('/settings');
     expect(home.text).toContain('Switch role');
     const page = await agent.get('/session/membership');
@@ -36,8 +38,13 @@ describe('switching roles', () => {
       .send({ membership_id: staffMembership, _csrf: csrf });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/customers');
-    // a new session id for the new privileges
-    expect(res.headers['set-cookie']).toBeDefined();
+    // a new session id for the new privileges: this session's id is gone, another took its place
+    const after = await sessionIds();
+    expect(before.filter((sid) => !after.includes(sid))).toHaveLength(1);
+    expect(after.filter((sid) => !before.includes(sid))).toHaveLength(1);
+    const [, issued] = /portico\.sid=s%3A([^.;]+)\./.exec(String(res.headers['set-cookie'])) ?? [];
+    expect(after).toContain(issued);
+    expect(before).not.toContain(issued);
     const customers = await agent.get('/admin/customers');
     expect(customers.status).toBe(200);
     expect(customers.text).toContain(secondCustomer.title);

@@ -37,6 +37,11 @@ const ticketMail = () =>
 
 describe('opening a ticket', () => {
   it('opens a ticket about an asset from its page and lists it there and among the tickets', async () => {
+    const owner = await signedInAgent(app, 'owner@northwind.test');
+    const assetPage = await owner.agent.get(`/assets/${truck.id}`);
+    expect(assetPage.text).toContain(`<a href="/tickets/new?asset=${truck.id}">Open a ticket about this asset</a>`);
+    const form = await owner.agent.get(`/tickets/new?asset=${truck.id}`);
+    expect(form.text).toContain(`<input type="hidden" name="asset_id" value="${truck.id}">`);
     const { agent, id } = await openAs('owner@northwind.test', truck.id, 'Tracker offline');
     const page = await agent.get(`/tickets/${id}`);
     expect(page.status).toBe(200);

@@ -6,10 +6,8 @@ import {
   decodeCursor,
   encodeCursor,
   listRenewal,
-  NO_RENEWAL_TEXT,
   SEARCH_HINT,
 } from '../../src/services/assets/list.js';
-import { RENEWAL_STATE_TEXT } from '../../src/services/assets/subscription-rules.js';
 
 const TODAY = '2026-11-24';
 const cursor = {
@@ -63,17 +61,17 @@ describe('the renewal column of the list', () => {
   it('shows the four states of a running subscription', () => {
     expect(listRenewal({ ...running, plan: 'monthly', next_renewal_on: null }, TODAY)).toEqual({
       state: 'none',
-      text: RENEWAL_STATE_TEXT.none,
+      text: 'Monthly plan, invoiced on the 1st',
       day: null,
     });
     expect(listRenewal({ ...running, next_renewal_on: '2026-12-22' }, TODAY)).toEqual({
       state: 'due_soon',
-      text: RENEWAL_STATE_TEXT.due_soon,
+      text: 'Renews within 4 weeks',
       day: '2026-12-22',
     });
     expect(listRenewal({ ...running, next_renewal_on: '2026-12-23' }, TODAY)).toEqual({
       state: 'scheduled',
-      text: RENEWAL_STATE_TEXT.scheduled,
+      text: 'Renews on this date',
       day: '2026-12-23',
     });
     expect(listRenewal({ ...running, next_renewal_on: '2027-11-01', renewal_unconfirmed: true }, TODAY).state).toBe(
@@ -84,11 +82,11 @@ describe('the renewal column of the list', () => {
   it('shows no renewal for an asset that is not active, or whose deactivation is pending unless a renewal awaits confirmation', () => {
     expect(listRenewal({ ...running, status: 'inactive', next_renewal_on: '2026-12-01' }, TODAY)).toEqual({
       state: 'none',
-      text: NO_RENEWAL_TEXT.inactive,
+      text: 'No renewal: the asset is not active',
       day: null,
     });
     expect(listRenewal({ ...running, status: 'deactivation_pending', next_renewal_on: '2026-12-01' }, TODAY).text).toBe(
-      NO_RENEWAL_TEXT.deactivating,
+      'No renewal: a deactivation is pending',
     );
     expect(
       listRenewal(

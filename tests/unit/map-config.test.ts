@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MAP_TILE_URL, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 const load = (env: Record<string, string> = {}) =>
   loadConfig({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'portico-map-')), ...env });
@@ -10,7 +10,7 @@ const load = (env: Record<string, string> = {}) =>
 describe('the map tile setting', () => {
   it('uses OpenStreetMap’s tiles with their attribution when nothing is configured, and admits their origin as an image source', () => {
     const c = load();
-    expect(c.mapTileUrl).toBe(DEFAULT_MAP_TILE_URL);
+    expect(c.mapTileUrl).toBe('https://tile.openstreetmap.org/{z}/{x}/{y}.png');
     expect(c.mapTileOrigin).toBe('https://tile.openstreetmap.org');
     expect(c.mapTileAttribution).toBe('© OpenStreetMap contributors');
   });

@@ -2,21 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { countsText } from '../../src/services/platform/job-runs.js';
 import { readUnsubscribeToken, unsubscribeHeaders, unsubscribeToken } from '../../src/services/mail/notifications.js';
-import {
-  MAIL_LIST_LIMIT,
-  reminderMail,
-  reminderWeek,
-  type ReminderLine,
-} from '../../src/services/assets/renewal-reminders.js';
+import { MAIL_LIST_LIMIT, reminderMail, type ReminderLine } from '../../src/services/assets/renewal-reminders.js';
 
 const SECRET = 'a-secret-that-is-long-enough-for-anything';
 const USER = '0b6f3c1e-8a2d-4f5b-9c7e-1d2e3f4a5b6c';
-
-describe('which weekly renewal reminder is due', () => {
-  it('is week 1 from 28 days before the renewal, then 2, 3 and 4 from 21, 14 and 7 days', () => {
-    expect([29, 28, 22, 21, 15, 14, 8, 7, 1, 0, -1].map(reminderWeek)).toEqual([null, 1, 1, 2, 2, 3, 3, 4, 4, 4, null]);
-  });
-});
 
 describe('unsubscribe links', () => {
   it('carry the person and the kind, signed, in 45 URL-safe characters', () => {

@@ -40,6 +40,7 @@ describe('when a deactivation takes effect', () => {
     expect(deactivationDate(monthly, '2027-02-28')).toBe('2027-02-28');
     expect(deactivationDate(monthly, '2026-12-31')).toBe('2026-12-31');
     expect(deactivationDate(monthly, '2026-01-31')).toBe('2026-01-31');
+    expect(deactivationDate(monthly, '2026-12-01')).toBe('2026-12-31');
   });
 
   it('is the end of the yearly or quarterly term, even when that is a weekend', () => {
@@ -57,6 +58,8 @@ describe('when a deactivation takes effect', () => {
       renewalUnconfirmed: false,
     };
     expect(deactivationDate(quarterly, '2026-11-30')).toBe('2026-11-30');
+    const overYearEnd = { ...quarterly, termEnd: '2027-01-04', nextRenewalOn: '2027-01-05' };
+    expect(deactivationDate(overYearEnd, '2026-12-01')).toBe('2027-01-04');
   });
 
   it('is the end of the next term when the current one is already over', () => {
