@@ -11,7 +11,7 @@ import {
   type AssetTab,
 } from '../src/services/assets/list.js';
 import { loadActor } from '../src/services/people/sign-in.js';
-import { scopeAssets, type Actor } from '../src/services/access/policy.js';
+import { scopeAssets, type Actor } from '../src/services/access/index.js';
 import { todayIn } from '../src/services/assets/subscription-rules.js';
 import type { BareCase } from './bare-server.js';
 

@@ -8,7 +8,7 @@ import {
 } from '../../src/services/billing/accounts.js';
 import { DEMO_PUBLIC_NOTE } from '../../src/demo/billing.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
-import type { Actor } from '../../src/services/access/policy.js';
+import type { Actor } from '../../src/services/access/index.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser } from '../support/factories.js';

@@ -5,7 +5,7 @@ import { loadActor } from '../../src/services/people/sign-in.js';
 import { customerSummary, ownSummary } from '../../src/services/billing/summaries.js';
 import { createApiKey } from '../../src/services/integration/api-keys.js';
 import { generateInvoice, listOwnInvoices, setInvoiceStatus } from '../../src/services/billing/invoices.js';
-import type { Actor } from '../../src/services/access/policy.js';
+import type { Actor } from '../../src/services/access/index.js';
 import { insertUsageRecords, repriceUsageRecords } from '../../src/services/billing/usage-records.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
