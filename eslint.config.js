@@ -89,13 +89,8 @@ const roleComparison = {
   files: ['src/**/*.ts'],
   ignores: [
     'src/services/access/**',
-    // TODO(issue 15, this session): these move their role checks into access/ next
+    // TODO(issue 15, this session): its owner asks access/ next (isSiteViewer)
     'src/routes/users.ts',
-    'src/services/assets/detail.ts',
-    'src/services/assets/list.ts',
-    'src/services/assets/requests.ts',
-    'src/services/people/users.ts',
-    'src/services/sites/viewers.ts',
   ],
   rules: {
     'no-restricted-syntax': [

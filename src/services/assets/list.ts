@@ -10,7 +10,16 @@ import { csvLine, neutralisedSql } from '../platform/csv.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { escapeLike, isUuid } from '../customers/rules.js';
 import { subtreeIds } from '../groups/index.js';
-import { authorize, groupIdsInReach, isStaff, scopeAssetCounts, scopeAssets, type Actor } from '../access/index.js';
+import {
+  authorize,
+  groupIdsInReach,
+  isStaff,
+  scopeAssetCounts,
+  scopeAssets,
+  seesAssignedGroups,
+  seesWholeCustomer,
+  type Actor,
+} from '../access/index.js';
 import {
   PLAN_LABELS,
   RENEWAL_STATE_TEXT,
@@ -130,14 +139,14 @@ function authorizeList(actor: Actor, filter: Pick<AssetListFilter, 'customerId' 
 
 /** A company admin's or a staff member's list can hold several customers: it names the customer. */
 function maySpanCustomers(actor: Actor, filter: Pick<AssetListFilter, 'customerId'>): boolean {
-  return !filter.customerId && (actor.role === 'company_admin' || isStaff(actor));
+  return !filter.customerId && (seesWholeCustomer(actor) || isStaff(actor));
 }
 
 /** The assets of the list before paging: the actor's scope, the tab and the search. */
 function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.QueryBuilder {
   const q = scopeAssets(trx, actor, 'a');
   if (filter.customerId) q.where('a.customer_id', filter.customerId);
-  if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
+  if (seesAssignedGroups(actor)) {
     // the same reach restated on group_path, the list index's next column, so the scan reads only
     // the reached groups' ranges of the customer (the group_id condition above stays the rule)
     const paths = trx('groups as g')

@@ -29,7 +29,7 @@ import {
 import { audit } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
-import { type Actor, asActor, authorize, customerIdsInReach, groupIdsInReach } from '../access/index.js';
+import { type Actor, asActor, authorize, groupsToPick, seesWholeCustomer } from '../access/index.js';
 import { deactivationDate, PLAN_LABELS, PLANS, termFor, todayIn, type Day, type Plan } from './subscription-rules.js';
 
 /**
@@ -332,8 +332,9 @@ export async function requestActivationOfNewDevice(
     }
     const group = await groupForNewDevice(trx, actor, form.groupId);
     if (group === undefined)
-      errors.group_id =
-        actor.role === 'company_admin' ? 'Choose one of the listed groups, or no group.' : 'Choose one of your groups.';
+      errors.group_id = seesWholeCustomer(actor)
+        ? 'Choose one of the listed groups, or no group.'
+        : 'Choose one of your groups.';
     if (Object.keys(errors).length) throw new ValidationError(errors);
     const plan = form.plan as Plan;
     const [row] = await trx('assets')
@@ -383,12 +384,11 @@ async function groupForNewDevice(
   actor: Actor,
   groupId: string,
 ): Promise<{ id: string; customer_id: string; path: string } | null | undefined> {
-  if (!groupId) return actor.role === 'company_admin' && actor.customerId ? null : undefined;
+  if (!groupId) return seesWholeCustomer(actor) && actor.customerId ? null : undefined;
   if (!isUuid(groupId)) return undefined;
-  const q = trx('groups').where({ tenant_id: actor.tenantId, id: groupId });
-  if (actor.role === 'company_admin') q.whereIn('customer_id', customerIdsInReach(trx, actor));
-  else q.where('customer_id', actor.customerId).whereIn('id', groupIdsInReach(trx, actor));
-  return q.first<{ id: string; customer_id: string; path: string } | undefined>('id', 'customer_id', 'path');
+  return groupsToPick(trx, actor, 'g')
+    .where('g.id', groupId)
+    .first<{ id: string; customer_id: string; path: string } | undefined>('g.id', 'g.customer_id', 'g.path');
 }
 
 // ---- the provider's queue ----

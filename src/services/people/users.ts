@@ -14,11 +14,14 @@ import {
   type Actor,
   asActor,
   can,
+  changesRole,
   CUSTOMER_ROLES,
   customerIdsInReach,
   type CustomerRole,
   inTenant,
+  isCustomerRole,
   landingPath,
+  seesAssignedGroups,
 } from '../access/index.js';
 import { loadActor } from './sign-in.js';
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
@@ -65,8 +68,6 @@ function authorizeRead(actor: Actor) {
 function authorizeManage(actor: Actor) {
   if (!mayManage(actor)) throw new ForbiddenError();
 }
-
-const isCustomerRole = (role: string): role is CustomerRole => (CUSTOMER_ROLES as readonly string[]).includes(role);
 
 /** The customer, if the actor reaches it; ids that are not uuids are simply not found. */
 async function findCustomerInReach(trx: Trx, actor: Actor, customerId: string): Promise<CustomerRef> {
@@ -201,7 +202,7 @@ export async function getCustomerUser(
 
 /** Group admins and supervisors with the groups they reach (company admins reach every group; site viewers none). */
 async function withGroups(trx: Trx, actor: Actor, users: CustomerUser[]): Promise<CustomerUser[]> {
-  const groupRoles = users.filter((u) => u.role === 'group_admin' || u.role === 'group_supervisor');
+  const groupRoles = users.filter(seesAssignedGroups);
   const reach = await groupsReachedBy(
     trx,
     actor.tenantId,
@@ -523,13 +524,13 @@ export async function updateCustomerUser(
     }
     const self = before.id === actor.userId;
     if (self && status === 'disabled') fields.status = 'You cannot disable your own account.';
-    if (self && isCustomerRole(input.role) && input.role !== before.role)
+    if (self && isCustomerRole(input.role) && changesRole(before, input.role))
       fields.role = 'You cannot change your own role.';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const role = input.role as CustomerRole;
 
     await trx('users').where({ id: before.id }).update({ name, status, updated_at: opts.now });
-    if (role !== before.role)
+    if (changesRole(before, role))
       await trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId }).update({ role });
     if (status === 'disabled' && before.status !== 'disabled') await endSessionsOfUser(trx, before.id);
     const after: CustomerUser = { ...before, name, role, status };
