@@ -1,6 +1,8 @@
 /** The billing domain's public face: other folders import it through this file. */
 export * from './accounts.js';
 export * from './customer-account.js';
+export * from './invoice-api.js';
+export * from './invoice-generation.js';
 export * from './invoice-rules.js';
 export * from './invoices.js';
 export * from './money.js';
