@@ -2,7 +2,8 @@ import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
-import type { PartnerUser, UserStatus } from '../people/index.js';
+import type { UserStatus } from '../people/index.js';
+import type { PartnerUser } from './partner-users.js';
 
 /**
  * Partners (resellers) as provider staff manage them: the partner, its partner viewers (created
