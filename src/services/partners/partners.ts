@@ -7,7 +7,7 @@ import type { PartnerUser } from './partner-users.js';
 
 /**
  * Partners (resellers) as provider staff manage them: the partner, its partner viewers (created
- * through users.ts, like customer users) and the customers assigned to it. A customer is sold
+ * in partner-users.ts, like customer users) and the customers assigned to it. A customer is sold
  * through at most one partner. Tenant admins only.
  */
 
