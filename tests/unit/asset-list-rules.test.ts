@@ -8,7 +8,7 @@ import {
   listRenewal,
   NO_RENEWAL_TEXT,
   SEARCH_HINT,
-} from '../../src/services/assets/list.js';
+} from '../../src/services/assets/list-rules.js';
 import { RENEWAL_STATE_TEXT } from '../../src/services/assets/subscription-rules.js';
 
 const TODAY = '2026-11-24';
