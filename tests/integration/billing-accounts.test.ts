@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadActor } from '../../src/services/people/sign-in.js';
-import {
-  assignNumberBlock,
-  recordMovement,
-  releaseNumberBlock,
-  setNumberRange,
-} from '../../src/services/billing/accounts.js';
+import { recordMovement } from '../../src/services/billing/accounts.js';
+import { assignNumberBlock, releaseNumberBlock, setNumberRange } from '../../src/services/billing/number-blocks.js';
 import { DEMO_PUBLIC_NOTE } from '../../src/demo/billing.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import type { Actor } from '../../src/services/access/index.js';
