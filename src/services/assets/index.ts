@@ -12,6 +12,7 @@ export * from './list-rules.js';
 export * from './list.js';
 export * from './queue.js';
 export * from './registration.js';
+export * from './reminder-mail.js';
 export * from './renewal-reminders.js';
 export * from './renewals.js';
 export * from './request-writes.js';
