@@ -17,7 +17,7 @@ const domainFace = {
  * imported directly from anywhere, so that a constant they export is always evaluated before the
  * module that uses it, whatever order the domains' index files load in.
  */
-const PURE = ['*rules', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging'];
+const PURE = ['*rules', 'roles', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging'];
 const siblingFace = {
   group: ['../*/*', '!../../**', '!../*/index.js', ...PURE.map((p) => `!../*/${p}.js`)],
   message: 'Import another domain through its index.ts (pure modules may be imported directly).',
@@ -85,32 +85,37 @@ const layers = [
 ];
 
 /** Roles are compared in one place: the access domain (policy, scopes, navigation). */
-const roleComparison = {
-  files: ['src/**/*.ts'],
-  ignores: [
-    'src/services/access/**',
-    // TODO(issue 15, this session): these move their role checks into access/ next
-    'src/routes/admin/customers/users.ts',
-    'src/services/assets/detail.ts',
-    'src/services/assets/list.ts',
-    'src/services/assets/requests.ts',
-    'src/services/people/users.ts',
-    'src/services/sites/viewers.ts',
-  ],
-  rules: {
-    'no-restricted-syntax': [
-      'error',
-      {
-        selector: "BinaryExpression > MemberExpression[property.name='role']",
-        message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.',
-      },
-      {
-        selector: "CallExpression[callee.property.name='includes'] > MemberExpression[property.name='role']",
-        message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.',
-      },
-    ],
+const roleComparisons = [
+  {
+    selector: "BinaryExpression > MemberExpression[property.name='role']",
+    message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.',
   },
-};
+  {
+    selector: "CallExpression[callee.property.name='includes'] > MemberExpression[property.name='role']",
+    message: 'Ask the access domain (can, authorize, a scope) instead of comparing roles.',
+  },
+];
+const roleComparison = [
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/services/access/**'],
+    rules: { 'no-restricted-syntax': ['error', ...roleComparisons] },
+  },
+  {
+    // the guard hands a route's handler its actor: allow(action, (req, res, actor) => …)
+    files: ['src/routes/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...roleComparisons,
+        {
+          selector: "MemberExpression[object.name='req'][property.name='actor']",
+          message: 'Take the actor the guard hands the handler: allow(action, async (req, res, actor) => …).',
+        },
+      ],
+    },
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', 'coverage/', 'public/'] },
@@ -130,7 +135,5 @@ export default tseslint.config(
   },
   { files: ['src/main.ts', 'src/demo/seed.ts', 'scripts/**', 'bench/**', 'tests/**'], rules: { 'no-console': 'off' } },
   ...layers,
-  roleComparison,
-  // TODO(issue 15, this session): goes when access/ splits its pure role table from its SQL scopes
-  { files: ['src/services/assets/rules.ts'], rules: { 'no-restricted-imports': 'off' } },
+  ...roleComparison,
 );

@@ -1,17 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { Db, Trx } from '../src/db/index.js';
 import { inTenant } from '../src/db/tenant.js';
-import {
-  assetListQuery,
-  encodeCursor,
-  streamAssetsCsv,
-  tabCounts,
-  tabCountsQuery,
-  type AssetListFilter,
-  type AssetTab,
-} from '../src/services/assets/list.js';
+import { assetListQuery, tabCounts } from '../src/services/assets/list.js';
+import { tabCountsQuery } from '../src/services/assets/list-counts.js';
+import { encodeCursor, type AssetListFilter, type AssetTab } from '../src/services/assets/list-rules.js';
+import { streamAssetsCsv } from '../src/services/assets/list-csv.js';
 import { loadActor } from '../src/services/people/sign-in.js';
-import { scopeAssets, type Actor } from '../src/services/access/policy.js';
+import { scopeAssets, type Actor } from '../src/services/access/index.js';
 import { todayIn } from '../src/services/assets/subscription-rules.js';
 import type { BareCase } from './bare-server.js';
 

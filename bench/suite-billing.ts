@@ -1,8 +1,9 @@
 import type { Db } from '../src/db/index.js';
 import { loadActor } from '../src/services/people/sign-in.js';
 import { DEMO_PASSWORD, demoId } from '../src/demo/data.js';
-import { generateInvoice, setInvoiceStatus } from '../src/services/billing/invoices.js';
-import type { Actor } from '../src/services/access/policy.js';
+import { generateInvoice } from '../src/services/billing/invoice-generation.js';
+import { setInvoiceStatus } from '../src/services/billing/invoices.js';
+import type { Actor } from '../src/services/access/index.js';
 import { addDays, addMonths, todayIn } from '../src/services/assets/subscription-rules.js';
 import { env, fmt, measure, median, say, signIn, type BenchSuite, type Figures } from './harness.js';
 import { ensureUsage } from './usage-data.js';

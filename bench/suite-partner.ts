@@ -4,7 +4,7 @@ import { loadActor } from '../src/services/people/sign-in.js';
 import { demoId, DEMO_PASSWORD, hasDemoData, seedDemo } from '../src/demo/data.js';
 import { encodeUsageCursor, usageFilterFrom, type UsageLogFilter } from '../src/services/partners/usage-rules.js';
 import { usageLogStatements } from '../src/services/partners/view.js';
-import type { Actor } from '../src/services/access/policy.js';
+import type { Actor } from '../src/services/access/index.js';
 import { addDays, todayIn } from '../src/services/assets/subscription-rules.js';
 import type { BareUsageCase } from './bare-usage-server.js';
 import { compare, env, fmt, measure, median, say, signIn, startChild, type BenchSuite } from './harness.js';

@@ -1,6 +1,6 @@
 import type { Trx } from '../db/index.js';
 import { demoId } from './data.js';
-import { writeDemoInvoice } from '../services/billing/index.js';
+import { writeInvoice } from '../services/billing/index.js';
 import { addMonths, type Day } from '../services/assets/index.js';
 
 /**
@@ -11,9 +11,10 @@ export async function seedDemoInvoices(trx: Trx, today: Day): Promise<void> {
   const tenantId = demoId('tenant:demo');
   const now = new Date(`${today}T06:00:00Z`);
   const lastMonth = addMonths(today, -1).slice(0, 7);
-  const invoice = await writeDemoInvoice(
+  // the same checks and writing as staff's, by the system
+  const invoice = await writeInvoice(
     trx,
-    tenantId,
+    { system: 'demo data', tenantId },
     demoId('customer:northwind'),
     { granularity: 'monthly', product: 'all', periods: [lastMonth] },
     now,

@@ -1,7 +1,7 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { applyDueDeactivations } from '../../src/services/assets/requests.js';
+import { applyDueDeactivations } from '../../src/services/assets/due-deactivations.js';
 import type { Day, Plan } from '../../src/services/assets/subscription-rules.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';

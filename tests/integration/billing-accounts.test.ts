@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadActor } from '../../src/services/people/sign-in.js';
-import {
-  assignNumberBlock,
-  recordMovement,
-  releaseNumberBlock,
-  setNumberRange,
-} from '../../src/services/billing/accounts.js';
+import { recordMovement } from '../../src/services/billing/accounts.js';
+import { assignNumberBlock, releaseNumberBlock, setNumberRange } from '../../src/services/billing/number-blocks.js';
 import { DEMO_PUBLIC_NOTE } from '../../src/demo/billing.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
-import type { Actor } from '../../src/services/access/policy.js';
+import type { Actor } from '../../src/services/access/index.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser } from '../support/factories.js';

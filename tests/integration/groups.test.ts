@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { loadActor } from '../../src/services/people/sign-in.js';
 import { listGroups } from '../../src/services/groups/groups.js';
-import type { Actor } from '../../src/services/access/policy.js';
+import type { Actor } from '../../src/services/access/index.js';
 import { addDays } from '../../src/services/assets/subscription-rules.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';

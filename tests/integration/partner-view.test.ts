@@ -14,7 +14,7 @@ import {
   partnerUsageLog,
   type PartnerUsageRow,
 } from '../../src/services/partners/view.js';
-import type { Actor } from '../../src/services/access/policy.js';
+import type { Actor } from '../../src/services/access/index.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makePartner, makeUsageRecords, makeUser } from '../support/factories.js';

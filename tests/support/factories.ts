@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/db/index.js';
 import { hashPassword } from '../../src/services/people/passwords.js';
 import { hashToken } from '../../src/services/platform/tokens.js';
-import type { Role } from '../../src/services/access/policy.js';
+import type { Role } from '../../src/services/access/index.js';
 import { insertUsageRecords, type NewUsageRecord } from '../../src/services/billing/usage-records.js';
 
 const unique = () => randomBytes(4).toString('hex');

@@ -13,7 +13,7 @@ import {
   type AssetStatus,
   type RequestKind,
 } from '../../src/services/assets/rules.js';
-import { ROLES, type Role } from '../../src/services/access/policy.js';
+import { ROLES, type Role } from '../../src/services/access/roles.js';
 
 /** The pending request each status implies, as the services keep them together. */
 const PENDING_FOR: Record<AssetStatus, RequestKind[]> = {

@@ -7,7 +7,7 @@ import {
   encodeCursor,
   listRenewal,
   SEARCH_HINT,
-} from '../../src/services/assets/list.js';
+} from '../../src/services/assets/list-rules.js';
 
 const TODAY = '2026-11-24';
 const cursor = {

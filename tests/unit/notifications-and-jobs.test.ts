@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { countsText } from '../../src/services/platform/job-runs.js';
 import { readUnsubscribeToken, unsubscribeHeaders, unsubscribeToken } from '../../src/services/mail/notifications.js';
-import { MAIL_LIST_LIMIT, reminderMail, type ReminderLine } from '../../src/services/assets/renewal-reminders.js';
+import type { ReminderLine } from '../../src/services/assets/renewal-reminders.js';
+import { MAIL_LIST_LIMIT, reminderMail } from '../../src/services/assets/reminder-mail.js';
 
 const SECRET = 'a-secret-that-is-long-enough-for-anything';
 const USER = '0b6f3c1e-8a2d-4f5b-9c7e-1d2e3f4a5b6c';

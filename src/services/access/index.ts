@@ -1,3 +1,5 @@
-/** The access domain's public face: other folders import it through this file. */
-export * from './policy.js';
+/** Who may do what: roles and the one action × role table, navigation, and the scopes of what an actor reaches. */
+export * from './navigation.js';
+export * from './roles.js';
+export * from './scopes.js';
 export * from './tenant-scope.js';

@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { inTenant } from '../../db/tenant.js';
-import type { Actor } from './policy.js';
+import type { Actor } from './roles.js';
 
 /**
  * Every service that acts for a signed-in person runs its queries through here: one transaction,

@@ -16,7 +16,7 @@ import {
   type RequestState,
 } from './rules.js';
 import { isUuid } from '../customers/rules.js';
-import { type Actor, asActor, authorize, customerIdsInReach, groupIdsInReach, scopeAssets } from '../access/index.js';
+import { type Actor, asActor, authorize, groupsToPick, scopeAssets } from '../access/index.js';
 import {
   PLAN_LABELS,
   RENEWAL_STATE_TEXT,
@@ -116,12 +116,11 @@ export type GroupChoice = { id: string; customerId: string; path: string; label:
  * follow their parent.
  */
 export async function groupChoicesFor(trx: Trx, actor: Actor, customerId: string): Promise<GroupChoice[]> {
-  const q = trx('groups').where({ tenant_id: actor.tenantId, customer_id: customerId });
-  if (actor.role !== 'company_admin') q.whereIn('id', groupIdsInReach(trx, actor));
-  else q.whereIn('customer_id', customerIdsInReach(trx, actor));
-  const rows: { id: string; parent_id: string | null; customer_id: string; name: string; path: string }[] = await q
-    .orderBy([{ column: 'path' }, { column: 'id' }])
-    .select('id', 'parent_id', 'customer_id', 'name', 'path');
+  const rows: { id: string; parent_id: string | null; customer_id: string; name: string; path: string }[] =
+    await groupsToPick(trx, actor, 'g')
+      .where('g.customer_id', customerId)
+      .orderBy([{ column: 'g.path' }, { column: 'g.id' }])
+      .select('g.id', 'g.parent_id', 'g.customer_id', 'g.name', 'g.path');
   const depths = groupDepths(rows);
   return rows.map((g) => ({
     id: g.id,
@@ -330,44 +329,4 @@ export async function lookUpIdentifier(trx: Trx, actor: Actor, identifier: strin
   if (mine) return { found: 'in_reach', asset: { ...mine, statusLabel: ASSET_STATUS_LABELS[mine.status] } };
   const anywhere = await trx('assets').where({ tenant_id: actor.tenantId, identifier }).first('id');
   return anywhere ? { found: 'elsewhere' } : { found: 'none' };
-}
-
-/**
- * The groups a new device may be registered in, across the customers the actor reaches. With
- * several customers each group is named with its customer, since group names repeat.
- */
-export async function registrationChoices(
-  db: Db,
-  actor: Actor,
-): Promise<{ groups: GroupChoice[]; allowNoGroup: boolean }> {
-  authorize(actor, 'asset.request');
-  return asActor(db, actor, async (trx) => {
-    const q = trx('groups as g')
-      .join('customers as c', function () {
-        this.on('c.tenant_id', 'g.tenant_id').andOn('c.id', 'g.customer_id');
-      })
-      .where('g.tenant_id', actor.tenantId);
-    if (actor.role === 'company_admin') q.whereIn('g.customer_id', customerIdsInReach(trx, actor));
-    else q.where('g.customer_id', actor.customerId).whereIn('g.id', groupIdsInReach(trx, actor));
-    const rows: {
-      id: string;
-      parent_id: string | null;
-      customer_id: string;
-      name: string;
-      path: string;
-      title: string;
-    }[] = await q
-      .orderByRaw('(g.customer_id = ?) desc, c.title, g.path, g.id', [actor.customerId])
-      .select('g.id', 'g.parent_id', 'g.customer_id', 'g.name', 'g.path', 'c.title');
-    const several = new Set(rows.map((r) => r.customer_id)).size > 1;
-    const depths = groupDepths(rows);
-    const groups = rows.map((g) => ({
-      id: g.id,
-      customerId: g.customer_id,
-      path: g.path,
-      label: several ? `${g.title} / ${g.path}` : groupOptionLabel(g.name, depths.get(g.id) ?? 0),
-    }));
-    // a company admin may register a device outside any group; group admins only inside theirs
-    return { groups, allowNoGroup: actor.role === 'company_admin' };
-  });
 }

@@ -1,124 +1,37 @@
-import { finished } from 'node:stream';
-import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Db, Trx } from '../../db/index.js';
-import { openTenantConnection, queryInTenant } from '../../db/tenant.js';
+import { queryInTenant } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { ASSET_STATUS_LABELS, formatDay, type AssetStatus } from './rules.js';
-import { csvLine, neutralisedSql } from '../platform/csv.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { escapeLike, isUuid } from '../customers/rules.js';
 import { subtreeIds } from '../groups/index.js';
-import { authorize, groupIdsInReach, isStaff, scopeAssetCounts, scopeAssets, type Actor } from '../access/index.js';
 import {
-  PLAN_LABELS,
-  RENEWAL_STATE_TEXT,
-  RENEWAL_WARNING_DAYS,
-  renewalState,
-  type Day,
-  type Plan,
-  type RenewalState,
-} from './subscription-rules.js';
+  authorize,
+  groupIdsInReach,
+  isStaff,
+  scopeAssets,
+  seesAssignedGroups,
+  seesWholeCustomer,
+  type Actor,
+} from '../access/index.js';
+import { PLAN_LABELS, type Day, type Plan } from './subscription-rules.js';
+import {
+  csvDateTime,
+  encodeCursor,
+  listRenewal,
+  SEARCH_HINT,
+  searchTermOf,
+  type AssetListFilter,
+  type AssetTab,
+  type ListRenewal,
+} from './list-rules.js';
+import { countsFrom, tabCountsQuery, type CountRow, type TabCounts } from './list-counts.js';
 
-/**
- * The asset list: tabs by status with their counts, search, keyset pages in the order (customer,
- * group path, identifier, id), and CSV of the page or of the whole filtered set. A page is one round
- * trip to the database (tenant setup, page, tab counts); tab counts come from asset_counts, never
- * from counting assets.
- */
+/** The asset list: one keyset page of the actor's reach and its tab counts, in one round trip to the database. */
 
-export const ASSET_TABS = ['all', 'active', 'activation-pending', 'deactivation-pending', 'inactive'] as const;
-export type AssetTab = (typeof ASSET_TABS)[number];
-export const ASSET_TAB_LABELS: Record<AssetTab, string> = {
-  all: 'All',
-  active: 'Active',
-  'activation-pending': 'Activation pending',
-  'deactivation-pending': 'Deactivation pending',
-  inactive: 'Inactive',
-};
-export const ASSET_PAGE_SIZES = [10, 25, 50, 100] as const;
-export const DEFAULT_ASSET_PAGE_SIZE = 25;
-/** Shorter terms would match nearly everything and cannot use the trigram index. */
-export const SEARCH_MIN_LENGTH = 2;
-export const SEARCH_HINT = `Type at least ${SEARCH_MIN_LENGTH} characters to search.`;
-
-/** A position in the list: the sort values of one row. */
-export type AssetCursor = { customerId: string; groupPath: string; identifier: string; id: string };
-
-export type AssetListFilter = {
-  tab: AssetTab;
-  q: string;
-  /** rows strictly after this one; wins over `before` */
-  after: AssetCursor | null;
-  /** the page that ends just before this row */
-  before: AssetCursor | null;
-  size: number;
-  /** the viewer's calendar day, for the renewal column */
-  today: Day;
-  /** staff only: the one customer whose assets to list */
-  customerId?: string | null;
-  /** a group's page: the assets of that group and of its sub-groups */
-  groupId?: string | null;
-};
-
-const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
-
-/** List state from a query string; anything odd falls back to the default (all, first page, 25). */
-export function assetFilterFrom(raw: Record<string, unknown>, today: Day): AssetListFilter {
-  const tab = firstOf(raw.tab);
-  const q = firstOf(raw.q);
-  const size = Number(firstOf(raw.size));
-  return {
-    tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
-    q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
-    after: decodeCursor(firstOf(raw.after)),
-    before: decodeCursor(firstOf(raw.before)),
-    size: (ASSET_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_ASSET_PAGE_SIZE,
-    today,
-  };
-}
-
-/** Opaque to the browser: base64url of the row's sort values. */
-export function encodeCursor(c: AssetCursor): string {
-  return Buffer.from(JSON.stringify([c.customerId, c.groupPath, c.identifier, c.id])).toString('base64url');
-}
-
-/** A cursor from the address bar, or null when it is not one of ours. */
-export function decodeCursor(value: unknown): AssetCursor | null {
-  if (typeof value !== 'string' || !value || value.length > 2000) return null;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (!Array.isArray(v) || v.length !== 4 || !v.every((x) => typeof x === 'string')) return null;
-    const [customerId, groupPath, identifier, id] = v as [string, string, string, string];
-    if (!isUuid(customerId) || !isUuid(id) || groupPath.length > 1000 || identifier.length > 64) return null;
-    return { customerId, groupPath, identifier, id };
-  } catch {
-    return null;
-  }
-}
-
-/** The search as matched: lowercased (search_text is), or null when too short to filter. */
-export function searchTermOf(q: string): string | null {
-  return q.length >= SEARCH_MIN_LENGTH ? q.toLowerCase() : null;
-}
-
-/** The address of a list state: only what differs from the defaults, in a fixed order. */
-export function assetListHref(
-  base: string,
-  state: { tab?: AssetTab; q?: string; size?: number; after?: string | null; before?: string | null; scope?: 'page' },
-): string {
-  const p = new URLSearchParams();
-  if (state.tab && state.tab !== 'all') p.set('tab', state.tab);
-  if (state.q) p.set('q', state.q);
-  if (state.size && state.size !== DEFAULT_ASSET_PAGE_SIZE) p.set('size', String(state.size));
-  if (state.after) p.set('after', state.after);
-  else if (state.before) p.set('before', state.before);
-  if (state.scope) p.set('scope', state.scope);
-  return p.size ? `${base}?${p.toString()}` : base;
-}
-
-function authorizeList(actor: Actor, filter: Pick<AssetListFilter, 'customerId' | 'groupId'>): void {
+/** 'asset.view', or 'asset.staff_view' for one customer's list; odd ids are not found. */
+export function authorizeList(actor: Actor, filter: Pick<AssetListFilter, 'customerId' | 'groupId'>): void {
   if (filter.groupId !== undefined && filter.groupId !== null && !isUuid(filter.groupId)) throw new NotFoundError();
   if (filter.customerId) {
     authorize(actor, 'asset.staff_view');
@@ -129,15 +42,15 @@ function authorizeList(actor: Actor, filter: Pick<AssetListFilter, 'customerId' 
 }
 
 /** A company admin's or a staff member's list can hold several customers: it names the customer. */
-function maySpanCustomers(actor: Actor, filter: Pick<AssetListFilter, 'customerId'>): boolean {
-  return !filter.customerId && (actor.role === 'company_admin' || isStaff(actor));
+export function maySpanCustomers(actor: Actor, filter: Pick<AssetListFilter, 'customerId'>): boolean {
+  return !filter.customerId && (seesWholeCustomer(actor) || isStaff(actor));
 }
 
 /** The assets of the list before paging: the actor's scope, the tab and the search. */
-function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.QueryBuilder {
+export function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.QueryBuilder {
   const q = scopeAssets(trx, actor, 'a');
   if (filter.customerId) q.where('a.customer_id', filter.customerId);
-  if (actor.role === 'group_admin' || actor.role === 'group_supervisor') {
+  if (seesAssignedGroups(actor)) {
     // the same reach restated on group_path, the list index's next column, so the scan reads only
     // the reached groups' ranges of the customer (the group_id condition above stays the rule)
     const paths = trx('groups as g')
@@ -169,7 +82,8 @@ function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter): Knex.Q
   return q;
 }
 
-const ORDER = ['customer_id', 'group_path', 'identifier', 'id'] as const;
+/** The list's order, its index's columns. */
+export const LIST_ORDER = ['customer_id', 'group_path', 'identifier', 'id'] as const;
 const LIST_COLUMNS = [
   'id',
   'customer_id',
@@ -213,7 +127,7 @@ export function assetListQuery(trx: Trx, actor: Actor, filter: AssetListFilter):
   const rows = (narrow?: (q: Knex.QueryBuilder) => void) => {
     const q = filteredAssets(trx, actor, filter).select(LIST_COLUMNS.map((c) => `a.${c}`));
     narrow?.(q);
-    return q.orderBy(ORDER.map((c) => ({ column: `a.${c}`, order }))).limit(limit);
+    return q.orderBy(LIST_ORDER.map((c) => ({ column: `a.${c}`, order }))).limit(limit);
   };
   const inOrder = (gate?: (q: Knex.QueryBuilder) => void) => {
     if (!cursor) return [rows(gate)];
@@ -266,61 +180,14 @@ export function assetListQuery(trx: Trx, actor: Actor, filter: AssetListFilter):
       ]),
     );
   }
-  return q.orderBy(ORDER.map((c) => ({ column: `p.${c}`, order }))).limit(limit);
-}
-
-/** The list's tab of a status, as the generated column assets.tab has it. */
-const TAB_OF_STATUS = `case when c.status in ('inactive', 'deactivated') then 'inactive' when c.status = 'activation_pending' then 'activation-pending'
-  when c.status = 'deactivation_pending' then 'deactivation-pending' else 'active' end`;
-
-/**
- * Tab counts from the counters the asset trigger keeps (asset_counts), summed over the actor's
- * scope: one row per tab and one for all, each with how many customers and groups it spans.
- */
-export function tabCountsQuery(
-  trx: Trx,
-  actor: Actor,
-  customerId?: string | null,
-  groupId?: string | null,
-): Knex.QueryBuilder {
-  const rows = scopeAssetCounts(trx, actor, 'c')
-    .where('c.n', '>', 0)
-    .select(trx.raw(`${TAB_OF_STATUS} as tab`), 'c.customer_id', 'c.group_key', 'c.n');
-  if (customerId) rows.where('c.customer_id', customerId);
-  if (groupId) rows.whereRaw('c.group_key = any(array(?))', [subtreeIds(trx, actor.tenantId, groupId)]);
-  return trx
-    .from(rows.as('t'))
-    .select(
-      trx.raw(
-        "coalesce(t.tab, 'all') as tab, sum(t.n)::bigint as n, count(distinct t.customer_id)::int as customers, count(distinct t.group_key)::int as groups",
-      ),
-    )
-    .groupByRaw('grouping sets ((t.tab), ())');
-}
-
-type CountRow = { tab: AssetTab; n: number; customers: number; groups: number };
-export type TabCounts = Record<AssetTab, number>;
-
-function countsFrom(rows: CountRow[]): {
-  counts: TabCounts;
-  spans: Record<AssetTab, { customers: number; groups: number }>;
-} {
-  const counts = Object.fromEntries(ASSET_TABS.map((t) => [t, 0])) as TabCounts;
-  const spans = Object.fromEntries(ASSET_TABS.map((t) => [t, { customers: 0, groups: 0 }])) as Record<
-    AssetTab,
-    { customers: number; groups: number }
-  >;
-  for (const r of rows) {
-    counts[r.tab] = Number(r.n);
-    spans[r.tab] = { customers: r.customers, groups: r.groups };
-  }
-  return { counts, spans };
+  return q.orderBy(LIST_ORDER.map((c) => ({ column: `p.${c}`, order }))).limit(limit);
 }
 
 /** knex used only to build SQL text, which queryInTenant or a tenant connection then runs. */
-const builder = (db: Db) => db as unknown as Trx;
+export const sqlBuilder = (db: Db) => db as unknown as Trx;
 
-function customerQuery(trx: Trx, actor: Actor, customerId: string) {
+/** Staff's one customer, to tell a customer out of reach (404) from an empty list. */
+export function customerQuery(trx: Trx, actor: Actor, customerId: string) {
   return trx('customers').where({ tenant_id: actor.tenantId, id: customerId }).select('id', 'title');
 }
 
@@ -328,7 +195,7 @@ function customerQuery(trx: Trx, actor: Actor, customerId: string) {
 export async function tabCounts(db: Db, actor: Actor, opts: { customerId?: string | null } = {}): Promise<TabCounts> {
   authorizeList(actor, opts);
   const [res] = await queryInTenant(db, actor.tenantId, [
-    tabCountsQuery(builder(db), actor, opts.customerId).toQuery(),
+    tabCountsQuery(sqlBuilder(db), actor, opts.customerId).toQuery(),
   ]);
   return countsFrom(res!.rows as CountRow[]).counts;
 }
@@ -347,32 +214,6 @@ type ListDbRow = {
   last_located_at: Date | null;
   customer_title?: string | null;
 };
-
-export type ListRenewal = { state: RenewalState; text: string; day: Day | null };
-
-export const NO_RENEWAL_TEXT = {
-  deactivating: 'No renewal: a deactivation is pending',
-  inactive: 'No renewal: the asset is not active',
-};
-
-/**
- * The renewal column: only a running subscription renews (an asset being deactivated does not,
- * unless a renewal already happened and awaits confirmation). The CSV export's SQL mirrors this.
- */
-export function listRenewal(
-  a: Pick<ListDbRow, 'status' | 'plan' | 'next_renewal_on' | 'renewal_unconfirmed'>,
-  today: Day,
-): ListRenewal {
-  if (a.status === 'deactivation_pending' && !a.renewal_unconfirmed)
-    return { state: 'none', text: NO_RENEWAL_TEXT.deactivating, day: null };
-  if (a.status !== 'active' && a.status !== 'deactivation_pending')
-    return { state: 'none', text: NO_RENEWAL_TEXT.inactive, day: null };
-  const state = renewalState(
-    { plan: a.plan, termEnd: null, nextRenewalOn: a.next_renewal_on, renewalUnconfirmed: a.renewal_unconfirmed },
-    today,
-  );
-  return { state, text: RENEWAL_STATE_TEXT[state], day: state === 'none' ? null : a.next_renewal_on };
-}
 
 export type AssetListRow = {
   id: string;
@@ -414,28 +255,6 @@ export type AssetList = {
   today: Day;
 };
 
-const minuteFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** "2026-11-24 14:05" in a time zone: what to_char(... at time zone, 'YYYY-MM-DD HH24:MI') writes. */
-export function csvDateTime(value: Date | null, timeZone: string): string {
-  if (!value) return '';
-  let f = minuteFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    minuteFormats.set(timeZone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(value).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
-}
-
 function shapeRow(r: ListDbRow, actor: Actor, today: Day): AssetListRow {
   const renewal = listRenewal(r, today);
   return {
@@ -464,7 +283,7 @@ const cursorOf = (r: ListDbRow): string =>
  */
 export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter): Promise<AssetList> {
   authorizeList(actor, filter);
-  const trx = builder(db);
+  const trx = sqlBuilder(db);
   const statements = [
     assetListQuery(trx, actor, filter).toQuery(),
     tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery(),
@@ -508,171 +327,4 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
     customer,
     today: filter.today,
   };
-}
-
-/** The CSV's columns, the table's: the same for the page and the whole set. */
-export function csvHeadings(withCustomer: boolean, timeZone: string): string[] {
-  return [
-    'Identifier',
-    'Name',
-    'Group',
-    ...(withCustomer ? ['Customer'] : []),
-    'Status',
-    'Plan',
-    'Renewal date',
-    'Renewal',
-    `Last position time (${timeZone})`,
-  ];
-}
-
-export function assetsCsvFilename(filter: Pick<AssetListFilter, 'tab' | 'today'>): string {
-  return `assets-${filter.tab}-${filter.today}.csv`;
-}
-
-/** "Export this page": the rows listAssets shows, as CSV. */
-export async function assetsPageCsv(
-  db: Db,
-  actor: Actor,
-  filter: AssetListFilter,
-): Promise<{ filename: string; body: string }> {
-  const list = await listAssets(db, actor, filter);
-  const lines = [csvLine(csvHeadings(list.spansCustomers, actor.timeZone))];
-  for (const r of list.rows) {
-    lines.push(
-      csvLine([
-        r.identifier,
-        r.name,
-        r.groupPath,
-        ...(list.spansCustomers ? [r.customerTitle] : []),
-        r.statusLabel,
-        r.planLabel,
-        r.renewal.day,
-        r.renewal.text,
-        r.lastFixCsv,
-      ]),
-    );
-  }
-  return { filename: assetsCsvFilename(filter), body: lines.join('') };
-}
-
-/** SQL for a label lookup: `case column when value then label ... end`, labels as bindings. */
-function caseOf(column: string, labels: Record<string, string>): { sql: string; bindings: string[] } {
-  const entries = Object.entries(labels);
-  return {
-    sql: `case ${column} ${entries.map(() => 'when ? then ?').join(' ')} else ${column} end`,
-    bindings: entries.flat(),
-  };
-}
-
-/** The whole filtered set with the table's columns, as CSV cells computed by PostgreSQL. */
-function csvQuery(trx: Trx, actor: Actor, filter: AssetListFilter, withCustomer: boolean): Knex.QueryBuilder {
-  const status = caseOf('a.status', ASSET_STATUS_LABELS);
-  const plan = caseOf('a.plan', PLAN_LABELS);
-  const renews = `(a.status = 'active' or (a.status = 'deactivation_pending' and a.renewal_unconfirmed))`;
-  const headings = csvHeadings(withCustomer, actor.timeZone);
-  const h = (i: number) => headings[i]!;
-  const cols: Knex.Raw[] = [
-    trx.raw(`${neutralisedSql('a.identifier')} as ??`, [h(0)]),
-    trx.raw(`${neutralisedSql('a.name')} as ??`, [h(1)]),
-    trx.raw(`${neutralisedSql('a.group_path')} as ??`, [h(2)]),
-  ];
-  if (withCustomer)
-    cols.push(
-      trx.raw(
-        `${neutralisedSql('(select c.title from customers c where c.tenant_id = a.tenant_id and c.id = a.customer_id)')} as ??`,
-        [h(3)],
-      ),
-    );
-  const i = withCustomer ? 4 : 3;
-  cols.push(
-    trx.raw(`${status.sql} as ??`, [...status.bindings, h(i)]),
-    trx.raw(`${plan.sql} as ??`, [...plan.bindings, h(i + 1)]),
-    // mirrors listRenewal and renewalState
-    trx.raw(
-      `case when ${renews} and a.plan <> 'monthly' and a.next_renewal_on is not null then to_char(a.next_renewal_on, 'YYYY-MM-DD') end as ??`,
-      [h(i + 2)],
-    ),
-    trx.raw(
-      `case when a.status = 'deactivation_pending' and not a.renewal_unconfirmed then ? when not ${renews} then ?
-        when a.plan = 'monthly' or a.next_renewal_on is null then ? when a.renewal_unconfirmed then ?
-        when a.next_renewal_on between ?::date and ?::date + ? then ? else ? end as ??`,
-      [
-        NO_RENEWAL_TEXT.deactivating,
-        NO_RENEWAL_TEXT.inactive,
-        RENEWAL_STATE_TEXT.none,
-        RENEWAL_STATE_TEXT.unconfirmed,
-        filter.today,
-        filter.today,
-        RENEWAL_WARNING_DAYS,
-        RENEWAL_STATE_TEXT.due_soon,
-        RENEWAL_STATE_TEXT.scheduled,
-        h(i + 3),
-      ],
-    ),
-    trx.raw(`to_char(a.last_located_at at time zone ?, 'YYYY-MM-DD HH24:MI') as ??`, [actor.timeZone, h(i + 4)]),
-  );
-  return filteredAssets(trx, actor, filter)
-    .select(cols)
-    .orderBy(ORDER.map((c) => `a.${c}`));
-}
-
-export type AssetsCsvStream = { filename: string; stream: Readable };
-
-/**
- * "Export all": the whole filtered set, streamed by PostgreSQL's COPY with flat memory. Resolves
- * once the first bytes are ready (so a refusal comes before any header is sent); the stream owns
- * its connection: at its end the transaction commits, and if it is destroyed first (the client went
- * away, or `signal` aborted) the query is cancelled and the connection thrown away.
- */
-export async function streamAssetsCsv(
-  db: Db,
-  actor: Actor,
-  filter: AssetListFilter,
-  opts: { signal?: AbortSignal } = {},
-): Promise<AssetsCsvStream> {
-  authorizeList(actor, filter);
-  const trx = builder(db);
-  const conn = await openTenantConnection(db, actor.tenantId);
-  let copy: Readable;
-  try {
-    if (
-      filter.customerId &&
-      !(await conn.client.query(customerQuery(trx, actor, filter.customerId).toQuery())).rows.length
-    )
-      throw new NotFoundError();
-    const { spans } = countsFrom(
-      (await conn.client.query(tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery()))
-        .rows as CountRow[],
-    );
-    const withCustomer = maySpanCustomers(actor, filter) && spans[filter.tab].customers > 1;
-    // COPY takes no parameters, so the query goes as text: knex's toQuery() inlines every binding
-    // escaped as a literal (quotes doubled, E'' when there is a backslash), never spliced raw
-    const select = csvQuery(trx, actor, filter, withCustomer).toQuery();
-    copy = conn.client.query(copyTo(`copy (${select}) to stdout with (format csv, header)`));
-    await firstBytes(copy);
-  } catch (err) {
-    await conn.abandon();
-    throw err;
-  }
-  finished(copy, (err) => void (err ? conn.abandon() : conn.finish()).catch(() => {}));
-  if (opts.signal) {
-    if (opts.signal.aborted) copy.destroy();
-    else opts.signal.addEventListener('abort', () => copy.destroy(), { once: true });
-  }
-  return { filename: assetsCsvFilename(filter), stream: copy };
-}
-
-function firstBytes(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ready = () => {
-      stream.off('error', fail);
-      resolve();
-    };
-    const fail = (err: Error) => {
-      stream.off('readable', ready);
-      reject(err);
-    };
-    stream.once('readable', ready);
-    stream.once('error', fail);
-  });
 }

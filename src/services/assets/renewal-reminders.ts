@@ -1,15 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
-import { formatDay } from './rules.js';
-import { enqueueMail, type MailLinks, unsubscribeHeaders, unsubscribeUrl } from '../mail/index.js';
-import {
-  addDays,
-  daysBetween,
-  PLAN_LABELS,
-  RENEWAL_WARNING_DAYS,
-  todayIn,
-  type Day,
-  type Plan,
-} from './subscription-rules.js';
+import { enqueueMail, type MailLinks, unsubscribeHeaders } from '../mail/index.js';
+import { reminderMail } from './reminder-mail.js';
+import { addDays, RENEWAL_WARNING_DAYS, todayIn, type Day, type Plan } from './subscription-rules.js';
 
 /**
  * Renewal reminders: for each active yearly or quarterly subscription renewing within 28 days (and
@@ -32,8 +24,6 @@ import {
 
 export const REMINDER_BATCH = 5000;
 const PEOPLE_BATCH = 500;
-/** a mail lists at most this many assets and points to the asset list for the rest */
-export const MAIL_LIST_LIMIT = 200;
 
 /** Which weekly reminder is due `daysBefore` days before the renewal: 1 (28 days) to 4 (7 days), or null. */
 export function reminderWeek(daysBefore: number): 1 | 2 | 3 | 4 | null {
@@ -156,6 +146,7 @@ async function findDue(db: Db, today: Day, batchSize: number): Promise<number> {
   return batches;
 }
 
+/** One asset of a person's reminder, and why they get it (0: company admin of viaName; 1: in group viaName). */
 export type ReminderLine = {
   assetId: string;
   identifier: string;
@@ -269,72 +260,4 @@ export async function sendRenewalReminders(
     if (people.length < PEOPLE_BATCH) return counts;
     after = people[people.length - 1]!;
   }
-}
-
-// ---- the mail ----
-
-function reasonText(via: 0 | 1, viaName: string): string {
-  return via === 0 ? `you are a company admin of ${viaName}` : `you are assigned to the group ${viaName}`;
-}
-
-function inDays(n: number): string {
-  return n === 0 ? 'today' : n === 1 ? 'tomorrow' : `in ${n} days`;
-}
-
-/** One person's reminder: their assets due, grouped by why they get them, and how to stop them. */
-export function reminderMail(
-  person: { name: string; userId: string; tenantName: string },
-  lines: ReminderLine[],
-  today: Day,
-  links: MailLinks,
-): { subject: string; text: string } {
-  const first = lines[0]!;
-  const subject =
-    lines.length === 1
-      ? `Renewal reminder: ${first.identifier} renews on ${formatDay(first.renewalOn)}`
-      : `Renewal reminder: ${lines.length} subscriptions renew within 4 weeks`;
-  const out: string[] = [
-    `Hello ${person.name},`,
-    '',
-    lines.length === 1
-      ? 'This subscription renews automatically for another term unless its deactivation is requested before the renewal date:'
-      : 'These subscriptions renew automatically for another term unless their deactivation is requested before the renewal date:',
-  ];
-  const reasons: string[] = [];
-  let listed = 0;
-  let section = '';
-  for (const l of lines) {
-    const key = `${l.via}:${l.viaName}`;
-    if (key !== section) {
-      section = key;
-      reasons.push(reasonText(l.via, l.viaName));
-      if (listed < MAIL_LIST_LIMIT)
-        out.push(
-          '',
-          l.via === 0 ? `As a company admin of ${l.viaName}:` : `As a person assigned to the group ${l.viaName}:`,
-        );
-    }
-    if (listed >= MAIL_LIST_LIMIT) continue;
-    listed++;
-    const where = [l.via === 0 && l.customer !== l.viaName ? l.customer : '', l.groupPath].filter(Boolean).join(', ');
-    out.push(
-      `- ${l.identifier}${l.name ? ` (${l.name})` : ''}${where ? `, ${where}` : ''}: ${PLAN_LABELS[l.plan].toLowerCase()} plan, renews on ${formatDay(l.renewalOn)} (${inDays(daysBetween(today, l.renewalOn))})`,
-      `  ${links.baseUrl}/assets/${l.assetId}`,
-    );
-  }
-  if (lines.length > listed)
-    out.push(
-      '',
-      `…and ${lines.length - listed} more. The asset list shows them all: ${links.baseUrl}/assets?tab=active`,
-    );
-  out.push(
-    '',
-    'Nothing to do if they should renew. To stop one, open it and choose "Request deactivation"; it then ends at the end of its current term.',
-    '',
-    `Why you get this mail: ${[...new Set(reasons)].join(', and ')}. ${person.tenantName} sends one reminder a week during the 4 weeks before a renewal.`,
-    '',
-    `Stop renewal reminders: ${unsubscribeUrl(links, person.userId, 'renewal_reminders')}`,
-    `Or choose which mail you get in your settings: ${links.baseUrl}/settings`,
-  );
-  return { subject, text: out.join('\n') + '\n' };
 }

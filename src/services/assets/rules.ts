@@ -2,7 +2,7 @@
  * Rules about one asset that need no database: which actions a person may take on it now, why an
  * action is refused, how identifiers look, and the words the pages use for statuses and requests.
  */
-import { roleCan, type Role } from '../access/policy.js';
+import { roleCan, type Role } from '../access/roles.js';
 import type { Day } from './subscription-rules.js';
 
 export const ASSET_STATUSES = [

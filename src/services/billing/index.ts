@@ -1,9 +1,12 @@
 /** The billing domain's public face: other folders import it through this file. */
 export * from './accounts.js';
-export * from './customer-account.js';
+export * from './invoice-api.js';
+export * from './invoice-generation.js';
 export * from './invoice-rules.js';
 export * from './invoices.js';
 export * from './money.js';
+export * from './number-blocks.js';
+export * from './overviews.js';
 export * from './pricing.js';
 export * from './rules.js';
 export * from './summaries.js';

@@ -4,7 +4,7 @@ import { audit } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
 import { subtreeIds } from './tree.js';
-import { findGroupInScope } from './groups.js';
+import { findGroupInScope } from './group-row.js';
 import { type Actor, asActor, authorize, scopeAssets } from '../access/index.js';
 
 /**

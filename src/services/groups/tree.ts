@@ -58,3 +58,25 @@ export async function groupsReachedBy(
   for (const r of rows) out.set(r.membership_id, { assigned: r.assigned ?? [], reach: r.reach });
   return out;
 }
+
+/** The groups above one, nearest last (for breadcrumbs and inherited users). */
+export async function ancestorsOf(
+  trx: Trx,
+  tenantId: string,
+  parentId: string | null,
+): Promise<{ id: string; parent_id: string | null; name: string; path: string }[]> {
+  if (!parentId) return [];
+  const { rows } = await trx.raw<{
+    rows: { id: string; parent_id: string | null; name: string; path: string; depth: number }[];
+  }>(
+    `with recursive up (id, parent_id, name, path, depth) as (
+       select g.id, g.parent_id, g.name, g.path, 0 from groups g where g.tenant_id = ? and g.id = ?
+       union all
+       select p.id, p.parent_id, p.name, p.path, u.depth + 1 from groups p join up u on p.id = u.parent_id
+        where p.tenant_id = ? and u.depth < 100
+     )
+     select id, parent_id, name, path, depth from up order by depth desc`,
+    [tenantId, parentId, tenantId],
+  );
+  return rows;
+}

@@ -2,11 +2,12 @@ import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
-import type { PartnerUser, UserStatus } from '../people/index.js';
+import type { UserStatus } from '../people/index.js';
+import type { PartnerUser } from './partner-users.js';
 
 /**
  * Partners (resellers) as provider staff manage them: the partner, its partner viewers (created
- * through users.ts, like customer users) and the customers assigned to it. A customer is sold
+ * in partner-users.ts, like customer users) and the customers assigned to it. A customer is sold
  * through at most one partner. Tenant admins only.
  */
 

@@ -6,14 +6,8 @@ import { enqueueMail } from '../mail/index.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { endSessionsOfUser } from './sessions.js';
-import {
-  addCustomerUserWithPassword,
-  findUserInReach,
-  nameProblem,
-  snapshot,
-  type CustomerUser,
-  type MailEnv,
-} from './users.js';
+import { addCustomerUserWithPassword } from './new-users.js';
+import { findUserInReach, nameProblem, snapshot, type CustomerUser, type MailEnv } from './users.js';
 
 /**
  * Contacts of a telecom account: the customer's users (the same records as the Users tab), with

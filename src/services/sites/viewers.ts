@@ -10,7 +10,7 @@ import {
   recordFailure,
   revokeTokens,
 } from '../platform/index.js';
-import { type Actor, asActor, authorize, inTenant } from '../access/index.js';
+import { type Actor, asActor, authorize, inTenant, isSiteViewer, type Role } from '../access/index.js';
 import { endLinkSessionsOfUser, loadActor } from '../people/index.js';
 import { isUuid } from '../customers/rules.js';
 import { loginLinkExpiry } from './rules.js';
@@ -30,7 +30,7 @@ async function findViewer(trx: Trx, actor: Actor, userId: string, customerId: st
     .join('users as u', 'u.id', 'm.user_id')
     .where({ 'm.tenant_id': actor.tenantId, 'm.customer_id': customerId, 'u.id': userId })
     .orderByRaw("m.role = 'site_viewer' desc, m.created_at")
-    .first<(Viewer & { role: string }) | undefined>(
+    .first<(Viewer & { role: Role }) | undefined>(
       'u.id',
       'u.name',
       'u.email',
@@ -42,7 +42,7 @@ async function findViewer(trx: Trx, actor: Actor, userId: string, customerId: st
   if (lock) q.forUpdate('u');
   const user = await q;
   if (!user) throw new NotFoundError();
-  if (user.role !== 'site_viewer')
+  if (!isSiteViewer(user))
     throw new ConflictError("Sites and login links are for site viewers. Change the user's role to Site viewer first.");
   return user;
 }

@@ -4,7 +4,7 @@ import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
 import { formText, idParam, orRerender } from '../../../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../../../web/user-screens.js';
-import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
+import { type Actor, can, customerTabsFor, isSiteViewer } from '../../../services/access/index.js';
 import { disableLoginLink, enableLoginLink, setViewerSites, siteViewerPanel } from '../../../services/sites/index.js';
 import {
   activationLink,
@@ -60,7 +60,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
     status = 200,
   ) => {
     const siteViewer =
-      user.role === 'site_viewer' && can(actor, 'site_viewer.manage')
+      isSiteViewer(user) && can(actor, 'site_viewer.manage')
         ? await siteViewerPanel(ctx.db, actor, user.id, user.customerId, ctx.clock.now())
         : null;
     res.renderPage(

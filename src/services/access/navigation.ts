@@ -1,0 +1,54 @@
+import { can, isStaff, type Action, type Actor } from './roles.js';
+
+/** Where each actor finds their way: the landing page after sign-in, the navigation and a customer's staff tabs. */
+
+/** Where a user goes after signing in when no `next` was asked for. */
+export function landingPath(actor: Actor): string {
+  if (isStaff(actor)) return '/admin/customers';
+  if (actor.role === 'partner_viewer') return '/partner/customers';
+  if (actor.role === 'site_viewer') return '/sites';
+  return '/';
+}
+
+export type NavItem = { href: string; label: string };
+
+export function navFor(actor: Actor): NavItem[] {
+  const items: [Action, NavItem][] = [
+    ['home.view', { href: '/', label: 'Home' }],
+    ['asset.view', { href: '/assets', label: 'Assets' }],
+    ['group.view', { href: '/groups', label: 'Groups' }],
+    ['ticket.view', { href: '/tickets', label: 'Tickets' }],
+    ['site.view', { href: '/sites', label: 'Sites' }],
+    ['request.review', { href: '/admin/requests', label: 'Requests' }],
+    ['ticket.staff_view', { href: '/admin/tickets', label: 'Tickets' }],
+    ['customer.list', { href: '/admin/customers', label: 'Customers' }],
+    ['site.staff_view', { href: '/admin/sites', label: 'Sites' }],
+    ['users.view', { href: '/users', label: 'Users' }],
+    ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
+    ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
+    ['import.run', { href: '/admin/imports', label: 'Imports' }],
+    ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
+    ['partner.manage', { href: '/admin/partners', label: 'Partners' }],
+    ['partner.customers.view', { href: '/partner/customers', label: 'Customers' }],
+    ['billing.view', { href: '/billing', label: 'Billing' }],
+    ['settings.view', { href: '/settings', label: 'Settings' }],
+    ['help.view', { href: '/help', label: 'Help' }],
+  ];
+  return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
+}
+
+/** The tabs of a customer's staff pages (sub-paths of /admin/customers/:id) this actor may open. */
+export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { key: string })[] {
+  const base = `/admin/customers/${customerId}`;
+  const tabs: [Action, NavItem & { key: string }][] = [
+    ['customer.view', { key: 'overview', href: base, label: 'Overview' }],
+    ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
+    ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
+    ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: 'Billing' }],
+    ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
+    ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
+    ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],
+  ];
+  return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
+}

@@ -1,0 +1,162 @@
+import { isUuid } from '../customers/rules.js';
+import type { AssetStatus } from './rules.js';
+import { RENEWAL_STATE_TEXT, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
+
+/** The asset list's state in the address bar (tab, search, keyset cursor, size), its renewal column and CSV formats. */
+
+export const ASSET_TABS = ['all', 'active', 'activation-pending', 'deactivation-pending', 'inactive'] as const;
+export type AssetTab = (typeof ASSET_TABS)[number];
+export const ASSET_TAB_LABELS: Record<AssetTab, string> = {
+  all: 'All',
+  active: 'Active',
+  'activation-pending': 'Activation pending',
+  'deactivation-pending': 'Deactivation pending',
+  inactive: 'Inactive',
+};
+export const ASSET_PAGE_SIZES = [10, 25, 50, 100] as const;
+export const DEFAULT_ASSET_PAGE_SIZE = 25;
+/** Shorter terms would match nearly everything and cannot use the trigram index. */
+export const SEARCH_MIN_LENGTH = 2;
+export const SEARCH_HINT = `Type at least ${SEARCH_MIN_LENGTH} characters to search.`;
+
+/** A position in the list: the sort values of one row. */
+export type AssetCursor = { customerId: string; groupPath: string; identifier: string; id: string };
+
+export type AssetListFilter = {
+  tab: AssetTab;
+  q: string;
+  /** rows strictly after this one; wins over `before` */
+  after: AssetCursor | null;
+  /** the page that ends just before this row */
+  before: AssetCursor | null;
+  size: number;
+  /** the viewer's calendar day, for the renewal column */
+  today: Day;
+  /** staff only: the one customer whose assets to list */
+  customerId?: string | null;
+  /** a group's page: the assets of that group and of its sub-groups */
+  groupId?: string | null;
+};
+
+const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+/** List state from a query string; anything odd falls back to the default (all, first page, 25). */
+export function assetFilterFrom(raw: Record<string, unknown>, today: Day): AssetListFilter {
+  const tab = firstOf(raw.tab);
+  const q = firstOf(raw.q);
+  const size = Number(firstOf(raw.size));
+  return {
+    tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
+    q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
+    after: decodeCursor(firstOf(raw.after)),
+    before: decodeCursor(firstOf(raw.before)),
+    size: (ASSET_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_ASSET_PAGE_SIZE,
+    today,
+  };
+}
+
+/** Opaque to the browser: base64url of the row's sort values. */
+export function encodeCursor(c: AssetCursor): string {
+  return Buffer.from(JSON.stringify([c.customerId, c.groupPath, c.identifier, c.id])).toString('base64url');
+}
+
+/** A cursor from the address bar, or null when it is not one of ours. */
+export function decodeCursor(value: unknown): AssetCursor | null {
+  if (typeof value !== 'string' || !value || value.length > 2000) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 4 || !v.every((x) => typeof x === 'string')) return null;
+    const [customerId, groupPath, identifier, id] = v as [string, string, string, string];
+    if (!isUuid(customerId) || !isUuid(id) || groupPath.length > 1000 || identifier.length > 64) return null;
+    return { customerId, groupPath, identifier, id };
+  } catch {
+    return null;
+  }
+}
+
+/** The search as matched: lowercased (search_text is), or null when too short to filter. */
+export function searchTermOf(q: string): string | null {
+  return q.length >= SEARCH_MIN_LENGTH ? q.toLowerCase() : null;
+}
+
+/** The address of a list state: only what differs from the defaults, in a fixed order. */
+export function assetListHref(
+  base: string,
+  state: { tab?: AssetTab; q?: string; size?: number; after?: string | null; before?: string | null; scope?: 'page' },
+): string {
+  const p = new URLSearchParams();
+  if (state.tab && state.tab !== 'all') p.set('tab', state.tab);
+  if (state.q) p.set('q', state.q);
+  if (state.size && state.size !== DEFAULT_ASSET_PAGE_SIZE) p.set('size', String(state.size));
+  if (state.after) p.set('after', state.after);
+  else if (state.before) p.set('before', state.before);
+  if (state.scope) p.set('scope', state.scope);
+  return p.size ? `${base}?${p.toString()}` : base;
+}
+
+export type ListRenewal = { state: RenewalState; text: string; day: Day | null };
+
+export const NO_RENEWAL_TEXT = {
+  deactivating: 'No renewal: a deactivation is pending',
+  inactive: 'No renewal: the asset is not active',
+};
+
+/**
+ * The renewal column: only a running subscription renews (an asset being deactivated does not,
+ * unless a renewal already happened and awaits confirmation). The CSV export's SQL mirrors this.
+ */
+export function listRenewal(
+  a: { status: AssetStatus; plan: Plan; next_renewal_on: Day | null; renewal_unconfirmed: boolean },
+  today: Day,
+): ListRenewal {
+  if (a.status === 'deactivation_pending' && !a.renewal_unconfirmed)
+    return { state: 'none', text: NO_RENEWAL_TEXT.deactivating, day: null };
+  if (a.status !== 'active' && a.status !== 'deactivation_pending')
+    return { state: 'none', text: NO_RENEWAL_TEXT.inactive, day: null };
+  const state = renewalState(
+    { plan: a.plan, termEnd: null, nextRenewalOn: a.next_renewal_on, renewalUnconfirmed: a.renewal_unconfirmed },
+    today,
+  );
+  return { state, text: RENEWAL_STATE_TEXT[state], day: state === 'none' ? null : a.next_renewal_on };
+}
+
+const minuteFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026-11-24 14:05" in a time zone: what to_char(... at time zone, 'YYYY-MM-DD HH24:MI') writes. */
+export function csvDateTime(value: Date | null, timeZone: string): string {
+  if (!value) return '';
+  let f = minuteFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    minuteFormats.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(value).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+/** The CSV's columns, the table's: the same for the page and the whole set. */
+export function csvHeadings(withCustomer: boolean, timeZone: string): string[] {
+  return [
+    'Identifier',
+    'Name',
+    'Group',
+    ...(withCustomer ? ['Customer'] : []),
+    'Status',
+    'Plan',
+    'Renewal date',
+    'Renewal',
+    `Last position time (${timeZone})`,
+  ];
+}
+
+export function assetsCsvFilename(filter: Pick<AssetListFilter, 'tab' | 'today'>): string {
+  return `assets-${filter.tab}-${filter.today}.csv`;
+}

@@ -1,0 +1,253 @@
+import type { Db, Trx } from '../../db/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import {
+  assertNotLocked,
+  audit,
+  findUsableToken,
+  issueToken,
+  LIMITS,
+  markTokenUsed,
+  recordFailure,
+  TOKEN_LIFETIMES_MS,
+} from '../platform/index.js';
+import { type Actor, asActor, inTenant, landingPath } from '../access/index.js';
+import { enqueueMail } from '../mail/index.js';
+import { loadActor } from './sign-in.js';
+import { hashPassword, passwordProblem } from './passwords.js';
+import type { UserStatus } from './rules.js';
+import { authorizeUserAdmin, type CustomerUser, findUserInReach, type MailEnv } from './users.js';
+
+/** Activation links: admins send or show them, and the new user opens one to choose a password. */
+
+export const ACTIVATION_DAYS = TOKEN_LIFETIMES_MS.activation / 86_400_000;
+
+/** The mail that carries an activation link, first or again. */
+export function activationMail(
+  actor: Actor,
+  user: Pick<CustomerUser, 'id' | 'name' | 'email' | 'customerTitle'>,
+  token: string,
+  env: MailEnv,
+  again: boolean,
+) {
+  const link = `${env.baseUrl}/activate/${token}`;
+  const opening = again
+    ? `${actor.name} sent you a new link to activate your Portico account for ${user.customerTitle}.` +
+      ' Earlier links no longer work.'
+    : `${actor.name} created a Portico account for you at ${user.customerTitle} (${actor.tenantName}).`;
+  return {
+    tenantId: actor.tenantId,
+    kind: 'activation',
+    to: user.email,
+    userId: user.id,
+    subject: 'Activate your Portico account',
+    text: [
+      `Hello ${user.name},`,
+      '',
+      opening,
+      '',
+      'To choose your password and activate the account, open this link:',
+      '',
+      link,
+      '',
+      `The link works once and expires in ${ACTIVATION_DAYS} days.` +
+        ' If it has expired, ask your administrator for a new one.',
+      '',
+      'If you did not expect this message, you can ignore it.',
+    ].join('\n'),
+  };
+}
+
+async function pendingUserForActivation(
+  trx: Trx,
+  actor: Actor,
+  userId: string,
+  customerId?: string | null,
+): Promise<CustomerUser> {
+  const user = await findUserInReach(trx, actor, userId, customerId, true);
+  if (user.status !== 'pending')
+    throw new ConflictError(
+      `${user.name} has already activated their account, so there is no activation link to send.`,
+    );
+  return user;
+}
+
+/** Mails a new activation link to a pending user; the previous link stops working at once. */
+export async function resendActivation(
+  db: Db,
+  actor: Actor,
+  userId: string,
+  env: MailEnv & { customerId?: string | null },
+): Promise<CustomerUser> {
+  authorizeUserAdmin(actor);
+  return asActor(db, actor, async (trx) => {
+    const user = await pendingUserForActivation(trx, actor, userId, env.customerId);
+    const { token } = await issueToken(trx, {
+      userId: user.id,
+      tenantId: actor.tenantId,
+      purpose: 'activation',
+      now: env.now,
+    });
+    await enqueueMail(trx, activationMail(actor, user, token, env, true));
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.activation_sent',
+      customerId: user.customerId,
+      after: { email: user.email },
+    });
+    return user;
+  });
+}
+
+/**
+ * A new activation link for the admin to hand over ("display activation link"); any earlier link,
+ * emailed or shown, stops working. The raw token is returned for display and kept nowhere.
+ */
+export async function activationLink(
+  db: Db,
+  actor: Actor,
+  userId: string,
+  opts: { now: Date; customerId?: string | null },
+): Promise<{ user: CustomerUser; token: string; expiresAt: Date }> {
+  authorizeUserAdmin(actor);
+  return asActor(db, actor, async (trx) => {
+    const user = await pendingUserForActivation(trx, actor, userId, opts.customerId);
+    const { token, expiresAt } = await issueToken(trx, {
+      userId: user.id,
+      tenantId: actor.tenantId,
+      purpose: 'activation',
+      now: opts.now,
+    });
+    await audit(trx, actor, {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.activation_link_shown',
+      customerId: user.customerId,
+    });
+    return { user, token, expiresAt };
+  });
+}
+
+// ---- activation by the user, through the link (no one is signed in) ----
+
+export type InvalidLinkReason = 'unknown' | 'expired' | 'used';
+const addressKey = (address: string) => `activation:address:${address}`;
+
+type PendingAccount = { userId: string; tenantId: string; tokenId: string; name: string; email: string };
+
+/** Finds the pending account a token opens, or why it opens none (a disabled or activated user has none). */
+async function accountForToken(
+  trx: Trx,
+  rawToken: string,
+  now: Date,
+): Promise<{ ok: true; account: PendingAccount } | { ok: false; reason: InvalidLinkReason }> {
+  const state = await findUsableToken(trx, rawToken, 'activation', now);
+  if (!state.ok) return state;
+  const { token } = state;
+  const user = await trx('users')
+    .where({ id: token.user_id })
+    .forUpdate()
+    .first<{ name: string; email: string; status: UserStatus } | undefined>('name', 'email', 'status');
+  if (!user || !token.tenant_id || user.status === 'disabled') return { ok: false, reason: 'unknown' };
+  if (user.status === 'active') return { ok: false, reason: 'used' };
+  return {
+    ok: true,
+    account: {
+      userId: token.user_id,
+      tenantId: token.tenant_id,
+      tokenId: token.id,
+      name: user.name,
+      email: user.email,
+    },
+  };
+}
+
+/**
+ * Refuses while the address is locked. Only unknown links count against it: guessing produces
+ * those, while an expired or used link is a real person clicking an old mail.
+ */
+async function guardAddress<T extends { ok: true } | { ok: false; reason: InvalidLinkReason }>(
+  db: Db,
+  now: Date,
+  address: string,
+  check: () => Promise<T>,
+): Promise<T> {
+  await assertNotLocked(db, [addressKey(address)], now, 'attempts with activation links that do not work');
+  const result = await check();
+  if (!result.ok && result.reason === 'unknown') await recordFailure(db, addressKey(address), LIMITS.tokenAddress, now);
+  return result;
+}
+
+/** Whether an activation link still works, and for whom (to greet them on the form). */
+export async function checkActivationLink(
+  db: Db,
+  now: Date,
+  rawToken: string,
+  opts: { address: string },
+): Promise<{ ok: true; name: string; email: string } | { ok: false; reason: InvalidLinkReason }> {
+  return guardAddress(db, now, opts.address, () =>
+    db.transaction(async (trx) => {
+      const found = await accountForToken(trx, rawToken, now);
+      return found.ok ? { ok: true as const, name: found.account.name, email: found.account.email } : found;
+    }),
+  );
+}
+
+export type ActivationInput = { password: string; passwordConfirm: string; address: string };
+
+/**
+ * Sets the first password of a pending user through their activation link, makes them active and
+ * uses the link up. Returns the membership to sign them in with. Bad passwords are 422 and leave
+ * the link usable; bad links count against the address.
+ */
+export async function activateAccount(
+  db: Db,
+  now: Date,
+  rawToken: string,
+  input: ActivationInput,
+): Promise<
+  { ok: true; userId: string; membershipId: string; landing: string } | { ok: false; reason: InvalidLinkReason }
+> {
+  return guardAddress(db, now, input.address, () =>
+    db.transaction(async (trx) => {
+      const found = await accountForToken(trx, rawToken, now);
+      if (!found.ok) return found;
+      const { account } = found;
+      const fields: Record<string, string> = {};
+      const problem = input.password ? passwordProblem(input.password, account.email) : 'Choose a password.';
+      if (problem) fields.password = problem;
+      if (!fields.password && input.password !== input.passwordConfirm)
+        fields.passwordConfirm = 'The two passwords do not match.';
+      if (Object.keys(fields).length) throw new ValidationError(fields);
+
+      const passwordHash = await hashPassword(input.password);
+      await trx('users')
+        .where({ id: account.userId })
+        .update({ password_hash: passwordHash, status: 'active', updated_at: now });
+      await markTokenUsed(trx, account.tokenId, now);
+      // the rest belongs to the tenant that issued the link; its row-level security applies from here
+      return inTenant(trx, account.tenantId, async (t) => {
+        const membership = await t('memberships')
+          .where({ tenant_id: account.tenantId, user_id: account.userId })
+          .orderBy('created_at')
+          .first<{ id: string } | undefined>('id');
+        const actor = membership ? await loadActor(t, account.userId, membership.id) : null;
+        if (!actor) throw new NotFoundError('This account no longer belongs to any customer. Ask your administrator.');
+        await audit(t, actor, {
+          entityType: 'user',
+          entityId: account.userId,
+          action: 'user.activated',
+          customerId: actor.customerId,
+          before: { status: 'pending' },
+          after: { status: 'active' },
+        });
+        return {
+          ok: true as const,
+          userId: account.userId,
+          membershipId: actor.membershipId,
+          landing: landingPath(actor),
+        };
+      });
+    }),
+  );
+}

@@ -1,0 +1,203 @@
+import type { Db, Trx } from '../../db/index.js';
+import { ValidationError } from '../../errors.js';
+import { audit, issueToken } from '../platform/index.js';
+import { type Actor, asActor, type CustomerRole, isCustomerRole } from '../access/index.js';
+import { enqueueMail } from '../mail/index.js';
+import { ACTIVATION_METHODS } from './rules.js';
+import { activationMail } from './activation.js';
+import {
+  authorizeUserAdmin,
+  type CustomerUser,
+  findCustomerForUsers,
+  type MailEnv,
+  nameProblem,
+  snapshot,
+} from './users.js';
+
+/** Adding customer users: the new user's form checked, then a pending login and its activation link, or a password. */
+
+const EMAIL = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\]+\.[^\s@<>()[\]",;:\\]+$/;
+export const DUPLICATE_EMAIL = 'A user with this email already exists';
+
+export type NewCustomerUser = { name: string; email: string; role: string; activation: string };
+
+async function emailTaken(trx: Trx, email: string, exceptUserId?: string): Promise<boolean> {
+  const q = trx('users').whereRaw('lower(email) = lower(?)', [email]);
+  if (exceptUserId) q.whereNot('id', exceptUserId);
+  return !!(await q.first('id'));
+}
+
+const isUniqueEmailViolation = (err: unknown) =>
+  (err as { code?: string; constraint?: string }).code === '23505' &&
+  (err as { constraint?: string }).constraint === 'users_email_key';
+
+/**
+ * Adds a pending user (no password yet) to a customer with one role and an activation token.
+ * With 'email' the activation link is mailed; with 'link' nothing is mailed and the raw token is
+ * returned for the admin to hand over. Only the token's hash is ever stored.
+ */
+export async function createCustomerUser(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  input: NewCustomerUser,
+  env: MailEnv,
+): Promise<{ user: CustomerUser; token: string | null; expiresAt: Date }> {
+  authorizeUserAdmin(actor);
+  const fields = newUserProblems(input);
+  if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+  // no customer chosen is a form to correct; a customer out of reach is not found (below)
+  if (!customerId) throw new ValidationError({ ...fields, customerId: 'Choose a customer.' });
+  const role = input.role as CustomerRole;
+  return withUniqueEmail(fields, () =>
+    asActor(db, actor, async (trx) => {
+      const customer = await findCustomerForUsers(trx, actor, customerId);
+      const added = await addPendingUser(
+        trx,
+        actor,
+        input,
+        fields,
+        { role, customer_id: customer.id },
+        customer.title,
+        env,
+      );
+      const user: CustomerUser = { ...added.user, role, customerId: customer.id, customerTitle: customer.title };
+      await audit(trx, actor, {
+        entityType: 'user',
+        entityId: user.id,
+        action: 'user.created',
+        customerId: customer.id,
+        after: { ...snapshot(user), activation: input.activation },
+      });
+      return { user, token: added.token, expiresAt: added.expiresAt };
+    }),
+  );
+}
+
+/** The messages of a new user's form that need no database: name, email and activation method. */
+export function newUserProblems(input: Omit<NewCustomerUser, 'role'>): Record<string, string> {
+  const name = input.name.trim();
+  const email = input.email.trim();
+  const fields: Record<string, string> = {};
+  const nameError = nameProblem(name);
+  if (nameError) fields.name = nameError;
+  if (!email) fields.email = 'Enter an email address.';
+  else if (email.length > 254 || !EMAIL.test(email))
+    fields.email = 'Enter a valid email address, like name@example.com.';
+  if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation))
+    fields.activation = 'Choose how the user activates their account.';
+  return fields;
+}
+
+/** Two admins adding the same address at once: the unique index decides, the form says why. */
+export async function withUniqueEmail<T>(fields: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isUniqueEmailViolation(err)) throw new ValidationError({ ...fields, email: DUPLICATE_EMAIL });
+    throw err;
+  }
+}
+
+/**
+ * The login and membership of a new pending user (no password yet) and their activation token:
+ * mailed with 'email'; with 'link' nothing is mailed and the raw token is returned to hand over.
+ * Only the token's hash is ever stored. Throws the form's messages once the email is checked too.
+ */
+export async function addPendingUser(
+  trx: Trx,
+  actor: Actor,
+  input: Omit<NewCustomerUser, 'role'>,
+  fields: Record<string, string>,
+  membership: { role: string; customer_id?: string; partner_id?: string },
+  placeTitle: string,
+  env: MailEnv,
+): Promise<{
+  user: { id: string; name: string; email: string; status: 'pending'; membershipId: string; createdAt: Date };
+  token: string | null;
+  expiresAt: Date;
+}> {
+  const name = input.name.trim();
+  const email = input.email.trim();
+  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  if (Object.keys(fields).length) throw new ValidationError(fields);
+  const [row] = await trx('users')
+    .insert({
+      email,
+      name,
+      status: 'pending',
+      password_hash: null,
+      time_zone: actor.timeZone,
+      created_at: env.now,
+      updated_at: env.now,
+    })
+    .returning<{ id: string }[]>('id');
+  const userId = row!.id;
+  const [m] = await trx('memberships')
+    .insert({ tenant_id: actor.tenantId, user_id: userId, ...membership, created_at: env.now })
+    .returning<{ id: string }[]>('id');
+  const user = { id: userId, name, email, status: 'pending' as const, membershipId: m!.id, createdAt: env.now };
+  const { token, expiresAt } = await issueToken(trx, {
+    userId,
+    tenantId: actor.tenantId,
+    purpose: 'activation',
+    now: env.now,
+  });
+  if (input.activation === 'email')
+    await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
+  return { user, token: input.activation === 'link' ? token : null, expiresAt };
+}
+
+/**
+ * Adds a person who can sign in at once, with a password staff generated or typed (a telecom
+ * account's contact): active, and bound to replace that password at the first sign-in. The same
+ * checks as any new customer user; `fields` carries the caller's own messages, so all show at once.
+ */
+export async function addCustomerUserWithPassword(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  input: { name: string; email: string; role: string },
+  login: { passwordHash: string | null; now: Date },
+  fields: Record<string, string>,
+): Promise<CustomerUser> {
+  Object.assign(fields, newUserProblems({ ...input, activation: 'email' }));
+  if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+  const customer = await findCustomerForUsers(trx, actor, customerId);
+  const name = input.name.trim();
+  const email = input.email.trim();
+  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  if (Object.keys(fields).length || !login.passwordHash) throw new ValidationError(fields);
+  const role = input.role as CustomerRole;
+  // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
+  return withUniqueEmail(fields, () =>
+    trx.transaction(async (t) => {
+      const [row] = await t('users')
+        .insert({
+          email,
+          name,
+          status: 'active',
+          password_hash: login.passwordHash,
+          must_change_password: true,
+          time_zone: actor.timeZone,
+          created_at: login.now,
+          updated_at: login.now,
+        })
+        .returning<{ id: string }[]>('id');
+      const [m] = await t('memberships')
+        .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
+        .returning<{ id: string }[]>('id');
+      return {
+        id: row!.id,
+        name,
+        email,
+        status: 'active' as const,
+        role,
+        membershipId: m!.id,
+        customerId: customer.id,
+        customerTitle: customer.title,
+        createdAt: login.now,
+      };
+    }),
+  );
+}

@@ -1,0 +1,96 @@
+import type { Trx } from '../../db/index.js';
+import { enqueueMail, type MailLinks, unsubscribeHeaders, unsubscribeUrl } from '../mail/index.js';
+import type { Actor } from '../access/index.js';
+import { TICKET_STATUS_LABELS, type TicketStatus } from './rules.js';
+import type { TicketRow } from './ticket-page.js';
+
+/** The mail of a staff answer: to the opener and the followers who still want it, never to its writer. */
+
+type Recipient = { id: string; email: string; name: string };
+
+/**
+ * Who hears of a staff answer: the opener and the followers, while they are active, still belong to
+ * the tenant and have not turned ticket mail off; never the staff member who wrote it.
+ */
+async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<Recipient[]> {
+  const { rows } = await trx.raw<{ rows: Recipient[] }>(
+    `select u.id, u.email, u.name from users u
+      where u.status = 'active' and u.id <> :actor
+        and (u.id = :opener
+             or u.id in (select f.user_id from ticket_followers f
+                          where f.tenant_id = :tenant and f.ticket_id = :ticket))
+        and exists (select 1 from memberships m
+                     where m.tenant_id = :tenant and m.user_id = u.id and m.customer_id is not null)
+        and not exists (select 1 from notification_settings s
+                         where s.user_id = u.id and s.kind = 'ticket_updates' and not s.enabled)
+      order by u.email`,
+    {
+      actor: actor.userId,
+      opener: ticket.opened_by ?? '00000000-0000-0000-0000-000000000000',
+      tenant: ticket.tenant_id,
+      ticket: ticket.id,
+    },
+  );
+  return rows;
+}
+
+export function ticketMail(
+  ticket: { id: string; number: string; subject: string; status: TicketStatus },
+  change: { body: string | null; statusChanged: boolean; author: string; tenantName: string },
+  person: Recipient,
+  links: MailLinks,
+): { subject: string; text: string } {
+  const what = change.body
+    ? change.statusChanged
+      ? `New reply, now ${TICKET_STATUS_LABELS[ticket.status]}`
+      : 'New reply'
+    : `Status changed to ${TICKET_STATUS_LABELS[ticket.status]}`;
+  const lines = [
+    `Hello ${person.name},`,
+    '',
+    change.body
+      ? `${change.author} of ${change.tenantName} replied to ticket #${ticket.number} "${ticket.subject}":`
+      : `${change.author} of ${change.tenantName} changed the status of ticket #${ticket.number} "${ticket.subject}"` +
+        ` to ${TICKET_STATUS_LABELS[ticket.status]}.`,
+  ];
+  if (change.body) lines.push('', ...change.body.split('\n').map((l) => `> ${l}`));
+  if (change.body && change.statusChanged) lines.push('', `The ticket is now: ${TICKET_STATUS_LABELS[ticket.status]}.`);
+  lines.push(
+    '',
+    `See the ticket and answer: ${links.baseUrl}/tickets/${ticket.id}`,
+    '',
+    'You get this mail because you opened or follow this ticket. To stop ticket mail: ' +
+      unsubscribeUrl(links, person.id, 'ticket_updates'),
+  );
+  return { subject: `[Ticket #${ticket.number}] ${what}: ${ticket.subject}`, text: lines.join('\n') };
+}
+
+/** Mails a staff answer to the ticket's recipients through the outbox; returns how many it queued. */
+export async function mailTicketUpdate(
+  trx: Trx,
+  actor: Actor,
+  ticket: TicketRow,
+  change: { body: string | null; statusChanged: boolean },
+  links: MailLinks,
+): Promise<number> {
+  const people = await recipientsOf(trx, actor, ticket);
+  const author = actor.name;
+  for (const person of people) {
+    const mail = ticketMail(
+      { ...ticket, number: String(ticket.number) },
+      { ...change, author, tenantName: actor.tenantName },
+      person,
+      links,
+    );
+    await enqueueMail(trx, {
+      tenantId: ticket.tenant_id,
+      kind: 'ticket_update',
+      to: person.email,
+      userId: person.id,
+      subject: mail.subject,
+      text: mail.text,
+      headers: unsubscribeHeaders(links, person.id, 'ticket_updates'),
+    });
+  }
+  return people.length;
+}
