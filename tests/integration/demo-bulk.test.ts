@@ -70,6 +70,18 @@ describe('the bulk demo generator', () => {
     expect(Number((await assets.clone().where({ renewal_unconfirmed: true }).count({ n: '*' }))[0]!.n)).toBeGreaterThan(
       0,
     );
+    // the other two states of a running yearly or quarterly term: renewing within 28 days, and later
+    const running = () =>
+      assets
+        .clone()
+        .where({ status: 'active', renewal_unconfirmed: false })
+        .whereIn('plan', ['yearly', 'quarterly'])
+        .count({ n: '*' });
+    const today = "(now() at time zone 'UTC')::date";
+    const dueSoon = await running().whereRaw(`next_renewal_on between ${today} and ${today} + 28`);
+    const later = await running().whereRaw(`next_renewal_on > ${today} + 28`);
+    expect(Number(dueSoon[0]!.n)).toBeGreaterThan(0);
+    expect(Number(later[0]!.n)).toBeGreaterThan(0);
     const groups = await db('groups').where({ tenant_id: tenantId, customer_id: bf.id }).select('path', 'parent_id');
     expect(groups.length).toBeGreaterThanOrEqual(24);
     expect(groups.filter((g) => g.parent_id).length).toBeGreaterThan(0);

@@ -31,9 +31,9 @@ async function saveSwitches(email: string, ticked: string[]) {
   return { agent, res: await agent.post('/settings/notifications').type('form').send(form) };
 }
 
-// Ann is Acme's first company admin; Ben joins later; Dan was one, but is disabled
+// Ann is Acme's first company admin; Ben joins later; Dan was one, but is disabled, so he does not count
 const ann = await companyAdmin({ name: 'Ann Admin' });
-const dan = await companyAdmin({ status: 'disabled' });
+await companyAdmin({ name: 'Dan Disabled', status: 'disabled' });
 
 describe('notification switches on the settings page', () => {
   it('shows a company admin the kinds of mail they get, switched on', async () => {
@@ -56,7 +56,6 @@ describe('notification switches on the settings page', () => {
       /id="f-renewal_reminders" name="renewal_reminders" value="on" aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"/,
     );
     expect(await setting(ann.id)).toBe(true);
-    expect(dan.status).toBe('disabled'); // a disabled admin does not count as receiving them
   });
 
   it('lets a company admin turn them off while another active company admin receives them, and not the other one after', async () => {

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { countsText } from '../../src/services/platform/job-runs.js';
 import { readUnsubscribeToken, unsubscribeHeaders, unsubscribeToken } from '../../src/services/mail/notifications.js';
 import type { ReminderLine } from '../../src/services/assets/renewal-reminders.js';
-import { MAIL_LIST_LIMIT, reminderMail } from '../../src/services/assets/reminder-mail.js';
+import { reminderMail } from '../../src/services/assets/reminder-mail.js';
 
 const SECRET = 'a-secret-that-is-long-enough-for-anything';
 const USER = '0b6f3c1e-8a2d-4f5b-9c7e-1d2e3f4a5b6c';
@@ -62,11 +62,11 @@ describe('the reminder mail', () => {
     expect(mail.text).toContain('renews on 10 January 2027 (in 7 days)');
   });
 
-  it('lists a long list only up to its limit and points to the asset list for the rest', () => {
-    const lines = Array.from({ length: MAIL_LIST_LIMIT + 5 }, (_, i) => line(i));
+  it('lists a long list only up to 200 assets and points to the asset list for the rest', () => {
+    const lines = Array.from({ length: 205 }, (_, i) => line(i));
     const mail = reminderMail({ name: 'Olga', userId: USER, tenantName: 'Fleetline' }, lines, '2027-01-03', links);
-    expect(mail.subject).toBe(`Renewal reminder: ${MAIL_LIST_LIMIT + 5} subscriptions renew within 4 weeks`);
-    expect(mail.text.match(/^- ID-/gm)).toHaveLength(MAIL_LIST_LIMIT);
+    expect(mail.subject).toBe('Renewal reminder: 205 subscriptions renew within 4 weeks');
+    expect(mail.text.match(/^- ID-/gm)).toHaveLength(200);
     expect(mail.text).toContain('…and 5 more. The asset list shows them all: https://portal.test/assets?tab=active');
   });
 });

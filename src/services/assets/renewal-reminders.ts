@@ -25,12 +25,6 @@ import { addDays, RENEWAL_WARNING_DAYS, todayIn, type Day, type Plan } from './s
 export const REMINDER_BATCH = 5000;
 const PEOPLE_BATCH = 500;
 
-/** Which weekly reminder is due `daysBefore` days before the renewal: 1 (28 days) to 4 (7 days), or null. */
-export function reminderWeek(daysBefore: number): 1 | 2 | 3 | 4 | null {
-  if (daysBefore < 0 || daysBefore > RENEWAL_WARNING_DAYS) return null;
-  return daysBefore <= 7 ? 4 : daysBefore <= 14 ? 3 : daysBefore <= 21 ? 2 : 1;
-}
-
 const NIL = '00000000-0000-0000-0000-000000000000';
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
