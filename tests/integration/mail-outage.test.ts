@@ -9,10 +9,10 @@ import { makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../support/smtp.js';
 
 const { db } = await testDatabase();
-// take a free port for the SMTP server, then stop it: the outage starts before any mail is queued
-let smtp: SmtpCatcher = await startSmtpCatcher();
-const port = Number(new URL(smtp.url).port);
-await smtp.close();
+// the SMTP server is down before any mail is queued, and comes back on this port later: a port below
+// the kernel's ephemeral range (32768 and up), so no connection of another test takes it meanwhile
+const port = 20_000 + Math.floor(Math.random() * 12_000);
+let smtp: SmtpCatcher;
 let running = false;
 afterAll(async () => {
   if (running) await smtp.close();
