@@ -2,4 +2,5 @@
 export * from './api-keys.js';
 export * from './csv-import.js';
 export * from './idempotency.js';
+export * from './import-kinds.js';
 export * from './ingestion.js';
