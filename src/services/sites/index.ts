@@ -4,5 +4,6 @@ export * from './map.js';
 export * from './portal-access.js';
 export * from './rules.js';
 export * from './service-visits.js';
+export * from './site-visits.js';
 export * from './sites.js';
 export * from './viewers.js';
