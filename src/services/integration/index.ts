@@ -1,4 +1,7 @@
-/** The integration domain's public face: other folders import it through this file. */
+/**
+ * Integration: how other systems talk to the provider's portal: API keys, idempotent requests, the
+ * ingestion of locations, usage records and service visits, and CSV imports. Imported through this file.
+ */
 export * from './api-keys.js';
 export * from './csv-import.js';
 export * from './idempotency.js';
