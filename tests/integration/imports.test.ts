@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsvRecords, importKind, writeImport } from '../../src/services/integration/csv-import.js';
+import { parseCsvRecords, importKind } from '../../src/services/integration/import-kinds.js';
+import { writeImport } from '../../src/services/integration/csv-import.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeSite, makeTenant, makeUser } from '../support/factories.js';

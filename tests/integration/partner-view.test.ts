@@ -8,12 +8,8 @@ import { demoId, seedDemo } from '../../src/demo/data.js';
 import { DEMO_CONTACT_NAMES, DEMO_MESSAGE_TEXTS } from '../../src/demo/usage.js';
 import { usageRecordKind } from '../../src/services/integration/ingestion.js';
 import { usageFilterFrom } from '../../src/services/partners/usage-rules.js';
-import {
-  listPartnerCustomers,
-  partnerDailyUsage,
-  partnerUsageLog,
-  type PartnerUsageRow,
-} from '../../src/services/partners/view.js';
+import { listPartnerCustomers } from '../../src/services/partners/partner-customers.js';
+import { partnerDailyUsage, partnerUsageLog, type PartnerUsageRow } from '../../src/services/partners/view.js';
 import type { Actor } from '../../src/services/access/index.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';

@@ -1,4 +1,7 @@
-/** Who may do what: roles and the one action × role table, navigation, and the scopes of what an actor reaches. */
+/**
+ * Access: who may do what (roles and the one action × role table), navigation, and the scopes of what
+ * an actor reaches. Other folders import the domain through this file.
+ */
 export * from './navigation.js';
 export * from './roles.js';
 export * from './scopes.js';

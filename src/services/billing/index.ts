@@ -1,4 +1,7 @@
-/** The billing domain's public face: other folders import it through this file. */
+/**
+ * Billing: telecom accounts and their ledger, number blocks, usage records and their pricing, call
+ * summaries and invoices, money. Other folders import the domain through this file.
+ */
 export * from './accounts.js';
 export * from './invoice-api.js';
 export * from './invoice-generation.js';

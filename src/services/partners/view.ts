@@ -1,12 +1,10 @@
-import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
 import { queryInTenant } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
-import { csvLine } from '../platform/csv.js';
 import { formatDateTimeSeconds } from '../platform/time-format.js';
-import { type Direction, type Product, PRODUCT_LABELS, PRODUCTS, type UsageStatus } from '../billing/usage-rules.js';
-import { formatMoney, minorPerMajor } from '../billing/money.js';
+import { type Direction, type Product, PRODUCT_LABELS, type UsageStatus } from '../billing/usage-rules.js';
+import { formatMoney } from '../billing/money.js';
 import { maskNumber } from './number-masking.js';
 import {
   DIRECTION_LABELS,
@@ -18,116 +16,16 @@ import {
   type UsageLogFilter,
 } from './usage-rules.js';
 import { type Actor, asActor, authorize, partnerCustomerIds } from '../access/index.js';
+import { partnerCustomersQuery, shapeCustomer, type CustomerDbRow, type PartnerCustomer } from './partner-customers.js';
 
 /**
- * The partner view: a reseller's assigned customers and their usage logs, read only. Every row a
- * partner gets is built here, and built without the contact name or message content (never
+ * The partner view of a customer's usage log, read only. Every usage row a partner gets is built
+ * here (the CSV export reads these rows too), without the contact name or message content (never
  * selected) and with the numbers masked, so no route, fragment or export can carry them.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const builder = (db: Db) => db as unknown as Trx;
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-export const PARTNER_CUSTOMER_PAGE_SIZE = 25;
-
-export type PartnerCustomer = {
-  id: string;
-  title: string;
-  accountId: string;
-  products: Product[];
-  currency: string;
-  balanceMinor: number;
-  debitLimitMinor: number;
-  /** what the customer may still spend: debit limit plus balance */
-  remainingCreditMinor: number;
-  remainingCreditLabel: string;
-};
-
-type CustomerDbRow = {
-  id: string;
-  title: string;
-  account_id: string;
-  currency: string;
-  balance_minor: number;
-  debit_limit_minor: number;
-  products: string[];
-};
-
-// trusted constants, so the statement can go as text in queryInTenant's one round trip
-const PRODUCT_ORDER_SQL = `array[${PRODUCTS.map((p) => `'${p}'`).join(', ')}]`;
-
-/** The customers of the partner as a query, each with its enabled products in the usual order. */
-function partnerCustomersQuery(trx: Trx, actor: Actor): Knex.QueryBuilder {
-  return trx('customers as c')
-    .where('c.tenant_id', actor.tenantId)
-    .whereIn('c.id', partnerCustomerIds(trx, actor))
-    .select(
-      'c.id',
-      'c.title',
-      'c.account_id',
-      'c.currency',
-      'c.balance_minor',
-      'c.debit_limit_minor',
-      trx.raw(`array(select cp.product from customer_products cp where cp.tenant_id = c.tenant_id and cp.customer_id = c.id
-          order by array_position(${PRODUCT_ORDER_SQL}, cp.product::text)) as products`),
-    );
-}
-
-function shapeCustomer(r: CustomerDbRow): PartnerCustomer {
-  const remaining = Number(r.debit_limit_minor) + Number(r.balance_minor);
-  return {
-    id: r.id,
-    title: r.title,
-    accountId: r.account_id,
-    products: r.products.filter(isProduct),
-    currency: r.currency,
-    balanceMinor: Number(r.balance_minor),
-    debitLimitMinor: Number(r.debit_limit_minor),
-    remainingCreditMinor: remaining,
-    remainingCreditLabel: formatMoney(remaining, r.currency),
-  };
-}
-
-export type PartnerCustomerList = { rows: PartnerCustomer[]; q: string; page: number; size: number; total: number };
-
-/** "Manage customers": the partner's assigned customers, searched by name or account ID, a page at a time. */
-export async function listPartnerCustomers(
-  db: Db,
-  actor: Actor,
-  opts: { q?: string; page?: number },
-): Promise<PartnerCustomerList> {
-  authorize(actor, 'partner.customers.view');
-  const q = (opts.q ?? '').trim().slice(0, 200);
-  const page = Number.isInteger(opts.page) && opts.page! > 0 ? Math.min(opts.page!, 100_000) : 1;
-  const size = PARTNER_CUSTOMER_PAGE_SIZE;
-  return asActor(db, actor, async (trx) => {
-    const search = (query: Knex.QueryBuilder) => {
-      if (!q) return query;
-      const like = `%${escapeLike(q)}%`;
-      return query.where((w) => w.whereILike('c.title', like).orWhereILike('c.account_id', like));
-    };
-    const rows = (await search(partnerCustomersQuery(trx, actor))
-      .orderByRaw('lower(c.title), c.id')
-      .limit(size)
-      .offset((page - 1) * size)) as CustomerDbRow[];
-    const count = await search(
-      trx('customers as c').where('c.tenant_id', actor.tenantId).whereIn('c.id', partnerCustomerIds(trx, actor)),
-    ).count<{ n: number }[]>({ n: '*' });
-    return { rows: rows.map(shapeCustomer), q, page, size, total: Number(count[0]?.n ?? 0) };
-  });
-}
-
-/** One assigned customer; 404 for any other (another partner's, or not a customer at all). */
-export async function getPartnerCustomer(db: Db, actor: Actor, customerId: string): Promise<PartnerCustomer> {
-  authorize(actor, 'partner.customers.view');
-  if (!UUID.test(customerId)) throw new NotFoundError();
-  const row = await asActor(db, actor, (trx) =>
-    partnerCustomersQuery(trx, actor).where('c.id', customerId).first<CustomerDbRow | undefined>(),
-  );
-  if (!row) throw new NotFoundError();
-  return shapeCustomer(row);
-}
 
 /**
  * A usage record as a partner sees it. It has no contact name and no content, and its numbers are
@@ -164,7 +62,8 @@ export const PARTNER_USAGE_COLUMNS = [
   'u.price_minor',
   'u.currency',
 ] as const;
-type UsageDbRow = {
+/** A usage_records row as the partner view reads it: never the contact name or the content. */
+export type UsageDbRow = {
   id: number;
   at: string;
   occurred_at: Date;
@@ -301,7 +200,8 @@ export function dailyUsageQuery(trx: Trx, s: LogScope): Knex.QueryBuilder {
 
 export type UsageLogPage = { rows: PartnerUsageRow[]; nextCursor: string | null };
 
-function pageFrom(rows: UsageDbRow[], size: number, product: Product, timeZone: string): UsageLogPage {
+/** A page of usage rows as the partner sees them, with the cursor of the next page. */
+export function pageFrom(rows: UsageDbRow[], size: number, product: Product, timeZone: string): UsageLogPage {
   const shown = rows.slice(0, size);
   const last = shown[shown.length - 1];
   return {
@@ -315,7 +215,10 @@ function checkProduct(customer: PartnerCustomer, product: string): Product {
   return product;
 }
 
-/** The statements of one page of the log, after the tenant setup: the customer (with its products), then the records. */
+/**
+ * The statements of one page of the log, after the tenant setup: the customer (with its products),
+ * then the records.
+ */
 export function usageLogStatements(
   db: Db,
   actor: Actor,
@@ -383,82 +286,4 @@ export async function partnerDailyUsage(
     records: Number(r.records),
     spendMinor: Number(r.spend),
   }));
-}
-
-const CSV_BATCH = 5000;
-
-export function usageCsvHeadings(timeZone: string, currency: string): string[] {
-  return [`Time (${timeZone})`, 'Direction', 'Status', 'From', 'To', 'Duration (s)', 'Units', `Price (${currency})`];
-}
-
-const csvTimes = new Map<string, Intl.DateTimeFormat>();
-function csvTime(at: string, timeZone: string): string {
-  let f = csvTimes.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    csvTimes.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
-}
-
-/** A CSV line of a partner's row: only what the table shows, masked as it shows it; prices as numbers in major units. */
-export function usageCsvLine(r: PartnerUsageRow, timeZone: string): string {
-  return csvLine([
-    csvTime(r.occurredAt, timeZone),
-    r.directionLabel,
-    r.statusLabel,
-    r.from,
-    r.to,
-    r.durationSeconds,
-    r.units,
-    r.priceMinor / minorPerMajor(r.currency),
-  ]);
-}
-
-/**
- * The whole filtered log as CSV, streamed in keyset batches of the same partner rows the table
- * shows (masked by the same code), so memory stays flat whatever the period. Resolves after the
- * checks (404 before any header is sent).
- */
-export async function streamPartnerUsageCsv(
-  db: Db,
-  actor: Actor,
-  customerId: string,
-  product: string,
-  filter: UsageLogFilter,
-): Promise<{ filename: string; stream: Readable }> {
-  const first = await partnerUsageLog(db, actor, customerId, product, { ...filter, after: null, size: CSV_BATCH });
-  const { customer } = first;
-  const p = first.product;
-  const trx = builder(db);
-  async function* lines() {
-    yield csvLine(usageCsvHeadings(actor.timeZone, customer.currency));
-    let page: UsageLogPage = first;
-    for (;;) {
-      yield page.rows.map((r) => usageCsvLine(r, actor.timeZone)).join('');
-      if (!page.nextCursor) return;
-      const after = {
-        occurredAt: page.rows[page.rows.length - 1]!.occurredAt,
-        id: page.rows[page.rows.length - 1]!.id,
-      };
-      const [result] = await queryInTenant(db, actor.tenantId, [
-        usageLogQuery(trx, { actor, customerId, product: p, filter }, { after, size: CSV_BATCH }).toQuery(),
-      ]);
-      page = pageFrom(result!.rows as UsageDbRow[], CSV_BATCH, p, actor.timeZone);
-    }
-  }
-  return {
-    filename: `usage-${customer.accountId}-${p}-${filter.from}-to-${filter.to}.csv`,
-    stream: Readable.from(lines()),
-  };
 }

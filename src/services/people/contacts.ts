@@ -1,9 +1,9 @@
-import { randomInt } from 'node:crypto';
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { enqueueMail } from '../mail/index.js';
-import { hashPassword, passwordProblem } from './passwords.js';
+import { hashPassword } from './passwords.js';
+import { passwordFrom, passwordMail, type PasswordMode } from './contact-passwords.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { endSessionsOfUser } from './sessions.js';
 import { addCustomerUserWithPassword } from './new-users.js';
@@ -25,20 +25,7 @@ export type Contact = CustomerUser & {
   privateNotes: string;
 };
 
-export const PASSWORD_MODES = ['generate', 'set'] as const;
-export type PasswordMode = (typeof PASSWORD_MODES)[number];
 export const NOTES_MAX = 2000;
-
-// no 0/O, 1/l/I: read off a mail or a phone without mistakes; 16 of 55 symbols is about 92 bits
-const ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-
-/** A password to hand out once: four groups of four, which the person replaces at first sign-in. */
-export function generatePassword(): string {
-  const groups = Array.from({ length: 4 }, () =>
-    Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''),
-  );
-  return groups.join('-');
-}
 
 const MOBILE = /^\+?[0-9][0-9 ()-]{5,30}$/;
 
@@ -124,57 +111,6 @@ function checkDetails(
   for (const key of ['publicNotes', 'privateNotes'] as const)
     if (form[key].length > NOTES_MAX) fields[key] = `Use at most ${NOTES_MAX} characters.`;
   return { mobile: mobile || null, publicNotes: form.publicNotes.trim(), privateNotes: form.privateNotes.trim() };
-}
-
-/** The password staff chose, checked; or a generated one. Never stored but as its hash, never audited. */
-function passwordFrom(
-  form: Pick<ContactForm, 'passwordMode' | 'password'>,
-  email: string,
-  fields: Record<string, string>,
-): { mode: PasswordMode; password: string } | null {
-  if (!(PASSWORD_MODES as readonly string[]).includes(form.passwordMode)) {
-    fields.passwordMode = 'Choose whether to generate and email a password, or to type one.';
-    return null;
-  }
-  if (form.passwordMode === 'generate') return { mode: 'generate', password: generatePassword() };
-  const problem = form.password
-    ? passwordProblem(form.password, email)
-    : 'Type the password, or choose to generate one.';
-  if (problem) {
-    fields.password = problem;
-    return null;
-  }
-  return { mode: 'set', password: form.password };
-}
-
-function passwordMail(
-  actor: Actor,
-  contact: { id: string; name: string; email: string; customerTitle: string },
-  password: string,
-  env: MailEnv,
-  reset: boolean,
-) {
-  return {
-    tenantId: actor.tenantId,
-    kind: reset ? 'contact_password_reset' : 'contact_password',
-    to: contact.email,
-    userId: contact.id,
-    subject: reset ? 'Your new Portico password' : 'Your Portico account',
-    text: [
-      `Hello ${contact.name},`,
-      '',
-      reset
-        ? `${actor.name} (${actor.tenantName}) reset the password of your Portico account for ${contact.customerTitle}.`
-        : `${actor.name} created a Portico account for you at ${contact.customerTitle} (${actor.tenantName}).`,
-      '',
-      `Sign in at ${env.baseUrl}/login with`,
-      `  email:    ${contact.email}`,
-      `  password: ${password}`,
-      '',
-      'This password works until you choose your own: Portico asks for a new one as soon as you sign in.',
-      'If you did not expect this message, tell your provider.',
-    ].join('\n'),
-  };
 }
 
 const detailsSnapshot = (c: {

@@ -3,6 +3,7 @@
  * customer users and contacts that admins manage. Other folders import the domain through this file.
  */
 export * from './activation.js';
+export * from './contact-passwords.js';
 export * from './contact-verification.js';
 export * from './contacts.js';
 export * from './new-users.js';

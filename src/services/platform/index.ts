@@ -1,4 +1,4 @@
-/** The platform domain's public face: other folders import it through this file. */
+/** Platform: what every domain leans on: job runs and locks, rate limits, tokens, audit entries, health, formats. */
 export * from './audit.js';
 export * from './audit-rules.js';
 export * from './csv.js';

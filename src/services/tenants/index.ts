@@ -1,3 +1,3 @@
-/** The tenants domain's public face: other folders import it through this file. */
+/** Tenants: the provider's own settings, such as its help links. Other folders import the domain through this file. */
 export * from './help-link-rules.js';
 export * from './settings.js';

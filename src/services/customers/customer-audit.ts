@@ -1,0 +1,94 @@
+import type { Db, Trx } from '../../db/index.js';
+import { NotFoundError } from '../../errors.js';
+import { formatDateTime } from '../platform/time-format.js';
+import { AUDIT_PAGE_SIZE, differenceOf, isUuid, type Difference } from './rules.js';
+import { type Actor, asActor, authorize, customerIdsInReach, isStaff } from '../access/index.js';
+
+/** A customer's audit log as staff read it, kept readable after the customer is deleted. */
+
+export type AuditEntryView = {
+  id: number;
+  at: Date;
+  atLabel: string;
+  actorLabel: string;
+  entityType: string;
+  entityId: string;
+  action: string;
+  difference: Difference;
+};
+export type AuditPage = {
+  customer: { id: string; title: string; deleted: boolean };
+  entries: AuditEntryView[];
+  olderBefore: number | null;
+  isFirstPage: boolean;
+};
+
+/**
+ * A customer's audit log, newest first, a page of 50 at a time by keyset (`before` = an entry id).
+ * The log of a deleted customer stays readable: its last entry names it.
+ */
+export async function listAuditEntries(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  opts: { before?: unknown } = {},
+): Promise<AuditPage> {
+  authorize(actor, 'audit.view');
+  if (!isUuid(customerId)) throw new NotFoundError();
+  const before = Number(opts.before);
+  const beforeId = Number.isSafeInteger(before) && before > 0 ? before : null;
+  return asActor(db, actor, async (trx) => {
+    const customer = await auditSubject(trx, actor, customerId);
+    const q = trx('audit_log').where({ tenant_id: actor.tenantId, customer_id: customerId });
+    if (beforeId) q.where('id', '<', beforeId);
+    const rows: {
+      id: number;
+      at: Date;
+      actor_label: string;
+      entity_type: string;
+      entity_id: string;
+      action: string;
+      before: unknown;
+      after: unknown;
+    }[] = await q
+      .orderBy('id', 'desc')
+      .limit(AUDIT_PAGE_SIZE + 1)
+      .select('id', 'at', 'actor_label', 'entity_type', 'entity_id', 'action', 'before', 'after');
+    const page = rows.slice(0, AUDIT_PAGE_SIZE);
+    return {
+      customer,
+      entries: page.map((r) => ({
+        id: r.id,
+        at: r.at,
+        atLabel: formatDateTime(r.at, actor.timeZone),
+        actorLabel: r.actor_label,
+        entityType: r.entity_type,
+        entityId: r.entity_id,
+        action: r.action,
+        difference: differenceOf(r.before, r.after),
+      })),
+      olderBefore: rows.length > AUDIT_PAGE_SIZE ? page[page.length - 1]!.id : null,
+      isFirstPage: beforeId === null,
+    };
+  });
+}
+
+async function auditSubject(trx: Trx, actor: Actor, customerId: string): Promise<AuditPage['customer']> {
+  const live = await trx('customers')
+    .where({ tenant_id: actor.tenantId, id: customerId })
+    .whereIn('id', customerIdsInReach(trx, actor))
+    .first<{ id: string; title: string } | undefined>('id', 'title');
+  if (live) return { ...live, deleted: false };
+  if (!isStaff(actor)) throw new NotFoundError(); // a deleted customer's log is the provider's record alone
+  const gone = await trx('audit_log')
+    .where({
+      tenant_id: actor.tenantId,
+      customer_id: customerId,
+      entity_type: 'customer',
+      entity_id: customerId,
+      action: 'customer.deleted',
+    })
+    .first<{ before: { title?: string } | null } | undefined>('before');
+  if (!gone) throw new NotFoundError();
+  return { id: customerId, title: gone.before?.title ?? 'Deleted customer', deleted: true };
+}

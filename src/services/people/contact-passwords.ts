@@ -1,0 +1,74 @@
+import { randomInt } from 'node:crypto';
+import type { Actor } from '../access/index.js';
+import { passwordProblem } from './passwords.js';
+import type { ContactForm } from './contacts.js';
+import type { MailEnv } from './users.js';
+
+/** The passwords staff give a telecom account's contacts: generated or typed, and the mail that carries them. */
+
+export const PASSWORD_MODES = ['generate', 'set'] as const;
+export type PasswordMode = (typeof PASSWORD_MODES)[number];
+
+// no 0/O, 1/l/I: read off a mail or a phone without mistakes; 16 of 55 symbols is about 92 bits
+const ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** A password to hand out once: four groups of four, which the person replaces at first sign-in. */
+export function generatePassword(): string {
+  const groups = Array.from({ length: 4 }, () =>
+    Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''),
+  );
+  return groups.join('-');
+}
+
+/** The password staff chose, checked; or a generated one. Never stored but as its hash, never audited. */
+export function passwordFrom(
+  form: Pick<ContactForm, 'passwordMode' | 'password'>,
+  email: string,
+  fields: Record<string, string>,
+): { mode: PasswordMode; password: string } | null {
+  if (!(PASSWORD_MODES as readonly string[]).includes(form.passwordMode)) {
+    fields.passwordMode = 'Choose whether to generate and email a password, or to type one.';
+    return null;
+  }
+  if (form.passwordMode === 'generate') return { mode: 'generate', password: generatePassword() };
+  const problem = form.password
+    ? passwordProblem(form.password, email)
+    : 'Type the password, or choose to generate one.';
+  if (problem) {
+    fields.password = problem;
+    return null;
+  }
+  return { mode: 'set', password: form.password };
+}
+
+/** The mail that carries a contact's first or reset password. */
+export function passwordMail(
+  actor: Actor,
+  contact: { id: string; name: string; email: string; customerTitle: string },
+  password: string,
+  env: MailEnv,
+  reset: boolean,
+) {
+  return {
+    tenantId: actor.tenantId,
+    kind: reset ? 'contact_password_reset' : 'contact_password',
+    to: contact.email,
+    userId: contact.id,
+    subject: reset ? 'Your new Portico password' : 'Your Portico account',
+    text: [
+      `Hello ${contact.name},`,
+      '',
+      reset
+        ? `${actor.name} (${actor.tenantName}) reset the password of your Portico account` +
+          ` for ${contact.customerTitle}.`
+        : `${actor.name} created a Portico account for you at ${contact.customerTitle} (${actor.tenantName}).`,
+      '',
+      `Sign in at ${env.baseUrl}/login with`,
+      `  email:    ${contact.email}`,
+      `  password: ${password}`,
+      '',
+      'This password works until you choose your own: Portico asks for a new one as soon as you sign in.',
+      'If you did not expect this message, tell your provider.',
+    ].join('\n'),
+  };
+}
