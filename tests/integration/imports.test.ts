@@ -97,41 +97,45 @@ describe('CSV import', () => {
       .toBe(2);
   });
 
-  it('imports service visits through the same checks and writer as the API, naming an unknown site or service by line', async () => {
-    const site = await makeSite(db, tenant.id, { customerId: customer.id, name: 'Import depot' });
-    await db('services').insert({ tenant_id: tenant.id, name: 'Gritting' });
-    const other = await makeSite(db, (await makeTenant(db)).id);
-    const header = 'site_id,service,vehicle,started_at,ended_at,completed,notes\n';
-    const good = `${site.id},gritting,GR-1,2026-11-20T05:00:00Z,2026-11-20T05:30:00Z,yes,"Car park, both levels"\n${site.id},,GR-2,2026-11-21T05:00:00Z,2026-11-21T05:20:00Z,no,\n`;
-    const visits = async () =>
-      Number((await db('service_visits').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
+  it(
+    'imports service visits through the same checks and writer as the API, ' +
+      'naming an unknown site or service by line',
+    async () => {
+      const site = await makeSite(db, tenant.id, { customerId: customer.id, name: 'Import depot' });
+      await db('services').insert({ tenant_id: tenant.id, name: 'Gritting' });
+      const other = await makeSite(db, (await makeTenant(db)).id);
+      const header = 'site_id,service,vehicle,started_at,ended_at,completed,notes\n';
+      const good = `${site.id},gritting,GR-1,2026-11-20T05:00:00Z,2026-11-20T05:30:00Z,yes,"Car park, both levels"\n${site.id},,GR-2,2026-11-21T05:00:00Z,2026-11-21T05:20:00Z,no,\n`;
+      const visits = async () =>
+        Number((await db('service_visits').where({ tenant_id: tenant.id }).count({ n: '*' }).first())!.n);
 
-    const refused = await upload(
-      'service-visits',
-      `${header}${good}${other.id},Gritting,GR-3,2026-11-22T05:00:00Z,2026-11-22T05:10:00Z,,\n${site.id},Mowing,GR-4,2026-11-22T05:00:00Z,2026-11-22T04:10:00Z,maybe,\n`,
-      'visits.csv',
-    );
-    const page = (await refused.agent.get(refused.res.headers.location!)).text;
-    // line 4: another tenant's site is unknown here; line 5: no such service, a time backwards, a yes/no that is neither
-    expect(page).toMatch(/<td>4<\/td><td><code>site_id<\/code><\/td><td>No site of yours has this id.<\/td>/);
-    expect(page).toMatch(/<td>5<\/td><td><code>service<\/code><\/td><td>No service of yours has this name.<\/td>/);
-    expect(page).toMatch(/<td>5<\/td><td><code>ended_at<\/code><\/td>/);
-    expect(page).toMatch(/<td>5<\/td><td><code>completed<\/code><\/td>/);
-    expect(await visits()).toBe(0);
+      const refused = await upload(
+        'service-visits',
+        `${header}${good}${other.id},Gritting,GR-3,2026-11-22T05:00:00Z,2026-11-22T05:10:00Z,,\n${site.id},Mowing,GR-4,2026-11-22T05:00:00Z,2026-11-22T04:10:00Z,maybe,\n`,
+        'visits.csv',
+      );
+      const page = (await refused.agent.get(refused.res.headers.location!)).text;
+      // line 4: another tenant's site is unknown here; line 5: no such service, a time backwards, a yes/no that is neither
+      expect(page).toMatch(/<td>4<\/td><td><code>site_id<\/code><\/td><td>No site of yours has this id.<\/td>/);
+      expect(page).toMatch(/<td>5<\/td><td><code>service<\/code><\/td><td>No service of yours has this name.<\/td>/);
+      expect(page).toMatch(/<td>5<\/td><td><code>ended_at<\/code><\/td>/);
+      expect(page).toMatch(/<td>5<\/td><td><code>completed<\/code><\/td>/);
+      expect(await visits()).toBe(0);
 
-    const { agent, csrf, res } = await upload('service-visits', `${header}${good}`, 'visits.csv');
-    expect((await agent.get(res.headers.location!)).text).toContain('All 2 rows passed the checks');
-    await agent.post(`${res.headers.location!}/run`).type('form').send({ _csrf: csrf });
-    await expect.poll(visits, { timeout: 20_000 }).toBe(2);
-    const rows = await db('service_visits')
-      .where({ tenant_id: tenant.id })
-      .orderBy('started_at')
-      .select('vehicle', 'completed', 'notes', 'service_id', 'source');
-    expect(rows.map((r) => [r.vehicle, r.completed, r.notes, !!r.service_id, r.source])).toEqual([
-      ['GR-1', true, 'Car park, both levels', true, 'import'],
-      ['GR-2', false, null, false, 'import'],
-    ]);
-  });
+      const { agent, csrf, res } = await upload('service-visits', `${header}${good}`, 'visits.csv');
+      expect((await agent.get(res.headers.location!)).text).toContain('All 2 rows passed the checks');
+      await agent.post(`${res.headers.location!}/run`).type('form').send({ _csrf: csrf });
+      await expect.poll(visits, { timeout: 20_000 }).toBe(2);
+      const rows = await db('service_visits')
+        .where({ tenant_id: tenant.id })
+        .orderBy('started_at')
+        .select('vehicle', 'completed', 'notes', 'service_id', 'source');
+      expect(rows.map((r) => [r.vehicle, r.completed, r.notes, !!r.service_id, r.source])).toEqual([
+        ['GR-1', true, 'Car park, both levels', true, 'import'],
+        ['GR-2', false, null, false, 'import'],
+      ]);
+    },
+  );
 
   it('refuses a file whose header lacks a required column, next to the file field', async () => {
     const { res } = await upload('locations', 'identifier,latitude\n1,2\n');

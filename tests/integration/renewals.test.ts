@@ -150,24 +150,28 @@ const header = (m: ParsedMail, name: string) =>
   m.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '');
 
 describe('renewal reminders', () => {
-  it('walks a yearly subscription through 28, 21, 14 and 7 days before renewal: four mails per recipient, and reruns send nothing more', async () => {
-    const arrivals: Record<string, Day[]> = {};
-    for (let day: Day = '2026-12-10'; day < RENEWAL; day = addDays(day, 1)) {
-      const before = smtp.messages.length;
-      await reminderDay(day);
-      for (const m of smtp.messages.slice(before)) (arrivals[to(m)] ??= []).push(day);
-    }
-    // 28, 21, 14 and 7 days before 10 January 2027
-    const weeks = ['2026-12-13', '2026-12-20', '2026-12-27', '2027-01-03'];
-    expect(arrivals).toEqual({ 'olga@acme.test': weeks, 'fred@acme.test': weeks, 'rita@rival.test': weeks });
-    // nobody else: not the unsubscribed admin, not the disabled user, not the Vans supervisor
-    expect(mailsTo(quietOwner.email)).toEqual([]);
-    expect(mailsTo(gone.email)).toEqual([]);
-    expect(mailsTo(vanViewer.email)).toEqual([]);
-    const rivalMail = mailsTo(rivalOwner.email)[0]!;
-    expect(rivalMail.subject).toBe(`Renewal reminder: ${rivalTruck.identifier} renews on 10 January 2027`);
-    expect(rivalMail.text).not.toContain(northTruck.identifier);
-  });
+  it(
+    'walks a yearly subscription through 28, 21, 14 and 7 days before renewal: four mails per recipient, ' +
+      'and reruns send nothing more',
+    async () => {
+      const arrivals: Record<string, Day[]> = {};
+      for (let day: Day = '2026-12-10'; day < RENEWAL; day = addDays(day, 1)) {
+        const before = smtp.messages.length;
+        await reminderDay(day);
+        for (const m of smtp.messages.slice(before)) (arrivals[to(m)] ??= []).push(day);
+      }
+      // 28, 21, 14 and 7 days before 10 January 2027
+      const weeks = ['2026-12-13', '2026-12-20', '2026-12-27', '2027-01-03'];
+      expect(arrivals).toEqual({ 'olga@acme.test': weeks, 'fred@acme.test': weeks, 'rita@rival.test': weeks });
+      // nobody else: not the unsubscribed admin, not the disabled user, not the Vans supervisor
+      expect(mailsTo(quietOwner.email)).toEqual([]);
+      expect(mailsTo(gone.email)).toEqual([]);
+      expect(mailsTo(vanViewer.email)).toEqual([]);
+      const rivalMail = mailsTo(rivalOwner.email)[0]!;
+      expect(rivalMail.subject).toBe(`Renewal reminder: ${rivalTruck.identifier} renews on 10 January 2027`);
+      expect(rivalMail.text).not.toContain(northTruck.identifier);
+    },
+  );
 
   it('lists every asset due in one mail, says why the person gets it, and offers one-click unsubscribe', () => {
     const [first] = mailsTo(owner.email);
