@@ -16,7 +16,8 @@ const clock = fixedClock(NOW);
 const { app } = testApp({ db, clock, env: { MAP_TILE_URL: 'none' } });
 const { baseUrl } = await serve(app);
 const browser = useBrowser();
-const viewerPage = `${baseUrl}/admin/customers/${demoId('customer:northwind')}/users/${demoId('user:sites@northwind.test')}`;
+const [northwind, viewer] = [demoId('customer:northwind'), demoId('user:sites@northwind.test')];
+const viewerPage = `${baseUrl}/admin/customers/${northwind}/users/${viewer}`;
 
 /** The viewer's sites and, from the visits themselves, which were serviced in the last 7 days of their zone. */
 async function expectedSites(): Promise<{ id: string; name: string; serviced: boolean }[]> {
@@ -30,7 +31,8 @@ async function expectedSites(): Promise<{ id: string; name: string; serviced: bo
       's.id',
       's.name',
       db.raw(
-        'exists (select 1 from service_visits v where v.site_id = s.id and v.completed and v.started_at < ? and v.ended_at > ?) as serviced',
+        `exists (select 1 from service_visits v
+                  where v.site_id = s.id and v.completed and v.started_at < ? and v.ended_at > ?) as serviced`,
         [end, start],
       ),
     )) as { id: string; name: string; serviced: boolean }[];

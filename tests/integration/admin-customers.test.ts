@@ -72,7 +72,8 @@ describe('the customer list', () => {
       expect(northwindUsers).toBeGreaterThan(1);
       expect(res.text).toMatch(
         new RegExp(
-          `Northwind Logistics</a></th>\\s*<td><code>NW-1001</code></td>\\s*<td></td>\\s*<td><span class="badge badge-active">Active</span></td>\\s*<td>${northwindUsers}</td>`,
+          `Northwind Logistics</a></th>\\s*<td><code>NW-1001</code></td>\\s*<td></td>\\s*` +
+            `<td><span class="badge badge-active">Active</span></td>\\s*<td>${northwindUsers}</td>`,
         ),
       );
     },

@@ -743,7 +743,8 @@ describe('requesting activation of a device', () => {
         }),
       );
       expect(done.text).toContain(
-        `Activation requested for ${identifier}: it shows as Activation pending until Fleetline Telematics approves it.`,
+        `Activation requested for ${identifier}: ` +
+          'it shows as Activation pending until Fleetline Telematics approves it.',
       );
       const asset = await db('assets').where({ tenant_id: tenant.id, identifier }).first();
       expect(asset).toMatchObject({

@@ -302,7 +302,8 @@ describe('paging through a customer’s assets', () => {
     expect(link(first.text, 'prev')).toBeNull();
     expect(first.text).not.toContain('>First page</a>');
     expect(second.text).toContain(
-      '<a href="/assets?size=10" hx-get="/assets?size=10" hx-target="#asset-list" hx-swap="outerHTML" hx-push-url="true">First page</a>',
+      '<a href="/assets?size=10" hx-get="/assets?size=10" hx-target="#asset-list" ' +
+        'hx-swap="outerHTML" hx-push-url="true">First page</a>',
     );
   });
 
@@ -425,14 +426,16 @@ describe('CSV exports', () => {
 // ---- 200,000 assets, so an export takes long enough to walk away from ----
 const big = await makeCustomer(db, tenant.id, { title: 'Bulk Co' });
 await db.transaction(async (trx) => {
-  await trx.raw('set local session_replication_role = replica'); // one counter row below instead of 200,000 trigger runs
+  // one counter row below instead of 200,000 trigger runs
+  await trx.raw('set local session_replication_role = replica');
   await trx.raw(
     `insert into assets (tenant_id, customer_id, identifier, name, status)
      select ?, ?, 'B' || i, 'Bulk ' || i, 'active' from generate_series(1, 200000) i`,
     [tenant.id, big.id],
   );
   await trx.raw(
-    `insert into asset_counts (tenant_id, customer_id, group_key, status, n) values (?, ?, '00000000-0000-0000-0000-000000000000', 'active', 200000)`,
+    `insert into asset_counts (tenant_id, customer_id, group_key, status, n)
+     values (?, ?, '00000000-0000-0000-0000-000000000000', 'active', 200000)`,
     [tenant.id, big.id],
   );
 });

@@ -44,7 +44,8 @@ async function directDaily(customerId: string, from: string, to: string) {
        coalesce(sum(duration_seconds) filter (where status <> 'in_progress'), 0) as billed_seconds,
        coalesce(sum(ceil(duration_seconds / 60.0)) filter (where status <> 'in_progress'), 0) as billed_minutes,
        coalesce(sum(price_minor) filter (where status <> 'in_progress'), 0) as charge
-     from usage_records where tenant_id = ? and customer_id = ? and (occurred_at at time zone 'UTC')::date between ? and ?
+     from usage_records
+     where tenant_id = ? and customer_id = ? and (occurred_at at time zone 'UTC')::date between ? and ?
      group by 1 order by 1 desc`,
     [tenant.id, customerId, from, to],
   );
@@ -59,7 +60,10 @@ async function directDaily(customerId: string, from: string, to: string) {
   }));
 }
 
-/** Rollup rows (hourly or daily) that differ from the same figures aggregated straight from the records: none, when they agree. */
+/**
+ * Rollup rows (hourly or daily) that differ from the same figures aggregated straight from the records:
+ * none, when they agree.
+ */
 async function rollupMismatches(customerId: string, table: 'usage_hourly' | 'usage_daily') {
   const bucket =
     table === 'usage_hourly'
@@ -69,7 +73,8 @@ async function rollupMismatches(customerId: string, table: 'usage_hourly' | 'usa
   const { rows } = await db.raw(
     `with direct as (
        select product, ${bucket} as bucket, count(*) filter (where status <> 'in_progress') as attempts,
-         count(*) filter (where status in ('answered', 'delivered')) as connected, count(*) filter (where status = 'in_progress') as in_progress,
+         count(*) filter (where status in ('answered', 'delivered')) as connected,
+         count(*) filter (where status = 'in_progress') as in_progress,
          coalesce(sum(duration_seconds) filter (where status <> 'in_progress'), 0) as billed_seconds,
          coalesce(sum(price_minor) filter (where status <> 'in_progress'), 0) as charge_minor
        from usage_records where customer_id = ? group by 1, 2
@@ -383,7 +388,10 @@ describe('billing pages', () => {
     const download = await customerAgent.get(`/billing/invoices/${invoiceId}.csv`);
     expect(download.headers['content-disposition']).toMatch(/attachment; filename="INV-\d{6}\.csv"/);
     expect(download.text).toMatch(
-      /^Invoice,Customer,Account ID,Status,Period start,Period end,Currency,Total\nINV-\d{6},.*,Issued,2026-11-04,2026-11-05,GBP,3.6\n/,
+      new RegExp(
+        String.raw`^Invoice,Customer,Account ID,Status,Period start,Period end,Currency,Total\n` +
+          String.raw`INV-\d{6},.*,Issued,2026-11-04,2026-11-05,GBP,3.6\n`,
+      ),
     );
   });
 });

@@ -228,7 +228,8 @@ describe('the groups list', () => {
       new Map(
         (await listGroups(db, actor, { tab: 'all', page: 1, size: 25 }, today)).rows.map((r) => [r.path, r.dueSoon]),
       );
-    // today: Edge truck (+28), Today truck (+0), Hill truck (+5); not Late truck (+29), the unconfirmed one or the leaving one
+    // today: Edge truck (+28), Today truck (+0), Hill truck (+5); not Late truck (+29), the unconfirmed one
+    // or the leaving one
     expect(Object.fromEntries(await due(TODAY))).toMatchObject({
       Trucks: 3,
       'Trucks / North': 2,

@@ -55,7 +55,10 @@ describe('notification switches on the settings page', () => {
       const html = decode(res.text);
       expect(html).toContain('You are the only company admin of Acme Freight who receives renewal reminders');
       expect(html).toMatch(
-        /id="f-renewal_reminders" name="renewal_reminders" value="on" aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"/,
+        new RegExp(
+          'id="f-renewal_reminders" name="renewal_reminders" value="on" ' +
+            'aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"',
+        ),
       );
       expect(await setting(ann.id)).toBe(true);
     },

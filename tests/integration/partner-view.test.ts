@@ -160,7 +160,8 @@ describe('partner view services', () => {
           await db('usage_records')
             .where({ tenant_id: tenantId, customer_id: northwind, product: 'sms', ...extra })
             .whereRaw(
-              "occurred_at >= (?::date)::timestamp at time zone 'Europe/London' and occurred_at < (?::date + 1)::timestamp at time zone 'Europe/London'",
+              `occurred_at >= (?::date)::timestamp at time zone 'Europe/London'
+               and occurred_at < (?::date + 1)::timestamp at time zone 'Europe/London'`,
               [filter.from, filter.to],
             )
             .select(
@@ -233,7 +234,10 @@ describe('partner view services', () => {
   });
 });
 
-/** Every GET route of the partner view, made concrete for both Bluewave customers and each of their products, with and without filters. */
+/**
+ * Every GET route of the partner view, made concrete for both Bluewave customers and each of their
+ * products, with and without filters.
+ */
 async function partnerUrls(agent: supertest.Agent): Promise<string[]> {
   const templates = listRoutes(app).filter((r) => r.startsWith('GET /partner/'));
   expect(templates.length).toBeGreaterThanOrEqual(4);

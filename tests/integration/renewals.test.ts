@@ -185,7 +185,8 @@ describe('renewal reminders', () => {
     );
     expect(first!.text).toContain(`${links.baseUrl}/assets/${northTruck.id}`);
     expect(first!.text).toContain('Why you get this mail: you are a company admin of Acme Haulage.');
-    const unsubscribeLink = `${links.baseUrl}/unsubscribe/${unsubscribeToken(links.secret, owner.id, 'renewal_reminders')}`;
+    const unsubscribeLink =
+      `${links.baseUrl}/unsubscribe/` + unsubscribeToken(links.secret, owner.id, 'renewal_reminders');
     expect(first!.text).toContain(`Stop renewal reminders: ${unsubscribeLink}`);
     expect(header(first!, 'list-unsubscribe')).toBe(`<${unsubscribeLink}>`);
     expect(header(first!, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
@@ -303,8 +304,10 @@ describe('the renewal job at scale', () => {
        select :tenant, :customer, 'BULK' || lpad(n::text, 6, '0'),
          case when n > 18000 then 'deactivation_pending' else 'active' end,
          case when n <= 12000 or n > 18000 then 'yearly' when n <= 16000 then 'quarterly' else 'monthly' end,
-         case when n <= 12000 or n > 18000 then date '2026-07-01' when n <= 16000 then date '2026-09-13' else date '2027-06-01' end,
-         case when n <= 12000 or n > 18000 then date '2027-06-30' when n <= 16000 then date '2026-12-12' else date '2027-06-30' end,
+         case when n <= 12000 or n > 18000 then date '2026-07-01' when n <= 16000 then date '2026-09-13'
+              else date '2027-06-01' end,
+         case when n <= 12000 or n > 18000 then date '2027-06-30' when n <= 16000 then date '2026-12-12'
+              else date '2027-06-30' end,
          case when n <= 12000 or n > 18000 then date '2027-07-01' when n <= 16000 then date '2026-12-13' end
        from generate_series(1, 20000) n`,
       { tenant: big.id, customer: customer.id },

@@ -48,15 +48,18 @@ const setAccess = (changes: Partial<Record<LiveViewPermission | 'enabled', boole
     .where({ tenant_id: tenant.id, customer_id: fleetco.id })
     .update({ enabled: true, ...allOn, ...changes });
 
-// the week of 24 to 30 November 2026: in London that is [24 Nov 00:00Z, 1 Dec 00:00Z), in New York [24 Nov 05:00Z, 1 Dec 05:00Z)
+// the week of 24 to 30 November 2026: in London that is [24 Nov 00:00Z, 1 Dec 00:00Z), in New York
+// [24 Nov 05:00Z, 1 Dec 05:00Z)
 const week = { from: '2026-11-24', to: '2026-11-30' };
-await makeServiceVisit(db, siteA, { startedAt: '2026-11-23T23:00:00Z', endedAt: '2026-11-24T00:00:00Z' }); // ends as London's range begins
+// ends as London's range begins
+await makeServiceVisit(db, siteA, { startedAt: '2026-11-23T23:00:00Z', endedAt: '2026-11-24T00:00:00Z' });
 await makeServiceVisit(db, siteA, {
   startedAt: '2026-12-01T02:00:00Z',
   endedAt: '2026-12-01T02:30:00Z',
   vehicle: 'MX71 KLT',
 }); // 30 Nov, 21:00 in New York
-await makeServiceVisit(db, siteB, { startedAt: '2026-11-24T01:00:00Z', endedAt: '2026-11-24T01:30:00Z' }); // 23 Nov, 20:00 in New York
+// 23 Nov, 20:00 in New York
+await makeServiceVisit(db, siteB, { startedAt: '2026-11-24T01:00:00Z', endedAt: '2026-11-24T01:30:00Z' });
 await makeServiceVisit(db, siteD, {
   startedAt: '2026-11-26T10:00:00Z',
   endedAt: '2026-11-26T11:00:00Z',
