@@ -110,33 +110,37 @@ describe('the thread', () => {
     expect((await agent.get(`/tickets/${id}`)).text).toContain('And now?');
   });
 
-  it('staff reply and change the status; the opener and a following company admin get one mail each, through the outbox', async () => {
-    const { id } = await openAs('fleet@northwind.test', truck.id, 'Mail test');
-    const owner = await signedInAgent(app, 'owner@northwind.test');
-    expect((await owner.agent.post(`/tickets/${id}/following`).type('form').send({ _csrf: owner.csrf })).status).toBe(
-      303,
-    );
-    const before = (await ticketMail()).length;
-    const staff = await signedInAgent(app, 'support@demo.test');
-    const res = await staff.agent
-      .post(`/admin/tickets/${id}/comments`)
-      .type('form')
-      .send({ _csrf: staff.csrf, body: 'Please restart the tracker.', status: 'waiting_on_customer' });
-    expect(res.status).toBe(303);
-    const mails = (await ticketMail()).slice(before);
-    expect(mails.map((m) => m.recipient).sort()).toEqual(['fleet@northwind.test', 'owner@northwind.test']);
-    expect(mails[0]!.subject).toContain('New reply, now Waiting on customer: Mail test');
-    expect(mails[0]!.body_text).toContain('> Please restart the tracker.');
-    expect(mails[0]!.headers).toHaveProperty('List-Unsubscribe');
-    const page = await owner.agent.get(`/tickets/${id}`);
-    expect(page.text).toContain('Please restart the tracker.');
-    expect(page.text).toMatch(
-      /changed the status from <strong>Open<\/strong> to <strong>Waiting on customer<\/strong>/,
-    );
-    // the customer answering hands it back to staff
-    await owner.agent.post(`/tickets/${id}/comments`).type('form').send({ _csrf: owner.csrf, body: 'Restarted.' });
-    expect(await db('tickets').where({ id }).first('status')).toEqual({ status: 'open' });
-  });
+  it(
+    'staff reply and change the status; the opener and a following company admin get one mail each, ' +
+      'through the outbox',
+    async () => {
+      const { id } = await openAs('fleet@northwind.test', truck.id, 'Mail test');
+      const owner = await signedInAgent(app, 'owner@northwind.test');
+      expect((await owner.agent.post(`/tickets/${id}/following`).type('form').send({ _csrf: owner.csrf })).status).toBe(
+        303,
+      );
+      const before = (await ticketMail()).length;
+      const staff = await signedInAgent(app, 'support@demo.test');
+      const res = await staff.agent
+        .post(`/admin/tickets/${id}/comments`)
+        .type('form')
+        .send({ _csrf: staff.csrf, body: 'Please restart the tracker.', status: 'waiting_on_customer' });
+      expect(res.status).toBe(303);
+      const mails = (await ticketMail()).slice(before);
+      expect(mails.map((m) => m.recipient).sort()).toEqual(['fleet@northwind.test', 'owner@northwind.test']);
+      expect(mails[0]!.subject).toContain('New reply, now Waiting on customer: Mail test');
+      expect(mails[0]!.body_text).toContain('> Please restart the tracker.');
+      expect(mails[0]!.headers).toHaveProperty('List-Unsubscribe');
+      const page = await owner.agent.get(`/tickets/${id}`);
+      expect(page.text).toContain('Please restart the tracker.');
+      expect(page.text).toMatch(
+        /changed the status from <strong>Open<\/strong> to <strong>Waiting on customer<\/strong>/,
+      );
+      // the customer answering hands it back to staff
+      await owner.agent.post(`/tickets/${id}/comments`).type('form').send({ _csrf: owner.csrf, body: 'Restarted.' });
+      expect(await db('tickets').where({ id }).first('status')).toEqual({ status: 'open' });
+    },
+  );
 
   it('sends no ticket mail to someone who turned it off in their settings', async () => {
     const { id, agent, csrf } = await openAs('fleet@northwind.test', truck.id, 'Quiet test');

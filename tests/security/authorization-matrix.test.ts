@@ -188,7 +188,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // an empty form clears the links: allowed, and harmless to the other rows
   'POST /admin/settings/help-links': only(TENANT_ADMINS),
 
-  // ---- partners and the partner view: tenant admins set partners, products and prices up; partner viewers only read ----
+  // ---- partners and the partner view ----
+  // tenant admins set partners, products and prices up; partner viewers only read
   // empty forms are refused with 422 (answered); removing an assignment uses Harbor, assigned to Bluewave for the visit
   'GET /admin/partners': only(TENANT_ADMINS),
   'POST /admin/partners': only(TENANT_ADMINS),
@@ -257,7 +258,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // an empty form would switch Northwind's portal off: that one posts to a spare customer
   'GET /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
-  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which counts as answered
+  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which
+  // counts as answered
   'POST /admin/customers/:id/users/:userId/sites': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/login-link': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/login-link/delete': only(TENANT_ADMINS, demoRecord),
@@ -377,7 +379,8 @@ async function concretePath(route: string): Promise<string> {
     userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
   if (method === 'POST' && path === '/admin/customers/:id/portal-access') customerId = spareCustomer.id;
-  // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
+  // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that
+  // one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users')
     groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } }))
@@ -450,7 +453,10 @@ async function signInAs(who: Who): Promise<Client> {
   return { agent, csrf };
 }
 
-/** GET routes change nothing, so each visitor keeps one signed-in client for all of them; every POST gets a fresh sign-in. */
+/**
+ * GET routes change nothing, so each visitor keeps one signed-in client for all of them; every POST gets
+ * a fresh sign-in.
+ */
 const kept = new Map<Who, Promise<Client>>();
 const clientFor = (who: Who, method: string) =>
   method === 'GET' ? (kept.get(who) ?? kept.set(who, signInAs(who)).get(who)!) : signInAs(who);

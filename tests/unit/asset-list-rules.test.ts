@@ -79,22 +79,26 @@ describe('the renewal column of the list', () => {
     );
   });
 
-  it('shows no renewal for an asset that is not active, or whose deactivation is pending unless a renewal awaits confirmation', () => {
-    expect(listRenewal({ ...running, status: 'inactive', next_renewal_on: '2026-12-01' }, TODAY)).toEqual({
-      state: 'none',
-      text: 'No renewal: the asset is not active',
-      day: null,
-    });
-    expect(listRenewal({ ...running, status: 'deactivation_pending', next_renewal_on: '2026-12-01' }, TODAY).text).toBe(
-      'No renewal: a deactivation is pending',
-    );
-    expect(
-      listRenewal(
-        { ...running, status: 'deactivation_pending', next_renewal_on: '2027-11-01', renewal_unconfirmed: true },
-        TODAY,
-      ).state,
-    ).toBe('unconfirmed');
-  });
+  it(
+    'shows no renewal for an asset that is not active, ' +
+      'or whose deactivation is pending unless a renewal awaits confirmation',
+    () => {
+      expect(listRenewal({ ...running, status: 'inactive', next_renewal_on: '2026-12-01' }, TODAY)).toEqual({
+        state: 'none',
+        text: 'No renewal: the asset is not active',
+        day: null,
+      });
+      expect(
+        listRenewal({ ...running, status: 'deactivation_pending', next_renewal_on: '2026-12-01' }, TODAY).text,
+      ).toBe('No renewal: a deactivation is pending');
+      expect(
+        listRenewal(
+          { ...running, status: 'deactivation_pending', next_renewal_on: '2027-11-01', renewal_unconfirmed: true },
+          TODAY,
+        ).state,
+      ).toBe('unconfirmed');
+    },
+  );
 });
 
 describe('times in the CSV', () => {

@@ -4,7 +4,10 @@ import type { MailTransport } from './transport.js';
 
 export type NewMail = {
   tenantId: string;
-  /** 'sms': a text to a mobile number (`to`); no SMS provider exists yet, so it is kept for the outgoing messages page */
+  /**
+   * 'sms': a text to a mobile number (`to`); no SMS provider exists yet, so it is kept for the outgoing
+   * messages page
+   */
   channel?: 'email' | 'sms';
   kind: string;
   to: string;

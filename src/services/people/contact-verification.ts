@@ -91,7 +91,10 @@ export async function sendEmailVerification(db: Db, actor: Actor, env: MailEnv):
   });
 }
 
-/** Follows the mailed link: the address is verified, the link used up. Works without a session (the link is the proof). */
+/**
+ * Follows the mailed link: the address is verified, the link used up. Works without a session (the
+ * link is the proof).
+ */
 export async function confirmEmailVerification(
   db: Db,
   now: Date,
