@@ -5,7 +5,6 @@ import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
 import { wantsFragment } from '../web/render.js';
 import {
-  ASSET_PAGE_SIZES,
   ASSET_TAB_LABELS,
   ASSET_TABS,
   assetFilterFrom,
@@ -37,6 +36,7 @@ import {
   userOptions,
 } from '../services/groups/index.js';
 import { type Actor, can } from '../services/access/index.js';
+import { PAGE_SIZES } from '../services/platform/index.js';
 import { formCheckbox, formText, idParam, orRerender } from '../web/forms.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
@@ -62,7 +62,7 @@ const groupListView = {
 const assetView = {
   tabs: ASSET_TABS,
   tabLabels: ASSET_TAB_LABELS,
-  pageSizes: ASSET_PAGE_SIZES,
+  pageSizes: PAGE_SIZES,
   href: assetListHref,
   formatNumber: (n: number) => numbers.format(n),
 };
