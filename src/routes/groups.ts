@@ -19,7 +19,6 @@ import {
   getGroup,
   getGroupHeader,
   getGroupUsers,
-  GROUP_PAGE_SIZES,
   GROUP_TAB_LABELS,
   GROUP_TABS,
   groupForEdit,
@@ -56,7 +55,7 @@ const numbers = new Intl.NumberFormat('en-GB');
 const groupListView = {
   tabs: GROUP_TABS,
   tabLabels: GROUP_TAB_LABELS,
-  pageSizes: GROUP_PAGE_SIZES,
+  pageSizes: PAGE_SIZES,
   href: groupListHref,
 };
 const assetView = {
