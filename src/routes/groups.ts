@@ -35,7 +35,7 @@ import {
   userOptions,
 } from '../services/groups/index.js';
 import { type Actor, can } from '../services/access/index.js';
-import { PAGE_SIZES } from '../services/platform/index.js';
+import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../services/platform/index.js';
 import { formCheckbox, formText, idParam, orRerender } from '../web/forms.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
@@ -62,6 +62,7 @@ const assetView = {
   tabs: ASSET_TABS,
   tabLabels: ASSET_TAB_LABELS,
   pageSizes: PAGE_SIZES,
+  defaultPageSize: DEFAULT_PAGE_SIZE,
   href: assetListHref,
   formatNumber: (n: number) => numbers.format(n),
 };

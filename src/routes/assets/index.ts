@@ -28,7 +28,7 @@ import {
 } from '../../services/assets/index.js';
 import { type Actor, can } from '../../services/access/index.js';
 import { ticketsOfAsset } from '../../services/tickets/index.js';
-import { PAGE_SIZES } from '../../services/platform/index.js';
+import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../../services/platform/index.js';
 
 /** The asset list and its CSV; one asset's page and the requests made from it; the deep link other platforms use. */
 
@@ -65,6 +65,7 @@ export function renderAssetList(
       tabs: ASSET_TABS,
       tabLabels: ASSET_TAB_LABELS,
       pageSizes: PAGE_SIZES,
+      defaultPageSize: DEFAULT_PAGE_SIZE,
       href: assetListHref,
       formatNumber: (n: number) => numbers.format(n),
       ...page,
