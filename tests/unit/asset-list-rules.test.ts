@@ -3,8 +3,8 @@ import {
   assetFilterFrom,
   assetListHref,
   csvDateTime,
-  decodeCursor,
-  encodeCursor,
+  decodeAssetCursor,
+  encodeAssetCursor,
   listRenewal,
   SEARCH_HINT,
 } from '../../src/services/assets/list-rules.js';
@@ -20,7 +20,7 @@ const cursor = {
 describe('list state from the address bar', () => {
   it('reads tab, search, page size and cursors, and falls back to the defaults for anything else', () => {
     const f = assetFilterFrom(
-      { tab: 'deactivation-pending', q: '  Van 7 ', size: '50', after: encodeCursor(cursor) },
+      { tab: 'deactivation-pending', q: '  Van 7 ', size: '50', after: encodeAssetCursor(cursor) },
       TODAY,
     );
     expect(f).toEqual({ tab: 'deactivation-pending', q: 'Van 7', size: 50, after: cursor, before: null, today: TODAY });
@@ -32,13 +32,13 @@ describe('list state from the address bar', () => {
   });
 
   it('ignores a cursor that was not made by the list', () => {
-    expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
-    expect(decodeCursor('not-a-cursor')).toBeNull();
-    expect(decodeCursor(Buffer.from(JSON.stringify(['x', 'g', 'i', cursor.id])).toString('base64url'))).toBeNull();
+    expect(decodeAssetCursor(encodeAssetCursor(cursor))).toEqual(cursor);
+    expect(decodeAssetCursor('not-a-cursor')).toBeNull();
+    expect(decodeAssetCursor(Buffer.from(JSON.stringify(['x', 'g', 'i', cursor.id])).toString('base64url'))).toBeNull();
     expect(
-      decodeCursor(Buffer.from(JSON.stringify([cursor.customerId, 'g', 7, cursor.id])).toString('base64url')),
+      decodeAssetCursor(Buffer.from(JSON.stringify([cursor.customerId, 'g', 7, cursor.id])).toString('base64url')),
     ).toBeNull();
-    expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'))).toBeNull();
+    expect(decodeAssetCursor(Buffer.from('{"a":1}').toString('base64url'))).toBeNull();
   });
 
   it('writes only what differs from the defaults into a link, in a fixed order', () => {

@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
-import { audit } from '../platform/index.js';
+import { audit, pageSizeOf } from '../platform/index.js';
 import {
   type Actor,
   asActor,
@@ -35,7 +35,6 @@ export type CustomerUser = {
 
 export type CustomerRef = { id: string; title: string };
 export type ListQuery = { q?: string; page?: number; size?: number };
-export const PAGE_SIZES = [10, 25, 50, 100] as const;
 
 /** Where a mail's links point and what time it is: the route knows both, the service needs them. */
 export type MailEnv = { now: Date; baseUrl: string };
@@ -131,7 +130,7 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  */
 export async function listCustomerUsers(db: Db, actor: Actor, customerId: string | null, list: ListQuery = {}) {
   authorizeRead(actor);
-  const size = PAGE_SIZES.find((s) => s === list.size) ?? 25;
+  const size = pageSizeOf(list.size);
   const page = Number.isInteger(list.page) && list.page! > 0 ? list.page! : 1;
   const q = (list.q ?? '').trim().slice(0, 200);
   if (!customerId && can(actor, 'customer.view')) throw new NotFoundError();
