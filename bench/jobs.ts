@@ -9,8 +9,8 @@ import { addDays, addMonths, todayIn, type Day } from '../src/services/assets/su
  * (1,000,000 by default), each run twice the same day to show that the rerun does nothing twice.
  * The jobs' services are timed, without the scheduler's lock and run record:
  * - the renewal job on a usual day (tomorrow: the terms that end today renew), and on the 1st of
- *   the month after next, the heaviest day: every monthly plan rolls over (a third of all rows
- *   rewritten) and five weeks of yearly and quarterly terms renew at once;
+ *   the month after next, the heaviest day: five weeks of yearly and quarterly terms renew at once,
+ *   and every monthly plan rolls over (counted, not written: a monthly term is derived);
  * - the reminder job today (about 8 % of the assets are in the 4-week window).
  * Each case runs inside a transaction that is rolled back (the jobs' own batch transactions become
  * savepoints), so the bench data is left as it was and the next run measures the same work.
