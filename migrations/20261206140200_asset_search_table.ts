@@ -4,8 +4,8 @@ import { enableTenantIsolation } from '../src/db/tenant.js';
 /**
  * The trigram index of the asset search in a table of its own. On assets it took dozens of entries
  * for every new row version, so every write that could not be a HOT update (a renewal, a move, a
- * last location on a full page) paid for the search text again though it had not changed: a third
- * of the renewal job's time at a million assets. asset_search holds each asset's search text (the
+ * last location on a full page) paid for the search text again though it had not changed, and left
+ * work for the index's pending list and vacuum. asset_search holds each asset's search text (the
  * generated assets.search_text, which stays for the list's in-order filter) and changes only when
  * the identifier, name or group path does. Triggers keep it: inserts and deletes by statement, over
  * the rows they touched; updates by row, only when an UPDATE sets one of those columns and the text
