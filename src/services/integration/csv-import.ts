@@ -4,14 +4,15 @@ import { ConflictError, NotFoundError, ValidationError, type RecordError } from 
 import { audit } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
-import { MAX_BATCH, validateBatch } from './ingestion.js';
+import { ingestBatch, MAX_BATCH, validateBatch } from './ingestion.js';
 import { importKind, lineOf, parseCsvRecords, type CsvImportKind } from './import-kinds.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 
 /**
  * Staff CSV imports, in three reusable pieces: parseCsvRecords (import-kinds.ts: a file into
  * records, by a CSV library), validateBatch from ingestion.ts (the same checks as the API), and
- * writeImport (the writer of the kind, in batches, one transaction, progress on the side).
+ * writeImport (ingestBatch, the API's checks and writer, in batches, one transaction, progress on
+ * the side).
  */
 
 export const WRITE_BATCH = 1000;
@@ -206,17 +207,13 @@ export async function writeImport(
     const records = parseCsvRecords(kind, row.content);
     await inTenant(db, tenantId, async (trx) => {
       for (let start = 0; start < records.length; start += batchSize) {
-        const { records: valid, errors } = await validateBatch(
-          trx,
-          tenantId,
-          kind.ingest,
-          records.slice(start, start + batchSize),
-        );
-        if (errors.length)
+        const result = await ingestBatch(trx, tenantId, kind.ingest, records.slice(start, start + batchSize));
+        if ('errors' in result) {
+          const [first] = result.errors;
           throw new ConflictError(
-            `Line ${lineOf(errors[0]!.index + start)}: ${errors[0]!.field} ${errors[0]!.message}. Nothing was written.`,
+            `Line ${lineOf(first!.index + start)}: ${first!.field} ${first!.message}. Nothing was written.`,
           );
-        await kind.ingest.write(trx, tenantId, valid);
+        }
         const written = Math.min(records.length, start + batchSize);
         await inTenant(db, tenantId, (p) => p('data_imports').where(key).update({ written }));
       }
