@@ -1,7 +1,7 @@
-import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import {
+  INSTANCE,
   type JobCounts,
   type JobOutcome,
   type JobRunner,
@@ -11,6 +11,7 @@ import {
 } from '../services/platform/index.js';
 import { applyDeactivations } from './apply-deactivations.js';
 import { expireTokens } from './expire-tokens.js';
+import { failStalledImportsJob } from './fail-stalled-imports.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
 import { pruneIdempotencyKeysJob } from './prune-idempotency-keys.js';
 import { pruneSessions } from './prune-sessions.js';
@@ -28,10 +29,8 @@ export const JOBS: Job[] = [
   pruneSessions,
   pruneJobRunsJob,
   pruneIdempotencyKeysJob,
+  failStalledImportsJob,
 ];
-
-/** Which process ran a job, for the Jobs page when several instances share the schedule. */
-const INSTANCE = `${os.hostname()}:${process.pid}`;
 
 type RunOptions = { trigger?: JobTrigger; startedBy?: string | null };
 type RunResult = { ran: boolean; count?: number; counts?: JobCounts };

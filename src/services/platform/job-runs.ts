@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Db } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
@@ -9,6 +10,9 @@ import { type Actor, asActor, authorize } from '../access/index.js';
  */
 
 export type JobCounts = Record<string, number>;
+
+/** This process, as job runs and running imports name it when several instances share the database. */
+export const INSTANCE = `${os.hostname()}:${process.pid}`;
 export type JobTrigger = 'schedule' | 'manual';
 export type JobOutcome =
   { outcome: 'ok'; counts: JobCounts } | { outcome: 'skipped' } | { outcome: 'failed'; error: string };
