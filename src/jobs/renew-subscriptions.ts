@@ -8,5 +8,7 @@ export const renewSubscriptions: Job = {
   description:
     'Renews yearly and quarterly terms that ended without a deactivation (flagged until the customer confirms). ' +
     'Monthly plans run by the calendar month with nothing to write; it counts those that rolled over.',
+  // monthly rollovers are counted, not written
+  touches: ['renewed'],
   run: (ctx) => renewDueSubscriptions(ctx.db, todayIn('UTC', ctx.clock.now())),
 };

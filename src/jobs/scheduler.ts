@@ -41,6 +41,12 @@ function countsOf(job: Job, result: number | JobCounts): JobCounts {
 
 const isIdle = (counts: JobCounts) => Object.values(counts).every((n) => !n);
 
+/** The rows a run wrote, from the counts the job names as writes (every count but batches by default). */
+function rowsTouched(job: Job, counts: JobCounts): number {
+  const keys = job.touches ?? Object.keys(counts).filter((k) => k !== 'batches');
+  return keys.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
+}
+
 /**
  * Runs one job now and records the run. An exclusive job runs while a transaction holds its
  * advisory lock; the job itself works through the pool, so its batches commit as they go (a crash
@@ -51,18 +57,22 @@ const isIdle = (counts: JobCounts) => Object.values(counts).every((n) => !n);
 export async function runJob(job: Job, ctx: JobContext, opts: RunOptions = {}): Promise<RunResult> {
   const startedAt = ctx.clock.now();
   const t0 = performance.now();
-  const record = (outcome: 'ok' | 'failed', counts: JobCounts, error: string | null) =>
-    recordJobRun(ctx.db, {
+  const record = (outcome: 'ok' | 'failed', counts: JobCounts, error: string | null) => {
+    const ms = Math.round(performance.now() - t0);
+    return recordJobRun(ctx.db, {
       job: job.name,
       trigger: opts.trigger ?? 'schedule',
       startedBy: opts.startedBy ?? null,
       instance: INSTANCE,
       startedAt,
-      finishedAt: new Date(startedAt.getTime() + (performance.now() - t0)),
+      finishedAt: new Date(startedAt.getTime() + ms),
+      durationMs: ms,
       outcome,
       counts,
+      rowsTouched: outcome === 'ok' ? rowsTouched(job, counts) : null,
       error,
     });
+  };
   const attempt = async (): Promise<{ result: number | JobCounts } | { error: unknown }> => {
     try {
       return { result: await job.run(ctx) };

@@ -34,8 +34,12 @@ export type JobRunRecord = {
   instance: string;
   startedAt: Date;
   finishedAt: Date;
+  /** how long the run took, on the process's monotonic clock */
+  durationMs: number;
   outcome: 'ok' | 'failed' | 'skipped';
   counts: JobCounts;
+  /** rows the run wrote; null for a failed run (what its committed batches wrote is not known) */
+  rowsTouched: number | null;
   error: string | null;
 };
 
@@ -47,8 +51,10 @@ export async function recordJobRun(db: Db, run: JobRunRecord): Promise<void> {
     instance: run.instance.slice(0, 200),
     started_at: run.startedAt,
     finished_at: run.finishedAt,
+    duration_ms: run.durationMs,
     outcome: run.outcome,
     counts: JSON.stringify(run.counts),
+    rows_touched: run.rowsTouched,
     error: run.error?.slice(0, 2000) ?? null,
   });
 }
