@@ -187,7 +187,8 @@ async function unknownIdentifiers(
  * tenant does it keep every position (a position sent again is ignored) and move the last location
  * of the assets whose newest position is newer than the one they have (late arrivals do not move a
  * device back in time), in one UPDATE of just those assets. Otherwise it writes nothing and answers
- * the identifiers it did not find.
+ * the identifiers it did not find. Each identifier's newest position is picked out before (one
+ * pass in JavaScript), so the statement sorts nothing.
  */
 const WRITE_LOCATIONS = `
   with named as materialized (
@@ -196,21 +197,25 @@ const WRITE_LOCATIONS = `
   ), unknown as materialized (
     select n.identifier from unnest(:names::text[]) as n(identifier)
      where not exists (select 1 from named where named.identifier = n.identifier)
-  ), batch as materialized (
-    select named.id as asset_id, named.last_located_at, r.latitude, r.longitude, r.recorded_at
+  ), kept as (
+    insert into asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude)
+    select :tenant, named.id, r.recorded_at, r.latitude, r.longitude
       from unnest(:identifiers::text[], :latitudes::float8[], :longitudes::float8[], :times::timestamptz[])
              as r(identifier, latitude, longitude, recorded_at)
       join named on named.identifier = r.identifier
      where not exists (select 1 from unknown)
-  ), kept as (
-    insert into asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude)
-    select :tenant, asset_id, recorded_at, latitude, longitude from batch
     on conflict do nothing
-  ), newest as (
-    select distinct on (asset_id) asset_id, latitude, longitude, recorded_at from batch
-     where last_located_at is null or last_located_at < recorded_at
-     order by asset_id, recorded_at desc
+  ), newest as materialized (
+    select named.id as asset_id, n.latitude, n.longitude, n.recorded_at
+      from unnest(:names::text[], :newestLatitudes::float8[], :newestLongitudes::float8[], :newestTimes::timestamptz[])
+             as n(identifier, latitude, longitude, recorded_at)
+      join named on named.identifier = n.identifier
+     where not exists (select 1 from unknown)
+       and (named.last_located_at is null or named.last_located_at < n.recorded_at)
+     order by named.id
   ), moved as (
+    -- newest comes in key order, so a merge along the primary key is at hand: a new tenant's
+    -- statistics (one row, says the planner) otherwise make it scan newest once per asset
     update assets a set last_latitude = n.latitude, last_longitude = n.longitude, last_located_at = n.recorded_at
       from newest n
      where a.tenant_id = :tenant and a.id = n.asset_id
@@ -224,13 +229,23 @@ export async function writeLocations(
   records: LocationInput[],
 ): Promise<{ accepted: number } | { errors: RecordError[] }> {
   if (!records.length) return { accepted: 0 };
+  // each identifier's newest position (the first of equal times), in the order identifiers first appear
+  const newest = new Map<string, LocationInput>();
+  for (const r of records) {
+    const seen = newest.get(r.identifier);
+    if (!seen || seen.recordedAt < r.recordedAt) newest.set(r.identifier, r);
+  }
+  const latest = [...newest.values()];
   const { rows } = await trx.raw<{ rows: { unknown: string[] }[] }>(WRITE_LOCATIONS, {
     tenant: tenantId,
-    names: distinctIdentifiers(records),
+    names: [...newest.keys()],
     identifiers: records.map((r) => r.identifier),
     latitudes: records.map((r) => r.latitude),
     longitudes: records.map((r) => r.longitude),
     times: records.map((r) => r.recordedAt.toISOString()),
+    newestLatitudes: latest.map((r) => r.latitude),
+    newestLongitudes: latest.map((r) => r.longitude),
+    newestTimes: latest.map((r) => r.recordedAt.toISOString()),
   });
   const errors = identifierProblems(records, rows[0]!.unknown);
   return errors.length ? { errors } : { accepted: records.length };
