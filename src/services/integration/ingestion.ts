@@ -2,6 +2,7 @@ import type { Trx } from '../../db/index.js';
 import type { RecordError } from '../../errors.js';
 import { DIRECTIONS, PRODUCTS, USAGE_STATUSES } from '../billing/usage-rules.js';
 import { insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
+import { isUniqueViolation } from '../assets/index.js';
 
 /**
  * Data from outside (device locations, usage records), validated and written the same way whether
@@ -188,9 +189,12 @@ async function unknownIdentifiers(
  * of the assets whose newest position is newer than the one they have (late arrivals do not move a
  * device back in time), in one UPDATE of just those assets. Otherwise it writes nothing and answers
  * the identifiers it did not find. Each identifier's newest position is picked out before (one
- * pass in JavaScript), so the statement sorts nothing.
+ * pass in JavaScript), so the statement sorts nothing. `onConflict` is how the track meets a
+ * position it has: writeLocations first tries a plain insert, cheaper than ON CONFLICT's
+ * speculative one for every row, and only when a position is already there (a batch sent again,
+ * or twice in one batch) runs the statement again with ON CONFLICT DO NOTHING.
  */
-const WRITE_LOCATIONS = `
+const WRITE_LOCATIONS = (onConflict: '' | 'on conflict do nothing') => `
   with named as materialized (
     select a.id, a.identifier, a.last_located_at from assets a
      where a.tenant_id = :tenant and a.identifier = any(:names::text[])
@@ -204,7 +208,7 @@ const WRITE_LOCATIONS = `
              as r(identifier, latitude, longitude, recorded_at)
       join named on named.identifier = r.identifier
      where not exists (select 1 from unknown)
-    on conflict do nothing
+    ${onConflict}
   ), newest as materialized (
     select named.id as asset_id, n.latitude, n.longitude, n.recorded_at
       from unnest(:names::text[], :newestLatitudes::float8[], :newestLongitudes::float8[], :newestTimes::timestamptz[])
@@ -236,7 +240,7 @@ export async function writeLocations(
     if (!seen || seen.recordedAt < r.recordedAt) newest.set(r.identifier, r);
   }
   const latest = [...newest.values()];
-  const { rows } = await trx.raw<{ rows: { unknown: string[] }[] }>(WRITE_LOCATIONS, {
+  const bindings = {
     tenant: tenantId,
     names: [...newest.keys()],
     identifiers: records.map((r) => r.identifier),
@@ -246,7 +250,14 @@ export async function writeLocations(
     newestLatitudes: latest.map((r) => r.latitude),
     newestLongitudes: latest.map((r) => r.longitude),
     newestTimes: latest.map((r) => r.recordedAt.toISOString()),
-  });
+  };
+  type Answer = { rows: { unknown: string[] }[] };
+  const { rows } = await trx
+    .transaction((plain) => plain.raw<Answer>(WRITE_LOCATIONS(''), bindings))
+    .catch((err: unknown) => {
+      if (!isUniqueViolation(err)) throw err;
+      return trx.raw<Answer>(WRITE_LOCATIONS('on conflict do nothing'), bindings);
+    });
   const errors = identifierProblems(records, rows[0]!.unknown);
   return errors.length ? { errors } : { accepted: records.length };
 }
