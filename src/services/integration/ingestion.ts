@@ -51,7 +51,7 @@ type Writer<Resolved> = {
  * then one statement resolves what the whole batch names and writes it only when every name
  * resolved, so a good batch costs one round trip and no per-record look-up in JavaScript.
  */
-type SetWise<Input> = {
+export type SetWiseKind<Input> = {
   name: string;
   check: RecordByRecord<Input, never>['check'];
   /** the problems of what the records name (a null is a record whose shape failed), nothing written */
@@ -61,9 +61,8 @@ type SetWise<Input> = {
 };
 
 export type RecordKind<Input, Resolved> = Writer<Resolved> & RecordByRecord<Input, Resolved>;
-export type SetWiseKind<Input> = SetWise<Input>;
 export type IngestKind<Input, Resolved> =
-  RecordKind<Input, Resolved> | (Writer<Resolved> & WholeBatch<Resolved>) | SetWise<Input>;
+  RecordKind<Input, Resolved> | (Writer<Resolved> & WholeBatch<Resolved>) | SetWiseKind<Input>;
 
 // ---- field checks ----
 
