@@ -13,13 +13,13 @@ import {
 import {
   type ApiAnswer,
   type ApiClient,
-  authenticateApiKey,
+  authenticateApiRequest,
   ingestBatch,
   type IngestKind,
   MAX_BATCH,
   runIdempotent,
 } from '../services/integration/index.js';
-import { countRequest, LIMITS, recordFailure } from '../services/platform/index.js';
+import { countRequest } from '../services/platform/index.js';
 
 /**
  * The integration API under /api/v1: JSON in and out, authenticated by a tenant's API key
@@ -260,22 +260,8 @@ export const batchOperation = (summary: string, description: string, schema: str
 function authenticate(ctx: AppContext) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const now = ctx.clock.now();
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('Authorization') ?? '');
-    const client = m ? await authenticateApiKey(ctx.db, m[1]!, now) : null;
-    if (!client) {
-      // keys carry 256 bits, but an address that keeps guessing is still stopped
-      const locked = await recordFailure(ctx.db, `api-address:${req.ip ?? 'unknown'}`, LIMITS.tokenAddress, now);
-      if (locked)
-        throw new TooManyRequestsError(
-          'Too many requests with wrong API keys from this address. Try again in 15 minutes.',
-          15 * 60,
-        );
-      throw new UnauthorizedError(
-        m
-          ? 'This API key is not valid: it is wrong or has been revoked.'
-          : 'Send an API key as "Authorization: Bearer <key>".',
-      );
-    }
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('Authorization') ?? '')?.[1] ?? null;
+    const client = await authenticateApiRequest(ctx.db, { bearer, address: req.ip ?? 'unknown' }, now);
     await countRequest(ctx.db, `api-key:${client.keyId}`, ctx.config.apiRateLimit, now);
     req.apiClient = client;
     next();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/index.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
-import { audit, hashToken } from '../platform/index.js';
+import { NotFoundError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
+import { assertNotLocked, audit, hashToken, LIMITS, recordFailure } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 
 /**
@@ -146,4 +146,30 @@ export async function authenticateApiKey(db: Db, raw: string, now: Date): Promis
     await db('api_keys').where({ tenant_id: row.tenant_id, id: row.id }).update({ last_used_at: now });
   }
   return { tenantId: row.tenant_id, keyId: row.id, name: row.name };
+}
+
+const addressKey = (address: string) => `api-address:${address}`;
+const BLOCKED = 'requests with wrong API keys from this address';
+
+/**
+ * The client of a request's key, or why not: 401 for no key or a wrong or revoked one. Wrong keys
+ * count against the sender's address (30 in 15 minutes block it for 15 minutes, like wrong token
+ * links); a blocked address gets 429 before any key is looked up, a right key included, so the
+ * block also stops it learning which of its guesses was right.
+ */
+export async function authenticateApiRequest(
+  db: Db,
+  input: { bearer: string | null; address: string },
+  now: Date,
+): Promise<ApiClient> {
+  await assertNotLocked(db, [addressKey(input.address)], now, BLOCKED);
+  const client = input.bearer ? await authenticateApiKey(db, input.bearer, now) : null;
+  if (client) return client;
+  if (await recordFailure(db, addressKey(input.address), LIMITS.tokenAddress, now))
+    throw new TooManyRequestsError(`Too many ${BLOCKED}. Try again in 15 minutes.`, LIMITS.tokenAddress.lockMs / 1000);
+  throw new UnauthorizedError(
+    input.bearer
+      ? 'This API key is not valid: it is wrong or has been revoked.'
+      : 'Send an API key as "Authorization: Bearer <key>".',
+  );
 }
