@@ -75,7 +75,9 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
         'Authenticate with a tenant API key (created by a tenant admin under API keys) ' +
         'as `Authorization: Bearer <key>`. Writes take an `Idempotency-Key` header: ' +
         'the same key and body again returns the first answer with `Idempotent-Replayed: true` and writes nothing; ' +
-        'the same key with another body is refused with 409. A batch with any bad record is refused with 422, ' +
+        'the same key with another body is refused with 409. An Idempotency-Key counts for the API key that sent it ' +
+        'and the method and path it was sent to; GET requests ignore it. ' +
+        'A batch with any bad record is refused with 422, ' +
         'names each bad record by its index (from 0), and writes nothing.',
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
@@ -169,7 +171,14 @@ export async function sendIdempotent(
     throw new BadRequestError('Send an Idempotency-Key header: 1 to 200 visible characters, new for each new request.');
   const answer: ApiAnswer & { replayed: boolean } = await runIdempotent(
     ctx.db,
-    { tenantId: client.tenantId, key, requestHash: req.bodyHash ?? createHash('sha256').digest() },
+    {
+      tenantId: client.tenantId,
+      apiKeyId: client.keyId,
+      method: req.method,
+      path: req.baseUrl + req.path,
+      key,
+      requestHash: req.bodyHash ?? createHash('sha256').digest(),
+    },
     work,
   );
   if (answer.replayed) res.set('Idempotent-Replayed', 'true');

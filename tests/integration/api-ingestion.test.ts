@@ -262,3 +262,60 @@ describe('POST /api/v1/usage-records', () => {
     expect(await counts()).toEqual(before);
   });
 });
+
+describe('Idempotency-Key', () => {
+  const sms = (to: string) => ({
+    account_id: 'AL-1',
+    product: 'sms',
+    occurred_at: '2026-12-01T11:00:00Z',
+    direction: 'outbound',
+    status: 'delivered',
+    from_number: '+447700900001',
+    to_number: to,
+  });
+  const usageOf = async (to: string) =>
+    Number((await db('usage_records').where({ tenant_id: tenantA.id, to_number: to }).count({ n: '*' }).first())!.n);
+
+  it("gives another integration reusing a key its own fresh answer, never the first one's or a 409", async () => {
+    const keyB = await makeApiKey(db, tenantA.id, { name: 'Integration B' });
+    const keyC = await makeApiKey(db, tenantA.id, { name: 'Integration C' });
+    const first = await post('/usage-records', keyA, 'shared-key', { records: [sms('+441')] });
+    expect([first.status, first.body]).toEqual([200, { accepted: 1 }]);
+    // B sends another body under A's key: accepted, not refused as a reuse
+    const other = await post('/usage-records', keyB, 'shared-key', { records: [sms('+442'), sms('+443')] });
+    expect([other.status, other.body, other.headers['idempotent-replayed']]).toEqual([200, { accepted: 2 }, undefined]);
+    // C sends A's very body: its record is written, A's answer is not replayed to it
+    const same = await post('/usage-records', keyC, 'shared-key', { records: [sms('+441')] });
+    expect([same.status, same.body, same.headers['idempotent-replayed']]).toEqual([200, { accepted: 1 }, undefined]);
+    expect(await usageOf('+441')).toBe(2);
+    // each integration still gets its own first answer again, and nothing more is written
+    const againB = await post('/usage-records', keyB, 'shared-key', { records: [sms('+442'), sms('+443')] });
+    expect([againB.status, againB.body, againB.headers['idempotent-replayed']]).toEqual([200, { accepted: 2 }, 'true']);
+    const againA = await post('/usage-records', keyA, 'shared-key', { records: [sms('+441')] });
+    expect([againA.status, againA.headers['idempotent-replayed']]).toEqual([200, 'true']);
+    expect(await usageOf('+441')).toBe(2);
+    expect(await usageOf('+442')).toBe(1);
+  });
+
+  it('scopes a key by path: the same key on another endpoint is a new request', async () => {
+    const location = {
+      identifier: alphaAssets[1]!.identifier,
+      latitude: 3,
+      longitude: 3,
+      recorded_at: '2026-12-03T10:00:00Z',
+    };
+    expect((await post('/usage-records', keyA, 'per-path', { records: [sms('+449')] })).status).toBe(200);
+    const res = await post('/locations', keyA, 'per-path', { records: [location] });
+    expect([res.status, res.body, res.headers['idempotent-replayed']]).toEqual([200, { accepted: 1 }, undefined]);
+  });
+
+  it('is ignored on GET: every read is answered afresh', async () => {
+    const read = () =>
+      supertest(app).get('/api/v1/key').set('Authorization', `Bearer ${keyA}`).set('Idempotency-Key', 'read-1');
+    await db('api_keys').where({ tenant_id: tenantA.id }).whereNull('revoked_at').update({ name: 'Before' });
+    expect((await read()).body).toEqual({ name: 'Before' });
+    await db('api_keys').where({ tenant_id: tenantA.id }).whereNull('revoked_at').update({ name: 'After' });
+    const again = await read();
+    expect([again.body, again.headers['idempotent-replayed']]).toEqual([{ name: 'After' }, undefined]);
+  });
+});

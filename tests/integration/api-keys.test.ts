@@ -6,7 +6,7 @@ import { runIdempotent } from '../../src/services/integration/idempotency.js';
 import { hashToken } from '../../src/services/platform/tokens.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
-import { makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { makeApiKey, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
 const { db } = await testDatabase();
 const clock = fixedClock('2026-12-01T09:00:00Z');
@@ -26,6 +26,15 @@ async function createKey(name: string, as = { agent, csrf }) {
 }
 
 const api = () => supertest(app);
+
+/** Where the direct runIdempotent calls below count their keys: one API key of each tenant. */
+async function scopeOf(tenantId: string) {
+  await makeApiKey(db, tenantId, { name: 'Idempotent' });
+  const { id } = await db('api_keys').where({ tenant_id: tenantId, name: 'Idempotent' }).first('id');
+  return { tenantId, apiKeyId: id as string, method: 'POST', path: '/api/v1/test' };
+}
+const ourScope = await scopeOf(tenant.id);
+const otherScope = await scopeOf(other.id);
 
 describe('API keys', () => {
   it('shows a new key once, keeps only its hash, and the key then works', async () => {
@@ -119,19 +128,19 @@ describe('idempotent writes', () => {
 
   it('does the work once and replays the first answer for the same key and body', async () => {
     const before = await written();
-    const first = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-1', requestHash: hash('body') }, write(3));
-    const again = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-1', requestHash: hash('body') }, write(3));
+    const first = await runIdempotent(db, { ...ourScope, key: 'batch-1', requestHash: hash('body') }, write(3));
+    const again = await runIdempotent(db, { ...ourScope, key: 'batch-1', requestHash: hash('body') }, write(3));
     expect(first).toEqual({ status: 200, body: { accepted: 3 }, replayed: false });
     expect(again).toEqual({ status: 200, body: { accepted: 3 }, replayed: true });
     expect(await written()).toBe(before + 1);
   });
 
   it('refuses the same key with another body (409), and keys of two tenants never meet', async () => {
-    await runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('a') }, write(1));
+    await runIdempotent(db, { ...ourScope, key: 'batch-2', requestHash: hash('a') }, write(1));
     await expect(
-      runIdempotent(db, { tenantId: tenant.id, key: 'batch-2', requestHash: hash('b') }, write(1)),
+      runIdempotent(db, { ...ourScope, key: 'batch-2', requestHash: hash('b') }, write(1)),
     ).rejects.toMatchObject({ status: 409 });
-    const theirs = await runIdempotent(db, { tenantId: other.id, key: 'batch-2', requestHash: hash('b') }, write(1));
+    const theirs = await runIdempotent(db, { ...otherScope, key: 'batch-2', requestHash: hash('b') }, write(1));
     expect(theirs.replayed).toBe(false);
   });
 
@@ -142,17 +151,17 @@ describe('idempotent writes', () => {
       throw new RecordsError([{ index: 4, field: 'latitude', message: 'must be between -90 and 90' }]);
     };
     await expect(
-      runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('bad') }, refuse),
+      runIdempotent(db, { ...ourScope, key: 'batch-3', requestHash: hash('bad') }, refuse),
     ).rejects.toBeInstanceOf(RecordsError);
     expect(await written()).toBe(before);
-    const fixed = await runIdempotent(db, { tenantId: tenant.id, key: 'batch-3', requestHash: hash('good') }, write(5));
+    const fixed = await runIdempotent(db, { ...ourScope, key: 'batch-3', requestHash: hash('good') }, write(5));
     expect(fixed.replayed).toBe(false);
   });
 
   it('lets two requests with the same key at once write once', async () => {
     const before = await written();
     const both = await Promise.all(
-      [1, 2].map(() => runIdempotent(db, { tenantId: tenant.id, key: 'batch-4', requestHash: hash('same') }, write(2))),
+      [1, 2].map(() => runIdempotent(db, { ...ourScope, key: 'batch-4', requestHash: hash('same') }, write(2))),
     );
     expect(both.map((a) => a.replayed).sort()).toEqual([false, true]);
     expect(await written()).toBe(before + 1);
