@@ -13,9 +13,12 @@ import {
 import {
   type ApiAnswer,
   type ApiClient,
+  type ApiScope,
+  assertScope,
   authenticateApiRequest,
   ingestBatch,
   type IngestKind,
+  API_SCOPES,
   MAX_BATCH,
   runIdempotent,
 } from '../services/integration/index.js';
@@ -31,6 +34,8 @@ import { countRequest } from '../services/platform/index.js';
 declare module 'express-serve-static-core' {
   interface Request {
     apiClient?: ApiClient;
+    /** the scopes the documented operation this request addresses needs */
+    apiScopes?: ApiScope[];
     /** SHA-256 of the raw request body, for Idempotency-Key checks */
     bodyHash?: Buffer;
   }
@@ -50,17 +55,43 @@ export type ApiModule = {
 export const COMMON_RESPONSES = {
   '401': { $ref: '#/components/responses/Unauthorized' },
   '429': { $ref: '#/components/responses/TooManyRequests' },
+  '503': { $ref: '#/components/responses/Unavailable' },
 };
 
-/** An operation's description with the common answers added. */
+/** What an operation that reads a body can answer besides its own (the body is read only for these methods). */
+const BODY_RESPONSES = {
+  '400': { $ref: '#/components/responses/BadRequest' },
+  '413': { $ref: '#/components/responses/TooLarge' },
+  '415': { $ref: '#/components/responses/UnsupportedBody' },
+};
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * An operation's description with the common answers added. `scope` is what the key must be allowed
+ * (none: any key); the router enforces it from this very description (`x-scopes`), so the document
+ * and the check cannot disagree.
+ */
 export function operation(op: {
   summary: string;
   description?: string;
+  scope?: ApiScope;
   requestBody?: OpenApiObject;
   parameters?: OpenApiObject[];
   responses: Record<string, OpenApiObject>;
 }): OpenApiObject {
-  return { ...op, security: [{ apiKey: [] }], responses: { ...op.responses, ...COMMON_RESPONSES } };
+  const { scope, ...rest } = op;
+  const scopes = scope ? [scope] : [];
+  return {
+    ...rest,
+    security: [{ apiKey: scopes }],
+    'x-scopes': scopes,
+    responses: {
+      ...(op.requestBody ? BODY_RESPONSES : {}),
+      ...(scope ? { '403': { $ref: '#/components/responses/Forbidden' } } : {}),
+      ...op.responses,
+      ...COMMON_RESPONSES,
+    },
+  };
 }
 
 export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiObject {
@@ -84,7 +115,14 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
     paths: Object.assign({}, ...modules.map((m) => m.paths)),
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key, `pk_` and 43 more characters' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A tenant API key, `pk_` and 43 more characters. A key has scopes, chosen when it is made: ' +
+            `${API_SCOPES.map((s) => `\`${s}\``).join(', ')}. Each operation lists the scope it needs ` +
+            'in its security requirement and in `x-scopes`; a key without it is refused with 403.',
+        },
       },
       schemas: {
         Error: error,
@@ -109,6 +147,28 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
         ...Object.assign({}, ...modules.map((m) => m.schemas ?? {})),
       },
       responses: {
+        BadRequest: {
+          description: 'The body is not JSON, or not what the operation reads',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        Forbidden: {
+          description: "The API key's scopes do not include the one this operation needs",
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        TooLarge: {
+          description: 'The body is larger than 8 MB',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        UnsupportedBody: {
+          description:
+            'The body is not in UTF-8, or compressed other than with gzip, deflate or br (`Content-Encoding`)',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        Unavailable: {
+          description: 'The database is briefly unavailable; try again after `Retry-After` seconds',
+          headers: { 'Retry-After': { schema: { type: 'integer' } } },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
         Unauthorized: {
           description: 'No API key, or a wrong or revoked one',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -221,10 +281,11 @@ export const DATE_TIME = {
 };
 
 /** The description of a batch operation, whose records are of the schema named `schema`. */
-export const batchOperation = (summary: string, description: string, schema: string) =>
+export const batchOperation = (summary: string, description: string, schema: string, scope: ApiScope) =>
   operation({
     summary,
     description,
+    scope,
     parameters: [IDEMPOTENCY_KEY_PARAMETER],
     requestBody: {
       required: true,
@@ -289,6 +350,10 @@ function apiErrors(ctx: AppContext) {
     if (e.type === 'entity.too.large')
       return void res.status(413).json({ error: 'The body is larger than the API accepts (8 MB).' });
     if (e.type === 'entity.parse.failed') return void res.status(400).json({ error: 'The body is not valid JSON.' });
+    if (e.status === 415)
+      return void res.status(415).json({
+        error: 'Send the body as JSON in UTF-8, uncompressed or compressed with gzip, deflate or br.',
+      });
     if (isDatabaseUnavailable(err))
       return void res
         .status(503)
@@ -302,24 +367,65 @@ function apiErrors(ctx: AppContext) {
   };
 }
 
+type PathItem = { pattern: RegExp; operations: Map<string, ApiScope[]> };
+
+/** The documented operations by path, as Express matches paths (any case, an optional trailing slash). */
+function operationTable(doc: OpenApiObject): PathItem[] {
+  return Object.entries(doc.paths as Record<string, Record<string, { 'x-scopes'?: ApiScope[] }>>).map(
+    ([path, item]) => ({
+      pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+')}/?$`, 'i'),
+      operations: new Map(
+        Object.entries(item)
+          .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+          .map(([method, op]) => [method.toUpperCase(), op['x-scopes'] ?? []]),
+      ),
+    }),
+  );
+}
+
+/**
+ * A documented path asked with a method it does not take answers 405 with `Allow`, before any key is
+ * checked (the document is public); a documented operation carries the scopes it needs to the check.
+ */
+function documentedOperations(table: PathItem[]): RequestHandler {
+  return (req, res, next) => {
+    const item = table.find((p) => p.pattern.test(req.path));
+    if (!item) return next();
+    const scopes = item.operations.get(req.method === 'HEAD' ? 'GET' : req.method);
+    if (!scopes) {
+      const allow = [...item.operations.keys()].flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+      res.set('Allow', allow.join(', '));
+      res.status(405).json({ error: `This endpoint takes ${allow.join(', ')}. See /api/v1/openapi.json.` });
+      return;
+    }
+    req.apiScopes = scopes;
+    next();
+  };
+}
+
 /** The /api/v1 router; mounted before sessions, CSRF and the form body parsers. */
 export function apiRoutes(ctx: AppContext, modules: ApiModule[]): Router {
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(ctx.config.baseUrl, modules));
   });
+  router.use(documentedOperations(operationTable(openApiDocument(ctx.config.baseUrl, modules))));
   // the key first: a request without a valid one is answered 401 before its body is read
   router.use(authenticate(ctx));
-  router.use(
-    express.json({
-      // a batch of 10,000 records is about 1.5 MB
-      limit: '8mb',
-      type: () => true,
-      verify: (req, _res, buf) => {
-        (req as Request).bodyHash = createHash('sha256').update(buf).digest();
-      },
-    }),
-  );
+  router.use((req, _res, next) => {
+    for (const scope of req.apiScopes ?? []) assertScope(req.apiClient!, scope);
+    next();
+  });
+  const json = express.json({
+    // a batch of 10,000 records is about 1.5 MB
+    limit: '8mb',
+    type: () => true,
+    verify: (req, _res, buf) => {
+      (req as Request).bodyHash = createHash('sha256').update(buf).digest();
+    },
+  });
+  // only writes have a body: a GET's is never read, so it cannot fail on one
+  router.use((req, res, next) => (BODY_METHODS.has(req.method) ? json(req, res, next) : next()));
   for (const m of modules) m.mount(router, ctx);
   router.use((_req, _res, next) => next(new NotFoundError('No such API endpoint. See /api/v1/openapi.json.')));
   router.use(apiErrors(ctx));

@@ -11,6 +11,14 @@ export const formText = (max = Infinity) =>
     .optional()
     .transform((v) => (typeof v === 'string' ? v.slice(0, max) : ''));
 
+/** A field sent any number of times (checkboxes of one name): the texts sent, at most `max` of them. */
+export const formList = (max = 100) =>
+  z
+    .unknown()
+    .optional()
+    .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x) => typeof x === 'string'))
+    .transform((list) => (list as string[]).slice(0, max));
+
 /** A checkbox: a ticked box sends 'on', an unticked one nothing. */
 export const formCheckbox = () => formText().transform((v) => v === 'on');
 

@@ -17,8 +17,11 @@ const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
 const otherAdmin = await makeUser(db, { tenantId: other.id, role: 'tenant_admin' });
 const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
 
+/** A key made through the form as it first shows: every scope ticked. */
 async function createKey(name: string, as = { agent, csrf }) {
-  const res = await as.agent.post('/admin/api-keys').type('form').send({ name, _csrf: as.csrf });
+  const form = new URLSearchParams({ name, _csrf: as.csrf });
+  for (const scope of ['locations:write', 'usage:write', 'visits:write', 'invoices:read']) form.append('scopes', scope);
+  const res = await as.agent.post('/admin/api-keys').type('form').send(form.toString());
   expect(res.status).toBe(201);
   const secret = /id="new-key"[^>]*value="(pk_[A-Za-z0-9_-]+)"/.exec(res.text)?.[1];
   expect(secret).toBeDefined();
@@ -47,7 +50,10 @@ describe('API keys', () => {
 
     const res = await api().get('/api/v1/key').set('Authorization', `Bearer ${secret}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ name: 'Fleet tracker' });
+    expect(res.body).toEqual({
+      name: 'Fleet tracker',
+      scopes: ['locations:write', 'usage:write', 'visits:write', 'invoices:read'],
+    });
     expect((await db('api_keys').where({ id: row.id }).first('last_used_at')).last_used_at).toEqual(clock.now());
     // the list says when it was last used
     expect((await agent.get('/admin/api-keys')).text).toMatch(/Fleet tracker[\s\S]*1 Dec 2026/);
@@ -108,12 +114,23 @@ describe('API keys', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/openapi\.json/);
     const bad = await api()
-      .post('/api/v1/key')
+      .post('/api/v1/locations')
       .set('Authorization', `Bearer ${secret}`)
       .set('Content-Type', 'application/json')
       .send('{"records": [');
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: 'The body is not valid JSON.' });
+  });
+});
+
+describe('methods', () => {
+  it('answers a method an endpoint does not take with 405 and what it takes in Allow, in JSON', async () => {
+    const post = await api().post('/api/v1/key').send({});
+    expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
+    expect(post.body.error).toMatch(/GET, HEAD/);
+    const get = await api().get('/api/v1/locations');
+    expect([get.status, get.headers.allow, get.type]).toEqual([405, 'POST', 'application/json']);
+    expect((await api().delete('/api/v1/invoices/')).headers.allow).toBe('GET, HEAD');
   });
 });
 
@@ -195,5 +212,47 @@ describe('wrong keys from one address', () => {
     clock.advance(60_000);
     expect((await right()).status).toBe(200);
     expect((await guess()).status).toBe(401);
+  });
+});
+
+describe('scopes', () => {
+  it("keeps a location tracker's key to locations: invoices and usage answer 403 in JSON", async () => {
+    const res = await agent
+      .post('/admin/api-keys')
+      .type('form')
+      .send({ name: 'Tracker only', scopes: 'locations:write', _csrf: csrf });
+    expect(res.status).toBe(201);
+    const secret = /id="new-key"[^>]*value="(pk_[A-Za-z0-9_-]+)"/.exec(res.text)![1]!;
+    const as = (r: supertest.Test) => r.set('Authorization', `Bearer ${secret}`);
+    const invoices = await as(api().get('/api/v1/invoices'));
+    expect(invoices.status).toBe(403);
+    expect(invoices.body.error).toMatch(/invoices:read/);
+    expect(invoices.body).not.toHaveProperty('invoices');
+    const usage = await as(api().post('/api/v1/usage-records').set('Idempotency-Key', 's-1')).send({ records: [{}] });
+    expect([usage.status, usage.body.error]).toEqual([403, expect.stringMatching(/usage:write/)]);
+    // what it may do works, and it can see its own scopes
+    const locations = await as(api().post('/api/v1/locations').set('Idempotency-Key', 's-2')).send({ records: [{}] });
+    expect(locations.status).toBe(422);
+    expect((await as(api().get('/api/v1/key'))).body).toEqual({ name: 'Tracker only', scopes: ['locations:write'] });
+  });
+
+  it('offers every scope ticked, wants at least one, and lists what each key may do', async () => {
+    const form = await agent.get('/admin/api-keys');
+    for (const scope of ['locations:write', 'usage:write', 'visits:write', 'invoices:read'])
+      expect(form.text).toMatch(new RegExp(`name="scopes" value="${scope}" checked`));
+    const none = await agent.post('/admin/api-keys').type('form').send({ name: 'Nothing', _csrf: csrf });
+    expect(none.status).toBe(422);
+    expect(none.text).toMatch(
+      /<span class="error" id="f-scopes-error">Choose at least one thing the key may do.<\/span>/,
+    );
+    expect(none.text).not.toMatch(/name="scopes" value="[^"]+" checked/);
+    expect(await db('api_keys').where({ tenant_id: tenant.id, name: 'Nothing' }).first()).toBeUndefined();
+    const made = await agent
+      .post('/admin/api-keys')
+      .type('form')
+      .send(`name=Billing+export&scopes=invoices%3Aread&scopes=usage%3Awrite&_csrf=${encodeURIComponent(csrf)}`);
+    expect(made.status).toBe(201);
+    const row = /<td>Billing export<\/td>\s*<td><code>[^<]+<\/code><\/td>\s*<td>(.*?)<\/td>/.exec(made.text)?.[1];
+    expect(row).toBe('<code>usage:write</code><br><code>invoices:read</code>');
   });
 });

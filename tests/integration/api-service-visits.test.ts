@@ -19,7 +19,7 @@ const foreignSite = await makeSite(db, otherTenant.id, { name: 'Not ours' });
 await db('services').insert({ tenant_id: tenant.id, name: 'Gritting' });
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
 const adminActor = (await loadActor(db, admin.id, admin.membershipId))!;
-const { secret } = await createApiKey(db, adminActor, { name: 'Job system' }, clock.now());
+const { secret } = await createApiKey(db, adminActor, { name: 'Job system', scopes: ['visits:write'] }, clock.now());
 const viewer = await makeUser(db, { tenantId: tenant.id, role: 'site_viewer', customerId: customer.id });
 await db('membership_sites').insert({ tenant_id: tenant.id, membership_id: viewer.membershipId, site_id: site.id });
 

@@ -404,7 +404,7 @@ describe('/api/v1/invoices', () => {
         ),
       );
     }
-    const { secret } = await createApiKey(db, staff, { name: 'Billing' }, NOW);
+    const { secret } = await createApiKey(db, staff, { name: 'Billing', scopes: ['invoices:read'] }, NOW);
     const get = (q: string) => supertest(app).get(`/api/v1/invoices${q}`).set('Authorization', `Bearer ${secret}`);
 
     const first = await get('?limit=2');
@@ -440,7 +440,7 @@ describe('/api/v1/invoices', () => {
 
     // another tenant's key sees none of them; bad parameters are 400 with a reason
     const otherAdmin = await actorOf(await makeUser(db, { tenantId: (await makeTenant(db)).id, role: 'tenant_admin' }));
-    const other = await createApiKey(db, otherAdmin, { name: 'Other' }, NOW);
+    const other = await createApiKey(db, otherAdmin, { name: 'Other', scopes: ['invoices:read'] }, NOW);
     expect(
       (await supertest(app).get('/api/v1/invoices').set('Authorization', `Bearer ${other.secret}`)).body.invoices,
     ).toEqual([]);

@@ -165,8 +165,12 @@ export async function makeUsageRecords(
   return db.transaction((trx) => insertUsageRecords(trx, customer.tenant_id, records));
 }
 
-/** An API key of the tenant (revoked when asked); returns the secret an integration would send. */
-export async function makeApiKey(db: Db, tenantId: string, fields: { name?: string; revoked?: boolean } = {}) {
+/** An API key of the tenant (every scope unless told; revoked when asked); returns the secret an integration would send. */
+export async function makeApiKey(
+  db: Db,
+  tenantId: string,
+  fields: { name?: string; revoked?: boolean; scopes?: string[] } = {},
+) {
   const secret = `pk_${randomBytes(32).toString('base64url')}`;
   await db('api_keys').insert({
     tenant_id: tenantId,
@@ -175,6 +179,7 @@ export async function makeApiKey(db: Db, tenantId: string, fields: { name?: stri
     key_prefix: secret.slice(0, 10),
     created_by_label: 'Test',
     revoked_at: fields.revoked ? new Date() : null,
+    ...(fields.scopes ? { scopes: fields.scopes } : {}),
   });
   return secret;
 }

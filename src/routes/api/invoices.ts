@@ -54,6 +54,7 @@ export const invoicesApi: ApiModule = {
       '/invoices': {
         get: operation({
           summary: 'Invoices, in the order they last changed',
+          scope: 'invoices:read',
           description:
             "The tenant's invoices with their lines, oldest change first, a page at a time. " +
             "Money is in integer minor units of the invoice's currency (`total_minor: 1234` in GBP is £12.34). " +

@@ -13,6 +13,7 @@ export const locationsApi: ApiModule = {
           'A position of a device at a time already received is ignored, so sending a batch again changes nothing. ' +
           'An identifier that names no asset of your tenant is an error of that record.',
         'Location',
+        'locations:write',
       ),
     },
   },

@@ -12,6 +12,7 @@ export const serviceVisitsApi: ApiModule = {
       '/service-visits': {
         post: operation({
           summary: 'Record service visits',
+          scope: 'visits:write',
           description:
             `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. ` +
             "A visit is one vehicle at one site, for one service (named as in Portico's Sites page), " +

@@ -12,6 +12,7 @@ export const usageRecordsApi: ApiModule = {
           'or of a customer (account_id), or both when they agree. ' +
           'Prices are in integer minor units of the customer’s currency.',
         'UsageRecord',
+        'usage:write',
       ),
     },
   },

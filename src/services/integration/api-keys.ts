@@ -3,6 +3,7 @@ import type { Db } from '../../db/index.js';
 import { NotFoundError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
 import { assertNotLocked, audit, hashToken, LIMITS, recordFailure } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
+import { API_SCOPES, type ApiScope, isApiScope } from './scope-rules.js';
 
 /**
  * API keys: a tenant admin creates one per integrating system, sees it once, and revokes it when
@@ -14,28 +15,32 @@ export type ApiKeySummary = {
   id: string;
   name: string;
   prefix: string;
+  scopes: ApiScope[];
   createdBy: string;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
 };
 
-export type ApiClient = { tenantId: string; keyId: string; name: string };
+export type ApiClient = { tenantId: string; keyId: string; name: string; scopes: ApiScope[] };
 
 type Row = {
   id: string;
   name: string;
   key_prefix: string;
+  scopes: ApiScope[];
   created_by_label: string;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
 };
-const COLUMNS = ['id', 'name', 'key_prefix', 'created_by_label', 'created_at', 'last_used_at', 'revoked_at'];
+const COLUMNS = ['id', 'name', 'key_prefix', 'scopes', 'created_by_label', 'created_at', 'last_used_at', 'revoked_at'];
 const summary = (r: Row): ApiKeySummary => ({
   id: r.id,
   name: r.name,
   prefix: r.key_prefix,
+  // in the order the form offers them
+  scopes: API_SCOPES.filter((s) => r.scopes.includes(s)),
   createdBy: r.created_by_label,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
@@ -65,17 +70,24 @@ export async function findApiKey(db: Db, actor: Actor, id: string): Promise<ApiK
   return summary(row);
 }
 
-/** Creates a key and returns it with its secret, which exists nowhere else from now on. */
+/**
+ * Creates a key that may do what `scopes` names (at least one) and returns it with its secret,
+ * which exists nowhere else from now on.
+ */
 export async function createApiKey(
   db: Db,
   actor: Actor,
-  input: { name: string },
+  input: { name: string; scopes: string[] },
   now: Date,
 ): Promise<{ key: ApiKeySummary; secret: string }> {
   authorize(actor, 'api_key.manage');
   const name = input.name.trim();
-  if (!name) throw new ValidationError({ name: 'Give the key a name that says which system uses it.' });
-  if (name.length > 100) throw new ValidationError({ name: 'Use at most 100 characters.' });
+  const errors: Record<string, string> = {};
+  if (!name) errors.name = 'Give the key a name that says which system uses it.';
+  else if (name.length > 100) errors.name = 'Use at most 100 characters.';
+  const scopes = API_SCOPES.filter((s) => input.scopes.includes(s));
+  if (!scopes.length || !input.scopes.every(isApiScope)) errors.scopes = 'Choose at least one thing the key may do.';
+  if (Object.keys(errors).length) throw new ValidationError(errors);
   const secret = `pk_${randomBytes(32).toString('base64url')}`;
   const row: Row = await asActor(db, actor, async (trx) => {
     const [inserted] = await trx('api_keys')
@@ -84,6 +96,7 @@ export async function createApiKey(
         name,
         key_hash: hashToken(secret),
         key_prefix: secret.slice(0, 10),
+        scopes,
         created_by: actor.userId,
         created_by_label: `${actor.name} <${actor.email}>`,
         created_at: now,
@@ -93,7 +106,7 @@ export async function createApiKey(
       entityType: 'api_key',
       entityId: (inserted as Row).id,
       action: 'api_key.created',
-      after: { name, prefix: (inserted as Row).key_prefix },
+      after: { name, prefix: (inserted as Row).key_prefix, scopes },
     });
     return inserted as Row;
   });
@@ -135,17 +148,18 @@ export async function authenticateApiKey(db: Db, raw: string, now: Date): Promis
   const row = await db('api_keys')
     .where({ key_hash: hashToken(raw) })
     .whereNull('revoked_at')
-    .first<{ tenant_id: string; id: string; name: string; last_used_at: Date | null } | undefined>(
+    .first<{ tenant_id: string; id: string; name: string; scopes: ApiScope[]; last_used_at: Date | null } | undefined>(
       'tenant_id',
       'id',
       'name',
+      'scopes',
       'last_used_at',
     );
   if (!row) return null;
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= 60_000) {
     await db('api_keys').where({ tenant_id: row.tenant_id, id: row.id }).update({ last_used_at: now });
   }
-  return { tenantId: row.tenant_id, keyId: row.id, name: row.name };
+  return { tenantId: row.tenant_id, keyId: row.id, name: row.name, scopes: row.scopes };
 }
 
 const addressKey = (address: string) => `api-address:${address}`;

@@ -7,3 +7,4 @@ export * from './csv-import.js';
 export * from './idempotency.js';
 export * from './import-kinds.js';
 export * from './ingestion.js';
+export * from './scope-rules.js';
