@@ -22,7 +22,7 @@ import {
   MAX_BATCH,
   runIdempotent,
 } from '../services/integration/index.js';
-import { countRequest } from '../services/platform/index.js';
+import { countRequest, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../services/platform/index.js';
 
 /**
  * The integration API under /api/v1: JSON in and out, authenticated by a tenant's API key
@@ -132,6 +132,8 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
           properties: {
             errors: {
               type: 'array',
+              description: `Each problem of each bad record, in record order; at most the first ${MAX_RECORD_ERRORS.toLocaleString('en-GB')}`,
+              maxItems: MAX_RECORD_ERRORS,
               items: {
                 type: 'object',
                 required: ['index', 'field', 'message'],
@@ -247,17 +249,32 @@ export async function sendIdempotent(
 
 // ---- batches of records (locations, usage records): 1 to 10,000 a request, all written or none ----
 
-/** The records of a batch, `{"records": [...]}`; anything else is refused with what to send instead. */
-export function batchRecords(req: Request): unknown[] {
+/** A refused batch lists at most this many problems (in record order), however many records it has. */
+export const MAX_RECORD_ERRORS = 1000;
+
+/**
+ * The records of a batch, `{"records": [...]}` of `min` to `max`; anything else is refused with what
+ * to send instead. Text PostgreSQL cannot store is refused here, for every operation at once, by
+ * record and field (422), before any record is looked at further.
+ */
+export function batchRecords(req: Request, { min = 1, max = MAX_BATCH } = {}): unknown[] {
   const body = req.body as { records?: unknown } | undefined;
   if (!body || typeof body !== 'object' || !Array.isArray(body.records))
     throw new BadRequestError('Send a JSON object {"records": [...]}.');
-  if (body.records.length === 0) throw new BadRequestError('Send at least one record.');
-  if (body.records.length > MAX_BATCH)
+  if (body.records.length < min) throw new BadRequestError('Send at least one record.');
+  if (body.records.length > max)
     throw new BadRequestError(
-      `A batch holds at most ${MAX_BATCH.toLocaleString('en-GB')} records; ` +
+      `A batch holds at most ${max.toLocaleString('en-GB')} records; ` +
         `this one has ${body.records.length.toLocaleString('en-GB')}. Split it.`,
     );
+  const unstorable = body.records.flatMap((record, index) =>
+    record && typeof record === 'object' && !Array.isArray(record)
+      ? Object.entries(record as Record<string, unknown>)
+          .filter(([, value]) => typeof value === 'string' && !isStorableText(value))
+          .map(([field]) => ({ index, field, message: UNSTORABLE_TEXT_MESSAGE }))
+      : [],
+  );
+  if (unstorable.length) throw new RecordsError(unstorable);
   return body.records;
 }
 
@@ -342,7 +359,8 @@ function authenticate(ctx: AppContext) {
 function apiErrors(ctx: AppContext) {
   return (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err instanceof RecordsError) return void res.status(422).json({ errors: err.errors });
+    if (err instanceof RecordsError)
+      return void res.status(422).json({ errors: err.errors.slice(0, MAX_RECORD_ERRORS) });
     if (err instanceof UnauthorizedError) res.set('WWW-Authenticate', 'Bearer realm="portico"');
     if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
     if (err instanceof AppError) return void res.status(err.status).json({ error: err.message });

@@ -43,7 +43,8 @@ export function multipartForms(maxBytes = MAX_UPLOAD_BYTES) {
         files.push(file);
       });
     });
-    bb.on('error', (err) => next(err));
+    // a body that is not the multipart it claims (a malformed part header, say) is the sender's error
+    bb.on('error', (err) => next(Object.assign(err as Error, { status: 400 })));
     bb.on('close', () => {
       req.body = fields;
       req.files = files;

@@ -263,6 +263,59 @@ describe('POST /api/v1/usage-records', () => {
   });
 });
 
+describe('text PostgreSQL cannot store, and batches of bad records', () => {
+  const message = 'holds a character that cannot be stored (NUL or an unpaired surrogate)';
+  const sms = {
+    account_id: 'AL-1',
+    product: 'sms',
+    occurred_at: '2026-12-01T09:00:00Z',
+    direction: 'inbound',
+    status: 'delivered',
+    from_number: '+447700900002',
+    to_number: '+447700900001',
+  };
+
+  it('refuses a NUL or an unpaired surrogate in any text field by record and field, and writes nothing', async () => {
+    const before = await counts();
+    const usage = await post('/usage-records', keyA, 'nul-1', {
+      records: [
+        { ...sms, account_id: 'AL\u00001' },
+        { ...sms, from_number: '+44\ud83d', content: 'hi \udc00 there', contact_name: 'Ann\u0000' },
+        { ...sms, identifier: '\u0000', account_id: undefined },
+        sms,
+      ],
+    });
+    expect(usage.status).toBe(422);
+    expect(usage.body.errors).toEqual([
+      { index: 0, field: 'account_id', message },
+      { index: 1, field: 'from_number', message },
+      { index: 1, field: 'content', message },
+      { index: 1, field: 'contact_name', message },
+      { index: 2, field: 'identifier', message },
+    ]);
+    const location = await post('/locations', keyA, 'nul-2', {
+      records: [
+        {
+          identifier: `${alphaAssets[0]!.identifier}\u0000`,
+          latitude: 1,
+          longitude: 1,
+          recorded_at: '2026-12-01T10:00:00Z',
+        },
+      ],
+    });
+    expect([location.status, location.body.errors]).toEqual([422, [{ index: 0, field: 'identifier', message }]]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('answers a batch of 10,000 empty records with its first 1,000 problems, not all 70,000', async () => {
+    const res = await post('/usage-records', keyA, 'empty-1', { records: Array.from({ length: 10_000 }, () => ({})) });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toHaveLength(1000);
+    expect(res.body.errors[0]).toEqual({ index: 0, field: 'product', message: 'is required' });
+    expect(res.text.length).toBeLessThan(100_000);
+  });
+});
+
 describe('Idempotency-Key', () => {
   const sms = (to: string) => ({
     account_id: 'AL-1',

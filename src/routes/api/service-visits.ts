@@ -1,6 +1,12 @@
-import { BadRequestError } from '../../errors.js';
 import { insertServiceVisits, MAX_VISIT_BATCH, type IncomingVisit } from '../../services/sites/index.js';
-import { IDEMPOTENCY_KEY_PARAMETER, operation, sendIdempotent, withClient, type ApiModule } from '../../web/api.js';
+import {
+  batchRecords,
+  IDEMPOTENCY_KEY_PARAMETER,
+  operation,
+  sendIdempotent,
+  withClient,
+  type ApiModule,
+} from '../../web/api.js';
 
 /**
  * POST /api/v1/service-visits: visits of vehicles at sites, from a tracking or job system.
@@ -84,10 +90,7 @@ export const serviceVisitsApi: ApiModule = {
     router.post(
       '/service-visits',
       withClient(async (req, res, client) => {
-        const records = (req.body as { records?: unknown } | undefined)?.records;
-        if (!Array.isArray(records)) throw new BadRequestError('Send {"records": [...]}.');
-        if (records.length > MAX_VISIT_BATCH)
-          throw new BadRequestError(`Send at most ${MAX_VISIT_BATCH} records a request.`);
+        const records = batchRecords(req, { min: 0, max: MAX_VISIT_BATCH });
         await sendIdempotent(ctx, client, req, res, async (trx) => ({
           status: 200,
           body: { accepted: await insertServiceVisits(trx, client.tenantId, records as IncomingVisit[], 'api') },

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/index.js';
 import { inTenant } from '../../db/tenant.js';
 import { ConflictError, NotFoundError, ValidationError, type RecordError } from '../../errors.js';
-import { audit } from '../platform/index.js';
+import { audit, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
 import { MAX_BATCH, validateBatch } from './ingestion.js';
@@ -112,6 +112,16 @@ export async function previewImport(
   const kind = importKind(input.kind);
   if (!kind) throw new ValidationError({ kind: 'Choose what the file holds.' });
   if (!input.content.trim()) throw new ValidationError({ file: 'Choose a CSV file.' });
+  // a file decoded as UTF-8 holds no unpaired surrogate, but it may hold a NUL, which PostgreSQL cannot store
+  if (!isStorableText(input.content)) {
+    const at = input.content.indexOf('\u0000');
+    const where = at >= 0 ? ` (line ${input.content.slice(0, at).split('\n').length})` : '';
+    throw new ValidationError({
+      file: `The file holds a NUL character or an unpaired surrogate${where}: is it a CSV text file?`,
+    });
+  }
+  if (!isStorableText(input.fileName))
+    throw new ValidationError({ file: `The file's name ${UNSTORABLE_TEXT_MESSAGE}: rename it.` });
   const records = parseCsvRecords(kind, input.content);
   const errors = await problemsOf(db, actor.tenantId, kind, records);
   return asActor(db, actor, async (trx) => {
