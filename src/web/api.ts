@@ -19,7 +19,10 @@ import {
   ingestBatch,
   type IngestKind,
   API_SCOPES,
+  type FieldSpec,
+  ISO_TIME,
   MAX_BATCH,
+  type RecordSpec,
   runIdempotent,
 } from '../services/integration/index.js';
 import { countRequest, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../services/platform/index.js';
@@ -201,7 +204,7 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   required: true,
   description:
     'A key of your choosing (1 to 200 visible characters), new for each new request; reuse it only to retry.',
-  schema: { type: 'string', minLength: 1, maxLength: 200 },
+  schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[!-~]+$' },
 };
 
 /** An API handler is handed the key's client, typed, so none is read off `req`. */
@@ -290,12 +293,71 @@ export function batchRoute<I, R>(ctx: AppContext, kind: IngestKind<I, R>): Reque
   });
 }
 
-/** A time in a record: ISO 8601 with a zone. */
+/** A time as the API reads it: ISO 8601 with a zone, a real time. */
 export const DATE_TIME = {
   type: 'string',
   format: 'date-time',
+  pattern: ISO_TIME.source,
   description: 'ISO 8601 with a zone, e.g. 2026-12-01T08:30:00Z',
 };
+
+const withNull = (type: string) => [type, 'null'];
+
+function fieldSchema(spec: FieldSpec, required: boolean): OpenApiObject {
+  const about = spec.description ? { description: spec.description } : {};
+  switch (spec.type) {
+    case 'text':
+      // trimmed by the check: a required text needs a character other than a space
+      return required
+        ? { type: 'string', minLength: 1, maxLength: spec.max, pattern: '\\S', ...about }
+        : { type: withNull('string'), maxLength: spec.max, ...about };
+    case 'number':
+      return {
+        type: required ? (spec.integer ? 'integer' : 'number') : withNull(spec.integer ? 'integer' : 'number'),
+        minimum: spec.min,
+        maximum: spec.max,
+        ...(spec.default === undefined ? {} : { default: spec.default }),
+        ...about,
+      };
+    case 'time':
+      return { ...DATE_TIME, ...about };
+    case 'choice':
+      return { type: 'string', enum: [...spec.values], ...about };
+  }
+}
+
+/**
+ * The JSON Schema of a kind of record, generated from the field specifications its check reads
+ * (`RecordSpec`), so the document says exactly what the check accepts.
+ */
+export function recordSchema(spec: RecordSpec): OpenApiObject {
+  const isRequired = (f: FieldSpec) => f.type === 'time' || f.type === 'choice' || !!f.required;
+  const fields = Object.entries(spec.fields);
+  const { oneOfRequired: either, onlyWhen: only } = spec;
+  return {
+    type: 'object',
+    required: fields.filter(([, f]) => isRequired(f)).map(([name]) => name),
+    properties: Object.fromEntries(fields.map(([name, f]) => [name, fieldSchema(f, isRequired(f))])),
+    ...(either
+      ? {
+          anyOf: either.fields.map((f) => ({
+            required: [f],
+            properties: { [f]: { type: 'string', pattern: '\\S' } },
+          })),
+        }
+      : {}),
+    ...(only
+      ? {
+          allOf: [
+            {
+              if: { required: [only.field], properties: { [only.field]: { not: { enum: [...only.values] } } } },
+              then: { properties: Object.fromEntries(only.fields.map((f) => [f, { type: 'null' }])) },
+            },
+          ],
+        }
+      : {}),
+  };
+}
 
 /** The description of a batch operation, whose records are of the schema named `schema`. */
 export const batchOperation = (summary: string, description: string, schema: string, scope: ApiScope) =>

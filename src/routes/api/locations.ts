@@ -1,5 +1,5 @@
-import { locationKind } from '../../services/integration/index.js';
-import { batchOperation, batchRoute, DATE_TIME, type ApiModule } from '../../web/api.js';
+import { LOCATION_RECORD, locationKind } from '../../services/integration/index.js';
+import { batchOperation, batchRoute, recordSchema, type ApiModule } from '../../web/api.js';
 
 /** POST /api/v1/locations: positions of devices in batches of up to 10,000 records, all or nothing. */
 export const locationsApi: ApiModule = {
@@ -17,18 +17,7 @@ export const locationsApi: ApiModule = {
       ),
     },
   },
-  schemas: {
-    Location: {
-      type: 'object',
-      required: ['identifier', 'latitude', 'longitude', 'recorded_at'],
-      properties: {
-        identifier: { type: 'string', maxLength: 64 },
-        latitude: { type: 'number', minimum: -90, maximum: 90 },
-        longitude: { type: 'number', minimum: -180, maximum: 180 },
-        recorded_at: DATE_TIME,
-      },
-    },
-  },
+  schemas: { Location: recordSchema(LOCATION_RECORD) },
   mount(router, ctx) {
     router.post('/locations', batchRoute(ctx, locationKind));
   },

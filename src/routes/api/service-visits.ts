@@ -1,6 +1,13 @@
-import { insertServiceVisits, MAX_VISIT_BATCH, type IncomingVisit } from '../../services/sites/index.js';
+import {
+  insertServiceVisits,
+  MAX_VEHICLE_LENGTH,
+  MAX_VISIT_BATCH,
+  MAX_VISIT_NOTES,
+  type IncomingVisit,
+} from '../../services/sites/index.js';
 import {
   batchRecords,
+  DATE_TIME,
   IDEMPOTENCY_KEY_PARAMETER,
   operation,
   sendIdempotent,
@@ -73,16 +80,19 @@ export const serviceVisitsApi: ApiModule = {
           format: 'uuid',
           description: 'The site, as in its Portico address /admin/sites/{id}',
         },
-        service: { type: 'string', description: 'The name of one of your services (any case); omit when none' },
-        vehicle: { type: 'string', minLength: 1, maxLength: 120 },
-        started_at: { type: 'string', format: 'date-time' },
-        ended_at: { type: 'string', format: 'date-time', description: 'Not before started_at; at most 7 days later' },
+        service: {
+          type: ['string', 'null'],
+          description: 'The name of one of your services (any case); omit when none',
+        },
+        vehicle: { type: 'string', minLength: 1, maxLength: MAX_VEHICLE_LENGTH, pattern: '\\S' },
+        started_at: DATE_TIME,
+        ended_at: { ...DATE_TIME, description: 'Not before started_at; at most 7 days later' },
         completed: {
           type: 'boolean',
           default: true,
           description: 'Whether the service was done (false: the vehicle came but could not do it)',
         },
-        notes: { type: 'string', maxLength: 2000 },
+        notes: { type: ['string', 'null'], maxLength: MAX_VISIT_NOTES },
       },
     },
   },
