@@ -307,6 +307,16 @@ describe('text PostgreSQL cannot store, and batches of bad records', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('takes text of spaces alone as not given: a record whose identifier is spaces still needs an account_id', async () => {
+    const res = await post('/usage-records', keyA, 'spaces-1', {
+      records: [{ ...sms, account_id: undefined, identifier: '   ', content: ' ' }],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([
+      { index: 0, field: 'identifier', message: 'is required unless account_id names the customer' },
+    ]);
+  });
+
   it('answers a batch of 10,000 empty records with its first 1,000 problems, not all 70,000', async () => {
     const res = await post('/usage-records', keyA, 'empty-1', { records: Array.from({ length: 10_000 }, () => ({})) });
     expect(res.status).toBe(422);
