@@ -8,6 +8,7 @@ import { rendering } from './web/render.js';
 import { securityHeaders } from './web/security.js';
 import { csrfProtection, sessions } from './web/session.js';
 import { multipartForms } from './web/multipart.js';
+import { storableInput } from './web/forms.js';
 import { staticFiles } from './web/static.js';
 import { apiRoutes } from './web/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -35,6 +36,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(multipartForms());
   app.use(rendering(ctx));
   app.use(csrfProtection());
+  // last before the routes: what PostgreSQL cannot store never reaches a handler as it came
+  app.use(storableInput());
 
   // the composition root hands the job list to the routes, which may not import jobs themselves
   const links = { baseUrl: ctx.config.baseUrl, secret: ctx.config.sessionSecret };

@@ -26,6 +26,7 @@ import {
   runIdempotent,
 } from '../services/integration/index.js';
 import { countRequest, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../services/platform/index.js';
+import { unstorableQueryParameter } from './forms.js';
 
 /**
  * The integration API under /api/v1: JSON in and out, authenticated by a tenant's API key
@@ -56,6 +57,7 @@ export type ApiModule = {
 
 /** The answers every authenticated operation can give besides its own. */
 export const COMMON_RESPONSES = {
+  '400': { $ref: '#/components/responses/BadRequest' },
   '401': { $ref: '#/components/responses/Unauthorized' },
   '429': { $ref: '#/components/responses/TooManyRequests' },
   '503': { $ref: '#/components/responses/Unavailable' },
@@ -63,7 +65,6 @@ export const COMMON_RESPONSES = {
 
 /** What an operation that reads a body can answer besides its own (the body is read only for these methods). */
 const BODY_RESPONSES = {
-  '400': { $ref: '#/components/responses/BadRequest' },
   '413': { $ref: '#/components/responses/TooLarge' },
   '415': { $ref: '#/components/responses/UnsupportedBody' },
 };
@@ -153,7 +154,8 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
       },
       responses: {
         BadRequest: {
-          description: 'The body is not JSON, or not what the operation reads',
+          description:
+            'A query parameter holds a NUL or an unpaired surrogate, or the body is not JSON or not what the operation reads',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
         Forbidden: {
@@ -490,6 +492,12 @@ export function apiRoutes(ctx: AppContext, modules: ApiModule[]): Router {
     res.json(openApiDocument(ctx.config.baseUrl, modules));
   });
   router.use(documentedOperations(operationTable(openApiDocument(ctx.config.baseUrl, modules))));
+  router.use((req, _res, next) => {
+    const parameter = unstorableQueryParameter(req.query as Record<string, unknown>);
+    if (parameter !== null)
+      throw new BadRequestError(`The query parameter "${parameter}" holds a character that cannot be stored.`);
+    next();
+  });
   // the key first: a request without a valid one is answered 401 before its body is read
   router.use(authenticate(ctx));
   router.use((req, _res, next) => {
