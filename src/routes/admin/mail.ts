@@ -6,16 +6,19 @@ import { allow } from '../../web/auth.js';
 import { formText } from '../../web/forms.js';
 import { type Actor, can } from '../../services/access/index.js';
 import { findOutgoingMail, listOutgoingMail, MAIL_STATUSES, retryDeadMail } from '../../services/mail/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
+import { cursorParam, decodeSafeIdCursor, formatDateTime } from '../../services/platform/index.js';
 
 /** The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured. */
 
 const PAGE_SIZES = [10, 25, 50, 100] as const;
 
-// bad list state falls back to the default view rather than an error page
+// a bad filter or size falls back to the default view; a bad cursor answers 400
 const ListQuery = z.object({
   status: z.enum(MAIL_STATUSES).optional().catch(undefined),
-  before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined),
+  before: z
+    .unknown()
+    .optional()
+    .transform((v) => cursorParam(v, decodeSafeIdCursor) ?? undefined),
   size: z.coerce
     .number()
     .int()

@@ -3,13 +3,20 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
-import { formText, idParam } from '../../web/forms.js';
+import { idParam } from '../../web/forms.js';
 import { listCallRecords, streamCallRecordsCsv } from '../../services/assets/index.js';
+import { cursorParam, decodeIdCursor } from '../../services/platform/index.js';
 
 /** An asset's call data records of the last month: the paged list and the same rows as CSV. */
 
 const Params = z.object({ id: idParam() });
-const Query = z.object({ after: formText() });
+// the id of the last record of the previous page; one that cannot be a record's answers 400
+const Query = z.object({
+  after: z
+    .unknown()
+    .optional()
+    .transform((v) => cursorParam(v, decodeIdCursor) ?? ''),
+});
 
 export function callRecordRoutes(ctx: AppContext): Router {
   const router = Router();

@@ -1,4 +1,5 @@
 import { isUuid } from '../customers/rules.js';
+import { cursorParam, decodeCursor as decodePagingCursor } from '../platform/paging.js';
 import type { AssetStatus } from './rules.js';
 import { RENEWAL_STATE_TEXT, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
 
@@ -48,8 +49,8 @@ export function assetFilterFrom(raw: Record<string, unknown>, today: Day): Asset
   return {
     tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
     q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
-    after: decodeCursor(firstOf(raw.after)),
-    before: decodeCursor(firstOf(raw.before)),
+    after: cursorParam(raw.after, decodeCursor),
+    before: cursorParam(raw.before, decodeCursor),
     size: (ASSET_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_ASSET_PAGE_SIZE,
     today,
   };
@@ -60,18 +61,17 @@ export function encodeCursor(c: AssetCursor): string {
   return Buffer.from(JSON.stringify([c.customerId, c.groupPath, c.identifier, c.id])).toString('base64url');
 }
 
+/** The sort values of a cursor, when they can be a row's: two ids, a group path and an identifier within bounds. */
+function readAssetCursor(v: unknown[]): AssetCursor | null {
+  if (v.length !== 4 || !v.every((x) => typeof x === 'string')) return null;
+  const [customerId, groupPath, identifier, id] = v as [string, string, string, string];
+  if (!isUuid(customerId) || !isUuid(id) || groupPath.length > 1000 || identifier.length > 64) return null;
+  return { customerId, groupPath, identifier, id };
+}
+
 /** A cursor from the address bar, or null when it is not one of ours. */
 export function decodeCursor(value: unknown): AssetCursor | null {
-  if (typeof value !== 'string' || !value || value.length > 2000) return null;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (!Array.isArray(v) || v.length !== 4 || !v.every((x) => typeof x === 'string')) return null;
-    const [customerId, groupPath, identifier, id] = v as [string, string, string, string];
-    if (!isUuid(customerId) || !isUuid(id) || groupPath.length > 1000 || identifier.length > 64) return null;
-    return { customerId, groupPath, identifier, id };
-  } catch {
-    return null;
-  }
+  return decodePagingCursor(value, readAssetCursor);
 }
 
 /** The search as matched: lowercased (search_text is), or null when too short to filter. */

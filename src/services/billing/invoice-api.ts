@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { isUuid } from '../customers/rules.js';
+import { isCursorTime } from '../platform/paging.js';
 import type { InvoiceStatus } from './invoice-rules.js';
 import { inTenant } from '../access/index.js';
 import type { Granularity, SummaryProduct } from './summary-rules.js';
@@ -51,13 +52,7 @@ export function decodeInvoiceCursor(value: string): { updatedAt: string; id: str
   if (value.length > 200) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (
-      !Array.isArray(v) ||
-      v.length !== 2 ||
-      typeof v[0] !== 'string' ||
-      !isUuid(v[1]) ||
-      Number.isNaN(Date.parse(v[0]))
-    )
+    if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || !isUuid(v[1]) || !isCursorTime(v[0]))
       return null;
     return { updatedAt: v[0], id: v[1] };
   } catch {

@@ -7,6 +7,7 @@ import {
   type Product,
   type UsageStatus,
 } from '../billing/usage-rules.js';
+import { cursorParam, decodeIdCursor, isCursorTime } from '../platform/paging.js';
 
 /**
  * The partner usage log's list state, as the query string carries it (so a filtered log can be
@@ -62,7 +63,7 @@ export function isProduct(v: unknown): v is Product {
   return (PRODUCTS as readonly unknown[]).includes(v);
 }
 
-/** The filter from a query string; anything not understood falls back to the default, never an error. */
+/** The filter from a query string; anything not understood falls back to the default, but a bad cursor answers 400. */
 export function usageFilterFrom(raw: Record<string, unknown>, today: Day): UsageLogFilter {
   let to = isDay(firstOf(raw.to)) ? (firstOf(raw.to) as Day) : today;
   let from = isDay(firstOf(raw.from)) ? (firstOf(raw.from) as Day) : addDays(to, -(DEFAULT_PERIOD_DAYS - 1));
@@ -76,7 +77,7 @@ export function usageFilterFrom(raw: Record<string, unknown>, today: Day): Usage
     to,
     direction: (DIRECTIONS as readonly unknown[]).includes(direction) ? (direction as Direction) : null,
     status: (USAGE_STATUSES as readonly unknown[]).includes(status) ? (status as UsageStatus) : null,
-    after: decodeUsageCursor(firstOf(raw.after)),
+    after: cursorParam(raw.after, decodeUsageCursor),
     size: (USAGE_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_USAGE_PAGE_SIZE,
   };
 }
@@ -88,10 +89,11 @@ export function encodeUsageCursor(c: UsageCursor): string {
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|(\d{1,19})$/;
 
+/** A cursor the log wrote, or null: its time must be a real one and its id a bigint, or the SQL would fail. */
 export function decodeUsageCursor(value: unknown): UsageCursor | null {
   if (typeof value !== 'string' || !value || value.length > 100) return null;
   const m = CURSOR.exec(Buffer.from(value, 'base64url').toString('utf8'));
-  return m ? { occurredAt: m[1]!, id: m[2]! } : null;
+  return m && isCursorTime(m[1]!) && decodeIdCursor(m[2]) ? { occurredAt: m[1]!, id: m[2]! } : null;
 }
 
 /** The log's URL with its filter (and cursor, when given), leaving defaults out. */
