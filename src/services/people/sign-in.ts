@@ -35,6 +35,8 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
   const email = input.email.trim();
   const fields: Record<string, string> = {};
   if (!email) fields.email = 'Enter your email address.';
+  // no login has a longer one, and the failure counters are keyed by it
+  else if (email.length > 254) fields.email = 'An email address has at most 254 characters.';
   if (!input.password) fields.password = 'Enter your password.';
   if (Object.keys(fields).length) throw new SignInRefused(fields, 'missing');
 
