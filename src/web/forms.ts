@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequestError, ConflictError, NotFoundError, TooManyRequestsError, ValidationError } from '../errors.js';
-import { isStorableText, toStorableText } from '../services/platform/index.js';
+import { cutText, isStorableText, toStorableText } from '../services/platform/index.js';
 
 /**
  * A form field as text: missing or repeated fields read as '' so the service, which owns the
@@ -12,7 +12,7 @@ export const formText = (max = Infinity) =>
   z
     .unknown()
     .optional()
-    .transform((v) => (typeof v === 'string' ? v.slice(0, max) : ''));
+    .transform((v) => (typeof v === 'string' ? cutText(v, max) : ''));
 
 /** A field sent any number of times (checkboxes of one name): the texts sent, at most `max` of them. */
 export const formList = (max = 100) =>

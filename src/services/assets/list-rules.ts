@@ -2,6 +2,7 @@ import { isUuid } from '../customers/rules.js';
 import { cursorParam, decodeCursor as decodePagingCursor } from '../platform/paging.js';
 import type { AssetStatus } from './rules.js';
 import { RENEWAL_STATE_TEXT, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** The asset list's state in the address bar (tab, search, keyset cursor, size), its renewal column and CSV formats. */
 
@@ -48,7 +49,7 @@ export function assetFilterFrom(raw: Record<string, unknown>, today: Day): Asset
   const size = Number(firstOf(raw.size));
   return {
     tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
-    q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
+    q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
     after: cursorParam(raw.after, decodeCursor),
     before: cursorParam(raw.before, decodeCursor),
     size: (ASSET_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_ASSET_PAGE_SIZE,

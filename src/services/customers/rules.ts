@@ -1,4 +1,5 @@
 import { diffSnapshots } from '../platform/audit-rules.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** Rules about customers that need no database: list parameters, field checks, labels. */
 
@@ -38,7 +39,7 @@ export function listQueryFrom(raw: Record<string, unknown>): ListQuery {
   const page = Number(firstOf(raw.page));
   const size = Number(firstOf(raw.size));
   return {
-    q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
+    q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
     page: Number.isSafeInteger(page) && page >= 1 ? page : 1,
     size: (PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_PAGE_SIZE,
   };

@@ -7,6 +7,7 @@ import { isUuid } from '../customers/rules.js';
 import { MAX_BATCH, validateBatch } from './ingestion.js';
 import { importKind, lineOf, parseCsvRecords, type CsvImportKind } from './import-kinds.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
+import { cutText } from '../platform/text-rules.js';
 
 /**
  * Staff CSV imports, in three reusable pieces: parseCsvRecords (import-kinds.ts: a file into
@@ -129,7 +130,7 @@ export async function previewImport(
       .insert({
         tenant_id: actor.tenantId,
         kind: kind.key,
-        file_name: input.fileName.slice(0, 200) || 'upload.csv',
+        file_name: cutText(input.fileName, 200) || 'upload.csv',
         content: input.content,
         total: records.length,
         status: errors.length ? 'invalid' : 'previewed',

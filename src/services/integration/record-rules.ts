@@ -1,4 +1,5 @@
 import { DIRECTIONS, PRODUCTS, USAGE_STATUSES } from '../billing/usage-rules.js';
+import { textLength } from '../platform/text-rules.js';
 
 /**
  * The shape of the records other systems send (device locations, usage records), written once as
@@ -49,7 +50,7 @@ function checkField(v: unknown, spec: FieldSpec): { value: unknown } | { problem
       if (typeof v !== 'string') return { problem: 'must be a string' };
       const t = v.trim();
       if (!t) return spec.required ? { problem: 'is required' } : { value: null };
-      if (t.length > spec.max) return { problem: `has at most ${spec.max} characters` };
+      if (textLength(t) > spec.max) return { problem: `has at most ${spec.max} characters` };
       return { value: t };
     }
     case 'number': {

@@ -18,3 +18,25 @@ export function isStorableText(text: string): boolean {
 export function toStorableText(text: string): string {
   return text.replace(UNSTORABLE_ALL, '\ufffd');
 }
+
+/**
+ * A text's length in characters, as PostgreSQL's varchar(n) and JSON Schema's maxLength count them:
+ * a character outside the Basic Multilingual Plane (an emoji) is one, not the two UTF-16 units of `length`.
+ */
+export function textLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** The first `max` characters of a text (as `textLength` counts them), never half of one. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let kept = 0;
+  let end = 0;
+  for (const ch of text) {
+    if (kept++ === max) break;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
