@@ -113,7 +113,9 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
         'the same key with another body is refused with 409. An Idempotency-Key counts for the API key that sent it ' +
         'and the method and path it was sent to; GET requests ignore it. ' +
         'A batch with any bad record is refused with 422, ' +
-        'names each bad record by its index (from 0), and writes nothing.',
+        'names each bad record by its index (from 0), and writes nothing. ' +
+        'Text may hold any character but NUL (U+0000) and unpaired UTF-16 surrogates, which cannot be stored: ' +
+        "they are refused, 422 in a record's field and 400 in a query parameter. Lengths count characters.",
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     paths: Object.assign({}, ...modules.map((m) => m.paths)),

@@ -72,14 +72,14 @@ export const invoicesApi: ApiModule = {
               name: 'updated_since',
               in: 'query',
               required: false,
-              schema: time,
+              schema: { ...time, pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
               description: 'Only invoices changed at or after this time',
             },
             {
               name: 'after',
               in: 'query',
               required: false,
-              schema: { type: 'string' },
+              schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 200 },
               description: 'The `next_after` of the previous page',
             },
             {
