@@ -364,7 +364,13 @@ export function recordSchema(spec: RecordSpec): OpenApiObject {
 }
 
 /** The description of a batch operation, whose records are of the schema named `schema`. */
-export const batchOperation = (summary: string, description: string, schema: string, scope: ApiScope) =>
+export const batchOperation = (
+  summary: string,
+  description: string,
+  schema: string,
+  scope: ApiScope,
+  { min = 1, max = MAX_BATCH } = {},
+) =>
   operation({
     summary,
     description,
@@ -380,8 +386,8 @@ export const batchOperation = (summary: string, description: string, schema: str
             properties: {
               records: {
                 type: 'array',
-                minItems: 1,
-                maxItems: MAX_BATCH,
+                minItems: min,
+                maxItems: max,
                 items: { $ref: `#/components/schemas/${schema}` },
               },
             },
@@ -402,7 +408,9 @@ export const batchOperation = (summary: string, description: string, schema: str
         },
       },
       '400': {
-        description: 'No Idempotency-Key, or the body is not {"records": [...]} of 1 to 10,000 records',
+        description:
+          'No Idempotency-Key, or the body is not {"records": [...]} of ' +
+          `${min.toLocaleString('en-GB')} to ${max.toLocaleString('en-GB')} records`,
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       },
       '409': { $ref: '#/components/responses/Conflict' },

@@ -5,15 +5,7 @@ import {
   MAX_VISIT_NOTES,
   type IncomingVisit,
 } from '../../services/sites/index.js';
-import {
-  batchRecords,
-  DATE_TIME,
-  IDEMPOTENCY_KEY_PARAMETER,
-  operation,
-  sendIdempotent,
-  withClient,
-  type ApiModule,
-} from '../../web/api.js';
+import { batchOperation, batchRecords, DATE_TIME, sendIdempotent, withClient, type ApiModule } from '../../web/api.js';
 
 /**
  * POST /api/v1/service-visits: visits of vehicles at sites, from a tracking or job system.
@@ -23,50 +15,16 @@ export const serviceVisitsApi: ApiModule = {
   get paths() {
     return {
       '/service-visits': {
-        post: operation({
-          summary: 'Record service visits',
-          scope: 'visits:write',
-          description:
-            `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. ` +
+        post: batchOperation(
+          'Record service visits',
+          `Up to ${MAX_VISIT_BATCH.toLocaleString('en-GB')} visits a request. ` +
             "A visit is one vehicle at one site, for one service (named as in Portico's Sites page), " +
             'with its start and end; ' +
             "a completed visit turns the site green on its customer's map for the days it overlaps.",
-          parameters: [IDEMPOTENCY_KEY_PARAMETER],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['records'],
-                  properties: {
-                    records: {
-                      type: 'array',
-                      maxItems: MAX_VISIT_BATCH,
-                      items: { $ref: '#/components/schemas/ServiceVisit' },
-                    },
-                  },
-                },
-              },
-            },
-          },
-          responses: {
-            '200': {
-              description: 'All visits recorded',
-              content: {
-                'application/json': {
-                  schema: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } } },
-                },
-              },
-            },
-            '400': {
-              description: 'No Idempotency-Key, or a body without a records array',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-            },
-            '409': { $ref: '#/components/responses/Conflict' },
-            '422': { $ref: '#/components/responses/RecordErrors' },
-          },
-        }),
+          'ServiceVisit',
+          'visits:write',
+          { min: 0, max: MAX_VISIT_BATCH },
+        ),
       },
     };
   },
