@@ -92,6 +92,8 @@ export function storableInput(): RequestHandler {
         fields[toStorableText(name)] = UNSTORABLE_FIELD_MESSAGE;
         if (typeof value === 'string') (body as Record<string, unknown>)[name] = toStorableText(value);
       }
+    // the store is entered only for such a request: async context tracking costs every request a little
+    if (!Object.keys(fields).length) return next();
     unstorableFields.run(fields, next);
   };
 }
