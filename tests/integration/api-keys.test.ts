@@ -236,6 +236,14 @@ describe('scopes', () => {
     expect((await as(api().get('/api/v1/key'))).body).toEqual({ name: 'Tracker only', scopes: ['locations:write'] });
   });
 
+  it('lets a key made before keys had scopes do everything it could do then', async () => {
+    // a row as the app wrote it before the scopes migration: no scopes named
+    const old = await makeApiKey(db, tenant.id, { name: 'From before scopes' });
+    const res = await api().get('/api/v1/key').set('Authorization', `Bearer ${old}`);
+    expect(res.body.scopes).toEqual(['locations:write', 'usage:write', 'visits:write', 'invoices:read']);
+    expect((await api().get('/api/v1/invoices').set('Authorization', `Bearer ${old}`)).status).toBe(200);
+  });
+
   it('offers every scope ticked, wants at least one, and lists what each key may do', async () => {
     const form = await agent.get('/admin/api-keys');
     for (const scope of ['locations:write', 'usage:write', 'visits:write', 'invoices:read'])
