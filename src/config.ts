@@ -179,7 +179,8 @@ function trustProxy(value: string): TrustProxy {
   if (v === 'true')
     throw refuse(
       'trusting every proxy lets any client pick its own address with X-Forwarded-For and escape the ' +
-        'per-address limits; give the number of proxies in front of Portico (1) or their addresses (loopback, 10.0.0.0/8)',
+        'per-address limits; give the number of proxies in front of Portico (1) ' +
+        'or their addresses (loopback, 10.0.0.0/8)',
     );
   if (/^\d+$/.test(v)) return Number(v);
   const entries = v.split(',').map((entry) => entry.trim());

@@ -110,7 +110,7 @@ async function stop(app: Child) {
 }
 
 describe('the production build', () => {
-  it('serves the portal with `node dist/main.js`, migrating an empty database, with no devDependency or tsx', async () => {
+  it('serves the portal with `node dist/main.js` from an empty database, with no devDependency or tsx', async () => {
     const adminUrl = inject('adminUrl');
     const database = `prod_${process.pid}`;
     await ensureDatabase(adminUrl, database);
