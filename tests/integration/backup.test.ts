@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { createDb, ensureDatabase, migrate, type Db } from '../../src/db/index.js';
 import { seedDemo } from '../../src/demo/data.js';
@@ -36,6 +36,7 @@ describe('backing up and restoring', () => {
 
     // the steps of the README's "Back up and restore"
     const backup = path.join(mkdtempSync(path.join(os.tmpdir(), 'portico-backup-')), 'portico.dump');
+    onTestFinished(() => rmSync(path.dirname(backup), { recursive: true }));
     execFileSync(bin('pg_dump'), ['--format=custom', '--file', backup, old.url('portico')]);
     const roles = 'create role portico_app nologin; grant portico_app to current_user;';
     execFileSync(bin('psql'), ['--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-c', roles, fresh.url('postgres')]);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -111,6 +111,7 @@ describe('Portico behind the nginx site', () => {
     proxy?.signal('SIGQUIT');
     await proxy?.exited;
     server?.close();
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('sends plain http to https', async () => {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { ensureDatabase } from '../../src/db/index.js';
 import { testDatabase } from '../support/db.js';
@@ -87,11 +87,12 @@ beforeAll(() => {
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
   host = productionHost();
 }, 240_000);
+afterAll(() => rmSync(host, { recursive: true, force: true }));
 
 const hostEnv = (env: Record<string, string>) => ({
   NODE_ENV: 'production',
   NODE_OPTIONS: '--preserve-symlinks',
-  DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'portico-prod-data-')),
+  DATA_DIR: mkdtempSync(path.join(host, 'data-')),
   LOG_LEVEL: 'info',
   JOBS: 'off',
   ...env,
