@@ -86,7 +86,7 @@ let host = '';
 beforeAll(() => {
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
   host = productionHost();
-}, 240_000);
+}, 420_000); // tsc over the whole source, while other test files share the two cores
 afterAll(() => rmSync(host, { recursive: true, force: true }));
 
 const hostEnv = (env: Record<string, string>) => ({
@@ -155,39 +155,43 @@ describe('the production build', () => {
   });
 });
 
+/** A POST of locations whose body the client holds back: in flight once the server has taken its headers. */
+async function slowUpload(port: number, idempotencyKey: string) {
+  const asset = await makeAsset(db, { customer: await makeCustomer(db, tenant.id) });
+  const body = JSON.stringify({
+    records: [{ identifier: asset.identifier, latitude: 51.5, longitude: -0.1, recorded_at: '2026-12-01T12:00:00Z' }],
+  });
+  const request = http.request({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/api/v1/locations',
+    headers: {
+      Authorization: `Bearer ${await makeApiKey(db, tenant.id)}`,
+      'Idempotency-Key': idempotencyKey,
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      Expect: '100-continue',
+    },
+  });
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    request.on('response', (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    request.on('error', reject);
+  });
+  // the server answers "100 Continue" once it has the request; then the client sends a little
+  await new Promise((resolve) => request.once('continue', resolve));
+  request.write(body.slice(0, 10));
+  return { answer, finish: () => request.end(body.slice(10)) };
+}
+
 describe('SIGTERM', () => {
   it('lets the request in flight finish with 200, refuses new connections meanwhile, then exits 0', async () => {
-    const asset = await makeAsset(db, { customer: await makeCustomer(db, tenant.id) });
-    const key = await makeApiKey(db, tenant.id);
     const { app, port } = await serve(['node', 'dist/main.js'], { DATABASE_URL: url, SESSION_SECRET, JOBS: 'on' });
-
-    const body = JSON.stringify({
-      records: [{ identifier: asset.identifier, latitude: 51.5, longitude: -0.1, recorded_at: '2026-12-01T12:00:00Z' }],
-    });
-    // the client sends the headers, and the body only after the server has taken the request
-    const request = http.request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/api/v1/locations',
-      headers: {
-        Authorization: `Bearer ${key}`,
-        'Idempotency-Key': 'drain-1',
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(body),
-        Expect: '100-continue',
-      },
-    });
-    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      request.on('response', (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
-      });
-      request.on('error', reject);
-    });
-    await new Promise((resolve) => request.once('continue', resolve));
-    request.write(body.slice(0, 10));
+    const upload = await slowUpload(port, 'drain-1');
 
     app.signal('SIGTERM');
     await app.waitFor(/shutting down/);
@@ -199,9 +203,22 @@ describe('SIGTERM', () => {
     // refused, or reset if it reached the listening socket's queue in the instant before it closed
     expect(['ECONNREFUSED', 'ECONNRESET']).toContain(refused);
 
-    request.end(body.slice(10));
-    expect(await answer).toEqual({ status: 200, text: JSON.stringify({ accepted: 1 }) });
+    upload.finish();
+    expect(await upload.answer).toEqual({ status: 200, text: JSON.stringify({ accepted: 1 }) });
     expect(await app.exited, app.out()).toBe(0);
     expect(Number((await db('asset_locations').count({ n: '*' }).first())!.n)).toBe(1);
   });
+
+  it('gives up on a request that never ends after 25 s: cuts it and exits 1, saying so', async () => {
+    const { app, port } = await serve(['node', 'dist/main.js'], { DATABASE_URL: url, SESSION_SECRET });
+    const upload = await slowUpload(port, 'drain-stuck');
+    const cut = upload.answer.then(
+      () => 'answered',
+      (err: Error) => err.message,
+    );
+    app.signal('SIGTERM');
+    expect(await app.exited).toBe(1);
+    expect(app.out()).toMatch(/"seconds":25,"msg":"stopped before everything in flight had finished"/);
+    expect(await cut).toBe('socket hang up');
+  }, 60_000);
 });
