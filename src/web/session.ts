@@ -68,7 +68,46 @@ export function sessions(ctx: AppContext) {
       if (err) req.log?.warn({ err }, 'session store failed after the response');
     });
   };
-  return [once, expireIdleSessions(ctx)];
+  return [once, storeBeforeAnswering, expireIdleSessions(ctx)];
+}
+
+/** What each session was last stored as by saveSession, to tell whether it changed since. */
+const savedAs = new WeakMap<object, string>();
+
+function saveSession(req: Request): Promise<void> {
+  const s = req.session;
+  return new Promise((resolve, reject) =>
+    s.save((err) => {
+      if (err) return reject(err);
+      savedAs.set(s, JSON.stringify(s));
+      resolve();
+    }),
+  );
+}
+
+/**
+ * express-session stores a session while the answer's headers are already leaving, so a client that
+ * follows a redirect at once can arrive before its new session exists. A request that changed its
+ * session id (sign-in, a role switch, sign-out's fresh session) answers only once the session is stored.
+ */
+function storeBeforeAnswering(req: Request, res: Response, next: NextFunction) {
+  const idAtStart = req.sessionID;
+  const end = res.end;
+  res.end = function (this: Response, ...args: unknown[]) {
+    const s = req.session;
+    const unchanged = !s || req.sessionID === idAtStart || savedAs.get(s) === JSON.stringify(s);
+    // an empty session (only its cookie) is not stored at all, as express-session would not store it either
+    if (unchanged || Object.keys(s).every((k) => k === 'cookie')) return end.apply(this, args as never);
+    saveSession(req).then(
+      () => end.apply(this, args as never),
+      (err: unknown) => {
+        req.log?.error({ err }, 'session could not be stored');
+        end.apply(this, args as never);
+      },
+    );
+    return this;
+  } as Response['end'];
+  next();
 }
 
 function expireIdleSessions(ctx: AppContext) {
@@ -109,12 +148,18 @@ export function csrfProtection() {
   return csrfSynchronisedProtection;
 }
 
-/** A new session id with nothing of the old session kept: at sign-in, sign-out and every change of privilege. */
+/**
+ * A new session id with nothing of the old session kept: at sign-in, sign-out and every change of privilege.
+ * Whatever the request then puts in the session is stored before the answer leaves (storeBeforeAnswering).
+ */
 export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
 
-/** Signs a person in on a fresh session id, with the fields every sign-in sets; a login link's session says so. */
+/**
+ * Signs a person in on a fresh session id, with the fields every sign-in sets, and stores it before going
+ * on; a login link's session says so.
+ */
 export async function startSession(
   req: Request,
   now: Date,
@@ -130,11 +175,13 @@ export async function startSession(
     lastSeenAt: at,
     userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
   });
+  await saveSession(req);
 }
 
 /**
- * A new session id for the same sign-in, or for another of the person's roles (`who`): after a password
- * change, so a stolen copy of the old cookie stops working too, and at every change of privilege.
+ * A new session id for the same sign-in, or for another of the person's roles (`who`), stored before going
+ * on: after a password change, so a stolen copy of the old cookie stops working too, and at every change
+ * of privilege.
  */
 export async function renewSessionId(
   req: Request,
@@ -150,4 +197,5 @@ export async function renewSessionId(
     lastSeenAt: now.getTime(),
     userAgent,
   });
+  await saveSession(req);
 }
