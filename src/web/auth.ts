@@ -29,7 +29,11 @@ export function actorFromSession(ctx: AppContext) {
       await regenerateSession(req);
       return next();
     }
-    if (viaLink) actor.viaLink = true;
+    if (viaLink) {
+      // the link reaches only the site map; a password staff set binds the password sign-in, not the link
+      actor.viaLink = true;
+      delete actor.mustChangePassword;
+    }
     req.actor = actor;
     res.locals.actor = actor;
     res.locals.nav = navFor(actor);

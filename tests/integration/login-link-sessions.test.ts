@@ -2,7 +2,7 @@ import supertest from 'supertest';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { LIVE_VIEW_PERMISSIONS } from '../../src/services/sites/rules.js';
-import { signedInAgent, testApp } from '../support/app.js';
+import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeSite, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
@@ -51,6 +51,41 @@ async function openLink(link: string) {
 }
 
 const sessionRows = (userId: string) => db('session').where({ user_id: userId }).select('sid', 'sess', 'expire');
+
+describe('a site viewer whose password staff set', () => {
+  it('uses their login link: the site map opens, not "set a new password"', async () => {
+    const viewer = await newViewer();
+    const typed = 'a handover secret for vic';
+    const set = await post(`/admin/customers/${fleetco.id}/billing/contacts/${viewer.id}/password`, {
+      passwordMode: 'set',
+      password: typed,
+    });
+    expect(set.status).toBe(303);
+    expect((await db('users').where({ id: viewer.id }).first('must_change_password')).must_change_password).toBe(true);
+
+    const visitor = await openLink(await enableLink(viewer.id));
+    const map = await visitor.get('/sites');
+    expect(map.status).toBe(200);
+    expect(map.text).toContain('North Depot');
+    expect((await visitor.get(`/sites/${depot.id}`)).status).toBe(200);
+    expect((await visitor.get('/sites').set('HX-Request', 'true')).headers['hx-redirect']).toBeUndefined();
+    // the page that replaces the password is not theirs to use through the link
+    const replace = await visitor.get('/password/new');
+    expect(replace.status).toBe(303);
+    expect(replace.headers.location).toBe('/sites');
+    // still nothing but the site map
+    expect((await visitor.get('/settings')).status).toBe(403);
+
+    // signing in with the password staff typed still asks for a new one first
+    const withPassword = supertest.agent(app);
+    const page = await withPassword.get('/login');
+    await withPassword
+      .post('/login')
+      .type('form')
+      .send({ email: viewer.email, password: typed, _csrf: csrfFrom(page.text) });
+    expect((await withPassword.get('/sites')).headers.location).toBe('/password/new');
+  });
+});
 
 describe('a session opened with a login link', () => {
   it('ends when the link is refreshed or disabled, even from a copy of its row', async () => {
