@@ -1,7 +1,7 @@
 import type supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { signedInAgent, testApp } from '../support/app.js';
+import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
@@ -123,5 +123,112 @@ describe('a session ended while one of its requests is still running', () => {
     await db('session').insert(copy);
     expect((await edit('active')).status).toBe(303);
     expect(await signedIn(them.agent)).toBe(false);
+  });
+});
+
+describe('staff end a user’s sessions', () => {
+  const userPage = (userId: string) => `/admin/customers/${customer.id}/users/${userId}`;
+
+  it('offers "End all sessions" on the user page, asks first, then the user’s cookie no longer works', async () => {
+    const user = await newCompanyAdmin();
+    const them = await signedInAgent(app, user.email, TEST_PASSWORD);
+    const also = await signedInAgent(app, user.email, TEST_PASSWORD);
+    const copies = await sessionRows(user.id);
+    clock.advance(60_000);
+    const staff = await signedInAgent(app, admin.email, TEST_PASSWORD);
+
+    const page = await staff.agent.get(userPage(user.id));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`href="${userPage(user.id)}/sessions/delete"`);
+    expect(page.text).toContain('End all sessions');
+    const confirm = await staff.agent.get(`${userPage(user.id)}/sessions/delete`);
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toContain(`action="${userPage(user.id)}/sessions/delete"`);
+    expect(confirm.text).toContain('2 sessions');
+    // opening the confirmation ends nothing
+    expect(await signedIn(them.agent)).toBe(true);
+
+    const done = await staff.agent
+      .post(`${userPage(user.id)}/sessions/delete`)
+      .type('form')
+      .send({ _csrf: csrfFrom(confirm.text) });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe(userPage(user.id));
+    expect((await staff.agent.get(userPage(user.id))).text).toContain(`Ended 2 sessions of ${user.name}.`);
+
+    expect(await signedIn(them.agent)).toBe(false);
+    expect(await signedIn(also.agent)).toBe(false);
+    // nor do copies of their rows stored before bring them back
+    await db('session').insert(copies);
+    expect(await signedIn(them.agent)).toBe(false);
+    expect(await signedIn(also.agent)).toBe(false);
+    // the person signs in again as usual
+    expect(await signedIn((await signedInAgent(app, user.email, TEST_PASSWORD)).agent)).toBe(true);
+  });
+
+  it('writes the ending to the customer’s audit log, naming the staff member', async () => {
+    const user = await newCompanyAdmin();
+    await signedInAgent(app, user.email, TEST_PASSWORD);
+    const staff = await signedInAgent(app, admin.email, TEST_PASSWORD);
+    await staff.agent
+      .post(`${userPage(user.id)}/sessions/delete`)
+      .type('form')
+      .send({ _csrf: staff.csrf });
+    const entry = await db('audit_log')
+      .where({ tenant_id: tenant.id, customer_id: customer.id, entity_id: user.id, action: 'user.sessions_ended' })
+      .first('actor_user_id', 'after');
+    expect(entry).toMatchObject({ actor_user_id: admin.id, after: { sessionsEnded: 1 } });
+    const audit = await staff.agent.get(`/admin/customers/${customer.id}/audit`);
+    expect(audit.text).toContain('user.sessions_ended');
+  });
+
+  it('leaves the person’s sessions with another provider alone', async () => {
+    const user = await newCompanyAdmin();
+    const elsewhere = await makeTenant(db);
+    const otherCustomer = await makeCustomer(db, elsewhere.id);
+    await db('memberships').insert({
+      tenant_id: elsewhere.id,
+      user_id: user.id,
+      role: 'company_admin',
+      customer_id: otherCustomer.id,
+    });
+    // signed in first with the membership here, then switched to the other provider's customer
+    const there = await signedInAgent(app, user.email, TEST_PASSWORD);
+    const here = await signedInAgent(app, user.email, TEST_PASSWORD);
+    const choices = await there.agent.get('/session/membership');
+    const membershipId = (await db('memberships').where({ tenant_id: elsewhere.id, user_id: user.id }).first('id'))
+      .id as string;
+    expect(choices.text).toContain(`value="${membershipId}"`);
+    const switched = await there.agent
+      .post('/session/membership')
+      .type('form')
+      .send({ membership_id: membershipId, _csrf: csrfFrom(choices.text) });
+    expect(switched.status).toBe(303);
+
+    clock.advance(60_000);
+    const staff = await signedInAgent(app, admin.email, TEST_PASSWORD);
+    const done = await staff.agent
+      .post(`${userPage(user.id)}/sessions/delete`)
+      .type('form')
+      .send({ _csrf: staff.csrf });
+    expect(done.status).toBe(303);
+    expect(await signedIn(here.agent)).toBe(false);
+    expect(await signedIn(there.agent)).toBe(true);
+  });
+
+  it('answers 404 for a user of another customer', async () => {
+    const stranger = await makeUser(db, {
+      tenantId: tenant.id,
+      role: 'company_admin',
+      customerId: (await makeCustomer(db, tenant.id)).id,
+    });
+    const them = await signedInAgent(app, stranger.email, TEST_PASSWORD);
+    const staff = await signedInAgent(app, admin.email, TEST_PASSWORD);
+    const res = await staff.agent
+      .post(`${userPage(stranger.id)}/sessions/delete`)
+      .type('form')
+      .send({ _csrf: staff.csrf });
+    expect(res.status).toBe(404);
+    expect(await signedIn(them.agent)).toBe(true);
   });
 });

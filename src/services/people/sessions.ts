@@ -56,6 +56,28 @@ export async function revokeSessionsOfUser(
   return endSessionsOfUser(db, userId, exceptSid);
 }
 
+/** The sessions a person has with one provider: those acting through one of their memberships of that tenant. */
+function sessionsWithTenant(trx: Trx, tenantId: string, userId: string) {
+  const memberships = trx('memberships').where({ tenant_id: tenantId, user_id: userId }).select(trx.raw('id::text'));
+  return trx('session').where({ user_id: userId }).whereRaw("sess->>'membershipId' in ?", [memberships]);
+}
+
+export async function countSessionsWithTenant(trx: Trx, tenantId: string, userId: string, now: Date): Promise<number> {
+  const row = (await sessionsWithTenant(trx, tenantId, userId).where('expire', '>', now).count({ n: '*' }).first()) as {
+    n: number;
+  };
+  return row.n;
+}
+
+/**
+ * Staff end a person's sessions with their provider, and only those (a login may also belong to another
+ * provider's customers): revoked through the person's memberships of the tenant, like revokeSessionsOfUser.
+ */
+export async function revokeSessionsWithTenant(trx: Trx, tenantId: string, userId: string, now: Date): Promise<number> {
+  await trx('memberships').where({ tenant_id: tenantId, user_id: userId }).update({ sessions_valid_after: now });
+  return sessionsWithTenant(trx, tenantId, userId).del();
+}
+
 /** Ends the sessions a user opened with a login link (refreshed or disabled: those sessions are bound to it too). */
 export async function endLinkSessionsOfUser(db: Db | Trx, userId: string): Promise<number> {
   return db('session').where({ user_id: userId }).whereRaw("sess->>'viaLink' = 'true'").del();
