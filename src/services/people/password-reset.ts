@@ -71,6 +71,7 @@ export async function requestPasswordReset(
       userId: user.id,
       subject: 'Reset your Portico password',
       text: resetMailText(user.name, `${input.baseUrl}/password/reset/${token}`),
+      secrets: [token],
     });
   });
   return { userId: user.id, limited: false };
