@@ -38,8 +38,14 @@ export function createApp(ctx: AppContext): express.Express {
 
   // the composition root hands the job list to the routes, which may not import jobs themselves
   const links = { baseUrl: ctx.config.baseUrl, secret: ctx.config.sessionSecret };
-  const jobs =
-    ctx.jobs ?? createJobRunner({ db: ctx.db, clock: ctx.clock, mail: ctx.mail, links }, ctx.config.jobSchedules);
+  const jobCtx = {
+    db: ctx.db,
+    clock: ctx.clock,
+    mail: ctx.mail,
+    links,
+    mailRetentionDays: ctx.config.mailRetentionDays,
+  };
+  const jobs = ctx.jobs ?? createJobRunner(jobCtx, ctx.config.jobSchedules);
   mountRoutes(app, { ...ctx, jobs });
 
   app.use(notFoundHandler);

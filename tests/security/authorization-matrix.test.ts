@@ -110,6 +110,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
+  // "End all sessions": the confirmation for the matrix's user, the ending itself for a throwaway user
+  'GET /admin/customers/:id/users/:userId/sessions/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/sessions/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/mail': only(TENANT_ADMINS),
   'GET /admin/mail/:id': only(TENANT_ADMINS, demoRecord),
   // the Demo message is kept, not dead: a tenant admin of Demo gets 409, which counts as answered
@@ -550,9 +553,10 @@ describe('authorization matrix', () => {
     }
     expect(refused, 'POST routes that did not answer 403 without a valid token').toEqual([]);
     const after = await counts();
-    // concretePath made throwaway records for the delete routes; nothing else may have changed
+    // concretePath made throwaway records for the delete routes (a user for each of the two under a user:
+    // deleting them and ending their sessions); nothing else may have changed
     expect(after.map((n, i) => n - before[i]!)).toEqual(
-      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 1 : 0)),
+      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 2 : 0)),
     );
   }, 60_000);
 });

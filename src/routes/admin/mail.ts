@@ -62,7 +62,8 @@ export function adminMailRoutes(ctx: AppContext): Router {
     ...allow('mail.view', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       if (!id) throw new NotFoundError();
-      const message = await findOutgoingMail(ctx.db, actor, id);
+      const revealKept = ctx.config.env !== 'production';
+      const message = await findOutgoingMail(ctx.db, actor, id, { revealKept });
       // kept mail may hold activation and reset links: keep it out of every cache
       res.set('Cache-Control', 'no-store');
       res.renderPage('admin/mail/show', {

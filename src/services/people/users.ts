@@ -13,7 +13,7 @@ import {
   seesAssignedGroups,
 } from '../access/index.js';
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
-import { endSessionsOfUser } from './sessions.js';
+import { endSessionsOfUser, revokeSessionsOfUser } from './sessions.js';
 import type { UserStatus } from './rules.js';
 
 /** Customer users as staff and company admins see and change them: lists, a user's page, edits, removal. */
@@ -238,7 +238,7 @@ export async function updateCustomerUser(
     await trx('users').where({ id: before.id }).update({ name, status, updated_at: opts.now });
     if (changesRole(before, role))
       await trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId }).update({ role });
-    if (status === 'disabled' && before.status !== 'disabled') await endSessionsOfUser(trx, before.id);
+    if (status === 'disabled' && before.status !== 'disabled') await revokeSessionsOfUser(trx, before.id, opts.now);
     const after: CustomerUser = { ...before, name, role, status };
     await audit(trx, actor, {
       entityType: 'user',
