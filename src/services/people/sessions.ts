@@ -12,6 +12,11 @@ export async function endSessionsOfUser(db: Db | Trx, userId: string, exceptSid?
   return q.del();
 }
 
+/** Ends the sessions acting through one of a user's memberships (when that membership is disabled). */
+export async function endSessionsOfMembership(db: Db | Trx, userId: string, membershipId: string): Promise<number> {
+  return db('session').where({ user_id: userId }).whereRaw("sess->>'membershipId' = ?", [membershipId]).del();
+}
+
 /** Ends the sessions a user opened with a login link (when the link is refreshed or disabled). */
 export async function endLinkSessionsOfUser(db: Db | Trx, userId: string): Promise<number> {
   return db('session').where({ user_id: userId }).whereRaw("sess->>'viaLink' = 'true'").del();

@@ -61,7 +61,11 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
 }
 
 async function firstMembership(db: Db, userId: string) {
-  return db('memberships').where({ user_id: userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+  return db('memberships')
+    .where({ user_id: userId })
+    .whereNull('disabled_at')
+    .orderBy('created_at')
+    .first<{ id: string } | undefined>('id');
 }
 
 /** The actor a session acts as, or null when the user or membership is gone or disabled. */
@@ -76,6 +80,8 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
+    // a membership disabled by its customer no longer acts, whatever the login's other roles
+    .whereNull('m.disabled_at')
     .first<
       | {
           email: string;
@@ -147,6 +153,7 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where('m.user_id', actor.userId)
+    .whereNull('m.disabled_at')
     .orderBy(['t.name', 'm.created_at'])
     .select<
       { id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]
