@@ -15,7 +15,9 @@ export function requestLogging(ctx: AppContext) {
       req: (req: { id: string; method: string; url: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url.replace(/\/(link|activate|password\/reset)\/[^/?]+/, '/$1/[token]'),
+        url: req.url
+          .replace(/\/(link|activate|password\/reset)\/[^/?]+/, '/$1/[token]')
+          .replace(/([?&]_csrf=)[^&]*/, '$1[token]'),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
