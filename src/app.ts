@@ -7,7 +7,6 @@ import { requestLogging } from './web/logging.js';
 import { rendering } from './web/render.js';
 import { securityHeaders } from './web/security.js';
 import { csrfProtection, sessions } from './web/session.js';
-import { multipartForms } from './web/multipart.js';
 import { staticFiles } from './web/static.js';
 import { apiRoutes } from './web/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -32,7 +31,6 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
   app.use(sessions(ctx));
-  app.use(multipartForms());
   app.use(rendering(ctx));
   app.use(csrfProtection());
 

@@ -171,6 +171,9 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req) => {
     const header = req.headers['x-csrf-token'];
     if (typeof header === 'string') return header;
+    // a form that sends files: only its route reads the body, after this check, so a plain form carries the
+    // token in its action's query string (the web/multipart.ts note says why)
+    if (req.is('multipart/form-data')) return typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
     const body = req.body as Record<string, unknown> | undefined;
     return typeof body?._csrf === 'string' ? body._csrf : undefined;
   },

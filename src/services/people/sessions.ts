@@ -78,6 +78,21 @@ export async function revokeSessionsWithTenant(trx: Trx, tenantId: string, userI
   return sessionsWithTenant(trx, tenantId, userId).del();
 }
 
+/**
+ * Ends the sessions acting through one membership (its customer disabled it), like revokeSessionsOfUser:
+ * the rows go, and any session of that membership issued before `now` is refused from now on.
+ */
+export async function revokeSessionsOfMembership(
+  trx: Trx,
+  tenantId: string,
+  userId: string,
+  membershipId: string,
+  now: Date,
+): Promise<number> {
+  await trx('memberships').where({ tenant_id: tenantId, id: membershipId }).update({ sessions_valid_after: now });
+  return trx('session').where({ user_id: userId }).whereRaw("sess->>'membershipId' = ?", [membershipId]).del();
+}
+
 /** Ends the sessions a user opened with a login link (refreshed or disabled: those sessions are bound to it too). */
 export async function endLinkSessionsOfUser(db: Db | Trx, userId: string): Promise<number> {
   return db('session').where({ user_id: userId }).whereRaw("sess->>'viaLink' = 'true'").del();

@@ -61,7 +61,11 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
 }
 
 async function firstMembership(db: Db, userId: string) {
-  return db('memberships').where({ user_id: userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+  return db('memberships')
+    .where({ user_id: userId })
+    .whereNull('disabled_at')
+    .orderBy('created_at')
+    .first<{ id: string } | undefined>('id');
 }
 
 /** What a session carries that decides, with the actor, whether it still counts. */
@@ -93,6 +97,8 @@ export async function loadActor(
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
+    // a membership disabled by its customer no longer acts, whatever the login's other roles
+    .whereNull('m.disabled_at')
     .first<
       | {
           email: string;
@@ -179,6 +185,7 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where('m.user_id', actor.userId)
+    .whereNull('m.disabled_at')
     .orderBy(['t.name', 'm.created_at'])
     .select<
       { id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]
