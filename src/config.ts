@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   MAP_TILE_URL: z.string().optional(),
   MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  MAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export type TrustProxy = false | number | string[];
@@ -66,6 +67,8 @@ export type Config = {
   mapTileAttribution: string;
   /** requests per minute that one API key may make */
   apiRateLimit: number;
+  /** days the outbox keeps mail before the prune-outbox job forgets it */
+  mailRetentionDays: number;
 };
 
 /**
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobSchedules: jobSchedules(withoutBlanks(env)),
     seed: e.SEED === 'auto',
     apiRateLimit: e.API_RATE_LIMIT,
+    mailRetentionDays: e.MAIL_RETENTION_DAYS,
     // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
     ...mapTiles(
       env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim()

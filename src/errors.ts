@@ -65,6 +65,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/.test(err.message);
 }
 
+/** This instance already does as much of something as it takes at once (uploads, exports): 503, try again soon. */
+export class BusyError extends AppError {
+  override readonly status = 503;
+}
+
 /** A request the API cannot take as sent (a missing header, a body that is not what the endpoint reads). */
 export class BadRequestError extends AppError {
   override readonly status = 400;

@@ -58,7 +58,10 @@ async function main() {
   });
   const links = { baseUrl: config.baseUrl, secret: config.sessionSecret };
   const scheduler = config.jobs
-    ? startScheduler({ db, clock, logger, mail, links }, { schedules: config.jobSchedules })
+    ? startScheduler(
+        { db, clock, logger, mail, links, mailRetentionDays: config.mailRetentionDays },
+        { schedules: config.jobSchedules },
+      )
     : null;
 
   console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);

@@ -13,6 +13,7 @@ import { applyDeactivations } from './apply-deactivations.js';
 import { expireTokens } from './expire-tokens.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
 import { pruneIdempotencyKeysJob } from './prune-idempotency-keys.js';
+import { pruneOutboxJob } from './prune-outbox.js';
 import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
@@ -28,6 +29,7 @@ export const JOBS: Job[] = [
   pruneSessions,
   pruneJobRunsJob,
   pruneIdempotencyKeysJob,
+  pruneOutboxJob,
 ];
 
 /** Which process ran a job, for the Jobs page when several instances share the schedule. */

@@ -5,7 +5,6 @@ import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
 import { wantsFragment } from '../web/render.js';
 import {
-  ASSET_PAGE_SIZES,
   ASSET_TAB_LABELS,
   ASSET_TABS,
   assetFilterFrom,
@@ -20,7 +19,6 @@ import {
   getGroup,
   getGroupHeader,
   getGroupUsers,
-  GROUP_PAGE_SIZES,
   GROUP_TAB_LABELS,
   GROUP_TABS,
   groupForEdit,
@@ -37,6 +35,7 @@ import {
   userOptions,
 } from '../services/groups/index.js';
 import { type Actor, can } from '../services/access/index.js';
+import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../services/platform/index.js';
 import { formCheckbox, formText, idParam, orRerender } from '../web/forms.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
@@ -56,13 +55,14 @@ const numbers = new Intl.NumberFormat('en-GB');
 const groupListView = {
   tabs: GROUP_TABS,
   tabLabels: GROUP_TAB_LABELS,
-  pageSizes: GROUP_PAGE_SIZES,
+  pageSizes: PAGE_SIZES,
   href: groupListHref,
 };
 const assetView = {
   tabs: ASSET_TABS,
   tabLabels: ASSET_TAB_LABELS,
-  pageSizes: ASSET_PAGE_SIZES,
+  pageSizes: PAGE_SIZES,
+  defaultPageSize: DEFAULT_PAGE_SIZE,
   href: assetListHref,
   formatNumber: (n: number) => numbers.format(n),
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
 import type { AppContext } from '../context.js';
 import {
   AppError,
@@ -150,6 +151,14 @@ export function withClient(handle: ClientHandler): RequestHandler {
     if (!req.apiClient) throw new Error(`no API client on ${req.method} ${req.path}: the route is not under /api/v1`);
     return handle(req, res, req.apiClient) as Promise<void>;
   };
+}
+
+/** A request's query or body read by the operation's schema; the first thing wrong answers 400 with its message. */
+export function apiInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success)
+    throw new BadRequestError(parsed.error.issues[0]?.message ?? 'The request could not be understood.');
+  return parsed.data;
 }
 
 /**

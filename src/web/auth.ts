@@ -10,17 +10,30 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Resolves the session's actor on every request; a disabled user or a removed membership signs out. */
+/**
+ * Resolves the session's actor on every request, in one query: a disabled user, a removed membership, a
+ * revoked session (issued before its user's sessions_valid_after) or a link session whose link no longer
+ * works signs out.
+ */
 export function actorFromSession(ctx: AppContext) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const { userId, membershipId } = req.session;
+    const { userId, membershipId, issuedAt, createdAt, viaLink, linkId } = req.session;
     if (!userId || !membershipId) return next();
-    const actor = await loadActor(ctx.db, userId, membershipId);
+    const actor = await loadActor(ctx.db, userId, membershipId, {
+      issuedAt: new Date(issuedAt ?? createdAt ?? 0),
+      // a link session without a link id (stored before sessions carried it) has nothing to check: it ends
+      ...(viaLink ? { linkId: linkId ?? null } : {}),
+      now: ctx.clock.now(),
+    });
     if (!actor) {
       await regenerateSession(req);
       return next();
     }
-    if (req.session.viaLink) actor.viaLink = true;
+    if (viaLink) {
+      // the link reaches only the site map; a password staff set binds the password sign-in, not the link
+      actor.viaLink = true;
+      delete actor.mustChangePassword;
+    }
     req.actor = actor;
     res.locals.actor = actor;
     res.locals.nav = navFor(actor);

@@ -110,6 +110,9 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
+  // "End all sessions": the confirmation for the matrix's user, the ending itself for a throwaway user
+  'GET /admin/customers/:id/users/:userId/sessions/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/sessions/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/mail': only(TENANT_ADMINS),
   'GET /admin/mail/:id': only(TENANT_ADMINS, demoRecord),
   // the Demo message is kept, not dead: a tenant admin of Demo gets 409, which counts as answered
@@ -188,7 +191,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // an empty form clears the links: allowed, and harmless to the other rows
   'POST /admin/settings/help-links': only(TENANT_ADMINS),
 
-  // ---- partners and the partner view: tenant admins set partners, products and prices up; partner viewers only read ----
+  // ---- partners and the partner view ----
+  // tenant admins set partners, products and prices up; partner viewers only read
   // empty forms are refused with 422 (answered); removing an assignment uses Harbor, assigned to Bluewave for the visit
   'GET /admin/partners': only(TENANT_ADMINS),
   'POST /admin/partners': only(TENANT_ADMINS),
@@ -257,7 +261,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // an empty form would switch Northwind's portal off: that one posts to a spare customer
   'GET /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/portal-access': only(TENANT_ADMINS, demoRecord),
-  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which counts as answered
+  // the matrix's user is a group supervisor: a site viewer's sites and link are refused with 409, which
+  // counts as answered
   'POST /admin/customers/:id/users/:userId/sites': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/login-link': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/login-link/delete': only(TENANT_ADMINS, demoRecord),
@@ -377,7 +382,8 @@ async function concretePath(route: string): Promise<string> {
     userId = (await makeUser(db, { tenantId, role: 'group_supervisor', customerId: northwind })).id;
   else if (destructive && path.startsWith('/admin/customers/:id')) customerId = (await makeCustomer(db, tenantId)).id;
   if (method === 'POST' && path === '/admin/customers/:id/portal-access') customerId = spareCustomer.id;
-  // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that one gets a throwaway sub-group
+  // Trucks, reached by the group admin and supervisor; an empty users form would empty a group, so that
+  // one gets a throwaway sub-group
   let groupId = demoId('group:trucks');
   if (method === 'POST' && path === '/groups/:id/users')
     groupId = (await makeGroup(db, { id: northwind, tenant_id: tenantId }, { parent: { id: groupId, path: 'Trucks' } }))
@@ -432,6 +438,21 @@ async function concretePath(route: string): Promise<string> {
     .replace(/:id\b/, '1');
 }
 
+/** What a missing or wrong CSRF token answers (403 with this message), unlike a role's refusal (403, another one). */
+const CSRF_REFUSAL = 'The form was out of date. Reload the page and try again.';
+
+/**
+ * A visitor that the matrix says the route answers: one who may use it, else one who gets a 404 (a made-up
+ * token or record), preferring people signed in; never one refused with 403 or sent to sign in.
+ */
+function visitorAnsweredOn(route: string): Who {
+  const row = EXPECTED[route]!;
+  const order = [...WHO.filter((w) => w !== 'anonymous'), 'anonymous' as const];
+  const who = order.find((w) => row[w] === 'ok') ?? order.find((w) => row[w] === 404);
+  if (!who) throw new Error(`no visitor is answered on ${route}`);
+  return who;
+}
+
 type Client = { agent: ReturnType<typeof supertest.agent>; csrf: string };
 
 /** A visitor's own client: signed in through the form (anonymous: only the sign-in page's token). */
@@ -450,7 +471,10 @@ async function signInAs(who: Who): Promise<Client> {
   return { agent, csrf };
 }
 
-/** GET routes change nothing, so each visitor keeps one signed-in client for all of them; every POST gets a fresh sign-in. */
+/**
+ * GET routes change nothing, so each visitor keeps one signed-in client for all of them; every POST gets
+ * a fresh sign-in.
+ */
 const kept = new Map<Who, Promise<Client>>();
 const clientFor = (who: Who, method: string) =>
   method === 'GET' ? (kept.get(who) ?? kept.set(who, signInAs(who)).get(who)!) : signInAs(who);
@@ -516,15 +540,9 @@ describe('authorization matrix', () => {
     expect(allowed, 'unsafe routes a partner viewer may use').toEqual([]);
   });
 
-  it('refuses every form post without the CSRF token, or with a wrong one, and changes nothing', async () => {
+  it('refuses every form post without the CSRF token, or with a wrong one, as a visitor allowed on it', async () => {
     const tables = ['customers', 'users', 'memberships', 'audit_log', 'outbox', 'user_tokens'];
     const counts = async () => Promise.all(tables.map(async (t) => Number((await db(t).count({ n: '*' }).first())!.n)));
-    const admin = supertest.agent(app);
-    const page = await admin.get('/login');
-    await admin
-      .post('/login')
-      .type('form')
-      .send({ email: LOGINS.tenant_admin, password: 'portico-demo', _csrf: csrfFrom(page.text) });
     const before = await counts();
     const refused: string[] = [];
     // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
@@ -533,20 +551,32 @@ describe('authorization matrix', () => {
     for (const route of routes.filter(
       (r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'),
     )) {
+      await db('rate_limits').del();
+      // a visitor the route would answer: then a 403 can only be the token's refusal, never the role's
+      const who = visitorAnsweredOn(route);
       const path = await concretePath(route);
-      const noToken = await admin
+      const { agent } = await signInAs(who);
+      const noToken = await agent
         .post(path)
         .type('form')
         .send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
-      const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
-      if (noToken.status !== 403 || wrongToken.status !== 403)
-        refused.push(`${route}: ${noToken.status}/${wrongToken.status}`);
+      const wrongToken = await agent.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
+      for (const [how, res] of [
+        ['no token', noToken],
+        ['a wrong token', wrongToken],
+      ] as const) {
+        if (res.status !== 403 || !res.text.includes(CSRF_REFUSAL))
+          refused.push(
+            `${route} as ${who} with ${how}: ${res.status} ${res.status === 403 ? '(not the CSRF page)' : ''}`,
+          );
+      }
     }
-    expect(refused, 'POST routes that did not answer 403 without a valid token').toEqual([]);
+    expect(refused, 'POST routes that did not refuse a missing or wrong token with the CSRF answer').toEqual([]);
     const after = await counts();
-    // concretePath made throwaway records for the delete routes; nothing else may have changed
+    // concretePath made throwaway records for the delete routes (a user for each of the two under a user:
+    // deleting them and ending their sessions); nothing else may have changed
     expect(after.map((n, i) => n - before[i]!)).toEqual(
-      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 1 : 0)),
+      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 2 : 0)),
     );
-  }, 60_000);
+  }, 300_000);
 });

@@ -143,7 +143,10 @@ export async function makeAsset(
   };
 }
 
-/** `count` usage records of a customer (voice unless told), one a minute back from `from`, through the service that all writers use. */
+/**
+ * `count` usage records of a customer (voice unless told), one a minute back from `from`, through the
+ * service that all writers use.
+ */
 export async function makeUsageRecords(
   db: Db,
   customer: { id: string; tenant_id: string },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, listHref, pageSizeOf } from '../../src/services/platform/paging.js';
+import { decodeCursor, encodeCursor, isCursorTime, listHref, pageSizeOf } from '../../src/services/platform/paging.js';
 
 const readPair = (v: unknown[]) => (v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number' ? v : null);
 
@@ -21,6 +21,18 @@ describe('paging', () => {
     expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'), readPair)).toBeNull();
     expect(decodeCursor('x'.repeat(2001), readPair)).toBeNull();
     expect(decodeCursor(['array'], readPair)).toBeNull();
+  });
+
+  it('takes a time in a cursor only as PostgreSQL writes it, and only one that exists', () => {
+    expect(isCursorTime('2026-11-24T09:00:00.123456Z')).toBe(true);
+    expect(isCursorTime('2028-02-29T23:59:59.999999Z')).toBe(true);
+    expect(isCursorTime('2026-11-24T09:00:00Z')).toBe(false);
+    expect(isCursorTime('2026-11-24 09:00:00.123456+00')).toBe(false);
+    expect(isCursorTime('2026-02-31T00:00:00.000000Z')).toBe(false);
+    expect(isCursorTime('2026-13-01T00:00:00.000000Z')).toBe(false);
+    expect(isCursorTime('2026-11-24T24:00:00.000000Z')).toBe(false);
+    expect(isCursorTime('0000-01-01T00:00:00.000000Z')).toBe(false);
+    expect(isCursorTime(1764000000000)).toBe(false);
   });
 
   it('gives a list state one address: set values that differ from the defaults, in order', () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { NEW_PASSWORD_PATH, signedIn } from '../../web/auth.js';
 import { formText, orRerender } from '../../web/forms.js';
-import { regenerateSession, renewSessionId } from '../../web/session.js';
+import { regenerateSession, reissueSession } from '../../web/session.js';
 import { landingPath } from '../../services/access/index.js';
 import {
   checkResetLink,
@@ -105,7 +105,7 @@ export function passwordRoutes(ctx: AppContext): Router {
           await replaceStaffSetPassword(ctx.db, actor, req.sessionID, form, ctx.clock.now());
           const event = { event: 'password_changed', userId: actor.userId, reason: 'staff_set' };
           req.log.info(event, 'password set by staff replaced');
-          await renewSessionId(req, ctx.clock.now());
+          await reissueSession(req, ctx.clock.now());
           res.flash('success', 'Your new password is set. Welcome to Portico.');
           res.redirect(303, landingPath(actor));
         },

@@ -3,39 +3,27 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
-import { formText } from '../../web/forms.js';
+import { formText, pageSizeParam } from '../../web/forms.js';
 import { type Actor, can } from '../../services/access/index.js';
 import { findOutgoingMail, listOutgoingMail, MAIL_STATUSES, retryDeadMail } from '../../services/mail/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
+import { DEFAULT_PAGE_SIZE, formatDateTime, listHref } from '../../services/platform/index.js';
 
 /** The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured. */
-
-const PAGE_SIZES = [10, 25, 50, 100] as const;
 
 // bad list state falls back to the default view rather than an error page
 const ListQuery = z.object({
   status: z.enum(MAIL_STATUSES).optional().catch(undefined),
   before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined),
-  size: z.coerce
-    .number()
-    .int()
-    .refine((n) => (PAGE_SIZES as readonly number[]).includes(n))
-    .default(25)
-    .catch(25),
+  size: pageSizeParam(),
 });
 // an id that cannot be a message's is as unknown as one that is not there (checked by the handler: 404)
 const Params = z.object({ id: formText().transform((v) => (/^\d{1,15}$/.test(v) ? Number(v) : null)) });
 
 type ListState = z.infer<typeof ListQuery>;
 
-/** The list's URL with the state to keep: a status filter, the page (`before`), a size other than 25. */
+/** The list's URL with the state to keep: a status filter, the page (`before`), a size other than the default. */
 function mailListLink(query: ListState, q: { status?: string; before?: number | null }) {
-  const p = new URLSearchParams();
-  if (q.status) p.set('status', q.status);
-  if (q.before) p.set('before', String(q.before));
-  if (query.size !== 25) p.set('size', String(query.size));
-  const s = p.toString();
-  return `/admin/mail${s ? `?${s}` : ''}`;
+  return listHref('/admin/mail', { status: q.status, before: q.before, size: query.size }, { size: DEFAULT_PAGE_SIZE });
 }
 
 export function adminMailRoutes(ctx: AppContext): Router {
@@ -74,7 +62,8 @@ export function adminMailRoutes(ctx: AppContext): Router {
     ...allow('mail.view', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       if (!id) throw new NotFoundError();
-      const message = await findOutgoingMail(ctx.db, actor, id);
+      const revealKept = ctx.config.env !== 'production';
+      const message = await findOutgoingMail(ctx.db, actor, id, { revealKept });
       // kept mail may hold activation and reset links: keep it out of every cache
       res.set('Cache-Control', 'no-store');
       res.renderPage('admin/mail/show', {

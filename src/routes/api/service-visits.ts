@@ -1,6 +1,24 @@
-import { BadRequestError } from '../../errors.js';
+import { z } from 'zod';
 import { insertServiceVisits, MAX_VISIT_BATCH, type IncomingVisit } from '../../services/sites/index.js';
-import { IDEMPOTENCY_KEY_PARAMETER, operation, sendIdempotent, withClient, type ApiModule } from '../../web/api.js';
+import {
+  apiInput,
+  IDEMPOTENCY_KEY_PARAMETER,
+  operation,
+  sendIdempotent,
+  withClient,
+  type ApiModule,
+} from '../../web/api.js';
+
+// the body's shape (400); each record is checked by the service, which answers 422 naming its index
+const SEND_RECORDS = 'Send {"records": [...]}.';
+const VisitsBody = z.object(
+  {
+    records: z
+      .array(z.unknown(), { error: SEND_RECORDS })
+      .max(MAX_VISIT_BATCH, { error: `Send at most ${MAX_VISIT_BATCH} records a request.` }),
+  },
+  { error: SEND_RECORDS },
+);
 
 /**
  * POST /api/v1/service-visits: visits of vehicles at sites, from a tracking or job system.
@@ -83,10 +101,7 @@ export const serviceVisitsApi: ApiModule = {
     router.post(
       '/service-visits',
       withClient(async (req, res, client) => {
-        const records = (req.body as { records?: unknown } | undefined)?.records;
-        if (!Array.isArray(records)) throw new BadRequestError('Send {"records": [...]}.');
-        if (records.length > MAX_VISIT_BATCH)
-          throw new BadRequestError(`Send at most ${MAX_VISIT_BATCH} records a request.`);
+        const { records } = apiInput(VisitsBody, req.body);
         await sendIdempotent(ctx, client, req, res, async (trx) => ({
           status: 200,
           body: { accepted: await insertServiceVisits(trx, client.tenantId, records as IncomingVisit[], 'api') },

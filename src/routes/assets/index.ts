@@ -6,7 +6,6 @@ import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import {
-  ASSET_PAGE_SIZES,
   ASSET_TAB_LABELS,
   ASSET_TABS,
   assetFilterFrom,
@@ -29,6 +28,7 @@ import {
 } from '../../services/assets/index.js';
 import { type Actor, can } from '../../services/access/index.js';
 import { ticketsOfAsset } from '../../services/tickets/index.js';
+import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../../services/platform/index.js';
 
 /** The asset list and its CSV; one asset's page and the requests made from it; the deep link other platforms use. */
 
@@ -64,7 +64,8 @@ export function renderAssetList(
       list,
       tabs: ASSET_TABS,
       tabLabels: ASSET_TAB_LABELS,
-      pageSizes: ASSET_PAGE_SIZES,
+      pageSizes: PAGE_SIZES,
+      defaultPageSize: DEFAULT_PAGE_SIZE,
       href: assetListHref,
       formatNumber: (n: number) => numbers.format(n),
       ...page,

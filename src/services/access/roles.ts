@@ -56,7 +56,9 @@ export type Actor = {
   mustChangePassword?: boolean;
 };
 
-const STAFF: Role[] = ['tenant_admin', 'support_agent'];
+/** The provider's own people: they serve every customer of their tenant. */
+export const STAFF_ROLES: readonly Role[] = ['tenant_admin', 'support_agent'];
+const STAFF: Role[] = [...STAFF_ROLES];
 
 /** Action × roles: the table routes, templates and the authorization matrix test all read. */
 const RULES = {

@@ -22,7 +22,11 @@ export type OutgoingMailSummary = {
   nextAttemptAt: Date;
 };
 
-export type OutgoingMailMessage = OutgoingMailSummary & { text: string };
+export type OutgoingMailMessage = OutgoingMailSummary & {
+  text: string;
+  /** the message carried one-time secrets (links, codes, passwords): `text` shows them as "[redacted]" */
+  redacted: boolean;
+};
 
 export type OutgoingMailQuery = { status?: MailStatus; before?: number; size: number };
 
@@ -39,6 +43,7 @@ type Row = {
   sent_at: Date | null;
   next_attempt_at: Date;
   body_text?: string;
+  redacted_text?: string | null;
 };
 
 const COLUMNS = [
@@ -92,16 +97,26 @@ export async function listOutgoingMail(
   return { rows: page.map(summary), nextBefore: rows.length > query.size ? page[page.length - 1]!.id : null };
 }
 
-/** One message with its text; another tenant's message is not found. */
-export async function findOutgoingMail(db: Db, actor: Actor, id: number): Promise<OutgoingMailMessage> {
+/**
+ * One message with its text; another tenant's message is not found. The one-time secrets a message carried
+ * show as "[redacted]", unless `revealKept` (outside production) and the message is kept rather than sent:
+ * without an SMTP server, reading kept mail here is how a demo's links reach people.
+ */
+export async function findOutgoingMail(
+  db: Db,
+  actor: Actor,
+  id: number,
+  opts: { revealKept?: boolean } = {},
+): Promise<OutgoingMailMessage> {
   authorize(actor, 'mail.view');
   const row: Row | undefined = await asActor(db, actor, (trx) =>
     trx('outbox')
       .where({ tenant_id: actor.tenantId, id })
-      .first([...COLUMNS, 'body_text']),
+      .first([...COLUMNS, 'body_text', 'redacted_text']),
   );
   if (!row) throw new NotFoundError();
-  return { ...summary(row), text: row.body_text ?? '' };
+  const redacted = row.redacted_text != null && !(opts.revealKept && row.status === 'kept');
+  return { ...summary(row), text: (redacted ? row.redacted_text : row.body_text) ?? '', redacted };
 }
 
 /**

@@ -54,6 +54,7 @@ export function activationMail(
       '',
       'If you did not expect this message, you can ignore it.',
     ].join('\n'),
+    secrets: [token],
   };
 }
 

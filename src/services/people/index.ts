@@ -13,6 +13,7 @@ export * from './sessions.js';
 export * from './settings.js';
 export * from './user-agent.js';
 export * from './users.js';
+export * from './user-sessions.js';
 export * from './sign-in.js';
 export * from './rules.js';
 // TODO(issue 15, this session): partner users moved to partners/; kept here until routes import them from there

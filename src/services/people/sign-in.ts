@@ -61,12 +61,33 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
 }
 
 async function firstMembership(db: Db, userId: string) {
-  return db('memberships').where({ user_id: userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+  return db('memberships')
+    .where({ user_id: userId })
+    .whereNull('disabled_at')
+    .orderBy('created_at')
+    .first<{ id: string } | undefined>('id');
 }
 
-/** The actor a session acts as, or null when the user or membership is gone or disabled. */
-export async function loadActor(db: Db, userId: string, membershipId: string): Promise<Actor | null> {
-  const row = await db('memberships as m')
+/** What a session carries that decides, with the actor, whether it still counts. */
+export type SessionCheck = {
+  /** when the session was issued: one issued before its user's or membership's sessions_valid_after is ended */
+  issuedAt: Date;
+  /** a login link's session: the id of the link it was opened with, which must still be live; null if it has none */
+  linkId?: string | null;
+  now: Date;
+};
+
+/**
+ * The actor a session acts as, or null when the user or membership is gone or disabled; with `session`,
+ * also null when the session was revoked or its login link no longer works (in the same round trip).
+ */
+export async function loadActor(
+  db: Db,
+  userId: string,
+  membershipId: string,
+  session?: SessionCheck,
+): Promise<Actor | null> {
+  const q = db('memberships as m')
     .join('users as u', 'u.id', 'm.user_id')
     .join('tenants as t', 't.id', 'm.tenant_id')
     .leftJoin('customers as c', function () {
@@ -76,6 +97,8 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
+    // a membership disabled by its customer no longer acts, whatever the login's other roles
+    .whereNull('m.disabled_at')
     .first<
       | {
           email: string;
@@ -106,6 +129,21 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
       'u.must_change_password',
     );
+  if (session) {
+    const { issuedAt, linkId, now } = session;
+    q.where((w) => w.whereNull('u.sessions_valid_after').orWhere('u.sessions_valid_after', '<=', issuedAt));
+    q.where((w) => w.whereNull('m.sessions_valid_after').orWhere('m.sessions_valid_after', '<=', issuedAt));
+    if (linkId === null) q.whereRaw('false');
+    else if (linkId)
+      q.whereExists(
+        db('user_tokens as l')
+          .whereRaw('l.user_id = u.id')
+          .where({ 'l.id': linkId, 'l.purpose': 'login_link' })
+          .whereNull('l.revoked_at')
+          .where('l.expires_at', '>', now),
+      );
+  }
+  const row = await q;
   if (!row) return null;
   return {
     userId,
@@ -147,6 +185,7 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where('m.user_id', actor.userId)
+    .whereNull('m.disabled_at')
     .orderBy(['t.name', 'm.created_at'])
     .select<
       { id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]

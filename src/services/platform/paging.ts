@@ -34,6 +34,19 @@ export function decodeCursor<T>(value: unknown, read: (values: unknown[]) => T |
   }
 }
 
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * A time as cursors carry it, the way PostgreSQL writes it with
+ * `to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`: UTC to the microsecond, and a
+ * time that exists (no 31 February, no year 0), so the `::timestamptz` it goes into never fails.
+ */
+export function isCursorTime(value: unknown): value is string {
+  if (typeof value !== 'string' || !CURSOR_TIME.test(value) || value.startsWith('0000')) return false;
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === value.slice(0, 19);
+}
+
 /**
  * A list's address: `base` and the query parameters whose values are set and differ from
  * `defaults`, in the order given, so one list state always has one address.

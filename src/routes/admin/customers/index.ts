@@ -18,12 +18,12 @@ import {
   listAuditEntries,
   listCustomers,
   listQueryFrom,
-  PAGE_SIZES,
   parentChoices,
   updateCustomer,
 } from '../../../services/customers/index.js';
 import { customerMapEnabled, setCustomerMap } from '../../../services/groups/index.js';
 import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
+import { DEFAULT_PAGE_SIZE, listHref, PAGE_SIZES } from '../../../services/platform/index.js';
 
 const text = formText();
 const Params = z.object({ id: idParam() });
@@ -97,6 +97,8 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
           title: 'Customers',
           list,
           pageSizes: PAGE_SIZES,
+          // the pagination adds the page
+          listBase: listHref(BASE, { q: list.q, size: list.size }, { size: DEFAULT_PAGE_SIZE }),
           statusLabels: CUSTOMER_STATUS_LABELS,
           canManage: can(actor, 'customer.manage'),
         },

@@ -16,12 +16,12 @@ import {
   streamPartnerUsageCsv,
   type UsageLog,
   type UsageLogFilter,
-  USAGE_PAGE_SIZES,
   USAGE_STATUS_LABELS,
   usageFilterFrom,
   usageListHref,
 } from '../../../services/partners/index.js';
 import { todayIn } from '../../../services/assets/index.js';
+import { PAGE_SIZES } from '../../../services/platform/index.js';
 
 /** Partner viewers: a customer's masked usage log of one product, its daily chart, and its CSV. */
 
@@ -96,7 +96,7 @@ function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string) {
     csvHref: usageListHref(`${base}.csv`, filter, today),
     directions: DIRECTIONS.map((d) => ({ value: d, label: DIRECTION_LABELS[d] })),
     statuses: PRODUCT_STATUSES[log.product].map((s) => ({ value: s, label: USAGE_STATUS_LABELS[s] })),
-    pageSizes: USAGE_PAGE_SIZES,
+    pageSizes: PAGE_SIZES,
     formatMoney,
   };
 }
