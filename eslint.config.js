@@ -118,7 +118,7 @@ const roleComparison = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'coverage/', 'public/'] },
+  { ignores: ['node_modules/', '.data/', 'coverage/', 'public/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
@@ -24,10 +25,7 @@ const EnvSchema = z.object({
   BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
   LOG_LEVEL: LogLevel.default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  TRUST_PROXY: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+  TRUST_PROXY: z.string().default('false'),
   JOBS: z.enum(['on', 'off']).default('on'),
   SEED: z.enum(['auto', 'off']).default('auto'),
   MAP_TILE_URL: z.string().optional(),
@@ -35,6 +33,8 @@ const EnvSchema = z.object({
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
   MAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
+
+export type TrustProxy = false | number | string[];
 
 export type Config = {
   port: number;
@@ -50,7 +50,8 @@ export type Config = {
   env: 'development' | 'production' | 'test';
   /** Secure cookies, `__Host-` cookie name and upgrade-insecure-requests only make sense over https. */
   secureCookies: boolean;
-  trustProxy: boolean;
+  /** Express's `trust proxy`: false, how many proxies stand in front, or the proxies' addresses and subnets */
+  trustProxy: TrustProxy;
   jobs: boolean;
   /** cron expressions from JOB_SCHEDULE_<NAME> (JOB_SCHEDULE_RENEWAL_REMINDERS for 'renewal-reminders') */
   jobSchedules: Record<string, string>;
@@ -111,6 +112,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET)
+    throw new ConfigError(
+      'SESSION_SECRET is required with NODE_ENV=production: set it to 32 or more random characters ' +
+        '(e.g. `openssl rand -base64 48`), the same on every instance',
+    );
   const dataDir = path.resolve(e.DATA_DIR);
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   return {
@@ -126,7 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     env: e.NODE_ENV,
     secureCookies: baseUrl.startsWith('https://'),
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: trustProxy(e.TRUST_PROXY),
     jobs: e.JOBS === 'on',
     jobSchedules: jobSchedules(withoutBlanks(env)),
     seed: e.SEED === 'auto',
@@ -151,6 +157,44 @@ function mapTiles(
   const mapTileUrl = url === 'none' ? null : url;
   const fallback = mapTileUrl === DEFAULT_MAP_TILE_URL ? DEFAULT_MAP_ATTRIBUTION : '';
   return { mapTileUrl, mapTileOrigin: mapTileOriginOf(mapTileUrl), mapTileAttribution: attribution ?? fallback };
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** One entry of a TRUST_PROXY list: a name Express knows, an address, or a subnet (prefix length or IPv4 mask). */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIPv4(range);
+}
+
+/**
+ * Which proxies' X-Forwarded-For to believe. `true` would believe any client's own header, so its
+ * per-address limits (sign-in failures, reset requests, token guessing) could never trigger.
+ */
+function trustProxy(value: string): TrustProxy {
+  const v = value.trim().toLowerCase();
+  const refuse = (why: string) => new ConfigError(`Invalid TRUST_PROXY=${JSON.stringify(value)}: ${why}`);
+  if (v === 'false') return false;
+  if (v === 'true')
+    throw refuse(
+      'trusting every proxy lets any client pick its own address with X-Forwarded-For and escape the ' +
+        'per-address limits; give the number of proxies in front of Portico (1) ' +
+        'or their addresses (loopback, 10.0.0.0/8)',
+    );
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = v.split(',').map((entry) => entry.trim());
+  const wrong = entries.find((entry) => !isProxyAddress(entry));
+  if (wrong !== undefined)
+    throw refuse(
+      `${JSON.stringify(wrong)} is not a proxy address: use false, a hop count (1), or addresses and subnets ` +
+        `(loopback, 10.0.0.0/8), comma-separated`,
+    );
+  return entries;
 }
 
 /** JOB_SCHEDULE_<NAME>=<cron> moves a job's schedule (UTC; a sixth, leading field counts seconds). */

@@ -16,4 +16,6 @@ export type AppContext = {
   mailPump: MailPump;
   /** the scheduled jobs, for the Jobs page and "Run now"; createApp makes it from the job list when not given */
   jobs?: JobRunner;
+  /** true once the process was told to stop: /readyz answers 503 while the requests in flight finish */
+  draining?: () => boolean;
 };

@@ -32,15 +32,17 @@ type Migration = { up: (db: Knex) => Promise<void>; down?: (db: Knex) => Promise
 
 /**
  * Migrations are imported by our own code rather than by knex, so the same files load under
- * tsx (npm start) and under vitest's module runner (tests) without a build step.
+ * tsx (npm start) and under vitest's module runner (tests) without a build step, and compiled
+ * from dist/migrations in production. A migration keeps its `.ts` name in the database either
+ * way, so a database migrated from source runs compiled and back.
  */
 const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {
     return readdirSync(migrationsDir)
-      .filter((f) => /^\d+_[\w-]+\.ts$/.test(f))
+      .filter((f) => /^\d+_[\w-]+\.[jt]s$/.test(f))
       .sort();
   },
-  getMigrationName: (file) => file,
+  getMigrationName: (file) => file.replace(/\.js$/, '.ts'),
   async getMigration(file) {
     const mod = (await import(pathToFileURL(path.join(migrationsDir, file)).href)) as Migration;
     return { up: mod.up, down: mod.down ?? (async () => {}) };

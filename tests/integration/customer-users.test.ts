@@ -275,7 +275,7 @@ describe('activation links', () => {
   });
 
   it('locks an address out after 30 unknown links, with the time to wait', async () => {
-    const proxied = testApp({ db, env: { TRUST_PROXY: 'true' } });
+    const proxied = testApp({ db, env: { TRUST_PROXY: '1' } });
     const from = (n: number) =>
       supertest(proxied.app)
         .get(`/activate/${'x'.repeat(43 - String(n).length)}${n}`)

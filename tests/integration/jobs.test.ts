@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { expireTokens } from '../../src/jobs/expire-tokens.js';
-import { createJobRunner, JOBS, runJob } from '../../src/jobs/scheduler.js';
+import { createJobRunner, JOBS, runJob, startScheduler } from '../../src/jobs/scheduler.js';
 import type { Job } from '../../src/jobs/types.js';
 import { runExclusively } from '../../src/services/platform/job-lock.js';
 import { findUsableToken, issueToken } from '../../src/services/platform/tokens.js';
@@ -144,5 +144,35 @@ describe('the token expiry job', () => {
     expect(state).toEqual({ ok: false, reason: 'expired' });
     const live = await db.transaction((trx) => findUsableToken(trx, fresh.token, 'password_reset', clock.now()));
     expect(live.ok).toBe(true);
+  });
+});
+
+describe('stopping the scheduler', () => {
+  it('lets the job that is running finish and record its run before the process stops', async () => {
+    let started: () => void = () => {};
+    let finish: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const slow: Job = {
+      name: 'slow-job',
+      schedule: '* * * * * *',
+      every: 'Every second',
+      description: 'Waits until the test lets it finish, for this test.',
+      run: async () => {
+        started();
+        await new Promise<void>((resolve) => (finish = resolve));
+        return 1;
+      },
+    };
+    const scheduler = startScheduler({ ...jobCtx, logger: ctx.logger }, { jobs: [slow] });
+    await running;
+    const events: string[] = [];
+    const stopped = scheduler.stop().then(() => events.push('stopped'));
+    // a stop that did not wait would have resolved by now
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    events.push('job finished');
+    finish();
+    await stopped;
+    expect(events).toEqual(['job finished', 'stopped']);
+    expect(await db('job_runs').where({ job: 'slow-job', outcome: 'ok' }).count({ n: '*' }).first()).toEqual({ n: 1 });
   });
 });
