@@ -128,15 +128,18 @@ function saveSession(req: Request): Promise<void> {
 
 /**
  * express-session stores a session while the answer's headers are already leaving, so a client that
- * follows a redirect at once can arrive before its new session exists. A request that changed its
- * session id (sign-in, a role switch, sign-out's fresh session) answers only once the session is stored.
+ * follows a redirect at once can arrive before its new session exists (sign-in, a role switch) or before
+ * the message the form left in it (a flash). A request whose session changed answers only once it is stored;
+ * express-session then finds it saved and writes nothing more.
  */
 function storeBeforeAnswering(req: Request, res: Response, next: NextFunction) {
   const idAtStart = req.sessionID;
+  const atStart = JSON.stringify(req.session);
   const end = res.end;
   res.end = function (this: Response, ...args: unknown[]) {
     const s = req.session;
-    const unchanged = !s || req.sessionID === idAtStart || savedAs.get(s) === JSON.stringify(s);
+    const now = s && JSON.stringify(s);
+    const unchanged = !s || (req.sessionID === idAtStart && now === atStart) || savedAs.get(s) === now;
     // an empty session (only its cookie) is not stored at all, as express-session would not store it either
     if (unchanged || Object.keys(s).every((k) => k === 'cookie')) return end.apply(this, args as never);
     saveSession(req).then(
@@ -194,7 +197,7 @@ export function csrfProtection() {
 
 /**
  * A new session id with nothing of the old session kept: at sign-in, sign-out and every change of privilege.
- * Whatever the request then puts in the session is stored before the answer leaves (storeBeforeAnswering).
+ * What the request then puts in the session is stored before the answer leaves (storeBeforeAnswering).
  */
 export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));

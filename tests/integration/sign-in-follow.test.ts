@@ -117,4 +117,29 @@ describe('following the sign-in redirect at once', () => {
     }
     expect(outcomes.filter((o) => o !== 'signed in')).toEqual([]);
   }, 120_000);
+
+  it('shows the message a form leaves on the page its redirect leads to, 50 times in a row', async () => {
+    const form = await send('GET', '/login');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await readBody(form.res))![1]!;
+    const signedIn = await send('POST', '/login', {
+      cookie: cookieOf(form),
+      form: { email: companyAdmin.email, password: TEST_PASSWORD, next: '/settings', _csrf: csrf },
+    });
+    await readBody(signedIn.res);
+    const cookie = cookieOf(signedIn);
+    const page = await send('GET', '/settings', { cookie });
+    const token = /name="_csrf" value="([^"]+)"/.exec(await readBody(page.res))![1]!;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const saved = await send('POST', '/settings/profile', {
+        cookie,
+        form: { name: `Casey ${i}`, timeZone: 'UTC', _csrf: token },
+      });
+      expect(saved.status).toBe(303);
+      const landed = await send('GET', saved.headers.location!, { cookie });
+      const [, html] = await Promise.all([readBody(saved.res), readBody(landed.res)]);
+      outcomes.push(html.includes('Your profile has been saved.') ? 'told' : `${landed.status} without the message`);
+    }
+    expect(outcomes.filter((o) => o !== 'told')).toEqual([]);
+  }, 120_000);
 });
