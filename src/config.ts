@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   MAP_TILE_URL: z.string().optional(),
   MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  EXPORT_SEND_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 export type Config = {
@@ -65,6 +66,8 @@ export type Config = {
   mapTileAttribution: string;
   /** requests per minute that one API key may make */
   apiRateLimit: number;
+  /** a streamed export whose reader takes nothing for this long is ended (and its connection with it) */
+  exportSendTimeoutMs: number;
 };
 
 /**
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobSchedules: jobSchedules(withoutBlanks(env)),
     seed: e.SEED === 'auto',
     apiRateLimit: e.API_RATE_LIMIT,
+    exportSendTimeoutMs: e.EXPORT_SEND_TIMEOUT_SECONDS * 1000,
     // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
     ...mapTiles(
       env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim()

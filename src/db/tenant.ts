@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { BusyError, TooManyRequestsError } from '../errors.js';
 import type { Db, Trx } from './index.js';
 
 /**
@@ -80,9 +81,47 @@ export type TenantConnection = {
   abandon(): Promise<void>;
 };
 
-export async function openTenantConnection(db: Db, tenantId: string): Promise<TenantConnection> {
+/** Connections held by readers, per pool (one per instance), and per holder. */
+const readers = new WeakMap<Db, { held: number; byHolder: Map<string, number> }>();
+
+/**
+ * A connection a reader may hold for as long as they read (a COPY export to a client who reads
+ * slowly): at most a third of the pool at once (BusyError, 503) and one per holder (429), so that
+ * readers who stop reading never take the connections every page needs. Returns its release.
+ */
+function readerSlot(db: Db, holder: string | undefined): () => void {
+  const poolMax = (db.client as { config: { pool?: { max?: number } } }).config.pool?.max ?? 10;
+  const slots = readers.get(db) ?? { held: 0, byHolder: new Map<string, number>() };
+  readers.set(db, slots);
+  if (holder && slots.byHolder.has(holder))
+    throw new TooManyRequestsError('You have a download under way: let it finish, then try again.', 5);
+  if (slots.held >= Math.max(1, Math.floor(poolMax / 3)))
+    throw new BusyError('Other downloads are under way. Try again in a moment.');
+  slots.held += 1;
+  if (holder) slots.byHolder.set(holder, 1);
+  let freed = false;
+  return () => {
+    if (freed) return;
+    freed = true;
+    slots.held -= 1;
+    if (holder) slots.byHolder.delete(holder);
+  };
+}
+
+export async function openTenantConnection(
+  db: Db,
+  tenantId: string,
+  opts: { holder?: string } = {},
+): Promise<TenantConnection> {
   const pool = poolOf(db);
-  const client = await pool.acquireConnection();
+  const free = readerSlot(db, opts.holder);
+  let client: PgClient;
+  try {
+    client = await pool.acquireConnection();
+  } catch (err) {
+    free();
+    throw err;
+  }
   let released = false;
   const release = async () => {
     if (released) return;
@@ -91,6 +130,7 @@ export async function openTenantConnection(db: Db, tenantId: string): Promise<Te
   };
   const abandon = async () => {
     if (released) return;
+    free();
     const pid = client.processID;
     client.__knex__disposed = 'abandoned'; // the pool drops it instead of handing it out again
     try {
@@ -111,6 +151,7 @@ export async function openTenantConnection(db: Db, tenantId: string): Promise<Te
     abandon,
     async finish() {
       if (released) return;
+      free();
       try {
         await client.query('commit');
         await release();
