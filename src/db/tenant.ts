@@ -81,30 +81,51 @@ export type TenantConnection = {
   abandon(): Promise<void>;
 };
 
-/** Connections held by readers, per pool (one per instance), and per holder. */
-const readers = new WeakMap<Db, { held: number; byHolder: Map<string, number> }>();
+/** Connections held by readers, per pool (one per instance): how many, whose, and who waits for one. */
+type Readers = { held: number; holders: Set<string>; waiting: (() => void)[] };
+const readers = new WeakMap<Db, Readers>();
+/** How long a reader waits for one of the readers' connections before being told to come back. */
+const READER_WAIT_MS = 5000;
 
 /**
  * A connection a reader may hold for as long as they read (a COPY export to a client who reads
- * slowly): at most a third of the pool at once (BusyError, 503) and one per holder (429), so that
- * readers who stop reading never take the connections every page needs. Returns its release.
+ * slowly): at most a third of the pool at once, the next readers waiting a few seconds for one
+ * (then BusyError, 503), and one per holder (429), so that readers who stop reading never take
+ * the connections every page needs. Resolves to its release.
  */
-function readerSlot(db: Db, holder: string | undefined): () => void {
+async function readerSlot(db: Db, holder: string | undefined): Promise<() => void> {
   const poolMax = (db.client as { config: { pool?: { max?: number } } }).config.pool?.max ?? 10;
-  const slots = readers.get(db) ?? { held: 0, byHolder: new Map<string, number>() };
-  readers.set(db, slots);
-  if (holder && slots.byHolder.has(holder))
+  const r = readers.get(db) ?? { held: 0, holders: new Set<string>(), waiting: [] };
+  readers.set(db, r);
+  if (holder && r.holders.has(holder))
     throw new TooManyRequestsError('You have a download under way: let it finish, then try again.', 5);
-  if (slots.held >= Math.max(1, Math.floor(poolMax / 3)))
-    throw new BusyError('Other downloads are under way. Try again in a moment.');
-  slots.held += 1;
-  if (holder) slots.byHolder.set(holder, 1);
+  if (holder) r.holders.add(holder);
+  if (r.held >= Math.max(1, Math.floor(poolMax / 3))) {
+    const turn = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        r.waiting.splice(r.waiting.indexOf(next), 1);
+        resolve(false);
+      }, READER_WAIT_MS);
+      const next = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      r.waiting.push(next);
+    });
+    if (!turn) {
+      if (holder) r.holders.delete(holder);
+      throw new BusyError('Other downloads are under way. Try again in a moment.');
+    }
+  } else r.held += 1;
   let freed = false;
   return () => {
     if (freed) return;
     freed = true;
-    slots.held -= 1;
-    if (holder) slots.byHolder.delete(holder);
+    if (holder) r.holders.delete(holder);
+    // the connection passes to the reader who waited longest, or back to the count
+    const next = r.waiting.shift();
+    if (next) next();
+    else r.held -= 1;
   };
 }
 
@@ -114,7 +135,7 @@ export async function openTenantConnection(
   opts: { holder?: string } = {},
 ): Promise<TenantConnection> {
   const pool = poolOf(db);
-  const free = readerSlot(db, opts.holder);
+  const free = await readerSlot(db, opts.holder);
   let client: PgClient;
   try {
     client = await pool.acquireConnection();

@@ -120,10 +120,9 @@ describe('stalled CSV downloads', () => {
   it('cannot take the pool: pages are served while more readers stall than it has connections', async () => {
     const port = await listen(app);
     const cookies = await Promise.all(readers.map((r) => cookieFor(app, r.email)));
-    const stalled: Stalled[] = [];
-    for (const cookie of cookies) stalled.push(await stalledDownload(port, cookie));
+    const stalled = await Promise.all(cookies.map((cookie) => stalledDownload(port, cookie)));
     try {
-      // some stream (and hold their connection), the others are told to come back later
+      // some stream (and hold their connection); the others wait a moment for one, then are told to come back
       const streaming = stalled.filter((s) => s.status === 200);
       const refused = stalled.filter((s) => s.status !== 200);
       expect(streaming.length).toBeGreaterThan(0);
