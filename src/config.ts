@@ -32,6 +32,7 @@ const EnvSchema = z.object({
   MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
   MAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  EXPORT_SEND_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 export type TrustProxy = false | number | string[];
@@ -69,6 +70,8 @@ export type Config = {
   apiRateLimit: number;
   /** days the outbox keeps mail before the prune-outbox job forgets it */
   mailRetentionDays: number;
+  /** a streamed export whose reader takes nothing for this long is ended (and its connection with it) */
+  exportSendTimeoutMs: number;
 };
 
 /**
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seed: e.SEED === 'auto',
     apiRateLimit: e.API_RATE_LIMIT,
     mailRetentionDays: e.MAIL_RETENTION_DAYS,
+    exportSendTimeoutMs: e.EXPORT_SEND_TIMEOUT_SECONDS * 1000,
     // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
     ...mapTiles(
       env.MAP_TILE_URL !== undefined && !env.MAP_TILE_URL.trim()

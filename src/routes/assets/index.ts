@@ -1,9 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
+import { sendCsvStream } from '../../web/downloads.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import {
   ASSET_TAB_LABELS,
@@ -89,11 +89,8 @@ export async function sendAssetsCsv(
   }
   const leaving = new AbortController();
   res.on('close', () => leaving.abort());
-  const { filename, stream } = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
-  res.set('Content-Disposition', attachment(filename)).type(csv);
-  await pipeline(stream, res).catch((err: { code?: string }) => {
-    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err; // the client left: nothing to answer
-  });
+  const download = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
+  await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
 }
 
 export function assetRoutes(ctx: AppContext): Router {

@@ -1,8 +1,8 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
+import { sendCsvStream } from '../../../web/downloads.js';
 import { idParam } from '../../../web/forms.js';
 import { wantsFragment } from '../../../web/render.js';
 import type { Actor } from '../../../services/access/index.js';
@@ -52,12 +52,9 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
       const leaving = new AbortController();
       res.on('close', () => leaving.abort());
       const filter = { ...filterOf(req, actor), after: null };
-      const { filename, stream } = await streamPartnerUsageCsv(ctx.db, actor, id, product, filter);
-      leaving.signal.addEventListener('abort', () => stream.destroy(), { once: true });
-      res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
-      await pipeline(stream, res).catch((err: { code?: string }) => {
-        if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      });
+      const download = await streamPartnerUsageCsv(ctx.db, actor, id, product, filter);
+      leaving.signal.addEventListener('abort', () => download.stream.destroy(), { once: true });
+      await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
 
