@@ -29,7 +29,8 @@ const EnvSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   JOBS: z.enum(['on', 'off']).default('on'),
-  SEED: z.enum(['auto', 'off']).default('auto'),
+  /** auto: the demo on an empty database, outside production; demo: the same, asked for; off: never */
+  SEED: z.enum(['auto', 'demo', 'off']).default('auto'),
   MAP_TILE_URL: z.string().optional(),
   MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
@@ -53,6 +54,7 @@ export type Config = {
   jobs: boolean;
   /** cron expressions from JOB_SCHEDULE_<NAME> (JOB_SCHEDULE_RENEWAL_REMINDERS for 'renewal-reminders') */
   jobSchedules: Record<string, string>;
+  /** whether to seed the demo data on an empty database: never in production */
   seed: boolean;
   /** Leaflet's tile URL template for the devices map, or null for no background tiles (markers still show) */
   mapTileUrl: string | null;
@@ -95,6 +97,11 @@ export function mapTileOriginOf(url: string | null): string | null {
 
 export class ConfigError extends Error {}
 
+/** Why production never gets the demo data, in one line. */
+export const DEMO_REFUSED =
+  'SEED=demo is refused with NODE_ENV=production: the demo logins share a published password.' +
+  ' Create the first tenant with `npx portico tenant create` instead.';
+
 /** Empty strings count as unset, so `PORT= npm start` behaves like no PORT at all. */
 function withoutBlanks(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => !!e[1]?.trim()));
@@ -108,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.SEED === 'demo' && e.NODE_ENV === 'production') throw new ConfigError(DEMO_REFUSED);
   const dataDir = path.resolve(e.DATA_DIR);
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   return {
@@ -126,7 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     jobs: e.JOBS === 'on',
     jobSchedules: jobSchedules(withoutBlanks(env)),
-    seed: e.SEED === 'auto',
+    seed: e.SEED !== 'off' && e.NODE_ENV !== 'production',
     apiRateLimit: e.API_RATE_LIMIT,
     // unlike the other settings, MAP_TILE_URL set to nothing means something: no tiles
     ...mapTiles(

@@ -195,8 +195,9 @@ export async function hasDemoData(db: Db): Promise<boolean> {
     .first('id'));
 }
 
+/** No tenant and no login yet (a deployment operator made on the command line counts as something). */
 export async function isEmpty(db: Db): Promise<boolean> {
-  return !(await db('tenants').first('id'));
+  return !(await db('tenants').first('id')) && !(await db('users').first('id'));
 }
 
 /** Fills the demo tenant in one transaction: all of it or nothing. */

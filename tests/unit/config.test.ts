@@ -38,4 +38,13 @@ describe('configuration', () => {
     expect(config.secureCookies).toBe(true);
     expect(config.baseUrl).toBe('https://portal.example.com');
   });
+
+  it('seeds the demo outside production only, and refuses SEED=demo in production with one line', () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).seed).toBe(true);
+    expect(loadConfig({ DATA_DIR: tmp(), SEED: 'off' }).seed).toBe(false);
+    expect(loadConfig({ DATA_DIR: tmp(), NODE_ENV: 'production' }).seed).toBe(false);
+    expect(() => loadConfig({ DATA_DIR: tmp(), NODE_ENV: 'production', SEED: 'demo' })).toThrow(
+      /^SEED=demo is refused with NODE_ENV=production: the demo logins share a published password\. [^\n]+$/,
+    );
+  });
 });
