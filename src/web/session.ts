@@ -4,11 +4,15 @@ import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
 import type { AppContext } from '../context.js';
 import { pgPoolAdapter } from '../db/index.js';
+import { isOperator, type Principal } from '../services/access/index.js';
 
 declare module 'express-session' {
   interface SessionData {
     userId: string;
-    membershipId: string;
+    /** the membership the session acts in; none for a deployment operator */
+    membershipId?: string;
+    /** the session acts as the deployment operator (who has no membership) */
+    operator?: boolean;
     createdAt: number;
     lastSeenAt: number;
     userAgent: string | null;
@@ -114,17 +118,33 @@ export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
 
+/** Whom a session acts as: a membership of the person, or the deployment operator. */
+export type SessionPrincipal = { userId: string; membershipId: string } | { userId: string; operator: true };
+
+/** What a session keeps of whom it acts as. */
+export function sessionPrincipalOf(who: Principal): SessionPrincipal {
+  return isOperator(who)
+    ? { userId: who.userId, operator: true }
+    : { userId: who.userId, membershipId: who.membershipId };
+}
+
+/** Exactly the fields a session keeps of whom it acts as, and no others. */
+function principalFields(who: SessionPrincipal): SessionPrincipal {
+  return 'operator' in who
+    ? { userId: who.userId, operator: true }
+    : { userId: who.userId, membershipId: who.membershipId };
+}
+
 /** Signs a person in on a fresh session id, with the fields every sign-in sets; a login link's session says so. */
 export async function startSession(
   req: Request,
   now: Date,
-  who: { userId: string; membershipId: string; viaLink?: boolean },
+  who: SessionPrincipal & { viaLink?: boolean },
 ): Promise<void> {
   await regenerateSession(req);
   const at = now.getTime();
   Object.assign(req.session, {
-    userId: who.userId,
-    membershipId: who.membershipId,
+    ...principalFields(who),
     ...(who.viaLink ? { viaLink: true } : {}),
     createdAt: at,
     lastSeenAt: at,
@@ -136,16 +156,13 @@ export async function startSession(
  * A new session id for the same sign-in, or for another of the person's roles (`who`): after a password
  * change, so a stolen copy of the old cookie stops working too, and at every change of privilege.
  */
-export async function renewSessionId(
-  req: Request,
-  now: Date,
-  who?: { userId: string; membershipId: string },
-): Promise<void> {
-  const { userId, membershipId, createdAt, userAgent } = req.session;
+export async function renewSessionId(req: Request, now: Date, who?: SessionPrincipal): Promise<void> {
+  const { userId, membershipId, operator, createdAt, userAgent } = req.session;
   await regenerateSession(req);
   Object.assign(req.session, {
-    userId: who?.userId ?? userId,
-    membershipId: who?.membershipId ?? membershipId,
+    ...principalFields(
+      who ?? (operator ? { userId: userId!, operator } : { userId: userId!, membershipId: membershipId! }),
+    ),
     createdAt: createdAt ?? now.getTime(),
     lastSeenAt: now.getTime(),
     userAgent,
