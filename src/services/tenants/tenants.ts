@@ -224,3 +224,20 @@ export async function setTenantStatus(
     return { name: before.name, status: status as TenantStatus };
   });
 }
+
+/** How a new tenant's first admin's activation mail fared, once its delivery was tried (for the command line). */
+export async function firstAdminMailState(
+  db: Db,
+  by: Operating,
+  created: Pick<CreatedTenant, 'tenant' | 'admin'>,
+): Promise<{ status: 'queued' | 'sent' | 'kept' | 'dead'; lastError: string | null } | null> {
+  authorizeOperation(by, 'operator.tenants');
+  const row = await db('outbox')
+    .where({ tenant_id: created.tenant.id, user_id: created.admin.id, kind: 'activation' })
+    .orderBy('id', 'desc')
+    .first<{ status: 'queued' | 'sent' | 'kept' | 'dead'; last_error: string | null } | undefined>(
+      'status',
+      'last_error',
+    );
+  return row ? { status: row.status, lastError: row.last_error } : null;
+}
