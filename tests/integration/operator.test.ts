@@ -5,7 +5,7 @@ import { enqueueMail } from '../../src/services/mail/outbox.js';
 import { createOperator } from '../../src/services/people/operators.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
-import { makeCustomer, makeOperator, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { makeApiKey, makeCustomer, makeOperator, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
 /** The deployment operator: a login of no tenant, with the tenants, the jobs and every tenant's mail. */
 
@@ -150,13 +150,16 @@ describe('creating a tenant', () => {
 });
 
 describe('disabling a tenant', () => {
-  it('stops its people signing in and ends their sessions, deletes nothing, and enabling lets them back', async () => {
+  it('stops its sign-ins, sessions and API keys, deletes nothing, and enabling lets them back', async () => {
     const victim = await makeTenant(db, { name: 'Paused Provider' });
     const victimCustomer = await makeCustomer(db, victim.id, { title: 'Paused Customer' });
     const victimAdmin = await makeUser(db, { tenantId: victim.id, role: 'tenant_admin' });
     const signedIn = await signedInAgent(app, victimAdmin.email, TEST_PASSWORD);
     const bystander = await signedInAgent(app, otherAdmin.email, TEST_PASSWORD);
     expect((await signedIn.agent.get('/admin/customers')).status).toBe(200);
+    const key = await makeApiKey(db, victim.id);
+    const callApi = async () => (await supertest(app).get('/api/v1/key').set('Authorization', `Bearer ${key}`)).status;
+    expect(await callApi()).toBe(200);
 
     const { agent, csrf } = await signedInAgent(app, operator.email, TEST_PASSWORD);
     const disabled = await agent
@@ -172,6 +175,8 @@ describe('disabling a tenant', () => {
     expect(after.status).toBe(303);
     expect(after.headers.location).toMatch(/^\/login\?next=/);
     expect((await signInForm(victimAdmin.email)).res.status).toBe(422);
+    // its integrations stop too
+    expect(await callApi()).toBe(401);
     // another tenant carries on
     expect((await bystander.agent.get('/admin/customers')).status).toBe(200);
     // nothing deleted
@@ -184,6 +189,7 @@ describe('disabling a tenant', () => {
       .send({ _csrf: csrf, status: 'active' });
     expect(enabled.status).toBe(303);
     expect((await signInForm(victimAdmin.email)).res.status).toBe(303);
+    expect(await callApi()).toBe(200);
     expect(await db('audit_log').where({ tenant_id: victim.id }).orderBy('id').pluck('action')).toEqual([
       'tenant.disabled',
       'tenant.enabled',
