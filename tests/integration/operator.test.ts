@@ -122,7 +122,7 @@ describe('creating a tenant', () => {
     // and the operator's list shows the tenant with its admin, now active
     const list = decode((await agent.get('/operator/tenants')).text);
     expect(list).toMatch(
-      /<th scope="row">Northern Lights Telecom<\/th>[\s\S]*?Nadia North &lt;nadia@northern\.test&gt;<\/div>/,
+      /<th scope="row">Northern Lights Telecom<\/th>[\s\S]*?Nadia North &lt;nadia@northern\.test&gt;\s*<\/div>/,
     );
   });
 
@@ -146,6 +146,45 @@ describe('creating a tenant', () => {
     }
     expect(await db('tenants').count({ n: '*' }).first()).toEqual(tenantsBefore);
     expect(await db('users').where({ email: 'new@acme.test' }).first('id')).toBeUndefined();
+  });
+});
+
+describe("a first admin's activation link", () => {
+  it('is issued anew while they have not activated, and the earlier link stops working', async () => {
+    const { agent, csrf } = await signedInAgent(app, operator.email, TEST_PASSWORD);
+    const made = await agent
+      .post('/operator/tenants')
+      .type('form')
+      .send({ _csrf: csrf, name: 'Slow Starter', adminEmail: 'sam@slow.test' });
+    const first = /\/activate\/[A-Za-z0-9_-]+/.exec(made.text)![0];
+    const tenant = await db('tenants').where({ name: 'Slow Starter' }).first('id');
+    const sam = await db('users').where({ email: 'sam@slow.test' }).first('id');
+    const path = `/operator/tenants/${tenant.id}/admins/${sam.id}/activation-link`;
+    expect((await agent.get('/operator/tenants')).text).toContain(`action="${path}"`);
+
+    const again = await agent.post(path).type('form').send({ _csrf: csrf });
+    expect(again.status).toBe(200);
+    expect(again.headers['cache-control']).toBe('no-store');
+    expect(again.text).toContain('A new activation link for sam');
+    const second = /\/activate\/[A-Za-z0-9_-]+/.exec(again.text)![0];
+    expect(second).not.toBe(first);
+    expect((await supertest(app).get(first)).status).toBe(404);
+    expect((await supertest(app).get(second)).status).toBe(200);
+
+    // once active, there is no link to give
+    await db('users').where({ id: sam.id }).update({ status: 'active' });
+    const refused = await agent.post(path).type('form').send({ _csrf: csrf });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('sam has activated their account already');
+    // an admin of another tenant is not found there
+    expect(
+      (
+        await agent
+          .post(`/operator/tenants/${acme.id}/admins/${sam.id}/activation-link`)
+          .type('form')
+          .send({ _csrf: csrf })
+      ).status,
+    ).toBe(404);
   });
 });
 

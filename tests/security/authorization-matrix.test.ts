@@ -290,6 +290,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /operator/tenants': only(['operator']),
   'POST /operator/tenants': only(['operator']),
   'POST /operator/tenants/:id/status': only(['operator']),
+  // the Demo tenant's admin is active: a new link is refused with 409 (answered)
+  'POST /operator/tenants/:id/admins/:userId/activation-link': only(['operator']),
   'GET /operator/jobs': only(['operator']),
   'POST /operator/jobs/:name/run': only(['operator']),
   'GET /operator/mail': only(['operator']),
@@ -313,6 +315,7 @@ await seedDemo(db);
 const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app } = testApp({ db, clock });
 const tenantId = demoId('tenant:demo');
+const demoAdmin = demoId('user:admin@demo.test');
 const northwind = demoId('customer:northwind');
 const harbor = demoId('customer:harbor');
 const bluewave = demoId('partner:bluewave');
@@ -420,6 +423,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
     .replace('/operator/jobs/:name', '/operator/jobs/expire-tokens')
     .replace('/operator/mail/:id', `/operator/mail/${demoMailId}`)
+    .replace('/operator/tenants/:id/admins/:userId', `/operator/tenants/${tenantId}/admins/${demoAdmin}`)
     .replace('/operator/tenants/:id', `/operator/tenants/${tenantId}`)
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)

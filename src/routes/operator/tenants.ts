@@ -7,11 +7,16 @@ import { noStore, shownActivation } from '../../web/user-screens.js';
 import type { OperatorActor } from '../../services/access/index.js';
 import { formatDateTime } from '../../services/platform/index.js';
 import { STATUS_LABELS } from '../../services/people/index.js';
-import { createTenant, listTenants, setTenantStatus } from '../../services/tenants/index.js';
+import {
+  createTenant,
+  listTenants,
+  reissueTenantAdminActivation,
+  setTenantStatus,
+} from '../../services/tenants/index.js';
 
 /** The deployment operator: every tenant, a new one with its first admin, and disabling or enabling one. */
 
-const Params = z.object({ id: idParam() });
+const Params = z.object({ id: idParam(), userId: idParam() });
 const NewTenantBody = z.object({ name: formText(1000), adminEmail: formText(1000), adminName: formText(1000) });
 const StatusBody = z.object({ status: formText(20) });
 
@@ -97,6 +102,31 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
               : `${tenant.name} is enabled again: its people can sign in.`,
           );
           res.redirect(303, `/operator/tenants#tenant-${id}`);
+        },
+        (errors, status) => renderList(res, operator, { errors }, status),
+      );
+    }),
+  );
+
+  // a first admin who has not activated yet (the link expired, or never arrived) gets a new one
+  router.post(
+    '/operator/tenants/:id/admins/:userId/activation-link',
+    ...allow('operator.tenants', async (req, res, operator) => {
+      const { id, userId } = Params.parse(req.params);
+      await orRerender(
+        async () => {
+          const env = { now: ctx.clock.now(), baseUrl: ctx.config.baseUrl, mail: !!ctx.mail };
+          const issued = await reissueTenantAdminActivation(ctx.db, operator, id, userId, env);
+          req.log.info({ event: 'activation_link_shown', userId, by: operator.userId }, 'activation link reissued');
+          noStore(res);
+          res.renderPage('operator/tenants/created', {
+            title: `A new activation link for ${issued.admin.name}`,
+            created: issued,
+            reissued: true,
+            user: issued.admin,
+            activation: shownActivation(ctx.config.baseUrl, issued.token, issued.expiresAt, false),
+            formatTime: formatTime(operator),
+          });
         },
         (errors, status) => renderList(res, operator, { errors }, status),
       );

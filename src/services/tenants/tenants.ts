@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit, issueToken } from '../platform/index.js';
 import { authorizeOperation, type CommandLine, inTenant, type OperatorActor } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
@@ -16,7 +16,7 @@ import { ACTIVATION_DAYS, DUPLICATE_EMAIL, insertPendingLogin, newLoginProblems 
 export type TenantStatus = 'active' | 'disabled';
 export const TENANT_STATUSES: readonly TenantStatus[] = ['active', 'disabled'];
 
-export type TenantAdmin = { name: string; email: string; status: 'pending' | 'active' | 'disabled' };
+export type TenantAdmin = { id: string; name: string; email: string; status: 'pending' | 'active' | 'disabled' };
 export type TenantSummary = {
   id: string;
   name: string;
@@ -56,7 +56,8 @@ export async function listTenants(db: Db, by: Operating): Promise<TenantSummary[
       't.disabled_at',
       db.raw('(select count(distinct m.user_id)::int from memberships m where m.tenant_id = t.id) as people'),
       db.raw(
-        `(select json_agg(json_build_object('name', u.name, 'email', u.email, 'status', u.status) order by u.email)
+        `(select json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'status', u.status)
+                          order by u.email)
             from memberships m join users u on u.id = m.user_id
            where m.tenant_id = t.id and m.role = 'tenant_admin') as admins`,
       ),
@@ -240,4 +241,51 @@ export async function firstAdminMailState(
       'last_error',
     );
   return row ? { status: row.status, lastError: row.last_error } : null;
+}
+
+/**
+ * A new single-use activation link for a tenant admin who has not activated their account yet (the
+ * first link expired, or never arrived); the earlier link stops working at once. Shown once, and
+ * mailed with `mail`. An admin who is active already has no link to get: 409.
+ */
+export async function reissueTenantAdminActivation(
+  db: Db,
+  by: Operating,
+  tenantId: string,
+  userId: string,
+  env: { now: Date; baseUrl: string; mail: boolean },
+): Promise<Omit<CreatedTenant, 'mailed'> & { mailed: boolean }> {
+  authorizeOperation(by, 'operator.tenants');
+  if (!UUID.test(tenantId) || !UUID.test(userId)) throw new NotFoundError();
+  const tenant = await db('tenants')
+    .where({ id: tenantId })
+    .first<{ id: string; name: string } | undefined>('id', 'name');
+  if (!tenant) throw new NotFoundError();
+  return inTenant(db, tenantId, async (t) => {
+    const admin = await t('memberships as m')
+      .join('users as u', 'u.id', 'm.user_id')
+      .where({ 'm.tenant_id': tenantId, 'm.user_id': userId, 'm.role': 'tenant_admin' })
+      .first<{ id: string; name: string; email: string; status: string } | undefined>(
+        'u.id',
+        'u.name',
+        'u.email',
+        'u.status',
+      );
+    if (!admin) throw new NotFoundError();
+    if (admin.status !== 'pending')
+      throw new ConflictError(`${admin.name} has activated their account already: there is no link to send.`);
+    const { token, expiresAt } = await issueToken(t, { userId, tenantId, purpose: 'activation', now: env.now });
+    await audit(
+      t,
+      { system: operatorLabel(by), tenantId },
+      {
+        entityType: 'user',
+        entityId: userId,
+        action: env.mail ? 'user.activation_sent' : 'user.activation_link_shown',
+      },
+    );
+    const user = { id: admin.id, name: admin.name, email: admin.email };
+    if (env.mail) await enqueueMail(t, firstAdminMail(tenant, user, `${env.baseUrl}/activate/${token}`));
+    return { tenant, admin: user, token, expiresAt, mailed: env.mail };
+  });
 }
