@@ -81,6 +81,8 @@ const layers = [
     ]),
   },
   { files: ['src/*.ts'], ignores: ['src/main.ts'], rules: restrict([demo, domainFace]) },
+  // the `portico` command line is a boot like main: config, database, services; never the demo data
+  { files: ['src/cli/**/*.ts'], rules: restrict([demo, domainFace]) },
   { files: ['src/main.ts', 'src/demo/**/*.ts'], rules: restrict([domainFace]) },
 ];
 

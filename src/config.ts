@@ -27,7 +27,8 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   TRUST_PROXY: z.string().default('false'),
   JOBS: z.enum(['on', 'off']).default('on'),
-  SEED: z.enum(['auto', 'off']).default('auto'),
+  /** auto: the demo on an empty database, outside production; demo: the same, asked for; off: never */
+  SEED: z.enum(['auto', 'demo', 'off']).default('auto'),
   MAP_TILE_URL: z.string().optional(),
   MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
@@ -56,6 +57,7 @@ export type Config = {
   jobs: boolean;
   /** cron expressions from JOB_SCHEDULE_<NAME> (JOB_SCHEDULE_RENEWAL_REMINDERS for 'renewal-reminders') */
   jobSchedules: Record<string, string>;
+  /** whether to seed the demo data on an empty database: never in production */
   seed: boolean;
   /** Leaflet's tile URL template for the devices map, or null for no background tiles (markers still show) */
   mapTileUrl: string | null;
@@ -102,6 +104,11 @@ export function mapTileOriginOf(url: string | null): string | null {
 
 export class ConfigError extends Error {}
 
+/** Why production never gets the demo data, in one line. */
+export const DEMO_REFUSED =
+  'SEED=demo is refused with NODE_ENV=production: the demo logins share a published password.' +
+  ' Create the first tenant with `npx portico tenant create` instead.';
+
 /** Empty strings count as unset, so `PORT= npm start` behaves like no PORT at all. */
 function withoutBlanks(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => !!e[1]?.trim()));
@@ -115,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.SEED === 'demo' && e.NODE_ENV === 'production') throw new ConfigError(DEMO_REFUSED);
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET)
     throw new ConfigError(
       'SESSION_SECRET is required with NODE_ENV=production: set it to 32 or more random characters ' +
@@ -138,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(e.TRUST_PROXY),
     jobs: e.JOBS === 'on',
     jobSchedules: jobSchedules(withoutBlanks(env)),
-    seed: e.SEED === 'auto',
+    seed: e.SEED !== 'off' && e.NODE_ENV !== 'production',
     apiRateLimit: e.API_RATE_LIMIT,
     mailRetentionDays: e.MAIL_RETENTION_DAYS,
     exportSendTimeoutMs: e.EXPORT_SEND_TIMEOUT_SECONDS * 1000,

@@ -65,7 +65,10 @@ async function main() {
     : null;
 
   console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);
-  if (await hasDemoData(db)) {
+  if (config.env === 'production') {
+    if (await hasDemoData(db))
+      logger.warn('this database holds the demo data, whose logins share a published password');
+  } else if (await hasDemoData(db)) {
     console.log(`\nDemo logins, all with the password "${DEMO_PASSWORD}":`);
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.what}`);
     const link = await demoLoginLink(db, config.sessionSecret, config.baseUrl, clock.now());

@@ -5,11 +5,15 @@ import session from 'express-session';
 import type { AppContext } from '../context.js';
 import { pgPoolAdapter } from '../db/index.js';
 import { insertSession, updateSession } from '../services/people/index.js';
+import { isOperator, type Principal } from '../services/access/index.js';
 
 declare module 'express-session' {
   interface SessionData {
     userId: string;
-    membershipId: string;
+    /** the membership the session acts in; none for a deployment operator */
+    membershipId?: string;
+    /** the session acts as the deployment operator (who has no membership) */
+    operator?: boolean;
     createdAt: number;
     lastSeenAt: number;
     /**
@@ -203,6 +207,23 @@ export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
 
+/** Whom a session acts as: a membership of the person, or the deployment operator. */
+export type SessionPrincipal = { userId: string; membershipId: string } | { userId: string; operator: true };
+
+/** What a session keeps of whom it acts as. */
+export function sessionPrincipalOf(who: Principal): SessionPrincipal {
+  return isOperator(who)
+    ? { userId: who.userId, operator: true }
+    : { userId: who.userId, membershipId: who.membershipId };
+}
+
+/** Exactly the fields a session keeps of whom it acts as, and no others. */
+function principalFields(who: SessionPrincipal): SessionPrincipal {
+  return 'operator' in who
+    ? { userId: who.userId, operator: true }
+    : { userId: who.userId, membershipId: who.membershipId };
+}
+
 /**
  * Signs a person in on a fresh session id, with the fields every sign-in sets, and stores it before going
  * on; a login link's session carries the link's id (`linkId`) and reaches only the site map.
@@ -210,13 +231,12 @@ export function regenerateSession(req: Request): Promise<void> {
 export async function startSession(
   req: Request,
   now: Date,
-  who: { userId: string; membershipId: string; linkId?: string },
+  who: SessionPrincipal & { linkId?: string },
 ): Promise<void> {
   await regenerateSession(req);
   const at = now.getTime();
   Object.assign(req.session, {
-    userId: who.userId,
-    membershipId: who.membershipId,
+    ...principalFields(who),
     ...(who.linkId ? { viaLink: true, linkId: who.linkId } : {}),
     createdAt: at,
     lastSeenAt: at,
@@ -231,7 +251,7 @@ export async function startSession(
  * on: at every change of privilege. It keeps when the sign-in was issued, so a role switch in flight while
  * the person's sessions are ended cannot outlive them.
  */
-export function renewSessionId(req: Request, now: Date, who?: { userId: string; membershipId: string }): Promise<void> {
+export function renewSessionId(req: Request, now: Date, who?: SessionPrincipal): Promise<void> {
   return renew(req, now, who, false);
 }
 
@@ -243,17 +263,13 @@ export function reissueSession(req: Request, now: Date): Promise<void> {
   return renew(req, now, undefined, true);
 }
 
-async function renew(
-  req: Request,
-  now: Date,
-  who: { userId: string; membershipId: string } | undefined,
-  issuedNow: boolean,
-): Promise<void> {
-  const { userId, membershipId, createdAt, issuedAt, userAgent, viaLink, linkId } = req.session;
+async function renew(req: Request, now: Date, who: SessionPrincipal | undefined, issuedNow: boolean): Promise<void> {
+  const { userId, membershipId, operator, createdAt, issuedAt, userAgent, viaLink, linkId } = req.session;
   await regenerateSession(req);
   Object.assign(req.session, {
-    userId: who?.userId ?? userId,
-    membershipId: who?.membershipId ?? membershipId,
+    ...principalFields(
+      who ?? (operator ? { userId: userId!, operator } : { userId: userId!, membershipId: membershipId! }),
+    ),
     // a login link's session stays one, whatever it does
     ...(viaLink ? { viaLink, linkId } : {}),
     createdAt: createdAt ?? now.getTime(),

@@ -71,6 +71,25 @@ export async function makeUser(
   };
 }
 
+/** A deployment operator: a login with no membership; active and with TEST_PASSWORD unless told otherwise. */
+export async function makeOperator(
+  db: Db,
+  fields: Partial<{ email: string; name: string; status: 'pending' | 'active' | 'disabled' }> = {},
+) {
+  const [user] = await db('users')
+    .insert({
+      email: `operator-${unique()}@example.test`,
+      name: 'Test Operator',
+      status: 'active',
+      password_hash: await passwordHash(),
+      ...fields,
+    })
+    .returning(['id', 'email', 'name', 'status']);
+  const op = user as { id: string; email: string; name: string; status: string };
+  await db('operators').insert({ user_id: op.id });
+  return { ...op, password: TEST_PASSWORD };
+}
+
 /** A group of a customer; a sub-group when `parent` is given (its path continues the parent's). */
 export async function makeGroup(
   db: Db,

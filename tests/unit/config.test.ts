@@ -71,4 +71,14 @@ describe('configuration', () => {
     expect(trust('10.0.0.0/33')).toThrow(/^Invalid TRUST_PROXY="10.0.0.0\/33": "10.0.0.0\/33" is not a proxy address/);
     expect(trust('loopback,nginx')).toThrow(/"nginx" is not a proxy address/);
   });
+
+  it('seeds the demo outside production only, and refuses SEED=demo in production with one line', () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).seed).toBe(true);
+    expect(loadConfig({ DATA_DIR: tmp(), SEED: 'off' }).seed).toBe(false);
+    const secret = 'a-production-secret-of-at-least-32-chars';
+    expect(loadConfig({ DATA_DIR: tmp(), NODE_ENV: 'production', SESSION_SECRET: secret }).seed).toBe(false);
+    expect(() => loadConfig({ DATA_DIR: tmp(), NODE_ENV: 'production', SEED: 'demo' })).toThrow(
+      /^SEED=demo is refused with NODE_ENV=production: the demo logins share a published password\. [^\n]+$/,
+    );
+  });
 });

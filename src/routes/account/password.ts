@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { NEW_PASSWORD_PATH, signedIn } from '../../web/auth.js';
 import { formText, orRerender } from '../../web/forms.js';
 import { regenerateSession, reissueSession } from '../../web/session.js';
-import { landingPath } from '../../services/access/index.js';
+import { isOperator, landingPath } from '../../services/access/index.js';
 import {
   checkResetLink,
   MIN_PASSWORD_LENGTH,
@@ -99,6 +99,8 @@ export function passwordRoutes(ctx: AppContext): Router {
   router.post(
     NEW_PASSWORD_PATH,
     ...signedIn(async (req, res, actor) => {
+      // an operator chose their own password at activation: there is none given by staff to replace
+      if (isOperator(actor)) return res.redirect(303, landingPath(actor));
       const form = PasswordBody.parse(req.body ?? {});
       await orRerender(
         async () => {

@@ -7,6 +7,7 @@ export * from './contact-passwords.js';
 export * from './contact-verification.js';
 export * from './contacts.js';
 export * from './new-users.js';
+export * from './operators.js';
 export * from './password-reset.js';
 export * from './passwords.js';
 export * from './sessions.js';

@@ -46,8 +46,10 @@ export async function requestPasswordReset(
   // every address costs the same lookups up to here; only a real, active account goes on
   const user = await db('users as u')
     .join('memberships as m', 'm.user_id', 'u.id')
+    .join('tenants as t', 't.id', 'm.tenant_id')
     .whereRaw('lower(u.email) = lower(?)', [email])
     .where('u.status', 'active')
+    .whereNull('t.disabled_at')
     .orderBy('m.created_at')
     .first<{ id: string; email: string; name: string; tenant_id: string } | undefined>(
       'u.id',

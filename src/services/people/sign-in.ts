@@ -1,8 +1,9 @@
 import type { Db } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { verifyPassword } from './passwords.js';
-import { ROLE_LABELS, type Actor, type Role } from '../access/index.js';
+import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/index.js';
 import { assertNotLocked, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
+import { loadOperator } from './operators.js';
 
 export type SignInInput = { email: string; password: string; address: string };
 
@@ -30,8 +31,10 @@ export class SignInRefused extends ValidationError {
 /**
  * Checks a password sign-in. Wrong passwords count against the account (in a row) and the
  * address (in a window); a locked account refuses even the right password until the lock ends.
+ * A deployment operator signs in as the operator; anyone else in their first role of a tenant
+ * that is not disabled (a person whose tenants are all disabled is refused like a wrong password).
  */
-export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Actor> {
+export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Principal> {
   const email = input.email.trim();
   const fields: Record<string, string> = {};
   if (!email) fields.email = 'Enter your email address.';
@@ -43,8 +46,10 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
     .whereRaw('lower(email) = lower(?)', [email])
     .first<{ id: string; password_hash: string | null; status: string } | undefined>('id', 'password_hash', 'status');
   const passwordOk = await verifyPassword(user?.password_hash, input.password);
-  const membership = user && passwordOk && user.status === 'active' ? await firstMembership(db, user.id) : undefined;
-  if (!user || !membership) {
+  const usable = !!user && passwordOk && user.status === 'active';
+  const operator = usable ? await loadOperator(db, user.id) : null;
+  const membership = usable && !operator ? await firstMembership(db, user.id) : undefined;
+  if (!user || (!operator && !membership)) {
     const accountLocked = await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
     const addressLocked = await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
     throw new SignInRefused(
@@ -55,17 +60,20 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
     );
   }
   await clearFailures(db, accountKey(email));
-  const actor = await loadActor(db, user.id, membership.id);
+  if (operator) return operator;
+  const actor = await loadActor(db, user.id, membership!.id);
   if (!actor) throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
   return actor;
 }
 
 async function firstMembership(db: Db, userId: string) {
-  return db('memberships')
-    .where({ user_id: userId })
-    .whereNull('disabled_at')
-    .orderBy('created_at')
-    .first<{ id: string } | undefined>('id');
+  return db('memberships as m')
+    .join('tenants as t', 't.id', 'm.tenant_id')
+    .where({ 'm.user_id': userId })
+    .whereNull('m.disabled_at')
+    .whereNull('t.disabled_at')
+    .orderBy('m.created_at')
+    .first<{ id: string } | undefined>('m.id');
 }
 
 /** What a session carries that decides, with the actor, whether it still counts. */
@@ -99,6 +107,7 @@ export async function loadActor(
     .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
     // a membership disabled by its customer no longer acts, whatever the login's other roles
     .whereNull('m.disabled_at')
+    .whereNull('t.disabled_at')
     .first<
       | {
           email: string;
@@ -126,7 +135,10 @@ export async function loadActor(
       'm.partner_id',
       'c.title as customer_title',
       'p.name as partner_name',
-      db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
+      db.raw(
+        `(select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
+           where o.user_id = u.id and ot.disabled_at is null) as membership_count`,
+      ),
       'u.must_change_password',
     );
   if (session) {
@@ -186,6 +198,7 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
     })
     .where('m.user_id', actor.userId)
     .whereNull('m.disabled_at')
+    .whereNull('t.disabled_at')
     .orderBy(['t.name', 'm.created_at'])
     .select<
       { id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]
