@@ -40,7 +40,8 @@ async function main() {
     () => clock.now(),
     (err) => logger.error({ err }, 'mail delivery failed'),
   );
-  const app = createApp({ db, config, clock, logger, mail, mailPump });
+  const replica = database.replica ?? undefined;
+  const app = createApp({ db, replica, config, clock, logger, mail, mailPump });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -2,8 +2,15 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { createDb, ensureDatabase, migrate, type Db } from './index.js';
+import { openReplica, type ReadReplica } from './replica.js';
 
-export type OpenDatabase = { db: Db; embedded: EmbeddedServer | null; close(): Promise<void> };
+export type OpenDatabase = {
+  db: Db;
+  embedded: EmbeddedServer | null;
+  /** DATABASE_REPLICA_URL's replica, or null */
+  replica: ReadReplica | null;
+  close(): Promise<void>;
+};
 
 /**
  * DATABASE_URL when set (and nothing is started); otherwise a PostgreSQL of our own in
@@ -33,10 +40,20 @@ export async function openDatabase(config: Config, logger: Log): Promise<OpenDat
     await embedded?.stop();
     throw err;
   }
+  const replica = config.databaseReplicaUrl
+    ? openReplica(config.databaseReplicaUrl, {
+        maxLagSeconds: config.databaseReplicaMaxLag,
+        poolMax: config.databasePoolMax,
+        log: (message) => logger.warn({ db: message }, 'read replica'),
+      })
+    : null;
+  await replica?.check(); // says at start whether it serves (never throws)
   return {
     db,
     embedded,
+    replica,
     async close() {
+      await replica?.close();
       await db.destroy();
       await embedded?.stop();
     },
