@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { formText, idParam } from '../../web/forms.js';
+import { readDb } from '../../web/replica.js';
 import { listCallRecords, streamCallRecordsCsv } from '../../services/assets/index.js';
 
 /** An asset's call data records of the last month: the paged list and the same rows as CSV. */
@@ -32,7 +33,7 @@ export function callRecordRoutes(ctx: AppContext): Router {
     '/assets/:id/call-records.csv',
     ...allow('cdr.view', async (req, res, actor) => {
       const { filename, stream } = await streamCallRecordsCsv(
-        ctx.db,
+        readDb(ctx, req),
         actor,
         Params.parse(req.params).id,
         ctx.clock.now(),
