@@ -697,8 +697,8 @@ function report(r: Results): number {
   const heavy = ['asset list', 'asset list CSV', 'staff asset list', 'partner usage log', 'call summaries'];
   const heavyOk = r.samples.filter((s) => heavy.includes(s.what) && s.status === 200).length;
   console.log(
-    `  transactions on the replica's database: ${r.replicaServed} (heavy reads answered: ${heavyOk}, ` +
-      "the ones right after a person's own change on the primary; each instance checks the lag once a second)",
+    `  transactions on the replica's database: ${r.replicaServed}; heavy reads answered in the run: ${heavyOk}\n` +
+      "  (those right after a person's own change come from the primary; each instance checks the lag once a second)",
   );
   console.log(`\ninstances stopped with exit codes ${r.exits.join(', ')}`);
   if (r.exits.some((c) => c !== 0)) failures.push('an instance did not stop cleanly');
