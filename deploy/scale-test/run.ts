@@ -6,7 +6,14 @@ import { createDb, ensureDatabase, migrate } from '../../src/db/index.js';
 import { seedDemo } from '../../src/demo/data.js';
 import { startSmtpCatcher } from '../../tests/support/smtp.js';
 import { caughtUp, startPrimary, startStandby, type PgServer } from '../../tests/support/streaming-replica.js';
-import { addFixtures, checkReminders, findWrites, replicaLagSampler, replicaTransactions } from './checks.js';
+import {
+  addFixtures,
+  checkReminders,
+  findWrites,
+  replicaLagSampler,
+  replicaTransactions,
+  SCALE_LATITUDE,
+} from './checks.js';
 import { killAll, stopAll } from './children.js';
 import { drive, orSignInAgain, Person, throughput, type Action, type Sample, type Throughput } from './load.js';
 import { loadAverage, report, type Phase } from './report.js';
@@ -208,7 +215,7 @@ async function main(): Promise<number> {
     const second = fixtures.locationsFrom + batch * 1000;
     const records = northwind.slice(0, 200).map((a, i) => ({
       identifier: a.identifier,
-      latitude: 50 + i / 1000,
+      latitude: SCALE_LATITUDE - i / 1000,
       longitude: 4 + (batch % 1000) / 1000,
       recorded_at: new Date(second + i).toISOString(),
     }));
