@@ -7,6 +7,7 @@ import { requestLogging } from './web/logging.js';
 import { rendering } from './web/render.js';
 import { securityHeaders } from './web/security.js';
 import { csrfProtection, sessions } from './web/session.js';
+import { rememberWrites } from './web/replica.js';
 import { staticFiles } from './web/static.js';
 import { apiRoutes } from './web/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,6 +32,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
   app.use(sessions(ctx));
+  app.use(rememberWrites(ctx));
   app.use(rendering(ctx));
   app.use(csrfProtection());
 

@@ -15,6 +15,11 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_REPLICA_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  DATABASE_REPLICA_MAX_LAG: z.coerce.number().int().min(1).max(3600).default(5),
   DATA_DIR: z.string().min(1).default('./.data'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SMTP_URL: z
@@ -43,6 +48,13 @@ export type Config = {
   host: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** a streaming replica for the heavy reads that may lag a little (lists, exports, summaries); none when unset */
+  databaseReplicaUrl: string | undefined;
+  /**
+   * seconds: the replica serves only while it is less than this behind, and a person's reads go to the
+   * primary for this long after their own last write, so they always see what they just did
+   */
+  databaseReplicaMaxLag: number;
   dataDir: string;
   sessionSecret: string;
   smtpUrl: string | undefined;
@@ -135,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseReplicaUrl: e.DATABASE_REPLICA_URL,
+    databaseReplicaMaxLag: e.DATABASE_REPLICA_MAX_LAG,
     dataDir,
     sessionSecret: e.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret'),
     smtpUrl: e.SMTP_URL,

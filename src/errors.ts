@@ -54,6 +54,9 @@ const UNAVAILABLE_CODES = new Set([
   '08001',
   '08003',
   '08006', // connection exceptions
+  // PgBouncer's own refusals while it cannot reach PostgreSQL: "server login has been failing",
+  // "query_wait_timeout", "no more connections allowed"
+  '08P01',
 ]);
 
 /** True when the database cannot be reached right now: the request deserves a 503, not a 500. */

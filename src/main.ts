@@ -45,7 +45,8 @@ async function main() {
     (err) => logger.error({ err }, 'mail delivery failed'),
   );
   let stopping = false;
-  const app = createApp({ db, config, clock, logger, mail, mailPump, draining: () => stopping });
+  const replica = database.replica ?? undefined;
+  const app = createApp({ db, replica, config, clock, logger, mail, mailPump, draining: () => stopping });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

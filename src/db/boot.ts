@@ -2,12 +2,15 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { createDb, ensureDatabase, migrate, type Db } from './index.js';
+import { openReplica, type ReadReplica } from './replica.js';
 
 export type OpenDatabase = {
   db: Db;
   embedded: EmbeddedServer | null;
   /** the migrations this opening applied (none when the schema was up to date) */
   applied: string[];
+  /** DATABASE_REPLICA_URL's replica, or null */
+  replica: ReadReplica | null;
   close(): Promise<void>;
 };
 
@@ -46,11 +49,21 @@ export async function openDatabase(
     await embedded?.stop();
     throw err;
   }
+  const replica = config.databaseReplicaUrl
+    ? openReplica(config.databaseReplicaUrl, {
+        maxLagSeconds: config.databaseReplicaMaxLag,
+        poolMax: config.databasePoolMax,
+        log: (message) => logger.warn({ db: message }, 'read replica'),
+      })
+    : null;
+  await replica?.check(); // says at start whether it serves (never throws)
   return {
     db,
     embedded,
     applied,
+    replica,
     async close() {
+      await replica?.close();
       await db.destroy();
       await embedded?.stop();
     },

@@ -13,13 +13,15 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 // a date is a calendar day, not an instant: keep 'YYYY-MM-DD' rather than a Date at local midnight
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-export function createDb(url: string, opts: { poolMax?: number; log?: (message: string) => void } = {}): Db {
+type DbOptions = { poolMax?: number; log?: (message: string) => void; applicationName?: string };
+
+export function createDb(url: string, opts: DbOptions = {}): Db {
   const log = opts.log ?? (() => {});
   const say = (m: unknown) => log(typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m));
   return knex({
     log: { warn: say, error: say, deprecate: say, debug: () => {} },
     client: 'pg',
-    connection: { connectionString: url, application_name: 'portico' },
+    connection: { connectionString: url, application_name: opts.applicationName ?? 'portico' },
     // fail fast while the database is down, so requests answer 503 instead of hanging
     acquireConnectionTimeout: 5000,
     pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
 import { sendCsvStream } from '../web/downloads.js';
 import { wantsFragment } from '../web/render.js';
+import { readDb } from '../web/replica.js';
 import {
   ASSET_TAB_LABELS,
   ASSET_TABS,
@@ -190,7 +191,7 @@ export function groupRoutes(ctx: AppContext): Router {
       res.on('close', () => leaving.abort());
       const group = await getGroupHeader(ctx.db, actor, Params.parse(req.params).id);
       const filter = { ...assetFilterFrom(req.query, today(actor)), groupId: group.id };
-      const download = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
+      const download = await streamAssetsCsv(readDb(ctx, req), actor, filter, { signal: leaving.signal });
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );

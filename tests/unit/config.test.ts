@@ -33,6 +33,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATA_DIR: tmp(), DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
   });
 
+  it('has no read replica unless DATABASE_REPLICA_URL names one, and refuses one that is not PostgreSQL', () => {
+    expect(loadConfig({ DATA_DIR: tmp() })).toMatchObject({ databaseReplicaUrl: undefined, databaseReplicaMaxLag: 5 });
+    const url = 'postgres://portico:secret@replica.internal:5432/portico';
+    const config = loadConfig({ DATA_DIR: tmp(), DATABASE_REPLICA_URL: url, DATABASE_REPLICA_MAX_LAG: '10' });
+    expect(config).toMatchObject({ databaseReplicaUrl: url, databaseReplicaMaxLag: 10 });
+    expect(() => loadConfig({ DATA_DIR: tmp(), DATABASE_REPLICA_URL: 'replica:5432' })).toThrow(
+      /^Invalid DATABASE_REPLICA_URL=/,
+    );
+    expect(() => loadConfig({ DATA_DIR: tmp(), DATABASE_REPLICA_MAX_LAG: '0' })).toThrow(/DATABASE_REPLICA_MAX_LAG/);
+  });
+
   it('turns on secure cookies when served over https', () => {
     const config = loadConfig({ DATA_DIR: tmp(), BASE_URL: 'https://portal.example.com/' });
     expect(config.secureCookies).toBe(true);

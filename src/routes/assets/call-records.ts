@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { sendCsvStream } from '../../web/downloads.js';
 import { formText, idParam } from '../../web/forms.js';
+import { readDb } from '../../web/replica.js';
 import { listCallRecords, streamCallRecordsCsv } from '../../services/assets/index.js';
 
 /** An asset's call data records of the last month: the paged list and the same rows as CSV. */
@@ -32,7 +33,12 @@ export function callRecordRoutes(ctx: AppContext): Router {
     '/assets/:id/call-records.csv',
     ...allow('cdr.view', async (req, res, actor) => {
       // the file name is built from the identifier with everything but letters, digits, - and _ replaced
-      const download = await streamCallRecordsCsv(ctx.db, actor, Params.parse(req.params).id, ctx.clock.now());
+      const download = await streamCallRecordsCsv(
+        readDb(ctx, req),
+        actor,
+        Params.parse(req.params).id,
+        ctx.clock.now(),
+      );
       res.on('close', () => download.stream.destroy());
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),

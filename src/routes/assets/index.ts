@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { sendCsvStream } from '../../web/downloads.js';
+import { readDb } from '../../web/replica.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import {
   ASSET_TAB_LABELS,
@@ -83,13 +84,14 @@ export async function sendAssetsCsv(
   filter: AssetListFilter,
 ): Promise<void> {
   const csv = 'text/csv; charset=utf-8';
+  const db = readDb(ctx, req);
   if (CsvQuery.parse(req.query).scope === 'page') {
-    const { filename, body } = await assetsPageCsv(ctx.db, actor, filter);
+    const { filename, body } = await assetsPageCsv(db, actor, filter);
     return void res.set('Content-Disposition', attachment(filename)).type(csv).send(body);
   }
   const leaving = new AbortController();
   res.on('close', () => leaving.abort());
-  const download = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
+  const download = await streamAssetsCsv(db, actor, filter, { signal: leaving.signal });
   await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
 }
 
@@ -131,7 +133,7 @@ export function assetRoutes(ctx: AppContext): Router {
   router.get(
     '/assets',
     ...allow('asset.view', async (req, res, actor) => {
-      const list = await listAssets(ctx.db, actor, assetFilter(ctx, req, actor));
+      const list = await listAssets(readDb(ctx, req), actor, assetFilter(ctx, req, actor));
       const canRequest = can(actor, 'asset.request');
       renderAssetList(res, list, { title: 'Assets', base: '/assets', linkAssets: true, canRequest });
     }),

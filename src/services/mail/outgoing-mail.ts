@@ -121,9 +121,10 @@ export async function listOutgoingMail(
 }
 
 /**
- * One message with its text; a message outside the reader's outbox (another tenant's) is not found. The one-time secrets a message carried
- * show as "[redacted]", unless `revealKept` (outside production) and the message is kept rather than sent:
- * without an SMTP server, reading kept mail here is how a demo's links reach people.
+ * One message with its text; a message outside the reader's outbox (another tenant's) is not found.
+ * The one-time secrets a message carried show as "[redacted]", unless `revealKept` (outside production)
+ * and the message is kept rather than sent: without an SMTP server, reading kept mail here is how a
+ * demo's links reach people.
  */
 export async function findOutgoingMail(
   db: Db,
