@@ -15,6 +15,7 @@ const DEPLOYMENT_TABLES: Record<string, 'reference' | 'coordinator'> = {
   users: 'reference', // one login for every tenant it works for
   notification_settings: 'reference', // a login's own switches
   user_tokens: 'reference', // a login's links; tenant_id only says which tenant an activation is for
+  operators: 'reference', // the deployment's operators: logins of no tenant
   session: 'coordinator',
   rate_limits: 'coordinator',
   job_runs: 'coordinator',
