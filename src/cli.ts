@@ -24,8 +24,10 @@ try {
     io.err(`portico: ${oneLine(err.message)}`);
     process.exitCode = 2;
   } else {
+    const { isDatabaseUnavailable } = await import('./errors.js');
     const message = err instanceof Error ? err.message : String(err ?? 'failed');
-    io.err(`portico: ${oneLine(message)}`);
+    const where = process.env.DATABASE_URL ? 'DATABASE_URL' : 'the embedded PostgreSQL of DATA_DIR';
+    io.err(`portico: ${isDatabaseUnavailable(err) ? `cannot reach the database (${where}): ` : ''}${oneLine(message)}`);
     process.exitCode = 1;
   }
 }

@@ -110,6 +110,16 @@ describe('portico tenant create', () => {
   }, 180_000);
 });
 
+describe('a database out of reach', () => {
+  it('is said in one line on stderr, with exit code 1', async () => {
+    const port = await freePort();
+    const run = await runPortico(['tenant', 'list'], { ...env, DATABASE_URL: `postgres://x:y@127.0.0.1:${port}/none` });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^portico: cannot reach the database \(DATABASE_URL\): [^\n]*ECONNREFUSED[^\n]*\n$/);
+  });
+});
+
 describe('portico operator create', () => {
   it('prints and mails a single-use link that signs the new operator in to the operator pages', async () => {
     const smtp = await startSmtpCatcher();
