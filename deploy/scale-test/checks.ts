@@ -140,7 +140,9 @@ export async function replicaTransactions(standby: PgServer): Promise<number> {
   }
 }
 
-export type Acked = { tickets: string[]; comments: string[]; batches: { second: number; n: number }[] };
+/** a write the portal acknowledged: what it was, when the answer came (epoch ms) and which instance gave it */
+export type Ack = { what: string; at: number; by: string };
+export type Acked = { tickets: Ack[]; comments: Ack[]; batches: (Ack & { second: number; n: number })[] };
 
 export async function findWrites(db: Db, fixtures: Fixtures, acked: Acked) {
   const tickets = new Set<string>(await db('tickets').where('subject', 'like', 'scale-test ticket %').pluck('subject'));
@@ -153,18 +155,22 @@ export async function findWrites(db: Db, fixtures: Fixtures, acked: Acked) {
     [fixtures.tenantId, new Date(fixtures.locationsFrom), SCALE_LATITUDE],
   );
   const batches = new Map(rows.map((r) => [Number(r.second), r.n]));
+  const lostBatches = acked.batches.filter((b) => batches.get(b.second) !== b.n);
   return {
-    tickets: { acked: acked.tickets.length, lost: acked.tickets.filter((t) => !tickets.has(t)).length },
+    tickets: { acked: acked.tickets.length, lost: acked.tickets.filter((t) => !tickets.has(t.what)) },
     comments: {
       acked: acked.comments.length,
       found: comments.size,
-      lost: acked.comments.filter((c) => !comments.has(c)).length,
+      lost: acked.comments.filter((c) => !comments.has(c.what)),
     },
     batches: {
       acked: acked.batches.length,
       found: batches.size,
       records: acked.batches.reduce((n, b) => n + b.n, 0),
-      lost: acked.batches.filter((b) => batches.get(b.second) !== b.n).length,
+      lost: lostBatches.map((b) => ({
+        ...b,
+        what: `${b.what}: ${batches.get(b.second) ?? 0} of ${b.n} records found`,
+      })),
     },
   };
 }

@@ -10,7 +10,8 @@ import { csrfFrom } from '../../tests/support/app.js';
 /** one request: who, what, when (epoch ms), the status (0: no answer) and the instance that answered */
 export type Sample = { user: string; what: string; start: number; end: number; status: number; by: string };
 
-export type Answer = { status: number; text: string; location: string | null };
+/** what came back; `by` is the instance that answered (HAProxy's X-Served-By) */
+export type Answer = { status: number; text: string; location: string | null; by: string };
 
 const COOKIE = 'portico.sid';
 
@@ -37,8 +38,7 @@ export class Person {
     opts: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string>; base?: string } = {},
   ): Promise<Answer> {
     const start = Date.now();
-    let answer: Answer = { status: 0, text: '', location: null };
-    let by = '';
+    let answer: Answer = { status: 0, text: '', location: null, by: '' };
     try {
       const res = await fetch(`${opts.base ?? this.base}${path}`, {
         method,
@@ -56,12 +56,12 @@ export class Person {
         const m = new RegExp(`^${COOKIE.replace('.', '\\.')}=([^;]*)`).exec(c);
         if (m) this.cookie = m[1]!;
       }
-      answer = { status: res.status, text: await res.text(), location: res.headers.get('location') };
-      by = res.headers.get('x-served-by') ?? '';
+      const by = res.headers.get('x-served-by') ?? '';
+      answer = { status: res.status, text: await res.text(), location: res.headers.get('location'), by };
     } catch {
       // no answer at all (connection refused or reset, or no answer in 30 s): status 0
     }
-    this.samples.push({ user: this.name, what, start, end: Date.now(), status: answer.status, by });
+    this.samples.push({ user: this.name, what, start, end: Date.now(), status: answer.status, by: answer.by });
     return answer;
   }
 

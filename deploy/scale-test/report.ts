@@ -94,17 +94,22 @@ export function report(r: Results, run: { phases: Phase[]; startedAt: number; ou
 
   console.log('\nwrites acknowledged and found afterwards on the primary:');
   const f = r.found;
-  console.log(`  tickets opened: ${f.tickets.acked} acknowledged, ${f.tickets.lost} lost`);
+  console.log(`  tickets opened: ${f.tickets.acked} acknowledged, ${f.tickets.lost.length} lost`);
   console.log(
-    `  ticket comments: ${f.comments.acked} acknowledged, ${f.comments.found} found, ${f.comments.lost} lost`,
+    `  ticket comments: ${f.comments.acked} acknowledged, ${f.comments.found} found, ${f.comments.lost.length} lost`,
   );
   console.log(
     `  location batches (API): ${f.batches.acked} acknowledged (${f.batches.records} records), ` +
       `${f.batches.found} found, ` +
-      `${f.batches.lost} lost`,
+      `${f.batches.lost.length} lost`,
   );
-  const lost = f.tickets.lost + f.comments.lost + f.batches.lost;
-  if (lost) failures.push(`${lost} acknowledged writes lost`);
+  const lost = [...f.tickets.lost, ...f.comments.lost, ...f.batches.lost];
+  for (const w of lost) {
+    const during = phases.find((p) => w.at >= p.start && w.at <= p.end)?.name ?? 'outside any phase';
+    const t = ((w.at - run.startedAt) / 1000).toFixed(1);
+    console.log(`  LOST ${w.what}, acknowledged by ${w.by || '?'} at ${t} s, during "${during}"`);
+  }
+  if (lost.length) failures.push(`${lost.length} acknowledged writes lost`);
 
   const m = r.reminders;
   const counts = tally(m.perSubscription, (n) => `${n} mail${n === 1 ? '' : 's'}`);

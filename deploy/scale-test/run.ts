@@ -13,9 +13,19 @@ import {
   replicaLagSampler,
   replicaTransactions,
   SCALE_LATITUDE,
+  type Acked,
 } from './checks.js';
 import { killAll, stopAll } from './children.js';
-import { drive, orSignInAgain, Person, throughput, type Action, type Sample, type Throughput } from './load.js';
+import {
+  drive,
+  orSignInAgain,
+  Person,
+  throughput,
+  type Action,
+  type Answer,
+  type Sample,
+  type Throughput,
+} from './load.js';
 import { loadAverage, report, type Phase } from './report.js';
 import { ensurePackages, portico, startHaproxy, startPgBouncer, until, type Balancer, type Instance } from './stack.js';
 
@@ -167,7 +177,8 @@ async function main(): Promise<number> {
   };
   const people = Object.values(crew);
   for (const p of people) await p.signIn();
-  const acked = { tickets: [] as string[], comments: [] as string[], batches: [] as { second: number; n: number }[] };
+  const acked: Acked = { tickets: [], comments: [], batches: [] };
+  const ack = (what: string, res: Answer) => ({ what, at: Date.now(), by: res.by });
   const tickets: string[] = [];
   for (const owner of [crew.owner1, crew.owner2]) {
     const subject = `scale-test ticket ${tickets.length + 1}`;
@@ -175,7 +186,7 @@ async function main(): Promise<number> {
     const res = await owner.request('open ticket', 'POST', '/tickets', { form });
     if (res.status !== 303 || !res.location) throw new Error(`opening a ticket answered ${res.status}`);
     tickets.push(res.location.split('/').pop()!);
-    acked.tickets.push(subject);
+    acked.tickets.push(ack(subject, res));
   }
   const lag = replicaLagSampler(primary);
 
@@ -207,7 +218,7 @@ async function main(): Promise<number> {
     const res = await p.request('comment', 'POST', `/tickets/${pick(tickets)}/comments`, {
       form: { body, _csrf: p.csrf },
     });
-    if (res.status === 303 && !res.location?.startsWith('/login')) acked.comments.push(body);
+    if (res.status === 303 && !res.location?.startsWith('/login')) acked.comments.push(ack(body, res));
     await orSignInAgain(p, res);
   };
   const apiClient = new Person(base, 'API client', '', '', samples);
@@ -224,7 +235,7 @@ async function main(): Promise<number> {
       json: { records },
       headers: { authorization: `Bearer ${fixtures.apiKey}`, 'idempotency-key': `scale-${fixtures.run}-${batch}` },
     });
-    if (res.status === 200) acked.batches.push({ second, n: records.length });
+    if (res.status === 200) acked.batches.push({ ...ack(`batch ${batch}`, res), second, n: records.length });
   };
   const fragment = { 'hx-request': 'true' };
   const roles: { person: Person; actions: Action[] }[] = [
