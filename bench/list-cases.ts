@@ -3,7 +3,7 @@ import type { Db, Trx } from '../src/db/index.js';
 import { inTenant } from '../src/db/tenant.js';
 import { assetListQuery, tabCounts } from '../src/services/assets/list.js';
 import { tabCountsQuery } from '../src/services/assets/list-counts.js';
-import { encodeCursor, type AssetListFilter, type AssetTab } from '../src/services/assets/list-rules.js';
+import { encodeAssetCursor, type AssetListFilter, type AssetTab } from '../src/services/assets/list-rules.js';
 import { streamAssetsCsv } from '../src/services/assets/list-csv.js';
 import { loadActor } from '../src/services/people/sign-in.js';
 import { scopeAssets, type Actor } from '../src/services/access/index.js';
@@ -63,7 +63,7 @@ export async function listCases(
         );
     });
     const after = { customerId: row.customer_id, groupPath: row.group_path, identifier: row.identifier, id: row.id };
-    return { position, after, param: encodeURIComponent(encodeCursor(after)) };
+    return { position, after, param: encodeURIComponent(encodeAssetCursor(after)) };
   };
   const all = await deep('all');
   const active = await deep('active');

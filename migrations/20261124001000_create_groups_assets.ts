@@ -103,7 +103,8 @@ export async function up(db: Knex): Promise<void> {
     create index asset_requests_queue_idx on asset_requests (tenant_id, state, requested_at);
     create index asset_requests_asset_idx on asset_requests (tenant_id, asset_id, requested_at desc);
     -- one open request of a kind per asset
-    create unique index asset_requests_one_pending_idx on asset_requests (tenant_id, asset_id, kind) where state = 'pending';
+    create unique index asset_requests_one_pending_idx on asset_requests (tenant_id, asset_id, kind)
+      where state = 'pending';
 
     -- tab badges: kept up to date by a trigger in the same transaction as every asset change
     create table asset_counts (
@@ -124,7 +125,8 @@ export async function up(db: Knex): Promise<void> {
       end if;
       if tg_op in ('INSERT', 'UPDATE') then
         insert into asset_counts as c (tenant_id, customer_id, group_key, status, n)
-        values (new.tenant_id, new.customer_id, coalesce(new.group_id, '00000000-0000-0000-0000-000000000000'), new.status, 1)
+        values (new.tenant_id, new.customer_id, coalesce(new.group_id, '00000000-0000-0000-0000-000000000000'),
+          new.status, 1)
         on conflict (tenant_id, customer_id, group_key, status) do update set n = c.n + 1;
       end if;
       return null;

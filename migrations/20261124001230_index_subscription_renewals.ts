@@ -12,7 +12,8 @@ export async function up(db: Knex): Promise<void> {
   await db.raw(`
     create index assets_renewal_day_idx on assets (tenant_id, next_renewal_on, id) where next_renewal_on is not null;
     drop index assets_renewal_idx;
-    create index assets_monthly_term_idx on assets (tenant_id, term_end, id) where plan = 'monthly' and status = 'active';
+    create index assets_monthly_term_idx on assets (tenant_id, term_end, id)
+      where plan = 'monthly' and status = 'active';
   `);
 }
 

@@ -26,7 +26,8 @@ export async function up(db: Knex): Promise<void> {
       occurred_at timestamptz not null,
       direction varchar(8) not null check (direction in ('inbound', 'outbound')),
       status varchar(12) not null
-        check (status in ('in_progress', 'answered', 'no_answer', 'busy', 'failed', 'delivered', 'pending', 'rejected')),
+        check (status in ('in_progress', 'answered', 'no_answer', 'busy', 'failed', 'delivered', 'pending',
+          'rejected')),
       from_number varchar(32) not null,
       to_number varchar(32) not null,
       -- voice and video: seconds connected; messages: 0
@@ -44,9 +45,11 @@ export async function up(db: Knex): Promise<void> {
       foreign key (tenant_id, asset_id) references assets (tenant_id, id) on delete set null (asset_id)
     );
     -- a customer's log of one product, newest first (partner usage logs, summaries, exports)
-    create index usage_records_customer_idx on usage_records (tenant_id, customer_id, product, occurred_at desc, id desc);
+    create index usage_records_customer_idx on usage_records (tenant_id, customer_id, product, occurred_at desc,
+      id desc);
     -- an asset's call data records, newest first
-    create index usage_records_asset_idx on usage_records (tenant_id, asset_id, occurred_at desc, id desc) where asset_id is not null;
+    create index usage_records_asset_idx on usage_records (tenant_id, asset_id, occurred_at desc, id desc)
+      where asset_id is not null;
     -- calls and sessions going on now: the "channels in use" figure
     create index usage_records_in_progress_idx on usage_records (tenant_id, customer_id) where status = 'in_progress';
   `);

@@ -22,7 +22,8 @@ export async function up(db: Knex): Promise<void> {
       asset_id uuid,
       subject varchar(200) not null,
       category varchar(20) not null check (category in ('technical', 'billing', 'subscription', 'other')),
-      status varchar(24) not null default 'open' check (status in ('open', 'waiting_on_customer', 'resolved', 'closed')),
+      status varchar(24) not null default 'open'
+        check (status in ('open', 'waiting_on_customer', 'resolved', 'closed')),
       opened_by uuid references users (id) on delete set null,
       opened_by_label varchar(300) not null,
       created_at timestamptz not null default now(),

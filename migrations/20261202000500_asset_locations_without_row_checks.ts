@@ -24,6 +24,7 @@ export async function down(db: Knex): Promise<void> {
   await db.raw(`
     drop trigger asset_locations_follow_deletes on assets;
     drop function asset_locations_follow_deletes();
-    alter table asset_locations add foreign key (tenant_id, asset_id) references assets (tenant_id, id) on delete cascade;
+    alter table asset_locations add foreign key (tenant_id, asset_id) references assets (tenant_id, id)
+      on delete cascade;
   `);
 }

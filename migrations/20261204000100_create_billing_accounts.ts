@@ -87,6 +87,7 @@ export async function up(db: Knex): Promise<void> {
 export async function down(db: Knex): Promise<void> {
   await db.raw(`
     drop table contact_notes, number_blocks, number_ranges, billing_ledger;
-    alter table users drop column mobile, drop column email_verified, drop column mobile_verified, drop column must_change_password;
+    alter table users drop column mobile, drop column email_verified, drop column mobile_verified,
+      drop column must_change_password;
   `);
 }

@@ -5,19 +5,20 @@ import { enableTenantIsolation } from '../src/db/tenant.js';
  * Rollups of usage records, the source of every call summary: hourly ones for Live (today by hour),
  * daily ones for Daily and Monthly and for invoices (a year of months reads 366 rows a product, where
  * the hours would be 8,784: measured 25 ms against 2 ms a Monthly page). Pages over 10,000,000
- * records read a few hundred rollup rows, never the records. Statement-level triggers with transition tables keep them in step with usage_records in
- * the same transaction, whatever writes or re-prices the records: one upsert per statement and bucket,
- * not per row. A record lands in the bucket of its own hour (UTC), so a record arriving late for an
- * earlier day moves that day's figures; an update moves a record out of its old bucket and into its
- * new one (status, duration, price or time changed). 'in_progress' counts as a call in progress,
- * not an attempt, until it ends.
+ * records read a few hundred rollup rows, never the records. Statement-level triggers with transition
+ * tables keep them in step with usage_records in the same transaction, whatever writes or re-prices
+ * the records: one upsert per statement and bucket, not per row. A record lands in the bucket of its
+ * own hour (UTC), so a record arriving late for an earlier day moves that day's figures; an update
+ * moves a record out of its old bucket and into its new one (status, duration, price or time
+ * changed). 'in_progress' counts as a call in progress, not an attempt, until it ends.
  */
 const HOUR = `date_bin('1 hour', r.occurred_at, timestamptz '2000-01-01 00:00:00+00')`;
 const DAY = `(r.occurred_at at time zone 'UTC')::date`;
 
 /** The upsert into one rollup of one signed set of records (sign +1 for rows that arrive, -1 for rows that leave). */
 const upsert = (table: 'usage_hourly' | 'usage_daily', source: string) => `
-    insert into ${table} as h (tenant_id, customer_id, product, ${table === 'usage_hourly' ? 'hour' : 'day'}, attempts, connected, in_progress, billed_seconds, billed_minutes, charge_minor)
+    insert into ${table} as h (tenant_id, customer_id, product, ${table === 'usage_hourly' ? 'hour' : 'day'},
+      attempts, connected, in_progress, billed_seconds, billed_minutes, charge_minor)
     select r.tenant_id, r.customer_id, r.product, ${table === 'usage_hourly' ? HOUR : DAY},
       sum(r.sign * (r.status <> 'in_progress')::int),
       sum(r.sign * (r.status in ('answered', 'delivered'))::int),
@@ -99,13 +100,17 @@ export async function up(db: Knex): Promise<void> {
     create function usage_hourly_after_update() returns trigger language plpgsql as $$
     begin
       ${apply(`
-        select ${COLUMNS}, 1 as sign from (select n.* from new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        select ${COLUMNS}, 1 as sign from (select n.* from new_rows n
+          join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
           where (o.occurred_at, o.status, o.duration_seconds, o.price_minor, o.customer_id, o.product)
-            is distinct from (n.occurred_at, n.status, n.duration_seconds, n.price_minor, n.customer_id, n.product)) as changed
+            is distinct from (n.occurred_at, n.status, n.duration_seconds, n.price_minor, n.customer_id,
+              n.product)) as changed
         union all
-        select ${COLUMNS}, -1 as sign from (select o.* from old_rows o join new_rows n on o.tenant_id = n.tenant_id and o.id = n.id
+        select ${COLUMNS}, -1 as sign from (select o.* from old_rows o
+          join new_rows n on o.tenant_id = n.tenant_id and o.id = n.id
           where (o.occurred_at, o.status, o.duration_seconds, o.price_minor, o.customer_id, o.product)
-            is distinct from (n.occurred_at, n.status, n.duration_seconds, n.price_minor, n.customer_id, n.product)) as changed`)};
+            is distinct from (n.occurred_at, n.status, n.duration_seconds, n.price_minor, n.customer_id,
+              n.product)) as changed`)};
       return null;
     end $$;
 
@@ -115,7 +120,8 @@ export async function up(db: Knex): Promise<void> {
       referencing old table as old_rows for each statement execute function usage_hourly_after_delete();
     -- transition tables allow no column list (update of ...): the function skips unchanged rows itself
     create trigger usage_hourly_update after update on usage_records
-      referencing old table as old_rows new table as new_rows for each statement execute function usage_hourly_after_update();
+      referencing old table as old_rows new table as new_rows
+        for each statement execute function usage_hourly_after_update();
 
     -- records written before this migration (the demo's, on an existing database)
     ${apply(`select ${COLUMNS}, 1 as sign from usage_records`)};

@@ -11,7 +11,8 @@ export async function up(db: Knex): Promise<void> {
     alter table customers add column partner_id uuid,
       add foreign key (tenant_id, partner_id) references partners (tenant_id, id) on delete set null (partner_id);
     -- a partner's "Manage customers" list, by title
-    create index customers_partner_idx on customers (tenant_id, partner_id, lower(title), id) where partner_id is not null;
+    create index customers_partner_idx on customers (tenant_id, partner_id, lower(title), id)
+      where partner_id is not null;
 
     create table customer_products (
       tenant_id uuid not null,
@@ -40,8 +41,10 @@ export async function up(db: Knex): Promise<void> {
     create index price_lists_lookup_idx on price_lists (tenant_id, customer_id, product, valid_from desc);
 
     -- the partner usage log's filters keep their keyset order on an index of their own
-    create index usage_records_customer_status_idx on usage_records (tenant_id, customer_id, product, status, occurred_at desc, id desc);
-    create index usage_records_customer_direction_idx on usage_records (tenant_id, customer_id, product, direction, occurred_at desc, id desc);
+    create index usage_records_customer_status_idx on usage_records (tenant_id, customer_id, product, status,
+      occurred_at desc, id desc);
+    create index usage_records_customer_direction_idx on usage_records (tenant_id, customer_id, product, direction,
+      occurred_at desc, id desc);
   `);
   await enableTenantIsolation(db, 'customer_products');
   await enableTenantIsolation(db, 'price_lists');

@@ -1,11 +1,11 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
+import { sendCsvStream } from '../web/downloads.js';
 import { wantsFragment } from '../web/render.js';
+import { readDb } from '../web/replica.js';
 import {
-  ASSET_PAGE_SIZES,
   ASSET_TAB_LABELS,
   ASSET_TABS,
   assetFilterFrom,
@@ -20,7 +20,6 @@ import {
   getGroup,
   getGroupHeader,
   getGroupUsers,
-  GROUP_PAGE_SIZES,
   GROUP_TAB_LABELS,
   GROUP_TABS,
   groupForEdit,
@@ -37,6 +36,7 @@ import {
   userOptions,
 } from '../services/groups/index.js';
 import { type Actor, can } from '../services/access/index.js';
+import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../services/platform/index.js';
 import { formCheckbox, formText, idParam, orRerender } from '../web/forms.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
@@ -56,13 +56,14 @@ const numbers = new Intl.NumberFormat('en-GB');
 const groupListView = {
   tabs: GROUP_TABS,
   tabLabels: GROUP_TAB_LABELS,
-  pageSizes: GROUP_PAGE_SIZES,
+  pageSizes: PAGE_SIZES,
   href: groupListHref,
 };
 const assetView = {
   tabs: ASSET_TABS,
   tabLabels: ASSET_TAB_LABELS,
-  pageSizes: ASSET_PAGE_SIZES,
+  pageSizes: PAGE_SIZES,
+  defaultPageSize: DEFAULT_PAGE_SIZE,
   href: assetListHref,
   formatNumber: (n: number) => numbers.format(n),
 };
@@ -190,11 +191,8 @@ export function groupRoutes(ctx: AppContext): Router {
       res.on('close', () => leaving.abort());
       const group = await getGroupHeader(ctx.db, actor, Params.parse(req.params).id);
       const filter = { ...assetFilterFrom(req.query, today(actor)), groupId: group.id };
-      const { filename, stream } = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
-      res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
-      await pipeline(stream, res).catch((err: { code?: string }) => {
-        if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      });
+      const download = await streamAssetsCsv(readDb(ctx, req), actor, filter, { signal: leaving.signal });
+      await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
 

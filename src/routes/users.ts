@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
-import { formText, idParam, orRerender } from '../web/forms.js';
+import { formText, idParam, orRerender, pageSizeParam } from '../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../web/user-screens.js';
 import { type Actor, can } from '../services/access/index.js';
 import {
@@ -23,7 +23,7 @@ const Params = z.object({ id: idParam() });
 const ListQuery = z.object({
   q: formText(200),
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
-  size: z.coerce.number().int().catch(25),
+  size: pageSizeParam(),
   customer: formText(100),
 });
 const NewUserBody = z.object({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
 import type { AppContext } from '../context.js';
 import {
   AppError,
@@ -138,7 +139,9 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
           properties: {
             errors: {
               type: 'array',
-              description: `Each problem of each bad record, in record order; at most the first ${MAX_RECORD_ERRORS.toLocaleString('en-GB')}`,
+              description:
+                'Each problem of each bad record, in record order; ' +
+                `at most the first ${MAX_RECORD_ERRORS.toLocaleString('en-GB')}`,
               maxItems: MAX_RECORD_ERRORS,
               items: {
                 type: 'object',
@@ -157,7 +160,8 @@ export function openApiDocument(baseUrl: string, modules: ApiModule[]): OpenApiO
       responses: {
         BadRequest: {
           description:
-            'A query parameter holds a NUL or an unpaired surrogate, or the body is not JSON or not what the operation reads',
+            'A query parameter holds a NUL or an unpaired surrogate, ' +
+            'or the body is not JSON or not what the operation reads',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
         Forbidden: {
@@ -221,6 +225,14 @@ export function withClient(handle: ClientHandler): RequestHandler {
     if (!req.apiClient) throw new Error(`no API client on ${req.method} ${req.path}: the route is not under /api/v1`);
     return handle(req, res, req.apiClient) as Promise<void>;
   };
+}
+
+/** A request's query or body read by the operation's schema; the first thing wrong answers 400 with its message. */
+export function apiInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success)
+    throw new BadRequestError(parsed.error.issues[0]?.message ?? 'The request could not be understood.');
+  return parsed.data;
 }
 
 /**

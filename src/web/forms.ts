@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequestError, ConflictError, NotFoundError, TooManyRequestsError, ValidationError } from '../errors.js';
-import { cutText, isStorableText, toStorableText } from '../services/platform/index.js';
+import { cutText, isStorableText, pageSizeOf, toStorableText } from '../services/platform/index.js';
 
 /**
  * A form field as text: missing or repeated fields read as '' so the service, which owns the
@@ -27,6 +27,13 @@ export const formCheckbox = () => formText().transform((v) => v === 'on');
 
 /** A record's id in the path, as text: one the service does not know (or cannot be an id) answers 404, not 400. */
 export const idParam = () => formText(100);
+
+/** A list's page size from the query string: one of the sizes every list offers, else the default (never an error). */
+export const pageSizeParam = () =>
+  z
+    .unknown()
+    .optional()
+    .transform((v) => pageSizeOf(v));
 
 /** What a form's service may refuse with; the rerender gets it for its message (`formError`) or the log. */
 export type Refusal = ValidationError | ConflictError | TooManyRequestsError;

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { type Actor, CUSTOMER_ROLES, ROLE_LABELS } from '../services/access/index.js';
-import { ACTIVATION_DAYS, PAGE_SIZES, STATUS_LABELS } from '../services/people/index.js';
-import { formatDateTime } from '../services/platform/index.js';
+import { ACTIVATION_DAYS, STATUS_LABELS } from '../services/people/index.js';
+import { DEFAULT_PAGE_SIZE, formatDateTime, listHref, PAGE_SIZES } from '../services/platform/index.js';
 
 /** What the screens that add and show people share: a company admin's /users, a customer's Users tab, partners. */
 
@@ -27,11 +27,7 @@ export function userViewHelpers(actor: Actor) {
 
 /** A user list's URL with its state in the query string but no page (the pagination adds that). */
 export function userListBase(path: string, state: { q: string; size: number; customer?: string }): string {
-  const params = new URLSearchParams();
-  if (state.q) params.set('q', state.q);
-  if (state.customer) params.set('customer', state.customer);
-  if (state.size !== 25) params.set('size', String(state.size));
-  return params.size ? `${path}?${params.toString()}` : path;
+  return listHref(path, { q: state.q, customer: state.customer, size: state.size }, { size: DEFAULT_PAGE_SIZE });
 }
 
 /** The activation link shown on the page that answers the POST that made it (never in a flash, which is stored). */

@@ -52,39 +52,43 @@ async function activateThroughLink(link: string, password: string) {
 const fresh = () => Math.random().toString(36).slice(2, 8);
 
 describe('activating a new customer user', () => {
-  it('lets a tenant admin create a customer and its first user, who activates from the mail and lands on that customer’s home page', async () => {
-    const tag = fresh();
-    const carla = `carla.${tag}@contoso.test`;
-    const admin = await browser.newPage();
-    await signInAsTenantAdmin(admin);
-    await admin.getByRole('link', { name: 'New customer' }).click();
-    await admin.getByLabel('Title', { exact: true }).fill('Contoso Couriers');
-    await admin.getByLabel('Account ID').fill(`CC-${tag}`);
-    await admin.getByRole('button', { name: 'Create customer' }).click();
-    await admin.waitForURL(/\/admin\/customers\/[0-9a-f-]{36}$/);
-    await admin.getByRole('link', { name: 'Users', exact: true }).click();
-    await admin.getByRole('link', { name: 'Add user' }).click();
-    await admin.getByLabel('Name', { exact: true }).fill('Carla Contoso');
-    await admin.getByLabel('Email address').fill(carla);
-    await admin.getByLabel('Role', { exact: true }).selectOption('company_admin');
-    await admin.getByLabel('Activation method').selectOption('email');
-    await admin.getByRole('button', { name: 'Add user' }).click();
-    await admin.getByText(`An activation email is on its way to ${carla}.`).waitFor();
+  it(
+    'lets a tenant admin create a customer and its first user, ' +
+      'who activates from the mail and lands on that customer’s home page',
+    async () => {
+      const tag = fresh();
+      const carla = `carla.${tag}@contoso.test`;
+      const admin = await browser.newPage();
+      await signInAsTenantAdmin(admin);
+      await admin.getByRole('link', { name: 'New customer' }).click();
+      await admin.getByLabel('Title', { exact: true }).fill('Contoso Couriers');
+      await admin.getByLabel('Account ID').fill(`CC-${tag}`);
+      await admin.getByRole('button', { name: 'Create customer' }).click();
+      await admin.waitForURL(/\/admin\/customers\/[0-9a-f-]{36}$/);
+      await admin.getByRole('link', { name: 'Users', exact: true }).click();
+      await admin.getByRole('link', { name: 'Add user' }).click();
+      await admin.getByLabel('Name', { exact: true }).fill('Carla Contoso');
+      await admin.getByLabel('Email address').fill(carla);
+      await admin.getByLabel('Role', { exact: true }).selectOption('company_admin');
+      await admin.getByLabel('Activation method').selectOption('email');
+      await admin.getByRole('button', { name: 'Add user' }).click();
+      await admin.getByText(`An activation email is on its way to ${carla}.`).waitFor();
 
-    const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === carla);
-    const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
-    const person = await activateThroughLink(link, 'a quiet harbour at dawn');
-    await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
+      const mail = await smtp.waitFor((m) => (Array.isArray(m.to) ? m.to[0]?.text : m.to?.text) === carla);
+      const link = /(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1]!;
+      const person = await activateThroughLink(link, 'a quiet harbour at dawn');
+      await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
 
-    // and the password now works on the sign-in page too
-    const again = await browser.newPage();
-    await again.goto(`${baseUrl}/login`);
-    await again.getByLabel('Email address').fill(carla);
-    await again.getByLabel('Password').fill('a quiet harbour at dawn');
-    await again.getByRole('button', { name: 'Sign in' }).click();
-    await again.waitForURL(`${baseUrl}/`);
-    await expect(again.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
-  });
+      // and the password now works on the sign-in page too
+      const again = await browser.newPage();
+      await again.goto(`${baseUrl}/login`);
+      await again.getByLabel('Email address').fill(carla);
+      await again.getByLabel('Password').fill('a quiet harbour at dawn');
+      await again.getByRole('button', { name: 'Sign in' }).click();
+      await again.waitForURL(`${baseUrl}/`);
+      await expect(again.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Contoso Couriers');
+    },
+  );
 
   it('takes a user added with the emailed link from the mail to their customer’s home page', async () => {
     const admin = await browser.newPage();
@@ -105,21 +109,24 @@ describe('activating a new customer user', () => {
     await person.getByText('Your account is active').waitFor();
   });
 
-  it('takes a user added with a displayed link, copied from the admin’s page, to their customer’s home page', async () => {
-    const admin = await browser.newPage();
-    await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-    await signInAsTenantAdmin(admin);
-    await addUser(admin, { name: 'Lars Linked', email: `lars.${fresh()}@northwind.test`, activation: 'link' });
-    await admin.getByRole('heading', { level: 2, name: /Lars Linked was added/ }).waitFor();
-    const field = admin.getByRole('textbox', { name: 'Activation link' });
-    await expect(field.getAttribute('readonly')).resolves.not.toBeNull();
-    const link = await field.inputValue();
-    expect(link.startsWith(`${baseUrl}/activate/`)).toBe(true);
-    await admin.getByRole('button', { name: 'Copy' }).click();
-    await admin.getByText('Copied.').waitFor();
-    await expect(admin.evaluate(() => navigator.clipboard.readText())).resolves.toBe(link);
+  it(
+    'takes a user added with a displayed link, copied from the admin’s page, ' + 'to their customer’s home page',
+    async () => {
+      const admin = await browser.newPage();
+      await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+      await signInAsTenantAdmin(admin);
+      await addUser(admin, { name: 'Lars Linked', email: `lars.${fresh()}@northwind.test`, activation: 'link' });
+      await admin.getByRole('heading', { level: 2, name: /Lars Linked was added/ }).waitFor();
+      const field = admin.getByRole('textbox', { name: 'Activation link' });
+      await expect(field.getAttribute('readonly')).resolves.not.toBeNull();
+      const link = await field.inputValue();
+      expect(link.startsWith(`${baseUrl}/activate/`)).toBe(true);
+      await admin.getByRole('button', { name: 'Copy' }).click();
+      await admin.getByText('Copied.').waitFor();
+      await expect(admin.evaluate(() => navigator.clipboard.readText())).resolves.toBe(link);
 
-    const person = await activateThroughLink(link, 'lanterns along the old quay');
-    await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
-  });
+      const person = await activateThroughLink(link, 'lanterns along the old quay');
+      await expect(person.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Northwind Logistics');
+    },
+  );
 });

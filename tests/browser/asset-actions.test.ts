@@ -12,48 +12,52 @@ const northwind = demoId('customer:northwind');
 const signIn = async (email: string): Promise<Page> => signInThroughForm(await browser.newPage(), baseUrl, email);
 
 describe('a company admin deactivating an asset', () => {
-  it('sees the effective date before confirming, confirms, and finds the asset pending deactivation until that date', async () => {
-    const asset = await db('assets')
-      .where({ customer_id: northwind, status: 'active', plan: 'yearly', renewal_unconfirmed: false })
-      .orderBy('identifier')
-      .first<{
-        id: string;
-        identifier: string;
-        name: string;
-        plan: 'yearly';
-        term_end: string;
-        next_renewal_on: string;
-      }>();
-    const day = deactivationDate(
-      { plan: asset.plan, termEnd: asset.term_end, nextRenewalOn: asset.next_renewal_on, renewalUnconfirmed: false },
-      todayIn('Europe/London', NOW),
-    );
-    const label = formatDay(day);
+  it(
+    'sees the effective date before confirming, confirms, ' +
+      'and finds the asset pending deactivation until that date',
+    async () => {
+      const asset = await db('assets')
+        .where({ customer_id: northwind, status: 'active', plan: 'yearly', renewal_unconfirmed: false })
+        .orderBy('identifier')
+        .first<{
+          id: string;
+          identifier: string;
+          name: string;
+          plan: 'yearly';
+          term_end: string;
+          next_renewal_on: string;
+        }>();
+      const day = deactivationDate(
+        { plan: asset.plan, termEnd: asset.term_end, nextRenewalOn: asset.next_renewal_on, renewalUnconfirmed: false },
+        todayIn('Europe/London', NOW),
+      );
+      const label = formatDay(day);
 
-    const page = await signIn('owner@northwind.test');
-    await page.goto(`${baseUrl}/assets/${asset.id}`);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(asset.name);
-    await page.getByRole('link', { name: 'Request deactivation' }).click();
-    await page.waitForURL(`${baseUrl}/assets/${asset.id}/deactivation-request`);
-    await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe(
-      `It takes effect on ${label}`,
-    );
+      const page = await signIn('owner@northwind.test');
+      await page.goto(`${baseUrl}/assets/${asset.id}`);
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(asset.name);
+      await page.getByRole('link', { name: 'Request deactivation' }).click();
+      await page.waitForURL(`${baseUrl}/assets/${asset.id}/deactivation-request`);
+      await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toBe(
+        `It takes effect on ${label}`,
+      );
 
-    await page.getByRole('button', { name: `Confirm deactivation on ${label}` }).click();
-    await page.waitForURL(`${baseUrl}/assets/${asset.id}`);
-    await expect(page.locator('#alerts').textContent()).resolves.toContain(
-      `Deactivation requested: it takes effect on ${label}.`,
-    );
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Deactivation pending');
-    await expect(page.locator('.pending-note').textContent()).resolves.toContain(
-      `Deactivation pending: it takes effect on ${label}.`,
-    );
-    await page.getByRole('button', { name: 'Cancel deactivation' }).waitFor();
+      await page.getByRole('button', { name: `Confirm deactivation on ${label}` }).click();
+      await page.waitForURL(`${baseUrl}/assets/${asset.id}`);
+      await expect(page.locator('#alerts').textContent()).resolves.toContain(
+        `Deactivation requested: it takes effect on ${label}.`,
+      );
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Deactivation pending');
+      await expect(page.locator('.pending-note').textContent()).resolves.toContain(
+        `Deactivation pending: it takes effect on ${label}.`,
+      );
+      await page.getByRole('button', { name: 'Cancel deactivation' }).waitFor();
 
-    // and the list's Deactivation pending tab now holds it
-    await page.goto(`${baseUrl}/assets?tab=deactivation-pending&q=${asset.identifier}`);
-    await expect(page.locator('#asset-table').textContent()).resolves.toContain(asset.identifier);
-  });
+      // and the list's Deactivation pending tab now holds it
+      await page.goto(`${baseUrl}/assets?tab=deactivation-pending&q=${asset.identifier}`);
+      await expect(page.locator('#asset-table').textContent()).resolves.toContain(asset.identifier);
+    },
+  );
 });
 
 describe('a group supervisor looking at an asset', () => {

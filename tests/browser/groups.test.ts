@@ -61,110 +61,118 @@ async function locatedInTrucks(): Promise<number> {
 }
 
 describe('a company admin organising groups', () => {
-  it('creates a group and a sub-group, moves an asset into it, and assigns a user with the type-ahead, then removes them', async () => {
-    const page = await signIn('owner@northwind.test');
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
-    await page.waitForURL(`${baseUrl}/groups`);
+  it(
+    'creates a group and a sub-group, moves an asset into it, and assigns a user with the type-ahead, ' +
+      'then removes them',
+    async () => {
+      const page = await signIn('owner@northwind.test');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
+      await page.waitForURL(`${baseUrl}/groups`);
 
-    // "Create group" opens a dialog on the same page
-    await page.getByRole('link', { name: 'Create group' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Create a group' });
-    await dialog.waitFor();
-    expect(page.url()).toBe(`${baseUrl}/groups`);
-    await dialog.getByLabel('Name').fill('Reefers');
-    await dialog.getByLabel('Reference (optional)').fill('COLD-1');
-    await dialog.getByRole('button', { name: 'Create group' }).click();
-    await page.waitForURL(/\/groups\/[0-9a-f-]{36}$/);
-    await expect(page.locator('#alerts').textContent()).resolves.toContain('Group Reefers created.');
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Reefers');
+      // "Create group" opens a dialog on the same page
+      await page.getByRole('link', { name: 'Create group' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Create a group' });
+      await dialog.waitFor();
+      expect(page.url()).toBe(`${baseUrl}/groups`);
+      await dialog.getByLabel('Name').fill('Reefers');
+      await dialog.getByLabel('Reference (optional)').fill('COLD-1');
+      await dialog.getByRole('button', { name: 'Create group' }).click();
+      await page.waitForURL(/\/groups\/[0-9a-f-]{36}$/);
+      await expect(page.locator('#alerts').textContent()).resolves.toContain('Group Reefers created.');
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Reefers');
 
-    const reefersUrl = page.url();
-    await page.getByRole('link', { name: 'Create sub-group' }).click();
-    const subDialog = page.getByRole('dialog', { name: 'Create a sub-group of Reefers' });
-    await subDialog.getByLabel('Name').fill('Cold chain');
-    await subDialog.getByRole('button', { name: 'Create sub-group' }).click();
-    await page.waitForURL((url) => url.href !== reefersUrl);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Reefers / Cold chain');
-    const sub = (await db('groups')
-      .where({ customer_id: northwind, path: 'Reefers / Cold chain' })
-      .first<{ id: string }>())!;
-    expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
-    await page.getByText('No assets yet.').waitFor();
+      const reefersUrl = page.url();
+      await page.getByRole('link', { name: 'Create sub-group' }).click();
+      const subDialog = page.getByRole('dialog', { name: 'Create a sub-group of Reefers' });
+      await subDialog.getByLabel('Name').fill('Cold chain');
+      await subDialog.getByRole('button', { name: 'Create sub-group' }).click();
+      await page.waitForURL((url) => url.href !== reefersUrl);
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Reefers / Cold chain');
+      const sub = (await db('groups')
+        .where({ customer_id: northwind, path: 'Reefers / Cold chain' })
+        .first<{ id: string }>())!;
+      expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
+      await page.getByText('No assets yet.').waitFor();
 
-    // the asset's own page moves it
-    const van = (await db('assets')
-      .where({ group_id: demoId('group:vans'), status: 'active' })
-      .orderBy('identifier')
-      .first<{ id: string; identifier: string }>())!;
-    await page.goto(`${baseUrl}/assets/${van.id}`);
-    await page.getByLabel('Move to group').selectOption(sub.id);
-    await page.getByRole('button', { name: 'Move' }).click();
-    await page.waitForURL(`${baseUrl}/assets/${van.id}`);
-    // that is the URL the asset page already had: wait for the page the move answers with
-    await page.locator('#alerts').getByText('Moved to Reefers / Cold chain.').waitFor();
-    await expect(page.locator('#alerts').textContent()).resolves.toContain('Moved to Reefers / Cold chain.');
-    await page.goto(`${baseUrl}/groups/${sub.id}`);
-    await expect(page.locator('#asset-table tbody th[scope="row"]').allTextContents()).resolves.toEqual([
-      van.identifier,
-    ]);
+      // the asset's own page moves it
+      const van = (await db('assets')
+        .where({ group_id: demoId('group:vans'), status: 'active' })
+        .orderBy('identifier')
+        .first<{ id: string; identifier: string }>())!;
+      await page.goto(`${baseUrl}/assets/${van.id}`);
+      await page.getByLabel('Move to group').selectOption(sub.id);
+      await page.getByRole('button', { name: 'Move' }).click();
+      await page.waitForURL(`${baseUrl}/assets/${van.id}`);
+      // that is the URL the asset page already had: wait for the page the move answers with
+      await page.locator('#alerts').getByText('Moved to Reefers / Cold chain.').waitFor();
+      await expect(page.locator('#alerts').textContent()).resolves.toContain('Moved to Reefers / Cold chain.');
+      await page.goto(`${baseUrl}/groups/${sub.id}`);
+      await expect(page.locator('#asset-table tbody th[scope="row"]').allTextContents()).resolves.toEqual([
+        van.identifier,
+      ]);
 
-    // the type-ahead offers Finn; a click makes a chip; nothing is saved until Submit
-    const users = page.locator('#group-users');
-    const status = page.locator('#group-users [role="status"].alert');
-    await users.getByLabel('Add a user').fill('fin');
-    const finn = users.getByRole('button', { name: /Finn Fleet/ });
-    await finn.waitFor();
-    await expectUniqueIds(page);
-    await finn.click();
-    await users.getByRole('button', { name: 'Remove Finn Fleet' }).waitFor();
-    expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
-    await users.getByRole('button', { name: 'Submit' }).click();
-    await status.filter({ hasText: 'Saved. Added Finn Fleet.' }).waitFor();
-    await expect(status.textContent()).resolves.toContain('Saved. Added Finn Fleet.');
-    await expectUniqueIds(page);
-    expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
-    await expect(page.locator('#group-users .chips').textContent()).resolves.toContain('Finn Fleet');
-    expect(await db('membership_groups').where({ group_id: sub.id }).select('membership_id')).toEqual([
-      { membership_id: demoId('membership:fleet@northwind.test') },
-    ]);
+      // the type-ahead offers Finn; a click makes a chip; nothing is saved until Submit
+      const users = page.locator('#group-users');
+      const status = page.locator('#group-users [role="status"].alert');
+      await users.getByLabel('Add a user').fill('fin');
+      const finn = users.getByRole('button', { name: /Finn Fleet/ });
+      await finn.waitFor();
+      await expectUniqueIds(page);
+      await finn.click();
+      await users.getByRole('button', { name: 'Remove Finn Fleet' }).waitFor();
+      expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
+      await users.getByRole('button', { name: 'Submit' }).click();
+      await status.filter({ hasText: 'Saved. Added Finn Fleet.' }).waitFor();
+      await expect(status.textContent()).resolves.toContain('Saved. Added Finn Fleet.');
+      await expectUniqueIds(page);
+      expect(page.url()).toBe(`${baseUrl}/groups/${sub.id}`);
+      await expect(page.locator('#group-users .chips').textContent()).resolves.toContain('Finn Fleet');
+      expect(await db('membership_groups').where({ group_id: sub.id }).select('membership_id')).toEqual([
+        { membership_id: demoId('membership:fleet@northwind.test') },
+      ]);
 
-    // removing: the chip goes at once, the assignment only on Submit
-    await page.locator('#group-users').getByRole('button', { name: 'Remove Finn Fleet' }).click();
-    await expect(page.locator('#group-users .chips li').count()).resolves.toBe(0);
-    expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 1 });
-    await page.locator('#group-users').getByRole('button', { name: 'Submit' }).click();
-    await status.filter({ hasText: 'Removed Finn Fleet.' }).waitFor();
-    await expect(status.textContent()).resolves.toContain('Removed Finn Fleet.');
-    await expectUniqueIds(page);
-    await page.locator('#group-users').getByText('No users assigned.').waitFor();
-    expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
-  });
+      // removing: the chip goes at once, the assignment only on Submit
+      await page.locator('#group-users').getByRole('button', { name: 'Remove Finn Fleet' }).click();
+      await expect(page.locator('#group-users .chips li').count()).resolves.toBe(0);
+      expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 1 });
+      await page.locator('#group-users').getByRole('button', { name: 'Submit' }).click();
+      await status.filter({ hasText: 'Removed Finn Fleet.' }).waitFor();
+      await expect(status.textContent()).resolves.toContain('Removed Finn Fleet.');
+      await expectUniqueIds(page);
+      await page.locator('#group-users').getByText('No users assigned.').waitFor();
+      expect(await db('membership_groups').where({ group_id: sub.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
+    },
+  );
 
-  it('opens the map of a group in a dialog with one marker per located device, each naming the device and its time of fix', async () => {
-    const page = await signIn('owner@northwind.test');
-    await page.goto(`${baseUrl}/groups`);
-    const expected = await locatedInTrucks();
-    expect(expected).toBeGreaterThan(0);
-    await page.getByRole('link', { name: 'Map of Trucks', exact: true }).click();
-    const dialog = page.getByRole('dialog', { name: 'Map of Trucks' });
-    await dialog.waitFor();
-    // Leaflet and the devices come from the server first: wait for the last marker, then count them all
-    await dialog
-      .locator('.leaflet-marker-icon')
-      .nth(expected - 1)
-      .waitFor({ state: 'attached' });
-    await expect(dialog.locator('.leaflet-marker-icon').count()).resolves.toBe(expected);
-    // the tiles came from the configured server, under the Content-Security-Policy
-    await dialog.locator('img.leaflet-tile-loaded').first().waitFor({ state: 'attached' });
-    await expect(dialog.locator('img.leaflet-tile-loaded').count()).resolves.toBeGreaterThan(0);
-    await expect(dialog.locator('[data-map-list] li').count()).resolves.toBe(expected);
-    // markers can overlap: the click goes to the marker itself, wherever its neighbours are drawn
-    await dialog.locator('.leaflet-marker-icon').first().dispatchEvent('click');
-    const popup = await dialog.locator('.leaflet-popup-content').textContent();
-    expect(popup).toMatch(/^Unit \d{3}Position at \d{1,2} Nov 2026, \d{2}:\d{2} GMT$/);
-    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
-    await expect(dialog.isVisible()).resolves.toBe(false);
-  });
+  it(
+    'opens the map of a group in a dialog with one marker per located device, ' +
+      'each naming the device and its time of fix',
+    async () => {
+      const page = await signIn('owner@northwind.test');
+      await page.goto(`${baseUrl}/groups`);
+      const expected = await locatedInTrucks();
+      expect(expected).toBeGreaterThan(0);
+      await page.getByRole('link', { name: 'Map of Trucks', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Map of Trucks' });
+      await dialog.waitFor();
+      // Leaflet and the devices come from the server first: wait for the last marker, then count them all
+      await dialog
+        .locator('.leaflet-marker-icon')
+        .nth(expected - 1)
+        .waitFor({ state: 'attached' });
+      await expect(dialog.locator('.leaflet-marker-icon').count()).resolves.toBe(expected);
+      // the tiles came from the configured server, under the Content-Security-Policy
+      await dialog.locator('img.leaflet-tile-loaded').first().waitFor({ state: 'attached' });
+      await expect(dialog.locator('img.leaflet-tile-loaded').count()).resolves.toBeGreaterThan(0);
+      await expect(dialog.locator('[data-map-list] li').count()).resolves.toBe(expected);
+      // markers can overlap: the click goes to the marker itself, wherever its neighbours are drawn
+      await dialog.locator('.leaflet-marker-icon').first().dispatchEvent('click');
+      const popup = await dialog.locator('.leaflet-popup-content').textContent();
+      expect(popup).toMatch(/^Unit \d{3}Position at \d{1,2} Nov 2026, \d{2}:\d{2} GMT$/);
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+      await expect(dialog.isVisible()).resolves.toBe(false);
+    },
+  );
 
   it('draws the markers on the map page even with no tiles to load', async () => {
     const page = await signIn('owner@northwind.test', noTilesUrl);

@@ -7,6 +7,7 @@ import { addDays } from '../../src/services/assets/subscription-rules.js';
 import { testApp } from '../support/app.js';
 import { expectUniqueIds, serve, signInThroughForm, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
+import { makeSite } from '../support/factories.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 const { db } = await testDatabase();
@@ -16,7 +17,8 @@ const clock = fixedClock(NOW);
 const { app } = testApp({ db, clock, env: { MAP_TILE_URL: 'none' } });
 const { baseUrl } = await serve(app);
 const browser = useBrowser();
-const viewerPage = `${baseUrl}/admin/customers/${demoId('customer:northwind')}/users/${demoId('user:sites@northwind.test')}`;
+const [northwind, viewer] = [demoId('customer:northwind'), demoId('user:sites@northwind.test')];
+const viewerPage = `${baseUrl}/admin/customers/${northwind}/users/${viewer}`;
 
 /** The viewer's sites and, from the visits themselves, which were serviced in the last 7 days of their zone. */
 async function expectedSites(): Promise<{ id: string; name: string; serviced: boolean }[]> {
@@ -30,7 +32,8 @@ async function expectedSites(): Promise<{ id: string; name: string; serviced: bo
       's.id',
       's.name',
       db.raw(
-        'exists (select 1 from service_visits v where v.site_id = s.id and v.completed and v.started_at < ? and v.ended_at > ?) as serviced',
+        `exists (select 1 from service_visits v
+                  where v.site_id = s.id and v.completed and v.started_at < ? and v.ended_at > ?) as serviced`,
         [end, start],
       ),
     )) as { id: string; name: string; serviced: boolean }[];
@@ -53,55 +56,59 @@ async function enableOrRefresh(page: Page, button: 'Enable login via link' | 'Re
 }
 
 describe('login via link', () => {
-  it("staff enable a link and copy it; it opens the viewer's map only, green where the visits say; refresh and expiry refuse it", async () => {
-    const staff = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
-    const link = await enableOrRefresh(staff, 'Enable login via link');
-    expect(link).toMatch(new RegExp(`^${baseUrl}/link/[A-Za-z0-9_-]{43}$`));
+  it(
+    "staff enable a link and copy it; it opens the viewer's map only, " +
+      'green where the visits say; refresh and expiry refuse it',
+    async () => {
+      const staff = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
+      const link = await enableOrRefresh(staff, 'Enable login via link');
+      expect(link).toMatch(new RegExp(`^${baseUrl}/link/[A-Za-z0-9_-]{43}$`));
 
-    // a fresh browser: the link signs in and lands at once on a URL without the token
-    const visitor = await browser.newPage();
-    await visitor.goto(link);
-    await visitor.waitForURL(`${baseUrl}/sites`);
-    expect(visitor.url()).not.toContain('/link/');
-    const expected = await expectedSites();
-    expect(expected.map((s) => s.name)).toEqual(['Piccadilly Yard', 'Trafford Park Depot']);
-    expect(expected.some((s) => s.serviced) && expected.some((s) => !s.serviced)).toBe(true);
-    const listed = visitor.getByRole('region', { name: 'Sites' }).locator('.site-item');
-    await expect(listed.count()).resolves.toBe(expected.length);
-    for (const site of expected) {
-      const item = visitor.locator(`.site-item[data-site-id="${site.id}"]`);
-      await expect(item.locator('.badge').textContent()).resolves.toBe(site.serviced ? 'Serviced' : 'Not serviced');
-      // the geofence on the map, drawn with no tiles, green or grey to match
-      const shape = visitor.locator(`path.geofence-site-${site.id}`);
-      await shape.waitFor();
-      await expect(shape.getAttribute('class')).resolves.toContain(
-        site.serviced ? 'geofence-serviced' : 'geofence-idle',
+      // a fresh browser: the link signs in and lands at once on a URL without the token
+      const visitor = await browser.newPage();
+      await visitor.goto(link);
+      await visitor.waitForURL(`${baseUrl}/sites`);
+      expect(visitor.url()).not.toContain('/link/');
+      const expected = await expectedSites();
+      expect(expected.map((s) => s.name)).toEqual(['Piccadilly Yard', 'Trafford Park Depot']);
+      expect(expected.some((s) => s.serviced) && expected.some((s) => !s.serviced)).toBe(true);
+      const listed = visitor.getByRole('region', { name: 'Sites' }).locator('.site-item');
+      await expect(listed.count()).resolves.toBe(expected.length);
+      for (const site of expected) {
+        const item = visitor.locator(`.site-item[data-site-id="${site.id}"]`);
+        await expect(item.locator('.badge').textContent()).resolves.toBe(site.serviced ? 'Serviced' : 'Not serviced');
+        // the geofence on the map, drawn with no tiles, green or grey to match
+        const shape = visitor.locator(`path.geofence-site-${site.id}`);
+        await shape.waitFor();
+        await expect(shape.getAttribute('class')).resolves.toContain(
+          site.serviced ? 'geofence-serviced' : 'geofence-idle',
+        );
+      }
+      await expect(visitor.locator('path.geofence').count()).resolves.toBe(expected.length);
+      // the link session reaches nothing but the map
+      const settings = await visitor.goto(`${baseUrl}/settings`);
+      expect(settings?.status()).toBe(403);
+
+      // staff see the use, then refresh: the old link is refused at once
+      await staff.goto(viewerPage);
+      await expect(staff.locator('.last-use').textContent()).resolves.toContain('24 Nov 2026, 09:00');
+      const fresh = await enableOrRefresh(staff, 'Refresh the link');
+      expect(fresh).not.toBe(link);
+      const stale = await browser.newPage();
+      await stale.goto(link);
+      await expect(stale.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This link does not work');
+
+      // six months and a day later the new link is refused, saying whom to ask
+      clock.set('2027-05-25T09:00:00Z');
+      const late = await browser.newPage();
+      await late.goto(fresh);
+      await expect(late.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This link has expired');
+      await expect(late.locator('main').textContent()).resolves.toContain(
+        'Ask Dana Admin <admin@demo.test> at Demo Telematics for a new link.',
       );
-    }
-    await expect(visitor.locator('path.geofence').count()).resolves.toBe(expected.length);
-    // the link session reaches nothing but the map
-    const settings = await visitor.goto(`${baseUrl}/settings`);
-    expect(settings?.status()).toBe(403);
-
-    // staff see the use, then refresh: the old link is refused at once
-    await staff.goto(viewerPage);
-    await expect(staff.locator('.last-use').textContent()).resolves.toContain('24 Nov 2026, 09:00');
-    const fresh = await enableOrRefresh(staff, 'Refresh the link');
-    expect(fresh).not.toBe(link);
-    const stale = await browser.newPage();
-    await stale.goto(link);
-    await expect(stale.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This link does not work');
-
-    // six months and a day later the new link is refused, saying whom to ask
-    clock.set('2027-05-25T09:00:00Z');
-    const late = await browser.newPage();
-    await late.goto(fresh);
-    await expect(late.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This link has expired');
-    await expect(late.locator('main').textContent()).resolves.toContain(
-      'Ask Dana Admin <admin@demo.test> at Demo Telematics for a new link.',
-    );
-    clock.set(NOW);
-  });
+      clock.set(NOW);
+    },
+  );
 });
 
 describe('the site map', () => {
@@ -122,5 +129,28 @@ describe('the site map', () => {
     await page.getByRole('heading', { name: 'Services completed from 2026-11-10 to 2026-11-16' }).waitFor();
     await expect(page.locator('#site-services tbody tr').count()).resolves.toBeGreaterThan(0);
     await page.locator('#site-services img').first().waitFor();
+  });
+});
+
+describe("a site's name on the map", () => {
+  it('shows markup in a site name as text in the tooltip, creating no element', async () => {
+    const name = '<img src=x onerror=alert(1)>';
+    const site = await makeSite(db, demoId('tenant:demo'), {
+      name,
+      customerId: demoId('customer:northwind'),
+      centre: [-2.3, 53.47],
+    });
+    await db('membership_sites').insert({
+      tenant_id: site.tenant_id,
+      membership_id: demoId('membership:sites@northwind.test'),
+      site_id: site.id,
+    });
+    const page = await signInThroughForm(await browser.newPage(), baseUrl, 'sites@northwind.test');
+    await page.waitForURL(`${baseUrl}/sites`);
+    await page.locator(`path.geofence-site-${site.id}`).hover({ force: true });
+    const tooltip = page.locator('.leaflet-tooltip');
+    await tooltip.waitFor();
+    await expect(tooltip.textContent()).resolves.toBe(`${name}: not serviced in these dates`);
+    await expect(page.locator('.site-map img').count()).resolves.toBe(0);
   });
 });

@@ -22,46 +22,50 @@ const signIn = async (email: string): Promise<Page> => signInThroughForm(await b
 const to = (m: { to?: unknown }) => JSON.stringify(m.to ?? '');
 
 describe('a ticket about an asset', () => {
-  it('is opened by the customer from the asset page, answered by staff, and the customer sees the reply and gets the mail', async () => {
-    const customer = await signIn('owner@northwind.test');
-    await customer.goto(`${baseUrl}/assets/${truck.id}`);
-    await customer.getByRole('link', { name: 'Open a ticket about this asset' }).click();
-    await customer.waitForURL((url) => url.pathname === '/tickets/new');
-    await customer.getByLabel('Subject').fill('Unit reboots every hour');
-    await customer.getByLabel('What is it about?').selectOption('technical');
-    await customer.getByLabel('Message').fill('Since the last firmware update.');
-    await customer.getByRole('button', { name: 'Open ticket' }).click();
-    await customer.waitForURL((url) => /^\/tickets\/[0-9a-f-]{36}$/.test(url.pathname));
-    const ticketPath = new URL(customer.url()).pathname;
-    await expect(customer.locator('#alerts').textContent()).resolves.toContain('is open');
+  it(
+    'is opened by the customer from the asset page, answered by staff, ' +
+      'and the customer sees the reply and gets the mail',
+    async () => {
+      const customer = await signIn('owner@northwind.test');
+      await customer.goto(`${baseUrl}/assets/${truck.id}`);
+      await customer.getByRole('link', { name: 'Open a ticket about this asset' }).click();
+      await customer.waitForURL((url) => url.pathname === '/tickets/new');
+      await customer.getByLabel('Subject').fill('Unit reboots every hour');
+      await customer.getByLabel('What is it about?').selectOption('technical');
+      await customer.getByLabel('Message').fill('Since the last firmware update.');
+      await customer.getByRole('button', { name: 'Open ticket' }).click();
+      await customer.waitForURL((url) => /^\/tickets\/[0-9a-f-]{36}$/.test(url.pathname));
+      const ticketPath = new URL(customer.url()).pathname;
+      await expect(customer.locator('#alerts').textContent()).resolves.toContain('is open');
 
-    const staff = await signIn('support@demo.test');
-    await staff.getByRole('link', { name: 'Tickets' }).click();
-    await staff.waitForURL(`${baseUrl}/admin/tickets`);
-    await staff.getByRole('link', { name: /Unit reboots every hour/ }).click();
-    await staff.waitForURL(`${baseUrl}/admin${ticketPath}`);
-    await staff.getByLabel('Reply to the customer').fill('Please send us the firmware version shown in the app.');
-    await staff.getByLabel('Status').selectOption('waiting_on_customer');
-    await staff.getByRole('button', { name: 'Send' }).click();
-    const thread = staff.locator('#ticket-thread');
-    await thread.filter({ hasText: 'Please send us the firmware version' }).waitFor();
-    await expect(thread.textContent()).resolves.toContain('Please send us the firmware version');
-    await expectUniqueIds(staff);
+      const staff = await signIn('support@demo.test');
+      await staff.getByRole('link', { name: 'Tickets' }).click();
+      await staff.waitForURL(`${baseUrl}/admin/tickets`);
+      await staff.getByRole('link', { name: /Unit reboots every hour/ }).click();
+      await staff.waitForURL(`${baseUrl}/admin${ticketPath}`);
+      await staff.getByLabel('Reply to the customer').fill('Please send us the firmware version shown in the app.');
+      await staff.getByLabel('Status').selectOption('waiting_on_customer');
+      await staff.getByRole('button', { name: 'Send' }).click();
+      const thread = staff.locator('#ticket-thread');
+      await thread.filter({ hasText: 'Please send us the firmware version' }).waitFor();
+      await expect(thread.textContent()).resolves.toContain('Please send us the firmware version');
+      await expectUniqueIds(staff);
 
-    await customer.reload();
-    await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain(
-      'Please send us the firmware version shown in the app.',
-    );
-    await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain('to Waiting on customer');
-    await expect(customer.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Waiting on customer');
+      await customer.reload();
+      await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain(
+        'Please send us the firmware version shown in the app.',
+      );
+      await expect(customer.locator('#ticket-thread').textContent()).resolves.toContain('to Waiting on customer');
+      await expect(customer.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Waiting on customer');
 
-    const mail = await smtp.waitFor(
-      (m) => to(m).includes('owner@northwind.test') && (m.subject ?? '').includes('Unit reboots every hour'),
-    );
-    expect(mail.subject).toContain('New reply, now Waiting on customer');
-    expect(mail.text).toContain('Please send us the firmware version shown in the app.');
-    expect(mail.text).toContain(ticketPath);
-  });
+      const mail = await smtp.waitFor(
+        (m) => to(m).includes('owner@northwind.test') && (m.subject ?? '').includes('Unit reboots every hour'),
+      );
+      expect(mail.subject).toContain('New reply, now Waiting on customer');
+      expect(mail.text).toContain('Please send us the firmware version shown in the app.');
+      expect(mail.text).toContain(ticketPath);
+    },
+  );
 
   it('shows a comment added with htmx at once, and still after a reload', async () => {
     const page = await signIn('fleet@northwind.test');

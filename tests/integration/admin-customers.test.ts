@@ -47,33 +47,37 @@ const decodeHtml = (s: string) =>
     .replace(/&amp;/g, '&');
 
 describe('the customer list', () => {
-  it('shows a tenant admin every customer of the tenant by title, with parent, status and number of users', async () => {
-    const res = await admin.agent.get('/admin/customers');
-    expect(res.status).toBe(200);
-    const titles = [...res.text.matchAll(/<th scope="row"><a href="\/admin\/customers\/[^"]+">([^<]+)</g)].map(
-      (m) => m[1],
-    );
-    expect(titles.slice(0, 4)).toEqual([
-      'Acme Field Services',
-      'Harbor Telecom Users',
-      'Northwind Logistics',
-      'Northwind South',
-    ]);
-    expect(res.text).not.toContain('Other Provider Customer');
-    expect(res.text).toMatch(
-      /Northwind South<\/a><\/th>\s*<td><code>NW-1002<\/code><\/td>\s*<td>Northwind Logistics<\/td>/,
-    );
-    const northwindUsers = Number(
-      (await db('memberships').where({ customer_id: northwind }).countDistinct<{ n: number }[]>({ n: 'user_id' }))[0]!
-        .n,
-    );
-    expect(northwindUsers).toBeGreaterThan(1);
-    expect(res.text).toMatch(
-      new RegExp(
-        `Northwind Logistics</a></th>\\s*<td><code>NW-1001</code></td>\\s*<td></td>\\s*<td><span class="badge badge-active">Active</span></td>\\s*<td>${northwindUsers}</td>`,
-      ),
-    );
-  });
+  it(
+    'shows a tenant admin every customer of the tenant by title, with parent, ' + 'status and number of users',
+    async () => {
+      const res = await admin.agent.get('/admin/customers');
+      expect(res.status).toBe(200);
+      const titles = [...res.text.matchAll(/<th scope="row"><a href="\/admin\/customers\/[^"]+">([^<]+)</g)].map(
+        (m) => m[1],
+      );
+      expect(titles.slice(0, 4)).toEqual([
+        'Acme Field Services',
+        'Harbor Telecom Users',
+        'Northwind Logistics',
+        'Northwind South',
+      ]);
+      expect(res.text).not.toContain('Other Provider Customer');
+      expect(res.text).toMatch(
+        /Northwind South<\/a><\/th>\s*<td><code>NW-1002<\/code><\/td>\s*<td>Northwind Logistics<\/td>/,
+      );
+      const northwindUsers = Number(
+        (await db('memberships').where({ customer_id: northwind }).countDistinct<{ n: number }[]>({ n: 'user_id' }))[0]!
+          .n,
+      );
+      expect(northwindUsers).toBeGreaterThan(1);
+      expect(res.text).toMatch(
+        new RegExp(
+          `Northwind Logistics</a></th>\\s*<td><code>NW-1001</code></td>\\s*<td></td>\\s*` +
+            `<td><span class="badge badge-active">Active</span></td>\\s*<td>${northwindUsers}</td>`,
+        ),
+      );
+    },
+  );
 
   it('finds customers by part of the title or of the account ID, whatever the case', async () => {
     const byTitle = await admin.agent.get('/admin/customers?q=NORTHW');

@@ -39,28 +39,31 @@ const failingTransport: MailTransport = {
 };
 
 describe('the Outgoing mail page', () => {
-  it("keeps queued mail when no SMTP server is configured, and shows it with its text to the tenant's admin", async () => {
-    const id = await queue(tenant.id, {
-      subject: 'Activate your Portico account',
-      to: 'new.person@example.test',
-      text: 'Open https://portal.example.test/activate/abc123 to choose your password.',
-    });
-    await deliverDueMail(db, null, new Date());
-    expect((await db('outbox').where({ id }).first('status')).status).toBe('kept');
+  it(
+    'keeps queued mail when no SMTP server is configured, ' + "and shows it with its text to the tenant's admin",
+    async () => {
+      const id = await queue(tenant.id, {
+        subject: 'Activate your Portico account',
+        to: 'new.person@example.test',
+        text: 'Open https://portal.example.test/activate/abc123 to choose your password.',
+      });
+      await deliverDueMail(db, null, new Date());
+      expect((await db('outbox').where({ id }).first('status')).status).toBe('kept');
 
-    const list = await asAdmin.get('/admin/mail');
-    expect(list.status).toBe(200);
-    expect(list.text).toContain('Activate your Portico account');
-    expect(list.text).toContain('new.person@example.test');
-    expect(list.text).toMatch(/<span class="badge[^"]*">Kept<\/span>/);
-    expect(list.text).toContain('No SMTP server is configured');
+      const list = await asAdmin.get('/admin/mail');
+      expect(list.status).toBe(200);
+      expect(list.text).toContain('Activate your Portico account');
+      expect(list.text).toContain('new.person@example.test');
+      expect(list.text).toMatch(/<span class="badge[^"]*">Kept<\/span>/);
+      expect(list.text).toContain('No SMTP server is configured');
 
-    const message = await asAdmin.get(`/admin/mail/${id}`);
-    expect(message.status).toBe(200);
-    expect(message.headers['cache-control']).toBe('no-store');
-    expect(message.text).toContain('https://portal.example.test/activate/abc123');
-    expect(message.text).toContain('how mail reaches people while no SMTP server is configured');
-  });
+      const message = await asAdmin.get(`/admin/mail/${id}`);
+      expect(message.status).toBe(200);
+      expect(message.headers['cache-control']).toBe('no-store');
+      expect(message.text).toContain('https://portal.example.test/activate/abc123');
+      expect(message.text).toContain('how mail reaches people while no SMTP server is configured');
+    },
+  );
 
   it("hides one tenant's mail from another tenant's admin", async () => {
     const id = await queue(tenant.id, { subject: 'Only for Acme' });

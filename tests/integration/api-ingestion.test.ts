@@ -173,66 +173,69 @@ describe('POST /api/v1/locations', () => {
 });
 
 describe('POST /api/v1/usage-records', () => {
-  it('writes usage records of an asset and of a customer through the one writer, in the customer’s currency', async () => {
-    await db('customers').where({ id: alphaCustomer.id }).update({ currency: 'GBP' });
-    const body = {
-      records: [
+  it(
+    'writes usage records of an asset and of a customer through the one writer, ' + 'in the customer’s currency',
+    async () => {
+      await db('customers').where({ id: alphaCustomer.id }).update({ currency: 'GBP' });
+      const body = {
+        records: [
+          {
+            identifier: alphaAssets[0]!.identifier,
+            product: 'voice',
+            occurred_at: '2026-12-01T09:00:00Z',
+            direction: 'outbound',
+            status: 'answered',
+            from_number: '+447700900001',
+            to_number: '+442079460000',
+            duration_seconds: 95,
+            price_minor: 12,
+          },
+          {
+            account_id: 'AL-1',
+            product: 'sms',
+            occurred_at: '2026-12-01T09:01:00Z',
+            direction: 'inbound',
+            status: 'delivered',
+            from_number: '+447700900002',
+            to_number: '+447700900001',
+            content: 'On my way',
+          },
+        ],
+      };
+      const res = await post('/usage-records', keyA, 'usage-1', body);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ accepted: 2 });
+      const rows = await db('usage_records')
+        .where({ tenant_id: tenantA.id })
+        .orderBy('occurred_at')
+        .select('asset_id', 'customer_id', 'product', 'duration_seconds', 'price_minor', 'currency', 'content');
+      expect(rows).toEqual([
         {
-          identifier: alphaAssets[0]!.identifier,
+          asset_id: alphaAssets[0]!.id,
+          customer_id: alphaCustomer.id,
           product: 'voice',
-          occurred_at: '2026-12-01T09:00:00Z',
-          direction: 'outbound',
-          status: 'answered',
-          from_number: '+447700900001',
-          to_number: '+442079460000',
           duration_seconds: 95,
           price_minor: 12,
+          currency: 'GBP',
+          content: null,
         },
         {
-          account_id: 'AL-1',
+          asset_id: null,
+          customer_id: alphaCustomer.id,
           product: 'sms',
-          occurred_at: '2026-12-01T09:01:00Z',
-          direction: 'inbound',
-          status: 'delivered',
-          from_number: '+447700900002',
-          to_number: '+447700900001',
+          duration_seconds: 0,
+          price_minor: 0,
+          currency: 'GBP',
           content: 'On my way',
         },
-      ],
-    };
-    const res = await post('/usage-records', keyA, 'usage-1', body);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ accepted: 2 });
-    const rows = await db('usage_records')
-      .where({ tenant_id: tenantA.id })
-      .orderBy('occurred_at')
-      .select('asset_id', 'customer_id', 'product', 'duration_seconds', 'price_minor', 'currency', 'content');
-    expect(rows).toEqual([
-      {
-        asset_id: alphaAssets[0]!.id,
-        customer_id: alphaCustomer.id,
-        product: 'voice',
-        duration_seconds: 95,
-        price_minor: 12,
-        currency: 'GBP',
-        content: null,
-      },
-      {
-        asset_id: null,
-        customer_id: alphaCustomer.id,
-        product: 'sms',
-        duration_seconds: 0,
-        price_minor: 0,
-        currency: 'GBP',
-        content: 'On my way',
-      },
-    ]);
-    // the same request again is answered from the first time and writes nothing
-    const again = await post('/usage-records', keyA, 'usage-1', body);
-    expect(again.headers['idempotent-replayed']).toBe('true');
-    expect([again.status, again.body]).toEqual([200, { accepted: 2 }]);
-    expect(await db('usage_records').where({ tenant_id: tenantA.id }).count({ n: '*' }).first()).toEqual({ n: 2 });
-  });
+      ]);
+      // the same request again is answered from the first time and writes nothing
+      const again = await post('/usage-records', keyA, 'usage-1', body);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect([again.status, again.body]).toEqual([200, { accepted: 2 }]);
+      expect(await db('usage_records').where({ tenant_id: tenantA.id }).count({ n: '*' }).first()).toEqual({ n: 2 });
+    },
+  );
 
   it("refuses another tenant's account and asset, and a record with neither, and writes nothing", async () => {
     const before = await counts();
@@ -307,15 +310,18 @@ describe('text PostgreSQL cannot store, and batches of bad records', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('takes text of spaces alone as not given: a record whose identifier is spaces still needs an account_id', async () => {
-    const res = await post('/usage-records', keyA, 'spaces-1', {
-      records: [{ ...sms, account_id: undefined, identifier: '   ', content: ' ' }],
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([
-      { index: 0, field: 'identifier', message: 'is required unless account_id names the customer' },
-    ]);
-  });
+  it(
+    'takes text of spaces alone as not given: a record whose ' + 'identifier is spaces still needs an account_id',
+    async () => {
+      const res = await post('/usage-records', keyA, 'spaces-1', {
+        records: [{ ...sms, account_id: undefined, identifier: '   ', content: ' ' }],
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([
+        { index: 0, field: 'identifier', message: 'is required unless account_id names the customer' },
+      ]);
+    },
+  );
 
   it('answers a batch of 10,000 empty records with its first 1,000 problems, not all 70,000', async () => {
     const res = await post('/usage-records', keyA, 'empty-1', { records: Array.from({ length: 10_000 }, () => ({})) });

@@ -186,33 +186,37 @@ describe('idempotent writes', () => {
 });
 
 describe('wrong keys from one address', () => {
-  it('answers 429 with Retry-After after 30 wrong keys, to wrong and right keys alike, until the 15 minutes are over', async () => {
-    const { secret } = await createKey('Behind the guesser');
-    await db('rate_limits').whereLike('key', 'api-address:%').del();
-    const guess = () =>
-      api()
-        .get('/api/v1/key')
-        .set('Authorization', `Bearer pk_${'g'.repeat(43)}`);
-    const right = () => api().get('/api/v1/key').set('Authorization', `Bearer ${secret}`);
-    for (let i = 0; i < 29; i++) expect((await guess()).status).toBe(401);
-    const thirtieth = await guess();
-    expect(thirtieth.status).toBe(429);
-    // checked before the key is looked up: the 31st guess, and a right key, get no answer about the key
-    const thirtyFirst = await guess();
-    expect(thirtyFirst.status).toBe(429);
-    expect(thirtyFirst.body.error).toMatch(/wrong API keys/);
-    expect(Number(thirtyFirst.headers['retry-after'])).toBe(15 * 60);
-    const blockedRight = await right();
-    expect(blockedRight.status).toBe(429);
-    expect(blockedRight.body).not.toHaveProperty('name');
-    clock.advance(14 * 60_000);
-    const late = await guess();
-    expect(late.status).toBe(429);
-    expect(Number(late.headers['retry-after'])).toBe(60);
-    clock.advance(60_000);
-    expect((await right()).status).toBe(200);
-    expect((await guess()).status).toBe(401);
-  });
+  it(
+    'answers 429 with Retry-After after 30 wrong keys, to wrong and ' +
+      'right keys alike, until the 15 minutes are over',
+    async () => {
+      const { secret } = await createKey('Behind the guesser');
+      await db('rate_limits').whereLike('key', 'api-address:%').del();
+      const guess = () =>
+        api()
+          .get('/api/v1/key')
+          .set('Authorization', `Bearer pk_${'g'.repeat(43)}`);
+      const right = () => api().get('/api/v1/key').set('Authorization', `Bearer ${secret}`);
+      for (let i = 0; i < 29; i++) expect((await guess()).status).toBe(401);
+      const thirtieth = await guess();
+      expect(thirtieth.status).toBe(429);
+      // checked before the key is looked up: the 31st guess, and a right key, get no answer about the key
+      const thirtyFirst = await guess();
+      expect(thirtyFirst.status).toBe(429);
+      expect(thirtyFirst.body.error).toMatch(/wrong API keys/);
+      expect(Number(thirtyFirst.headers['retry-after'])).toBe(15 * 60);
+      const blockedRight = await right();
+      expect(blockedRight.status).toBe(429);
+      expect(blockedRight.body).not.toHaveProperty('name');
+      clock.advance(14 * 60_000);
+      const late = await guess();
+      expect(late.status).toBe(429);
+      expect(Number(late.headers['retry-after'])).toBe(60);
+      clock.advance(60_000);
+      expect((await right()).status).toBe(200);
+      expect((await guess()).status).toBe(401);
+    },
+  );
 });
 
 describe('scopes', () => {

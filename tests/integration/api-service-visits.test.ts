@@ -115,27 +115,31 @@ describe('POST /api/v1/service-visits', () => {
     expect(await db('service_visits').count({ n: '*' }).first()).toEqual(before);
   });
 
-  it('refuses a NUL or an unpaired surrogate in a vehicle, a service or notes by record and field, and writes nothing', async () => {
-    const before = await db('service_visits').count({ n: '*' }).first();
-    const res = await post(
-      {
-        records: [
-          { ...good, vehicle: 'MX71\u0000KLT' },
-          good,
-          { ...good, service: 'gritting\ud800', notes: 'dropped \udc00 salt' },
-        ],
-      },
-      'k-nul',
-    );
-    expect(res.status).toBe(422);
-    const message = 'holds a character that cannot be stored (NUL or an unpaired surrogate)';
-    expect(res.body.errors).toEqual([
-      { index: 0, field: 'vehicle', message },
-      { index: 2, field: 'service', message },
-      { index: 2, field: 'notes', message },
-    ]);
-    expect(await db('service_visits').count({ n: '*' }).first()).toEqual(before);
-  });
+  it(
+    'refuses a NUL or an unpaired surrogate in a vehicle, a service ' +
+      'or notes by record and field, and writes nothing',
+    async () => {
+      const before = await db('service_visits').count({ n: '*' }).first();
+      const res = await post(
+        {
+          records: [
+            { ...good, vehicle: 'MX71\u0000KLT' },
+            good,
+            { ...good, service: 'gritting\ud800', notes: 'dropped \udc00 salt' },
+          ],
+        },
+        'k-nul',
+      );
+      expect(res.status).toBe(422);
+      const message = 'holds a character that cannot be stored (NUL or an unpaired surrogate)';
+      expect(res.body.errors).toEqual([
+        { index: 0, field: 'vehicle', message },
+        { index: 2, field: 'service', message },
+        { index: 2, field: 'notes', message },
+      ]);
+      expect(await db('service_visits').count({ n: '*' }).first()).toEqual(before);
+    },
+  );
 
   it('wants a key and a records array', async () => {
     expect((await supertest(app).post('/api/v1/service-visits').send({ records: [] })).status).toBe(401);

@@ -136,38 +136,44 @@ const POSTS = [
 ];
 
 describe('the asset page', () => {
-  it('shows a company admin the asset with its customer, group, plan, term, renewal and the actions they may take', async () => {
-    const asset = await makeAsset(acme.id, north, { name: 'Truck 7', plan: 'yearly' });
-    await db('assets')
-      .where({ id: asset.id })
-      .update({ last_latitude: 51.5, last_longitude: -0.12, last_located_at: '2026-11-24T08:00:00Z' });
-    const res = await asOwner.agent.get(`/assets/${asset.id}`);
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('<h1>Truck 7 <span class="badge badge-asset badge-active">Active</span></h1>');
-    expect(res.text).toContain(`<code>${asset.identifier}</code>`);
-    expect(res.text).toContain('Acme Haulage');
-    expect(res.text).toContain('<dt>Group</dt><dd>Trucks / North</dd>');
-    expect(res.text).toContain('<dt>Plan</dt><dd>Yearly</dd>');
-    expect(res.text).toContain('15 March 2026</time> to <time datetime="2027-03-14">14 March 2027</time>');
-    expect(res.text).toContain('15 March 2027</time> <span class="renewal-text">(renews on this date)</span>');
-    expect(res.text).toContain('51.50000, -0.12000');
-    expect(res.text).toContain('Request deactivation');
-    expect(res.text).toContain('Move to group');
-    expect(res.text).toContain('No requests about this asset yet.');
-  });
+  it(
+    'shows a company admin the asset with its customer, group, plan, term, ' + 'renewal and the actions they may take',
+    async () => {
+      const asset = await makeAsset(acme.id, north, { name: 'Truck 7', plan: 'yearly' });
+      await db('assets')
+        .where({ id: asset.id })
+        .update({ last_latitude: 51.5, last_longitude: -0.12, last_located_at: '2026-11-24T08:00:00Z' });
+      const res = await asOwner.agent.get(`/assets/${asset.id}`);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('<h1>Truck 7 <span class="badge badge-asset badge-active">Active</span></h1>');
+      expect(res.text).toContain(`<code>${asset.identifier}</code>`);
+      expect(res.text).toContain('Acme Haulage');
+      expect(res.text).toContain('<dt>Group</dt><dd>Trucks / North</dd>');
+      expect(res.text).toContain('<dt>Plan</dt><dd>Yearly</dd>');
+      expect(res.text).toContain('15 March 2026</time> to <time datetime="2027-03-14">14 March 2027</time>');
+      expect(res.text).toContain('15 March 2027</time> <span class="renewal-text">(renews on this date)</span>');
+      expect(res.text).toContain('51.50000, -0.12000');
+      expect(res.text).toContain('Request deactivation');
+      expect(res.text).toContain('Move to group');
+      expect(res.text).toContain('No requests about this asset yet.');
+    },
+  );
 
-  it('shows a group supervisor the asset of their group with no action at all, and refuses every change with 403', async () => {
-    const asset = await makeAsset(acme.id, trucks, { renewal_unconfirmed: true, next_renewal_on: '2026-11-01' });
-    const page = await asViewer.agent.get(`/assets/${asset.id}`);
-    expect(page.status).toBe(200);
-    expect(page.text).not.toContain('<h2 id="actions-heading">');
-    expect(page.text).not.toMatch(/<button[^>]*>(Activate|Reactivate|Confirm renewal|Cancel deactivation|Move)</);
-    expect(page.text).not.toContain('Request deactivation');
-    for (const p of POSTS)
-      expect((await post(asViewer, `/assets/${asset.id}/${p}`, { group_id: north.id })).status).toBe(403);
-    expect((await asViewer.agent.get(`/assets/${asset.id}/deactivation-request`)).status).toBe(403);
-    expect(await requestsOf(asset.id)).toEqual([]);
-  });
+  it(
+    'shows a group supervisor the asset of their group with no action at all, ' + 'and refuses every change with 403',
+    async () => {
+      const asset = await makeAsset(acme.id, trucks, { renewal_unconfirmed: true, next_renewal_on: '2026-11-01' });
+      const page = await asViewer.agent.get(`/assets/${asset.id}`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain('<h2 id="actions-heading">');
+      expect(page.text).not.toMatch(/<button[^>]*>(Activate|Reactivate|Confirm renewal|Cancel deactivation|Move)</);
+      expect(page.text).not.toContain('Request deactivation');
+      for (const p of POSTS)
+        expect((await post(asViewer, `/assets/${asset.id}/${p}`, { group_id: north.id })).status).toBe(403);
+      expect((await asViewer.agent.get(`/assets/${asset.id}/deactivation-request`)).status).toBe(403);
+      expect(await requestsOf(asset.id)).toEqual([]);
+    },
+  );
 
   it('answers 404 to a group admin for an asset outside their groups, on the page and on every change', async () => {
     const asset = await makeAsset(acme.id, vans);
@@ -438,6 +444,22 @@ describe('activation, and the provider’s decision', () => {
     expect((await post(asStaff, `/admin/requests/${request.id}/approval`)).status).toBe(409);
   });
 
+  it("shows customers who decided a request by name and provider, never the staff member's email", async () => {
+    const asset = await makeAsset(acme.id, trucks, { status: 'deactivated', next_renewal_on: null });
+    await post(asFleet, `/assets/${asset.id}/activation-request`);
+    const [request] = await requestsOf(asset.id);
+    await post(asStaff, `/admin/requests/${request.id}/approval`);
+    for (const who of [asOwner, asFleet, asViewer]) {
+      const page = await who.agent.get(`/assets/${asset.id}`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain(staff.email);
+      expect(decode(page.text)).toContain('Stella Staff (Fleetline Telematics)');
+      // the customer's own people by name too
+      expect(page.text).not.toContain(fleet.email);
+      expect(page.text).toContain('<td>Fred Fleet</td>');
+    }
+  });
+
   it('lets a support agent reject a reactivation with a reason, which the customer reads in the history', async () => {
     const asset = await makeAsset(acme.id, trucks, { status: 'deactivated', next_renewal_on: null });
     const page = await asOwner.agent.get(`/assets/${asset.id}`);
@@ -636,19 +658,23 @@ describe('the deep link by device identifier', () => {
     expect((await agent.get(link.headers.location!)).text).toContain('<h1>Linked truck');
   });
 
-  it('says plainly "You cannot see this device with your account" for another customer’s device or an unknown one (404)', async () => {
-    const theirs = await makeAsset(rival.id, depot);
-    const res = await asOwner.agent.get(`/assets/by-identifier/${theirs.identifier}`);
-    expect(res.status).toBe(404);
-    expect(res.text).toContain('You cannot see this device with your account');
-    const unknown = await asOwner.agent.get('/assets/by-identifier/000000000000000');
-    expect(unknown.status).toBe(404);
-    expect(unknown.text.replace(/[0-9]{15}/g, '')).toBe(
-      res.text.replace(new RegExp(theirs.identifier, 'g'), '').replace(/[0-9]{15}/g, ''),
-    );
-    const outsideGroup = await makeAsset(acme.id, vans);
-    expect((await asFleet.agent.get(`/assets/by-identifier/${outsideGroup.identifier}`)).status).toBe(404);
-  });
+  it(
+    'says plainly "You cannot see this device with your account" ' +
+      'for another customer’s device or an unknown one (404)',
+    async () => {
+      const theirs = await makeAsset(rival.id, depot);
+      const res = await asOwner.agent.get(`/assets/by-identifier/${theirs.identifier}`);
+      expect(res.status).toBe(404);
+      expect(res.text).toContain('You cannot see this device with your account');
+      const unknown = await asOwner.agent.get('/assets/by-identifier/000000000000000');
+      expect(unknown.status).toBe(404);
+      expect(unknown.text.replace(/[0-9]{15}/g, '')).toBe(
+        res.text.replace(new RegExp(theirs.identifier, 'g'), '').replace(/[0-9]{15}/g, ''),
+      );
+      const outsideGroup = await makeAsset(acme.id, vans);
+      expect((await asFleet.agent.get(`/assets/by-identifier/${outsideGroup.identifier}`)).status).toBe(404);
+    },
+  );
 });
 
 describe('requesting activation of a device', () => {
@@ -696,64 +722,68 @@ describe('requesting activation of a device', () => {
     expect(await assetCount()).toBe(count);
   });
 
-  it('offers a new device’s form after the search, and creates it waiting for activation with its request', async () => {
-    const identifier = 'SN-NEW-0001';
-    const search = await asFleet.agent.get(`/assets/request-activation?identifier=${identifier}`);
-    expect(search.text).toContain('No device with this identifier is registered.');
-    const swapped = await asFleet.agent
-      .get(`/assets/request-activation?identifier=${identifier}`)
-      .set('HX-Request', 'true');
-    expect(swapped.text.trimStart()).toMatch(/^<div id="request-activation">/);
-    expect(swapped.text).toContain('No device with this identifier is registered.');
-    const options = [...search.text.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)].map((m) =>
-      decode(m[2]!),
-    );
-    expect(options.slice(0, 3)).toEqual(['Choose a group', 'Trucks', '\u00a0\u00a0\u00a0North']);
-    expect(options).not.toContain('Vans');
+  it(
+    'offers a new device’s form after the search, ' + 'and creates it waiting for activation with its request',
+    async () => {
+      const identifier = 'SN-NEW-0001';
+      const search = await asFleet.agent.get(`/assets/request-activation?identifier=${identifier}`);
+      expect(search.text).toContain('No device with this identifier is registered.');
+      const swapped = await asFleet.agent
+        .get(`/assets/request-activation?identifier=${identifier}`)
+        .set('HX-Request', 'true');
+      expect(swapped.text.trimStart()).toMatch(/^<div id="request-activation">/);
+      expect(swapped.text).toContain('No device with this identifier is registered.');
+      const options = [...search.text.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)].map((m) =>
+        decode(m[2]!),
+      );
+      expect(options.slice(0, 3)).toEqual(['Choose a group', 'Trucks', '\u00a0\u00a0\u00a0North']);
+      expect(options).not.toContain('Vans');
 
-    const outside = await post(asFleet, '/assets/request-activation', {
-      identifier,
-      name: 'New van',
-      group_id: vans.id,
-      plan: 'yearly',
-    });
-    expect(outside.status).toBe(422);
-    expect(fieldError(outside.text, 'group_id')).toBe('Choose one of your groups.');
-    expect(outside.text).toContain('value="New van"');
-
-    const done = await follow(
-      asFleet,
-      await post(asFleet, '/assets/request-activation', {
+      const outside = await post(asFleet, '/assets/request-activation', {
         identifier,
-        name: 'New truck',
-        group_id: north.id,
+        name: 'New van',
+        group_id: vans.id,
         plan: 'yearly',
-      }),
-    );
-    expect(done.text).toContain(
-      `Activation requested for ${identifier}: it shows as Activation pending until Fleetline Telematics approves it.`,
-    );
-    const asset = await db('assets').where({ tenant_id: tenant.id, identifier }).first();
-    expect(asset).toMatchObject({
-      status: 'activation_pending',
-      plan: 'yearly',
-      group_id: north.id,
-      group_path: 'Trucks / North',
-      customer_id: acme.id,
-      name: 'New truck',
-      term_start: null,
-    });
-    expect(await requestsOf(asset.id)).toMatchObject([
-      { kind: 'activation', state: 'pending', requested_by: fleet.id },
-    ]);
-    expect(await auditOf(asset.id)).toMatchObject([
-      {
-        action: 'asset.activation_requested',
+      });
+      expect(outside.status).toBe(422);
+      expect(fieldError(outside.text, 'group_id')).toBe('Choose one of your groups.');
+      expect(outside.text).toContain('value="New van"');
+
+      const done = await follow(
+        asFleet,
+        await post(asFleet, '/assets/request-activation', {
+          identifier,
+          name: 'New truck',
+          group_id: north.id,
+          plan: 'yearly',
+        }),
+      );
+      expect(done.text).toContain(
+        `Activation requested for ${identifier}: ` +
+          'it shows as Activation pending until Fleetline Telematics approves it.',
+      );
+      const asset = await db('assets').where({ tenant_id: tenant.id, identifier }).first();
+      expect(asset).toMatchObject({
+        status: 'activation_pending',
+        plan: 'yearly',
+        group_id: north.id,
+        group_path: 'Trucks / North',
         customer_id: acme.id,
-        after: { identifier, status: 'activation_pending' },
-      },
-    ]);
-  });
+        name: 'New truck',
+        term_start: null,
+      });
+      expect(await requestsOf(asset.id)).toMatchObject([
+        { kind: 'activation', state: 'pending', requested_by: fleet.id },
+      ]);
+      expect(await auditOf(asset.id)).toMatchObject([
+        {
+          action: 'asset.activation_requested',
+          customer_id: acme.id,
+          after: { identifier, status: 'activation_pending' },
+        },
+      ]);
+    },
+  );
 
   it('explains a malformed identifier next to the field and creates nothing', async () => {
     const count = await assetCount();
@@ -775,40 +805,48 @@ describe('requesting activation of a device', () => {
 });
 
 describe('deleting a customer with assets', () => {
-  it('is refused while the customer has active assets, and allowed once none is, taking its inactive assets and groups with it', async () => {
-    const leaving = await makeCustomer(db, tenant.id, { title: 'Leaving Ltd' });
-    const yard = await makeGroup(leaving.id, 'Yard');
-    const sub = await makeGroup(leaving.id, 'Back', yard);
-    const user = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: leaving.id });
-    await db('membership_groups').insert({ tenant_id: tenant.id, membership_id: user.membershipId, group_id: sub.id });
-    const live = await makeAsset(leaving.id, yard);
-    const pending = await makeAsset(leaving.id, sub, { status: 'deactivation_pending' });
-    const old = await makeAsset(leaving.id, sub, { status: 'deactivated', next_renewal_on: null });
-    await db('asset_requests').insert({
-      tenant_id: tenant.id,
-      asset_id: old.id,
-      customer_id: leaving.id,
-      kind: 'deactivation',
-      state: 'applied',
-      requested_by_label: 'x',
-    });
+  it(
+    'is refused while the customer has active assets, and allowed once none is, ' +
+      'taking its inactive assets and groups with it',
+    async () => {
+      const leaving = await makeCustomer(db, tenant.id, { title: 'Leaving Ltd' });
+      const yard = await makeGroup(leaving.id, 'Yard');
+      const sub = await makeGroup(leaving.id, 'Back', yard);
+      const user = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: leaving.id });
+      await db('membership_groups').insert({
+        tenant_id: tenant.id,
+        membership_id: user.membershipId,
+        group_id: sub.id,
+      });
+      const live = await makeAsset(leaving.id, yard);
+      const pending = await makeAsset(leaving.id, sub, { status: 'deactivation_pending' });
+      const old = await makeAsset(leaving.id, sub, { status: 'deactivated', next_renewal_on: null });
+      await db('asset_requests').insert({
+        tenant_id: tenant.id,
+        asset_id: old.id,
+        customer_id: leaving.id,
+        kind: 'deactivation',
+        state: 'applied',
+        requested_by_label: 'x',
+      });
 
-    const preview = await asStaff.agent.get(`/admin/customers/${leaving.id}/delete`);
-    expect(preview.text).toContain(
-      'It still has 2 active assets (active or waiting for deactivation); deactivate them first.',
-    );
-    const refused = await post(asStaff, `/admin/customers/${leaving.id}/delete`, { confirm_title: 'Leaving Ltd' });
-    expect(refused.status).toBe(409);
-    expect(await db('customers').where({ id: leaving.id }).first()).toBeDefined();
+      const preview = await asStaff.agent.get(`/admin/customers/${leaving.id}/delete`);
+      expect(preview.text).toContain(
+        'It still has 2 active assets (active or waiting for deactivation); deactivate them first.',
+      );
+      const refused = await post(asStaff, `/admin/customers/${leaving.id}/delete`, { confirm_title: 'Leaving Ltd' });
+      expect(refused.status).toBe(409);
+      expect(await db('customers').where({ id: leaving.id }).first()).toBeDefined();
 
-    await db('assets').whereIn('id', [live.id, pending.id]).update({ status: 'deactivated' });
-    const done = await post(asStaff, `/admin/customers/${leaving.id}/delete`, { confirm_title: 'Leaving Ltd' });
-    expect(done.status).toBe(303);
-    expect(await db('customers').where({ id: leaving.id }).first()).toBeUndefined();
-    expect(await db('assets').where({ customer_id: leaving.id })).toEqual([]);
-    expect(await db('asset_requests').where({ customer_id: leaving.id })).toEqual([]);
-    expect(await db('groups').where({ customer_id: leaving.id })).toEqual([]);
-    expect(await db('asset_counts').where({ customer_id: leaving.id })).toEqual([]);
-    expect(await db('membership_groups').where({ group_id: sub.id })).toEqual([]);
-  });
+      await db('assets').whereIn('id', [live.id, pending.id]).update({ status: 'deactivated' });
+      const done = await post(asStaff, `/admin/customers/${leaving.id}/delete`, { confirm_title: 'Leaving Ltd' });
+      expect(done.status).toBe(303);
+      expect(await db('customers').where({ id: leaving.id }).first()).toBeUndefined();
+      expect(await db('assets').where({ customer_id: leaving.id })).toEqual([]);
+      expect(await db('asset_requests').where({ customer_id: leaving.id })).toEqual([]);
+      expect(await db('groups').where({ customer_id: leaving.id })).toEqual([]);
+      expect(await db('asset_counts').where({ customer_id: leaving.id })).toEqual([]);
+      expect(await db('membership_groups').where({ group_id: sub.id })).toEqual([]);
+    },
+  );
 });

@@ -176,31 +176,38 @@ describe('the asset list of a company admin', () => {
     }
   });
 
-  it('includes the inner customer’s assets and names each asset’s customer, but never another customer’s or provider’s', async () => {
-    const res = await ownerAgent.get('/assets?size=100');
-    const shown = identifiers(res.text);
-    expect(shown).toContain(made.find((a) => a.groupId === depot.id)!.identifier);
-    expect(shown).not.toContain(rivalAsset.identifier);
-    expect(shown).not.toContain(foreign.identifier);
-    expect(res.text).toContain('<th scope="col">Customer</th>');
-    expect(res.text).toContain('<td>Fleetco East</td>');
-    // the group headers name the customer too, since two customers' groups are listed
-    expect(res.text).toContain('scope="colgroup">Fleetco East · Depot</th>');
-  });
+  it(
+    'includes the inner customer’s assets and names each asset’s customer, ' +
+      'but never another customer’s or provider’s',
+    async () => {
+      const res = await ownerAgent.get('/assets?size=100');
+      const shown = identifiers(res.text);
+      expect(shown).toContain(made.find((a) => a.groupId === depot.id)!.identifier);
+      expect(shown).not.toContain(rivalAsset.identifier);
+      expect(shown).not.toContain(foreign.identifier);
+      expect(res.text).toContain('<th scope="col">Customer</th>');
+      expect(res.text).toContain('<td>Fleetco East</td>');
+      // the group headers name the customer too, since two customers' groups are listed
+      expect(res.text).toContain('scope="colgroup">Fleetco East · Depot</th>');
+    },
+  );
 
-  it('finds assets by identifier, by name and by group path, whatever the case, and inside the chosen tab', async () => {
-    const byIdentifier = await ownerAgent.get(`/assets?q=${hyperlink.identifier.slice(-9)}`);
-    expect(identifiers(byIdentifier.text)).toEqual([hyperlink.identifier]);
-    const byName = await ownerAgent.get('/assets?q=BLUE%20VAN');
-    expect(identifiers(byName.text)).toEqual([made.find((a) => a.groupId === vans.id)!.identifier]);
-    const byGroup = await ownerAgent.get('/assets?q=trucks%20/%20north&size=100');
-    expect(identifiers(byGroup.text).sort()).toEqual(fleetcoIdentifiers((a) => a.groupId === north.id));
-    const inTab = await ownerAgent.get('/assets?tab=activation-pending&q=van');
-    expect(identifiers(inTab.text)).toEqual(
-      fleetcoIdentifiers((a) => a.groupId === vans.id && a.status === 'activation_pending'),
-    );
-    expect(inTab.text).toContain('matching “van” in Activation pending');
-  });
+  it(
+    'finds assets by identifier, by name and by group path, whatever the case, ' + 'and inside the chosen tab',
+    async () => {
+      const byIdentifier = await ownerAgent.get(`/assets?q=${hyperlink.identifier.slice(-9)}`);
+      expect(identifiers(byIdentifier.text)).toEqual([hyperlink.identifier]);
+      const byName = await ownerAgent.get('/assets?q=BLUE%20VAN');
+      expect(identifiers(byName.text)).toEqual([made.find((a) => a.groupId === vans.id)!.identifier]);
+      const byGroup = await ownerAgent.get('/assets?q=trucks%20/%20north&size=100');
+      expect(identifiers(byGroup.text).sort()).toEqual(fleetcoIdentifiers((a) => a.groupId === north.id));
+      const inTab = await ownerAgent.get('/assets?tab=activation-pending&q=van');
+      expect(identifiers(inTab.text)).toEqual(
+        fleetcoIdentifiers((a) => a.groupId === vans.id && a.status === 'activation_pending'),
+      );
+      expect(inTab.text).toContain('matching “van” in Activation pending');
+    },
+  );
 
   it('asks for a longer search term instead of filtering by one character, and says when nothing matches', async () => {
     const short = await ownerAgent.get('/assets?q=v&size=100');
@@ -295,7 +302,8 @@ describe('paging through a customer’s assets', () => {
     expect(link(first.text, 'prev')).toBeNull();
     expect(first.text).not.toContain('>First page</a>');
     expect(second.text).toContain(
-      '<a href="/assets?size=10" hx-get="/assets?size=10" hx-target="#asset-list" hx-swap="outerHTML" hx-push-url="true">First page</a>',
+      '<a href="/assets?size=10" hx-get="/assets?size=10" hx-target="#asset-list" ' +
+        'hx-swap="outerHTML" hx-push-url="true">First page</a>',
     );
   });
 
@@ -311,20 +319,24 @@ describe('paging through a customer’s assets', () => {
 });
 
 describe('the asset list of group roles', () => {
-  it('shows a group admin and a group supervisor only their groups and sub-groups, with the matching counts', async () => {
-    const inTrucks = fleetcoIdentifiers((a) => a.groupId === trucks.id || a.groupId === north.id);
-    for (const email of ['fleet@fleetco.test', 'viewer@fleetco.test']) {
-      const res = await (await signIn(email)).get('/assets?size=100');
-      expect(res.status).toBe(200);
-      expect([...identifiers(res.text)].sort(), email).toEqual(inTrucks);
-      expect(tabCount(res.text, 'All')).toBe(inTrucks.length);
-      expect(tabCount(res.text, 'Inactive')).toBe(
-        made.filter(
-          (a) => (a.groupId === trucks.id || a.groupId === north.id) && ['inactive', 'deactivated'].includes(a.status),
-        ).length,
-      );
-    }
-  });
+  it(
+    'shows a group admin and a group supervisor only their groups and sub-groups, ' + 'with the matching counts',
+    async () => {
+      const inTrucks = fleetcoIdentifiers((a) => a.groupId === trucks.id || a.groupId === north.id);
+      for (const email of ['fleet@fleetco.test', 'viewer@fleetco.test']) {
+        const res = await (await signIn(email)).get('/assets?size=100');
+        expect(res.status).toBe(200);
+        expect([...identifiers(res.text)].sort(), email).toEqual(inTrucks);
+        expect(tabCount(res.text, 'All')).toBe(inTrucks.length);
+        expect(tabCount(res.text, 'Inactive')).toBe(
+          made.filter(
+            (a) =>
+              (a.groupId === trucks.id || a.groupId === north.id) && ['inactive', 'deactivated'].includes(a.status),
+          ).length,
+        );
+      }
+    },
+  );
 
   it('offers the supervisor no request button', async () => {
     const res = await (await signIn('viewer@fleetco.test')).get('/assets');
@@ -380,45 +392,50 @@ describe('CSV exports', () => {
     ).toEqual(identifiers(next.text));
   });
 
-  it('streams every asset of the filter, the same cells as the page export, numbers unquoted and formulas defused', async () => {
-    const all = await ownerAgent.get('/assets.csv?q=van');
-    expect(all.status).toBe(200);
-    expect(all.headers['content-disposition']).toBe(`attachment; filename="assets-all-${TODAY}.csv"`);
-    const rows = csvRows(all.text);
-    expect(rows[0]).toBe('Identifier,Name,Group,Customer,Status,Plan,Renewal date,Renewal,Last position time (UTC)');
-    const vansIds = fleetcoIdentifiers((a) => a.groupId === vans.id);
-    expect(
-      rows
-        .slice(1)
-        .map((r) => r.split(',')[0])
-        .sort(),
-    ).toEqual(vansIds);
-    expect(rows.find((r) => r.startsWith(hyperlink.identifier))).toContain(
-      `,"'=HYPERLINK(""http://evil.test"",""win"")",`,
-    );
-    // the page export of the same filter has the same lines, cell for cell
-    const page = await ownerAgent.get('/assets.csv?q=van&size=100&scope=page');
-    expect(page.text).toBe(all.text);
-    const everything = csvRows((await ownerAgent.get('/assets.csv')).text);
-    expect(everything).toHaveLength(fleetcoIdentifiers(() => true).length + 1);
-    expect(everything.slice(1).every((r) => /^\d{15},/.test(r))).toBe(true); // identifiers as bare digits
-    expect(everything.join('\n')).toContain(
-      `${renewalDue.identifier},Due van,Vans,Fleetco,Active,Yearly,2026-12-04,Renews within 4 weeks,`,
-    );
-  });
+  it(
+    'streams every asset of the filter, the same cells as the page export, ' + 'numbers unquoted and formulas defused',
+    async () => {
+      const all = await ownerAgent.get('/assets.csv?q=van');
+      expect(all.status).toBe(200);
+      expect(all.headers['content-disposition']).toBe(`attachment; filename="assets-all-${TODAY}.csv"`);
+      const rows = csvRows(all.text);
+      expect(rows[0]).toBe('Identifier,Name,Group,Customer,Status,Plan,Renewal date,Renewal,Last position time (UTC)');
+      const vansIds = fleetcoIdentifiers((a) => a.groupId === vans.id);
+      expect(
+        rows
+          .slice(1)
+          .map((r) => r.split(',')[0])
+          .sort(),
+      ).toEqual(vansIds);
+      expect(rows.find((r) => r.startsWith(hyperlink.identifier))).toContain(
+        `,"'=HYPERLINK(""http://evil.test"",""win"")",`,
+      );
+      // the page export of the same filter has the same lines, cell for cell
+      const page = await ownerAgent.get('/assets.csv?q=van&size=100&scope=page');
+      expect(page.text).toBe(all.text);
+      const everything = csvRows((await ownerAgent.get('/assets.csv')).text);
+      expect(everything).toHaveLength(fleetcoIdentifiers(() => true).length + 1);
+      expect(everything.slice(1).every((r) => /^\d{15},/.test(r))).toBe(true); // identifiers as bare digits
+      expect(everything.join('\n')).toContain(
+        `${renewalDue.identifier},Due van,Vans,Fleetco,Active,Yearly,2026-12-04,Renews within 4 weeks,`,
+      );
+    },
+  );
 });
 
 // ---- 200,000 assets, so an export takes long enough to walk away from ----
 const big = await makeCustomer(db, tenant.id, { title: 'Bulk Co' });
 await db.transaction(async (trx) => {
-  await trx.raw('set local session_replication_role = replica'); // one counter row below instead of 200,000 trigger runs
+  // one counter row below instead of 200,000 trigger runs
+  await trx.raw('set local session_replication_role = replica');
   await trx.raw(
     `insert into assets (tenant_id, customer_id, identifier, name, status)
      select ?, ?, 'B' || i, 'Bulk ' || i, 'active' from generate_series(1, 200000) i`,
     [tenant.id, big.id],
   );
   await trx.raw(
-    `insert into asset_counts (tenant_id, customer_id, group_key, status, n) values (?, ?, '00000000-0000-0000-0000-000000000000', 'active', 200000)`,
+    `insert into asset_counts (tenant_id, customer_id, group_key, status, n)
+     values (?, ?, '00000000-0000-0000-0000-000000000000', 'active', 200000)`,
     [tenant.id, big.id],
   );
 });

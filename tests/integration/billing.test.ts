@@ -44,7 +44,8 @@ async function directDaily(customerId: string, from: string, to: string) {
        coalesce(sum(duration_seconds) filter (where status <> 'in_progress'), 0) as billed_seconds,
        coalesce(sum(ceil(duration_seconds / 60.0)) filter (where status <> 'in_progress'), 0) as billed_minutes,
        coalesce(sum(price_minor) filter (where status <> 'in_progress'), 0) as charge
-     from usage_records where tenant_id = ? and customer_id = ? and (occurred_at at time zone 'UTC')::date between ? and ?
+     from usage_records
+     where tenant_id = ? and customer_id = ? and (occurred_at at time zone 'UTC')::date between ? and ?
      group by 1 order by 1 desc`,
     [tenant.id, customerId, from, to],
   );
@@ -59,7 +60,10 @@ async function directDaily(customerId: string, from: string, to: string) {
   }));
 }
 
-/** Rollup rows (hourly or daily) that differ from the same figures aggregated straight from the records: none, when they agree. */
+/**
+ * Rollup rows (hourly or daily) that differ from the same figures aggregated straight from the records:
+ * none, when they agree.
+ */
 async function rollupMismatches(customerId: string, table: 'usage_hourly' | 'usage_daily') {
   const bucket =
     table === 'usage_hourly'
@@ -69,7 +73,8 @@ async function rollupMismatches(customerId: string, table: 'usage_hourly' | 'usa
   const { rows } = await db.raw(
     `with direct as (
        select product, ${bucket} as bucket, count(*) filter (where status <> 'in_progress') as attempts,
-         count(*) filter (where status in ('answered', 'delivered')) as connected, count(*) filter (where status = 'in_progress') as in_progress,
+         count(*) filter (where status in ('answered', 'delivered')) as connected,
+         count(*) filter (where status = 'in_progress') as in_progress,
          coalesce(sum(duration_seconds) filter (where status <> 'in_progress'), 0) as billed_seconds,
          coalesce(sum(price_minor) filter (where status <> 'in_progress'), 0) as charge_minor
        from usage_records where customer_id = ? group by 1, 2
@@ -125,75 +130,78 @@ async function mixedUsage(customer: { id: string; tenant_id: string }) {
 }
 
 describe('call summaries', () => {
-  it('equal a direct aggregate over the records, also after late records, re-pricing, call ends and deletions', async () => {
-    const customer = await makeCustomer(db, tenant.id);
-    await mixedUsage(customer);
-    const query = { view: 'daily', from: '2026-11-01', to: '2026-11-24' };
-    const compare = async () => {
-      const summary = await customerSummary(db, admin, customer.id, query, NOW);
-      expect(shown(summary.rows)).toEqual(await directDaily(customer.id, '2026-11-01', '2026-11-24'));
-      expect(await rollupMismatches(customer.id, 'usage_hourly')).toEqual([]);
-      expect(await rollupMismatches(customer.id, 'usage_daily')).toEqual([]);
-    };
-    await compare();
+  it(
+    'equal a direct aggregate over the records, also after late records, re-pricing, ' + 'call ends and deletions',
+    async () => {
+      const customer = await makeCustomer(db, tenant.id);
+      await mixedUsage(customer);
+      const query = { view: 'daily', from: '2026-11-01', to: '2026-11-24' };
+      const compare = async () => {
+        const summary = await customerSummary(db, admin, customer.id, query, NOW);
+        expect(shown(summary.rows)).toEqual(await directDaily(customer.id, '2026-11-01', '2026-11-24'));
+        expect(await rollupMismatches(customer.id, 'usage_hourly')).toEqual([]);
+        expect(await rollupMismatches(customer.id, 'usage_daily')).toEqual([]);
+      };
+      await compare();
 
-    // records arriving today for a day two weeks ago land in that day
-    await makeUsageRecords(db, customer, 25, {
-      from: new Date('2026-11-10T15:00:00Z'),
-      priceMinor: 11,
-      durationSeconds: 61,
-    });
-    // re-pricing (as the pricing step does), calls in progress ending, a time corrected, records removed
-    await inTenant(db, tenant.id, async (trx) => {
-      await trx('usage_records')
-        .where({ customer_id: customer.id, product: 'voice' })
-        .whereRaw('id % 3 = 0')
-        .update({ price_minor: trx.raw('price_minor * 2 + 1') });
-      await trx('usage_records')
-        .where({ customer_id: customer.id, status: 'in_progress' })
-        .whereRaw('id % 2 = 0')
-        .update({ status: 'answered', duration_seconds: 125 });
-      await trx('usage_records')
-        .where({ customer_id: customer.id })
-        .whereRaw('id % 17 = 0')
-        .update({ occurred_at: trx.raw("occurred_at - interval '3 days'") });
-      await trx('usage_records').where({ customer_id: customer.id }).whereRaw('id % 23 = 0').delete();
-      // an update that touches no counted column changes nothing
-      await trx('usage_records').where({ customer_id: customer.id }).update({ content: null });
-    });
-    await compare();
-    // re-pricing after a price list correction, as staff run it
-    await db('price_lists').insert({
-      tenant_id: tenant.id,
-      customer_id: customer.id,
-      product: 'voice',
-      unit_price_minor: 9,
-      valid_from: '2026-11-01T00:00:00Z',
-    });
-    const repriced = await inTenant(db, tenant.id, (trx) =>
-      repriceUsageRecords(trx, tenant.id, customer.id, 'voice', new Date('2026-11-01T00:00:00Z'), NOW),
-    );
-    expect(repriced).toBeGreaterThan(0);
-    // late records priced on arrival from that list
-    await inTenant(db, tenant.id, (trx) =>
-      insertUsageRecords(trx, tenant.id, [
-        {
-          customerId: customer.id,
-          product: 'voice',
-          occurredAt: '2026-11-03T08:15:00Z',
-          direction: 'inbound',
-          status: 'answered',
-          fromNumber: '1',
-          toNumber: '2',
-          durationSeconds: 125,
-        },
-      ]),
-    );
-    await compare();
-    expect((await directDaily(customer.id, '2026-11-10', '2026-11-10'))[0]!.chargeMinor).toBeGreaterThanOrEqual(
-      25 * 11,
-    );
-  });
+      // records arriving today for a day two weeks ago land in that day
+      await makeUsageRecords(db, customer, 25, {
+        from: new Date('2026-11-10T15:00:00Z'),
+        priceMinor: 11,
+        durationSeconds: 61,
+      });
+      // re-pricing (as the pricing step does), calls in progress ending, a time corrected, records removed
+      await inTenant(db, tenant.id, async (trx) => {
+        await trx('usage_records')
+          .where({ customer_id: customer.id, product: 'voice' })
+          .whereRaw('id % 3 = 0')
+          .update({ price_minor: trx.raw('price_minor * 2 + 1') });
+        await trx('usage_records')
+          .where({ customer_id: customer.id, status: 'in_progress' })
+          .whereRaw('id % 2 = 0')
+          .update({ status: 'answered', duration_seconds: 125 });
+        await trx('usage_records')
+          .where({ customer_id: customer.id })
+          .whereRaw('id % 17 = 0')
+          .update({ occurred_at: trx.raw("occurred_at - interval '3 days'") });
+        await trx('usage_records').where({ customer_id: customer.id }).whereRaw('id % 23 = 0').delete();
+        // an update that touches no counted column changes nothing
+        await trx('usage_records').where({ customer_id: customer.id }).update({ content: null });
+      });
+      await compare();
+      // re-pricing after a price list correction, as staff run it
+      await db('price_lists').insert({
+        tenant_id: tenant.id,
+        customer_id: customer.id,
+        product: 'voice',
+        unit_price_minor: 9,
+        valid_from: '2026-11-01T00:00:00Z',
+      });
+      const repriced = await inTenant(db, tenant.id, (trx) =>
+        repriceUsageRecords(trx, tenant.id, customer.id, 'voice', new Date('2026-11-01T00:00:00Z'), NOW),
+      );
+      expect(repriced).toBeGreaterThan(0);
+      // late records priced on arrival from that list
+      await inTenant(db, tenant.id, (trx) =>
+        insertUsageRecords(trx, tenant.id, [
+          {
+            customerId: customer.id,
+            product: 'voice',
+            occurredAt: '2026-11-03T08:15:00Z',
+            direction: 'inbound',
+            status: 'answered',
+            fromNumber: '1',
+            toNumber: '2',
+            durationSeconds: 125,
+          },
+        ]),
+      );
+      await compare();
+      expect((await directDaily(customer.id, '2026-11-10', '2026-11-10'))[0]!.chargeMinor).toBeGreaterThanOrEqual(
+        25 * 11,
+      );
+    },
+  );
 
   it('shows today by hour with the calls in progress, and months summed from the hours', async () => {
     const customer = await makeCustomer(db, tenant.id);
@@ -380,73 +388,81 @@ describe('billing pages', () => {
     const download = await customerAgent.get(`/billing/invoices/${invoiceId}.csv`);
     expect(download.headers['content-disposition']).toMatch(/attachment; filename="INV-\d{6}\.csv"/);
     expect(download.text).toMatch(
-      /^Invoice,Customer,Account ID,Status,Period start,Period end,Currency,Total\nINV-\d{6},.*,Issued,2026-11-04,2026-11-05,GBP,3.6\n/,
+      new RegExp(
+        String.raw`^Invoice,Customer,Account ID,Status,Period start,Period end,Currency,Total\n` +
+          String.raw`INV-\d{6},.*,Issued,2026-11-04,2026-11-05,GBP,3.6\n`,
+      ),
     );
   });
 });
 
 describe('/api/v1/invoices', () => {
-  it('lets a billing system read invoices with their lines, by status and time of change, a keyset page at a time', async () => {
-    const t = await makeTenant(db);
-    const staff = await actorOf(await makeUser(db, { tenantId: t.id, role: 'tenant_admin' }));
-    const customer = await makeCustomer(db, t.id);
-    await makeUsageRecords(db, customer, 100, { from: new Date('2026-11-10T12:00:00Z'), priceMinor: 7 });
-    const made = [];
-    for (const day of ['2026-11-06', '2026-11-07', '2026-11-08', '2026-11-09', '2026-11-10']) {
-      // each generated the day after its usage day
-      made.push(
-        await generateInvoice(
-          db,
-          staff,
-          customer.id,
-          { granularity: 'daily', periods: [day] },
-          new Date(Date.parse(`${day}T00:01:00Z`) + 86_400_000),
-        ),
+  it(
+    'lets a billing system read invoices with their lines, by status and time of change, ' + 'a keyset page at a time',
+    async () => {
+      const t = await makeTenant(db);
+      const staff = await actorOf(await makeUser(db, { tenantId: t.id, role: 'tenant_admin' }));
+      const customer = await makeCustomer(db, t.id);
+      await makeUsageRecords(db, customer, 100, { from: new Date('2026-11-10T12:00:00Z'), priceMinor: 7 });
+      const made = [];
+      for (const day of ['2026-11-06', '2026-11-07', '2026-11-08', '2026-11-09', '2026-11-10']) {
+        // each generated the day after its usage day
+        made.push(
+          await generateInvoice(
+            db,
+            staff,
+            customer.id,
+            { granularity: 'daily', periods: [day] },
+            new Date(Date.parse(`${day}T00:01:00Z`) + 86_400_000),
+          ),
+        );
+      }
+      const { secret } = await createApiKey(db, staff, { name: 'Billing', scopes: ['invoices:read'] }, NOW);
+      const get = (q: string) => supertest(app).get(`/api/v1/invoices${q}`).set('Authorization', `Bearer ${secret}`);
+
+      const first = await get('?limit=2');
+      expect(first.status).toBe(200);
+      expect(first.body.invoices.map((i: { number: number }) => i.number)).toEqual([1, 2]);
+      const all = [...first.body.invoices];
+      let next = first.body.next_after as string | null;
+      while (next) {
+        const page = await get(`?limit=2&after=${encodeURIComponent(next)}`);
+        all.push(...page.body.invoices);
+        next = page.body.next_after;
+      }
+      expect(all.map((i) => i.number)).toEqual([1, 2, 3, 4, 5]);
+      expect(all[4]).toMatchObject({
+        number_label: 'INV-000005',
+        status: 'draft',
+        currency: 'EUR',
+        customer: { id: customer.id },
+        period_start: '2026-11-10',
+        // the day's 100 records at 7 cents
+        total_minor: 700,
+        lines: [{ position: 1, amount_minor: 700 }],
+      });
+
+      // issuing one moves it to the end, and a filter by status finds it
+      await setInvoiceStatus(db, staff, customer.id, made[1]!.id, 'issued', new Date('2026-11-24T10:00:00Z'));
+      const issued = await get('?status=issued');
+      expect(issued.body.invoices.map((i: { number: number }) => i.number)).toEqual([2]);
+      const since = await get(`?updated_since=${encodeURIComponent('2026-11-24T00:00:00Z')}`);
+      expect(since.body.invoices.map((i: { number: number; status: string }) => `${i.number} ${i.status}`)).toEqual([
+        '2 issued',
+      ]);
+
+      // another tenant's key sees none of them; bad parameters are 400 with a reason
+      const otherAdmin = await actorOf(
+        await makeUser(db, { tenantId: (await makeTenant(db)).id, role: 'tenant_admin' }),
       );
-    }
-    const { secret } = await createApiKey(db, staff, { name: 'Billing', scopes: ['invoices:read'] }, NOW);
-    const get = (q: string) => supertest(app).get(`/api/v1/invoices${q}`).set('Authorization', `Bearer ${secret}`);
-
-    const first = await get('?limit=2');
-    expect(first.status).toBe(200);
-    expect(first.body.invoices.map((i: { number: number }) => i.number)).toEqual([1, 2]);
-    const all = [...first.body.invoices];
-    let next = first.body.next_after as string | null;
-    while (next) {
-      const page = await get(`?limit=2&after=${encodeURIComponent(next)}`);
-      all.push(...page.body.invoices);
-      next = page.body.next_after;
-    }
-    expect(all.map((i) => i.number)).toEqual([1, 2, 3, 4, 5]);
-    expect(all[4]).toMatchObject({
-      number_label: 'INV-000005',
-      status: 'draft',
-      currency: 'EUR',
-      customer: { id: customer.id },
-      period_start: '2026-11-10',
-      // the day's 100 records at 7 cents
-      total_minor: 700,
-      lines: [{ position: 1, amount_minor: 700 }],
-    });
-
-    // issuing one moves it to the end, and a filter by status finds it
-    await setInvoiceStatus(db, staff, customer.id, made[1]!.id, 'issued', new Date('2026-11-24T10:00:00Z'));
-    const issued = await get('?status=issued');
-    expect(issued.body.invoices.map((i: { number: number }) => i.number)).toEqual([2]);
-    const since = await get(`?updated_since=${encodeURIComponent('2026-11-24T00:00:00Z')}`);
-    expect(since.body.invoices.map((i: { number: number; status: string }) => `${i.number} ${i.status}`)).toEqual([
-      '2 issued',
-    ]);
-
-    // another tenant's key sees none of them; bad parameters are 400 with a reason
-    const otherAdmin = await actorOf(await makeUser(db, { tenantId: (await makeTenant(db)).id, role: 'tenant_admin' }));
-    const other = await createApiKey(db, otherAdmin, { name: 'Other', scopes: ['invoices:read'] }, NOW);
-    expect(
-      (await supertest(app).get('/api/v1/invoices').set('Authorization', `Bearer ${other.secret}`)).body.invoices,
-    ).toEqual([]);
-    expect((await get('?status=sent')).status).toBe(400);
-    expect((await get('?limit=500')).body.error).toMatch(/limit/);
-    expect((await get('?after=nonsense')).status).toBe(400);
-    expect((await supertest(app).get('/api/v1/invoices')).status).toBe(401);
-  });
+      const other = await createApiKey(db, otherAdmin, { name: 'Other', scopes: ['invoices:read'] }, NOW);
+      expect(
+        (await supertest(app).get('/api/v1/invoices').set('Authorization', `Bearer ${other.secret}`)).body.invoices,
+      ).toEqual([]);
+      expect((await get('?status=sent')).status).toBe(400);
+      expect((await get('?limit=500')).body.error).toMatch(/limit/);
+      expect((await get('?after=nonsense')).status).toBe(400);
+      expect((await supertest(app).get('/api/v1/invoices')).status).toBe(401);
+    },
+  );
 });

@@ -42,36 +42,39 @@ describe('a customer verifies their own email and mobile', () => {
     ).toBe(410);
   });
 
-  it('texts a code through the SMS channel, kept on the outgoing messages page, and verifies the mobile with it', async () => {
-    const fleet = await signedInAgent(app, 'fleet@northwind.test');
-    const sent = await fleet.agent
-      .post('/settings/mobile')
-      .type('form')
-      .send({ _csrf: fleet.csrf, mobile: '+44 7700 900777' });
-    expect(sent.status).toBe(303);
-    const sms = await db('outbox').where({ recipient: '+44 7700 900777' }).first('channel', 'status', 'body_text');
-    expect(sms).toMatchObject({ channel: 'sms', status: 'kept' });
-    const code = /\b(\d{6})\b/.exec(sms.body_text)![1]!;
+  it(
+    'texts a code through the SMS channel, kept on the outgoing messages page, ' + 'and verifies the mobile with it',
+    async () => {
+      const fleet = await signedInAgent(app, 'fleet@northwind.test');
+      const sent = await fleet.agent
+        .post('/settings/mobile')
+        .type('form')
+        .send({ _csrf: fleet.csrf, mobile: '+44 7700 900777' });
+      expect(sent.status).toBe(303);
+      const sms = await db('outbox').where({ recipient: '+44 7700 900777' }).first('channel', 'status', 'body_text');
+      expect(sms).toMatchObject({ channel: 'sms', status: 'kept' });
+      const code = /\b(\d{6})\b/.exec(sms.body_text)![1]!;
 
-    const admin = await signedInAgent(app, 'admin@demo.test');
-    const outgoing = await admin.agent.get('/admin/mail');
-    expect(outgoing.text).toContain('+44 7700 900777');
-    expect(outgoing.text).toContain('SMS');
+      const admin = await signedInAgent(app, 'admin@demo.test');
+      const outgoing = await admin.agent.get('/admin/mail');
+      expect(outgoing.text).toContain('+44 7700 900777');
+      expect(outgoing.text).toContain('SMS');
 
-    const wrong = await fleet.agent
-      .post('/settings/mobile/verification')
-      .type('form')
-      .send({ _csrf: fleet.csrf, code: code === '000000' ? '111111' : '000000' });
-    expect(wrong.status).toBe(422);
-    expect((await flags())!.mobile_verified).toBe(false);
-    const right = await fleet.agent
-      .post('/settings/mobile/verification')
-      .type('form')
-      .send({ _csrf: fleet.csrf, code });
-    expect(right.status).toBe(303);
-    expect(await flags()).toMatchObject({ mobile: '+44 7700 900777', mobile_verified: true });
-    expect((await fleet.agent.get('/settings')).text).toMatch(
-      /\+44 7700 900777 <span class="badge badge-active">Verified/,
-    );
-  });
+      const wrong = await fleet.agent
+        .post('/settings/mobile/verification')
+        .type('form')
+        .send({ _csrf: fleet.csrf, code: code === '000000' ? '111111' : '000000' });
+      expect(wrong.status).toBe(422);
+      expect((await flags())!.mobile_verified).toBe(false);
+      const right = await fleet.agent
+        .post('/settings/mobile/verification')
+        .type('form')
+        .send({ _csrf: fleet.csrf, code });
+      expect(right.status).toBe(303);
+      expect(await flags()).toMatchObject({ mobile: '+44 7700 900777', mobile_verified: true });
+      expect((await fleet.agent.get('/settings')).text).toMatch(
+        /\+44 7700 900777 <span class="badge badge-active">Verified/,
+      );
+    },
+  );
 });

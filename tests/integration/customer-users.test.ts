@@ -73,10 +73,16 @@ describe('the users tab of a customer', () => {
     expect(res.text).toMatch(/<a href="[^"]+\/users" aria-current="page">Users<\/a>/);
     expect(res.text).toContain(`href="${tab}/new">Add user</a>`);
     expect(res.text).toMatch(
-      /Olivia Owner<\/a><\/th>\s*<td>owner@northwind.test<\/td>\s*<td>Company admin<\/td>\s*<td><span class="badge badge-active">Active<\/span>/,
+      new RegExp(
+        String.raw`Olivia Owner<\/a><\/th>\s*<td>owner@northwind.test<\/td>\s*<td>Company admin<\/td>\s*` +
+          String.raw`<td><span class="badge badge-active">Active<\/span>`,
+      ),
     );
     expect(res.text).toMatch(
-      /Nell Newhire<\/a><\/th>\s*<td>new.hire@northwind.test<\/td>\s*<td>Group supervisor<\/td>\s*<td><span class="badge badge-pending">Pending activation<\/span>/,
+      new RegExp(
+        String.raw`Nell Newhire<\/a><\/th>\s*<td>new.hire@northwind.test<\/td>\s*<td>Group supervisor<\/td>\s*` +
+          String.raw`<td><span class="badge badge-pending">Pending activation<\/span>`,
+      ),
     );
     expect(res.text).not.toContain('admin@demo.test');
   });
@@ -100,27 +106,31 @@ describe('the users tab of a customer', () => {
 });
 
 describe('adding a customer user', () => {
-  it('with the emailed link: queues exactly one activation mail to the new address, with a link that opens the form', async () => {
-    const email = newEmail();
-    const res = await addUser({ name: 'Emil Mail', email, activation: 'email' });
-    expect(res.status).toBe(303);
-    const user = await userByEmail(email);
-    expect(user).toMatchObject({ name: 'Emil Mail', status: 'pending', password_hash: null });
-    expect(res.headers.location).toBe(`${tab}/${user.id}`);
-    const mails = await mailsTo(email);
-    expect(mails).toHaveLength(1);
-    expect(mails[0].subject).toBe('Activate your Portico account');
-    expect(mails[0].body_text).toContain('Dana Admin created a Portico account for you at Northwind Logistics');
-    expect(mails[0].body_text).toMatch(/works once and expires in 7 days/);
-    const page = await admin.agent.get(res.headers.location!);
-    expect(page.text).toContain(`An activation email is on its way to ${email}.`);
-    expect(page.text).toContain('Pending activation');
-    expect(page.text).not.toContain('id="activation-link"');
-    const form = await supertest(app).get(linkInMail(mails[0].body_text));
-    expect(form.status).toBe(200);
-    expect(form.text).toContain('<h1>Activate your account</h1>');
-    expect(form.headers['cache-control']).toBe('no-store');
-  });
+  it(
+    'with the emailed link: queues exactly one activation mail to the new address, ' +
+      'with a link that opens the form',
+    async () => {
+      const email = newEmail();
+      const res = await addUser({ name: 'Emil Mail', email, activation: 'email' });
+      expect(res.status).toBe(303);
+      const user = await userByEmail(email);
+      expect(user).toMatchObject({ name: 'Emil Mail', status: 'pending', password_hash: null });
+      expect(res.headers.location).toBe(`${tab}/${user.id}`);
+      const mails = await mailsTo(email);
+      expect(mails).toHaveLength(1);
+      expect(mails[0].subject).toBe('Activate your Portico account');
+      expect(mails[0].body_text).toContain('Dana Admin created a Portico account for you at Northwind Logistics');
+      expect(mails[0].body_text).toMatch(/works once and expires in 7 days/);
+      const page = await admin.agent.get(res.headers.location!);
+      expect(page.text).toContain(`An activation email is on its way to ${email}.`);
+      expect(page.text).toContain('Pending activation');
+      expect(page.text).not.toContain('id="activation-link"');
+      const form = await supertest(app).get(linkInMail(mails[0].body_text));
+      expect(form.status).toBe(200);
+      expect(form.text).toContain('<h1>Activate your account</h1>');
+      expect(form.headers['cache-control']).toBe('no-store');
+    },
+  );
 
   it('with a displayed link: mails nothing and shows the link on the new user’s page, once', async () => {
     const email = newEmail();
@@ -138,25 +148,29 @@ describe('adding a customer user', () => {
     expect(later.text).toContain('Resend activation email');
   });
 
-  it('refuses a duplicate email in any case, a bad email, an empty name and an unknown role with 422, writing nothing', async () => {
-    const before = await Promise.all(['users', 'memberships', 'outbox', 'audit_log', 'user_tokens'].map(count));
-    const duplicate = await addUser({ email: 'OWNER@Northwind.TEST' });
-    expect(duplicate.status).toBe(422);
-    expect(fieldError(duplicate.text, 'email')).toBe('A user with this email already exists');
-    expect(duplicate.text).toContain('value="OWNER@Northwind.TEST"');
-    expect(duplicate.text).toContain('aria-invalid="true"');
-    const otherTenant = await addUser({ email: 'Admin@Other.test' });
-    expect(fieldError(otherTenant.text, 'email')).toBe('A user with this email already exists');
-    const bad = await addUser({ email: 'not an email', name: '', role: 'tenant_admin' });
-    expect(bad.status).toBe(422);
-    expect(fieldError(bad.text, 'email')).toContain('valid email address');
-    expect(fieldError(bad.text, 'name')).toBe("Enter the user's name.");
-    expect(fieldError(bad.text, 'role')).toBe('Choose one of the roles.');
-    const long = await addUser({ name: 'x'.repeat(201) });
-    expect(fieldError(long.text, 'name')).toBe('Use at most 200 characters.');
-    const after = await Promise.all(['users', 'memberships', 'outbox', 'audit_log', 'user_tokens'].map(count));
-    expect(after).toEqual(before);
-  });
+  it(
+    'refuses a duplicate email in any case, a bad email, an empty name and an unknown role with 422, ' +
+      'writing nothing',
+    async () => {
+      const before = await Promise.all(['users', 'memberships', 'outbox', 'audit_log', 'user_tokens'].map(count));
+      const duplicate = await addUser({ email: 'OWNER@Northwind.TEST' });
+      expect(duplicate.status).toBe(422);
+      expect(fieldError(duplicate.text, 'email')).toBe('A user with this email already exists');
+      expect(duplicate.text).toContain('value="OWNER@Northwind.TEST"');
+      expect(duplicate.text).toContain('aria-invalid="true"');
+      const otherTenant = await addUser({ email: 'Admin@Other.test' });
+      expect(fieldError(otherTenant.text, 'email')).toBe('A user with this email already exists');
+      const bad = await addUser({ email: 'not an email', name: '', role: 'tenant_admin' });
+      expect(bad.status).toBe(422);
+      expect(fieldError(bad.text, 'email')).toContain('valid email address');
+      expect(fieldError(bad.text, 'name')).toBe("Enter the user's name.");
+      expect(fieldError(bad.text, 'role')).toBe('Choose one of the roles.');
+      const long = await addUser({ name: 'x'.repeat(201) });
+      expect(fieldError(long.text, 'name')).toBe('Use at most 200 characters.');
+      const after = await Promise.all(['users', 'memberships', 'outbox', 'audit_log', 'user_tokens'].map(count));
+      expect(after).toEqual(before);
+    },
+  );
 
   it('shows a script in a user’s name as text', async () => {
     const email = newEmail();
@@ -202,42 +216,46 @@ describe('activation links', () => {
     expect((await supertest(app).get(linkOnPage(shown.text))).status).toBe(200);
   });
 
-  it('refuses a short or common password and a mismatched confirmation with 422, then activates once and signs the user in', async () => {
-    const email = newEmail();
-    const created = await addUser({ name: 'Ada Active', email, activation: 'link' });
-    const link = linkOnPage(created.text);
-    const client = supertest.agent(app);
+  it(
+    'refuses a short or common password and a mismatched confirmation with 422, ' +
+      'then activates once and signs the user in',
+    async () => {
+      const email = newEmail();
+      const created = await addUser({ name: 'Ada Active', email, activation: 'link' });
+      const link = linkOnPage(created.text);
+      const client = supertest.agent(app);
 
-    const short = await activate(link, 'short', 'short', client);
-    expect(short.res.status).toBe(422);
-    expect(fieldError(short.res.text, 'password')).toBe('Use at least 12 characters.');
-    expect(short.form.text).toContain('At least 12 characters.');
-    const common = await activate(link, 'password1234', 'password1234', client);
-    expect(common.res.status).toBe(422);
-    expect(fieldError(common.res.text, 'password')).toContain('too common');
-    const mismatch = await activate(link, 'blue kettle on a sunny hill', 'blue kettle on a sunny hall', client);
-    expect(mismatch.res.status).toBe(422);
-    expect(fieldError(mismatch.res.text, 'passwordConfirm')).toBe('The two passwords do not match.');
-    expect((await userByEmail(email)).status).toBe('pending');
+      const short = await activate(link, 'short', 'short', client);
+      expect(short.res.status).toBe(422);
+      expect(fieldError(short.res.text, 'password')).toBe('Use at least 12 characters.');
+      expect(short.form.text).toContain('At least 12 characters.');
+      const common = await activate(link, 'password1234', 'password1234', client);
+      expect(common.res.status).toBe(422);
+      expect(fieldError(common.res.text, 'password')).toContain('too common');
+      const mismatch = await activate(link, 'blue kettle on a sunny hill', 'blue kettle on a sunny hall', client);
+      expect(mismatch.res.status).toBe(422);
+      expect(fieldError(mismatch.res.text, 'passwordConfirm')).toBe('The two passwords do not match.');
+      expect((await userByEmail(email)).status).toBe('pending');
 
-    const ok = await activate(link, 'blue kettle on a sunny hill', 'blue kettle on a sunny hill', client);
-    expect(ok.res.status).toBe(303);
-    expect(ok.res.headers.location).toBe('/');
-    const home = await client.get('/');
-    expect(home.status).toBe(200);
-    expect(home.text).toContain('<h1>Northwind Logistics</h1>');
-    expect(home.text).toContain('Your account is active');
-    const user = await userByEmail(email);
-    expect(user.status).toBe('active');
-    expect(user.password_hash).toMatch(/^\$argon2id\$/);
+      const ok = await activate(link, 'blue kettle on a sunny hill', 'blue kettle on a sunny hill', client);
+      expect(ok.res.status).toBe(303);
+      expect(ok.res.headers.location).toBe('/');
+      const home = await client.get('/');
+      expect(home.status).toBe(200);
+      expect(home.text).toContain('<h1>Northwind Logistics</h1>');
+      expect(home.text).toContain('Your account is active');
+      const user = await userByEmail(email);
+      expect(user.status).toBe('active');
+      expect(user.password_hash).toMatch(/^\$argon2id\$/);
 
-    const again = await activate(link, 'another long passphrase', 'another long passphrase');
-    expect(again.form.status).toBe(410);
-    expect(again.form.text).toContain('already been used');
-    expect(again.res.status).toBe(410);
-    expect((await signedInAgent(app, email, 'blue kettle on a sunny hill')).landing).toBe('/');
-    expect((await admin.agent.get(`${tab}/${user.id}`)).text).not.toContain('Resend activation email');
-  });
+      const again = await activate(link, 'another long passphrase', 'another long passphrase');
+      expect(again.form.status).toBe(410);
+      expect(again.form.text).toContain('already been used');
+      expect(again.res.status).toBe(410);
+      expect((await signedInAgent(app, email, 'blue kettle on a sunny hill')).landing).toBe('/');
+      expect((await admin.agent.get(`${tab}/${user.id}`)).text).not.toContain('Resend activation email');
+    },
+  );
 
   it('refuses a link older than 7 days and tells the person to ask their administrator', async () => {
     const clock = fixedClock('2026-11-24T09:00:00Z');
@@ -257,7 +275,7 @@ describe('activation links', () => {
   });
 
   it('locks an address out after 30 unknown links, with the time to wait', async () => {
-    const proxied = testApp({ db, env: { TRUST_PROXY: 'true' } });
+    const proxied = testApp({ db, env: { TRUST_PROXY: '1' } });
     const from = (n: number) =>
       supertest(proxied.app)
         .get(`/activate/${'x'.repeat(43 - String(n).length)}${n}`)
@@ -312,23 +330,26 @@ describe('changing and removing a customer user', () => {
     expect(fieldError(bad.text, 'name')).toBe("Enter the user's name.");
   });
 
-  it('deletes a user only after a confirmation page, and removes their login when it was their only membership', async () => {
-    const email = newEmail();
-    await addUser({ name: 'Dan Deleted', email });
-    const user = await userByEmail(email);
-    const confirm = await admin.agent.get(`${tab}/${user.id}/delete`);
-    expect(confirm.status).toBe(200);
-    expect(confirm.text).toContain('This cannot be undone.');
-    expect(await userByEmail(email)).toBeTruthy();
-    const res = await post(admin, `${tab}/${user.id}/delete`);
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe(tab);
-    expect((await admin.agent.get(tab)).text).toContain('Deleted Dan Deleted.');
-    expect(await userByEmail(email)).toBeUndefined();
-    expect((await admin.agent.get(`${tab}/${user.id}`)).status).toBe(404);
-    // the address is free again
-    expect((await addUser({ email })).status).toBe(303);
-  });
+  it(
+    'deletes a user only after a confirmation page, ' + 'and removes their login when it was their only membership',
+    async () => {
+      const email = newEmail();
+      await addUser({ name: 'Dan Deleted', email });
+      const user = await userByEmail(email);
+      const confirm = await admin.agent.get(`${tab}/${user.id}/delete`);
+      expect(confirm.status).toBe(200);
+      expect(confirm.text).toContain('This cannot be undone.');
+      expect(await userByEmail(email)).toBeTruthy();
+      const res = await post(admin, `${tab}/${user.id}/delete`);
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe(tab);
+      expect((await admin.agent.get(tab)).text).toContain('Deleted Dan Deleted.');
+      expect(await userByEmail(email)).toBeUndefined();
+      expect((await admin.agent.get(`${tab}/${user.id}`)).status).toBe(404);
+      // the address is free again
+      expect((await addUser({ email })).status).toBe(303);
+    },
+  );
 
   it('keeps the login of a deleted user who still belongs to another provider', async () => {
     const elsewhere = await makeTenant(db);
@@ -358,7 +379,11 @@ describe('the Users page of a company admin', () => {
     const res = await owner.agent.get('/users?size=100');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(
-      /Sol South<\/a><\/th>\s*<td>[^<]+<\/td>\s*<td>Site viewer<\/td>\s*<td><span class="badge badge-active">Active<\/span><\/td>\s*<td>[\s\S]*?<\/td>\s*<td>Northwind South<\/td>/,
+      new RegExp(
+        String.raw`Sol South<\/a><\/th>\s*<td>[^<]+<\/td>\s*<td>Site viewer<\/td>\s*` +
+          String.raw`<td><span class="badge badge-active">Active<\/span><\/td>\s*<td>[\s\S]*?<\/td>\s*` +
+          String.raw`<td>Northwind South<\/td>`,
+      ),
     );
     expect(res.text).toContain('Nell Newhire');
     expect(res.text).not.toContain('Arlo Acme');
@@ -432,6 +457,72 @@ describe('the Users page of a company admin', () => {
     expect(fieldError(self.text, 'status')).toBe('You cannot disable your own account.');
     expect(fieldError(self.text, 'role')).toBe('You cannot change your own role.');
     expect((await owner.agent.get('/users')).status).toBe(200);
+  });
+
+  it(
+    'changes only its own membership of a person whose login also serves ' + 'the provider and another customer',
+    async () => {
+      // Sam: a group admin of Northwind, and with the same login a support agent and a company admin of Acme
+      const sam = await makeUser(
+        db,
+        { tenantId: demo, role: 'group_admin', customerId: northwind },
+        { name: 'Sam Shared' },
+      );
+      await db('memberships').insert({ tenant_id: demo, user_id: sam.id, role: 'support_agent' });
+      await db('memberships').insert({ tenant_id: demo, user_id: sam.id, role: 'company_admin', customer_id: acme });
+      const asNorthwind = await signedInAgent(app, sam.email, TEST_PASSWORD);
+      expect(asNorthwind.landing).toBe('/');
+
+      // the name belongs to the login: Northwind's admin cannot rename it for the provider and Acme
+      const renamed = await post(owner, `/users/${sam.id}`, { name: 'Hacked', role: 'group_admin', status: 'active' });
+      expect(renamed.status).toBe(422);
+      expect(fieldError(renamed.text, 'name')).toBe(
+        'Sam Shared also signs in elsewhere with this login, so only they can change their name (under Settings).',
+      );
+      expect(await userByEmail(sam.email)).toMatchObject({ name: 'Sam Shared', status: 'active' });
+      // and the form says so rather than offering the field
+      const page = await owner.agent.get(`/users/${sam.id}`);
+      expect(page.text).not.toContain('name="name" type="text"');
+      expect(decodeHtml(page.text)).toContain('Sam Shared also signs in elsewhere with this login');
+
+      // disabling ends Sam's access to Northwind, not the login
+      const disabled = await post(owner, `/users/${sam.id}`, {
+        name: 'Sam Shared',
+        role: 'group_admin',
+        status: 'disabled',
+      });
+      expect(disabled.status).toBe(303);
+      expect(await userByEmail(sam.email)).toMatchObject({ name: 'Sam Shared', status: 'active' });
+      expect((await owner.agent.get(`/users/${sam.id}`)).text).toContain('badge-disabled');
+      const signedOut = await asNorthwind.agent.get('/');
+      expect(signedOut.status).toBe(303);
+      expect(signedOut.headers.location).toMatch(/^\/login/);
+      // Sam signs in again as support agent, and Northwind is no longer among the roles offered
+      const again = await signedInAgent(app, sam.email, TEST_PASSWORD);
+      expect(again.landing).toBe('/admin/customers');
+      const roles = await again.agent.get('/session/membership');
+      expect(roles.text).toContain('Acme');
+      expect(roles.text).not.toContain('Northwind Logistics');
+      expect((await owner.agent.get('/users?size=100')).text).toMatch(/Sam Shared<\/a><\/th>[\s\S]*?badge-disabled/);
+
+      // enabling gives it back
+      expect(
+        (await post(owner, `/users/${sam.id}`, { name: 'Sam Shared', role: 'group_admin', status: 'active' })).status,
+      ).toBe(303);
+      expect((await signedInAgent(app, sam.email, TEST_PASSWORD)).landing).toBe('/');
+    },
+  );
+
+  it("disables the login of a person who is this customer's alone", async () => {
+    const solo = await makeUser(db, { tenantId: demo, role: 'group_admin', customerId: northwind }, { name: 'Solo' });
+    expect((await owner.agent.get(`/users/${solo.id}`)).text).toContain('name="name" type="text"');
+    const res = await post(owner, `/users/${solo.id}`, {
+      name: 'Solo Renamed',
+      role: 'group_admin',
+      status: 'disabled',
+    });
+    expect(res.status).toBe(303);
+    expect(await userByEmail(solo.email)).toMatchObject({ name: 'Solo Renamed', status: 'disabled' });
   });
 
   it('resends the activation email of a pending user', async () => {

@@ -55,46 +55,49 @@ describe('the bulk demo generator', () => {
     expect(kept).toEqual(counted);
   });
 
-  it('puts a run of up to 100,000 assets in Bulk Freight, in its groups, with every plan and renewal state', async () => {
-    const bf = await db('customers')
-      .where({ tenant_id: tenantId, account_id: BULK_FREIGHT.account })
-      .first<{ id: string; title: string }>('id', 'title');
-    expect(bf.title).toBe('Bulk Freight');
-    const assets = db('assets').where({ tenant_id: tenantId, customer_id: bf.id });
-    expect(Number((await assets.clone().count({ n: '*' }))[0]!.n)).toBe(5000);
-    expect((await assets.clone().distinct('plan')).map((r) => r.plan).sort()).toEqual([
-      'monthly',
-      'quarterly',
-      'yearly',
-    ]);
-    expect(Number((await assets.clone().where({ renewal_unconfirmed: true }).count({ n: '*' }))[0]!.n)).toBeGreaterThan(
-      0,
-    );
-    // the other two states of a running yearly or quarterly term: renewing within 28 days, and later
-    const running = () =>
-      assets
+  it(
+    'puts a run of up to 100,000 assets in Bulk Freight, in its groups, ' + 'with every plan and renewal state',
+    async () => {
+      const bf = await db('customers')
+        .where({ tenant_id: tenantId, account_id: BULK_FREIGHT.account })
+        .first<{ id: string; title: string }>('id', 'title');
+      expect(bf.title).toBe('Bulk Freight');
+      const assets = db('assets').where({ tenant_id: tenantId, customer_id: bf.id });
+      expect(Number((await assets.clone().count({ n: '*' }))[0]!.n)).toBe(5000);
+      expect((await assets.clone().distinct('plan')).map((r) => r.plan).sort()).toEqual([
+        'monthly',
+        'quarterly',
+        'yearly',
+      ]);
+      expect(
+        Number((await assets.clone().where({ renewal_unconfirmed: true }).count({ n: '*' }))[0]!.n),
+      ).toBeGreaterThan(0);
+      // the other two states of a running yearly or quarterly term: renewing within 28 days, and later
+      const running = () =>
+        assets
+          .clone()
+          .where({ status: 'active', renewal_unconfirmed: false })
+          .whereIn('plan', ['yearly', 'quarterly'])
+          .count({ n: '*' });
+      const today = "(now() at time zone 'UTC')::date";
+      const dueSoon = await running().whereRaw(`next_renewal_on between ${today} and ${today} + 28`);
+      const later = await running().whereRaw(`next_renewal_on > ${today} + 28`);
+      expect(Number(dueSoon[0]!.n)).toBeGreaterThan(0);
+      expect(Number(later[0]!.n)).toBeGreaterThan(0);
+      const groups = await db('groups').where({ tenant_id: tenantId, customer_id: bf.id }).select('path', 'parent_id');
+      expect(groups.length).toBeGreaterThanOrEqual(24);
+      expect(groups.filter((g) => g.parent_id).length).toBeGreaterThan(0);
+      // each pending asset has its open request
+      const pending = await assets
         .clone()
-        .where({ status: 'active', renewal_unconfirmed: false })
-        .whereIn('plan', ['yearly', 'quarterly'])
+        .whereIn('status', ['activation_pending', 'deactivation_pending'])
         .count({ n: '*' });
-    const today = "(now() at time zone 'UTC')::date";
-    const dueSoon = await running().whereRaw(`next_renewal_on between ${today} and ${today} + 28`);
-    const later = await running().whereRaw(`next_renewal_on > ${today} + 28`);
-    expect(Number(dueSoon[0]!.n)).toBeGreaterThan(0);
-    expect(Number(later[0]!.n)).toBeGreaterThan(0);
-    const groups = await db('groups').where({ tenant_id: tenantId, customer_id: bf.id }).select('path', 'parent_id');
-    expect(groups.length).toBeGreaterThanOrEqual(24);
-    expect(groups.filter((g) => g.parent_id).length).toBeGreaterThan(0);
-    // each pending asset has its open request
-    const pending = await assets
-      .clone()
-      .whereIn('status', ['activation_pending', 'deactivation_pending'])
-      .count({ n: '*' });
-    const requests = await db('asset_requests')
-      .where({ tenant_id: tenantId, customer_id: bf.id, state: 'pending' })
-      .count({ n: '*' });
-    expect(Number(requests[0]!.n)).toBe(Number(pending[0]!.n));
-  });
+      const requests = await db('asset_requests')
+        .where({ tenant_id: tenantId, customer_id: bf.id, state: 'pending' })
+        .count({ n: '*' });
+      expect(Number(requests[0]!.n)).toBe(Number(pending[0]!.n));
+    },
+  );
 
   it("lets Bulk Freight's company admin sign in with the demo password", async () => {
     const { app } = testApp({ db });

@@ -168,13 +168,17 @@ describe('who sees which groups', () => {
     expect((await agent.get('/groups/not-a-group')).status).toBe(404);
   });
 
-  it('shows a group admin their group and the sub-groups below it, three levels down, and nothing above or beside it', async () => {
-    const { agent } = await signIn(fleetAdmin.email);
-    const page = await agent.get('/groups');
-    expect([...rowsOf(page.text).keys()]).toEqual(['Trucks / North', 'Trucks / North / Hills']);
-    expect((await agent.get(`/groups/${hills.id}`)).status).toBe(200);
-    for (const g of [trucks, south, vans, depot]) expect((await agent.get(`/groups/${g.id}`)).status).toBe(404);
-  });
+  it(
+    'shows a group admin their group and the sub-groups below it, three levels down, ' +
+      'and nothing above or beside it',
+    async () => {
+      const { agent } = await signIn(fleetAdmin.email);
+      const page = await agent.get('/groups');
+      expect([...rowsOf(page.text).keys()]).toEqual(['Trucks / North', 'Trucks / North / Hills']);
+      expect((await agent.get(`/groups/${hills.id}`)).status).toBe(200);
+      for (const g of [trucks, south, vans, depot]) expect((await agent.get(`/groups/${g.id}`)).status).toBe(404);
+    },
+  );
 
   it('shows a group supervisor of the top group all three levels below it, but not the other groups', async () => {
     const { agent } = await signIn(viewer.email);
@@ -224,7 +228,8 @@ describe('the groups list', () => {
       new Map(
         (await listGroups(db, actor, { tab: 'all', page: 1, size: 25 }, today)).rows.map((r) => [r.path, r.dueSoon]),
       );
-    // today: Edge truck (+28), Today truck (+0), Hill truck (+5); not Late truck (+29), the unconfirmed one or the leaving one
+    // today: Edge truck (+28), Today truck (+0), Hill truck (+5); not Late truck (+29), the unconfirmed one
+    // or the leaving one
     expect(Object.fromEntries(await due(TODAY))).toMatchObject({
       Trucks: 3,
       'Trucks / North': 2,
@@ -294,90 +299,100 @@ describe('creating and editing groups', () => {
     expect(refused.text).toContain('Choose a customer from the list.');
   });
 
-  it('keeps what was typed and says what is wrong: no name, a name taken at that place, a parent out of reach', async () => {
-    const { agent, csrf } = await signIn(owner.email);
-    const empty = await agent.post('/groups').type('form').send({ _csrf: csrf, name: '  ', reference: 'KEEP-ME' });
-    expect(empty.status).toBe(422);
-    expect(empty.text).toContain('Enter a name for the group.');
-    expect(empty.text).toContain('value="KEEP-ME"');
-    const taken = await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'north', parent_id: trucks.id });
-    expect(taken.status).toBe(422);
-    expect(taken.text).toContain('There is already a group with this name here.');
-    const foreignParent = await agent
-      .post('/groups')
-      .type('form')
-      .send({ _csrf: csrf, name: 'Spur', parent_id: yard.id });
-    expect(foreignParent.status).toBe(422);
-    expect(foreignParent.text).toContain('Choose a parent group from the list, or none.');
-    expect(await db('groups').where({ name: 'Spur' }).first()).toBeUndefined();
-  });
+  it(
+    'keeps what was typed and says what is wrong: no name, a name taken at that place, ' + 'a parent out of reach',
+    async () => {
+      const { agent, csrf } = await signIn(owner.email);
+      const empty = await agent.post('/groups').type('form').send({ _csrf: csrf, name: '  ', reference: 'KEEP-ME' });
+      expect(empty.status).toBe(422);
+      expect(empty.text).toContain('Enter a name for the group.');
+      expect(empty.text).toContain('value="KEEP-ME"');
+      const taken = await agent.post('/groups').type('form').send({ _csrf: csrf, name: 'north', parent_id: trucks.id });
+      expect(taken.status).toBe(422);
+      expect(taken.text).toContain('There is already a group with this name here.');
+      const foreignParent = await agent
+        .post('/groups')
+        .type('form')
+        .send({ _csrf: csrf, name: 'Spur', parent_id: yard.id });
+      expect(foreignParent.status).toBe(422);
+      expect(foreignParent.text).toContain('Choose a parent group from the list, or none.');
+      expect(await db('groups').where({ name: 'Spur' }).first()).toBeUndefined();
+    },
+  );
 
-  it('refuses to move a group under one of its own sub-groups, with the reason next to the field, and changes nothing', async () => {
-    const { agent, csrf } = await signIn(owner.email);
-    const res = await agent
-      .post(`/groups/${trucks.id}`)
-      .type('form')
-      .send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', parent_id: hills.id, enabled: 'on' });
-    expect(res.status).toBe(422);
-    expect(res.text).toContain('A group cannot be moved under itself or one of its own sub-groups.');
-    expect(res.text).toContain('aria-invalid="true"');
-    const itself = await agent
-      .post(`/groups/${trucks.id}`)
-      .type('form')
-      .send({ _csrf: csrf, name: 'Trucks', parent_id: trucks.id, enabled: 'on' });
-    expect(itself.status).toBe(422);
-    expect((await db('groups').where({ id: trucks.id }).first())!.parent_id).toBeNull();
-    // the edit form does not even offer them
-    const form = await agent.get(`/groups/${trucks.id}/edit`);
-    expect(form.text).not.toContain(`value="${hills.id}"`);
-    expect(form.text).toContain(`value="${vans.id}"`);
-  });
+  it(
+    'refuses to move a group under one of its own sub-groups, with the reason next to the field, ' +
+      'and changes nothing',
+    async () => {
+      const { agent, csrf } = await signIn(owner.email);
+      const res = await agent
+        .post(`/groups/${trucks.id}`)
+        .type('form')
+        .send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', parent_id: hills.id, enabled: 'on' });
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('A group cannot be moved under itself or one of its own sub-groups.');
+      expect(res.text).toContain('aria-invalid="true"');
+      const itself = await agent
+        .post(`/groups/${trucks.id}`)
+        .type('form')
+        .send({ _csrf: csrf, name: 'Trucks', parent_id: trucks.id, enabled: 'on' });
+      expect(itself.status).toBe(422);
+      expect((await db('groups').where({ id: trucks.id }).first())!.parent_id).toBeNull();
+      // the edit form does not even offer them
+      const form = await agent.get(`/groups/${trucks.id}/edit`);
+      expect(form.text).not.toContain(`value="${hills.id}"`);
+      expect(form.text).toContain(`value="${vans.id}"`);
+    },
+  );
 
-  it('renames a group and rewrites the paths of its sub-groups and of all their assets, in one audited change', async () => {
-    const { agent, csrf } = await signIn(owner.email);
-    const res = await agent
-      .post(`/groups/${trucks.id}`)
-      .type('form')
-      .send({ _csrf: csrf, name: 'Lorries', reference: 'CC-100', enabled: 'on' });
-    expect(res.status).toBe(303);
-    const paths = Object.fromEntries(
-      (
-        (await db('groups').whereIn('id', [trucks.id, north.id, hills.id, south.id]).select('id', 'path')) as {
-          id: string;
-          path: string;
-        }[]
-      ).map((g) => [g.id, g.path]),
-    );
-    expect(paths).toEqual({
-      [trucks.id]: 'Lorries',
-      [north.id]: 'Lorries / North',
-      [hills.id]: 'Lorries / North / Hills',
-      [south.id]: 'Lorries / South',
-    });
-    const assetPaths = (
-      await db('assets')
-        .whereIn('group_id', [trucks.id, north.id, hills.id, south.id])
-        .distinct('group_path')
-        .orderBy('group_path')
-    ).map((r: { group_path: string }) => r.group_path);
-    expect(assetPaths).toEqual(['Lorries', 'Lorries / North', 'Lorries / North / Hills', 'Lorries / South']);
-    // the search text follows (a generated column)
-    expect((await db('assets').where({ name: 'Hill truck' }).first())!.search_text).toContain(
-      'lorries / north / hills',
-    );
-    expect((await agent.get(res.headers.location!)).text).toContain('7 assets now show the new path.');
-    const entry = await db('audit_log').where({ entity_id: trucks.id, action: 'group.updated' }).first();
-    expect(entry).toMatchObject({
-      before: expect.objectContaining({ path: 'Trucks' }),
-      after: expect.objectContaining({ path: 'Lorries' }),
-    });
-    // and back, for the tests that follow
-    await agent
-      .post(`/groups/${trucks.id}`)
-      .type('form')
-      .send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', enabled: 'on' });
-    expect((await db('assets').where({ name: 'Hill truck' }).first())!.group_path).toBe('Trucks / North / Hills');
-  });
+  it(
+    'renames a group and rewrites the paths of its sub-groups and of all their assets, ' + 'in one audited change',
+    async () => {
+      const { agent, csrf } = await signIn(owner.email);
+      const res = await agent
+        .post(`/groups/${trucks.id}`)
+        .type('form')
+        .send({ _csrf: csrf, name: 'Lorries', reference: 'CC-100', enabled: 'on' });
+      expect(res.status).toBe(303);
+      const paths = Object.fromEntries(
+        (
+          (await db('groups').whereIn('id', [trucks.id, north.id, hills.id, south.id]).select('id', 'path')) as {
+            id: string;
+            path: string;
+          }[]
+        ).map((g) => [g.id, g.path]),
+      );
+      expect(paths).toEqual({
+        [trucks.id]: 'Lorries',
+        [north.id]: 'Lorries / North',
+        [hills.id]: 'Lorries / North / Hills',
+        [south.id]: 'Lorries / South',
+      });
+      const assetPaths = (
+        await db('assets')
+          .whereIn('group_id', [trucks.id, north.id, hills.id, south.id])
+          .distinct('group_path')
+          .orderBy('group_path')
+      ).map((r: { group_path: string }) => r.group_path);
+      expect(assetPaths).toEqual(['Lorries', 'Lorries / North', 'Lorries / North / Hills', 'Lorries / South']);
+      // the search text follows (a generated column)
+      expect((await db('assets').where({ name: 'Hill truck' }).first())!.search_text).toContain(
+        'lorries / north / hills',
+      );
+      expect((await agent.get(res.headers.location!)).text).toContain('7 assets now show the new path.');
+      const entry = await db('audit_log').where({ entity_id: trucks.id, action: 'group.updated' }).first();
+      expect(entry).toMatchObject({
+        before: expect.objectContaining({ path: 'Trucks' }),
+        after: expect.objectContaining({ path: 'Lorries' }),
+      });
+      // and back, for the tests that follow
+      await agent
+        .post(`/groups/${trucks.id}`)
+        .type('form')
+        .send({ _csrf: csrf, name: 'Trucks', reference: 'CC-100', enabled: 'on' });
+      expect((await db('assets').where({ name: 'Hill truck' }).first())!.group_path).toBe('Trucks / North / Hills');
+    },
+  );
 
   it('moves a sub-group under another group with its own sub-groups and assets, audited as a move', async () => {
     const { agent, csrf } = await signIn(owner.email);
@@ -412,22 +427,26 @@ describe('creating and editing groups', () => {
 });
 
 describe('a group’s page', () => {
-  it('lists the assets of the group and its sub-groups in the asset table, with group headers and tab counts of its own', async () => {
-    const { agent } = await signIn(owner.email);
-    const page = await agent.get(`/groups/${north.id}`);
-    expect(page.text).toContain('id="asset-table"');
-    for (const name of ['Today truck', 'Late truck', 'Hill truck', 'Unconfirmed truck'])
-      expect(page.text).toContain(name);
-    expect(page.text).not.toContain('Edge truck');
-    expect(page.text).toMatch(/All <span class="count">4<\/span>/);
-    expect(page.text).toContain(
-      '<tr class="group-row"><th colspan="7" scope="colgroup">Trucks / North / Hills</th></tr>',
-    );
-    const leaf = await agent.get(`/groups/${hills.id}?tab=active`).set('HX-Request', 'true');
-    expect(leaf.text.trim().startsWith('<div id="asset-list">')).toBe(true);
-    expect(leaf.text).toContain('Hill truck');
-    expect(leaf.text).not.toContain('Today truck');
-  });
+  it(
+    'lists the assets of the group and its sub-groups in the asset table, ' +
+      'with group headers and tab counts of its own',
+    async () => {
+      const { agent } = await signIn(owner.email);
+      const page = await agent.get(`/groups/${north.id}`);
+      expect(page.text).toContain('id="asset-table"');
+      for (const name of ['Today truck', 'Late truck', 'Hill truck', 'Unconfirmed truck'])
+        expect(page.text).toContain(name);
+      expect(page.text).not.toContain('Edge truck');
+      expect(page.text).toMatch(/All <span class="count">4<\/span>/);
+      expect(page.text).toContain(
+        '<tr class="group-row"><th colspan="7" scope="colgroup">Trucks / North / Hills</th></tr>',
+      );
+      const leaf = await agent.get(`/groups/${hills.id}?tab=active`).set('HX-Request', 'true');
+      expect(leaf.text.trim().startsWith('<div id="asset-list">')).toBe(true);
+      expect(leaf.text).toContain('Hill truck');
+      expect(leaf.text).not.toContain('Today truck');
+    },
+  );
 
   it('exports the group’s assets as CSV', async () => {
     const { agent } = await signIn(owner.email);
@@ -462,22 +481,26 @@ describe('a group’s page', () => {
 });
 
 describe('assigning users to a group', () => {
-  it('offers in the type-ahead only group admins and supervisors of the group’s own customer who are active or pending', async () => {
-    const { agent } = await signIn(owner.email);
-    const all = await agent.get(`/groups/${vans.id}/user-options?q=`).set('HX-Request', 'true');
-    expect(all.status).toBe(200);
-    for (const name of ['Finn Fleet', 'Vera Viewer', 'Pia Pending']) expect(all.text).toContain(name);
-    for (const name of ['Dora Disabled', 'Sam Sites', 'Ed East', 'Rex Rival', 'Cora Admin', 'Olga Owner'])
-      expect(all.text).not.toContain(name);
-    const pia = await agent.get(`/groups/${vans.id}/user-options?q=PIA`);
-    expect(pia.text).toContain('Pia Pending');
-    expect(pia.text).not.toContain('Finn Fleet');
-    // the chips already chosen are not offered again
-    const without = await agent.get(`/groups/${vans.id}/user-options?q=&user_ids=${fleetAdmin.membershipId}`);
-    expect(without.text).not.toContain('Finn Fleet');
-    expect(without.text).toContain('Vera Viewer');
-    expect((await agent.get(`/groups/${vans.id}/user-options?q=zzz`)).text).toContain('No other user matches “zzz”.');
-  });
+  it(
+    'offers in the type-ahead only group admins and supervisors of the group’s own customer ' +
+      'who are active or pending',
+    async () => {
+      const { agent } = await signIn(owner.email);
+      const all = await agent.get(`/groups/${vans.id}/user-options?q=`).set('HX-Request', 'true');
+      expect(all.status).toBe(200);
+      for (const name of ['Finn Fleet', 'Vera Viewer', 'Pia Pending']) expect(all.text).toContain(name);
+      for (const name of ['Dora Disabled', 'Sam Sites', 'Ed East', 'Rex Rival', 'Cora Admin', 'Olga Owner'])
+        expect(all.text).not.toContain(name);
+      const pia = await agent.get(`/groups/${vans.id}/user-options?q=PIA`);
+      expect(pia.text).toContain('Pia Pending');
+      expect(pia.text).not.toContain('Finn Fleet');
+      // the chips already chosen are not offered again
+      const without = await agent.get(`/groups/${vans.id}/user-options?q=&user_ids=${fleetAdmin.membershipId}`);
+      expect(without.text).not.toContain('Finn Fleet');
+      expect(without.text).toContain('Vera Viewer');
+      expect((await agent.get(`/groups/${vans.id}/user-options?q=zzz`)).text).toContain('No other user matches “zzz”.');
+    },
+  );
 
   it('sets exactly the submitted users, and audits who was there before and after', async () => {
     const { agent, csrf } = await signIn(owner.email);
@@ -523,24 +546,27 @@ describe('assigning users to a group', () => {
     await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf });
   });
 
-  it('refuses a user who may not be assigned (disabled, another customer’s, a site viewer) and changes nothing', async () => {
-    const { agent, csrf } = await signIn(owner.email);
-    for (const who of [disabled, eastAdmin, siteViewer, rivalAdmin, otherOwner]) {
-      const res = await agent
-        .post(`/groups/${vans.id}/users`)
-        .type('form')
-        .send({ _csrf: csrf, user_ids: [viewer.membershipId, who.membershipId] });
-      expect(res.status, who.name).toBe(422);
-      expect(res.text).toContain('one of them cannot be assigned to this group');
-    }
-    expect(
-      (await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: 'not-an-id' })).status,
-    ).toBe(422);
-    expect(await assignedTo(vans.id)).toEqual([]);
-    expect(
-      await db('audit_log').where({ entity_id: vans.id, action: 'group.users_changed' }).count({ n: '*' }).first(),
-    ).toEqual({ n: 5 });
-  });
+  it(
+    'refuses a user who may not be assigned (disabled, another customer’s, ' + 'a site viewer) and changes nothing',
+    async () => {
+      const { agent, csrf } = await signIn(owner.email);
+      for (const who of [disabled, eastAdmin, siteViewer, rivalAdmin, otherOwner]) {
+        const res = await agent
+          .post(`/groups/${vans.id}/users`)
+          .type('form')
+          .send({ _csrf: csrf, user_ids: [viewer.membershipId, who.membershipId] });
+        expect(res.status, who.name).toBe(422);
+        expect(res.text).toContain('one of them cannot be assigned to this group');
+      }
+      expect(
+        (await agent.post(`/groups/${vans.id}/users`).type('form').send({ _csrf: csrf, user_ids: 'not-an-id' })).status,
+      ).toBe(422);
+      expect(await assignedTo(vans.id)).toEqual([]);
+      expect(
+        await db('audit_log').where({ entity_id: vans.id, action: 'group.users_changed' }).count({ n: '*' }).first(),
+      ).toEqual({ n: 5 });
+    },
+  );
 
   it('keeps an assigned user who has since been disabled until they are removed', async () => {
     await db('membership_groups').insert({
@@ -610,37 +636,41 @@ describe('what read-only and group roles may not change', () => {
 });
 
 describe('the devices map', () => {
-  it('gives one entry per located device of the group and its sub-groups, with its time of fix in the viewer’s zone', async () => {
-    await db('users').where({ id: viewer.id }).update({ time_zone: 'Asia/Tokyo' });
-    const { agent } = await signIn(viewer.email);
-    const res = await agent.get(`/groups/${trucks.id}/map.json`);
-    expect(res.status).toBe(200);
-    const located = await db('assets')
-      .whereIn('group_id', [trucks.id, north.id, hills.id, south.id])
-      .whereNotNull('last_latitude')
-      .count({ n: '*' })
-      .first();
-    expect(res.body.devices).toHaveLength(Number(located!.n));
-    expect(res.body.devices.map((d: { name: string }) => d.name).sort()).toEqual([
-      'Edge truck',
-      'Hill truck',
-      'Leaving truck',
-      'Today truck',
-    ]);
-    const edge = res.body.devices.find((d: { name: string }) => d.name === 'Edge truck');
-    expect(edge).toMatchObject({
-      latitude: 51.51,
-      longitude: -0.11,
-      locatedAt: `${TODAY}T01:30:00.000Z`,
-      fixLabel: '24 Nov 2026, 10:30 GMT+9',
-    });
-    const page = await agent.get(`/groups/${trucks.id}/map`);
-    expect(page.status).toBe(200);
-    expect(page.text).toContain('data-map-json="/groups/');
-    expect(page.text).toContain('No background map is configured');
-    expect((page.text.match(/<li><a href="\/assets\//g) ?? []).length).toBe(4);
-    await db('users').where({ id: viewer.id }).update({ time_zone: 'Europe/London' });
-  });
+  it(
+    'gives one entry per located device of the group and its sub-groups, ' +
+      'with its time of fix in the viewer’s zone',
+    async () => {
+      await db('users').where({ id: viewer.id }).update({ time_zone: 'Asia/Tokyo' });
+      const { agent } = await signIn(viewer.email);
+      const res = await agent.get(`/groups/${trucks.id}/map.json`);
+      expect(res.status).toBe(200);
+      const located = await db('assets')
+        .whereIn('group_id', [trucks.id, north.id, hills.id, south.id])
+        .whereNotNull('last_latitude')
+        .count({ n: '*' })
+        .first();
+      expect(res.body.devices).toHaveLength(Number(located!.n));
+      expect(res.body.devices.map((d: { name: string }) => d.name).sort()).toEqual([
+        'Edge truck',
+        'Hill truck',
+        'Leaving truck',
+        'Today truck',
+      ]);
+      const edge = res.body.devices.find((d: { name: string }) => d.name === 'Edge truck');
+      expect(edge).toMatchObject({
+        latitude: 51.51,
+        longitude: -0.11,
+        locatedAt: `${TODAY}T01:30:00.000Z`,
+        fixLabel: '24 Nov 2026, 10:30 GMT+9',
+      });
+      const page = await agent.get(`/groups/${trucks.id}/map`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('data-map-json="/groups/');
+      expect(page.text).toContain('No background map is configured');
+      expect((page.text.match(/<li><a href="\/assets\//g) ?? []).length).toBe(4);
+      await db('users').where({ id: viewer.id }).update({ time_zone: 'Europe/London' });
+    },
+  );
 
   it('refuses the map (403) and shows no map button where the provider has not switched it on', async () => {
     const { agent } = await signIn(owner.email);

@@ -49,39 +49,42 @@ const outbox = (subjects: string[]) =>
     );
 
 describe('mail while the SMTP server is down', () => {
-  it('keeps every message, retries with growing pauses, and delivers each exactly once when the server is back', async () => {
-    const subjects = [1, 2, 3, 4, 5].map((i) => `Message ${i}`);
-    for (const [i, subject] of subjects.entries()) {
-      await enqueueMail(db, {
-        tenantId: tenant.id,
-        kind: 'test',
-        to: `person${i + 1}@example.test`,
-        subject,
-        text: `Hello number ${i + 1}.`,
-      });
-    }
-    expect(await send()).toBe(5); // tried, refused, kept for later
-    expect((await outbox(subjects)).map((m) => [m.status, m.attempts, !!m.last_error])).toEqual(
-      subjects.map(() => ['queued', 1, true]),
-    );
-    expect(await send()).toBe(0); // not due again yet: the first pause is a minute
+  it(
+    'keeps every message, retries with growing pauses, ' + 'and delivers each exactly once when the server is back',
+    async () => {
+      const subjects = [1, 2, 3, 4, 5].map((i) => `Message ${i}`);
+      for (const [i, subject] of subjects.entries()) {
+        await enqueueMail(db, {
+          tenantId: tenant.id,
+          kind: 'test',
+          to: `person${i + 1}@example.test`,
+          subject,
+          text: `Hello number ${i + 1}.`,
+        });
+      }
+      expect(await send()).toBe(5); // tried, refused, kept for later
+      expect((await outbox(subjects)).map((m) => [m.status, m.attempts, !!m.last_error])).toEqual(
+        subjects.map(() => ['queued', 1, true]),
+      );
+      expect(await send()).toBe(0); // not due again yet: the first pause is a minute
 
-    clock.advance(60_000);
-    expect(await send()).toBe(5); // still down: second attempt, then a two-minute pause
-    await startSmtp();
-    expect(await send()).toBe(0);
-    clock.advance(60_000);
-    expect(await send()).toBe(0); // a minute is not enough now
-    expect(smtp.messages).toEqual([]);
+      clock.advance(60_000);
+      expect(await send()).toBe(5); // still down: second attempt, then a two-minute pause
+      await startSmtp();
+      expect(await send()).toBe(0);
+      clock.advance(60_000);
+      expect(await send()).toBe(0); // a minute is not enough now
+      expect(smtp.messages).toEqual([]);
 
-    clock.advance(60_000);
-    expect(await send()).toBe(5);
-    clock.advance(60 * 60_000);
-    expect(await send()).toBe(0);
-    expect(smtp.messages.map((m) => m.subject).sort()).toEqual(subjects);
-    expect(smtp.messages.find((m) => m.subject === 'Message 3')!.text!.trim()).toBe('Hello number 3.');
-    expect((await outbox(subjects)).map((m) => [m.status, m.attempts])).toEqual(subjects.map(() => ['sent', 3]));
-  });
+      clock.advance(60_000);
+      expect(await send()).toBe(5);
+      clock.advance(60 * 60_000);
+      expect(await send()).toBe(0);
+      expect(smtp.messages.map((m) => m.subject).sort()).toEqual(subjects);
+      expect(smtp.messages.find((m) => m.subject === 'Message 3')!.text!.trim()).toBe('Hello number 3.');
+      expect((await outbox(subjects)).map((m) => [m.status, m.attempts])).toEqual(subjects.map(() => ['sent', 3]));
+    },
+  );
 
   it('gives a message up after the last attempt, and "Retry" on Outgoing mail delivers it', async () => {
     await stopSmtp();

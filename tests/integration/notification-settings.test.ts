@@ -34,6 +34,9 @@ async function saveSwitches(email: string, ticked: string[]) {
 // Ann is Acme's first company admin; Ben joins later; Dan was one, but is disabled, so he does not count
 const ann = await companyAdmin({ name: 'Ann Admin' });
 await companyAdmin({ name: 'Dan Disabled', status: 'disabled' });
+// Eve is one too, but Acme disabled her membership: she hears nothing of Acme any more, so she does not count
+const eve = await companyAdmin({ name: 'Eve Elsewhere' });
+await db('memberships').where({ id: eve.membershipId }).update({ disabled_at: new Date() });
 
 describe('notification switches on the settings page', () => {
   it('shows a company admin the kinds of mail they get, switched on', async () => {
@@ -47,41 +50,51 @@ describe('notification switches on the settings page', () => {
     expect(page.text).toContain('<label for="f-renewal_reminders">Renewal reminders</label>');
   });
 
-  it('keeps renewal reminders on for the only company admin who receives them, and says why next to the switch', async () => {
-    const { res } = await saveSwitches(ann.email, ['ticket_updates']);
-    expect(res.status).toBe(422);
-    const html = decode(res.text);
-    expect(html).toContain('You are the only company admin of Acme Freight who receives renewal reminders');
-    expect(html).toMatch(
-      /id="f-renewal_reminders" name="renewal_reminders" value="on" aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"/,
-    );
-    expect(await setting(ann.id)).toBe(true);
-  });
+  it(
+    'keeps renewal reminders on for the only company admin who receives them, ' + 'and says why next to the switch',
+    async () => {
+      const { res } = await saveSwitches(ann.email, ['ticket_updates']);
+      expect(res.status).toBe(422);
+      const html = decode(res.text);
+      expect(html).toContain('You are the only company admin of Acme Freight who receives renewal reminders');
+      expect(html).toMatch(
+        new RegExp(
+          'id="f-renewal_reminders" name="renewal_reminders" value="on" ' +
+            'aria-describedby="f-renewal_reminders-hint f-renewal_reminders-error" aria-invalid="true"',
+        ),
+      );
+      expect(await setting(ann.id)).toBe(true);
+    },
+  );
 
-  it('lets a company admin turn them off while another active company admin receives them, and not the other one after', async () => {
-    const ben = await companyAdmin({ name: 'Ben Admin' });
-    const { agent, res } = await saveSwitches(ann.email, ['ticket_updates']);
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/settings#notifications');
-    const page = await agent.get('/settings');
-    expect(page.text).toContain('Your notification choices have been saved.');
-    expect(page.text).toMatch(/name="renewal_reminders" value="on" aria-describedby/); // unchecked now
-    expect(await setting(ann.id)).toBe(false);
-    const entry = await db('audit_log')
-      .where({ tenant_id: tenant.id, entity_id: ann.id, action: 'user.notifications_changed' })
-      .first('before', 'after');
-    expect(entry).toMatchObject({ before: { renewal_reminders: true }, after: { renewal_reminders: false } });
+  it(
+    'lets a company admin turn them off while another active company admin receives them, ' +
+      'and not the other one after',
+    async () => {
+      const ben = await companyAdmin({ name: 'Ben Admin' });
+      const { agent, res } = await saveSwitches(ann.email, ['ticket_updates']);
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe('/settings#notifications');
+      const page = await agent.get('/settings');
+      expect(page.text).toContain('Your notification choices have been saved.');
+      expect(page.text).toMatch(/name="renewal_reminders" value="on" aria-describedby/); // unchecked now
+      expect(await setting(ann.id)).toBe(false);
+      const entry = await db('audit_log')
+        .where({ tenant_id: tenant.id, entity_id: ann.id, action: 'user.notifications_changed' })
+        .first('before', 'after');
+      expect(entry).toMatchObject({ before: { renewal_reminders: true }, after: { renewal_reminders: false } });
 
-    const refused = await saveSwitches(ben.email, []);
-    expect(refused.res.status).toBe(422);
-    expect(await setting(ben.id)).toBe(true);
+      const refused = await saveSwitches(ben.email, []);
+      expect(refused.res.status).toBe(422);
+      expect(await setting(ben.id)).toBe(true);
 
-    // Ann takes them back, and then Ben may stop his
-    expect((await saveSwitches(ann.email, ['renewal_reminders', 'ticket_updates'])).res.status).toBe(303);
-    expect((await saveSwitches(ben.email, ['ticket_updates'])).res.status).toBe(303);
-    expect(await setting(ben.id)).toBe(false);
-    expect(await setting(ann.id)).toBe(true);
-  });
+      // Ann takes them back, and then Ben may stop his
+      expect((await saveSwitches(ann.email, ['renewal_reminders', 'ticket_updates'])).res.status).toBe(303);
+      expect((await saveSwitches(ben.email, ['ticket_updates'])).res.status).toBe(303);
+      expect(await setting(ben.id)).toBe(false);
+      expect(await setting(ann.id)).toBe(true);
+    },
+  );
 
   it('lets a group admin turn renewal reminders off freely', async () => {
     const fleet = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: customer.id });

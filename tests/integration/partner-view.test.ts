@@ -72,67 +72,70 @@ describe('partner view services', () => {
     expect((await partnerUsageLog(db, bluewave, northwind, 'sms', filter)).rows.length).toBe(25);
   });
 
-  it("shows each record at the customer's price in force at its time, and again after a correction is re-priced", async () => {
-    const partner = await makePartner(db, tenantId);
-    const customer = await makeCustomer(db, tenantId);
-    await db('customers').where({ id: customer.id }).update({ partner_id: partner.id, currency: 'GBP' });
-    const viewer = await makeUser(db, { tenantId, role: 'partner_viewer', partnerId: partner.id });
-    const actor = await actorOf(viewer.id, viewer.membershipId);
-    await setCustomerProducts(db, admin, customer.id, ['sms']);
-    await addPriceList(db, admin, customer.id, {
-      product: 'sms',
-      unitPrice: '0.03',
-      validFrom: '2026-01-01',
-      validUntil: '2026-11-09',
-    });
-    await addPriceList(db, admin, customer.id, {
-      product: 'sms',
-      unitPrice: '0.05',
-      validFrom: '2026-11-10',
-      validUntil: '',
-    });
-    await makeUsageRecords(db, { id: customer.id, tenant_id: tenantId }, 1, {
-      product: 'sms',
-      status: 'delivered',
-      units: 2,
-      durationSeconds: 0,
-      from: new Date('2026-11-09T23:30:00Z'),
-    });
-    await makeUsageRecords(db, { id: customer.id, tenant_id: tenantId }, 1, {
-      product: 'sms',
-      status: 'delivered',
-      units: 2,
-      durationSeconds: 0,
-      from: new Date('2026-11-10T00:30:00Z'),
-    });
-    const log = async () =>
-      (await partnerUsageLog(db, actor, customer.id, 'sms', usageFilterFrom({ from: '2026-11-01' }, today))).rows.map(
-        (r) => [r.priceMinor, r.priceLabel],
-      );
-    expect(await log()).toEqual([
-      [10, '£0.10'],
-      [6, '£0.06'],
-    ]);
+  it(
+    "shows each record at the customer's price in force at its time, " + 'and again after a correction is re-priced',
+    async () => {
+      const partner = await makePartner(db, tenantId);
+      const customer = await makeCustomer(db, tenantId);
+      await db('customers').where({ id: customer.id }).update({ partner_id: partner.id, currency: 'GBP' });
+      const viewer = await makeUser(db, { tenantId, role: 'partner_viewer', partnerId: partner.id });
+      const actor = await actorOf(viewer.id, viewer.membershipId);
+      await setCustomerProducts(db, admin, customer.id, ['sms']);
+      await addPriceList(db, admin, customer.id, {
+        product: 'sms',
+        unitPrice: '0.03',
+        validFrom: '2026-01-01',
+        validUntil: '2026-11-09',
+      });
+      await addPriceList(db, admin, customer.id, {
+        product: 'sms',
+        unitPrice: '0.05',
+        validFrom: '2026-11-10',
+        validUntil: '',
+      });
+      await makeUsageRecords(db, { id: customer.id, tenant_id: tenantId }, 1, {
+        product: 'sms',
+        status: 'delivered',
+        units: 2,
+        durationSeconds: 0,
+        from: new Date('2026-11-09T23:30:00Z'),
+      });
+      await makeUsageRecords(db, { id: customer.id, tenant_id: tenantId }, 1, {
+        product: 'sms',
+        status: 'delivered',
+        units: 2,
+        durationSeconds: 0,
+        from: new Date('2026-11-10T00:30:00Z'),
+      });
+      const log = async () =>
+        (await partnerUsageLog(db, actor, customer.id, 'sms', usageFilterFrom({ from: '2026-11-01' }, today))).rows.map(
+          (r) => [r.priceMinor, r.priceLabel],
+        );
+      expect(await log()).toEqual([
+        [10, '£0.10'],
+        [6, '£0.06'],
+      ]);
 
-    // a corrected list from the 10th: records already in keep their price until staff price them again
-    await addPriceList(db, admin, customer.id, {
-      product: 'sms',
-      unitPrice: '0.07',
-      validFrom: '2026-11-10',
-      validUntil: '',
-    });
-    expect(await log()).toEqual([
-      [10, '£0.10'],
-      [6, '£0.06'],
-    ]);
-    expect(
-      await repriceCustomerUsage(db, admin, customer.id, { product: 'sms', from: '2026-11-01', to: '2026-11-30' }),
-    ).toEqual({ changed: 1, product: 'sms' });
-    expect(await log()).toEqual([
-      [14, '£0.14'],
-      [6, '£0.06'],
-    ]);
-  });
+      // a corrected list from the 10th: records already in keep their price until staff price them again
+      await addPriceList(db, admin, customer.id, {
+        product: 'sms',
+        unitPrice: '0.07',
+        validFrom: '2026-11-10',
+        validUntil: '',
+      });
+      expect(await log()).toEqual([
+        [10, '£0.10'],
+        [6, '£0.06'],
+      ]);
+      expect(
+        await repriceCustomerUsage(db, admin, customer.id, { product: 'sms', from: '2026-11-01', to: '2026-11-30' }),
+      ).toEqual({ changed: 1, product: 'sms' });
+      expect(await log()).toEqual([
+        [14, '£0.14'],
+        [6, '£0.06'],
+      ]);
+    },
+  );
 
   it('leaves an ingested record without a price to the price list, and keeps a price the sender gives', () => {
     const record = {
@@ -148,35 +151,39 @@ describe('partner view services', () => {
     expect(usageRecordKind.check({ ...record, price_minor: 9 }).value?.priceMinor).toBe(9);
   });
 
-  it('draws the daily chart from the rollups with the figures the records give, and from the records when filtered', async () => {
-    const filter = usageFilterFrom({ from: '2026-10-26', to: today }, today);
-    const direct = async (extra: { direction?: string } = {}) =>
-      (
-        await db('usage_records')
-          .where({ tenant_id: tenantId, customer_id: northwind, product: 'sms', ...extra })
-          .whereRaw(
-            "occurred_at >= (?::date)::timestamp at time zone 'Europe/London' and occurred_at < (?::date + 1)::timestamp at time zone 'Europe/London'",
-            [filter.from, filter.to],
-          )
-          .select(
-            db.raw("to_char((occurred_at at time zone 'Europe/London')::date, 'YYYY-MM-DD') as day"),
-            db.raw('count(*)::int as records'),
-            db.raw('sum(price_minor)::int as spend'),
-          )
-          .groupByRaw('1')
-          .orderByRaw('1')
-      ).map((r: { day: string; records: number; spend: number }) => ({
-        day: r.day,
-        records: r.records,
-        spendMinor: r.spend,
-      }));
-    const fromRollups = await partnerDailyUsage(db, bluewave, northwind, 'sms', filter);
-    expect(fromRollups.length).toBeGreaterThan(20);
-    expect(fromRollups).toEqual(await direct());
-    expect(await partnerDailyUsage(db, bluewave, northwind, 'sms', { ...filter, direction: 'inbound' })).toEqual(
-      await direct({ direction: 'inbound' }),
-    );
-  });
+  it(
+    'draws the daily chart from the rollups with the figures the records give, ' + 'and from the records when filtered',
+    async () => {
+      const filter = usageFilterFrom({ from: '2026-10-26', to: today }, today);
+      const direct = async (extra: { direction?: string } = {}) =>
+        (
+          await db('usage_records')
+            .where({ tenant_id: tenantId, customer_id: northwind, product: 'sms', ...extra })
+            .whereRaw(
+              `occurred_at >= (?::date)::timestamp at time zone 'Europe/London'
+               and occurred_at < (?::date + 1)::timestamp at time zone 'Europe/London'`,
+              [filter.from, filter.to],
+            )
+            .select(
+              db.raw("to_char((occurred_at at time zone 'Europe/London')::date, 'YYYY-MM-DD') as day"),
+              db.raw('count(*)::int as records'),
+              db.raw('sum(price_minor)::int as spend'),
+            )
+            .groupByRaw('1')
+            .orderByRaw('1')
+        ).map((r: { day: string; records: number; spend: number }) => ({
+          day: r.day,
+          records: r.records,
+          spendMinor: r.spend,
+        }));
+      const fromRollups = await partnerDailyUsage(db, bluewave, northwind, 'sms', filter);
+      expect(fromRollups.length).toBeGreaterThan(20);
+      expect(fromRollups).toEqual(await direct());
+      expect(await partnerDailyUsage(db, bluewave, northwind, 'sms', { ...filter, direction: 'inbound' })).toEqual(
+        await direct({ direction: 'inbound' }),
+      );
+    },
+  );
 
   it('builds partner rows with no contact name or content, and the numbers masked', async () => {
     expectTypeOf<PartnerUsageRow>().not.toHaveProperty('contactName');
@@ -227,7 +234,10 @@ describe('partner view services', () => {
   });
 });
 
-/** Every GET route of the partner view, made concrete for both Bluewave customers and each of their products, with and without filters. */
+/**
+ * Every GET route of the partner view, made concrete for both Bluewave customers and each of their
+ * products, with and without filters.
+ */
 async function partnerUrls(agent: supertest.Agent): Promise<string[]> {
   const templates = listRoutes(app).filter((r) => r.startsWith('GET /partner/'));
   expect(templates.length).toBeGreaterThanOrEqual(4);
@@ -263,32 +273,36 @@ async function partnerUrls(agent: supertest.Agent): Promise<string[]> {
 }
 
 describe('partner view pages', () => {
-  it("never carries a usage record's number (a run of more than four of its digits), a contact name or a message text", async () => {
-    const { agent } = await signedInAgent(app, 'partner@bluewave.test');
-    const numbers = (
-      await db('usage_records').where({ tenant_id: tenantId }).distinct('from_number').pluck('from_number')
-    )
-      .concat(await db('usage_records').where({ tenant_id: tenantId }).distinct('to_number').pluck('to_number'))
-      .map((n: string) => n.replace(/\D/g, ''));
-    const leaks: string[] = [];
-    const urls = await partnerUrls(agent);
-    for (const url of urls) {
-      for (const fragment of [false, true]) {
-        const res = fragment ? await agent.get(url).set('HX-Request', 'true') : await agent.get(url);
-        expect(res.status, url).toBe(200);
-        const body = res.text
-          // ids, tokens and cursors are not numbers of a record, and may hold digits by chance
-          .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '')
-          .replace(/name="_csrf" value="[^"]*"|"X-CSRF-Token": "[^"]*"|after=[A-Za-z0-9_-]+/g, '');
-        for (const run of body.match(/\d{5,}/g) ?? [])
-          if (numbers.some((n) => n.includes(run))) leaks.push(`${url}: ${run}`);
-        for (const secret of [...DEMO_CONTACT_NAMES, ...DEMO_MESSAGE_TEXTS])
-          if (body.includes(secret)) leaks.push(`${url}: ${secret}`);
+  it(
+    "never carries a usage record's number (a run of more than four of its digits), " +
+      'a contact name or a message text',
+    async () => {
+      const { agent } = await signedInAgent(app, 'partner@bluewave.test');
+      const numbers = (
+        await db('usage_records').where({ tenant_id: tenantId }).distinct('from_number').pluck('from_number')
+      )
+        .concat(await db('usage_records').where({ tenant_id: tenantId }).distinct('to_number').pluck('to_number'))
+        .map((n: string) => n.replace(/\D/g, ''));
+      const leaks: string[] = [];
+      const urls = await partnerUrls(agent);
+      for (const url of urls) {
+        for (const fragment of [false, true]) {
+          const res = fragment ? await agent.get(url).set('HX-Request', 'true') : await agent.get(url);
+          expect(res.status, url).toBe(200);
+          const body = res.text
+            // ids, tokens and cursors are not numbers of a record, and may hold digits by chance
+            .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '')
+            .replace(/name="_csrf" value="[^"]*"|"X-CSRF-Token": "[^"]*"|after=[A-Za-z0-9_-]+/g, '');
+          for (const run of body.match(/\d{5,}/g) ?? [])
+            if (numbers.some((n) => n.includes(run))) leaks.push(`${url}: ${run}`);
+          for (const secret of [...DEMO_CONTACT_NAMES, ...DEMO_MESSAGE_TEXTS])
+            if (body.includes(secret)) leaks.push(`${url}: ${secret}`);
+        }
       }
-    }
-    expect(urls.some((u) => u.endsWith('.csv') || u.includes('.csv?'))).toBe(true);
-    expect(leaks).toEqual([]);
-  });
+      expect(urls.some((u) => u.endsWith('.csv') || u.includes('.csv?'))).toBe(true);
+      expect(leaks).toEqual([]);
+    },
+  );
 
   it('exports the filtered log as CSV, masked like the table', async () => {
     const { agent } = await signedInAgent(app, 'partner@bluewave.test');
@@ -330,82 +344,92 @@ describe('partner view pages', () => {
     expect((await mine.get(`/partner/customers/${demoId('customer:harbor')}`)).status).toBe(404);
   });
 
-  it('shows a partner only the enabled products in the side menu, a chart with its figures, and no action button', async () => {
-    const { agent } = await signedInAgent(app, 'partner@bluewave.test');
-    const show = await agent.get(`/partner/customers/${northwind}`);
-    const menu = /<nav class="side-menu"[\s\S]*?<\/nav>/.exec(show.text)![0];
-    expect([...menu.matchAll(/>([^<>]+)<\/a>/g)].map((m) => m[1])).toEqual([
-      'Overview',
-      'SMS',
-      'Voice',
-      'Messaging apps',
-    ]);
-    const usage = await agent.get(`/partner/customers/${northwind}/usage/voice?from=2026-11-18`);
-    expect(usage.text).toContain('<svg class="chart"');
-    expect(usage.text.match(/<tr><th scope="row"><time datetime="2026-11-\d\d">/g)).toHaveLength(7);
-    expect(usage.text).not.toMatch(/<script(?![^>]*src=)/);
-    for (const page of [show.text, usage.text, (await agent.get('/partner/customers')).text]) {
-      const posts = [...page.matchAll(/<form[^>]*method="post"[^>]*action="([^"]+)"/g)].map((m) => m[1]);
-      expect(posts).toEqual(['/logout']);
-    }
-  });
+  it(
+    'shows a partner only the enabled products in the side menu, a chart with its figures, ' + 'and no action button',
+    async () => {
+      const { agent } = await signedInAgent(app, 'partner@bluewave.test');
+      const show = await agent.get(`/partner/customers/${northwind}`);
+      const menu = /<nav class="side-menu"[\s\S]*?<\/nav>/.exec(show.text)![0];
+      expect([...menu.matchAll(/>([^<>]+)<\/a>/g)].map((m) => m[1])).toEqual([
+        'Overview',
+        'SMS',
+        'Voice',
+        'Messaging apps',
+      ]);
+      const usage = await agent.get(`/partner/customers/${northwind}/usage/voice?from=2026-11-18`);
+      expect(usage.text).toContain('<svg class="chart"');
+      expect(usage.text.match(/<tr><th scope="row"><time datetime="2026-11-\d\d">/g)).toHaveLength(7);
+      expect(usage.text).not.toMatch(/<script(?![^>]*src=)/);
+      for (const page of [show.text, usage.text, (await agent.get('/partner/customers')).text]) {
+        const posts = [...page.matchAll(/<form[^>]*method="post"[^>]*action="([^"]+)"/g)].map((m) => m[1]);
+        expect(posts).toEqual(['/logout']);
+      }
+    },
+  );
 });
 
 describe('partners, as staff manage them', () => {
-  it('creates a partner, adds a partner viewer with a link to hand over, and assigns a customer that the viewer then sees', async () => {
-    const { agent, csrf } = await signedInAgent(app, 'admin@demo.test');
-    expect((await agent.post('/admin/partners').type('form').send({ _csrf: csrf, name: '' })).status).toBe(422);
-    const created = await agent
-      .post('/admin/partners')
-      .type('form')
-      .send({ _csrf: csrf, name: 'Lagoon Telecom Resale' });
-    expect(created.status).toBe(303);
-    const partnerPath = created.headers.location!;
-    const email = `lagoon-${Date.now()}@example.test`;
-    const added = await agent
-      .post(`${partnerPath}/users`)
-      .type('form')
-      .send({ _csrf: csrf, name: 'Lee Lagoon', email, activation: 'link' });
-    expect(added.status).toBe(201);
-    const firstLink = /value="(http[^"]+\/activate\/[^"]+)"/.exec(added.text)![1]!;
-    // while pending, the partner page shows a new link (the first stops working) or mails one
-    const userId = /\/users\/([0-9a-f-]{36})\/activation-link/.exec((await agent.get(partnerPath)).text)![1]!;
-    const again = await agent.post(`${partnerPath}/users/${userId}/activation-link`).type('form').send({ _csrf: csrf });
-    expect(again.status).toBe(200);
-    const link = /value="(http[^"]+\/activate\/[^"]+)"/.exec(again.text)![1]!;
-    expect(link).not.toBe(firstLink);
-    expect((await supertest(app).get(new URL(firstLink).pathname)).status).toBe(404);
-    const harbor = demoId('customer:harbor');
-    expect(
-      (await agent.post(`${partnerPath}/customers`).type('form').send({ _csrf: csrf, customerId: northwind })).status,
-    ).toBe(409);
-    expect(
-      (await agent.post(`${partnerPath}/customers`).type('form').send({ _csrf: csrf, customerId: harbor })).status,
-    ).toBe(303);
+  it(
+    'creates a partner, adds a partner viewer with a link to hand over, ' +
+      'and assigns a customer that the viewer then sees',
+    async () => {
+      const { agent, csrf } = await signedInAgent(app, 'admin@demo.test');
+      expect((await agent.post('/admin/partners').type('form').send({ _csrf: csrf, name: '' })).status).toBe(422);
+      const created = await agent
+        .post('/admin/partners')
+        .type('form')
+        .send({ _csrf: csrf, name: 'Lagoon Telecom Resale' });
+      expect(created.status).toBe(303);
+      const partnerPath = created.headers.location!;
+      const email = `lagoon-${Date.now()}@example.test`;
+      const added = await agent
+        .post(`${partnerPath}/users`)
+        .type('form')
+        .send({ _csrf: csrf, name: 'Lee Lagoon', email, activation: 'link' });
+      expect(added.status).toBe(201);
+      const firstLink = /value="(http[^"]+\/activate\/[^"]+)"/.exec(added.text)![1]!;
+      // while pending, the partner page shows a new link (the first stops working) or mails one
+      const userId = /\/users\/([0-9a-f-]{36})\/activation-link/.exec((await agent.get(partnerPath)).text)![1]!;
+      const again = await agent
+        .post(`${partnerPath}/users/${userId}/activation-link`)
+        .type('form')
+        .send({ _csrf: csrf });
+      expect(again.status).toBe(200);
+      const link = /value="(http[^"]+\/activate\/[^"]+)"/.exec(again.text)![1]!;
+      expect(link).not.toBe(firstLink);
+      expect((await supertest(app).get(new URL(firstLink).pathname)).status).toBe(404);
+      const harbor = demoId('customer:harbor');
+      expect(
+        (await agent.post(`${partnerPath}/customers`).type('form').send({ _csrf: csrf, customerId: northwind })).status,
+      ).toBe(409);
+      expect(
+        (await agent.post(`${partnerPath}/customers`).type('form').send({ _csrf: csrf, customerId: harbor })).status,
+      ).toBe(303);
 
-    const viewer = supertest.agent(app);
-    const token = new URL(link).pathname;
-    const form = await viewer.get(token);
-    const activated = await viewer
-      .post(token)
-      .type('form')
-      .send({
-        _csrf: csrfFrom(form.text),
-        password: 'a long lagoon password',
-        passwordConfirm: 'a long lagoon password',
-      });
-    expect(activated.headers.location).toBe('/partner/customers');
-    expect(
-      (await agent.post(`${partnerPath}/users/${userId}/activation-email`).type('form').send({ _csrf: csrf })).status,
-    ).toBe(409);
-    const list = await viewer.get('/partner/customers');
-    expect(list.text).toContain('Harbor Telecom Users');
-    expect(list.text).not.toContain('Northwind');
-    expect(
-      (await agent.post(`${partnerPath}/customers/${harbor}/delete`).type('form').send({ _csrf: csrf })).status,
-    ).toBe(303);
-    expect((await viewer.get(`/partner/customers/${harbor}`)).status).toBe(404);
-  });
+      const viewer = supertest.agent(app);
+      const token = new URL(link).pathname;
+      const form = await viewer.get(token);
+      const activated = await viewer
+        .post(token)
+        .type('form')
+        .send({
+          _csrf: csrfFrom(form.text),
+          password: 'a long lagoon password',
+          passwordConfirm: 'a long lagoon password',
+        });
+      expect(activated.headers.location).toBe('/partner/customers');
+      expect(
+        (await agent.post(`${partnerPath}/users/${userId}/activation-email`).type('form').send({ _csrf: csrf })).status,
+      ).toBe(409);
+      const list = await viewer.get('/partner/customers');
+      expect(list.text).toContain('Harbor Telecom Users');
+      expect(list.text).not.toContain('Northwind');
+      expect(
+        (await agent.post(`${partnerPath}/customers/${harbor}/delete`).type('form').send({ _csrf: csrf })).status,
+      ).toBe(303);
+      expect((await viewer.get(`/partner/customers/${harbor}`)).status).toBe(404);
+    },
+  );
 
   it("lets a tenant admin set a customer's products and prices, refusing a price that is not one", async () => {
     const { agent, csrf } = await signedInAgent(app, 'admin@demo.test');

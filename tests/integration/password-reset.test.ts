@@ -110,7 +110,7 @@ describe('asking for a password reset', () => {
   });
 
   it('tells an address that asks too often to try again in some minutes', async () => {
-    const { app: proxied } = testApp({ db, smtpUrl: smtp.url, clock, env: { TRUST_PROXY: 'true' } });
+    const { app: proxied } = testApp({ db, smtpUrl: smtp.url, clock, env: { TRUST_PROXY: '1' } });
     const from = { 'X-Forwarded-For': '203.0.113.9' };
     for (let i = 0; i < 30; i++)
       expect((await askForReset(`someone-${i}@example.test`, proxied, from)).status).toBe(200);
@@ -194,25 +194,28 @@ describe('choosing a new password with the link', () => {
     expect((await setPassword(second, NEW_PASSWORD)).status).toBe(303);
   });
 
-  it('refuses a short, a common or an unconfirmed password with the message next to the field, and changes nothing', async () => {
-    const user = await newUser();
-    await askForReset(user.email);
-    const path = await resetPathFor(user.email);
+  it(
+    'refuses a short, a common or an unconfirmed password with the message next to the field, ' + 'and changes nothing',
+    async () => {
+      const user = await newUser();
+      await askForReset(user.email);
+      const path = await resetPathFor(user.email);
 
-    const short = await setPassword(path, 'short');
-    expect(short.status).toBe(422);
-    expect(short.text).toMatch(/id="f-password-error">Use at least 12 characters/);
-    const common = await setPassword(path, 'password1234');
-    expect(common.status).toBe(422);
-    expect(common.text).toMatch(/id="f-password-error">This password is too common/);
-    const mismatch = await setPassword(path, NEW_PASSWORD, `${NEW_PASSWORD}!`);
-    expect(mismatch.status).toBe(422);
-    expect(mismatch.text).toMatch(/id="f-passwordConfirm-error">The two passwords do not match/);
-    expect(mismatch.text).toMatch(/id="f-passwordConfirm"[^>]*aria-invalid="true"/);
+      const short = await setPassword(path, 'short');
+      expect(short.status).toBe(422);
+      expect(short.text).toMatch(/id="f-password-error">Use at least 12 characters/);
+      const common = await setPassword(path, 'password1234');
+      expect(common.status).toBe(422);
+      expect(common.text).toMatch(/id="f-password-error">This password is too common/);
+      const mismatch = await setPassword(path, NEW_PASSWORD, `${NEW_PASSWORD}!`);
+      expect(mismatch.status).toBe(422);
+      expect(mismatch.text).toMatch(/id="f-passwordConfirm-error">The two passwords do not match/);
+      expect(mismatch.text).toMatch(/id="f-passwordConfirm"[^>]*aria-invalid="true"/);
 
-    expect((await signIn(user.email, TEST_PASSWORD)).status).toBe(303);
-    expect((await setPassword(path, NEW_PASSWORD)).status).toBe(303);
-  });
+      expect((await signIn(user.email, TEST_PASSWORD)).status).toBe(303);
+      expect((await setPassword(path, NEW_PASSWORD)).status).toBe(303);
+    },
+  );
 
   it('signs the user out of every session they had', async () => {
     const user = await newUser();

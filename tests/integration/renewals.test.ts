@@ -124,7 +124,21 @@ const rivalOwner = await makeUser(
   { tenantId: tenant.id, role: 'company_admin', customerId: rival.id },
   { email: 'rita@rival.test' },
 );
+// assigned to Trucks too, but Acme disabled her membership: her login goes on serving another customer
+const disabledHere = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: acme.id },
+  { name: 'Dina Elsewhere', email: 'dina@acme.test' },
+);
+await db('memberships').where({ id: disabledHere.membershipId }).update({ disabled_at: new Date() });
+await db('memberships').insert({
+  tenant_id: tenant.id,
+  user_id: disabledHere.id,
+  role: 'company_admin',
+  customer_id: rival.id,
+});
 await db('membership_groups').insert([
+  { tenant_id: tenant.id, membership_id: disabledHere.membershipId, group_id: trucks.id },
   { tenant_id: tenant.id, membership_id: fleet.membershipId, group_id: trucks.id }, // the parent group: reaches North
   { tenant_id: tenant.id, membership_id: gone.membershipId, group_id: north.id },
   { tenant_id: tenant.id, membership_id: vanViewer.membershipId, group_id: vans.id },
@@ -150,24 +164,35 @@ const header = (m: ParsedMail, name: string) =>
   m.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '');
 
 describe('renewal reminders', () => {
-  it('walks a yearly subscription through 28, 21, 14 and 7 days before renewal: four mails per recipient, and reruns send nothing more', async () => {
-    const arrivals: Record<string, Day[]> = {};
-    for (let day: Day = '2026-12-10'; day < RENEWAL; day = addDays(day, 1)) {
-      const before = smtp.messages.length;
-      await reminderDay(day);
-      for (const m of smtp.messages.slice(before)) (arrivals[to(m)] ??= []).push(day);
-    }
-    // 28, 21, 14 and 7 days before 10 January 2027
-    const weeks = ['2026-12-13', '2026-12-20', '2026-12-27', '2027-01-03'];
-    expect(arrivals).toEqual({ 'olga@acme.test': weeks, 'fred@acme.test': weeks, 'rita@rival.test': weeks });
-    // nobody else: not the unsubscribed admin, not the disabled user, not the Vans supervisor
-    expect(mailsTo(quietOwner.email)).toEqual([]);
-    expect(mailsTo(gone.email)).toEqual([]);
-    expect(mailsTo(vanViewer.email)).toEqual([]);
-    const rivalMail = mailsTo(rivalOwner.email)[0]!;
-    expect(rivalMail.subject).toBe(`Renewal reminder: ${rivalTruck.identifier} renews on 10 January 2027`);
-    expect(rivalMail.text).not.toContain(northTruck.identifier);
-  });
+  it(
+    'walks a yearly subscription through 28, 21, 14 and 7 days before renewal: four mails per recipient, ' +
+      'and reruns send nothing more',
+    async () => {
+      const arrivals: Record<string, Day[]> = {};
+      for (let day: Day = '2026-12-10'; day < RENEWAL; day = addDays(day, 1)) {
+        const before = smtp.messages.length;
+        await reminderDay(day);
+        for (const m of smtp.messages.slice(before)) (arrivals[to(m)] ??= []).push(day);
+      }
+      // 28, 21, 14 and 7 days before 10 January 2027
+      const weeks = ['2026-12-13', '2026-12-20', '2026-12-27', '2027-01-03'];
+      // Dina hears of Rival's truck, as its company admin, and of nothing of Acme's
+      expect(arrivals).toEqual({
+        'olga@acme.test': weeks,
+        'fred@acme.test': weeks,
+        'rita@rival.test': weeks,
+        'dina@acme.test': weeks,
+      });
+      expect(mailsTo(disabledHere.email).some((m) => m.text!.includes(northTruck.identifier))).toBe(false);
+      // nobody else: not the unsubscribed admin, not the disabled user, not the Vans supervisor
+      expect(mailsTo(quietOwner.email)).toEqual([]);
+      expect(mailsTo(gone.email)).toEqual([]);
+      expect(mailsTo(vanViewer.email)).toEqual([]);
+      const rivalMail = mailsTo(rivalOwner.email)[0]!;
+      expect(rivalMail.subject).toBe(`Renewal reminder: ${rivalTruck.identifier} renews on 10 January 2027`);
+      expect(rivalMail.text).not.toContain(northTruck.identifier);
+    },
+  );
 
   it('lists every asset due in one mail, says why the person gets it, and offers one-click unsubscribe', () => {
     const [first] = mailsTo(owner.email);
@@ -181,7 +206,8 @@ describe('renewal reminders', () => {
     );
     expect(first!.text).toContain(`${links.baseUrl}/assets/${northTruck.id}`);
     expect(first!.text).toContain('Why you get this mail: you are a company admin of Acme Haulage.');
-    const unsubscribeLink = `${links.baseUrl}/unsubscribe/${unsubscribeToken(links.secret, owner.id, 'renewal_reminders')}`;
+    const unsubscribeLink =
+      `${links.baseUrl}/unsubscribe/` + unsubscribeToken(links.secret, owner.id, 'renewal_reminders');
     expect(first!.text).toContain(`Stop renewal reminders: ${unsubscribeLink}`);
     expect(header(first!, 'list-unsubscribe')).toBe(`<${unsubscribeLink}>`);
     expect(header(first!, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
@@ -299,8 +325,10 @@ describe('the renewal job at scale', () => {
        select :tenant, :customer, 'BULK' || lpad(n::text, 6, '0'),
          case when n > 18000 then 'deactivation_pending' else 'active' end,
          case when n <= 12000 or n > 18000 then 'yearly' when n <= 16000 then 'quarterly' else 'monthly' end,
-         case when n <= 12000 or n > 18000 then date '2026-07-01' when n <= 16000 then date '2026-09-13' else date '2027-06-01' end,
-         case when n <= 12000 or n > 18000 then date '2027-06-30' when n <= 16000 then date '2026-12-12' else date '2027-06-30' end,
+         case when n <= 12000 or n > 18000 then date '2026-07-01' when n <= 16000 then date '2026-09-13'
+              else date '2027-06-01' end,
+         case when n <= 12000 or n > 18000 then date '2027-06-30' when n <= 16000 then date '2026-12-12'
+              else date '2027-06-30' end,
          case when n <= 12000 or n > 18000 then date '2027-07-01' when n <= 16000 then date '2026-12-13' end
        from generate_series(1, 20000) n`,
       { tenant: big.id, customer: customer.id },

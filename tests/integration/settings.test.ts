@@ -82,23 +82,26 @@ describe('editing the profile', () => {
     expect(audit.after).toEqual({ name: 'Tomoko Ito', timeZone: 'Asia/Tokyo' });
   });
 
-  it('refuses an unknown time zone or an empty name with 422, next to the field, and keeps the other sections', async () => {
-    const user = await newUser({ name: 'Kept Name' });
-    const { agent } = await signedInAgent(app, user.email, TEST_PASSWORD);
-    const res = await post(agent, '/settings/profile', { name: 'Typed Name', timeZone: 'Mars/Olympus_Mons' });
-    expect(res.status).toBe(422);
-    expect(res.text).toMatch(/id="f-timeZone-error">Choose a time zone from the list/);
-    expect(res.text).toContain('value="Typed Name"');
-    expect(res.text).toContain('Current password');
-    expect(res.text).toContain('Your sessions');
-    const empty = await post(agent, '/settings/profile', { name: '  ', timeZone: 'UTC' });
-    expect(empty.status).toBe(422);
-    expect(empty.text).toMatch(/id="f-name-error">Enter your name/);
-    expect(await db('users').where({ id: user.id }).first('name', 'time_zone')).toEqual({
-      name: 'Kept Name',
-      time_zone: 'UTC',
-    });
-  });
+  it(
+    'refuses an unknown time zone or an empty name with 422, next to the field, ' + 'and keeps the other sections',
+    async () => {
+      const user = await newUser({ name: 'Kept Name' });
+      const { agent } = await signedInAgent(app, user.email, TEST_PASSWORD);
+      const res = await post(agent, '/settings/profile', { name: 'Typed Name', timeZone: 'Mars/Olympus_Mons' });
+      expect(res.status).toBe(422);
+      expect(res.text).toMatch(/id="f-timeZone-error">Choose a time zone from the list/);
+      expect(res.text).toContain('value="Typed Name"');
+      expect(res.text).toContain('Current password');
+      expect(res.text).toContain('Your sessions');
+      const empty = await post(agent, '/settings/profile', { name: '  ', timeZone: 'UTC' });
+      expect(empty.status).toBe(422);
+      expect(empty.text).toMatch(/id="f-name-error">Enter your name/);
+      expect(await db('users').where({ id: user.id }).first('name', 'time_zone')).toEqual({
+        name: 'Kept Name',
+        time_zone: 'UTC',
+      });
+    },
+  );
 });
 
 describe('changing the password', () => {

@@ -48,15 +48,18 @@ const setAccess = (changes: Partial<Record<LiveViewPermission | 'enabled', boole
     .where({ tenant_id: tenant.id, customer_id: fleetco.id })
     .update({ enabled: true, ...allOn, ...changes });
 
-// the week of 24 to 30 November 2026: in London that is [24 Nov 00:00Z, 1 Dec 00:00Z), in New York [24 Nov 05:00Z, 1 Dec 05:00Z)
+// the week of 24 to 30 November 2026: in London that is [24 Nov 00:00Z, 1 Dec 00:00Z), in New York
+// [24 Nov 05:00Z, 1 Dec 05:00Z)
 const week = { from: '2026-11-24', to: '2026-11-30' };
-await makeServiceVisit(db, siteA, { startedAt: '2026-11-23T23:00:00Z', endedAt: '2026-11-24T00:00:00Z' }); // ends as London's range begins
+// ends as London's range begins
+await makeServiceVisit(db, siteA, { startedAt: '2026-11-23T23:00:00Z', endedAt: '2026-11-24T00:00:00Z' });
 await makeServiceVisit(db, siteA, {
   startedAt: '2026-12-01T02:00:00Z',
   endedAt: '2026-12-01T02:30:00Z',
   vehicle: 'MX71 KLT',
 }); // 30 Nov, 21:00 in New York
-await makeServiceVisit(db, siteB, { startedAt: '2026-11-24T01:00:00Z', endedAt: '2026-11-24T01:30:00Z' }); // 23 Nov, 20:00 in New York
+// 23 Nov, 20:00 in New York
+await makeServiceVisit(db, siteB, { startedAt: '2026-11-24T01:00:00Z', endedAt: '2026-11-24T01:30:00Z' });
 await makeServiceVisit(db, siteD, {
   startedAt: '2026-11-26T10:00:00Z',
   endedAt: '2026-11-26T11:00:00Z',
@@ -107,9 +110,13 @@ describe('serviced in the range', () => {
     expect(map.sites.map((s) => s.name)).toEqual(['A Depot', 'B Yard', 'D Store']);
   });
 
-  it('is green for a completed visit inside the range, and grey for one ending as it begins, one after it, or one not completed', async () => {
-    expect(await greenIn('Europe/London')).toEqual(['B Yard']);
-  });
+  it(
+    'is green for a completed visit inside the range, and grey for one ending as it begins, one after it, ' +
+      'or one not completed',
+    async () => {
+      expect(await greenIn('Europe/London')).toEqual(['B Yard']);
+    },
+  );
 
   it("follows the viewer's time zone: the same visits fall in a New York week differently", async () => {
     // B's visit of 24 Nov 01:00Z is still 23 Nov in New York; A's of 1 Dec 02:00Z is still 30 Nov there
@@ -174,16 +181,19 @@ describe('Live View permissions hide exactly what they name', () => {
     expect((await agent.get(`/sites/${siteB.id}/pictures/${sitePicture!.id}`)).status).toBe(200);
   });
 
-  it('site pictures off: no gallery, and the gallery and a site picture answer 403; the service pictures stay', async () => {
-    await setAccess({ view_site_pictures: false });
-    const { agent } = await signedInViewer();
-    const res = await page(agent, `/sites/${siteB.id}?${q}`);
-    expect(res.text).not.toContain('Pictures of the site');
-    expect(res.text).toContain(`/sites/${siteB.id}/pictures/${visitPicture!.id}`);
-    expect((await page(agent, `/sites/${siteB.id}/pictures`, true)).status).toBe(403);
-    expect((await agent.get(`/sites/${siteB.id}/pictures/${sitePicture!.id}`)).status).toBe(403);
-    expect((await agent.get(`/sites/${siteB.id}/pictures/${visitPicture!.id}`)).status).toBe(200);
-  });
+  it(
+    'site pictures off: no gallery, and the gallery and a site picture answer 403; ' + 'the service pictures stay',
+    async () => {
+      await setAccess({ view_site_pictures: false });
+      const { agent } = await signedInViewer();
+      const res = await page(agent, `/sites/${siteB.id}?${q}`);
+      expect(res.text).not.toContain('Pictures of the site');
+      expect(res.text).toContain(`/sites/${siteB.id}/pictures/${visitPicture!.id}`);
+      expect((await page(agent, `/sites/${siteB.id}/pictures`, true)).status).toBe(403);
+      expect((await agent.get(`/sites/${siteB.id}/pictures/${sitePicture!.id}`)).status).toBe(403);
+      expect((await agent.get(`/sites/${siteB.id}/pictures/${visitPicture!.id}`)).status).toBe(200);
+    },
+  );
 
   it('vehicle visits off: no vehicle anywhere, and the vehicle visits fragment answers 403', async () => {
     await setAccess({ view_vehicle_visits: false });
@@ -216,14 +226,17 @@ describe('Live View permissions hide exactly what they name', () => {
     expect(res.text).not.toContain('Waste collection');
   });
 
-  it('service pictures off: no pictures beside the services, and a service picture answers 403; the gallery stays', async () => {
-    await setAccess({ view_service_pictures: false });
-    const { agent } = await signedInViewer();
-    const res = await page(agent, `/sites/${siteB.id}?${q}`);
-    expect(res.text).not.toContain(`/pictures/${visitPicture!.id}`);
-    expect(res.text).toContain(`/pictures/${sitePicture!.id}`);
-    expect((await agent.get(`/sites/${siteB.id}/pictures/${visitPicture!.id}`)).status).toBe(403);
-  });
+  it(
+    'service pictures off: no pictures beside the services, ' + 'and a service picture answers 403; the gallery stays',
+    async () => {
+      await setAccess({ view_service_pictures: false });
+      const { agent } = await signedInViewer();
+      const res = await page(agent, `/sites/${siteB.id}?${q}`);
+      expect(res.text).not.toContain(`/pictures/${visitPicture!.id}`);
+      expect(res.text).toContain(`/pictures/${sitePicture!.id}`);
+      expect((await agent.get(`/sites/${siteB.id}/pictures/${visitPicture!.id}`)).status).toBe(403);
+    },
+  );
 
   it('portal access off: the map and the site pages refuse, saying whom to ask', async () => {
     await setAccess({ enabled: false });
@@ -237,21 +250,24 @@ describe('Live View permissions hide exactly what they name', () => {
 });
 
 describe('a site viewer reaches nothing outside their sites', () => {
-  it("gets 404 for a site of their customer not shared with them, and for another customer's site and its pictures", async () => {
-    await setAccess({});
-    const { agent } = await signedInAgent(app, viewer.email, TEST_PASSWORD);
-    for (const site of [unshared, rivalSite]) {
-      expect((await agent.get(`/sites/${site.id}`)).status).toBe(404);
-      expect((await agent.get(`/sites/${site.id}/services`)).status).toBe(404);
-      expect((await agent.get(`/sites/${site.id}/pictures`)).status).toBe(404);
-    }
-    // a picture id of a shared site, asked for under another site
-    expect((await agent.get(`/sites/${unshared.id}/pictures/${sitePicture!.id}`)).status).toBe(404);
-    expect((await agent.get(`/sites/${siteA.id}/pictures/${sitePicture!.id}`)).status).toBe(404);
-    const map = await agent.get('/sites');
-    expect(map.text).not.toContain('C Unshared');
-    expect(map.text).not.toContain('Rival Site');
-  });
+  it(
+    'gets 404 for a site of their customer not shared with them, ' + "and for another customer's site and its pictures",
+    async () => {
+      await setAccess({});
+      const { agent } = await signedInAgent(app, viewer.email, TEST_PASSWORD);
+      for (const site of [unshared, rivalSite]) {
+        expect((await agent.get(`/sites/${site.id}`)).status).toBe(404);
+        expect((await agent.get(`/sites/${site.id}/services`)).status).toBe(404);
+        expect((await agent.get(`/sites/${site.id}/pictures`)).status).toBe(404);
+      }
+      // a picture id of a shared site, asked for under another site
+      expect((await agent.get(`/sites/${unshared.id}/pictures/${sitePicture!.id}`)).status).toBe(404);
+      expect((await agent.get(`/sites/${siteA.id}/pictures/${sitePicture!.id}`)).status).toBe(404);
+      const map = await agent.get('/sites');
+      expect(map.text).not.toContain('C Unshared');
+      expect(map.text).not.toContain('Rival Site');
+    },
+  );
 });
 
 describe("staff: sites, visits, pictures and a viewer's sites", () => {
@@ -263,43 +279,47 @@ describe("staff: sites, visits, pictures and a viewer's sites", () => {
     [-2.244, 53.48],
   ];
 
-  it('refuses a geofence that crosses itself with the message next to the field, and saves a good one attached to a customer', async () => {
-    const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
-    const bowTie = {
-      type: 'Polygon',
-      coordinates: [
-        [
-          [-2.244, 53.48],
-          [-2.2425, 53.481],
-          [-2.2425, 53.48],
-          [-2.244, 53.481],
-          [-2.244, 53.48],
+  it(
+    'refuses a geofence that crosses itself with the message next to the field, ' +
+      'and saves a good one attached to a customer',
+    async () => {
+      const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
+      const bowTie = {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [-2.244, 53.48],
+            [-2.2425, 53.481],
+            [-2.2425, 53.48],
+            [-2.244, 53.481],
+            [-2.244, 53.48],
+          ],
         ],
-      ],
-    };
-    const bad = await agent
-      .post('/admin/sites')
-      .type('form')
-      .send({ _csrf: csrf, name: 'Crossed', geofence: JSON.stringify(bowTie), customer_id: fleetco.id });
-    expect(bad.status).toBe(422);
-    expect(bad.text).toMatch(/id="f-geofence-error">The outline crosses itself/);
-    expect(await db('sites').where({ name: 'Crossed' }).first()).toBeUndefined();
-    const good = await agent
-      .post('/admin/sites')
-      .type('form')
-      .send({
-        _csrf: csrf,
-        name: 'New Yard',
-        geofence: JSON.stringify({ type: 'Polygon', coordinates: [yard] }),
-        customer_id: fleetco.id,
-      });
-    expect(good.status).toBe(303);
-    const site = await db('sites').where({ name: 'New Yard' }).first();
-    expect(site).toMatchObject({ customer_id: fleetco.id, min_latitude: 53.48, max_longitude: -2.2425 });
-    expect((await agent.get(good.headers.location!)).text).toContain('Fleetco');
-    const audit = await db('audit_log').where({ entity_type: 'site', entity_id: site.id }).first();
-    expect(audit.action).toBe('site.created');
-  });
+      };
+      const bad = await agent
+        .post('/admin/sites')
+        .type('form')
+        .send({ _csrf: csrf, name: 'Crossed', geofence: JSON.stringify(bowTie), customer_id: fleetco.id });
+      expect(bad.status).toBe(422);
+      expect(bad.text).toMatch(/id="f-geofence-error">The outline crosses itself/);
+      expect(await db('sites').where({ name: 'Crossed' }).first()).toBeUndefined();
+      const good = await agent
+        .post('/admin/sites')
+        .type('form')
+        .send({
+          _csrf: csrf,
+          name: 'New Yard',
+          geofence: JSON.stringify({ type: 'Polygon', coordinates: [yard] }),
+          customer_id: fleetco.id,
+        });
+      expect(good.status).toBe(303);
+      const site = await db('sites').where({ name: 'New Yard' }).first();
+      expect(site).toMatchObject({ customer_id: fleetco.id, min_latitude: 53.48, max_longitude: -2.2425 });
+      expect((await agent.get(good.headers.location!)).text).toContain('Fleetco');
+      const audit = await db('audit_log').where({ entity_type: 'site', entity_id: site.id }).first();
+      expect(audit.action).toBe('site.created');
+    },
+  );
 
   it('lets a viewer be given only sites of their own customer', async () => {
     const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
@@ -326,33 +346,36 @@ describe("staff: sites, visits, pictures and a viewer's sites", () => {
       .send({ _csrf: csrf, site_ids: [siteA.id, siteB.id, siteD.id] });
   });
 
-  it("records a visit by hand in the staff member's time zone, and refuses one that ends before it starts", async () => {
-    const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
-    await db('users').where({ id: admin.id }).update({ time_zone: 'America/New_York' });
-    const bad = await agent.post(`/admin/sites/${siteD.id}/visits`).type('form').send({
-      _csrf: csrf,
-      vehicle: 'SF70 NWD',
-      started_at: '2026-11-28T10:00',
-      ended_at: '2026-11-28T09:00',
-      completed: 'on',
-    });
-    expect(bad.status).toBe(422);
-    expect(bad.text).toContain('The visit cannot end before it started.');
-    const good = await agent.post(`/admin/sites/${siteD.id}/visits`).type('form').send({
-      _csrf: csrf,
-      service_id: gritting!.id,
-      vehicle: 'SF70 NWD',
-      started_at: '2026-11-28T10:00',
-      ended_at: '2026-11-28T10:45',
-      completed: 'on',
-    });
-    expect(good.status).toBe(303);
-    const visit = await db('service_visits').where({ site_id: siteD.id, vehicle: 'SF70 NWD' }).first();
-    expect(visit.started_at.toISOString()).toBe('2026-11-28T15:00:00.000Z');
-    expect(await greenIn('Europe/London')).toEqual(['B Yard', 'D Store']);
-    await db('service_visits').where({ id: visit.id }).del();
-    await db('users').where({ id: admin.id }).update({ time_zone: 'UTC' });
-  });
+  it(
+    "records a visit by hand in the staff member's time zone, " + 'and refuses one that ends before it starts',
+    async () => {
+      const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);
+      await db('users').where({ id: admin.id }).update({ time_zone: 'America/New_York' });
+      const bad = await agent.post(`/admin/sites/${siteD.id}/visits`).type('form').send({
+        _csrf: csrf,
+        vehicle: 'SF70 NWD',
+        started_at: '2026-11-28T10:00',
+        ended_at: '2026-11-28T09:00',
+        completed: 'on',
+      });
+      expect(bad.status).toBe(422);
+      expect(bad.text).toContain('The visit cannot end before it started.');
+      const good = await agent.post(`/admin/sites/${siteD.id}/visits`).type('form').send({
+        _csrf: csrf,
+        service_id: gritting!.id,
+        vehicle: 'SF70 NWD',
+        started_at: '2026-11-28T10:00',
+        ended_at: '2026-11-28T10:45',
+        completed: 'on',
+      });
+      expect(good.status).toBe(303);
+      const visit = await db('service_visits').where({ site_id: siteD.id, vehicle: 'SF70 NWD' }).first();
+      expect(visit.started_at.toISOString()).toBe('2026-11-28T15:00:00.000Z');
+      expect(await greenIn('Europe/London')).toEqual(['B Yard', 'D Store']);
+      await db('service_visits').where({ id: visit.id }).del();
+      await db('users').where({ id: admin.id }).update({ time_zone: 'UTC' });
+    },
+  );
 
   it('stores an uploaded PNG and refuses what is not a picture', async () => {
     const { agent, csrf } = await signedInAgent(app, admin.email, TEST_PASSWORD);

@@ -22,24 +22,27 @@ const MESSAGE = 'This holds a character that cannot be stored (a NUL or an unpai
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1];
 
 describe('a form field holding a NUL or an unpaired surrogate', () => {
-  it('re-renders the new customer form with the message next to the field and the value kept, and writes nothing', async () => {
-    const before = await count('customers');
-    const res = await admin.agent.post('/admin/customers').type('form').send({
-      _csrf: admin.csrf,
-      title: 'Fjord\u0000Freight',
-      account_id: 'FF-1',
-      // a form cannot carry an unpaired surrogate (encoding it as UTF-8 turns it into U+FFFD): JSON can, below
-      contact_name: 'Frida\u0000',
-      status: 'active',
-      home_page: 'assets',
-    });
-    expect(res.status).toBe(422);
-    expect(fieldError(res.text, 'title')).toBe(MESSAGE);
-    expect(fieldError(res.text, 'contact_name')).toBe(MESSAGE);
-    expect(fieldError(res.text, 'account_id')).toBeUndefined();
-    expect(res.text).toContain('value="Fjord�Freight"');
-    expect(await count('customers')).toBe(before);
-  });
+  it(
+    're-renders the new customer form with the message next to the ' + 'field and the value kept, and writes nothing',
+    async () => {
+      const before = await count('customers');
+      const res = await admin.agent.post('/admin/customers').type('form').send({
+        _csrf: admin.csrf,
+        title: 'Fjord\u0000Freight',
+        account_id: 'FF-1',
+        // a form cannot carry an unpaired surrogate (encoding it as UTF-8 turns it into U+FFFD): JSON can, below
+        contact_name: 'Frida\u0000',
+        status: 'active',
+        home_page: 'assets',
+      });
+      expect(res.status).toBe(422);
+      expect(fieldError(res.text, 'title')).toBe(MESSAGE);
+      expect(fieldError(res.text, 'contact_name')).toBe(MESSAGE);
+      expect(fieldError(res.text, 'account_id')).toBeUndefined();
+      expect(res.text).toContain('value="Fjord�Freight"');
+      expect(await count('customers')).toBe(before);
+    },
+  );
 
   it('answers an htmx comment with the form fragment and the message, and adds no comment', async () => {
     const before = await count('ticket_entries');

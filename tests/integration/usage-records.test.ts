@@ -44,28 +44,31 @@ describe('usage records', () => {
     expect(await db('usage_records').where({ customer_id: other.id }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 
-  it('seeds three months of demo usage in every product for Northwind, with call data records on its units', async () => {
-    await seedDemo(db, { now: new Date('2026-11-24T09:00:00Z') });
-    const products = await db('usage_records')
-      .where({ customer_id: demoId('customer:northwind') })
-      .distinct('product')
-      .pluck('product');
-    expect(products.sort()).toEqual(['messaging', 'sms', 'video', 'voice']);
-    const span = await db('usage_records')
-      .where({ customer_id: demoId('customer:northwind') })
-      .min({ first: 'occurred_at' })
-      .max({ last: 'occurred_at' })
-      .first();
-    expect((span!.last as Date).getTime() - (span!.first as Date).getTime()).toBeGreaterThan(80 * 86_400_000);
-    expect(
-      await db('usage_records')
+  it(
+    'seeds three months of demo usage in every product for Northwind, ' + 'with call data records on its units',
+    async () => {
+      await seedDemo(db, { now: new Date('2026-11-24T09:00:00Z') });
+      const products = await db('usage_records')
         .where({ customer_id: demoId('customer:northwind') })
-        .whereNotNull('asset_id')
-        .count({ n: '*' })
-        .first(),
-    ).not.toEqual({ n: 0 });
-    expect(await db('usage_records').whereIn('contact_name', DEMO_CONTACT_NAMES).count({ n: '*' }).first()).not.toEqual(
-      { n: 0 },
-    );
-  });
+        .distinct('product')
+        .pluck('product');
+      expect(products.sort()).toEqual(['messaging', 'sms', 'video', 'voice']);
+      const span = await db('usage_records')
+        .where({ customer_id: demoId('customer:northwind') })
+        .min({ first: 'occurred_at' })
+        .max({ last: 'occurred_at' })
+        .first();
+      expect((span!.last as Date).getTime() - (span!.first as Date).getTime()).toBeGreaterThan(80 * 86_400_000);
+      expect(
+        await db('usage_records')
+          .where({ customer_id: demoId('customer:northwind') })
+          .whereNotNull('asset_id')
+          .count({ n: '*' })
+          .first(),
+      ).not.toEqual({ n: 0 });
+      expect(
+        await db('usage_records').whereIn('contact_name', DEMO_CONTACT_NAMES).count({ n: '*' }).first(),
+      ).not.toEqual({ n: 0 });
+    },
+  );
 });

@@ -150,7 +150,9 @@ const now = clock.now();
 const tokenPages = [
   `/activate/${(await issueToken(db, { userId: pending.id, tenantId, purpose: 'activation', now })).token}`,
   `/password/reset/${(await issueToken(db, { userId: throwaway.id, tenantId, purpose: 'password_reset', now })).token}`,
-  `/settings/email-verification/${(await issueToken(db, { userId: throwaway.id, tenantId, purpose: 'email_verification', now })).token}`,
+  `/settings/email-verification/${
+    (await issueToken(db, { userId: throwaway.id, tenantId, purpose: 'email_verification', now })).token
+  }`,
   `/unsubscribe/${unsubscribeToken(ctx.config.sessionSecret, throwaway.id, 'ticket_updates')}`,
 ];
 

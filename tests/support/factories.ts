@@ -71,6 +71,25 @@ export async function makeUser(
   };
 }
 
+/** A deployment operator: a login with no membership; active and with TEST_PASSWORD unless told otherwise. */
+export async function makeOperator(
+  db: Db,
+  fields: Partial<{ email: string; name: string; status: 'pending' | 'active' | 'disabled' }> = {},
+) {
+  const [user] = await db('users')
+    .insert({
+      email: `operator-${unique()}@example.test`,
+      name: 'Test Operator',
+      status: 'active',
+      password_hash: await passwordHash(),
+      ...fields,
+    })
+    .returning(['id', 'email', 'name', 'status']);
+  const op = user as { id: string; email: string; name: string; status: string };
+  await db('operators').insert({ user_id: op.id });
+  return { ...op, password: TEST_PASSWORD };
+}
+
 /** A group of a customer; a sub-group when `parent` is given (its path continues the parent's). */
 export async function makeGroup(
   db: Db,
@@ -143,7 +162,10 @@ export async function makeAsset(
   };
 }
 
-/** `count` usage records of a customer (voice unless told), one a minute back from `from`, through the service that all writers use. */
+/**
+ * `count` usage records of a customer (voice unless told), one a minute back from `from`, through the
+ * service that all writers use.
+ */
 export async function makeUsageRecords(
   db: Db,
   customer: { id: string; tenant_id: string },
@@ -165,7 +187,10 @@ export async function makeUsageRecords(
   return db.transaction((trx) => insertUsageRecords(trx, customer.tenant_id, records));
 }
 
-/** An API key of the tenant (every scope unless told; revoked when asked); returns the secret an integration would send. */
+/**
+ * An API key of the tenant (every scope unless told; revoked when asked); returns the secret an
+ * integration would send.
+ */
 export async function makeApiKey(
   db: Db,
   tenantId: string,

@@ -39,7 +39,10 @@ const decode = (s: string) =>
 const attr = (tag: string, name: string) =>
   new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1] ?? new RegExp(`\\s${name}(?=[\\s>/])`).exec(tag)?.[0].trim();
 
-/** Matches concrete paths to the routes the app lists, the most specific first (`/assets/request-activation` before `/assets/:id`). */
+/**
+ * Matches concrete paths to the routes the app lists, the most specific first
+ * (`/assets/request-activation` before `/assets/:id`).
+ */
 export function routeMatcher(app: Express) {
   const routes = listRoutes(app).map((r) => {
     const [method, path] = r.split(' ') as [string, string];

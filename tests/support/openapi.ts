@@ -142,7 +142,8 @@ export function validValue(
         const max = Math.min(s.maxLength ?? 40, min + 40);
         const base = s.pattern ? fc.stringMatching(new RegExp(s.pattern)) : text(min, max);
         if (s.maxLength === undefined || (s.pattern && s.pattern !== '\\S')) return base.filter(fits);
-        // the longest text allowed, in characters outside the Basic Multilingual Plane too (JSON Schema counts code points)
+        // the longest text allowed, in characters outside the Basic Multilingual Plane too
+        // (JSON Schema counts code points)
         const longest = fc
           .array(fc.constantFrom('a', 'é', '字', '😀'), { minLength: s.maxLength, maxLength: s.maxLength })
           .map((cs) => cs.join(''));

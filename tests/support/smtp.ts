@@ -10,7 +10,10 @@ export type SmtpCatcher = {
   close(): Promise<void>;
 };
 
-/** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed; `port` to start one again where another stood. */
+/**
+ * A real SMTP server on 127.0.0.1 that keeps what it receives, parsed; `port` to start one again where
+ * another stood.
+ */
 export async function startSmtpCatcher(opts: { port?: number } = {}): Promise<SmtpCatcher> {
   const messages: ParsedMail[] = [];
   const waiters = new Set<() => void>();

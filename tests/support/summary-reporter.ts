@@ -20,8 +20,8 @@ export default class SummaryReporter implements Reporter {
     }
     // a flaky journey must stay visible even when its second try passes
     for (const name of retried) process.stdout.write(`\npassed on a second try: ${name}`);
-    process.stdout.write(
-      `\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${retried.length ? `, ${retried.length} of them on a second try` : ''}\n`,
-    );
+    const skippedNote = skipped ? `, ${skipped} skipped` : '';
+    const retriedNote = retried.length ? `, ${retried.length} of them on a second try` : '';
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skippedNote}${retriedNote}\n`);
   }
 }

@@ -28,7 +28,9 @@ const PENDING_FOR: Record<AssetStatus, RequestKind[]> = {
 const VARIANTS: { name: string; asset: ActionSubject }[] = ASSET_STATUSES.flatMap((status) =>
   [false, true].flatMap((hasPastTerm) =>
     [false, true].map((renewalUnconfirmed) => ({
-      name: `${status}${hasPastTerm ? ', had a term' : ', never active'}${renewalUnconfirmed ? ', renewal unconfirmed' : ''}`,
+      name:
+        `${status}${hasPastTerm ? ', had a term' : ', never active'}` +
+        `${renewalUnconfirmed ? ', renewal unconfirmed' : ''}`,
       asset: { status, hasPastTerm, renewalUnconfirmed },
     })),
   ),
@@ -58,7 +60,8 @@ describe('the actions offered on an asset, over every status and role', () => {
   for (const role of ROLES) {
     for (const { name, asset } of VARIANTS) {
       const expected = ACTING.includes(role) ? expectedForActingRole(asset) : [];
-      it(`offers a ${role.replace('_', ' ')} ${expected.length ? expected.join(', ') : 'nothing'} on an asset that is ${name}`, () => {
+      const offered = expected.length ? expected.join(', ') : 'nothing';
+      it(`offers a ${role.replace('_', ' ')} ${offered} on an asset that is ${name}`, () => {
         expect(availableActions(asset, role, PENDING_FOR[asset.status])).toEqual(expected);
       });
     }

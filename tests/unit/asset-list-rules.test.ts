@@ -3,8 +3,8 @@ import {
   assetFilterFrom,
   assetListHref,
   csvDateTime,
-  decodeCursor,
-  encodeCursor,
+  decodeAssetCursor,
+  encodeAssetCursor,
   listRenewal,
   SEARCH_HINT,
 } from '../../src/services/assets/list-rules.js';
@@ -20,7 +20,7 @@ const cursor = {
 describe('list state from the address bar', () => {
   it('reads tab, search, page size and cursors, and falls back to the defaults for anything else', () => {
     const f = assetFilterFrom(
-      { tab: 'deactivation-pending', q: '  Van 7 ', size: '50', after: encodeCursor(cursor) },
+      { tab: 'deactivation-pending', q: '  Van 7 ', size: '50', after: encodeAssetCursor(cursor) },
       TODAY,
     );
     expect(f).toEqual({ tab: 'deactivation-pending', q: 'Van 7', size: 50, after: cursor, before: null, today: TODAY });
@@ -32,13 +32,13 @@ describe('list state from the address bar', () => {
   });
 
   it('ignores a cursor that was not made by the list', () => {
-    expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
-    expect(decodeCursor('not-a-cursor')).toBeNull();
-    expect(decodeCursor(Buffer.from(JSON.stringify(['x', 'g', 'i', cursor.id])).toString('base64url'))).toBeNull();
+    expect(decodeAssetCursor(encodeAssetCursor(cursor))).toEqual(cursor);
+    expect(decodeAssetCursor('not-a-cursor')).toBeNull();
+    expect(decodeAssetCursor(Buffer.from(JSON.stringify(['x', 'g', 'i', cursor.id])).toString('base64url'))).toBeNull();
     expect(
-      decodeCursor(Buffer.from(JSON.stringify([cursor.customerId, 'g', 7, cursor.id])).toString('base64url')),
+      decodeAssetCursor(Buffer.from(JSON.stringify([cursor.customerId, 'g', 7, cursor.id])).toString('base64url')),
     ).toBeNull();
-    expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'))).toBeNull();
+    expect(decodeAssetCursor(Buffer.from('{"a":1}').toString('base64url'))).toBeNull();
   });
 
   it('writes only what differs from the defaults into a link, in a fixed order', () => {
@@ -79,22 +79,26 @@ describe('the renewal column of the list', () => {
     );
   });
 
-  it('shows no renewal for an asset that is not active, or whose deactivation is pending unless a renewal awaits confirmation', () => {
-    expect(listRenewal({ ...running, status: 'inactive', next_renewal_on: '2026-12-01' }, TODAY)).toEqual({
-      state: 'none',
-      text: 'No renewal: the asset is not active',
-      day: null,
-    });
-    expect(listRenewal({ ...running, status: 'deactivation_pending', next_renewal_on: '2026-12-01' }, TODAY).text).toBe(
-      'No renewal: a deactivation is pending',
-    );
-    expect(
-      listRenewal(
-        { ...running, status: 'deactivation_pending', next_renewal_on: '2027-11-01', renewal_unconfirmed: true },
-        TODAY,
-      ).state,
-    ).toBe('unconfirmed');
-  });
+  it(
+    'shows no renewal for an asset that is not active, ' +
+      'or whose deactivation is pending unless a renewal awaits confirmation',
+    () => {
+      expect(listRenewal({ ...running, status: 'inactive', next_renewal_on: '2026-12-01' }, TODAY)).toEqual({
+        state: 'none',
+        text: 'No renewal: the asset is not active',
+        day: null,
+      });
+      expect(
+        listRenewal({ ...running, status: 'deactivation_pending', next_renewal_on: '2026-12-01' }, TODAY).text,
+      ).toBe('No renewal: a deactivation is pending');
+      expect(
+        listRenewal(
+          { ...running, status: 'deactivation_pending', next_renewal_on: '2027-11-01', renewal_unconfirmed: true },
+          TODAY,
+        ).state,
+      ).toBe('unconfirmed');
+    },
+  );
 });
 
 describe('times in the CSV', () => {

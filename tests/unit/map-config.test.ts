@@ -8,12 +8,16 @@ const load = (env: Record<string, string> = {}) =>
   loadConfig({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'portico-map-')), ...env });
 
 describe('the map tile setting', () => {
-  it('uses OpenStreetMap’s tiles with their attribution when nothing is configured, and admits their origin as an image source', () => {
-    const c = load();
-    expect(c.mapTileUrl).toBe('https://tile.openstreetmap.org/{z}/{x}/{y}.png');
-    expect(c.mapTileOrigin).toBe('https://tile.openstreetmap.org');
-    expect(c.mapTileAttribution).toBe('© OpenStreetMap contributors');
-  });
+  it(
+    'uses OpenStreetMap’s tiles with their attribution when nothing is configured, ' +
+      'and admits their origin as an image source',
+    () => {
+      const c = load();
+      expect(c.mapTileUrl).toBe('https://tile.openstreetmap.org/{z}/{x}/{y}.png');
+      expect(c.mapTileOrigin).toBe('https://tile.openstreetmap.org');
+      expect(c.mapTileAttribution).toBe('© OpenStreetMap contributors');
+    },
+  );
 
   it('turns the tiles off with "none" or an empty value', () => {
     for (const value of ['none', '', '  '])

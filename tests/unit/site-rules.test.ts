@@ -70,7 +70,8 @@ describe('serviced in the range', () => {
   });
 
   it("depends on the viewer's zone: the same visit is in a New York range and outside an Auckland one", () => {
-    const late = visit('2026-11-24T02:00:00Z', '2026-11-24T03:00:00Z'); // 23 Nov, 21:00 in New York; 24 Nov, 15:00 in Auckland
+    // 23 Nov, 21:00 in New York; 24 Nov, 15:00 in Auckland
+    const late = visit('2026-11-24T02:00:00Z', '2026-11-24T03:00:00Z');
     const day = { from: '2026-11-23', to: '2026-11-23' };
     expect(visitInRange(late, intervalOf(day, 'America/New_York'))).toBe(true);
     expect(visitInRange(late, intervalOf(day, 'Pacific/Auckland'))).toBe(false);

@@ -1,14 +1,7 @@
-import type { Request } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { BadRequestError } from '../../errors.js';
-import {
-  type ApiInvoiceQuery,
-  decodeInvoiceCursor,
-  INVOICE_STATUSES,
-  isInvoiceStatus,
-  listInvoicesForApi,
-} from '../../services/billing/index.js';
-import { operation, withClient, type ApiModule } from '../../web/api.js';
+import { decodeInvoiceCursor, INVOICE_STATUSES, listInvoicesForApi } from '../../services/billing/index.js';
+import { apiInput, operation, withClient, type ApiModule } from '../../web/api.js';
 
 /**
  * GET /api/v1/invoices: a billing system reads the tenant's invoices, by status and time of change,
@@ -18,30 +11,29 @@ import { operation, withClient, type ApiModule } from '../../web/api.js';
 const MAX_LIMIT = 100;
 const DEFAULT_LIMIT = 50;
 
-function queryOf(req: Request): ApiInvoiceQuery {
-  const one = (name: string): string | null => {
-    const v = req.query[name];
-    if (v === undefined) return null;
-    if (typeof v !== 'string') throw new BadRequestError(`Give ${name} once.`);
-    return v;
-  };
-  const status = one('status');
-  if (status !== null && !isInvoiceStatus(status))
-    throw new BadRequestError(`status is one of ${INVOICE_STATUSES.join(', ')}.`);
-  const since = one('updated_since');
-  const updatedSince = since === null ? null : new Date(since);
-  if (since !== null && (!/^\d{4}-\d{2}-\d{2}T/.test(since) || Number.isNaN(updatedSince!.getTime())))
-    throw new BadRequestError('updated_since is an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z.');
-  const afterText = one('after');
-  const after = afterText === null ? null : decodeInvoiceCursor(afterText);
-  if (afterText !== null && !after)
-    throw new BadRequestError('after is the next_after value of a previous page, unchanged.');
-  const limitText = one('limit');
-  const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-    throw new BadRequestError(`limit is a whole number from 1 to ${MAX_LIMIT}.`);
-  return { status: status as ApiInvoiceQuery['status'], updatedSince, after, limit };
-}
+/** A parameter given at most once: a repeated one is refused rather than half read. */
+const once = (name: string) => z.string({ error: `Give ${name} once.` }).optional();
+
+// anything wrong answers 400 with what to send instead (the first parameter wrong, in this order)
+const InvoicesQuery = z.object({
+  status: once('status').pipe(
+    z.enum(INVOICE_STATUSES, { error: `status is one of ${INVOICE_STATUSES.join(', ')}.` }).optional(),
+  ),
+  updated_since: once('updated_since')
+    .refine(
+      (v) => v === undefined || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))),
+      'updated_since is an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z.',
+    )
+    .transform((v) => (v === undefined ? null : new Date(v))),
+  after: once('after').transform((v, ctx) => {
+    const cursor = v === undefined ? null : decodeInvoiceCursor(v);
+    if (v !== undefined && !cursor) ctx.addIssue('after is the next_after value of a previous page, unchanged.');
+    return cursor;
+  }),
+  limit: once('limit')
+    .transform((v) => (v === undefined ? DEFAULT_LIMIT : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT, `limit is a whole number from 1 to ${MAX_LIMIT}.`),
+});
 
 const day = { type: 'string', format: 'date' };
 const time = { type: 'string', format: 'date-time' };
@@ -199,7 +191,13 @@ export const invoicesApi: ApiModule = {
     router.get(
       '/invoices',
       withClient(async (req, res, client) => {
-        const { invoices, next } = await listInvoicesForApi(ctx.db, client.tenantId, queryOf(req));
+        const q = apiInput(InvoicesQuery, req.query);
+        const { invoices, next } = await listInvoicesForApi(ctx.db, client.tenantId, {
+          status: q.status ?? null,
+          updatedSince: q.updated_since,
+          after: q.after,
+          limit: q.limit,
+        });
         res.json({ invoices, next_after: next });
       }),
     );

@@ -12,7 +12,10 @@ import { BILLING_SECTIONS } from '../../web/billing-format.js';
 const LATEST_INVOICES = 5;
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });
 
-/** Telecom accounts: the customer's /billing, the staff Billing tab, the first password of a contact, verification of email and mobile. */
+/**
+ * Telecom accounts: the customer's /billing, the staff Billing tab, the first password of a contact,
+ * verification of email and mobile.
+ */
 export function billingRoutes(ctx: AppContext): Router {
   const router = Router();
 

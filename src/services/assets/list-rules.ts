@@ -1,5 +1,12 @@
 import { isUuid } from '../customers/rules.js';
-import { cursorParam, decodeCursor as decodePagingCursor } from '../platform/paging.js';
+import {
+  cursorParam,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  listHref,
+  pageSizeOf,
+} from '../platform/paging.js';
 import type { AssetStatus } from './rules.js';
 import { RENEWAL_STATE_TEXT, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
 import { cutText } from '../platform/text-rules.js';
@@ -15,8 +22,6 @@ export const ASSET_TAB_LABELS: Record<AssetTab, string> = {
   'deactivation-pending': 'Deactivation pending',
   inactive: 'Inactive',
 };
-export const ASSET_PAGE_SIZES = [10, 25, 50, 100] as const;
-export const DEFAULT_ASSET_PAGE_SIZE = 25;
 /** Shorter terms would match nearly everything and cannot use the trigram index. */
 export const SEARCH_MIN_LENGTH = 2;
 export const SEARCH_HINT = `Type at least ${SEARCH_MIN_LENGTH} characters to search.`;
@@ -46,33 +51,32 @@ const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 export function assetFilterFrom(raw: Record<string, unknown>, today: Day): AssetListFilter {
   const tab = firstOf(raw.tab);
   const q = firstOf(raw.q);
-  const size = Number(firstOf(raw.size));
   return {
     tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
     q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
-    after: cursorParam(raw.after, decodeCursor),
-    before: cursorParam(raw.before, decodeCursor),
-    size: (ASSET_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_ASSET_PAGE_SIZE,
+    after: cursorParam(raw.after, decodeAssetCursor),
+    before: cursorParam(raw.before, decodeAssetCursor),
+    size: pageSizeOf(raw.size),
     today,
   };
 }
 
-/** Opaque to the browser: base64url of the row's sort values. */
-export function encodeCursor(c: AssetCursor): string {
-  return Buffer.from(JSON.stringify([c.customerId, c.groupPath, c.identifier, c.id])).toString('base64url');
+/** A row's position as the paging module's opaque cursor. */
+export function encodeAssetCursor(c: AssetCursor): string {
+  return encodeCursor([c.customerId, c.groupPath, c.identifier, c.id]);
 }
 
 /** The sort values of a cursor, when they can be a row's: two ids, a group path and an identifier within bounds. */
-function readAssetCursor(v: unknown[]): AssetCursor | null {
-  if (v.length !== 4 || !v.every((x) => typeof x === 'string')) return null;
-  const [customerId, groupPath, identifier, id] = v as [string, string, string, string];
+function readAssetCursor(values: unknown[]): AssetCursor | null {
+  if (values.length !== 4 || !values.every((x) => typeof x === 'string')) return null;
+  const [customerId, groupPath, identifier, id] = values as [string, string, string, string];
   if (!isUuid(customerId) || !isUuid(id) || groupPath.length > 1000 || identifier.length > 64) return null;
   return { customerId, groupPath, identifier, id };
 }
 
 /** A cursor from the address bar, or null when it is not one of ours. */
-export function decodeCursor(value: unknown): AssetCursor | null {
-  return decodePagingCursor(value, readAssetCursor);
+export function decodeAssetCursor(value: unknown): AssetCursor | null {
+  return decodeCursor(value, readAssetCursor);
 }
 
 /** The search as matched: lowercased (search_text is), or null when too short to filter. */
@@ -85,14 +89,13 @@ export function assetListHref(
   base: string,
   state: { tab?: AssetTab; q?: string; size?: number; after?: string | null; before?: string | null; scope?: 'page' },
 ): string {
-  const p = new URLSearchParams();
-  if (state.tab && state.tab !== 'all') p.set('tab', state.tab);
-  if (state.q) p.set('q', state.q);
-  if (state.size && state.size !== DEFAULT_ASSET_PAGE_SIZE) p.set('size', String(state.size));
-  if (state.after) p.set('after', state.after);
-  else if (state.before) p.set('before', state.before);
-  if (state.scope) p.set('scope', state.scope);
-  return p.size ? `${base}?${p.toString()}` : base;
+  const { tab, q, size, after, before, scope } = state;
+  // `after` wins over `before`, as in the filter
+  return listHref(
+    base,
+    { tab, q, size, after, before: after ? null : before, scope },
+    { tab: 'all', size: DEFAULT_PAGE_SIZE },
+  );
 }
 
 export type ListRenewal = { state: RenewalState; text: string; day: Day | null };

@@ -18,7 +18,7 @@ import {
 import { PLAN_LABELS, type Day, type Plan } from './subscription-rules.js';
 import {
   csvDateTime,
-  encodeCursor,
+  encodeAssetCursor,
   listRenewal,
   SEARCH_HINT,
   searchTermOf,
@@ -275,7 +275,7 @@ function shapeRow(r: ListDbRow, actor: Actor, today: Day): AssetListRow {
 }
 
 const cursorOf = (r: ListDbRow): string =>
-  encodeCursor({ customerId: r.customer_id, groupPath: r.group_path, identifier: r.identifier, id: r.id });
+  encodeAssetCursor({ customerId: r.customer_id, groupPath: r.group_path, identifier: r.identifier, id: r.id });
 
 /**
  * One page of the assets in the actor's reach ('asset.view'), or of one customer's for staff
@@ -317,8 +317,8 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
     nextCursor: last && (backward || more) ? cursorOf(last) : null,
     prevCursor: first && (backward ? more : !!filter.after) ? cursorOf(first) : null,
     position: {
-      after: filter.after ? encodeCursor(filter.after) : null,
-      before: backward && filter.before ? encodeCursor(filter.before) : null,
+      after: filter.after ? encodeAssetCursor(filter.after) : null,
+      before: backward && filter.before ? encodeAssetCursor(filter.before) : null,
     },
     pastTheEnd: !rows.length && !!(filter.after || filter.before),
     spansGroups: spans[filter.tab].groups > 1,

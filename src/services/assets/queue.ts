@@ -46,7 +46,10 @@ export type Queue = QueueFilter & {
   customers: { id: string; title: string }[];
 };
 
-/** Filters as typed in the query string, reduced to values the queue knows (anything else means "all"); a bad cursor answers 400. */
+/**
+ * Filters as typed in the query string, reduced to values the queue knows (anything else means
+ * "all"); a bad cursor answers 400.
+ */
 export function queueFilterFrom(query: Record<string, unknown>): QueueFilter {
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const kind = str(query.kind);

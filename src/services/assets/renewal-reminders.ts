@@ -61,19 +61,23 @@ const FIND_DUE = `
     -- people who get renewal reminders at all: active, and not turned off
     select u.id from users u
      where u.status = 'active'
-       and not exists (select 1 from notification_settings s where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled)
-       and u.id in (select m.user_id from memberships m where m.tenant_id = :tenant and m.role in ('company_admin', 'group_admin', 'group_supervisor'))
+       and not exists (select 1 from notification_settings s
+                        where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled)
+       and u.id in (select m.user_id from memberships m
+                     where m.tenant_id = :tenant and m.role in ('company_admin', 'group_admin', 'group_supervisor'))
   ), customer_admins as materialized (
+    -- a membership its customer disabled hears nothing more of that customer's assets
     select cu.customer_id, m.user_id, c.title::text as via_name
       from customer_up cu
       join memberships m on m.tenant_id = :tenant and m.customer_id = cu.ancestor_id and m.role = 'company_admin'
+                         and m.disabled_at is null
       join customers c on c.tenant_id = :tenant and c.id = cu.ancestor_id
      where m.user_id in (select id from listening)
   ), group_members as materialized (
     select gu.group_id, m.user_id, g.path::text as via_name
       from group_up gu
       join membership_groups mg on mg.tenant_id = :tenant and mg.group_id = gu.ancestor_id
-      join memberships m on m.tenant_id = :tenant and m.id = mg.membership_id
+      join memberships m on m.tenant_id = :tenant and m.id = mg.membership_id and m.disabled_at is null
       join groups g on g.tenant_id = :tenant and g.id = gu.ancestor_id
      where m.user_id in (select id from listening)
   ), candidates as (
@@ -84,7 +88,8 @@ const FIND_DUE = `
       from due d join group_members gm on gm.group_id = d.group_id
   )
   insert into renewal_reminder_queue (tenant_id, user_id, asset_id, renewal_on, week, via, via_name)
-  select distinct on (c.user_id, c.asset_id) :tenant, c.user_id, c.asset_id, c.next_renewal_on, c.week, c.via, c.via_name
+  select distinct on (c.user_id, c.asset_id)
+         :tenant, c.user_id, c.asset_id, c.next_renewal_on, c.week, c.via, c.via_name
     from candidates c
    where not exists (select 1 from renewal_reminders_sent r
                       where r.tenant_id = :tenant and r.asset_id = c.asset_id and r.renewal_on = c.next_renewal_on
@@ -104,7 +109,8 @@ async function dueBatchEnd(
 ): Promise<DueKey | null> {
   const { rows } = await db.raw<{ rows: DueKey[] }>(
     `select next_renewal_on as day, id from assets
-      where tenant_id = ? and next_renewal_on is not null and (next_renewal_on, id) > (?::date, ?::uuid) and next_renewal_on <= ?::date
+      where tenant_id = ? and next_renewal_on is not null
+        and (next_renewal_on, id) > (?::date, ?::uuid) and next_renewal_on <= ?::date
       order by next_renewal_on, id offset ? limit 1`,
     [tenantId, after.day, after.id, lastDay, size - 1],
   );
@@ -159,7 +165,8 @@ type Person = { id: string; email: string; name: string; status: string; subscri
 async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Date, links: MailLinks): Promise<number> {
   const { rows: people } = await trx.raw<{ rows: Person[] }>(
     `select u.id, u.email, u.name, u.status, t.name as tenant_name,
-            not exists (select 1 from notification_settings s where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled) as subscribed
+            not exists (select 1 from notification_settings s
+                         where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled) as subscribed
        from users u, tenants t where u.id = ? and t.id = ?`,
     [userId, tenantId],
   );
@@ -187,7 +194,8 @@ async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Dat
        returning asset_id
      )
      -- the main query sees the queue as it was before the delete: its own index, not a scan of q per row
-     select a.id as asset_id, a.identifier, a.name, a.group_path, c.title as customer, a.plan, q.renewal_on, q.via, q.via_name as "viaName"
+     select a.id as asset_id, a.identifier, a.name, a.group_path, c.title as customer, a.plan,
+            q.renewal_on, q.via, q.via_name as "viaName"
        from recorded r
        join renewal_reminder_queue q on q.tenant_id = :tenant and q.user_id = :user and q.asset_id = r.asset_id
        join assets a on a.tenant_id = q.tenant_id and a.id = q.asset_id

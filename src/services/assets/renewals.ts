@@ -50,7 +50,8 @@ type Walk = (typeof WALKS)[keyof typeof WALKS];
 async function batchEnd(db: Db, walk: Walk, tenant: string, after: Key, today: Day, size: number): Promise<Key | null> {
   const { rows } = await db.raw<{ rows: Key[] }>(
     `select ${walk.key} as day, a.id from assets a
-      where a.tenant_id = :tenant and ${walk.rows} and (${walk.key}, a.id) > (:fromDay::date, :fromId::uuid) and ${walk.due}
+      where a.tenant_id = :tenant and ${walk.rows}
+        and (${walk.key}, a.id) > (:fromDay::date, :fromId::uuid) and ${walk.due}
       order by ${walk.key}, a.id offset :skip limit 1`,
     { tenant, fromDay: after.day, fromId: after.id, today, skip: size - 1 },
   );
@@ -67,21 +68,27 @@ const RENEW = (which: string) => `
   with renewed as (
     update assets a set
       term_start = case when a.plan = 'monthly' then date_trunc('month', :today::date)::date else a.term_end + 1 end,
-      term_end = case when a.plan = 'monthly' then (date_trunc('month', :today::date) + interval '1 month - 1 day')::date
-                      else ((a.term_end + 1) + make_interval(months => case a.plan when 'yearly' then 12 else 3 end))::date - 1 end,
+      term_end = case when a.plan = 'monthly'
+                      then (date_trunc('month', :today::date) + interval '1 month - 1 day')::date
+                      else ((a.term_end + 1)
+                            + make_interval(months => case a.plan when 'yearly' then 12 else 3 end))::date - 1 end,
       next_renewal_on = case when a.plan = 'monthly' then null
-                             else ((a.term_end + 1) + make_interval(months => case a.plan when 'yearly' then 12 else 3 end))::date end,
+                             else ((a.term_end + 1)
+                                   + make_interval(months => case a.plan when 'yearly' then 12 else 3 end))::date end,
       renewal_unconfirmed = a.plan <> 'monthly' or a.renewal_unconfirmed,
       updated_at = now()
     where a.tenant_id = :tenant and ${which}
       and a.status = 'active' and a.term_end < :today::date
       and not exists (select 1 from asset_requests r
-                       where r.tenant_id = a.tenant_id and r.asset_id = a.id and r.kind = 'deactivation' and r.state = 'pending')
+                       where r.tenant_id = a.tenant_id and r.asset_id = a.id
+                         and r.kind = 'deactivation' and r.state = 'pending')
     returning a.tenant_id, a.id, a.customer_id, a.identifier, a.plan, a.term_start, a.term_end, a.next_renewal_on
   ), logged as (
-    insert into audit_log (tenant_id, actor_user_id, actor_label, customer_id, entity_type, entity_id, action, before, after)
+    insert into audit_log (tenant_id, actor_user_id, actor_label, customer_id, entity_type, entity_id, action,
+                           before, after)
     select r.tenant_id, null, :label, r.customer_id, 'asset', r.id::text, 'asset.renewed_automatically',
-           jsonb_build_object('identifier', r.identifier, 'term_end', r.term_start - 1, 'next_renewal_on', r.term_start),
+           jsonb_build_object('identifier', r.identifier, 'term_end', r.term_start - 1,
+                              'next_renewal_on', r.term_start),
            jsonb_build_object('identifier', r.identifier, 'term_start', r.term_start, 'term_end', r.term_end,
                               'next_renewal_on', r.next_renewal_on, 'renewal_unconfirmed', true)
       from renewed r where r.plan <> 'monthly'
@@ -102,7 +109,8 @@ async function renewBatch(
   to: Key | null,
   today: Day,
 ): Promise<Omit<BatchResult, 'still_due'>> {
-  const range = `${walk.rows} and (${walk.key}, a.id) > (:fromDay::date, :fromId::uuid) and ${to ? `(${walk.key}, a.id) <= (:toDay::date, :toId::uuid)` : walk.due}`;
+  const upTo = to ? `(${walk.key}, a.id) <= (:toDay::date, :toId::uuid)` : walk.due;
+  const range = `${walk.rows} and (${walk.key}, a.id) > (:fromDay::date, :fromId::uuid) and ${upTo}`;
   const bindings = {
     tenant,
     fromDay: from.day,

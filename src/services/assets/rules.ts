@@ -117,7 +117,8 @@ export function refusalOf(
       return 'This asset has no automatic renewal waiting for your confirmation.';
     case 'request_deactivation':
       if (asset.status === 'deactivation_pending') {
-        return `A deactivation of this asset is already pending${context.deactivationOnLabel ? `: it takes effect on ${context.deactivationOnLabel}` : ''}.`;
+        const when = context.deactivationOnLabel ? `: it takes effect on ${context.deactivationOnLabel}` : '';
+        return `A deactivation of this asset is already pending${when}.`;
       }
       return `Only an active asset can be deactivated; this one is ${now}.`;
     case 'cancel_deactivation':
@@ -160,7 +161,10 @@ export function groupOptionLabel(name: string, depth: number): string {
   return '\u00a0\u00a0\u00a0'.repeat(depth) + name;
 }
 
-/** Depth of each group within a set of groups, by parent links (a group whose parent is not in the set is at the top). */
+/**
+ * Depth of each group within a set of groups, by parent links (a group whose parent is not in the set
+ * is at the top).
+ */
 export function groupDepths(groups: readonly { id: string; parent_id: string | null }[]): Map<string, number> {
   const parentOf = new Map(groups.map((g) => [g.id, g.parent_id]));
   const depths = new Map<string, number>();

@@ -32,7 +32,10 @@ export function addDays(day: Day, n: number): Day {
   return format(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
 }
 
-/** Months later on the same day of the month, or the month's last day when it has no such day (31 Jan + 1 = 28/29 Feb). */
+/**
+ * Months later on the same day of the month, or the month's last day when it has no such day
+ * (31 Jan + 1 = 28/29 Feb).
+ */
 export function addMonths(day: Day, n: number): Day {
   const { y, m, d } = parse(day);
   const total = y * 12 + (m - 1) + n;

@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { isUuid } from '../customers/rules.js';
-import { isCursorTime } from '../platform/paging.js';
+import { decodeCursor, encodeCursor, isCursorTime } from '../platform/paging.js';
 import type { InvoiceStatus } from './invoice-rules.js';
 import { inTenant } from '../access/index.js';
 import type { Granularity, SummaryProduct } from './summary-rules.js';
@@ -43,21 +43,22 @@ export type ApiInvoice = {
   }[];
 };
 
-/** The paging position: updated_at as PostgreSQL writes it (microseconds kept) and the id. */
+/**
+ * The paging position: updated_at as PostgreSQL writes it (microseconds kept) and the id. Billing
+ * systems hold it between polls, so its form stays: base64url of the JSON [updated_at, id].
+ */
 export function encodeInvoiceCursor(c: { updatedAt: string; id: string }): string {
-  return Buffer.from(JSON.stringify([c.updatedAt, c.id])).toString('base64url');
+  return encodeCursor([c.updatedAt, c.id]);
 }
 
+function readInvoiceCursor(values: unknown[]): { updatedAt: string; id: string } | null {
+  const [updatedAt, id] = values;
+  return values.length === 2 && isCursorTime(updatedAt) && isUuid(id) ? { updatedAt, id } : null;
+}
+
+/** A cursor a client sent back, or null when it is not one of ours. */
 export function decodeInvoiceCursor(value: string): { updatedAt: string; id: string } | null {
-  if (value.length > 200) return null;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || !isUuid(v[1]) || !isCursorTime(v[0]))
-      return null;
-    return { updatedAt: v[0], id: v[1] };
-  } catch {
-    return null;
-  }
+  return decodeCursor(value, readInvoiceCursor, 200);
 }
 
 /**

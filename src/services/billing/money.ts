@@ -8,7 +8,10 @@
 const digitsCache = new Map<string, number>();
 const formats = new Map<string, Intl.NumberFormat>();
 
-/** Decimal places of a currency's minor unit (2 for GBP and EUR, 0 for JPY, 3 for BHD); 2 for a code Intl does not know. */
+/**
+ * Decimal places of a currency's minor unit (2 for GBP and EUR, 0 for JPY, 3 for BHD); 2 for a code
+ * Intl does not know.
+ */
 export function minorDigits(currency: string): number {
   let d = digitsCache.get(currency);
   if (d === undefined) {

@@ -62,8 +62,9 @@ type Raw = {
   charge_minor: string;
 };
 
-const SUMS = `coalesce(sum(h.attempts), 0) as attempts, coalesce(sum(h.connected), 0) as connected, coalesce(sum(h.in_progress), 0) as in_progress,
-  coalesce(sum(h.billed_seconds), 0) as billed_seconds, coalesce(sum(h.billed_minutes), 0) as billed_minutes, coalesce(sum(h.charge_minor), 0) as charge_minor`;
+const SUMS = `coalesce(sum(h.attempts), 0) as attempts, coalesce(sum(h.connected), 0) as connected,
+  coalesce(sum(h.in_progress), 0) as in_progress, coalesce(sum(h.billed_seconds), 0) as billed_seconds,
+  coalesce(sum(h.billed_minutes), 0) as billed_minutes, coalesce(sum(h.charge_minor), 0) as charge_minor`;
 const SUM_OF = (cols: string) => cols.replaceAll('sum(h.', 'sum(b.');
 
 /**
@@ -78,7 +79,8 @@ function summaryRowsQuery(trx: Trx, tenantId: string, customerId: string, q: Sum
          select extract(hour from h.hour at time zone 'UTC')::int as start, ${SUMS}
          from usage_hourly h
          where h.tenant_id = ? and h.customer_id = ? and h.product = any(?::text[])
-           and h.hour >= (?::date::timestamp at time zone 'UTC') and h.hour < ((?::date + 1)::timestamp at time zone 'UTC')
+           and h.hour >= (?::date::timestamp at time zone 'UTC')
+           and h.hour < ((?::date + 1)::timestamp at time zone 'UTC')
          group by 1
        )
        select s.start, ${SUM_OF(SUMS)} from generate_series(0, ?::int) as s(start) left join b on b.start = s.start

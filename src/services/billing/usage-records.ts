@@ -30,7 +30,10 @@ const BILLABLE_UNITS_SQL = `case u.product
     when 'video' then case when u.status = 'answered' then u.units else 0 end
     else u.units end`;
 
-/** How many units of its product's price a record costs: SMS parts, started minutes, answered sessions, app messages. */
+/**
+ * How many units of its product's price a record costs: SMS parts, started minutes, answered sessions,
+ * app messages.
+ */
 export function billableUnits(r: {
   product: Product;
   durationSeconds: number;

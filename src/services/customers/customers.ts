@@ -65,7 +65,8 @@ export async function listCustomers(db: Db, actor: Actor, query: Partial<ListQue
       .select('c.id', 'c.title', 'c.account_id', 'c.status', 'p.title as parent_title')
       .select(
         trx.raw(
-          '(select count(distinct m.user_id)::int from memberships m where m.tenant_id = c.tenant_id and m.customer_id = c.id) as user_count',
+          `(select count(distinct m.user_id)::int from memberships m
+             where m.tenant_id = c.tenant_id and m.customer_id = c.id) as user_count`,
         ),
       )
       .orderBy([{ column: 'c.title' }, { column: 'c.id' }])
@@ -224,7 +225,8 @@ export async function updateCustomer(
     const before = await findCustomerInReach(trx, actor, id, { forUpdate: true });
     const fields = await checkedFields(trx, actor, form, before.id);
     const summary = { id: before.id, title: fields.title, account_id: fields.account_id, status: fields.status };
-    if (!Object.keys(differenceOf(snapshotOf(before), fields)).length) return summary; // saved as it was: nothing to record
+    // saved as it was: nothing to record
+    if (!Object.keys(differenceOf(snapshotOf(before), fields)).length) return summary;
     await trx('customers')
       .where({ tenant_id: actor.tenantId, id: before.id })
       .update({ ...fields, updated_at: trx.fn.now() })

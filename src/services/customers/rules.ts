@@ -1,4 +1,5 @@
 import { diffSnapshots } from '../platform/audit-rules.js';
+import { pageSizeOf } from '../platform/paging.js';
 import { cutText } from '../platform/text-rules.js';
 
 /** Rules about customers that need no database: list parameters, field checks, labels. */
@@ -17,8 +18,6 @@ export const CUSTOMER_STATUSES = ['active', 'suspended'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
 export const CUSTOMER_STATUS_LABELS: Record<CustomerStatus, string> = { active: 'Active', suspended: 'Suspended' };
 
-export const PAGE_SIZES = [10, 25, 50] as const;
-export const DEFAULT_PAGE_SIZE = 25;
 export const AUDIT_PAGE_SIZE = 50;
 
 export const MESSAGES = {
@@ -37,11 +36,10 @@ const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 export function listQueryFrom(raw: Record<string, unknown>): ListQuery {
   const q = firstOf(raw.q);
   const page = Number(firstOf(raw.page));
-  const size = Number(firstOf(raw.size));
   return {
     q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
     page: Number.isSafeInteger(page) && page >= 1 ? page : 1,
-    size: (PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_PAGE_SIZE,
+    size: pageSizeOf(raw.size),
   };
 }
 

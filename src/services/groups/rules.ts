@@ -1,6 +1,7 @@
 import type { AssetStatus } from '../assets/rules.js';
 import { isUuid } from '../customers/rules.js';
 import { addDays, RENEWAL_WARNING_DAYS, type Day, type Plan } from '../assets/subscription-rules.js';
+import { DEFAULT_PAGE_SIZE, listHref, pageSizeOf } from '../platform/paging.js';
 
 /** Rules about groups that need no database: the form, paths, cycles, which groups count as active, what is due. */
 
@@ -13,8 +14,6 @@ export const PATH_SEPARATOR = ' / ';
 export const GROUP_TABS = ['all', 'active'] as const;
 export type GroupTab = (typeof GROUP_TABS)[number];
 export const GROUP_TAB_LABELS: Record<GroupTab, string> = { all: 'All', active: 'Active' };
-export const GROUP_PAGE_SIZES = [10, 25, 50, 100] as const;
-export const DEFAULT_GROUP_PAGE_SIZE = 25;
 /** Due-for-renewal counts stop here and read "1,000+": never a count over all of a group's assets per request. */
 export const DUE_COUNT_BOUND = 1000;
 
@@ -146,20 +145,16 @@ export type GroupListQuery = { tab: GroupTab; page: number; size: number };
 export function groupListQueryFrom(raw: Record<string, unknown>): GroupListQuery {
   const tab = firstOf(raw.tab);
   const page = Number(firstOf(raw.page));
-  const size = Number(firstOf(raw.size));
   return {
     tab: (GROUP_TABS as readonly unknown[]).includes(tab) ? (tab as GroupTab) : 'all',
     page: Number.isSafeInteger(page) && page >= 1 && page <= 100_000 ? page : 1,
-    size: (GROUP_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_GROUP_PAGE_SIZE,
+    size: pageSizeOf(raw.size),
   };
 }
 
 /** The address of a list state, without the page (the pagination adds it): only what differs from the defaults. */
 export function groupListHref(state: { tab?: GroupTab; size?: number }): string {
-  const p = new URLSearchParams();
-  if (state.tab && state.tab !== 'all') p.set('tab', state.tab);
-  if (state.size && state.size !== DEFAULT_GROUP_PAGE_SIZE) p.set('size', String(state.size));
-  return p.size ? `/groups?${p.toString()}` : '/groups';
+  return listHref('/groups', { tab: state.tab, size: state.size }, { tab: 'all', size: DEFAULT_PAGE_SIZE });
 }
 
 /** The user ids a form sent: one or many `user_ids`, deduplicated; null when one of them is not an id at all. */

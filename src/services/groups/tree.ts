@@ -50,7 +50,8 @@ export async function groupsReachedBy(
        select r.membership_id, c.id from reach r join groups c on c.tenant_id = ? and c.parent_id = r.id
      )
      select r.membership_id,
-            (select json_agg(json_build_object('id', a.id, 'path', a.path) order by a.path, a.id) from assigned a where a.membership_id = r.membership_id) as assigned,
+            (select json_agg(json_build_object('id', a.id, 'path', a.path) order by a.path, a.id)
+               from assigned a where a.membership_id = r.membership_id) as assigned,
             count(*)::int as reach
        from reach r group by r.membership_id`,
     [tenantId, membershipIds, tenantId],

@@ -139,21 +139,24 @@ export async function revokeApiKey(db: Db, actor: Actor, id: string, now: Date):
 }
 
 /**
- * The client a raw key belongs to, or null for a malformed, unknown or revoked key. The lookup is by
- * hash, so comparing it leaks nothing of the secret. Last use is recorded at most once a minute, so
- * a busy integration does not rewrite the row on every request.
+ * The client a raw key belongs to, or null for a malformed, unknown or revoked key, or a disabled
+ * tenant's. The lookup is by hash, so comparing it leaks nothing of the secret. Last use is recorded
+ * at most once a minute, so a busy integration does not rewrite the row on every request.
  */
 export async function authenticateApiKey(db: Db, raw: string, now: Date): Promise<ApiClient | null> {
   if (!KEY_PATTERN.test(raw)) return null;
-  const row = await db('api_keys')
-    .where({ key_hash: hashToken(raw) })
-    .whereNull('revoked_at')
+  // a disabled tenant's keys stop with its people's sign-ins (and work again when it is enabled)
+  const row = await db('api_keys as k')
+    .join('tenants as t', 't.id', 'k.tenant_id')
+    .where({ 'k.key_hash': hashToken(raw) })
+    .whereNull('k.revoked_at')
+    .whereNull('t.disabled_at')
     .first<{ tenant_id: string; id: string; name: string; scopes: ApiScope[]; last_used_at: Date | null } | undefined>(
-      'tenant_id',
-      'id',
-      'name',
-      'scopes',
-      'last_used_at',
+      'k.tenant_id',
+      'k.id',
+      'k.name',
+      'k.scopes',
+      'k.last_used_at',
     );
   if (!row) return null;
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= 60_000) {

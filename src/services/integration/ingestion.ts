@@ -107,13 +107,15 @@ export async function writeLocations(trx: Trx, tenantId: string, records: Resolv
   );
   await trx.raw(
     `with r as materialized (
-       select * from jsonb_to_recordset(?::jsonb) as r(asset_id uuid, latitude float8, longitude float8, recorded_at timestamptz)
+       select * from jsonb_to_recordset(?::jsonb)
+                  as r(asset_id uuid, latitude float8, longitude float8, recorded_at timestamptz)
      ), kept as (
        insert into asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude)
        select ?, asset_id, recorded_at, latitude, longitude from r
        on conflict do nothing
      ), newest as (
-       select distinct on (asset_id) asset_id, latitude, longitude, recorded_at from r order by asset_id, recorded_at desc
+       select distinct on (asset_id) asset_id, latitude, longitude, recorded_at from r
+        order by asset_id, recorded_at desc
      )
      update assets a set last_latitude = n.latitude, last_longitude = n.longitude, last_located_at = n.recorded_at
        from newest n

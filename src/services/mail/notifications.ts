@@ -57,7 +57,8 @@ export function readUnsubscribeToken(secret: string, token: string): { userId: s
   const payload = Buffer.from(token.slice(0, 23), 'base64url');
   const mac = Buffer.from(token.slice(23), 'base64url');
   if (payload.length !== 17 || mac.length !== 16 || !timingSafeEqual(mac, macOf(secret, payload))) return null;
-  // one spelling per link: base64url's last character carries unused bits, and a link altered only in those stays refused
+  // one spelling per link: base64url's last character carries unused bits, and a link altered only in
+  // those stays refused
   if (payload.toString('base64url') + mac.toString('base64url') !== token) return null;
   const kind = NOTIFICATION_KINDS[payload[16]!];
   if (!kind) return null;
@@ -101,7 +102,7 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
   const { rows } = await trx.raw<{ rows: { tenant_id: string; id: string; title: string }[] }>(
     `select c.tenant_id, c.id, c.title from memberships m
        join customers c on c.tenant_id = m.tenant_id and c.id = m.customer_id
-      where m.user_id = ? and m.role = 'company_admin'
+      where m.user_id = ? and m.role = 'company_admin' and m.disabled_at is null
       order by c.tenant_id, c.id
       for no key update of c`,
     [userId],
@@ -109,13 +110,20 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
   for (const customer of rows) {
     const other = await trx.raw<{ rows: unknown[] }>(
       `select 1 from memberships m join users u on u.id = m.user_id
-        where m.tenant_id = ? and m.customer_id = ? and m.role = 'company_admin' and m.user_id <> ? and u.status = 'active'
-          and not exists (select 1 from notification_settings s where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled)
+        where m.tenant_id = ? and m.customer_id = ? and m.role = 'company_admin' and m.user_id <> ?
+          and u.status = 'active'
+          and m.disabled_at is null
+          and not exists (select 1 from notification_settings s
+                           where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled)
         limit 1`,
       [customer.tenant_id, customer.id, userId],
     );
     if (!other.rows.length) {
-      return `You are the only company admin of ${customer.title} who receives renewal reminders, so they stay on: someone must hear about renewals. Once another company admin of ${customer.title} receives them, you can turn yours off.`;
+      return (
+        `You are the only company admin of ${customer.title} who receives renewal reminders, so they stay on: ` +
+        `someone must hear about renewals. Once another company admin of ${customer.title} receives them, ` +
+        'you can turn yours off.'
+      );
     }
   }
   return null;

@@ -33,10 +33,12 @@ export async function listPartners(db: Db, actor: Actor): Promise<Partner[]> {
         'p.id',
         'p.name',
         trx.raw(
-          '(select count(*)::int from customers c where c.tenant_id = p.tenant_id and c.partner_id = p.id) as "customerCount"',
+          `(select count(*)::int from customers c
+             where c.tenant_id = p.tenant_id and c.partner_id = p.id) as "customerCount"`,
         ),
         trx.raw(
-          `(select count(*)::int from memberships m where m.tenant_id = p.tenant_id and m.partner_id = p.id and m.role = 'partner_viewer') as "userCount"`,
+          `(select count(*)::int from memberships m
+             where m.tenant_id = p.tenant_id and m.partner_id = p.id and m.role = 'partner_viewer') as "userCount"`,
         ),
       );
     return rows as Partner[];

@@ -7,15 +7,22 @@ import {
   type Product,
   type UsageStatus,
 } from '../billing/usage-rules.js';
-import { cursorParam, decodeIdCursor, isCursorTime } from '../platform/paging.js';
+import {
+  cursorParam,
+  decodeCursor,
+  decodeIdCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  isCursorTime,
+  listHref,
+  pageSizeOf,
+} from '../platform/paging.js';
 
 /**
  * The partner usage log's list state, as the query string carries it (so a filtered log can be
  * bookmarked): a period of whole days in the viewer's time zone, a direction, a status, a keyset
  * cursor and a page size. Pure: parsing, cursors, links and the chart's geometry.
  */
-export const USAGE_PAGE_SIZES = [25, 50, 100] as const;
-export const DEFAULT_USAGE_PAGE_SIZE = 25;
 /** the default period: the last 30 days, today included */
 export const DEFAULT_PERIOD_DAYS = 30;
 export const MAX_PERIOD_DAYS = 366;
@@ -71,29 +78,32 @@ export function usageFilterFrom(raw: Record<string, unknown>, today: Day): Usage
   if (daysBetween(from, to) >= MAX_PERIOD_DAYS) from = addDays(to, -(MAX_PERIOD_DAYS - 1));
   const direction = firstOf(raw.direction);
   const status = firstOf(raw.status);
-  const size = Number(firstOf(raw.size));
   return {
     from,
     to,
     direction: (DIRECTIONS as readonly unknown[]).includes(direction) ? (direction as Direction) : null,
     status: (USAGE_STATUSES as readonly unknown[]).includes(status) ? (status as UsageStatus) : null,
     after: cursorParam(raw.after, decodeUsageCursor),
-    size: (USAGE_PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_USAGE_PAGE_SIZE,
+    size: pageSizeOf(raw.size),
   };
 }
 
-/** Opaque to the browser: base64url of the row's time (UTC, to the microsecond) and id. */
+/** A row's position as the paging module's opaque cursor: its time (UTC, to the microsecond) and id. */
 export function encodeUsageCursor(c: UsageCursor): string {
-  return Buffer.from(`${c.occurredAt}|${c.id}`).toString('base64url');
+  return encodeCursor([c.occurredAt, c.id]);
 }
 
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|(\d{1,19})$/;
+/** A cursor's values, when they can be a row's position: a real time and a bigint id, or the SQL would fail. */
+function readUsageCursor(values: unknown[]): UsageCursor | null {
+  const [occurredAt, id] = values;
+  if (values.length !== 2 || !isCursorTime(occurredAt)) return null;
+  const bigint = decodeIdCursor(id);
+  return bigint === null ? null : { occurredAt, id: bigint };
+}
 
-/** A cursor the log wrote, or null: its time must be a real one and its id a bigint, or the SQL would fail. */
+/** A cursor from the address bar, or null when it is not one of ours. */
 export function decodeUsageCursor(value: unknown): UsageCursor | null {
-  if (typeof value !== 'string' || !value || value.length > 100) return null;
-  const m = CURSOR.exec(Buffer.from(value, 'base64url').toString('utf8'));
-  return m && isCursorTime(m[1]!) && decodeIdCursor(m[2]) ? { occurredAt: m[1]!, id: m[2]! } : null;
+  return decodeCursor(value, readUsageCursor, 100);
 }
 
 /** The log's URL with its filter (and cursor, when given), leaving defaults out. */
@@ -103,15 +113,20 @@ export function usageListHref(
   today: Day,
   after?: string | null,
 ): string {
-  const p = new URLSearchParams();
   const defaultTo = f.to === today;
-  if (!defaultTo) p.set('to', f.to);
-  if (!defaultTo || f.from !== addDays(f.to, -(DEFAULT_PERIOD_DAYS - 1))) p.set('from', f.from);
-  if (f.direction) p.set('direction', f.direction);
-  if (f.status) p.set('status', f.status);
-  if (f.size !== DEFAULT_USAGE_PAGE_SIZE) p.set('size', String(f.size));
-  if (after) p.set('after', after);
-  return p.size ? `${base}?${p.toString()}` : base;
+  const defaultFrom = defaultTo && f.from === addDays(f.to, -(DEFAULT_PERIOD_DAYS - 1));
+  return listHref(
+    base,
+    {
+      to: defaultTo ? null : f.to,
+      from: defaultFrom ? null : f.from,
+      direction: f.direction,
+      status: f.status,
+      size: f.size,
+      after,
+    },
+    { size: DEFAULT_PAGE_SIZE },
+  );
 }
 
 export type DailyUsage = { day: Day; records: number; spendMinor: number };

@@ -15,9 +15,13 @@ export function csvCell(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(text) || text === '\\.' ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The same rule in SQL around a text expression (trusted SQL, never user input); '' becomes NULL, an empty cell, as csvCell writes it. */
+/**
+ * The same rule in SQL around a text expression (trusted SQL, never user input); '' becomes NULL, an
+ * empty cell, as csvCell writes it.
+ */
 export function neutralisedSql(expression: string): string {
-  return `nullif(case when left(${expression}, 1) in ('=', '+', '-', '@', chr(9), chr(13)) then '''' || ${expression} else ${expression} end, '')`;
+  return `nullif(case when left(${expression}, 1) in ('=', '+', '-', '@', chr(9), chr(13))
+                 then '''' || ${expression} else ${expression} end, '')`;
 }
 
 export function csvLine(cells: readonly (string | number | null | undefined)[]): string {

@@ -72,15 +72,17 @@ export function decodeSafeIdCursor(value: unknown): number | null {
   return id !== null && Number.isSafeInteger(Number(id)) ? Number(id) : null;
 }
 
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
 /**
- * Whether `text` is a UTC time as the lists write it into cursors (`2026-11-24T09:00:00.123456Z`,
- * microseconds kept) and a real one PostgreSQL takes: no 31 February, no year 0.
+ * A time as cursors carry it, the way PostgreSQL writes it with
+ * `to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`: UTC to the microsecond, and a
+ * time that exists (no 31 February, no year 0), so the `::timestamptz` it goes into never fails.
  */
-export function isCursorTime(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/.exec(text);
-  if (!m || m[1] === '0000') return false;
-  const d = new Date(`${text.slice(0, 23)}Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 19) === text.slice(0, 19);
+export function isCursorTime(value: unknown): value is string {
+  if (typeof value !== 'string' || !CURSOR_TIME.test(value) || value.startsWith('0000')) return false;
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === value.slice(0, 19);
 }
 
 /**

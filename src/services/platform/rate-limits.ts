@@ -79,7 +79,8 @@ export async function countRequest(db: Db, key: string, perMinute: number, now: 
     `insert into rate_limits as r (key, failures, window_started_at) values (?, 1, ?)
      on conflict (key) do update set
        failures = case when r.window_started_at <= ? then 1 else r.failures + 1 end,
-       window_started_at = case when r.window_started_at <= ? then excluded.window_started_at else r.window_started_at end
+       window_started_at = case when r.window_started_at <= ? then excluded.window_started_at
+                                else r.window_started_at end
      returning failures, window_started_at`,
     [key, now, windowStart, windowStart],
   );

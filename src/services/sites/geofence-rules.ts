@@ -124,7 +124,8 @@ export function validateGeofence(value: unknown): GeofenceResult {
   const out = positions.findIndex(([lng, lat]) => lng < -180 || lng > 180 || lat < -90 || lat > 90);
   if (out >= 0)
     return fail(
-      `Position ${out + 1} is off the globe: longitude runs from -180 to 180 and latitude from -90 to 90 (GeoJSON puts longitude first).`,
+      `Position ${out + 1} is off the globe: longitude runs from -180 to 180 and latitude from -90 to 90 ` +
+        '(GeoJSON puts longitude first).',
     );
   const first = positions[0]!;
   const last = positions[positions.length - 1]!;

@@ -65,7 +65,10 @@ export type SiteMapView = {
   serviceName: string | null;
 };
 
-/** The viewer's sites with whether each was serviced in the range (by one service, when filtering is allowed and asked for). */
+/**
+ * The viewer's sites with whether each was serviced in the range (by one service, when filtering is
+ * allowed and asked for).
+ */
 export async function siteMap(
   db: Db,
   actor: Actor,

@@ -50,7 +50,10 @@ export const DEFAULT_RANGE_DAYS = 7;
 export const MAX_RANGE_DAYS = 366;
 
 export type DateRange = { from: Day; to: Day };
-/** The same range as instants: [start, end), start at midnight of `from` and end at midnight after `to`, in the zone. */
+/**
+ * The same range as instants: [start, end), start at midnight of `from` and end at midnight after `to`,
+ * in the zone.
+ */
 export type Interval = { start: Date; end: Date };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -190,7 +193,10 @@ export function visitProblems(v: VisitFields): Record<string, string> {
 
 export const PICTURE_MAX_BYTES = 2 * 1024 * 1024;
 
-/** The picture's type from its first bytes (never from what the sender claims); null when it is not PNG, JPEG or WebP. */
+/**
+ * The picture's type from its first bytes (never from what the sender claims); null when it is not
+ * PNG, JPEG or WebP.
+ */
 export function pictureType(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/webp' | null {
   if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
     return 'image/png';

@@ -18,13 +18,18 @@ import {
   listAuditEntries,
   listCustomers,
   listQueryFrom,
-  PAGE_SIZES,
   parentChoices,
   updateCustomer,
 } from '../../../services/customers/index.js';
 import { customerMapEnabled, setCustomerMap } from '../../../services/groups/index.js';
 import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
-import { cursorParam, decodeSafeIdCursor } from '../../../services/platform/index.js';
+import {
+  cursorParam,
+  decodeSafeIdCursor,
+  DEFAULT_PAGE_SIZE,
+  listHref,
+  PAGE_SIZES,
+} from '../../../services/platform/index.js';
 
 const text = formText();
 const Params = z.object({ id: idParam() });
@@ -104,6 +109,8 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
           title: 'Customers',
           list,
           pageSizes: PAGE_SIZES,
+          // the pagination adds the page
+          listBase: listHref(BASE, { q: list.q, size: list.size }, { size: DEFAULT_PAGE_SIZE }),
           statusLabels: CUSTOMER_STATUS_LABELS,
           canManage: can(actor, 'customer.manage'),
         },

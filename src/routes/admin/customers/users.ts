@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
-import { formText, idParam, orRerender } from '../../../web/forms.js';
+import { formText, idParam, orRerender, pageSizeParam } from '../../../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../../../web/user-screens.js';
 import { type Actor, can, customerTabsFor, isSiteViewer } from '../../../services/access/index.js';
 import { disableLoginLink, enableLoginLink, setViewerSites, siteViewerPanel } from '../../../services/sites/index.js';
@@ -11,7 +11,9 @@ import {
   createCustomerUser,
   customerForUsers,
   type CustomerUser,
+  customerUserSessions,
   deleteCustomerUser,
+  endCustomerUserSessions,
   getCustomerUser,
   listCustomerUsers,
   resendActivation,
@@ -25,7 +27,7 @@ const Params = z.object({ id: idParam(), userId: idParam() });
 const ListQuery = z.object({
   q: formText(200),
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
-  size: z.coerce.number().int().catch(25),
+  size: pageSizeParam(),
 });
 const NewUserBody = z.object({
   name: formText(1000),
@@ -223,6 +225,41 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       const { name } = await disableLoginLink(ctx.db, actor, userId, id, ctx.clock.now());
       res.flash('success', `The login link of ${name} no longer works.`);
       res.redirect(303, `${base(id)}/${userId}`);
+    }),
+  );
+
+  // ---- "End all sessions": the person is signed out of every session with this provider, at once ----
+  router.get(
+    '/admin/customers/:id/users/:userId/sessions/delete',
+    ...allow('customer_user.manage', async (req, res, actor) => {
+      const { id, userId } = Params.parse(req.params);
+      const { user, count } = await customerUserSessions(ctx.db, actor, userId, {
+        now: ctx.clock.now(),
+        customerId: id,
+      });
+      res.renderPage('admin/customers/users/end-sessions', {
+        ...userViewHelpers(actor),
+        title: `End all sessions of ${user.name}?`,
+        user,
+        count,
+        base: base(user.customerId),
+      });
+    }),
+  );
+
+  router.post(
+    '/admin/customers/:id/users/:userId/sessions/delete',
+    ...allow('customer_user.manage', async (req, res, actor) => {
+      const { id, userId } = Params.parse(req.params);
+      const now = ctx.clock.now();
+      const { user, sessionsEnded: n } = await endCustomerUserSessions(ctx.db, actor, userId, { now, customerId: id });
+      const event = { event: 'sessions_ended_by_staff', userId: user.id, staffUserId: actor.userId, count: n };
+      req.log.info(event, "staff ended a user's sessions");
+      res.flash(
+        'success',
+        n ? `Ended ${n} session${n === 1 ? '' : 's'} of ${user.name}.` : `${user.name} had no session to end.`,
+      );
+      res.redirect(303, `${base(user.customerId)}/${user.id}`);
     }),
   );
 
