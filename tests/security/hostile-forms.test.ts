@@ -6,7 +6,7 @@ import { unsubscribeToken } from '../../src/services/mail/notifications.js';
 import { issueToken } from '../../src/services/platform/tokens.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
-import { makeApiKey, makeCustomer, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { makeApiKey, makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 import { crawlForms, type FormField, type FoundForm } from '../support/forms.js';
 import { listRoutes } from '../support/routes.js';
 
@@ -42,6 +42,12 @@ await makeUser(
   { status: 'pending', password_hash: null },
 );
 const spare = await makeCustomer(db, tenantId, { title: 'Spare to delete' });
+// a tenant whose first admin has not activated yet: the operator's list offers a new activation link
+await makeUser(
+  db,
+  { tenantId: (await makeTenant(db, { name: 'Corpus Tenant' })).id, role: 'tenant_admin' },
+  { status: 'pending', password_hash: null },
+);
 await makeApiKey(db, tenantId, { name: 'Corpus key' });
 const [deadMail] = await db('outbox')
   .insert({
@@ -118,6 +124,7 @@ const VISITORS = {
   partner_viewer: 'partner@bluewave.test',
   must_change: mustChange.email,
   two_roles: twoRoles.email,
+  operator: 'operator@demo.test',
   anonymous: '',
 } as const;
 type Visitor = keyof typeof VISITORS;
@@ -184,6 +191,7 @@ const START: Record<Visitor, string[]> = {
   partner_viewer: [],
   must_change: ['/password/new'],
   two_roles: ['/session/membership'],
+  operator: ['/operator/jobs', '/operator/mail'],
   anonymous: ['/login', '/password/forgot', ...tokenPages],
 };
 
@@ -199,7 +207,13 @@ for (const who of Object.keys(VISITORS) as Visitor[]) {
   const { agent, landing } = await visit(who);
   // a second session of the same person, so that the sessions on /settings offer their "end" forms
   if (who !== 'anonymous') await visit(who);
-  const start = who === 'anonymous' ? START.anonymous : [landing, ...START[who], '/settings', '/help'];
+  // the operator belongs to no tenant: no settings or help pages of a tenant's people
+  const start =
+    who === 'anonymous'
+      ? START.anonymous
+      : who === 'operator'
+        ? [landing, ...START.operator]
+        : [landing, ...START[who], '/settings', '/help'];
   for (const form of await crawlForms(agent, app, start))
     if (!forms.has(form.route)) forms.set(form.route, { ...form, who });
 }
