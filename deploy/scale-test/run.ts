@@ -229,7 +229,9 @@ async function main(): Promise<number> {
       identifier: a.identifier,
       latitude: SCALE_LATITUDE - i / 1000,
       longitude: 4 + (batch % 1000) / 1000,
-      recorded_at: new Date(second + i).toISOString(),
+      // 1 to 200 ms past the second: never on a whole second, where the demo's hourly track lies (the same
+      // asset at the same moment is the same position, kept once; a whole hour in the run lost one record)
+      recorded_at: new Date(second + 1 + i).toISOString(),
     }));
     const res = await apiClient.request('ingest', 'POST', '/api/v1/locations', {
       json: { records },
