@@ -41,9 +41,10 @@
           var shape = L.geoJSON(site.geofence, {
             style: { className: 'geofence geofence-' + state + ' geofence-site-' + site.id },
           });
-          shape.bindTooltip(
-            site.name + (site.serviced ? ': serviced in these dates' : ': not serviced in these dates'),
-          );
+          // an element, not a string: Leaflet would parse a string as HTML, and a site's name is text
+          var tip = document.createElement('span');
+          tip.textContent = site.name + (site.serviced ? ': serviced in these dates' : ': not serviced in these dates');
+          shape.bindTooltip(tip);
           if (site.url)
             shape.on('click', function () {
               window.location.assign(site.url);

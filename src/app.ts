@@ -7,7 +7,8 @@ import { requestLogging } from './web/logging.js';
 import { rendering } from './web/render.js';
 import { securityHeaders } from './web/security.js';
 import { csrfProtection, sessions } from './web/session.js';
-import { multipartForms } from './web/multipart.js';
+import { storableInput } from './web/forms.js';
+import { rememberWrites } from './web/replica.js';
 import { staticFiles } from './web/static.js';
 import { apiRoutes } from './web/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -32,14 +33,22 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
   app.use(sessions(ctx));
-  app.use(multipartForms());
+  app.use(rememberWrites(ctx));
   app.use(rendering(ctx));
   app.use(csrfProtection());
+  // last before the routes: what PostgreSQL cannot store never reaches a handler as it came
+  app.use(storableInput());
 
   // the composition root hands the job list to the routes, which may not import jobs themselves
   const links = { baseUrl: ctx.config.baseUrl, secret: ctx.config.sessionSecret };
-  const jobs =
-    ctx.jobs ?? createJobRunner({ db: ctx.db, clock: ctx.clock, mail: ctx.mail, links }, ctx.config.jobSchedules);
+  const jobCtx = {
+    db: ctx.db,
+    clock: ctx.clock,
+    mail: ctx.mail,
+    links,
+    mailRetentionDays: ctx.config.mailRetentionDays,
+  };
+  const jobs = ctx.jobs ?? createJobRunner(jobCtx, ctx.config.jobSchedules);
   mountRoutes(app, { ...ctx, jobs });
 
   app.use(notFoundHandler);

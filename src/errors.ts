@@ -54,6 +54,9 @@ const UNAVAILABLE_CODES = new Set([
   '08001',
   '08003',
   '08006', // connection exceptions
+  // PgBouncer's own refusals while it cannot reach PostgreSQL: "server login has been failing",
+  // "query_wait_timeout", "no more connections allowed"
+  '08P01',
 ]);
 
 /** True when the database cannot be reached right now: the request deserves a 503, not a 500. */
@@ -63,6 +66,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   if (err.name === 'KnexTimeoutError') return true;
   return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/.test(err.message);
+}
+
+/** This instance already does as much of something as it takes at once (uploads, exports): 503, try again soon. */
+export class BusyError extends AppError {
+  override readonly status = 503;
 }
 
 /** A request the API cannot take as sent (a missing header, a body that is not what the endpoint reads). */

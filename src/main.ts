@@ -5,9 +5,13 @@ import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/boot.js';
 import { startScheduler } from './jobs/scheduler.js';
+import { drainServer } from './web/drain.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoData, isEmpty, seedDemo } from './demo/data.js';
 import { demoLoginLink, DEMO_SITE_VIEWER } from './demo/sites.js';
 import { createMailPump, createMailTransport } from './services/mail/index.js';
+
+/** How long SIGTERM waits for the requests in flight and the running job before it cuts them. */
+const DRAIN_MS = 25_000;
 
 function readConfig(): Config {
   try {
@@ -40,7 +44,9 @@ async function main() {
     () => clock.now(),
     (err) => logger.error({ err }, 'mail delivery failed'),
   );
-  const app = createApp({ db, config, clock, logger, mail, mailPump });
+  let stopping = false;
+  const replica = database.replica ?? undefined;
+  const app = createApp({ db, replica, config, clock, logger, mail, mailPump, draining: () => stopping });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -53,11 +59,17 @@ async function main() {
   });
   const links = { baseUrl: config.baseUrl, secret: config.sessionSecret };
   const scheduler = config.jobs
-    ? startScheduler({ db, clock, logger, mail, links }, { schedules: config.jobSchedules })
+    ? startScheduler(
+        { db, clock, logger, mail, links, mailRetentionDays: config.mailRetentionDays },
+        { schedules: config.jobSchedules },
+      )
     : null;
 
   console.log(`\nPortico is ready at ${config.baseUrl}${database.embedded ? ' (embedded PostgreSQL)' : ''}`);
-  if (await hasDemoData(db)) {
+  if (config.env === 'production') {
+    if (await hasDemoData(db))
+      logger.warn('this database holds the demo data, whose logins share a published password');
+  } else if (await hasDemoData(db)) {
     console.log(`\nDemo logins, all with the password "${DEMO_PASSWORD}":`);
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.what}`);
     const link = await demoLoginLink(db, config.sessionSecret, config.baseUrl, clock.now());
@@ -65,16 +77,17 @@ async function main() {
     console.log('');
   }
 
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.closeIdleConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await scheduler?.stop();
+    logger.info({ signal }, 'shutting down: finishing the requests in flight and the running job');
+    // bounded, so that a stuck request cannot hold a deploy; systemd's TimeoutStopSec leaves room above it
+    setTimeout(() => {
+      logger.warn({ seconds: DRAIN_MS / 1000 }, 'stopped before everything in flight had finished');
+      process.exit(1);
+    }, DRAIN_MS).unref();
+    await Promise.all([drainServer(server), scheduler?.stop(), mailPump.idle()]);
     mailPump.stop();
-    await mailPump.idle();
     mail?.close();
     await database.close();
     process.exit(0);

@@ -75,21 +75,46 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   };
 }
 
-/** After a kill -9 of the app, its postgres lives on and holds the data directory: stop it first. */
-async function stopOrphanedPostmaster(dir: string): Promise<void> {
+/**
+ * The postmaster that holds `dir` right now, if any: its pid and port, from postmaster.pid, checked in
+ * /proc so that a stale pid file (or a pid reused by another program) is not taken for one.
+ */
+function livePostmaster(dir: string): { pid: number; port: number } | null {
   const pidFile = path.join(dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (!existsSync(pidFile)) return null;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   let cmdline = '';
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
-    return; // no such process: a stale pid file, which postgres recovers from by itself
+    return null; // no such process: a stale pid file, which postgres recovers from by itself
   }
-  if (!cmdline.includes('postgres') || !cmdline.includes(dir)) return;
-  process.kill(pid, 'SIGINT'); // fast shutdown
+  if (!cmdline.includes('postgres') || !cmdline.includes(dir)) return null;
+  return { pid, port: Number(lines[3]) };
+}
+
+/** After a kill -9 of the app, its postgres lives on and holds the data directory: stop it first. */
+async function stopOrphanedPostmaster(dir: string): Promise<void> {
+  const live = livePostmaster(dir);
+  if (!live) return;
+  const pidFile = path.join(dir, 'postmaster.pid');
+  process.kill(live.pid, 'SIGINT'); // fast shutdown
   for (let i = 0; i < 300 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * The embedded server of `dir` that is running now (the app's, while it runs), to connect to without
+ * starting or stopping anything; null when none runs. For one-off commands beside a running app.
+ */
+export function runningEmbeddedPostgres(dir: string): EmbeddedServer | null {
+  const live = livePostmaster(path.resolve(dir));
+  if (!live || !Number.isInteger(live.port) || live.port <= 0) return null;
+  return {
+    url: (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${live.port}/${database}`,
+    stop: async () => {},
+  };
 }
 
 export function freePort(): Promise<number> {

@@ -13,13 +13,15 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 // a date is a calendar day, not an instant: keep 'YYYY-MM-DD' rather than a Date at local midnight
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-export function createDb(url: string, opts: { poolMax?: number; log?: (message: string) => void } = {}): Db {
+type DbOptions = { poolMax?: number; log?: (message: string) => void; applicationName?: string };
+
+export function createDb(url: string, opts: DbOptions = {}): Db {
   const log = opts.log ?? (() => {});
   const say = (m: unknown) => log(typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m));
   return knex({
     log: { warn: say, error: say, deprecate: say, debug: () => {} },
     client: 'pg',
-    connection: { connectionString: url, application_name: 'portico' },
+    connection: { connectionString: url, application_name: opts.applicationName ?? 'portico' },
     // fail fast while the database is down, so requests answer 503 instead of hanging
     acquireConnectionTimeout: 5000,
     pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
@@ -32,15 +34,17 @@ type Migration = { up: (db: Knex) => Promise<void>; down?: (db: Knex) => Promise
 
 /**
  * Migrations are imported by our own code rather than by knex, so the same files load under
- * tsx (npm start) and under vitest's module runner (tests) without a build step.
+ * tsx (npm start) and under vitest's module runner (tests) without a build step, and compiled
+ * from dist/migrations in production. A migration keeps its `.ts` name in the database either
+ * way, so a database migrated from source runs compiled and back.
  */
 const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {
     return readdirSync(migrationsDir)
-      .filter((f) => /^\d+_[\w-]+\.ts$/.test(f))
+      .filter((f) => /^\d+_[\w-]+\.[jt]s$/.test(f))
       .sort();
   },
-  getMigrationName: (file) => file,
+  getMigrationName: (file) => file.replace(/\.js$/, '.ts'),
   async getMigration(file) {
     const mod = (await import(pathToFileURL(path.join(migrationsDir, file)).href)) as Migration;
     return { up: mod.up, down: mod.down ?? (async () => {}) };

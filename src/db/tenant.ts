@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { BusyError, TooManyRequestsError } from '../errors.js';
 import type { Db, Trx } from './index.js';
 
 /**
@@ -80,9 +81,68 @@ export type TenantConnection = {
   abandon(): Promise<void>;
 };
 
-export async function openTenantConnection(db: Db, tenantId: string): Promise<TenantConnection> {
+/** Connections held by readers, per pool (one per instance): how many, whose, and who waits for one. */
+type Readers = { held: number; holders: Set<string>; waiting: (() => void)[] };
+const readers = new WeakMap<Db, Readers>();
+/** How long a reader waits for one of the readers' connections before being told to come back. */
+const READER_WAIT_MS = 5000;
+
+/**
+ * A connection a reader may hold for as long as they read (a COPY export to a client who reads
+ * slowly): at most a third of the pool at once, the next readers waiting a few seconds for one
+ * (then BusyError, 503), and one per holder (429), so that readers who stop reading never take
+ * the connections every page needs. Resolves to its release.
+ */
+async function readerSlot(db: Db, holder: string | undefined): Promise<() => void> {
+  const poolMax = (db.client as { config: { pool?: { max?: number } } }).config.pool?.max ?? 10;
+  const r = readers.get(db) ?? { held: 0, holders: new Set<string>(), waiting: [] };
+  readers.set(db, r);
+  if (holder && r.holders.has(holder))
+    throw new TooManyRequestsError('You have a download under way: let it finish, then try again.', 5);
+  if (holder) r.holders.add(holder);
+  if (r.held >= Math.max(1, Math.floor(poolMax / 3))) {
+    const turn = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        r.waiting.splice(r.waiting.indexOf(next), 1);
+        resolve(false);
+      }, READER_WAIT_MS);
+      const next = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      r.waiting.push(next);
+    });
+    if (!turn) {
+      if (holder) r.holders.delete(holder);
+      throw new BusyError('Other downloads are under way. Try again in a moment.');
+    }
+  } else r.held += 1;
+  let freed = false;
+  return () => {
+    if (freed) return;
+    freed = true;
+    if (holder) r.holders.delete(holder);
+    // the connection passes to the reader who waited longest, or back to the count
+    const next = r.waiting.shift();
+    if (next) next();
+    else r.held -= 1;
+  };
+}
+
+export async function openTenantConnection(
+  db: Db,
+  tenantId: string,
+  opts: { holder?: string } = {},
+): Promise<TenantConnection> {
   const pool = poolOf(db);
-  const client = await pool.acquireConnection();
+  const free = await readerSlot(db, opts.holder);
+  let client: PgClient;
+  try {
+    client = await pool.acquireConnection();
+  } catch (err) {
+    free();
+    throw err;
+  }
   let released = false;
   const release = async () => {
     if (released) return;
@@ -91,6 +151,7 @@ export async function openTenantConnection(db: Db, tenantId: string): Promise<Te
   };
   const abandon = async () => {
     if (released) return;
+    free();
     const pid = client.processID;
     client.__knex__disposed = 'abandoned'; // the pool drops it instead of handing it out again
     try {
@@ -111,6 +172,7 @@ export async function openTenantConnection(db: Db, tenantId: string): Promise<Te
     abandon,
     async finish() {
       if (released) return;
+      free();
       try {
         await client.query('commit');
         await release();

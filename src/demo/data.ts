@@ -10,7 +10,7 @@ import { seedDemoPartners } from './partners.js';
 import { seedDemoLocations } from './locations.js';
 import { hashPassword } from '../services/people/index.js';
 import { todayIn, type Day } from '../services/assets/index.js';
-import type { Role } from '../services/access/index.js';
+import type { Principal } from '../services/access/index.js';
 
 export const DEMO_PASSWORD = 'portico-demo';
 
@@ -20,7 +20,7 @@ export function demoId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export const DEMO_LOGINS: { email: string; role: Role; what: string }[] = [
+export const DEMO_LOGINS: { email: string; role: Principal['role']; what: string }[] = [
   { email: 'admin@demo.test', role: 'tenant_admin', what: 'tenant admin of "Demo Telematics"' },
   { email: 'support@demo.test', role: 'support_agent', what: 'support agent of "Demo Telematics"' },
   { email: 'owner@northwind.test', role: 'company_admin', what: 'company admin of "Northwind Logistics"' },
@@ -33,6 +33,7 @@ export const DEMO_LOGINS: { email: string; role: Role; what: string }[] = [
     what: 'partner viewer of reseller "Bluewave" (Northwind and Acme)',
   },
   { email: 'admin@other.test', role: 'tenant_admin', what: 'tenant admin of "Other Provider"' },
+  { email: 'operator@demo.test', role: 'operator', what: 'deployment operator (belongs to no tenant)' },
 ];
 
 type SeedStep = { name: string; run: (trx: Trx, ctx: SeedContext) => Promise<void> };
@@ -150,6 +151,22 @@ const STEPS: SeedStep[] = [
     },
   },
   {
+    // the deployment's operator: a login with no membership, which creates and disables tenants
+    name: 'operator',
+    run: async (trx, ctx) => {
+      const email = 'operator@demo.test';
+      await trx('users').insert({
+        id: demoId(`user:${email}`),
+        email,
+        name: 'Opal Operator',
+        password_hash: ctx.passwordHash,
+        status: 'active',
+        time_zone: 'Europe/London',
+      });
+      await trx('operators').insert({ user_id: demoId(`user:${email}`) });
+    },
+  },
+  {
     // a user added but not yet activated (no password), so the pending state shows in the demo
     name: 'pending users',
     run: async (trx) => {
@@ -195,8 +212,9 @@ export async function hasDemoData(db: Db): Promise<boolean> {
     .first('id'));
 }
 
+/** No tenant and no login yet (a deployment operator made on the command line counts as something). */
 export async function isEmpty(db: Db): Promise<boolean> {
-  return !(await db('tenants').first('id'));
+  return !(await db('tenants').first('id')) && !(await db('users').first('id'));
 }
 
 /** Fills the demo tenant in one transaction: all of it or nothing. */

@@ -15,6 +15,10 @@ try {
   if (assets !== undefined && !(Number.isInteger(assets) && assets > 0))
     throw new ConfigError(`--assets wants a whole number above 0, not ${JSON.stringify(values.assets)}`);
   const config = loadConfig();
+  if (config.env === 'production')
+    throw new ConfigError(
+      'npm run seed is refused with NODE_ENV=production: the demo logins share a published password.',
+    );
   const database = await openDatabase(config, { debug: () => {}, warn: () => {} });
   try {
     if (assets !== undefined) {

@@ -262,14 +262,18 @@ export async function demoLoginLink(db: Db, secret: string, baseUrl: string, now
   }[];
   if (!existing.length) {
     if (!(await db('users').where({ id: userId }).first('id'))) return null;
-    await db('user_tokens').insert({
-      user_id: userId,
-      tenant_id: demoId('tenant:demo'),
-      purpose: 'login_link',
-      token_hash: hashToken(token),
-      created_at: now,
-      expires_at: loginLinkExpiry(now),
-    });
+    // instances that start together all make the same link: the first insert wins, the others find it made
+    await db('user_tokens')
+      .insert({
+        user_id: userId,
+        tenant_id: demoId('tenant:demo'),
+        purpose: 'login_link',
+        token_hash: hashToken(token),
+        created_at: now,
+        expires_at: loginLinkExpiry(now),
+      })
+      .onConflict('token_hash')
+      .ignore();
     return `${baseUrl}/link/${token}`;
   }
   const ours = existing.find((t) => t.token_hash.equals(hashToken(token)));

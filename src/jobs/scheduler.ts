@@ -14,6 +14,7 @@ import { expireTokens } from './expire-tokens.js';
 import { failStalledImportsJob } from './fail-stalled-imports.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
 import { pruneIdempotencyKeysJob } from './prune-idempotency-keys.js';
+import { pruneOutboxJob } from './prune-outbox.js';
 import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
@@ -30,6 +31,7 @@ export const JOBS: Job[] = [
   pruneJobRunsJob,
   pruneIdempotencyKeysJob,
   failStalledImportsJob,
+  pruneOutboxJob,
 ];
 
 type RunOptions = { trigger?: JobTrigger; startedBy?: string | null };
@@ -136,20 +138,32 @@ export function startScheduler(
   for (const name of Object.keys(overrides)) {
     if (!jobs.some((j) => j.name === name)) ctx.logger.warn({ job: name }, 'a JOB_SCHEDULE_ override names no job');
   }
+  const running = new Set<Promise<void>>();
   const tasks: ScheduledTask[] = jobs.map((job) =>
     cron.schedule(
       scheduleOf(job, overrides),
       async () => {
-        try {
-          const outcome = await runJob(job, ctx);
-          if (outcome.count || (outcome.counts && !isIdle(outcome.counts)))
-            ctx.logger.info({ job: job.name, ...outcome }, 'job finished');
-        } catch (err) {
-          ctx.logger.error({ job: job.name, err }, 'job failed');
-        }
+        const run = (async () => {
+          try {
+            const outcome = await runJob(job, ctx);
+            if (outcome.count || (outcome.counts && !isIdle(outcome.counts)))
+              ctx.logger.info({ job: job.name, ...outcome }, 'job finished');
+          } catch (err) {
+            ctx.logger.error({ job: job.name, err }, 'job failed');
+          }
+        })();
+        running.add(run);
+        await run;
+        running.delete(run);
       },
       { timezone: 'UTC', noOverlap: true, name: job.name },
     ),
   );
-  return { stop: async () => void (await Promise.all(tasks.map((t) => t.destroy()))) };
+  return {
+    // no job starts after stop(); the ones running finish (and record their run) before it resolves
+    stop: async () => {
+      await Promise.all(tasks.map((t) => t.destroy()));
+      await Promise.all(running);
+    },
+  };
 }

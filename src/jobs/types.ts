@@ -3,8 +3,17 @@ import type { Db } from '../db/index.js';
 import type { JobCounts } from '../services/platform/index.js';
 import type { MailLinks, MailTransport } from '../services/mail/index.js';
 
-/** links: where mail links point and the key that signs unsubscribe links (jobs that write mail need it) */
-export type JobContext = { db: Db; clock: Clock; mail: MailTransport | null; links?: MailLinks };
+/**
+ * links: where mail links point and the key that signs unsubscribe links (jobs that write mail need it);
+ * mailRetentionDays: how long the outbox keeps mail (MAIL_RETENTION_DAYS)
+ */
+export type JobContext = {
+  db: Db;
+  clock: Clock;
+  mail: MailTransport | null;
+  links?: MailLinks;
+  mailRetentionDays?: number;
+};
 
 export type Job = {
   name: string;

@@ -1,9 +1,10 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
+import { sendCsvStream } from '../web/downloads.js';
 import { wantsFragment } from '../web/render.js';
+import { readDb } from '../web/replica.js';
 import {
   ASSET_TAB_LABELS,
   ASSET_TABS,
@@ -190,11 +191,8 @@ export function groupRoutes(ctx: AppContext): Router {
       res.on('close', () => leaving.abort());
       const group = await getGroupHeader(ctx.db, actor, Params.parse(req.params).id);
       const filter = { ...assetFilterFrom(req.query, today(actor)), groupId: group.id };
-      const { filename, stream } = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
-      res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
-      await pipeline(stream, res).catch((err: { code?: string }) => {
-        if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      });
+      const download = await streamAssetsCsv(readDb(ctx, req), actor, filter, { signal: leaving.signal });
+      await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
 

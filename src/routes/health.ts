@@ -9,11 +9,10 @@ export function healthRoutes(ctx: AppContext): Router {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    res.set('Cache-Control', 'no-store');
+    if (ctx.draining?.()) return void res.status(503).json({ status: 'draining' });
     const ready = await isDatabaseReady(ctx.db);
-    res
-      .set('Cache-Control', 'no-store')
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'database unavailable' });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unavailable' });
   });
   return router;
 }

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { AppContext } from '../context.js';
 import { signedIn } from '../web/auth.js';
 import { customerHome } from '../services/customers/index.js';
-import { can, landingPath } from '../services/access/index.js';
+import { can, isOperator, landingPath } from '../services/access/index.js';
 import { todayIn } from '../services/assets/index.js';
 
 /** The customer's home page; anyone else signed in goes on to their own landing page. */
@@ -12,7 +12,7 @@ export function homeRoutes(ctx: AppContext): Router {
   router.get(
     '/',
     ...signedIn(async (_req, res, actor) => {
-      if (!can(actor, 'home.view')) return res.redirect(303, landingPath(actor));
+      if (isOperator(actor) || !can(actor, 'home.view')) return res.redirect(303, landingPath(actor));
       const home = await customerHome(ctx.db, actor, todayIn(actor.timeZone, ctx.clock.now()));
       res.renderPage('home/index', { title: actor.placeName, home });
     }),

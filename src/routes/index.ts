@@ -37,6 +37,9 @@ import { adminPartnerRoutes } from './admin/partners.js';
 import { customerProductRoutes } from './admin/customers/products.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
+import { operatorJobRoutes } from './operator/jobs.js';
+import { operatorMailRoutes } from './operator/mail.js';
+import { operatorTenantRoutes } from './operator/tenants.js';
 import { adminApiKeyRoutes } from './admin/api-keys.js';
 import { adminImportRoutes } from './admin/imports.js';
 import { tenantSettingsRoutes } from './admin/settings.js';
@@ -85,6 +88,9 @@ const PAGE_ROUTES = [
   customerProductRoutes,
   adminMailRoutes,
   adminJobRoutes,
+  operatorJobRoutes,
+  operatorMailRoutes,
+  operatorTenantRoutes,
   adminApiKeyRoutes,
   adminImportRoutes,
   tenantSettingsRoutes,

@@ -1,26 +1,50 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
-import { type Action, type Actor, authorize, navFor } from '../services/access/index.js';
-import { loadActor } from '../services/people/index.js';
+import {
+  type Action,
+  type Actor,
+  type ActorFor,
+  authorize,
+  isOperator,
+  navFor,
+  type Principal,
+} from '../services/access/index.js';
+import { loadActor, loadOperator } from '../services/people/index.js';
 import { regenerateSession } from './session.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    actor?: Actor;
+    actor?: Principal;
   }
 }
 
-/** Resolves the session's actor on every request; a disabled user or a removed membership signs out. */
+/**
+ * Resolves the session's actor on every request, in one query: a disabled user, a removed or disabled
+ * membership, a disabled tenant, a withdrawn operator, a revoked session (issued before its user's
+ * sessions_valid_after) or a link session whose link no longer works signs out.
+ */
 export function actorFromSession(ctx: AppContext) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const { userId, membershipId } = req.session;
-    if (!userId || !membershipId) return next();
-    const actor = await loadActor(ctx.db, userId, membershipId);
+    const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId } = req.session;
+    if (!userId || (!membershipId && !operator)) return next();
+    const issued = new Date(issuedAt ?? createdAt ?? 0);
+    const actor = membershipId
+      ? await loadActor(ctx.db, userId, membershipId, {
+          issuedAt: issued,
+          // a link session without a link id (stored before sessions carried it) has nothing to check: it ends
+          ...(viaLink ? { linkId: linkId ?? null } : {}),
+          now: ctx.clock.now(),
+        })
+      : await loadOperator(ctx.db, userId, { issuedAt: issued });
     if (!actor) {
       await regenerateSession(req);
       return next();
     }
-    if (req.session.viaLink) actor.viaLink = true;
+    if (viaLink && !isOperator(actor)) {
+      // the link reaches only the site map; a password staff set binds the password sign-in, not the link
+      actor.viaLink = true;
+      delete actor.mustChangePassword;
+    }
     req.actor = actor;
     res.locals.actor = actor;
     res.locals.nav = navFor(actor);
@@ -57,13 +81,13 @@ export function requireActor(req: Request, res: Response, next: NextFunction) {
 }
 
 /** A handler behind a guard: it is handed the signed-in person's actor, typed, so none is read off `req`. */
-export type ActorHandler = (req: Request, res: Response, actor: Actor) => unknown;
+export type ActorHandler<A extends Principal = Actor> = (req: Request, res: Response, actor: A) => unknown;
 
-function withActor(handle: ActorHandler): RequestHandler {
+function withActor<A extends Principal>(handle: ActorHandler<A>): RequestHandler {
   return (req, res) => {
     // the guard before it has checked this; a route without a guard fails loudly instead of acting as nobody
     if (!req.actor) throw new Error(`no actor on ${req.method} ${req.path}: the route has no guard`);
-    return handle(req, res, req.actor) as Promise<void>;
+    return handle(req, res, req.actor as A) as Promise<void>;
   };
 }
 
@@ -80,22 +104,29 @@ function authorizeFor(action: Action): RequestHandler {
  * `router.get('/groups', ...allow('group.view', async (req, res, actor) => { … }))`
  */
 export function allow(action: Action): RequestHandler[];
-export function allow(action: Action, ...chain: [...RequestHandler[], ActorHandler]): RequestHandler[];
-export function allow(action: Action, ...chain: (RequestHandler | ActorHandler)[]): RequestHandler[] {
+export function allow<A extends Action>(
+  action: A,
+  ...chain: [...RequestHandler[], ActorHandler<ActorFor<A>>]
+): RequestHandler[];
+export function allow(action: Action, ...chain: (RequestHandler | ActorHandler<never>)[]): RequestHandler[] {
   const guard = [requireActor, authorizeFor(action)];
   if (chain.length === 0) return guard;
-  const handle = chain[chain.length - 1] as ActorHandler;
+  // the policy gives operator actions to the operator only, and every other action to people in a tenant
+  const handle = chain[chain.length - 1] as ActorHandler<never>;
   return [...guard, ...(chain.slice(0, -1) as RequestHandler[]), withActor(handle)];
 }
 
-/** A route for anyone signed in, whatever their role (their home page, a forced password change). */
-export function signedIn(handle: ActorHandler): RequestHandler[] {
+/**
+ * A route for anyone signed in, whatever their role (their home page, a forced password change):
+ * a person in a tenant or the deployment operator.
+ */
+export function signedIn(handle: ActorHandler<Principal>): RequestHandler[] {
   return [requireActor, withActor(handle)];
 }
 
 /** A page open to everyone that answers a signed-in person differently (sign-in sends them on): their actor, if any. */
 export function maybeSignedIn(
-  handle: (req: Request, res: Response, actor: Actor | undefined) => unknown,
+  handle: (req: Request, res: Response, actor: Principal | undefined) => unknown,
 ): RequestHandler[] {
   return [(req, res) => handle(req, res, req.actor) as Promise<void>];
 }

@@ -4,7 +4,7 @@ import { unsubscribeToken } from '../../src/services/mail/notifications.js';
 import { testApp } from '../support/app.js';
 import { serve, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
-import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { makeCustomer, makeOperator, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
 
 const { db } = await testDatabase();
 const { app, ctx } = testApp({ db });
@@ -18,7 +18,7 @@ const fleet = await makeUser(
   { tenantId: tenant.id, role: 'group_admin', customerId: customer.id },
   { email: 'fleet@acme.test' },
 );
-const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' }, { name: 'Ada Admin' });
+const operator = await makeOperator(db, { name: 'Opal Operator' });
 
 async function signIn(page: Page, email: string, next: string) {
   await page.goto(`${baseUrl}/login?next=${encodeURIComponent(next)}`);
@@ -49,14 +49,14 @@ describe('renewal reminders, from the mail and from the settings page', () => {
   });
 });
 
-describe('the Jobs page', () => {
+describe("the operator's Jobs page", () => {
   it('runs a job by hand and shows its run', async () => {
     const page = await browser.newPage();
-    await signIn(page, admin.email, '/admin/jobs');
+    await signIn(page, operator.email, '/operator/jobs');
     await page.getByRole('button', { name: 'Run now expire-tokens' }).click();
     await page.getByText('“expire-tokens” finished: 0 links expired.').waitFor();
     const runs = page.getByRole('table', { name: 'Latest runs of expire-tokens, newest first' });
     await expect(runs.getByRole('row').count()).resolves.toBe(2);
-    await expect(runs.getByText(`Ada Admin <${admin.email}>`).count()).resolves.toBe(1);
+    await expect(runs.getByText(`Opal Operator <${operator.email}>`).count()).resolves.toBe(1);
   });
 });

@@ -7,6 +7,7 @@ import { addDays } from '../../src/services/assets/subscription-rules.js';
 import { testApp } from '../support/app.js';
 import { expectUniqueIds, serve, signInThroughForm, useBrowser } from '../support/browser.js';
 import { testDatabase } from '../support/db.js';
+import { makeSite } from '../support/factories.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 const { db } = await testDatabase();
@@ -128,5 +129,28 @@ describe('the site map', () => {
     await page.getByRole('heading', { name: 'Services completed from 2026-11-10 to 2026-11-16' }).waitFor();
     await expect(page.locator('#site-services tbody tr').count()).resolves.toBeGreaterThan(0);
     await page.locator('#site-services img').first().waitFor();
+  });
+});
+
+describe("a site's name on the map", () => {
+  it('shows markup in a site name as text in the tooltip, creating no element', async () => {
+    const name = '<img src=x onerror=alert(1)>';
+    const site = await makeSite(db, demoId('tenant:demo'), {
+      name,
+      customerId: demoId('customer:northwind'),
+      centre: [-2.3, 53.47],
+    });
+    await db('membership_sites').insert({
+      tenant_id: site.tenant_id,
+      membership_id: demoId('membership:sites@northwind.test'),
+      site_id: site.id,
+    });
+    const page = await signInThroughForm(await browser.newPage(), baseUrl, 'sites@northwind.test');
+    await page.waitForURL(`${baseUrl}/sites`);
+    await page.locator(`path.geofence-site-${site.id}`).hover({ force: true });
+    const tooltip = page.locator('.leaflet-tooltip');
+    await tooltip.waitFor();
+    await expect(tooltip.textContent()).resolves.toBe(`${name}: not serviced in these dates`);
+    await expect(page.locator('.site-map img').count()).resolves.toBe(0);
   });
 });

@@ -265,3 +265,126 @@ describe('POST /api/v1/usage-records', () => {
     expect(await counts()).toEqual(before);
   });
 });
+
+describe('text PostgreSQL cannot store, and batches of bad records', () => {
+  const message = 'holds a character that cannot be stored (NUL or an unpaired surrogate)';
+  const sms = {
+    account_id: 'AL-1',
+    product: 'sms',
+    occurred_at: '2026-12-01T09:00:00Z',
+    direction: 'inbound',
+    status: 'delivered',
+    from_number: '+447700900002',
+    to_number: '+447700900001',
+  };
+
+  it('refuses a NUL or an unpaired surrogate in any text field by record and field, and writes nothing', async () => {
+    const before = await counts();
+    const usage = await post('/usage-records', keyA, 'nul-1', {
+      records: [
+        { ...sms, account_id: 'AL\u00001' },
+        { ...sms, from_number: '+44\ud83d', content: 'hi \udc00 there', contact_name: 'Ann\u0000' },
+        { ...sms, identifier: '\u0000', account_id: undefined },
+        sms,
+      ],
+    });
+    expect(usage.status).toBe(422);
+    expect(usage.body.errors).toEqual([
+      { index: 0, field: 'account_id', message },
+      { index: 1, field: 'from_number', message },
+      { index: 1, field: 'content', message },
+      { index: 1, field: 'contact_name', message },
+      { index: 2, field: 'identifier', message },
+    ]);
+    const location = await post('/locations', keyA, 'nul-2', {
+      records: [
+        {
+          identifier: `${alphaAssets[0]!.identifier}\u0000`,
+          latitude: 1,
+          longitude: 1,
+          recorded_at: '2026-12-01T10:00:00Z',
+        },
+      ],
+    });
+    expect([location.status, location.body.errors]).toEqual([422, [{ index: 0, field: 'identifier', message }]]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it(
+    'takes text of spaces alone as not given: a record whose ' + 'identifier is spaces still needs an account_id',
+    async () => {
+      const res = await post('/usage-records', keyA, 'spaces-1', {
+        records: [{ ...sms, account_id: undefined, identifier: '   ', content: ' ' }],
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([
+        { index: 0, field: 'identifier', message: 'is required unless account_id names the customer' },
+      ]);
+    },
+  );
+
+  it('answers a batch of 10,000 empty records with its first 1,000 problems, not all 70,000', async () => {
+    const res = await post('/usage-records', keyA, 'empty-1', { records: Array.from({ length: 10_000 }, () => ({})) });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toHaveLength(1000);
+    expect(res.body.errors[0]).toEqual({ index: 0, field: 'product', message: 'is required' });
+    expect(res.text.length).toBeLessThan(100_000);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const sms = (to: string) => ({
+    account_id: 'AL-1',
+    product: 'sms',
+    occurred_at: '2026-12-01T11:00:00Z',
+    direction: 'outbound',
+    status: 'delivered',
+    from_number: '+447700900001',
+    to_number: to,
+  });
+  const usageOf = async (to: string) =>
+    Number((await db('usage_records').where({ tenant_id: tenantA.id, to_number: to }).count({ n: '*' }).first())!.n);
+
+  it("gives another integration reusing a key its own fresh answer, never the first one's or a 409", async () => {
+    const keyB = await makeApiKey(db, tenantA.id, { name: 'Integration B' });
+    const keyC = await makeApiKey(db, tenantA.id, { name: 'Integration C' });
+    const first = await post('/usage-records', keyA, 'shared-key', { records: [sms('+441')] });
+    expect([first.status, first.body]).toEqual([200, { accepted: 1 }]);
+    // B sends another body under A's key: accepted, not refused as a reuse
+    const other = await post('/usage-records', keyB, 'shared-key', { records: [sms('+442'), sms('+443')] });
+    expect([other.status, other.body, other.headers['idempotent-replayed']]).toEqual([200, { accepted: 2 }, undefined]);
+    // C sends A's very body: its record is written, A's answer is not replayed to it
+    const same = await post('/usage-records', keyC, 'shared-key', { records: [sms('+441')] });
+    expect([same.status, same.body, same.headers['idempotent-replayed']]).toEqual([200, { accepted: 1 }, undefined]);
+    expect(await usageOf('+441')).toBe(2);
+    // each integration still gets its own first answer again, and nothing more is written
+    const againB = await post('/usage-records', keyB, 'shared-key', { records: [sms('+442'), sms('+443')] });
+    expect([againB.status, againB.body, againB.headers['idempotent-replayed']]).toEqual([200, { accepted: 2 }, 'true']);
+    const againA = await post('/usage-records', keyA, 'shared-key', { records: [sms('+441')] });
+    expect([againA.status, againA.headers['idempotent-replayed']]).toEqual([200, 'true']);
+    expect(await usageOf('+441')).toBe(2);
+    expect(await usageOf('+442')).toBe(1);
+  });
+
+  it('scopes a key by path: the same key on another endpoint is a new request', async () => {
+    const location = {
+      identifier: alphaAssets[1]!.identifier,
+      latitude: 3,
+      longitude: 3,
+      recorded_at: '2026-12-03T10:00:00Z',
+    };
+    expect((await post('/usage-records', keyA, 'per-path', { records: [sms('+449')] })).status).toBe(200);
+    const res = await post('/locations', keyA, 'per-path', { records: [location] });
+    expect([res.status, res.body, res.headers['idempotent-replayed']]).toEqual([200, { accepted: 1 }, undefined]);
+  });
+
+  it('is ignored on GET: every read is answered afresh', async () => {
+    const read = () =>
+      supertest(app).get('/api/v1/key').set('Authorization', `Bearer ${keyA}`).set('Idempotency-Key', 'read-1');
+    await db('api_keys').where({ tenant_id: tenantA.id }).whereNull('revoked_at').update({ name: 'Before' });
+    expect((await read()).body.name).toBe('Before');
+    await db('api_keys').where({ tenant_id: tenantA.id }).whereNull('revoked_at').update({ name: 'After' });
+    const again = await read();
+    expect([again.body.name, again.headers['idempotent-replayed']]).toEqual(['After', undefined]);
+  });
+});

@@ -38,15 +38,28 @@ describe('/api/v1/openapi.json', () => {
     expect(missing).toEqual([]);
   });
 
-  it('documents authentication, 401 and 429 on every operation', async () => {
+  it('documents authentication, the scope each operation needs, and every answer the framework gives', async () => {
     const doc = (await supertest(app).get('/api/v1/openapi.json')).body;
-    for (const item of Object.values(
-      doc.paths as Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>,
+    const scopes: Record<string, string[]> = {};
+    for (const [path, item] of Object.entries(
+      doc.paths as Record<string, Record<string, Record<string, unknown> & { responses: Record<string, unknown> }>>,
     )) {
-      for (const op of Object.values(item)) {
-        expect(op.security).toEqual([{ apiKey: [] }]);
-        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '429']));
+      for (const [method, op] of Object.entries(item)) {
+        const needs = op['x-scopes'] as string[];
+        scopes[`${method.toUpperCase()} ${path}`] = needs;
+        expect(op.security).toEqual([{ apiKey: needs }]);
+        const answers = Object.keys(op.responses);
+        expect(answers).toEqual(expect.arrayContaining(['401', '429', '503']));
+        if (needs.length) expect(answers).toContain('403');
+        if (op.requestBody) expect(answers).toEqual(expect.arrayContaining(['400', '413', '415']));
       }
     }
+    expect(scopes).toEqual({
+      'GET /key': [],
+      'GET /invoices': ['invoices:read'],
+      'POST /locations': ['locations:write'],
+      'POST /usage-records': ['usage:write'],
+      'POST /service-visits': ['visits:write'],
+    });
   });
 });

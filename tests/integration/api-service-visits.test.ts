@@ -19,7 +19,7 @@ const foreignSite = await makeSite(db, otherTenant.id, { name: 'Not ours' });
 await db('services').insert({ tenant_id: tenant.id, name: 'Gritting' });
 const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
 const adminActor = (await loadActor(db, admin.id, admin.membershipId))!;
-const { secret } = await createApiKey(db, adminActor, { name: 'Job system' }, clock.now());
+const { secret } = await createApiKey(db, adminActor, { name: 'Job system', scopes: ['visits:write'] }, clock.now());
 const viewer = await makeUser(db, { tenantId: tenant.id, role: 'site_viewer', customerId: customer.id });
 await db('membership_sites').insert({ tenant_id: tenant.id, membership_id: viewer.membershipId, site_id: site.id });
 
@@ -94,6 +94,52 @@ describe('POST /api/v1/service-visits', () => {
     ]);
     expect(await db('service_visits').where({ site_id: site.id }).count({ n: '*' }).first()).toEqual({ n: 2 });
   });
+
+  it('refuses notes that are not text instead of storing them as none, and writes nothing', async () => {
+    const before = await db('service_visits').count({ n: '*' }).first();
+    const res = await post(
+      {
+        records: [
+          { ...good, notes: 42 },
+          { ...good, notes: { text: 'x' } },
+          { ...good, notes: null },
+        ],
+      },
+      'k-notes',
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([
+      { index: 0, field: 'notes', message: 'Send notes as text.' },
+      { index: 1, field: 'notes', message: 'Send notes as text.' },
+    ]);
+    expect(await db('service_visits').count({ n: '*' }).first()).toEqual(before);
+  });
+
+  it(
+    'refuses a NUL or an unpaired surrogate in a vehicle, a service ' +
+      'or notes by record and field, and writes nothing',
+    async () => {
+      const before = await db('service_visits').count({ n: '*' }).first();
+      const res = await post(
+        {
+          records: [
+            { ...good, vehicle: 'MX71\u0000KLT' },
+            good,
+            { ...good, service: 'gritting\ud800', notes: 'dropped \udc00 salt' },
+          ],
+        },
+        'k-nul',
+      );
+      expect(res.status).toBe(422);
+      const message = 'holds a character that cannot be stored (NUL or an unpaired surrogate)';
+      expect(res.body.errors).toEqual([
+        { index: 0, field: 'vehicle', message },
+        { index: 2, field: 'service', message },
+        { index: 2, field: 'notes', message },
+      ]);
+      expect(await db('service_visits').count({ n: '*' }).first()).toEqual(before);
+    },
+  );
 
   it('wants a key and a records array', async () => {
     expect((await supertest(app).post('/api/v1/service-visits').send({ records: [] })).status).toBe(401);

@@ -444,6 +444,22 @@ describe('activation, and the provider’s decision', () => {
     expect((await post(asStaff, `/admin/requests/${request.id}/approval`)).status).toBe(409);
   });
 
+  it("shows customers who decided a request by name and provider, never the staff member's email", async () => {
+    const asset = await makeAsset(acme.id, trucks, { status: 'deactivated', next_renewal_on: null });
+    await post(asFleet, `/assets/${asset.id}/activation-request`);
+    const [request] = await requestsOf(asset.id);
+    await post(asStaff, `/admin/requests/${request.id}/approval`);
+    for (const who of [asOwner, asFleet, asViewer]) {
+      const page = await who.agent.get(`/assets/${asset.id}`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain(staff.email);
+      expect(decode(page.text)).toContain('Stella Staff (Fleetline Telematics)');
+      // the customer's own people by name too
+      expect(page.text).not.toContain(fleet.email);
+      expect(page.text).toContain('<td>Fred Fleet</td>');
+    }
+  });
+
   it('lets a support agent reject a reactivation with a reason, which the customer reads in the history', async () => {
     const asset = await makeAsset(acme.id, trucks, { status: 'deactivated', next_renewal_on: null });
     const page = await asOwner.agent.get(`/assets/${asset.id}`);

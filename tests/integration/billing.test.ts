@@ -417,7 +417,7 @@ describe('/api/v1/invoices', () => {
           ),
         );
       }
-      const { secret } = await createApiKey(db, staff, { name: 'Billing' }, NOW);
+      const { secret } = await createApiKey(db, staff, { name: 'Billing', scopes: ['invoices:read'] }, NOW);
       const get = (q: string) => supertest(app).get(`/api/v1/invoices${q}`).set('Authorization', `Bearer ${secret}`);
 
       const first = await get('?limit=2');
@@ -455,7 +455,7 @@ describe('/api/v1/invoices', () => {
       const otherAdmin = await actorOf(
         await makeUser(db, { tenantId: (await makeTenant(db)).id, role: 'tenant_admin' }),
       );
-      const other = await createApiKey(db, otherAdmin, { name: 'Other' }, NOW);
+      const other = await createApiKey(db, otherAdmin, { name: 'Other', scopes: ['invoices:read'] }, NOW);
       expect(
         (await supertest(app).get('/api/v1/invoices').set('Authorization', `Bearer ${other.secret}`)).body.invoices,
       ).toEqual([]);

@@ -275,7 +275,7 @@ describe('activation links', () => {
   });
 
   it('locks an address out after 30 unknown links, with the time to wait', async () => {
-    const proxied = testApp({ db, env: { TRUST_PROXY: 'true' } });
+    const proxied = testApp({ db, env: { TRUST_PROXY: '1' } });
     const from = (n: number) =>
       supertest(proxied.app)
         .get(`/activate/${'x'.repeat(43 - String(n).length)}${n}`)
@@ -457,6 +457,72 @@ describe('the Users page of a company admin', () => {
     expect(fieldError(self.text, 'status')).toBe('You cannot disable your own account.');
     expect(fieldError(self.text, 'role')).toBe('You cannot change your own role.');
     expect((await owner.agent.get('/users')).status).toBe(200);
+  });
+
+  it(
+    'changes only its own membership of a person whose login also serves ' + 'the provider and another customer',
+    async () => {
+      // Sam: a group admin of Northwind, and with the same login a support agent and a company admin of Acme
+      const sam = await makeUser(
+        db,
+        { tenantId: demo, role: 'group_admin', customerId: northwind },
+        { name: 'Sam Shared' },
+      );
+      await db('memberships').insert({ tenant_id: demo, user_id: sam.id, role: 'support_agent' });
+      await db('memberships').insert({ tenant_id: demo, user_id: sam.id, role: 'company_admin', customer_id: acme });
+      const asNorthwind = await signedInAgent(app, sam.email, TEST_PASSWORD);
+      expect(asNorthwind.landing).toBe('/');
+
+      // the name belongs to the login: Northwind's admin cannot rename it for the provider and Acme
+      const renamed = await post(owner, `/users/${sam.id}`, { name: 'Hacked', role: 'group_admin', status: 'active' });
+      expect(renamed.status).toBe(422);
+      expect(fieldError(renamed.text, 'name')).toBe(
+        'Sam Shared also signs in elsewhere with this login, so only they can change their name (under Settings).',
+      );
+      expect(await userByEmail(sam.email)).toMatchObject({ name: 'Sam Shared', status: 'active' });
+      // and the form says so rather than offering the field
+      const page = await owner.agent.get(`/users/${sam.id}`);
+      expect(page.text).not.toContain('name="name" type="text"');
+      expect(decodeHtml(page.text)).toContain('Sam Shared also signs in elsewhere with this login');
+
+      // disabling ends Sam's access to Northwind, not the login
+      const disabled = await post(owner, `/users/${sam.id}`, {
+        name: 'Sam Shared',
+        role: 'group_admin',
+        status: 'disabled',
+      });
+      expect(disabled.status).toBe(303);
+      expect(await userByEmail(sam.email)).toMatchObject({ name: 'Sam Shared', status: 'active' });
+      expect((await owner.agent.get(`/users/${sam.id}`)).text).toContain('badge-disabled');
+      const signedOut = await asNorthwind.agent.get('/');
+      expect(signedOut.status).toBe(303);
+      expect(signedOut.headers.location).toMatch(/^\/login/);
+      // Sam signs in again as support agent, and Northwind is no longer among the roles offered
+      const again = await signedInAgent(app, sam.email, TEST_PASSWORD);
+      expect(again.landing).toBe('/admin/customers');
+      const roles = await again.agent.get('/session/membership');
+      expect(roles.text).toContain('Acme');
+      expect(roles.text).not.toContain('Northwind Logistics');
+      expect((await owner.agent.get('/users?size=100')).text).toMatch(/Sam Shared<\/a><\/th>[\s\S]*?badge-disabled/);
+
+      // enabling gives it back
+      expect(
+        (await post(owner, `/users/${sam.id}`, { name: 'Sam Shared', role: 'group_admin', status: 'active' })).status,
+      ).toBe(303);
+      expect((await signedInAgent(app, sam.email, TEST_PASSWORD)).landing).toBe('/');
+    },
+  );
+
+  it("disables the login of a person who is this customer's alone", async () => {
+    const solo = await makeUser(db, { tenantId: demo, role: 'group_admin', customerId: northwind }, { name: 'Solo' });
+    expect((await owner.agent.get(`/users/${solo.id}`)).text).toContain('name="name" type="text"');
+    const res = await post(owner, `/users/${solo.id}`, {
+      name: 'Solo Renamed',
+      role: 'group_admin',
+      status: 'disabled',
+    });
+    expect(res.status).toBe(303);
+    expect(await userByEmail(solo.email)).toMatchObject({ name: 'Solo Renamed', status: 'disabled' });
   });
 
   it('resends the activation email of a pending user', async () => {

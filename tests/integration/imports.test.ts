@@ -32,9 +32,9 @@ const locationCount = async () =>
 
 async function upload(kind: string, csv: string, name = 'positions.csv') {
   const { agent, csrf } = await signedInAgent(app, admin.email, admin.password);
+  // as the form sends it: the token in its address, since the body is read only after the token was checked
   const res = await agent
-    .post('/admin/imports')
-    .field('_csrf', csrf)
+    .post(`/admin/imports?_csrf=${encodeURIComponent(csrf)}`)
     .field('kind', kind)
     .attach('file', Buffer.from(csv), name);
   return { agent, csrf, res };
@@ -148,6 +148,23 @@ describe('CSV import', () => {
     expect(res.status).toBe(422);
     expect(res.text).toContain('The header lacks the columns longitude, recorded_at.');
   });
+
+  it(
+    'refuses a file holding a NUL character, or with one in its ' + 'name, next to the file field, and keeps nothing',
+    async () => {
+      const before = await db('data_imports').count({ n: '*' }).first();
+      const lines = locationsCsv(5).split('\n');
+      lines[3] = lines[3]!.replace('-0.1', '-0.1\u0000');
+      const csv = lines.join('\n');
+      const { res } = await upload('locations', csv);
+      expect(res.status).toBe(422);
+      expect(res.text).toMatch(/id="f-file-error">The file holds a NUL character or an unpaired surrogate \(line 4\)/);
+      // busboy refuses the part header itself: a form that cannot be read
+      const named = await upload('locations', locationsCsv(5), 'positions\u0000.csv');
+      expect(named.res.status).toBe(400);
+      expect(await db('data_imports').count({ n: '*' }).first()).toEqual(before);
+    },
+  );
 
   it('reads quoted cells with commas and line breaks through the CSV library', () => {
     const records = parseCsvRecords(

@@ -34,6 +34,9 @@ async function saveSwitches(email: string, ticked: string[]) {
 // Ann is Acme's first company admin; Ben joins later; Dan was one, but is disabled, so he does not count
 const ann = await companyAdmin({ name: 'Ann Admin' });
 await companyAdmin({ name: 'Dan Disabled', status: 'disabled' });
+// Eve is one too, but Acme disabled her membership: she hears nothing of Acme any more, so she does not count
+const eve = await companyAdmin({ name: 'Eve Elsewhere' });
+await db('memberships').where({ id: eve.membershipId }).update({ disabled_at: new Date() });
 
 describe('notification switches on the settings page', () => {
   it('shows a company admin the kinds of mail they get, switched on', async () => {

@@ -110,7 +110,7 @@ describe('asking for a password reset', () => {
   });
 
   it('tells an address that asks too often to try again in some minutes', async () => {
-    const { app: proxied } = testApp({ db, smtpUrl: smtp.url, clock, env: { TRUST_PROXY: 'true' } });
+    const { app: proxied } = testApp({ db, smtpUrl: smtp.url, clock, env: { TRUST_PROXY: '1' } });
     const from = { 'X-Forwarded-For': '203.0.113.9' };
     for (let i = 0; i < 30; i++)
       expect((await askForReset(`someone-${i}@example.test`, proxied, from)).status).toBe(200);

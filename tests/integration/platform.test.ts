@@ -1,5 +1,6 @@
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { runJob } from '../../src/jobs/scheduler.js';
 import { pruneSessions } from '../../src/jobs/prune-sessions.js';
@@ -19,6 +20,15 @@ describe('operations endpoints', () => {
     const ready = await http.get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ready' });
+  });
+
+  it('answers /readyz 503 once the process is stopping, though the database still answers', async () => {
+    const stopping = testApp({ db });
+    const draining = createApp({ ...stopping.ctx, draining: () => true });
+    const res = await supertest(draining).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'draining' });
+    expect((await supertest(draining).get('/healthz')).status).toBe(200);
   });
 });
 

@@ -143,7 +143,21 @@ const rivalOwner = await makeUser(
   { tenantId: tenant.id, role: 'company_admin', customerId: rival.id },
   { email: 'rita@rival.test' },
 );
+// assigned to Trucks too, but Acme disabled her membership: her login goes on serving another customer
+const disabledHere = await makeUser(
+  db,
+  { tenantId: tenant.id, role: 'group_admin', customerId: acme.id },
+  { name: 'Dina Elsewhere', email: 'dina@acme.test' },
+);
+await db('memberships').where({ id: disabledHere.membershipId }).update({ disabled_at: new Date() });
+await db('memberships').insert({
+  tenant_id: tenant.id,
+  user_id: disabledHere.id,
+  role: 'company_admin',
+  customer_id: rival.id,
+});
 await db('membership_groups').insert([
+  { tenant_id: tenant.id, membership_id: disabledHere.membershipId, group_id: trucks.id },
   { tenant_id: tenant.id, membership_id: fleet.membershipId, group_id: trucks.id }, // the parent group: reaches North
   { tenant_id: tenant.id, membership_id: gone.membershipId, group_id: north.id },
   { tenant_id: tenant.id, membership_id: vanViewer.membershipId, group_id: vans.id },
@@ -181,7 +195,14 @@ describe('renewal reminders', () => {
       }
       // 28, 21, 14 and 7 days before 10 January 2027
       const weeks = ['2026-12-13', '2026-12-20', '2026-12-27', '2027-01-03'];
-      expect(arrivals).toEqual({ 'olga@acme.test': weeks, 'fred@acme.test': weeks, 'rita@rival.test': weeks });
+      // Dina hears of Rival's truck, as its company admin, and of nothing of Acme's
+      expect(arrivals).toEqual({
+        'olga@acme.test': weeks,
+        'fred@acme.test': weeks,
+        'rita@rival.test': weeks,
+        'dina@acme.test': weeks,
+      });
+      expect(mailsTo(disabledHere.email).some((m) => m.text!.includes(northTruck.identifier))).toBe(false);
       // nobody else: not the unsubscribed admin, not the disabled user, not the Vans supervisor
       expect(mailsTo(quietOwner.email)).toEqual([]);
       expect(mailsTo(gone.email)).toEqual([]);

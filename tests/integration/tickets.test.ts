@@ -3,6 +3,7 @@ import { fixedClock } from '../../src/clock.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
+import { makeUser } from '../support/factories.js';
 
 const { db } = await testDatabase();
 await seedDemo(db, { now: new Date('2026-11-24T09:00:00Z') });
@@ -160,6 +161,46 @@ describe('the thread', () => {
       .post('/settings/notifications')
       .type('form')
       .send({ _csrf: csrf, renewal_reminders: 'on', ticket_updates: 'on' });
+  });
+
+  it('mails only the followers who still reach the ticket, checked for each one when staff answer', async () => {
+    const { id } = await openAs('fleet@northwind.test', truck.id, 'Reach test');
+    // three company admins of Northwind follow it; then two of them lose the ticket
+    const followers = await Promise.all(
+      ['stays', 'moved', 'demoted'].map((who) =>
+        makeUser(db, { tenantId, role: 'company_admin', customerId: northwind }, { email: `${who}@northwind.test` }),
+      ),
+    );
+    for (const f of followers) {
+      const { agent, csrf } = await signedInAgent(app, f.email, f.password);
+      expect((await agent.post(`/tickets/${id}/following`).type('form').send({ _csrf: csrf })).status).toBe(303);
+    }
+    const [, moved, demoted] = followers;
+    // now a company admin of the inner customer only, which does not reach its parent's tickets
+    await db('memberships')
+      .where({ tenant_id: tenantId, id: moved!.membershipId })
+      .update({ customer_id: demoId('customer:northwind-south') });
+    // now a group supervisor of Vans, while the ticket is about a truck
+    await db('memberships')
+      .where({ tenant_id: tenantId, id: demoted!.membershipId })
+      .update({ role: 'group_supervisor' });
+    await db('membership_groups').insert({
+      tenant_id: tenantId,
+      membership_id: demoted!.membershipId,
+      group_id: demoId('group:vans'),
+    });
+    for (const f of [moved!, demoted!]) {
+      const { agent } = await signedInAgent(app, f.email, f.password);
+      expect((await agent.get(`/tickets/${id}`)).status).toBe(404);
+    }
+    const before = (await ticketMail()).length;
+    const staff = await signedInAgent(app, 'support@demo.test');
+    await staff.agent
+      .post(`/admin/tickets/${id}/comments`)
+      .type('form')
+      .send({ _csrf: staff.csrf, body: 'The tracker is replaced tomorrow.', status: 'open' });
+    const mails = (await ticketMail()).slice(before);
+    expect(mails.map((m) => m.recipient).sort()).toEqual(['fleet@northwind.test', 'stays@northwind.test']);
   });
 
   it('asks staff for a reply or a new status when they send neither', async () => {

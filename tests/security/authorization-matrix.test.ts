@@ -27,6 +27,7 @@ const WHO = [
   'site_viewer',
   'partner_viewer',
   'other_tenant_admin',
+  'operator',
 ] as const;
 type Who = (typeof WHO)[number];
 
@@ -39,6 +40,7 @@ const LOGINS: Record<Exclude<Who, 'anonymous'>, string> = {
   site_viewer: 'sites@northwind.test',
   partner_viewer: 'partner@bluewave.test',
   other_tenant_admin: 'admin@other.test',
+  operator: 'operator@demo.test',
 };
 
 const everyone = (o: Outcome): Record<Who, Outcome> =>
@@ -58,6 +60,8 @@ const TENANT_ADMINS: Who[] = ['tenant_admin', 'other_tenant_admin'];
 const CUSTOMER_VIEWERS: Who[] = ['company_admin', 'group_admin', 'group_supervisor'];
 const CUSTOMER_ACTORS: Who[] = ['company_admin', 'group_admin'];
 const ALL_SIGNED_IN: Who[] = WHO.filter((w) => w !== 'anonymous');
+/** everyone signed in but the deployment operator, who belongs to no tenant and has none of a tenant's pages */
+const TENANT_PEOPLE: Who[] = ALL_SIGNED_IN.filter((w) => w !== 'operator');
 /** Staff of the other tenant reach no Demo record: 404 where a tenant admin would be answered. */
 const demoRecord = { other_tenant_admin: 404 as Outcome };
 
@@ -77,19 +81,19 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /activate/:token': everyone(404),
   'POST /activate/:token': everyone(404),
 
-  'GET /settings': only(ALL_SIGNED_IN),
+  'GET /settings': only(TENANT_PEOPLE),
   // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
-  'GET /session/membership': only(ALL_SIGNED_IN),
-  'POST /session/membership': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
-  'POST /settings/profile': only(ALL_SIGNED_IN),
-  'POST /settings/password': only(ALL_SIGNED_IN),
-  'POST /settings/other-sessions/delete': only(ALL_SIGNED_IN),
-  'POST /settings/notifications': only(ALL_SIGNED_IN),
+  'GET /session/membership': only(TENANT_PEOPLE),
+  'POST /session/membership': only([], Object.fromEntries(TENANT_PEOPLE.map((w) => [w, 404]))),
+  'POST /settings/profile': only(TENANT_PEOPLE),
+  'POST /settings/password': only(TENANT_PEOPLE),
+  'POST /settings/other-sessions/delete': only(TENANT_PEOPLE),
+  'POST /settings/notifications': only(TENANT_PEOPLE),
   // one-click unsubscribe: authorized by its signed link alone; a made-up link is unknown to everyone
   'GET /unsubscribe/:token': everyone(404),
   'POST /unsubscribe/:token': everyone(404),
   // nobody's session has that id: signed-in visitors get 404, never someone else's session
-  'POST /settings/sessions/:sid/delete': only([], Object.fromEntries(ALL_SIGNED_IN.map((w) => [w, 404]))),
+  'POST /settings/sessions/:sid/delete': only([], Object.fromEntries(TENANT_PEOPLE.map((w) => [w, 404]))),
 
   'GET /admin/customers': only(STAFF),
   'GET /admin/customers/new': only(TENANT_ADMINS),
@@ -110,13 +114,15 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/users/:userId/activation-link': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/delete': only(TENANT_ADMINS, demoRecord),
+  // "End all sessions": the confirmation for the matrix's user, the ending itself for a throwaway user
+  'GET /admin/customers/:id/users/:userId/sessions/delete': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/sessions/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/mail': only(TENANT_ADMINS),
   'GET /admin/mail/:id': only(TENANT_ADMINS, demoRecord),
   // the Demo message is kept, not dead: a tenant admin of Demo gets 409, which counts as answered
   'POST /admin/mail/:id/retry': only(TENANT_ADMINS, demoRecord),
-  // jobs run for the whole deployment: every tenant's admins see and start them
+  // what the jobs did for their own tenant, read only; the jobs themselves and "Run now" are the operator's
   'GET /admin/jobs': only(TENANT_ADMINS),
-  'POST /admin/jobs/:name/run': only(TENANT_ADMINS),
 
   'GET /assets/:id': only(CUSTOMER_VIEWERS),
   'GET /assets/by-identifier/:identifier': only(CUSTOMER_VIEWERS),
@@ -183,7 +189,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/tickets/:id/comments': only(STAFF, demoRecord),
   'GET /assets/:id/call-records': only(CUSTOMER_VIEWERS),
   'GET /assets/:id/call-records.csv': only(CUSTOMER_VIEWERS),
-  'GET /help': only(ALL_SIGNED_IN),
+  'GET /help': only(TENANT_PEOPLE),
   'GET /admin/settings': only(TENANT_ADMINS),
   // an empty form clears the links: allowed, and harmless to the other rows
   'POST /admin/settings/help-links': only(TENANT_ADMINS),
@@ -283,18 +289,30 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
   // an empty form: refused with 422, the demo range stays
   'POST /admin/settings/number-range': only(TENANT_ADMINS),
+
+  // ---- the deployment operator (issue 16): its pages answer 403 to every tenant role ----
+  // empty forms are refused with 422 (answered): no tenant is made, none disabled
+  'GET /operator/tenants': only(['operator']),
+  'POST /operator/tenants': only(['operator']),
+  'POST /operator/tenants/:id/status': only(['operator']),
+  // the Demo tenant's admin is active: a new link is refused with 409 (answered)
+  'POST /operator/tenants/:id/admins/:userId/activation-link': only(['operator']),
+  'GET /operator/jobs': only(['operator']),
+  'POST /operator/jobs/:name/run': only(['operator']),
+  'GET /operator/mail': only(['operator']),
+  'GET /operator/mail/:id': only(['operator']),
   // the account is the whole customer's: its company admins only
   'GET /billing': only(['company_admin']),
   // a person without a staff-set password is sent on to their landing page
   'GET /password/new': only(ALL_SIGNED_IN),
   'POST /password/new': only(ALL_SIGNED_IN),
   // everyone confirms their own email and mobile; the mailed link alone authorizes its confirmation
-  'POST /settings/email-verification': only(ALL_SIGNED_IN),
+  'POST /settings/email-verification': only(TENANT_PEOPLE),
   'GET /settings/email-verification/:token': everyone('ok'),
   'POST /settings/email-verification/:token': everyone(404),
-  'GET /settings/mobile': only(ALL_SIGNED_IN),
-  'POST /settings/mobile': only(ALL_SIGNED_IN),
-  'POST /settings/mobile/verification': only(ALL_SIGNED_IN),
+  'GET /settings/mobile': only(TENANT_PEOPLE),
+  'POST /settings/mobile': only(TENANT_PEOPLE),
+  'POST /settings/mobile/verification': only(TENANT_PEOPLE),
 };
 
 const { db } = await testDatabase();
@@ -302,6 +320,7 @@ await seedDemo(db);
 const clock = fixedClock('2026-11-24T09:00:00Z');
 const { app } = testApp({ db, clock });
 const tenantId = demoId('tenant:demo');
+const demoAdmin = demoId('user:admin@demo.test');
 const northwind = demoId('customer:northwind');
 const harbor = demoId('customer:harbor');
 const bluewave = demoId('partner:bluewave');
@@ -408,7 +427,10 @@ async function concretePath(route: string): Promise<string> {
   return path
     .replace('/groups/:id', `/groups/${groupId}`)
     .replace('/admin/mail/:id', `/admin/mail/${demoMailId}`)
-    .replace('/admin/jobs/:name', '/admin/jobs/expire-tokens')
+    .replace('/operator/jobs/:name', '/operator/jobs/expire-tokens')
+    .replace('/operator/mail/:id', `/operator/mail/${demoMailId}`)
+    .replace('/operator/tenants/:id/admins/:userId', `/operator/tenants/${tenantId}/admins/${demoAdmin}`)
+    .replace('/operator/tenants/:id', `/operator/tenants/${tenantId}`)
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
@@ -433,6 +455,21 @@ async function concretePath(route: string): Promise<string> {
     .replace(/:sid\b/, 'no-such-session')
     .replace(':invoiceId', demoInvoice.id)
     .replace(/:id\b/, '1');
+}
+
+/** What a missing or wrong CSRF token answers (403 with this message), unlike a role's refusal (403, another one). */
+const CSRF_REFUSAL = 'The form was out of date. Reload the page and try again.';
+
+/**
+ * A visitor that the matrix says the route answers: one who may use it, else one who gets a 404 (a made-up
+ * token or record), preferring people signed in; never one refused with 403 or sent to sign in.
+ */
+function visitorAnsweredOn(route: string): Who {
+  const row = EXPECTED[route]!;
+  const order = [...WHO.filter((w) => w !== 'anonymous'), 'anonymous' as const];
+  const who = order.find((w) => row[w] === 'ok') ?? order.find((w) => row[w] === 404);
+  if (!who) throw new Error(`no visitor is answered on ${route}`);
+  return who;
 }
 
 type Client = { agent: ReturnType<typeof supertest.agent>; csrf: string };
@@ -522,15 +559,9 @@ describe('authorization matrix', () => {
     expect(allowed, 'unsafe routes a partner viewer may use').toEqual([]);
   });
 
-  it('refuses every form post without the CSRF token, or with a wrong one, and changes nothing', async () => {
+  it('refuses every form post without the CSRF token, or with a wrong one, as a visitor allowed on it', async () => {
     const tables = ['customers', 'users', 'memberships', 'audit_log', 'outbox', 'user_tokens'];
     const counts = async () => Promise.all(tables.map(async (t) => Number((await db(t).count({ n: '*' }).first())!.n)));
-    const admin = supertest.agent(app);
-    const page = await admin.get('/login');
-    await admin
-      .post('/login')
-      .type('form')
-      .send({ email: LOGINS.tenant_admin, password: 'portico-demo', _csrf: csrfFrom(page.text) });
     const before = await counts();
     const refused: string[] = [];
     // one-click unsubscribe is exempt by design (mail programs post it without a session); its link authorizes it
@@ -539,20 +570,32 @@ describe('authorization matrix', () => {
     for (const route of routes.filter(
       (r) => r.startsWith('POST ') && !exempt.includes(r) && !r.startsWith('POST /api/'),
     )) {
+      await db('rate_limits').del();
+      // a visitor the route would answer: then a 403 can only be the token's refusal, never the role's
+      const who = visitorAnsweredOn(route);
       const path = await concretePath(route);
-      const noToken = await admin
+      const { agent } = await signInAs(who);
+      const noToken = await agent
         .post(path)
         .type('form')
         .send({ title: 'x', name: 'x', confirm_title: 'Northwind Logistics' });
-      const wrongToken = await admin.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
-      if (noToken.status !== 403 || wrongToken.status !== 403)
-        refused.push(`${route}: ${noToken.status}/${wrongToken.status}`);
+      const wrongToken = await agent.post(path).set('X-CSRF-Token', 'wrong').type('form').send({ _csrf: 'wrong' });
+      for (const [how, res] of [
+        ['no token', noToken],
+        ['a wrong token', wrongToken],
+      ] as const) {
+        if (res.status !== 403 || !res.text.includes(CSRF_REFUSAL))
+          refused.push(
+            `${route} as ${who} with ${how}: ${res.status} ${res.status === 403 ? '(not the CSRF page)' : ''}`,
+          );
+      }
     }
-    expect(refused, 'POST routes that did not answer 403 without a valid token').toEqual([]);
+    expect(refused, 'POST routes that did not refuse a missing or wrong token with the CSRF answer').toEqual([]);
     const after = await counts();
-    // concretePath made throwaway records for the delete routes; nothing else may have changed
+    // concretePath made throwaway records for the delete routes (a user for each of the two under a user:
+    // deleting them and ending their sessions); nothing else may have changed
     expect(after.map((n, i) => n - before[i]!)).toEqual(
-      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 1 : 0)),
+      tables.map((t) => (t === 'customers' ? 1 : t === 'users' || t === 'memberships' ? 2 : 0)),
     );
-  }, 60_000);
+  }, 300_000);
 });

@@ -71,6 +71,25 @@ export async function makeUser(
   };
 }
 
+/** A deployment operator: a login with no membership; active and with TEST_PASSWORD unless told otherwise. */
+export async function makeOperator(
+  db: Db,
+  fields: Partial<{ email: string; name: string; status: 'pending' | 'active' | 'disabled' }> = {},
+) {
+  const [user] = await db('users')
+    .insert({
+      email: `operator-${unique()}@example.test`,
+      name: 'Test Operator',
+      status: 'active',
+      password_hash: await passwordHash(),
+      ...fields,
+    })
+    .returning(['id', 'email', 'name', 'status']);
+  const op = user as { id: string; email: string; name: string; status: string };
+  await db('operators').insert({ user_id: op.id });
+  return { ...op, password: TEST_PASSWORD };
+}
+
 /** A group of a customer; a sub-group when `parent` is given (its path continues the parent's). */
 export async function makeGroup(
   db: Db,
@@ -168,8 +187,15 @@ export async function makeUsageRecords(
   return db.transaction((trx) => insertUsageRecords(trx, customer.tenant_id, records));
 }
 
-/** An API key of the tenant (revoked when asked); returns the secret an integration would send. */
-export async function makeApiKey(db: Db, tenantId: string, fields: { name?: string; revoked?: boolean } = {}) {
+/**
+ * An API key of the tenant (every scope unless told; revoked when asked); returns the secret an
+ * integration would send.
+ */
+export async function makeApiKey(
+  db: Db,
+  tenantId: string,
+  fields: { name?: string; revoked?: boolean; scopes?: string[] } = {},
+) {
   const secret = `pk_${randomBytes(32).toString('base64url')}`;
   await db('api_keys').insert({
     tenant_id: tenantId,
@@ -178,6 +204,7 @@ export async function makeApiKey(db: Db, tenantId: string, fields: { name?: stri
     key_prefix: secret.slice(0, 10),
     created_by_label: 'Test',
     revoked_at: fields.revoked ? new Date() : null,
+    ...(fields.scopes ? { scopes: fields.scopes } : {}),
   });
   return secret;
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, isCursorTime, listHref, pageSizeOf } from '../../src/services/platform/paging.js';
+import {
+  BadCursorError,
+  cursorParam,
+  decodeCursor,
+  decodeIdCursor,
+  encodeCursor,
+  isCursorTime,
+  listHref,
+  pageSizeOf,
+} from '../../src/services/platform/paging.js';
 
 const readPair = (v: unknown[]) => (v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number' ? v : null);
 
@@ -21,6 +30,20 @@ describe('paging', () => {
     expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'), readPair)).toBeNull();
     expect(decodeCursor('x'.repeat(2001), readPair)).toBeNull();
     expect(decodeCursor(['array'], readPair)).toBeNull();
+  });
+
+  it('refuses sort values no row holds: a NUL or an unpaired surrogate', () => {
+    expect(decodeCursor(encodeCursor(['Trucks\u0000', 1]), readPair)).toBeNull();
+    expect(decodeCursor(encodeCursor(['\ud800', 1]), readPair)).toBeNull();
+  });
+
+  it('answers a cursor parameter that is there but not one of ours with 400, and an absent one with null', () => {
+    expect(cursorParam(undefined, decodeIdCursor)).toBeNull();
+    expect(cursorParam('', decodeIdCursor)).toBeNull();
+    expect(cursorParam(['42', 'x'], decodeIdCursor)).toBe('42');
+    for (const bad of ['9223372036854775808', '0', '007', '-1', '1e3', 'x'])
+      expect(() => cursorParam(bad, decodeIdCursor), bad).toThrow(BadCursorError);
+    expect(new BadCursorError().status).toBe(400);
   });
 
   it('takes a time in a cursor only as PostgreSQL writes it, and only one that exists', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BadCursorError, encodeCursor } from '../../src/services/platform/paging.js';
 import { formatMoney } from '../../src/services/billing/money.js';
 import { maskNumber } from '../../src/services/partners/number-masking.js';
 import {
@@ -41,9 +42,10 @@ describe('maskNumber', () => {
 });
 
 describe('usage log rules', () => {
-  it('defaults to the last 30 days and ignores what it does not understand', () => {
-    const f = usageFilterFrom({ direction: 'sideways', status: 'maybe', size: '7', after: 'junk' }, '2026-11-24');
+  it('defaults to the last 30 days and ignores what it does not understand, but not a bad cursor', () => {
+    const f = usageFilterFrom({ direction: 'sideways', status: 'maybe', size: '7' }, '2026-11-24');
     expect(f).toEqual({ from: '2026-10-26', to: '2026-11-24', direction: null, status: null, after: null, size: 25 });
+    expect(() => usageFilterFrom({ after: 'junk' }, '2026-11-24')).toThrow(BadCursorError);
   });
 
   it('swaps a period given backwards and bounds it to a year', () => {
@@ -61,6 +63,14 @@ describe('usage log rules', () => {
     expect(
       decodeUsageCursor(Buffer.from('2026-11-24T09:00:00.123456Z|1; drop table x').toString('base64url')),
     ).toBeNull();
+    // what the SQL could not take: an id past bigint, a day February does not have
+    const raw = (time: string, id: string) => decodeUsageCursor(encodeCursor([time, id]));
+    expect(raw('2026-11-24T09:00:00.123456Z', '9223372036854775808')).toBeNull();
+    expect(raw('2026-11-24T09:00:00.123456Z', '9223372036854775807')).toEqual({
+      occurredAt: '2026-11-24T09:00:00.123456Z',
+      id: '9223372036854775807',
+    });
+    expect(raw('2026-02-30T09:00:00.123456Z', '1')).toBeNull();
   });
 
   it('leaves defaults out of the link', () => {

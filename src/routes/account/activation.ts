@@ -44,7 +44,10 @@ export function activationRoutes(ctx: AppContext): Router {
       async () => {
         const result = await activateAccount(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
         if (!result.ok) return invalidLink(req, res, result.reason);
-        await startSession(req, ctx.clock.now(), { userId: result.userId, membershipId: result.membershipId });
+        const { userId } = result;
+        const who =
+          'operator' in result ? { userId, operator: true as const } : { userId, membershipId: result.membershipId };
+        await startSession(req, ctx.clock.now(), who);
         req.log.info({ event: 'account_activated', userId: result.userId }, 'account activated');
         res.flash('success', 'Your account is active, and you are signed in. Welcome to Portico.');
         res.redirect(303, result.landing);

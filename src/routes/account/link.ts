@@ -19,7 +19,8 @@ export function loginLinkRoutes(ctx: AppContext): Router {
     const { token } = Params.parse(req.params);
     const result = await openLoginLink(ctx.db, ctx.clock.now(), token, { address: req.ip ?? 'unknown' });
     if (!result.ok) return refused(req, res, result);
-    await startSession(req, ctx.clock.now(), { ...result, viaLink: true });
+    const { userId, membershipId, linkId } = result;
+    await startSession(req, ctx.clock.now(), { userId, membershipId, linkId });
     req.log.info({ event: 'login_link_used', userId: result.userId, address: req.ip }, 'signed in with a login link');
     res.redirect(303, '/sites');
   });

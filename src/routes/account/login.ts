@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { TooManyRequestsError } from '../../errors.js';
 import { maybeSignedIn, safeNext } from '../../web/auth.js';
 import { formText, orRerender, type Refusal } from '../../web/forms.js';
-import { sessionCookieName, startSession } from '../../web/session.js';
+import { sessionCookieName, sessionPrincipalOf, startSession } from '../../web/session.js';
 import { landingPath } from '../../services/access/index.js';
 import { signIn, SignInRefused } from '../../services/people/index.js';
 
@@ -30,7 +30,7 @@ export function loginRoutes(ctx: AppContext): Router {
     await orRerender(
       async () => {
         const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
-        await startSession(req, ctx.clock.now(), { userId: actor.userId, membershipId: actor.membershipId });
+        await startSession(req, ctx.clock.now(), sessionPrincipalOf(actor));
         req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
         res.redirect(303, safeNext(form.next) ?? landingPath(actor));
       },

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { NEW_PASSWORD_PATH, signedIn } from '../../web/auth.js';
 import { formText, orRerender } from '../../web/forms.js';
-import { regenerateSession, renewSessionId } from '../../web/session.js';
-import { landingPath } from '../../services/access/index.js';
+import { regenerateSession, reissueSession } from '../../web/session.js';
+import { isOperator, landingPath } from '../../services/access/index.js';
 import {
   checkResetLink,
   MIN_PASSWORD_LENGTH,
@@ -99,13 +99,15 @@ export function passwordRoutes(ctx: AppContext): Router {
   router.post(
     NEW_PASSWORD_PATH,
     ...signedIn(async (req, res, actor) => {
+      // an operator chose their own password at activation: there is none given by staff to replace
+      if (isOperator(actor)) return res.redirect(303, landingPath(actor));
       const form = PasswordBody.parse(req.body ?? {});
       await orRerender(
         async () => {
           await replaceStaffSetPassword(ctx.db, actor, req.sessionID, form, ctx.clock.now());
           const event = { event: 'password_changed', userId: actor.userId, reason: 'staff_set' };
           req.log.info(event, 'password set by staff replaced');
-          await renewSessionId(req, ctx.clock.now());
+          await reissueSession(req, ctx.clock.now());
           res.flash('success', 'Your new password is set. Welcome to Portico.');
           res.redirect(303, landingPath(actor));
         },

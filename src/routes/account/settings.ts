@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { formCheckbox, formText, orRerender } from '../../web/forms.js';
 import { wantsFragment } from '../../web/render.js';
-import { renewSessionId } from '../../web/session.js';
+import { reissueSession } from '../../web/session.js';
 import type { Actor } from '../../services/access/index.js';
 import {
   changePassword,
@@ -115,7 +115,7 @@ export function settingsRoutes(ctx: AppContext): Router {
         async () => {
           const { sessionsEnded } = await changePassword(ctx.db, actor, req.sessionID, form, ctx.clock.now());
           req.log.info({ event: 'password_changed', userId: actor.userId, sessionsEnded }, 'password changed');
-          await renewSessionId(req, ctx.clock.now());
+          await reissueSession(req, ctx.clock.now());
           res.flash('success', 'Your password has been changed. Other devices have been signed out.');
           res.redirect(303, '/settings');
         },
@@ -147,7 +147,8 @@ export function settingsRoutes(ctx: AppContext): Router {
   router.post(
     '/settings/other-sessions/delete',
     ...allow('settings.view', async (req, res, actor) => {
-      const ended = await endOtherSessions(ctx.db, actor, req.sessionID);
+      const ended = await endOtherSessions(ctx.db, actor, req.sessionID, ctx.clock.now());
+      await reissueSession(req, ctx.clock.now());
       req.log.info({ event: 'sessions_ended', userId: actor.userId, count: ended }, 'signed out everywhere else');
       const note = ended
         ? `Signed out ${ended} other session${ended === 1 ? '' : 's'}.`

@@ -2,18 +2,25 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
-import { formText, orRerender } from '../../web/forms.js';
+import { formList, formText, orRerender } from '../../web/forms.js';
 import type { Actor } from '../../services/access/index.js';
-import { createApiKey, findApiKey, listApiKeys, revokeApiKey } from '../../services/integration/index.js';
+import {
+  API_SCOPE_LABELS,
+  API_SCOPES,
+  createApiKey,
+  findApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from '../../services/integration/index.js';
 import { formatDateTime } from '../../services/platform/index.js';
 
 /** /admin/api-keys: the tenant admin's keys for the integration API. */
 
-const KeyBody = z.object({ name: formText() });
+const KeyBody = z.object({ name: formText(), scopes: formList(API_SCOPES.length) });
 const KeyParams = z.object({ id: z.uuid() });
 
 type IndexState = {
-  values?: { name: string };
+  values?: z.infer<typeof KeyBody>;
   errors?: Record<string, string>;
   created?: { name: string; secret: string };
   status?: number;
@@ -33,7 +40,9 @@ export function adminApiKeyRoutes(ctx: AppContext): Router {
       {
         title: 'API keys',
         keys,
-        values: state.values ?? { name: '' },
+        // a new key may do everything unless the admin unticks some of it
+        values: state.values ?? { name: '', scopes: [...API_SCOPES] },
+        scopeOptions: API_SCOPES.map((s) => ({ value: s, ...API_SCOPE_LABELS[s] })),
         errors: state.errors ?? {},
         created: state.created ?? null,
         formatTime: formatTime(actor),

@@ -1,63 +1,23 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
-import { formText } from '../../web/forms.js';
-import {
-  countsText,
-  formatDateTime,
-  type JobOutcome,
-  type JobRunner,
-  listJobs,
-  runJobNow,
-} from '../../services/platform/index.js';
+import { JOB_EFFECTS_SHOWN, tenantJobEffects } from '../../services/assets/index.js';
+import { formatDateTime } from '../../services/platform/index.js';
 
-/** Tenant admins: the deployment's scheduled jobs, their latest runs, and "Run now". */
-
-// a name that cannot be a job's is as unknown as one that is not there (checked by the handler: 404)
-const Params = z.object({ name: formText().transform((v) => (/^[a-z0-9-]{1,60}$/.test(v) ? v : null)) });
-
-const NO_JOBS: JobRunner = { jobs: [], runNow: async () => null };
-
-function outcomeFlash(name: string, o: JobOutcome): ['success' | 'error' | 'info', string] {
-  if (o.outcome === 'skipped')
-    return [
-      'info',
-      `“${name}” is running on another instance right now, so nothing more was started. ` +
-        'Its run shows here when it finishes.',
-    ];
-  if (o.outcome === 'failed') return ['error', `“${name}” failed: ${o.error}`];
-  const did = countsText(o.counts);
-  return ['success', `“${name}” finished${did ? `: ${did}` : ''}.`];
-}
-
+/** Tenant admins: what the deployment's scheduled jobs did for their tenant, read only. */
 export function adminJobRoutes(ctx: AppContext): Router {
   const router = Router();
-  const jobs = ctx.jobs ?? NO_JOBS;
 
   router.get(
     '/admin/jobs',
     ...allow('jobs.view', async (_req, res, actor) => {
-      const list = await listJobs(ctx.db, actor, jobs);
+      const effects = await tenantJobEffects(ctx.db, actor);
       res.renderPage('admin/jobs/index', {
         title: 'Jobs',
-        jobs: list,
+        effects: { ...effects, limit: JOB_EFFECTS_SHOWN },
+        every: Object.fromEntries((ctx.jobs?.jobs ?? []).map((j) => [j.name, j.every])),
         formatTime: (d: Date) => formatDateTime(d, actor.timeZone),
       });
-    }),
-  );
-
-  router.post(
-    '/admin/jobs/:name/run',
-    ...allow('jobs.run', async (req, res, actor) => {
-      const { name } = Params.parse(req.params);
-      if (!name) throw new NotFoundError();
-      const outcome = await runJobNow(actor, jobs, name);
-      const event = { event: 'job_run_by_hand', job: name, outcome: outcome.outcome, userId: actor.userId };
-      req.log.info(event, 'job run by hand');
-      res.flash(...outcomeFlash(name, outcome));
-      res.redirect(303, `/admin/jobs#job-${name}`);
     }),
   );
 

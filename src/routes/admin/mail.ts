@@ -1,19 +1,37 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { formText, pageSizeParam } from '../../web/forms.js';
-import { type Actor, can } from '../../services/access/index.js';
-import { findOutgoingMail, listOutgoingMail, MAIL_STATUSES, retryDeadMail } from '../../services/mail/index.js';
-import { DEFAULT_PAGE_SIZE, formatDateTime, listHref } from '../../services/platform/index.js';
+import { can, isOperator } from '../../services/access/index.js';
+import {
+  findOutgoingMail,
+  listOutgoingMail,
+  MAIL_STATUSES,
+  type MailReader,
+  retryDeadMail,
+} from '../../services/mail/index.js';
+import {
+  cursorParam,
+  decodeSafeIdCursor,
+  DEFAULT_PAGE_SIZE,
+  formatDateTime,
+  listHref,
+} from '../../services/platform/index.js';
 
-/** The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured. */
+/**
+ * The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured.
+ * The operator's page of the whole deployment's mail (routes/operator/mail.ts) shows it the same way.
+ */
 
-// bad list state falls back to the default view rather than an error page
+// a bad filter or size falls back to the default view; a bad cursor answers 400
 const ListQuery = z.object({
   status: z.enum(MAIL_STATUSES).optional().catch(undefined),
-  before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined),
+  before: z
+    .unknown()
+    .optional()
+    .transform((v) => cursorParam(v, decodeSafeIdCursor) ?? undefined),
   size: pageSizeParam(),
 });
 // an id that cannot be a message's is as unknown as one that is not there (checked by the handler: 404)
@@ -22,25 +40,28 @@ const Params = z.object({ id: formText().transform((v) => (/^\d{1,15}$/.test(v) 
 type ListState = z.infer<typeof ListQuery>;
 
 /** The list's URL with the state to keep: a status filter, the page (`before`), a size other than the default. */
-function mailListLink(query: ListState, q: { status?: string; before?: number | null }) {
-  return listHref('/admin/mail', { status: q.status, before: q.before, size: query.size }, { size: DEFAULT_PAGE_SIZE });
+function mailListLink(base: string, query: ListState, q: { status?: string; before?: number | null }) {
+  return listHref(base, { status: q.status, before: q.before, size: query.size }, { size: DEFAULT_PAGE_SIZE });
 }
 
-export function adminMailRoutes(ctx: AppContext): Router {
-  const router = Router();
+/**
+ * An outbox's list and one of its messages, at `base`: the tenant admin's page (their tenant's mail) and
+ * the operator's (the whole deployment's). The service decides which outbox a reader reaches.
+ */
+export function outgoingMailPages(ctx: AppContext, base: '/admin/mail' | '/operator/mail') {
   /** What the list and a message show mail with. */
-  const mailView = (actor: Actor) => ({
+  const mailView = (reader: MailReader) => ({
+    mailBase: base,
     smtpConfigured: !!ctx.mail,
-    canRetry: can(actor, 'mail.retry'),
-    formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
+    canRetry: can(reader, 'mail.retry'),
+    showTenant: isOperator(reader),
+    formatTime: (d: Date | null) => formatDateTime(d, reader.timeZone),
   });
-
-  router.get(
-    '/admin/mail',
-    ...allow('mail.view', async (req, res, actor) => {
+  return {
+    async list(req: Request, res: Response, reader: MailReader) {
       const query = ListQuery.parse(req.query);
-      const { rows, nextBefore } = await listOutgoingMail(ctx.db, actor, query);
-      const link = (q: { status?: string; before?: number | null }) => mailListLink(query, q);
+      const { rows, nextBefore } = await listOutgoingMail(ctx.db, reader, query);
+      const link = (q: { status?: string; before?: number | null }) => mailListLink(base, query, q);
       res.renderPage(
         'admin/mail/index',
         {
@@ -50,28 +71,32 @@ export function adminMailRoutes(ctx: AppContext): Router {
           statuses: MAIL_STATUSES,
           nextLink: nextBefore ? link({ status: query.status, before: nextBefore }) : null,
           link,
-          ...mailView(actor),
+          ...mailView(reader),
         },
         { fragment: 'admin/mail/_table' },
       );
-    }),
-  );
-
-  router.get(
-    '/admin/mail/:id',
-    ...allow('mail.view', async (req, res, actor) => {
+    },
+    async show(req: Request, res: Response, reader: MailReader) {
       const { id } = Params.parse(req.params);
       if (!id) throw new NotFoundError();
-      const message = await findOutgoingMail(ctx.db, actor, id);
+      const revealKept = ctx.config.env !== 'production';
+      const message = await findOutgoingMail(ctx.db, reader, id, { revealKept });
       // kept mail may hold activation and reset links: keep it out of every cache
       res.set('Cache-Control', 'no-store');
       res.renderPage('admin/mail/show', {
         title: message.subject,
         message,
-        ...mailView(actor),
+        ...mailView(reader),
       });
-    }),
-  );
+    },
+  };
+}
+
+export function adminMailRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const pages = outgoingMailPages(ctx, '/admin/mail');
+  router.get('/admin/mail', ...allow('mail.view', pages.list));
+  router.get('/admin/mail/:id', ...allow('mail.view', pages.show));
 
   router.post(
     '/admin/mail/:id/retry',

@@ -46,6 +46,7 @@ export const invoicesApi: ApiModule = {
       '/invoices': {
         get: operation({
           summary: 'Invoices, in the order they last changed',
+          scope: 'invoices:read',
           description:
             "The tenant's invoices with their lines, oldest change first, a page at a time. " +
             "Money is in integer minor units of the invoice's currency (`total_minor: 1234` in GBP is £12.34). " +
@@ -63,14 +64,14 @@ export const invoicesApi: ApiModule = {
               name: 'updated_since',
               in: 'query',
               required: false,
-              schema: time,
+              schema: { ...time, pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
               description: 'Only invoices changed at or after this time',
             },
             {
               name: 'after',
               in: 'query',
               required: false,
-              schema: { type: 'string' },
+              schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 200 },
               description: 'The `next_after` of the previous page',
             },
             {

@@ -1,3 +1,4 @@
+import { API_SCOPES } from '../../services/integration/index.js';
 import { operation, withClient, type ApiModule } from '../../web/api.js';
 
 /** GET /api/v1/key: lets an integration check its key. */
@@ -6,13 +7,20 @@ export const keyApi: ApiModule = {
     '/key': {
       get: operation({
         summary: 'The API key in use',
-        description: 'Lets an integration check its key works, and which key it is.',
+        description: 'Lets an integration check its key works, which key it is, and what it may do. Any key may ask.',
         responses: {
           '200': {
             description: 'The key',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+                schema: {
+                  type: 'object',
+                  required: ['name', 'scopes'],
+                  properties: {
+                    name: { type: 'string' },
+                    scopes: { type: 'array', items: { type: 'string', enum: [...API_SCOPES] } },
+                  },
+                },
               },
             },
           },
@@ -24,7 +32,7 @@ export const keyApi: ApiModule = {
     router.get(
       '/key',
       withClient((_req, res, client) => {
-        res.json({ name: client.name });
+        res.json({ name: client.name, scopes: client.scopes });
       }),
     );
   },

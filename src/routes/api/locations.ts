@@ -1,5 +1,5 @@
-import { locationKind } from '../../services/integration/index.js';
-import { batchOperation, batchRoute, DATE_TIME, type ApiModule } from '../../web/api.js';
+import { LOCATION_RECORD, locationKind } from '../../services/integration/index.js';
+import { batchOperation, batchRoute, recordSchema, type ApiModule } from '../../web/api.js';
 
 /** POST /api/v1/locations: positions of devices in batches of up to 10,000 records, all or nothing. */
 export const locationsApi: ApiModule = {
@@ -13,21 +13,11 @@ export const locationsApi: ApiModule = {
           'A position of a device at a time already received is ignored, so sending a batch again changes nothing. ' +
           'An identifier that names no asset of your tenant is an error of that record.',
         'Location',
+        'locations:write',
       ),
     },
   },
-  schemas: {
-    Location: {
-      type: 'object',
-      required: ['identifier', 'latitude', 'longitude', 'recorded_at'],
-      properties: {
-        identifier: { type: 'string', maxLength: 64 },
-        latitude: { type: 'number', minimum: -90, maximum: 90 },
-        longitude: { type: 'number', minimum: -180, maximum: 180 },
-        recorded_at: DATE_TIME,
-      },
-    },
-  },
+  schemas: { Location: recordSchema(LOCATION_RECORD) },
   mount(router, ctx) {
     router.post('/locations', batchRoute(ctx, locationKind));
   },

@@ -1,15 +1,23 @@
-import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
-import { formText, idParam } from '../../web/forms.js';
+import { sendCsvStream } from '../../web/downloads.js';
+import { idParam } from '../../web/forms.js';
+import { readDb } from '../../web/replica.js';
 import { listCallRecords, streamCallRecordsCsv } from '../../services/assets/index.js';
+import { cursorParam, decodeIdCursor } from '../../services/platform/index.js';
 
 /** An asset's call data records of the last month: the paged list and the same rows as CSV. */
 
 const Params = z.object({ id: idParam() });
-const Query = z.object({ after: formText() });
+// the id of the last record of the previous page; one that cannot be a record's answers 400
+const Query = z.object({
+  after: z
+    .unknown()
+    .optional()
+    .transform((v) => cursorParam(v, decodeIdCursor) ?? ''),
+});
 
 export function callRecordRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -31,18 +39,15 @@ export function callRecordRoutes(ctx: AppContext): Router {
   router.get(
     '/assets/:id/call-records.csv',
     ...allow('cdr.view', async (req, res, actor) => {
-      const { filename, stream } = await streamCallRecordsCsv(
-        ctx.db,
+      // the file name is built from the identifier with everything but letters, digits, - and _ replaced
+      const download = await streamCallRecordsCsv(
+        readDb(ctx, req),
         actor,
         Params.parse(req.params).id,
         ctx.clock.now(),
       );
-      res.on('close', () => stream.destroy());
-      // the file name is built from the identifier with everything but letters, digits, - and _ replaced
-      res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
-      await pipeline(stream, res).catch((err: { code?: string }) => {
-        if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      });
+      res.on('close', () => download.stream.destroy());
+      await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
 

@@ -1,9 +1,10 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
+import { sendCsvStream } from '../../web/downloads.js';
+import { readDb } from '../../web/replica.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import {
   ASSET_TAB_LABELS,
@@ -83,17 +84,15 @@ export async function sendAssetsCsv(
   filter: AssetListFilter,
 ): Promise<void> {
   const csv = 'text/csv; charset=utf-8';
+  const db = readDb(ctx, req);
   if (CsvQuery.parse(req.query).scope === 'page') {
-    const { filename, body } = await assetsPageCsv(ctx.db, actor, filter);
+    const { filename, body } = await assetsPageCsv(db, actor, filter);
     return void res.set('Content-Disposition', attachment(filename)).type(csv).send(body);
   }
   const leaving = new AbortController();
   res.on('close', () => leaving.abort());
-  const { filename, stream } = await streamAssetsCsv(ctx.db, actor, filter, { signal: leaving.signal });
-  res.set('Content-Disposition', attachment(filename)).type(csv);
-  await pipeline(stream, res).catch((err: { code?: string }) => {
-    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err; // the client left: nothing to answer
-  });
+  const download = await streamAssetsCsv(db, actor, filter, { signal: leaving.signal });
+  await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
 }
 
 export function assetRoutes(ctx: AppContext): Router {
@@ -134,7 +133,7 @@ export function assetRoutes(ctx: AppContext): Router {
   router.get(
     '/assets',
     ...allow('asset.view', async (req, res, actor) => {
-      const list = await listAssets(ctx.db, actor, assetFilter(ctx, req, actor));
+      const list = await listAssets(readDb(ctx, req), actor, assetFilter(ctx, req, actor));
       const canRequest = can(actor, 'asset.request');
       renderAssetList(res, list, { title: 'Assets', base: '/assets', linkAssets: true, canRequest });
     }),

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
+import { readDb } from '../../web/replica.js';
 import { ownSummary, type Summary, summaryCsv, summaryHref } from '../../services/billing/index.js';
 import { type Actor, can, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
@@ -53,7 +54,7 @@ export function billingSummaryRoutes(ctx: AppContext): Router {
   router.get(
     OWN_SUMMARIES_PATH,
     ...allow('billing_summary.own', async (req, res, actor) => {
-      const summary = await ownSummary(ctx.db, actor, req.query, ctx.clock.now());
+      const summary = await ownSummary(readDb(ctx, req), actor, req.query, ctx.clock.now());
       renderSummaries(req, res, actor, summary, { staff: false });
     }),
   );
@@ -61,7 +62,7 @@ export function billingSummaryRoutes(ctx: AppContext): Router {
   router.get(
     `${OWN_SUMMARIES_PATH}.csv`,
     ...allow('billing_summary.own', async (req, res, actor) =>
-      sendSummaryCsv(res, await ownSummary(ctx.db, actor, req.query, ctx.clock.now())),
+      sendSummaryCsv(res, await ownSummary(readDb(ctx, req), actor, req.query, ctx.clock.now())),
     ),
   );
 

@@ -1,9 +1,10 @@
-import { can, isStaff, type Action, type Actor } from './roles.js';
+import { can, isOperator, isStaff, type Action, type Actor, type Principal } from './roles.js';
 
 /** Where each actor finds their way: the landing page after sign-in, the navigation and a customer's staff tabs. */
 
 /** Where a user goes after signing in when no `next` was asked for. */
-export function landingPath(actor: Actor): string {
+export function landingPath(actor: Principal): string {
+  if (isOperator(actor)) return '/operator/tenants';
   if (isStaff(actor)) return '/admin/customers';
   if (actor.role === 'partner_viewer') return '/partner/customers';
   if (actor.role === 'site_viewer') return '/sites';
@@ -12,8 +13,11 @@ export function landingPath(actor: Actor): string {
 
 export type NavItem = { href: string; label: string };
 
-export function navFor(actor: Actor): NavItem[] {
+export function navFor(actor: Principal): NavItem[] {
   const items: [Action, NavItem][] = [
+    ['operator.tenants', { href: '/operator/tenants', label: 'Tenants' }],
+    ['operator.jobs', { href: '/operator/jobs', label: 'Jobs' }],
+    ['operator.mail', { href: '/operator/mail', label: 'Outgoing mail' }],
     ['home.view', { href: '/', label: 'Home' }],
     ['asset.view', { href: '/assets', label: 'Assets' }],
     ['group.view', { href: '/groups', label: 'Groups' }],

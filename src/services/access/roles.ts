@@ -56,7 +56,33 @@ export type Actor = {
   mustChangePassword?: boolean;
 };
 
-const STAFF: Role[] = ['tenant_admin', 'support_agent'];
+/**
+ * The deployment operator: a login that belongs to no tenant, so it has no tenant, membership or
+ * customer, and no tenant service takes it (they take an Actor). It reaches the operator pages only.
+ */
+export type OperatorActor = {
+  role: 'operator';
+  userId: string;
+  email: string;
+  name: string;
+  timeZone: string;
+  /** what the header shows beside the name */
+  placeName: string;
+  membershipCount?: undefined;
+  viaLink?: undefined;
+  mustChangePassword?: undefined;
+};
+
+/** Whoever a session acts as: a person in a tenant, or the deployment's operator. */
+export type Principal = Actor | OperatorActor;
+
+export function isOperator(who: Principal): who is OperatorActor {
+  return who.role === 'operator';
+}
+
+/** The provider's own people: they serve every customer of their tenant. */
+export const STAFF_ROLES: readonly Role[] = ['tenant_admin', 'support_agent'];
+const STAFF: Role[] = [...STAFF_ROLES];
 
 /** Action × roles: the table routes, templates and the authorization matrix test all read. */
 const RULES = {
@@ -75,9 +101,8 @@ const RULES = {
   'mail.view': ['tenant_admin'],
   /** queue a dead message again */
   'mail.retry': ['tenant_admin'],
-  /** the deployment's scheduled jobs: their recent runs, and "Run now" */
+  /** what the scheduled jobs did for the tenant (renewals, deactivations, reminders), read only */
   'jobs.view': ['tenant_admin'],
-  'jobs.run': ['tenant_admin'],
   /** the tenant's API keys for the integration API: create (shown once), list, revoke */
   'api_key.manage': ['tenant_admin'],
   /** company admins: the Users page of their customer and inner customers */
@@ -162,22 +187,51 @@ const RULES = {
   'billing.view': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
-export type Action = keyof typeof RULES;
+export type TenantAction = keyof typeof RULES;
+
+/**
+ * What the deployment operator does, and nothing else: tenants (list, create with a first admin,
+ * disable), the deployment's jobs with "Run now", and its outgoing mail. No tenant role has these,
+ * and the operator has none of the tenant actions above.
+ */
+export const OPERATOR_ACTIONS = ['operator.tenants', 'operator.jobs', 'operator.mail'] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+
+export type Action = TenantAction | OperatorAction;
+/** The actor an action is done by: operator actions by the operator, every other by a person in a tenant. */
+export type ActorFor<A extends Action> = A extends OperatorAction ? OperatorActor : Actor;
+
+const isOperatorAction = (action: Action): action is OperatorAction =>
+  (OPERATOR_ACTIONS as readonly string[]).includes(action);
+
+/**
+ * The `portico` command line, run with the server's environment: it holds the keys to the whole
+ * database, so the policy has nothing to refuse it. It does what the operator does, and no more.
+ */
+export const COMMAND_LINE = { commandLine: true } as const;
+export type CommandLine = typeof COMMAND_LINE;
+
+/** The operator's actions, done by the signed-in operator or by the command line. */
+export function authorizeOperation(by: OperatorActor | CommandLine, action: OperatorAction): void {
+  if (!('commandLine' in by)) authorize(by, action);
+}
 
 /** All that a session opened through a login link may do, whatever the user's role. */
 const LINK_SESSION_ACTIONS: readonly Action[] = ['site.view'];
 
-export function can(actor: Actor | undefined, action: Action): boolean {
-  if (actor?.viaLink && !LINK_SESSION_ACTIONS.includes(action)) return false;
-  return !!actor && roleCan(actor.role, action);
+export function can(actor: Principal | undefined, action: Action): boolean {
+  if (!actor) return false;
+  if (isOperator(actor) || isOperatorAction(action)) return isOperator(actor) && isOperatorAction(action);
+  if (actor.viaLink && !LINK_SESSION_ACTIONS.includes(action)) return false;
+  return roleCan(actor.role, action);
 }
 
 /** The same table read by role alone, for pure rules that are given a role rather than an actor. */
-export function roleCan(role: Role, action: Action): boolean {
+export function roleCan(role: Role, action: TenantAction): boolean {
   return (RULES[action] as readonly Role[]).includes(role);
 }
 
-export function authorize(actor: Actor | undefined, action: Action): asserts actor is Actor {
+export function authorize<A extends Action>(actor: Principal | undefined, action: A): asserts actor is ActorFor<A> {
   if (!can(actor, action)) throw new ForbiddenError();
 }
 

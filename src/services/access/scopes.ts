@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Trx } from '../../db/index.js';
-import { can, isSiteViewer, isStaff, seesAssignedGroups, seesWholeCustomer, type Actor } from './roles.js';
+import { can, isSiteViewer, isStaff, seesAssignedGroups, seesWholeCustomer, STAFF_ROLES, type Actor } from './roles.js';
 
 /**
  * What an actor reaches, as knex queries to build lists and look-ups from: a list is built from its
@@ -168,4 +168,12 @@ export function scopeTickets(trx: Trx, actor: Actor, alias = 't'): Knex.QueryBui
       );
   }
   return q.whereRaw('false');
+}
+
+/**
+ * The people who serve a tenant as its staff, as a query of user ids: what a customer is shown of a person
+ * depends on it (staff by name and provider, never by login email).
+ */
+export function staffUserIds(trx: Trx, tenantId: string): Knex.QueryBuilder {
+  return trx('memberships').where('tenant_id', tenantId).whereIn('role', STAFF_ROLES).select('user_id');
 }

@@ -57,7 +57,7 @@ async function batchOf(
     .whereIn('u.product', CDR_PRODUCTS)
     .where('u.occurred_at', '>=', since)
     .where('u.occurred_at', '<=', until);
-  if (/^\d{1,19}$/.test(after)) {
+  if (after) {
     q.whereRaw(
       '(u.occurred_at, u.id) < (select p.occurred_at, p.id from usage_records p where p.tenant_id = ? and p.id = ?)',
       [asset.tenant_id, after],

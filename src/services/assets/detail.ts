@@ -16,7 +16,7 @@ import {
   type RequestState,
 } from './rules.js';
 import { isUuid } from '../customers/rules.js';
-import { type Actor, asActor, authorize, groupsToPick, scopeAssets } from '../access/index.js';
+import { type Actor, asActor, authorize, groupsToPick, scopeAssets, staffUserIds } from '../access/index.js';
 import {
   currentTerm,
   PLAN_LABELS,
@@ -28,6 +28,7 @@ import {
   type RenewalState,
 } from './subscription-rules.js';
 import { formatDateTime } from '../platform/time-format.js';
+import { personShownTo } from '../people/rules.js';
 
 /** Reading one asset: its page, the groups it may move to, and the look-up by device identifier. */
 
@@ -194,6 +195,7 @@ async function requestsOf(
   asset: AssetRow,
   opts: { pendingOnly?: boolean } = {},
 ): Promise<RequestView[]> {
+  const staff = staffUserIds(trx, asset.tenant_id);
   const rows: {
     id: string;
     kind: RequestKind;
@@ -206,6 +208,8 @@ async function requestsOf(
     reason: string | null;
     from_path: string | null;
     to_path: string | null;
+    requested_by_staff: boolean;
+    decided_by_staff: boolean;
   }[] = await trx('asset_requests as r')
     .leftJoin('groups as fg', function () {
       this.on('fg.tenant_id', 'r.tenant_id').andOn('fg.id', 'r.from_group_id');
@@ -234,6 +238,8 @@ async function requestsOf(
       'r.reason',
       'fg.path as from_path',
       'tg.path as to_path',
+      trx.raw('coalesce(r.requested_by = any(array(?)), false) as requested_by_staff', [staff]),
+      trx.raw('coalesce(r.decided_by = any(array(?)), false) as decided_by_staff', [staff]),
     );
   return rows.map((r) => ({
     id: r.id,
@@ -241,12 +247,12 @@ async function requestsOf(
     kindLabel: REQUEST_KIND_LABELS[r.kind],
     state: r.state,
     stateLabel: REQUEST_STATE_LABELS[r.state],
-    requestedBy: r.requested_by_label,
+    requestedBy: personShownTo(actor, r.requested_by_label, r.requested_by_staff),
     requestedAt: r.requested_at,
     requestedAtLabel: formatDateTime(r.requested_at, actor.timeZone),
     effectiveOn: r.effective_on,
     effectiveOnLabel: formatDay(r.effective_on),
-    decidedBy: r.decided_by_label,
+    decidedBy: r.decided_by_label && personShownTo(actor, r.decided_by_label, r.decided_by_staff),
     decidedAtLabel: formatDateTime(r.decided_at, actor.timeZone),
     reason: r.reason,
     fromGroup: r.from_path,

@@ -124,7 +124,8 @@ export async function streamAssetsCsv(
 ): Promise<AssetsCsvStream> {
   authorizeList(actor, filter);
   const trx = sqlBuilder(db);
-  const conn = await openTenantConnection(db, actor.tenantId);
+  // one export a person at a time, and never more than a third of the pool for all of them
+  const conn = await openTenantConnection(db, actor.tenantId, { holder: actor.userId });
   let copy: Readable;
   try {
     if (

@@ -1,7 +1,15 @@
 import { isUuid } from '../customers/rules.js';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, listHref, pageSizeOf } from '../platform/paging.js';
+import {
+  cursorParam,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  listHref,
+  pageSizeOf,
+} from '../platform/paging.js';
 import type { AssetStatus } from './rules.js';
 import { RENEWAL_STATE_TEXT, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** The asset list's state in the address bar (tab, search, keyset cursor, size), its renewal column and CSV formats. */
 
@@ -45,9 +53,9 @@ export function assetFilterFrom(raw: Record<string, unknown>, today: Day): Asset
   const q = firstOf(raw.q);
   return {
     tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
-    q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
-    after: decodeAssetCursor(firstOf(raw.after)),
-    before: decodeAssetCursor(firstOf(raw.before)),
+    q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
+    after: cursorParam(raw.after, decodeAssetCursor),
+    before: cursorParam(raw.before, decodeAssetCursor),
     size: pageSizeOf(raw.size),
     today,
   };

@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { findAssetInScope, type AssetRow } from './detail.js';
+import { cursorParam } from '../platform/paging.js';
 import {
   formatDay,
   QUEUED_KINDS,
@@ -45,14 +46,18 @@ export type Queue = QueueFilter & {
   customers: { id: string; title: string }[];
 };
 
-/** Filters as typed in the query string, reduced to values the queue knows (anything else means "all"). */
+/**
+ * Filters as typed in the query string, reduced to values the queue knows (anything else means
+ * "all"); a bad cursor answers 400.
+ */
 export function queueFilterFrom(query: Record<string, unknown>): QueueFilter {
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const kind = str(query.kind);
   return {
     kind: (QUEUED_KINDS as readonly string[]).includes(kind) ? (kind as QueuedKind) : '',
     customerId: isUuid(str(query.customer)) ? str(query.customer) : '',
-    after: isUuid(str(query.after)) ? str(query.after) : '',
+    // the last request of the previous page: one that cannot be a request's answers 400
+    after: cursorParam(query.after, (v) => (isUuid(v) ? v : null)) ?? '',
   };
 }
 

@@ -66,16 +66,18 @@ const FIND_DUE = `
        and u.id in (select m.user_id from memberships m
                      where m.tenant_id = :tenant and m.role in ('company_admin', 'group_admin', 'group_supervisor'))
   ), customer_admins as materialized (
+    -- a membership its customer disabled hears nothing more of that customer's assets
     select cu.customer_id, m.user_id, c.title::text as via_name
       from customer_up cu
       join memberships m on m.tenant_id = :tenant and m.customer_id = cu.ancestor_id and m.role = 'company_admin'
+                         and m.disabled_at is null
       join customers c on c.tenant_id = :tenant and c.id = cu.ancestor_id
      where m.user_id in (select id from listening)
   ), group_members as materialized (
     select gu.group_id, m.user_id, g.path::text as via_name
       from group_up gu
       join membership_groups mg on mg.tenant_id = :tenant and mg.group_id = gu.ancestor_id
-      join memberships m on m.tenant_id = :tenant and m.id = mg.membership_id
+      join memberships m on m.tenant_id = :tenant and m.id = mg.membership_id and m.disabled_at is null
       join groups g on g.tenant_id = :tenant and g.id = gu.ancestor_id
      where m.user_id in (select id from listening)
   ), candidates as (

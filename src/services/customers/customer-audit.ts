@@ -31,12 +31,11 @@ export async function listAuditEntries(
   db: Db,
   actor: Actor,
   customerId: string,
-  opts: { before?: unknown } = {},
+  opts: { before?: number | null } = {},
 ): Promise<AuditPage> {
   authorize(actor, 'audit.view');
   if (!isUuid(customerId)) throw new NotFoundError();
-  const before = Number(opts.before);
-  const beforeId = Number.isSafeInteger(before) && before > 0 ? before : null;
+  const beforeId = opts.before ?? null;
   return asActor(db, actor, async (trx) => {
     const customer = await auditSubject(trx, actor, customerId);
     const q = trx('audit_log').where({ tenant_id: actor.tenantId, customer_id: customerId });

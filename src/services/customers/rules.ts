@@ -1,5 +1,6 @@
 import { diffSnapshots } from '../platform/audit-rules.js';
 import { pageSizeOf } from '../platform/paging.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** Rules about customers that need no database: list parameters, field checks, labels. */
 
@@ -36,7 +37,7 @@ export function listQueryFrom(raw: Record<string, unknown>): ListQuery {
   const q = firstOf(raw.q);
   const page = Number(firstOf(raw.page));
   return {
-    q: typeof q === 'string' ? q.trim().slice(0, 200) : '',
+    q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
     page: Number.isSafeInteger(page) && page >= 1 ? page : 1,
     size: pageSizeOf(raw.size),
   };

@@ -7,6 +7,7 @@ import { ancestorsOf } from './tree.js';
 import { findGroupInScope, type GroupRow } from './group-row.js';
 import { type Actor, asActor, authorize, GROUP_ROLES, type Role, ROLE_LABELS } from '../access/index.js';
 import { STATUS_LABELS, type UserStatus } from '../people/rules.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** The people of a group: those assigned to it or above it, the type-ahead of those who may be, and choosing them. */
 
@@ -117,7 +118,7 @@ export async function userOptions(
   input: { q: string; chosen: string[] },
 ): Promise<UserOptions> {
   authorize(actor, 'group.assign_users');
-  const q = input.q.trim().slice(0, 200);
+  const q = cutText(input.q.trim(), 200);
   return asActor(db, actor, async (trx) => {
     const group = await findGroupInScope(trx, actor, groupId);
     const query = assignableQuery(trx, actor, group.customer_id)

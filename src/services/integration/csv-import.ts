@@ -1,12 +1,13 @@
 import type { Db } from '../../db/index.js';
 import { inTenant } from '../../db/tenant.js';
 import { ConflictError, NotFoundError, ValidationError, type RecordError } from '../../errors.js';
-import { audit, INSTANCE } from '../platform/index.js';
+import { audit, INSTANCE, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
 import { ingestBatch, MAX_BATCH, validateBatch } from './ingestion.js';
 import { importKind, lineOf, parseCsvRecords, type CsvImportKind } from './import-kinds.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
+import { cutText } from '../platform/text-rules.js';
 
 /**
  * Staff CSV imports, in three reusable pieces: parseCsvRecords (import-kinds.ts: a file into
@@ -113,6 +114,16 @@ export async function previewImport(
   const kind = importKind(input.kind);
   if (!kind) throw new ValidationError({ kind: 'Choose what the file holds.' });
   if (!input.content.trim()) throw new ValidationError({ file: 'Choose a CSV file.' });
+  // a file decoded as UTF-8 holds no unpaired surrogate, but it may hold a NUL, which PostgreSQL cannot store
+  if (!isStorableText(input.content)) {
+    const at = input.content.indexOf('\u0000');
+    const where = at >= 0 ? ` (line ${input.content.slice(0, at).split('\n').length})` : '';
+    throw new ValidationError({
+      file: `The file holds a NUL character or an unpaired surrogate${where}: is it a CSV text file?`,
+    });
+  }
+  if (!isStorableText(input.fileName))
+    throw new ValidationError({ file: `The file's name ${UNSTORABLE_TEXT_MESSAGE}: rename it.` });
   const records = parseCsvRecords(kind, input.content);
   const errors = await problemsOf(db, actor.tenantId, kind, records);
   return asActor(db, actor, async (trx) => {
@@ -120,7 +131,7 @@ export async function previewImport(
       .insert({
         tenant_id: actor.tenantId,
         kind: kind.key,
-        file_name: input.fileName.slice(0, 200) || 'upload.csv',
+        file_name: cutText(input.fileName, 200) || 'upload.csv',
         content: input.content,
         total: records.length,
         status: errors.length ? 'invalid' : 'previewed',

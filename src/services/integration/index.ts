@@ -7,3 +7,5 @@ export * from './csv-import.js';
 export * from './idempotency.js';
 export * from './import-kinds.js';
 export * from './ingestion.js';
+export * from './record-rules.js';
+export * from './scope-rules.js';

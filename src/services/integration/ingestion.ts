@@ -1,8 +1,9 @@
 import type { Trx } from '../../db/index.js';
 import type { RecordError } from '../../errors.js';
-import { DIRECTIONS, PRODUCTS, USAGE_STATUSES } from '../billing/usage-rules.js';
+import type { Direction, Product, UsageStatus } from '../billing/usage-rules.js';
 import { insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
 import { isUniqueViolation } from '../assets/index.js';
+import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE_RECORD } from './record-rules.js';
 
 /**
  * Data from outside (device locations, usage records), validated and written the same way whether
@@ -16,8 +17,6 @@ import { isUniqueViolation } from '../assets/index.js';
  */
 
 export const MAX_BATCH = 10_000;
-
-export type FieldProblem = { field: string; message: string };
 
 /** What records of a kind name, resolved once per batch inside the tenant. */
 export type Lookups = { assets: Map<string, { id: string; customerId: string }>; customers: Map<string, string> };
@@ -64,67 +63,18 @@ export type RecordKind<Input, Resolved> = Writer<Resolved> & RecordByRecord<Inpu
 export type IngestKind<Input, Resolved> =
   RecordKind<Input, Resolved> | (Writer<Resolved> & WholeBatch<Resolved>) | SetWiseKind<Input>;
 
-// ---- field checks ----
+const NO_FUTURE_MS = 24 * 60 * 60 * 1000;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** ISO 8601 with a time and a zone (Z or ±hh:mm): a time without a zone means nothing to a server. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/;
-
-class Checker {
-  readonly problems: FieldProblem[] = [];
-  constructor(private readonly r: Record<string, unknown>) {}
-  private fail(field: string, message: string): null {
-    this.problems.push({ field, message });
-    return null;
-  }
-  text(field: string, opts: { max: number; required?: boolean; pattern?: RegExp; hint?: string }): string | null {
-    const v = this.r[field];
-    if (v === undefined || v === null || v === '') return opts.required ? this.fail(field, 'is required') : null;
-    if (typeof v !== 'string') return this.fail(field, 'must be a string');
-    const t = v.trim();
-    if (opts.required && !t) return this.fail(field, 'is required');
-    if (t.length > opts.max) return this.fail(field, `has at most ${opts.max} characters`);
-    if (opts.pattern && !opts.pattern.test(t)) return this.fail(field, opts.hint ?? 'is not in the expected form');
-    return t;
-  }
-  number(field: string, opts: { min: number; max: number; integer?: boolean; required?: boolean }): number | null {
-    const v = this.r[field];
-    if (v === undefined || v === null || v === '') return opts.required ? this.fail(field, 'is required') : null;
-    if (typeof v !== 'number' || !Number.isFinite(v)) return this.fail(field, 'must be a number');
-    if (opts.integer && !Number.isInteger(v)) return this.fail(field, 'must be a whole number');
-    if (v < opts.min || v > opts.max) return this.fail(field, `must be between ${opts.min} and ${opts.max}`);
-    return v;
-  }
-  time(field: string): Date | null {
-    const v = this.r[field];
-    if (v === undefined || v === null || v === '') return this.fail(field, 'is required');
-    if (typeof v !== 'string' || !ISO_TIME.test(v))
-      return this.fail(field, 'must be an ISO 8601 time with a zone, like 2026-12-01T08:30:00Z');
-    const d = new Date(v);
-    if (Number.isNaN(d.getTime())) return this.fail(field, 'is not a real time');
-    return d;
-  }
-  oneOf<T extends string>(field: string, values: readonly T[]): T | null {
-    const v = this.r[field];
-    if (v === undefined || v === null || v === '') return this.fail(field, 'is required');
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
-      return this.fail(field, `must be one of ${values.join(', ')}`);
-    return v as T;
-  }
-}
-
+/** A record's check as the kinds give it: the typed value, or null with the problems. */
 function checked<T>(
   record: unknown,
-  build: (c: Checker) => T,
+  spec: RecordSpec,
+  build: (values: Record<string, unknown>, problems: FieldProblem[]) => T,
 ): { value: T; problems: FieldProblem[] } | { value: null; problems: FieldProblem[] } {
-  if (!isObject(record)) return { value: null, problems: [{ field: '', message: 'must be an object' }] };
-  const c = new Checker(record);
-  const value = build(c);
-  return c.problems.length ? { value: null, problems: c.problems } : { value, problems: [] };
+  const { values, problems } = checkRecord(record, spec);
+  const value = build(values, problems);
+  return problems.length ? { value: null, problems } : { value, problems: [] };
 }
-
-const IDENTIFIER = { max: 64, required: true } as const;
-const NO_FUTURE_MS = 24 * 60 * 60 * 1000;
 
 function unknownAsset(): FieldProblem {
   return { field: 'identifier', message: 'names no asset of yours' };
@@ -137,11 +87,11 @@ export type LocationInput = { identifier: string; latitude: number; longitude: n
 export const locationKind: SetWiseKind<LocationInput> = {
   name: 'locations',
   check: (record) =>
-    checked(record, (c) => ({
-      identifier: c.text('identifier', IDENTIFIER)!,
-      latitude: c.number('latitude', { min: -90, max: 90, required: true })!,
-      longitude: c.number('longitude', { min: -180, max: 180, required: true })!,
-      recordedAt: c.time('recorded_at')!,
+    checked(record, LOCATION_RECORD, (v) => ({
+      identifier: v.identifier as string,
+      latitude: v.latitude as number,
+      longitude: v.longitude as number,
+      recordedAt: v.recorded_at as Date,
     })),
   unresolved: unknownIdentifiers,
   writeChecked: writeLocations,
@@ -268,50 +218,30 @@ export type UsageInput = Omit<NewUsageRecord, 'customerId' | 'assetId'> & {
   accountId: string | null;
 };
 
-const MESSAGE_PRODUCTS = new Set(['sms', 'messaging']);
-
 export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
   name: 'usage-records',
-  check(record) {
-    const result = checked(record, (c) => {
-      const product = c.oneOf('product', PRODUCTS)!;
-      const value: UsageInput = {
-        identifier: c.text('identifier', { max: 64 }),
-        accountId: c.text('account_id', { max: 32 }),
-        product,
-        occurredAt: c.time('occurred_at')!,
-        direction: c.oneOf('direction', DIRECTIONS)!,
-        status: c.oneOf('status', USAGE_STATUSES)!,
-        fromNumber: c.text('from_number', { max: 32, required: true })!,
-        toNumber: c.text('to_number', { max: 32, required: true })!,
-        durationSeconds: c.number('duration_seconds', { min: 0, max: 2_147_483_647, integer: true }) ?? 0,
-        units: c.number('units', { min: 0, max: 2_147_483_647, integer: true }) ?? 1,
+  check: (record) =>
+    checked(record, USAGE_RECORD, (v, problems) => {
+      const occurredAt = v.occurred_at as Date;
+      if (occurredAt && occurredAt.getTime() > Date.now() + NO_FUTURE_MS)
+        problems.push({ field: 'occurred_at', message: 'is more than a day in the future' });
+      return {
+        identifier: v.identifier as string | null,
+        accountId: v.account_id as string | null,
+        product: v.product as Product,
+        occurredAt,
+        direction: v.direction as Direction,
+        status: v.status as UsageStatus,
+        fromNumber: v.from_number as string,
+        toNumber: v.to_number as string,
+        durationSeconds: (v.duration_seconds as number | null) ?? USAGE_RECORD.fields.duration_seconds.default,
+        units: (v.units as number | null) ?? USAGE_RECORD.fields.units.default,
         // none given: insertUsageRecords prices it from the customer's price list
-        priceMinor:
-          c.number('price_minor', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }) ??
-          undefined,
-        contactName: c.text('contact_name', { max: 200 }),
-        content: c.text('content', { max: 5000 }),
+        priceMinor: (v.price_minor as number | null) ?? undefined,
+        contactName: v.contact_name as string | null,
+        content: v.content as string | null,
       };
-      if (
-        value.identifier === null &&
-        value.accountId === null &&
-        !c.problems.some((p) => p.field === 'identifier' || p.field === 'account_id')
-      ) {
-        c.problems.push({ field: 'identifier', message: 'is required unless account_id names the customer' });
-      }
-      if (product && !MESSAGE_PRODUCTS.has(product) && (value.content !== null || value.contactName !== null)) {
-        c.problems.push({
-          field: value.content !== null ? 'content' : 'contact_name',
-          message: 'belongs to SMS and messaging records only',
-        });
-      }
-      if (value.occurredAt instanceof Date && value.occurredAt.getTime() > Date.now() + NO_FUTURE_MS)
-        c.problems.push({ field: 'occurred_at', message: 'is more than a day in the future' });
-      return value;
-    });
-    return result;
-  },
+    }),
   names: (r) => ({ identifiers: r.identifier ? [r.identifier] : [], accountIds: r.accountId ? [r.accountId] : [] }),
   resolve(r, lookups) {
     const asset = r.identifier ? lookups.assets.get(r.identifier) : undefined;

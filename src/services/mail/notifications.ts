@@ -102,7 +102,7 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
   const { rows } = await trx.raw<{ rows: { tenant_id: string; id: string; title: string }[] }>(
     `select c.tenant_id, c.id, c.title from memberships m
        join customers c on c.tenant_id = m.tenant_id and c.id = m.customer_id
-      where m.user_id = ? and m.role = 'company_admin'
+      where m.user_id = ? and m.role = 'company_admin' and m.disabled_at is null
       order by c.tenant_id, c.id
       for no key update of c`,
     [userId],
@@ -112,6 +112,7 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
       `select 1 from memberships m join users u on u.id = m.user_id
         where m.tenant_id = ? and m.customer_id = ? and m.role = 'company_admin' and m.user_id <> ?
           and u.status = 'active'
+          and m.disabled_at is null
           and not exists (select 1 from notification_settings s
                            where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled)
         limit 1`,

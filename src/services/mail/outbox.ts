@@ -16,7 +16,20 @@ export type NewMail = {
   text: string;
   html?: string;
   headers?: Record<string, string>;
+  /**
+   * one-time secrets the text carries (a link's token, a generated password, a code): the outbox keeps
+   * them only until the message is delivered, and the outgoing mail page never shows them after that
+   */
+  secrets?: string[];
 };
+
+export const REDACTED = '[redacted]';
+
+/** The text with every secret in it replaced by a placeholder; null when it carries none. */
+export function redactSecrets(text: string, secrets: string[] = []): string | null {
+  const found = secrets.filter((s) => s && text.includes(s)).sort((a, b) => b.length - a.length);
+  return found.length ? found.reduce((t, secret) => t.split(secret).join(REDACTED), text) : null;
+}
 
 /**
  * The pumps of this process, by the database they deliver from. A transaction shares its database's
@@ -38,6 +51,9 @@ function afterCommit(db: Db | Trx, then: () => void): void {
  * pumps of this process deliver it at once (the mail job picks up anything queued elsewhere).
  */
 export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
+  const redacted = redactSecrets(mail.text, mail.secrets);
+  // the HTML part would keep the secret where the text part lost it
+  if (redacted && mail.html) throw new Error('A message that carries a secret is sent as text only.');
   await trx('outbox').insert({
     tenant_id: mail.tenantId,
     channel: mail.channel ?? 'email',
@@ -47,6 +63,7 @@ export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
     user_id: mail.userId ?? null,
     subject: mail.subject,
     body_text: mail.text,
+    redacted_text: redacted,
     body_html: mail.html ?? null,
     headers: JSON.stringify(mail.headers ?? {}),
   });
@@ -114,9 +131,16 @@ export async function deliverDueMail(
             ...(row.body_html ? { html: row.body_html } : {}),
             headers: row.headers,
           });
+          // delivered: a secret the message carried now lives only in the recipient's mailbox
           await trx('outbox')
             .where(key)
-            .update({ status: 'sent', sent_at: now, attempts: row.attempts + 1, last_error: null });
+            .update({
+              status: 'sent',
+              sent_at: now,
+              attempts: row.attempts + 1,
+              last_error: null,
+              body_text: trx.raw('coalesce(redacted_text, body_text)'),
+            });
         } catch (err) {
           const attempts = row.attempts + 1;
           await trx('outbox')
@@ -134,6 +158,19 @@ export async function deliverDueMail(
     settled += n;
     if (n < batchSize) return settled;
   }
+}
+
+export const DEFAULT_MAIL_RETENTION_DAYS = 30;
+
+/**
+ * Forgets mail older than the retention period (MAIL_RETENTION_DAYS), whatever became of it, except mail
+ * still queued: the outbox is a delivery queue and a short record, not an archive of what people were sent.
+ */
+export async function pruneOutbox(db: Db, now: Date, keepDays = DEFAULT_MAIL_RETENTION_DAYS): Promise<number> {
+  return db('outbox')
+    .where('created_at', '<', new Date(now.getTime() - keepDays * 86_400_000))
+    .whereNot({ status: 'queued' })
+    .del();
 }
 
 export type MailPump = {

@@ -1,14 +1,17 @@
+import type { Knex } from 'knex';
 import type { Db } from '../../db/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { deliverSoon } from './outbox.js';
-import { type Actor, asActor, authorize } from '../access/index.js';
+import { type Actor, asActor, authorize, isOperator, type OperatorActor } from '../access/index.js';
 
 export const MAIL_STATUSES = ['queued', 'sent', 'kept', 'dead'] as const;
 export type MailStatus = (typeof MAIL_STATUSES)[number];
 
 export type OutgoingMailSummary = {
   id: number;
+  /** whose mail it is: shown to the operator, who reads every tenant's */
+  tenantName: string;
   createdAt: Date;
   /** 'sms' messages are kept here: no SMS provider is configured */
   channel: 'email' | 'sms';
@@ -22,7 +25,11 @@ export type OutgoingMailSummary = {
   nextAttemptAt: Date;
 };
 
-export type OutgoingMailMessage = OutgoingMailSummary & { text: string };
+export type OutgoingMailMessage = OutgoingMailSummary & {
+  text: string;
+  /** the message carried one-time secrets (links, codes, passwords): `text` shows them as "[redacted]" */
+  redacted: boolean;
+};
 
 export type OutgoingMailQuery = { status?: MailStatus; before?: number; size: number };
 
@@ -38,25 +45,29 @@ type Row = {
   last_error: string | null;
   sent_at: Date | null;
   next_attempt_at: Date;
+  tenant_name: string;
   body_text?: string;
+  redacted_text?: string | null;
 };
 
 const COLUMNS = [
-  'id',
-  'created_at',
-  'channel',
-  'recipient',
-  'subject',
-  'kind',
-  'status',
-  'attempts',
-  'last_error',
-  'sent_at',
-  'next_attempt_at',
+  'o.id',
+  'o.created_at',
+  'o.channel',
+  'o.recipient',
+  'o.subject',
+  'o.kind',
+  'o.status',
+  'o.attempts',
+  'o.last_error',
+  'o.sent_at',
+  'o.next_attempt_at',
+  't.name as tenant_name',
 ];
 
 const summary = (r: Row): OutgoingMailSummary => ({
   id: r.id,
+  tenantName: r.tenant_name,
   createdAt: r.created_at,
   channel: r.channel,
   to: r.recipient,
@@ -69,22 +80,39 @@ const summary = (r: Row): OutgoingMailSummary => ({
   nextAttemptAt: r.next_attempt_at,
 });
 
+/** Who reads outgoing mail: a tenant's admins their tenant's, the deployment operator everyone's. */
+export type MailReader = Actor | OperatorActor;
+
 /**
- * The tenant's outbox, newest first, a page at a time by keyset (`before` an id), so a deep page
+ * The outbox a reader reaches: a tenant admin their own tenant's, through its row-level security;
+ * the operator the whole deployment's, read as the deployment like the mail job that sends it.
+ */
+function readOutbox<T>(db: Db, reader: MailReader, read: (outbox: () => Knex.QueryBuilder) => Promise<T>): Promise<T> {
+  if (isOperator(reader)) {
+    authorize(reader, 'operator.mail');
+    return read(() => db('outbox as o').join('tenants as t', 't.id', 'o.tenant_id'));
+  }
+  authorize(reader, 'mail.view');
+  return asActor(db, reader, (trx) =>
+    read(() => trx('outbox as o').join('tenants as t', 't.id', 'o.tenant_id').where('o.tenant_id', reader.tenantId)),
+  );
+}
+
+/**
+ * The reader's outbox, newest first, a page at a time by keyset (`before` an id), so a deep page
  * costs what the first one does. Returns the id to continue before, or null on the last page.
  */
 export async function listOutgoingMail(
   db: Db,
-  actor: Actor,
+  reader: MailReader,
   query: OutgoingMailQuery,
 ): Promise<{ rows: OutgoingMailSummary[]; nextBefore: number | null }> {
-  authorize(actor, 'mail.view');
-  const rows: Row[] = await asActor(db, actor, (trx) => {
-    const q = trx('outbox').where({ tenant_id: actor.tenantId });
-    if (query.status) q.where({ status: query.status });
-    if (query.before) q.where('id', '<', query.before);
+  const rows: Row[] = await readOutbox(db, reader, (outbox) => {
+    const q = outbox();
+    if (query.status) q.where('o.status', query.status);
+    if (query.before) q.where('o.id', '<', query.before);
     return q
-      .orderBy('id', 'desc')
+      .orderBy('o.id', 'desc')
       .limit(query.size + 1)
       .select(COLUMNS);
   });
@@ -92,16 +120,26 @@ export async function listOutgoingMail(
   return { rows: page.map(summary), nextBefore: rows.length > query.size ? page[page.length - 1]!.id : null };
 }
 
-/** One message with its text; another tenant's message is not found. */
-export async function findOutgoingMail(db: Db, actor: Actor, id: number): Promise<OutgoingMailMessage> {
-  authorize(actor, 'mail.view');
-  const row: Row | undefined = await asActor(db, actor, (trx) =>
-    trx('outbox')
-      .where({ tenant_id: actor.tenantId, id })
-      .first([...COLUMNS, 'body_text']),
+/**
+ * One message with its text; a message outside the reader's outbox (another tenant's) is not found.
+ * The one-time secrets a message carried show as "[redacted]", unless `revealKept` (outside production)
+ * and the message is kept rather than sent: without an SMTP server, reading kept mail here is how a
+ * demo's links reach people.
+ */
+export async function findOutgoingMail(
+  db: Db,
+  reader: MailReader,
+  id: number,
+  opts: { revealKept?: boolean } = {},
+): Promise<OutgoingMailMessage> {
+  const row: Row | undefined = await readOutbox(db, reader, (outbox) =>
+    outbox()
+      .where('o.id', id)
+      .first([...COLUMNS, 'o.body_text', 'o.redacted_text']),
   );
   if (!row) throw new NotFoundError();
-  return { ...summary(row), text: row.body_text ?? '' };
+  const redacted = row.redacted_text != null && !(opts.revealKept && row.status === 'kept');
+  return { ...summary(row), text: (redacted ? row.redacted_text : row.body_text) ?? '', redacted };
 }
 
 /**

@@ -5,6 +5,7 @@ import { type Product, PRODUCTS } from '../billing/usage-rules.js';
 import { formatMoney } from '../billing/money.js';
 import { isProduct } from './usage-rules.js';
 import { type Actor, asActor, authorize, partnerCustomerIds } from '../access/index.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** A partner viewer's assigned customers, read only: the list they manage and one customer. */
 
@@ -83,7 +84,7 @@ export async function listPartnerCustomers(
   opts: { q?: string; page?: number },
 ): Promise<PartnerCustomerList> {
   authorize(actor, 'partner.customers.view');
-  const q = (opts.q ?? '').trim().slice(0, 200);
+  const q = cutText((opts.q ?? '').trim(), 200);
   const page = Number.isInteger(opts.page) && opts.page! > 0 ? Math.min(opts.page!, 100_000) : 1;
   const size = PARTNER_CUSTOMER_PAGE_SIZE;
   return asActor(db, actor, async (trx) => {

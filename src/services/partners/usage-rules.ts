@@ -8,7 +8,9 @@ import {
   type UsageStatus,
 } from '../billing/usage-rules.js';
 import {
+  cursorParam,
   decodeCursor,
+  decodeIdCursor,
   DEFAULT_PAGE_SIZE,
   encodeCursor,
   isCursorTime,
@@ -68,7 +70,7 @@ export function isProduct(v: unknown): v is Product {
   return (PRODUCTS as readonly unknown[]).includes(v);
 }
 
-/** The filter from a query string; anything not understood falls back to the default, never an error. */
+/** The filter from a query string; anything not understood falls back to the default, but a bad cursor answers 400. */
 export function usageFilterFrom(raw: Record<string, unknown>, today: Day): UsageLogFilter {
   let to = isDay(firstOf(raw.to)) ? (firstOf(raw.to) as Day) : today;
   let from = isDay(firstOf(raw.from)) ? (firstOf(raw.from) as Day) : addDays(to, -(DEFAULT_PERIOD_DAYS - 1));
@@ -81,7 +83,7 @@ export function usageFilterFrom(raw: Record<string, unknown>, today: Day): Usage
     to,
     direction: (DIRECTIONS as readonly unknown[]).includes(direction) ? (direction as Direction) : null,
     status: (USAGE_STATUSES as readonly unknown[]).includes(status) ? (status as UsageStatus) : null,
-    after: decodeUsageCursor(firstOf(raw.after)),
+    after: cursorParam(raw.after, decodeUsageCursor),
     size: pageSizeOf(raw.size),
   };
 }
@@ -91,14 +93,12 @@ export function encodeUsageCursor(c: UsageCursor): string {
   return encodeCursor([c.occurredAt, c.id]);
 }
 
-/** bigint's largest value: a larger id would fail the query's `::bigint` */
-const MAX_ID = 2n ** 63n - 1n;
-
+/** A cursor's values, when they can be a row's position: a real time and a bigint id, or the SQL would fail. */
 function readUsageCursor(values: unknown[]): UsageCursor | null {
   const [occurredAt, id] = values;
   if (values.length !== 2 || !isCursorTime(occurredAt)) return null;
-  if (typeof id !== 'string' || !/^\d{1,19}$/.test(id) || BigInt(id) > MAX_ID) return null;
-  return { occurredAt, id };
+  const bigint = decodeIdCursor(id);
+  return bigint === null ? null : { occurredAt, id: bigint };
 }
 
 /** A cursor from the address bar, or null when it is not one of ours. */

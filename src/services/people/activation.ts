@@ -54,6 +54,7 @@ export function activationMail(
       '',
       'If you did not expect this message, you can ignore it.',
     ].join('\n'),
+    secrets: [token],
   };
 }
 
@@ -133,9 +134,13 @@ export async function activationLink(
 export type InvalidLinkReason = 'unknown' | 'expired' | 'used';
 const addressKey = (address: string) => `activation:address:${address}`;
 
-type PendingAccount = { userId: string; tenantId: string; tokenId: string; name: string; email: string };
+/** tenantId: the tenant whose admin issued the link; null for a deployment operator's link, which no tenant issues */
+type PendingAccount = { userId: string; tenantId: string | null; tokenId: string; name: string; email: string };
 
-/** Finds the pending account a token opens, or why it opens none (a disabled or activated user has none). */
+/**
+ * Finds the pending account a token opens, or why it opens none (a disabled or activated user has
+ * none, and a link without a tenant opens only an operator's account).
+ */
 async function accountForToken(
   trx: Trx,
   rawToken: string,
@@ -148,7 +153,9 @@ async function accountForToken(
     .where({ id: token.user_id })
     .forUpdate()
     .first<{ name: string; email: string; status: UserStatus } | undefined>('name', 'email', 'status');
-  if (!user || !token.tenant_id || user.status === 'disabled') return { ok: false, reason: 'unknown' };
+  if (!user || user.status === 'disabled') return { ok: false, reason: 'unknown' };
+  if (!token.tenant_id && !(await trx('operators').where({ user_id: token.user_id }).first('user_id')))
+    return { ok: false, reason: 'unknown' };
   if (user.status === 'active') return { ok: false, reason: 'used' };
   return {
     ok: true,
@@ -206,7 +213,9 @@ export async function activateAccount(
   rawToken: string,
   input: ActivationInput,
 ): Promise<
-  { ok: true; userId: string; membershipId: string; landing: string } | { ok: false; reason: InvalidLinkReason }
+  | { ok: true; userId: string; membershipId: string; landing: string }
+  | { ok: true; userId: string; operator: true; landing: string }
+  | { ok: false; reason: InvalidLinkReason }
 > {
   return guardAddress(db, now, input.address, () =>
     db.transaction(async (trx) => {
@@ -225,10 +234,14 @@ export async function activateAccount(
         .where({ id: account.userId })
         .update({ password_hash: passwordHash, status: 'active', updated_at: now });
       await markTokenUsed(trx, account.tokenId, now);
+      // a deployment operator belongs to no tenant: signed in as the operator, with no tenant's audit log to write
+      if (!account.tenantId)
+        return { ok: true as const, userId: account.userId, operator: true as const, landing: '/operator/tenants' };
+      const tenantId = account.tenantId;
       // the rest belongs to the tenant that issued the link; its row-level security applies from here
-      return inTenant(trx, account.tenantId, async (t) => {
+      return inTenant(trx, tenantId, async (t) => {
         const membership = await t('memberships')
-          .where({ tenant_id: account.tenantId, user_id: account.userId })
+          .where({ tenant_id: tenantId, user_id: account.userId })
           .orderBy('created_at')
           .first<{ id: string } | undefined>('id');
         const actor = membership ? await loadActor(t, account.userId, membership.id) : null;

@@ -70,5 +70,6 @@ export function passwordMail(
       'This password works until you choose your own: Portico asks for a new one as soon as you sign in.',
       'If you did not expect this message, tell your provider.',
     ].join('\n'),
+    secrets: [password],
   };
 }

@@ -86,6 +86,7 @@ export async function sendEmailVerification(db: Db, actor: Actor, env: MailEnv):
         '',
         'If you did not ask for this, ignore this message.',
       ].join('\n'),
+      secrets: [token],
     });
     return actor.email;
   });
@@ -177,6 +178,7 @@ export async function sendMobileCode(db: Db, actor: Actor, input: { mobile: stri
       userId: actor.userId,
       subject: 'Mobile verification code',
       text: `Your Portico code is ${code}. It expires in ${CODE_MINUTES} minutes.`,
+      secrets: [code],
     });
     return mobile;
   });

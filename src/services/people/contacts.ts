@@ -5,7 +5,7 @@ import { enqueueMail } from '../mail/index.js';
 import { hashPassword } from './passwords.js';
 import { passwordFrom, passwordMail, type PasswordMode } from './contact-passwords.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
-import { endSessionsOfUser } from './sessions.js';
+import { revokeSessionsOfUser } from './sessions.js';
 import { addCustomerUserWithPassword } from './new-users.js';
 import { findUserInReach, nameProblem, snapshot, type CustomerUser, type MailEnv } from './users.js';
 
@@ -270,7 +270,7 @@ export async function resetContactPassword(
         status: contact.status === 'pending' ? 'active' : contact.status,
         updated_at: env.now,
       });
-    const sessionsEnded = await endSessionsOfUser(trx, contact.id);
+    const sessionsEnded = await revokeSessionsOfUser(trx, contact.id, env.now);
     if (chosen.mode === 'generate') await enqueueMail(trx, passwordMail(actor, contact, chosen.password, env, true));
     await audit(trx, actor, {
       entityType: 'user',

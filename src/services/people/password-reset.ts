@@ -13,7 +13,7 @@ import { inTenant } from '../access/index.js';
 import { clearSignInLockout, loadActor } from './sign-in.js';
 import { enqueueMail } from '../mail/index.js';
 import { hashPassword, passwordProblem } from './passwords.js';
-import { endSessionsOfUser } from './sessions.js';
+import { revokeSessionsOfUser } from './sessions.js';
 
 export type PasswordResetRequest = { email: string; address: string; baseUrl: string };
 
@@ -46,8 +46,10 @@ export async function requestPasswordReset(
   // every address costs the same lookups up to here; only a real, active account goes on
   const user = await db('users as u')
     .join('memberships as m', 'm.user_id', 'u.id')
+    .join('tenants as t', 't.id', 'm.tenant_id')
     .whereRaw('lower(u.email) = lower(?)', [email])
     .where('u.status', 'active')
+    .whereNull('t.disabled_at')
     .orderBy('m.created_at')
     .first<{ id: string; email: string; name: string; tenant_id: string } | undefined>(
       'u.id',
@@ -71,6 +73,7 @@ export async function requestPasswordReset(
       userId: user.id,
       subject: 'Reset your Portico password',
       text: resetMailText(user.name, `${input.baseUrl}/password/reset/${token}`),
+      secrets: [token],
     });
   });
   return { userId: user.id, limited: false };
@@ -144,7 +147,7 @@ export async function resetPassword(
       .where({ id: user.id })
       .update({ password_hash: await hashPassword(input.password), updated_at: now });
     await markTokenUsed(trx, token.id, now);
-    const sessionsEnded = await endSessionsOfUser(trx, user.id);
+    const sessionsEnded = await revokeSessionsOfUser(trx, user.id, now);
     await clearSignInLockout(trx, user.email);
     const actor = (await loadActor(trx, user.id, membership.id)) ?? {
       system: 'password reset link',

@@ -5,14 +5,95 @@ export async function pruneExpiredSessions(db: Db, now: Date): Promise<number> {
   return db('session').where('expire', '<', now).del();
 }
 
-/** Ends every session of a user at once (all instances: sessions live only in PostgreSQL). */
+// ---- the session store's writes: a session that was deleted is never stored again ----
+
+/** A session created by this request (a sign-in): its row is inserted once; a taken id is left alone. */
+export async function insertSession(db: Db, sid: string, sess: object, expireSeconds: number): Promise<void> {
+  await db.raw(
+    'insert into session (sid, sess, expire) values (?, ?::json, to_timestamp(?)) on conflict (sid) do nothing',
+    [sid, JSON.stringify(sess), expireSeconds],
+  );
+}
+
+/**
+ * A session loaded from its row, written back: only while the row is there, so a request that was in
+ * flight when the session was ended cannot bring it back by storing it again.
+ */
+export async function updateSession(db: Db, sid: string, sess: object, expireSeconds: number): Promise<boolean> {
+  const { rowCount } = await db.raw('update session set sess = ?::json, expire = to_timestamp(?) where sid = ?', [
+    JSON.stringify(sess),
+    expireSeconds,
+    sid,
+  ]);
+  return rowCount > 0;
+}
+
+// ---- ending sessions ----
+
+/**
+ * Deletes every session row of a user (all instances: sessions live only in PostgreSQL). For a user or
+ * membership that is going away; to end the sessions of a user who stays, use revokeSessionsOfUser.
+ */
 export async function endSessionsOfUser(db: Db | Trx, userId: string, exceptSid?: string): Promise<number> {
   const q = db('session').where({ user_id: userId });
   if (exceptSid) q.whereNot({ sid: exceptSid });
   return q.del();
 }
 
-/** Ends the sessions a user opened with a login link (when the link is refreshed or disabled). */
+/**
+ * Ends every session of a user at once, whatever is in flight: the rows go, and every session issued
+ * before `now` is refused from now on (users.sessions_valid_after, checked with the actor on every
+ * request), so neither a request that loaded one before nor a copy of a row brings it back.
+ * `exceptSid`: the session that asked keeps its row, and the route issues it anew (reissueSession).
+ */
+export async function revokeSessionsOfUser(
+  db: Db | Trx,
+  userId: string,
+  now: Date,
+  exceptSid?: string,
+): Promise<number> {
+  await db('users').where({ id: userId }).update({ sessions_valid_after: now });
+  return endSessionsOfUser(db, userId, exceptSid);
+}
+
+/** The sessions a person has with one provider: those acting through one of their memberships of that tenant. */
+function sessionsWithTenant(trx: Trx, tenantId: string, userId: string) {
+  const memberships = trx('memberships').where({ tenant_id: tenantId, user_id: userId }).select(trx.raw('id::text'));
+  return trx('session').where({ user_id: userId }).whereRaw("sess->>'membershipId' in ?", [memberships]);
+}
+
+export async function countSessionsWithTenant(trx: Trx, tenantId: string, userId: string, now: Date): Promise<number> {
+  const row = (await sessionsWithTenant(trx, tenantId, userId).where('expire', '>', now).count({ n: '*' }).first()) as {
+    n: number;
+  };
+  return row.n;
+}
+
+/**
+ * Staff end a person's sessions with their provider, and only those (a login may also belong to another
+ * provider's customers): revoked through the person's memberships of the tenant, like revokeSessionsOfUser.
+ */
+export async function revokeSessionsWithTenant(trx: Trx, tenantId: string, userId: string, now: Date): Promise<number> {
+  await trx('memberships').where({ tenant_id: tenantId, user_id: userId }).update({ sessions_valid_after: now });
+  return sessionsWithTenant(trx, tenantId, userId).del();
+}
+
+/**
+ * Ends the sessions acting through one membership (its customer disabled it), like revokeSessionsOfUser:
+ * the rows go, and any session of that membership issued before `now` is refused from now on.
+ */
+export async function revokeSessionsOfMembership(
+  trx: Trx,
+  tenantId: string,
+  userId: string,
+  membershipId: string,
+  now: Date,
+): Promise<number> {
+  await trx('memberships').where({ tenant_id: tenantId, id: membershipId }).update({ sessions_valid_after: now });
+  return trx('session').where({ user_id: userId }).whereRaw("sess->>'membershipId' = ?", [membershipId]).del();
+}
+
+/** Ends the sessions a user opened with a login link (refreshed or disabled: those sessions are bound to it too). */
 export async function endLinkSessionsOfUser(db: Db | Trx, userId: string): Promise<number> {
   return db('session').where({ user_id: userId }).whereRaw("sess->>'viaLink' = 'true'").del();
 }

@@ -5,7 +5,7 @@ import { assertNotLocked, audit, clearFailures, LIMITS, recordFailure } from '..
 import { isTimeZone } from '../platform/time-format.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
-import { endOwnSession, endSessionsOfUser, listSessionsOfUser } from './sessions.js';
+import { endOwnSession, listSessionsOfUser, revokeSessionsOfUser } from './sessions.js';
 import { describeUserAgent } from './user-agent.js';
 
 export type Profile = { name: string; email: string; timeZone: string };
@@ -121,7 +121,7 @@ export async function changePassword(
     await trx('users')
       .where({ id: actor.userId })
       .update({ password_hash: await hashPassword(input.password), updated_at: now });
-    const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
+    const sessionsEnded = await revokeSessionsOfUser(trx, actor.userId, now, currentSid);
     await audit(trx, actor, {
       entityType: 'user',
       entityId: actor.userId,
@@ -158,10 +158,10 @@ export async function endSession(
   });
 }
 
-/** "Sign out everywhere else": every session of the user but this one. */
-export async function endOtherSessions(db: Db, actor: Actor, currentSid: string): Promise<number> {
+/** "Sign out everywhere else": every session of the user but this one, which the route then issues anew. */
+export async function endOtherSessions(db: Db, actor: Actor, currentSid: string, now: Date): Promise<number> {
   authorize(actor, 'settings.view');
-  return asActor(db, actor, (trx) => endSessionsOfUser(trx, actor.userId, currentSid));
+  return asActor(db, actor, (trx) => revokeSessionsOfUser(trx, actor.userId, now, currentSid));
 }
 
 /**
@@ -198,7 +198,7 @@ export async function replaceStaffSetPassword(
     await trx('users')
       .where({ id: actor.userId })
       .update({ password_hash: await hashPassword(input.password), must_change_password: false, updated_at: now });
-    const sessionsEnded = await endSessionsOfUser(trx, actor.userId, currentSid);
+    const sessionsEnded = await revokeSessionsOfUser(trx, actor.userId, now, currentSid);
     await audit(trx, actor, {
       entityType: 'user',
       entityId: actor.userId,

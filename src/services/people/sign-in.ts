@@ -1,8 +1,9 @@
 import type { Db } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { verifyPassword } from './passwords.js';
-import { ROLE_LABELS, type Actor, type Role } from '../access/index.js';
+import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/index.js';
 import { assertNotLocked, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
+import { loadOperator } from './operators.js';
 
 export type SignInInput = { email: string; password: string; address: string };
 
@@ -30,11 +31,15 @@ export class SignInRefused extends ValidationError {
 /**
  * Checks a password sign-in. Wrong passwords count against the account (in a row) and the
  * address (in a window); a locked account refuses even the right password until the lock ends.
+ * A deployment operator signs in as the operator; anyone else in their first role of a tenant
+ * that is not disabled (a person whose tenants are all disabled is refused like a wrong password).
  */
-export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Actor> {
+export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Principal> {
   const email = input.email.trim();
   const fields: Record<string, string> = {};
   if (!email) fields.email = 'Enter your email address.';
+  // no login has a longer one, and the failure counters are keyed by it
+  else if (email.length > 254) fields.email = 'An email address has at most 254 characters.';
   if (!input.password) fields.password = 'Enter your password.';
   if (Object.keys(fields).length) throw new SignInRefused(fields, 'missing');
 
@@ -43,8 +48,10 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
     .whereRaw('lower(email) = lower(?)', [email])
     .first<{ id: string; password_hash: string | null; status: string } | undefined>('id', 'password_hash', 'status');
   const passwordOk = await verifyPassword(user?.password_hash, input.password);
-  const membership = user && passwordOk && user.status === 'active' ? await firstMembership(db, user.id) : undefined;
-  if (!user || !membership) {
+  const usable = !!user && passwordOk && user.status === 'active';
+  const operator = usable ? await loadOperator(db, user.id) : null;
+  const membership = usable && !operator ? await firstMembership(db, user.id) : undefined;
+  if (!user || (!operator && !membership)) {
     const accountLocked = await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
     const addressLocked = await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
     throw new SignInRefused(
@@ -55,18 +62,42 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Act
     );
   }
   await clearFailures(db, accountKey(email));
-  const actor = await loadActor(db, user.id, membership.id);
+  if (operator) return operator;
+  const actor = await loadActor(db, user.id, membership!.id);
   if (!actor) throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
   return actor;
 }
 
 async function firstMembership(db: Db, userId: string) {
-  return db('memberships').where({ user_id: userId }).orderBy('created_at').first<{ id: string } | undefined>('id');
+  return db('memberships as m')
+    .join('tenants as t', 't.id', 'm.tenant_id')
+    .where({ 'm.user_id': userId })
+    .whereNull('m.disabled_at')
+    .whereNull('t.disabled_at')
+    .orderBy('m.created_at')
+    .first<{ id: string } | undefined>('m.id');
 }
 
-/** The actor a session acts as, or null when the user or membership is gone or disabled. */
-export async function loadActor(db: Db, userId: string, membershipId: string): Promise<Actor | null> {
-  const row = await db('memberships as m')
+/** What a session carries that decides, with the actor, whether it still counts. */
+export type SessionCheck = {
+  /** when the session was issued: one issued before its user's or membership's sessions_valid_after is ended */
+  issuedAt: Date;
+  /** a login link's session: the id of the link it was opened with, which must still be live; null if it has none */
+  linkId?: string | null;
+  now: Date;
+};
+
+/**
+ * The actor a session acts as, or null when the user or membership is gone or disabled; with `session`,
+ * also null when the session was revoked or its login link no longer works (in the same round trip).
+ */
+export async function loadActor(
+  db: Db,
+  userId: string,
+  membershipId: string,
+  session?: SessionCheck,
+): Promise<Actor | null> {
+  const q = db('memberships as m')
     .join('users as u', 'u.id', 'm.user_id')
     .join('tenants as t', 't.id', 'm.tenant_id')
     .leftJoin('customers as c', function () {
@@ -76,6 +107,9 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where({ 'm.id': membershipId, 'u.id': userId, 'u.status': 'active' })
+    // a membership disabled by its customer no longer acts, whatever the login's other roles
+    .whereNull('m.disabled_at')
+    .whereNull('t.disabled_at')
     .first<
       | {
           email: string;
@@ -103,9 +137,27 @@ export async function loadActor(db: Db, userId: string, membershipId: string): P
       'm.partner_id',
       'c.title as customer_title',
       'p.name as partner_name',
-      db.raw('(select count(*)::int from memberships o where o.user_id = u.id) as membership_count'),
+      db.raw(
+        `(select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
+           where o.user_id = u.id and ot.disabled_at is null) as membership_count`,
+      ),
       'u.must_change_password',
     );
+  if (session) {
+    const { issuedAt, linkId, now } = session;
+    q.where((w) => w.whereNull('u.sessions_valid_after').orWhere('u.sessions_valid_after', '<=', issuedAt));
+    q.where((w) => w.whereNull('m.sessions_valid_after').orWhere('m.sessions_valid_after', '<=', issuedAt));
+    if (linkId === null) q.whereRaw('false');
+    else if (linkId)
+      q.whereExists(
+        db('user_tokens as l')
+          .whereRaw('l.user_id = u.id')
+          .where({ 'l.id': linkId, 'l.purpose': 'login_link' })
+          .whereNull('l.revoked_at')
+          .where('l.expires_at', '>', now),
+      );
+  }
+  const row = await q;
   if (!row) return null;
   return {
     userId,
@@ -147,6 +199,8 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
       this.on('p.tenant_id', 'm.tenant_id').andOn('p.id', 'm.partner_id');
     })
     .where('m.user_id', actor.userId)
+    .whereNull('m.disabled_at')
+    .whereNull('t.disabled_at')
     .orderBy(['t.name', 'm.created_at'])
     .select<
       { id: string; role: Role; tenant_name: string; customer_title: string | null; partner_name: string | null }[]

@@ -13,7 +13,7 @@ import {
   seesAssignedGroups,
 } from '../access/index.js';
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
-import { endSessionsOfUser } from './sessions.js';
+import { endSessionsOfUser, revokeSessionsOfMembership, revokeSessionsOfUser } from './sessions.js';
 import type { UserStatus } from './rules.js';
 
 /** Customer users as staff and company admins see and change them: lists, a user's page, edits, removal. */
@@ -29,6 +29,11 @@ export type CustomerUser = {
   customerId: string;
   customerTitle: string;
   createdAt: Date;
+  /**
+   * the login also serves a role outside this customer (staff, another customer, another provider): its
+   * name is the person's own, and disabling them here disables this membership, not the login
+   */
+  sharedLogin?: boolean;
   /** group admins and supervisors: the groups they are assigned to and reach (lists and the user's page) */
   groups?: GroupReach;
 };
@@ -80,13 +85,28 @@ const USER_COLUMNS = [
   'u.id',
   'u.name',
   'u.email',
-  'u.status',
   'u.created_at as createdAt',
   'm.role',
   'm.id as membershipId',
   'm.customer_id as customerId',
   'c.title as customerTitle',
 ];
+
+/**
+ * The person as this membership's customer sees them: disabled here when the membership is, whatever
+ * the login; and whether the login serves anything else (the question answered across tenants by the
+ * one narrow function that may look).
+ */
+function userColumns(trx: Trx) {
+  return [
+    ...USER_COLUMNS,
+    trx.raw("case when u.status = 'active' and m.disabled_at is not null then 'disabled' else u.status end as status"),
+    trx.raw(
+      'not exists (select 1 from user_ids_without_other_membership(array[u.id], m.tenant_id, m.customer_id)) ' +
+        'as "sharedLogin"',
+    ),
+  ];
+}
 
 export async function findUserInReach(
   trx: Trx,
@@ -99,7 +119,7 @@ export async function findUserInReach(
   const q = customerUsersInReach(trx, actor)
     .where('u.id', userId)
     .orderBy('m.created_at')
-    .first<CustomerUser | undefined>(USER_COLUMNS);
+    .first<CustomerUser | undefined>(userColumns(trx));
   if (customerId) q.where('m.customer_id', customerId);
   if (lock) q.forUpdate('u');
   const user = await q;
@@ -140,7 +160,7 @@ export async function listCustomerUsers(db: Db, actor: Actor, customerId: string
       .orderByRaw('lower(u.name), lower(u.email), m.id')
       .limit(size + 1)
       .offset((page - 1) * size)
-      .select<CustomerUser[]>(USER_COLUMNS);
+      .select<CustomerUser[]>(userColumns(trx));
     if (customer) query.where('m.customer_id', customer.id);
     if (q) {
       const like = `%${escapeLike(q)}%`;
@@ -204,9 +224,15 @@ export function nameProblem(name: string): string | null {
 
 export type CustomerUserChanges = { name: string; role: string; status?: string };
 
+/** What a customer's admins may not change of a login that also serves others. */
+const sharedNameProblem = (name: string) =>
+  `${name} also signs in elsewhere with this login, so only they can change their name (under Settings).`;
+
 /**
  * Changes a user's name, role and status. A pending user stays pending until they activate.
  * Disabling ends all their sessions at once; a company admin cannot disable or demote themselves.
+ * A login that also serves others keeps its name and status: disabling ends this membership alone,
+ * with the sessions acting through it.
  */
 export async function updateCustomerUser(
   db: Db,
@@ -220,7 +246,7 @@ export async function updateCustomerUser(
     const before = await findUserInReach(trx, actor, userId, opts.customerId, true);
     const name = input.name.trim();
     const fields: Record<string, string> = {};
-    const nameError = nameProblem(name);
+    const nameError = before.sharedLogin && name !== before.name ? sharedNameProblem(before.name) : nameProblem(name);
     if (nameError) fields.name = nameError;
     if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
     let status: UserStatus = before.status;
@@ -235,11 +261,21 @@ export async function updateCustomerUser(
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const role = input.role as CustomerRole;
 
-    await trx('users').where({ id: before.id }).update({ name, status, updated_at: opts.now });
-    if (changesRole(before, role))
-      await trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId }).update({ role });
-    if (status === 'disabled' && before.status !== 'disabled') await endSessionsOfUser(trx, before.id);
-    const after: CustomerUser = { ...before, name, role, status };
+    const membership = trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId });
+    let shownStatus = status;
+    if (before.sharedLogin) {
+      await membership.clone().update({ role, disabled_at: status === 'disabled' ? opts.now : null });
+      if (status === 'disabled' && before.status !== 'disabled')
+        await revokeSessionsOfMembership(trx, actor.tenantId, before.id, before.membershipId, opts.now);
+      // enabling here cannot lift what those who share the login decided about it
+      const login = await trx('users').where({ id: before.id }).first<{ status: UserStatus }>('status');
+      if (status === 'active' && login.status !== 'active') shownStatus = login.status;
+    } else {
+      await trx('users').where({ id: before.id }).update({ name, status, updated_at: opts.now });
+      await membership.clone().update({ role, disabled_at: null });
+      if (status === 'disabled' && before.status !== 'disabled') await revokeSessionsOfUser(trx, before.id, opts.now);
+    }
+    const after: CustomerUser = { ...before, name, role, status: shownStatus };
     await audit(trx, actor, {
       entityType: 'user',
       entityId: before.id,

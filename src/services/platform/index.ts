@@ -7,5 +7,6 @@ export * from './job-lock.js';
 export * from './job-runs.js';
 export * from './rate-limits.js';
 export * from './time-format.js';
+export * from './text-rules.js';
 export * from './tokens.js';
 export * from './paging.js';

@@ -1,12 +1,13 @@
 import os from 'node:os';
 import type { Db } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
-import { type Actor, asActor, authorize } from '../access/index.js';
+import { authorize, type OperatorActor } from '../access/index.js';
 
 /**
- * The record of scheduled jobs' runs, and what the Jobs page needs: each job with its recent runs,
- * and "Run now". Jobs run across tenants (renewals, reminders, mail), so their runs belong to the
- * deployment: every tenant admin sees them, and they hold counts only, never a tenant's data.
+ * The record of scheduled jobs' runs, and what the operator's Jobs page needs: each job with its
+ * recent runs, and "Run now". Jobs run across tenants (renewals, reminders, mail), so their runs
+ * belong to the deployment and only its operator sees them: their errors may name any tenant's data.
+ * (A tenant admin sees what the jobs did for their own tenant instead: assets/job-effects.ts.)
  */
 
 export type JobCounts = Record<string, number>;
@@ -97,20 +98,18 @@ type RunRow = {
 };
 
 /** Every job with its latest runs, newest first: one index range per job. */
-export async function listJobs(db: Db, actor: Actor, runner: JobRunner): Promise<JobWithRuns[]> {
-  authorize(actor, 'jobs.view');
+export async function listJobs(db: Db, operator: OperatorActor, runner: JobRunner): Promise<JobWithRuns[]> {
+  authorize(operator, 'operator.jobs');
   const names = runner.jobs.map((j) => j.name);
-  const rows: RunRow[] = await asActor(db, actor, async (trx) => {
-    const { rows } = await trx.raw<{ rows: RunRow[] }>(
-      `select r.* from unnest(?::text[]) as j(name)
-       cross join lateral (
-         select job, trigger, started_by, instance, started_at, finished_at, outcome, counts, error
-         from job_runs where job = j.name order by started_at desc limit ?
-       ) r`,
-      [names, RECENT_RUNS],
-    );
-    return rows;
-  });
+  // job runs belong to no tenant: read as the deployment, like the jobs that write them
+  const { rows } = await db.raw<{ rows: RunRow[] }>(
+    `select r.* from unnest(?::text[]) as j(name)
+     cross join lateral (
+       select job, trigger, started_by, instance, started_at, finished_at, outcome, counts, error
+       from job_runs where job = j.name order by started_at desc limit ?
+     ) r`,
+    [names, RECENT_RUNS],
+  );
   return runner.jobs.map((job) => ({
     ...job,
     runs: rows
@@ -130,9 +129,9 @@ export async function listJobs(db: Db, actor: Actor, runner: JobRunner): Promise
 }
 
 /** "Run now" on the Jobs page: the same lock and record as the schedule, started by a person. */
-export async function runJobNow(actor: Actor, runner: JobRunner, name: string): Promise<JobOutcome> {
-  authorize(actor, 'jobs.run');
-  const outcome = await runner.runNow(name, `${actor.name} <${actor.email}>`);
+export async function runJobNow(operator: OperatorActor, runner: JobRunner, name: string): Promise<JobOutcome> {
+  authorize(operator, 'operator.jobs');
+  const outcome = await runner.runNow(name, `${operator.name} <${operator.email}>`);
   if (!outcome) throw new NotFoundError();
   return outcome;
 }

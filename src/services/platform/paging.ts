@@ -1,3 +1,6 @@
+import { BadRequestError } from '../../errors.js';
+import { isStorableText } from './text-rules.js';
+
 /**
  * Paging for every list: the page sizes offered, keyset cursors (opaque to the browser) and list
  * addresses that carry only what differs from the defaults, so a list state can be bookmarked.
@@ -28,10 +31,45 @@ export function decodeCursor<T>(value: unknown, read: (values: unknown[]) => T |
   if (!/^[A-Za-z0-9_-]+$/.test(value)) return null;
   try {
     const values: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    return Array.isArray(values) ? read(values) : null;
+    // JSON may carry a NUL or an unpaired surrogate (\u0000, \ud800): no row's sort value holds one
+    if (!Array.isArray(values) || values.some((v) => typeof v === 'string' && !isStorableText(v))) return null;
+    return read(values);
   } catch {
     return null;
   }
+}
+
+/** A cursor from the address bar that no list wrote: the list answers 400 instead of a page it was not asked for. */
+export class BadCursorError extends BadRequestError {
+  constructor() {
+    super('This page of the list is not valid any more (the link is old or was changed). Open the list again.');
+  }
+}
+
+/**
+ * A list's cursor parameter (the first, if sent twice): null when absent, the cursor when `decode`
+ * reads it, and BadCursorError (400) otherwise: a cursor is never silently dropped for the first
+ * page, and never reaches the SQL unless it can be a row's position.
+ */
+export function cursorParam<T>(value: unknown, decode: (value: unknown) => T | null): T | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v === null || v === '') return null;
+  const cursor = decode(v);
+  if (cursor === null) throw new BadCursorError();
+  return cursor;
+}
+
+const BIGINT_MAX = 9_223_372_036_854_775_807n;
+
+/** A bigint row id as text (a keyset position), or null when it cannot be one: positive, at most 2^63 - 1. */
+export function decodeIdCursor(value: unknown): string | null {
+  return typeof value === 'string' && /^[1-9]\d{0,18}$/.test(value) && BigInt(value) <= BIGINT_MAX ? value : null;
+}
+
+/** A row id JavaScript counts exactly (outgoing mail, audit entries), or null. */
+export function decodeSafeIdCursor(value: unknown): number | null {
+  const id = decodeIdCursor(value);
+  return id !== null && Number.isSafeInteger(Number(id)) ? Number(id) : null;
 }
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

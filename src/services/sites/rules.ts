@@ -1,4 +1,5 @@
 import { addDays, addMonths, daysBetween, todayIn, type Day } from '../assets/subscription-rules.js';
+import { textLength } from '../platform/text-rules.js';
 
 /**
  * Site portal rules that need no database: the date range a customer picks (whole days in their
@@ -167,6 +168,9 @@ export function localDateTimeToInstant(value: string, timeZone: string): Date | 
 
 export const MAX_VISIT_HOURS = 7 * 24;
 
+export const MAX_VEHICLE_LENGTH = 120;
+export const MAX_VISIT_NOTES = 2000;
+
 export type VisitFields = { vehicle: string; startedAt: Date | null; endedAt: Date | null; notes: string };
 
 /** What is wrong with a service visit, field by field (staff form, API and import share it). */
@@ -174,7 +178,7 @@ export function visitProblems(v: VisitFields): Record<string, string> {
   const errors: Record<string, string> = {};
   const vehicle = v.vehicle.trim();
   if (!vehicle) errors.vehicle = 'Enter the vehicle (its name or registration).';
-  else if (vehicle.length > 120) errors.vehicle = 'Use at most 120 characters.';
+  else if (textLength(vehicle) > MAX_VEHICLE_LENGTH) errors.vehicle = `Use at most ${MAX_VEHICLE_LENGTH} characters.`;
   if (!v.startedAt) errors.started_at = 'Enter when the visit started.';
   if (!v.endedAt) errors.ended_at = 'Enter when the visit ended.';
   if (v.startedAt && v.endedAt) {
@@ -182,7 +186,8 @@ export function visitProblems(v: VisitFields): Record<string, string> {
     else if (v.endedAt.getTime() - v.startedAt.getTime() > MAX_VISIT_HOURS * 3_600_000)
       errors.ended_at = 'A visit lasts at most 7 days.';
   }
-  if (v.notes.length > 2000) errors.notes = 'Use at most 2,000 characters.';
+  if (textLength(v.notes) > MAX_VISIT_NOTES)
+    errors.notes = `Use at most ${MAX_VISIT_NOTES.toLocaleString('en-GB')} characters.`;
   return errors;
 }
 

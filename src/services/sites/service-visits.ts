@@ -79,6 +79,7 @@ export async function checkServiceVisits(
       if (!serviceId) fail('service', 'No service of yours has this name.');
     }
     if (r.completed !== undefined && typeof r.completed !== 'boolean') fail('completed', 'Send true or false.');
+    if (r.notes !== undefined && r.notes !== null && typeof r.notes !== 'string') fail('notes', 'Send notes as text.');
     if (r.started_at !== undefined && !startedAt)
       fail('started_at', 'Send an ISO 8601 time with its offset, such as 2026-11-24T09:30:00Z.');
     if (r.ended_at !== undefined && !endedAt)

@@ -5,6 +5,7 @@ import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { localDateTimeToInstant, PICTURE_MAX_BYTES, pictureType, visitProblems } from './rules.js';
 import { findSite, type ServiceRow } from './sites.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** Provider staff record what happens at a site: the services they offer, visits, and pictures. */
 
@@ -91,7 +92,7 @@ export async function addPicture(
   input: { visitId: string; caption: string; bytes: Buffer },
 ): Promise<{ id: string }> {
   authorize(actor, 'site.manage');
-  const caption = input.caption.trim().slice(0, 200) || null;
+  const caption = cutText(input.caption.trim(), 200) || null;
   return asActor(db, actor, async (trx) => {
     const site = await findSite(trx, actor, siteId);
     if (!input.bytes.length) throw new ValidationError({ picture: 'Choose a picture to upload.' });

@@ -5,6 +5,7 @@ import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
 import { parseGeofence, type GeofencePolygon } from './geofence-rules.js';
 import { type Actor, asActor, authorize, scopeSites } from '../access/index.js';
+import { cutText } from '../platform/text-rules.js';
 
 /** Provider staff: the tenant's sites, their geofences and customers, and a site's page. */
 
@@ -52,7 +53,7 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export async function listSites(db: Db, actor: Actor, opts: { q?: string } = {}) {
   authorize(actor, 'site.staff_view');
-  const q = (opts.q ?? '').trim().slice(0, 200);
+  const q = cutText((opts.q ?? '').trim(), 200);
   return asActor(db, actor, async (trx) => {
     const query = sitesWithCustomer(trx, actor)
       .orderByRaw('lower(s.name), s.id')

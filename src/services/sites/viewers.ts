@@ -215,7 +215,7 @@ export async function disableLoginLink(
 }
 
 export type OpenedLink =
-  | { ok: true; userId: string; membershipId: string }
+  | { ok: true; userId: string; membershipId: string; linkId: string }
   | { ok: false; reason: 'unknown' }
   | { ok: false; reason: 'expired'; expiredAt: Date; ask: string };
 
@@ -272,7 +272,8 @@ export async function openLoginLink(
     const actor = membership ? await loadActor(trx, token.user_id, membership.id) : null;
     if (!actor) return { ok: false, reason: 'unknown' };
     await trx('user_tokens').where({ id: token.id }).update({ last_used_at: now });
-    return { ok: true, userId: actor.userId, membershipId: actor.membershipId };
+    // the session it opens is bound to this link: refreshed, disabled or expired, the session ends with it
+    return { ok: true, userId: actor.userId, membershipId: actor.membershipId, linkId: token.id };
   });
   if (!result.ok && result.reason === 'unknown')
     await recordFailure(db, addressKey(opts.address), LIMITS.tokenAddress, now);

@@ -1,3 +1,7 @@
-/** Tenants: the provider's own settings, such as its help links. Other folders import the domain through this file. */
+/**
+ * Tenants: the deployment's tenants as its operator manages them, and each provider's own settings,
+ * such as its help links. Other folders import the domain through this file.
+ */
 export * from './help-link-rules.js';
 export * from './settings.js';
+export * from './tenants.js';

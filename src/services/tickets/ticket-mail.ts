@@ -1,6 +1,7 @@
 import type { Trx } from '../../db/index.js';
 import { enqueueMail, type MailLinks, unsubscribeHeaders, unsubscribeUrl } from '../mail/index.js';
-import type { Actor } from '../access/index.js';
+import { type Actor, can, scopeTickets } from '../access/index.js';
+import { loadActor } from '../people/index.js';
 import { TICKET_STATUS_LABELS, type TicketStatus } from './rules.js';
 import type { TicketRow } from './ticket-page.js';
 
@@ -9,21 +10,21 @@ import type { TicketRow } from './ticket-page.js';
 type Recipient = { id: string; email: string; name: string };
 
 /**
- * Who hears of a staff answer: the opener and the followers, while they are active, still belong to
- * the tenant and have not turned ticket mail off; never the staff member who wrote it.
+ * Who hears of a staff answer: the opener and the followers, while they are active, have not turned
+ * ticket mail off, and still reach the ticket through one of their roles in the tenant (a follower
+ * moved to another customer or group no longer does); never the staff member who wrote it.
  */
 async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<Recipient[]> {
-  const { rows } = await trx.raw<{ rows: Recipient[] }>(
-    `select u.id, u.email, u.name from users u
+  const { rows } = await trx.raw<{ rows: { id: string; membershipId: string }[] }>(
+    `select u.id, m.id as "membershipId"
+       from users u join memberships m on m.tenant_id = :tenant and m.user_id = u.id
       where u.status = 'active' and u.id <> :actor
         and (u.id = :opener
              or u.id in (select f.user_id from ticket_followers f
                           where f.tenant_id = :tenant and f.ticket_id = :ticket))
-        and exists (select 1 from memberships m
-                     where m.tenant_id = :tenant and m.user_id = u.id and m.customer_id is not null)
         and not exists (select 1 from notification_settings s
                          where s.user_id = u.id and s.kind = 'ticket_updates' and not s.enabled)
-      order by u.email`,
+      order by u.email, m.created_at`,
     {
       actor: actor.userId,
       opener: ticket.opened_by ?? '00000000-0000-0000-0000-000000000000',
@@ -31,7 +32,16 @@ async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<
       ticket: ticket.id,
     },
   );
-  return rows;
+  const recipients = new Map<string, Recipient>();
+  for (const r of rows) {
+    if (recipients.has(r.id)) continue;
+    // the person in this role as the ticket's page would see them: the same policy, the same scope
+    const member = await loadActor(trx, r.id, r.membershipId);
+    if (!member || !can(member, 'ticket.view')) continue;
+    if (await scopeTickets(trx, member).where('t.id', ticket.id).first('t.id'))
+      recipients.set(r.id, { id: r.id, email: member.email, name: member.name });
+  }
+  return [...recipients.values()];
 }
 
 export function ticketMail(

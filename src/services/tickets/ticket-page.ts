@@ -1,7 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
 import { isUuid } from '../customers/rules.js';
-import { type Actor, asActor, authorize, can, isStaff, scopeTickets } from '../access/index.js';
+import { type Actor, asActor, authorize, can, scopeTickets } from '../access/index.js';
 import {
   acceptsComments,
   TICKET_CATEGORY_LABELS,
@@ -10,6 +10,7 @@ import {
   type TicketStatus,
 } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
+import { personShownTo } from '../people/rules.js';
 
 /** One ticket: found in the actor's reach, and its page with the thread as customers and staff see it. */
 
@@ -97,15 +98,10 @@ async function entriesOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<Tic
     .where({ tenant_id: ticket.tenant_id, ticket_id: ticket.id })
     .orderBy('id')
     .select('id', 'kind', 'author_label', 'by_staff', 'body', 'from_status', 'to_status', 'created_at');
-  // customers see staff by their provider's name and first name, never their login email
-  const shown = (label: string, byStaff: boolean) =>
-    byStaff && !isStaff(actor)
-      ? `${label.replace(/\s*<[^>]*>$/, '')} (${actor.tenantName})`
-      : label.replace(/\s*<[^>]*>$/, '');
   return rows.map((r) => ({
     id: String(r.id),
     kind: r.kind,
-    author: shown(r.author_label, r.by_staff),
+    author: personShownTo(actor, r.author_label, r.by_staff),
     byStaff: r.by_staff,
     body: r.body,
     fromLabel: r.from_status ? TICKET_STATUS_LABELS[r.from_status] : '',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
 import { idParam } from '../../../web/forms.js';
+import { readDb } from '../../../web/replica.js';
 import { listAssets } from '../../../services/assets/index.js';
 import { customerTabsFor } from '../../../services/access/index.js';
 import { assetFilter, renderAssetList, sendAssetsCsv } from '../../assets/index.js';
@@ -17,7 +18,8 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
   router.get(
     '/admin/customers/:id/assets',
     ...allow('asset.staff_view', async (req, res, actor) => {
-      const list = await listAssets(ctx.db, actor, assetFilter(ctx, req, actor, Params.parse(req.params).id));
+      const filter = assetFilter(ctx, req, actor, Params.parse(req.params).id);
+      const list = await listAssets(readDb(ctx, req), actor, filter);
       const customer = list.customer!;
       renderAssetList(res, list, {
         title: `Assets · ${customer.title}`,

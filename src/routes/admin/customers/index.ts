@@ -23,12 +23,24 @@ import {
 } from '../../../services/customers/index.js';
 import { customerMapEnabled, setCustomerMap } from '../../../services/groups/index.js';
 import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
-import { DEFAULT_PAGE_SIZE, listHref, PAGE_SIZES } from '../../../services/platform/index.js';
+import {
+  cursorParam,
+  decodeSafeIdCursor,
+  DEFAULT_PAGE_SIZE,
+  listHref,
+  PAGE_SIZES,
+} from '../../../services/platform/index.js';
 
 const text = formText();
 const Params = z.object({ id: idParam() });
 const NewQuery = z.object({ parent: formText() });
-const AuditQuery = z.object({ before: formText(40) });
+// the id of the oldest entry of the previous page; one that cannot be an entry's answers 400
+const AuditQuery = z.object({
+  before: z
+    .unknown()
+    .optional()
+    .transform((v) => cursorParam(v, decodeSafeIdCursor)),
+});
 const MapBody = z.object({ map: formText(10) });
 const CustomerFormBody = z.object({
   title: text,

@@ -11,7 +11,9 @@ import {
   createCustomerUser,
   customerForUsers,
   type CustomerUser,
+  customerUserSessions,
   deleteCustomerUser,
+  endCustomerUserSessions,
   getCustomerUser,
   listCustomerUsers,
   resendActivation,
@@ -223,6 +225,41 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       const { name } = await disableLoginLink(ctx.db, actor, userId, id, ctx.clock.now());
       res.flash('success', `The login link of ${name} no longer works.`);
       res.redirect(303, `${base(id)}/${userId}`);
+    }),
+  );
+
+  // ---- "End all sessions": the person is signed out of every session with this provider, at once ----
+  router.get(
+    '/admin/customers/:id/users/:userId/sessions/delete',
+    ...allow('customer_user.manage', async (req, res, actor) => {
+      const { id, userId } = Params.parse(req.params);
+      const { user, count } = await customerUserSessions(ctx.db, actor, userId, {
+        now: ctx.clock.now(),
+        customerId: id,
+      });
+      res.renderPage('admin/customers/users/end-sessions', {
+        ...userViewHelpers(actor),
+        title: `End all sessions of ${user.name}?`,
+        user,
+        count,
+        base: base(user.customerId),
+      });
+    }),
+  );
+
+  router.post(
+    '/admin/customers/:id/users/:userId/sessions/delete',
+    ...allow('customer_user.manage', async (req, res, actor) => {
+      const { id, userId } = Params.parse(req.params);
+      const now = ctx.clock.now();
+      const { user, sessionsEnded: n } = await endCustomerUserSessions(ctx.db, actor, userId, { now, customerId: id });
+      const event = { event: 'sessions_ended_by_staff', userId: user.id, staffUserId: actor.userId, count: n };
+      req.log.info(event, "staff ended a user's sessions");
+      res.flash(
+        'success',
+        n ? `Ended ${n} session${n === 1 ? '' : 's'} of ${user.name}.` : `${user.name} had no session to end.`,
+      );
+      res.redirect(303, `${base(user.customerId)}/${user.id}`);
     }),
   );
 

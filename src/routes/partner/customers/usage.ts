@@ -1,9 +1,10 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
+import { sendCsvStream } from '../../../web/downloads.js';
 import { idParam } from '../../../web/forms.js';
+import { readDb } from '../../../web/replica.js';
 import { wantsFragment } from '../../../web/render.js';
 import type { Actor } from '../../../services/access/index.js';
 import { DIRECTIONS, formatMoney, PRODUCT_LABELS } from '../../../services/billing/index.js';
@@ -35,8 +36,14 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
   const filterOf = (req: Request, actor: Actor) => usageFilterFrom(req.query, today(actor));
 
   /** The whole page, or for a new filter the results: the log and the chart of the period. */
-  const renderUsage = async (res: Response, actor: Actor, data: UsageLogData, filter: UsageLogFilter) => {
-    const days = await partnerDailyUsage(ctx.db, actor, data.customer.id, data.log.product, filter);
+  const renderUsage = async (
+    db: AppContext['db'],
+    res: Response,
+    actor: Actor,
+    data: UsageLogData,
+    filter: UsageLogFilter,
+  ) => {
+    const days = await partnerDailyUsage(db, actor, data.customer.id, data.log.product, filter);
     res.renderPage(
       'partner/customers/usage/index',
       { ...data, chart: dailyChart(days, filter) },
@@ -52,12 +59,9 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
       const leaving = new AbortController();
       res.on('close', () => leaving.abort());
       const filter = { ...filterOf(req, actor), after: null };
-      const { filename, stream } = await streamPartnerUsageCsv(ctx.db, actor, id, product, filter);
-      leaving.signal.addEventListener('abort', () => stream.destroy(), { once: true });
-      res.set('Content-Disposition', `attachment; filename="${filename}"`).type('text/csv; charset=utf-8');
-      await pipeline(stream, res).catch((err: { code?: string }) => {
-        if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      });
+      const download = await streamPartnerUsageCsv(readDb(ctx, req), actor, id, product, filter);
+      leaving.signal.addEventListener('abort', () => download.stream.destroy(), { once: true });
+      await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
 
@@ -66,13 +70,14 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
     ...allow('partner.customers.view', async (req, res, actor) => {
       const { id, product } = Params.parse(req.params);
       const filter = filterOf(req, actor);
-      const log = await partnerUsageLog(ctx.db, actor, id, product, filter);
+      const db = readDb(ctx, req);
+      const log = await partnerUsageLog(db, actor, id, product, filter);
       const data = usageLogData(log, filter, today(actor));
       // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws
       // the chart of the period too
       if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log'))
         return res.renderPage('partner/customers/usage/_log', data, { fragment: 'partner/customers/usage/_log' });
-      await renderUsage(res, actor, data, filter);
+      await renderUsage(db, res, actor, data, filter);
     }),
   );
 
