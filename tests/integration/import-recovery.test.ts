@@ -107,8 +107,7 @@ describe('an import whose instance is killed', () => {
     expect(signedIn.status).toBe(303);
     const csrf = csrfFrom((await agent.get('/admin/imports')).text);
     const uploaded = await agent
-      .post('/admin/imports')
-      .field('_csrf', csrf)
+      .post(`/admin/imports?_csrf=${encodeURIComponent(csrf)}`)
       .field('kind', 'locations')
       .attach('file', Buffer.from(csv), 'positions.csv');
     expect(uploaded.status).toBe(303);

@@ -77,8 +77,10 @@ describe('a job that overruns its schedule', () => {
       while (ticks < ticksThen + 6) await new Promise((r) => setTimeout(r, 100));
       expect(starts).toBe(1);
     } finally {
-      await Promise.all(instances.map((i) => i.stop()));
+      // stop() waits for the running job (as a draining instance does), so the job is let go once stopping
+      const stopped = Promise.all(instances.map((i) => i.stop()));
       release();
+      await stopped;
     }
     await firstFinish;
     expect(mostAtOnce).toBe(1);
