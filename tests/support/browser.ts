@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { AxeResults } from 'axe-core';
 import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { chromiumPath } from '../../scripts/chromium-path.mjs';
 import { freePort } from '../../src/db/embedded.js';
@@ -23,7 +26,8 @@ export async function serve(app: Express): Promise<{ baseUrl: string; server: Se
 
 /**
  * Debian's Chromium driven by playwright-core, one browser per test file and a fresh context per
- * page. Any console error, uncaught exception or CSP violation on a page fails the test.
+ * page. Any console error, uncaught exception or CSP violation on a page fails the test, and so does
+ * any WCAG 2.x A or AA violation axe finds on a page or htmx-swapped state the journey reaches.
  */
 export function useBrowser() {
   // a journey is many steps, each a round trip through Chromium, the app and PostgreSQL: on a busy
@@ -31,6 +35,7 @@ export function useBrowser() {
   vi.setConfig({ testTimeout: 60_000 });
   let browser: Browser;
   let problems: string[] = [];
+  const axe = axeChecker();
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: chromiumPath(),
@@ -46,11 +51,16 @@ export function useBrowser() {
       ],
     });
   });
-  afterAll(async () => browser?.close());
-  afterEach(() => {
+  afterAll(async () => {
+    axe.printSummary();
+    await browser?.close();
+  });
+  afterEach(async () => {
     const found = problems;
     problems = [];
     expect(found, 'console errors or CSP violations on the page').toEqual([]);
+    const violations = await axe.takeViolations();
+    expect(violations, 'WCAG 2.x A/AA violations axe found (rule on page: element)').toEqual([]);
   });
   return {
     async newPage(): Promise<Page> {
@@ -71,22 +81,140 @@ export function useBrowser() {
       });
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
       // a page has arrived once htmx has wired it, which is after its `load` (see htmxWired)
+      // and is then checked by axe, before the journey goes on (a check a navigation cut short is lost)
       for (const name of ['goto', 'reload', 'goBack', 'goForward', 'waitForURL'] as const) {
         const navigate = page[name].bind(page) as (...args: unknown[]) => Promise<unknown>;
         Object.assign(page, {
           [name]: async (...args: unknown[]) => {
+            if (name !== 'waitForURL') await axe.settled(page);
             const arrived = await navigate(...args);
             await htmxWired(page);
+            await axe.check(page, null);
             return arrived;
           },
         });
       }
+      await axe.watch(page);
       await page.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) =>
           console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
         );
       });
       return page;
+    },
+  };
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG_A_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** Findings that are not the page's to fix; each names the one rule and element it excuses, and why. */
+const EXCUSED: { rule: string; selector: RegExp; why: string }[] = [];
+
+interface AxeState {
+  key: string;
+  person: string;
+  swapped: boolean;
+  href: string;
+}
+
+/**
+ * axe-core over every page and every htmx-swapped state a test file's journeys reach, each distinct
+ * (person, path, swap target) once. axe is evaluated through the DevTools protocol, which the page's
+ * Content-Security-Policy does not govern, so the app's policy stays as it ships. A page is checked
+ * once it has loaded and htmx has wired it; a swap after htmx's `htmx:after:settle`.
+ */
+function axeChecker() {
+  const checked = new Map<string, AxeState>();
+  const queues = new WeakMap<Page, Promise<void>>();
+  const pending = new Set<Promise<void>>();
+  let violations: string[] = [];
+  let file = '';
+
+  async function run(page: Page, swapTarget: string | null): Promise<void> {
+    await htmxWired(page);
+    // the key is read from the page as it stands: a path, and the swapped region's id
+    const state = await page.evaluate((target) => {
+      const who = document.querySelector('.site-header .account > :first-child')?.textContent?.trim();
+      const path = location.pathname;
+      return { path, href: location.href, person: who || 'signed out', target };
+    }, swapTarget);
+    const key = `${state.person} ${state.path}${swapTarget === null ? '' : ` ⇢ #${swapTarget}`}`;
+    if (checked.has(key)) return;
+    const hasAxe = await page.evaluate(() => 'axe' in window);
+    if (!hasAxe) await page.evaluate(AXE_SOURCE);
+    const results = await page.evaluate(
+      async ({ tags, href }) => {
+        if (location.href !== href) return null;
+        const w = window as unknown as { axe: { run(c: Document, o: object): Promise<AxeResults> } };
+        return w.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      },
+      { tags: WCAG_A_AA, href: state.href },
+    );
+    if (!results) return;
+    checked.set(key, { key, person: state.person, swapped: swapTarget !== null, href: state.href });
+    for (const rule of results.violations)
+      for (const node of rule.nodes) {
+        const selector = node.target.join(' ');
+        if (EXCUSED.some((e) => e.rule === rule.id && e.selector.test(selector))) continue;
+        const where = swapTarget === null ? state.href : `${state.href} after a swap of #${swapTarget}`;
+        violations.push(`${rule.id} on ${where}: ${selector} (${rule.help})`);
+      }
+  }
+
+  /** Runs the checks of one page one after another: axe refuses to start while it runs. */
+  function check(page: Page, swapTarget: string | null): Promise<void> {
+    const next = (queues.get(page) ?? Promise.resolve()).then(() =>
+      run(page, swapTarget).catch((err: Error) => {
+        // a page that navigated or closed under a check is checked when the journey reaches it again
+        if (/context was destroyed|closed|navigat/i.test(err.message)) return;
+        violations.push(`axe could not check ${page.url()}: ${err.message}`);
+      }),
+    );
+    queues.set(page, next);
+    pending.add(next);
+    void next.then(() => pending.delete(next));
+    return next;
+  }
+
+  return {
+    check,
+    /** Waits for the checks a page has queued, so a navigation does not cut them short. */
+    settled: (page: Page) => queues.get(page) ?? Promise.resolve(),
+    async watch(page: Page) {
+      await page.exposeBinding('__porticoSwapSettled', (source, target: string) => {
+        void check(source.page, target);
+      });
+      await page.addInitScript(() => {
+        document.addEventListener('htmx:after:settle', (e) => {
+          const target = e.target instanceof Element ? e.target : null;
+          const w = window as unknown as { __porticoSwapSettled(target: string): void };
+          // htmx wires what came in a tick after it settles
+          setTimeout(() => w.__porticoSwapSettled(target?.id || target?.tagName.toLowerCase() || 'document'));
+        });
+      });
+      page.on('load', () => void check(page, null));
+    },
+    async takeViolations(): Promise<string[]> {
+      file ||= expect.getState().testPath ?? '';
+      while (pending.size > 0) await Promise.all([...pending]);
+      const found = violations;
+      violations = [];
+      return found;
+    },
+    printSummary() {
+      const states = [...checked.values()];
+      const people = new Map<string, { pages: number; swaps: number }>();
+      for (const s of states) {
+        const p = people.get(s.person) ?? { pages: 0, swaps: 0 };
+        if (s.swapped) p.swaps += 1;
+        else p.pages += 1;
+        people.set(s.person, p);
+      }
+      const pages = states.filter((s) => !s.swapped).length;
+      const each = [...people].map(([who, n]) => `${who}: ${n.pages}+${n.swaps}`).join('; ');
+      const name = file.replace(/^.*\/tests\//, 'tests/');
+      console.log(`axe ${name}: ${pages} pages and ${states.length - pages} swapped states checked (${each})`);
     },
   };
 }
