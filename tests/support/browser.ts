@@ -109,7 +109,16 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 const WCAG_A_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 /** Findings that are not the page's to fix; each names the one rule and element it excuses, and why. */
-const EXCUSED: { rule: string; selector: RegExp; why: string }[] = [];
+const EXCUSED: { rule: string; selector: RegExp; why: string }[] = [
+  {
+    // Leaflet's markers are 25×41 px, but devices a few metres apart overlap on a group's map. WCAG 2.5.8
+    // excepts a target whose function another control on the page offers: each marker's device is a link in
+    // the list of devices under the map (page and dialog), and a marker only opens a popup with that link.
+    rule: 'target-size',
+    selector: /^\.leaflet-marker-icon\b/,
+    why: 'overlapping map markers; the device list under the map is the equivalent',
+  },
+];
 
 interface AxeState {
   key: string;
