@@ -188,6 +188,44 @@ describe('a company admin organising groups', () => {
   });
 });
 
+describe('a keyboard user in a group dialog', () => {
+  /** What has the focus: the element's accessible role and text, and whether it is inside the open dialog. */
+  const focused = (page: Page) =>
+    page.evaluate(() => {
+      // nothing of the page (the browser's own controls) has it when activeElement is the body
+      const el = document.activeElement === document.body ? null : document.activeElement;
+      return { text: el?.textContent?.trim() || el?.id || '', inDialog: Boolean(el?.closest('dialog[open]')) };
+    });
+
+  it('moves the focus into the dialog, keeps it there, and returns it to the link that opened it', async () => {
+    const page = await signIn('owner@northwind.test');
+    await page.goto(`${baseUrl}/groups`);
+    const opener = page.getByRole('link', { name: 'Create group' });
+    await opener.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Create a group' });
+    await dialog.waitFor();
+    await expect(focused(page)).resolves.toMatchObject({ inDialog: true });
+    // the page behind a modal dialog is inert: going backwards from the first field never leaves the dialog
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Shift+Tab');
+      const now = await focused(page);
+      if (now.text) expect(now.inDialog, `focus on "${now.text}" outside the dialog`).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await expect(dialog.isVisible()).resolves.toBe(false);
+    await expect(focused(page)).resolves.toEqual({ text: 'Create group', inDialog: false });
+
+    // Cancel closes it too, and the focus comes back all the same
+    await opener.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog.isVisible()).resolves.toBe(false);
+    await expect(focused(page)).resolves.toEqual({ text: 'Create group', inDialog: false });
+  });
+});
+
 describe('a group supervisor on the groups pages', () => {
   it('sees the groups and their users but no control that changes them', async () => {
     const page = await signIn('viewer@northwind.test');

@@ -63,8 +63,9 @@ export function useBrowser() {
     expect(violations, 'WCAG 2.x A/AA violations axe found (rule on page: element)').toEqual([]);
   });
   return {
-    async newPage(): Promise<Page> {
-      const context = await browser.newContext();
+    /** A page in a fresh context; `{ javaScript: false }` is a visitor whose browser runs no script. */
+    async newPage({ javaScript = true }: { javaScript?: boolean } = {}): Promise<Page> {
+      const context = await browser.newContext({ javaScriptEnabled: javaScript });
       // a step that waits longer than this fails naming what it waited for, inside the test's own time
       context.setDefaultTimeout(20_000);
       const page = await context.newPage();
@@ -88,13 +89,16 @@ export function useBrowser() {
           [name]: async (...args: unknown[]) => {
             if (name !== 'waitForURL') await axe.settled(page);
             const arrived = await navigate(...args);
-            await htmxWired(page);
-            await axe.check(page, null);
+            // axe is a script: a page whose scripts are off is checked with JavaScript, by the other journeys
+            if (javaScript) {
+              await htmxWired(page);
+              await axe.check(page, null);
+            }
             return arrived;
           },
         });
       }
-      await axe.watch(page);
+      if (javaScript) await axe.watch(page);
       await page.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) =>
           console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
@@ -131,7 +135,7 @@ interface AxeState {
  * axe-core over every page and every htmx-swapped state a test file's journeys reach, each distinct
  * (person, path, swap target) once. axe is evaluated through the DevTools protocol, which the page's
  * Content-Security-Policy does not govern, so the app's policy stays as it ships. A page is checked
- * once it has loaded and htmx has wired it; a swap after htmx's `htmx:after:settle`.
+ * once it has loaded and htmx has wired it; a swap after htmx's `htmx:after:settle`; a <dialog> once opened.
  */
 function axeChecker() {
   const checked = new Map<string, AxeState>();
@@ -141,14 +145,15 @@ function axeChecker() {
   let file = '';
 
   async function run(page: Page, swapTarget: string | null): Promise<void> {
-    await htmxWired(page);
+    // a page without JavaScript (or without htmx) is settled once it has loaded
+    if (await page.evaluate(() => 'htmx' in window)) await htmxWired(page);
     // the key is read from the page as it stands: a path, and the swapped region's id
     const state = await page.evaluate((target) => {
       const who = document.querySelector('.site-header .account > :first-child')?.textContent?.trim();
       const path = location.pathname;
       return { path, href: location.href, person: who || 'signed out', target };
     }, swapTarget);
-    const key = `${state.person} ${state.path}${swapTarget === null ? '' : ` ⇢ #${swapTarget}`}`;
+    const key = `${state.person} ${state.path}${swapTarget === null ? '' : ` with #${swapTarget}`}`;
     if (checked.has(key)) return;
     const hasAxe = await page.evaluate(() => 'axe' in window);
     if (!hasAxe) await page.evaluate(AXE_SOURCE);
@@ -166,7 +171,7 @@ function axeChecker() {
       for (const node of rule.nodes) {
         const selector = node.target.join(' ');
         if (EXCUSED.some((e) => e.rule === rule.id && e.selector.test(selector))) continue;
-        const where = swapTarget === null ? state.href : `${state.href} after a swap of #${swapTarget}`;
+        const where = swapTarget === null ? state.href : `${state.href} with #${swapTarget} swapped in or open`;
         violations.push(`${rule.id} on ${where}: ${selector} (${rule.help})`);
       }
   }
@@ -201,6 +206,16 @@ function axeChecker() {
           // htmx wires what came in a tick after it settles
           setTimeout(() => w.__porticoSwapSettled(target?.id || target?.tagName.toLowerCase() || 'document'));
         });
+        // an opened <dialog> is a state of its own: the page's check saw it closed, hence hidden
+        document.addEventListener(
+          'toggle',
+          (e) => {
+            const w = window as unknown as { __porticoSwapSettled(target: string): void };
+            if (e.target instanceof HTMLDialogElement && (e as ToggleEvent).newState === 'open')
+              setTimeout(() => w.__porticoSwapSettled(e.target instanceof Element ? e.target.id : 'dialog'));
+          },
+          true,
+        );
       });
       page.on('load', () => void check(page, null));
     },
@@ -223,7 +238,9 @@ function axeChecker() {
       const pages = states.filter((s) => !s.swapped).length;
       const each = [...people].map(([who, n]) => `${who}: ${n.pages}+${n.swaps}`).join('; ');
       const name = file.replace(/^.*\/tests\//, 'tests/');
-      console.log(`axe ${name}: ${pages} pages and ${states.length - pages} swapped states checked (${each})`);
+      console.log(
+        `axe ${name}: ${pages} pages and ${states.length - pages} swapped or opened states checked (${each})`,
+      );
     },
   };
 }
