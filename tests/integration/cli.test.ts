@@ -56,8 +56,8 @@ describe('portico tenant create', () => {
     const { person, landing } = await activate(link!, 'harbour lights at night');
     expect(landing).toBe('/admin/customers');
     expect((await person.get('/admin/customers')).text).toContain('Harbour Telecom');
-    // the link worked once
-    expect((await supertest(app).get(link!)).status).toBe(410);
+    // the link worked once (a used link is a 404 page, DESIGN section 10)
+    expect((await supertest(app).get(link!)).status).toBe(404);
     expect(await db('audit_log').orderBy('id').pluck('actor_label')).toContain('Portico command line');
   });
 

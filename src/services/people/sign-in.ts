@@ -68,6 +68,30 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Pri
   return actor;
 }
 
+/**
+ * Checks the password of a login that proves it is itself (accepting an invitation), under the same
+ * locks and counters as signing in: a locked account is refused even the right password.
+ */
+export async function checkOwnPassword(
+  db: Db,
+  now: Date,
+  email: string,
+  password: string,
+  address: string,
+): Promise<void> {
+  if (!password) throw new ValidationError({ password: 'Enter your password.' });
+  await assertNotLocked(db, [accountKey(email), addressKey(address)], now, 'failed sign-ins');
+  const user = await db('users')
+    .whereRaw('lower(email) = lower(?)', [email])
+    .first<{ password_hash: string | null } | undefined>('password_hash');
+  if (!(await verifyPassword(user?.password_hash, password))) {
+    await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
+    await recordFailure(db, addressKey(address), LIMITS.loginAddress, now);
+    throw new ValidationError({ password: 'That is not the password of this login.' });
+  }
+  await clearFailures(db, accountKey(email));
+}
+
 async function firstMembership(db: Db, userId: string) {
   return db('memberships as m')
     .join('tenants as t', 't.id', 'm.tenant_id')
