@@ -15,7 +15,7 @@ import {
   seesWholeCustomer,
   type Actor,
 } from '../access/index.js';
-import { PLAN_LABELS, type Day, type Plan } from './subscription-rules.js';
+import { addDays, PLAN_LABELS, RENEWAL_WARNING_DAYS, type Day, type Plan } from './subscription-rules.js';
 import {
   csvDateTime,
   encodeAssetCursor,
@@ -24,6 +24,7 @@ import {
   searchTermOf,
   type AssetListFilter,
   type AssetTab,
+  type DueFilter,
   type ListRenewal,
 } from './list-rules.js';
 import { countsFrom, tabCountsQuery, type CountRow, type TabCounts } from './list-counts.js';
@@ -76,6 +77,13 @@ export function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter):
       ]);
   }
   if (filter.tab !== 'all') q.where('a.tab', filter.tab);
+  if (filter.due) {
+    // a running yearly or quarterly term renewing from today to today + 28 days, an automatic renewal
+    // awaiting confirmation included; an asset being deactivated ends the day before, so is not due
+    q.where('a.status', 'active')
+      .whereIn('a.plan', ['yearly', 'quarterly'])
+      .whereBetween('a.next_renewal_on', [filter.today, addDays(filter.today, RENEWAL_WARNING_DAYS)]);
+  }
   const term = searchTermOf(filter.q);
   // checked row by row in list order; a selective term reaches its rows by id first (assetListQuery)
   if (term) q.where('a.search_text', 'like', `%${escapeLike(term)}%`);
@@ -236,6 +244,8 @@ export type AssetListRow = {
 export type AssetList = {
   tab: AssetTab;
   q: string;
+  /** only the assets due for renewal within four weeks */
+  due: DueFilter | null;
   size: number;
   /** the term the list is filtered by, or null (no search, or too short) */
   searchTerm: string | null;
@@ -310,6 +320,7 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
   return {
     tab: filter.tab,
     q,
+    due: filter.due ?? null,
     size: filter.size,
     searchTerm,
     searchHint: q && !searchTerm ? SEARCH_HINT : null,
