@@ -10,6 +10,7 @@ import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { requestActivationRoutes } from './assets/request-activation.js';
 import { assetRoutes } from './assets/index.js';
+import { bulkAssetRoutes } from './assets/bulk.js';
 import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
@@ -60,6 +61,7 @@ const PAGE_ROUTES = [
   unsubscribeRoutes,
   // before assetRoutes: /assets/:id would take "request-activation" for an id
   requestActivationRoutes,
+  bulkAssetRoutes,
   assetRoutes,
   callRecordRoutes,
   groupRoutes,

@@ -134,6 +134,11 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /assets/:id/deactivation-request': only(CUSTOMER_ACTORS),
   'POST /assets/:id/deactivation-request/cancel': only(CUSTOMER_ACTORS),
   'POST /assets/:id/group': only(CUSTOMER_ACTORS),
+  // bulk actions (issue 22): a bulk action is its maker's alone, so a made-up one is not found even for them
+  'POST /assets/bulk': only(CUSTOMER_ACTORS),
+  'GET /assets/bulk/:id': only(CUSTOMER_ACTORS, { company_admin: 404, group_admin: 404 }),
+  'POST /assets/bulk/:id': only(CUSTOMER_ACTORS, { company_admin: 404, group_admin: 404 }),
+  'GET /assets/bulk/:id.csv': only(CUSTOMER_ACTORS, { company_admin: 404, group_admin: 404 }),
   'GET /admin/requests': only(STAFF),
   'POST /admin/requests/:id/approval': only(STAFF, demoRecord),
   'POST /admin/requests/:id/rejection': only(STAFF, demoRecord),
@@ -433,6 +438,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/operator/tenants/:id', `/operator/tenants/${tenantId}`)
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
+    .replace('/assets/bulk/:id', '/assets/bulk/00000000-0000-4000-8000-000000000022')
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
