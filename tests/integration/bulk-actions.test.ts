@@ -132,6 +132,17 @@ describe('a bulk move', () => {
       });
     }
     expect(await auditOf(already.id)).toHaveLength(0);
+    // the tab counters follow, kept set-wise while the per-row trigger stands aside
+    const counted = await db('asset_counts')
+      .where({ tenant_id: tenant.id, customer_id: acme.id, group_key: dest.id, status: 'active' })
+      .first('n');
+    expect(Number(counted.n)).toBe(3);
+    const real = await db.raw(
+      `select count(*)::int = coalesce((select sum(n)::int from asset_counts where tenant_id = ?), 0) as ok
+         from assets where tenant_id = ?`,
+      [tenant.id, tenant.id],
+    );
+    expect(real.rows[0].ok).toBe(true);
 
     const csv = await asOwner.agent.get(`/assets/bulk/${id}.csv`);
     expect(csv.status).toBe(200);
@@ -294,5 +305,21 @@ describe('bulk deactivation, cancellation and renewal confirmation', () => {
     expect((await auditOf(flagged.id)).at(-1)).toMatchObject({ action: 'asset.renewal_confirmed' });
     const page = decode((await asFleet.agent.get(`/assets/bulk/${id}`)).text);
     expect(page).toContain('Skipped: This asset has no automatic renewal waiting for your confirmation.');
+  });
+});
+
+describe('the tab counters after every bulk action above', () => {
+  it('match the assets, group by group and status by status', async () => {
+    const { rows } = await db.raw(
+      `select a.customer_id, coalesce(a.group_id, '00000000-0000-0000-0000-000000000000') as g, a.status,
+              count(*)::int as real, max(c.n)::int as kept
+         from assets a
+         left join asset_counts c on c.tenant_id = a.tenant_id and c.customer_id = a.customer_id
+          and c.group_key = coalesce(a.group_id, '00000000-0000-0000-0000-000000000000') and c.status = a.status
+        where a.tenant_id = ?
+        group by 1, 2, 3`,
+      [tenant.id],
+    );
+    for (const r of rows as { real: number; kept: number }[]) expect(r.kept).toBe(r.real);
   });
 });

@@ -289,6 +289,35 @@ async function finish(trx: Trx, actor: Actor, id: string, action: BulkAction): P
   );
 }
 
+const NIL = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * One UPDATE of many assets (joined to their ids, not `= any(array)`, which is checked row by row), with
+ * the tab counters kept set-wise: the assets leave their (customer, group, status) counts before and
+ * join the new ones after, while the per-row trigger stands aside (migration 20261206140300).
+ */
+async function updateAssets(trx: Trx, tenantId: string, ids: string[], set: string, bindings: unknown[] = []) {
+  const count = (sign: '-' | '+') =>
+    trx.raw(
+      `insert into asset_counts as c (tenant_id, customer_id, group_key, status, n)
+       select a.tenant_id, a.customer_id, coalesce(a.group_id, ?::uuid), a.status, ${sign}count(*)
+         from assets a join unnest(?::uuid[]) as x(id) on a.id = x.id
+        where a.tenant_id = ?
+        group by 1, 2, 3, 4
+       on conflict (tenant_id, customer_id, group_key, status) do update set n = c.n + excluded.n`,
+      bound([NIL, ids, tenantId]),
+    );
+  await count('-');
+  await trx.raw("select set_config('portico.asset_counts', 'set-wise', true)");
+  await trx.raw(
+    `update assets a set ${set}, updated_at = now() from unnest(?::uuid[]) as x(id)
+      where a.tenant_id = ? and a.id = x.id`,
+    bound([...bindings, ids, tenantId]),
+  );
+  await trx.raw("select set_config('portico.asset_counts', '', true)");
+  await count('+');
+}
+
 /** The writes of one action over the assets that passed the rules again; a fixed number of statements. */
 async function apply(trx: Trx, actor: Actor, bulk: BulkRow, items: { c: Candidate; effectiveOn: Day | null }[]) {
   const t = actor.tenantId;
@@ -328,11 +357,7 @@ async function apply(trx: Trx, actor: Actor, bulk: BulkRow, items: { c: Candidat
   const decided = `?::uuid, ?, now()`;
   switch (bulk.action) {
     case 'move': {
-      await trx.raw(
-        `update assets set group_id = ?, group_path = ?, updated_at = now()
-          where tenant_id = ? and id = any(?::uuid[])`,
-        [bulk.group_id, bulk.group_path, t, ids],
-      );
+      await updateAssets(trx, t, ids, 'group_id = ?, group_path = ?', [bulk.group_id, bulk.group_path]);
       await insertRequests('group_move', 'applied', `${decided}, null, r.from_group_id, ?::uuid`, [
         ...who,
         bulk.group_id,
@@ -346,11 +371,7 @@ async function apply(trx: Trx, actor: Actor, bulk: BulkRow, items: { c: Candidat
       );
     }
     case 'deactivate': {
-      await trx.raw(
-        `update assets set status = 'deactivation_pending', updated_at = now()
-          where tenant_id = ? and id = any(?::uuid[])`,
-        [t, ids],
-      );
+      await updateAssets(trx, t, ids, "status = 'deactivation_pending'");
       await insertRequests('deactivation', 'pending', 'null, null, null, r.effective_on, null, null', []);
       return auditMany(
         trx,
@@ -367,10 +388,7 @@ async function apply(trx: Trx, actor: Actor, bulk: BulkRow, items: { c: Candidat
           where tenant_id = ? and asset_id = any(?::uuid[]) and kind = 'deactivation' and state = 'pending'`,
         [...who, t, ids],
       );
-      await trx.raw(
-        `update assets set status = 'active', updated_at = now() where tenant_id = ? and id = any(?::uuid[])`,
-        [t, ids],
-      );
+      await updateAssets(trx, t, ids, "status = 'active'");
       return auditMany(
         trx,
         actor,
@@ -385,10 +403,7 @@ async function apply(trx: Trx, actor: Actor, bulk: BulkRow, items: { c: Candidat
       );
     }
     case 'confirm-renewal': {
-      await trx.raw(
-        `update assets set renewal_unconfirmed = false, updated_at = now() where tenant_id = ? and id = any(?::uuid[])`,
-        [t, ids],
-      );
+      await updateAssets(trx, t, ids, 'renewal_unconfirmed = false');
       await insertRequests('renewal_confirmation', 'applied', `${decided}, null, null, null`, [...who]);
       return auditMany(
         trx,
