@@ -18,6 +18,7 @@ import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
 import { sendMail } from './send-mail.js';
+import { verifyAuditChainsJob } from './verify-audit-chains.js';
 import type { Job, JobContext } from './types.js';
 
 export const JOBS: Job[] = [
@@ -30,6 +31,7 @@ export const JOBS: Job[] = [
   pruneJobRunsJob,
   pruneIdempotencyKeysJob,
   pruneOutboxJob,
+  verifyAuditChainsJob,
 ];
 
 /** Which process ran a job, for the Jobs page when several instances share the schedule. */

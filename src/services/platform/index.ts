@@ -10,3 +10,4 @@ export * from './time-format.js';
 export * from './text-rules.js';
 export * from './tokens.js';
 export * from './paging.js';
+export * from './audit-chain.js';
