@@ -104,3 +104,17 @@ export async function verifyAuditChainsAndNotify(db: Db): Promise<ChainReport> {
   });
   return report;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The tenant whose chain the command line means, by id or by exact name; null when none is, or when
+ * several tenants share the name (their ids tell them apart).
+ */
+export async function tenantOfChain(db: Db, idOrName: string): Promise<string | null> {
+  const ids: string[] = await db('tenants')
+    .where((q) => (UUID.test(idOrName) ? q.where('id', idOrName) : q.where('name', idOrName)))
+    .limit(2)
+    .pluck('id');
+  return ids.length === 1 ? ids[0]! : null;
+}
