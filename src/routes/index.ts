@@ -37,6 +37,7 @@ import { adminPartnerRoutes } from './admin/partners.js';
 import { customerProductRoutes } from './admin/customers/products.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
+import { adminAuditRoutes } from './admin/audit.js';
 import { operatorJobRoutes } from './operator/jobs.js';
 import { operatorMailRoutes } from './operator/mail.js';
 import { operatorTenantRoutes } from './operator/tenants.js';
@@ -88,6 +89,7 @@ const PAGE_ROUTES = [
   customerProductRoutes,
   adminMailRoutes,
   adminJobRoutes,
+  adminAuditRoutes,
   operatorJobRoutes,
   operatorMailRoutes,
   operatorTenantRoutes,

@@ -11,3 +11,4 @@ export * from './text-rules.js';
 export * from './tokens.js';
 export * from './paging.js';
 export * from './audit-chain.js';
+export * from './audit-export.js';
