@@ -16,6 +16,7 @@ import { assetsSuite } from './suite-assets.js';
 import { partnerSuite } from './suite-partner.js';
 import { ingestionSuite } from './suite-ingestion.js';
 import { billingSuite } from './suite-billing.js';
+import { auditSuite } from './suite-audit.js';
 
 /**
  * `npm run bench`: the figures of DESIGN.md section 7, suite by suite. The app and each bare
@@ -23,7 +24,7 @@ import { billingSuite } from './suite-billing.js';
  * and yardstick never share an event loop. Everything talks over 127.0.0.1.
  * `BENCH_ONLY=assets` (a comma-separated list of suite names) runs only those suites.
  */
-const SUITES: BenchSuite[] = [assetsSuite, ingestionSuite, partnerSuite, billingSuite];
+const SUITES: BenchSuite[] = [assetsSuite, ingestionSuite, partnerSuite, billingSuite, auditSuite];
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
