@@ -277,6 +277,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // empty forms: refused with 422 (debit limit, ledger), changing nothing
   'POST /admin/customers/:id/billing/debit-limit': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/billing/ledger': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/model': only(TENANT_ADMINS, demoRecord),
   // "+" assigns a real block from the demo range (its 100 blocks outlast the matrix)
   'POST /admin/customers/:id/billing/number-blocks': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
