@@ -304,6 +304,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /operator/mail/:id': only(['operator']),
   // the account is the whole customer's: its company admins only
   'GET /billing': only(['company_admin']),
+  'GET /usage': only(['company_admin']),
+  'GET /usage.csv': only(['company_admin']),
   // a person without a staff-set password is sent on to their landing page
   'GET /password/new': only(ALL_SIGNED_IN),
   'POST /password/new': only(ALL_SIGNED_IN),

@@ -16,3 +16,4 @@ export * from './summaries.js';
 export * from './summary-rules.js';
 export * from './usage-records.js';
 export * from './usage-rules.js';
+export * from './own-usage.js';
