@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { loadActor } from '../../src/services/people/sign-in.js';
-import { recordMovement, repriceCustomerUsage, setBillingModel } from '../../src/services/billing/index.js';
+import {
+  recordMovement,
+  repriceCustomerUsage,
+  setBillingModel,
+  setBlockOverLimit,
+} from '../../src/services/billing/index.js';
 import { generateInvoice, setInvoiceStatus } from '../../src/services/billing/index.js';
 import { listPartnerCustomers } from '../../src/services/partners/index.js';
 import { signedInAgent, testApp } from '../support/app.js';
@@ -218,4 +223,33 @@ describe('usage charges on the ledger', () => {
       expect(await mails()).toHaveLength(2);
     },
   );
+
+  it('refuses the records of an account over its limit, each with an error, when the tenant blocks it', async () => {
+    const w = await world(500);
+    const other = await makeCustomer(db, w.tenant.id);
+    await makeUsageRecords(db, w.customer, 1, { priceMinor: 600 });
+    const batch = (key: string) => {
+      const records = [
+        ...voiceBatch(other.account_id, 1, '2026-12-03', 0).records,
+        ...voiceBatch(w.customer.account_id, 2, '2026-12-03', 10).records,
+      ];
+      return ingest(w.key, key, { records });
+    };
+    // off by default: devices' usage is accepted (and charged) even over the limit
+    expect((await batch('while-off')).body).toEqual({ accepted: 3 });
+
+    await setBlockOverLimit(db, w.staff, true);
+    const refused = await batch('while-on');
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      { index: 1, field: 'account_id', message: expect.stringContaining('over its debit limit') },
+      { index: 2, field: 'account_id', message: expect.stringContaining('over its debit limit') },
+    ]);
+    const good = await ingest(w.key, 'other-only', voiceBatch(other.account_id, 2, '2026-12-03', 20));
+    expect(good.body).toEqual({ accepted: 2 });
+
+    // paid back inside the limit: accepted again
+    await recordMovement(db, w.staff, w.customer.id, { kind: 'payment', amount: '20.00', reference: '' });
+    expect((await batch('after-payment')).body).toEqual({ accepted: 3 });
+  });
 });

@@ -290,6 +290,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
   // an empty form: refused with 422, the demo range stays
   'POST /admin/settings/number-range': only(TENANT_ADMINS),
+  'POST /admin/settings/over-limit': only(TENANT_ADMINS),
 
   // ---- the deployment operator (issue 16): its pages answer 403 to every tenant role ----
   // empty forms are refused with 422 (answered): no tenant is made, none disabled

@@ -9,6 +9,7 @@ export * from './invoice-rules.js';
 export * from './invoices.js';
 export * from './money.js';
 export * from './number-blocks.js';
+export * from './over-limit.js';
 export * from './overviews.js';
 export * from './pricing.js';
 export * from './rules.js';

@@ -1,5 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { enqueueMail } from '../mail/index.js';
+import { audit } from '../platform/index.js';
+import { type Actor, asActor, authorize } from '../access/index.js';
 import { formatMoney } from './money.js';
 import { OVER_LIMIT_SQL } from './rules.js';
 
@@ -8,7 +10,9 @@ import { OVER_LIMIT_SQL } from './rules.js';
  * company admins, get one mail each time it happens. customers.over_limit_notified_at is the memory:
  * set by the one statement that finds the account over and not yet told (so concurrent batches
  * cannot both send it), cleared once the account is back inside its limit. Records keep arriving
- * meanwhile: devices' usage is never dropped; the pages that show money say "Over limit".
+ * meanwhile (devices' usage is never dropped silently; the pages that show money say "Over limit"),
+ * unless the tenant turned on "block over limit": then the ingestion refuses them, each record with
+ * its own error (blockedCustomerIds).
  * Called in the transaction of whatever moved the balance.
  */
 export async function noticeOverLimit(trx: Db | Trx, tenantId: string, customerIds: string[]): Promise<number> {
@@ -57,4 +61,49 @@ export async function noticeOverLimit(trx: Db | Trx, tenantId: string, customerI
       });
   }
   return rows.length;
+}
+
+/** Whether the tenant refuses the usage records of accounts over their limit (off without a row). */
+export async function blocksOverLimit(trx: Db | Trx, tenantId: string): Promise<boolean> {
+  const row = await trx('billing_settings')
+    .where({ tenant_id: tenantId })
+    .first<{ block_over_limit: boolean } | undefined>('block_over_limit');
+  return row?.block_over_limit ?? false;
+}
+
+/** The tenant's accounts whose usage records the ingestion refuses now: none unless the tenant blocks. */
+export async function blockedCustomerIds(trx: Trx, tenantId: string, customerIds: string[]): Promise<Set<string>> {
+  if (!customerIds.length || !(await blocksOverLimit(trx, tenantId))) return new Set();
+  const ids: string[] = await trx('customers as c')
+    .where('c.tenant_id', tenantId)
+    .whereRaw('c.id = any(?::uuid[])', [customerIds])
+    .whereRaw(OVER_LIMIT_SQL)
+    .pluck('c.id');
+  return new Set(ids);
+}
+
+/** Tenant admins turn "Block usage of accounts over their limit" on or off (Provider settings). */
+export async function setBlockOverLimit(db: Db, actor: Actor, on: boolean): Promise<void> {
+  authorize(actor, 'tenant_settings.manage');
+  await asActor(db, actor, async (trx) => {
+    const before = await blocksOverLimit(trx, actor.tenantId);
+    if (before === on) return;
+    await trx('billing_settings')
+      .insert({ tenant_id: actor.tenantId, block_over_limit: on })
+      .onConflict('tenant_id')
+      .merge({ block_over_limit: on, updated_at: trx.fn.now() });
+    await audit(trx, actor, {
+      entityType: 'tenant',
+      entityId: actor.tenantId,
+      action: 'billing.block_over_limit_changed',
+      before: { block_over_limit: before },
+      after: { block_over_limit: on },
+    });
+  });
+}
+
+/** The switch as the settings page shows it. */
+export async function billingSettings(db: Db, actor: Actor): Promise<{ blockOverLimit: boolean }> {
+  authorize(actor, 'tenant_settings.manage');
+  return { blockOverLimit: await asActor(db, actor, (trx) => blocksOverLimit(trx, actor.tenantId)) };
 }
