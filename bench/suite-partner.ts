@@ -38,7 +38,10 @@ export const partnerSuite: BenchSuite = {
 
     const setup = tenantSetup(actor.tenantId);
     const sql = (f: UsageLogFilter): BareUsageCase => ({
-      sql: [setup, ...usageLogStatements(ctx.db, actor, northwind, 'sms', f)].join(';\n'),
+      sql: [
+        setup,
+        ...usageLogStatements(ctx.db, actor, northwind, 'sms', f).map((s) => (typeof s === 'string' ? s : s.toQuery())),
+      ].join(';\n'),
     });
     const base = `/partner/customers/${northwind}/usage/sms?from=${filter.from}`;
     const cases = [

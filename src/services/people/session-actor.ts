@@ -93,7 +93,11 @@ export async function loadSessionWithActor(
   sid: string,
   at: { expiresAfter: number; now: Date },
 ): Promise<LoadedSession | null> {
-  const { rows } = (await pgPoolAdapter(db).query(SESSION_AND_ACTOR, [sid, at.expiresAfter, at.now])) as {
+  const { rows } = (await pgPoolAdapter(db).query(
+    SESSION_AND_ACTOR,
+    [sid, at.expiresAfter, at.now],
+    'portico_session_actor',
+  )) as {
     rows: Row[];
   };
   const row = rows[0];
