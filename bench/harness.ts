@@ -122,7 +122,8 @@ export async function benchDatabase(): Promise<string> {
 
 export async function startChild(file: string, childEnv: Record<string, string>, setup?: unknown): Promise<Child> {
   const proc = fork(path.join(benchDir, file), [], {
-    execArgv: ['--import', 'tsx'],
+    // the thread pool sized as `npm start` sizes it (scripts/threadpool.cjs)
+    execArgv: ['--require', path.join(benchDir, '../scripts/threadpool.cjs'), '--import', 'tsx'],
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
