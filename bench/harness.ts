@@ -131,9 +131,8 @@ export async function waitForIdle(maxSeconds = 60): Promise<number> {
   }
   const now = os.loadavg()[0]!;
   const busy = now >= 1 ? ': NOT idle, the figures below are from a busy machine' : '';
-  say(
-    `  load average (1 min) ${before.toFixed(2)}${waited ? `, ${now.toFixed(2)} after waiting ${waited} s` : ''}${busy}`,
-  );
+  const after = waited ? `, ${now.toFixed(2)} after waiting ${waited} s` : '';
+  say(`  load average (1 min) ${before.toFixed(2)}${after}${busy}`);
   return now;
 }
 
