@@ -16,6 +16,7 @@ import {
   waitForIdle,
 } from './harness.js';
 import { assetsSuite } from './suite-assets.js';
+import { jobsSuite } from './suite-jobs.js';
 import { partnerSuite } from './suite-partner.js';
 import { ingestionSuite } from './suite-ingestion.js';
 import { billingSuite } from './suite-billing.js';
@@ -26,7 +27,7 @@ import { billingSuite } from './suite-billing.js';
  * and yardstick never share an event loop. Everything talks over 127.0.0.1.
  * `BENCH_ONLY=assets` (a comma-separated list of suite names) runs only those suites.
  */
-const SUITES: BenchSuite[] = [assetsSuite, ingestionSuite, partnerSuite, billingSuite];
+const SUITES: BenchSuite[] = [assetsSuite, jobsSuite, ingestionSuite, partnerSuite, billingSuite];
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;

@@ -17,13 +17,12 @@ import {
   type BenchSuite,
   type Child,
 } from './harness.js';
-import { benchJobs } from './jobs.js';
 import { listCases } from './list-cases.js';
 
 /**
  * The asset list against a bare page of the same SQL (page 1, a deep page, a search, a deep page
- * of a tab), its CSV export against COPY TO STDOUT, a burst of sign-ins, and the scheduled jobs
- * over every subscription, on `BENCH_ASSETS` generated assets.
+ * of a tab), its CSV export against COPY TO STDOUT and a burst of sign-ins, on `BENCH_ASSETS`
+ * generated assets. The scheduled jobs over the same assets are the `jobs` suite.
  */
 export const assetsSuite: BenchSuite = {
   name: 'assets',
@@ -57,8 +56,6 @@ export const assetsSuite: BenchSuite = {
 
     await benchCsv(app, cookie, cases.csv);
     await benchLoginBurst(app, fragment, cases.list[0]!.appPath);
-    // the scheduled jobs over every subscription, with the servers idle
-    for (const line of await benchJobs(ctx.db)) say(line);
   },
 };
 
@@ -83,7 +80,7 @@ async function sameRows(
 }
 
 /** The generator's assets, unless a kept database has them already. */
-async function ensureAssets(db: Db): Promise<void> {
+export async function ensureAssets(db: Db): Promise<void> {
   const have = await bulkAssetCount(db);
   if (have >= env.assets) {
     say(`assets: reusing the ${have.toLocaleString('en-GB')} bulk assets already there`);
