@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDb, migrate } from '../src/db/index.js';
 import {
+  beginSuite,
   benchDatabase,
   cleanUp,
   cleanups,
@@ -11,6 +12,8 @@ import {
   type BenchContext,
   type BenchSuite,
   type Child,
+  summaryTable,
+  waitForIdle,
 } from './harness.js';
 import { assetsSuite } from './suite-assets.js';
 import { jobsSuite } from './suite-jobs.js';
@@ -85,6 +88,10 @@ async function main() {
   };
   for (const suite of suites) {
     say(`— ${suite.name} (${elapsed()})`);
+    beginSuite(suite.name, await waitForIdle());
     await suite.run(ctx);
   }
+  say('');
+  say('summary (load: the 1-minute load average each suite started at; above 1 the machine was busy)');
+  for (const line of summaryTable()) say(line);
 }

@@ -14,6 +14,9 @@ export async function sendCsvStream(
   sendTimeoutMs: number,
 ): Promise<void> {
   res.set('Content-Disposition', `attachment; filename="${download.filename}"`).type('text/csv; charset=utf-8');
+  // one answer, heard on 'close' by the logger, the session, compression, the export slot, the route,
+  // the send timeout and the pipeline's own stages: eleven, a fixed number (Node warns past ten)
+  res.setMaxListeners(20);
   endWhenStalled(res, sendTimeoutMs);
   await pipeline(download.stream, res).catch((err: { code?: string }) => {
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err; // the reader left, or was cut off: nothing to answer

@@ -154,7 +154,8 @@ export async function renewDueSubscriptions(
 ): Promise<RenewalCounts> {
   const size = opts.batchSize ?? RENEWAL_BATCH;
   const counts: RenewalCounts = { renewed: 0, rolled_over: 0, batches: 0 };
-  const tenants: string[] = await db('tenants').orderBy('id').pluck('id');
+  // a disabled tenant is paused: its terms wait, and the first run after it is enabled catches them up
+  const tenants: string[] = await db('tenants').whereNull('disabled_at').orderBy('id').pluck('id');
   for (const tenant of tenants) {
     let from = BEFORE_ALL;
     for (;;) {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
-import { queryInTenant } from '../../db/tenant.js';
+import { queryInTenant, type TenantStatement } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { formatDateTimeSeconds } from '../platform/time-format.js';
 import { type Direction, type Product, PRODUCT_LABELS, type UsageStatus } from '../billing/usage-rules.js';
@@ -234,11 +234,11 @@ export function usageLogStatements(
   customerId: string,
   product: Product,
   filter: UsageLogFilter,
-): string[] {
+): TenantStatement[] {
   const trx = builder(db);
   return [
-    partnerCustomersQuery(trx, actor).where('c.id', customerId).toQuery(),
-    usageLogQuery(trx, { actor, customerId, product, filter }, filter).toQuery(),
+    partnerCustomersQuery(trx, actor).where('c.id', customerId),
+    usageLogQuery(trx, { actor, customerId, product, filter }, filter),
   ];
 }
 
