@@ -27,6 +27,7 @@ import { adminRequestRoutes } from './admin/requests.js';
 import { adminTicketRoutes } from './admin/tickets.js';
 import { partnerCustomerRoutes } from './partner/customers/index.js';
 import { partnerUsageRoutes } from './partner/customers/usage.js';
+import { usageRoutes } from './usage.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
@@ -79,6 +80,7 @@ const PAGE_ROUTES = [
   adminTicketRoutes,
   partnerCustomerRoutes,
   partnerUsageRoutes,
+  usageRoutes,
   adminCustomerRoutes,
   adminCustomerAssetRoutes,
   adminBillingRoutes,

@@ -1,4 +1,5 @@
 /** Platform: what every domain leans on: job runs and locks, rate limits, tokens, audit entries, health, formats. */
+export * from './admission.js';
 export * from './audit.js';
 export * from './audit-rules.js';
 export * from './csv.js';
