@@ -28,6 +28,7 @@ import { adminRequestRoutes } from './admin/requests.js';
 import { adminTicketRoutes } from './admin/tickets.js';
 import { partnerCustomerRoutes } from './partner/customers/index.js';
 import { partnerUsageRoutes } from './partner/customers/usage.js';
+import { usageRoutes } from './usage.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
@@ -38,6 +39,7 @@ import { adminPartnerRoutes } from './admin/partners.js';
 import { customerProductRoutes } from './admin/customers/products.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
+import { adminAuditRoutes } from './admin/audit.js';
 import { operatorJobRoutes } from './operator/jobs.js';
 import { operatorMailRoutes } from './operator/mail.js';
 import { operatorTenantRoutes } from './operator/tenants.js';
@@ -80,6 +82,7 @@ const PAGE_ROUTES = [
   adminTicketRoutes,
   partnerCustomerRoutes,
   partnerUsageRoutes,
+  usageRoutes,
   adminCustomerRoutes,
   adminCustomerAssetRoutes,
   adminBillingRoutes,
@@ -90,6 +93,7 @@ const PAGE_ROUTES = [
   customerProductRoutes,
   adminMailRoutes,
   adminJobRoutes,
+  adminAuditRoutes,
   operatorJobRoutes,
   operatorMailRoutes,
   operatorTenantRoutes,

@@ -123,6 +123,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/mail/:id/retry': only(TENANT_ADMINS, demoRecord),
   // what the jobs did for their own tenant, read only; the jobs themselves and "Run now" are the operator's
   'GET /admin/jobs': only(TENANT_ADMINS),
+  'GET /admin/audit.jsonl': only(TENANT_ADMINS),
 
   'GET /assets/:id': only(CUSTOMER_VIEWERS),
   'GET /assets/by-identifier/:identifier': only(CUSTOMER_VIEWERS),
@@ -282,6 +283,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // empty forms: refused with 422 (debit limit, ledger), changing nothing
   'POST /admin/customers/:id/billing/debit-limit': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/billing/ledger': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/model': only(TENANT_ADMINS, demoRecord),
   // "+" assigns a real block from the demo range (its 100 blocks outlast the matrix)
   'POST /admin/customers/:id/billing/number-blocks': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
@@ -294,6 +296,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
   // an empty form: refused with 422, the demo range stays
   'POST /admin/settings/number-range': only(TENANT_ADMINS),
+  'POST /admin/settings/over-limit': only(TENANT_ADMINS),
 
   // ---- the deployment operator (issue 16): its pages answer 403 to every tenant role ----
   // empty forms are refused with 422 (answered): no tenant is made, none disabled
@@ -308,6 +311,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /operator/mail/:id': only(['operator']),
   // the account is the whole customer's: its company admins only
   'GET /billing': only(['company_admin']),
+  'GET /usage': only(['company_admin']),
+  'GET /usage.csv': only(['company_admin']),
   // a person without a staff-set password is sent on to their landing page
   'GET /password/new': only(ALL_SIGNED_IN),
   'POST /password/new': only(ALL_SIGNED_IN),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
-import { queryInTenant } from '../../db/tenant.js';
+import { queryInTenant, type TenantStatement } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { ASSET_STATUS_LABELS, formatDay, type AssetStatus } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
@@ -202,9 +202,7 @@ export function customerQuery(trx: Trx, actor: Actor, customerId: string) {
 /** The tab counts alone, for badges elsewhere (listAssets reads them in its own round trip). */
 export async function tabCounts(db: Db, actor: Actor, opts: { customerId?: string | null } = {}): Promise<TabCounts> {
   authorizeList(actor, opts);
-  const [res] = await queryInTenant(db, actor.tenantId, [
-    tabCountsQuery(sqlBuilder(db), actor, opts.customerId).toQuery(),
-  ]);
+  const [res] = await queryInTenant(db, actor.tenantId, [tabCountsQuery(sqlBuilder(db), actor, opts.customerId)]);
   return countsFrom(res!.rows as CountRow[]).counts;
 }
 
@@ -294,11 +292,11 @@ const cursorOf = (r: ListDbRow): string =>
 export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter): Promise<AssetList> {
   authorizeList(actor, filter);
   const trx = sqlBuilder(db);
-  const statements = [
-    assetListQuery(trx, actor, filter).toQuery(),
-    tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery(),
+  const statements: TenantStatement[] = [
+    assetListQuery(trx, actor, filter),
+    tabCountsQuery(trx, actor, filter.customerId, filter.groupId),
   ];
-  if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId).toQuery());
+  if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId));
   const searching = !!searchTermOf(filter.q);
   const results = await queryInTenant(db, actor.tenantId, searching ? [SEARCH_PLANNING, ...statements] : statements);
   const [page, countRows, customerRows] = searching ? results.slice(1) : results;
