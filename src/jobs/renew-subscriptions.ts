@@ -6,7 +6,9 @@ export const renewSubscriptions: Job = {
   schedule: '5 0 * * *',
   every: 'Daily at 00:05 UTC',
   description:
-    'Renews yearly and quarterly terms that ended without a deactivation (flagged until the customer confirms) ' +
-    'and rolls monthly plans over to the new month.',
+    'Renews yearly and quarterly terms that ended without a deactivation (flagged until the customer confirms). ' +
+    'Monthly plans run by the calendar month with nothing to write; it counts those that rolled over.',
+  // monthly rollovers are counted, not written
+  touches: ['renewed'],
   run: (ctx) => renewDueSubscriptions(ctx.db, todayIn('UTC', ctx.clock.now())),
 };

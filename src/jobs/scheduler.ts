@@ -1,7 +1,7 @@
-import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import {
+  INSTANCE,
   type JobCounts,
   type JobOutcome,
   type JobRunner,
@@ -11,6 +11,7 @@ import {
 } from '../services/platform/index.js';
 import { applyDeactivations } from './apply-deactivations.js';
 import { expireTokens } from './expire-tokens.js';
+import { failStalledImportsJob } from './fail-stalled-imports.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
 import { pruneIdempotencyKeysJob } from './prune-idempotency-keys.js';
 import { pruneOutboxJob } from './prune-outbox.js';
@@ -18,6 +19,7 @@ import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
 import { sendMail } from './send-mail.js';
+import { verifyAuditChainsJob } from './verify-audit-chains.js';
 import type { Job, JobContext } from './types.js';
 
 export const JOBS: Job[] = [
@@ -29,11 +31,10 @@ export const JOBS: Job[] = [
   pruneSessions,
   pruneJobRunsJob,
   pruneIdempotencyKeysJob,
+  failStalledImportsJob,
   pruneOutboxJob,
+  verifyAuditChainsJob,
 ];
-
-/** Which process ran a job, for the Jobs page when several instances share the schedule. */
-const INSTANCE = `${os.hostname()}:${process.pid}`;
 
 type RunOptions = { trigger?: JobTrigger; startedBy?: string | null };
 type RunResult = { ran: boolean; count?: number; counts?: JobCounts };
@@ -43,6 +44,12 @@ function countsOf(job: Job, result: number | JobCounts): JobCounts {
 }
 
 const isIdle = (counts: JobCounts) => Object.values(counts).every((n) => !n);
+
+/** The rows a run wrote, from the counts the job names as writes (every count but batches by default). */
+function rowsTouched(job: Job, counts: JobCounts): number {
+  const keys = job.touches ?? Object.keys(counts).filter((k) => k !== 'batches');
+  return keys.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
+}
 
 /**
  * Runs one job now and records the run. An exclusive job runs while a transaction holds its
@@ -54,18 +61,22 @@ const isIdle = (counts: JobCounts) => Object.values(counts).every((n) => !n);
 export async function runJob(job: Job, ctx: JobContext, opts: RunOptions = {}): Promise<RunResult> {
   const startedAt = ctx.clock.now();
   const t0 = performance.now();
-  const record = (outcome: 'ok' | 'failed', counts: JobCounts, error: string | null) =>
-    recordJobRun(ctx.db, {
+  const record = (outcome: 'ok' | 'failed', counts: JobCounts, error: string | null) => {
+    const ms = Math.round(performance.now() - t0);
+    return recordJobRun(ctx.db, {
       job: job.name,
       trigger: opts.trigger ?? 'schedule',
       startedBy: opts.startedBy ?? null,
       instance: INSTANCE,
       startedAt,
-      finishedAt: new Date(startedAt.getTime() + (performance.now() - t0)),
+      finishedAt: new Date(startedAt.getTime() + ms),
+      durationMs: ms,
       outcome,
       counts,
+      rowsTouched: outcome === 'ok' ? rowsTouched(job, counts) : null,
       error,
     });
+  };
   const attempt = async (): Promise<{ result: number | JobCounts } | { error: unknown }> => {
     try {
       return { result: await job.run(ctx) };

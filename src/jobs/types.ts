@@ -26,6 +26,11 @@ export type Job = {
   /** what a plain number returned by run counts, e.g. 'sessions_removed' */
   counted?: string;
   /**
+   * Which of the run's counts are rows it wrote, summed into the run record's rows_touched. Default:
+   * every count but 'batches'.
+   */
+  touches?: string[];
+  /**
    * true (default): runs while a transaction holds the job's advisory lock, so one instance at a
    * time. false: for jobs that coordinate row by row themselves (FOR UPDATE SKIP LOCKED).
    */

@@ -13,7 +13,7 @@ describe('a billing contact added by staff', () => {
     async () => {
       const admin = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
       await admin.goto(billingTab);
-      await admin.getByRole('link', { name: 'Add a contact' }).click();
+      await admin.getByRole('link', { name: 'Add contact' }).click();
       await admin.getByText('Never put passwords in the notes.').waitFor();
       await admin.getByLabel('Name', { exact: true }).fill('Petra Payables');
       await admin.getByLabel('Login email').fill('petra@northwind.test');

@@ -37,7 +37,9 @@ describe('the deployment operator', () => {
 
     await operator.getByRole('link', { name: 'Tenants' }).click();
     await operator.getByRole('button', { name: 'Disable Harbour Provider' }).click();
-    await operator.getByText('Harbour Provider is disabled: its people can no longer sign in.').waitFor();
+    await operator
+      .getByText('Harbour Provider is disabled: its people can no longer sign in, and its renewals and reminders wait.')
+      .waitFor();
     await operator.getByRole('button', { name: 'Enable Harbour Provider' }).waitFor();
     // Hal's open session has stopped working
     await hal.reload();

@@ -207,7 +207,9 @@ describe('disabling a tenant', () => {
       .send({ _csrf: csrf, status: 'disabled' });
     expect(disabled.status).toBe(303);
     const list = (await agent.get('/operator/tenants')).text;
-    expect(decode(list)).toContain('Paused Provider is disabled: its people can no longer sign in.');
+    expect(decode(list)).toContain(
+      'Paused Provider is disabled: its people can no longer sign in, and its renewals and reminders wait.',
+    );
 
     // the open session stops at its next request; a new sign-in is refused
     const after = await signedIn.agent.get('/admin/customers').redirects(0);

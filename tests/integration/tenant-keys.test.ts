@@ -37,7 +37,7 @@ const CROSS_TENANT_INDEXES: Record<string, string> = {
   // trigram (GIN) indexes cannot lead with a uuid; their queries filter on tenant_id as well
   customers_title_trgm_idx: 'customer search, inside one tenant (the GIN index has no tenant column)',
   customers_account_id_trgm_idx: 'customer search, inside one tenant (the GIN index has no tenant column)',
-  assets_search_idx: 'asset search, inside one tenant (the GIN index has no tenant column)',
+  asset_search_text_idx: 'asset search, inside one tenant (the GIN index has no tenant column)',
 };
 
 type Table = { table: string; tenant_id: 'not null' | 'null' | null; rls: boolean; policies: string[] };

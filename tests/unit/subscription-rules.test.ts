@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addMonths,
+  currentTerm,
   deactivationDate,
   renewalState,
   termFor,
@@ -29,6 +30,33 @@ describe('terms', () => {
       termEnd: '2026-05-31',
       nextRenewalOn: null,
     });
+  });
+});
+
+describe('the current term', () => {
+  const monthly = (status: string, termStart: string, termEnd: string) => ({
+    plan: 'monthly' as const,
+    status,
+    termStart,
+    termEnd,
+  });
+
+  it('keeps a monthly plan in its first term until that term is over, then runs by the calendar month', () => {
+    const jan31 = monthly('active', '2028-01-31', '2028-02-28');
+    expect(currentTerm(jan31, '2028-02-28')).toEqual({ termStart: '2028-01-31', termEnd: '2028-02-28' });
+    expect(currentTerm(jan31, '2028-02-29')).toEqual({ termStart: '2028-02-01', termEnd: '2028-02-29' });
+    expect(currentTerm(jan31, '2028-03-01')).toEqual({ termStart: '2028-03-01', termEnd: '2028-03-31' });
+    expect(currentTerm(jan31, '2029-02-10')).toEqual({ termStart: '2029-02-01', termEnd: '2029-02-28' });
+  });
+
+  it('keeps the stored term of a monthly plan that is not running, and of yearly and quarterly plans', () => {
+    const stored = { termStart: '2026-11-01', termEnd: '2026-11-30' };
+    expect(currentTerm(monthly('deactivation_pending', '2026-11-01', '2026-11-30'), '2027-01-05')).toEqual(stored);
+    expect(currentTerm(monthly('deactivated', '2026-11-01', '2026-11-30'), '2027-01-05')).toEqual(stored);
+    const yearly = { plan: 'yearly' as const, status: 'active', termStart: '2026-01-10', termEnd: '2027-01-09' };
+    expect(currentTerm(yearly, '2027-02-01')).toEqual({ termStart: '2026-01-10', termEnd: '2027-01-09' });
+    const never = { plan: 'monthly' as const, status: 'active', termStart: null, termEnd: null };
+    expect(currentTerm(never, '2027-02-01')).toEqual({ termStart: null, termEnd: null });
   });
 });
 

@@ -98,7 +98,8 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             tenant.status === 'disabled'
-              ? `${tenant.name} is disabled: its people can no longer sign in. Nothing of it was deleted.`
+              ? `${tenant.name} is disabled: its people can no longer sign in, and its renewals and reminders wait. ` +
+                  'Nothing of it was deleted.'
               : `${tenant.name} is enabled again: its people can sign in.`,
           );
           res.redirect(303, `/operator/tenants#tenant-${id}`);

@@ -18,6 +18,7 @@ import {
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, groupsToPick, scopeAssets, staffUserIds } from '../access/index.js';
 import {
+  currentTerm,
   PLAN_LABELS,
   RENEWAL_STATE_TEXT,
   renewalState,
@@ -98,6 +99,18 @@ export function subjectOf(asset: AssetRow): ActionSubject {
     hasPastTerm: asset.term_start !== null,
     renewalUnconfirmed: asset.renewal_unconfirmed,
   };
+}
+
+/**
+ * The asset with the term it is in at `now` (subscription-rules' currentTerm: a monthly plan's
+ * term is the calendar month, not rewritten each month), for whatever shows or keeps the term.
+ */
+export function withCurrentTerm<A extends AssetRow>(asset: A, now: Date): A {
+  const term = currentTerm(
+    { plan: asset.plan, status: asset.status, termStart: asset.term_start, termEnd: asset.term_end },
+    todayIn('UTC', now),
+  );
+  return { ...asset, term_start: term.termStart, term_end: term.termEnd };
 }
 
 export function termsOf(asset: AssetRow) {
@@ -265,7 +278,7 @@ export type AssetPage = {
 export async function getAsset(db: Db, actor: Actor, id: string, now: Date): Promise<AssetPage> {
   authorize(actor, 'asset.view');
   return asActor(db, actor, async (trx) => {
-    const asset = await findAssetInScope(trx, actor, id);
+    const asset = withCurrentTerm(await findAssetInScope(trx, actor, id), now);
     const today = todayIn(actor.timeZone, now);
     const customer = await trx('customers')
       .where({ tenant_id: asset.tenant_id, id: asset.customer_id })

@@ -121,7 +121,8 @@ async function dueBatchEnd(
 async function findDue(db: Db, today: Day, batchSize: number): Promise<number> {
   let batches = 0;
   const lastDay = addDays(today, RENEWAL_WARNING_DAYS);
-  const tenants: string[] = await db('tenants').orderBy('id').pluck('id');
+  // a disabled tenant's people cannot sign in: no reminder sends them to a portal closed to them
+  const tenants: string[] = await db('tenants').whereNull('disabled_at').orderBy('id').pluck('id');
   for (const tenant of tenants) {
     let from: DueKey = { day: addDays(today, -1), id: MAX_UUID };
     for (;;) {

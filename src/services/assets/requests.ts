@@ -1,6 +1,14 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { findAssetInScope, groupChoicesFor, pendingKindsOf, subjectOf, termsOf, type AssetRow } from './detail.js';
+import {
+  findAssetInScope,
+  groupChoicesFor,
+  pendingKindsOf,
+  subjectOf,
+  termsOf,
+  withCurrentTerm,
+  type AssetRow,
+} from './detail.js';
 import {
   activationKind,
   ASSET_STATUS_LABELS,
@@ -153,7 +161,9 @@ export async function requestDeactivation(
   return asActor(db, actor, async (trx) => {
     const asset = await lockForAction(trx, actor, assetId, 'request_deactivation');
     const effectiveOn = deactivationDate(termsOf(asset), todayIn(actor.timeZone, now));
-    await updateAsset(trx, asset, { status: 'deactivation_pending' });
+    // a monthly term is derived only while the asset is active: from now on the stored term is the one it ends in
+    const { term_start, term_end } = withCurrentTerm(asset, now);
+    await updateAsset(trx, asset, { status: 'deactivation_pending', term_start, term_end });
     await insertRequest(trx, actor, asset, { kind: 'deactivation', effective_on: effectiveOn });
     await auditAsset(
       trx,

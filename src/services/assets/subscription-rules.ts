@@ -73,6 +73,22 @@ export function termFor(plan: Plan, start: Day): { termStart: Day; termEnd: Day;
   return { termStart: start, termEnd: addDays(next, -1), nextRenewalOn: plan === 'monthly' ? null : next };
 }
 
+export type StoredTerm = { plan: Plan; status: string; termStart: Day | null; termEnd: Day | null };
+
+/**
+ * The term a subscription is in on `today` (a UTC day: the day the renewal job goes by). Yearly and
+ * quarterly terms are stored as they run: the renewal job writes each new one. A monthly plan is
+ * invoiced by the calendar month, so its term is derived instead of rewritten on every 1st: the
+ * stored term is its first one (from the day it was activated, termFor) or the one it was in when it
+ * stopped running; while the asset is active and that term is over, the term is the calendar month
+ * of today. That is the term the monthly rollover used to write, day for day.
+ */
+export function currentTerm(sub: StoredTerm, today: Day): { termStart: Day | null; termEnd: Day | null } {
+  const stored = { termStart: sub.termStart, termEnd: sub.termEnd };
+  if (sub.plan !== 'monthly' || sub.status !== 'active' || !sub.termEnd || sub.termEnd >= today) return stored;
+  return { termStart: `${today.slice(0, 8)}01`, termEnd: lastDayOfMonth(today) };
+}
+
 export type SubscriptionTerms = {
   plan: Plan;
   termEnd: Day | null;

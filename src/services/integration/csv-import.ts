@@ -1,10 +1,10 @@
 import type { Db } from '../../db/index.js';
 import { inTenant } from '../../db/tenant.js';
 import { ConflictError, NotFoundError, ValidationError, type RecordError } from '../../errors.js';
-import { audit, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../platform/index.js';
+import { audit, INSTANCE, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
-import { MAX_BATCH, validateBatch } from './ingestion.js';
+import { ingestBatch, MAX_BATCH, validateBatch } from './ingestion.js';
 import { importKind, lineOf, parseCsvRecords, type CsvImportKind } from './import-kinds.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { cutText } from '../platform/text-rules.js';
@@ -12,7 +12,8 @@ import { cutText } from '../platform/text-rules.js';
 /**
  * Staff CSV imports, in three reusable pieces: parseCsvRecords (import-kinds.ts: a file into
  * records, by a CSV library), validateBatch from ingestion.ts (the same checks as the API), and
- * writeImport (the writer of the kind, in batches, one transaction, progress on the side).
+ * writeImport (ingestBatch, the API's checks and writer, in batches, one transaction, progress on
+ * the side).
  */
 
 export const WRITE_BATCH = 1000;
@@ -182,7 +183,9 @@ export async function startImport(db: Db, actor: Actor, id: string): Promise<voi
           ? 'This file has problems: correct them and upload it again.'
           : 'This import has already been started.',
       );
-    await trx('data_imports').where({ tenant_id: actor.tenantId, id }).update({ status: 'running' });
+    await trx('data_imports')
+      .where({ tenant_id: actor.tenantId, id })
+      .update({ status: 'running', heartbeat_at: trx.fn.now() });
     await audit(trx, actor, {
       entityType: 'data_import',
       entityId: id,
@@ -192,11 +195,32 @@ export async function startImport(db: Db, actor: Actor, id: string): Promise<voi
   });
 }
 
+/** How often a running import says it is alive, and how long a silence means its instance is gone. */
+export const IMPORT_HEARTBEAT_MS = 10_000;
+export const IMPORT_STALLED_AFTER_MS = 2 * 60_000;
+export const STALLED_IMPORT_MESSAGE =
+  'The server writing this import stopped before it finished. Nothing was written: upload the file again.';
+
+/** The writer's own updates of the import row, only while it is still running (a job may have failed it). */
+async function whileRunning(db: Db, tenantId: string, id: string, fields: Record<string, unknown>): Promise<boolean> {
+  const n = await inTenant(db, tenantId, (p) =>
+    p('data_imports')
+      .where({ tenant_id: tenantId, id, status: 'running' })
+      .update({ ...fields, heartbeat_at: p.fn.now() }),
+  );
+  return n > 0;
+}
+
+class ImportTakenAway extends Error {}
+
 /**
  * Writes a started import: the records again through the same checks (the data may have changed
  * since the preview), then the kind's writer in batches, all in one transaction; after each batch
  * the progress goes to the import row over another connection. Any failure rolls everything back
- * and marks the import failed with the reason.
+ * and marks the import failed with the reason. While it works it stamps the row's heartbeat (after
+ * each batch, and every IMPORT_HEARTBEAT_MS for a slow one); if its instance dies, the transaction
+ * dies with it and failStalledImports marks the import failed once the heartbeat is old. An import
+ * marked failed meanwhile is not finished: the writer sees that and rolls back.
  */
 export async function writeImport(
   db: Db,
@@ -212,30 +236,32 @@ export async function writeImport(
       .first<{ kind: string; content: string; status: string } | undefined>('kind', 'content', 'status'),
   );
   if (!row || row.status !== 'running') return;
+  if (!(await whileRunning(db, tenantId, id, { running_on: INSTANCE.slice(0, 200) }))) return;
+  const beat = setInterval(() => void whileRunning(db, tenantId, id, {}).catch(() => undefined), IMPORT_HEARTBEAT_MS);
+  beat.unref();
   try {
     const kind = importKind(row.kind)!;
     const records = parseCsvRecords(kind, row.content);
     await inTenant(db, tenantId, async (trx) => {
       for (let start = 0; start < records.length; start += batchSize) {
-        const { records: valid, errors } = await validateBatch(
-          trx,
-          tenantId,
-          kind.ingest,
-          records.slice(start, start + batchSize),
-        );
-        if (errors.length)
+        const result = await ingestBatch(trx, tenantId, kind.ingest, records.slice(start, start + batchSize));
+        if ('errors' in result) {
+          const [first] = result.errors;
           throw new ConflictError(
-            `Line ${lineOf(errors[0]!.index + start)}: ${errors[0]!.field} ${errors[0]!.message}. Nothing was written.`,
+            `Line ${lineOf(first!.index + start)}: ${first!.field} ${first!.message}. Nothing was written.`,
           );
-        await kind.ingest.write(trx, tenantId, valid);
+        }
         const written = Math.min(records.length, start + batchSize);
-        await inTenant(db, tenantId, (p) => p('data_imports').where(key).update({ written }));
+        if (!(await whileRunning(db, tenantId, id, { written }))) throw new ImportTakenAway();
       }
-      await trx('data_imports')
-        .where(key)
+      const done = await trx('data_imports')
+        .where({ ...key, status: 'running' })
         .update({ status: 'done', written: records.length, finished_at: trx.fn.now() });
+      if (!done) throw new ImportTakenAway();
     });
   } catch (err) {
+    // marked failed by the job while this instance was silent: its reason stands, and nothing was written
+    if (err instanceof ImportTakenAway) return;
     const message =
       err instanceof ValidationError
         ? (Object.values(err.fields)[0] ?? err.message)
@@ -243,8 +269,42 @@ export async function writeImport(
           ? err.message
           : 'The import stopped on an unexpected error. Nothing was written.';
     await inTenant(db, tenantId, (trx) =>
-      trx('data_imports').where(key).update({ status: 'failed', written: 0, message, finished_at: trx.fn.now() }),
+      trx('data_imports')
+        .where({ ...key, status: 'running' })
+        .update({ status: 'failed', written: 0, message, finished_at: trx.fn.now() }),
     );
     if (!(err instanceof ConflictError || err instanceof ValidationError)) throw err;
+  } finally {
+    clearInterval(beat);
   }
+}
+
+/**
+ * For the scheduled job, in every tenant: a running import whose writer has given no sign of life
+ * for IMPORT_STALLED_AFTER_MS (its instance died or lost the database, and its transaction with
+ * it) is marked failed with the reason, which its page shows; nothing of it was written. Returns
+ * how many it marked.
+ */
+export async function failStalledImports(db: Db, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - IMPORT_STALLED_AFTER_MS);
+  return db.transaction(async (trx) => {
+    const failed: { tenant_id: string; id: string; running_on: string | null }[] = await trx('data_imports')
+      .where('status', 'running')
+      .whereRaw('coalesce(heartbeat_at, created_at) < ?', [before])
+      .update({ status: 'failed', written: 0, message: STALLED_IMPORT_MESSAGE, finished_at: now })
+      .returning(['tenant_id', 'id', 'running_on']);
+    for (const f of failed) {
+      await audit(
+        trx,
+        { system: 'Import recovery', tenantId: f.tenant_id },
+        {
+          entityType: 'data_import',
+          entityId: f.id,
+          action: 'data_import.failed',
+          after: { status: 'failed', reason: 'no sign of life from its server', server: f.running_on },
+        },
+      );
+    }
+    return failed.length;
+  });
 }

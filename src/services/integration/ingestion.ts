@@ -1,7 +1,8 @@
 import type { Trx } from '../../db/index.js';
 import type { RecordError } from '../../errors.js';
 import type { Direction, Product, UsageStatus } from '../billing/usage-rules.js';
-import { insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
+import { blockedCustomerIds, insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
+import { isUniqueViolation } from '../assets/index.js';
 import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE_RECORD } from './record-rules.js';
 
 /**
@@ -18,7 +19,12 @@ import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE
 export const MAX_BATCH = 10_000;
 
 /** What records of a kind name, resolved once per batch inside the tenant. */
-export type Lookups = { assets: Map<string, { id: string; customerId: string }>; customers: Map<string, string> };
+export type Lookups = {
+  assets: Map<string, { id: string; customerId: string }>;
+  customers: Map<string, string>;
+  /** accounts over their debit limit whose records the tenant refuses ("block over limit" on) */
+  blocked: Set<string>;
+};
 
 /** Kinds checked record by record: shape first, then the names the whole batch uses, looked up once. */
 type RecordByRecord<Input, Resolved> = {
@@ -44,8 +50,23 @@ type Writer<Resolved> = {
   write(trx: Trx, tenantId: string, records: Resolved[]): Promise<number>;
 };
 
+/**
+ * Kinds checked set-wise in the database (locations): each record's shape is checked on its own,
+ * then one statement resolves what the whole batch names and writes it only when every name
+ * resolved, so a good batch costs one round trip and no per-record look-up in JavaScript.
+ */
+export type SetWiseKind<Input> = {
+  name: string;
+  check: RecordByRecord<Input, never>['check'];
+  /** the problems of what the records name (a null is a record whose shape failed), nothing written */
+  unresolved(trx: Trx, tenantId: string, records: (Input | null)[]): Promise<RecordError[]>;
+  /** writes the batch, or writes nothing and answers the problems of what it names */
+  writeChecked(trx: Trx, tenantId: string, records: Input[]): Promise<{ accepted: number } | { errors: RecordError[] }>;
+};
+
 export type RecordKind<Input, Resolved> = Writer<Resolved> & RecordByRecord<Input, Resolved>;
-export type IngestKind<Input, Resolved> = RecordKind<Input, Resolved> | (Writer<Resolved> & WholeBatch<Resolved>);
+export type IngestKind<Input, Resolved> =
+  RecordKind<Input, Resolved> | (Writer<Resolved> & WholeBatch<Resolved>) | SetWiseKind<Input>;
 
 const NO_FUTURE_MS = 24 * 60 * 60 * 1000;
 
@@ -67,9 +88,8 @@ function unknownAsset(): FieldProblem {
 // ---- locations ----
 
 export type LocationInput = { identifier: string; latitude: number; longitude: number; recordedAt: Date };
-export type ResolvedLocation = { assetId: string; latitude: number; longitude: number; recordedAt: Date };
 
-export const locationKind: RecordKind<LocationInput, ResolvedLocation> = {
+export const locationKind: SetWiseKind<LocationInput> = {
   name: 'locations',
   check: (record) =>
     checked(record, LOCATION_RECORD, (v) => ({
@@ -78,51 +98,122 @@ export const locationKind: RecordKind<LocationInput, ResolvedLocation> = {
       longitude: v.longitude as number,
       recordedAt: v.recorded_at as Date,
     })),
-  names: (r) => ({ identifiers: [r.identifier], accountIds: [] }),
-  resolve(r, lookups) {
-    const asset = lookups.assets.get(r.identifier);
-    if (!asset) return { value: null, problems: [unknownAsset()] };
-    return {
-      value: { assetId: asset.id, latitude: r.latitude, longitude: r.longitude, recordedAt: r.recordedAt },
-      problems: [],
-    };
-  },
-  write: writeLocations,
+  unresolved: unknownIdentifiers,
+  writeChecked: writeLocations,
 };
 
+/** Each record naming one of `unknown` identifiers, as that record's problem. */
+function identifierProblems(records: ({ identifier: string } | null)[], unknown: string[]): RecordError[] {
+  if (!unknown.length) return [];
+  const missing = new Set(unknown);
+  const errors: RecordError[] = [];
+  records.forEach((r, index) => {
+    if (r && missing.has(r.identifier)) errors.push({ index, ...unknownAsset() });
+  });
+  return errors;
+}
+
+const distinctIdentifiers = (records: ({ identifier: string } | null)[]) => [
+  ...new Set(records.flatMap((r) => (r ? [r.identifier] : []))),
+];
+
+/** The identifiers records name that no asset of the tenant has, looked up set-wise; nothing written. */
+async function unknownIdentifiers(
+  trx: Trx,
+  tenantId: string,
+  records: (LocationInput | null)[],
+): Promise<RecordError[]> {
+  const names = distinctIdentifiers(records);
+  if (!names.length) return [];
+  const { rows } = await trx.raw<{ rows: { identifier: string }[] }>(
+    `select n.identifier from unnest(?::text[]) as n(identifier)
+      where not exists (select 1 from assets a where a.tenant_id = ? and a.identifier = n.identifier)`,
+    [names, tenantId],
+  );
+  return identifierProblems(
+    records,
+    rows.map((r) => r.identifier),
+  );
+}
+
 /**
- * Keeps every position (a position sent again is ignored) and moves each asset's last location to
- * the newest of the batch, unless the asset already knows a newer one (late arrivals do not move
- * a device back in time). One statement whatever the batch size.
+ * One statement for a batch whose records have their shape: the batch arrives as arrays (unnest),
+ * the identifiers it names are resolved set-wise, and only when all of them name assets of the
+ * tenant does it keep every position (a position sent again is ignored) and move the last location
+ * of the assets whose newest position is newer than the one they have (late arrivals do not move a
+ * device back in time), in one UPDATE of just those assets. Otherwise it writes nothing and answers
+ * the identifiers it did not find. Each identifier's newest position is picked out before (one
+ * pass in JavaScript), so the statement sorts nothing. `onConflict` is how the track meets a
+ * position it has: writeLocations first tries a plain insert, cheaper than ON CONFLICT's
+ * speculative one for every row, and only when a position is already there (a batch sent again,
+ * or twice in one batch) runs the statement again with ON CONFLICT DO NOTHING.
  */
-export async function writeLocations(trx: Trx, tenantId: string, records: ResolvedLocation[]): Promise<number> {
-  if (!records.length) return 0;
-  const rows = JSON.stringify(
-    records.map((r) => ({
-      asset_id: r.assetId,
-      latitude: r.latitude,
-      longitude: r.longitude,
-      recorded_at: r.recordedAt.toISOString(),
-    })),
-  );
-  await trx.raw(
-    `with r as materialized (
-       select * from jsonb_to_recordset(?::jsonb)
-                  as r(asset_id uuid, latitude float8, longitude float8, recorded_at timestamptz)
-     ), kept as (
-       insert into asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude)
-       select ?, asset_id, recorded_at, latitude, longitude from r
-       on conflict do nothing
-     ), newest as (
-       select distinct on (asset_id) asset_id, latitude, longitude, recorded_at from r
-        order by asset_id, recorded_at desc
-     )
-     update assets a set last_latitude = n.latitude, last_longitude = n.longitude, last_located_at = n.recorded_at
-       from newest n
-      where a.tenant_id = ? and a.id = n.asset_id and (a.last_located_at is null or a.last_located_at < n.recorded_at)`,
-    [rows, tenantId, tenantId],
-  );
-  return records.length;
+const WRITE_LOCATIONS = (onConflict: '' | 'on conflict do nothing') => `
+  with named as materialized (
+    select a.id, a.identifier, a.last_located_at from assets a
+     where a.tenant_id = :tenant and a.identifier = any(:names::text[])
+  ), unknown as materialized (
+    select n.identifier from unnest(:names::text[]) as n(identifier)
+     where not exists (select 1 from named where named.identifier = n.identifier)
+  ), kept as (
+    insert into asset_locations (tenant_id, asset_id, recorded_at, latitude, longitude)
+    select :tenant, named.id, r.recorded_at, r.latitude, r.longitude
+      from unnest(:identifiers::text[], :latitudes::float8[], :longitudes::float8[], :times::timestamptz[])
+             as r(identifier, latitude, longitude, recorded_at)
+      join named on named.identifier = r.identifier
+     where not exists (select 1 from unknown)
+    ${onConflict}
+  ), newest as materialized (
+    select named.id as asset_id, n.latitude, n.longitude, n.recorded_at
+      from unnest(:names::text[], :newestLatitudes::float8[], :newestLongitudes::float8[], :newestTimes::timestamptz[])
+             as n(identifier, latitude, longitude, recorded_at)
+      join named on named.identifier = n.identifier
+     where not exists (select 1 from unknown)
+       and (named.last_located_at is null or named.last_located_at < n.recorded_at)
+     order by named.id
+  ), moved as (
+    -- newest comes in key order, so a merge along the primary key is at hand: a new tenant's
+    -- statistics (one row, says the planner) otherwise make it scan newest once per asset
+    update assets a set last_latitude = n.latitude, last_longitude = n.longitude, last_located_at = n.recorded_at
+      from newest n
+     where a.tenant_id = :tenant and a.id = n.asset_id
+       and (a.last_located_at is null or a.last_located_at < n.recorded_at)
+  )
+  select coalesce(array_agg(identifier), '{}') as unknown from unknown`;
+
+export async function writeLocations(
+  trx: Trx,
+  tenantId: string,
+  records: LocationInput[],
+): Promise<{ accepted: number } | { errors: RecordError[] }> {
+  if (!records.length) return { accepted: 0 };
+  // each identifier's newest position (the first of equal times), in the order identifiers first appear
+  const newest = new Map<string, LocationInput>();
+  for (const r of records) {
+    const seen = newest.get(r.identifier);
+    if (!seen || seen.recordedAt < r.recordedAt) newest.set(r.identifier, r);
+  }
+  const latest = [...newest.values()];
+  const bindings = {
+    tenant: tenantId,
+    names: [...newest.keys()],
+    identifiers: records.map((r) => r.identifier),
+    latitudes: records.map((r) => r.latitude),
+    longitudes: records.map((r) => r.longitude),
+    times: records.map((r) => r.recordedAt.toISOString()),
+    newestLatitudes: latest.map((r) => r.latitude),
+    newestLongitudes: latest.map((r) => r.longitude),
+    newestTimes: latest.map((r) => r.recordedAt.toISOString()),
+  };
+  type Answer = { rows: { unknown: string[] }[] };
+  const { rows } = await trx
+    .transaction((plain) => plain.raw<Answer>(WRITE_LOCATIONS(''), bindings))
+    .catch((err: unknown) => {
+      if (!isUniqueViolation(err)) throw err;
+      return trx.raw<Answer>(WRITE_LOCATIONS('on conflict do nothing'), bindings);
+    });
+  const errors = identifierProblems(records, rows[0]!.unknown);
+  return errors.length ? { errors } : { accepted: records.length };
 }
 
 // ---- usage records ----
@@ -164,6 +255,16 @@ export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
     if (!customerId) return { value: null, problems: [{ field: 'account_id', message: 'names no customer of yours' }] };
     if (asset && asset.customerId !== customerId)
       return { value: null, problems: [{ field: 'account_id', message: 'is not the customer of this asset' }] };
+    if (lookups.blocked.has(customerId))
+      return {
+        value: null,
+        problems: [
+          {
+            field: r.accountId ? 'account_id' : 'identifier',
+            message: 'names an account over its debit limit: its usage is refused until it is paid',
+          },
+        ],
+      };
     const { identifier: _i, accountId: _a, ...rest } = r;
     return { value: { ...rest, customerId, assetId: asset?.id ?? null }, problems: [] };
   },
@@ -189,7 +290,8 @@ async function lookUp(trx: Trx, tenantId: string, identifiers: string[], account
       .select('account_id', 'id');
     for (const r of rows) customers.set(r.account_id, r.id);
   }
-  return { assets, customers };
+  const named = [...new Set([...customers.values(), ...[...assets.values()].map((a) => a.customerId)])];
+  return { assets, customers, blocked: await blockedCustomerIds(trx, tenantId, named) };
 }
 
 export type Validated<Resolved> = { records: Resolved[]; errors: RecordError[] };
@@ -205,12 +307,14 @@ export async function validateBatch<I, R>(
   input: unknown[],
 ): Promise<Validated<R>> {
   if ('validate' in kind) return kind.validate(trx, tenantId, input);
-  const errors: RecordError[] = [];
-  const checkedRecords: (I | null)[] = input.map((raw, index) => {
-    const { value, problems } = kind.check(raw);
-    for (const p of problems) errors.push({ index, ...p });
-    return value;
-  });
+  if ('writeChecked' in kind) {
+    const { values, errors } = checkEach(kind, input);
+    errors.push(...(await kind.unresolved(trx, tenantId, values)));
+    errors.sort((a, b) => a.index - b.index);
+    // a set-wise kind's records are its checked inputs: resolving them is part of its write (ingestBatch)
+    return { records: values.filter((v): v is I => v !== null) as unknown as R[], errors };
+  }
+  const { values: checkedRecords, errors } = checkEach(kind, input);
   const identifiers = new Set<string>();
   const accountIds = new Set<string>();
   for (const r of checkedRecords) {
@@ -231,13 +335,37 @@ export async function validateBatch<I, R>(
   return { records, errors };
 }
 
-/** Validates and, only when every record is good, writes the batch. */
+/** Each record's shape: its value (null when it failed) and the problems, by index. */
+function checkEach<I>(
+  kind: { check: RecordByRecord<I, unknown>['check'] },
+  input: unknown[],
+): { values: (I | null)[]; errors: RecordError[] } {
+  const errors: RecordError[] = [];
+  const values = input.map((raw, index) => {
+    const { value, problems } = kind.check(raw);
+    for (const p of problems) errors.push({ index, ...p });
+    return value;
+  });
+  return { values, errors };
+}
+
+/**
+ * Validates and, only when every record is good, writes the batch. A set-wise kind whose records
+ * all have their shape is checked and written by one statement; with a shape problem anywhere, what
+ * the records name is still checked (nothing written), so every problem is answered at once.
+ */
 export async function ingestBatch<I, R>(
   trx: Trx,
   tenantId: string,
   kind: IngestKind<I, R>,
   input: unknown[],
 ): Promise<{ accepted: number } | { errors: RecordError[] }> {
+  if ('writeChecked' in kind) {
+    const { values, errors } = checkEach(kind, input);
+    if (!errors.length) return kind.writeChecked(trx, tenantId, values as I[]);
+    errors.push(...(await kind.unresolved(trx, tenantId, values)));
+    return { errors: errors.sort((a, b) => a.index - b.index) };
+  }
   const { records, errors } = await validateBatch(trx, tenantId, kind, input);
   if (errors.length) return { errors };
   return { accepted: await kind.write(trx, tenantId, records) };

@@ -111,6 +111,40 @@ export type SessionCheck = {
   now: Date;
 };
 
+/** What loadActor (and the session's own load, people/session-actor.ts) reads of a membership's actor. */
+export type ActorRow = {
+  email: string;
+  name: string;
+  time_zone: string;
+  tenant_id: string;
+  tenant_name: string;
+  role: Role;
+  customer_id: string | null;
+  partner_id: string | null;
+  customer_title: string | null;
+  partner_name: string | null;
+  membership_count: number;
+  must_change_password: boolean;
+};
+
+export function actorFromRow(userId: string, membershipId: string, row: ActorRow): Actor {
+  return {
+    userId,
+    membershipId,
+    email: row.email,
+    name: row.name,
+    timeZone: row.time_zone,
+    tenantId: row.tenant_id,
+    tenantName: row.tenant_name,
+    role: row.role,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
+    membershipCount: row.membership_count,
+    ...(row.must_change_password ? { mustChangePassword: true } : {}),
+  };
+}
+
 /**
  * The actor a session acts as, or null when the user or membership is gone or disabled; with `session`,
  * also null when the session was revoked or its login link no longer works (in the same round trip).
@@ -134,23 +168,7 @@ export async function loadActor(
     // a membership disabled by its customer no longer acts, whatever the login's other roles
     .whereNull('m.disabled_at')
     .whereNull('t.disabled_at')
-    .first<
-      | {
-          email: string;
-          name: string;
-          time_zone: string;
-          tenant_id: string;
-          tenant_name: string;
-          role: Role;
-          customer_id: string | null;
-          partner_id: string | null;
-          customer_title: string | null;
-          partner_name: string | null;
-          membership_count: number;
-          must_change_password: boolean;
-        }
-      | undefined
-    >(
+    .first<ActorRow | undefined>(
       'u.email',
       'u.name',
       'u.time_zone',
@@ -183,21 +201,7 @@ export async function loadActor(
   }
   const row = await q;
   if (!row) return null;
-  return {
-    userId,
-    membershipId,
-    email: row.email,
-    name: row.name,
-    timeZone: row.time_zone,
-    tenantId: row.tenant_id,
-    tenantName: row.tenant_name,
-    role: row.role,
-    customerId: row.customer_id,
-    partnerId: row.partner_id,
-    placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
-    membershipCount: row.membership_count,
-    ...(row.must_change_password ? { mustChangePassword: true } : {}),
-  };
+  return actorFromRow(userId, membershipId, row);
 }
 
 export type MembershipChoice = {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Db } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
 import { authorize, type OperatorActor } from '../access/index.js';
@@ -10,6 +11,9 @@ import { authorize, type OperatorActor } from '../access/index.js';
  */
 
 export type JobCounts = Record<string, number>;
+
+/** This process, as job runs and running imports name it when several instances share the database. */
+export const INSTANCE = `${os.hostname()}:${process.pid}`;
 export type JobTrigger = 'schedule' | 'manual';
 export type JobOutcome =
   { outcome: 'ok'; counts: JobCounts } | { outcome: 'skipped' } | { outcome: 'failed'; error: string };
@@ -31,8 +35,12 @@ export type JobRunRecord = {
   instance: string;
   startedAt: Date;
   finishedAt: Date;
+  /** how long the run took, on the process's monotonic clock */
+  durationMs: number;
   outcome: 'ok' | 'failed' | 'skipped';
   counts: JobCounts;
+  /** rows the run wrote; null for a failed run (what its committed batches wrote is not known) */
+  rowsTouched: number | null;
   error: string | null;
 };
 
@@ -44,8 +52,10 @@ export async function recordJobRun(db: Db, run: JobRunRecord): Promise<void> {
     instance: run.instance.slice(0, 200),
     started_at: run.startedAt,
     finished_at: run.finishedAt,
+    duration_ms: run.durationMs,
     outcome: run.outcome,
     counts: JSON.stringify(run.counts),
+    rows_touched: run.rowsTouched,
     error: run.error?.slice(0, 2000) ?? null,
   });
 }

@@ -185,7 +185,8 @@ function firstAdminMail(
 
 /**
  * Disables a tenant (its people can no longer sign in, and their sessions stop working at their next
- * request) or enables it again. Nothing of the tenant is deleted. Both are in the tenant's audit log.
+ * request; the renewal and reminder jobs pass it by until it is enabled, then catch up) or enables it
+ * again. Nothing of the tenant is deleted. Both are in the tenant's audit log.
  */
 export async function setTenantStatus(
   db: Db,
