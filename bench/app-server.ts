@@ -21,8 +21,12 @@ const config = loadConfig({
   DATABASE_URL: process.env.BENCH_DB_URL,
   DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX ?? '10',
   SESSION_SECRET: process.env.BENCH_SESSION_SECRET,
+  DATABASE_PREPARED_STATEMENTS: process.env.BENCH_PREPARED_STATEMENTS === '1' ? 'on' : 'off',
 });
-const db = createDb(config.databaseUrl!, { poolMax: config.databasePoolMax });
+const db = createDb(config.databaseUrl!, {
+  poolMax: config.databasePoolMax,
+  preparedStatements: config.databasePreparedStatements,
+});
 const logger = pino({ level: 'silent' });
 const mailPump = createMailPump(
   db,

@@ -46,10 +46,94 @@ export type BenchContext = {
   app(): Promise<Child>;
 };
 
+/** One line of the summary table `npm run bench` prints at its end. */
+export type Outcome = {
+  case: string;
+  /** what the app did: req/s, or a time */
+  app: string;
+  bare?: string;
+  ratio?: string;
+  p99?: number;
+  target: string;
+  /** null when there is nothing to compare (no answer) */
+  met: boolean | null;
+};
+type Row = Outcome & { suite: string; load: string };
+const outcomes: Row[] = [];
+let suiteNow = { name: '', load: '' };
+
+/** The suite the next outcomes belong to, and the 1-minute load average it started at. */
+export function beginSuite(name: string, load: number): void {
+  suiteNow = { name, load: load.toFixed(2) };
+}
+
+export function record(outcome: Outcome): void {
+  outcomes.push({ ...outcome, suite: suiteNow.name, load: suiteNow.load });
+}
+
+/** What a page's figures must reach: a share of its bare page's req/s, a p99 at most. */
+export type Target = { minRatio?: number; maxP99?: number };
+
+export function targetText(t: Target): string {
+  return [t.minRatio ? `≥ ${t.minRatio} % of bare` : '', t.maxP99 ? `p99 ≤ ${t.maxP99} ms` : '']
+    .filter(Boolean)
+    .join(', ');
+}
+
+export function meets(t: Target, f: Figures, bare?: Figures): boolean | null {
+  if (!f.rps || (t.minRatio && !bare?.rps)) return null;
+  const ratioOk = !t.minRatio || (f.rps / bare!.rps) * 100 >= t.minRatio;
+  const p99Ok = !t.maxP99 || f.p99 <= t.maxP99;
+  return ratioOk && p99Ok;
+}
+
+/** The table of every outcome recorded, one line each, for the end of the run. */
+export function summaryTable(): string[] {
+  const head = ['suite', 'case', 'app', 'bare', 'ratio', 'p99', 'target', 'met', 'load'];
+  const rows = outcomes.map((o) => [
+    o.suite,
+    o.case,
+    o.app,
+    o.bare ?? '',
+    o.ratio ?? '',
+    o.p99 === undefined ? '' : `${o.p99} ms`,
+    o.target,
+    o.met === null ? 'n/a' : o.met ? 'yes' : 'NO',
+    o.load,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)];
+}
+
 export function fmt(f: Figures): string {
   const failed = f.failed ? `, ${f.failed} failed or timed out` : '';
   if (!f.rps) return `no answer within ${env.seconds} s${failed}`;
   return `${Math.round(f.rps)} req/s (p50 ${f.p50} ms, p99 ${f.p99} ms${failed})`;
+}
+
+export const rpsText = (f: Figures): string => (f.rps ? `${Math.round(f.rps)} req/s` : 'no answer');
+
+/**
+ * Before a suite: waits (60 s at most) for the 1-minute load average to fall below 1, so that figures are
+ * taken on an idle machine where possible, and returns the load the suite starts at, to print beside them.
+ */
+export async function waitForIdle(maxSeconds = 60): Promise<number> {
+  const before = os.loadavg()[0]!;
+  let waited = 0;
+  while (os.loadavg()[0]! >= 1 && waited < maxSeconds) {
+    await new Promise((r) => setTimeout(r, 2000));
+    waited += 2;
+  }
+  const now = os.loadavg()[0]!;
+  const busy = now >= 1 ? ': NOT idle, the figures below are from a busy machine' : '';
+  const after = waited ? `, ${now.toFixed(2)} after waiting ${waited} s` : '';
+  say(`  load average (1 min) ${before.toFixed(2)}${after}${busy}`);
+  return now;
 }
 
 export function ratio(a: Figures, b: Figures): string {
@@ -122,7 +206,8 @@ export async function benchDatabase(): Promise<string> {
 
 export async function startChild(file: string, childEnv: Record<string, string>, setup?: unknown): Promise<Child> {
   const proc = fork(path.join(benchDir, file), [], {
-    execArgv: ['--import', 'tsx'],
+    // the thread pool sized as `npm start` sizes it (scripts/threadpool.cjs)
+    execArgv: ['--require', path.join(benchDir, '../scripts/threadpool.cjs'), '--import', 'tsx'],
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -224,6 +309,7 @@ export async function compare(
   appUrl: string,
   appHeaders: Record<string, string>,
   bareUrl: string,
+  target: Target = {},
 ): Promise<{ app: Figures; bare: Figures }> {
   // warm both (plans, caches, JIT) before anything is measured
   await measure(appUrl, appHeaders, 2);
@@ -240,5 +326,14 @@ export async function compare(
   const a = median(appRuns);
   const b = median(bareRuns);
   say(`${title}: app ${fmt(a)}, bare ${fmt(b)}, ratio ${ratio(a, b)}`);
+  record({
+    case: title,
+    app: rpsText(a),
+    bare: rpsText(b),
+    ratio: ratio(a, b),
+    p99: a.p99,
+    target: targetText(target),
+    met: meets(target, a, b),
+  });
   return { app: a, bare: b };
 }

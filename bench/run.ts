@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDb, migrate } from '../src/db/index.js';
 import {
+  beginSuite,
   benchDatabase,
   cleanUp,
   cleanups,
@@ -11,12 +12,16 @@ import {
   type BenchContext,
   type BenchSuite,
   type Child,
+  summaryTable,
+  waitForIdle,
 } from './harness.js';
 import { assetsSuite } from './suite-assets.js';
 import { jobsSuite } from './suite-jobs.js';
 import { partnerSuite } from './suite-partner.js';
 import { ingestionSuite } from './suite-ingestion.js';
 import { billingSuite } from './suite-billing.js';
+import { auditSuite } from './suite-audit.js';
+import { bulkSuite } from './suite-bulk.js';
 
 /**
  * `npm run bench`: the figures of DESIGN.md section 7, suite by suite. The app and each bare
@@ -24,7 +29,15 @@ import { billingSuite } from './suite-billing.js';
  * and yardstick never share an event loop. Everything talks over 127.0.0.1.
  * `BENCH_ONLY=assets` (a comma-separated list of suite names) runs only those suites.
  */
-const SUITES: BenchSuite[] = [assetsSuite, jobsSuite, ingestionSuite, partnerSuite, billingSuite];
+const SUITES: BenchSuite[] = [
+  assetsSuite,
+  jobsSuite,
+  ingestionSuite,
+  partnerSuite,
+  billingSuite,
+  auditSuite,
+  bulkSuite,
+];
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -85,6 +98,10 @@ async function main() {
   };
   for (const suite of suites) {
     say(`— ${suite.name} (${elapsed()})`);
+    beginSuite(suite.name, await waitForIdle());
     await suite.run(ctx);
   }
+  say('');
+  say('summary (load: the 1-minute load average each suite started at; above 1 the machine was busy)');
+  for (const line of summaryTable()) say(line);
 }

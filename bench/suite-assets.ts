@@ -5,6 +5,7 @@ import { DEMO_PASSWORD } from '../src/demo/data.js';
 import type { BareCase } from './bare-server.js';
 import {
   compare,
+  record,
   cookieOf,
   env,
   measure,
@@ -47,7 +48,10 @@ export const assetsSuite: BenchSuite = {
     const fragment = { cookie, 'hx-request': 'true' };
     for (const c of cases.list) {
       await sameRows(`${app.base}${c.appPath}`, fragment, `${bare.base}/bare/${c.key}`, c.title);
-      await compare(c.title, `${app.base}${c.appPath}`, fragment, `${bare.base}/bare/${c.key}`);
+      await compare(c.title, `${app.base}${c.appPath}`, fragment, `${bare.base}/bare/${c.key}`, {
+        minRatio: 60,
+        maxP99: 40,
+      });
     }
 
     await benchCsv(app, cookie, cases.csv);
@@ -149,6 +153,15 @@ async function benchCsv(
   const a = mid(appRuns);
   const c = mid(copyRuns);
   const rssGrowthMb = (growth / 2 ** 20).toFixed(1);
+  const share = Math.round((c / a) * 100);
+  record({
+    case: `CSV export (RSS growth ${rssGrowthMb} MB)`,
+    app: `${a.toFixed(2)} s`,
+    bare: `COPY ${c.toFixed(2)} s`,
+    ratio: `${share} %`,
+    target: '≥ 60 % of COPY, RSS growth < 64 MB',
+    met: share >= 60 && growth < 64 * 2 ** 20,
+  });
   say(
     `CSV export: app ${a.toFixed(2)} s (${appRows.toLocaleString('en-GB')} lines),` +
       ` COPY TO STDOUT ${c.toFixed(2)} s (${copyRows.toLocaleString('en-GB')} lines),` +
@@ -178,6 +191,13 @@ async function benchLoginBurst(app: Child, headers: Record<string, string>, page
   const burst = (performance.now() - t) / 1000;
   const during = await loaded;
   const ok = answers.filter((r) => r.status === 303).length;
+  record({
+    case: `asset list page 1 during 50 sign-ins (${ok} of 50 in ${burst.toFixed(2)} s; p99 ${quiet.p99} ms without)`,
+    app: `${Math.round(during.rps)} req/s`,
+    p99: during.p99,
+    target: 'p99 < 100 ms',
+    met: during.rps ? during.p99 < 100 : null,
+  });
   say(
     `login burst: ${ok} of 50 sign-ins in ${burst.toFixed(2)} s;` +
       ` asset list page 1 meanwhile p99 ${during.p99} ms (p50 ${during.p50} ms, ${Math.round(during.rps)} req/s),` +

@@ -5,7 +5,7 @@ import { generateInvoice } from '../src/services/billing/invoice-generation.js';
 import { setInvoiceStatus } from '../src/services/billing/invoices.js';
 import type { Actor } from '../src/services/access/index.js';
 import { addDays, addMonths, todayIn } from '../src/services/assets/subscription-rules.js';
-import { env, fmt, measure, median, say, signIn, type BenchSuite, type Figures } from './harness.js';
+import { env, fmt, measure, median, record, rpsText, say, signIn, type BenchSuite, type Figures } from './harness.js';
 import { ensureUsage } from './usage-data.js';
 
 /**
@@ -39,7 +39,9 @@ export const billingSuite: BenchSuite = {
       const runs: Figures[] = [];
       for (let run = 0; run < env.runs; run++)
         runs.push(await measure(`${app.base}${c.appPath}`, fragment, env.seconds));
-      say(`${c.title}: ${fmt(median(runs))}`);
+      const m = median(runs);
+      say(`${c.title}: ${fmt(m)}`);
+      record({ case: c.title, app: rpsText(m), p99: m.p99, target: 'p99 ≤ 50 ms', met: m.rps ? m.p99 <= 50 : null });
     }
     for (const line of await benchInvoice(ctx.db, 5)) say(line);
   },

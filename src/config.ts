@@ -20,6 +20,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   DATABASE_REPLICA_MAX_LAG: z.coerce.number().int().min(1).max(3600).default(5),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('off'),
   DATA_DIR: z.string().min(1).default('./.data'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SMTP_URL: z
@@ -55,6 +56,12 @@ export type Config = {
    * primary for this long after their own last write, so they always see what they just did
    */
   databaseReplicaMaxLag: number;
+  /**
+   * the hot pages' statements (asset list, partner usage log, call summaries, the session read) as named
+   * statements, planned once per connection; needs a direct connection or PgBouncer 1.21+ with
+   * max_prepared_statements (src/db/prepared.ts)
+   */
+  databasePreparedStatements: boolean;
   dataDir: string;
   sessionSecret: string;
   smtpUrl: string | undefined;
@@ -149,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     databaseReplicaMaxLag: e.DATABASE_REPLICA_MAX_LAG,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on',
     dataDir,
     sessionSecret: e.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret'),
     smtpUrl: e.SMTP_URL,

@@ -35,6 +35,8 @@ export function startPgBouncer(opts: {
   port: number;
   primaryPort: number;
   lifetimeSeconds: number;
+  /** server connections per database and user (24 unless told) */
+  poolSize?: number;
 }): Child {
   const owner = postgresUser(); // pgbouncer refuses to run as root
   mkdirSync(opts.dir, { recursive: true });
@@ -55,7 +57,7 @@ export function startPgBouncer(opts: {
       `auth_file = ${users}`,
       'pool_mode = transaction',
       'max_client_conn = 400',
-      'default_pool_size = 24',
+      `default_pool_size = ${opts.poolSize ?? 24}`,
       'ignore_startup_parameters = extra_float_digits',
       // while the primary is away, a query waits this long for a server connection, then fails (503)
       'query_wait_timeout = 10',

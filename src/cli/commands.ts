@@ -3,6 +3,7 @@ import { openDatabase, type OpenDatabase } from '../db/boot.js';
 import { ValidationError } from '../errors.js';
 import { COMMAND_LINE } from '../services/access/index.js';
 import { createMailPump, createMailTransport, type MailTransport } from '../services/mail/index.js';
+import { describeBreak, tenantOfChain, verifyAuditChains } from '../services/platform/index.js';
 import { createOperator, operatorActivationMail } from '../services/people/index.js';
 import { createTenant, firstAdminMailState, listTenants, type TenantSummary } from '../services/tenants/index.js';
 import { type Command, USAGE, UsageError } from './parse.js';
@@ -34,6 +35,7 @@ export async function runCommand(command: Command, config: Config, io: Output): 
   try {
     if (command.name === 'migrate') return migrated(database, io);
     if (command.name === 'tenant list') return printTenants(await listTenants(database.db, COMMAND_LINE), io);
+    if (command.name === 'audit verify') return await auditVerify(database, command.tenant, io);
     const transport = createMailTransport(config.smtpUrl, config.mailFrom);
     try {
       if (command.name === 'tenant create') return await tenantCreate(database, config, transport, command, io);
@@ -47,6 +49,17 @@ export async function runCommand(command: Command, config: Config, io: Output): 
   } finally {
     await database.close();
   }
+}
+
+/** Prints what holds; a broken chain is a failure (exit code 1) whose one line names its first altered entry. */
+async function auditVerify(database: OpenDatabase, tenant: string | undefined, io: Output) {
+  const tenantId = tenant === undefined ? undefined : await tenantOfChain(database.db, tenant);
+  if (tenantId === null)
+    throw new UsageError(`audit verify: --tenant: no single tenant has the id or name ${JSON.stringify(tenant)}`);
+  const report = await verifyAuditChains(database.db, { tenantId });
+  if (report.broken.length) throw new Error(report.broken.map(describeBreak).join('; '));
+  const chains = `${report.chains} chain${report.chains === 1 ? '' : 's'}`;
+  io.out(`The audit log holds: ${chains}, ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'} verified.`);
 }
 
 function migrated(database: OpenDatabase, io: Output) {

@@ -7,6 +7,7 @@ export type Command =
   | { name: 'tenant create'; tenantName: string; adminEmail: string; adminName: string | undefined }
   | { name: 'tenant list' }
   | { name: 'operator create'; email: string; operatorName: string | undefined }
+  | { name: 'audit verify'; tenant: string | undefined }
   | { name: 'migrate' };
 
 /** Arguments that make no command: said in one line, and the process exits with code 2. */
@@ -22,6 +23,9 @@ Commands:
   operator create --email <email> [--name <name>]
                         Creates a deployment operator (a login that belongs to no tenant), and prints
                         their single-use activation link (also mailed to them when SMTP_URL is set).
+  audit verify [--tenant <id or name>]
+                        Recomputes the audit log's hash chains (every tenant's, or one): exit code 0
+                        when all hold, 1 naming the first altered entry of each broken chain.
   migrate               Brings the database schema up to date (the server does this as it starts, too).
 
 Every command uses the server's environment: DATABASE_URL, or else the embedded PostgreSQL in DATA_DIR
@@ -81,6 +85,14 @@ export function parseCommand(argv: string[]): Command {
   if (first === 'migrate') {
     options('migrate', argv.slice(1), {});
     return { name: 'migrate' };
+  }
+  if (first === 'audit') {
+    if (second !== 'verify') {
+      if (second === undefined || second.startsWith('-')) throw new UsageError(`audit needs a command: verify${HINT}`);
+      throw new UsageError(`audit has no command ${JSON.stringify(second)}: verify${HINT}`);
+    }
+    const o = options('audit verify', rest, { tenant: { type: 'string' } });
+    return { name: 'audit verify', tenant: optional('audit verify', 'tenant', o.tenant) };
   }
   if (first === 'tenant' || first === 'operator') {
     const command = `${first} ${second ?? ''}`.trim();

@@ -39,6 +39,7 @@ export async function openDatabase(
   }
   const db = createDb(url, {
     poolMax: config.databasePoolMax,
+    preparedStatements: config.databasePreparedStatements,
     log: (message) => logger.warn({ db: message }, 'database'),
   });
   let applied: string[];
@@ -53,6 +54,7 @@ export async function openDatabase(
     ? openReplica(config.databaseReplicaUrl, {
         maxLagSeconds: config.databaseReplicaMaxLag,
         poolMax: config.databasePoolMax,
+        preparedStatements: config.databasePreparedStatements,
         log: (message) => logger.warn({ db: message }, 'read replica'),
       })
     : null;

@@ -13,12 +13,26 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 // a date is a calendar day, not an instant: keep 'YYYY-MM-DD' rather than a Date at local midnight
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-type DbOptions = { poolMax?: number; log?: (message: string) => void; applicationName?: string };
+type DbOptions = {
+  poolMax?: number;
+  log?: (message: string) => void;
+  applicationName?: string;
+  /** the hot pages' statements as named (prepared) statements: DATABASE_PREPARED_STATEMENTS (db/prepared.ts) */
+  preparedStatements?: boolean;
+};
+
+/** The databases whose hot statements go as named statements (createDb's `preparedStatements`). */
+const prepared = new WeakSet<object>();
+
+/** Whether queryInTenant and the session read run named statements on this database (off by default). */
+export function usesPreparedStatements(db: Db): boolean {
+  return prepared.has(db.client as object);
+}
 
 export function createDb(url: string, opts: DbOptions = {}): Db {
   const log = opts.log ?? (() => {});
   const say = (m: unknown) => log(typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m));
-  return knex({
+  const db = knex({
     log: { warn: say, error: say, deprecate: say, debug: () => {} },
     client: 'pg',
     connection: { connectionString: url, application_name: opts.applicationName ?? 'portico' },
@@ -26,6 +40,8 @@ export function createDb(url: string, opts: DbOptions = {}): Db {
     acquireConnectionTimeout: 5000,
     pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
   });
+  if (opts.preparedStatements) prepared.add(db.client as object);
+  return db;
 }
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -76,12 +92,16 @@ export async function ensureDatabase(adminUrl: string, name: string, template?: 
  * instead of opening a second pool.
  */
 export function pgPoolAdapter(db: Db) {
-  type Conn = { query: (sql: string, params?: unknown[]) => Promise<unknown> };
+  type Conn = {
+    query: (q: string | { name: string; text: string; values?: unknown[] }, params?: unknown[]) => Promise<unknown>;
+  };
   const client = db.client as { acquireConnection(): Promise<Conn>; releaseConnection(c: Conn): Promise<void> };
   return {
-    async query(sql: string, params?: unknown[]) {
+    /** `name`: run it as that named statement where the database uses them (usesPreparedStatements) */
+    async query(sql: string, params?: unknown[], name?: string) {
       const conn = await client.acquireConnection();
       try {
+        if (name && usesPreparedStatements(db)) return await conn.query({ name, text: sql, values: params });
         return await conn.query(sql, params);
       } finally {
         await client.releaseConnection(conn);

@@ -34,9 +34,14 @@ const LAG_SQL = `
 
 export function openReplica(
   url: string,
-  opts: { maxLagSeconds: number; poolMax?: number; log?: (message: string) => void },
+  opts: { maxLagSeconds: number; poolMax?: number; log?: (message: string) => void; preparedStatements?: boolean },
 ): ReadReplica {
-  const db = createDb(url, { poolMax: opts.poolMax, log: opts.log, applicationName: 'portico-replica' });
+  const db = createDb(url, {
+    poolMax: opts.poolMax,
+    log: opts.log,
+    applicationName: 'portico-replica',
+    preparedStatements: opts.preparedStatements,
+  });
   let state: ReplicaState = { usable: false, lagSeconds: null, checkedAt: 0, problem: 'not checked yet' };
   let running: Promise<ReplicaState> | null = null;
   const settle = (next: ReplicaState) => {

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { BusyError, TooManyRequestsError } from '../errors.js';
-import type { Db, Trx } from './index.js';
+import { usesPreparedStatements, type Db, type Trx } from './index.js';
+import { queryPipelined, type NativeStatement } from './prepared.js';
 
 /**
  * Runs fn in a transaction bound to one tenant: row-level security admits only that tenant's rows,
@@ -48,20 +49,45 @@ function poolOf(db: Db): KnexPool {
   return db.client as unknown as KnexPool;
 }
 
+/** A statement for queryInTenant: SQL text whose values are inlined, or a knex query (its values go as parameters). */
+export type TenantStatement =
+  string | { toQuery(): string; toSQL(): { toNative(): { sql: string; bindings: readonly unknown[] } } };
+
+const TENANT_SETUP_NATIVE = "select set_config('portico.tenant_id', $1, true), set_config('role', 'portico_app', true)";
+
 /**
  * inTenant in ONE round trip, for pages that must be fast: the setup and the statements go as one
  * multi-statement simple query, which PostgreSQL runs as one implicit transaction, so the settings
  * hold for these statements and end with them (safe under PgBouncer). A simple query takes no
- * parameters: each statement must come from knex's `.toQuery()`, which inlines its bindings escaped.
- * Not a CTE: the planner would evaluate the policy before a CTE's set_config runs.
+ * parameters: a knex query goes as its `.toQuery()`, which inlines its bindings escaped; a string must be
+ * such text already. Not a CTE: the planner would evaluate the policy before a CTE's set_config runs.
+ * Where the database uses prepared statements (DATABASE_PREPARED_STATEMENTS=on), the same statements go as
+ * named statements with parameters in one pipeline and one implicit transaction (db/prepared.ts).
  */
-export async function queryInTenant(db: Db, tenantId: string, statements: string[]): Promise<pg.QueryResult[]> {
+export async function queryInTenant(
+  db: Db,
+  tenantId: string,
+  statements: TenantStatement[],
+): Promise<pg.QueryResult[]> {
   const pool = poolOf(db);
+  const setup = tenantSetupSql(tenantId); // checks the id in either mode
   const client = await pool.acquireConnection();
   try {
-    const results = (await client.query(
-      [tenantSetupSql(tenantId), ...statements].join(';\n'),
-    )) as unknown as pg.QueryResult[];
+    if (usesPreparedStatements(db)) {
+      const native: NativeStatement[] = [
+        { sql: TENANT_SETUP_NATIVE, bindings: [tenantId] },
+        ...statements.map((s) => (typeof s === 'string' ? { sql: s, bindings: [] } : s.toSQL().toNative())),
+      ];
+      try {
+        return (await queryPipelined(client, native)).slice(1);
+      } catch (err) {
+        // which of its statements the connection now holds is unsure: it is not handed out again
+        client.__knex__disposed = 'a prepared pipeline failed';
+        throw err;
+      }
+    }
+    const text = [setup, ...statements.map((s) => (typeof s === 'string' ? s : s.toQuery()))].join(';\n');
+    const results = (await client.query(text)) as unknown as pg.QueryResult[];
     return results.slice(1);
   } finally {
     await pool.releaseConnection(client);

@@ -66,7 +66,8 @@ const STEPS: SeedStep[] = [
           contact_name: 'Nora West',
           email: 'ops@northwind.test',
           phone: '+44 20 7946 0001',
-          home_page: 'assets',
+          // the summary: the demo's people land on the overview of what the portal holds
+          home_page: 'summary',
         },
         {
           tenant_id: t,

@@ -20,7 +20,9 @@ export async function seedDemoUsage(trx: Trx, today: Day, scale = 1): Promise<vo
   await trx('customers')
     .where({ tenant_id: tenantId })
     .whereIn('id', [demoId('customer:northwind'), demoId('customer:acme')])
-    .update({ currency: 'GBP' });
+    // postpaid: their ledgers (demo/billing.ts) carry the months' usage charges as invoiced, so the
+    // records seeded here do not charge them a second time
+    .update({ currency: 'GBP', billing_model: 'postpaid' });
   const batches = [
     {
       customer: 'northwind',

@@ -19,6 +19,7 @@ import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
 import { sendMail } from './send-mail.js';
+import { verifyAuditChainsJob } from './verify-audit-chains.js';
 import type { Job, JobContext } from './types.js';
 
 export const JOBS: Job[] = [
@@ -32,6 +33,7 @@ export const JOBS: Job[] = [
   pruneIdempotencyKeysJob,
   failStalledImportsJob,
   pruneOutboxJob,
+  verifyAuditChainsJob,
 ];
 
 type RunOptions = { trigger?: JobTrigger; startedBy?: string | null };

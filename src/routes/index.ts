@@ -10,6 +10,7 @@ import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { requestActivationRoutes } from './assets/request-activation.js';
 import { assetRoutes } from './assets/index.js';
+import { bulkAssetRoutes } from './assets/bulk.js';
 import { callRecordRoutes } from './assets/call-records.js';
 import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
@@ -27,6 +28,7 @@ import { adminRequestRoutes } from './admin/requests.js';
 import { adminTicketRoutes } from './admin/tickets.js';
 import { partnerCustomerRoutes } from './partner/customers/index.js';
 import { partnerUsageRoutes } from './partner/customers/usage.js';
+import { usageRoutes } from './usage.js';
 import { adminCustomerRoutes } from './admin/customers/index.js';
 import { adminCustomerAssetRoutes } from './admin/customers/assets.js';
 import { adminBillingRoutes } from './admin/customers/billing/index.js';
@@ -37,6 +39,7 @@ import { adminPartnerRoutes } from './admin/partners.js';
 import { customerProductRoutes } from './admin/customers/products.js';
 import { adminMailRoutes } from './admin/mail.js';
 import { adminJobRoutes } from './admin/jobs.js';
+import { adminAuditRoutes } from './admin/audit.js';
 import { operatorJobRoutes } from './operator/jobs.js';
 import { operatorMailRoutes } from './operator/mail.js';
 import { operatorTenantRoutes } from './operator/tenants.js';
@@ -60,6 +63,7 @@ const PAGE_ROUTES = [
   unsubscribeRoutes,
   // before assetRoutes: /assets/:id would take "request-activation" for an id
   requestActivationRoutes,
+  bulkAssetRoutes,
   assetRoutes,
   callRecordRoutes,
   groupRoutes,
@@ -78,6 +82,7 @@ const PAGE_ROUTES = [
   adminTicketRoutes,
   partnerCustomerRoutes,
   partnerUsageRoutes,
+  usageRoutes,
   adminCustomerRoutes,
   adminCustomerAssetRoutes,
   adminBillingRoutes,
@@ -88,6 +93,7 @@ const PAGE_ROUTES = [
   customerProductRoutes,
   adminMailRoutes,
   adminJobRoutes,
+  adminAuditRoutes,
   operatorJobRoutes,
   operatorMailRoutes,
   operatorTenantRoutes,

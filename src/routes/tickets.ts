@@ -6,6 +6,7 @@ import { wantsFragment } from '../web/render.js';
 import { formText, idParam, orRerender } from '../web/forms.js';
 import { type Actor, can } from '../services/access/index.js';
 import {
+  acceptsComments,
   addCustomerComment,
   assetForNewTicket,
   getTicket,
@@ -30,7 +31,8 @@ const NewTicketBody = z.object({
   category: formText(),
   message: formText(),
 });
-const CommentBody = z.object({ body: formText() });
+/** `from=list`: the quick comment of the ticket list, which answers on the list rather than the ticket. */
+const CommentBody = z.object({ body: formText(), from: formText(10) });
 
 const statusOptions = [
   { value: '', label: 'Any status' },
@@ -48,9 +50,13 @@ type Problems = { errors?: Record<string, string>; values?: Record<string, strin
 export function renderTicketList(
   res: Response,
   list: TicketList,
-  page: { base: string; staff: boolean; canOpen: boolean },
+  page: { base: string; staff: boolean; canOpen: boolean; canComment?: boolean },
 ): void {
-  res.renderPage('tickets/index', { title: 'Tickets', list, ...page, statusOptions }, { fragment: 'tickets/_list' });
+  res.renderPage(
+    'tickets/index',
+    { title: 'Tickets', list, ...page, statusOptions, acceptsComments },
+    { fragment: 'tickets/_list' },
+  );
 }
 
 /** One ticket's page, shared with the staff twin: `staff` adds the reply form with the status. */
@@ -103,6 +109,29 @@ export function ticketRoutes(ctx: AppContext): Router {
     );
   };
 
+  /** The list's quick comment form of one ticket, with its note or error, for htmx to swap in place. */
+  const renderQuickComment = async (
+    res: Response,
+    actor: Actor,
+    id: string,
+    opts: { value?: string; error?: string; note?: string; status?: number },
+  ) => {
+    const { ticket } = await getTicket(ctx.db, actor, id);
+    res.renderPage(
+      'tickets/_quick-comment',
+      { ticket: { id: ticket.id, number: ticket.number, title: ticket.subject }, ...opts },
+      { status: opts.status },
+    );
+  };
+
+  /** A quick comment added: htmx gets a fresh form with the note; a plain form goes back to the list. */
+  const quickCommented = async (req: Request, res: Response, actor: Actor, id: string) => {
+    if (wantsFragment(req)) return renderQuickComment(res, actor, id, { note: 'Your comment has been added.' });
+    const { ticket } = await getTicket(ctx.db, actor, id);
+    res.flash('success', `Your comment on #${ticket.number} has been added.`);
+    res.redirect(303, '/tickets');
+  };
+
   /** Follow or stop following a ticket, then back to it with what changed. */
   const following = (follow: boolean, note: string) =>
     allow('ticket.follow', async (req, res, actor) => {
@@ -116,7 +145,8 @@ export function ticketRoutes(ctx: AppContext): Router {
     '/tickets',
     ...allow('ticket.view', async (req, res, actor) => {
       const list = await listCustomerTickets(ctx.db, actor, ticketFilterFrom(req.query));
-      renderTicketList(res, list, { base: '/tickets', staff: false, canOpen: can(actor, 'ticket.open') });
+      const canComment = can(actor, 'ticket.comment');
+      renderTicketList(res, list, { base: '/tickets', staff: false, canOpen: can(actor, 'ticket.open'), canComment });
     }),
   );
 
@@ -154,12 +184,17 @@ export function ticketRoutes(ctx: AppContext): Router {
     ...allow('ticket.comment', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       const form = CommentBody.parse(req.body ?? {});
+      const quick = form.from === 'list';
       await orRerender(
         async () => {
           await addCustomerComment(ctx.db, actor, id, form.body);
+          if (quick) return quickCommented(req, res, actor, id);
           await commented(ctx.db, req, res, actor, { id, staff: false }, 'Your comment has been added.');
         },
-        (errors, status) => renderTicket(ctx.db, res, actor, id, false, { errors, values: form, status }),
+        (errors, status) =>
+          quick && wantsFragment(req)
+            ? renderQuickComment(res, actor, id, { value: form.body, error: errors.body ?? errors.form, status })
+            : renderTicket(ctx.db, res, actor, id, false, { errors, values: form, status }),
       );
     }),
   );

@@ -10,7 +10,7 @@ import {
   type Principal,
 } from '../services/access/index.js';
 import { loadActor, loadOperator } from '../services/people/index.js';
-import { regenerateSession } from './session.js';
+import { preloadedPrincipal, regenerateSession } from './session.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -19,7 +19,8 @@ declare module 'express-serve-static-core' {
 }
 
 /**
- * Resolves the session's actor on every request, in one query: a disabled user, a removed or disabled
+ * Resolves the session's actor on every request, read with the session's row in one statement (or in one
+ * query of its own for a session not read from its row): a disabled user, a removed or disabled
  * membership, a disabled tenant, a withdrawn operator, a revoked session (issued before its user's
  * sessions_valid_after) or a link session whose link no longer works signs out.
  */
@@ -28,14 +29,18 @@ export function actorFromSession(ctx: AppContext) {
     const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId } = req.session;
     if (!userId || (!membershipId && !operator)) return next();
     const issued = new Date(issuedAt ?? createdAt ?? 0);
-    const actor = membershipId
-      ? await loadActor(ctx.db, userId, membershipId, {
-          issuedAt: issued,
-          // a link session without a link id (stored before sessions carried it) has nothing to check: it ends
-          ...(viaLink ? { linkId: linkId ?? null } : {}),
-          now: ctx.clock.now(),
-        })
-      : await loadOperator(ctx.db, userId, { issuedAt: issued });
+    // read with the session's row, in the same statement, unless the session was not read from its row
+    const known = preloadedPrincipal(req);
+    const actor = known
+      ? known.principal
+      : membershipId
+        ? await loadActor(ctx.db, userId, membershipId, {
+            issuedAt: issued,
+            // a link session without a link id (stored before sessions carried it) has nothing to check: it ends
+            ...(viaLink ? { linkId: linkId ?? null } : {}),
+            now: ctx.clock.now(),
+          })
+        : await loadOperator(ctx.db, userId, { issuedAt: issued });
     if (!actor) {
       await regenerateSession(req);
       return next();

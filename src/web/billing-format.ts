@@ -58,4 +58,5 @@ export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = 
   { key: 'account', href: '/billing', label: 'Account' },
   { key: 'summaries', href: '/billing/summaries', label: 'Call summaries' },
   { key: 'invoices', href: '/billing/invoices', label: 'Invoices' },
+  { key: 'usage', href: '/usage', label: 'Usage' },
 ];

@@ -13,7 +13,16 @@ export async function sendCsvStream(
   download: { filename: string; stream: Readable },
   sendTimeoutMs: number,
 ): Promise<void> {
-  res.set('Content-Disposition', `attachment; filename="${download.filename}"`).type('text/csv; charset=utf-8');
+  return sendDownloadStream(res, { ...download, type: 'text/csv; charset=utf-8' }, sendTimeoutMs);
+}
+
+/** sendCsvStream for any media type (the audit log's JSON Lines). */
+export async function sendDownloadStream(
+  res: Response,
+  download: { filename: string; stream: Readable; type: string },
+  sendTimeoutMs: number,
+): Promise<void> {
+  res.set('Content-Disposition', `attachment; filename="${download.filename}"`).type(download.type);
   // one answer, heard on 'close' by the logger, the session, compression, the export slot, the route,
   // the send timeout and the pipeline's own stages: eleven, a fixed number (Node warns past ten)
   res.setMaxListeners(20);

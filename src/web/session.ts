@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
 import type { AppContext } from '../context.js';
 import { pgPoolAdapter } from '../db/index.js';
-import { insertSession, updateSession } from '../services/people/index.js';
+import { insertSession, loadSessionWithActor, updateSession } from '../services/people/index.js';
 import { isOperator, type Principal } from '../services/access/index.js';
 
 declare module 'express-session' {
@@ -41,6 +41,29 @@ export function sessionCookieName(ctx: AppContext): string {
 /** Sessions whose row exists (or existed): loaded from the table, or inserted by this process. */
 const stored = new WeakSet<object>();
 
+/** Whom a loaded session acted as when its row was read, and the fields of the session that decided it. */
+type Preloaded = { principal: Principal | null | undefined; key: string };
+/** By the stored data (between the store's get and createSession), then by the request's session. */
+const preloaded = new WeakMap<object, Preloaded>();
+
+/** The session fields whose values decide whom it acts as: a preloaded actor holds only while they are unchanged. */
+function principalKey(s: Partial<session.SessionData>): string {
+  const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId } = s;
+  return JSON.stringify([userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId]);
+}
+
+/**
+ * Whom the request's session acts as, read with its row in the same statement (loadSessionWithActor): a
+ * principal, null when the session no longer counts, undefined when it names nobody or was not read this
+ * request (created or regenerated since, or changed), in which case the caller loads the actor itself.
+ */
+export function preloadedPrincipal(req: Request): { principal: Principal | null | undefined } | undefined {
+  const s = req.session as (session.Session & Partial<session.SessionData>) | undefined;
+  const found = s && preloaded.get(s);
+  if (!found || found.key !== principalKey(s)) return undefined;
+  return { principal: found.principal };
+}
+
 /**
  * connect-pg-simple's set() is an upsert: a request that loaded a session before it was ended (a slow
  * upload, a stalled download) would store it again as it finishes. This store inserts only the sessions
@@ -50,9 +73,27 @@ const stored = new WeakSet<object>();
 function revocableStore(ctx: AppContext) {
   const PgStore = connectPgSimple(session);
   class RevocableStore extends PgStore {
+    /**
+     * The row and its actor in one round trip (loadSessionWithActor) instead of connect-pg-simple's read
+     * followed by the actor's: the actor middleware (web/auth.ts) takes it from preloadedPrincipal.
+     */
+    override get(sid: string, callback: (err: unknown, sess?: session.SessionData | null) => void) {
+      loadSessionWithActor(ctx.db, sid, { expiresAfter: Math.ceil(Date.now() / 1000), now: ctx.clock.now() }).then(
+        (found) => {
+          if (!found) return callback(null, null);
+          const data = found.sess as unknown as session.SessionData;
+          preloaded.set(data, { principal: found.principal, key: principalKey(data) });
+          callback(null, data);
+        },
+        (err: unknown) => callback(err),
+      );
+    }
+
     override createSession(req: Request, data: session.SessionData) {
+      const found = preloaded.get(data);
       const loaded = super.createSession(req, data);
       stored.add(loaded);
+      if (found) preloaded.set(loaded, found);
       return loaded;
     }
 

@@ -261,7 +261,8 @@ describe('editing a customer', () => {
       validCustomer({
         title: 'After Title',
         account_id: 'ED-1',
-        home_page: 'assets',
+        // unchanged: a new customer starts on the summary
+        home_page: 'summary',
         email: '',
         contact_name: '',
         phone: '',

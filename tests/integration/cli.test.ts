@@ -56,8 +56,8 @@ describe('portico tenant create', () => {
     const { person, landing } = await activate(link!, 'harbour lights at night');
     expect(landing).toBe('/admin/customers');
     expect((await person.get('/admin/customers')).text).toContain('Harbour Telecom');
-    // the link worked once
-    expect((await supertest(app).get(link!)).status).toBe(410);
+    // the link worked once (a used link is a 404 page, DESIGN section 10)
+    expect((await supertest(app).get(link!)).status).toBe(404);
     expect(await db('audit_log').orderBy('id').pluck('actor_label')).toContain('Portico command line');
   });
 
@@ -212,4 +212,41 @@ describe('the embedded PostgreSQL of DATA_DIR', () => {
     // and stopped it again
     expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }, 180_000);
+});
+
+describe('portico audit verify', () => {
+  it('answers 0 while the chains hold, 1 naming the altered entry, 2 for a tenant that does not exist', async () => {
+    const tenant = await makeTenant(db, { name: 'Chained Provider' });
+    const admin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
+    for (const n of [1, 2, 3])
+      await db('audit_log').insert({
+        tenant_id: tenant.id,
+        actor_user_id: admin.id,
+        actor_label: 'Test',
+        entity_type: 'customer',
+        entity_id: `c-${n}`,
+        action: 'customer.updated',
+        after: JSON.stringify({ n }),
+      });
+    const intact = await runPortico(['audit', 'verify'], env);
+    expect(intact.code, intact.stderr).toBe(0);
+    expect(intact.stdout).toMatch(/^The audit log holds: \d+ chains?, \d+ entr(y|ies) verified\.$/m);
+
+    const second = await db('audit_log').where({ tenant_id: tenant.id }).orderBy('chain_seq').offset(1).first();
+    await db.transaction(async (trx) => {
+      await trx.raw("set local portico.audit_rewrite = 'on'");
+      await trx('audit_log').where({ tenant_id: tenant.id, id: second.id }).update({ actor_label: 'Someone else' });
+    });
+    const broken = await runPortico(['audit', 'verify', '--tenant', 'Chained Provider'], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`Chained Provider (${tenant.id}) broken at entry ${second.id} (#2)`);
+
+    const unknown = await runPortico(['audit', 'verify', '--tenant', 'Nobody'], env);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([
+      2,
+      'portico: audit verify: --tenant: no single tenant has the id or name "Nobody"',
+    ]);
+    const stray = await runPortico(['audit', 'check'], env);
+    expect(stray.code).toBe(2);
+  });
 });

@@ -206,8 +206,8 @@ describe('the groups list', () => {
     const { agent } = await signIn(owner.email);
     const all = rowsOf((await agent.get('/groups')).text);
     // Group | Customer | Reference | Status | Active | Due | Sub-groups | actions
-    expect(all.get('Trucks')!.slice(0, 6)).toEqual(['Fleetco', 'CC-100', 'Enabled', '5', '3', '2']);
-    expect(all.get('Trucks / North')!.slice(3, 6)).toEqual(['4', '2', '1']);
+    expect(all.get('Trucks')!.slice(0, 6)).toEqual(['Fleetco', 'CC-100', 'Enabled', '5', '4', '2']);
+    expect(all.get('Trucks / North')!.slice(3, 6)).toEqual(['4', '3', '1']);
     expect(all.get('Vans')!.slice(3, 6)).toEqual(['0', '0', '0']);
     const active = await agent.get('/groups?tab=active');
     expect([...rowsOf(active.text).keys()]).toEqual(['Trucks', 'Trucks / North', 'Trucks / North / Hills', 'Depot']);
@@ -228,19 +228,19 @@ describe('the groups list', () => {
       new Map(
         (await listGroups(db, actor, { tab: 'all', page: 1, size: 25 }, today)).rows.map((r) => [r.path, r.dueSoon]),
       );
-    // today: Edge truck (+28), Today truck (+0), Hill truck (+5); not Late truck (+29), the unconfirmed one
-    // or the leaving one
+    // today: Edge truck (+28), Today truck (+0), Hill truck (+5), the unconfirmed one (+3, DESIGN section 10
+    // counts it); not Late truck (+29) or the leaving one
     expect(Object.fromEntries(await due(TODAY))).toMatchObject({
-      Trucks: 3,
-      'Trucks / North': 2,
-      'Trucks / North / Hills': 1,
+      Trucks: 4,
+      'Trucks / North': 3,
+      'Trucks / North / Hills': 2,
       'Trucks / South': 0,
     });
     // a day later: Today truck is past, Late truck is now exactly 28 days away
     expect(Object.fromEntries(await due(day(1)))).toMatchObject({
-      Trucks: 3,
-      'Trucks / North': 2,
-      'Trucks / North / Hills': 1,
+      Trucks: 4,
+      'Trucks / North': 3,
+      'Trucks / North / Hills': 2,
     });
     // 29 days later only Late truck's day is left, at +0
     expect(Object.fromEntries(await due(day(29)))).toMatchObject({
@@ -249,6 +249,27 @@ describe('the groups list', () => {
       'Trucks / North / Hills': 0,
     });
     expect((await due(day(28))).get('Trucks')).toBe(2);
+  });
+
+  it("links a group's due count to exactly its assets due for renewal; the list keeps tab and search", async () => {
+    const { agent } = await signIn(owner.email);
+    const list = await agent.get('/groups');
+    expect(list.text).toContain(`href="/groups/${trucks.id}?due=28d#assets"`);
+    const page = await agent.get(`/groups/${trucks.id}?due=28d`);
+    expect(page.status).toBe(200);
+    const names = [...page.text.matchAll(/<td>((?:Edge|Today|Late|Hill|Unconfirmed|Leaving|Idle) truck)<\/td>/g)].map(
+      (m) => m[1],
+    );
+    expect(names.sort()).toEqual(['Edge truck', 'Hill truck', 'Today truck', 'Unconfirmed truck']);
+    const searched = await agent.get(`/groups/${trucks.id}?due=28d&q=edge`);
+    expect([...searched.text.matchAll(/<td>(\w+ truck)<\/td>/g)].map((m) => m[1])).toEqual(['Edge truck']);
+    const assets = await agent.get('/assets?due=28d&tab=active');
+    expect(assets.text).toContain('Due for renewal');
+    expect(assets.text).toContain('Unconfirmed truck');
+    expect(assets.text).not.toContain('Late truck');
+    const csv = await agent.get('/assets.csv?due=28d');
+    expect(csv.text).toContain('Edge truck');
+    expect(csv.text).not.toContain('Late truck');
   });
 
   it('shows a group admin no create, edit or map controls they may not use, but the map where it is on', async () => {

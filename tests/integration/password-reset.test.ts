@@ -79,6 +79,29 @@ describe('asking for a password reset', () => {
     expect(smtp.messages.some((m) => recipient(m) === 'nobody-here@example.test')).toBe(false);
   });
 
+  it('does the same token and database work for an unknown address as for a known one, writing nothing', async () => {
+    const user = await newUser();
+    const tokenStatements = async (email: string) => {
+      const seen: string[] = [];
+      const listen = (q: { sql: string }) => {
+        if (q.sql.includes('user_tokens')) seen.push(q.sql.split(' ')[0]!.toLowerCase());
+      };
+      db.on('query', listen);
+      const res = await askForReset(email);
+      db.off('query', listen);
+      return { res, seen };
+    };
+    const tokensBefore = await db('user_tokens').count<{ n: string }[]>({ n: '*' });
+    const unknown = await tokenStatements('no-such-person@example.test');
+    expect(await db('user_tokens').count<{ n: string }[]>({ n: '*' })).toEqual(tokensBefore);
+    const known = await tokenStatements(user.email);
+    // revoke the earlier links, then write (known) or look up (unknown) one token: as many round trips each
+    expect(known.seen).toEqual(['update', 'insert']);
+    expect(unknown.seen).toEqual(['update', 'select']);
+    expect(unknown.res.status).toBe(known.res.status);
+    expect(unknown.res.headers['content-type']).toBe(known.res.headers['content-type']);
+  });
+
   it('sends nothing to a user who is not active, with the same answer', async () => {
     const pending = await newUser({ status: 'pending', password_hash: null });
     const disabled = await newUser({ status: 'disabled' });

@@ -265,3 +265,56 @@ describe('lists', () => {
     expect(new Set(seen).size).toBe(total);
   });
 });
+
+describe('the quick comment on the ticket list', () => {
+  it('offers each open ticket a labelled comment form on the list, and none to a group supervisor', async () => {
+    const { agent, id } = await openAs('owner@northwind.test', truck.id, 'Quick list ticket');
+    const list = await agent.get('/tickets');
+    expect(list.text).toContain(
+      `<form id="qc-${id}" class="quick-comment" method="post" action="/tickets/${id}/comments"`,
+    );
+    expect(list.text).toMatch(new RegExp(`<label for="qc-${id}-body">Comment on #\\d+ Quick list ticket</label>`));
+    const viewer = await signedInAgent(app, 'viewer@northwind.test');
+    expect((await viewer.agent.get('/tickets')).text).not.toContain('class="quick-comment"');
+  });
+
+  it('adds a comment in place with htmx, and the comment appears on the ticket', async () => {
+    const { agent, csrf, id } = await openAs('owner@northwind.test', truck.id, 'Quick htmx ticket');
+    const res = await agent
+      .post(`/tickets/${id}/comments`)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _csrf: csrf, from: 'list', body: 'Added from the list.' });
+    expect(res.status).toBe(200);
+    expect(res.text.trim().startsWith(`<form id="qc-${id}"`)).toBe(true);
+    expect(res.text).toContain('Your comment has been added.');
+    expect((await agent.get(`/tickets/${id}`)).text).toContain('Added from the list.');
+  });
+
+  it('answers an empty quick comment in place with the message (422), and writes nothing', async () => {
+    const { agent, csrf, id } = await openAs('owner@northwind.test', truck.id, 'Quick empty ticket');
+    const before = await db('ticket_entries').where({ tenant_id: tenantId, ticket_id: id }).count({ n: '*' }).first();
+    const res = await agent
+      .post(`/tickets/${id}/comments`)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _csrf: csrf, from: 'list', body: '  ' });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('aria-invalid="true"');
+    expect(res.text).not.toContain('<html');
+    const after = await db('ticket_entries').where({ tenant_id: tenantId, ticket_id: id }).count({ n: '*' }).first();
+    expect(after).toEqual(before);
+  });
+
+  it('works as a plain form without JavaScript: back to the list with a note', async () => {
+    const { agent, csrf, id } = await openAs('owner@northwind.test', truck.id, 'Quick plain ticket');
+    const res = await agent
+      .post(`/tickets/${id}/comments`)
+      .type('form')
+      .send({ _csrf: csrf, from: 'list', body: 'Plain from the list.' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/tickets');
+    expect((await agent.get('/tickets')).text).toMatch(/Your comment on #\d+ has been added\./);
+    expect((await agent.get(`/tickets/${id}`)).text).toContain('Plain from the list.');
+  });
+});

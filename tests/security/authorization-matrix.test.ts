@@ -123,6 +123,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/mail/:id/retry': only(TENANT_ADMINS, demoRecord),
   // what the jobs did for their own tenant, read only; the jobs themselves and "Run now" are the operator's
   'GET /admin/jobs': only(TENANT_ADMINS),
+  'GET /admin/audit.jsonl': only(TENANT_ADMINS),
 
   'GET /assets/:id': only(CUSTOMER_VIEWERS),
   'GET /assets/by-identifier/:identifier': only(CUSTOMER_VIEWERS),
@@ -134,6 +135,11 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /assets/:id/deactivation-request': only(CUSTOMER_ACTORS),
   'POST /assets/:id/deactivation-request/cancel': only(CUSTOMER_ACTORS),
   'POST /assets/:id/group': only(CUSTOMER_ACTORS),
+  // bulk actions (issue 22): a bulk action is its maker's alone, so a made-up one is not found even for them
+  'POST /assets/bulk': only(CUSTOMER_ACTORS),
+  'GET /assets/bulk/:id': only(CUSTOMER_ACTORS, { company_admin: 404, group_admin: 404 }),
+  'POST /assets/bulk/:id': only(CUSTOMER_ACTORS, { company_admin: 404, group_admin: 404 }),
+  'GET /assets/bulk/:id.csv': only(CUSTOMER_ACTORS, { company_admin: 404, group_admin: 404 }),
   'GET /admin/requests': only(STAFF),
   'POST /admin/requests/:id/approval': only(STAFF, demoRecord),
   'POST /admin/requests/:id/rejection': only(STAFF, demoRecord),
@@ -277,6 +283,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   // empty forms: refused with 422 (debit limit, ledger), changing nothing
   'POST /admin/customers/:id/billing/debit-limit': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/billing/ledger': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/billing/model': only(TENANT_ADMINS, demoRecord),
   // "+" assigns a real block from the demo range (its 100 blocks outlast the matrix)
   'POST /admin/customers/:id/billing/number-blocks': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/billing/number-blocks/:blockId/release': only(TENANT_ADMINS, demoRecord),
@@ -289,6 +296,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/customers/:id/billing/contacts/:userId/password': only(TENANT_ADMINS, demoRecord),
   // an empty form: refused with 422, the demo range stays
   'POST /admin/settings/number-range': only(TENANT_ADMINS),
+  'POST /admin/settings/over-limit': only(TENANT_ADMINS),
 
   // ---- the deployment operator (issue 16): its pages answer 403 to every tenant role ----
   // empty forms are refused with 422 (answered): no tenant is made, none disabled
@@ -303,6 +311,8 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /operator/mail/:id': only(['operator']),
   // the account is the whole customer's: its company admins only
   'GET /billing': only(['company_admin']),
+  'GET /usage': only(['company_admin']),
+  'GET /usage.csv': only(['company_admin']),
   // a person without a staff-set password is sent on to their landing page
   'GET /password/new': only(ALL_SIGNED_IN),
   'POST /password/new': only(ALL_SIGNED_IN),
@@ -433,6 +443,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/operator/tenants/:id', `/operator/tenants/${tenantId}`)
     .replace('/admin/requests/:id', `/admin/requests/${pendingRequest.id}`)
     .replace('/admin/api-keys/:id', `/admin/api-keys/${demoKeyId}`)
+    .replace('/assets/bulk/:id', '/assets/bulk/00000000-0000-4000-8000-000000000022')
     .replace('/assets/by-identifier/:identifier', `/assets/by-identifier/${truck.identifier}`)
     .replace('/assets/:id', `/assets/${truck.id}`)
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)

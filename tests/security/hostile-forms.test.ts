@@ -114,6 +114,21 @@ await db('memberships').insert({
   partner_id: bluewave,
 });
 
+// a bulk action's preview, whose confirm form only its maker (Northwind's owner) is shown
+const [bulkPreview] = await db('bulk_actions')
+  .insert({
+    tenant_id: tenantId,
+    membership_id: db('memberships')
+      .where({ tenant_id: tenantId, user_id: db('users').where({ email: 'owner@northwind.test' }).select('id') })
+      .select('id')
+      .limit(1),
+    action: 'confirm-renewal',
+    selection: 'Corpus selection',
+    total: 1,
+    ready: 1,
+  })
+  .returning('id');
+
 const VISITORS = {
   tenant_admin: 'admin@demo.test',
   company_admin: 'owner@northwind.test',
@@ -183,6 +198,7 @@ const START: Record<Visitor, string[]> = {
     `/users/${pending.id}`,
     `/tickets/${ticket}`,
     '/assets/request-activation?identifier=CORPUS-0001',
+    `/assets/bulk/${(bulkPreview as { id: string }).id}`,
   ],
   support_agent: [],
   group_admin: [],

@@ -23,7 +23,17 @@ describe('list state from the address bar', () => {
       { tab: 'deactivation-pending', q: '  Van 7 ', size: '50', after: encodeAssetCursor(cursor) },
       TODAY,
     );
-    expect(f).toEqual({ tab: 'deactivation-pending', q: 'Van 7', size: 50, after: cursor, before: null, today: TODAY });
+    expect(f).toEqual({
+      tab: 'deactivation-pending',
+      q: 'Van 7',
+      due: null,
+      size: 50,
+      after: cursor,
+      before: null,
+      today: TODAY,
+    });
+    expect(assetFilterFrom({ due: '28d', tab: 'active' }, TODAY)).toMatchObject({ due: '28d', tab: 'active' });
+    expect(assetFilterFrom({ due: '7d' }, TODAY).due).toBeNull();
     expect(assetFilterFrom({ tab: 'archived', size: '1000', q: ['a', 'b'] }, TODAY)).toMatchObject({
       tab: 'all',
       size: 25,

@@ -52,7 +52,7 @@ describe('customer fields', () => {
       phone: null,
       address: null,
       parent_id: null,
-      home_page: 'assets',
+      home_page: 'summary',
       status: 'active',
     });
   });

@@ -65,10 +65,13 @@ describe('due for renewal within 28 days', () => {
     expect(isDueForRenewal(yearly('2027-01-01', { plan: 'quarterly' }), '2026-12-10')).toBe(true);
   });
 
-  it('leaves out monthly plans, assets not active, and renewals awaiting confirmation', () => {
+  it('leaves out monthly plans and assets not active', () => {
     expect(isDueForRenewal(yearly(null, { plan: 'monthly' }), today)).toBe(false);
     expect(isDueForRenewal(yearly('2026-11-30', { status: 'deactivation_pending' }), today)).toBe(false);
-    expect(isDueForRenewal(yearly('2026-11-30', { renewalUnconfirmed: true }), today)).toBe(false);
+  });
+
+  it('counts an automatic renewal awaiting confirmation (DESIGN section 10, due=28d)', () => {
+    expect(isDueForRenewal(yearly('2026-11-30', { renewalUnconfirmed: true }), today)).toBe(true);
   });
 
   it('shows a count above the bound as "1,000+"', () => {

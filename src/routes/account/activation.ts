@@ -6,7 +6,10 @@ import { startSession } from '../../web/session.js';
 import { noStore } from '../../web/user-screens.js';
 import { activateAccount, checkActivationLink, type InvalidLinkReason } from '../../services/people/index.js';
 
-/** The new person chooses a password through their activation link, and is signed in. */
+/**
+ * The new person chooses a password through their activation link, or a login invited to another
+ * account accepts it with its own password; either way they are signed in to the account the link opens.
+ */
 
 const Params = z.object({ token: formText(200) });
 const Body = z.object({ password: formText(1000), passwordConfirm: formText(1000) });
@@ -26,7 +29,13 @@ export function activationRoutes(ctx: AppContext): Router {
     if (!link.ok) return invalidLink(req, res, link.reason);
     res.renderPage(
       'account/activation/index',
-      { title: 'Activate your account', token, account: link, errors: {}, ...form },
+      {
+        title: link.accept ? 'Accept your new account' : 'Activate your account',
+        token,
+        account: link,
+        errors: {},
+        ...form,
+      },
       { status },
     );
   };
@@ -64,6 +73,7 @@ function invalidLink(req: Request, res: Response, reason: InvalidLinkReason) {
   res.renderPage(
     'account/activation/index',
     { title: 'Activation link not valid', invalid: reason },
-    { status: reason === 'unknown' ? 404 : 410 },
+    // DESIGN section 10: an unknown or used link is a 404 page; one past its time says so (410)
+    { status: reason === 'expired' ? 410 : 404 },
   );
 }

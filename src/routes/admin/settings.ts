@@ -4,12 +4,19 @@ import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { wantsFragment } from '../../web/render.js';
 import { HELP_LINK_TEXT, HELP_LINKS, helpLinksForm, saveHelpLinks } from '../../services/tenants/index.js';
-import { blocksInRange, getNumberRange, setNumberRange } from '../../services/billing/index.js';
+import {
+  billingSettings,
+  blocksInRange,
+  getNumberRange,
+  setBlockOverLimit,
+  setNumberRange,
+} from '../../services/billing/index.js';
 import type { Actor } from '../../services/access/index.js';
-import { formText, orRerender } from '../../web/forms.js';
+import { formCheckbox, formText, orRerender } from '../../web/forms.js';
 
 /** The provider's settings page: one section (and fragment) per concern. */
 
+const OverLimitBody = z.object({ blockOverLimit: formCheckbox() });
 const NumberRangeBody = z.object({ firstNumber: formText(), lastNumber: formText(), blockSize: formText() });
 const HelpLinksBody = z.object(
   Object.fromEntries(HELP_LINKS.map((k) => [k, formText()])) as Record<
@@ -48,6 +55,7 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
           fields: HELP_LINKS.map((k) => ({ key: k, ...HELP_LINK_TEXT[k] })),
         },
         numberRange: await numberRangeSection(ctx.db, actor, numbers),
+        billing: await billingSettings(ctx.db, actor),
       },
       { fragment: 'admin/settings/_help-links', status: help.status ?? numbers.status },
     );
@@ -87,6 +95,19 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
         },
         (errors, status) => renderSettings(res, actor, {}, { errors, values: form, status }),
       );
+    }),
+  );
+
+  router.post(
+    '/admin/settings/over-limit',
+    ...allow('tenant_settings.manage', async (req, res, actor) => {
+      const on = OverLimitBody.parse(req.body ?? {}).blockOverLimit;
+      await setBlockOverLimit(ctx.db, actor, on);
+      res.flash(
+        'success',
+        on ? 'Usage of accounts over their limit is refused.' : 'Usage of accounts over their limit is accepted.',
+      );
+      res.redirect(303, '/admin/settings#over-limit');
     }),
   );
 

@@ -9,6 +9,9 @@ import { formText, idParam, orRerender } from '../../web/forms.js';
 import {
   ASSET_TAB_LABELS,
   ASSET_TABS,
+  BULK_ACTION_LABELS,
+  BULK_ACTIONS,
+  bulkGroupChoices,
   assetFilterFrom,
   type AssetList,
   type AssetListFilter,
@@ -57,7 +60,15 @@ export const assetFilter = (ctx: AppContext, req: Request, actor: Actor, custome
 export function renderAssetList(
   res: Response,
   list: AssetList,
-  page: { title: string; base: string; linkAssets: boolean; canRequest: boolean; customerTabs?: unknown },
+  page: {
+    title: string;
+    base: string;
+    linkAssets: boolean;
+    canRequest: boolean;
+    customerTabs?: unknown;
+    /** /assets for those who may act: the bulk form's choices */
+    bulk?: { actions: { value: string; label: string }[]; groups: { id: string; label: string }[] } | null;
+  },
 ): void {
   res.renderPage(
     'assets/index',
@@ -133,9 +144,15 @@ export function assetRoutes(ctx: AppContext): Router {
   router.get(
     '/assets',
     ...allow('asset.view', async (req, res, actor) => {
-      const list = await listAssets(readDb(ctx, req), actor, assetFilter(ctx, req, actor));
       const canRequest = can(actor, 'asset.request');
-      renderAssetList(res, list, { title: 'Assets', base: '/assets', linkAssets: true, canRequest });
+      const [list, groups] = await Promise.all([
+        listAssets(readDb(ctx, req), actor, assetFilter(ctx, req, actor)),
+        canRequest ? bulkGroupChoices(ctx.db, actor) : null,
+      ]);
+      const bulk = groups
+        ? { actions: BULK_ACTIONS.map((a) => ({ value: a, label: BULK_ACTION_LABELS[a] })), groups }
+        : null;
+      renderAssetList(res, list, { title: 'Assets', base: '/assets', linkAssets: true, canRequest, bulk });
     }),
   );
 

@@ -185,6 +185,8 @@ const RULES = {
    * group admins and supervisors reach only some groups, and a balance is not a group's
    */
   'billing.view': ['company_admin'],
+  /** /usage: the customer's own usage records, numbers in full; company admins, like the bills they pay */
+  'usage.view_own': ['company_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type TenantAction = keyof typeof RULES;

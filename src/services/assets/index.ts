@@ -2,6 +2,7 @@
  * Assets: the devices and SIMs a customer subscribes to, their subscriptions and renewals, the
  * requests about them and the provider's queue. Other folders import the domain through this file.
  */
+export * from './bulk.js';
 export * from './call-record-rules.js';
 export * from './call-records.js';
 export * from './detail.js';

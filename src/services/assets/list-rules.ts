@@ -22,6 +22,10 @@ export const ASSET_TAB_LABELS: Record<AssetTab, string> = {
   'deactivation-pending': 'Deactivation pending',
   inactive: 'Inactive',
 };
+/** `due=28d`: the assets whose renewal is due within four weeks (the renewal column's warning window). */
+export const DUE_FILTERS = ['28d'] as const;
+export type DueFilter = (typeof DUE_FILTERS)[number];
+
 /** Shorter terms would match nearly everything and cannot use the trigram index. */
 export const SEARCH_MIN_LENGTH = 2;
 export const SEARCH_HINT = `Type at least ${SEARCH_MIN_LENGTH} characters to search.`;
@@ -32,6 +36,8 @@ export type AssetCursor = { customerId: string; groupPath: string; identifier: s
 export type AssetListFilter = {
   tab: AssetTab;
   q: string;
+  /** only the assets due for renewal within this window, or null for all */
+  due?: DueFilter | null;
   /** rows strictly after this one; wins over `before` */
   after: AssetCursor | null;
   /** the page that ends just before this row */
@@ -51,9 +57,11 @@ const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 export function assetFilterFrom(raw: Record<string, unknown>, today: Day): AssetListFilter {
   const tab = firstOf(raw.tab);
   const q = firstOf(raw.q);
+  const due = firstOf(raw.due);
   return {
     tab: (ASSET_TABS as readonly unknown[]).includes(tab) ? (tab as AssetTab) : 'all',
     q: typeof q === 'string' ? cutText(q.trim(), 200) : '',
+    due: (DUE_FILTERS as readonly unknown[]).includes(due) ? (due as DueFilter) : null,
     after: cursorParam(raw.after, decodeAssetCursor),
     before: cursorParam(raw.before, decodeAssetCursor),
     size: pageSizeOf(raw.size),
@@ -87,13 +95,21 @@ export function searchTermOf(q: string): string | null {
 /** The address of a list state: only what differs from the defaults, in a fixed order. */
 export function assetListHref(
   base: string,
-  state: { tab?: AssetTab; q?: string; size?: number; after?: string | null; before?: string | null; scope?: 'page' },
+  state: {
+    tab?: AssetTab;
+    q?: string;
+    due?: DueFilter | null;
+    size?: number;
+    after?: string | null;
+    before?: string | null;
+    scope?: 'page';
+  },
 ): string {
-  const { tab, q, size, after, before, scope } = state;
+  const { tab, q, due, size, after, before, scope } = state;
   // `after` wins over `before`, as in the filter
   return listHref(
     base,
-    { tab, q, size, after, before: after ? null : before, scope },
+    { tab, q, due, size, after, before: after ? null : before, scope },
     { tab: 'all', size: DEFAULT_PAGE_SIZE },
   );
 }
@@ -161,6 +177,6 @@ export function csvHeadings(withCustomer: boolean, timeZone: string): string[] {
   ];
 }
 
-export function assetsCsvFilename(filter: Pick<AssetListFilter, 'tab' | 'today'>): string {
-  return `assets-${filter.tab}-${filter.today}.csv`;
+export function assetsCsvFilename(filter: Pick<AssetListFilter, 'tab' | 'today' | 'due'>): string {
+  return `assets-${filter.tab}${filter.due ? '-due' : ''}-${filter.today}.csv`;
 }

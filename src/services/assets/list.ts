@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
-import { queryInTenant } from '../../db/tenant.js';
+import { queryInTenant, type TenantStatement } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { ASSET_STATUS_LABELS, formatDay, type AssetStatus } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
@@ -15,7 +15,7 @@ import {
   seesWholeCustomer,
   type Actor,
 } from '../access/index.js';
-import { PLAN_LABELS, type Day, type Plan } from './subscription-rules.js';
+import { addDays, PLAN_LABELS, RENEWAL_WARNING_DAYS, type Day, type Plan } from './subscription-rules.js';
 import {
   csvDateTime,
   encodeAssetCursor,
@@ -24,6 +24,7 @@ import {
   searchTermOf,
   type AssetListFilter,
   type AssetTab,
+  type DueFilter,
   type ListRenewal,
 } from './list-rules.js';
 import { countsFrom, tabCountsQuery, type CountRow, type TabCounts } from './list-counts.js';
@@ -76,6 +77,13 @@ export function filteredAssets(trx: Trx, actor: Actor, filter: AssetListFilter):
       ]);
   }
   if (filter.tab !== 'all') q.where('a.tab', filter.tab);
+  if (filter.due) {
+    // a running yearly or quarterly term renewing from today to today + 28 days, an automatic renewal
+    // awaiting confirmation included; an asset being deactivated ends the day before, so is not due
+    q.where('a.status', 'active')
+      .whereIn('a.plan', ['yearly', 'quarterly'])
+      .whereBetween('a.next_renewal_on', [filter.today, addDays(filter.today, RENEWAL_WARNING_DAYS)]);
+  }
   const term = searchTermOf(filter.q);
   // checked row by row in list order; a selective term reaches its rows by id first (assetListQuery)
   if (term) q.where('a.search_text', 'like', `%${escapeLike(term)}%`);
@@ -194,9 +202,7 @@ export function customerQuery(trx: Trx, actor: Actor, customerId: string) {
 /** The tab counts alone, for badges elsewhere (listAssets reads them in its own round trip). */
 export async function tabCounts(db: Db, actor: Actor, opts: { customerId?: string | null } = {}): Promise<TabCounts> {
   authorizeList(actor, opts);
-  const [res] = await queryInTenant(db, actor.tenantId, [
-    tabCountsQuery(sqlBuilder(db), actor, opts.customerId).toQuery(),
-  ]);
+  const [res] = await queryInTenant(db, actor.tenantId, [tabCountsQuery(sqlBuilder(db), actor, opts.customerId)]);
   return countsFrom(res!.rows as CountRow[]).counts;
 }
 
@@ -236,6 +242,8 @@ export type AssetListRow = {
 export type AssetList = {
   tab: AssetTab;
   q: string;
+  /** only the assets due for renewal within four weeks */
+  due: DueFilter | null;
   size: number;
   /** the term the list is filtered by, or null (no search, or too short) */
   searchTerm: string | null;
@@ -284,11 +292,11 @@ const cursorOf = (r: ListDbRow): string =>
 export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter): Promise<AssetList> {
   authorizeList(actor, filter);
   const trx = sqlBuilder(db);
-  const statements = [
-    assetListQuery(trx, actor, filter).toQuery(),
-    tabCountsQuery(trx, actor, filter.customerId, filter.groupId).toQuery(),
+  const statements: TenantStatement[] = [
+    assetListQuery(trx, actor, filter),
+    tabCountsQuery(trx, actor, filter.customerId, filter.groupId),
   ];
-  if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId).toQuery());
+  if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId));
   const searching = !!searchTermOf(filter.q);
   const results = await queryInTenant(db, actor.tenantId, searching ? [SEARCH_PLANNING, ...statements] : statements);
   const [page, countRows, customerRows] = searching ? results.slice(1) : results;
@@ -310,6 +318,7 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
   return {
     tab: filter.tab,
     q,
+    due: filter.due ?? null,
     size: filter.size,
     searchTerm,
     searchHint: q && !searchTerm ? SEARCH_HINT : null,

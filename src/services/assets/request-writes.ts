@@ -6,7 +6,8 @@ import type { AssetRow } from './detail.js';
 
 /** Writing asset requests, asset changes and their audit entries, for the requests, registration and the queue. */
 
-const actorLabel = (actor: Actor) => `${actor.name} <${actor.email}>`;
+/** How requests and audit entries name the person who acted. */
+export const actorLabel = (actor: Actor) => `${actor.name} <${actor.email}>`;
 /** Two people writing the same thing at once: a unique index refused the second. */
 export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 

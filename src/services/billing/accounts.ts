@@ -1,7 +1,16 @@
 import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
-import { checkDebitLimit, checkMovement, type MovementForm } from './rules.js';
+import {
+  BILLING_MODEL_LABELS,
+  type BillingModel,
+  checkDebitLimit,
+  checkMovement,
+  isBillingModel,
+  isOverLimit,
+  type MovementForm,
+} from './rules.js';
+import { noticeOverLimit } from './over-limit.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, customerIdsInReach } from '../access/index.js';
 import { channelsInUse } from './usage-records.js';
@@ -20,8 +29,14 @@ export type AccountCustomer = {
   currency: string;
   balance_minor: number;
   debit_limit_minor: number;
+  billing_model: BillingModel;
 };
-export type BillingAccount = { customer: AccountCustomer; channelsInUse: number };
+export type BillingAccount = {
+  customer: AccountCustomer;
+  channelsInUse: number;
+  overLimit: boolean;
+  billingModelLabel: string;
+};
 export type LedgerEntry = {
   id: number;
   kind: string;
@@ -34,7 +49,16 @@ export type LedgerEntry = {
   created_by_name: string | null;
 };
 
-const ACCOUNT_COLUMNS = ['id', 'title', 'account_id', 'status', 'currency', 'balance_minor', 'debit_limit_minor'];
+const ACCOUNT_COLUMNS = [
+  'id',
+  'title',
+  'account_id',
+  'status',
+  'currency',
+  'balance_minor',
+  'debit_limit_minor',
+  'billing_model',
+];
 export const LEDGER_PAGE_SIZE = 50;
 
 /** The customer's account row if the actor reaches the customer; locked when it is about to move. */
@@ -53,7 +77,12 @@ export async function findAccount(trx: Trx, actor: Actor, customerId: string, lo
 /** Balance, debit limit and channels in use: what both the staff tab and the customer's /billing show. */
 export async function getBillingAccount(trx: Trx, actor: Actor, customerId: string): Promise<BillingAccount> {
   const customer = await findAccount(trx, actor, customerId);
-  return { customer, channelsInUse: await channelsInUse(trx, actor.tenantId, customer.id) };
+  return {
+    customer,
+    channelsInUse: await channelsInUse(trx, actor.tenantId, customer.id),
+    overLimit: isOverLimit(customer),
+    billingModelLabel: BILLING_MODEL_LABELS[customer.billing_model],
+  };
 }
 
 export async function listLedger(
@@ -133,6 +162,7 @@ export async function postLedgerMovement(
       ledger_entry: entry!.id,
     },
   });
+  await noticeOverLimit(trx, actor.tenantId, [before.id]);
   return { before, after: after!, entryId: entry!.id };
 }
 
@@ -187,6 +217,39 @@ export async function changeDebitLimit(
       customerId: before.id,
       before: { debit_limit_minor: before.debit_limit_minor, currency: before.currency },
       after: { debit_limit_minor: after!.debit_limit_minor, currency: before.currency },
+    });
+    await noticeOverLimit(trx, actor.tenantId, [before.id]);
+    return after!;
+  });
+}
+
+/**
+ * Staff choose how the customer pays (BILLING_MODELS). The choice applies from now on: usage that
+ * arrives or is re-priced while prepaid moves the balance, invoices issued while postpaid do; what
+ * was posted before stays in the ledger.
+ */
+export async function setBillingModel(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  model: unknown,
+): Promise<AccountCustomer> {
+  authorize(actor, 'billing.manage');
+  return asActor(db, actor, async (trx) => {
+    const before = await findAccount(trx, actor, customerId, true);
+    if (!isBillingModel(model)) throw new ValidationError({ billingModel: 'Choose prepaid or postpaid.' });
+    if (before.billing_model === model) return before;
+    const [after] = await trx('customers')
+      .where({ tenant_id: actor.tenantId, id: before.id })
+      .update({ billing_model: model, updated_at: trx.fn.now() })
+      .returning<AccountCustomer[]>(ACCOUNT_COLUMNS);
+    await audit(trx, actor, {
+      entityType: 'customer',
+      entityId: before.id,
+      action: 'billing.model_changed',
+      customerId: before.id,
+      before: { billing_model: before.billing_model },
+      after: { billing_model: model },
     });
     return after!;
   });

@@ -13,6 +13,7 @@ import {
   type InvoiceStatus,
 } from './invoice-rules.js';
 import { toDecimalString } from './money.js';
+import { postLedgerMovement } from './accounts.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { SUMMARY_PRODUCT_LABELS, type Granularity, type SummaryProduct } from './summary-rules.js';
 import type { Day } from '../assets/subscription-rules.js';
@@ -212,7 +213,10 @@ export async function getOwnInvoice(db: Db, actor: Actor, invoiceId: string): Pr
 
 /**
  * Staff move an invoice on: issue a draft, mark an issued one paid, or void it (which frees its
- * usage for another invoice).
+ * usage for another invoice). A postpaid customer is charged when an invoice is issued and credited
+ * back when an issued (or paid) one is voided; a prepaid customer's usage was charged as it arrived,
+ * so its invoices are statements and move nothing. Either way an invoice charges at most once: the
+ * status row is locked, and issue happens once in an invoice's life.
  */
 export async function setInvoiceStatus(
   db: Db,
@@ -256,6 +260,13 @@ export async function setInvoiceStatus(
     if (status === 'void')
       await trx('invoiced_usage_days').where({ tenant_id: actor.tenantId, invoice_id: before.id }).delete();
     const after = invoiceOf(row!);
+    const charged = current === 'issued' || current === 'paid';
+    if ((status === 'issued' || (status === 'void' && charged)) && (await isPostpaid(trx, actor, customer.id)))
+      await postLedgerMovement(trx, actor, customer.id, {
+        kind: 'invoice',
+        amountMinor: status === 'issued' ? -BigInt(after.total_minor) : BigInt(after.total_minor),
+        reference: status === 'issued' ? after.numberLabel : `${after.numberLabel} voided`,
+      });
     await audit(trx, actor, {
       entityType: 'invoice',
       entityId: after.id,
@@ -267,6 +278,11 @@ export async function setInvoiceStatus(
     return after;
   });
 }
+
+const isPostpaid = async (trx: Trx, actor: Actor, customerId: string) =>
+  (await trx('customers')
+    .where({ tenant_id: actor.tenantId, id: customerId })
+    .first<{ billing_model: string }>('billing_model'))!.billing_model === 'postpaid';
 
 /** An invoice as CSV: a head of what it is, then its lines (money as decimals in its currency). */
 export function invoiceCsv(d: InvoiceDetail): { filename: string; body: string } {

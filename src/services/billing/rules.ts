@@ -10,7 +10,32 @@ export const LEDGER_KIND_LABELS: Record<string, string> = {
   debit_limit: 'Debit limit changed',
   invoice: 'Invoice',
   adjustment: 'Adjustment',
+  usage: 'Usage charges',
 };
+
+/**
+ * How a customer pays: prepaid accounts are charged as priced usage arrives (one 'usage' movement
+ * per batch, posted by the database with the records) and their invoices are statements; postpaid
+ * accounts are charged when an invoice is issued, and credited back when an issued one is voided.
+ */
+export const BILLING_MODELS = ['prepaid', 'postpaid'] as const;
+export type BillingModel = (typeof BILLING_MODELS)[number];
+export const BILLING_MODEL_LABELS: Record<BillingModel, string> = {
+  prepaid: 'Prepaid: usage is charged as it arrives; invoices are statements',
+  postpaid: 'Postpaid: charged when an invoice is issued',
+};
+export const isBillingModel = (v: unknown): v is BillingModel => (BILLING_MODELS as readonly unknown[]).includes(v);
+
+/**
+ * Over limit: the account owes money and the balance has used up the debit limit (balance plus
+ * limit at or below zero). An account that owes nothing is never over limit, whatever its limit.
+ */
+export function isOverLimit(a: { balance_minor: number | string; debit_limit_minor: number | string }): boolean {
+  const balance = BigInt(a.balance_minor);
+  return balance < 0n && balance + BigInt(a.debit_limit_minor) <= 0n;
+}
+/** isOverLimit in SQL, over a customers row `c`. */
+export const OVER_LIMIT_SQL = '(c.balance_minor < 0 and c.balance_minor + c.debit_limit_minor <= 0)';
 
 /** The largest amount one movement may carry: far above any bill, far below bigint's end. */
 const MAX_MINOR = 10n ** 13n;

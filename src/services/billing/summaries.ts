@@ -161,19 +161,13 @@ async function loadSummary(db: Db, tenantId: string, customerId: string, q: Summ
   if (!isUuid(customerId)) throw new NotFoundError();
   const b = db as unknown as Trx; // knex only builds the text here
   const [customers, raw, claims, channels] = await queryInTenant(db, tenantId, [
-    b('customers')
-      .where({ tenant_id: tenantId, id: customerId })
-      .select('id', 'title', 'account_id', 'currency')
-      .toQuery(),
-    summaryRowsQuery(b, tenantId, customerId, q, now.getUTCHours()).toQuery(),
-    q.view === 'live'
-      ? 'select null as day, 0 as number where false'
-      : invoicedQuery(b, tenantId, customerId, q).toQuery(),
+    b('customers').where({ tenant_id: tenantId, id: customerId }).select('id', 'title', 'account_id', 'currency'),
+    summaryRowsQuery(b, tenantId, customerId, q, now.getUTCHours()),
+    q.view === 'live' ? 'select null as day, 0 as number where false' : invoicedQuery(b, tenantId, customerId, q),
     q.view === 'live'
       ? b('usage_records')
           .where({ tenant_id: tenantId, customer_id: customerId, status: 'in_progress' })
           .count({ n: '*' })
-          .toQuery()
       : 'select 0 as n',
   ]);
   const customer = customers!.rows[0] as SummaryCustomer | undefined;

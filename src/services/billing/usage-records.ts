@@ -1,10 +1,13 @@
 import type { Trx } from '../../db/index.js';
 import type { Direction, Product, UsageStatus } from './usage-rules.js';
+import { noticeOverLimit } from './over-limit.js';
 
 /**
  * Usage records: the one table of metered usage. Everything that writes them (the ingestion API,
  * CSV import, the demo, the benchmark generator) goes through insertUsageRecords, so the rules of
- * arrival (currency, and later pricing) live in one place.
+ * arrival (currency, pricing) live in one place. The database charges prepaid customers for them in the
+ * same statement (the usage_charges triggers: one ledger movement per customer and statement), and
+ * the billing contacts of an account that went over its limit hear of it (noticeOverLimit).
  */
 
 export type NewUsageRecord = {
@@ -94,6 +97,7 @@ export async function insertUsageRecords(trx: Trx, tenantId: string, records: Ne
     `,
     [JSON.stringify(rows), tenantId],
   );
+  await noticeOverLimit(trx, tenantId, [...new Set(records.map((r) => r.customerId))]);
   return (result as { rowCount: number }).rowCount;
 }
 
@@ -108,7 +112,8 @@ export async function channelsInUse(trx: Trx, tenantId: string, customerId: stri
 
 /**
  * Prices a customer's records of one product again from its price lists, over [from, until): what a
- * staff member runs after correcting a price list. Records with no list in force go to 0.
+ * staff member runs after correcting a price list. Records with no list in force go to 0. A prepaid
+ * customer's balance moves by the difference (one 'usage' movement, posted by the database).
  * Returns how many records changed price.
  */
 export async function repriceUsageRecords(
@@ -127,5 +132,6 @@ export async function repriceUsageRecords(
     `,
     [tenantId, customerId, product, from.toISOString(), until.toISOString()],
   );
+  await noticeOverLimit(trx, tenantId, [customerId]);
   return (result as { rowCount: number }).rowCount;
 }

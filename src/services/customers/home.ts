@@ -13,6 +13,17 @@ export type CustomerHome = {
   canRequest: boolean;
 };
 
+/** The home page the actor's customer chose ('summary' when it has none). */
+export async function homePageOf(db: Db, actor: Actor): Promise<string> {
+  if (!actor.customerId) return 'summary';
+  return asActor(db, actor, async (trx) => {
+    const row = await trx('customers')
+      .where({ tenant_id: actor.tenantId, id: actor.customerId })
+      .first<{ home_page: string } | undefined>('home_page');
+    return row?.home_page ?? 'summary';
+  });
+}
+
 /** What a customer's people see first: their assets by state, renewals coming, requests open. */
 export async function customerHome(db: Db, actor: Actor, today: Day): Promise<CustomerHome> {
   const counts = await tabCounts(db, actor);
@@ -22,7 +33,6 @@ export async function customerHome(db: Db, actor: Actor, today: Day): Promise<Cu
         scopeAssets(trx, actor, 'a')
           .where('a.status', 'active')
           .whereNot('a.plan', 'monthly')
-          .where('a.renewal_unconfirmed', false)
           .whereBetween('a.next_renewal_on', [today, addDays(today, RENEWAL_WARNING_DAYS)])
           .select(trx.raw('1'))
           .limit(DUE_SOON_BOUND + 1)

@@ -1,18 +1,38 @@
 import { diffSnapshots } from '../platform/audit-rules.js';
 import { pageSizeOf } from '../platform/paging.js';
 import { cutText } from '../platform/text-rules.js';
+import { can, type Actor, type TenantAction } from '../access/roles.js';
 
 /** Rules about customers that need no database: list parameters, field checks, labels. */
 
-export const HOME_PAGES = ['assets', 'groups', 'tickets', 'sites', 'billing'] as const;
+export const HOME_PAGES = ['summary', 'assets', 'groups', 'tickets', 'sites', 'billing'] as const;
 export type HomePage = (typeof HOME_PAGES)[number];
 export const HOME_PAGE_LABELS: Record<HomePage, string> = {
+  summary: 'Summary',
   assets: 'Assets',
   groups: 'Groups',
   tickets: 'Tickets',
   sites: 'Sites',
   billing: 'Billing',
 };
+
+/** The page each choice opens, and the action a person's role needs to open it. */
+const HOME_PAGE_ROUTES: Record<Exclude<HomePage, 'summary'>, { path: string; action: TenantAction }> = {
+  assets: { path: '/assets', action: 'asset.view' },
+  groups: { path: '/groups', action: 'group.view' },
+  tickets: { path: '/tickets', action: 'ticket.view' },
+  sites: { path: '/sites', action: 'site.view' },
+  billing: { path: '/billing', action: 'billing.view' },
+};
+
+/**
+ * Where `/` sends a customer's person: the page their customer chose, when their role may open it;
+ * null for the summary (which `/` itself shows), for a choice their role may not open, or an unknown one.
+ */
+export function chosenHomePath(actor: Actor, homePage: string): string | null {
+  const route = HOME_PAGE_ROUTES[homePage as Exclude<HomePage, 'summary'>];
+  return route && can(actor, route.action) ? route.path : null;
+}
 
 export const CUSTOMER_STATUSES = ['active', 'suspended'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
@@ -100,7 +120,7 @@ export function emptyCustomerForm(): CustomerForm {
     phone: '',
     address: '',
     parent_id: '',
-    home_page: 'assets',
+    home_page: 'summary',
     status: 'active',
   };
 }
@@ -151,7 +171,7 @@ export function checkCustomerForm(form: Partial<CustomerForm>): {
   const parentId = optional(form.parent_id);
   if (parentId && !isUuid(parentId)) errors.parent_id = MESSAGES.parentMissing;
 
-  const homePage = text(form.home_page) || 'assets';
+  const homePage = text(form.home_page) || 'summary';
   if (!(HOME_PAGES as readonly string[]).includes(homePage))
     errors.home_page = 'Choose one of the home pages in the list.';
 

@@ -6,7 +6,7 @@ import { GROUP_MESSAGES } from './rules.js';
 import { ancestorsOf } from './tree.js';
 import { findGroupInScope, type GroupRow } from './group-row.js';
 import { type Actor, asActor, authorize, GROUP_ROLES, type Role, ROLE_LABELS } from '../access/index.js';
-import { STATUS_LABELS, type UserStatus } from '../people/rules.js';
+import { SHOWN_PERSON, STATUS_LABELS, type UserStatus } from '../people/rules.js';
 import { cutText } from '../platform/text-rules.js';
 
 /** The people of a group: those assigned to it or above it, the type-ahead of those who may be, and choosing them. */
@@ -50,7 +50,16 @@ const userOf = (r: UserRow): GroupUser => ({
 const auditUsers = (users: GroupUser[]) =>
   users.map((u) => ({ userId: u.userId, name: u.name, email: u.email, role: u.role }));
 
-const USER_COLUMNS = ['m.id as membership_id', 'u.id as user_id', 'u.name', 'u.email', 'm.role', 'u.status'];
+/** As admins see people: an invitation not yet accepted shows what its admin typed (SHOWN_PERSON). */
+const userColumns = (trx: Trx) => [
+  'm.id as membership_id',
+  'u.id as user_id',
+  trx.raw(`${SHOWN_PERSON.name} as name`),
+  trx.raw(`${SHOWN_PERSON.email} as email`),
+  'm.role',
+  trx.raw(`${SHOWN_PERSON.status} as status`),
+];
+const BY_NAME = `lower(${SHOWN_PERSON.name}), lower(${SHOWN_PERSON.email}), m.id`;
 
 function assignedUsersQuery(trx: Trx, tenantId: string, groupIds: string[]) {
   return trx('membership_groups as mg')
@@ -60,14 +69,14 @@ function assignedUsersQuery(trx: Trx, tenantId: string, groupIds: string[]) {
     .join('users as u', 'u.id', 'm.user_id')
     .where('mg.tenant_id', tenantId)
     .whereIn('mg.group_id', groupIds)
-    .orderByRaw('lower(u.name), lower(u.email), m.id');
+    .orderByRaw(BY_NAME);
 }
 
 /** The people of a group: assigned to it, and assigned to a group above it (they reach it too). */
 export async function usersOf(trx: Trx, actor: Actor, group: GroupRow): Promise<GroupUsers> {
-  const assigned = ((await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[]).map(
-    userOf,
-  );
+  const assigned = (
+    (await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(userColumns(trx))) as UserRow[]
+  ).map(userOf);
   const ancestors = await ancestorsOf(trx, actor.tenantId, group.parent_id);
   const inheritedRows = ancestors.length
     ? ((await assignedUsersQuery(
@@ -78,7 +87,7 @@ export async function usersOf(trx: Trx, actor: Actor, group: GroupRow): Promise<
         .join('groups as vg', function () {
           this.on('vg.tenant_id', 'mg.tenant_id').andOn('vg.id', 'mg.group_id');
         })
-        .select([...USER_COLUMNS, 'vg.id as via_id', 'vg.path as via_path'])) as UserRow[])
+        .select([...userColumns(trx), 'vg.id as via_id', 'vg.path as via_path'])) as UserRow[])
     : [];
   const seen = new Set(assigned.map((u) => u.membershipId));
   const inherited: InheritedUser[] = [];
@@ -122,13 +131,15 @@ export async function userOptions(
   return asActor(db, actor, async (trx) => {
     const group = await findGroupInScope(trx, actor, groupId);
     const query = assignableQuery(trx, actor, group.customer_id)
-      .orderByRaw('lower(u.name), lower(u.email), m.id')
+      .orderByRaw(BY_NAME)
       .limit(USER_OPTIONS_SHOWN + 1)
-      .select(USER_COLUMNS);
+      .select(userColumns(trx));
     if (input.chosen.length) query.whereNotIn('m.id', input.chosen);
     if (q) {
       const like = `%${escapeLike(q)}%`;
-      query.where((w) => w.whereILike('u.name', like).orWhereILike('u.email', like));
+      query.where((w) =>
+        w.whereRaw(`${SHOWN_PERSON.name} ilike ?`, [like]).orWhereRaw(`${SHOWN_PERSON.email} ilike ?`, [like]),
+      );
     }
     const rows = (await query) as UserRow[];
     return { group, q, options: rows.slice(0, USER_OPTIONS_SHOWN).map(userOf), more: rows.length > USER_OPTIONS_SHOWN };
@@ -141,9 +152,9 @@ export async function assignableUsers(db: Db, actor: Actor, groupId: string): Pr
   return asActor(db, actor, async (trx) => {
     const group = await findGroupInScope(trx, actor, groupId);
     const allowed = (await assignableQuery(trx, actor, group.customer_id)
-      .orderByRaw('lower(u.name), lower(u.email), m.id')
-      .select(USER_COLUMNS)) as UserRow[];
-    const assigned = (await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[];
+      .orderByRaw(BY_NAME)
+      .select(userColumns(trx))) as UserRow[];
+    const assigned = (await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(userColumns(trx))) as UserRow[];
     const ids = new Set(allowed.map((r) => r.membership_id));
     return [...allowed, ...assigned.filter((r) => !ids.has(r.membership_id))].map(userOf);
   });
@@ -166,9 +177,9 @@ export async function setGroupUsers(
   return asActor(db, actor, async (trx) => {
     // locked: two admins submitting at once apply one after the other, each from what the other left
     const group = await findGroupInScope(trx, actor, groupId, 'update');
-    const before = ((await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(USER_COLUMNS)) as UserRow[]).map(
-      userOf,
-    );
+    const before = (
+      (await assignedUsersQuery(trx, actor.tenantId, [group.id]).select(userColumns(trx))) as UserRow[]
+    ).map(userOf);
     if (!membershipIds) throw new ValidationError({ user_ids: GROUP_MESSAGES.users });
     const wanted = new Set(membershipIds);
     const current = new Set(before.map((u) => u.membershipId));
@@ -177,7 +188,7 @@ export async function setGroupUsers(
       ? (
           (await assignableQuery(trx, actor, group.customer_id)
             .whereIn('m.id', toAdd)
-            .select(USER_COLUMNS)) as UserRow[]
+            .select(userColumns(trx))) as UserRow[]
         ).map(userOf)
       : [];
     if (addable.length !== toAdd.length) throw new ValidationError({ user_ids: GROUP_MESSAGES.users });

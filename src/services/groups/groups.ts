@@ -126,7 +126,7 @@ async function summaries(
           select 1 from assets x
            where x.tenant_id = l.tenant_id and x.group_id = any(array(select t.id from tree t where t.root = l.id))
              and x.status = 'active' and x.next_renewal_on between ?::date and ?::date
-             and x.plan <> 'monthly' and not x.renewal_unconfirmed
+             and x.plan <> 'monthly'
            limit ?) d)::int as due_soon
        from listed l
       order by l.customer_title, l.customer_id, l.path, l.id`,

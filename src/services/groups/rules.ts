@@ -123,11 +123,11 @@ export function dueWindowEnd(today: Day): Day {
 
 /**
  * Due for renewal within 28 days: an active yearly or quarterly subscription renewing between
- * today and today + 28, both included; one that already renewed itself and awaits confirmation
- * is flagged otherwise (the danger state), not counted here. The SQL count mirrors this.
+ * today and today + 28, both included, one that renewed itself and awaits confirmation too
+ * (DESIGN section 10, `due=28d`). The SQL count and the asset list's `due` filter mirror this.
  */
 export function isDueForRenewal(a: RenewalFacts, today: Day): boolean {
-  if (a.status !== 'active' || a.plan === 'monthly' || a.renewalUnconfirmed || !a.nextRenewalOn) return false;
+  if (a.status !== 'active' || a.plan === 'monthly' || !a.nextRenewalOn) return false;
   return a.nextRenewalOn >= today && a.nextRenewalOn <= dueWindowEnd(today);
 }
 

@@ -1,7 +1,7 @@
 import type { Trx } from '../../db/index.js';
 import type { RecordError } from '../../errors.js';
 import type { Direction, Product, UsageStatus } from '../billing/usage-rules.js';
-import { insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
+import { blockedCustomerIds, insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
 import { isUniqueViolation } from '../assets/index.js';
 import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE_RECORD } from './record-rules.js';
 
@@ -19,7 +19,12 @@ import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE
 export const MAX_BATCH = 10_000;
 
 /** What records of a kind name, resolved once per batch inside the tenant. */
-export type Lookups = { assets: Map<string, { id: string; customerId: string }>; customers: Map<string, string> };
+export type Lookups = {
+  assets: Map<string, { id: string; customerId: string }>;
+  customers: Map<string, string>;
+  /** accounts over their debit limit whose records the tenant refuses ("block over limit" on) */
+  blocked: Set<string>;
+};
 
 /** Kinds checked record by record: shape first, then the names the whole batch uses, looked up once. */
 type RecordByRecord<Input, Resolved> = {
@@ -250,6 +255,16 @@ export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
     if (!customerId) return { value: null, problems: [{ field: 'account_id', message: 'names no customer of yours' }] };
     if (asset && asset.customerId !== customerId)
       return { value: null, problems: [{ field: 'account_id', message: 'is not the customer of this asset' }] };
+    if (lookups.blocked.has(customerId))
+      return {
+        value: null,
+        problems: [
+          {
+            field: r.accountId ? 'account_id' : 'identifier',
+            message: 'names an account over its debit limit: its usage is refused until it is paid',
+          },
+        ],
+      };
     const { identifier: _i, accountId: _a, ...rest } = r;
     return { value: { ...rest, customerId, assetId: asset?.id ?? null }, problems: [] };
   },
@@ -275,7 +290,8 @@ async function lookUp(trx: Trx, tenantId: string, identifiers: string[], account
       .select('account_id', 'id');
     for (const r of rows) customers.set(r.account_id, r.id);
   }
-  return { assets, customers };
+  const named = [...new Set([...customers.values(), ...[...assets.values()].map((a) => a.customerId)])];
+  return { assets, customers, blocked: await blockedCustomerIds(trx, tenantId, named) };
 }
 
 export type Validated<Resolved> = { records: Resolved[]; errors: RecordError[] };

@@ -3,6 +3,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
 import { type Product, PRODUCTS } from '../billing/usage-rules.js';
 import { formatMoney } from '../billing/money.js';
+import { isOverLimit } from '../billing/rules.js';
 import { isProduct } from './usage-rules.js';
 import { type Actor, asActor, authorize, partnerCustomerIds } from '../access/index.js';
 import { cutText } from '../platform/text-rules.js';
@@ -25,6 +26,8 @@ export type PartnerCustomer = {
   /** what the customer may still spend: debit limit plus balance */
   remainingCreditMinor: number;
   remainingCreditLabel: string;
+  /** the account has used up its debit limit (isOverLimit): shown beside the remaining credit */
+  overLimit: boolean;
 };
 
 /** A customers row as the partner view reads it. */
@@ -72,6 +75,7 @@ export function shapeCustomer(r: CustomerDbRow): PartnerCustomer {
     debitLimitMinor: Number(r.debit_limit_minor),
     remainingCreditMinor: remaining,
     remainingCreditLabel: formatMoney(remaining, r.currency),
+    overLimit: isOverLimit(r),
   };
 }
 

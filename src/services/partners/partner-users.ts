@@ -14,6 +14,7 @@ import {
   withUniqueEmail,
 } from '../people/index.js';
 import { isUuid } from '../customers/rules.js';
+import { SHOWN_PERSON } from '../people/rules.js';
 
 /** A partner's users (partner viewers), added and sent activation links by staff like customer users. */
 
@@ -103,13 +104,13 @@ export async function reissuePartnerActivation(
       .forUpdate('u')
       .first<PartnerUser | undefined>(
         'u.id',
-        'u.name',
-        'u.email',
-        'u.status',
+        trx.raw(`${SHOWN_PERSON.name} as name`),
+        trx.raw(`${SHOWN_PERSON.email} as email`),
+        trx.raw(`${SHOWN_PERSON.status} as status`),
         'm.id as membershipId',
         'm.partner_id as partnerId',
         'p.name as partnerName',
-        'u.created_at as createdAt',
+        trx.raw(`${SHOWN_PERSON.createdAt} as "createdAt"`),
       );
     if (!user) throw new NotFoundError();
     if (user.status !== 'pending')
@@ -121,6 +122,7 @@ export async function reissuePartnerActivation(
       tenantId: actor.tenantId,
       purpose: 'activation',
       now: env.now,
+      membershipId: user.membershipId,
     });
     if (activation === 'email')
       await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: user.partnerName }, token, env, true));

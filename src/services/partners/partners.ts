@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import type { UserStatus } from '../people/index.js';
+import { SHOWN_PERSON } from '../people/rules.js';
 import type { PartnerUser } from './partner-users.js';
 
 /**
@@ -100,14 +101,14 @@ export async function getPartner(db: Db, actor: Actor, partnerId: string): Promi
     const users = await trx('memberships as m')
       .join('users as u', 'u.id', 'm.user_id')
       .where({ 'm.tenant_id': actor.tenantId, 'm.partner_id': partner.id, 'm.role': 'partner_viewer' })
-      .orderByRaw('lower(u.name), u.id')
+      .orderByRaw(`lower(${SHOWN_PERSON.name}), u.id`)
       .select<{ id: string; name: string; email: string; status: UserStatus; membershipId: string; createdAt: Date }[]>(
         'u.id',
-        'u.name',
-        'u.email',
-        'u.status',
+        trx.raw(`${SHOWN_PERSON.name} as name`),
+        trx.raw(`${SHOWN_PERSON.email} as email`),
+        trx.raw(`${SHOWN_PERSON.status} as status`),
         'm.id as membershipId',
-        'u.created_at as createdAt',
+        trx.raw(`${SHOWN_PERSON.createdAt} as "createdAt"`),
       );
     return { partner, customers, users, assignable };
   });

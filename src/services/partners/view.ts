@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
-import { queryInTenant } from '../../db/tenant.js';
+import { queryInTenant, type TenantStatement } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { formatDateTimeSeconds } from '../platform/time-format.js';
 import { type Direction, type Product, PRODUCT_LABELS, type UsageStatus } from '../billing/usage-rules.js';
@@ -88,7 +88,10 @@ function quantityLabel(product: Product, r: UsageDbRow): string {
     : `${r.units} message${r.units === 1 ? '' : 's'}`;
 }
 
-function shapeUsage(r: UsageDbRow, product: Product, timeZone: string): PartnerUsageRow {
+/** How a row shows its numbers: masked for partners; the customer's own /usage shows them in full. */
+export type NumberDisplay = (number: string) => string;
+
+function shapeUsage(r: UsageDbRow, product: Product, timeZone: string, show: NumberDisplay): PartnerUsageRow {
   return {
     id: String(r.id),
     occurredAt: r.at,
@@ -97,8 +100,8 @@ function shapeUsage(r: UsageDbRow, product: Product, timeZone: string): PartnerU
     directionLabel: DIRECTION_LABELS[r.direction] ?? r.direction,
     status: r.status,
     statusLabel: USAGE_STATUS_LABELS[r.status] ?? r.status,
-    from: maskNumber(r.from_number),
-    to: maskNumber(r.to_number),
+    from: show(r.from_number),
+    to: show(r.to_number),
     durationSeconds: r.duration_seconds,
     units: r.units,
     quantityLabel: quantityLabel(product, r),
@@ -201,11 +204,17 @@ export function dailyUsageQuery(trx: Trx, s: LogScope): Knex.QueryBuilder {
 export type UsageLogPage = { rows: PartnerUsageRow[]; nextCursor: string | null };
 
 /** A page of usage rows as the partner sees them, with the cursor of the next page. */
-export function pageFrom(rows: UsageDbRow[], size: number, product: Product, timeZone: string): UsageLogPage {
+export function pageFrom(
+  rows: UsageDbRow[],
+  size: number,
+  product: Product,
+  timeZone: string,
+  show: NumberDisplay = maskNumber,
+): UsageLogPage {
   const shown = rows.slice(0, size);
   const last = shown[shown.length - 1];
   return {
-    rows: shown.map((r) => shapeUsage(r, product, timeZone)),
+    rows: shown.map((r) => shapeUsage(r, product, timeZone, show)),
     nextCursor: rows.length > size && last ? encodeUsageCursor({ occurredAt: last.at, id: String(last.id) }) : null,
   };
 }
@@ -225,11 +234,11 @@ export function usageLogStatements(
   customerId: string,
   product: Product,
   filter: UsageLogFilter,
-): string[] {
+): TenantStatement[] {
   const trx = builder(db);
   return [
-    partnerCustomersQuery(trx, actor).where('c.id', customerId).toQuery(),
-    usageLogQuery(trx, { actor, customerId, product, filter }, filter).toQuery(),
+    partnerCustomersQuery(trx, actor).where('c.id', customerId),
+    usageLogQuery(trx, { actor, customerId, product, filter }, filter),
   ];
 }
 

@@ -12,7 +12,7 @@ import {
 } from '../platform/index.js';
 import { type Actor, asActor, inTenant, landingPath } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
-import { loadActor } from './sign-in.js';
+import { checkOwnPassword, loadActor } from './sign-in.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import type { UserStatus } from './rules.js';
 import { authorizeUserAdmin, type CustomerUser, findUserInReach, type MailEnv } from './users.js';
@@ -30,10 +30,11 @@ export function activationMail(
   again: boolean,
 ) {
   const link = `${env.baseUrl}/activate/${token}`;
+  // the same words whether the address is new or already signs in elsewhere: the admin may read this mail
   const opening = again
     ? `${actor.name} sent you a new link to activate your Portico account for ${user.customerTitle}.` +
       ' Earlier links no longer work.'
-    : `${actor.name} created a Portico account for you at ${user.customerTitle} (${actor.tenantName}).`;
+    : `${actor.name} gave you a Portico account at ${user.customerTitle} (${actor.tenantName}).`;
   return {
     tenantId: actor.tenantId,
     kind: 'activation',
@@ -45,7 +46,8 @@ export function activationMail(
       '',
       opening,
       '',
-      'To choose your password and activate the account, open this link:',
+      'To activate the account, open this link. If you already sign in to Portico with this address, it asks',
+      'for that password and adds the account to your login; otherwise you choose a password.',
       '',
       link,
       '',
@@ -87,6 +89,7 @@ export async function resendActivation(
       tenantId: actor.tenantId,
       purpose: 'activation',
       now: env.now,
+      membershipId: user.membershipId,
     });
     await enqueueMail(trx, activationMail(actor, user, token, env, true));
     await audit(trx, actor, {
@@ -118,6 +121,7 @@ export async function activationLink(
       tenantId: actor.tenantId,
       purpose: 'activation',
       now: opts.now,
+      membershipId: user.membershipId,
     });
     await audit(trx, actor, {
       entityType: 'user',
@@ -134,8 +138,20 @@ export async function activationLink(
 export type InvalidLinkReason = 'unknown' | 'expired' | 'used';
 const addressKey = (address: string) => `activation:address:${address}`;
 
-/** tenantId: the tenant whose admin issued the link; null for a deployment operator's link, which no tenant issues */
-type PendingAccount = { userId: string; tenantId: string | null; tokenId: string; name: string; email: string };
+/**
+ * tenantId: the tenant whose admin issued the link; null for a deployment operator's link, which no tenant issues.
+ * membershipId: the membership the link opens (older links name none: the login's first in that tenant).
+ * accept: the login already has a password, so the link is an invitation its owner accepts with it.
+ */
+type PendingAccount = {
+  userId: string;
+  tenantId: string | null;
+  tokenId: string;
+  membershipId: string | null;
+  name: string;
+  email: string;
+  accept: boolean;
+};
 
 /**
  * Finds the pending account a token opens, or why it opens none (a disabled or activated user has
@@ -152,19 +168,34 @@ async function accountForToken(
   const user = await trx('users')
     .where({ id: token.user_id })
     .forUpdate()
-    .first<{ name: string; email: string; status: UserStatus } | undefined>('name', 'email', 'status');
+    .first<{ name: string; email: string; status: UserStatus; password_hash: string | null } | undefined>(
+      'name',
+      'email',
+      'status',
+      'password_hash',
+    );
   if (!user || user.status === 'disabled') return { ok: false, reason: 'unknown' };
   if (!token.tenant_id && !(await trx('operators').where({ user_id: token.user_id }).first('user_id')))
     return { ok: false, reason: 'unknown' };
-  if (user.status === 'active') return { ok: false, reason: 'used' };
+  const membership = token.membership_id
+    ? await trx('memberships')
+        .where({ tenant_id: token.tenant_id, id: token.membership_id })
+        .forUpdate()
+        .first<{ invited_at: Date | null } | undefined>('invited_at')
+    : undefined;
+  // an active login's link only ever opens a membership still waiting for it
+  if (user.status === 'active' && !membership?.invited_at) return { ok: false, reason: 'used' };
+  const accept = user.status === 'active' && !!user.password_hash;
   return {
     ok: true,
     account: {
       userId: token.user_id,
       tenantId: token.tenant_id,
       tokenId: token.id,
+      membershipId: token.membership_id,
       name: user.name,
       email: user.email,
+      accept,
     },
   };
 }
@@ -191,11 +222,13 @@ export async function checkActivationLink(
   now: Date,
   rawToken: string,
   opts: { address: string },
-): Promise<{ ok: true; name: string; email: string } | { ok: false; reason: InvalidLinkReason }> {
+): Promise<{ ok: true; name: string; email: string; accept: boolean } | { ok: false; reason: InvalidLinkReason }> {
   return guardAddress(db, now, opts.address, () =>
     db.transaction(async (trx) => {
       const found = await accountForToken(trx, rawToken, now);
-      return found.ok ? { ok: true as const, name: found.account.name, email: found.account.email } : found;
+      if (!found.ok) return found;
+      const { name, email, accept } = found.account;
+      return { ok: true as const, name, email, accept };
     }),
   );
 }
@@ -204,8 +237,10 @@ export type ActivationInput = { password: string; passwordConfirm: string; addre
 
 /**
  * Sets the first password of a pending user through their activation link, makes them active and
- * uses the link up. Returns the membership to sign them in with. Bad passwords are 422 and leave
- * the link usable; bad links count against the address.
+ * uses the link up; or, when the link invites a login that already has a password, takes that
+ * password (counted like a sign-in's, so it cannot be guessed here instead) and gives the login the
+ * membership. Returns the membership to sign them in with. Bad passwords are 422 and leave the link
+ * usable; bad links count against the address.
  */
 export async function activateAccount(
   db: Db,
@@ -222,17 +257,19 @@ export async function activateAccount(
       const found = await accountForToken(trx, rawToken, now);
       if (!found.ok) return found;
       const { account } = found;
-      const fields: Record<string, string> = {};
-      const problem = input.password ? passwordProblem(input.password, account.email) : 'Choose a password.';
-      if (problem) fields.password = problem;
-      if (!fields.password && input.password !== input.passwordConfirm)
-        fields.passwordConfirm = 'The two passwords do not match.';
-      if (Object.keys(fields).length) throw new ValidationError(fields);
-
-      const passwordHash = await hashPassword(input.password);
-      await trx('users')
-        .where({ id: account.userId })
-        .update({ password_hash: passwordHash, status: 'active', updated_at: now });
+      if (account.accept) await checkOwnPassword(db, now, account.email, input.password, input.address);
+      else {
+        const fields: Record<string, string> = {};
+        const problem = input.password ? passwordProblem(input.password, account.email) : 'Choose a password.';
+        if (problem) fields.password = problem;
+        if (!fields.password && input.password !== input.passwordConfirm)
+          fields.passwordConfirm = 'The two passwords do not match.';
+        if (Object.keys(fields).length) throw new ValidationError(fields);
+        const passwordHash = await hashPassword(input.password);
+        await trx('users')
+          .where({ id: account.userId })
+          .update({ password_hash: passwordHash, status: 'active', updated_at: now });
+      }
       await markTokenUsed(trx, account.tokenId, now);
       // a deployment operator belongs to no tenant: signed in as the operator, with no tenant's audit log to write
       if (!account.tenantId)
@@ -240,16 +277,22 @@ export async function activateAccount(
       const tenantId = account.tenantId;
       // the rest belongs to the tenant that issued the link; its row-level security applies from here
       return inTenant(trx, tenantId, async (t) => {
-        const membership = await t('memberships')
-          .where({ tenant_id: tenantId, user_id: account.userId })
-          .orderBy('created_at')
-          .first<{ id: string } | undefined>('id');
+        const mine = t('memberships').where({ tenant_id: tenantId, user_id: account.userId });
+        if (account.membershipId) {
+          mine.where({ id: account.membershipId });
+          // an accepted invitation acts from now on, and shows the login's own name and email
+          await mine
+            .clone()
+            .whereNotNull('invited_at')
+            .update({ invited_at: null, invited_name: null, invited_email: null, disabled_at: null });
+        }
+        const membership = await mine.orderBy('created_at').first<{ id: string } | undefined>('id');
         const actor = membership ? await loadActor(t, account.userId, membership.id) : null;
         if (!actor) throw new NotFoundError('This account no longer belongs to any customer. Ask your administrator.');
         await audit(t, actor, {
           entityType: 'user',
           entityId: account.userId,
-          action: 'user.activated',
+          action: account.accept ? 'user.invitation_accepted' : 'user.activated',
           customerId: actor.customerId,
           before: { status: 'pending' },
           after: { status: 'active' },

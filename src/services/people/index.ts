@@ -11,6 +11,7 @@ export * from './operators.js';
 export * from './password-reset.js';
 export * from './passwords.js';
 export * from './sessions.js';
+export * from './session-actor.js';
 export * from './settings.js';
 export * from './user-agent.js';
 export * from './users.js';

@@ -99,17 +99,49 @@ export async function withUniqueEmail<T>(fields: Record<string, string>, fn: () 
   }
 }
 
+/** Where a membership would put the person: a customer, or a partner. */
+type Place = { role: string; customer_id?: string; partner_id?: string };
+
 /**
- * The login and membership of a new pending user (no password yet) and their activation token:
- * mailed with 'email'; with 'link' nothing is mailed and the raw token is returned to hand over.
- * Only the token's hash is ever stored. Throws the form's messages once the email is checked too.
+ * The login an address already has, and whether it already belongs to this very place (this customer
+ * or partner of the actor's tenant), which the admin may be told: they see that place's people anyway.
+ * Whether it belongs anywhere else is never asked here.
+ */
+async function existingLogin(
+  trx: Trx,
+  actor: Actor,
+  email: string,
+  place: Place,
+): Promise<{ id: string; here: boolean } | null> {
+  const user = await trx('users').whereRaw('lower(email) = lower(?)', [email]).first<{ id: string } | undefined>('id');
+  if (!user) return null;
+  const here = await trx('memberships')
+    .where({ tenant_id: actor.tenantId, user_id: user.id })
+    .modify((q) => {
+      if (place.customer_id) q.where({ customer_id: place.customer_id });
+      else if (place.partner_id) q.where({ partner_id: place.partner_id });
+      else q.whereNull('customer_id').whereNull('partner_id');
+    })
+    .first('id');
+  return { id: user.id, here: !!here };
+}
+
+export const ALREADY_HERE = 'This person already has access here. Find them in the list of users.';
+
+/**
+ * The membership of a person being added (no password yet) and their activation link: mailed with
+ * 'email'; with 'link' nothing is mailed and the raw token is returned to hand over. An address
+ * without a login gets a new pending login; one with a login elsewhere gets an invitation instead: a
+ * membership that waits (disabled) until that login accepts it with its own password, through the same
+ * link, mail and answer, shown with the name and email typed here, so nothing tells the admin which
+ * case it was. Only the token's hash is ever stored. Throws the form's messages once the email is checked too.
  */
 export async function addPendingUser(
   trx: Trx,
   actor: Actor,
   input: Omit<NewCustomerUser, 'role'>,
   fields: Record<string, string>,
-  membership: { role: string; customer_id?: string; partner_id?: string },
+  membership: Place,
   placeTitle: string,
   env: MailEnv,
 ): Promise<{
@@ -119,22 +151,15 @@ export async function addPendingUser(
 }> {
   const name = input.name.trim();
   const email = input.email.trim();
-  if (!fields.email && (await emailTaken(trx, email))) fields.email = DUPLICATE_EMAIL;
+  const login = fields.email ? null : await existingLogin(trx, actor, email, membership);
+  if (login?.here) fields.email = ALREADY_HERE;
   if (Object.keys(fields).length) throw new ValidationError(fields);
-  const [row] = await trx('users')
-    .insert({
-      email,
-      name,
-      status: 'pending',
-      password_hash: null,
-      time_zone: actor.timeZone,
-      created_at: env.now,
-      updated_at: env.now,
-    })
-    .returning<{ id: string }[]>('id');
-  const userId = row!.id;
+  const userId = login ? login.id : await insertPendingPerson(trx, actor, { name, email }, env.now);
+  const invitation = login
+    ? { invited_at: env.now, invited_name: name, invited_email: email, disabled_at: env.now }
+    : {};
   const [m] = await trx('memberships')
-    .insert({ tenant_id: actor.tenantId, user_id: userId, ...membership, created_at: env.now })
+    .insert({ tenant_id: actor.tenantId, user_id: userId, ...membership, ...invitation, created_at: env.now })
     .returning<{ id: string }[]>('id');
   const user = { id: userId, name, email, status: 'pending' as const, membershipId: m!.id, createdAt: env.now };
   const { token, expiresAt } = await issueToken(trx, {
@@ -142,10 +167,30 @@ export async function addPendingUser(
     tenantId: actor.tenantId,
     purpose: 'activation',
     now: env.now,
+    membershipId: m!.id,
   });
   if (input.activation === 'email')
     await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
   return { user, token: input.activation === 'link' ? token : null, expiresAt };
+}
+
+async function insertPendingPerson(
+  trx: Trx,
+  actor: Actor,
+  person: { name: string; email: string },
+  now: Date,
+): Promise<string> {
+  const [row] = await trx('users')
+    .insert({
+      ...person,
+      status: 'pending',
+      password_hash: null,
+      time_zone: actor.timeZone,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning<{ id: string }[]>('id');
+  return row!.id;
 }
 
 /**

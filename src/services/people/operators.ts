@@ -33,6 +33,13 @@ export async function loadOperator(
     'u.time_zone',
   );
   if (!row) return null;
+  return operatorFromRow(userId, row);
+}
+
+export function operatorFromRow(
+  userId: string,
+  row: { email: string; name: string; time_zone: string },
+): OperatorActor {
   return {
     role: 'operator',
     userId,

@@ -1,9 +1,11 @@
 import type { Db, Trx } from '../../db/index.js';
 import { TooManyRequestsError, ValidationError } from '../../errors.js';
+import { randomBytes } from 'node:crypto';
 import {
   assertNotLocked,
   audit,
   findUsableToken,
+  hashToken,
   issueToken,
   LIMITS,
   markTokenUsed,
@@ -57,9 +59,11 @@ export async function requestPasswordReset(
       'u.name',
       'm.tenant_id',
     );
-  if (!user || limited) return { userId: user?.id ?? null, limited };
-
-  await inTenant(db, user.tenant_id, async (trx) => {
+  const send = !!user && !limited;
+  // an unknown or limited address does the same work (token, hash, statements) and writes nothing, so
+  // neither the answer nor the time it takes says whether the address has a login
+  await inTenant(db, send ? user.tenant_id : NO_TENANT, async (trx) => {
+    if (!send) return rehearseReset(trx, now, input.baseUrl);
     const { token } = await issueToken(trx, {
       userId: user.id,
       tenantId: user.tenant_id,
@@ -76,7 +80,26 @@ export async function requestPasswordReset(
       secrets: [token],
     });
   });
+  if (!send) return { userId: user?.id ?? null, limited };
   return { userId: user.id, limited: false };
+}
+
+/** A tenant no row belongs to: the rehearsal's statements find nothing, whatever they ask. */
+const NO_TENANT = '00000000-0000-0000-0000-000000000000';
+
+/** What issuing a reset token and queueing its mail costs, with statements that match no row. */
+async function rehearseReset(trx: Trx, now: Date, baseUrl: string): Promise<void> {
+  const token = randomBytes(32).toString('base64url');
+  await trx('user_tokens')
+    .where({ user_id: NO_TENANT, purpose: 'password_reset' })
+    .whereNull('used_at')
+    .whereNull('revoked_at')
+    .update({ revoked_at: now });
+  await trx('user_tokens')
+    .where({ token_hash: hashToken(token) })
+    .first('id');
+  resetMailText('', `${baseUrl}/password/reset/${token}`);
+  await trx('outbox').where({ tenant_id: NO_TENANT }).whereRaw('false').first('id');
 }
 
 function resetMailText(name: string, link: string): string {

@@ -1,12 +1,37 @@
+import os from 'node:os';
 import argon2 from 'argon2';
+import { admissionQueue, type Admission } from '../platform/index.js';
 
 // OWASP's argon2id minimum: 19 MiB, two passes, one lane (about 30 ms a hash here)
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 export const MIN_PASSWORD_LENGTH = 12;
 
+/**
+ * Hashes at once in this process: one core is left to the event loop, which serves every page, and two of
+ * libuv's threads to files, DNS and gzip (scripts/threadpool.cjs sizes the pool at start: the cores + 3).
+ */
+export const PASSWORD_HASH_SLOTS = Math.max(
+  1,
+  Math.min(os.availableParallelism() - 1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2),
+);
+
+/**
+ * Every argon2 hash and verification waits its turn here, so that 50 sign-ins at once take turns instead of
+ * taking every core from the pages. Past 100 waiting (a few seconds of hashing) a sign-in is told at once to
+ * try again (503 with Retry-After) rather than wait longer than a person would.
+ */
+let queue: Admission | undefined;
+// made at first use: the domains' index files import each other, so platform's may not be loaded yet here
+const hashing = (): Admission =>
+  (queue ??= admissionQueue({
+    slots: PASSWORD_HASH_SLOTS,
+    maxWaiting: 100,
+    busyMessage: 'Many people are signing in at this moment. Try again in a few seconds.',
+  }));
+
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, OPTIONS);
+  return hashing().run(() => argon2.hash(password, OPTIONS));
 }
 
 /** A hash of a password nobody has, so an unknown email costs as much time as a wrong password. */
@@ -14,11 +39,15 @@ let decoy: Promise<string> | undefined;
 
 export async function verifyPassword(hash: string | null | undefined, password: string): Promise<boolean> {
   decoy ??= hashPassword('decoy password that never matches');
-  try {
-    return await argon2.verify(hash ?? (await decoy), password);
-  } catch {
-    return false;
-  }
+  const against = hash ?? (await decoy);
+  // a full queue refuses the sign-in (BusyError): never taken for a wrong password
+  return hashing().run(async () => {
+    try {
+      return await argon2.verify(against, password);
+    } catch {
+      return false;
+    }
+  });
 }
 
 // The most common passwords of at least 12 characters in public breach lists.

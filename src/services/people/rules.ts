@@ -18,3 +18,15 @@ export function personShownTo(viewer: Actor, label: string, byStaff: boolean): s
   const name = label.replace(/\s*<[^>]*>$/, '');
   return byStaff && !isStaff(viewer) ? `${name} (${viewer.tenantName})` : name;
 }
+
+/**
+ * A person as an admin's list shows them, as SQL over `memberships m` joined to `users u`: while an
+ * invitation waits, the name and email the admin typed and a pending status, as for a new login, so
+ * no list, search or order shows the invited login's own details or that it exists elsewhere.
+ */
+export const SHOWN_PERSON = {
+  name: 'case when m.invited_at is not null then m.invited_name else u.name end',
+  email: 'case when m.invited_at is not null then m.invited_email else u.email end',
+  status: "case when m.invited_at is not null then 'pending' else u.status end",
+  createdAt: 'case when m.invited_at is not null then m.created_at else u.created_at end',
+} as const;

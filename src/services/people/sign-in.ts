@@ -68,6 +68,30 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Pri
   return actor;
 }
 
+/**
+ * Checks the password of a login that proves it is itself (accepting an invitation), under the same
+ * locks and counters as signing in: a locked account is refused even the right password.
+ */
+export async function checkOwnPassword(
+  db: Db,
+  now: Date,
+  email: string,
+  password: string,
+  address: string,
+): Promise<void> {
+  if (!password) throw new ValidationError({ password: 'Enter your password.' });
+  await assertNotLocked(db, [accountKey(email), addressKey(address)], now, 'failed sign-ins');
+  const user = await db('users')
+    .whereRaw('lower(email) = lower(?)', [email])
+    .first<{ password_hash: string | null } | undefined>('password_hash');
+  if (!(await verifyPassword(user?.password_hash, password))) {
+    await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
+    await recordFailure(db, addressKey(address), LIMITS.loginAddress, now);
+    throw new ValidationError({ password: 'That is not the password of this login.' });
+  }
+  await clearFailures(db, accountKey(email));
+}
+
 async function firstMembership(db: Db, userId: string) {
   return db('memberships as m')
     .join('tenants as t', 't.id', 'm.tenant_id')
@@ -86,6 +110,40 @@ export type SessionCheck = {
   linkId?: string | null;
   now: Date;
 };
+
+/** What loadActor (and the session's own load, people/session-actor.ts) reads of a membership's actor. */
+export type ActorRow = {
+  email: string;
+  name: string;
+  time_zone: string;
+  tenant_id: string;
+  tenant_name: string;
+  role: Role;
+  customer_id: string | null;
+  partner_id: string | null;
+  customer_title: string | null;
+  partner_name: string | null;
+  membership_count: number;
+  must_change_password: boolean;
+};
+
+export function actorFromRow(userId: string, membershipId: string, row: ActorRow): Actor {
+  return {
+    userId,
+    membershipId,
+    email: row.email,
+    name: row.name,
+    timeZone: row.time_zone,
+    tenantId: row.tenant_id,
+    tenantName: row.tenant_name,
+    role: row.role,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
+    membershipCount: row.membership_count,
+    ...(row.must_change_password ? { mustChangePassword: true } : {}),
+  };
+}
 
 /**
  * The actor a session acts as, or null when the user or membership is gone or disabled; with `session`,
@@ -110,23 +168,7 @@ export async function loadActor(
     // a membership disabled by its customer no longer acts, whatever the login's other roles
     .whereNull('m.disabled_at')
     .whereNull('t.disabled_at')
-    .first<
-      | {
-          email: string;
-          name: string;
-          time_zone: string;
-          tenant_id: string;
-          tenant_name: string;
-          role: Role;
-          customer_id: string | null;
-          partner_id: string | null;
-          customer_title: string | null;
-          partner_name: string | null;
-          membership_count: number;
-          must_change_password: boolean;
-        }
-      | undefined
-    >(
+    .first<ActorRow | undefined>(
       'u.email',
       'u.name',
       'u.time_zone',
@@ -159,21 +201,7 @@ export async function loadActor(
   }
   const row = await q;
   if (!row) return null;
-  return {
-    userId,
-    membershipId,
-    email: row.email,
-    name: row.name,
-    timeZone: row.time_zone,
-    tenantId: row.tenant_id,
-    tenantName: row.tenant_name,
-    role: row.role,
-    customerId: row.customer_id,
-    partnerId: row.partner_id,
-    placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
-    membershipCount: row.membership_count,
-    ...(row.must_change_password ? { mustChangePassword: true } : {}),
-  };
+  return actorFromRow(userId, membershipId, row);
 }
 
 export type MembershipChoice = {

@@ -14,7 +14,7 @@ import {
 } from '../access/index.js';
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
 import { endSessionsOfUser, revokeSessionsOfMembership, revokeSessionsOfUser } from './sessions.js';
-import type { UserStatus } from './rules.js';
+import { SHOWN_PERSON, type UserStatus } from './rules.js';
 
 /** Customer users as staff and company admins see and change them: lists, a user's page, edits, removal. */
 
@@ -34,6 +34,8 @@ export type CustomerUser = {
    * name is the person's own, and disabling them here disables this membership, not the login
    */
   sharedLogin?: boolean;
+  /** an invitation of a login that exists elsewhere, not accepted yet (shown as a pending new person) */
+  invited?: boolean;
   /** group admins and supervisors: the groups they are assigned to and reach (lists and the user's page) */
   groups?: GroupReach;
 };
@@ -83,27 +85,34 @@ function customerUsersInReach(trx: Trx, actor: Actor) {
 
 const USER_COLUMNS = [
   'u.id',
-  'u.name',
-  'u.email',
-  'u.created_at as createdAt',
   'm.role',
   'm.id as membershipId',
   'm.customer_id as customerId',
   'c.title as customerTitle',
 ];
 
+const SHOWN_NAME = SHOWN_PERSON.name;
+const SHOWN_EMAIL = SHOWN_PERSON.email;
+
 /**
  * The person as this membership's customer sees them: disabled here when the membership is, whatever
  * the login; and whether the login serves anything else (the question answered across tenants by the
- * one narrow function that may look).
+ * one narrow function that may look; never for an invitation not yet accepted).
  */
 function userColumns(trx: Trx) {
   return [
     ...USER_COLUMNS,
-    trx.raw("case when u.status = 'active' and m.disabled_at is not null then 'disabled' else u.status end as status"),
+    trx.raw(`${SHOWN_NAME} as name`),
+    trx.raw(`${SHOWN_EMAIL} as email`),
+    trx.raw(`${SHOWN_PERSON.createdAt} as "createdAt"`),
+    trx.raw('m.invited_at is not null as invited'),
     trx.raw(
-      'not exists (select 1 from user_ids_without_other_membership(array[u.id], m.tenant_id, m.customer_id)) ' +
-        'as "sharedLogin"',
+      "case when m.invited_at is not null then 'pending' when u.status = 'active' and m.disabled_at is not null " +
+        "then 'disabled' else u.status end as status",
+    ),
+    trx.raw(
+      'm.invited_at is null and not exists ' +
+        '(select 1 from user_ids_without_other_membership(array[u.id], m.tenant_id, m.customer_id)) as "sharedLogin"',
     ),
   ];
 }
@@ -157,14 +166,14 @@ export async function listCustomerUsers(db: Db, actor: Actor, customerId: string
   return asActor(db, actor, async (trx) => {
     const customer = customerId ? await findCustomerForUsers(trx, actor, customerId) : null;
     const query = customerUsersInReach(trx, actor)
-      .orderByRaw('lower(u.name), lower(u.email), m.id')
+      .orderByRaw(`lower(${SHOWN_NAME}), lower(${SHOWN_EMAIL}), m.id`)
       .limit(size + 1)
       .offset((page - 1) * size)
       .select<CustomerUser[]>(userColumns(trx));
     if (customer) query.where('m.customer_id', customer.id);
     if (q) {
       const like = `%${escapeLike(q)}%`;
-      query.where((w) => w.whereILike('u.name', like).orWhereILike('u.email', like));
+      query.where((w) => w.whereRaw(`${SHOWN_NAME} ilike ?`, [like]).orWhereRaw(`${SHOWN_EMAIL} ilike ?`, [like]));
     }
     const rows = await query;
     const users = await withGroups(trx, actor, rows.slice(0, size));
@@ -263,7 +272,10 @@ export async function updateCustomerUser(
 
     const membership = trx('memberships').where({ tenant_id: actor.tenantId, id: before.membershipId });
     let shownStatus = status;
-    if (before.sharedLogin) {
+    if (before.invited) {
+      // the login is not theirs to change: only what they typed when inviting, until it is accepted
+      await membership.clone().update({ role, invited_name: name });
+    } else if (before.sharedLogin) {
       await membership.clone().update({ role, disabled_at: status === 'disabled' ? opts.now : null });
       if (status === 'disabled' && before.status !== 'disabled')
         await revokeSessionsOfMembership(trx, actor.tenantId, before.id, before.membershipId, opts.now);
@@ -302,7 +314,8 @@ export async function deleteCustomerUser(
   return asActor(db, actor, async (trx) => {
     const user = await findUserInReach(trx, actor, userId, opts.customerId, true);
     if (user.id === actor.userId) throw new ConflictError('You cannot delete your own account.');
-    await endSessionsOfUser(trx, user.id);
+    // an invitation never acted: withdrawing it leaves the login's sessions elsewhere alone
+    if (!user.invited) await endSessionsOfUser(trx, user.id);
     await trx('memberships').where({ tenant_id: actor.tenantId, id: user.membershipId }).del();
     await trx.raw('select delete_user_without_memberships(?)', [user.id]);
     await audit(trx, actor, {

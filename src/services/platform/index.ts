@@ -1,4 +1,5 @@
 /** Platform: what every domain leans on: job runs and locks, rate limits, tokens, audit entries, health, formats. */
+export * from './admission.js';
 export * from './audit.js';
 export * from './audit-rules.js';
 export * from './csv.js';
@@ -10,3 +11,5 @@ export * from './time-format.js';
 export * from './text-rules.js';
 export * from './tokens.js';
 export * from './paging.js';
+export * from './audit-chain.js';
+export * from './audit-export.js';

@@ -17,15 +17,26 @@ export function hashToken(raw: string): Buffer {
 }
 
 /**
- * A new 256-bit token for one purpose; any earlier token of the same user and purpose dies at once.
+ * A new 256-bit token for one purpose; any earlier token of the same user and purpose dies at once
+ * (of the same membership, for a token that opens one: a login invited twice keeps both links).
  * Only the hash is stored: the raw token exists in the returned value and the link made from it.
  */
 export async function issueToken(
   trx: Db | Trx,
-  input: { userId: string; tenantId: string | null; purpose: TokenPurpose; now: Date; expiresAt?: Date },
+  input: {
+    userId: string;
+    tenantId: string | null;
+    purpose: TokenPurpose;
+    now: Date;
+    expiresAt?: Date;
+    membershipId?: string;
+  },
 ): Promise<{ token: string; expiresAt: Date }> {
   await trx('user_tokens')
     .where({ user_id: input.userId, purpose: input.purpose })
+    .modify((q) => {
+      if (input.membershipId) q.where({ membership_id: input.membershipId });
+    })
     .whereNull('used_at')
     .whereNull('revoked_at')
     .update({ revoked_at: input.now });
@@ -35,6 +46,7 @@ export async function issueToken(
     user_id: input.userId,
     tenant_id: input.tenantId,
     purpose: input.purpose,
+    membership_id: input.membershipId ?? null,
     token_hash: hashToken(token),
     created_at: input.now,
     expires_at: expiresAt,
@@ -46,6 +58,8 @@ export type TokenRow = {
   id: string;
   user_id: string;
   tenant_id: string | null;
+  /** the membership an activation or invitation opens (null on older links and other purposes) */
+  membership_id: string | null;
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
@@ -62,7 +76,7 @@ export async function findUsableToken(trx: Trx, raw: string, purpose: TokenPurpo
   const token = await trx('user_tokens')
     .where({ token_hash: hashToken(raw), purpose })
     .forUpdate()
-    .first<TokenRow | undefined>('id', 'user_id', 'tenant_id', 'expires_at', 'used_at', 'revoked_at');
+    .first<TokenRow | undefined>('id', 'user_id', 'tenant_id', 'membership_id', 'expires_at', 'used_at', 'revoked_at');
   // revoked before its expiry: a person withdrew it; revoked at or after it: the expiry job marked it
   if (!token || (token.revoked_at && token.revoked_at < token.expires_at)) return { ok: false, reason: 'unknown' };
   if (token.used_at) return { ok: false, reason: 'used' };

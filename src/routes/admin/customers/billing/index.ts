@@ -4,12 +4,15 @@ import type { AppContext } from '../../../../context.js';
 import { allow } from '../../../../web/auth.js';
 import {
   assignNumberBlock,
+  BILLING_MODEL_LABELS,
+  BILLING_MODELS,
   changeDebitLimit,
   getNumberBlock,
   LEDGER_KIND_LABELS,
   MOVEMENT_KINDS,
   recordMovement,
   releaseNumberBlock,
+  setBillingModel,
   staffBillingOverview,
   toDecimalString,
 } from '../../../../services/billing/index.js';
@@ -25,9 +28,11 @@ const Params = z.object({ id: idParam() });
 const BlockParams = z.object({ id: idParam(), blockId: idParam() });
 const MovementBody = z.object({ kind: formText(20), amount: formText(40), reference: formText(200) });
 const DebitLimitBody = z.object({ debitLimit: formText(40) });
+const BillingModelBody = z.object({ billingModel: formText(20) });
 
 const billingPath = (customerId: string) => `/admin/customers/${customerId}/billing`;
 const movementKinds = MOVEMENT_KINDS.map((k) => ({ value: k, label: LEDGER_KIND_LABELS[k]! }));
+const billingModels = BILLING_MODELS.map((m) => ({ value: m, label: BILLING_MODEL_LABELS[m] }));
 
 type TabState = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
 
@@ -50,6 +55,7 @@ export function adminBillingRoutes(ctx: AppContext): Router {
         title: `Billing · ${overview.customer.title}`,
         tabs: customerTabsFor(actor, overview.customer.id),
         movementKinds,
+        billingModels,
         errors: state.errors ?? {},
         values: state.values ?? { kind: 'payment' },
       },
@@ -84,6 +90,18 @@ export function adminBillingRoutes(ctx: AppContext): Router {
         const account = await changeDebitLimit(ctx.db, actor, Params.parse(req.params).id, form.debitLimit);
         const limit = moneyHelpers(req).money(account.debit_limit_minor, account.currency);
         res.flash('success', `The debit limit of ${account.title} is ${limit}.`);
+        res.redirect(303, billingPath(account.id));
+      });
+    }),
+  );
+
+  router.post(
+    '/admin/customers/:id/billing/model',
+    ...allow('billing.manage', async (req, res, actor) => {
+      const form = BillingModelBody.parse(req.body ?? {});
+      await onTab(req, res, actor, { ...form, kind: 'payment' }, async () => {
+        const account = await setBillingModel(ctx.db, actor, Params.parse(req.params).id, form.billingModel);
+        res.flash('success', `${account.title} is billed ${account.billing_model}.`);
         res.redirect(303, billingPath(account.id));
       });
     }),
