@@ -1,4 +1,6 @@
+import { finished, type Readable } from 'node:stream';
 import type { Knex } from 'knex';
+import { to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
 import { BusyError, TooManyRequestsError } from '../errors.js';
 import { usesPreparedStatements, type Db, type Trx } from './index.js';
@@ -208,4 +210,41 @@ export async function openTenantConnection(
       }
     },
   };
+}
+
+/**
+ * `COPY (…) TO STDOUT` on a tenant connection as a stream that owns the connection: resolves once the
+ * first bytes are ready (a failing query rejects before any header goes out, and the connection is
+ * thrown away); at its end the transaction commits, and if it is destroyed first (the reader left, or
+ * `signal` aborted) the query is cancelled and the connection thrown away.
+ */
+export async function copyOut(conn: TenantConnection, copySql: string, signal?: AbortSignal): Promise<Readable> {
+  const copy: Readable = conn.client.query(copyTo(copySql));
+  try {
+    await firstBytes(copy);
+  } catch (err) {
+    await conn.abandon();
+    throw err;
+  }
+  finished(copy, (err) => void (err ? conn.abandon() : conn.finish()).catch(() => {}));
+  if (signal) {
+    if (signal.aborted) copy.destroy();
+    else signal.addEventListener('abort', () => copy.destroy(), { once: true });
+  }
+  return copy;
+}
+
+function firstBytes(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ready = () => {
+      stream.off('error', fail);
+      resolve();
+    };
+    const fail = (err: Error) => {
+      stream.off('readable', ready);
+      reject(err);
+    };
+    stream.once('readable', ready);
+    stream.once('error', fail);
+  });
 }

@@ -1,9 +1,7 @@
-import { finished } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Db, Trx } from '../../db/index.js';
-import { openTenantConnection } from '../../db/tenant.js';
+import { copyOut, openTenantConnection } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { ASSET_STATUS_LABELS } from './rules.js';
 import { csvLine, neutralisedSql } from '../platform/csv.js';
@@ -126,7 +124,7 @@ export async function streamAssetsCsv(
   const trx = sqlBuilder(db);
   // one export a person at a time, and never more than a third of the pool for all of them
   const conn = await openTenantConnection(db, actor.tenantId, { holder: actor.userId });
-  let copy: Readable;
+  let select: string;
   try {
     if (
       filter.customerId &&
@@ -140,32 +138,11 @@ export async function streamAssetsCsv(
     const withCustomer = maySpanCustomers(actor, filter) && spans[filter.tab].customers > 1;
     // COPY takes no parameters, so the query goes as text: knex's toQuery() inlines every binding
     // escaped as a literal (quotes doubled, E'' when there is a backslash), never spliced raw
-    const select = csvQuery(trx, actor, filter, withCustomer).toQuery();
-    copy = conn.client.query(copyTo(`copy (${select}) to stdout with (format csv, header)`));
-    await firstBytes(copy);
+    select = csvQuery(trx, actor, filter, withCustomer).toQuery();
   } catch (err) {
     await conn.abandon();
     throw err;
   }
-  finished(copy, (err) => void (err ? conn.abandon() : conn.finish()).catch(() => {}));
-  if (opts.signal) {
-    if (opts.signal.aborted) copy.destroy();
-    else opts.signal.addEventListener('abort', () => copy.destroy(), { once: true });
-  }
+  const copy = await copyOut(conn, `copy (${select}) to stdout with (format csv, header)`, opts.signal);
   return { filename: assetsCsvFilename(filter), stream: copy };
-}
-
-function firstBytes(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ready = () => {
-      stream.off('error', fail);
-      resolve();
-    };
-    const fail = (err: Error) => {
-      stream.off('readable', ready);
-      reject(err);
-    };
-    stream.once('readable', ready);
-    stream.once('error', fail);
-  });
 }

@@ -1,7 +1,6 @@
-import { finished, type Readable } from 'node:stream';
-import { to as copyTo } from 'pg-copy-streams';
+import type { Readable } from 'node:stream';
 import type { Db } from '../../db/index.js';
-import { openTenantConnection } from '../../db/tenant.js';
+import { copyOut, openTenantConnection } from '../../db/tenant.js';
 import { BadRequestError } from '../../errors.js';
 import { authorize, type Actor } from '../access/index.js';
 
@@ -67,34 +66,10 @@ export async function streamAuditExport(
     .toQuery();
   const conn = await openTenantConnection(db, actor.tenantId, { holder: actor.userId });
   // CSV with delimiter and quote characters a canonical JSON line never holds raw: each line goes out as is
-  const copy: Readable = conn.client.query(
-    copyTo(`copy (${select}) to stdout with (format csv, delimiter E'\\x01', quote E'\\x02')`),
+  const copy = await copyOut(
+    conn,
+    `copy (${select}) to stdout with (format csv, delimiter E'\\x01', quote E'\\x02')`,
+    opts.signal,
   );
-  try {
-    await firstBytes(copy); // a failing query answers an error page, not a cut-off download
-  } catch (err) {
-    await conn.abandon();
-    throw err;
-  }
-  finished(copy, (err) => void (err ? conn.abandon() : conn.finish()).catch(() => {}));
-  if (opts.signal) {
-    if (opts.signal.aborted) copy.destroy();
-    else opts.signal.addEventListener('abort', () => copy.destroy(), { once: true });
-  }
   return { filename: auditExportFilename(period), stream: copy };
-}
-
-function firstBytes(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ready = () => {
-      stream.off('error', fail);
-      resolve();
-    };
-    const fail = (err: Error) => {
-      stream.off('readable', ready);
-      reject(err);
-    };
-    stream.once('readable', ready);
-    stream.once('error', fail);
-  });
 }
