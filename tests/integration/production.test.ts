@@ -63,7 +63,8 @@ function productionPackages(): Set<string> {
 }
 
 /**
- * A directory laid out as a production host has it: the build, package.json, the start script, and a
+ * A directory laid out as a production host has it: the build, package.json, the start script and the
+ * thread pool's preload it names, and a
  * node_modules of the production packages only (links into this checkout's, followed with
  * --preserve-symlinks so that no import can reach a package outside the set).
  */
@@ -71,7 +72,8 @@ function productionHost(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portico-prod-'));
   cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
   cpSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
-  cpSync(path.join(root, 'scripts/start.mjs'), path.join(dir, 'scripts/start.mjs'));
+  for (const script of ['scripts/start.mjs', 'scripts/threadpool.cjs'])
+    cpSync(path.join(root, script), path.join(dir, script));
   const modules = realpathSync(path.join(root, 'node_modules'));
   for (const key of productionPackages()) {
     const name = key.slice('node_modules/'.length);
