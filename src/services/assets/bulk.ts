@@ -1,3 +1,4 @@
+import type { AssetRow } from './detail.js';
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -12,15 +13,8 @@ import { formatDateTime } from '../platform/time-format.js';
 import { filteredAssets, LIST_ORDER } from './list.js';
 import { ASSET_TAB_LABELS, type AssetListFilter } from './list-rules.js';
 import { actorLabel } from './request-writes.js';
-import {
-  availableActions,
-  formatDay,
-  refusalOf,
-  type AssetAction,
-  type AssetStatus,
-  type RequestKind,
-} from './rules.js';
-import { deactivationDate, todayIn, type Day, type Plan } from './subscription-rules.js';
+import { availableActions, formatDay, refusalOf, type AssetAction, type RequestKind } from './rules.js';
+import { deactivationDate, todayIn, type Day } from './subscription-rules.js';
 
 /**
  * Bulk actions on assets: one action on every selected asset (ids ticked on a page, or every asset
@@ -70,19 +64,8 @@ export type BulkInput = { action: string; groupId: string; selection: BulkSelect
 
 const isBulkAction = (v: string): v is BulkAction => (BULK_ACTIONS as readonly string[]).includes(v);
 
-type Candidate = {
-  id: string;
-  customer_id: string;
-  group_id: string | null;
-  group_path: string;
-  identifier: string;
-  name: string;
-  status: AssetStatus;
-  plan: Plan;
-  term_start: Day | null;
-  term_end: Day | null;
-  next_renewal_on: Day | null;
-  renewal_unconfirmed: boolean;
+/** An asset as a bulk action judges it: the row the asset page reads, with its pending requests. */
+type Candidate = Omit<AssetRow, 'tenant_id' | 'last_latitude' | 'last_longitude' | 'last_located_at'> & {
   pending: RequestKind[];
   pending_deactivation_on: Day | null;
 };
