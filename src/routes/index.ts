@@ -16,6 +16,7 @@ import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
 import { userRoutes } from './users.js';
 import { adminCustomerUserRoutes } from './admin/customers/users.js';
+import { viewAsRoutes } from './admin/customers/view-as.js';
 import { activationRoutes } from './account/activation.js';
 import { siteRoutes } from './sites.js';
 import { adminSiteRoutes } from './admin/sites.js';
@@ -70,6 +71,7 @@ const PAGE_ROUTES = [
   ticketRoutes,
   userRoutes,
   adminCustomerUserRoutes,
+  viewAsRoutes,
   activationRoutes,
   siteRoutes,
   adminSiteRoutes,

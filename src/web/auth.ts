@@ -8,9 +8,13 @@ import {
   isOperator,
   navFor,
   type Principal,
+  VIEW_AS_ALLOWED_WRITES,
+  VIEW_AS_MS,
+  viewAsRefuses,
 } from '../services/access/index.js';
-import { loadActor, loadOperator } from '../services/people/index.js';
-import { preloadedPrincipal, regenerateSession } from './session.js';
+import { ForbiddenError } from '../errors.js';
+import { endViewAs, loadActor, loadOperator } from '../services/people/index.js';
+import { preloadedPrincipal, regenerateSession, renewSessionForViewAs } from './session.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -26,21 +30,24 @@ declare module 'express-serve-static-core' {
  */
 export function actorFromSession(ctx: AppContext) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId } = req.session;
+    const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId, viewAs } = req.session;
     if (!userId || (!membershipId && !operator)) return next();
     const issued = new Date(issuedAt ?? createdAt ?? 0);
     // read with the session's row, in the same statement, unless the session was not read from its row
     const known = preloadedPrincipal(req);
+    // a view as someone is only ever read with its row: one changed since is not trusted, the session ends
     const actor = known
       ? known.principal
-      : membershipId
-        ? await loadActor(ctx.db, userId, membershipId, {
-            issuedAt: issued,
-            // a link session without a link id (stored before sessions carried it) has nothing to check: it ends
-            ...(viaLink ? { linkId: linkId ?? null } : {}),
-            now: ctx.clock.now(),
-          })
-        : await loadOperator(ctx.db, userId, { issuedAt: issued });
+      : viewAs
+        ? null
+        : membershipId
+          ? await loadActor(ctx.db, userId, membershipId, {
+              issuedAt: issued,
+              // a link session without a link id (stored before sessions carried it) has nothing to check: it ends
+              ...(viaLink ? { linkId: linkId ?? null } : {}),
+              now: ctx.clock.now(),
+            })
+          : await loadOperator(ctx.db, userId, { issuedAt: issued });
     if (!actor) {
       await regenerateSession(req);
       return next();
@@ -50,11 +57,41 @@ export function actorFromSession(ctx: AppContext) {
       actor.viaLink = true;
       delete actor.mustChangePassword;
     }
+    if (!isOperator(actor) && actor.viewAsLapsed) return endLapsedView(ctx, req, res, next, actor);
+    // "view as" is read only: whatever the person may do, only ending the view and signing out get through
+    if (!isOperator(actor) && actor.viewedBy && viewAsRefuses(req.method, req.path))
+      throw new ForbiddenError(
+        'You are viewing as someone else: nothing can be changed. End the view to act as yourself.',
+      );
     req.actor = actor;
     res.locals.actor = actor;
     res.locals.nav = navFor(actor);
     next();
   };
+}
+
+/**
+ * A view as someone that no longer counts (30 minutes passed, the person's sessions ended, the staff member
+ * lost the right) ends on the first request that finds it so: in the audit log, and off the session, which
+ * gets a new id. A page asked for goes to the person's staff page; anything else but signing out or
+ * ending the view is refused, since it was meant for the person.
+ */
+async function endLapsedView(ctx: AppContext, req: Request, res: Response, next: NextFunction, staff: Actor) {
+  const lapsed = staff.viewAsLapsed!;
+  const now = ctx.clock.now();
+  const why = lapsed.startedAt + VIEW_AS_MS <= now.getTime() ? 'expired' : 'no_longer_allowed';
+  await endViewAs(ctx.db, staff, req.sessionID, lapsed, why);
+  await renewSessionForViewAs(req, now, undefined);
+  const own: Actor = { ...staff };
+  delete own.viewAsLapsed;
+  req.actor = own;
+  res.locals.actor = own;
+  res.locals.nav = navFor(own);
+  if (req.method === 'POST' && VIEW_AS_ALLOWED_WRITES.includes(req.path)) return next();
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new ForbiddenError('Your view as someone else had ended: nothing was changed.');
+  res.flash('info', 'Your view as someone else has ended.');
+  return redirectTo(req, res, `/admin/customers/${lapsed.customerId}/users/${lapsed.userId}`);
 }
 
 /** Only same-origin paths are followed after sign-in, so `next` cannot send a user elsewhere. */

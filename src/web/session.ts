@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
 import type { AppContext } from '../context.js';
 import { pgPoolAdapter } from '../db/index.js';
-import { insertSession, loadSessionWithActor, updateSession } from '../services/people/index.js';
+import { insertSession, loadSessionWithActor, updateSession, type ViewAs } from '../services/people/index.js';
 import { isOperator, type Principal } from '../services/access/index.js';
 
 declare module 'express-session' {
@@ -27,6 +27,8 @@ declare module 'express-session' {
     /** the login link it was opened with: the session ends when that link is refreshed, disabled or expires */
     linkId?: string;
     flash: { kind: 'success' | 'error' | 'info'; text: string }[];
+    /** "view as": the staff member's session acts, read only, as this customer user until `endsAt` */
+    viewAs?: ViewAs;
   }
 }
 
@@ -48,8 +50,8 @@ const preloaded = new WeakMap<object, Preloaded>();
 
 /** The session fields whose values decide whom it acts as: a preloaded actor holds only while they are unchanged. */
 function principalKey(s: Partial<session.SessionData>): string {
-  const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId } = s;
-  return JSON.stringify([userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId]);
+  const { userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId, viewAs } = s;
+  return JSON.stringify([userId, membershipId, operator, issuedAt, createdAt, viaLink, linkId, viewAs]);
 }
 
 /**
@@ -304,7 +306,21 @@ export function reissueSession(req: Request, now: Date): Promise<void> {
   return renew(req, now, undefined, true);
 }
 
-async function renew(req: Request, now: Date, who: SessionPrincipal | undefined, issuedNow: boolean): Promise<void> {
+/**
+ * "View as" starts or ends (`viewAs` undefined): a change of privilege, so a new session id for the same
+ * sign-in, with the view or without it, stored before going on.
+ */
+export function renewSessionForViewAs(req: Request, now: Date, viewAs: ViewAs | undefined): Promise<void> {
+  return renew(req, now, undefined, false, viewAs);
+}
+
+async function renew(
+  req: Request,
+  now: Date,
+  who: SessionPrincipal | undefined,
+  issuedNow: boolean,
+  viewAs?: ViewAs,
+): Promise<void> {
   const { userId, membershipId, operator, createdAt, issuedAt, userAgent, viaLink, linkId } = req.session;
   await regenerateSession(req);
   Object.assign(req.session, {
@@ -317,6 +333,8 @@ async function renew(req: Request, now: Date, who: SessionPrincipal | undefined,
     lastSeenAt: now.getTime(),
     issuedAt: issuedNow ? now.getTime() : (issuedAt ?? createdAt ?? now.getTime()),
     userAgent,
+    // a view as someone lasts only until it is ended: a role switch or a re-issue never carries it over
+    ...(viewAs ? { viewAs } : {}),
   });
   await saveSession(req);
 }

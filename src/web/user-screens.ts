@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { type Actor, CUSTOMER_ROLES, ROLE_LABELS } from '../services/access/index.js';
+import { type Actor, can, CUSTOMER_ROLES, ROLE_LABELS } from '../services/access/index.js';
 import { ACTIVATION_DAYS, STATUS_LABELS } from '../services/people/index.js';
 import { DEFAULT_PAGE_SIZE, formatDateTime, listHref, PAGE_SIZES } from '../services/platform/index.js';
 
@@ -22,6 +22,9 @@ export function userViewHelpers(actor: Actor) {
     pageSizes: PAGE_SIZES,
     activationDays: ACTIVATION_DAYS,
     formatTime: (d: Date) => formatDateTime(d, actor.timeZone),
+    /** staff screens: tenant admins change users; support agents only read them and may view as them */
+    staffManages: can(actor, 'customer_user.manage'),
+    staffViewsAs: can(actor, 'customer_user.view_as'),
   };
 }
 

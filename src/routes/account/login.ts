@@ -5,8 +5,8 @@ import { TooManyRequestsError } from '../../errors.js';
 import { maybeSignedIn, safeNext } from '../../web/auth.js';
 import { formText, orRerender, type Refusal } from '../../web/forms.js';
 import { sessionCookieName, sessionPrincipalOf, startSession } from '../../web/session.js';
-import { landingPath } from '../../services/access/index.js';
-import { signIn, SignInRefused } from '../../services/people/index.js';
+import { isOperator, landingPath } from '../../services/access/index.js';
+import { endViewAs, signIn, SignInRefused, viewOf } from '../../services/people/index.js';
 
 /** Signing in with a password, and signing out. */
 
@@ -45,6 +45,9 @@ export function loginRoutes(ctx: AppContext): Router {
   });
 
   router.post('/logout', async (req, res) => {
+    // signing out ends a view as someone: in the customer's audit log, under the staff member's name
+    const viewed = req.actor && !isOperator(req.actor) && req.actor.viewedBy ? req.actor : undefined;
+    if (viewed) await endViewAs(ctx.db, viewed.viewedBy!.staff, req.sessionID, viewOf(viewed), 'signed_out');
     await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
     res.clearCookie(sessionCookieName(ctx), { path: '/' });
     res.redirect(303, '/login');

@@ -161,9 +161,10 @@ export function settingsRoutes(ctx: AppContext): Router {
     '/settings/sessions/:sid/delete',
     ...allow('settings.view', async (req, res, actor) => {
       const { sid } = SessionParams.parse(req.params);
-      const { device } = await endSession(ctx.db, actor, ctx.clock.now(), sid, req.sessionID);
+      const { device, viewEndedOf } = await endSession(ctx.db, actor, ctx.clock.now(), sid, req.sessionID);
       req.log.info({ event: 'session_ended', userId: actor.userId }, 'signed out another session');
-      await sessionsChanged(req, res, actor, `Signed out the session on ${device}.`);
+      const note = viewEndedOf ? `Ended the view of ${viewEndedOf} as you.` : `Signed out the session on ${device}.`;
+      await sessionsChanged(req, res, actor, note);
     }),
   );
 

@@ -47,7 +47,7 @@ export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { 
   const base = `/admin/customers/${customerId}`;
   const tabs: [Action, NavItem & { key: string }][] = [
     ['customer.view', { key: 'overview', href: base, label: 'Overview' }],
-    ['customer_user.manage', { key: 'users', href: `${base}/users`, label: 'Users' }],
+    ['customer_user.view', { key: 'users', href: `${base}/users`, label: 'Users' }],
     ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
     ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: 'Billing' }],
     ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],

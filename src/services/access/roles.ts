@@ -54,6 +54,16 @@ export type Actor = {
   viaLink?: boolean;
   /** signed in with a password staff generated or typed: nothing but "set a new password" until it is changed */
   mustChangePassword?: boolean;
+  /**
+   * "view as": this actor is the customer user a staff member is viewing as, read only; the staff member's
+   * own actor, and when the view ends by itself (ms since the epoch)
+   */
+  viewedBy?: { staff: Actor; startedAt: number; endsAt: number };
+  /**
+   * the staff member's own actor, whose view as someone no longer counts (30 minutes passed, the person's
+   * sessions or membership ended, the staff member lost the right): the view ends on this request
+   */
+  viewAsLapsed?: { userId: string; membershipId: string; customerId: string; startedAt: number };
 };
 
 /**
@@ -71,6 +81,8 @@ export type OperatorActor = {
   membershipCount?: undefined;
   viaLink?: undefined;
   mustChangePassword?: undefined;
+  viewedBy?: undefined;
+  viewAsLapsed?: undefined;
 };
 
 /** Whoever a session acts as: a person in a tenant, or the deployment's operator. */
@@ -97,6 +109,13 @@ const RULES = {
   'customer.manage': ['tenant_admin'],
   /** create, edit, deactivate, delete customer users; resend or show activation links */
   'customer_user.manage': ['tenant_admin'],
+  /** staff: a customer's Users tab and a user's page, read only (support agents start "view as" there) */
+  'customer_user.view': [...STAFF],
+  /**
+   * staff: a read-only session as a customer user ("view as", 30 minutes): GET pages answer as for that
+   * person, every other request but ending it and signing out is refused (VIEW_AS_ALLOWED_WRITES)
+   */
+  'customer_user.view_as': [...STAFF],
   'audit.view': ['tenant_admin'],
   'mail.view': ['tenant_admin'],
   /** queue a dead message again */
@@ -235,6 +254,21 @@ export function roleCan(role: Role, action: TenantAction): boolean {
 
 export function authorize<A extends Action>(actor: Principal | undefined, action: A): asserts actor is ActorFor<A> {
   if (!can(actor, action)) throw new ForbiddenError();
+}
+
+/**
+ * The only unsafe requests a "view as" session may make: ending the view and signing out. Everything else
+ * but GET and HEAD answers 403 whatever the viewed person's role (web/auth.ts, viewAsReadOnly).
+ */
+export const VIEW_AS_ALLOWED_WRITES: readonly string[] = ['/view-as/end', '/logout'];
+
+/** How long a "view as" session lasts before it ends by itself. */
+export const VIEW_AS_MS = 30 * 60 * 1000;
+
+/** Whether a request of a "view as" session is refused: anything unsafe but ending the view and signing out. */
+export function viewAsRefuses(method: string, path: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  return !(method === 'POST' && VIEW_AS_ALLOWED_WRITES.includes(path));
 }
 
 export function isStaff(actor: Actor): boolean {

@@ -15,6 +15,7 @@ export * from './session-actor.js';
 export * from './settings.js';
 export * from './user-agent.js';
 export * from './users.js';
+export * from './view-as.js';
 export * from './user-sessions.js';
 export * from './sign-in.js';
 export * from './rules.js';

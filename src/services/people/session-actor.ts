@@ -1,5 +1,5 @@
 import { pgPoolAdapter, type Db } from '../../db/index.js';
-import type { Principal } from '../access/index.js';
+import { type Actor, can, CUSTOMER_ROLES, type Principal } from '../access/index.js';
 import { operatorFromRow } from './operators.js';
 import { actorFromRow, type ActorRow } from './sign-in.js';
 
@@ -8,7 +8,20 @@ type StoredSession = {
   userId?: string;
   membershipId?: string;
   operator?: boolean;
+  /** "view as": the customer user a staff member views as, read only, from when until when (ms) */
+  viewAs?: ViewAs;
   [key: string]: unknown;
+};
+
+/** What a session keeps of a "view as": whom, of which customer, from when until when (ms). */
+export type ViewAs = {
+  userId: string;
+  membershipId: string;
+  customerId: string;
+  startedAt: number;
+  endsAt: number;
+  /** the staff member's name when the view started: the person's session list names who is viewing */
+  byName: string;
 };
 
 export type LoadedSession = {
@@ -23,6 +36,11 @@ export type LoadedSession = {
 const UUID = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'";
 const NUMBER = "'^-?[0-9]+(\\.[0-9]+)?$'";
 const ms = (field: string) => `case when s.sess->>'${field}' ~ ${NUMBER} then (s.sess->>'${field}')::float8 end`;
+const viewAsField = (field: string) => `s.sess->'viewAs'->>'${field}'`;
+const viewAsMs = (field: string) =>
+  `timestamptz 'epoch' + interval '1 millisecond' * coalesce(case when ${viewAsField(field)} ~ ${NUMBER} then (${viewAsField(field)})::float8 end, 0)`;
+const viewAsId = (field: string) => `case when ${viewAsField(field)} ~* ${UUID} then (${viewAsField(field)})::uuid end`;
+const CUSTOMER_ROLE_LIST = CUSTOMER_ROLES.map((r) => `'${r}'`).join(', ');
 
 /**
  * The session row and its actor in ONE statement, with every rule loadActor and loadOperator apply when
@@ -35,7 +53,10 @@ const SESSION_AND_ACTOR = `
 select s.sess,
   a.email, a.name, a.time_zone, a.tenant_id, a.tenant_name, a.role, a.customer_id, a.partner_id,
   a.customer_title, a.partner_name, a.membership_count, a.must_change_password,
-  op.email as op_email, op.name as op_name, op.time_zone as op_time_zone
+  op.email as op_email, op.name as op_name, op.time_zone as op_time_zone,
+  va.email as va_email, va.name as va_name, va.time_zone as va_time_zone, va.tenant_id as va_tenant_id,
+  va.tenant_name as va_tenant_name, va.role as va_role, va.customer_id as va_customer_id,
+  va.customer_title as va_customer_title
 from session s
 cross join lateral (
   select
@@ -43,7 +64,11 @@ cross join lateral (
     coalesce(s.sess->>'membershipId', '') = '' and s.sess->>'operator' = 'true' as operator,
     timestamptz 'epoch' + interval '1 millisecond' * coalesce(${ms('issuedAt')}, ${ms('createdAt')}, 0) as issued_at,
     s.sess->>'viaLink' = 'true' as via_link,
-    case when s.sess->>'linkId' ~* ${UUID} then (s.sess->>'linkId')::uuid end as link_id
+    case when s.sess->>'linkId' ~* ${UUID} then (s.sess->>'linkId')::uuid end as link_id,
+    ${viewAsId('userId')} as va_user_id,
+    ${viewAsId('membershipId')} as va_membership_id,
+    ${viewAsMs('startedAt')} as va_started_at,
+    ${viewAsMs('endsAt')} as va_ends_at
 ) k
 left join lateral (
   select u.email, u.name, u.time_zone, m.tenant_id, t.name as tenant_name, m.role, m.customer_id, m.partner_id,
@@ -71,6 +96,19 @@ left join lateral (
   where k.operator and o.user_id = s.user_id and u.status = 'active'
     and (u.sessions_valid_after is null or u.sessions_valid_after <= k.issued_at)
 ) op on true
+left join lateral (
+  select u.email, u.name, u.time_zone, m.tenant_id, t.name as tenant_name, m.role, m.customer_id,
+    c.title as customer_title
+  from memberships m
+  join users u on u.id = m.user_id
+  join tenants t on t.id = m.tenant_id
+  join customers c on c.tenant_id = m.tenant_id and c.id = m.customer_id
+  where m.id = k.va_membership_id and u.id = k.va_user_id and m.tenant_id = a.tenant_id
+    and m.role in (${CUSTOMER_ROLE_LIST}) and u.status = 'active' and m.disabled_at is null
+    and m.invited_at is null and t.disabled_at is null and k.va_ends_at > $3
+    and (u.sessions_valid_after is null or u.sessions_valid_after <= k.va_started_at)
+    and (m.sessions_valid_after is null or m.sessions_valid_after <= k.va_started_at)
+) va on a.email is not null
 where s.sid = $1 and s.expire >= to_timestamp($2)`;
 
 type Row = Partial<ActorRow> & {
@@ -79,6 +117,14 @@ type Row = Partial<ActorRow> & {
   op_email: string | null;
   op_name: string | null;
   op_time_zone: string | null;
+  va_email: string | null;
+  va_name: string;
+  va_time_zone: string;
+  va_tenant_id: string;
+  va_tenant_name: string;
+  va_role: Actor['role'];
+  va_customer_id: string;
+  va_customer_title: string;
 };
 
 /**
@@ -105,9 +151,42 @@ export async function loadSessionWithActor(
   const sess = typeof row.sess === 'string' ? (JSON.parse(row.sess) as StoredSession) : row.sess;
   const { userId, membershipId, operator } = sess;
   if (!userId || (!membershipId && !operator)) return { sess, principal: undefined };
-  if (membershipId) return { sess, principal: row.email ? actorFromRow(userId, membershipId, row as ActorRow) : null };
+  if (membershipId) {
+    if (!row.email) return { sess, principal: null };
+    const actor = actorFromRow(userId, membershipId, row as ActorRow);
+    return { sess, principal: sess.viewAs ? viewingAs(actor, sess.viewAs, row) : actor };
+  }
   const principal = row.op_email
     ? operatorFromRow(userId, { email: row.op_email, name: row.op_name!, time_zone: row.op_time_zone! })
     : null;
   return { sess, principal };
+}
+
+/**
+ * A staff member's session that views as a customer user: that person's actor, read only, naming the staff
+ * member; or, when the view no longer counts (30 minutes passed, the person's sessions or membership ended,
+ * they moved to another tenant or role, the staff member lost the right), the staff member's own actor
+ * marked so that this request ends the view.
+ */
+function viewingAs(staff: Actor, viewAs: ViewAs, row: Row): Actor {
+  if (!row.va_email || !can(staff, 'customer_user.view_as')) {
+    const { userId, membershipId, customerId, startedAt } = viewAs;
+    return { ...staff, viewAsLapsed: { userId, membershipId, customerId, startedAt } };
+  }
+  return {
+    userId: viewAs.userId,
+    membershipId: viewAs.membershipId,
+    email: row.va_email,
+    name: row.va_name,
+    timeZone: row.va_time_zone,
+    tenantId: row.va_tenant_id,
+    tenantName: row.va_tenant_name,
+    role: row.va_role,
+    customerId: row.va_customer_id,
+    partnerId: null,
+    placeName: row.va_customer_title,
+    // the person's other roles are theirs to switch between, not the viewer's
+    membershipCount: 1,
+    viewedBy: { staff, startedAt: viewAs.startedAt, endsAt: viewAs.endsAt },
+  };
 }

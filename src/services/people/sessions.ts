@@ -104,25 +104,63 @@ export type SessionSummary = {
   lastSeenAt: Date | null;
   userAgent: string | null;
   expires: Date;
+  /** a staff member's session viewing as this person ("view as"): the staff member's name and the view */
+  viewedBy?: { name: string; customerId: string; startedAt: number; staffUserId: string };
 };
 
+type ViewAsField = { userId?: unknown; customerId?: unknown; startedAt?: unknown; endsAt?: unknown; byName?: unknown };
+
+/** The view as this person a session holds, while it lasts: the session is theirs to see and end. */
+function viewOn(sess: Record<string, unknown>, userId: string, now: Date) {
+  const v = sess.viewAs as ViewAsField | undefined;
+  if (!v || v.userId !== userId || typeof v.endsAt !== 'number' || v.endsAt <= now.getTime()) return undefined;
+  return v;
+}
+
+/** A person's sessions, and the staff sessions viewing as them ("view as") while those views last. */
 export async function listSessionsOfUser(db: Db | Trx, userId: string, now: Date): Promise<SessionSummary[]> {
-  const rows: { sid: string; sess: Record<string, unknown>; expire: Date }[] = await db('session')
-    .where({ user_id: userId })
+  const rows: { sid: string; sess: Record<string, unknown>; expire: Date; user_id: string }[] = await db('session')
+    .where((q) => q.where({ user_id: userId }).orWhereRaw("(sess->'viewAs'->>'userId') = ?", [userId]))
     .where('expire', '>', now)
-    .select('sid', 'sess', 'expire');
+    .select('sid', 'sess', 'expire', 'user_id');
   return rows
-    .map((r) => ({
-      sid: r.sid,
-      createdAt: typeof r.sess.createdAt === 'number' ? new Date(r.sess.createdAt) : null,
-      lastSeenAt: typeof r.sess.lastSeenAt === 'number' ? new Date(r.sess.lastSeenAt) : null,
-      userAgent: typeof r.sess.userAgent === 'string' ? r.sess.userAgent : null,
-      expires: r.expire,
-    }))
+    .flatMap((r) => {
+      const ms = (v: unknown) => (typeof v === 'number' ? new Date(v) : null);
+      const own = r.user_id === userId;
+      const view = own ? undefined : viewOn(r.sess, userId, now);
+      if (!own && !view) return [];
+      return [
+        {
+          sid: r.sid,
+          createdAt: view ? ms(view.startedAt) : ms(r.sess.createdAt),
+          lastSeenAt: ms(r.sess.lastSeenAt),
+          userAgent: typeof r.sess.userAgent === 'string' ? r.sess.userAgent : null,
+          expires: view ? new Date(view.endsAt as number) : r.expire,
+          ...(view
+            ? {
+                viewedBy: {
+                  name: String(view.byName ?? 'Staff'),
+                  customerId: String(view.customerId),
+                  startedAt: Number(view.startedAt),
+                  staffUserId: r.user_id,
+                },
+              }
+            : {}),
+        },
+      ];
+    })
     .sort((a, b) => (b.lastSeenAt?.getTime() ?? 0) - (a.lastSeenAt?.getTime() ?? 0));
 }
 
-/** Ends one of the user's own sessions; a session id of someone else's is simply not found. */
-export async function endOwnSession(db: Db | Trx, userId: string, sid: string): Promise<boolean> {
-  return (await db('session').where({ user_id: userId, sid }).del()) > 0;
+/**
+ * Ends one of the user's own sessions; a session id of someone else's is simply not found. A staff session
+ * viewing as the user loses the view, not the staff member's own sign-in: 'view' says that is what ended.
+ */
+export async function endOwnSession(db: Db | Trx, userId: string, sid: string): Promise<false | 'session' | 'view'> {
+  if ((await db('session').where({ user_id: userId, sid }).del()) > 0) return 'session';
+  const { rowCount } = await db.raw(
+    `update session set sess = (sess::jsonb - 'viewAs')::json where sid = ? and (sess->'viewAs'->>'userId') = ?`,
+    [sid, userId],
+  );
+  return rowCount > 0 ? 'view' : false;
 }

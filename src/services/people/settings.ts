@@ -18,6 +18,8 @@ export type OwnSession = {
   userAgent: string | null;
   createdAt: Date | null;
   lastSeenAt: Date | null;
+  /** a staff member viewing as the person ("view as"): their name; ending it ends the view only */
+  viewedBy?: string;
 };
 
 const sessionHandle = (sid: string) => createHash('sha256').update(sid).digest('hex').slice(0, 32);
@@ -37,7 +39,7 @@ export async function loadProfile(db: Db, actor: Actor): Promise<Profile> {
 export async function listOwnSessions(db: Db, actor: Actor, now: Date, currentSid: string): Promise<OwnSession[]> {
   authorize(actor, 'settings.view');
   const sessions = await asActor(db, actor, (trx) => ownSessions(trx, actor, now, currentSid));
-  return sessions.map(({ sid: _sid, ...s }) => s);
+  return sessions.map(({ sid: _sid, view: _view, ...s }) => s);
 }
 
 async function ownSessions(trx: Trx, actor: Actor, now: Date, currentSid: string) {
@@ -51,6 +53,8 @@ async function ownSessions(trx: Trx, actor: Actor, now: Date, currentSid: string
       userAgent: s.userAgent,
       createdAt: s.createdAt,
       lastSeenAt: s.lastSeenAt,
+      view: s.viewedBy,
+      ...(s.viewedBy ? { viewedBy: s.viewedBy.name } : {}),
     }))
     .sort((a, b) => Number(b.current) - Number(a.current));
 }
@@ -146,15 +150,27 @@ export async function endSession(
   now: Date,
   id: string,
   currentSid: string,
-): Promise<{ device: string }> {
+): Promise<{ device: string; viewEndedOf?: string }> {
   authorize(actor, 'settings.view');
   return asActor(db, actor, async (trx) => {
     const session = (await ownSessions(trx, actor, now, currentSid)).find((s) => s.id === id);
     if (!session) throw new NotFoundError('That session has already ended, or is not yours.');
     if (session.current) throw new ConflictError('This is the session you are using now: use Sign out instead.');
-    if (!(await endOwnSession(trx, actor.userId, session.sid)))
-      throw new NotFoundError('That session has already ended, or is not yours.');
-    return { device: session.device };
+    const ended = await endOwnSession(trx, actor.userId, session.sid);
+    if (!ended) throw new NotFoundError('That session has already ended, or is not yours.');
+    if (ended === 'view' && session.view)
+      await audit(trx, actor, {
+        entityType: 'user',
+        entityId: actor.userId,
+        action: 'user.view_as_ended',
+        customerId: session.view.customerId,
+        after: {
+          reason: 'ended_by_person',
+          staffUserId: session.view.staffUserId,
+          startedAt: new Date(session.view.startedAt).toISOString(),
+        },
+      });
+    return { device: session.device, ...(ended === 'view' ? { viewEndedOf: session.viewedBy } : {}) };
   });
 }
 

@@ -85,7 +85,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
 
   router.get(
     '/admin/customers/:id/users',
-    ...allow('customer_user.manage', async (req, res, actor) => {
+    ...allow('customer_user.view', async (req, res, actor) => {
       const result = await listCustomerUsers(ctx.db, actor, Params.parse(req.params).id, ListQuery.parse(req.query));
       const customer = result.customer!;
       const data = {
@@ -129,7 +129,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
 
   router.get(
     '/admin/customers/:id/users/:userId',
-    ...allow('customer_user.manage', async (req, res, actor) => {
+    ...allow('customer_user.view', async (req, res, actor) => {
       const { id, userId } = Params.parse(req.params);
       await renderUser(res, actor, await getCustomerUser(ctx.db, actor, userId, id));
     }),
