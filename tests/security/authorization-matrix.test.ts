@@ -104,10 +104,14 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/customers/:id/delete': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/audit': only(TENANT_ADMINS, demoRecord),
-  'GET /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
+  // support agents read a customer's users (and start "view as" there); tenant admins also change them
+  'GET /admin/customers/:id/users': only(STAFF, demoRecord),
   'GET /admin/customers/:id/users/new': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
-  'GET /admin/customers/:id/users/:userId': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/users/:userId': only(STAFF, demoRecord),
+  // "view as" (issue 21): staff start a read-only view as the matrix's user; anyone signed in may end theirs
+  'POST /admin/customers/:id/users/:userId/view-as': only(STAFF, demoRecord),
+  'POST /view-as/end': only(ALL_SIGNED_IN),
   'GET /admin/customers/:id/users/:userId/edit': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users/:userId/activation-email': only(TENANT_ADMINS, demoRecord),
@@ -562,8 +566,44 @@ describe('authorization matrix', () => {
     expect(mismatches).toEqual([]);
   }, 600_000);
 
+  it('answers a view-as session every page as for the person viewed, and refuses every unsafe route', async () => {
+    // support views as Northwind's company admin, who may do far more than support may
+    const { agent, csrf: staffCsrf } = await signInAs('support_agent');
+    const owner = demoId('user:owner@northwind.test');
+    const start = await agent
+      .post(`/admin/customers/${northwind}/users/${owner}/view-as`)
+      .type('form')
+      .send({ _csrf: staffCsrf });
+    expect(start.status).toBe(303);
+    const csrf = csrfFrom((await agent.get('/settings')).text);
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      const [method, template] = route.split(' ') as [string, string];
+      await db('rate_limits').del();
+      const path = await concretePath(route);
+      if (method === 'GET') {
+        const res = await agent.get(path);
+        const outcome =
+          res.status === 403 || res.status === 404 ? res.status : res.status < 400 || res.status === 409 ? 'ok' : 0;
+        // the view stays on whatever page it reads (sign-out and ending it are the only unsafe requests)
+        if (outcome !== EXPECTED[route]!.company_admin && !template.startsWith('/api/'))
+          mismatches.push(`${route}: ${res.status}, the person gets ${EXPECTED[route]!.company_admin}`);
+        continue;
+      }
+      if (template === '/view-as/end' || template === '/logout') continue;
+      const res = await agent[method.toLowerCase() as 'post'](path).type('form').send({ _csrf: csrf });
+      // the integration API takes keys, never a session
+      const expected = template.startsWith('/api/') ? 401 : 403;
+      if (res.status !== expected) mismatches.push(`${route}: ${res.status}, expected ${expected}`);
+    }
+    expect(mismatches).toEqual([]);
+    // still viewing after all that, and nothing was written as the person
+    expect((await agent.get('/settings')).text).toContain('Viewing as');
+  }, 300_000);
+
   it('refuses a partner viewer every unsafe request but those on their own account', () => {
-    const ownAccount = /^POST \/(login|logout|settings\/|password\/|activate\/|unsubscribe\/)/;
+    // ending one's own view as someone ("view as") is about one's own session too
+    const ownAccount = /^POST \/(login|logout|view-as\/end|settings\/|password\/|activate\/|unsubscribe\/)/;
     const allowed = routes.filter(
       (r) => !r.startsWith('GET ') && !ownAccount.test(r) && EXPECTED[r]?.partner_viewer === 'ok',
     );
