@@ -58,14 +58,15 @@ export function actorFromSession(ctx: AppContext) {
       delete actor.mustChangePassword;
     }
     if (!isOperator(actor) && actor.viewAsLapsed) return endLapsedView(ctx, req, res, next, actor);
+    req.actor = actor;
+    res.locals.actor = actor;
+    res.locals.nav = navFor(actor);
     // "view as" is read only: whatever the person may do, only ending the view and signing out get through
+    // (the refusal page keeps the banner, so the view can be ended from there)
     if (!isOperator(actor) && actor.viewedBy && viewAsRefuses(req.method, req.path))
       throw new ForbiddenError(
         'You are viewing as someone else: nothing can be changed. End the view to act as yourself.',
       );
-    req.actor = actor;
-    res.locals.actor = actor;
-    res.locals.nav = navFor(actor);
     next();
   };
 }
