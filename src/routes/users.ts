@@ -5,6 +5,7 @@ import { allow } from '../web/auth.js';
 import { formText, idParam, orRerender, pageSizeParam } from '../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../web/user-screens.js';
 import { type Actor, can } from '../services/access/index.js';
+import { groupsToGiveChoices } from '../services/groups/index.js';
 import {
   activationLink,
   createCustomerUser,
@@ -32,6 +33,11 @@ const NewUserBody = z.object({
   role: formText(40),
   activation: formText(20),
   customerId: formText(100),
+  // one box ticked sends a string, several an array; bounded before it reaches the service
+  group_ids: z
+    .unknown()
+    .optional()
+    .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).slice(0, 1001)),
 });
 const EditUserBody = z.object({ name: formText(1000), role: formText(40), status: formText(20) });
 
@@ -73,9 +79,10 @@ export function userRoutes(ctx: AppContext): Router {
     status = 200,
   ) => {
     const customers = await customersWithUsersInReach(ctx.db, actor);
+    const groups = await groupsToGiveChoices(ctx.db, actor);
     res.renderPage(
       'users/new',
-      { ...userViewHelpers(actor), title: 'Add a user', customers, errors: {}, ...form },
+      { ...userViewHelpers(actor), title: 'Add a user', customers, groups, errors: {}, ...form },
       { status },
     );
   };
@@ -111,7 +118,8 @@ export function userRoutes(ctx: AppContext): Router {
   router.post(
     '/users',
     ...allow('users.manage', async (req, res, actor) => {
-      const form = NewUserBody.parse(req.body ?? {});
+      const { group_ids: groupIds, ...fields } = NewUserBody.parse(req.body ?? {});
+      const form = { ...fields, groupIds };
       await orRerender(
         async () => {
           const { user, token, expiresAt } = await createCustomerUser(ctx.db, actor, form.customerId, form, mailEnv());

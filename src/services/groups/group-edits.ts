@@ -67,6 +67,12 @@ export async function newGroupChoices(
   }));
 }
 
+/** What the "add user" form offers a new group admin or supervisor: the groups of the adder's customers. */
+export async function groupsToGiveChoices(db: Db, actor: Actor): Promise<GroupChoice[]> {
+  authorize(actor, 'users.manage');
+  return asActor(db, actor, (trx) => groupChoices(trx, actor));
+}
+
 /**
  * The edit form: the group as it is, and the parents it may move under (its own customer's groups,
  * not itself or below it).

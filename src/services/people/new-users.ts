@@ -1,7 +1,14 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
 import { audit, issueToken } from '../platform/index.js';
-import { type Actor, asActor, type CustomerRole, isCustomerRole } from '../access/index.js';
+import {
+  type Actor,
+  asActor,
+  type CustomerRole,
+  isCustomerRole,
+  scopeGroups,
+  seesAssignedGroups,
+} from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
 import { ACTIVATION_METHODS } from './rules.js';
 import { activationMail } from './activation.js';
@@ -19,7 +26,18 @@ import {
 const EMAIL = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\]+\.[^\s@<>()[\]",;:\\]+$/;
 export const DUPLICATE_EMAIL = 'A user with this email already exists';
 
-export type NewCustomerUser = { name: string; email: string; role: string; activation: string };
+export type NewCustomerUser = {
+  name: string;
+  email: string;
+  role: string;
+  activation: string;
+  /** group admins and supervisors: the groups they are given, saved with the user (ids as the form sent them) */
+  groupIds?: string[];
+};
+
+export const GROUPS_ONLY_FOR_GROUP_ROLES = 'Only group admins and group supervisors are given groups.';
+export const GROUPS_OF_CUSTOMER = "Choose among this customer's groups.";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function emailTaken(trx: Trx, email: string, exceptUserId?: string): Promise<boolean> {
   const q = trx('users').whereRaw('lower(email) = lower(?)', [email]);
@@ -52,6 +70,7 @@ export async function createCustomerUser(
   return withUniqueEmail(fields, () =>
     asActor(db, actor, async (trx) => {
       const customer = await findCustomerForUsers(trx, actor, customerId);
+      const groups = await groupsToGive(trx, actor, customer.id, role, input.groupIds ?? [], fields);
       const added = await addPendingUser(
         trx,
         actor,
@@ -62,16 +81,55 @@ export async function createCustomerUser(
         env,
       );
       const user: CustomerUser = { ...added.user, role, customerId: customer.id, customerTitle: customer.title };
+      // the groups in the same transaction: the person reaches them from their first sign-in
+      if (groups.length)
+        await trx('membership_groups').insert(
+          groups.map((g) => ({ tenant_id: actor.tenantId, membership_id: added.user.membershipId, group_id: g.id })),
+        );
       await audit(trx, actor, {
         entityType: 'user',
         entityId: user.id,
         action: 'user.created',
         customerId: customer.id,
-        after: { ...snapshot(user), activation: input.activation },
+        after: {
+          ...snapshot(user),
+          activation: input.activation,
+          ...(groups.length ? { groups: groups.map((g) => g.path) } : {}),
+        },
       });
       return { user, token: added.token, expiresAt: added.expiresAt };
     }),
   );
+}
+
+/**
+ * The groups a new group admin or supervisor is given: each one of the customer's groups in the adding
+ * admin's reach; anything else is a message on the form's groups field (`groupIds`), added to `fields`.
+ */
+async function groupsToGive(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  role: CustomerRole,
+  groupIds: string[],
+  fields: Record<string, string>,
+): Promise<{ id: string; path: string }[]> {
+  const wanted = [...new Set(groupIds)];
+  if (!wanted.length) return [];
+  if (!seesAssignedGroups({ role })) {
+    fields.groupIds = GROUPS_ONLY_FOR_GROUP_ROLES;
+    return [];
+  }
+  if (wanted.length > 1000 || !wanted.every((id) => UUID.test(id))) {
+    fields.groupIds = GROUPS_OF_CUSTOMER;
+    return [];
+  }
+  const groups = (await scopeGroups(trx, actor, 'g')
+    .where('g.customer_id', customerId)
+    .whereIn('g.id', wanted)
+    .select('g.id', 'g.path')) as { id: string; path: string }[];
+  if (groups.length !== wanted.length) fields.groupIds = GROUPS_OF_CUSTOMER;
+  return groups;
 }
 
 /** The messages of a new user's form that need no database: name, email and activation method. */
