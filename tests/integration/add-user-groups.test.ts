@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
-import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import {
+  makeAsset,
+  makeCustomer,
+  makeGroup,
+  makeSite,
+  makeTenant,
+  makeUser,
+  TEST_PASSWORD,
+} from '../support/factories.js';
 
 /**
  * Issue 21: a company admin adds a group admin or supervisor with their groups in the same form, saved in
@@ -23,6 +31,10 @@ const rivalGroup = await makeGroup(db, rival, { name: 'Rival trucks' });
 const truck = await makeAsset(db, { group: trucks });
 const van = await makeAsset(db, { group: vans });
 const owner = await makeUser(db, { tenantId: tenant.id, role: 'company_admin', customerId: acme.id });
+const staffAdmin = await makeUser(db, { tenantId: tenant.id, role: 'tenant_admin' });
+const depot = await makeSite(db, tenant.id, { name: 'Acme depot', customerId: acme.id });
+const yard = await makeSite(db, tenant.id, { name: 'Acme yard', customerId: acme.id });
+const rivalSite = await makeSite(db, tenant.id, { name: 'Rival yard', customerId: rival.id });
 
 let n = 0;
 const form = (fields: Record<string, unknown>) => ({
@@ -112,5 +124,62 @@ describe('adding a user with their groups', () => {
     expect(res.status).toBe(422);
     expect(res.text).toMatch(new RegExp(`value="${vans.id}" checked`));
     expect(res.text).not.toMatch(new RegExp(`value="${trucks.id}" checked`));
+  });
+});
+
+describe('staff adding a site viewer with their sites', () => {
+  it('offers the customer’s sites on the staff form and saves the ticked ones with the person', async () => {
+    const { agent, csrf } = await signedInAgent(app, staffAdmin.email, TEST_PASSWORD);
+    const page = await agent.get(`/admin/customers/${acme.id}/users/new`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<legend>Sites</legend>');
+    expect(page.text).toContain(`value="${depot.id}"`);
+    expect(page.text).not.toContain(rivalSite.id);
+    const fields = form({ role: 'site_viewer', site_ids: [depot.id, yard.id] });
+    const { customerId: _c, ...body } = fields;
+    const added = await agent
+      .post(`/admin/customers/${acme.id}/users`)
+      .type('form')
+      .send({ ...body, _csrf: csrf });
+    expect(added.status).toBe(201);
+    const person = (await db('users').where({ email: fields.email }).first('id')) as { id: string };
+    const sites = await db('membership_sites as ms')
+      .join('memberships as m', 'm.id', 'ms.membership_id')
+      .where('m.user_id', person.id)
+      .orderBy('ms.site_id')
+      .pluck('ms.site_id');
+    expect(sites).toEqual([depot.id, yard.id].sort());
+  });
+
+  it('refuses another customer’s site and sites for other roles; and a company admin gives none', async () => {
+    const staff = await signedInAgent(app, staffAdmin.email, TEST_PASSWORD);
+    const before = await Promise.all(['users', 'memberships', 'membership_sites'].map(count));
+    for (const [fields, message] of [
+      [form({ role: 'site_viewer', site_ids: [depot.id, rivalSite.id] }), 'Choose among this customer’s sites'],
+      [form({ role: 'group_admin', site_ids: depot.id }), 'Only site viewers are given sites.'],
+    ] as const) {
+      const res = await staff.agent
+        .post(`/admin/customers/${acme.id}/users`)
+        .type('form')
+        .send({ ...fields, _csrf: staff.csrf });
+      expect(res.status).toBe(422);
+      expect(res.text.replaceAll('&#39;', '’').replaceAll("'", '’')).toContain(message);
+    }
+    expect(await Promise.all(['users', 'memberships', 'membership_sites'].map(count))).toEqual(before);
+    // a company admin's form has no sites: sites sent anyway are not read, and the person sees none
+    const admin = await signedInAgent(app, owner.email, TEST_PASSWORD);
+    const fields = form({ role: 'site_viewer', site_ids: depot.id });
+    const res = await admin.agent
+      .post('/users')
+      .type('form')
+      .send({ ...fields, _csrf: admin.csrf });
+    expect(res.status).toBe(201);
+    const given = await db('membership_sites as ms')
+      .join('memberships as m', 'm.id', 'ms.membership_id')
+      .join('users as u', 'u.id', 'm.user_id')
+      .where('u.email', fields.email)
+      .count({ n: '*' })
+      .first();
+    expect(Number(given!.n)).toBe(0);
   });
 });

@@ -4,8 +4,10 @@ import { audit, issueToken } from '../platform/index.js';
 import {
   type Actor,
   asActor,
+  can,
   type CustomerRole,
   isCustomerRole,
+  isSiteViewer,
   scopeGroups,
   seesAssignedGroups,
 } from '../access/index.js';
@@ -33,10 +35,14 @@ export type NewCustomerUser = {
   activation: string;
   /** group admins and supervisors: the groups they are given, saved with the user (ids as the form sent them) */
   groupIds?: string[];
+  /** site viewers, on the staff form: the customer's sites they see, saved with the user */
+  siteIds?: string[];
 };
 
 export const GROUPS_ONLY_FOR_GROUP_ROLES = 'Only group admins and group supervisors are given groups.';
 export const GROUPS_OF_CUSTOMER = "Choose among this customer's groups.";
+export const SITES_ONLY_FOR_SITE_VIEWERS = 'Only site viewers are given sites.';
+export const SITES_OF_CUSTOMER = "Choose among this customer's sites.";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function emailTaken(trx: Trx, email: string, exceptUserId?: string): Promise<boolean> {
@@ -71,6 +77,7 @@ export async function createCustomerUser(
     asActor(db, actor, async (trx) => {
       const customer = await findCustomerForUsers(trx, actor, customerId);
       const groups = await groupsToGive(trx, actor, customer.id, role, input.groupIds ?? [], fields);
+      const sites = await sitesToGive(trx, actor, customer.id, role, input.siteIds ?? [], fields);
       const added = await addPendingUser(
         trx,
         actor,
@@ -86,6 +93,10 @@ export async function createCustomerUser(
         await trx('membership_groups').insert(
           groups.map((g) => ({ tenant_id: actor.tenantId, membership_id: added.user.membershipId, group_id: g.id })),
         );
+      if (sites.length)
+        await trx('membership_sites').insert(
+          sites.map((site_id) => ({ tenant_id: actor.tenantId, membership_id: added.user.membershipId, site_id })),
+        );
       await audit(trx, actor, {
         entityType: 'user',
         entityId: user.id,
@@ -95,6 +106,7 @@ export async function createCustomerUser(
           ...snapshot(user),
           activation: input.activation,
           ...(groups.length ? { groups: groups.map((g) => g.path) } : {}),
+          ...(sites.length ? { sites: [...sites].sort() } : {}),
         },
       });
       return { user, token: added.token, expiresAt: added.expiresAt };
@@ -130,6 +142,36 @@ async function groupsToGive(
     .select('g.id', 'g.path')) as { id: string; path: string }[];
   if (groups.length !== wanted.length) fields.groupIds = GROUPS_OF_CUSTOMER;
   return groups;
+}
+
+/**
+ * The sites a new site viewer sees, given on the staff form by those who manage site viewers: each one of
+ * the customer's sites; anything else is a message on the form's sites field (`siteIds`).
+ */
+async function sitesToGive(
+  trx: Trx,
+  actor: Actor,
+  customerId: string,
+  role: CustomerRole,
+  siteIds: string[],
+  fields: Record<string, string>,
+): Promise<string[]> {
+  const wanted = [...new Set(siteIds)];
+  if (!wanted.length) return [];
+  if (!can(actor, 'site_viewer.manage') || !isSiteViewer({ role })) {
+    fields.siteIds = SITES_ONLY_FOR_SITE_VIEWERS;
+    return [];
+  }
+  if (wanted.length > 1000 || !wanted.every((id) => UUID.test(id))) {
+    fields.siteIds = SITES_OF_CUSTOMER;
+    return [];
+  }
+  const found = (await trx('sites')
+    .where({ tenant_id: actor.tenantId, customer_id: customerId })
+    .whereIn('id', wanted)
+    .pluck('id')) as string[];
+  if (found.length !== wanted.length) fields.siteIds = SITES_OF_CUSTOMER;
+  return found;
 }
 
 /** The messages of a new user's form that need no database: name, email and activation method. */

@@ -99,6 +99,25 @@ export async function siteViewerPanel(
 }
 
 /** Chooses the sites a site viewer reaches; only sites of the viewer's own customer can be chosen. */
+/** What the staff "add user" form offers a new site viewer: the customer's sites, by name. */
+export async function sitesToGiveChoices(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+): Promise<{ id: string; name: string }[]> {
+  authorize(actor, 'site_viewer.manage');
+  if (!isUuid(customerId)) return [];
+  return asActor(
+    db,
+    actor,
+    (trx) =>
+      trx('sites')
+        .where({ tenant_id: actor.tenantId, customer_id: customerId })
+        .orderByRaw('lower(name), id')
+        .select('id', 'name') as Promise<{ id: string; name: string }[]>,
+  );
+}
+
 export async function setViewerSites(
   db: Db,
   actor: Actor,

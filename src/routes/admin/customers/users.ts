@@ -5,7 +5,13 @@ import { allow } from '../../../web/auth.js';
 import { formText, idParam, orRerender, pageSizeParam } from '../../../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../../../web/user-screens.js';
 import { type Actor, can, customerTabsFor, isSiteViewer } from '../../../services/access/index.js';
-import { disableLoginLink, enableLoginLink, setViewerSites, siteViewerPanel } from '../../../services/sites/index.js';
+import {
+  disableLoginLink,
+  enableLoginLink,
+  setViewerSites,
+  sitesToGiveChoices,
+  siteViewerPanel,
+} from '../../../services/sites/index.js';
 import {
   activationLink,
   createCustomerUser,
@@ -29,11 +35,18 @@ const ListQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
   size: pageSizeParam(),
 });
+const idList = () =>
+  z
+    .unknown()
+    .optional()
+    .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).slice(0, 1001));
 const NewUserBody = z.object({
   name: formText(1000),
   email: formText(1000),
   role: formText(40),
   activation: formText(20),
+  // a new site viewer's sites, on the same form (one ticked box is a string, several an array)
+  site_ids: idList(),
 });
 const EditUserBody = z.object({ name: formText(1000), role: formText(40), status: formText(20) });
 const SitesBody = z.object({
@@ -74,7 +87,15 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
 
   const renderNew = async (res: Response, actor: Actor, customerId: string, form: FormState, status = 200) => {
     const customer = await customerForUsers(ctx.db, actor, customerId);
-    const data = { ...userViewHelpers(actor), title: `Add a user to ${customer.title}`, customer, errors: {}, ...form };
+    const sites = can(actor, 'site_viewer.manage') ? await sitesToGiveChoices(ctx.db, actor, customer.id) : [];
+    const data = {
+      ...userViewHelpers(actor),
+      title: `Add a user to ${customer.title}`,
+      customer,
+      sites,
+      errors: {},
+      ...form,
+    };
     res.renderPage('admin/customers/users/new', data, { status });
   };
 
@@ -111,7 +132,8 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
     '/admin/customers/:id/users',
     ...allow('customer_user.manage', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
-      const form = NewUserBody.parse(req.body ?? {});
+      const { site_ids: siteIds, ...fields } = NewUserBody.parse(req.body ?? {});
+      const form = { ...fields, siteIds };
       await orRerender(
         async () => {
           const { user, token, expiresAt } = await createCustomerUser(ctx.db, actor, id, form, mailEnv());
