@@ -17,7 +17,7 @@ const owner = (await db('users').where({ email: 'owner@northwind.test' }).first(
 const support = (await db('users').where({ email: 'support@demo.test' }).first('name')) as { name: string };
 
 describe('support views as a customer user', () => {
-  it('sees what the person sees under a banner, cannot change anything, ends it, and it is in the audit log', async () => {
+  it('sees the person’s pages under a banner, cannot change anything, ends it, and the audit log has it', async () => {
     const page = await signInThroughForm(await browser.newPage(), baseUrl, 'support@demo.test');
     await page.goto(`${baseUrl}/admin/customers/${northwind}`);
     await page.getByRole('link', { name: 'Users', exact: true }).click();

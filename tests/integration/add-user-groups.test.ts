@@ -89,7 +89,7 @@ describe('adding a user with their groups', () => {
     expect(assets.text).not.toContain(van.identifier);
   });
 
-  it('refuses another customer’s group, a made-up one, and groups for a role without groups: nothing saved', async () => {
+  it('refuses another customer’s group, a made-up one, and groups for a role without any: nothing saved', async () => {
     const { agent, csrf } = await signedInAgent(app, owner.email, TEST_PASSWORD);
     const before = await Promise.all(['users', 'memberships', 'membership_groups'].map(count));
     const tries = [

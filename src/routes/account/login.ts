@@ -44,14 +44,17 @@ export function loginRoutes(ctx: AppContext): Router {
     );
   });
 
-  router.post('/logout', async (req, res) => {
-    // signing out ends a view as someone: in the customer's audit log, under the staff member's name
-    const viewed = req.actor && !isOperator(req.actor) && req.actor.viewedBy ? req.actor : undefined;
-    if (viewed) await endViewAs(ctx.db, viewed.viewedBy!.staff, req.sessionID, viewOf(viewed), 'signed_out');
-    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-    res.clearCookie(sessionCookieName(ctx), { path: '/' });
-    res.redirect(303, '/login');
-  });
+  router.post(
+    '/logout',
+    ...maybeSignedIn(async (req, res, actor) => {
+      // signing out ends a view as someone: in the customer's audit log, under the staff member's name
+      const viewed = actor && !isOperator(actor) && actor.viewedBy ? actor : undefined;
+      if (viewed) await endViewAs(ctx.db, viewed.viewedBy!.staff, req.sessionID, viewOf(viewed), 'signed_out');
+      await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+      res.clearCookie(sessionCookieName(ctx), { path: '/' });
+      res.redirect(303, '/login');
+    }),
+  );
 
   return router;
 }

@@ -37,8 +37,10 @@ const UUID = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'";
 const NUMBER = "'^-?[0-9]+(\\.[0-9]+)?$'";
 const ms = (field: string) => `case when s.sess->>'${field}' ~ ${NUMBER} then (s.sess->>'${field}')::float8 end`;
 const viewAsField = (field: string) => `s.sess->'viewAs'->>'${field}'`;
+const viewAsNumber = (field: string) =>
+  `case when ${viewAsField(field)} ~ ${NUMBER} then (${viewAsField(field)})::float8 end`;
 const viewAsMs = (field: string) =>
-  `timestamptz 'epoch' + interval '1 millisecond' * coalesce(case when ${viewAsField(field)} ~ ${NUMBER} then (${viewAsField(field)})::float8 end, 0)`;
+  `timestamptz 'epoch' + interval '1 millisecond' * coalesce(${viewAsNumber(field)}, 0)`;
 const viewAsId = (field: string) => `case when ${viewAsField(field)} ~* ${UUID} then (${viewAsField(field)})::uuid end`;
 const CUSTOMER_ROLE_LIST = CUSTOMER_ROLES.map((r) => `'${r}'`).join(', ');
 
