@@ -192,6 +192,8 @@ describe('a view is read only, whatever the person may do', () => {
     expect(res.status).toBe(403);
     expect(res.text).toContain('viewing as someone else');
     expect((await agent.post('/session/membership').type('form').send({ _csrf: csrf })).status).toBe(403);
+    // nor does the view list the person's other accounts (another provider's among them)
+    expect((await agent.get('/session/membership')).status).toBe(403);
     // signing in as someone else over the view is an unsafe request too
     expect((await agent.post('/login').type('form').send({ _csrf: csrf, email: person.email })).status).toBe(403);
   });

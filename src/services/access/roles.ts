@@ -265,9 +265,19 @@ export const VIEW_AS_ALLOWED_WRITES: readonly string[] = ['/view-as/end', '/logo
 /** How long a "view as" session lasts before it ends by itself. */
 export const VIEW_AS_MS = 30 * 60 * 1000;
 
-/** Whether a request of a "view as" session is refused: anything unsafe but ending the view and signing out. */
+/**
+ * Pages of the login rather than of the account viewed, refused to a "view as" session too: the role
+ * switcher lists the person's memberships everywhere, other providers' included, which are not the
+ * staff member's to see.
+ */
+export const VIEW_AS_HIDDEN_PAGES: readonly string[] = ['/session/membership'];
+
+/**
+ * Whether a request of a "view as" session is refused: anything unsafe but ending the view and signing
+ * out, and the pages of the person's login beyond this account.
+ */
 export function viewAsRefuses(method: string, path: string): boolean {
-  if (method === 'GET' || method === 'HEAD') return false;
+  if (method === 'GET' || method === 'HEAD') return VIEW_AS_HIDDEN_PAGES.includes(path);
   return !(method === 'POST' && VIEW_AS_ALLOWED_WRITES.includes(path));
 }
 
