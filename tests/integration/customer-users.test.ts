@@ -96,9 +96,18 @@ describe('the users tab of a customer', () => {
     expect(res.headers.vary).toContain('HX-Request');
   });
 
-  it('refuses the tab to a support agent (403) and hides another tenant’s customer (404)', async () => {
+  it('lets a support agent read the tab but change nothing, and hides another tenant’s customer (404)', async () => {
     const support = await signedInAgent(app, 'support@demo.test');
-    expect((await support.agent.get(tab)).status).toBe(403);
+    // support reads the users (and starts "view as" on a user's page); adding and editing are the admin's
+    const list = await support.agent.get(tab);
+    expect(list.status).toBe(200);
+    expect(list.text).not.toContain('Add user');
+    expect((await support.agent.get(`${tab}/new`)).status).toBe(403);
+    const added = await support.agent
+      .post(tab)
+      .type('form')
+      .send({ name: 'Not Allowed', email: newEmail(), role: 'group_admin', activation: 'link', _csrf: support.csrf });
+    expect(added.status).toBe(403);
     const other = await signedInAgent(app, 'admin@other.test');
     expect((await other.agent.get(tab)).status).toBe(404);
     expect((await admin.agent.get('/admin/customers/not-a-uuid/users')).status).toBe(404);

@@ -215,6 +215,8 @@ const START: Record<Visitor, string[]> = {
 const WITHOUT_A_FORM: Record<string, [Visitor, string, string[]]> = {
   // the run button shows only on a clean preview; this import has problems, so running it is refused (409)
   'POST /admin/imports/:id/run': ['tenant_admin', `/admin/imports/${(badImport as { id: string }).id}/run`, []],
+  // the banner's End shows only during a view as someone; without one it has nothing to end (303 home)
+  'POST /view-as/end': ['support_agent', '/view-as/end', []],
 };
 
 /** Every form, with the first visitor (in VISITORS' order) who met it. */
