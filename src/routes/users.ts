@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
-import { formText, idParam, orRerender, pageSizeParam } from '../web/forms.js';
+import { formList, formText, idParam, orRerender, pageSizeParam } from '../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../web/user-screens.js';
 import { type Actor, can } from '../services/access/index.js';
 import { groupsToGiveChoices } from '../services/groups/index.js';
@@ -33,11 +33,8 @@ const NewUserBody = z.object({
   role: formText(40),
   activation: formText(20),
   customerId: formText(100),
-  // one box ticked sends a string, several an array; bounded before it reaches the service
-  group_ids: z
-    .unknown()
-    .optional()
-    .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).slice(0, 1001)),
+  // bounded before it reaches the service, which refuses more than 1000
+  group_ids: formList(1001),
 });
 const EditUserBody = z.object({ name: formText(1000), role: formText(40), status: formText(20) });
 

@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
-import { formText, idParam, orRerender, pageSizeParam } from '../../../web/forms.js';
+import { formList, formText, idParam, orRerender, pageSizeParam } from '../../../web/forms.js';
 import { noStore, shownActivation, userListBase, userViewHelpers } from '../../../web/user-screens.js';
 import { type Actor, can, customerTabsFor, isSiteViewer } from '../../../services/access/index.js';
 import {
@@ -35,18 +35,13 @@ const ListQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
   size: pageSizeParam(),
 });
-const idList = () =>
-  z
-    .unknown()
-    .optional()
-    .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).slice(0, 1001));
 const NewUserBody = z.object({
   name: formText(1000),
   email: formText(1000),
   role: formText(40),
   activation: formText(20),
   // a new site viewer's sites, on the same form (one ticked box is a string, several an array)
-  site_ids: idList(),
+  site_ids: formList(1001),
 });
 const EditUserBody = z.object({ name: formText(1000), role: formText(40), status: formText(20) });
 const SitesBody = z.object({
