@@ -119,3 +119,35 @@ describe('the audit log export for auditors', () => {
     expect((await staff.agent.get('/admin/audit.jsonl')).status).toBe(403);
   });
 });
+
+describe("the customer's audit tab as CSV", () => {
+  it('gives every entry of the customer, newest first, with its difference, and nothing of another customer', async () => {
+    const elsewhere = await makeCustomer(db, tenant.id, { title: 'Elsewhere' });
+    await inTenant(db, tenant.id, (trx) =>
+      audit(
+        trx,
+        { system: 'Test', tenantId: tenant.id },
+        { entityType: 'customer', entityId: elsewhere.id, customerId: elsewhere.id, action: 'customer.updated' },
+      ),
+    );
+    const { agent } = await signedInAgent(app, admin.email, TEST_PASSWORD);
+    const tab = await agent.get(`/admin/customers/${customer.id}/audit`);
+    expect(tab.text).toContain(`href="/admin/customers/${customer.id}/audit.csv"`);
+    const res = await agent.get(`/admin/customers/${customer.id}/audit.csv`).buffer(true);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="audit-log-Northwind.csv"');
+    const text = res.text;
+    expect(text.split('\n')[0]).toBe('Time (UTC),By,Entity,Entity id,Action,Difference');
+    expect(text).not.toContain(elsewhere.id);
+    // newest first; the difference as JSON, quoted as CSV quotes
+    expect(text).toContain('""title"":{""before"":""Title 2"",""after"":""Title 3""}');
+    expect(text.indexOf('Title 2')).toBeLessThan(text.indexOf('Title 0'));
+    expect(text.match(/customer\.updated/g)).toHaveLength(3);
+
+    // another tenant's customer is not found; staff without the audit tab are refused
+    expect((await agent.get(`/admin/customers/${(await makeCustomer(db, other.id)).id}/audit.csv`)).status).toBe(404);
+    const staff = await signedInAgent(app, support.email, TEST_PASSWORD);
+    expect((await staff.agent.get(`/admin/customers/${customer.id}/audit.csv`)).status).toBe(403);
+  });
+});

@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
 import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
+import { csvLine } from '../platform/csv.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { AUDIT_PAGE_SIZE, differenceOf, isUuid, type Difference } from './rules.js';
 import { type Actor, asActor, authorize, customerIdsInReach, isStaff } from '../access/index.js';
@@ -90,4 +92,39 @@ async function auditSubject(trx: Trx, actor: Actor, customerId: string): Promise
     .first<{ before: { title?: string } | null } | undefined>('before');
   if (!gone) throw new NotFoundError();
   return { id: customerId, title: gone.before?.title ?? 'Deleted customer', deleted: true };
+}
+
+/**
+ * The customer's audit tab as CSV (/admin/customers/:id/audit.csv): every entry, newest first, read in
+ * the tab's own keyset pages (listAuditEntries), so no connection is held while the reader reads. 404
+ * before any header when the tab itself would be.
+ */
+export async function streamCustomerAuditCsv(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+): Promise<{ filename: string; stream: Readable }> {
+  const first = await listAuditEntries(db, actor, customerId);
+  async function* lines() {
+    yield csvLine([`Time (${actor.timeZone})`, 'By', 'Entity', 'Entity id', 'Action', 'Difference']);
+    let page: AuditPage = first;
+    for (;;) {
+      yield page.entries
+        .map((e) =>
+          csvLine([
+            e.atLabel,
+            e.actorLabel,
+            e.entityType,
+            e.entityId,
+            e.action,
+            Object.keys(e.difference).length ? JSON.stringify(e.difference) : '',
+          ]),
+        )
+        .join('');
+      if (!page.olderBefore) return;
+      page = await listAuditEntries(db, actor, customerId, { before: page.olderBefore });
+    }
+  }
+  const name = first.customer.title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'customer';
+  return { filename: `audit-log-${name}.csv`, stream: Readable.from(lines()) };
 }
