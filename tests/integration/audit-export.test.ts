@@ -121,7 +121,7 @@ describe('the audit log export for auditors', () => {
 });
 
 describe("the customer's audit tab as CSV", () => {
-  it('gives every entry of the customer, newest first, with its difference, and nothing of another customer', async () => {
+  it("gives every entry of the customer, newest first, with its difference, and no other customer's", async () => {
     const elsewhere = await makeCustomer(db, tenant.id, { title: 'Elsewhere' });
     await inTenant(db, tenant.id, (trx) =>
       audit(

@@ -104,6 +104,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/customers/:id/delete': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/delete': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/audit': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/audit.csv': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users/new': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
