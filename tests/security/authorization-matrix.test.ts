@@ -124,6 +124,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/mail/:id/retry': only(TENANT_ADMINS, demoRecord),
   // what the jobs did for their own tenant, read only; the jobs themselves and "Run now" are the operator's
   'GET /admin/jobs': only(TENANT_ADMINS),
+  'GET /admin/audit': only(TENANT_ADMINS),
   'GET /admin/audit.jsonl': only(TENANT_ADMINS),
 
   'GET /assets/:id': only(CUSTOMER_VIEWERS),

@@ -30,6 +30,7 @@ export function navFor(actor: Principal): NavItem[] {
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['audit.view', { href: '/admin/audit', label: 'Audit log' }],
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
     ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],

@@ -128,3 +128,98 @@ export async function streamCustomerAuditCsv(
   const name = first.customer.title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'customer';
   return { filename: `audit-log-${name}.csv`, stream: Readable.from(lines()) };
 }
+
+/** /admin/audit's filters: a customer, a person (their user id, or words of the "By" column), a kind, a period. */
+export type TenantAuditFilter = {
+  customer: string;
+  actor: string;
+  kind: string;
+  from: string | null;
+  to: string | null;
+  before: number | null;
+};
+
+export type TenantAuditPage = {
+  filter: TenantAuditFilter;
+  entries: (AuditEntryView & { customerId: string | null; customerTitle: string | null })[];
+  olderBefore: number | null;
+  customers: { id: string; title: string }[];
+};
+
+const likeText = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * The tenant's whole audit log for its tenant admins (/admin/audit), newest first, 50 at a time by
+ * keyset (`before` = an entry id), filtered by customer, person (actor_user_id when the filter is a
+ * user id, else the "By" text), kind (an action, or its part before the dot: `customer` is every
+ * customer.* action) and period (inclusive days in the admin's time zone, as the export reads them).
+ */
+export async function listTenantAudit(db: Db, actor: Actor, filter: TenantAuditFilter): Promise<TenantAuditPage> {
+  authorize(actor, 'audit.view');
+  return asActor(db, actor, async (trx) => {
+    const q = trx('audit_log as l')
+      .leftJoin('customers as c', function () {
+        this.on('c.tenant_id', 'l.tenant_id').andOn('c.id', 'l.customer_id');
+      })
+      .where('l.tenant_id', actor.tenantId);
+    if (filter.customer) q.where('l.customer_id', filter.customer);
+    if (filter.actor)
+      if (isUuid(filter.actor)) q.where('l.actor_user_id', filter.actor);
+      else q.whereRaw("l.actor_label ilike ? escape '\\'", [likeText(filter.actor)]);
+    if (filter.kind)
+      q.where((w) =>
+        w.where('l.action', filter.kind).orWhere('l.action', 'like', `${filter.kind.replace(/[\\%_]/g, '')}.%`),
+      );
+    if (filter.from) q.whereRaw('l.at >= (?::date)::timestamp at time zone ?', [filter.from, actor.timeZone]);
+    if (filter.to) q.whereRaw('l.at < (?::date + 1)::timestamp at time zone ?', [filter.to, actor.timeZone]);
+    if (filter.before) q.where('l.id', '<', filter.before);
+    const rows: {
+      id: number;
+      at: Date;
+      actor_label: string;
+      customer_id: string | null;
+      customer_title: string | null;
+      entity_type: string;
+      entity_id: string;
+      action: string;
+      before: unknown;
+      after: unknown;
+    }[] = await q
+      .orderBy('l.id', 'desc')
+      .limit(AUDIT_PAGE_SIZE + 1)
+      .select(
+        'l.id',
+        'l.at',
+        'l.actor_label',
+        'l.customer_id',
+        'c.title as customer_title',
+        'l.entity_type',
+        'l.entity_id',
+        'l.action',
+        'l.before',
+        'l.after',
+      );
+    const page = rows.slice(0, AUDIT_PAGE_SIZE);
+    const customers: { id: string; title: string }[] = await trx('customers')
+      .where('tenant_id', actor.tenantId)
+      .orderByRaw('lower(title), id')
+      .select('id', 'title');
+    return {
+      filter,
+      entries: page.map((r) => ({
+        id: r.id,
+        at: r.at,
+        atLabel: formatDateTime(r.at, actor.timeZone),
+        actorLabel: r.actor_label,
+        customerId: r.customer_id,
+        customerTitle: r.customer_title,
+        entityType: r.entity_type,
+        entityId: r.entity_id,
+        action: r.action,
+        difference: differenceOf(r.before, r.after),
+      })),
+      olderBefore: rows.length > AUDIT_PAGE_SIZE ? page[page.length - 1]!.id : null,
+      customers,
+    };
+  });
+}
