@@ -153,7 +153,7 @@ describe("the customer's audit tab as CSV", () => {
 });
 
 describe("the tenant's audit log page", () => {
-  it('lists every entry of the tenant, filtered by customer, person, kind and inclusive period, keyset-paged', async () => {
+  it("lists the tenant's entries, filtered by customer, person, kind and inclusive period, keyset-paged", async () => {
     const second = await makeCustomer(db, tenant.id, { title: 'Southwind' });
     // 55 entries for Southwind on 2026-12-03 by a system actor: more than a page
     await inTenant(db, tenant.id, async (trx) => {

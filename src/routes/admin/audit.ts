@@ -4,8 +4,7 @@ import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { sendDownloadStream } from '../../web/downloads.js';
 import { formText } from '../../web/forms.js';
-import { listTenantAudit } from '../../services/customers/index.js';
-import { isUuid } from '../../services/customers/rules.js';
+import { isUuid, listTenantAudit } from '../../services/customers/index.js';
 import {
   auditPeriodFrom,
   cursorParam,
