@@ -25,6 +25,32 @@ export type AuditPage = {
   isFirstPage: boolean;
 };
 
+/** An audit row as the log pages read it, and its view. */
+type AuditRow = {
+  id: number;
+  at: Date;
+  actor_label: string;
+  entity_type: string;
+  entity_id: string;
+  action: string;
+  before: unknown;
+  after: unknown;
+};
+const AUDIT_COLUMNS = ['id', 'at', 'actor_label', 'entity_type', 'entity_id', 'action', 'before', 'after'];
+
+function entryView(r: AuditRow, timeZone: string): AuditEntryView {
+  return {
+    id: r.id,
+    at: r.at,
+    atLabel: formatDateTime(r.at, timeZone),
+    actorLabel: r.actor_label,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    action: r.action,
+    difference: differenceOf(r.before, r.after),
+  };
+}
+
 /**
  * A customer's audit log, newest first, a page of 50 at a time by keyset (`before` = an entry id).
  * The log of a deleted customer stays readable: its last entry names it.
@@ -42,32 +68,14 @@ export async function listAuditEntries(
     const customer = await auditSubject(trx, actor, customerId);
     const q = trx('audit_log').where({ tenant_id: actor.tenantId, customer_id: customerId });
     if (beforeId) q.where('id', '<', beforeId);
-    const rows: {
-      id: number;
-      at: Date;
-      actor_label: string;
-      entity_type: string;
-      entity_id: string;
-      action: string;
-      before: unknown;
-      after: unknown;
-    }[] = await q
+    const rows: AuditRow[] = await q
       .orderBy('id', 'desc')
       .limit(AUDIT_PAGE_SIZE + 1)
-      .select('id', 'at', 'actor_label', 'entity_type', 'entity_id', 'action', 'before', 'after');
+      .select(AUDIT_COLUMNS);
     const page = rows.slice(0, AUDIT_PAGE_SIZE);
     return {
       customer,
-      entries: page.map((r) => ({
-        id: r.id,
-        at: r.at,
-        atLabel: formatDateTime(r.at, actor.timeZone),
-        actorLabel: r.actor_label,
-        entityType: r.entity_type,
-        entityId: r.entity_id,
-        action: r.action,
-        difference: differenceOf(r.before, r.after),
-      })),
+      entries: page.map((r) => entryView(r, actor.timeZone)),
       olderBefore: rows.length > AUDIT_PAGE_SIZE ? page[page.length - 1]!.id : null,
       isFirstPage: beforeId === null,
     };
@@ -173,32 +181,10 @@ export async function listTenantAudit(db: Db, actor: Actor, filter: TenantAuditF
     if (filter.from) q.whereRaw('l.at >= (?::date)::timestamp at time zone ?', [filter.from, actor.timeZone]);
     if (filter.to) q.whereRaw('l.at < (?::date + 1)::timestamp at time zone ?', [filter.to, actor.timeZone]);
     if (filter.before) q.where('l.id', '<', filter.before);
-    const rows: {
-      id: number;
-      at: Date;
-      actor_label: string;
-      customer_id: string | null;
-      customer_title: string | null;
-      entity_type: string;
-      entity_id: string;
-      action: string;
-      before: unknown;
-      after: unknown;
-    }[] = await q
+    const rows: (AuditRow & { customer_id: string | null; customer_title: string | null })[] = await q
       .orderBy('l.id', 'desc')
       .limit(AUDIT_PAGE_SIZE + 1)
-      .select(
-        'l.id',
-        'l.at',
-        'l.actor_label',
-        'l.customer_id',
-        'c.title as customer_title',
-        'l.entity_type',
-        'l.entity_id',
-        'l.action',
-        'l.before',
-        'l.after',
-      );
+      .select([...AUDIT_COLUMNS.map((c) => `l.${c}`), 'l.customer_id', 'c.title as customer_title']);
     const page = rows.slice(0, AUDIT_PAGE_SIZE);
     const customers: { id: string; title: string }[] = await trx('customers')
       .where('tenant_id', actor.tenantId)
@@ -207,16 +193,9 @@ export async function listTenantAudit(db: Db, actor: Actor, filter: TenantAuditF
     return {
       filter,
       entries: page.map((r) => ({
-        id: r.id,
-        at: r.at,
-        atLabel: formatDateTime(r.at, actor.timeZone),
-        actorLabel: r.actor_label,
+        ...entryView(r, actor.timeZone),
         customerId: r.customer_id,
         customerTitle: r.customer_title,
-        entityType: r.entity_type,
-        entityId: r.entity_id,
-        action: r.action,
-        difference: differenceOf(r.before, r.after),
       })),
       olderBefore: rows.length > AUDIT_PAGE_SIZE ? page[page.length - 1]!.id : null,
       customers,
