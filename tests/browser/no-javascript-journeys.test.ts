@@ -61,7 +61,7 @@ describe('a company admin whose browser runs no JavaScript', () => {
     await expect(
       page
         .getByLabel('Users of this group')
-        .evaluate((s: HTMLSelectElement) => [...s.selectedOptions].map((o) => o.text)),
+        .evaluate((s: HTMLSelectElement) => Array.from(s.selectedOptions, (o) => o.text)),
     ).resolves.toEqual([expect.stringContaining('Finn Fleet')]);
   });
 

@@ -169,7 +169,9 @@ function axeChecker() {
     checked.set(key, { key, person: state.person, swapped: swapTarget !== null, href: state.href });
     // beyond axe: a status badge (renewal, site, over limit, …) says its state in words, not by its colour alone
     const wordless = await page.evaluate(() =>
-      [...document.querySelectorAll('.badge')].filter((b) => !b.textContent?.trim()).map((b) => b.outerHTML),
+      Array.from(document.querySelectorAll('.badge'))
+        .filter((b) => !b.textContent?.trim())
+        .map((b) => b.outerHTML),
     );
     for (const badge of wordless) violations.push(`colour-only badge on ${state.href}: ${badge.slice(0, 120)}`);
     for (const rule of results.violations)
