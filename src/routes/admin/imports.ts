@@ -53,7 +53,13 @@ export function adminImportRoutes(ctx: AppContext): Router {
     const imp = await getImport(ctx.db, actor, id);
     res.renderPage(
       'admin/imports/show',
-      { title: `Import · ${imp.fileName}`, imp, errors: form.errors ?? {} },
+      {
+        title: `Import · ${imp.fileName}`,
+        imp,
+        errors: form.errors ?? {},
+        // without JavaScript a running import's page reloads itself every few seconds (layout's <noscript>)
+        refreshWithoutScript: imp.status === 'running' ? 3 : undefined,
+      },
       { fragment: 'admin/imports/_progress', status: form.status },
     );
   };
