@@ -64,7 +64,11 @@ export function renderAssetList(
     title: string;
     base: string;
     linkAssets: boolean;
+    /** where an asset's page is, before its id (the customer's /assets/ unless given) */
+    assetBase?: string;
     canRequest: boolean;
+    /** staff who manage the customer's devices: "Register a device" */
+    canManage?: boolean;
     customerTabs?: unknown;
     /** /assets for those who may act: the bulk form's choices */
     bulk?: { actions: { value: string; label: string }[]; groups: { id: string; label: string }[] } | null;

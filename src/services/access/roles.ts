@@ -126,6 +126,14 @@ const RULES = {
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
+  /**
+   * staff: register a customer's devices, edit their name and identifier, move them, activate and
+   * deactivate them directly (no request queue). Tenant admins only, as in the customer-admin
+   * reference: a direct change skips the customer's request and the queue's second look, and a
+   * registered or activated device is billed, like the imports and billing tenant admins keep.
+   * Support agents see the devices and answer the customers' requests in the queue.
+   */
+  'asset.staff_manage': ['tenant_admin'],
 
   // ---- tickets, call data records, help, tenant settings and data imports (issue 7) ----
   /**

@@ -20,4 +20,5 @@ export * from './renewals.js';
 export * from './request-writes.js';
 export * from './requests.js';
 export * from './rules.js';
+export * from './staff-devices.js';
 export * from './subscription-rules.js';
