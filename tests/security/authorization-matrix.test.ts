@@ -148,6 +148,17 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /assets.csv': only(CUSTOMER_VIEWERS),
   'GET /admin/customers/:id/assets': only(STAFF, demoRecord),
   'GET /admin/customers/:id/assets.csv': only(STAFF, demoRecord),
+  // staff device management (issue 22): support agents see a device's page, tenant admins change it.
+  // Empty forms are refused with 422; activating the active Trucks asset with 409; a deactivation
+  // without the confirmation page's field shows that page (422): the matrix changes no asset
+  'GET /admin/customers/:id/assets/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/assets/:assetId': only(STAFF, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/group': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/activation': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/assets/:assetId/deactivation': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/deactivation': only(TENANT_ADMINS, demoRecord),
   // the devices map switch: an empty form is refused with 422, so the demo's map stays on
   'POST /admin/customers/:id/map': only(TENANT_ADMINS, demoRecord),
 
@@ -449,6 +460,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace(':blockId', String(blockId))
+    .replace(':assetId', truck.id)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(
       '/admin/partners/:id/users/:userId',
