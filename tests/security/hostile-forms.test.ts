@@ -188,6 +188,10 @@ const START: Record<Visitor, string[]> = {
     `/admin/customers/${northwind}/users/${throwaway.id}/delete`,
     `/admin/customers/${spare.id}/delete`,
     `/admin/partners/${bluewave}`,
+    // staff device management: registration, and an inactive and an active device (activate, deactivate)
+    `/admin/customers/${northwind}/assets/new`,
+    assetPages[0]!.replace('/assets/', `/admin/customers/${northwind}/assets/`),
+    `${assetPages[3]!.replace('/assets/', `/admin/customers/${northwind}/assets/`)}/deactivation`,
     '/admin/api-keys',
     `/admin/mail/${(deadMail as { id: number }).id}`,
     '/settings/mobile',
@@ -282,6 +286,7 @@ const TYPED: Record<string, () => string> = {
   title: () => `Corpus Customer ${++typed}`,
   account_id: () => `CORP-${++typed}`,
   name: () => `Corpus ${++typed}`,
+  identifier: () => `CORPUS-${++typed}`,
   email: () => `corpus${++typed}@example.test`,
   contact_name: () => 'Corpus Contact',
   phone: () => '+44 20 7946 0000',
