@@ -313,3 +313,65 @@ describe('attacks on the staff device pages', () => {
     expect(await byIdentifier(identifier)).toBeUndefined();
   });
 });
+
+describe('registering many devices from a CSV file, through the import preview', () => {
+  async function upload(csv: string) {
+    const res = await asAdmin.agent
+      .post(`/admin/imports?_csrf=${encodeURIComponent(asAdmin.csrf)}`)
+      .field('kind', 'devices')
+      .attach('file', Buffer.from(csv), 'devices.csv');
+    expect(res.status).toBe(303);
+    return res.headers.location!;
+  }
+  const account = async (c: { id: string }) =>
+    ((await db('customers').where({ tenant_id: tenant.id, id: c.id }).first('account_id')) as { account_id: string })
+      .account_id;
+
+  it('is offered from the customer’s Assets tab, with the kind chosen', async () => {
+    const list = await asAdmin.agent.get(base);
+    expect(list.text).toContain('href="/admin/imports?kind=devices"');
+    const page = await asAdmin.agent.get('/admin/imports?kind=devices');
+    expect(page.text).toMatch(/<option value="devices" selected>/);
+  });
+
+  it('previews each row’s problems by the form’s rules and writes nothing', async () => {
+    const taken = await makeAsset(db, { group: depot });
+    const ok = newIdentifier();
+    const csv =
+      'account_id,identifier,name,group,plan\n' +
+      `${await account(acme)},${ok},Fine,Trucks,yearly\n` +
+      `${await account(acme)},${taken.identifier},Taken,Trucks,\n` +
+      `${await account(acme)},${ok},Twice,Vans,\n` +
+      `${await account(acme)},${newIdentifier()},Wrong group,Depot,\n` +
+      `NO-SUCH,${newIdentifier()},Nobody,,\n` +
+      `${await account(acme)},x y,Bad id,Trucks,weekly\n`;
+    const url = await upload(csv);
+    const page = decode((await asAdmin.agent.get(url)).text);
+    expect(page).toContain('is registered already');
+    expect(page).toContain('comes twice in the file');
+    expect(page).toContain('names no group of this customer');
+    expect(page).toContain('names no customer of yours');
+    expect(page).toContain('must be monthly, quarterly or yearly');
+    expect(page).toContain('4 to 32 letters');
+    expect(await byIdentifier(ok)).toBeUndefined();
+  });
+
+  it('registers a clean file’s devices inactive, each in its history and the audit log', async () => {
+    const [one, two] = [newIdentifier(), newIdentifier()];
+    const csv =
+      'account_id,identifier,name,group,plan\n' +
+      `${await account(acme)},${one},CSV one,trucks,quarterly\n` +
+      `${await account(rival)},${two},CSV two,Depot,\n`;
+    const url = await upload(csv);
+    expect((await asAdmin.agent.get(url)).text).toContain('All 2 rows passed the checks');
+    expect((await post(asAdmin, `${url}/run`)).status).toBe(303);
+    await expect.poll(async () => (await byIdentifier(two))?.status, { timeout: 20_000 }).toBe('inactive');
+    expect(await byIdentifier(one)).toMatchObject({ customer_id: acme.id, group_id: trucks.id, plan: 'quarterly' });
+    expect(await byIdentifier(two)).toMatchObject({ customer_id: rival.id, group_id: depot.id, plan: 'monthly' });
+    const asset = await byIdentifier(one);
+    expect((await requestsOf(asset.id)).map((r) => [r.kind, r.state, r.requested_by_label])).toEqual([
+      ['registration', 'applied', 'Device import (CSV)'],
+    ]);
+    expect(await auditOf(asset.id)).toMatchObject([{ action: 'asset.registered', customer_id: acme.id }]);
+  });
+});

@@ -6,6 +6,7 @@ export * from './bulk.js';
 export * from './call-record-rules.js';
 export * from './call-records.js';
 export * from './detail.js';
+export * from './device-import.js';
 export * from './due-deactivations.js';
 export * from './job-effects.js';
 export * from './list-counts.js';

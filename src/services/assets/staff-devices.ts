@@ -5,7 +5,7 @@ import { activationKind, deviceFieldProblems } from './rules.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { PLANS, todayIn, type Plan } from './subscription-rules.js';
-import { auditAsset, decidedBy, insertRequest, isUniqueViolation, updateAsset } from './request-writes.js';
+import { actorLabel, auditAsset, decidedBy, insertRequest, isUniqueViolation, updateAsset } from './request-writes.js';
 import { lockForAction, moveLocked } from './requests.js';
 import { activation, DEACTIVATED } from './queue.js';
 
@@ -98,36 +98,90 @@ export async function registerDevice(
       if (takenBy) errors.identifier = STAFF_DEVICE_MESSAGES.taken(identifier, takenBy);
     }
     if (Object.keys(errors).length) throw new ValidationError(errors);
-    const [row] = await trx('assets')
-      .insert({
-        tenant_id: actor.tenantId,
-        customer_id: customer.id,
-        group_id: group?.id ?? null,
-        group_path: group?.path ?? '',
-        identifier,
-        name,
-        plan,
-        status: 'inactive',
-      })
-      .returning<AssetRow[]>(['id', 'tenant_id', 'customer_id', 'group_id', 'group_path', 'identifier', 'name'])
-      .catch(uniqueIdentifier);
-    const asset = row!;
-    await insertRequest(trx, actor, asset, { kind: 'registration', state: 'applied', ...decidedBy(trx, actor) });
-    await auditAsset(
-      trx,
-      actor,
-      asset,
-      'asset.registered',
-      {},
-      {
-        name,
-        group_path: asset.group_path,
-        plan,
-        status: 'inactive',
-      },
-    );
-    return { assetId: asset.id };
+    const [assetId] = await insertDevices(trx, actor, [
+      { customerId: customer.id, groupId: group?.id ?? null, groupPath: group?.path ?? '', identifier, name, plan },
+    ]).catch(uniqueIdentifier);
+    return { assetId: assetId! };
   });
+}
+
+export type NewDevice = {
+  customerId: string;
+  groupId: string | null;
+  groupPath: string;
+  identifier: string;
+  name: string;
+  plan: Plan;
+};
+
+/**
+ * Writes checked new devices, inactive, each with its registration in the history and the
+ * customer's audit log: by a staff member (the form) or by the device import (CSV), in batches.
+ * Returns the new assets' ids, in order.
+ */
+export async function insertDevices(
+  trx: Trx,
+  by: Actor | { system: string; tenantId: string },
+  devices: NewDevice[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  const label = 'system' in by ? by.system : actorLabel(by);
+  const userId = 'system' in by ? null : by.userId;
+  const who = { requested_by: userId, requested_by_label: label, decided_by: userId, decided_by_label: label };
+  for (let start = 0; start < devices.length; start += 1000) {
+    const batch = devices.slice(start, start + 1000);
+    const assets = await trx('assets')
+      .insert(
+        batch.map((d) => ({
+          tenant_id: by.tenantId,
+          customer_id: d.customerId,
+          group_id: d.groupId,
+          group_path: d.groupPath,
+          identifier: d.identifier,
+          name: d.name,
+          plan: d.plan,
+          status: 'inactive',
+        })),
+      )
+      .returning<AssetRow[]>([
+        'id',
+        'tenant_id',
+        'customer_id',
+        'group_id',
+        'group_path',
+        'identifier',
+        'name',
+        'plan',
+      ]);
+    await trx('asset_requests').insert(
+      assets.map((a) => ({
+        tenant_id: a.tenant_id,
+        asset_id: a.id,
+        customer_id: a.customer_id,
+        kind: 'registration',
+        state: 'applied',
+        ...who,
+        decided_at: trx.fn.now(),
+      })),
+    );
+    for (const a of assets) {
+      await auditAsset(
+        trx,
+        by,
+        a,
+        'asset.registered',
+        {},
+        {
+          name: a.name,
+          group_path: a.group_path,
+          plan: a.plan,
+          status: 'inactive',
+        },
+      );
+      ids.push(a.id);
+    }
+  }
+  return ids;
 }
 
 /** Changes the device's name and identifier; the history says what changed. */
