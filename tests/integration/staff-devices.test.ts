@@ -102,7 +102,8 @@ describe('registering a device', () => {
     const res = await post(asAdmin, base, { identifier: taken.identifier, name: 'Kept', group_id: vans.id });
     expect(res.status).toBe(422);
     expect(fieldError(res.text, 'identifier')).toBe(
-      `${taken.identifier} is already registered, to Rival Freight. Each device is registered once: open it there, or check the identifier.`,
+      `${taken.identifier} is already registered, to Rival Freight. ` +
+        'Each device is registered once: open it there, or check the identifier.',
     );
     expect(fieldValue(res.text, 'name')).toBe('Kept');
     expect(await db('assets').where({ tenant_id: tenant.id, identifier: taken.identifier }).count()).toEqual([

@@ -47,7 +47,8 @@ export const STAFF_DEVICE_MESSAGES = {
   group: 'Choose one of the customer’s groups.',
   plan: 'Choose a plan.',
   taken: (identifier: string, title: string) =>
-    `${identifier} is already registered, to ${title}. Each device is registered once: open it there, or check the identifier.`,
+    `${identifier} is already registered, to ${title}. ` +
+    'Each device is registered once: open it there, or check the identifier.',
   raced: 'This identifier was registered a moment ago by someone else. Check it and try again.',
   unchanged: 'Nothing changed: edit the name or the identifier first.',
 };

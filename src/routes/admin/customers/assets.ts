@@ -133,7 +133,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
     );
   };
 
-  /** A change made from the staff asset page: done, its note and back to the page; refused, the page with the reason. */
+  /** A change made from the staff asset page: done, its note and back to the page; refused, the page and why. */
   const fromAssetPage =
     <B extends Record<string, string>>(
       schema: z.ZodType<B>,
