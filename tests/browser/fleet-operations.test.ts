@@ -24,6 +24,14 @@ describe('staff managing a customer’s devices', () => {
     await staff.goto(`${baseUrl}/admin/customers/${northwind}/assets`);
     await staff.getByRole('link', { name: 'Register a device' }).click();
     await staff.waitForURL((url) => url.pathname.endsWith('/assets/new'));
+    // a taken identifier first: said next to the field, what was typed kept
+    const taken = (await db('assets').where({ customer_id: northwind }).first('identifier')) as { identifier: string };
+    await staff.getByLabel('Identifier').fill(taken.identifier);
+    await staff.getByLabel('Name (optional)').fill('Journey truck');
+    await staff.getByRole('button', { name: 'Register' }).click();
+    await staff.locator('#f-identifier-error').waitFor();
+    await expect(staff.locator('#f-identifier-error').textContent()).resolves.toContain('is already registered');
+    await expect(staff.getByLabel('Name (optional)').inputValue()).resolves.toBe('Journey truck');
     await staff.getByLabel('Identifier').fill('JOURNEY-0022');
     await staff.getByLabel('Name (optional)').fill('Journey truck');
     await staff.getByLabel('Group').selectOption(trucks);
@@ -37,6 +45,12 @@ describe('staff managing a customer’s devices', () => {
     await expect(staff.locator('#alerts').textContent()).resolves.toContain('JOURNEY-0022 is active');
     await expect(staff.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Active');
     const assetId = new URL(staff.url()).pathname.split('/').pop()!;
+    // deactivation asks first; keeping it active changes nothing
+    await staff.getByRole('link', { name: 'Deactivate…' }).click();
+    await staff.waitForURL((url) => url.pathname.endsWith('/deactivation'));
+    await expect(staff.getByRole('button', { name: 'Deactivate JOURNEY-0022 now' }).isVisible()).resolves.toBe(true);
+    await staff.getByRole('link', { name: 'Keep it active' }).click();
+    await staff.waitForURL((url) => url.pathname.endsWith(assetId));
 
     const customer = await signIn('owner@northwind.test');
     await customer.goto(`${baseUrl}/assets?q=JOURNEY-0022`);
