@@ -82,6 +82,16 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(TENANT_PEOPLE),
+  // two-factor sign-in: every login with a password, the operator too; the second step without a pending
+  // sign-in sends everyone back to sign in
+  'GET /settings/two-factor': only(ALL_SIGNED_IN),
+  'POST /settings/two-factor': only(ALL_SIGNED_IN),
+  'POST /settings/two-factor/delete': only(ALL_SIGNED_IN),
+  'GET /login/two-factor': everyone('login'),
+  'POST /login/two-factor': everyone('login'),
+  'POST /admin/settings/two-factor': only(TENANT_ADMINS),
+  'GET /admin/customers/:id/users/:userId/two-factor': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/two-factor/reset': only(TENANT_ADMINS, demoRecord),
   // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
   'GET /session/membership': only(TENANT_PEOPLE),
   'POST /session/membership': only([], Object.fromEntries(TENANT_PEOPLE.map((w) => [w, 404]))),

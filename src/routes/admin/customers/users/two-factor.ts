@@ -48,7 +48,7 @@ export function adminUserTwoFactorRoutes(ctx: AppContext): Router {
   );
 
   router.post(
-    '/admin/customers/:id/users/:userId/two-factor/delete',
+    '/admin/customers/:id/users/:userId/two-factor/reset',
     ...allow('customer_user.manage', async (req, res, actor) => {
       const { id, userId } = Params.parse(req.params);
       await orRerender(
