@@ -150,13 +150,23 @@ async function useSecondFactor(db: Db, key: Buffer, userId: string, code: string
   }
   const row = await db('two_factor_logins').where({ user_id: userId }).first<{ secret: string } | undefined>('secret');
   if (!row) return false;
-  const step = matchTotpStep(decryptSecret(key, userId, row.secret), factor.code, now);
+  const secret = readStoredSecret(key, userId, row.secret);
+  const step = secret === null ? null : matchTotpStep(secret, factor.code, now);
   if (step === null) return false;
   const taken = await db('two_factor_logins')
     .where({ user_id: userId })
     .where((w) => w.whereNull('last_step').orWhere('last_step', '<', step))
     .update({ last_step: step });
   return taken > 0;
+}
+
+/** The stored secret, or null when it was stored under another SESSION_SECRET (the code cannot match then). */
+function readStoredSecret(key: Buffer, userId: string, stored: string): string | null {
+  try {
+    return decryptSecret(key, userId, stored);
+  } catch {
+    return null;
+  }
 }
 
 /**
