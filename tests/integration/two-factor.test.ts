@@ -349,3 +349,39 @@ describe('staff resetting a person’s two-factor', () => {
     expect(await db('two_factor_logins').where({ user_id: person.id }).first()).toBeTruthy();
   });
 });
+
+describe('accepting an invitation', () => {
+  it('asks a login with two-factor for its code too before signing it in', async () => {
+    const other = await makeTenant(db);
+    const otherCustomer = await makeCustomer(db, other.id);
+    const person = await makeUser(db, { tenantId: other.id, role: 'group_admin', customerId: otherCustomer.id });
+    const { secret } = await enable(await signedIn(person.email));
+    const admin = await signedIn((await newPerson('tenant_admin')).email);
+    const form = await admin.get(`/admin/customers/${customer.id}/users/new`);
+    const added = await admin
+      .post(`/admin/customers/${customer.id}/users`)
+      .type('form')
+      .send({
+        name: 'Invited',
+        email: person.email,
+        role: 'group_supervisor',
+        activation: 'email',
+        _csrf: csrfFrom(form.text),
+      });
+    expect(added.status).toBe(303);
+    const mail = await db('outbox').where({ recipient: person.email }).orderBy('id', 'desc').first('body_text');
+    const link = /(\/activate\/[A-Za-z0-9_-]+)/.exec(mail.body_text)![1]!;
+
+    const client = supertest.agent(app);
+    const page = await client.get(link);
+    const res = await client
+      .post(link)
+      .type('form')
+      .send({ password: TEST_PASSWORD, _csrf: csrfFrom(page.text) });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login/two-factor');
+    expect(await isSignedIn(client)).toBe(false);
+    expect((await sendCode(client, totpCodeAt(secret, clock.now()))).status).toBe(303);
+    expect(await isSignedIn(client)).toBe(true);
+  });
+});
