@@ -154,6 +154,19 @@ describe('signing in with two-factor', () => {
     expect((await sendCode(second.agent, totpCodeAt(secret, clock.now()))).status).toBe(303);
   });
 
+  it('lets only one of two sign-ins sent at once with the same code through', async () => {
+    const { person, secret, codes } = await personWithTwoFactor();
+    const a = await passwordStep(person.email);
+    const b = await passwordStep(person.email);
+    const code = totpCodeAt(secret, clock.now());
+    const [ra, rb] = await Promise.all([sendCode(a.agent, code), sendCode(b.agent, code)]);
+    expect([ra.status, rb.status].sort()).toEqual([303, 422]);
+    const c = await passwordStep(person.email);
+    const d = await passwordStep(person.email);
+    const [rc, rd] = await Promise.all([sendCode(c.agent, codes[0]!), sendCode(d.agent, codes[0]!)]);
+    expect([rc.status, rd.status].sort()).toEqual([303, 422]);
+  });
+
   it('accepts each recovery code once, in the same field', async () => {
     const { person, codes } = await personWithTwoFactor();
     const first = await passwordStep(person.email);
