@@ -19,15 +19,21 @@ const columnFigures = (page: Page, col: number) =>
     .evaluateAll((cells) => cells.map((c) => Number(c.textContent!.replace(/[^\d]/g, ''))));
 const focusedText = (page: Page) => page.evaluate(() => document.activeElement?.textContent?.trim());
 
+/** Staff on Northwind's Daily summaries (1 to 23 November), allowed to use the clipboard, the script running. */
+async function staffDailySummaries(): Promise<Page> {
+  const page = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+  await page.goto(`${baseUrl}/admin/customers/${northwind}/billing/summaries?from=2026-11-01&to=2026-11-23`);
+  await page.getByRole('grid', { name: /^Daily summary of Northwind/ }).waitFor();
+  return page;
+}
+
 describe('call summaries in the browser', () => {
   it('selects a 3×2 block with the mouse, sums each column, copies it with headers from the context menu', async () => {
-    const page = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-    await page.goto(`${baseUrl}/admin/customers/${northwind}/billing/summaries?from=2026-11-01&to=2026-11-23`);
-    await page.getByRole('grid', { name: /^Daily summary of Northwind/ }).waitFor();
+    const page = await staffDailySummaries();
+    const status = page.locator('[data-cell-select-status]');
     // staff columns: Invoice, Day, Attempts, Connected, ASR, ACD, Billed minutes, Charge
     const [attempts, connected] = await Promise.all([columnFigures(page, 3), columnFigures(page, 4)]);
-    const status = page.locator('[data-cell-select-status]');
 
     await cell(page, 0, 3).click();
     await cell(page, 2, 4).click({ modifiers: ['Shift'] });
@@ -78,12 +84,9 @@ describe('call summaries in the browser', () => {
   });
 
   it('selects, copies and exports a block with the keyboard alone, through the menu key and Shift+F10', async () => {
-    const page = await signInThroughForm(await browser.newPage(), baseUrl, 'admin@demo.test');
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-    await page.goto(`${baseUrl}/admin/customers/${northwind}/billing/summaries?from=2026-11-01&to=2026-11-23`);
-    await page.getByRole('grid', { name: /^Daily summary of Northwind/ }).waitFor();
-    const [minutes, charges] = await Promise.all([columnFigures(page, 7), columnFigures(page, 8)]);
+    const page = await staffDailySummaries();
     const status = page.locator('[data-cell-select-status]');
+    const [minutes, charges] = await Promise.all([columnFigures(page, 7), columnFigures(page, 8)]);
 
     // Tab reaches the grid's one focusable cell, the first figure; arrows move, Shift+arrows extend
     await cell(page, 0, 3).focus();

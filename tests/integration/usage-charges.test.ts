@@ -87,6 +87,24 @@ async function figures(tenantId: string, customerId: string) {
   };
 }
 
+/**
+ * The balance is payments minus priced usage to the minor unit, the usage movements sum to the priced
+ * usage, the summaries' rollups agree, and so does the partner's remaining credit (debit limit plus balance).
+ */
+async function expectExact(w: Awaited<ReturnType<typeof world>>, debitLimit: bigint) {
+  const f = await figures(w.tenant.id, w.customer.id);
+  expect(f.balance).toBe(f.payments - f.priced);
+  expect(f.usageSum).toBe(-f.priced);
+  expect(f.ledgerSum).toBe(f.balance);
+  const rollups = await db('usage_daily')
+    .where({ tenant_id: w.tenant.id, customer_id: w.customer.id })
+    .sum<{ s: string }[]>({ s: 'charge_minor' });
+  expect(BigInt(rollups[0]!.s)).toBe(f.priced);
+  const seen = (await listPartnerCustomers(db, w.partnerViewer, {})).rows[0]!;
+  expect(BigInt(seen.remainingCreditMinor)).toBe(debitLimit + f.balance);
+  return f;
+}
+
 describe('usage charges on the ledger', () => {
   it(
     'charges a prepaid customer once per batch, exactly, for two concurrent batches and a re-priced day, ' +
@@ -128,18 +146,8 @@ describe('usage charges on the ledger', () => {
         to: '2026-12-01',
       });
       expect(changed).toBe(6000);
-      f = await figures(w.tenant.id, w.customer.id);
+      f = await expectExact(w, 50_000n);
       expect(f.usageMovements).toBe(3);
-      expect(f.balance).toBe(f.payments - f.priced);
-      expect(f.usageSum).toBe(-f.priced);
-      expect(f.ledgerSum).toBe(f.balance);
-      const rollups = await db('usage_daily')
-        .where({ tenant_id: w.tenant.id, customer_id: w.customer.id })
-        .sum<{ s: string }[]>({ s: 'charge_minor' });
-      expect(BigInt(rollups[0]!.s)).toBe(f.priced);
-
-      const seen = (await listPartnerCustomers(db, w.partnerViewer, {})).rows[0]!;
-      expect(BigInt(seen.remainingCreditMinor)).toBe(50_000n + f.balance);
     },
   );
 
@@ -173,17 +181,7 @@ describe('usage charges on the ledger', () => {
       to: '2026-12-02',
     });
     expect(again.changed).toBe(0);
-    const f = await figures(w.tenant.id, w.customer.id);
-    expect(f.payments).toBe(3_000n);
-    expect(f.usageSum).toBe(-f.priced);
-    expect(f.balance).toBe(f.payments - f.priced);
-    expect(f.ledgerSum).toBe(f.balance);
-    const rollups = await db('usage_daily')
-      .where({ tenant_id: w.tenant.id, customer_id: w.customer.id })
-      .sum<{ s: string }[]>({ s: 'charge_minor' });
-    expect(BigInt(rollups[0]!.s)).toBe(f.priced);
-    const seen = (await listPartnerCustomers(db, w.partnerViewer, {})).rows[0]!;
-    expect(BigInt(seen.remainingCreditMinor)).toBe(20_000n + f.balance);
+    expect((await expectExact(w, 20_000n)).payments).toBe(3_000n);
   });
 
   it('does not charge a call until it ends, then charges what it cost', async () => {
