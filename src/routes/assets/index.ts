@@ -11,7 +11,7 @@ import {
   ASSET_TABS,
   BULK_ACTION_LABELS,
   BULK_ACTIONS,
-  bulkGroupChoices,
+  listAssetsWithGroupChoices,
   assetFilterFrom,
   type AssetList,
   type AssetListFilter,
@@ -149,10 +149,10 @@ export function assetRoutes(ctx: AppContext): Router {
     '/assets',
     ...allow('asset.view', async (req, res, actor) => {
       const canRequest = can(actor, 'asset.request');
-      const [list, groups] = await Promise.all([
-        listAssets(readDb(ctx, req), actor, assetFilter(ctx, req, actor)),
-        canRequest ? bulkGroupChoices(ctx.db, actor) : null,
-      ]);
+      const filter = assetFilter(ctx, req, actor);
+      const { list, groups } = canRequest
+        ? await listAssetsWithGroupChoices(readDb(ctx, req), actor, filter)
+        : { list: await listAssets(readDb(ctx, req), actor, filter), groups: null };
       const bulk = groups
         ? { actions: BULK_ACTIONS.map((a) => ({ value: a, label: BULK_ACTION_LABELS[a] })), groups }
         : null;
