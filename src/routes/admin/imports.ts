@@ -64,7 +64,14 @@ export function adminImportRoutes(ctx: AppContext): Router {
     );
   };
 
-  router.get('/admin/imports', ...allow('import.run', (_req, res, actor) => renderIndex(res, actor)));
+  // ?kind= preselects what the file holds (the customer's Assets tab links here for devices)
+  router.get(
+    '/admin/imports',
+    ...allow('import.run', (req, res, actor) => {
+      const { kind } = UploadBody.parse(req.query);
+      return renderIndex(res, actor, { values: { kind: kindOptions.some((k) => k.value === kind) ? kind : '' } });
+    }),
+  );
 
   router.post(
     '/admin/imports',
