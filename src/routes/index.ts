@@ -5,6 +5,7 @@ import { actorFromSession } from '../web/auth.js';
 import { loginRoutes } from './account/login.js';
 import { passwordRoutes } from './account/password.js';
 import { settingsRoutes } from './account/settings.js';
+import { twoFactorSettingsRoutes } from './account/settings/two-factor.js';
 import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
@@ -16,6 +17,7 @@ import { groupRoutes } from './groups.js';
 import { ticketRoutes } from './tickets.js';
 import { userRoutes } from './users.js';
 import { adminCustomerUserRoutes } from './admin/customers/users.js';
+import { adminUserTwoFactorRoutes } from './admin/customers/users/two-factor.js';
 import { activationRoutes } from './account/activation.js';
 import { siteRoutes } from './sites.js';
 import { adminSiteRoutes } from './admin/sites.js';
@@ -58,6 +60,7 @@ const PAGE_ROUTES = [
   loginRoutes,
   passwordRoutes,
   settingsRoutes,
+  twoFactorSettingsRoutes,
   membershipRoutes,
   homeRoutes,
   unsubscribeRoutes,
@@ -70,6 +73,7 @@ const PAGE_ROUTES = [
   ticketRoutes,
   userRoutes,
   adminCustomerUserRoutes,
+  adminUserTwoFactorRoutes,
   activationRoutes,
   siteRoutes,
   adminSiteRoutes,

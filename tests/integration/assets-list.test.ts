@@ -245,7 +245,7 @@ describe('the asset list of a company admin', () => {
     expect(res.status).toBe(200);
     expect(res.headers.vary).toMatch(/HX-Request/i);
     expect(res.text.trimStart().startsWith('<div id="asset-list">')).toBe(true);
-    expect(res.text).toContain('<div id="asset-table">');
+    expect(res.text).toMatch(/<div id="asset-table" data-announce="Showing \d+ of [\d,]+ assets in Active\.">/);
     expect(res.text).not.toContain('<html');
     const page = await ownerAgent.get('/assets?tab=active');
     expect(page.headers.vary).toMatch(/HX-Request/i);

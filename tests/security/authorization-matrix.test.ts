@@ -82,6 +82,16 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(TENANT_PEOPLE),
+  // two-factor sign-in: every login with a password, the operator too; the second step is open to everyone
+  // like /login, and sends anyone without a sign-in waiting for its code back to the password
+  'GET /settings/two-factor': only(ALL_SIGNED_IN),
+  'POST /settings/two-factor': only(ALL_SIGNED_IN),
+  'POST /settings/two-factor/delete': only(ALL_SIGNED_IN),
+  'GET /login/two-factor': everyone('ok'),
+  'POST /login/two-factor': everyone('ok'),
+  'POST /admin/settings/two-factor': only(TENANT_ADMINS),
+  'GET /admin/customers/:id/users/:userId/two-factor': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/two-factor/reset': only(TENANT_ADMINS, demoRecord),
   // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
   'GET /session/membership': only(TENANT_PEOPLE),
   'POST /session/membership': only([], Object.fromEntries(TENANT_PEOPLE.map((w) => [w, 404]))),
@@ -150,6 +160,17 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /assets.csv': only(CUSTOMER_VIEWERS),
   'GET /admin/customers/:id/assets': only(STAFF, demoRecord),
   'GET /admin/customers/:id/assets.csv': only(STAFF, demoRecord),
+  // staff device management (issue 22): support agents see a device's page, tenant admins change it.
+  // Empty forms are refused with 422; activating the active Trucks asset with 409; a deactivation
+  // without the confirmation page's field shows that page (422): the matrix changes no asset
+  'GET /admin/customers/:id/assets/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/assets/:assetId': only(STAFF, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/group': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/activation': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/assets/:assetId/deactivation': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/deactivation': only(TENANT_ADMINS, demoRecord),
   // the devices map switch: an empty form is refused with 422, so the demo's map stays on
   'POST /admin/customers/:id/map': only(TENANT_ADMINS, demoRecord),
 
@@ -451,6 +472,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace(':blockId', String(blockId))
+    .replace(':assetId', truck.id)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(
       '/admin/partners/:id/users/:userId',
@@ -520,7 +542,9 @@ async function visit(who: Who, route: string): Promise<{ outcome: Outcome | numb
     res.status === 303 &&
     String(res.headers.location).startsWith('/login') &&
     template !== '/logout' &&
-    template !== '/login';
+    template !== '/login' &&
+    // open to everyone, like /login: without a sign-in waiting for its code, it sends back to the password
+    template !== '/login/two-factor';
   if (toLogin) return { outcome: 'login', status: res.status };
   if (res.status === 403 || res.status === 404) return { outcome: res.status, status: res.status };
   if (res.status < 400 || res.status === 409 || res.status === 422 || res.status === 429)

@@ -188,9 +188,14 @@ const START: Record<Visitor, string[]> = {
     `/admin/customers/${northwind}/users/${throwaway.id}/delete`,
     `/admin/customers/${spare.id}/delete`,
     `/admin/partners/${bluewave}`,
+    // staff device management: registration, and an inactive and an active device (activate, deactivate)
+    `/admin/customers/${northwind}/assets/new`,
+    assetPages[0]!.replace('/assets/', `/admin/customers/${northwind}/assets/`),
+    `${assetPages[3]!.replace('/assets/', `/admin/customers/${northwind}/assets/`)}/deactivation`,
     '/admin/api-keys',
     `/admin/mail/${(deadMail as { id: number }).id}`,
     '/settings/mobile',
+    '/settings/two-factor',
   ],
   // a search for a device nobody registered offers the form that asks for it
   company_admin: [
@@ -215,6 +220,15 @@ const START: Record<Visitor, string[]> = {
 const WITHOUT_A_FORM: Record<string, [Visitor, string, string[]]> = {
   // the run button shows only on a clean preview; this import has problems, so running it is refused (409)
   'POST /admin/imports/:id/run': ['tenant_admin', `/admin/imports/${(badImport as { id: string }).id}/run`, []],
+  // two-factor: the second step shows only to a sign-in waiting for its code, turning it off and staff's reset
+  // only for a login that has it
+  'POST /login/two-factor': ['anonymous', '/login/two-factor', ['code']],
+  'POST /settings/two-factor/delete': ['tenant_admin', '/settings/two-factor/delete', ['password', 'code']],
+  'POST /admin/customers/:id/users/:userId/two-factor/reset': [
+    'tenant_admin',
+    `/admin/customers/${northwind}/users/${throwaway.id}/two-factor/reset`,
+    [],
+  ],
 };
 
 /** Every form, with the first visitor (in VISITORS' order) who met it. */
@@ -282,6 +296,7 @@ const TYPED: Record<string, () => string> = {
   title: () => `Corpus Customer ${++typed}`,
   account_id: () => `CORP-${++typed}`,
   name: () => `Corpus ${++typed}`,
+  identifier: () => `CORPUS-${++typed}`,
   email: () => `corpus${++typed}@example.test`,
   contact_name: () => 'Corpus Contact',
   phone: () => '+44 20 7946 0000',

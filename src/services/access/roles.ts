@@ -54,6 +54,8 @@ export type Actor = {
   viaLink?: boolean;
   /** signed in with a password staff generated or typed: nothing but "set a new password" until it is changed */
   mustChangePassword?: boolean;
+  /** their tenant requires two-factor sign-in of their role and they have none: nothing but setting it up */
+  mustSetUpTwoFactor?: boolean;
 };
 
 /**
@@ -71,6 +73,7 @@ export type OperatorActor = {
   membershipCount?: undefined;
   viaLink?: undefined;
   mustChangePassword?: undefined;
+  mustSetUpTwoFactor?: undefined;
 };
 
 /** Whoever a session acts as: a person in a tenant, or the deployment's operator. */
@@ -126,6 +129,14 @@ const RULES = {
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
+  /**
+   * staff: register a customer's devices, edit their name and identifier, move them, activate and
+   * deactivate them directly (no request queue). Tenant admins only, as in the customer-admin
+   * reference: a direct change skips the customer's request and the queue's second look, and a
+   * registered or activated device is billed, like the imports and billing tenant admins keep.
+   * Support agents see the devices and answer the customers' requests in the queue.
+   */
+  'asset.staff_manage': ['tenant_admin'],
 
   // ---- tickets, call data records, help, tenant settings and data imports (issue 7) ----
   /**
@@ -273,4 +284,21 @@ export function isCustomerRole(role: string): role is CustomerRole {
 /** Whether giving this role would change the person's role (nobody may change their own). */
 export function changesRole(who: HasRole, role: Role): boolean {
   return who.role !== role;
+}
+
+/**
+ * Whom a tenant may require two-factor sign-in of (tenant settings): its staff, and company admins, who
+ * hold the keys to customers' devices, money and people. The session's SQL reads these lists.
+ */
+export const TWO_FACTOR_REQUIRABLE = {
+  staff: STAFF_ROLES,
+  companyAdmins: ['company_admin'] as readonly Role[],
+} as const;
+
+/**
+ * Whether a person manages their own two-factor sign-in from this session: anyone signed in with their
+ * password (operators too), never a login link's session, which reaches the site map only.
+ */
+export function authorizeOwnTwoFactor(who: Principal | undefined): asserts who is Principal {
+  if (!who || who.viaLink) throw new ForbiddenError();
 }

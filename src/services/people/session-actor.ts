@@ -1,7 +1,7 @@
 import { pgPoolAdapter, type Db } from '../../db/index.js';
 import type { Principal } from '../access/index.js';
 import { operatorFromRow } from './operators.js';
-import { actorFromRow, type ActorRow } from './sign-in.js';
+import { actorFromRow, MUST_SET_UP_TWO_FACTOR_SQL, type ActorRow } from './sign-in.js';
 
 /** What a stored session says of whom it acts as (the fields express-session keeps in `sess`). */
 type StoredSession = {
@@ -34,7 +34,7 @@ const ms = (field: string) => `case when s.sess->>'${field}' ~ ${NUMBER} then (s
 const SESSION_AND_ACTOR = `
 select s.sess,
   a.email, a.name, a.time_zone, a.tenant_id, a.tenant_name, a.role, a.customer_id, a.partner_id,
-  a.customer_title, a.partner_name, a.membership_count, a.must_change_password,
+  a.customer_title, a.partner_name, a.membership_count, a.must_change_password, a.must_set_up_two_factor,
   op.email as op_email, op.name as op_name, op.time_zone as op_time_zone
 from session s
 cross join lateral (
@@ -50,7 +50,8 @@ left join lateral (
     c.title as customer_title, p.name as partner_name,
     (select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
       where o.user_id = u.id and ot.disabled_at is null) as membership_count,
-    u.must_change_password
+    u.must_change_password,
+    ${MUST_SET_UP_TWO_FACTOR_SQL} as must_set_up_two_factor
   from memberships m
   join users u on u.id = m.user_id
   join tenants t on t.id = m.tenant_id
