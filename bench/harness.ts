@@ -22,6 +22,7 @@ export const env = {
   databaseUrl: process.env.BENCH_DATABASE_URL,
   keep: process.env.BENCH_KEEP === '1',
   dataDir: process.env.BENCH_DATA_DIR,
+  profileDir: process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined,
 };
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const cleanups: (() => Promise<void>)[] = [];
@@ -207,7 +208,14 @@ export async function benchDatabase(): Promise<string> {
 export async function startChild(file: string, childEnv: Record<string, string>, setup?: unknown): Promise<Child> {
   const proc = fork(path.join(benchDir, file), [], {
     // the thread pool sized as `npm start` sizes it (scripts/threadpool.cjs)
-    execArgv: ['--require', path.join(benchDir, '../scripts/threadpool.cjs'), '--import', 'tsx'],
+    execArgv: [
+      '--require',
+      path.join(benchDir, '../scripts/threadpool.cjs'),
+      '--import',
+      'tsx',
+      // BENCH_PROFILE=dir: the app's CPU profile (open it in Chrome's DevTools), written when it stops
+      ...(env.profileDir && file === 'app-server.ts' ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`] : []),
+    ],
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

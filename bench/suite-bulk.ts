@@ -6,8 +6,8 @@ import { say, type BenchSuite } from './harness.js';
 /**
  * Issue 22: a bulk move of 10,000 assets (one customer's group, selected by the list's filter) to
  * another group: the preview (read and judge every asset, record the preview) and the confirmation
- * (lock, judge again, move, requests and audit entries, set-wise), each timed on its own. Runs in a
- * customer of its own, which it leaves in the bench database (moved) for the next run to move back.
+ * (lock, judge again, move, requests and audit entries, set-wise), each timed on its own. Each run
+ * makes a tenant and customer of its own and leaves them in the bench database, moved.
  */
 const COUNT = 10_000;
 

@@ -1,8 +1,11 @@
-// Cell selection in the call summaries: select cells of one column (click, Shift-click, Ctrl-click,
-// drag, or the arrow keys: Shift extends, Space toggles, Escape clears) to see their sum and the
-// average of the selected values; copy them, copy them with headers (tab-separated, for a
-// spreadsheet), or export the selection or the whole table as CSV. Without this script the table
-// is plain HTML and the page's "Download this table as CSV" link still exports it from the server.
+// Cell selection in the call summaries: select any rectangle of figures (click, Shift-click, drag, or
+// the arrow keys: Shift extends, Home/End go along the row, Ctrl+Home/End to the first/last row,
+// Ctrl+A takes all, Escape clears) to see each selected column's sum and average; copy the cells,
+// copy them with headers (tab-separated, which spreadsheets paste as cells), or export the selection
+// or the whole table as CSV, from the buttons or from a context menu (right-click, the menu key or
+// Shift+F10). "With headers" puts the column headers first and each row's period in front of it.
+// Without this script the table is plain HTML and the page's "Download this table as CSV" link still
+// exports it from the server.
 (function () {
   'use strict';
 
@@ -41,26 +44,55 @@
   function bodyRows(table) {
     return Array.prototype.slice.call(table.tBodies[0].rows);
   }
-  function column(table, index) {
-    return bodyRows(table).map(function (r) {
-      return r.cells[index];
-    });
-  }
+  /** The cell indexes of the columns with figures, left to right. */
   function selectableColumns(table) {
     var out = [];
     var cells = table.tHead.rows[0].cells;
     for (var i = 0; i < cells.length; i++) if (cells[i].hasAttribute('data-cell-col')) out.push(i);
     return out;
   }
+  /** A cell's place in the grid of figures: row of the body, column among selectableColumns. */
+  function placeOf(table, cell) {
+    return { row: cell.parentNode.sectionRowIndex, col: selectableColumns(table).indexOf(cell.cellIndex) };
+  }
+  function cellAt(table, place) {
+    var row = table.tBodies[0].rows[place.row];
+    var index = selectableColumns(table)[place.col];
+    return row && index !== undefined ? row.cells[index] : null;
+  }
 
+  // the selection is the rectangle between anchor and focus (places), or nothing
   var states = new WeakMap();
   function stateOf(box) {
     var s = states.get(box);
     if (!s) {
-      s = { col: -1, rows: [], anchor: -1, focus: -1 };
+      s = { anchor: null, focus: null };
       states.set(box, s);
     }
     return s;
+  }
+  function rect(box) {
+    var s = stateOf(box);
+    if (!s.anchor || !s.focus) return null;
+    return {
+      top: Math.min(s.anchor.row, s.focus.row),
+      bottom: Math.max(s.anchor.row, s.focus.row),
+      left: Math.min(s.anchor.col, s.focus.col),
+      right: Math.max(s.anchor.col, s.focus.col),
+    };
+  }
+  /** The selected cells, row by row: [[cell, ...], ...]. */
+  function selectedRows(box) {
+    var r = rect(box);
+    if (!r) return [];
+    var table = tableOf(box);
+    var out = [];
+    for (var row = r.top; row <= r.bottom; row++) {
+      var cells = [];
+      for (var col = r.left; col <= r.right; col++) cells.push(cellAt(table, { row: row, col: col }));
+      out.push(cells);
+    }
+    return out;
   }
 
   function activate(box) {
@@ -114,42 +146,10 @@
     };
   }
 
-  function selectedCells(box) {
-    var s = stateOf(box);
-    if (s.col < 0) return [];
-    var cells = column(tableOf(box), s.col);
-    return s.rows
-      .slice()
-      .sort(function (a, b) {
-        return a - b;
-      })
-      .map(function (i) {
-        return cells[i];
-      });
-  }
-
-  function render(box) {
+  /** "Attempts: sum 1,234, average 411.33" for one selected column (cells of that column). */
+  function columnFigures(box, index, cells) {
     var table = tableOf(box);
-    var s = stateOf(box);
-    table.querySelectorAll('td[aria-selected="true"]').forEach(function (c) {
-      c.setAttribute('aria-selected', 'false');
-      c.classList.remove('cell-selected');
-    });
-    var cells = selectedCells(box);
-    cells.forEach(function (c) {
-      c.setAttribute('aria-selected', 'true');
-      c.classList.add('cell-selected');
-    });
-    var status = box.querySelector('[data-cell-select-status]');
-    box.querySelectorAll('[data-cell-action]').forEach(function (b) {
-      if (b.getAttribute('data-cell-action') !== 'export-table') b.disabled = cells.length === 0;
-    });
-    if (!status) return;
-    if (!cells.length) {
-      status.textContent = 'No cells selected.';
-      return;
-    }
-    var kind = kindOf(table, s.col);
+    var kind = kindOf(table, index);
     var values = cells
       .map(function (c) {
         return c.getAttribute('data-value');
@@ -158,36 +158,71 @@
         return v !== '';
       })
       .map(Number);
+    if (!values.length) return labelOf(table, index) + ': no values';
     var sum = values.reduce(function (a, b) {
       return a + b;
     }, 0);
     var fmt = formatter(box, kind);
-    var parts = [cells.length + (cells.length === 1 ? ' cell' : ' cells') + ' selected in ' + labelOf(table, s.col)];
-    if (!values.length) parts.push('no values');
-    else {
-      // a ratio (ASR, ACD) has no meaningful sum; its average is of the rows' ratios, not weighted by calls
-      if (kind === 'sum' || kind === 'money') parts.push('Sum: ' + fmt(sum));
-      parts.push('Average of the selected values: ' + fmt(sum / values.length));
+    // a ratio (ASR, ACD) has no meaningful sum; its average is of the rows' ratios, not weighted by calls
+    var parts = [];
+    if (kind === 'sum' || kind === 'money') parts.push('sum ' + fmt(sum));
+    parts.push('average ' + fmt(sum / values.length));
+    return labelOf(table, index) + ': ' + parts.join(', ');
+  }
+
+  function render(box) {
+    var table = tableOf(box);
+    table.querySelectorAll('td[aria-selected="true"]').forEach(function (c) {
+      c.setAttribute('aria-selected', 'false');
+      c.classList.remove('cell-selected');
+    });
+    var rows = selectedRows(box);
+    rows.forEach(function (cells) {
+      cells.forEach(function (c) {
+        c.setAttribute('aria-selected', 'true');
+        c.classList.add('cell-selected');
+      });
+    });
+    box.querySelectorAll('[data-cell-action]').forEach(function (b) {
+      if (b.getAttribute('data-cell-action') !== 'export-table') b.disabled = rows.length === 0;
+    });
+    var status = box.querySelector('[data-cell-select-status]');
+    if (!status) return;
+    if (!rows.length) {
+      status.textContent = 'No cells selected.';
+      return;
+    }
+    var width = rows[0].length;
+    var n = rows.length * width;
+    var parts = [
+      n +
+        (n === 1 ? ' cell' : ' cells') +
+        ' selected (' +
+        rows.length +
+        (rows.length === 1 ? ' row' : ' rows') +
+        ' × ' +
+        width +
+        (width === 1 ? ' column' : ' columns') +
+        ')',
+    ];
+    for (var i = 0; i < width; i++) {
+      var cells = rows.map(function (r) {
+        return r[i];
+      });
+      parts.push(columnFigures(box, cells[0].cellIndex, cells));
     }
     status.textContent = parts.join(' · ');
   }
 
-  function select(box, col, rows, anchor, focusRow) {
+  function select(box, anchor, focus) {
     var s = stateOf(box);
-    s.col = col;
-    s.rows = rows;
     s.anchor = anchor;
-    s.focus = focusRow;
+    s.focus = focus;
     render(box);
   }
-  function range(a, b) {
-    var out = [];
-    for (var i = Math.min(a, b); i <= Math.max(a, b); i++) out.push(i);
-    return out;
-  }
-  function focusCell(box, col, row) {
+  function focusCell(box, place) {
     var table = tableOf(box);
-    var cell = column(table, col)[row];
+    var cell = cellAt(table, place);
     if (!cell) return;
     table.querySelectorAll('td[tabindex="0"]').forEach(function (c) {
       c.setAttribute('tabindex', '-1');
@@ -195,23 +230,18 @@
     cell.setAttribute('tabindex', '0');
     cell.focus();
   }
+  function inSelection(box, place) {
+    var r = rect(box);
+    return !!r && place.row >= r.top && place.row <= r.bottom && place.col >= r.left && place.col <= r.right;
+  }
 
-  /** A click, Shift-click or Ctrl-click (or the start of a drag) on a cell. */
-  function pick(box, cell, event) {
+  /** A click or Shift-click (or the start of a drag) on a cell. */
+  function pick(box, cell, extend) {
     var s = stateOf(box);
-    var col = cell.cellIndex;
-    var row = cell.parentNode.sectionRowIndex;
-    if (event.shiftKey && s.col === col && s.anchor >= 0) select(box, col, range(s.anchor, row), s.anchor, row);
-    else if ((event.ctrlKey || event.metaKey) && s.col === col) {
-      var rows =
-        s.rows.indexOf(row) >= 0
-          ? s.rows.filter(function (r) {
-              return r !== row;
-            })
-          : s.rows.concat([row]);
-      select(box, col, rows, row, row);
-    } else select(box, col, [row], row, row);
-    focusCell(box, col, row);
+    var place = placeOf(tableOf(box), cell);
+    if (extend && s.anchor) select(box, s.anchor, place);
+    else select(box, place, place);
+    focusCell(box, place);
   }
 
   var drag = null;
@@ -221,25 +251,31 @@
     var box = cell.closest('[data-cell-active]');
     if (!box) return;
     event.preventDefault(); // no text selection while dragging
-    pick(box, cell, event);
-    drag = { box: box, col: cell.cellIndex };
+    closeMenu(false);
+    pick(box, cell, event.shiftKey);
+    drag = box;
     tableOf(box).classList.add('cell-dragging');
   });
   document.addEventListener('mouseover', function (event) {
     if (!drag) return;
     var cell = event.target.closest && event.target.closest('td');
-    if (!isSelectable(cell) || cell.cellIndex !== drag.col || !drag.box.contains(cell)) return;
-    var s = stateOf(drag.box);
-    var row = cell.parentNode.sectionRowIndex;
-    select(drag.box, drag.col, range(s.anchor, row), s.anchor, row);
+    if (!isSelectable(cell) || !drag.contains(cell)) return;
+    var s = stateOf(drag);
+    var place = placeOf(tableOf(drag), cell);
+    if (s.focus && s.focus.row === place.row && s.focus.col === place.col) return;
+    select(drag, s.anchor, place);
   });
   document.addEventListener('mouseup', function () {
     if (!drag) return;
-    tableOf(drag.box).classList.remove('cell-dragging');
+    var box = drag;
     drag = null;
+    tableOf(box).classList.remove('cell-dragging');
+    var s = stateOf(box);
+    if (s.focus) focusCell(box, s.focus);
   });
 
   document.addEventListener('keydown', function (event) {
+    if (menu.box && menu.el.contains(event.target)) return menuKey(event);
     var cell = event.target;
     if (
       event.key === 'Escape' &&
@@ -247,7 +283,8 @@
       cell.closest('[data-cell-active]') &&
       !cell.closest('input, select')
     ) {
-      select(cell.closest('[data-cell-active]'), -1, [], -1, -1);
+      var active = cell.closest('[data-cell-active]');
+      select(active, null, null);
       return;
     }
     if (!isSelectable(cell)) return;
@@ -255,58 +292,165 @@
     if (!box) return;
     var table = tableOf(box);
     var s = stateOf(box);
-    var col = cell.cellIndex;
-    var row = cell.parentNode.sectionRowIndex;
-    var last = bodyRows(table).length - 1;
-    var cols = selectableColumns(table);
+    var here = placeOf(table, cell);
+    var lastRow = bodyRows(table).length - 1;
+    var lastCol = selectableColumns(table).length - 1;
+    var ctrl = event.ctrlKey || event.metaKey;
     var to = null;
-    if (event.key === 'ArrowDown') to = { col: col, row: Math.min(last, row + 1) };
-    else if (event.key === 'ArrowUp') to = { col: col, row: Math.max(0, row - 1) };
-    else if (event.key === 'Home') to = { col: col, row: 0 };
-    else if (event.key === 'End') to = { col: col, row: last };
-    else if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
-      var i = cols.indexOf(col) + (event.key === 'ArrowRight' ? 1 : -1);
-      if (i >= 0 && i < cols.length) to = { col: cols[i], row: row };
-      else {
-        event.preventDefault();
-        return;
-      }
-    } else if (event.key === ' ') {
+    if (event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)) {
       event.preventDefault();
-      pick(box, cell, { ctrlKey: s.col === col, shiftKey: false });
+      if (!inSelection(box, here)) select(box, here, here);
+      var at = cell.getBoundingClientRect();
+      openMenu(box, cell, at.left + at.width / 2, at.bottom);
       return;
-    } else if ((event.ctrlKey || event.metaKey) && event.key === 'a') {
+    }
+    if (event.key === 'ArrowDown') to = { row: Math.min(lastRow, here.row + 1), col: here.col };
+    else if (event.key === 'ArrowUp') to = { row: Math.max(0, here.row - 1), col: here.col };
+    else if (event.key === 'ArrowRight') to = { row: here.row, col: Math.min(lastCol, here.col + 1) };
+    else if (event.key === 'ArrowLeft') to = { row: here.row, col: Math.max(0, here.col - 1) };
+    else if (event.key === 'Home') to = ctrl ? { row: 0, col: here.col } : { row: here.row, col: 0 };
+    else if (event.key === 'End') to = ctrl ? { row: lastRow, col: here.col } : { row: here.row, col: lastCol };
+    else if (event.key === ' ') {
       event.preventDefault();
-      select(box, col, range(0, last), 0, row);
+      select(box, here, here);
       return;
-    } else if ((event.ctrlKey || event.metaKey) && event.key === 'c') {
+    } else if (ctrl && event.key === 'a') {
+      event.preventDefault();
+      select(box, { row: 0, col: 0 }, { row: lastRow, col: lastCol });
+      return;
+    } else if (ctrl && event.key === 'c') {
       event.preventDefault();
       copy(box, false);
       return;
     }
     if (!to) return;
     event.preventDefault();
-    if (event.shiftKey && to.col === s.col && s.anchor >= 0)
-      select(box, to.col, range(s.anchor, to.row), s.anchor, to.row);
-    else select(box, to.col, [to.row], to.row, to.row);
-    focusCell(box, to.col, to.row);
+    // Shift extends the rectangle from its anchor: its focus corner moves, the anchor stays
+    if (event.shiftKey && s.anchor) {
+      select(box, s.anchor, to);
+      focusCell(box, to);
+    } else {
+      select(box, to, to);
+      focusCell(box, to);
+    }
+  });
+
+  // ---- the context menu: right-click, the menu key or Shift+F10 on a cell ----
+
+  var menu = { el: null, box: null, returnTo: null };
+  function menuOf(box) {
+    return box.querySelector('[data-cell-menu]');
+  }
+  function menuItems() {
+    return Array.prototype.slice.call(menu.el.querySelectorAll('[role="menuitem"]'));
+  }
+  function openMenu(box, cell, x, y) {
+    closeMenu(false);
+    var el = menuOf(box);
+    if (!el) return;
+    menu = { el: el, box: box, returnTo: cell };
+    el.hidden = false;
+    // inside the window, beside the pointer or below the cell
+    var w = el.offsetWidth;
+    var h = el.offsetHeight;
+    el.style.left = Math.max(0, Math.min(x, window.innerWidth - w - 4)) + 'px';
+    el.style.top = Math.max(0, Math.min(y, window.innerHeight - h - 4)) + 'px';
+    var items = menuItems();
+    items.forEach(function (item) {
+      item.setAttribute('tabindex', '-1');
+    });
+    if (items[0]) items[0].focus();
+  }
+  /** Closes the menu; `refocus` returns the focus to the cell it was opened on. */
+  function closeMenu(refocus) {
+    if (!menu.box) return;
+    var back = menu.returnTo;
+    menu.el.hidden = true;
+    menu = { el: menu.el, box: null, returnTo: null };
+    if (refocus && back && document.contains(back)) back.focus();
+  }
+  function menuKey(event) {
+    var items = menuItems();
+    var i = items.indexOf(document.activeElement);
+    var next = null;
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      event.stopPropagation();
+      closeMenu(true);
+      return;
+    }
+    if (event.key === 'Tab') {
+      event.preventDefault();
+      closeMenu(true);
+      return;
+    }
+    if (event.key === 'ArrowDown') next = (i + 1) % items.length;
+    else if (event.key === 'ArrowUp') next = (i - 1 + items.length) % items.length;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = items.length - 1;
+    else if (event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)) {
+      event.preventDefault();
+      return;
+    }
+    if (next === null) return;
+    event.preventDefault();
+    items[next].focus();
+  }
+  document.addEventListener('contextmenu', function (event) {
+    if (menu.box && menu.el.contains(event.target)) {
+      event.preventDefault();
+      return;
+    }
+    var cell = event.target.closest && event.target.closest('td');
+    if (!isSelectable(cell)) return;
+    var box = cell.closest('[data-cell-active]');
+    if (!box) return;
+    event.preventDefault();
+    // the keyboard's own contextmenu event (after its keydown opened the menu) changes nothing
+    if (menu.box === box) return;
+    var place = placeOf(tableOf(box), cell);
+    if (!inSelection(box, place)) select(box, place, place);
+    var focus = stateOf(box).focus || place;
+    focusCell(box, focus);
+    openMenu(box, cellAt(tableOf(box), focus), event.clientX, event.clientY);
+  });
+  document.addEventListener('mousedown', function (event) {
+    if (menu.box && !menu.el.contains(event.target)) closeMenu(false);
+  });
+  document.addEventListener('focusin', function (event) {
+    if (menu.box && !menu.el.contains(event.target)) closeMenu(false);
+  });
+  window.addEventListener('blur', function () {
+    closeMenu(false);
   });
 
   // ---- copy and export ----
 
-  function periodOf(table, cell) {
-    var p = cell.parentNode.cells[periodIndex(table)];
+  function periodOf(table, row) {
+    var p = table.tBodies[0].rows[row].cells[periodIndex(table)];
     return p ? p.getAttribute('data-copy') || p.textContent.trim() : '';
   }
+  /** The selection as rows of text; with headers, the column headers first and the period in front. */
   function selectionRows(box, headers) {
     var table = tableOf(box);
-    var s = stateOf(box);
-    var cells = selectedCells(box);
-    var rows = cells.map(function (c) {
-      return headers ? [periodOf(table, c), c.getAttribute('data-copy')] : [c.getAttribute('data-copy')];
+    var r = rect(box);
+    var rows = selectedRows(box);
+    if (!rows.length) return [];
+    var out = rows.map(function (cells, i) {
+      var texts = cells.map(function (c) {
+        return c.getAttribute('data-copy');
+      });
+      return headers ? [periodOf(table, r.top + i)].concat(texts) : texts;
     });
-    if (headers) rows.unshift([labelOf(table, periodIndex(table)), labelOf(table, s.col)]);
-    return rows;
+    if (headers)
+      out.unshift(
+        [labelOf(table, periodIndex(table))].concat(
+          rows[0].map(function (c) {
+            return labelOf(table, c.cellIndex);
+          }),
+        ),
+      );
+    return out;
   }
   function tableRows(box) {
     var table = tableOf(box);
@@ -327,25 +471,26 @@
     return rows;
   }
 
+  function say(box, text) {
+    var status = box.querySelector('[data-cell-select-status]');
+    if (status) status.textContent = text;
+  }
   function copy(box, headers) {
     var rows = selectionRows(box, headers);
-    if (!rows.length || (headers && rows.length < 2)) return;
+    if (!rows.length) return;
+    // tab-separated rows: a spreadsheet pastes them as cells
     var text =
       rows
         .map(function (r) {
           return r.join('\t');
         })
         .join('\n') + '\n';
-    var n = rows.length - (headers ? 1 : 0);
+    var n = (rows.length - (headers ? 1 : 0)) * (rows[rows.length - 1].length - (headers ? 1 : 0));
     var said = 'Copied ' + n + (n === 1 ? ' value' : ' values') + (headers ? ' with headers.' : '.');
     // what was copied, for whoever reads the page (and for the tests)
     box.setAttribute('data-copied', text);
-    var status = box.querySelector('[data-cell-select-status]');
     var done = function (ok) {
-      if (status)
-        status.textContent = ok
-          ? said
-          : 'Copying was refused by the browser; select the cells and press Ctrl+C instead.';
+      say(box, ok ? said : 'Copying was refused by the browser; select the cells and press Ctrl+C instead.');
     };
     if (navigator.clipboard && navigator.clipboard.writeText)
       navigator.clipboard.writeText(text).then(
@@ -397,22 +542,26 @@
     setTimeout(function () {
       URL.revokeObjectURL(url);
     }, 1000);
-    var status = box.querySelector('[data-cell-select-status]');
-    if (status)
-      status.textContent =
-        'Exported ' + (rows.length - 1) + (rows.length === 2 ? ' row' : ' rows') + ' as ' + name + '.';
+    say(box, 'Exported ' + (rows.length - 1) + (rows.length === 2 ? ' row' : ' rows') + ' as ' + name + '.');
   }
 
+  function act(box, action) {
+    if (action === 'copy') copy(box, false);
+    else if (action === 'copy-headers') copy(box, true);
+    else if (action === 'export-selection') {
+      var rows = selectionRows(box, true);
+      if (rows.length) download(box, rows, 'summary-selection.csv');
+    } else if (action === 'export-table') download(box, tableRows(box), 'summary.csv');
+  }
   document.addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('[data-cell-action]');
     if (!button) return;
     var box = button.closest('[data-cell-active]');
     if (!box) return;
-    var action = button.getAttribute('data-cell-action');
-    if (action === 'copy') copy(box, false);
-    else if (action === 'copy-headers') copy(box, true);
-    else if (action === 'export-selection') download(box, selectionRows(box, true), 'summary-selection.csv');
-    else if (action === 'export-table') download(box, tableRows(box), 'summary.csv');
+    var fromMenu = menu.box === box && menu.el.contains(button);
+    // the menu closes first: the focus goes back to the cells, and the announcement is not lost
+    if (fromMenu) closeMenu(true);
+    act(box, button.getAttribute('data-cell-action'));
   });
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', activateAll);

@@ -52,9 +52,10 @@ type Migration = { up: (db: Knex) => Promise<void>; down?: (db: Knex) => Promise
  * Migrations are imported by our own code rather than by knex, so the same files load under
  * tsx (npm start) and under vitest's module runner (tests) without a build step, and compiled
  * from dist/migrations in production. A migration keeps its `.ts` name in the database either
- * way, so a database migrated from source runs compiled and back.
+ * way, so a database migrated from source runs compiled and back. Exported for the tests that
+ * migrate step by step (a migration that rewrites rows written before it).
  */
-const migrationSource: Knex.MigrationSource<string> = {
+export const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {
     return readdirSync(migrationsDir)
       .filter((f) => /^\d+_[\w-]+\.[jt]s$/.test(f))

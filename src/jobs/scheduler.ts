@@ -18,6 +18,7 @@ import { pruneOutboxJob } from './prune-outbox.js';
 import { pruneSessions } from './prune-sessions.js';
 import { renewSubscriptions } from './renew-subscriptions.js';
 import { renewalReminders } from './renewal-reminders.js';
+import { scheduledReports } from './scheduled-reports.js';
 import { sendMail } from './send-mail.js';
 import { verifyAuditChainsJob } from './verify-audit-chains.js';
 import type { Job, JobContext } from './types.js';
@@ -26,6 +27,7 @@ export const JOBS: Job[] = [
   renewSubscriptions,
   applyDeactivations,
   renewalReminders,
+  scheduledReports,
   sendMail,
   expireTokens,
   pruneSessions,

@@ -5,6 +5,7 @@ import { actorFromSession } from '../web/auth.js';
 import { loginRoutes } from './account/login.js';
 import { passwordRoutes } from './account/password.js';
 import { settingsRoutes } from './account/settings.js';
+import { twoFactorSettingsRoutes } from './account/settings/two-factor.js';
 import { membershipRoutes } from './account/membership.js';
 import { homeRoutes } from './home.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
@@ -17,6 +18,7 @@ import { ticketRoutes } from './tickets.js';
 import { userRoutes } from './users.js';
 import { adminCustomerUserRoutes } from './admin/customers/users.js';
 import { viewAsRoutes } from './admin/customers/view-as.js';
+import { adminUserTwoFactorRoutes } from './admin/customers/users/two-factor.js';
 import { activationRoutes } from './account/activation.js';
 import { siteRoutes } from './sites.js';
 import { adminSiteRoutes } from './admin/sites.js';
@@ -59,6 +61,7 @@ const PAGE_ROUTES = [
   loginRoutes,
   passwordRoutes,
   settingsRoutes,
+  twoFactorSettingsRoutes,
   membershipRoutes,
   homeRoutes,
   unsubscribeRoutes,
@@ -72,6 +75,7 @@ const PAGE_ROUTES = [
   userRoutes,
   adminCustomerUserRoutes,
   viewAsRoutes,
+  adminUserTwoFactorRoutes,
   activationRoutes,
   siteRoutes,
   adminSiteRoutes,

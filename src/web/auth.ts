@@ -56,6 +56,7 @@ export function actorFromSession(ctx: AppContext) {
       // the link reaches only the site map; a password staff set binds the password sign-in, not the link
       actor.viaLink = true;
       delete actor.mustChangePassword;
+      delete actor.mustSetUpTwoFactor;
     }
     if (!isOperator(actor) && actor.viewAsLapsed) return endLapsedView(ctx, req, res, next, actor);
     req.actor = actor;
@@ -104,6 +105,8 @@ export function safeNext(value: unknown): string | null {
 
 /** Where a person whose password staff generated or typed must go before anything else. */
 export const NEW_PASSWORD_PATH = '/password/new';
+/** Where a person whose tenant requires two-factor, and who has none, must go before anything else. */
+export const TWO_FACTOR_SETUP_PATH = '/settings/two-factor';
 
 function redirectTo(req: Request, res: Response, target: string) {
   if (req.get('HX-Request') === 'true') {
@@ -115,10 +118,13 @@ function redirectTo(req: Request, res: Response, target: string) {
 
 /**
  * Anonymous requests go to the sign-in page and come back afterwards (htmx gets HX-Redirect).
- * A person who must change their password reaches nothing but the page that does it.
+ * A person who must change their password reaches nothing but the page that does it; one who must set up
+ * two-factor sign-in, nothing but its pages.
  */
 export function requireActor(req: Request, res: Response, next: NextFunction) {
   if (req.actor?.mustChangePassword && req.path !== NEW_PASSWORD_PATH) return redirectTo(req, res, NEW_PASSWORD_PATH);
+  const setup = req.path === TWO_FACTOR_SETUP_PATH || req.path.startsWith(`${TWO_FACTOR_SETUP_PATH}/`);
+  if (req.actor?.mustSetUpTwoFactor && !setup) return redirectTo(req, res, TWO_FACTOR_SETUP_PATH);
   if (req.actor) return next();
   redirectTo(req, res, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }

@@ -29,8 +29,18 @@ declare module 'express-session' {
     flash: { kind: 'success' | 'error' | 'info'; text: string }[];
     /** "view as": the staff member's session acts, read only, as this customer user until `endsAt` */
     viewAs?: ViewAs;
+    /**
+     * A sign-in waiting for its second step (the password was right, the code is to come). It signs nobody
+     * in: the session names no userId, so nothing loads an actor from it (web/two-factor.ts).
+     */
+    secondStep?: SecondStep;
+    /** the secret the two-factor setup page shows, until a code from it turns two-factor on */
+    twoFactorSetup?: string;
   }
 }
+
+/** Whom a sign-in's second step will sign in, until when, and where it goes afterwards. */
+export type SecondStep = SessionPrincipal & { issuedAt: number; expiresAt: number; next: string };
 
 export const SESSION_IDLE_MS = 60 * 60 * 1000; // an hour without a request
 export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000; // a working day, whatever the activity

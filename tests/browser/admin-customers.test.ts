@@ -28,6 +28,7 @@ describe('a tenant admin administering customers', () => {
     await page.getByLabel('Search by title or account ID').pressSequentially('north');
     await page.waitForURL((url) => url.searchParams.get('q') === 'north');
     await expect.poll(() => customerTitles(page)).toEqual(['Northwind Logistics', 'Northwind South']);
+    await expect.poll(() => page.locator('#swap-status').textContent()).toBe('2 customers match “north”.');
     await expectUniqueIds(page);
     expect(await page.evaluate(() => (window as unknown as { searchMarker?: boolean }).searchMarker)).toBe(true);
 

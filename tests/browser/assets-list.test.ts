@@ -42,6 +42,10 @@ describe('a company admin browsing the asset list', () => {
     await page.waitForURL((url) => url.searchParams.get('q') === 'unit 1' && url.searchParams.get('tab') === 'active');
     await expect.poll(async () => (await identifiers(page)).length).toBe(25);
     await expect(page.locator('#asset-table caption').textContent()).resolves.toContain('matching “unit 1” in Active');
+    // the focus stayed in the search box: the polite live region says what the list now holds
+    await expect
+      .poll(() => page.locator('#swap-status[role="status"][aria-live="polite"]').textContent())
+      .toBe('25 or more assets match “unit 1” in Active.');
     await expectUniqueIds(page);
     const firstPage = await identifiers(page);
 

@@ -171,6 +171,8 @@ describe('a company admin organising groups', () => {
       expect(popup).toMatch(/^Unit \d{3}Position at \d{1,2} Nov 2026, \d{2}:\d{2} GMT$/);
       await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await expect(dialog.isVisible()).resolves.toBe(false);
+      // the focus goes back to the link that opened the map
+      await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe('Map of Trucks');
     },
   );
 

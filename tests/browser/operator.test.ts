@@ -10,7 +10,12 @@ describe('the deployment operator', () => {
     const operator = await signInThroughForm(await browser.newPage(), baseUrl, 'operator@demo.test');
     expect(new URL(operator.url()).pathname).toBe('/operator/tenants');
     const nav = operator.getByRole('navigation', { name: 'Main' });
-    await expect(nav.getByRole('link').allTextContents()).resolves.toEqual(['Tenants', 'Jobs', 'Outgoing mail']);
+    await expect(nav.getByRole('link').allTextContents()).resolves.toEqual([
+      'Tenants',
+      'Jobs',
+      'Outgoing mail',
+      'Two-factor sign-in',
+    ]);
     await operator.getByRole('rowheader', { name: 'Demo Telematics' }).waitFor();
 
     await operator.getByLabel('Tenant name').fill('Harbour Provider');

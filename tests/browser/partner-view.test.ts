@@ -24,6 +24,7 @@ describe("a partner viewer looking at a customer's usage", () => {
       await expect
         .poll(() => page.locator('#partner-customer-table tbody th').allTextContents())
         .toEqual(['Northwind Logistics']);
+      await expect.poll(() => page.locator('#swap-status').textContent()).toBe('1 customer matches “NW-1001”.');
       await expectUniqueIds(page);
       const row = page.locator('#partner-customer-table tbody tr');
       await expect(row.locator('.product-icon .visually-hidden').allTextContents()).resolves.toEqual([

@@ -123,6 +123,9 @@ describe('the site map', () => {
       '2 of 2 sites serviced from 2026-11-10 to 2026-11-16',
     );
     await page.locator('path.geofence-serviced').first().waitFor();
+    await expect
+      .poll(() => page.locator('#swap-status').textContent())
+      .toBe('2 of 2 sites serviced from 2026-11-10 to 2026-11-16.');
     await expectUniqueIds(page);
     await page.getByRole('link', { name: 'Piccadilly Yard' }).click();
     await page.waitForURL(/\/sites\/[0-9a-f-]{36}\?from=2026-11-10&to=2026-11-16/);

@@ -167,6 +167,21 @@ describe('the Outgoing mail page', () => {
     expect(third.text).toContain('>Newest</a>');
   });
 
+  it('names the files a message carries, with their sizes', async () => {
+    await enqueueMail(db, {
+      tenantId: tenant.id,
+      kind: 'weekly_digest',
+      to: 'digest@example.test',
+      subject: 'Weekly fleet digest with a file',
+      text: 'Hello.',
+      attachments: [{ filename: 'due.csv', contentType: 'text/csv; charset=utf-8', content: 'a,b\n1,2\n' }],
+    });
+    const id = (await db('outbox').where({ subject: 'Weekly fleet digest with a file' }).first('id')).id as number;
+    const page = await asAdmin.get(`/admin/mail/${id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<li>due.csv (8 bytes)</li>');
+  });
+
   it('shows a made-up message id as not found', async () => {
     expect((await asAdmin.get('/admin/mail/999999999')).status).toBe(404);
     expect((await asAdmin.get('/admin/mail/not-a-number')).status).toBe(404);

@@ -6,6 +6,7 @@ import { fixedClock } from '../../src/clock.js';
 import { csrfFrom, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode } from '../support/forms.js';
 
 const { db } = await testDatabase();
 const TODAY = '2026-11-24';
@@ -116,13 +117,6 @@ async function sessionCookie(email: string): Promise<string> {
   return cookiesOf(res);
 }
 
-const decode = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 /** The identifiers in the table, in order. */
 const identifiers = (html: string) =>
   [...html.matchAll(/<th scope="row">(?:<a href="[^"]+">)?([^<]+)</g)].map((m) => decode(m[1]!));
@@ -245,7 +239,7 @@ describe('the asset list of a company admin', () => {
     expect(res.status).toBe(200);
     expect(res.headers.vary).toMatch(/HX-Request/i);
     expect(res.text.trimStart().startsWith('<div id="asset-list">')).toBe(true);
-    expect(res.text).toContain('<div id="asset-table">');
+    expect(res.text).toMatch(/<div id="asset-table" data-announce="Showing \d+ of [\d,]+ assets in Active\.">/);
     expect(res.text).not.toContain('<html');
     const page = await ownerAgent.get('/assets?tab=active');
     expect(page.headers.vary).toMatch(/HX-Request/i);

@@ -119,3 +119,83 @@ describe('the audit log export for auditors', () => {
     expect((await staff.agent.get('/admin/audit.jsonl')).status).toBe(403);
   });
 });
+
+describe("the customer's audit tab as CSV", () => {
+  it("gives every entry of the customer, newest first, with its difference, and no other customer's", async () => {
+    const elsewhere = await makeCustomer(db, tenant.id, { title: 'Elsewhere' });
+    await inTenant(db, tenant.id, (trx) =>
+      audit(
+        trx,
+        { system: 'Test', tenantId: tenant.id },
+        { entityType: 'customer', entityId: elsewhere.id, customerId: elsewhere.id, action: 'customer.updated' },
+      ),
+    );
+    const { agent } = await signedInAgent(app, admin.email, TEST_PASSWORD);
+    const tab = await agent.get(`/admin/customers/${customer.id}/audit`);
+    expect(tab.text).toContain(`href="/admin/customers/${customer.id}/audit.csv"`);
+    const res = await agent.get(`/admin/customers/${customer.id}/audit.csv`).buffer(true);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="audit-log-Northwind.csv"');
+    const text = res.text;
+    expect(text.split('\n')[0]).toBe('Time (UTC),By,Entity,Entity id,Action,Difference');
+    expect(text).not.toContain(elsewhere.id);
+    // newest first; the difference as JSON, quoted as CSV quotes
+    expect(text).toContain('""title"":{""before"":""Title 2"",""after"":""Title 3""}');
+    expect(text.indexOf('Title 2')).toBeLessThan(text.indexOf('Title 0'));
+    expect(text.match(/customer\.updated/g)).toHaveLength(3);
+
+    // another tenant's customer is not found; staff without the audit tab are refused
+    expect((await agent.get(`/admin/customers/${(await makeCustomer(db, other.id)).id}/audit.csv`)).status).toBe(404);
+    const staff = await signedInAgent(app, support.email, TEST_PASSWORD);
+    expect((await staff.agent.get(`/admin/customers/${customer.id}/audit.csv`)).status).toBe(403);
+  });
+});
+
+describe("the tenant's audit log page", () => {
+  it("lists the tenant's entries, filtered by customer, person, kind and inclusive period, keyset-paged", async () => {
+    const second = await makeCustomer(db, tenant.id, { title: 'Southwind' });
+    // 55 entries for Southwind on 2026-12-03 by a system actor: more than a page
+    await inTenant(db, tenant.id, async (trx) => {
+      for (let n = 0; n < 55; n++)
+        await trx('audit_log').insert({
+          tenant_id: tenant.id,
+          at: '2026-12-03T08:00:00Z',
+          actor_label: 'Nightly job',
+          customer_id: second.id,
+          entity_type: 'asset',
+          entity_id: `a-${n}`,
+          action: 'asset.renewed',
+        });
+    });
+    const { agent } = await signedInAgent(app, admin.email, TEST_PASSWORD);
+    const rows = (html: string) => (html.match(/<tr>\s*<td><time/g) ?? []).length;
+
+    const all = await agent.get('/admin/audit');
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('<a href="/admin/audit" aria-current="page">Audit log</a>');
+    expect(rows(all.text)).toBe(50);
+    const older = /href="(\/admin\/audit\?before=\d+)" rel="next"/.exec(all.text)![1]!;
+    const next = await agent.get(older.replace(/&amp;/g, '&'));
+    // 55 + the 3 of Northwind + the one of another test's Elsewhere entry, in this tenant only
+    expect(rows(next.text)).toBeGreaterThanOrEqual(8);
+    expect(next.text).not.toContain('tenant.updated');
+
+    const byCustomer = await agent.get(`/admin/audit?customer=${customer.id}`);
+    expect(rows(byCustomer.text)).toBe(3);
+    expect(rows((await agent.get('/admin/audit?actor=ada%20admin')).text)).toBe(3);
+    expect(rows((await agent.get(`/admin/audit?actor=${admin.id}`)).text)).toBe(3);
+    expect(rows((await agent.get('/admin/audit?kind=asset')).text)).toBe(50);
+    expect(rows((await agent.get('/admin/audit?kind=asset.renewed&customer=' + customer.id)).text)).toBe(0);
+    // inclusive dates: the 1st and the 2nd, both whole days in the admin's zone (UTC)
+    expect(rows((await agent.get('/admin/audit?from=2026-12-01&to=2026-12-02')).text)).toBe(2);
+    // paging keeps the filters
+    const paged = await agent.get('/admin/audit?kind=asset');
+    expect(paged.text).toMatch(/href="\/admin\/audit\?kind=asset&amp;before=\d+" rel="next"/);
+
+    expect((await agent.get('/admin/audit?from=2026-02-30')).status).toBe(400);
+    expect((await agent.get('/admin/audit?before=nonsense')).status).toBe(400);
+    const staff = await signedInAgent(app, support.email, TEST_PASSWORD);
+    expect((await staff.agent.get('/admin/audit')).status).toBe(403);
+  });
+});

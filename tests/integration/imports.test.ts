@@ -77,8 +77,13 @@ describe('CSV import', () => {
     const running = await agent.get(res.headers.location!).set('HX-Request', 'true');
     expect(running.text).toContain('hx-trigger="every 1s"');
     expect(running.text).toMatch(/<progress id="import-bar" max="10" value="0">/);
+    // a browser without JavaScript reloads the whole page instead, until the import is over
+    const refresh = '<noscript><meta http-equiv="refresh" content="3"></noscript>';
+    expect((await agent.get(res.headers.location!)).text).toContain(refresh);
     await writeImport(db, tenant.id, id, { batchSize: 3 });
-    expect((await agent.get(res.headers.location!)).text).toContain('10 of 10 rows written (100 %)');
+    const done = (await agent.get(res.headers.location!)).text;
+    expect(done).toContain('10 of 10 rows written (100 %)');
+    expect(done).not.toContain('http-equiv="refresh"');
   });
 
   it('imports usage records through the same checks and writer as the API', async () => {

@@ -9,6 +9,7 @@ import { findUsableToken, issueToken } from '../../src/services/platform/tokens.
 import { signedInAgent, testContext } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeOperator, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode } from '../support/forms.js';
 
 const { db } = await testDatabase();
 const clock = fixedClock('2027-02-01T08:00:00Z');
@@ -41,13 +42,6 @@ await db('assets').insert({
   next_renewal_on: '2027-02-01',
 });
 const { agent, csrf } = await signedInAgent(app, operator.email, TEST_PASSWORD);
-const decode = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 describe("the operator's Jobs page", () => {
   it('lists every job with its schedule in words, before any has run', async () => {

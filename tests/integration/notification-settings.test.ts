@@ -48,6 +48,23 @@ describe('notification switches on the settings page', () => {
     );
     expect(page.text).toMatch(/<input type="checkbox" id="f-ticket_updates" name="ticket_updates" value="on" checked/);
     expect(page.text).toContain('<label for="f-renewal_reminders">Renewal reminders</label>');
+    // the scheduled reports (DESIGN section 10): a company admin is their customer's billing contact
+    expect(page.text).toContain('<label for="f-weekly_digest">Weekly fleet digest</label>');
+    expect(page.text).toContain('<label for="f-monthly_statement">Monthly statement</label>');
+    expect(page.text).toMatch(/<input type="checkbox" id="f-weekly_digest" name="weekly_digest" value="on" checked/);
+  });
+
+  it('offers a group admin the weekly fleet digest but not the monthly statement, and saves the switch', async () => {
+    const fay = await makeUser(db, { tenantId: tenant.id, role: 'group_admin', customerId: customer.id });
+    const { agent } = await signedInAgent(app, fay.email, TEST_PASSWORD);
+    const page = await agent.get('/settings');
+    expect(page.text).toContain('<label for="f-weekly_digest">Weekly fleet digest</label>');
+    expect(page.text).not.toContain('Monthly statement');
+    const { res } = await saveSwitches(fay.email, ['renewal_reminders', 'ticket_updates']);
+    expect(res.status).toBe(303);
+    expect(await db('notification_settings').where({ user_id: fay.id }).select('kind', 'enabled')).toEqual([
+      { kind: 'weekly_digest', enabled: false },
+    ]);
   });
 
   it(

@@ -42,7 +42,7 @@ describe('signing in as the operator', () => {
     const page = (await agent.get('/operator/tenants')).text;
     const header = page.slice(page.indexOf('<header'), page.indexOf('</header>'));
     const links = [...header.matchAll(/<li><a href="([^"]+)"/g)].map((m) => m[1]);
-    expect(links).toEqual(['/operator/tenants', '/operator/jobs', '/operator/mail']);
+    expect(links).toEqual(['/operator/tenants', '/operator/jobs', '/operator/mail', '/settings/two-factor']);
     expect(header).toContain('Opal Operator');
     expect(header).toContain('Portico deployment');
     expect((await agent.get('/').redirects(0)).headers.location).toBe('/operator/tenants');

@@ -16,6 +16,8 @@ const DEPLOYMENT_TABLES: Record<string, 'reference' | 'coordinator'> = {
   notification_settings: 'reference', // a login's own switches
   user_tokens: 'reference', // a login's links; tenant_id only says which tenant an activation is for
   operators: 'reference', // the deployment's operators: logins of no tenant
+  two_factor_logins: 'reference', // a login's second factor, whatever tenants it works for
+  two_factor_recovery_codes: 'reference',
   session: 'coordinator',
   rate_limits: 'coordinator',
   job_runs: 'coordinator',

@@ -87,6 +87,24 @@ async function figures(tenantId: string, customerId: string) {
   };
 }
 
+/**
+ * The balance is payments minus priced usage to the minor unit, the usage movements sum to the priced
+ * usage, the summaries' rollups agree, and so does the partner's remaining credit (debit limit plus balance).
+ */
+async function expectExact(w: Awaited<ReturnType<typeof world>>, debitLimit: bigint) {
+  const f = await figures(w.tenant.id, w.customer.id);
+  expect(f.balance).toBe(f.payments - f.priced);
+  expect(f.usageSum).toBe(-f.priced);
+  expect(f.ledgerSum).toBe(f.balance);
+  const rollups = await db('usage_daily')
+    .where({ tenant_id: w.tenant.id, customer_id: w.customer.id })
+    .sum<{ s: string }[]>({ s: 'charge_minor' });
+  expect(BigInt(rollups[0]!.s)).toBe(f.priced);
+  const seen = (await listPartnerCustomers(db, w.partnerViewer, {})).rows[0]!;
+  expect(BigInt(seen.remainingCreditMinor)).toBe(debitLimit + f.balance);
+  return f;
+}
+
 describe('usage charges on the ledger', () => {
   it(
     'charges a prepaid customer once per batch, exactly, for two concurrent batches and a re-priced day, ' +
@@ -128,20 +146,43 @@ describe('usage charges on the ledger', () => {
         to: '2026-12-01',
       });
       expect(changed).toBe(6000);
-      f = await figures(w.tenant.id, w.customer.id);
+      f = await expectExact(w, 50_000n);
       expect(f.usageMovements).toBe(3);
-      expect(f.balance).toBe(f.payments - f.priced);
-      expect(f.usageSum).toBe(-f.priced);
-      expect(f.ledgerSum).toBe(f.balance);
-      const rollups = await db('usage_daily')
-        .where({ tenant_id: w.tenant.id, customer_id: w.customer.id })
-        .sum<{ s: string }[]>({ s: 'charge_minor' });
-      expect(BigInt(rollups[0]!.s)).toBe(f.priced);
-
-      const seen = (await listPartnerCustomers(db, w.partnerViewer, {})).rows[0]!;
-      expect(BigInt(seen.remainingCreditMinor)).toBe(50_000n + f.balance);
     },
   );
+
+  it('stays exact when a day is re-priced while two more batches of that day arrive', async () => {
+    const w = await world(20_000);
+    const voicePrice = (unit: number, from: string) =>
+      db('price_lists').insert({
+        tenant_id: w.tenant.id,
+        customer_id: w.customer.id,
+        product: 'voice',
+        unit_price_minor: unit,
+        valid_from: new Date(from),
+      });
+    await voicePrice(7, '2026-11-01T00:00:00Z');
+    await recordMovement(db, w.staff, w.customer.id, { kind: 'payment', amount: '30.00', reference: 'P-2' });
+    expect((await ingest(w.key, 'day-a', voiceBatch(w.customer.account_id, 1500, '2026-12-02', 0))).status).toBe(200);
+
+    await voicePrice(9, '2026-12-01T00:00:00Z');
+    const [repriced, b, c] = await Promise.all([
+      repriceCustomerUsage(db, w.staff, w.customer.id, { product: 'voice', from: '2026-12-02', to: '2026-12-02' }),
+      ingest(w.key, 'day-b', voiceBatch(w.customer.account_id, 1500, '2026-12-02', 2000)),
+      ingest(w.key, 'day-c', voiceBatch(w.customer.account_id, 1500, '2026-12-02', 4000)),
+    ]);
+    expect([b.status, c.status]).toEqual([200, 200]);
+    expect(repriced.changed).toBeGreaterThanOrEqual(1500);
+
+    // every record carries the new price (nothing is left to re-price) and the ledger agrees to the penny
+    const again = await repriceCustomerUsage(db, w.staff, w.customer.id, {
+      product: 'voice',
+      from: '2026-12-02',
+      to: '2026-12-02',
+    });
+    expect(again.changed).toBe(0);
+    expect((await expectExact(w, 20_000n)).payments).toBe(3_000n);
+  });
 
   it('does not charge a call until it ends, then charges what it cost', async () => {
     const w = await world();

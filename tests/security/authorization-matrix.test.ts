@@ -83,6 +83,16 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /activate/:token': everyone(404),
 
   'GET /settings': only(TENANT_PEOPLE),
+  // two-factor sign-in: every login with a password, the operator too; the second step is open to everyone
+  // like /login, and sends anyone without a sign-in waiting for its code back to the password
+  'GET /settings/two-factor': only(ALL_SIGNED_IN),
+  'POST /settings/two-factor': only(ALL_SIGNED_IN),
+  'POST /settings/two-factor/delete': only(ALL_SIGNED_IN),
+  'GET /login/two-factor': everyone('ok'),
+  'POST /login/two-factor': everyone('ok'),
+  'POST /admin/settings/two-factor': only(TENANT_ADMINS),
+  'GET /admin/customers/:id/users/:userId/two-factor': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/users/:userId/two-factor/reset': only(TENANT_ADMINS, demoRecord),
   // anyone signed in may choose among their own roles (a made-up membership is 404: see the switching test)
   'GET /session/membership': only(TENANT_PEOPLE),
   'POST /session/membership': only([], Object.fromEntries(TENANT_PEOPLE.map((w) => [w, 404]))),
@@ -107,6 +117,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /admin/customers/:id/audit': only(TENANT_ADMINS, demoRecord),
   // support agents read a customer's users (and start "view as" there); tenant admins also change them
   'GET /admin/customers/:id/users': only(STAFF, demoRecord),
+  'GET /admin/customers/:id/audit.csv': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users/new': only(TENANT_ADMINS, demoRecord),
   'POST /admin/customers/:id/users': only(TENANT_ADMINS, demoRecord),
   'GET /admin/customers/:id/users/:userId': only(STAFF, demoRecord),
@@ -128,6 +139,7 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'POST /admin/mail/:id/retry': only(TENANT_ADMINS, demoRecord),
   // what the jobs did for their own tenant, read only; the jobs themselves and "Run now" are the operator's
   'GET /admin/jobs': only(TENANT_ADMINS),
+  'GET /admin/audit': only(TENANT_ADMINS),
   'GET /admin/audit.jsonl': only(TENANT_ADMINS),
 
   'GET /assets/:id': only(CUSTOMER_VIEWERS),
@@ -153,6 +165,17 @@ const EXPECTED: Record<string, Record<Who, Outcome>> = {
   'GET /assets.csv': only(CUSTOMER_VIEWERS),
   'GET /admin/customers/:id/assets': only(STAFF, demoRecord),
   'GET /admin/customers/:id/assets.csv': only(STAFF, demoRecord),
+  // staff device management (issue 22): support agents see a device's page, tenant admins change it.
+  // Empty forms are refused with 422; activating the active Trucks asset with 409; a deactivation
+  // without the confirmation page's field shows that page (422): the matrix changes no asset
+  'GET /admin/customers/:id/assets/new': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/assets/:assetId': only(STAFF, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/group': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/activation': only(TENANT_ADMINS, demoRecord),
+  'GET /admin/customers/:id/assets/:assetId/deactivation': only(TENANT_ADMINS, demoRecord),
+  'POST /admin/customers/:id/assets/:assetId/deactivation': only(TENANT_ADMINS, demoRecord),
   // the devices map switch: an empty form is refused with 422, so the demo's map stays on
   'POST /admin/customers/:id/map': only(TENANT_ADMINS, demoRecord),
 
@@ -454,6 +477,7 @@ async function concretePath(route: string): Promise<string> {
     .replace('/tickets/:id', `/tickets/${demoId('ticket:no-position')}`)
     .replace('/admin/imports/:id', `/admin/imports/${demoImportId}`)
     .replace(':blockId', String(blockId))
+    .replace(':assetId', truck.id)
     .replace('/admin/customers/:id', `/admin/customers/${customerId}`)
     .replace(
       '/admin/partners/:id/users/:userId',
@@ -523,7 +547,9 @@ async function visit(who: Who, route: string): Promise<{ outcome: Outcome | numb
     res.status === 303 &&
     String(res.headers.location).startsWith('/login') &&
     template !== '/logout' &&
-    template !== '/login';
+    template !== '/login' &&
+    // open to everyone, like /login: without a sign-in waiting for its code, it sends back to the password
+    template !== '/login/two-factor';
   if (toLogin) return { outcome: 'login', status: res.status };
   if (res.status === 403 || res.status === 404) return { outcome: res.status, status: res.status };
   if (res.status < 400 || res.status === 409 || res.status === 422 || res.status === 429)

@@ -188,9 +188,14 @@ const START: Record<Visitor, string[]> = {
     `/admin/customers/${northwind}/users/${throwaway.id}/delete`,
     `/admin/customers/${spare.id}/delete`,
     `/admin/partners/${bluewave}`,
+    // staff device management: registration, and an inactive and an active device (activate, deactivate)
+    `/admin/customers/${northwind}/assets/new`,
+    assetPages[0]!.replace('/assets/', `/admin/customers/${northwind}/assets/`),
+    `${assetPages[3]!.replace('/assets/', `/admin/customers/${northwind}/assets/`)}/deactivation`,
     '/admin/api-keys',
     `/admin/mail/${(deadMail as { id: number }).id}`,
     '/settings/mobile',
+    '/settings/two-factor',
   ],
   // a search for a device nobody registered offers the form that asks for it
   company_admin: [
@@ -217,6 +222,15 @@ const WITHOUT_A_FORM: Record<string, [Visitor, string, string[]]> = {
   'POST /admin/imports/:id/run': ['tenant_admin', `/admin/imports/${(badImport as { id: string }).id}/run`, []],
   // the banner's End shows only during a view as someone; without one it has nothing to end (303 home)
   'POST /view-as/end': ['support_agent', '/view-as/end', []],
+  // two-factor: the second step shows only to a sign-in waiting for its code, turning it off and staff's reset
+  // only for a login that has it
+  'POST /login/two-factor': ['anonymous', '/login/two-factor', ['code']],
+  'POST /settings/two-factor/delete': ['tenant_admin', '/settings/two-factor/delete', ['password', 'code']],
+  'POST /admin/customers/:id/users/:userId/two-factor/reset': [
+    'tenant_admin',
+    `/admin/customers/${northwind}/users/${throwaway.id}/two-factor/reset`,
+    [],
+  ],
 };
 
 /** Every form, with the first visitor (in VISITORS' order) who met it. */
@@ -284,6 +298,7 @@ const TYPED: Record<string, () => string> = {
   title: () => `Corpus Customer ${++typed}`,
   account_id: () => `CORP-${++typed}`,
   name: () => `Corpus ${++typed}`,
+  identifier: () => `CORPUS-${++typed}`,
   email: () => `corpus${++typed}@example.test`,
   contact_name: () => 'Corpus Contact',
   phone: () => '+44 20 7946 0000',

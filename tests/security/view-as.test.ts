@@ -194,6 +194,8 @@ describe('a view is read only, whatever the person may do', () => {
     expect((await agent.post('/session/membership').type('form').send({ _csrf: csrf })).status).toBe(403);
     // nor does the view list the person's other accounts (another provider's among them)
     expect((await agent.get('/session/membership')).status).toBe(403);
+    // nor the person's two-factor page, which would make a new secret for their login
+    expect((await agent.get('/settings/two-factor')).status).toBe(403);
     // signing in as someone else over the view is an unsafe request too
     expect((await agent.post('/login').type('form').send({ _csrf: csrf, email: person.email })).status).toBe(403);
   });

@@ -63,6 +63,11 @@ export function useBrowser() {
     expect(violations, 'WCAG 2.x A/AA violations axe found (rule on page: element)').toEqual([]);
   });
   return {
+    /**
+     * Has axe check, before the journey goes on, a state the journey opened that is neither a page, an
+     * htmx swap nor a <dialog> (a context menu, a selection); `name` tells it apart from the page.
+     */
+    checkState: (page: Page, name: string): Promise<void> => axe.check(page, name),
     /** A page in a fresh context; `{ javaScript: false }` is a visitor whose browser runs no script. */
     async newPage({ javaScript = true }: { javaScript?: boolean } = {}): Promise<Page> {
       const context = await browser.newContext({ javaScriptEnabled: javaScript });
@@ -135,7 +140,8 @@ interface AxeState {
  * axe-core over every page and every htmx-swapped state a test file's journeys reach, each distinct
  * (person, path, swap target) once. axe is evaluated through the DevTools protocol, which the page's
  * Content-Security-Policy does not govern, so the app's policy stays as it ships. A page is checked
- * once it has loaded and htmx has wired it; a swap after htmx's `htmx:after:settle`; a <dialog> once opened.
+ * once it has loaded and htmx has wired it; a swap after htmx's `htmx:after:settle`; a <dialog> once opened;
+ * any other state when the journey asks (checkState).
  */
 function axeChecker() {
   const checked = new Map<string, AxeState>();
@@ -167,6 +173,13 @@ function axeChecker() {
     );
     if (!results) return;
     checked.set(key, { key, person: state.person, swapped: swapTarget !== null, href: state.href });
+    // beyond axe: a status badge (renewal, site, over limit, …) says its state in words, not by its colour alone
+    const wordless = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('.badge'))
+        .filter((b) => !b.textContent?.trim())
+        .map((b) => b.outerHTML),
+    );
+    for (const badge of wordless) violations.push(`colour-only badge on ${state.href}: ${badge.slice(0, 120)}`);
     for (const rule of results.violations)
       for (const node of rule.nodes) {
         const selector = node.target.join(' ');

@@ -29,7 +29,8 @@ export type FoundForm = {
   fields: FormField[];
 };
 
-const decode = (s: string) =>
+/** HTML text as a person reads it: the entities Eta's escaping writes, turned back. */
+export const decode = (s: string) =>
   s
     .replace(/&#39;/g, "'")
     .replace(/&quot;/g, '"')

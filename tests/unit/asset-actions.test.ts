@@ -56,10 +56,27 @@ function expectedForActingRole({ status, hasPastTerm, renewalUnconfirmed }: Acti
 
 const ACTING: Role[] = ['company_admin', 'group_admin'];
 
+/** What a tenant admin does directly on a customer's device, written out for each status. */
+function expectedForStaff({ status }: ActionSubject): AssetAction[] {
+  switch (status) {
+    case 'inactive':
+    case 'deactivated':
+    case 'activation_pending':
+      return ['activate_directly', 'move', 'edit'];
+    case 'active':
+    case 'deactivation_pending':
+      return ['deactivate_directly', 'move', 'edit'];
+  }
+}
+
 describe('the actions offered on an asset, over every status and role', () => {
   for (const role of ROLES) {
     for (const { name, asset } of VARIANTS) {
-      const expected = ACTING.includes(role) ? expectedForActingRole(asset) : [];
+      const expected = ACTING.includes(role)
+        ? expectedForActingRole(asset)
+        : role === 'tenant_admin'
+          ? expectedForStaff(asset)
+          : [];
       const offered = expected.length ? expected.join(', ') : 'nothing';
       it(`offers a ${role.replace('_', ' ')} ${offered} on an asset that is ${name}`, () => {
         expect(availableActions(asset, role, PENDING_FOR[asset.status])).toEqual(expected);
@@ -67,14 +84,8 @@ describe('the actions offered on an asset, over every status and role', () => {
     }
   }
 
-  it('never offers a group supervisor, staff or any read-only role an action', () => {
-    for (const role of [
-      'group_supervisor',
-      'tenant_admin',
-      'support_agent',
-      'site_viewer',
-      'partner_viewer',
-    ] as Role[]) {
+  it('never offers a group supervisor, a support agent or any read-only role an action', () => {
+    for (const role of ['group_supervisor', 'support_agent', 'site_viewer', 'partner_viewer'] as Role[]) {
       for (const { asset } of VARIANTS) expect(availableActions(asset, role, PENDING_FOR[asset.status])).toEqual([]);
     }
   });

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { formText, orRerender } from '../../web/forms.js';
-import { startSession } from '../../web/session.js';
+import { signInOrAskForCode } from '../../web/two-factor.js';
 import { noStore } from '../../web/user-screens.js';
 import { activateAccount, checkActivationLink, type InvalidLinkReason } from '../../services/people/index.js';
 
@@ -56,10 +56,12 @@ export function activationRoutes(ctx: AppContext): Router {
         const { userId } = result;
         const who =
           'operator' in result ? { userId, operator: true as const } : { userId, membershipId: result.membershipId };
-        await startSession(req, ctx.clock.now(), who);
+        // an invited login with two-factor proves it with a code too, as at sign-in
+        const target = await signInOrAskForCode(ctx, req, who, result.landing);
         req.log.info({ event: 'account_activated', userId: result.userId }, 'account activated');
-        res.flash('success', 'Your account is active, and you are signed in. Welcome to Portico.');
-        res.redirect(303, result.landing);
+        if (!req.session.secondStep)
+          res.flash('success', 'Your account is active, and you are signed in. Welcome to Portico.');
+        res.redirect(303, target);
       },
       (errors, status, err) => renderActivation(req, res, token, { errors, formError: err.message }, status),
     );

@@ -1,17 +1,26 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { TooManyRequestsError } from '../../errors.js';
 import { maybeSignedIn, safeNext } from '../../web/auth.js';
 import { formText, orRerender, type Refusal } from '../../web/forms.js';
-import { sessionCookieName, sessionPrincipalOf, startSession } from '../../web/session.js';
+import { sessionCookieName, sessionPrincipalOf } from '../../web/session.js';
+import { finishSecondStep, pendingSecondStep, signInOrAskForCode } from '../../web/two-factor.js';
 import { isOperator, landingPath } from '../../services/access/index.js';
-import { endViewAs, signIn, SignInRefused, viewOf } from '../../services/people/index.js';
+import {
+  checkSecondStep,
+  endViewAs,
+  signIn,
+  SignInRefused,
+  twoFactorKey,
+  viewOf,
+} from '../../services/people/index.js';
 
-/** Signing in with a password, and signing out. */
+/** Signing in with a password (and, for a login with two-factor, a code on a second step), and signing out. */
 
 const Query = z.object({ next: formText() });
 const SignInBody = z.object({ email: formText(), password: formText(), next: formText() });
+const CodeBody = z.object({ code: formText(100) });
 
 export function loginRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -30,9 +39,12 @@ export function loginRoutes(ctx: AppContext): Router {
     await orRerender(
       async () => {
         const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
-        await startSession(req, ctx.clock.now(), sessionPrincipalOf(actor));
-        req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
-        res.redirect(303, safeNext(form.next) ?? landingPath(actor));
+        const next = safeNext(form.next) ?? landingPath(actor);
+        const target = await signInOrAskForCode(ctx, req, sessionPrincipalOf(actor), next);
+        if (req.session.secondStep)
+          req.log.info({ event: 'sign_in_second_step', userId: actor.userId, address: req.ip }, 'password right');
+        else req.log.info({ event: 'sign_in', userId: actor.userId, address: req.ip }, 'signed in');
+        res.redirect(303, target);
       },
       (errors, status, err) => {
         logRefusedSignIn(req, err);
@@ -40,6 +52,47 @@ export function loginRoutes(ctx: AppContext): Router {
         res.renderPage('account/login/index', { title: 'Sign in', values, errors }, { status });
       },
       // a locked account or address is told so on the form, with the time left
+      { limits: true },
+    );
+  });
+
+  // ---- the second step: a code from the app, or a recovery code, in the same field ----
+  const renderSecondStep = (res: Response, errors: Record<string, string> = {}, status = 200) =>
+    res.renderPage('account/login/two-factor', { title: 'Two-factor sign-in', errors }, { status });
+
+  router.get('/login/two-factor', (req, res) => {
+    if (!pendingSecondStep(ctx, req)) return res.redirect(303, '/login');
+    renderSecondStep(res);
+  });
+
+  router.post('/login/two-factor', async (req, res) => {
+    const step = pendingSecondStep(ctx, req);
+    if (!step) {
+      res.flash('info', 'Your sign-in took too long. Sign in again.');
+      return res.redirect(303, '/login');
+    }
+    const { code } = CodeBody.parse(req.body ?? {});
+    await orRerender(
+      async () => {
+        const key = twoFactorKey(ctx.config.sessionSecret);
+        const address = req.ip ?? 'unknown';
+        const { recoveryCode } = await checkSecondStep(
+          ctx.db,
+          key,
+          { userId: step.userId, code, address },
+          ctx.clock.now(),
+        );
+        const who = await finishSecondStep(ctx, req, step);
+        if (!who) return res.redirect(303, '/login');
+        req.log.info({ event: 'sign_in', userId: who.userId, address, recoveryCode }, 'signed in with two-factor');
+        if (recoveryCode) res.flash('info', 'You signed in with a recovery code; it no longer works.');
+        res.redirect(303, step.next);
+      },
+      (errors, status, err) => {
+        const reason = err instanceof TooManyRequestsError ? 'locked' : 'code';
+        req.log.info({ event: 'sign_in_failed', reason, userId: step.userId, address: req.ip }, 'second step refused');
+        renderSecondStep(res, errors, status);
+      },
       { limits: true },
     );
   });

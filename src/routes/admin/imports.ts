@@ -53,12 +53,25 @@ export function adminImportRoutes(ctx: AppContext): Router {
     const imp = await getImport(ctx.db, actor, id);
     res.renderPage(
       'admin/imports/show',
-      { title: `Import · ${imp.fileName}`, imp, errors: form.errors ?? {} },
+      {
+        title: `Import · ${imp.fileName}`,
+        imp,
+        errors: form.errors ?? {},
+        // without JavaScript a running import's page reloads itself every few seconds (layout's <noscript>)
+        refreshWithoutScript: imp.status === 'running' ? 3 : undefined,
+      },
       { fragment: 'admin/imports/_progress', status: form.status },
     );
   };
 
-  router.get('/admin/imports', ...allow('import.run', (_req, res, actor) => renderIndex(res, actor)));
+  // ?kind= preselects what the file holds (the customer's Assets tab links here for devices)
+  router.get(
+    '/admin/imports',
+    ...allow('import.run', (req, res, actor) => {
+      const { kind } = UploadBody.parse(req.query);
+      return renderIndex(res, actor, { values: { kind: kindOptions.some((k) => k.value === kind) ? kind : '' } });
+    }),
+  );
 
   router.post(
     '/admin/imports',

@@ -12,11 +12,13 @@ import {
   setNumberRange,
 } from '../../services/billing/index.js';
 import type { Actor } from '../../services/access/index.js';
+import { setTwoFactorRequirement, twoFactorRequirement } from '../../services/people/index.js';
 import { formCheckbox, formText, orRerender } from '../../web/forms.js';
 
 /** The provider's settings page: one section (and fragment) per concern. */
 
 const OverLimitBody = z.object({ blockOverLimit: formCheckbox() });
+const TwoFactorBody = z.object({ staff: formCheckbox(), companyAdmins: formCheckbox() });
 const NumberRangeBody = z.object({ firstNumber: formText(), lastNumber: formText(), blockSize: formText() });
 const HelpLinksBody = z.object(
   Object.fromEntries(HELP_LINKS.map((k) => [k, formText()])) as Record<
@@ -56,6 +58,7 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
         },
         numberRange: await numberRangeSection(ctx.db, actor, numbers),
         billing: await billingSettings(ctx.db, actor),
+        twoFactor: await twoFactorRequirement(ctx.db, actor),
       },
       { fragment: 'admin/settings/_help-links', status: help.status ?? numbers.status },
     );
@@ -108,6 +111,19 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
         on ? 'Usage of accounts over their limit is refused.' : 'Usage of accounts over their limit is accepted.',
       );
       res.redirect(303, '/admin/settings#over-limit');
+    }),
+  );
+
+  router.post(
+    '/admin/settings/two-factor',
+    ...allow('tenant_settings.manage', async (req, res, actor) => {
+      const form = TwoFactorBody.parse(req.body ?? {});
+      const changed = await setTwoFactorRequirement(ctx.db, actor, form);
+      res.flash(
+        'success',
+        changed ? 'Two-factor requirements saved.' : 'Nothing changed in the two-factor requirements.',
+      );
+      res.redirect(303, '/admin/settings#two-factor');
     }),
   );
 

@@ -11,7 +11,7 @@ import {
   ASSET_TABS,
   BULK_ACTION_LABELS,
   BULK_ACTIONS,
-  bulkGroupChoices,
+  listAssetsWithGroupChoices,
   assetFilterFrom,
   type AssetList,
   type AssetListFilter,
@@ -64,7 +64,11 @@ export function renderAssetList(
     title: string;
     base: string;
     linkAssets: boolean;
+    /** where an asset's page is, before its id (the customer's /assets/ unless given) */
+    assetBase?: string;
     canRequest: boolean;
+    /** staff who manage the customer's devices: "Register a device" */
+    canManage?: boolean;
     customerTabs?: unknown;
     /** /assets for those who may act: the bulk form's choices */
     bulk?: { actions: { value: string; label: string }[]; groups: { id: string; label: string }[] } | null;
@@ -145,10 +149,10 @@ export function assetRoutes(ctx: AppContext): Router {
     '/assets',
     ...allow('asset.view', async (req, res, actor) => {
       const canRequest = can(actor, 'asset.request');
-      const [list, groups] = await Promise.all([
-        listAssets(readDb(ctx, req), actor, assetFilter(ctx, req, actor)),
-        canRequest ? bulkGroupChoices(ctx.db, actor) : null,
-      ]);
+      const filter = assetFilter(ctx, req, actor);
+      const { list, groups } = canRequest
+        ? await listAssetsWithGroupChoices(readDb(ctx, req), actor, filter)
+        : { list: await listAssets(readDb(ctx, req), actor, filter), groups: null };
       const bulk = groups
         ? { actions: BULK_ACTIONS.map((a) => ({ value: a, label: BULK_ACTION_LABELS[a] })), groups }
         : null;

@@ -30,6 +30,7 @@ export function navFor(actor: Principal): NavItem[] {
     ['users.view', { href: '/users', label: 'Users' }],
     ['mail.view', { href: '/admin/mail', label: 'Outgoing mail' }],
     ['jobs.view', { href: '/admin/jobs', label: 'Jobs' }],
+    ['audit.view', { href: '/admin/audit', label: 'Audit log' }],
     ['api_key.manage', { href: '/admin/api-keys', label: 'API keys' }],
     ['import.run', { href: '/admin/imports', label: 'Imports' }],
     ['tenant_settings.manage', { href: '/admin/settings', label: 'Provider settings' }],
@@ -39,7 +40,10 @@ export function navFor(actor: Principal): NavItem[] {
     ['settings.view', { href: '/settings', label: 'Settings' }],
     ['help.view', { href: '/help', label: 'Help' }],
   ];
-  return items.filter(([action]) => can(actor, action)).map(([, item]) => item);
+  const nav = items.filter(([action]) => can(actor, action)).map(([, item]) => item);
+  // the operator has no settings page: its own two-factor sign-in is its one account page
+  if (isOperator(actor)) nav.push({ href: '/settings/two-factor', label: 'Two-factor sign-in' });
+  return nav;
 }
 
 /** The tabs of a customer's staff pages (sub-paths of /admin/customers/:id) this actor may open. */

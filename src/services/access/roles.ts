@@ -64,6 +64,8 @@ export type Actor = {
    * sessions or membership ended, the staff member lost the right): the view ends on this request
    */
   viewAsLapsed?: { userId: string; membershipId: string; customerId: string; startedAt: number };
+  /** their tenant requires two-factor sign-in of their role and they have none: nothing but setting it up */
+  mustSetUpTwoFactor?: boolean;
 };
 
 /**
@@ -83,6 +85,7 @@ export type OperatorActor = {
   mustChangePassword?: undefined;
   viewedBy?: undefined;
   viewAsLapsed?: undefined;
+  mustSetUpTwoFactor?: undefined;
 };
 
 /** Whoever a session acts as: a person in a tenant, or the deployment's operator. */
@@ -145,6 +148,14 @@ const RULES = {
   /** staff: a customer's assets, and the queue of pending requests */
   'asset.staff_view': [...STAFF],
   'request.review': [...STAFF],
+  /**
+   * staff: register a customer's devices, edit their name and identifier, move them, activate and
+   * deactivate them directly (no request queue). Tenant admins only, as in the customer-admin
+   * reference: a direct change skips the customer's request and the queue's second look, and a
+   * registered or activated device is billed, like the imports and billing tenant admins keep.
+   * Support agents see the devices and answer the customers' requests in the queue.
+   */
+  'asset.staff_manage': ['tenant_admin'],
 
   // ---- tickets, call data records, help, tenant settings and data imports (issue 7) ----
   /**
@@ -270,7 +281,9 @@ export const VIEW_AS_MS = 30 * 60 * 1000;
  * switcher lists the person's memberships everywhere, other providers' included, which are not the
  * staff member's to see.
  */
-export const VIEW_AS_HIDDEN_PAGES: readonly string[] = ['/session/membership'];
+// the two-factor page makes a new secret for the login (kept in the session) and shows its state: the
+// person's login, not this account, and a page that writes
+export const VIEW_AS_HIDDEN_PAGES: readonly string[] = ['/session/membership', '/settings/two-factor'];
 
 /**
  * Whether a request of a "view as" session is refused: anything unsafe but ending the view and signing
@@ -317,4 +330,21 @@ export function isCustomerRole(role: string): role is CustomerRole {
 /** Whether giving this role would change the person's role (nobody may change their own). */
 export function changesRole(who: HasRole, role: Role): boolean {
   return who.role !== role;
+}
+
+/**
+ * Whom a tenant may require two-factor sign-in of (tenant settings): its staff, and company admins, who
+ * hold the keys to customers' devices, money and people. The session's SQL reads these lists.
+ */
+export const TWO_FACTOR_REQUIRABLE = {
+  staff: STAFF_ROLES,
+  companyAdmins: ['company_admin'] as readonly Role[],
+} as const;
+
+/**
+ * Whether a person manages their own two-factor sign-in from this session: anyone signed in with their
+ * password (operators too), never a login link's session, which reaches the site map only.
+ */
+export function authorizeOwnTwoFactor(who: Principal | undefined): asserts who is Principal {
+  if (!who || who.viaLink) throw new ForbiddenError();
 }

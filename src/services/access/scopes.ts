@@ -84,9 +84,11 @@ export function scopeGroups(trx: Trx, actor: Actor, alias = 'groups'): Knex.Quer
 
 /**
  * The groups an actor may pick to put an asset in (registering a device, moving one): the groups in
- * their reach, for those who may ask for changes to assets; none for anyone else.
+ * their reach, for those who may ask for changes to assets; every group of the tenant for staff who
+ * manage devices directly (callers narrow it to the asset's customer); none for anyone else.
  */
 export function groupsToPick(trx: Trx, actor: Actor, alias = 'groups'): Knex.QueryBuilder {
+  if (can(actor, 'asset.staff_manage')) return trx(`groups as ${alias}`).where(`${alias}.tenant_id`, actor.tenantId);
   const q = scopeGroups(trx, actor, alias);
   return can(actor, 'asset.request') ? q : q.whereRaw('false');
 }

@@ -274,11 +274,22 @@ export type AssetPage = {
   today: Day;
 };
 
-/** One asset as its page shows it, with what the actor may do with it now; 404 outside their reach. */
-export async function getAsset(db: Db, actor: Actor, id: string, now: Date): Promise<AssetPage> {
-  authorize(actor, 'asset.view');
+/**
+ * One asset as its page shows it, with what the actor may do with it now; 404 outside their reach.
+ * Staff read it on the customer's staff pages: `customerId` is the customer the URL names, and an
+ * asset of another customer is not found there.
+ */
+export async function getAsset(
+  db: Db,
+  actor: Actor,
+  id: string,
+  now: Date,
+  opts: { customerId?: string } = {},
+): Promise<AssetPage> {
+  authorize(actor, opts.customerId === undefined ? 'asset.view' : 'asset.staff_view');
   return asActor(db, actor, async (trx) => {
     const asset = withCurrentTerm(await findAssetInScope(trx, actor, id), now);
+    if (opts.customerId !== undefined && asset.customer_id !== opts.customerId) throw new NotFoundError();
     const today = todayIn(actor.timeZone, now);
     const customer = await trx('customers')
       .where({ tenant_id: asset.tenant_id, id: asset.customer_id })

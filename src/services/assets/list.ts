@@ -290,23 +290,39 @@ const cursorOf = (r: ListDbRow): string =>
  * ('asset.staff_view' with filter.customerId), with the tab counts; one round trip.
  */
 export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter): Promise<AssetList> {
+  return (await listAssetsWith(db, actor, filter, [])).list;
+}
+
+/**
+ * listAssets, plus the rows of `extra` statements the page needs besides the list (the bulk form's
+ * groups), sent in the same one round trip rather than a transaction of their own.
+ */
+export async function listAssetsWith(
+  db: Db,
+  actor: Actor,
+  filter: AssetListFilter,
+  extra: TenantStatement[],
+): Promise<{ list: AssetList; extraRows: unknown[][] }> {
   authorizeList(actor, filter);
   const trx = sqlBuilder(db);
   const statements: TenantStatement[] = [
     assetListQuery(trx, actor, filter),
     tabCountsQuery(trx, actor, filter.customerId, filter.groupId),
+    ...extra,
   ];
   if (filter.customerId) statements.push(customerQuery(trx, actor, filter.customerId));
   const searching = !!searchTermOf(filter.q);
   const results = await queryInTenant(db, actor.tenantId, searching ? [SEARCH_PLANNING, ...statements] : statements);
-  const [page, countRows, customerRows] = searching ? results.slice(1) : results;
+  const [page, countRows, ...rest] = searching ? results.slice(1) : results;
+  const extraRows = rest.slice(0, extra.length).map((r) => r.rows as unknown[]);
+  const customerRows = rest[extra.length];
   const customer = (customerRows?.rows[0] as { id: string; title: string } | undefined) ?? null;
   if (filter.customerId && !customer) throw new NotFoundError();
 
   let rows = page!.rows as ListDbRow[];
   const backward = !filter.after && !!filter.before;
   // a page before the first: show the first page, full, rather than a short one
-  if (backward && rows.length < filter.size) return listAssets(db, actor, { ...filter, before: null });
+  if (backward && rows.length < filter.size) return listAssetsWith(db, actor, { ...filter, before: null }, extra);
   const more = rows.length > filter.size;
   rows = rows.slice(0, filter.size);
   if (backward) rows.reverse();
@@ -315,7 +331,7 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
   const { counts, spans } = countsFrom(countRows!.rows as CountRow[]);
   const q = filter.q;
   const searchTerm = searchTermOf(q);
-  return {
+  const list: AssetList = {
     tab: filter.tab,
     q,
     due: filter.due ?? null,
@@ -336,4 +352,5 @@ export async function listAssets(db: Db, actor: Actor, filter: AssetListFilter):
     customer,
     today: filter.today,
   };
+  return { list, extraRows };
 }

@@ -209,25 +209,34 @@ export async function approveRequest(
         'A deactivation is not approved: it applies on its date, or now with “Apply now”; or reject it.',
       );
     }
-    const term = termFor(asset.plan, todayIn(actor.timeZone, now));
-    const after = {
-      status: 'active',
-      term_start: term.termStart,
-      term_end: term.termEnd,
-      next_renewal_on: term.nextRenewalOn,
-      renewal_unconfirmed: false,
-    };
+    const { before, after } = activation(asset, actor, now);
     await updateAsset(trx, asset, after);
     await decide(trx, actor, request, { state: 'approved' });
-    const before = {
-      status: asset.status,
-      term_start: asset.term_start,
-      term_end: asset.term_end,
-      next_renewal_on: asset.next_renewal_on,
-    };
     await auditAsset(trx, actor, asset, `asset.${request.kind}_approved`, before, after);
-    return { identifier: asset.identifier, termEnd: term.termEnd };
+    return { identifier: asset.identifier, termEnd: after.term_end };
   });
+}
+
+/**
+ * An asset made active by staff (approving its request, or directly): its term starts today in the
+ * actor's time zone; the fields before and after, for the change and its audit entry.
+ */
+export function activation(asset: AssetRow, actor: Actor, now: Date) {
+  const term = termFor(asset.plan, todayIn(actor.timeZone, now));
+  const after = {
+    status: 'active' as const,
+    term_start: term.termStart,
+    term_end: term.termEnd,
+    next_renewal_on: term.nextRenewalOn,
+    renewal_unconfirmed: false,
+  };
+  const before = {
+    status: asset.status,
+    term_start: asset.term_start,
+    term_end: asset.term_end,
+    next_renewal_on: asset.next_renewal_on,
+  };
+  return { before, after };
 }
 
 export const REASON_MESSAGES = {
@@ -278,7 +287,7 @@ async function statusBeforeReactivation(trx: Trx, asset: AssetRow): Promise<Asse
 }
 
 /** The deactivated state: the subscription ends, so nothing renews any more. */
-const DEACTIVATED = { status: 'deactivated', next_renewal_on: null, renewal_unconfirmed: false } as const;
+export const DEACTIVATED = { status: 'deactivated', next_renewal_on: null, renewal_unconfirmed: false } as const;
 
 /** Staff apply a pending deactivation now rather than on its date. */
 export async function applyDeactivation(db: Db, actor: Actor, requestId: string): Promise<{ identifier: string }> {

@@ -1,7 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
 import { lookUpIdentifier, type AssetRow, type GroupChoice } from './detail.js';
-import { groupDepths, groupOptionLabel, identifierProblem, NAME_MAX } from './rules.js';
+import { deviceFieldProblems, groupDepths, groupOptionLabel } from './rules.js';
 import { audit } from '../platform/index.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, groupsToPick, seesWholeCustomer } from '../access/index.js';
@@ -67,10 +67,7 @@ export async function requestActivationOfNewDevice(
   authorize(actor, 'asset.request');
   const identifier = form.identifier.trim();
   const name = form.name.trim();
-  const errors: Record<string, string> = {};
-  const identifierError = identifierProblem(identifier);
-  if (identifierError) errors.identifier = identifierError;
-  if (name.length > NAME_MAX) errors.name = `Keep the name to ${NAME_MAX} characters or fewer.`;
+  const errors = deviceFieldProblems(identifier, name);
   if (!(PLANS as readonly string[]).includes(form.plan)) errors.plan = 'Choose a plan.';
   return asActor(db, actor, async (trx) => {
     if (!errors.identifier) {

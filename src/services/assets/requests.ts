@@ -1,5 +1,5 @@
 import type { Db, Trx } from '../../db/index.js';
-import { ConflictError, ValidationError } from '../../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import {
   findAssetInScope,
   groupChoicesFor,
@@ -28,9 +28,19 @@ import { auditAsset, decidedBy, insertRequest, updateAsset } from './request-wri
  * the audit log in the same transaction.
  */
 
-/** The asset, locked, with what the actor may do to it now; ConflictError when `action` is not among it. */
-async function lockForAction(trx: Trx, actor: Actor, assetId: string, action: AssetAction): Promise<AssetRow> {
+/**
+ * The asset, locked, with what the actor may do to it now; ConflictError when `action` is not among it.
+ * With `customerId` (staff pages, whose URL names the customer) an asset of another customer is not found.
+ */
+export async function lockForAction(
+  trx: Trx,
+  actor: Actor,
+  assetId: string,
+  action: AssetAction,
+  customerId?: string,
+): Promise<AssetRow> {
   const asset = await findAssetInScope(trx, actor, assetId, { forUpdate: true });
+  if (customerId !== undefined && asset.customer_id !== customerId) throw new NotFoundError();
   const pendingKinds = await pendingKindsOf(trx, asset);
   const subject = subjectOf(asset);
   const allowed = availableActions(subject, actor.role, pendingKinds);
@@ -206,30 +216,37 @@ export const MOVE_MESSAGES = {
 /** Moves an asset to another group of its customer, among the groups the actor reaches; applied at once. */
 export async function moveAsset(db: Db, actor: Actor, assetId: string, groupId: string): Promise<{ path: string }> {
   authorize(actor, 'asset.request');
-  return asActor(db, actor, async (trx) => {
-    const asset = await lockForAction(trx, actor, assetId, 'move');
-    const target = isUuid(groupId)
-      ? (await groupChoicesFor(trx, actor, asset.customer_id)).find((g) => g.id === groupId)
-      : undefined;
-    if (!target) throw new ValidationError({ group_id: MOVE_MESSAGES.choose });
-    if (target.id === asset.group_id) throw new ValidationError({ group_id: MOVE_MESSAGES.same });
-    // the counters follow by trigger: same customer, another group
-    await updateAsset(trx, asset, { group_id: target.id, group_path: target.path });
-    await insertRequest(trx, actor, asset, {
-      kind: 'group_move',
-      state: 'applied',
-      from_group_id: asset.group_id,
-      to_group_id: target.id,
-      ...decidedBy(trx, actor),
-    });
-    await auditAsset(
-      trx,
-      actor,
-      asset,
-      'asset.moved',
-      { group_id: asset.group_id, group_path: asset.group_path },
-      { group_id: target.id, group_path: target.path },
-    );
-    return { path: target.path };
+  return asActor(db, actor, async (trx) =>
+    moveLocked(trx, actor, await lockForAction(trx, actor, assetId, 'move'), groupId),
+  );
+}
+
+/**
+ * Moves a locked asset (lockForAction) to another group of its customer among those the actor may
+ * pick, applied at once and kept in its history: the customer's move and the staff's.
+ */
+export async function moveLocked(trx: Trx, actor: Actor, asset: AssetRow, groupId: string): Promise<{ path: string }> {
+  const target = isUuid(groupId)
+    ? (await groupChoicesFor(trx, actor, asset.customer_id)).find((g) => g.id === groupId)
+    : undefined;
+  if (!target) throw new ValidationError({ group_id: MOVE_MESSAGES.choose });
+  if (target.id === asset.group_id) throw new ValidationError({ group_id: MOVE_MESSAGES.same });
+  // the counters follow by trigger: same customer, another group
+  await updateAsset(trx, asset, { group_id: target.id, group_path: target.path });
+  await insertRequest(trx, actor, asset, {
+    kind: 'group_move',
+    state: 'applied',
+    from_group_id: asset.group_id,
+    to_group_id: target.id,
+    ...decidedBy(trx, actor),
   });
+  await auditAsset(
+    trx,
+    actor,
+    asset,
+    'asset.moved',
+    { group_id: asset.group_id, group_path: asset.group_path },
+    { group_id: target.id, group_path: target.path },
+  );
+  return { path: target.path };
 }

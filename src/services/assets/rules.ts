@@ -27,6 +27,10 @@ export const REQUEST_KINDS = [
   'deactivation',
   'renewal_confirmation',
   'group_move',
+  /** staff registered the device for the customer (applied at once) */
+  'registration',
+  /** staff changed the device's name or identifier (applied at once; `reason` says what changed) */
+  'details_change',
 ] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
@@ -35,6 +39,8 @@ export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
   deactivation: 'Deactivation',
   renewal_confirmation: 'Renewal confirmation',
   group_move: 'Group move',
+  registration: 'Registration',
+  details_change: 'Details changed',
 };
 /** The kinds that wait in the provider's queue (the others apply at once). */
 export const QUEUED_KINDS = ['activation', 'reactivation', 'deactivation'] as const satisfies readonly RequestKind[];
@@ -57,6 +63,12 @@ export const ASSET_ACTIONS = [
   'request_deactivation',
   'cancel_deactivation',
   'move',
+  /** staff: activate at once, without a request (a pending activation is approved by it) */
+  'activate_directly',
+  /** staff: deactivate at once, without a request (a pending deactivation is applied by it) */
+  'deactivate_directly',
+  /** staff: change the name and identifier */
+  'edit',
 ] as const;
 export type AssetAction = (typeof ASSET_ACTIONS)[number];
 
@@ -69,14 +81,16 @@ export type ActionSubject = {
 };
 
 /**
- * The actions a role may take on an asset in its current state. Read-only roles get none; staff
- * act from their queue, not here. An action whose request is already pending is not offered twice.
+ * The actions a role may take on an asset in its current state. Read-only roles get none; staff who
+ * manage devices act directly (staffActions). An action whose request is already pending is not
+ * offered twice.
  */
 export function availableActions(
   asset: ActionSubject,
   role: Role,
   pendingKinds: readonly RequestKind[],
 ): AssetAction[] {
+  if (roleCan(role, 'asset.staff_manage')) return staffActions(asset);
   if (!roleCan(role, 'asset.request')) return [];
   const pending = new Set(pendingKinds);
   const actions: AssetAction[] = [];
@@ -90,6 +104,20 @@ export function availableActions(
   if (asset.status === 'active' && !pending.has('deactivation')) actions.push('request_deactivation');
   if (asset.status === 'deactivation_pending' && pending.has('deactivation')) actions.push('cancel_deactivation');
   actions.push('move');
+  return actions;
+}
+
+/**
+ * What staff do to a customer's device directly: activate anything not running (a pending
+ * activation included: activating it approves the request), deactivate anything running (a pending
+ * deactivation included: it applies now), and move or edit it whatever its state.
+ */
+function staffActions(asset: ActionSubject): AssetAction[] {
+  const actions: AssetAction[] = [];
+  if (asset.status === 'inactive' || asset.status === 'deactivated' || asset.status === 'activation_pending')
+    actions.push('activate_directly');
+  if (asset.status === 'active' || asset.status === 'deactivation_pending') actions.push('deactivate_directly');
+  actions.push('move', 'edit');
   return actions;
 }
 
@@ -125,6 +153,12 @@ export function refusalOf(
       return 'This asset has no pending deactivation to cancel.';
     case 'move':
       return 'This asset cannot be moved now.';
+    case 'activate_directly':
+      return `This asset is already active (${now}): deactivate it first to start a new term.`;
+    case 'deactivate_directly':
+      return `Only an active asset can be deactivated; this one is ${now}.`;
+    case 'edit':
+      return 'This asset cannot be changed now.';
   }
 }
 
@@ -145,6 +179,15 @@ export function isIdentifier(value: unknown): value is string {
 }
 
 export const NAME_MAX = 200;
+
+/** A device's identifier and name as typed: the problems of each, by field (empty when both are fine). */
+export function deviceFieldProblems(identifier: string, name: string): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const identifierError = identifierProblem(identifier);
+  if (identifierError) errors.identifier = identifierError;
+  if (name.length > NAME_MAX) errors.name = `Keep the name to ${NAME_MAX} characters or fewer.`;
+  return errors;
+}
 export const REASON_MAX = 1000;
 
 const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });

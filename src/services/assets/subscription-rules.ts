@@ -55,14 +55,17 @@ export function lastDayOfMonth(day: Day): Day {
   return format(y, m, daysInMonth(y, m));
 }
 
+// one formatter per time zone: making one costs far more than using it (a list page asks per row)
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar day it is at `now` in a time zone. */
 export function todayIn(timeZone: string, now: Date): Day {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(now);
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${get('year')}-${get('month')}-${get('day')}`;
 }

@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { ValidationError } from '../../errors.js';
 import { locationKind, usageRecordKind, type IngestKind } from './ingestion.js';
 import { serviceVisitKind } from '../sites/index.js';
+import { deviceImportKind } from '../assets/index.js';
 
 /**
  * The kinds of CSV import and reading a file: a CsvImportKind is its columns and how a row's text
@@ -112,6 +113,29 @@ export const IMPORT_KINDS: CsvImportKind[] = [
       notes: textCell(r.notes),
     }),
     ingest: serviceVisitKind,
+  },
+  {
+    key: 'devices',
+    label: 'Devices to register (inactive until activated)',
+    columns: [
+      { name: 'account_id', required: true, description: 'the customer, by its account id' },
+      { name: 'identifier', required: true, description: 'IMEI or serial: 4 to 32 letters, digits or hyphens' },
+      { name: 'name', required: false, description: 'up to 200 characters' },
+      {
+        name: 'group',
+        required: false,
+        description: 'the customer’s group, its path as the lists show it (Trucks / North); required if it has groups',
+      },
+      { name: 'plan', required: false, description: 'monthly (default), quarterly or yearly' },
+    ],
+    fromRow: (r) => ({
+      account_id: textCell(r.account_id),
+      identifier: textCell(r.identifier),
+      name: textCell(r.name),
+      group: textCell(r.group),
+      plan: textCell(r.plan),
+    }),
+    ingest: deviceImportKind,
   },
 ];
 

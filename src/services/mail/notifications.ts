@@ -14,7 +14,12 @@ import { type Actor, asActor, authorize, type Role } from '../access/index.js';
  */
 
 /** Append-only: a kind's position is part of every unsubscribe link already sent. */
-export const NOTIFICATION_KINDS = ['renewal_reminders', 'ticket_updates'] as const;
+export const NOTIFICATION_KINDS = [
+  'renewal_reminders',
+  'ticket_updates',
+  'weekly_digest',
+  'monthly_statement',
+] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export const NOTIFICATION_TEXT: Record<
@@ -31,6 +36,21 @@ export const NOTIFICATION_TEXT: Record<
     label: 'Ticket updates',
     description: 'When a ticket you opened or follow gets a reply or changes status.',
     roles: ['tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor'],
+  },
+  weekly_digest: {
+    label: 'Weekly fleet digest',
+    description:
+      'Each Monday: the assets you look after that renew within 4 weeks (attached as CSV), the requests ' +
+      'pending and the tickets waiting for you.',
+    roles: ['company_admin', 'group_admin'],
+  },
+  // company admins are their customer's billing contacts (as for the over-limit mail)
+  monthly_statement: {
+    label: 'Monthly statement',
+    description:
+      "On the first of each month, as your customer's billing contact: the last month's usage per product, " +
+      'its charges and the balance (attached as CSV).',
+    roles: ['company_admin'],
   },
 };
 

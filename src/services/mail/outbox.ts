@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
-import type { MailTransport } from './transport.js';
+import type { MailAttachment, MailTransport } from './transport.js';
 
 export type NewMail = {
   tenantId: string;
@@ -21,6 +21,8 @@ export type NewMail = {
    * them only until the message is delivered, and the outgoing mail page never shows them after that
    */
   secrets?: string[];
+  /** files the message carries (a report's CSV); kept in the outbox's attachments column until pruned */
+  attachments?: MailAttachment[];
 };
 
 export const REDACTED = '[redacted]';
@@ -54,6 +56,7 @@ export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
   const redacted = redactSecrets(mail.text, mail.secrets);
   // the HTML part would keep the secret where the text part lost it
   if (redacted && mail.html) throw new Error('A message that carries a secret is sent as text only.');
+  if (redacted && mail.attachments?.length) throw new Error('A message that carries a secret carries no files.');
   await trx('outbox').insert({
     tenant_id: mail.tenantId,
     channel: mail.channel ?? 'email',
@@ -66,6 +69,7 @@ export async function enqueueMail(trx: Db | Trx, mail: NewMail): Promise<void> {
     redacted_text: redacted,
     body_html: mail.html ?? null,
     headers: JSON.stringify(mail.headers ?? {}),
+    attachments: mail.attachments?.length ? JSON.stringify(mail.attachments) : null,
   });
   if (mail.channel !== 'sms') deliverSoon(trx);
 }
@@ -90,6 +94,7 @@ type OutboxRow = {
   body_text: string;
   body_html: string | null;
   headers: Record<string, string>;
+  attachments: MailAttachment[] | null;
   attempts: number;
 };
 
@@ -116,7 +121,17 @@ export async function deliverDueMail(
         .limit(batchSize)
         .forUpdate()
         .skipLocked()
-        .select('tenant_id', 'id', 'recipient', 'subject', 'body_text', 'body_html', 'headers', 'attempts');
+        .select(
+          'tenant_id',
+          'id',
+          'recipient',
+          'subject',
+          'body_text',
+          'body_html',
+          'headers',
+          'attachments',
+          'attempts',
+        );
       for (const row of rows) {
         const key = { tenant_id: row.tenant_id, id: row.id };
         if (!transport) {
@@ -130,6 +145,7 @@ export async function deliverDueMail(
             text: row.body_text,
             ...(row.body_html ? { html: row.body_html } : {}),
             headers: row.headers,
+            ...(row.attachments?.length ? { attachments: row.attachments } : {}),
           });
           // delivered: a secret the message carried now lives only in the recipient's mailbox
           await trx('outbox')

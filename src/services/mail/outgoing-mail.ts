@@ -29,6 +29,8 @@ export type OutgoingMailMessage = OutgoingMailSummary & {
   text: string;
   /** the message carried one-time secrets (links, codes, passwords): `text` shows them as "[redacted]" */
   redacted: boolean;
+  /** the files it carries (a report's CSV), by name and size */
+  attachments: { filename: string; bytes: number }[];
 };
 
 export type OutgoingMailQuery = { status?: MailStatus; before?: number; size: number };
@@ -48,6 +50,7 @@ type Row = {
   tenant_name: string;
   body_text?: string;
   redacted_text?: string | null;
+  attachments?: { filename: string; content: string }[] | null;
 };
 
 const COLUMNS = [
@@ -135,11 +138,15 @@ export async function findOutgoingMail(
   const row: Row | undefined = await readOutbox(db, reader, (outbox) =>
     outbox()
       .where('o.id', id)
-      .first([...COLUMNS, 'o.body_text', 'o.redacted_text']),
+      .first([...COLUMNS, 'o.body_text', 'o.redacted_text', 'o.attachments']),
   );
   if (!row) throw new NotFoundError();
   const redacted = row.redacted_text != null && !(opts.revealKept && row.status === 'kept');
-  return { ...summary(row), text: (redacted ? row.redacted_text : row.body_text) ?? '', redacted };
+  const attachments = (row.attachments ?? []).map((a) => ({
+    filename: a.filename,
+    bytes: Buffer.byteLength(a.content, 'utf8'),
+  }));
+  return { ...summary(row), text: (redacted ? row.redacted_text : row.body_text) ?? '', redacted, attachments };
 }
 
 /**

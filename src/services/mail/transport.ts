@@ -1,11 +1,15 @@
 import nodemailer from 'nodemailer';
 
+/** A file a message carries: text content (a report's CSV), handed to nodemailer as it is. */
+export type MailAttachment = { filename: string; contentType: string; content: string };
+
 export type OutgoingMail = {
   to: string;
   subject: string;
   text: string;
   html?: string;
   headers?: Record<string, string>;
+  attachments?: MailAttachment[];
 };
 
 export type MailTransport = {

@@ -18,6 +18,8 @@ export * from './users.js';
 export * from './view-as.js';
 export * from './user-sessions.js';
 export * from './sign-in.js';
+export * from './two-factor.js';
+export * from './two-factor-rules.js';
 export * from './rules.js';
 // TODO(issue 15, this session): partner users moved to partners/; kept here until routes import them from there
 export { createPartnerUser, reissuePartnerActivation, type PartnerUser } from '../partners/index.js';

@@ -1,7 +1,7 @@
 import { pgPoolAdapter, type Db } from '../../db/index.js';
 import { type Actor, can, CUSTOMER_ROLES, type Principal } from '../access/index.js';
 import { operatorFromRow } from './operators.js';
-import { actorFromRow, type ActorRow } from './sign-in.js';
+import { actorFromRow, MUST_SET_UP_TWO_FACTOR_SQL, type ActorRow } from './sign-in.js';
 
 /** What a stored session says of whom it acts as (the fields express-session keeps in `sess`). */
 type StoredSession = {
@@ -54,7 +54,7 @@ const CUSTOMER_ROLE_LIST = CUSTOMER_ROLES.map((r) => `'${r}'`).join(', ');
 const SESSION_AND_ACTOR = `
 select s.sess,
   a.email, a.name, a.time_zone, a.tenant_id, a.tenant_name, a.role, a.customer_id, a.partner_id,
-  a.customer_title, a.partner_name, a.membership_count, a.must_change_password,
+  a.customer_title, a.partner_name, a.membership_count, a.must_change_password, a.must_set_up_two_factor,
   op.email as op_email, op.name as op_name, op.time_zone as op_time_zone,
   va.email as va_email, va.name as va_name, va.time_zone as va_time_zone, va.tenant_id as va_tenant_id,
   va.tenant_name as va_tenant_name, va.role as va_role, va.customer_id as va_customer_id,
@@ -77,7 +77,8 @@ left join lateral (
     c.title as customer_title, p.name as partner_name,
     (select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
       where o.user_id = u.id and ot.disabled_at is null) as membership_count,
-    u.must_change_password
+    u.must_change_password,
+    ${MUST_SET_UP_TWO_FACTOR_SQL} as must_set_up_two_factor
   from memberships m
   join users u on u.id = m.user_id
   join tenants t on t.id = m.tenant_id

@@ -2,6 +2,8 @@ import type { Db } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { verifyPassword } from './passwords.js';
 import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/index.js';
+// read while the module loads: from the pure module, whatever order the domains' index files load in
+import { TWO_FACTOR_REQUIRABLE } from '../access/roles.js';
 import { assertNotLocked, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
 import { loadOperator } from './operators.js';
 
@@ -9,6 +11,8 @@ export type SignInInput = { email: string; password: string; address: string };
 
 const accountKey = (email: string) => `login:account:${email.trim().toLowerCase()}`;
 const addressKey = (address: string) => `login:address:${address}`;
+/** The sign-in counter of an address, which the second step's wrong codes count against too. */
+export const signInAddressKey = addressKey;
 
 /** Lifts the sign-in lock of an account (after its password was reset by a mailed link). */
 export function clearSignInLockout(db: Db, email: string): Promise<void> {
@@ -125,7 +129,21 @@ export type ActorRow = {
   partner_name: string | null;
   membership_count: number;
   must_change_password: boolean;
+  must_set_up_two_factor: boolean;
 };
+
+const roleList = (roles: readonly Role[]) => roles.map((r) => `'${r}'`).join(', ');
+
+/**
+ * SQL over a membership `m` and its login `u`: the tenant requires two-factor of the membership's role
+ * (two_factor_settings) and the login has none. The roles are the policy's constants, never input.
+ */
+export const MUST_SET_UP_TWO_FACTOR_SQL = `(exists (
+    select 1 from two_factor_settings tf
+    where tf.tenant_id = m.tenant_id
+      and ((tf.staff and m.role in (${roleList(TWO_FACTOR_REQUIRABLE.staff)}))
+        or (tf.company_admins and m.role in (${roleList(TWO_FACTOR_REQUIRABLE.companyAdmins)}))))
+  and not exists (select 1 from two_factor_logins f where f.user_id = u.id))`;
 
 export function actorFromRow(userId: string, membershipId: string, row: ActorRow): Actor {
   return {
@@ -142,6 +160,7 @@ export function actorFromRow(userId: string, membershipId: string, row: ActorRow
     placeName: row.customer_title ?? row.partner_name ?? row.tenant_name,
     membershipCount: row.membership_count,
     ...(row.must_change_password ? { mustChangePassword: true } : {}),
+    ...(row.must_set_up_two_factor ? { mustSetUpTwoFactor: true } : {}),
   };
 }
 
@@ -184,6 +203,7 @@ export async function loadActor(
            where o.user_id = u.id and ot.disabled_at is null) as membership_count`,
       ),
       'u.must_change_password',
+      db.raw(`${MUST_SET_UP_TWO_FACTOR_SQL} as must_set_up_two_factor`),
     );
   if (session) {
     const { issuedAt, linkId, now } = session;

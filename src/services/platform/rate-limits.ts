@@ -22,6 +22,10 @@ export const LIMITS = {
   passwordChange: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
   /** wrong mobile verification codes, in a row: five tries at a 6-digit code */
   verificationCode: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
+  /** wrong codes at sign-in's second step, in a row: the step locks for 15 minutes (DESIGN section 10) */
+  twoFactorCode: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
+  /** wrong passwords or codes when turning two-factor off or on, in a row */
+  twoFactorChange: { max: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000, consecutive: true },
 } satisfies Record<string, Limit>;
 
 function minutesLeft(until: Date, now: Date): number {

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
+import { sendCsvStream } from '../../../web/downloads.js';
 import { formText, idParam, orRerender } from '../../../web/forms.js';
 import {
   createCustomer,
@@ -16,6 +17,7 @@ import {
   HOME_PAGE_LABELS,
   HOME_PAGES,
   listAuditEntries,
+  streamCustomerAuditCsv,
   listCustomers,
   listQueryFrom,
   parentChoices,
@@ -219,6 +221,16 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
         },
         (errors, status) => renderDelete(res, actor, id, { errors, status, typed: confirm_title }),
       );
+    }),
+  );
+
+  router.get(
+    `${BASE}/:id/audit.csv`,
+    ...allow('audit.view', async (req, res, actor) => {
+      const { id } = Params.parse(req.params);
+      const download = await streamCustomerAuditCsv(ctx.db, actor, id);
+      res.on('close', () => download.stream.destroy());
+      await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
 
