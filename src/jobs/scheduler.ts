@@ -10,6 +10,7 @@ import {
   runExclusively,
 } from '../services/platform/index.js';
 import { applyDeactivations } from './apply-deactivations.js';
+import { endLapsedViewsJob } from './end-lapsed-views.js';
 import { expireTokens } from './expire-tokens.js';
 import { failStalledImportsJob } from './fail-stalled-imports.js';
 import { pruneJobRunsJob } from './prune-job-runs.js';
@@ -30,6 +31,8 @@ export const JOBS: Job[] = [
   scheduledReports,
   sendMail,
   expireTokens,
+  // before pruning: a view in a session that expired is still ended in the audit log
+  endLapsedViewsJob,
   pruneSessions,
   pruneJobRunsJob,
   pruneIdempotencyKeysJob,

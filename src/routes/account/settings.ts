@@ -13,6 +13,7 @@ import {
   confirmMobileCode,
   endOtherSessions,
   endSession,
+  listMembershipsOf,
   listOwnSessions,
   loadProfile,
   MIN_PASSWORD_LENGTH,
@@ -24,7 +25,10 @@ import {
 import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../../services/mail/index.js';
 import { formatDateTime, timeZoneChoicesFor } from '../../services/platform/index.js';
 
-/** The signed-in person's own settings: profile, password, notifications, sessions, email and mobile. */
+/**
+ * The signed-in person's own settings: profile, password, their accounts (memberships), notifications,
+ * sessions, email and mobile.
+ */
 
 const ProfileBody = z.object({ name: formText(), timeZone: formText() });
 const PasswordBody = z.object({ current: formText(), password: formText(), passwordConfirm: formText() });
@@ -55,11 +59,13 @@ export function settingsRoutes(ctx: AppContext): Router {
 
   /** The whole page, or (for htmx) only the sessions list; a 422 keeps every other section as it is. */
   async function renderSettings(req: Request, res: Response, actor: Actor, state: PageState = {}, status = 200) {
-    const [profile, sessions, switches, verification] = await Promise.all([
+    const [profile, sessions, switches, verification, accounts] = await Promise.all([
       loadProfile(ctx.db, actor),
       listOwnSessions(ctx.db, actor, ctx.clock.now(), req.sessionID),
       notificationSwitches(ctx.db, actor),
       verificationState(ctx.db, actor, ctx.clock.now()),
+      // staff viewing as a person see this provider's account only: not the person's other providers
+      actor.viewedBy ? null : listMembershipsOf(ctx.db, actor),
     ]);
     res.renderPage(
       'account/settings/index',
@@ -73,6 +79,7 @@ export function settingsRoutes(ctx: AppContext): Router {
         sessions,
         sessionsNote: state.sessionsNote ?? '',
         verification,
+        accounts,
         switches: switches.map((sw) => ({
           ...sw,
           checked: state.notifications ? state.notifications[sw.kind] : sw.enabled,

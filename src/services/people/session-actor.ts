@@ -76,7 +76,8 @@ left join lateral (
   select u.email, u.name, u.time_zone, m.tenant_id, t.name as tenant_name, m.role, m.customer_id, m.partner_id,
     c.title as customer_title, p.name as partner_name,
     (select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
-      where o.user_id = u.id and ot.disabled_at is null) as membership_count,
+      where o.user_id = u.id and o.disabled_at is null and o.invited_at is null
+        and ot.disabled_at is null) as membership_count,
     u.must_change_password,
     ${MUST_SET_UP_TWO_FACTOR_SQL} as must_set_up_two_factor
   from memberships m

@@ -200,7 +200,8 @@ export async function loadActor(
       'p.name as partner_name',
       db.raw(
         `(select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
-           where o.user_id = u.id and ot.disabled_at is null) as membership_count`,
+           where o.user_id = u.id and o.disabled_at is null and o.invited_at is null
+             and ot.disabled_at is null) as membership_count`,
       ),
       'u.must_change_password',
       db.raw(`${MUST_SET_UP_TWO_FACTOR_SQL} as must_set_up_two_factor`),
@@ -228,6 +229,8 @@ export type MembershipChoice = {
   id: string;
   role: Role;
   roleLabel: string;
+  /** whose account it is: a customer's, a partner's, or the provider's own (staff) */
+  kind: 'customer' | 'partner' | 'provider';
   placeName: string;
   tenantName: string;
   current: boolean;
@@ -235,7 +238,8 @@ export type MembershipChoice = {
 
 /**
  * Every role a person holds (a login may be, say, a company admin of one customer and a partner
- * viewer of a reseller), for the switcher; across tenants, since the person is the same.
+ * viewer of a reseller), for the switcher and the settings page; across tenants, since the person is the
+ * same. Only those that act: a disabled membership or tenant is not one, nor an invitation not yet accepted.
  */
 export async function listMembershipsOf(db: Db, actor: Actor): Promise<MembershipChoice[]> {
   const rows = await db('memberships as m')
@@ -248,6 +252,7 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
     })
     .where('m.user_id', actor.userId)
     .whereNull('m.disabled_at')
+    .whereNull('m.invited_at')
     .whereNull('t.disabled_at')
     .orderBy(['t.name', 'm.created_at'])
     .select<
@@ -257,6 +262,7 @@ export async function listMembershipsOf(db: Db, actor: Actor): Promise<Membershi
     id: r.id,
     role: r.role,
     roleLabel: ROLE_LABELS[r.role],
+    kind: r.customer_title !== null ? 'customer' : r.partner_name !== null ? 'partner' : 'provider',
     placeName: r.customer_title ?? r.partner_name ?? r.tenant_name,
     tenantName: r.tenant_name,
     current: r.id === actor.membershipId,

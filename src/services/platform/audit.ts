@@ -15,7 +15,7 @@ export type AuditEntry = {
 /** Records a change in the same transaction as the change itself. Never pass secrets in before/after. */
 export async function audit(
   trx: Trx,
-  actor: Actor | { system: string; tenantId: string },
+  actor: Pick<Actor, 'userId' | 'name' | 'email' | 'tenantId'> | { system: string; tenantId: string },
   entry: AuditEntry,
 ): Promise<void> {
   const who =
