@@ -39,8 +39,15 @@ async function switchByKeyboard(page: Page) {
 
   await page.goto(`${baseUrl}/settings`);
   const now = page.getByRole('region', { name: 'Your accounts' });
-  await expect(now.getByRole('row', { name: /Second Provider/ }).getByText('Current').count()).resolves.toBe(1);
-  await expect(now.getByRole('button', { name: 'Switch to Harbour Freight as Company admin' }).count()).resolves.toBe(1);
+  await expect(
+    now
+      .getByRole('row', { name: /Second Provider/ })
+      .getByText('Current')
+      .count(),
+  ).resolves.toBe(1);
+  await expect(now.getByRole('button', { name: 'Switch to Harbour Freight as Company admin' }).count()).resolves.toBe(
+    1,
+  );
 }
 
 describe('your accounts on the settings page', () => {
@@ -52,7 +59,12 @@ describe('your accounts on the settings page', () => {
 
   it('switches account without JavaScript', async () => {
     const person = await twoHats();
-    const page = await signInThroughForm(await browser.newPage({ javaScript: false }), baseUrl, person.email, TEST_PASSWORD);
+    const page = await signInThroughForm(
+      await browser.newPage({ javaScript: false }),
+      baseUrl,
+      person.email,
+      TEST_PASSWORD,
+    );
     await switchByKeyboard(page);
   });
 });

@@ -50,7 +50,11 @@ const invited = await addMembership({
   invited_email: person.email,
   disabled_at: new Date(),
 });
-const inClosedTenant = await addMembership({ tenant_id: closed.id, role: 'company_admin', customer_id: closedCustomer.id });
+const inClosedTenant = await addMembership({
+  tenant_id: closed.id,
+  role: 'company_admin',
+  customer_id: closedCustomer.id,
+});
 await db('tenants').where({ id: closed.id }).update({ disabled_at: new Date() });
 const stranger = await makeUser(db, { tenantId: second.id, role: 'company_admin', customerId: strangers.id });
 const support = await makeUser(db, { tenantId: first.id, role: 'support_agent' }, { name: 'Sam Support' });
@@ -69,7 +73,9 @@ describe('your accounts on the settings page', () => {
     const rows = section!.match(/<tr>\s*<th scope="row">[\s\S]*?<\/tr>/g) ?? [];
     expect(rows).toHaveLength(3);
     const rowOf = (name: string) => rows.find((r) => r.includes(name)) ?? '';
-    const [harbourRow, partnerRow, staffRow] = ['Harbour Freight', 'Ridge Resellers', 'row">Second Provider'].map(rowOf);
+    const [harbourRow, partnerRow, staffRow] = ['Harbour Freight', 'Ridge Resellers', 'row">Second Provider'].map(
+      rowOf,
+    );
     expect(harbourRow).toContain('Harbour Freight');
     expect(harbourRow).toContain('Company admin');
     expect(harbourRow).toContain('Current');

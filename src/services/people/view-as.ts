@@ -105,7 +105,9 @@ const viewMs = (field: string) =>
  */
 export async function endLapsedViews(db: Db, now: Date, limit = 500): Promise<number> {
   type Lapsed = { sid: string; user_id: string; name: string; email: string; tenant_id: string };
-  const { rows } = await db.raw<{ rows: (Lapsed & { viewed_user_id: string; customer_id: string; started_at: string })[] }>(
+  const { rows } = await db.raw<{
+    rows: (Lapsed & { viewed_user_id: string; customer_id: string; started_at: string })[];
+  }>(
     `select s.sid, s.user_id, u.name, u.email, c.tenant_id, k.viewed_user_id, c.id as customer_id, k.started_at
        from session s
        cross join lateral (
