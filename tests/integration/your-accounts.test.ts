@@ -64,7 +64,7 @@ const accountsSection = (html: string): string | null =>
   /<section[^>]*id="accounts"[\s\S]*?<\/section>/.exec(html)?.[0] ?? null;
 
 describe('your accounts on the settings page', () => {
-  it('lists every account the login acts in, by customer, partner or provider and role, and which is current', async () => {
+  it('lists every account the login acts in, named and with its role, and which is current', async () => {
     const { agent } = await signedInAgent(app, person.email, TEST_PASSWORD);
     const page = await agent.get('/settings');
     expect(page.status).toBe(200);
@@ -110,7 +110,7 @@ describe('your accounts on the settings page', () => {
     expect(section).toContain('Harbour Freight');
   });
 
-  it('refuses a switch to a disabled account, an invitation not yet accepted, a disabled provider, or another login', async () => {
+  it('refuses a switch to a disabled account, a pending invitation, a disabled provider or another login', async () => {
     const { agent, csrf } = await signedInAgent(app, person.email, TEST_PASSWORD);
     const theirs = stranger.membershipId;
     for (const membership_id of [disabled, invited, inClosedTenant, theirs]) {
