@@ -1,4 +1,4 @@
-import type { AssetRow } from './detail.js';
+import { ASSET_RULE_COLUMNS, type AssetRow } from './detail.js';
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -81,24 +81,9 @@ function selectedAssets(trx: Trx, actor: Actor, selection: BulkSelection): Knex.
     : scopeAssets(trx, actor, 'a').whereRaw('a.id = any(?::uuid[])', [selection.ids]);
 }
 
-const CANDIDATE_COLUMNS = [
-  'id',
-  'customer_id',
-  'group_id',
-  'group_path',
-  'identifier',
-  'name',
-  'status',
-  'plan',
-  'term_start',
-  'term_end',
-  'next_renewal_on',
-  'renewal_unconfirmed',
-];
-
 /** What the rules need of each asset of `q` (a query on assets as `a`), its pending requests included. */
 function withCandidateColumns(trx: Trx, q: Knex.QueryBuilder): Knex.QueryBuilder {
-  return q.select(CANDIDATE_COLUMNS.map((c) => `a.${c}`)).select(
+  return q.select(ASSET_RULE_COLUMNS.map((c) => `a.${c}`)).select(
     trx.raw(
       `coalesce((select array_agg(r.kind::text) from asset_requests r
                   where r.tenant_id = a.tenant_id and r.asset_id = a.id and r.state = 'pending'), '{}') as pending`,

@@ -51,9 +51,9 @@ export type AssetRow = {
   last_located_at: Date | null;
 };
 
-const ASSET_COLUMNS = [
+/** The columns the asset rules read (rules.ts): what a bulk action loads of each asset. */
+export const ASSET_RULE_COLUMNS = [
   'id',
-  'tenant_id',
   'customer_id',
   'group_id',
   'group_path',
@@ -65,6 +65,12 @@ const ASSET_COLUMNS = [
   'term_end',
   'next_renewal_on',
   'renewal_unconfirmed',
+] as const;
+
+/** Every column of an AssetRow. */
+export const ASSET_COLUMNS = [
+  'tenant_id',
+  ...ASSET_RULE_COLUMNS,
   'last_latitude',
   'last_longitude',
   'last_located_at',

@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
-import { lookUpIdentifier, type AssetRow, type GroupChoice } from './detail.js';
+import { ASSET_COLUMNS, lookUpIdentifier, type AssetRow, type GroupChoice } from './detail.js';
 import { deviceFieldProblems, groupDepths, groupOptionLabel } from './rules.js';
 import { audit } from '../platform/index.js';
 import { isUuid } from '../customers/rules.js';
@@ -93,18 +93,7 @@ export async function requestActivationOfNewDevice(
         plan,
         status: 'activation_pending',
       })
-      .returning<AssetRow[]>([
-        'id',
-        'tenant_id',
-        'customer_id',
-        'group_id',
-        'group_path',
-        'identifier',
-        'name',
-        'status',
-        'plan',
-        'term_start',
-      ])
+      .returning<AssetRow[]>([...ASSET_COLUMNS])
       .catch((err: unknown) => {
         if (isUniqueViolation(err))
           throw new ValidationError({ identifier: 'This device was registered a moment ago. Search for it again.' });

@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
-import { groupChoicesFor, subjectOf, type AssetRow, type GroupChoice } from './detail.js';
+import { ASSET_COLUMNS, groupChoicesFor, subjectOf, type AssetRow, type GroupChoice } from './detail.js';
 import { activationKind, deviceFieldProblems } from './rules.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
@@ -144,16 +144,7 @@ export async function insertDevices(
           status: 'inactive',
         })),
       )
-      .returning<AssetRow[]>([
-        'id',
-        'tenant_id',
-        'customer_id',
-        'group_id',
-        'group_path',
-        'identifier',
-        'name',
-        'plan',
-      ]);
+      .returning<AssetRow[]>([...ASSET_COLUMNS]);
     await trx('asset_requests').insert(
       assets.map((a) => ({
         tenant_id: a.tenant_id,
