@@ -18,6 +18,7 @@ if (compiled.status !== 0) {
   process.exit(1);
 }
 cpSync(path.join(root, 'src/views'), path.join(dist, 'src/views'), { recursive: true });
+cpSync(path.join(root, 'src/locales'), path.join(dist, 'src/locales'), { recursive: true });
 cpSync(path.join(root, 'public'), path.join(dist, 'public'), { recursive: true });
 writeFileSync(path.join(dist, 'main.js'), "// the production entry: see scripts/build.mjs\nimport './src/main.js';\n");
 console.log('portico: built dist/ (start it with NODE_ENV=production npm start, or node dist/main.js)');

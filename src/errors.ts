@@ -1,18 +1,30 @@
-/** Typed errors thrown by services; one error handler turns each into its response. */
+import { msg, type MessageValues, type Msg } from './services/platform/i18n.js';
+
+/**
+ * Typed errors thrown by services; one error handler turns each into its response. A message is an
+ * English catalog message (services/platform/i18n.ts), translated where it is shown; one with
+ * placeholders carries their values (`new ConflictError('{name} is taken').withValues({ name })`).
+ */
 export class AppError extends Error {
   readonly status: number = 500;
+  values?: MessageValues;
+
+  withValues(values: MessageValues): this {
+    this.values = values;
+    return this;
+  }
 }
 
 export class NotFoundError extends AppError {
   override readonly status = 404;
-  constructor(message = 'That page does not exist, or you cannot see it.') {
+  constructor(message = msg('That page does not exist, or you cannot see it.')) {
     super(message);
   }
 }
 
 export class ForbiddenError extends AppError {
   override readonly status = 403;
-  constructor(message = 'Your role does not allow this.') {
+  constructor(message = msg('Your role does not allow this.')) {
     super(message);
   }
 }
@@ -35,8 +47,8 @@ export class TooManyRequestsError extends AppError {
 export class ValidationError extends AppError {
   override readonly status = 422;
   constructor(
-    readonly fields: Record<string, string>,
-    message = 'Please correct the fields marked below.',
+    readonly fields: Record<string, Msg>,
+    message = msg('Please correct the fields marked below.'),
   ) {
     super(message);
   }

@@ -38,6 +38,7 @@ import {
 import { type Actor, can } from '../services/access/index.js';
 import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../services/platform/index.js';
 import { formCheckbox, formText, idParam, orRerender } from '../web/forms.js';
+import type { Msg } from '../services/platform/i18n.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
 
@@ -74,7 +75,7 @@ const groupForm = (body: z.infer<typeof GroupBody>, hasEnabled: boolean): GroupF
   enabled: hasEnabled ? body.enabled : true,
 });
 
-type UsersSection = { note?: string; errors?: Record<string, string>; users?: GroupUsers; status?: number };
+type UsersSection = { note?: string; errors?: Record<string, Msg>; users?: GroupUsers; status?: number };
 
 export function groupRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -87,7 +88,7 @@ export function groupRoutes(ctx: AppContext): Router {
     res: Response,
     actor: Actor,
     values: Partial<GroupForm>,
-    errors: Record<string, string> = {},
+    errors: Record<string, Msg> = {},
     status = 200,
   ) => {
     const choices = await newGroupChoices(ctx.db, actor);
@@ -99,7 +100,7 @@ export function groupRoutes(ctx: AppContext): Router {
     actor: Actor,
     groupId: string,
     values?: GroupForm,
-    errors: Record<string, string> = {},
+    errors: Record<string, Msg> = {},
     status = 200,
   ) => {
     const { group, parents } = await groupForEdit(ctx.db, actor, groupId);

@@ -20,6 +20,7 @@ import {
   ticketFilterFrom,
   type TicketList,
 } from '../services/tickets/index.js';
+import type { Msg } from '../services/platform/i18n.js';
 
 /** The customer's tickets: the list, a new ticket, its thread and comments, following it. */
 
@@ -44,7 +45,7 @@ const categoryOptions = [
   ...TICKET_CATEGORIES.map((c) => ({ value: c, label: TICKET_CATEGORY_LABELS[c] })),
 ];
 
-type Problems = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+type Problems = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
 /** The list page, shared with the staff twin (admin/tickets.ts): `staff` links rows to the staff pages. */
 export function renderTicketList(
@@ -114,7 +115,7 @@ export function ticketRoutes(ctx: AppContext): Router {
     res: Response,
     actor: Actor,
     id: string,
-    opts: { value?: string; error?: string; note?: string; status?: number },
+    opts: { value?: string; error?: Msg; note?: Msg; status?: number },
   ) => {
     const { ticket } = await getTicket(ctx.db, actor, id);
     res.renderPage(

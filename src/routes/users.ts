@@ -16,6 +16,7 @@ import {
   resendActivation,
   updateCustomerUser,
 } from '../services/people/index.js';
+import type { Msg } from '../services/platform/i18n.js';
 
 /** Company admins: the Users page of their customer and its inner customers. */
 
@@ -72,7 +73,7 @@ export function userRoutes(ctx: AppContext): Router {
   const renderNew = async (
     res: Response,
     actor: Actor,
-    form: { values: Record<string, unknown>; errors?: Record<string, string>; formError?: string },
+    form: { values: Record<string, unknown>; errors?: Record<string, Msg>; formError?: string },
     status = 200,
   ) => {
     const customers = await customersWithUsersInReach(ctx.db, actor);

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import {
   formatDuration,
   formatMoney,
@@ -10,15 +10,15 @@ import {
   SUMMARY_VIEWS,
   toDecimalString,
 } from '../services/billing/index.js';
-import { viewerLocale } from './locale.js';
+import { requestTranslator } from './locale.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */
 
 const formats = new Map<string, ReturnType<typeof formatsFor>>();
 
 /** The formatters of the viewer's locale, made once per locale (Intl constructors are not free). */
-export function billingFormat(req: Request) {
-  const locale = viewerLocale(req);
+export function billingFormat(req: Request, res: Response) {
+  const locale = requestTranslator(req, res).formatLocale;
   let f = formats.get(locale);
   if (!f) {
     f = formatsFor(locale);

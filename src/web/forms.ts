@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequestError, ConflictError, NotFoundError, TooManyRequestsError, ValidationError } from '../errors.js';
+import { msg, type Msg } from '../services/platform/i18n.js';
 import { cutText, isStorableText, pageSizeOf, toStorableText } from '../services/platform/index.js';
 
 /**
@@ -111,7 +112,7 @@ export function storableInput(): RequestHandler {
  */
 export async function orRerender(
   change: () => Promise<void>,
-  rerender: (errors: Record<string, string>, status: number, err: Refusal) => Promise<void> | void,
+  rerender: (errors: Record<string, Msg>, status: number, err: Refusal) => Promise<void> | void,
   opts: RerenderOptions = {},
 ) {
   const unstorable = unstorableFields.getStore();
@@ -121,9 +122,10 @@ export async function orRerender(
   } catch (err) {
     if (err instanceof ValidationError) return rerender(err.fields, 422, err);
     if (err instanceof ConflictError && !opts.conflictPage) {
-      return rerender({ [opts.conflictAt ?? 'form']: err.message }, 409, err);
+      return rerender({ [opts.conflictAt ?? 'form']: msg(err.message, err.values) }, 409, err);
     }
-    if (err instanceof TooManyRequestsError && opts.limits) return rerender({ form: err.message }, 429, err);
+    if (err instanceof TooManyRequestsError && opts.limits)
+      return rerender({ form: msg(err.message, err.values) }, 429, err);
     throw err;
   }
 }

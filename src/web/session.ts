@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { pgPoolAdapter } from '../db/index.js';
 import { insertSession, loadSessionWithActor, updateSession, type ViewAs } from '../services/people/index.js';
 import { isOperator, type Principal } from '../services/access/index.js';
+import { msg, type Msg } from '../services/platform/i18n.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -26,7 +27,7 @@ declare module 'express-session' {
     viaLink?: boolean;
     /** the login link it was opened with: the session ends when that link is refreshed, disabled or expires */
     linkId?: string;
-    flash: { kind: 'success' | 'error' | 'info'; text: string }[];
+    flash: { kind: 'success' | 'error' | 'info'; text: Msg }[];
     /** "view as": the staff member's session acts, read only, as this customer user until `endsAt` */
     viewAs?: ViewAs;
     /**
@@ -239,7 +240,7 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
   },
   errorConfig: {
     statusCode: 403,
-    message: 'The form was out of date. Reload the page and try again.',
+    message: msg('The form was out of date. Reload the page and try again.'),
     code: 'EBADCSRFTOKEN',
   },
   // one-click unsubscribe is authorized by its signed link alone, and mail programs post it without a session

@@ -5,6 +5,7 @@ import { formText, orRerender } from '../../web/forms.js';
 import { signInOrAskForCode } from '../../web/two-factor.js';
 import { noStore } from '../../web/user-screens.js';
 import { activateAccount, checkActivationLink, type InvalidLinkReason } from '../../services/people/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /**
  * The new person chooses a password through their activation link, or a login invited to another
@@ -22,7 +23,7 @@ export function activationRoutes(ctx: AppContext): Router {
     req: Request,
     res: Response,
     token: string,
-    form: { errors?: Record<string, string>; formError?: string } = {},
+    form: { errors?: Record<string, Msg>; formError?: string } = {},
     status = 200,
   ) => {
     const link = await checkActivationLink(ctx.db, ctx.clock.now(), token, { address: req.ip ?? 'unknown' });

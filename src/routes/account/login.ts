@@ -15,6 +15,8 @@ import {
   twoFactorKey,
   viewOf,
 } from '../../services/people/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
+import { browserLanguage } from '../../web/locale.js';
 
 /** Signing in with a password (and, for a login with two-factor, a code on a second step), and signing out. */
 
@@ -38,7 +40,11 @@ export function loginRoutes(ctx: AppContext): Router {
     const form = SignInBody.parse(req.body ?? {});
     await orRerender(
       async () => {
-        const actor = await signIn(ctx.db, ctx.clock.now(), { ...form, address: req.ip ?? 'unknown' });
+        const actor = await signIn(ctx.db, ctx.clock.now(), {
+          ...form,
+          address: req.ip ?? 'unknown',
+          browserLocale: browserLanguage(req),
+        });
         const next = safeNext(form.next) ?? landingPath(actor);
         const target = await signInOrAskForCode(ctx, req, sessionPrincipalOf(actor), next);
         if (req.session.secondStep)
@@ -57,7 +63,7 @@ export function loginRoutes(ctx: AppContext): Router {
   });
 
   // ---- the second step: a code from the app, or a recovery code, in the same field ----
-  const renderSecondStep = (res: Response, errors: Record<string, string> = {}, status = 200) =>
+  const renderSecondStep = (res: Response, errors: Record<string, Msg> = {}, status = 200) =>
     res.renderPage('account/login/two-factor', { title: 'Two-factor sign-in', errors }, { status });
 
   router.get('/login/two-factor', (req, res) => {

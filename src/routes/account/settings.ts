@@ -24,13 +24,16 @@ import {
 } from '../../services/people/index.js';
 import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../../services/mail/index.js';
 import { formatDateTime, timeZoneChoicesFor } from '../../services/platform/index.js';
+import { LOCALE_NAMES, LOCALES } from '../../services/platform/i18n.js';
+import { browserLanguage } from '../../web/locale.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /**
  * The signed-in person's own settings: profile, password, their accounts (memberships), notifications,
  * sessions, email and mobile.
  */
 
-const ProfileBody = z.object({ name: formText(), timeZone: formText() });
+const ProfileBody = z.object({ name: formText(), timeZone: formText(), language: formText().optional() });
 const PasswordBody = z.object({ current: formText(), password: formText(), passwordConfirm: formText() });
 const NotificationsBody = z.object(
   Object.fromEntries(NOTIFICATION_KINDS.map((k) => [k, formCheckbox()])) as Record<
@@ -47,12 +50,12 @@ const CodeBody = z.object({ code: formText(20) });
 const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
 
 type PageState = {
-  profile?: { name: string; timeZone: string };
-  errors?: Record<string, string>;
+  profile?: { name: string; timeZone: string; language?: string };
+  errors?: Record<string, Msg>;
   sessionsNote?: string;
   notifications?: Record<string, boolean>;
 };
-type MobileState = { values?: Record<string, string>; errors?: Record<string, string> };
+type MobileState = { values?: Record<string, Msg>; errors?: Record<string, Msg> };
 
 export function settingsRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -74,6 +77,9 @@ export function settingsRoutes(ctx: AppContext): Router {
         profile,
         values: state.profile ?? profile,
         timeZones: timeZoneChoicesFor(profile.timeZone),
+        language: state.profile?.language ?? profile.locale ?? '',
+        browserLanguage: LOCALE_NAMES[browserLanguage(req)],
+        languages: LOCALES.map((l) => ({ value: l, label: LOCALE_NAMES[l] })),
         rules: RULES,
         errors: state.errors ?? {},
         sessions,

@@ -13,6 +13,7 @@ import {
   revokeApiKey,
 } from '../../services/integration/index.js';
 import { formatDateTime } from '../../services/platform/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** /admin/api-keys: the tenant admin's keys for the integration API. */
 
@@ -21,7 +22,7 @@ const KeyParams = z.object({ id: z.uuid() });
 
 type IndexState = {
   values?: z.infer<typeof KeyBody>;
-  errors?: Record<string, string>;
+  errors?: Record<string, Msg>;
   created?: { name: string; secret: string };
   status?: number;
 };

@@ -14,6 +14,7 @@ import {
   startImport,
   writeImport,
 } from '../../services/integration/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** Staff CSV import: upload and preview (nothing written), then write with a progress bar that htmx polls. */
 
@@ -25,7 +26,7 @@ const UploadBody = z.object({ kind: formText() });
 const kindOptions = [{ value: '', label: 'Choose…' }, ...IMPORT_KINDS.map((k) => ({ value: k.key, label: k.label }))];
 const maxMb = MAX_UPLOAD_BYTES / 1024 / 1024;
 
-type FormState = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+type FormState = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
 export function adminImportRoutes(ctx: AppContext): Router {
   const router = Router();

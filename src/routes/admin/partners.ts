@@ -19,6 +19,7 @@ import {
   reissuePartnerActivation,
   STATUS_LABELS,
 } from '../../services/people/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** Provider staff: partners (resellers), their partner viewers and their customers. */
 
@@ -27,7 +28,7 @@ const NameBody = z.object({ name: formText(1000) });
 const AssignBody = z.object({ customerId: formText(100) });
 const PartnerUserBody = z.object({ name: formText(1000), email: formText(1000), activation: formText(20) });
 
-type ListState = { values?: { name: string }; errors?: Record<string, string> };
+type ListState = { values?: { name: string }; errors?: Record<string, Msg> };
 
 export function adminPartnerRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -69,7 +70,7 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
     actor: Actor,
     partnerId: string,
     values: Record<string, string>,
-    errors: Record<string, string> = {},
+    errors: Record<string, Msg> = {},
     status = 200,
   ) => {
     const { partner } = await getPartner(ctx.db, actor, partnerId);

@@ -15,6 +15,7 @@ import {
   REQUEST_KIND_LABELS,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** The provider's queue of asset requests: approve an activation, reject with a reason, apply a deactivation. */
 
@@ -26,7 +27,7 @@ const kindOptions = [
   ...QUEUED_KINDS.map((k) => ({ value: k, label: REQUEST_KIND_LABELS[k] })),
 ];
 
-type Problems = { errors?: Record<string, string>; values?: Record<string, string>; status?: number; rowId?: string };
+type Problems = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number; rowId?: string };
 
 /** The queue's address with its filters, as the filter form and the row forms send them back. */
 function queueUrl(filter: Pick<QueueFilter, 'kind' | 'customerId'> & { after?: string }): string {

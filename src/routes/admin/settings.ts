@@ -14,6 +14,7 @@ import {
 import type { Actor } from '../../services/access/index.js';
 import { setTwoFactorRequirement, twoFactorRequirement } from '../../services/people/index.js';
 import { formCheckbox, formText, orRerender } from '../../web/forms.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** The provider's settings page: one section (and fragment) per concern. */
 
@@ -31,12 +32,12 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
   const router = Router();
 
   type HelpLinksState = {
-    errors?: Record<string, string>;
+    errors?: Record<string, Msg>;
     values?: Record<string, string | null>;
     saved?: boolean;
     status?: number;
   };
-  type NumberRangeState = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+  type NumberRangeState = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
   /** The whole page, or (for htmx) only the help links section. Later sections add their data here. */
   const renderSettings = async (
@@ -134,7 +135,7 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
 async function numberRangeSection(
   db: AppContext['db'],
   actor: Actor,
-  state: { errors?: Record<string, string>; values?: Record<string, string> },
+  state: { errors?: Record<string, Msg>; values?: Record<string, Msg> },
 ) {
   const range = await getNumberRange(db, actor);
   const values =

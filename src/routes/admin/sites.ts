@@ -20,6 +20,7 @@ import {
   updateSite,
   type VisitForm,
 } from '../../services/sites/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** Provider staff: sites with their geofences, services, visits and pictures. */
 
@@ -43,8 +44,8 @@ const VisitBody = z.object({
 });
 const PictureQuery = z.object({ visit: formText(100), caption: formText(200) });
 
-type SiteFormState = { siteId?: string; values: SiteForm; errors?: Record<string, string>; status?: number };
-type VisitState = { visitValues?: Partial<VisitForm>; visitErrors?: Record<string, string>; status?: number };
+type SiteFormState = { siteId?: string; values: SiteForm; errors?: Record<string, Msg>; status?: number };
+type VisitState = { visitValues?: Partial<VisitForm>; visitErrors?: Record<string, Msg>; status?: number };
 
 export function adminSiteRoutes(ctx: AppContext): Router {
   const router = Router();

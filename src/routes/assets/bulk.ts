@@ -16,6 +16,7 @@ import {
   type BulkSelection,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /**
  * Bulk actions on assets: the list's form posts a selection and an action (preview), the preview page
@@ -48,13 +49,7 @@ export function bulkAssetRoutes(ctx: AppContext): Router {
       : { ids: form['ids[]'] };
 
   /** The bulk form on its own, with the selection kept and a message next to the field (422). */
-  const renderForm = async (
-    res: Response,
-    actor: Actor,
-    form: BulkForm,
-    errors: Record<string, string>,
-    status = 422,
-  ) =>
+  const renderForm = async (res: Response, actor: Actor, form: BulkForm, errors: Record<string, Msg>, status = 422) =>
     res.renderPage(
       'assets/bulk/form',
       {

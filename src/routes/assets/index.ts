@@ -33,6 +33,7 @@ import {
 import { type Actor, can } from '../../services/access/index.js';
 import { ticketsOfAsset } from '../../services/tickets/index.js';
 import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../../services/platform/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** The asset list and its CSV; one asset's page and the requests made from it; the deep link other platforms use. */
 
@@ -48,7 +49,7 @@ const numbers = new Intl.NumberFormat('en-GB');
 const CANNOT_SEE_DEVICE =
   'You cannot see this device with your account. If you should, ask your company admin for access.';
 
-type Problems = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+type Problems = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
 /** The list's filter from its query string, in the actor's day; staff name the customer whose assets they see. */
 export const assetFilter = (ctx: AppContext, req: Request, actor: Actor, customerId?: string): AssetListFilter => ({

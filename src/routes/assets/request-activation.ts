@@ -14,6 +14,7 @@ import {
   requestActivationOfNewDevice,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** "Request activation" of a device: search it by identifier, then register a new one or go to the one found. */
 
@@ -25,7 +26,7 @@ const planOptions = PLANS.map((p) => ({ value: p, label: PLAN_LABELS[p] }));
 type Page = {
   identifier: string;
   lookup: IdentifierLookup | null;
-  errors?: Record<string, string>;
+  errors?: Record<string, Msg>;
   values?: Record<string, string>;
   status?: number;
 };

@@ -30,7 +30,7 @@ export function billingRoutes(ctx: AppContext): Router {
       const latestInvoices = own ? (await listOwnInvoices(ctx.db, actor)).invoices.slice(0, LATEST_INVOICES) : null;
       res.renderPage('billing/index', {
         title: 'Billing',
-        ...moneyHelpers(req),
+        ...moneyHelpers(req, res),
         ...account,
         latestInvoices,
         sections: BILLING_SECTIONS,

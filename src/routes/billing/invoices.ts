@@ -13,6 +13,7 @@ import {
 } from '../../services/billing/index.js';
 import { type Actor, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /**
  * A company admin's issued invoices: the list, one invoice and its CSV. Staff see any customer's on
@@ -36,7 +37,7 @@ export function renderInvoiceList(req: Request, res: Response, actor: Actor, dat
     summariesHref: staff ? `/admin/customers/${data.customer.id}/billing/summaries` : '/billing/summaries',
     customerTabs: staff ? customerTabsFor(actor, data.customer.id) : null,
     sections: BILLING_SECTIONS,
-    fmt: billingFormat(req),
+    fmt: billingFormat(req, res),
   });
 }
 
@@ -46,7 +47,7 @@ export function renderInvoice(
   res: Response,
   detail: InvoiceDetail,
   staff: boolean,
-  refused: { errors: Record<string, string>; status: number } = { errors: {}, status: 200 },
+  refused: { errors: Record<string, Msg>; status: number } = { errors: {}, status: 200 },
 ) {
   res.renderPage(
     'billing/invoices/show',
@@ -58,7 +59,7 @@ export function renderInvoice(
       actions: staff
         ? nextStatuses(detail.invoice.status).map((s) => ({ status: s, label: INVOICE_ACTION_LABELS[s] }))
         : [],
-      fmt: billingFormat(req),
+      fmt: billingFormat(req, res),
       errors: refused.errors,
     },
     { status: refused.status },

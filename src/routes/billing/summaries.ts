@@ -5,6 +5,7 @@ import { readDb } from '../../web/replica.js';
 import { ownSummary, type Summary, summaryCsv, summaryHref } from '../../services/billing/index.js';
 import { type Actor, can, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /**
  * Call summaries Live / Daily / Monthly of a company admin's own account. Staff see any customer's
@@ -14,7 +15,7 @@ import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-f
 export const staffSummariesPath = (customerId: string) => `/admin/customers/${customerId}/billing/summaries`;
 export const OWN_SUMMARIES_PATH = '/billing/summaries';
 
-type SummaryPage = { staff: boolean; errors?: Record<string, string>; status?: number; ticked?: string[] };
+type SummaryPage = { staff: boolean; errors?: Record<string, Msg>; status?: number; ticked?: string[] };
 
 /** The summaries page, for staff (with the invoice column) or for the customer; also the invoice form's re-render. */
 export function renderSummaries(req: Request, res: Response, actor: Actor, summary: Summary, page: SummaryPage): void {
@@ -28,7 +29,7 @@ export function renderSummaries(req: Request, res: Response, actor: Actor, summa
       base,
       href: (over: Partial<Summary['query']> = {}, suffix = '') =>
         summaryHref(base, { ...summary.query, ...over }, suffix),
-      fmt: billingFormat(req),
+      fmt: billingFormat(req, res),
       staff,
       canInvoice: staff && can(actor, 'invoice.manage'),
       invoicesHref: staff ? `/admin/customers/${summary.customer.id}/billing/invoices` : '/billing/invoices',

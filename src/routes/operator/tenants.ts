@@ -13,6 +13,7 @@ import {
   reissueTenantAdminActivation,
   setTenantStatus,
 } from '../../services/tenants/index.js';
+import type { Msg } from '../../services/platform/i18n.js';
 
 /** The deployment operator: every tenant, a new one with its first admin, and disabling or enabling one. */
 
@@ -30,7 +31,7 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
   const renderList = async (
     res: Response,
     operator: OperatorActor,
-    form: { values?: NewTenantForm; errors?: Record<string, string> } = {},
+    form: { values?: NewTenantForm; errors?: Record<string, Msg> } = {},
     status = 200,
   ) => {
     const tenants = await listTenants(ctx.db, operator);

@@ -1,4 +1,5 @@
 import { ForbiddenError } from '../../errors.js';
+import type { Locale } from '../platform/i18n.js';
 
 /**
  * The one place that decides who may do what: roles, the action × role table and the questions
@@ -40,6 +41,8 @@ export type Actor = {
   email: string;
   name: string;
   timeZone: string;
+  /** the language they chose in settings; null: their browser's (services/platform/i18n.ts) */
+  locale?: Locale | null;
   membershipId: string;
   tenantId: string;
   tenantName: string;
@@ -78,6 +81,7 @@ export type OperatorActor = {
   email: string;
   name: string;
   timeZone: string;
+  locale?: Locale | null;
   /** what the header shows beside the name */
   placeName: string;
   membershipCount?: undefined;

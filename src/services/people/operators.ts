@@ -4,6 +4,7 @@ import { issueToken } from '../platform/index.js';
 import type { OperatorActor } from '../access/index.js';
 import { DUPLICATE_EMAIL, newUserProblems, withUniqueEmail } from './new-users.js';
 import { ACTIVATION_DAYS } from './activation.js';
+import type { Locale } from '../platform/i18n.js';
 
 /**
  * Deployment operators: logins that belong to no tenant. They have a `users` row like everyone
@@ -27,10 +28,11 @@ export async function loadOperator(
     .where({ 'o.user_id': userId, 'u.status': 'active' });
   if (session)
     q.where((w) => w.whereNull('u.sessions_valid_after').orWhere('u.sessions_valid_after', '<=', session.issuedAt));
-  const row = await q.first<{ email: string; name: string; time_zone: string } | undefined>(
+  const row = await q.first<{ email: string; name: string; time_zone: string; locale: Locale | null } | undefined>(
     'u.email',
     'u.name',
     'u.time_zone',
+    'u.locale',
   );
   if (!row) return null;
   return operatorFromRow(userId, row);
@@ -38,7 +40,7 @@ export async function loadOperator(
 
 export function operatorFromRow(
   userId: string,
-  row: { email: string; name: string; time_zone: string },
+  row: { email: string; name: string; time_zone: string; locale: Locale | null },
 ): OperatorActor {
   return {
     role: 'operator',
@@ -46,6 +48,7 @@ export function operatorFromRow(
     email: row.email,
     name: row.name,
     timeZone: row.time_zone,
+    locale: row.locale ?? null,
     placeName: OPERATOR_PLACE,
   };
 }

@@ -2,6 +2,7 @@ import { pgPoolAdapter, type Db } from '../../db/index.js';
 import { type Actor, can, CUSTOMER_ROLES, type Principal } from '../access/index.js';
 import { operatorFromRow } from './operators.js';
 import { actorFromRow, MUST_SET_UP_TWO_FACTOR_SQL, type ActorRow } from './sign-in.js';
+import type { Locale } from '../platform/i18n.js';
 
 /** What a stored session says of whom it acts as (the fields express-session keeps in `sess`). */
 type StoredSession = {
@@ -53,9 +54,9 @@ const CUSTOMER_ROLE_LIST = CUSTOMER_ROLES.map((r) => `'${r}'`).join(', ');
  */
 const SESSION_AND_ACTOR = `
 select s.sess,
-  a.email, a.name, a.time_zone, a.tenant_id, a.tenant_name, a.role, a.customer_id, a.partner_id,
+  a.email, a.name, a.time_zone, a.locale, a.tenant_id, a.tenant_name, a.role, a.customer_id, a.partner_id,
   a.customer_title, a.partner_name, a.membership_count, a.must_change_password, a.must_set_up_two_factor,
-  op.email as op_email, op.name as op_name, op.time_zone as op_time_zone,
+  op.email as op_email, op.name as op_name, op.time_zone as op_time_zone, op.locale as op_locale,
   va.email as va_email, va.name as va_name, va.time_zone as va_time_zone, va.tenant_id as va_tenant_id,
   va.tenant_name as va_tenant_name, va.role as va_role, va.customer_id as va_customer_id,
   va.customer_title as va_customer_title
@@ -73,7 +74,7 @@ cross join lateral (
     ${viewAsMs('endsAt')} as va_ends_at
 ) k
 left join lateral (
-  select u.email, u.name, u.time_zone, m.tenant_id, t.name as tenant_name, m.role, m.customer_id, m.partner_id,
+  select u.email, u.name, u.time_zone, u.locale, m.tenant_id, t.name as tenant_name, m.role, m.customer_id, m.partner_id,
     c.title as customer_title, p.name as partner_name,
     (select count(*)::int from memberships o join tenants ot on ot.id = o.tenant_id
       where o.user_id = u.id and o.disabled_at is null and o.invited_at is null
@@ -95,7 +96,7 @@ left join lateral (
         and l.revoked_at is null and l.expires_at > $3))
 ) a on true
 left join lateral (
-  select u.email, u.name, u.time_zone
+  select u.email, u.name, u.time_zone, u.locale
   from operators o join users u on u.id = o.user_id
   where k.operator and o.user_id = s.user_id and u.status = 'active'
     and (u.sessions_valid_after is null or u.sessions_valid_after <= k.issued_at)
@@ -121,6 +122,7 @@ type Row = Partial<ActorRow> & {
   op_email: string | null;
   op_name: string | null;
   op_time_zone: string | null;
+  op_locale: Locale | null;
   va_email: string | null;
   va_name: string;
   va_time_zone: string;
@@ -161,7 +163,12 @@ export async function loadSessionWithActor(
     return { sess, principal: sess.viewAs ? viewingAs(actor, sess.viewAs, row) : actor };
   }
   const principal = row.op_email
-    ? operatorFromRow(userId, { email: row.op_email, name: row.op_name!, time_zone: row.op_time_zone! })
+    ? operatorFromRow(userId, {
+        email: row.op_email,
+        name: row.op_name!,
+        time_zone: row.op_time_zone!,
+        locale: row.op_locale,
+      })
     : null;
   return { sess, principal };
 }
@@ -183,6 +190,8 @@ function viewingAs(staff: Actor, viewAs: ViewAs, row: Row): Actor {
     email: row.va_email,
     name: row.va_name,
     timeZone: row.va_time_zone,
+    // the page is read by the staff member: in their language
+    locale: staff.locale,
     tenantId: row.va_tenant_id,
     tenantName: row.va_tenant_name,
     role: row.va_role,

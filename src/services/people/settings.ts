@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { assertNotLocked, audit, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
+import { isLocale, msg, type Locale } from '../platform/i18n.js';
 import { isTimeZone } from '../platform/time-format.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { endOwnSession, listSessionsOfUser, revokeSessionsOfUser } from './sessions.js';
 import { describeUserAgent } from './user-agent.js';
 
-export type Profile = { name: string; email: string; timeZone: string };
+/** `locale`: the language they chose; null follows their browser */
+export type Profile = { name: string; email: string; timeZone: string; locale: Locale | null };
 
 export type OwnSession = {
   /** a handle derived from the session id: the id itself never reaches a page */
@@ -29,10 +31,15 @@ export async function loadProfile(db: Db, actor: Actor): Promise<Profile> {
   const row = await asActor(db, actor, (trx) =>
     trx('users')
       .where({ id: actor.userId })
-      .first<{ name: string; email: string; time_zone: string }>('name', 'email', 'time_zone'),
+      .first<{ name: string; email: string; time_zone: string; locale: Locale | null }>(
+        'name',
+        'email',
+        'time_zone',
+        'locale',
+      ),
   );
   if (!row) throw new NotFoundError();
-  return { name: row.name, email: row.email, timeZone: row.time_zone };
+  return { name: row.name, email: row.email, timeZone: row.time_zone, locale: row.locale };
 }
 
 /** The user's signed-in sessions, the one making the request first. */
@@ -59,7 +66,8 @@ async function ownSessions(trx: Trx, actor: Actor, now: Date, currentSid: string
     .sort((a, b) => Number(b.current) - Number(a.current));
 }
 
-export type ProfileInput = { name: string; timeZone: string };
+/** `language`: '' to follow the browser, or one of LOCALES; left out, the language stays as it is */
+export type ProfileInput = { name: string; timeZone: string; language?: string };
 
 export async function updateProfile(db: Db, actor: Actor, input: ProfileInput): Promise<void> {
   authorize(actor, 'settings.view');
@@ -68,23 +76,27 @@ export async function updateProfile(db: Db, actor: Actor, input: ProfileInput): 
   if (!name) fields.name = 'Enter your name.';
   else if (name.length > 200) fields.name = 'Use at most 200 characters.';
   if (!isTimeZone(input.timeZone)) fields.timeZone = 'Choose a time zone from the list.';
+  const language = input.language === undefined ? undefined : input.language === '' ? null : input.language;
+  if (language !== undefined && language !== null && !isLocale(language))
+    fields.language = msg('Choose a language from the list.');
   if (Object.keys(fields).length) throw new ValidationError(fields);
 
   await asActor(db, actor, async (trx) => {
     const before = await trx('users')
       .where({ id: actor.userId })
-      .first<{ name: string; time_zone: string }>('name', 'time_zone');
+      .first<{ name: string; time_zone: string; locale: Locale | null }>('name', 'time_zone', 'locale');
     if (!before) throw new NotFoundError();
-    if (before.name === name && before.time_zone === input.timeZone) return;
+    const locale = language === undefined ? before.locale : (language as Locale | null);
+    if (before.name === name && before.time_zone === input.timeZone && before.locale === locale) return;
     await trx('users')
       .where({ id: actor.userId })
-      .update({ name, time_zone: input.timeZone, updated_at: trx.fn.now() });
+      .update({ name, time_zone: input.timeZone, locale, updated_at: trx.fn.now() });
     await audit(trx, actor, {
       entityType: 'user',
       entityId: actor.userId,
       action: 'user.updated',
-      before: { name: before.name, timeZone: before.time_zone },
-      after: { name, timeZone: input.timeZone },
+      before: { name: before.name, timeZone: before.time_zone, language: before.locale },
+      after: { name, timeZone: input.timeZone, language: locale },
     });
   });
 }

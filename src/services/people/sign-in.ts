@@ -6,8 +6,10 @@ import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/in
 import { TWO_FACTOR_REQUIRABLE } from '../access/roles.js';
 import { assertNotLocked, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
 import { loadOperator } from './operators.js';
+import type { Locale } from '../platform/i18n.js';
 
-export type SignInInput = { email: string; password: string; address: string };
+/** `browserLocale`: the browser's first language Portico speaks, kept for mail to someone who chose none */
+export type SignInInput = { email: string; password: string; address: string; browserLocale?: Locale };
 
 const accountKey = (email: string) => `login:account:${email.trim().toLowerCase()}`;
 const addressKey = (address: string) => `login:address:${address}`;
@@ -66,6 +68,11 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Pri
     );
   }
   await clearFailures(db, accountKey(email));
+  if (input.browserLocale)
+    await db('users')
+      .where({ id: user.id })
+      .whereRaw('browser_locale is distinct from ?', [input.browserLocale])
+      .update({ browser_locale: input.browserLocale });
   if (operator) return operator;
   const actor = await loadActor(db, user.id, membership!.id);
   if (!actor) throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
@@ -120,6 +127,7 @@ export type ActorRow = {
   email: string;
   name: string;
   time_zone: string;
+  locale: Locale | null;
   tenant_id: string;
   tenant_name: string;
   role: Role;
@@ -152,6 +160,7 @@ export function actorFromRow(userId: string, membershipId: string, row: ActorRow
     email: row.email,
     name: row.name,
     timeZone: row.time_zone,
+    locale: row.locale ?? null,
     tenantId: row.tenant_id,
     tenantName: row.tenant_name,
     role: row.role,
@@ -191,6 +200,7 @@ export async function loadActor(
       'u.email',
       'u.name',
       'u.time_zone',
+      'u.locale',
       'm.tenant_id',
       't.name as tenant_name',
       'm.role',

@@ -16,6 +16,7 @@ import {
   totpUri,
   twoFactorKey,
 } from '../../../services/people/index.js';
+import type { Msg } from '../../../services/platform/i18n.js';
 
 /**
  * A login's own two-factor sign-in: set up with an app (QR code drawn as SVG here, so the CSP holds, and
@@ -26,7 +27,7 @@ import {
 const EnableBody = z.object({ code: formText(100) });
 const DisableBody = z.object({ password: formText(1000), code: formText(100) });
 
-type FormState = { errors?: Record<string, string> };
+type FormState = { errors?: Record<string, Msg> };
 
 export function twoFactorSettingsRoutes(ctx: AppContext): Router {
   const router = Router();

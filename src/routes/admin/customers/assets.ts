@@ -19,6 +19,7 @@ import {
 } from '../../../services/assets/index.js';
 import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
 import { assetFilter, renderAssetList, sendAssetsCsv } from '../../assets/index.js';
+import type { Msg } from '../../../services/platform/i18n.js';
 
 /**
  * Staff: a customer's Assets tab, the customer's asset list seen from the provider's side, and the
@@ -42,7 +43,7 @@ const ConfirmBody = z.object({ confirm: formText(10) });
 
 const planOptions = PLANS.map((p) => ({ value: p, label: PLAN_LABELS[p] }));
 
-type Problems = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+type Problems = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
 export function adminCustomerAssetRoutes(ctx: AppContext): Router {
   const router = Router();

@@ -32,6 +32,7 @@ import {
   listHref,
   PAGE_SIZES,
 } from '../../../services/platform/index.js';
+import type { Msg } from '../../../services/platform/i18n.js';
 
 const text = formText();
 const Params = z.object({ id: idParam() });
@@ -65,8 +66,8 @@ const labels = {
   homePageLabels: HOME_PAGE_LABELS,
 };
 
-type FormPage = { customer?: Customer; values: CustomerForm; errors?: Record<string, string>; status?: number };
-type Refused = { errors?: Record<string, string>; status?: number; typed?: string };
+type FormPage = { customer?: Customer; values: CustomerForm; errors?: Record<string, Msg>; status?: number };
+type Refused = { errors?: Record<string, Msg>; status?: number; typed?: string };
 
 export function adminCustomerRoutes(ctx: AppContext): Router {
   const router = Router();

@@ -25,6 +25,7 @@ import {
   resendActivation,
   updateCustomerUser,
 } from '../../../services/people/index.js';
+import type { Msg } from '../../../services/platform/i18n.js';
 
 /** Provider staff: the Users tab of a customer, and a site viewer's sites and login link. */
 
@@ -51,7 +52,7 @@ const SitesBody = z.object({
     .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).slice(0, 1000)),
 });
 
-type FormState = { values: Record<string, unknown>; errors?: Record<string, string>; formError?: string };
+type FormState = { values: Record<string, unknown>; errors?: Record<string, Msg>; formError?: string };
 
 export function adminCustomerUserRoutes(ctx: AppContext): Router {
   const router = Router();

@@ -21,6 +21,7 @@ import { type Actor, customerTabsFor, ROLE_LABELS } from '../../../../services/a
 import { formatDateTime } from '../../../../services/platform/index.js';
 import { formText, idParam, orRerender } from '../../../../web/forms.js';
 import { moneyHelpers } from '../../../../web/locale.js';
+import type { Msg } from '../../../../services/platform/i18n.js';
 
 /** Staff: a customer's Billing tab: the account, its ledger and debit limit, its number blocks. */
 
@@ -34,7 +35,7 @@ const billingPath = (customerId: string) => `/admin/customers/${customerId}/bill
 const movementKinds = MOVEMENT_KINDS.map((k) => ({ value: k, label: LEDGER_KIND_LABELS[k]! }));
 const billingModels = BILLING_MODELS.map((m) => ({ value: m, label: BILLING_MODEL_LABELS[m] }));
 
-type TabState = { errors?: Record<string, string>; values?: Record<string, string>; status?: number };
+type TabState = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
 export function adminBillingRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -45,7 +46,7 @@ export function adminBillingRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/customers/billing/index',
       {
-        ...moneyHelpers(req),
+        ...moneyHelpers(req, res),
         decimal: toDecimalString,
         kindLabels: LEDGER_KIND_LABELS,
         statusLabels: CUSTOMER_STATUS_LABELS,
@@ -88,7 +89,7 @@ export function adminBillingRoutes(ctx: AppContext): Router {
       const form = DebitLimitBody.parse(req.body ?? {});
       await onTab(req, res, actor, { ...form, kind: 'payment' }, async () => {
         const account = await changeDebitLimit(ctx.db, actor, Params.parse(req.params).id, form.debitLimit);
-        const limit = moneyHelpers(req).money(account.debit_limit_minor, account.currency);
+        const limit = moneyHelpers(req, res).money(account.debit_limit_minor, account.currency);
         res.flash('success', `The debit limit of ${account.title} is ${limit}.`);
         res.redirect(303, billingPath(account.id));
       });
@@ -113,7 +114,7 @@ export function adminBillingRoutes(ctx: AppContext): Router {
       const form = MovementBody.parse(req.body ?? {});
       await onTab(req, res, actor, form, async () => {
         const { account, amountMinor, kind } = await recordMovement(ctx.db, actor, Params.parse(req.params).id, form);
-        const { money } = moneyHelpers(req);
+        const { money } = moneyHelpers(req, res);
         res.flash(
           'success',
           `${LEDGER_KIND_LABELS[kind]} of ${money(amountMinor, account.currency)} recorded. ` +

@@ -13,6 +13,7 @@ import {
 import type { Actor } from '../../../../services/access/index.js';
 import { renderSummaries } from '../../../billing/summaries.js';
 import { renderInvoice, renderInvoiceList, sendInvoiceCsv, staffInvoicesPath } from '../../../billing/invoices.js';
+import type { Msg } from '../../../../services/platform/i18n.js';
 
 /**
  * Staff: a customer's invoices, the customer's invoice pages with what staff do besides: generate one
@@ -30,7 +31,7 @@ const GenerateBody = z.object({
 const GenerateQuery = z.object({ from: z.unknown().optional(), to: z.unknown().optional() });
 const StatusBody = z.object({ status: z.unknown().optional(), confirm: formText() });
 
-type Refused = { errors: Record<string, string>; status: number };
+type Refused = { errors: Record<string, Msg>; status: number };
 
 /** The summary rows the person ticked, to tick them again on the re-rendered page. */
 const tickedOf = (periods: unknown) =>

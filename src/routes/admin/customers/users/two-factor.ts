@@ -10,6 +10,7 @@ import {
   getCustomerUser,
   resetCustomerUserTwoFactor,
 } from '../../../../services/people/index.js';
+import type { Msg } from '../../../../services/platform/i18n.js';
 
 /**
  * Staff: a customer user's two-factor sign-in, and resetting it for a person who lost their phone and
@@ -22,7 +23,14 @@ export function adminUserTwoFactorRoutes(ctx: AppContext): Router {
   const router = Router();
   const base = (customerId: string) => `/admin/customers/${customerId}/users`;
 
-  const renderPage = async (res: Response, actor: Actor, id: string, userId: string, formError = '', status = 200) => {
+  const renderPage = async (
+    res: Response,
+    actor: Actor,
+    id: string,
+    userId: string,
+    formError: Msg = '',
+    status = 200,
+  ) => {
     const user = await getCustomerUser(ctx.db, actor, userId, id);
     const { enabled } = await customerUserTwoFactor(ctx.db, actor, user);
     res.renderPage(
