@@ -11,6 +11,7 @@ import {
   toDecimalString,
 } from '../services/billing/index.js';
 import { requestTranslator } from './locale.js';
+import { msg } from '../services/platform/i18n.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */
 
@@ -55,8 +56,8 @@ export const attachment = (filename: string) => `attachment; filename="${filenam
  * invoices and call summaries add. The page's sub-navigation is drawn from it.
  */
 export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = [
-  { key: 'account', href: '/billing', label: 'Account' },
-  { key: 'summaries', href: '/billing/summaries', label: 'Call summaries' },
-  { key: 'invoices', href: '/billing/invoices', label: 'Invoices' },
-  { key: 'usage', href: '/usage', label: 'Usage' },
+  { key: 'account', href: '/billing', label: msg('Account') },
+  { key: 'summaries', href: '/billing/summaries', label: msg('Call summaries') },
+  { key: 'invoices', href: '/billing/invoices', label: msg('Invoices') },
+  { key: 'usage', href: '/usage', label: msg('Usage') },
 ];

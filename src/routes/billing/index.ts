@@ -8,6 +8,7 @@ import { can } from '../../services/access/index.js';
 import { formText } from '../../web/forms.js';
 import { moneyHelpers } from '../../web/locale.js';
 import { BILLING_SECTIONS } from '../../web/billing-format.js';
+import { msg } from '../../services/platform/i18n.js';
 
 const LATEST_INVOICES = 5;
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });
@@ -29,7 +30,7 @@ export function billingRoutes(ctx: AppContext): Router {
       const own = account.customer.id === actor.customerId && can(actor, 'invoice.own');
       const latestInvoices = own ? (await listOwnInvoices(ctx.db, actor)).invoices.slice(0, LATEST_INVOICES) : null;
       res.renderPage('billing/index', {
-        title: 'Billing',
+        title: msg('Billing'),
         ...moneyHelpers(req, res),
         ...account,
         latestInvoices,

@@ -13,7 +13,8 @@ import {
 } from '../../services/billing/index.js';
 import { type Actor, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
+import { requestTranslator } from '../../web/locale.js';
 
 /**
  * A company admin's issued invoices: the list, one invoice and its CSV. Staff see any customer's on
@@ -30,7 +31,7 @@ type InvoiceList = Awaited<ReturnType<typeof listOwnInvoices>>;
 /** The list page, for the customer or, with the customer's tabs and the summaries link, for staff. */
 export function renderInvoiceList(req: Request, res: Response, actor: Actor, data: InvoiceList, staff: boolean) {
   res.renderPage('billing/invoices/index', {
-    title: `Invoices · ${data.customer.title}`,
+    title: msg('Invoices · {customer}', { customer: data.customer.title }),
     ...data,
     staff,
     base: staff ? staffInvoicesPath(data.customer.id) : OWN_BASE,
@@ -52,7 +53,7 @@ export function renderInvoice(
   res.renderPage(
     'billing/invoices/show',
     {
-      title: `${detail.invoice.numberLabel} · ${detail.customer.title}`,
+      title: msg('{invoice} · {customer}', { invoice: detail.invoice.numberLabel, customer: detail.customer.title }),
       ...detail,
       staff,
       base: staff ? staffInvoicesPath(detail.customer.id) : OWN_BASE,
@@ -67,7 +68,7 @@ export function renderInvoice(
 }
 
 export function sendInvoiceCsv(res: Response, detail: InvoiceDetail) {
-  const { filename, body } = invoiceCsv(detail);
+  const { filename, body } = invoiceCsv(detail, requestTranslator(res.req, res));
   res.set('Content-Disposition', attachment(filename)).type('text/csv; charset=utf-8').send(body);
 }
 

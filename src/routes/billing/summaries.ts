@@ -5,7 +5,8 @@ import { readDb } from '../../web/replica.js';
 import { ownSummary, type Summary, summaryCsv, summaryHref } from '../../services/billing/index.js';
 import { type Actor, can, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
+import { requestTranslator } from '../../web/locale.js';
 
 /**
  * Call summaries Live / Daily / Monthly of a company admin's own account. Staff see any customer's
@@ -24,7 +25,7 @@ export function renderSummaries(req: Request, res: Response, actor: Actor, summa
   res.renderPage(
     'billing/summaries/index',
     {
-      title: `Call summaries · ${summary.customer.title}`,
+      title: msg('Call summaries · {customer}', { customer: summary.customer.title }),
       summary,
       base,
       href: (over: Partial<Summary['query']> = {}, suffix = '') =>
@@ -44,7 +45,7 @@ export function renderSummaries(req: Request, res: Response, actor: Actor, summa
 
 /** The rows the page shows, as a CSV file. */
 export function sendSummaryCsv(res: Response, summary: Summary): void {
-  const { filename, body } = summaryCsv(summary);
+  const { filename, body } = summaryCsv(summary, requestTranslator(res.req, res));
   res.set('Content-Disposition', attachment(filename)).type('text/csv; charset=utf-8').send(body);
 }
 

@@ -1,12 +1,14 @@
+import { msg } from '../platform/i18n.js';
+
 /** The life of an invoice, without the database: its statuses, the moves between them, its number as shown. */
 
 export const INVOICE_STATUSES = ['draft', 'issued', 'paid', 'void'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 export const INVOICE_STATUS_LABELS: Record<InvoiceStatus, string> = {
-  draft: 'Draft',
-  issued: 'Issued',
-  paid: 'Paid',
-  void: 'Void',
+  draft: msg('Draft'),
+  issued: msg('Issued'),
+  paid: msg('Paid'),
+  void: msg('Void'),
 };
 
 /** A draft is issued or voided; an issued invoice is paid or voided; paid and void are final. */
@@ -17,10 +19,10 @@ const NEXT: Record<InvoiceStatus, InvoiceStatus[]> = {
   void: [],
 };
 export const INVOICE_ACTION_LABELS: Record<InvoiceStatus, string> = {
-  draft: 'Back to draft',
-  issued: 'Issue',
-  paid: 'Mark paid',
-  void: 'Void',
+  draft: msg('Back to draft'),
+  issued: msg('Issue'),
+  paid: msg('Mark paid'),
+  void: msg('Void'),
 };
 
 export function nextStatuses(status: InvoiceStatus): InvoiceStatus[] {

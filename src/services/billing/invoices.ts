@@ -17,6 +17,7 @@ import { postLedgerMovement } from './accounts.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { SUMMARY_PRODUCT_LABELS, type Granularity, type SummaryProduct } from './summary-rules.js';
 import type { Day } from '../assets/subscription-rules.js';
+import { english, msg, type Translator } from '../platform/i18n.js';
 
 /** Invoices as staff and company admins read them, staff moving them on, and an invoice as CSV. */
 
@@ -231,10 +232,12 @@ export async function setInvoiceStatus(
   return asActor(db, actor, async (trx) => {
     const customer = await findSummaryCustomer(trx, actor.tenantId, customerId);
     const before = await findInvoice(trx, actor.tenantId, customer.id, invoiceId);
-    if (!isInvoiceStatus(status)) throw new ValidationError({ status: 'Choose one of the offered actions.' });
+    if (!isInvoiceStatus(status)) throw new ValidationError({ status: msg('Choose one of the offered actions.') });
     // voiding cannot be undone: the form asks for a tick first
     if (status === 'void' && !opts.confirmed)
-      throw new ValidationError({ status: `Tick "Void ${before.numberLabel} for good" to void it.` });
+      throw new ValidationError({
+        status: msg('Tick "Void {number} for good" to void it.', { number: before.numberLabel }),
+      });
     // locked, so two staff moving the same invoice at once cannot both pass the check
     const current = (await trx('invoices')
       .where({ tenant_id: actor.tenantId, id: before.id })
@@ -242,9 +245,8 @@ export async function setInvoiceStatus(
       .first<{ status: InvoiceStatus }>('status'))!.status;
     if (!canMove(current, status))
       throw new ConflictError(
-        `A ${INVOICE_STATUS_LABELS[current].toLowerCase()} invoice cannot become ` +
-          `${INVOICE_STATUS_LABELS[status].toLowerCase()}.`,
-      );
+        '{from, select, draft {A draft} issued {An issued} paid {A paid} other {A void}} invoice cannot become {to, select, draft {draft} issued {issued} paid {paid} other {void}}.',
+      ).withValues({ from: current, to: status });
     const stamp =
       status === 'issued'
         ? { issued_at: now }
@@ -285,15 +287,19 @@ const isPostpaid = async (trx: Trx, actor: Actor, customerId: string) =>
     .first<{ billing_model: string }>('billing_model'))!.billing_model === 'postpaid';
 
 /** An invoice as CSV: a head of what it is, then its lines (money as decimals in its currency). */
-export function invoiceCsv(d: InvoiceDetail): { filename: string; body: string } {
+export function invoiceCsv(d: InvoiceDetail, tr: Translator = english): { filename: string; body: string } {
   const money = (minor: number) => Number(toDecimalString(minor, d.invoice.currency));
   const body =
-    csvLine(['Invoice', 'Customer', 'Account ID', 'Status', 'Period start', 'Period end', 'Currency', 'Total']) +
+    csvLine(
+      ['Invoice', 'Customer', 'Account ID', 'Status', 'Period start', 'Period end', 'Currency', 'Total'].map((h) =>
+        tr.t(h),
+      ),
+    ) +
     csvLine([
       d.invoice.numberLabel,
       d.customer.title,
       d.customer.account_id,
-      d.invoice.statusLabel,
+      tr.t(d.invoice.statusLabel),
       d.invoice.period_start,
       d.invoice.period_end,
       d.invoice.currency,
@@ -301,14 +307,14 @@ export function invoiceCsv(d: InvoiceDetail): { filename: string; body: string }
     ]) +
     '\n' +
     csvLine([
-      'Line',
-      'Description',
-      'Period start',
-      'Period end',
-      'Attempts',
-      'Connected',
-      'Billed minutes',
-      `Amount (${d.invoice.currency})`,
+      tr.t('Line'),
+      tr.t('Description'),
+      tr.t('Period start'),
+      tr.t('Period end'),
+      tr.t('Attempts'),
+      tr.t('Connected'),
+      tr.t('Billed minutes'),
+      tr.t('Amount ({currency})', { currency: d.invoice.currency }),
     ]) +
     d.lines
       .map((l) =>

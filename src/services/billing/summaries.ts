@@ -16,6 +16,7 @@ import {
   type SummaryView,
 } from './summary-rules.js';
 import { todayIn, type Day } from '../assets/subscription-rules.js';
+import { english, type Translator } from '../platform/i18n.js';
 
 /**
  * Call summaries of a customer, Live (today by hour), Daily and Monthly, in UTC, read from the rollups
@@ -240,17 +241,17 @@ export async function ownSummary(db: Db, actor: Actor, raw: Record<string, unkno
 }
 
 /** The table as CSV, numbers as numbers (money as a decimal in the customer's currency), in the page's order. */
-export function summaryCsv(s: Summary): { filename: string; body: string } {
+export function summaryCsv(s: Summary, tr: Translator = english): { filename: string; body: string } {
   const live = s.query.view === 'live';
   const head = [
-    'Period (UTC)',
-    'Attempts',
-    'Connected',
-    ...(live ? ['In progress'] : []),
-    'ASR (%)',
-    'ACD (s)',
-    'Billed minutes',
-    `Charge (${s.customer.currency})`,
+    tr.t('Period (UTC)'),
+    tr.t('Attempts'),
+    tr.t('Connected'),
+    ...(live ? [tr.t('In progress')] : []),
+    tr.t('ASR (%)'),
+    tr.t('ACD (s)'),
+    tr.t('Billed minutes'),
+    tr.t('Charge ({currency})', { currency: s.customer.currency }),
   ];
   const line = (label: string, r: Summary['totals']) =>
     csvLine([
@@ -266,7 +267,7 @@ export function summaryCsv(s: Summary): { filename: string; body: string } {
   const body =
     csvLine(head) +
     s.rows.map((r) => line(live ? `${s.today} ${r.label}` : r.label, r)).join('') +
-    line('Total', s.totals);
+    line(tr.t('Total'), s.totals);
   const range = live ? s.today : `${s.query.from}_${s.query.to}`;
   return { filename: `${s.customer.account_id}-${s.query.view}-${range}.csv`.replace(/[^A-Za-z0-9._-]/g, '_'), body };
 }

@@ -1,4 +1,5 @@
 import { PRODUCT_LABELS, PRODUCTS, type Product } from './usage-rules.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { addDays, addMonths, daysBetween, lastDayOfMonth, type Day } from '../assets/subscription-rules.js';
 
 /**
@@ -8,13 +9,20 @@ import { addDays, addMonths, daysBetween, lastDayOfMonth, type Day } from '../as
 
 export const SUMMARY_VIEWS = ['live', 'daily', 'monthly'] as const;
 export type SummaryView = (typeof SUMMARY_VIEWS)[number];
-export const SUMMARY_VIEW_LABELS: Record<SummaryView, string> = { live: 'Live', daily: 'Daily', monthly: 'Monthly' };
+export const SUMMARY_VIEW_LABELS: Record<SummaryView, string> = {
+  live: msg('Live'),
+  daily: msg('Daily'),
+  monthly: msg('Monthly'),
+};
 /** Rows of Daily and Monthly stand for a period that can be invoiced */
 export type Granularity = Exclude<SummaryView, 'live'>;
 
 export const SUMMARY_PRODUCTS = ['all', ...PRODUCTS] as const;
 export type SummaryProduct = (typeof SUMMARY_PRODUCTS)[number];
-export const SUMMARY_PRODUCT_LABELS: Record<SummaryProduct, string> = { all: 'All products', ...PRODUCT_LABELS };
+export const SUMMARY_PRODUCT_LABELS: Record<SummaryProduct, string> = {
+  all: msg('All products'),
+  ...PRODUCT_LABELS,
+};
 /** the products a summary row of this filter covers */
 export const productsOf = (p: SummaryProduct): Product[] => (p === 'all' ? [...PRODUCTS] : [p]);
 
@@ -31,7 +39,7 @@ export type SummaryQuery = {
   from: Day;
   to: Day;
   /** what was wrong with the range asked for, said above the table; null when it was fine */
-  notice: string | null;
+  notice: Msg | null;
 };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -63,29 +71,39 @@ export function summaryQueryFrom(raw: Record<string, unknown>, today: Day): Summ
     : 'all';
   if (view === 'live') return { view, product, from: today, to: today, notice: null };
   const asked = { from: first(raw.from), to: first(raw.to) };
-  const notices: string[] = [];
   if (view === 'daily') {
     let to = validDay(asked.to) ?? today;
     let from = validDay(asked.from) ?? addDays(to, -(DEFAULT_DAYS - 1));
-    if ((asked.from && !validDay(asked.from)) || (asked.to && !validDay(asked.to)))
-      notices.push('A date was not a calendar day; the default range is shown instead.');
+    const invalid = (asked.from && !validDay(asked.from)) || (asked.to && !validDay(asked.to));
     if (from > to) [from, to] = [to, from];
+    let notice: Msg | null = invalid ? msg('A date was not a calendar day; the default range is shown instead.') : null;
     if (daysBetween(from, to) + 1 > MAX_DAYS) {
       from = addDays(to, -(MAX_DAYS - 1));
-      notices.push(`At most ${MAX_DAYS} days are shown at once: the range starts on ${from}.`);
+      notice = invalid
+        ? msg(
+            'A date was not a calendar day; the default range is shown instead. At most {max} days are shown at once: the range starts on {from}.',
+            { max: String(MAX_DAYS), from },
+          )
+        : msg('At most {max} days are shown at once: the range starts on {from}.', { max: String(MAX_DAYS), from });
     }
-    return { view, product, from, to, notice: notices.join(' ') || null };
+    return { view, product, from, to, notice };
   }
   let to = validMonth(asked.to) ?? monthOf(today);
   let from = validMonth(asked.from) ?? addMonths(to, -(DEFAULT_MONTHS - 1));
-  if ((asked.from && !validMonth(asked.from)) || (asked.to && !validMonth(asked.to)))
-    notices.push('A month was not valid; the default range is shown instead.');
+  const invalid = (asked.from && !validMonth(asked.from)) || (asked.to && !validMonth(asked.to));
   if (from > to) [from, to] = [to, from];
+  let notice: Msg | null = invalid ? msg('A month was not valid; the default range is shown instead.') : null;
   if (monthsBetween(from, to) + 1 > MAX_MONTHS) {
     from = addMonths(to, -(MAX_MONTHS - 1));
-    notices.push(`At most ${MAX_MONTHS} months are shown at once: the range starts in ${from.slice(0, 7)}.`);
+    const month = from.slice(0, 7);
+    notice = invalid
+      ? msg(
+          'A month was not valid; the default range is shown instead. At most {max} months are shown at once: the range starts in {month}.',
+          { max: String(MAX_MONTHS), month },
+        )
+      : msg('At most {max} months are shown at once: the range starts in {month}.', { max: String(MAX_MONTHS), month });
   }
-  return { view, product, from, to, notice: notices.join(' ') || null };
+  return { view, product, from, to, notice };
 }
 
 function monthsBetween(from: Day, to: Day): number {

@@ -1,3 +1,4 @@
+import { msg } from '../platform/i18n.js';
 /** What a usage record can be: products, directions and statuses, and how products are named. */
 export const PRODUCTS = ['sms', 'voice', 'video', 'messaging'] as const;
 export type Product = (typeof PRODUCTS)[number];
@@ -18,9 +19,9 @@ export type UsageStatus = (typeof USAGE_STATUSES)[number];
 
 export const PRODUCT_LABELS: Record<Product, string> = {
   sms: 'SMS',
-  voice: 'Voice',
-  video: 'Video',
-  messaging: 'Messaging apps',
+  voice: msg('Voice'),
+  video: msg('Video'),
+  messaging: msg('Messaging apps'),
 };
 
 /** A record as it arrives, already validated and resolved to its customer (and asset, if any). */
