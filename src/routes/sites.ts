@@ -15,6 +15,7 @@ import {
   siteMap,
   vehicleVisits,
 } from '../services/sites/index.js';
+import { msg } from '../services/platform/i18n.js';
 
 /** Site viewers: the map of their sites, a site's page and its sections, and its pictures. */
 
@@ -40,7 +41,7 @@ export function siteRoutes(ctx: AppContext): Router {
       const query = rangeQuery(range, map.serviceId);
       res.renderPage(
         'sites/index',
-        { title: 'Your sites', ...map, range, query, error, tiles },
+        { title: msg('Your sites'), ...map, range, query, error, tiles },
         { fragment: 'sites/_area', status: error ? 422 : 200 },
       );
     }),
@@ -56,7 +57,11 @@ export function siteRoutes(ctx: AppContext): Router {
       if (name === 'services') data.services = await completedServices(ctx.db, actor, site.id, range);
       if (name === 'vehicle-visits') data.vehicleVisits = await vehicleVisits(ctx.db, actor, site.id, range);
       if (name === 'gallery') data.gallery = await siteGallery(ctx.db, actor, site.id);
-      res.renderPage('sites/section', { title: site.name, ...data, section: name }, { fragment: `sites/_${name}` });
+      res.renderPage(
+        'sites/section',
+        { title: msg('{name}', { name: site.name }), ...data, section: name },
+        { fragment: `sites/_${name}` },
+      );
     };
 
   router.get(
@@ -66,7 +71,7 @@ export function siteRoutes(ctx: AppContext): Router {
       const site = await siteForViewer(ctx.db, actor, Params.parse(req.params).id);
       const { access } = site;
       const data = {
-        title: site.name,
+        title: msg('{name}', { name: site.name }),
         site,
         range,
         error,

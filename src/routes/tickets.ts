@@ -20,7 +20,7 @@ import {
   ticketFilterFrom,
   type TicketList,
 } from '../services/tickets/index.js';
-import type { Msg } from '../services/platform/i18n.js';
+import { msg, type Msg } from '../services/platform/i18n.js';
 
 /** The customer's tickets: the list, a new ticket, its thread and comments, following it. */
 
@@ -36,12 +36,12 @@ const NewTicketBody = z.object({
 const CommentBody = z.object({ body: formText(), from: formText(10) });
 
 const statusOptions = [
-  { value: '', label: 'Any status' },
+  { value: '', label: msg('Any status') },
   ...TICKET_STATUSES.map((s) => ({ value: s, label: TICKET_STATUS_LABELS[s] })),
 ];
 const statusChoices = TICKET_STATUSES.map((s) => ({ value: s, label: TICKET_STATUS_LABELS[s] }));
 const categoryOptions = [
-  { value: '', label: 'Choose…' },
+  { value: '', label: msg('Choose…') },
   ...TICKET_CATEGORIES.map((c) => ({ value: c, label: TICKET_CATEGORY_LABELS[c] })),
 ];
 
@@ -55,7 +55,7 @@ export function renderTicketList(
 ): void {
   res.renderPage(
     'tickets/index',
-    { title: 'Tickets', list, ...page, statusOptions, acceptsComments },
+    { title: msg('Tickets'), list, ...page, statusOptions, acceptsComments },
     { fragment: 'tickets/_list' },
   );
 }
@@ -73,7 +73,7 @@ export async function renderTicket(
   res.renderPage(
     'tickets/show',
     {
-      title: `#${page.ticket.number} ${page.ticket.subject}`,
+      title: msg('#{number} {subject}', { number: String(page.ticket.number), subject: page.ticket.subject }),
       ...page,
       staff,
       statusChoices,
@@ -91,7 +91,7 @@ export async function commented(
   res: Response,
   actor: Actor,
   ticket: { id: string; staff: boolean },
-  note: string,
+  note: Msg,
 ): Promise<void> {
   if (wantsFragment(req)) return renderTicket(db, res, actor, ticket.id, ticket.staff);
   res.flash('success', note);
@@ -105,7 +105,7 @@ export function ticketRoutes(ctx: AppContext): Router {
     const asset = assetId ? await assetForNewTicket(ctx.db, actor, assetId) : null;
     res.renderPage(
       'tickets/new',
-      { title: 'Open a ticket', asset, categoryOptions, errors: opts.errors ?? {}, values: opts.values ?? {} },
+      { title: msg('Open a ticket'), asset, categoryOptions, errors: opts.errors ?? {}, values: opts.values ?? {} },
       { status: opts.status },
     );
   };
@@ -127,14 +127,14 @@ export function ticketRoutes(ctx: AppContext): Router {
 
   /** A quick comment added: htmx gets a fresh form with the note; a plain form goes back to the list. */
   const quickCommented = async (req: Request, res: Response, actor: Actor, id: string) => {
-    if (wantsFragment(req)) return renderQuickComment(res, actor, id, { note: 'Your comment has been added.' });
+    if (wantsFragment(req)) return renderQuickComment(res, actor, id, { note: msg('Your comment has been added.') });
     const { ticket } = await getTicket(ctx.db, actor, id);
-    res.flash('success', `Your comment on #${ticket.number} has been added.`);
+    res.flash('success', msg('Your comment on #{number} has been added.', { number: String(ticket.number) }));
     res.redirect(303, '/tickets');
   };
 
   /** Follow or stop following a ticket, then back to it with what changed. */
-  const following = (follow: boolean, note: string) =>
+  const following = (follow: boolean, note: Msg) =>
     allow('ticket.follow', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       await setFollowing(ctx.db, actor, id, follow);
@@ -166,7 +166,10 @@ export function ticketRoutes(ctx: AppContext): Router {
           const { id, number } = await openTicket(ctx.db, actor, { assetId, subject, category, message });
           res.flash(
             'success',
-            `Ticket #${number} is open: ${actor.tenantName} answers here, and you get a mail when they do.`,
+            msg('Ticket #{number} is open: {provider} answers here, and you get a mail when they do.', {
+              number: String(number),
+              provider: actor.tenantName,
+            }),
           );
           res.redirect(303, `/tickets/${id}`);
         },
@@ -190,7 +193,7 @@ export function ticketRoutes(ctx: AppContext): Router {
         async () => {
           await addCustomerComment(ctx.db, actor, id, form.body);
           if (quick) return quickCommented(req, res, actor, id);
-          await commented(ctx.db, req, res, actor, { id, staff: false }, 'Your comment has been added.');
+          await commented(ctx.db, req, res, actor, { id, staff: false }, msg('Your comment has been added.'));
         },
         (errors, status) =>
           quick && wantsFragment(req)
@@ -202,10 +205,10 @@ export function ticketRoutes(ctx: AppContext): Router {
 
   router.post(
     '/tickets/:id/following',
-    ...following(true, 'You follow this ticket: you get mail when staff reply or change its status.'),
+    ...following(true, msg('You follow this ticket: you get mail when staff reply or change its status.')),
   );
 
-  router.post('/tickets/:id/following/delete', ...following(false, 'You no longer follow this ticket.'));
+  router.post('/tickets/:id/following/delete', ...following(false, msg('You no longer follow this ticket.')));
 
   return router;
 }

@@ -27,13 +27,13 @@ import {
 } from '../services/partners/index.js';
 import { todayIn } from '../services/assets/index.js';
 import { PAGE_SIZES } from '../services/platform/index.js';
+import { msg, type Translator } from '../services/platform/i18n.js';
+import { requestTranslator } from '../web/locale.js';
 
 /**
  * Company admins: their own usage records of one product (/usage), numbers in full, with the partner
  * log's filters, keyset pages, chart, CSV (/usage.csv) and templates.
  */
-
-const numbers = new Intl.NumberFormat('en-GB');
 
 export function usageRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -48,7 +48,7 @@ export function usageRoutes(ctx: AppContext): Router {
     '/usage.csv',
     ...allow('usage.view_own', async (req, res, actor) => {
       const input = inputOf(req, actor);
-      const download = await streamOwnUsageCsv(readDb(ctx, req), actor, input);
+      const download = await streamOwnUsageCsv(readDb(ctx, req), actor, input, requestTranslator(req, res));
       res.on('close', () => download.stream.destroy());
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
@@ -60,7 +60,7 @@ export function usageRoutes(ctx: AppContext): Router {
       const input = inputOf(req, actor);
       const db = readDb(ctx, req);
       const log = await ownUsageLog(db, actor, input);
-      const data = usageData(log, actor, today(actor));
+      const data = usageData(log, actor, today(actor), requestTranslator(req, res));
       // the next page swaps only the table; a new filter (or the whole page) draws the period's chart too
       if (wantsFragment(req) && (input.filter.after || req.get('HX-Target') === 'div#usage-log'))
         return res.renderPage('partner/customers/usage/_log', data, { fragment: 'partner/customers/usage/_log' });
@@ -77,7 +77,7 @@ export function usageRoutes(ctx: AppContext): Router {
 }
 
 /** The page's data: the partner log's shape (its templates draw it), with /usage's own addresses. */
-function usageData(log: OwnUsageLog, actor: Actor, today: string) {
+function usageData(log: OwnUsageLog, actor: Actor, today: string, i18n: Translator) {
   // the product, and the customer when it is not the person's own, lead every address of the list
   const keep: Record<string, string> = { product: log.product };
   if (log.customer.id !== actor.customerId) keep.customer = log.customer.id;
@@ -88,7 +88,7 @@ function usageData(log: OwnUsageLog, actor: Actor, today: string) {
     return `${url.pathname}?${query.toString()}`;
   };
   return {
-    title: `${log.productLabel} usage`,
+    title: msg('{product} usage', { product: i18n.t(log.productLabel) }),
     log,
     customer: log.customer,
     customers: log.customers,
@@ -106,8 +106,8 @@ function usageData(log: OwnUsageLog, actor: Actor, today: string) {
     statuses: PRODUCT_STATUSES[log.product].map((s) => ({ value: s, label: USAGE_STATUS_LABELS[s] })),
     pageSizes: PAGE_SIZES,
     productLabels: PRODUCT_LABELS,
-    formatNumber: (n: number) => numbers.format(n),
-    formatMoney,
+    formatNumber: (n: number) => i18n.number(n),
+    formatMoney: (minor: bigint | number | string, currency: string) => formatMoney(minor, currency, i18n.formatLocale),
     sections: BILLING_SECTIONS,
     current: 'usage',
   };

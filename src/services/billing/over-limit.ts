@@ -4,6 +4,7 @@ import { audit } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { formatMoney } from './money.js';
 import { OVER_LIMIT_SQL } from './rules.js';
+import { isLocale, recipientLocale, translator } from '../platform/i18n.js';
 
 /**
  * An account going over its debit limit (isOverLimit): its billing contacts, the customer's active
@@ -39,26 +40,36 @@ export async function noticeOverLimit(trx: Db | Trx, tenantId: string, customerI
     [tenantId, customerIds],
   );
   for (const c of rows) {
-    const contacts: { id: string; email: string; name: string }[] = await trx('memberships as m')
+    const contacts: { id: string; email: string; name: string; locale: string }[] = await trx('memberships as m')
       .join('users as u', 'u.id', 'm.user_id')
       .where({ 'm.tenant_id': tenantId, 'm.customer_id': c.id, 'm.role': 'company_admin', 'u.status': 'active' })
       .whereNull('m.disabled_at')
       .orderBy('u.email')
-      .select('u.id', 'u.email', 'u.name');
-    const balance = formatMoney(c.balance_minor, c.currency);
-    const limit = formatMoney(c.debit_limit_minor, c.currency);
-    for (const person of contacts)
+      .select('u.id', 'u.email', 'u.name', trx.raw(`${recipientLocale('u')} as locale`));
+    for (const person of contacts) {
+      // in the recipient's language, money in its conventions
+      const tr = translator(isLocale(person.locale) ? person.locale : 'en');
+      const balance = formatMoney(c.balance_minor, c.currency, tr.formatLocale);
+      const limit = formatMoney(c.debit_limit_minor, c.currency, tr.formatLocale);
+      const account = { customer: c.title, account: c.account_id };
       await enqueueMail(trx, {
         tenantId,
         kind: 'over_limit',
         to: person.email,
         userId: person.id,
-        subject: `${c.title} (${c.account_id}) is over its debit limit`,
+        subject: tr.t('{customer} ({account}) is over its debit limit', account),
         text:
-          `Hello ${person.name},\n\nThe telecom account of ${c.title} (${c.account_id}) has used up its debit ` +
-          `limit of ${limit}: the balance is ${balance}.\n\nUsage keeps being recorded and charged. Please make ` +
-          `a payment, or ask your provider about the limit.\n`,
+          tr.t('Hello {name},', { name: person.name }) +
+          '\n\n' +
+          tr.t(
+            'The telecom account of {customer} ({account}) has used up its debit limit of {limit}: the balance is {balance}.',
+            { ...account, limit, balance },
+          ) +
+          '\n\n' +
+          tr.t('Usage keeps being recorded and charged. Please make a payment, or ask your provider about the limit.') +
+          '\n',
       });
+    }
   }
   return rows.length;
 }

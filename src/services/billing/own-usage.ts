@@ -18,6 +18,7 @@ import {
   type UsageLogFilter,
   type UsageLogPage,
 } from '../partners/index.js';
+import { english, type Translator } from '../platform/i18n.js';
 
 /**
  * A company admin's own usage records (/usage): one product of their customer (or of an inner
@@ -166,15 +167,16 @@ export async function streamOwnUsageCsv(
   db: Db,
   actor: Actor,
   input: { customerId?: unknown; product: Product; filter: UsageLogFilter },
+  tr: Translator = english,
 ): Promise<{ filename: string; stream: Readable }> {
   const filter = { ...input.filter, after: null, size: CSV_BATCH };
   const first = await ownUsageLog(db, actor, { ...input, filter });
   const { customer, product } = first;
   async function* lines() {
-    yield csvLine(usageCsvHeadings(actor.timeZone, customer.currency));
+    yield csvLine(usageCsvHeadings(actor.timeZone, customer.currency, tr));
     let page: UsageLogPage = first;
     for (;;) {
-      yield page.rows.map((r) => usageCsvLine(r, actor.timeZone)).join('');
+      yield page.rows.map((r) => usageCsvLine(r, actor.timeZone, tr)).join('');
       const last = page.rows[page.rows.length - 1];
       if (!page.nextCursor || !last) return;
       const after = { occurredAt: last.occurredAt, id: last.id };

@@ -13,6 +13,7 @@ import {
   type UsageDbRow,
   type UsageLogPage,
 } from './view.js';
+import { english, type Translator } from '../platform/i18n.js';
 
 /** A customer's usage log as CSV for its partner: the same masked rows as the table, streamed in batches. */
 
@@ -20,8 +21,17 @@ const builder = (db: Db) => db as unknown as Trx;
 
 const CSV_BATCH = 5000;
 
-export function usageCsvHeadings(timeZone: string, currency: string): string[] {
-  return [`Time (${timeZone})`, 'Direction', 'Status', 'From', 'To', 'Duration (s)', 'Units', `Price (${currency})`];
+export function usageCsvHeadings(timeZone: string, currency: string, tr: Translator = english): string[] {
+  return [
+    tr.t('Time ({zone})', { zone: timeZone }),
+    tr.t('Direction'),
+    tr.t('Status'),
+    tr.t('From'),
+    tr.t('To'),
+    tr.t('Duration (s)'),
+    tr.t('Units'),
+    tr.t('Price ({currency})', { currency }),
+  ];
 }
 
 const csvTimes = new Map<string, Intl.DateTimeFormat>();
@@ -48,11 +58,11 @@ function csvTime(at: string, timeZone: string): string {
  * A CSV line of a partner's row: only what the table shows, masked as it shows it; prices as numbers
  * in major units.
  */
-export function usageCsvLine(r: PartnerUsageRow, timeZone: string): string {
+export function usageCsvLine(r: PartnerUsageRow, timeZone: string, tr: Translator = english): string {
   return csvLine([
     csvTime(r.occurredAt, timeZone),
-    r.directionLabel,
-    r.statusLabel,
+    tr.t(r.directionLabel),
+    tr.t(r.statusLabel),
     r.from,
     r.to,
     r.durationSeconds,
@@ -72,16 +82,17 @@ export async function streamPartnerUsageCsv(
   customerId: string,
   product: string,
   filter: UsageLogFilter,
+  tr: Translator = english,
 ): Promise<{ filename: string; stream: Readable }> {
   const first = await partnerUsageLog(db, actor, customerId, product, { ...filter, after: null, size: CSV_BATCH });
   const { customer } = first;
   const p = first.product;
   const trx = builder(db);
   async function* lines() {
-    yield csvLine(usageCsvHeadings(actor.timeZone, customer.currency));
+    yield csvLine(usageCsvHeadings(actor.timeZone, customer.currency, tr));
     let page: UsageLogPage = first;
     for (;;) {
-      yield page.rows.map((r) => usageCsvLine(r, actor.timeZone)).join('');
+      yield page.rows.map((r) => usageCsvLine(r, actor.timeZone, tr)).join('');
       if (!page.nextCursor) return;
       const after = {
         occurredAt: page.rows[page.rows.length - 1]!.occurredAt,

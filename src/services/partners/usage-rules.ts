@@ -17,6 +17,7 @@ import {
   listHref,
   pageSizeOf,
 } from '../platform/paging.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * The partner usage log's list state, as the query string carries it (so a filtered log can be
@@ -27,16 +28,16 @@ import {
 export const DEFAULT_PERIOD_DAYS = 30;
 export const MAX_PERIOD_DAYS = 366;
 
-export const DIRECTION_LABELS: Record<Direction, string> = { inbound: 'Inbound', outbound: 'Outbound' };
+export const DIRECTION_LABELS: Record<Direction, string> = { inbound: msg('Inbound'), outbound: msg('Outbound') };
 export const USAGE_STATUS_LABELS: Record<UsageStatus, string> = {
-  in_progress: 'In progress',
-  answered: 'Answered',
-  no_answer: 'No answer',
-  busy: 'Busy',
-  failed: 'Failed',
-  delivered: 'Delivered',
-  pending: 'Pending',
-  rejected: 'Rejected',
+  in_progress: msg('In progress'),
+  answered: msg('Answered'),
+  no_answer: msg('No answer'),
+  busy: msg('Busy'),
+  failed: msg('Failed'),
+  delivered: msg('Delivered'),
+  pending: msg('Pending'),
+  rejected: msg('Rejected'),
 };
 /** the statuses each product's records take, for the status filter */
 export const PRODUCT_STATUSES: Record<Product, readonly UsageStatus[]> = {

@@ -17,6 +17,7 @@ import {
 } from './usage-rules.js';
 import { type Actor, asActor, authorize, partnerCustomerIds } from '../access/index.js';
 import { partnerCustomersQuery, shapeCustomer, type CustomerDbRow, type PartnerCustomer } from './partner-customers.js';
+import { msg, type Msg } from '../platform/i18n.js';
 
 /**
  * The partner view of a customer's usage log, read only. Every usage row a partner gets is built
@@ -43,7 +44,7 @@ export type PartnerUsageRow = {
   to: string;
   durationSeconds: number;
   units: number;
-  quantityLabel: string;
+  quantityLabel: Msg;
   priceMinor: number;
   priceLabel: string;
   currency: string;
@@ -77,15 +78,15 @@ export type UsageDbRow = {
   currency: string;
 };
 
-function quantityLabel(product: Product, r: UsageDbRow): string {
+function quantityLabel(product: Product, r: UsageDbRow): Msg {
   if (product === 'voice' || product === 'video') {
     const m = Math.floor(r.duration_seconds / 60);
     const s = r.duration_seconds % 60;
-    return m ? `${m} min ${s} s` : `${s} s`;
+    return m ? msg('{minutes} min {seconds} s', { minutes: m, seconds: s }) : msg('{seconds} s', { seconds: s });
   }
   return product === 'sms'
-    ? `${r.units} part${r.units === 1 ? '' : 's'}`
-    : `${r.units} message${r.units === 1 ? '' : 's'}`;
+    ? msg('{count, plural, one {# part} other {# parts}}', { count: r.units })
+    : msg('{count, plural, one {# message} other {# messages}}', { count: r.units });
 }
 
 /** How a row shows its numbers: masked for partners; the customer's own /usage shows them in full. */

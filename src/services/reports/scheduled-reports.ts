@@ -11,6 +11,7 @@ import { todayIn } from '../assets/subscription-rules.js';
 import type { Actor, Role } from '../access/index.js';
 import { monthOf, weekOf, type Day, type Period } from './period-rules.js';
 import { digestMail, type DigestSection, statementMail, type StatementSection } from './report-mail.js';
+import { isLocale, recipientLocale, translator, type Translator } from '../platform/i18n.js';
 
 /**
  * Scheduled reports by mail: the weekly fleet digest (company and group admins: what renews within 4
@@ -43,13 +44,22 @@ export type ReportKind = keyof typeof REPORTS;
 const PEOPLE_BATCH = 500;
 const NIL = '00000000-0000-0000-0000-000000000000';
 
-type Due = { tenant_id: string; user_id: string; name: string; email: string; tenant_name: string; period_start: Day };
+type Due = {
+  tenant_id: string;
+  user_id: string;
+  name: string;
+  email: string;
+  tenant_name: string;
+  period_start: Day;
+  locale: string;
+};
 
 /** The next people owed this report for their current period, in (tenant, person) order after `after`. */
 async function peopleDue(db: Db, report: ReportKind, now: Date, after: { tenant_id: string; user_id: string }) {
   const { roles, periodSql } = REPORTS[report];
   const { rows } = await db.raw<{ rows: Due[] }>(
     `select distinct on (m.tenant_id, m.user_id) m.tenant_id, m.user_id, u.name, u.email, t.name as tenant_name,
+            ${recipientLocale('u')} as locale,
             to_char(${periodSql}, 'YYYY-MM-DD') as period_start
        from memberships m
        join users u on u.id = m.user_id
@@ -129,10 +139,19 @@ async function statementOf(
   db: Db,
   actor: Actor,
   month: Period,
+  tr: Translator,
 ): Promise<{ section: StatementSection; csv: MailAttachment }> {
+  const money = (minor: bigint | number | string, currency: string) => formatMoney(minor, currency, tr.formatLocale);
   const { customer } = await customerBillingAccount(db, actor, actor.customerId);
   const filter = { from: month.from, to: month.to, direction: null, status: null, after: null, size: 1 };
-  const lines = [csvLine(['Product', 'Day', 'Records', `Charges (${customer.currency})`])];
+  const lines = [
+    csvLine([
+      tr.t('Product'),
+      tr.t('Day'),
+      tr.t('Records'),
+      tr.t('Charges ({currency})', { currency: customer.currency }),
+    ]),
+  ];
   const products: StatementSection['products'] = [];
   let total = 0n;
   for (const product of PRODUCTS) {
@@ -143,19 +162,19 @@ async function statementOf(
       records += d.records;
       spend += BigInt(d.spendMinor);
       lines.push(
-        csvLine([PRODUCT_LABELS[product], d.day, d.records, toDecimalString(d.spendMinor, customer.currency)]),
+        csvLine([tr.t(PRODUCT_LABELS[product]), d.day, d.records, toDecimalString(d.spendMinor, customer.currency)]),
       );
     }
     total += spend;
-    products.push({ label: PRODUCT_LABELS[product], records, charges: formatMoney(spend, customer.currency) });
+    products.push({ label: PRODUCT_LABELS[product], records, charges: money(spend, customer.currency) });
   }
   return {
     section: {
       customer: customer.title,
       accountId: customer.account_id,
       products,
-      charges: formatMoney(total, customer.currency),
-      balance: formatMoney(customer.balance_minor, customer.currency),
+      charges: money(total, customer.currency),
+      balance: money(customer.balance_minor, customer.currency),
     },
     csv: {
       filename: `statement-${customer.account_id}-${month.from.slice(0, 7)}.csv`,
@@ -170,13 +189,14 @@ async function sendOne(db: Db, report: ReportKind, p: Due, now: Date, links: Mai
   const actors = await actorsOf(db, report, p);
   if (!actors.length) return false;
   const person = { name: p.name, userId: p.user_id, tenantName: p.tenant_name };
+  const tr = translator(isLocale(p.locale) ? p.locale : 'en');
   // one after another: an asset export holds one connection per person at a time
   const parts: { section: DigestSection | StatementSection; csv: MailAttachment }[] = [];
   for (const a of actors)
     parts.push(
       report === 'weekly_digest'
         ? await digestOf(db, a, todayIn(a.timeZone, now))
-        : await statementOf(db, a, monthOf(p.period_start)),
+        : await statementOf(db, a, monthOf(p.period_start), tr),
     );
   const mail =
     report === 'weekly_digest'
@@ -185,12 +205,14 @@ async function sendOne(db: Db, report: ReportKind, p: Due, now: Date, links: Mai
           weekOf(p.period_start),
           parts.map((x) => x.section as DigestSection),
           links,
+          tr,
         )
       : statementMail(
           person,
           monthOf(p.period_start),
           parts.map((x) => x.section as StatementSection),
           links,
+          tr,
         );
   return db.transaction(async (trx) => {
     const claimed = await trx('report_deliveries')

@@ -24,26 +24,34 @@ export type MapSite = {
   serviced: boolean;
   /** the latest completed visit in the range, in the viewer's zone; empty when none */
   lastServicedLabel: string;
+  /** the latest completed visit's end, shown in the reader's zone and language */
+  lastServicedAt: Date | null;
   url: string;
 };
 
 export type ServiceChoice = { id: string; name: string };
 
-const hidden = (what: string) => new ForbiddenError(`Your provider does not show ${what} in this portal.`);
+const hidden = (what: LiveViewPermission) =>
+  new ForbiddenError(
+    'Your provider does not show {what, select, filter_by_service {the highlight by service} view_jobs {the services completed at a site} view_vehicle_visits {vehicle site visits} view_site_pictures {the site pictures gallery} view_service_pictures {the pictures of services} other {this}} in this portal.',
+  ).withValues({ what });
 
 /** The viewer's customer's portal access; refused while the provider has the portal off for them. */
 async function viewerAccess(trx: Trx, actor: Actor): Promise<PortalAccess> {
   authorize(actor, 'site.view');
   const access = actor.customerId ? await portalAccessOf(trx, actor.tenantId, actor.customerId) : null;
   if (!access?.enabled)
-    throw new ForbiddenError(
-      `The site portal is switched off for ${actor.placeName}. Ask ${actor.tenantName} to switch it on.`,
+    throw new ForbiddenError('The site portal is switched off for {place}. Ask {provider} to switch it on.').withValues(
+      {
+        place: actor.placeName,
+        provider: actor.tenantName,
+      },
     );
   return access;
 }
 
-export function requirePermission(access: PortalAccess, permission: LiveViewPermission, what: string): void {
-  if (!access[permission]) throw hidden(what);
+export function requirePermission(access: PortalAccess, permission: LiveViewPermission): void {
+  if (!access[permission]) throw hidden(permission);
 }
 
 /** Completed visits overlapping the interval (see visitInRange in site-rules: the same condition). */
@@ -77,7 +85,7 @@ export async function siteMap(
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
     const serviceId = opts.serviceId || null;
-    if (serviceId) requirePermission(access, 'filter_by_service', 'the highlight by service');
+    if (serviceId) requirePermission(access, 'filter_by_service');
     const services = access.filter_by_service
       ? await trx('services')
           .where({ tenant_id: actor.tenantId })
@@ -112,6 +120,7 @@ export async function siteMap(
         geofence: r.geofence,
         serviced: r.last_serviced !== null,
         lastServicedLabel: r.last_serviced ? formatDateTime(r.last_serviced, actor.timeZone) : '',
+        lastServicedAt: r.last_serviced,
         url: `/sites/${r.id}`,
       })),
     };
@@ -151,13 +160,14 @@ export async function siteForViewer(db: Db, actor: Actor, siteId: string): Promi
 export type CompletedService = {
   id: string;
   startedAt: string;
+  endedAt: string;
   timeLabel: string;
-  /** only with view_service_name */
-  serviceName?: string;
+  /** only with view_service_name (null: a service without a name) */
+  serviceName?: string | null;
   /** only with view_vehicle_visits */
   vehicle?: string;
   /** only with view_service_pictures */
-  pictures?: { id: string; caption: string; url: string }[];
+  pictures?: { id: string; caption: string; captioned: boolean; url: string }[];
 };
 
 /** The services completed at a site in the range ("jobs"), each detail only when its permission allows. */
@@ -169,7 +179,7 @@ export async function completedServices(
 ): Promise<{ services: CompletedService[]; more: boolean; access: PortalAccess }> {
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
-    requirePermission(access, 'view_jobs', 'the services completed at a site');
+    requirePermission(access, 'view_jobs');
     const site = await siteInReach(trx, actor, siteId);
     const interval = intervalOf(range, actor.timeZone);
     const rows = (await completedVisitsIn(trx, actor.tenantId, interval, null)
@@ -202,9 +212,10 @@ export async function completedServices(
       const s: CompletedService = {
         id: v.id,
         startedAt: v.started_at.toISOString(),
+        endedAt: v.ended_at.toISOString(),
         timeLabel: `${formatDateTime(v.started_at, actor.timeZone)} to ${formatDateTime(v.ended_at, actor.timeZone)}`,
       };
-      if (access.view_service_name) s.serviceName = v.service_name ?? 'Service';
+      if (access.view_service_name) s.serviceName = v.service_name;
       if (access.view_vehicle_visits) s.vehicle = v.vehicle;
       if (access.view_service_pictures) {
         s.pictures = pictures
@@ -212,6 +223,7 @@ export async function completedServices(
           .map((p) => ({
             id: p.id,
             caption: p.caption ?? `Picture of ${site.name}`,
+            captioned: p.caption !== null,
             url: `/sites/${site.id}/pictures/${p.id}`,
           }));
       }
@@ -221,7 +233,14 @@ export async function completedServices(
   });
 }
 
-export type VehicleVisit = { id: string; vehicle: string; startedAt: string; timeLabel: string; completed: boolean };
+export type VehicleVisit = {
+  id: string;
+  vehicle: string;
+  startedAt: string;
+  endedAt: string;
+  timeLabel: string;
+  completed: boolean;
+};
 
 /** Every vehicle visit at a site in the range, completed or not (view_vehicle_visits). */
 export async function vehicleVisits(
@@ -232,7 +251,7 @@ export async function vehicleVisits(
 ): Promise<{ visits: VehicleVisit[]; more: boolean }> {
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
-    requirePermission(access, 'view_vehicle_visits', 'vehicle site visits');
+    requirePermission(access, 'view_vehicle_visits');
     const site = await siteInReach(trx, actor, siteId);
     const interval = intervalOf(range, actor.timeZone);
     const rows = (await trx('service_visits as v')
@@ -253,6 +272,7 @@ export async function vehicleVisits(
         id: v.id,
         vehicle: v.vehicle,
         startedAt: v.started_at.toISOString(),
+        endedAt: v.ended_at.toISOString(),
         completed: v.completed,
         timeLabel: `${formatDateTime(v.started_at, actor.timeZone)} to ${formatDateTime(v.ended_at, actor.timeZone)}`,
       })),
@@ -261,13 +281,20 @@ export async function vehicleVisits(
   });
 }
 
-export type GalleryPicture = { id: string; caption: string; url: string; takenLabel: string };
+export type GalleryPicture = {
+  id: string;
+  caption: string;
+  captioned: boolean;
+  url: string;
+  takenLabel: string;
+  takenAt: Date;
+};
 
 /** The site's own pictures (not those of a visit): view_site_pictures. */
 export async function siteGallery(db: Db, actor: Actor, siteId: string): Promise<GalleryPicture[]> {
   return asActor(db, actor, async (trx) => {
     const access = await viewerAccess(trx, actor);
-    requirePermission(access, 'view_site_pictures', 'the site pictures gallery');
+    requirePermission(access, 'view_site_pictures');
     const site = await siteInReach(trx, actor, siteId);
     const rows = (await trx('pictures')
       .where({ tenant_id: actor.tenantId, site_id: site.id })
@@ -278,8 +305,10 @@ export async function siteGallery(db: Db, actor: Actor, siteId: string): Promise
     return rows.map((p) => ({
       id: p.id,
       caption: p.caption ?? `Picture of ${site.name}`,
+      captioned: p.caption !== null,
       url: `/sites/${site.id}/pictures/${p.id}`,
       takenLabel: formatDateTime(p.created_at, actor.timeZone),
+      takenAt: p.created_at,
     }));
   });
 }
@@ -304,11 +333,11 @@ export async function pictureForViewer(db: Db, actor: Actor, siteId: string, pic
       { content_type: string; bytes: Buffer; visit_id: string | null; completed: boolean | null } | undefined;
     if (!picture) throw new NotFoundError();
     if (picture.visit_id) {
-      requirePermission(access, 'view_jobs', 'the services completed at a site');
-      requirePermission(access, 'view_service_pictures', 'the pictures of services');
+      requirePermission(access, 'view_jobs');
+      requirePermission(access, 'view_service_pictures');
       if (!picture.completed) throw new NotFoundError();
     } else {
-      requirePermission(access, 'view_site_pictures', 'the site pictures gallery');
+      requirePermission(access, 'view_site_pictures');
     }
     return { contentType: picture.content_type, bytes: picture.bytes };
   });

@@ -1,5 +1,6 @@
 import { addDays, addMonths, daysBetween, todayIn, type Day } from '../assets/subscription-rules.js';
 import { textLength } from '../platform/text-rules.js';
+import { msg, type Msg } from '../platform/i18n.js';
 
 /**
  * Site portal rules that need no database: the date range a customer picks (whole days in their
@@ -18,26 +19,29 @@ export const LIVE_VIEW_PERMISSIONS = [
 ] as const;
 export type LiveViewPermission = (typeof LIVE_VIEW_PERMISSIONS)[number];
 export const LIVE_VIEW_LABELS: Record<LiveViewPermission, { label: string; hint: string }> = {
-  view_jobs: { label: 'Can view jobs', hint: "A site's page lists the services completed in the chosen dates." },
+  view_jobs: {
+    label: msg('Can view jobs'),
+    hint: msg("A site's page lists the services completed in the chosen dates."),
+  },
   view_site_pictures: {
-    label: 'Can view the site pictures gallery',
-    hint: "A site's page shows the pictures taken of the site.",
+    label: msg('Can view the site pictures gallery'),
+    hint: msg("A site's page shows the pictures taken of the site."),
   },
   view_vehicle_visits: {
-    label: 'Can view vehicle site visits',
-    hint: 'Which vehicle came, and every vehicle visit with its times.',
+    label: msg('Can view vehicle site visits'),
+    hint: msg('Which vehicle came, and every vehicle visit with its times.'),
   },
   filter_by_service: {
-    label: 'Can filter the geofence highlight by service',
-    hint: 'The map can show green only for one kind of service.',
+    label: msg('Can filter the geofence highlight by service'),
+    hint: msg('The map can show green only for one kind of service.'),
   },
   view_service_name: {
-    label: 'Service details: can view the service name',
-    hint: 'Each completed service is listed with its name.',
+    label: msg('Service details: can view the service name'),
+    hint: msg('Each completed service is listed with its name.'),
   },
   view_service_pictures: {
-    label: 'Service details: can view pictures',
-    hint: 'Each completed service shows the pictures taken during it.',
+    label: msg('Service details: can view pictures'),
+    hint: msg('Each completed service shows the pictures taken during it.'),
   },
 };
 export type PortalAccess = { enabled: boolean } & Record<LiveViewPermission, boolean>;
@@ -77,19 +81,21 @@ export function rangeFrom(
   query: { from?: unknown; to?: unknown },
   timeZone: string,
   now: Date,
-): { range: DateRange; error?: string } {
+): { range: DateRange; error?: Msg } {
   const fallback = defaultRange(timeZone, now);
   const given = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
   const from = given(query.from);
   const to = given(query.to);
-  if ((from && !isDay(from)) || (to && !isDay(to))) return { range: fallback, error: 'Enter dates as YYYY-MM-DD.' };
+  if ((from && !isDay(from)) || (to && !isDay(to)))
+    return { range: fallback, error: msg('Enter dates as YYYY-MM-DD.') };
   const range = {
     from: from ?? (to ? addDays(to, -(DEFAULT_RANGE_DAYS - 1)) : fallback.from),
     to: to ?? (from ? addDays(from, DEFAULT_RANGE_DAYS - 1) : fallback.to),
   };
-  if (daysBetween(range.from, range.to) < 0) return { range: fallback, error: 'The start date is after the end date.' };
+  if (daysBetween(range.from, range.to) < 0)
+    return { range: fallback, error: msg('The start date is after the end date.') };
   if (daysBetween(range.from, range.to) >= MAX_RANGE_DAYS)
-    return { range: fallback, error: `Choose at most ${MAX_RANGE_DAYS} days.` };
+    return { range: fallback, error: msg('Choose at most {max} days.', { max: String(MAX_RANGE_DAYS) }) };
   return { range };
 }
 

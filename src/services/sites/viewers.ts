@@ -242,9 +242,9 @@ const addressKey = (address: string) => `login_link:address:${address}`;
 
 /** Whom an expired link's owner should ask: the staff member who last enabled it, at the provider. */
 async function whomToAsk(trx: Trx, tenantId: string, userId: string): Promise<string> {
-  return inTenant(trx, tenantId, async (t) => {
-    const tenant = await t('tenants').where({ id: tenantId }).first<{ name: string } | undefined>('name');
-    const entry = await t('audit_log')
+  return inTenant(trx, tenantId, async (q) => {
+    const tenant = await q('tenants').where({ id: tenantId }).first<{ name: string } | undefined>('name');
+    const entry = await q('audit_log')
       .where({ tenant_id: tenantId, entity_type: 'user', entity_id: userId })
       .whereIn('action', ['user.login_link_enabled', 'user.login_link_refreshed'])
       .orderBy('id', 'desc')
@@ -282,8 +282,8 @@ export async function openLoginLink(
     }
     const { token } = state;
     if (!token.tenant_id) return { ok: false, reason: 'unknown' };
-    const membership = await inTenant(trx, token.tenant_id, (t) =>
-      t('memberships')
+    const membership = await inTenant(trx, token.tenant_id, (q) =>
+      q('memberships')
         .where({ tenant_id: token.tenant_id, user_id: token.user_id, role: 'site_viewer' })
         .orderBy('created_at')
         .first<{ id: string } | undefined>('id'),

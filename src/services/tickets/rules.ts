@@ -1,21 +1,22 @@
+import { msg, type Msg } from '../platform/i18n.js';
 /** The rules of tickets that need no database: statuses, who moves them where, and what a form must hold. */
 
 export const TICKET_STATUSES = ['open', 'waiting_on_customer', 'resolved', 'closed'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const TICKET_STATUS_LABELS: Record<TicketStatus, string> = {
-  open: 'Open',
-  waiting_on_customer: 'Waiting on customer',
-  resolved: 'Resolved',
-  closed: 'Closed',
+  open: msg('Open'),
+  waiting_on_customer: msg('Waiting on customer'),
+  resolved: msg('Resolved'),
+  closed: msg('Closed'),
 };
 
 export const TICKET_CATEGORIES = ['technical', 'billing', 'subscription', 'other'] as const;
 export type TicketCategory = (typeof TICKET_CATEGORIES)[number];
 export const TICKET_CATEGORY_LABELS: Record<TicketCategory, string> = {
-  technical: 'Technical problem',
-  billing: 'Billing',
-  subscription: 'Subscription or contract',
-  other: 'Something else',
+  technical: msg('Technical problem'),
+  billing: msg('Billing'),
+  subscription: msg('Subscription or contract'),
+  other: msg('Something else'),
 };
 
 export const SUBJECT_MAX = 200;
@@ -39,22 +40,23 @@ export function statusAfterCustomerComment(status: TicketStatus): TicketStatus {
   return status === 'waiting_on_customer' || status === 'resolved' ? 'open' : status;
 }
 
-export function messageProblem(message: string): string | null {
+export function messageProblem(message: string): Msg | null {
   const text = message.trim();
-  if (!text) return 'Write a message.';
-  if (text.length > MESSAGE_MAX) return `A message has at most ${MESSAGE_MAX.toLocaleString('en-GB')} characters.`;
+  if (!text) return msg('Write a message.');
+  if (text.length > MESSAGE_MAX) return msg('A message has at most {max} characters.', { max: MESSAGE_MAX });
   return null;
 }
 
 export type NewTicketInput = { subject: string; category: string; message: string };
 
 /** The messages per field for a new ticket's form; empty when it may be opened. */
-export function newTicketProblems(input: NewTicketInput): Record<string, string> {
-  const errors: Record<string, string> = {};
+export function newTicketProblems(input: NewTicketInput): Record<string, Msg> {
+  const errors: Record<string, Msg> = {};
   const subject = input.subject.trim();
-  if (!subject) errors.subject = 'Give the ticket a subject.';
-  else if (subject.length > SUBJECT_MAX) errors.subject = `A subject has at most ${SUBJECT_MAX} characters.`;
-  if (!isTicketCategory(input.category)) errors.category = 'Choose what the ticket is about.';
+  if (!subject) errors.subject = msg('Give the ticket a subject.');
+  else if (subject.length > SUBJECT_MAX)
+    errors.subject = msg('A subject has at most {max} characters.', { max: String(SUBJECT_MAX) });
+  if (!isTicketCategory(input.category)) errors.category = msg('Choose what the ticket is about.');
   const message = messageProblem(input.message);
   if (message) errors.message = message;
   return errors;

@@ -13,6 +13,7 @@ import {
 } from './rules.js';
 import { findTicketInScope, type TicketRow } from './ticket-page.js';
 import { mailTicketUpdate } from './ticket-mail.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * Changes to tickets: customers open them and comment, staff reply and move the status (mailing the
@@ -122,7 +123,7 @@ export async function staffUpdateTicket(
   authorize(actor, 'ticket.reply');
   const body = input.body.trim();
   if (input.status && !isTicketStatus(input.status))
-    throw new ValidationError({ status: 'Choose a status from the list.' });
+    throw new ValidationError({ status: msg('Choose a status from the list.') });
   if (body) {
     const problem = messageProblem(body);
     if (problem) throw new ValidationError({ body: problem });
@@ -130,7 +131,8 @@ export async function staffUpdateTicket(
   return asActor(db, actor, async (trx) => {
     const ticket = await findTicketInScope(trx, actor, ticketId, { forUpdate: true });
     const status = (input.status || ticket.status) as TicketStatus;
-    if (!body && status === ticket.status) throw new ValidationError({ body: 'Write a reply or choose a new status.' });
+    if (!body && status === ticket.status)
+      throw new ValidationError({ body: msg('Write a reply or choose a new status.') });
     if (body && !acceptsComments(ticket.status) && status === 'closed')
       throw new ConflictError('This ticket is closed: change its status to reply.');
     await insertEntries(trx, actor, ticket, { body: body || null, status });

@@ -4,10 +4,11 @@ import { type Actor, can, scopeTickets } from '../access/index.js';
 import { loadActor } from '../people/index.js';
 import { TICKET_STATUS_LABELS, type TicketStatus } from './rules.js';
 import type { TicketRow } from './ticket-page.js';
+import { english, isLocale, type Locale, recipientLocale, translator, type Translator } from '../platform/i18n.js';
 
 /** The mail of a staff answer: to the opener and the followers who still want it, never to its writer. */
 
-type Recipient = { id: string; email: string; name: string };
+type Recipient = { id: string; email: string; name: string; locale: Locale };
 
 /**
  * Who hears of a staff answer: the opener and the followers, while they are active, have not turned
@@ -15,8 +16,8 @@ type Recipient = { id: string; email: string; name: string };
  * moved to another customer or group no longer does); never the staff member who wrote it.
  */
 async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<Recipient[]> {
-  const { rows } = await trx.raw<{ rows: { id: string; membershipId: string }[] }>(
-    `select u.id, m.id as "membershipId"
+  const { rows } = await trx.raw<{ rows: { id: string; membershipId: string; locale: string }[] }>(
+    `select u.id, m.id as "membershipId", ${recipientLocale('u')} as locale
        from users u join memberships m on m.tenant_id = :tenant and m.user_id = u.id
       where u.status = 'active' and u.id <> :actor
         and (u.id = :opener
@@ -39,7 +40,12 @@ async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<
     const member = await loadActor(trx, r.id, r.membershipId);
     if (!member || !can(member, 'ticket.view')) continue;
     if (await scopeTickets(trx, member).where('t.id', ticket.id).first('t.id'))
-      recipients.set(r.id, { id: r.id, email: member.email, name: member.name });
+      recipients.set(r.id, {
+        id: r.id,
+        email: member.email,
+        name: member.name,
+        locale: isLocale(r.locale) ? r.locale : 'en',
+      });
   }
   return [...recipients.values()];
 }
@@ -47,32 +53,41 @@ async function recipientsOf(trx: Trx, actor: Actor, ticket: TicketRow): Promise<
 export function ticketMail(
   ticket: { id: string; number: string; subject: string; status: TicketStatus },
   change: { body: string | null; statusChanged: boolean; author: string; tenantName: string },
-  person: Recipient,
+  person: Omit<Recipient, 'locale'>,
   links: MailLinks,
+  tr: Translator = english,
 ): { subject: string; text: string } {
+  const status = tr.t(TICKET_STATUS_LABELS[ticket.status]);
   const what = change.body
     ? change.statusChanged
-      ? `New reply, now ${TICKET_STATUS_LABELS[ticket.status]}`
-      : 'New reply'
-    : `Status changed to ${TICKET_STATUS_LABELS[ticket.status]}`;
+      ? tr.t('New reply, now {status}', { status })
+      : tr.t('New reply')
+    : tr.t('Status changed to {status}', { status });
+  const about = { author: change.author, provider: change.tenantName, number: ticket.number, subject: ticket.subject };
   const lines = [
-    `Hello ${person.name},`,
+    tr.t('Hello {name},', { name: person.name }),
     '',
     change.body
-      ? `${change.author} of ${change.tenantName} replied to ticket #${ticket.number} "${ticket.subject}":`
-      : `${change.author} of ${change.tenantName} changed the status of ticket #${ticket.number} "${ticket.subject}"` +
-        ` to ${TICKET_STATUS_LABELS[ticket.status]}.`,
+      ? tr.t('{author} of {provider} replied to ticket #{number} "{subject}":', about)
+      : tr.t('{author} of {provider} changed the status of ticket #{number} "{subject}" to {status}.', {
+          ...about,
+          status,
+        }),
   ];
   if (change.body) lines.push('', ...change.body.split('\n').map((l) => `> ${l}`));
-  if (change.body && change.statusChanged) lines.push('', `The ticket is now: ${TICKET_STATUS_LABELS[ticket.status]}.`);
+  if (change.body && change.statusChanged) lines.push('', tr.t('The ticket is now: {status}.', { status }));
   lines.push(
     '',
-    `See the ticket and answer: ${links.baseUrl}/tickets/${ticket.id}`,
+    tr.t('See the ticket and answer: {url}', { url: `${links.baseUrl}/tickets/${ticket.id}` }),
     '',
-    'You get this mail because you opened or follow this ticket. To stop ticket mail: ' +
-      unsubscribeUrl(links, person.id, 'ticket_updates'),
+    tr.t('You get this mail because you opened or follow this ticket. To stop ticket mail: {url}', {
+      url: unsubscribeUrl(links, person.id, 'ticket_updates'),
+    }),
   );
-  return { subject: `[Ticket #${ticket.number}] ${what}: ${ticket.subject}`, text: lines.join('\n') };
+  return {
+    subject: tr.t('[Ticket #{number}] {what}: {subject}', { number: ticket.number, what, subject: ticket.subject }),
+    text: lines.join('\n'),
+  };
 }
 
 /** Mails a staff answer to the ticket's recipients through the outbox; returns how many it queued. */
@@ -91,6 +106,7 @@ export async function mailTicketUpdate(
       { ...change, author, tenantName: actor.tenantName },
       person,
       links,
+      translator(person.locale),
     );
     await enqueueMail(trx, {
       tenantId: ticket.tenant_id,

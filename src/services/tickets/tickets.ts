@@ -6,6 +6,7 @@ import { type Actor, asActor, authorize, can, isStaff, scopeAssets, scopeTickets
 import { isTicketStatus, TICKET_STATUS_LABELS, type TicketStatus } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
 import type { TicketRow } from './ticket-page.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * Ticket lists: a customer's tickets with their assets' status changes as history, staff's list of
@@ -141,7 +142,7 @@ function entryOf(actor: Actor, r: UnionRow): HistoryEntry {
       statusKey: r.status,
       statusLabel: TICKET_STATUS_LABELS[r.status as TicketStatus],
       assetId: r.asset_id,
-      assetLabel: assetLabel || 'Account',
+      assetLabel: assetLabel || msg('Account'),
       customerTitle: r.customer_title,
       number: String(r.number),
     };

@@ -23,12 +23,12 @@ import {
 } from '../../../services/partners/index.js';
 import { todayIn } from '../../../services/assets/index.js';
 import { PAGE_SIZES } from '../../../services/platform/index.js';
+import { msg, type Translator } from '../../../services/platform/i18n.js';
+import { requestTranslator } from '../../../web/locale.js';
 
 /** Partner viewers: a customer's masked usage log of one product, its daily chart, and its CSV. */
 
 const Params = z.object({ id: idParam(), product: idParam() });
-const numbers = new Intl.NumberFormat('en-GB');
-const view = { productLabels: PRODUCT_LABELS, formatNumber: (n: number) => numbers.format(n) };
 
 export function partnerUsageRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -59,7 +59,14 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
       const leaving = new AbortController();
       res.on('close', () => leaving.abort());
       const filter = { ...filterOf(req, actor), after: null };
-      const download = await streamPartnerUsageCsv(readDb(ctx, req), actor, id, product, filter);
+      const download = await streamPartnerUsageCsv(
+        readDb(ctx, req),
+        actor,
+        id,
+        product,
+        filter,
+        requestTranslator(req, res),
+      );
       leaving.signal.addEventListener('abort', () => download.stream.destroy(), { once: true });
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
@@ -72,7 +79,7 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
       const filter = filterOf(req, actor);
       const db = readDb(ctx, req);
       const log = await partnerUsageLog(db, actor, id, product, filter);
-      const data = usageLogData(log, filter, today(actor));
+      const data = usageLogData(log, filter, today(actor), requestTranslator(req, res));
       // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws
       // the chart of the period too
       if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log'))
@@ -87,21 +94,22 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
 type UsageLogData = ReturnType<typeof usageLogData>;
 
 /** What the log, its filters and its links show, for the whole page and for the table alone. */
-function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string) {
+function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string, i18n: Translator) {
   const base = `/partner/customers/${log.customer.id}/usage/${log.product}`;
   return {
-    title: `${log.productLabel} · ${log.customer.title}`,
+    title: msg('{product} · {customer}', { product: i18n.t(log.productLabel), customer: log.customer.title }),
     log,
     customer: log.customer,
     current: log.product,
     base,
     today,
-    ...view,
+    productLabels: PRODUCT_LABELS,
+    formatNumber: (n: number) => i18n.number(n),
     href: (after?: string | null) => usageListHref(base, filter, today, after),
     csvHref: usageListHref(`${base}.csv`, filter, today),
     directions: DIRECTIONS.map((d) => ({ value: d, label: DIRECTION_LABELS[d] })),
     statuses: PRODUCT_STATUSES[log.product].map((s) => ({ value: s, label: USAGE_STATUS_LABELS[s] })),
     pageSizes: PAGE_SIZES,
-    formatMoney,
+    formatMoney: (minor: bigint | number | string, currency: string) => formatMoney(minor, currency, i18n.formatLocale),
   };
 }
