@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import type { AppContext } from '../context.js';
 import { allow } from '../web/auth.js';
-import { BILLING_SECTIONS } from '../web/billing-format.js';
+import { BILLING_SECTIONS, secondsTime } from '../web/billing-format.js';
 import { sendCsvStream } from '../web/downloads.js';
 import { readDb } from '../web/replica.js';
 import { wantsFragment } from '../web/render.js';
@@ -107,6 +107,7 @@ function usageData(log: OwnUsageLog, actor: Actor, today: string, i18n: Translat
     pageSizes: PAGE_SIZES,
     productLabels: PRODUCT_LABELS,
     formatNumber: (n: number) => i18n.number(n),
+    formatTime: secondsTime(i18n, actor.timeZone),
     formatMoney: (minor: bigint | number | string, currency: string) => formatMoney(minor, currency, i18n.formatLocale),
     sections: BILLING_SECTIONS,
     current: 'usage',

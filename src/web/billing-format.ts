@@ -11,7 +11,7 @@ import {
   toDecimalString,
 } from '../services/billing/index.js';
 import { requestTranslator } from './locale.js';
-import { msg } from '../services/platform/i18n.js';
+import { msg, type Translator } from '../services/platform/i18n.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */
 
@@ -61,3 +61,34 @@ export const BILLING_SECTIONS: { key: string; href: string; label: string }[] = 
   { key: 'invoices', href: '/billing/invoices', label: msg('Invoices') },
   { key: 'usage', href: '/usage', label: msg('Usage') },
 ];
+
+const secondFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A usage record's moment to the second, in the reader's language and time zone: "24 Nov 2026, 21:48:01 GMT"
+ * (English, as formatDateTimeSeconds writes it) or "24. Nov. 2026, 21:48:01 GMT".
+ */
+export function secondsTime(i18n: Translator, timeZone: string): (value: Date | string) => string {
+  const locale = i18n.locale === 'de' ? 'de-DE' : 'en-GB';
+  const key = `${locale}|${timeZone}`;
+  let f = secondFormats.get(key);
+  if (!f) {
+    const options: Intl.DateTimeFormatOptions = {
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'short',
+    };
+    try {
+      f = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat(locale, { ...options, timeZone: 'UTC' });
+    }
+    if (secondFormats.size < 1000) secondFormats.set(key, f);
+  }
+  const format = f;
+  return (value) => format.format(value instanceof Date ? value : new Date(value));
+}

@@ -14,6 +14,7 @@ import { noticeOverLimit } from './over-limit.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, customerIdsInReach } from '../access/index.js';
 import { channelsInUse } from './usage-records.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * A customer's telecom account: its balance and debit limit (integer minor units of the customer's
@@ -237,7 +238,7 @@ export async function setBillingModel(
   authorize(actor, 'billing.manage');
   return asActor(db, actor, async (trx) => {
     const before = await findAccount(trx, actor, customerId, true);
-    if (!isBillingModel(model)) throw new ValidationError({ billingModel: 'Choose prepaid or postpaid.' });
+    if (!isBillingModel(model)) throw new ValidationError({ billingModel: msg('Choose prepaid or postpaid.') });
     if (before.billing_model === model) return before;
     const [after] = await trx('customers')
       .where({ tenant_id: actor.tenantId, id: before.id })

@@ -18,6 +18,7 @@ import {
 } from './summary-rules.js';
 import { todayIn, type Day } from '../assets/subscription-rules.js';
 import { INVOICE_COLUMNS, invoiceDay, invoiceOf, type Invoice, type InvoiceLine, type InvoiceRow } from './invoices.js';
+import { msg } from '../platform/i18n.js';
 
 /** Generating an invoice from ticked rows of a customer's Daily or Monthly summary. */
 
@@ -32,11 +33,11 @@ function checkInput(
 ): { granularity: Granularity; product: SummaryProduct; periods: Day[] } {
   const granularity = input.granularity === 'monthly' ? 'monthly' : input.granularity === 'daily' ? 'daily' : null;
   if (!granularity)
-    throw new ValidationError({ periods: 'Invoices are made from rows of the Daily or Monthly summary.' });
+    throw new ValidationError({ periods: msg('Invoices are made from rows of the Daily or Monthly summary.') });
   const product = (SUMMARY_PRODUCTS as readonly unknown[]).includes(input.product ?? 'all')
     ? ((input.product ?? 'all') as SummaryProduct)
     : null;
-  if (!product) throw new ValidationError({ periods: 'Choose one of the listed products.' });
+  if (!product) throw new ValidationError({ periods: msg('Choose one of the listed products.') });
   const raw = (
     Array.isArray(input.periods)
       ? input.periods
@@ -44,16 +45,19 @@ function checkInput(
         ? []
         : [input.periods]
   ).map(String);
-  if (raw.length === 0) throw new ValidationError({ periods: 'Tick at least one row to invoice.' });
-  if (raw.length > MAX_LINES) throw new ValidationError({ periods: `At most ${MAX_LINES} rows fit on one invoice.` });
+  if (raw.length === 0) throw new ValidationError({ periods: msg('Tick at least one row to invoice.') });
+  if (raw.length > MAX_LINES)
+    throw new ValidationError({ periods: msg('At most {max} rows fit on one invoice.', { max: String(MAX_LINES) }) });
   const periods = [...new Set(raw.map((v) => periodFrom(granularity, v)))];
   if (periods.some((p) => p === null))
-    throw new ValidationError({ periods: 'A ticked row is not a period of this summary.' });
+    throw new ValidationError({ periods: msg('A ticked row is not a period of this summary.') });
   const days = (periods as Day[]).sort();
   const open = days.find((p) => !periodEnded(granularity, p, today));
   if (open)
     throw new ValidationError({
-      periods: `${periodLabel(granularity, open)} is not over yet (UTC): it can be invoiced once it has ended.`,
+      periods: msg('{period} is not over yet (UTC): it can be invoiced once it has ended.', {
+        period: periodLabel(granularity, open),
+      }),
     });
   return { granularity, product, periods: days };
 }
@@ -133,8 +137,8 @@ async function coveringInvoices(
 const alreadyInvoiced = (numbers: number[]) => {
   const which = numbers.length ? ` (${numbers.map(invoiceNumberLabel).join(', ')})` : '';
   return new ConflictError(
-    `Some of this usage is already invoiced${which}. Void that invoice first to invoice the period again.`,
-  );
+    'Some of this usage is already invoiced{which}. Void that invoice first to invoice the period again.',
+  ).withValues({ which });
 };
 
 type Checked = ReturnType<typeof checkInput>;

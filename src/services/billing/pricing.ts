@@ -7,6 +7,7 @@ import { type Actor, asActor, authorize } from '../access/index.js';
 import { addDays, daysBetween, type Day } from '../assets/subscription-rules.js';
 import { repriceUsageRecords } from './usage-records.js';
 import { PRODUCTS, type Product } from './usage-rules.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * A customer's products and price lists, as tenant admins set them: which products are enabled
@@ -139,14 +140,14 @@ export async function addPriceList(db: Db, actor: Actor, customerId: string, for
   return asActor(db, actor, async (trx) => {
     const customer = await findCustomer(trx, actor, customerId);
     const fields: Record<string, string> = {};
-    if (!isProduct(form.product)) fields.product = 'Choose a product.';
+    if (!isProduct(form.product)) fields.product = msg('Choose a product.');
     const price = parseUnitPrice(form.unitPrice, customer.currency);
     if (price === null) fields.unitPrice = `Enter a price in ${customer.currency}, like 0.05.`;
-    if (!isDay(form.validFrom)) fields.validFrom = 'Enter the first day the price applies.';
+    if (!isDay(form.validFrom)) fields.validFrom = msg('Enter the first day the price applies.');
     const until = form.validUntil.trim();
-    if (until && !isDay(until)) fields.validUntil = 'Enter the last day the price applies, or leave it empty.';
+    if (until && !isDay(until)) fields.validUntil = msg('Enter the last day the price applies, or leave it empty.');
     else if (until && isDay(form.validFrom) && daysBetween(form.validFrom, until) < 0)
-      fields.validUntil = 'The last day cannot come before the first.';
+      fields.validUntil = msg('The last day cannot come before the first.');
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const [row] = await trx('price_lists')
       .insert({
@@ -190,11 +191,11 @@ export async function repriceCustomerUsage(
   return asActor(db, actor, async (trx) => {
     const customer = await findCustomer(trx, actor, customerId);
     const fields: Record<string, string> = {};
-    if (!isProduct(form.product)) fields.repriceProduct = 'Choose a product.';
-    if (!isDay(form.from)) fields.repriceFrom = 'Enter the first day to price again.';
-    if (!isDay(form.to)) fields.repriceTo = 'Enter the last day to price again.';
+    if (!isProduct(form.product)) fields.repriceProduct = msg('Choose a product.');
+    if (!isDay(form.from)) fields.repriceFrom = msg('Enter the first day to price again.');
+    if (!isDay(form.to)) fields.repriceTo = msg('Enter the last day to price again.');
     else if (isDay(form.from) && daysBetween(form.from, form.to) < 0)
-      fields.repriceTo = 'The last day cannot come before the first.';
+      fields.repriceTo = msg('The last day cannot come before the first.');
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const product = form.product as Product;
     const changed = await repriceUsageRecords(

@@ -1,16 +1,17 @@
+import { msg, type Msg } from '../platform/i18n.js';
 import { parseAmount, toDecimalString } from './money.js';
 
 /** The rules of a telecom account that need no database: what staff type, checked and turned into numbers. */
 
 export const MOVEMENT_KINDS = ['payment', 'credit_note'] as const;
 export type MovementKind = (typeof MOVEMENT_KINDS)[number];
-export const LEDGER_KIND_LABELS: Record<string, string> = {
-  payment: 'Payment',
-  credit_note: 'Credit note',
-  debit_limit: 'Debit limit changed',
-  invoice: 'Invoice',
-  adjustment: 'Adjustment',
-  usage: 'Usage charges',
+export const LEDGER_KIND_LABELS: Record<string, Msg> = {
+  payment: msg('Payment'),
+  credit_note: msg('Credit note'),
+  debit_limit: msg('Debit limit changed'),
+  invoice: msg('Invoice'),
+  adjustment: msg('Adjustment'),
+  usage: msg('Usage charges'),
 };
 
 /**
@@ -21,8 +22,8 @@ export const LEDGER_KIND_LABELS: Record<string, string> = {
 export const BILLING_MODELS = ['prepaid', 'postpaid'] as const;
 export type BillingModel = (typeof BILLING_MODELS)[number];
 export const BILLING_MODEL_LABELS: Record<BillingModel, string> = {
-  prepaid: 'Prepaid: usage is charged as it arrives; invoices are statements',
-  postpaid: 'Postpaid: charged when an invoice is issued',
+  prepaid: msg('Prepaid: usage is charged as it arrives; invoices are statements'),
+  postpaid: msg('Postpaid: charged when an invoice is issued'),
 };
 export const isBillingModel = (v: unknown): v is BillingModel => (BILLING_MODELS as readonly unknown[]).includes(v);
 
@@ -47,29 +48,41 @@ export type CheckedMovement = { kind: MovementKind; amountMinor: bigint; referen
 export function checkMovement(
   form: MovementForm,
   currency: string,
-): { value?: CheckedMovement; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+): { value?: CheckedMovement; errors: Record<string, Msg> } {
+  const errors: Record<string, Msg> = {};
   const kind = (MOVEMENT_KINDS as readonly string[]).includes(form.kind) ? (form.kind as MovementKind) : null;
-  if (!kind) errors.kind = 'Choose a payment or a credit note.';
+  if (!kind) errors.kind = msg('Choose a payment or a credit note.');
   const amount = parseAmount(form.amount, currency);
-  if (!form.amount.trim()) errors.amount = `Enter the amount in ${currency}.`;
-  else if (amount === null) errors.amount = `Enter an amount in ${currency}, like ${toDecimalString(1250, currency)}.`;
-  else if (amount <= 0n) errors.amount = 'Enter an amount above zero.';
-  else if (amount > MAX_MINOR) errors.amount = 'This amount is too large.';
+  if (!form.amount.trim()) errors.amount = msg('Enter the amount in {currency}.', { currency });
+  else if (amount === null)
+    errors.amount = msg('Enter an amount in {currency}, like {example}.', {
+      currency,
+      example: toDecimalString(1250, currency),
+    });
+  else if (amount <= 0n) errors.amount = msg('Enter an amount above zero.');
+  else if (amount > MAX_MINOR) errors.amount = msg('This amount is too large.');
   const reference = form.reference.trim();
-  if (reference.length > 100) errors.reference = 'Use at most 100 characters.';
+  if (reference.length > 100) errors.reference = msg('Use at most 100 characters.');
   if (Object.keys(errors).length || !kind || amount === null) return { errors };
   return { value: { kind, amountMinor: amount, reference: reference || null }, errors };
 }
 
 /** A debit limit: how far below zero the balance may go; zero or more. */
-export function checkDebitLimit(text: string, currency: string): { value?: bigint; errors: Record<string, string> } {
+export function checkDebitLimit(text: string, currency: string): { value?: bigint; errors: Record<string, Msg> } {
   const amount = parseAmount(text, currency);
-  if (!text.trim()) return { errors: { debitLimit: `Enter the debit limit in ${currency} (0 for none).` } };
+  if (!text.trim())
+    return { errors: { debitLimit: msg('Enter the debit limit in {currency} (0 for none).', { currency }) } };
   if (amount === null)
-    return { errors: { debitLimit: `Enter an amount in ${currency}, like ${toDecimalString(50000, currency)}.` } };
-  if (amount < 0n) return { errors: { debitLimit: 'The debit limit cannot be below zero.' } };
-  if (amount > MAX_MINOR) return { errors: { debitLimit: 'This amount is too large.' } };
+    return {
+      errors: {
+        debitLimit: msg('Enter an amount in {currency}, like {example}.', {
+          currency,
+          example: toDecimalString(50000, currency),
+        }),
+      },
+    };
+  if (amount < 0n) return { errors: { debitLimit: msg('The debit limit cannot be below zero.') } };
+  if (amount > MAX_MINOR) return { errors: { debitLimit: msg('This amount is too large.') } };
   return { value: amount, errors: {} };
 }
 
@@ -79,21 +92,21 @@ export type NumberRange = { firstNumber: bigint; lastNumber: bigint; blockSize: 
 const NUMBER = /^\d{1,15}$/;
 
 /** The tenant's number range: first and last number (inclusive) and the size of each block. */
-export function checkNumberRange(form: NumberRangeForm): { value?: NumberRange; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+export function checkNumberRange(form: NumberRangeForm): { value?: NumberRange; errors: Record<string, Msg> } {
+  const errors: Record<string, Msg> = {};
   const first = form.firstNumber.trim();
   const last = form.lastNumber.trim();
   const size = form.blockSize.trim();
-  if (!NUMBER.test(first)) errors.firstNumber = 'Enter the first number of the range, digits only (up to 15).';
-  if (!NUMBER.test(last)) errors.lastNumber = 'Enter the last number of the range, digits only (up to 15).';
+  if (!NUMBER.test(first)) errors.firstNumber = msg('Enter the first number of the range, digits only (up to 15).');
+  if (!NUMBER.test(last)) errors.lastNumber = msg('Enter the last number of the range, digits only (up to 15).');
   if (!/^\d{1,9}$/.test(size) || Number(size) < 1)
-    errors.blockSize = 'Enter how many numbers a block holds (1 or more).';
+    errors.blockSize = msg('Enter how many numbers a block holds (1 or more).');
   if (Object.keys(errors).length) return { errors };
   const value = { firstNumber: BigInt(first), lastNumber: BigInt(last), blockSize: Number(size) };
   if (value.lastNumber < value.firstNumber)
-    return { errors: { lastNumber: 'The last number must not be below the first.' } };
+    return { errors: { lastNumber: msg('The last number must not be below the first.') } };
   if (BigInt(value.blockSize) > value.lastNumber - value.firstNumber + 1n)
-    return { errors: { blockSize: 'A block cannot be larger than the whole range.' } };
+    return { errors: { blockSize: msg('A block cannot be larger than the whole range.') } };
   return { value, errors };
 }
 

@@ -25,6 +25,7 @@ import { todayIn } from '../../../services/assets/index.js';
 import { PAGE_SIZES } from '../../../services/platform/index.js';
 import { msg, type Translator } from '../../../services/platform/i18n.js';
 import { requestTranslator } from '../../../web/locale.js';
+import { secondsTime } from '../../../web/billing-format.js';
 
 /** Partner viewers: a customer's masked usage log of one product, its daily chart, and its CSV. */
 
@@ -79,7 +80,7 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
       const filter = filterOf(req, actor);
       const db = readDb(ctx, req);
       const log = await partnerUsageLog(db, actor, id, product, filter);
-      const data = usageLogData(log, filter, today(actor), requestTranslator(req, res));
+      const data = usageLogData(log, filter, today(actor), requestTranslator(req, res), actor.timeZone);
       // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws
       // the chart of the period too
       if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log'))
@@ -94,7 +95,7 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
 type UsageLogData = ReturnType<typeof usageLogData>;
 
 /** What the log, its filters and its links show, for the whole page and for the table alone. */
-function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string, i18n: Translator) {
+function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string, i18n: Translator, timeZone: string) {
   const base = `/partner/customers/${log.customer.id}/usage/${log.product}`;
   return {
     title: msg('{product} · {customer}', { product: i18n.t(log.productLabel), customer: log.customer.title }),
@@ -105,6 +106,7 @@ function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string, i18n
     today,
     productLabels: PRODUCT_LABELS,
     formatNumber: (n: number) => i18n.number(n),
+    formatTime: secondsTime(i18n, timeZone),
     href: (after?: string | null) => usageListHref(base, filter, today, after),
     csvHref: usageListHref(`${base}.csv`, filter, today),
     directions: DIRECTIONS.map((d) => ({ value: d, label: DIRECTION_LABELS[d] })),
