@@ -6,6 +6,7 @@ import {
   statusAfterCustomerComment,
   SUBJECT_MAX,
 } from '../../src/services/tickets/rules.js';
+import { english } from '../../src/services/platform/i18n.js';
 
 describe('ticket rules', () => {
   it('opens a ticket again when the customer writes on one waiting for them or resolved', () => {
@@ -32,6 +33,6 @@ describe('ticket rules', () => {
   });
 
   it('refuses a message longer than 10,000 characters', () => {
-    expect(messageProblem('x'.repeat(10_001))).toMatch(/at most 10,000/);
+    expect(english.t(messageProblem('x'.repeat(10_001)))).toMatch(/at most 10,000/);
   });
 });

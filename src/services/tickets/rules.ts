@@ -43,7 +43,7 @@ export function statusAfterCustomerComment(status: TicketStatus): TicketStatus {
 export function messageProblem(message: string): Msg | null {
   const text = message.trim();
   if (!text) return msg('Write a message.');
-  if (text.length > MESSAGE_MAX) return msg('A message has at most {max} characters.', { max: MESSAGE_MAX });
+  if (text.length > MESSAGE_MAX) return msg('A message has at most {max, number} characters.', { max: MESSAGE_MAX });
   return null;
 }
 
