@@ -12,6 +12,45 @@
   var FORMULA_START = /^[=+\-@\t\r]/;
   var NUMBER = /^-?\d+(\.\d+)?$/;
 
+  // The texts this script writes, in the page's language: the template renders them from the message
+  // catalog into data-cell-texts (placeholders as {name}; a count's forms rendered for 1 and for
+  // 1000003, which this script replaces by the count). English when the attribute is missing.
+  var ENGLISH = {
+    noValues: '{label}: no values',
+    sum: 'sum {value}',
+    average: 'average {value}',
+    none: 'No cells selected.',
+    selected: '{cells} selected ({rows} × {columns})',
+    cells: { one: '1 cell', other: '1000003 cells' },
+    rows: { one: '1 row', other: '1000003 rows' },
+    columns: { one: '1 column', other: '1000003 columns' },
+    copied: { one: 'Copied 1 value.', other: 'Copied 1000003 values.' },
+    copiedHeaders: { one: 'Copied 1 value with headers.', other: 'Copied 1000003 values with headers.' },
+    refused: 'Copying was refused by the browser; select the cells and press Ctrl+C instead.',
+    exported: { one: 'Exported 1 row as {name}.', other: 'Exported 1000003 rows as {name}.' },
+  };
+  var SENTINEL = /1[,.\u00a0\u202f\u2019']?000[,.\u00a0\u202f\u2019']?003/;
+  function textsOf(box) {
+    var own = null;
+    try {
+      own = JSON.parse(box.getAttribute('data-cell-texts') || 'null');
+    } catch (e) {
+      own = null;
+    }
+    return own || ENGLISH;
+  }
+  /** A text of the box's language with its placeholders filled in; `count` picks a form and replaces the sample count. */
+  function say_(box, key, values, count) {
+    var text = textsOf(box)[key] || ENGLISH[key];
+    if (typeof text === 'object') {
+      var one = count === 1;
+      text = one ? text.one.replace('1', String(count)) : text.other.replace(SENTINEL, String(count));
+    }
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : m;
+    });
+  }
+
   function tableOf(box) {
     return box.querySelector('table[data-cell-table]');
   }
@@ -158,15 +197,15 @@
         return v !== '';
       })
       .map(Number);
-    if (!values.length) return labelOf(table, index) + ': no values';
+    if (!values.length) return say_(box, 'noValues', { label: labelOf(table, index) });
     var sum = values.reduce(function (a, b) {
       return a + b;
     }, 0);
     var fmt = formatter(box, kind);
     // a ratio (ASR, ACD) has no meaningful sum; its average is of the rows' ratios, not weighted by calls
     var parts = [];
-    if (kind === 'sum' || kind === 'money') parts.push('sum ' + fmt(sum));
-    parts.push('average ' + fmt(sum / values.length));
+    if (kind === 'sum' || kind === 'money') parts.push(say_(box, 'sum', { value: fmt(sum) }));
+    parts.push(say_(box, 'average', { value: fmt(sum / values.length) }));
     return labelOf(table, index) + ': ' + parts.join(', ');
   }
 
@@ -189,21 +228,17 @@
     var status = box.querySelector('[data-cell-select-status]');
     if (!status) return;
     if (!rows.length) {
-      status.textContent = 'No cells selected.';
+      status.textContent = say_(box, 'none');
       return;
     }
     var width = rows[0].length;
     var n = rows.length * width;
     var parts = [
-      n +
-        (n === 1 ? ' cell' : ' cells') +
-        ' selected (' +
-        rows.length +
-        (rows.length === 1 ? ' row' : ' rows') +
-        ' × ' +
-        width +
-        (width === 1 ? ' column' : ' columns') +
-        ')',
+      say_(box, 'selected', {
+        cells: say_(box, 'cells', null, n),
+        rows: say_(box, 'rows', null, rows.length),
+        columns: say_(box, 'columns', null, width),
+      }),
     ];
     for (var i = 0; i < width; i++) {
       var cells = rows.map(function (r) {
@@ -486,11 +521,11 @@
         })
         .join('\n') + '\n';
     var n = (rows.length - (headers ? 1 : 0)) * (rows[rows.length - 1].length - (headers ? 1 : 0));
-    var said = 'Copied ' + n + (n === 1 ? ' value' : ' values') + (headers ? ' with headers.' : '.');
+    var said = say_(box, headers ? 'copiedHeaders' : 'copied', null, n);
     // what was copied, for whoever reads the page (and for the tests)
     box.setAttribute('data-copied', text);
     var done = function (ok) {
-      say(box, ok ? said : 'Copying was refused by the browser; select the cells and press Ctrl+C instead.');
+      say(box, ok ? said : say_(box, 'refused'));
     };
     if (navigator.clipboard && navigator.clipboard.writeText)
       navigator.clipboard.writeText(text).then(
@@ -542,7 +577,7 @@
     setTimeout(function () {
       URL.revokeObjectURL(url);
     }, 1000);
-    say(box, 'Exported ' + (rows.length - 1) + (rows.length === 2 ? ' row' : ' rows') + ' as ' + name + '.');
+    say(box, say_(box, 'exported', { name: name }, rows.length - 1));
   }
 
   function act(box, action) {

@@ -58,6 +58,13 @@ describe('a German company admin', () => {
     ])
       expect(text).toContain(de);
     expect(summaries.text).toContain('data-cell-label="Versuche"');
+    // the cell selection script's texts, rendered into the page for it in German
+    const texts = JSON.parse(/data-cell-texts="([^"]*)"/.exec(summaries.text)![1]!.replaceAll('&quot;', '"')) as {
+      copiedHeaders: { other: string };
+      none: string;
+    };
+    expect(texts.copiedHeaders.other).toBe('1.000.003 Werte mit Überschriften kopiert.');
+    expect(texts.none).toBe('Keine Zellen ausgewählt.');
     for (const en of ['Call summaries', 'Billed minutes', 'Copy with headers']) expect(text).not.toContain(en);
     const csv = await agent.get('/billing/summaries.csv');
     expect(csv.text.split('\n')[0]).toBe(
