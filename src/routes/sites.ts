@@ -15,7 +15,7 @@ import {
   siteMap,
   vehicleVisits,
 } from '../services/sites/index.js';
-import { msg } from '../services/platform/i18n.js';
+import { msg } from '../services/platform/index.js';
 
 /** Site viewers: the map of their sites, a site's page and its sections, and its pictures. */
 

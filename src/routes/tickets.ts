@@ -20,7 +20,7 @@ import {
   ticketFilterFrom,
   type TicketList,
 } from '../services/tickets/index.js';
-import { msg, type Msg } from '../services/platform/i18n.js';
+import { msg, type Msg } from '../services/platform/index.js';
 
 /** The customer's tickets: the list, a new ticket, its thread and comments, following it. */
 

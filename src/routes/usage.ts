@@ -27,7 +27,7 @@ import {
 } from '../services/partners/index.js';
 import { todayIn } from '../services/assets/index.js';
 import { PAGE_SIZES } from '../services/platform/index.js';
-import { msg, type Translator } from '../services/platform/i18n.js';
+import { msg, type Translator } from '../services/platform/index.js';
 import { requestTranslator } from '../web/locale.js';
 
 /**

@@ -11,7 +11,7 @@ import {
   toDecimalString,
 } from '../services/billing/index.js';
 import { requestTranslator } from './locale.js';
-import { msg, type Translator } from '../services/platform/i18n.js';
+import { msg, type Translator } from '../services/platform/index.js';
 
 /** What the billing templates share: number, money and duration formatting for the viewer's locale. */
 

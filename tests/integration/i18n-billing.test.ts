@@ -224,7 +224,7 @@ describe('mail in the recipient’s language', () => {
       { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
       { email: 'de@sprache.test', name: 'Greta Deutsch' },
     );
-    const en = await makeUser(
+    await makeUser(
       db,
       { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
       { email: 'en@sprache.test', name: 'Ellen English' },

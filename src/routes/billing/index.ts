@@ -8,7 +8,7 @@ import { can } from '../../services/access/index.js';
 import { formText } from '../../web/forms.js';
 import { moneyHelpers } from '../../web/locale.js';
 import { BILLING_SECTIONS } from '../../web/billing-format.js';
-import { msg } from '../../services/platform/i18n.js';
+import { msg } from '../../services/platform/index.js';
 
 const LATEST_INVOICES = 5;
 const CustomerQuery = z.object({ customer: formText().transform((v) => v.slice(0, 100)) });

@@ -13,7 +13,7 @@ import {
 } from '../../services/billing/index.js';
 import { type Actor, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 import { requestTranslator } from '../../web/locale.js';
 
 /**

@@ -5,7 +5,7 @@ import { readDb } from '../../web/replica.js';
 import { ownSummary, type Summary, summaryCsv, summaryHref } from '../../services/billing/index.js';
 import { type Actor, can, customerTabsFor } from '../../services/access/index.js';
 import { attachment, BILLING_SECTIONS, billingFormat } from '../../web/billing-format.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 import { requestTranslator } from '../../web/locale.js';
 
 /**

@@ -14,7 +14,7 @@ import { noticeOverLimit } from './over-limit.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize, customerIdsInReach } from '../access/index.js';
 import { channelsInUse } from './usage-records.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 
 /**
  * A customer's telecom account: its balance and debit limit (integer minor units of the customer's

@@ -18,7 +18,7 @@ import {
 } from './summary-rules.js';
 import { todayIn, type Day } from '../assets/subscription-rules.js';
 import { INVOICE_COLUMNS, invoiceDay, invoiceOf, type Invoice, type InvoiceLine, type InvoiceRow } from './invoices.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 
 /** Generating an invoice from ticked rows of a customer's Daily or Monthly summary. */
 

@@ -17,7 +17,7 @@ import { postLedgerMovement } from './accounts.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { SUMMARY_PRODUCT_LABELS, type Granularity, type SummaryProduct } from './summary-rules.js';
 import type { Day } from '../assets/subscription-rules.js';
-import { english, msg, type Translator } from '../platform/i18n.js';
+import { english, msg, type Translator } from '../platform/index.js';
 
 /** Invoices as staff and company admins read them, staff moving them on, and an invoice as CSV. */
 
@@ -245,6 +245,7 @@ export async function setInvoiceStatus(
       .first<{ status: InvoiceStatus }>('status'))!.status;
     if (!canMove(current, status))
       throw new ConflictError(
+        // eslint-disable-next-line max-len -- a catalog message is one string literal
         '{from, select, draft {A draft} issued {An issued} paid {A paid} other {A void}} invoice cannot become {to, select, draft {draft} issued {issued} paid {paid} other {void}}.',
       ).withValues({ from: current, to: status });
     const stamp =

@@ -4,7 +4,7 @@ import { audit } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { formatMoney } from './money.js';
 import { OVER_LIMIT_SQL } from './rules.js';
-import { isLocale, recipientLocale, translator } from '../platform/i18n.js';
+import { isLocale, recipientLocale, translator } from '../platform/index.js';
 
 /**
  * An account going over its debit limit (isOverLimit): its billing contacts, the customer's active
@@ -62,6 +62,7 @@ export async function noticeOverLimit(trx: Db | Trx, tenantId: string, customerI
           tr.t('Hello {name},', { name: person.name }) +
           '\n\n' +
           tr.t(
+            // eslint-disable-next-line max-len -- a catalog message is one string literal
             'The telecom account of {customer} ({account}) has used up its debit limit of {limit}: the balance is {balance}.',
             { ...account, limit, balance },
           ) +

@@ -18,7 +18,7 @@ import {
   type UsageLogFilter,
   type UsageLogPage,
 } from '../partners/index.js';
-import { english, type Translator } from '../platform/i18n.js';
+import { english, type Translator } from '../platform/index.js';
 
 /**
  * A company admin's own usage records (/usage): one product of their customer (or of an inner

@@ -7,7 +7,7 @@ import { type Actor, asActor, authorize } from '../access/index.js';
 import { addDays, daysBetween, type Day } from '../assets/subscription-rules.js';
 import { repriceUsageRecords } from './usage-records.js';
 import { PRODUCTS, type Product } from './usage-rules.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 
 /**
  * A customer's products and price lists, as tenant admins set them: which products are enabled

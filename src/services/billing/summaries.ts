@@ -16,7 +16,7 @@ import {
   type SummaryView,
 } from './summary-rules.js';
 import { todayIn, type Day } from '../assets/subscription-rules.js';
-import { english, type Translator } from '../platform/i18n.js';
+import { english, type Translator } from '../platform/index.js';
 
 /**
  * Call summaries of a customer, Live (today by hour), Daily and Monthly, in UTC, read from the rollups

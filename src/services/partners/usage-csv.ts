@@ -13,7 +13,7 @@ import {
   type UsageDbRow,
   type UsageLogPage,
 } from './view.js';
-import { english, type Translator } from '../platform/i18n.js';
+import { english, type Translator } from '../platform/index.js';
 
 /** A customer's usage log as CSV for its partner: the same masked rows as the table, streamed in batches. */
 

@@ -17,7 +17,7 @@ import {
 } from './usage-rules.js';
 import { type Actor, asActor, authorize, partnerCustomerIds } from '../access/index.js';
 import { partnerCustomersQuery, shapeCustomer, type CustomerDbRow, type PartnerCustomer } from './partner-customers.js';
-import { msg, type Msg } from '../platform/i18n.js';
+import { msg, type Msg } from '../platform/index.js';
 
 /**
  * The partner view of a customer's usage log, read only. Every usage row a partner gets is built

@@ -11,7 +11,7 @@ import { todayIn } from '../assets/subscription-rules.js';
 import type { Actor, Role } from '../access/index.js';
 import { monthOf, weekOf, type Day, type Period } from './period-rules.js';
 import { digestMail, type DigestSection, statementMail, type StatementSection } from './report-mail.js';
-import { isLocale, recipientLocale, translator, type Translator } from '../platform/i18n.js';
+import { isLocale, recipientLocale, translator, type Translator } from '../platform/index.js';
 
 /**
  * Scheduled reports by mail: the weekly fleet digest (company and group admins: what renews within 4

@@ -13,7 +13,7 @@ import {
 } from './rules.js';
 import { findTicketInScope, type TicketRow } from './ticket-page.js';
 import { mailTicketUpdate } from './ticket-mail.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 
 /**
  * Changes to tickets: customers open them and comment, staff reply and move the status (mailing the

@@ -4,7 +4,7 @@ import { type Actor, can, scopeTickets } from '../access/index.js';
 import { loadActor } from '../people/index.js';
 import { TICKET_STATUS_LABELS, type TicketStatus } from './rules.js';
 import type { TicketRow } from './ticket-page.js';
-import { english, isLocale, type Locale, recipientLocale, translator, type Translator } from '../platform/i18n.js';
+import { english, isLocale, type Locale, recipientLocale, translator, type Translator } from '../platform/index.js';
 
 /** The mail of a staff answer: to the opener and the followers who still want it, never to its writer. */
 

@@ -6,7 +6,7 @@ import { type Actor, asActor, authorize, can, isStaff, scopeAssets, scopeTickets
 import { isTicketStatus, TICKET_STATUS_LABELS, type TicketStatus } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
 import type { TicketRow } from './ticket-page.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 
 /**
  * Ticket lists: a customer's tickets with their assets' status changes as history, staff's list of

@@ -5,7 +5,7 @@ import { allow } from '../../../web/auth.js';
 import { formText, idParam } from '../../../web/forms.js';
 import { formatMoney, PRODUCT_LABELS } from '../../../services/billing/index.js';
 import { getPartnerCustomer, listPartnerCustomers } from '../../../services/partners/index.js';
-import { msg } from '../../../services/platform/i18n.js';
+import { msg } from '../../../services/platform/index.js';
 import { requestTranslator } from '../../../web/locale.js';
 
 /** Partner viewers: their assigned customers and each one's overview. Read only: GET routes alone. */
