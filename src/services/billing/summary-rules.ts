@@ -1,3 +1,4 @@
+/* eslint-disable max-len -- a catalog message is one string literal (scripts/check-catalog.ts reads it whole) */
 import { PRODUCT_LABELS, PRODUCTS, type Product } from './usage-rules.js';
 import { msg, type Msg } from '../platform/i18n.js';
 import { addDays, addMonths, daysBetween, lastDayOfMonth, type Day } from '../assets/subscription-rules.js';
@@ -81,7 +82,6 @@ export function summaryQueryFrom(raw: Record<string, unknown>, today: Day): Summ
       from = addDays(to, -(MAX_DAYS - 1));
       notice = invalid
         ? msg(
-            // eslint-disable-next-line max-len -- a catalog message is one string literal
             'A date was not a calendar day; the default range is shown instead. At most {max} days are shown at once: the range starts on {from}.',
             { max: String(MAX_DAYS), from },
           )
@@ -99,7 +99,6 @@ export function summaryQueryFrom(raw: Record<string, unknown>, today: Day): Summ
     const month = from.slice(0, 7);
     notice = invalid
       ? msg(
-          // eslint-disable-next-line max-len -- a catalog message is one string literal
           'A month was not valid; the default range is shown instead. At most {max} months are shown at once: the range starts in {month}.',
           { max: String(MAX_MONTHS), month },
         )

@@ -1,3 +1,4 @@
+/* eslint-disable max-len -- a catalog message is one string literal (scripts/check-catalog.ts reads it whole) */
 import type { Db, Trx } from '../../db/index.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { isUuid } from '../customers/rules.js';
@@ -33,7 +34,6 @@ export type ServiceChoice = { id: string; name: string };
 
 const hidden = (what: LiveViewPermission) =>
   new ForbiddenError(
-    // eslint-disable-next-line max-len -- a catalog message is one string literal
     'Your provider does not show {what, select, filter_by_service {the highlight by service} view_jobs {the services completed at a site} view_vehicle_visits {vehicle site visits} view_site_pictures {the site pictures gallery} view_service_pictures {the pictures of services} other {this}} in this portal.',
   ).withValues({ what });
 
