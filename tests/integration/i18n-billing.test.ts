@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import { demoId, seedDemo } from '../../src/demo/data.js';
 import { sendScheduledReports } from '../../src/services/reports/index.js';
+import { noticeOverLimit } from '../../src/services/billing/index.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser } from '../support/factories.js';
@@ -248,6 +249,40 @@ describe('mail in the recipient’s language', () => {
     const english = await mailOf('en@sprache.test', 'weekly_digest');
     expect(english.subject).toMatch(/^Weekly fleet digest for the week of \d+ \S+ 2026$/);
     expect(english.body_text).toContain('Hello Ellen English,');
+  });
+});
+
+describe('the over-limit mail', () => {
+  it('is written in each billing contact’s language, money in its conventions', async () => {
+    const tenant = await makeTenant(db);
+    const customer = await makeCustomer(db, tenant.id, { title: 'Limit Fracht', account_id: 'LF-1' });
+    const de = await makeUser(
+      db,
+      { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
+      { email: 'de@limit.test', name: 'Greta Limit' },
+    );
+    await makeUser(
+      db,
+      { tenantId: tenant.id, role: 'company_admin', customerId: customer.id },
+      { email: 'en@limit.test', name: 'Ellen Limit' },
+    );
+    await db('users').where({ id: de.id }).update({ locale: 'de' });
+    await db('customers')
+      .where({ tenant_id: tenant.id, id: customer.id })
+      .update({ balance_minor: -150_000, debit_limit_minor: 100_000 });
+    expect(await noticeOverLimit(db, tenant.id, [customer.id])).toBe(1);
+    const mails = await db('outbox')
+      .where({ tenant_id: tenant.id, kind: 'over_limit' })
+      .select('recipient', 'subject', 'body_text');
+    const german = mails.find((m) => m.recipient === 'de@limit.test')!;
+    expect(german.subject).toBe('Limit Fracht (LF-1) hat das Kreditlimit überschritten');
+    expect(german.body_text).toContain('Hallo Greta Limit,');
+    expect(german.body_text).toMatch(
+      /Kreditlimit von 1\.000,00\s\S+ ausgeschöpft: Der Saldo beträgt -1\.500,00\s\S+\./,
+    );
+    const english = mails.find((m) => m.recipient === 'en@limit.test')!;
+    expect(english.subject).toBe('Limit Fracht (LF-1) is over its debit limit');
+    expect(english.body_text).toContain('Hello Ellen Limit,');
   });
 });
 
