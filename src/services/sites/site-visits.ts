@@ -6,6 +6,7 @@ import { type Actor, asActor, authorize } from '../access/index.js';
 import { localDateTimeToInstant, PICTURE_MAX_BYTES, pictureType, visitProblems } from './rules.js';
 import { findSite, type ServiceRow } from './sites.js';
 import { cutText } from '../platform/text-rules.js';
+import { msg } from '../platform/index.js';
 
 /** Provider staff record what happens at a site: the services they offer, visits, and pictures. */
 
@@ -21,14 +22,14 @@ export type VisitForm = {
 export async function createService(db: Db, actor: Actor, rawName: string): Promise<ServiceRow> {
   authorize(actor, 'site.manage');
   const name = rawName.trim();
-  if (!name) throw new ValidationError({ service_name: "Enter the service's name." });
-  if (name.length > 120) throw new ValidationError({ service_name: 'Use at most 120 characters.' });
+  if (!name) throw new ValidationError({ service_name: msg("Enter the service's name.") });
+  if (name.length > 120) throw new ValidationError({ service_name: msg('Use at most 120 characters.') });
   return asActor(db, actor, async (trx) => {
     const taken = await trx('services')
       .where({ tenant_id: actor.tenantId })
       .whereRaw('lower(name) = lower(?)', [name])
       .first('id');
-    if (taken) throw new ValidationError({ service_name: 'A service with this name already exists.' });
+    if (taken) throw new ValidationError({ service_name: msg('A service with this name already exists.') });
     const [service] = (await trx('services')
       .insert({ tenant_id: actor.tenantId, name })
       .returning(['id', 'name'])) as ServiceRow[];
@@ -95,11 +96,11 @@ export async function addPicture(
   const caption = cutText(input.caption.trim(), 200) || null;
   return asActor(db, actor, async (trx) => {
     const site = await findSite(trx, actor, siteId);
-    if (!input.bytes.length) throw new ValidationError({ picture: 'Choose a picture to upload.' });
+    if (!input.bytes.length) throw new ValidationError({ picture: msg('Choose a picture to upload.') });
     if (input.bytes.length > PICTURE_MAX_BYTES)
-      throw new ValidationError({ picture: 'The picture is larger than 2 MB.' });
+      throw new ValidationError({ picture: msg('The picture is larger than 2 MB.') });
     const contentType = pictureType(input.bytes);
-    if (!contentType) throw new ValidationError({ picture: 'Upload a PNG, JPEG or WebP picture.' });
+    if (!contentType) throw new ValidationError({ picture: msg('Upload a PNG, JPEG or WebP picture.') });
     let visitId: string | null = null;
     if (input.visitId) {
       const visit = isUuid(input.visitId)

@@ -14,6 +14,7 @@ import { type Actor, asActor, authorize, inTenant, isSiteViewer, type Role } fro
 import { endLinkSessionsOfUser, loadActor } from '../people/index.js';
 import { isUuid } from '../customers/rules.js';
 import { loginLinkExpiry } from './rules.js';
+import { msg } from '../platform/index.js';
 
 /**
  * Staff: which sites a site viewer reaches (only sites of their own customer), and their login link.
@@ -138,7 +139,7 @@ export async function setViewerSites(
         ).map((r) => r.id)
       : [];
     if (valid.length !== ids.length)
-      throw new ValidationError({ site_ids: "Choose only sites of this user's customer." });
+      throw new ValidationError({ site_ids: msg("Choose only sites of this user's customer.") });
     const before = (
       (await trx('membership_sites')
         .where({ tenant_id: actor.tenantId, membership_id: viewer.membershipId })
