@@ -3,6 +3,7 @@ import type { Actor } from '../access/index.js';
 import { passwordProblem } from './passwords.js';
 import type { ContactForm } from './contacts.js';
 import type { MailEnv } from './users.js';
+import { english, msg, type Msg, type Translator } from '../platform/i18n.js';
 
 /** The passwords staff give a telecom account's contacts: generated or typed, and the mail that carries them. */
 
@@ -24,16 +25,16 @@ export function generatePassword(): string {
 export function passwordFrom(
   form: Pick<ContactForm, 'passwordMode' | 'password'>,
   email: string,
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
 ): { mode: PasswordMode; password: string } | null {
   if (!(PASSWORD_MODES as readonly string[]).includes(form.passwordMode)) {
-    fields.passwordMode = 'Choose whether to generate and email a password, or to type one.';
+    fields.passwordMode = msg('Choose whether to generate and email a password, or to type one.');
     return null;
   }
   if (form.passwordMode === 'generate') return { mode: 'generate', password: generatePassword() };
   const problem = form.password
     ? passwordProblem(form.password, email)
-    : 'Type the password, or choose to generate one.';
+    : msg('Type the password, or choose to generate one.');
   if (problem) {
     fields.password = problem;
     return null;
@@ -48,27 +49,35 @@ export function passwordMail(
   password: string,
   env: MailEnv,
   reset: boolean,
+  tr: Translator = english,
 ) {
   return {
     tenantId: actor.tenantId,
     kind: reset ? 'contact_password_reset' : 'contact_password',
     to: contact.email,
     userId: contact.id,
-    subject: reset ? 'Your new Portico password' : 'Your Portico account',
+    subject: reset ? tr.t('Your new Portico password') : tr.t('Your Portico account'),
     text: [
-      `Hello ${contact.name},`,
+      tr.t('Hello {name},', { name: contact.name }),
       '',
       reset
-        ? `${actor.name} (${actor.tenantName}) reset the password of your Portico account` +
-          ` for ${contact.customerTitle}.`
-        : `${actor.name} created a Portico account for you at ${contact.customerTitle} (${actor.tenantName}).`,
+        ? tr.t('{admin} ({tenant}) reset the password of your Portico account for {customer}.', {
+            admin: actor.name,
+            tenant: actor.tenantName,
+            customer: contact.customerTitle,
+          })
+        : tr.t('{admin} created a Portico account for you at {customer} ({tenant}).', {
+            admin: actor.name,
+            customer: contact.customerTitle,
+            tenant: actor.tenantName,
+          }),
       '',
-      `Sign in at ${env.baseUrl}/login with`,
-      `  email:    ${contact.email}`,
-      `  password: ${password}`,
+      tr.t('Sign in at {url} with', { url: `${env.baseUrl}/login` }),
+      `  ${tr.t('email:')}    ${contact.email}`,
+      `  ${tr.t('password:')} ${password}`,
       '',
-      'This password works until you choose your own: Portico asks for a new one as soon as you sign in.',
-      'If you did not expect this message, tell your provider.',
+      tr.t('This password works until you choose your own: Portico asks for a new one as soon as you sign in.'),
+      tr.t('If you did not expect this message, tell your provider.'),
     ].join('\n'),
     secrets: [password],
   };

@@ -15,6 +15,7 @@ import {
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
 import { endSessionsOfUser, revokeSessionsOfMembership, revokeSessionsOfUser } from './sessions.js';
 import { SHOWN_PERSON, type UserStatus } from './rules.js';
+import { msg, type Msg } from '../platform/i18n.js';
 
 /** Customer users as staff and company admins see and change them: lists, a user's page, edits, removal. */
 
@@ -225,9 +226,9 @@ async function withGroups(trx: Trx, actor: Actor, users: CustomerUser[]): Promis
   return users.map((u) => (groupRoles.includes(u) ? { ...u, groups: reach.get(u.membershipId) ?? none } : u));
 }
 
-export function nameProblem(name: string): string | null {
-  if (!name) return "Enter the user's name.";
-  if (name.length > 200) return 'Use at most 200 characters.';
+export function nameProblem(name: string): Msg | null {
+  if (!name) return msg("Enter the user's name.");
+  if (name.length > 200) return msg('Use at most {max} characters.', { max: 200 });
   return null;
 }
 
@@ -254,19 +255,19 @@ export async function updateCustomerUser(
   return asActor(db, actor, async (trx) => {
     const before = await findUserInReach(trx, actor, userId, opts.customerId, true);
     const name = input.name.trim();
-    const fields: Record<string, string> = {};
+    const fields: Record<string, Msg> = {};
     const nameError = before.sharedLogin && name !== before.name ? sharedNameProblem(before.name) : nameProblem(name);
     if (nameError) fields.name = nameError;
-    if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+    if (!isCustomerRole(input.role)) fields.role = msg('Choose one of the roles.');
     let status: UserStatus = before.status;
     if (before.status !== 'pending') {
       if (input.status === 'active' || input.status === 'disabled') status = input.status;
-      else fields.status = 'Choose active or disabled.';
+      else fields.status = msg('Choose active or disabled.');
     }
     const self = before.id === actor.userId;
-    if (self && status === 'disabled') fields.status = 'You cannot disable your own account.';
+    if (self && status === 'disabled') fields.status = msg('You cannot disable your own account.');
     if (self && isCustomerRole(input.role) && changesRole(before, input.role))
-      fields.role = 'You cannot change your own role.';
+      fields.role = msg('You cannot change your own role.');
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const role = input.role as CustomerRole;
 
