@@ -51,7 +51,7 @@ type RerenderOptions = {
 // ---- text PostgreSQL cannot store (NUL, an unpaired surrogate), caught once for every page and form ----
 
 export const UNSTORABLE_FIELD_MESSAGE = msg(
-  'This holds a character that cannot be stored (a NUL or an unpaired surrogate), shown here as \ufffd.',
+  'This holds a character that cannot be stored (a NUL or an unpaired surrogate), shown here as �.',
 );
 
 /** Whether a value from a query string or a body holds such text anywhere (iteratively: JSON may nest deep). */

@@ -302,8 +302,8 @@ export async function activateAccount(
         return { ok: true as const, userId: account.userId, operator: true as const, landing: '/operator/tenants' };
       const tenantId = account.tenantId;
       // the rest belongs to the tenant that issued the link; its row-level security applies from here
-      return inTenant(trx, tenantId, async (t) => {
-        const mine = t('memberships').where({ tenant_id: tenantId, user_id: account.userId });
+      return inTenant(trx, tenantId, async (tx) => {
+        const mine = tx('memberships').where({ tenant_id: tenantId, user_id: account.userId });
         if (account.membershipId) {
           mine.where({ id: account.membershipId });
           // an accepted invitation acts from now on, and shows the login's own name and email
@@ -313,9 +313,9 @@ export async function activateAccount(
             .update({ invited_at: null, invited_name: null, invited_email: null, disabled_at: null });
         }
         const membership = await mine.orderBy('created_at').first<{ id: string } | undefined>('id');
-        const actor = membership ? await loadActor(t, account.userId, membership.id) : null;
+        const actor = membership ? await loadActor(tx, account.userId, membership.id) : null;
         if (!actor) throw new NotFoundError('This account no longer belongs to any customer. Ask your administrator.');
-        await audit(t, actor, {
+        await audit(tx, actor, {
           entityType: 'user',
           entityId: account.userId,
           action: account.accept ? 'user.invitation_accepted' : 'user.activated',

@@ -115,13 +115,13 @@ export async function confirmEmailVerification(
     await trx('users').where({ id: token.user_id }).update({ email_verified: true, updated_at: now });
     await markTokenUsed(trx, token.id, now);
     const tenantId = token.tenant_id;
-    await inTenant(trx, tenantId, async (t) => {
-      const m = await t('memberships')
+    await inTenant(trx, tenantId, async (tx) => {
+      const m = await tx('memberships')
         .where({ tenant_id: tenantId, user_id: token.user_id })
         .orderBy('created_at')
         .first<{ id: string } | undefined>('id');
-      const actor = (m && (await loadActor(t, token.user_id, m.id))) || { system: 'email confirmation link', tenantId };
-      await audit(t, actor, {
+      const actor = (m && (await loadActor(tx, token.user_id, m.id))) || { system: 'email confirmation link', tenantId };
+      await audit(tx, actor, {
         entityType: 'user',
         entityId: token.user_id,
         action: 'user.email_verified',

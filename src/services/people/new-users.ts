@@ -319,8 +319,8 @@ export async function addCustomerUserWithPassword(
   const role = input.role as CustomerRole;
   // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
   return withUniqueEmail(fields, () =>
-    trx.transaction(async (t) => {
-      const [row] = await t('users')
+    trx.transaction(async (tx) => {
+      const [row] = await tx('users')
         .insert({
           email,
           name,
@@ -332,7 +332,7 @@ export async function addCustomerUserWithPassword(
           updated_at: login.now,
         })
         .returning<{ id: string }[]>('id');
-      const [m] = await t('memberships')
+      const [m] = await tx('memberships')
         .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
         .returning<{ id: string }[]>('id');
       return {

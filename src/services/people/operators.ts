@@ -4,7 +4,7 @@ import { issueToken } from '../platform/index.js';
 import type { OperatorActor } from '../access/index.js';
 import { DUPLICATE_EMAIL, newUserProblems, withUniqueEmail } from './new-users.js';
 import { ACTIVATION_DAYS } from './activation.js';
-import { english, type Locale, type Translator } from '../platform/i18n.js';
+import { english, type Locale, type Msg, type Translator } from '../platform/i18n.js';
 
 /**
  * Deployment operators: logins that belong to no tenant. They have a `users` row like everyone
@@ -64,7 +64,7 @@ export function nameFromEmail(email: string): string {
  * What is wrong with a new login's email and name, if anything: the email must be valid and no
  * login of the deployment may have it yet. Used for operators and a tenant's first admin.
  */
-export async function newLoginProblems(trx: Trx, input: NewLogin): Promise<{ email?: string; name?: string }> {
+export async function newLoginProblems(trx: Trx, input: NewLogin): Promise<{ email?: Msg; name?: Msg }> {
   const email = input.email.trim();
   const name = input.name?.trim() || nameFromEmail(email);
   const { email: emailProblem, name: nameProblem } = newUserProblems({ name, email, activation: 'link' });

@@ -125,22 +125,22 @@ export async function createTenant(
         .returning<{ id: string; name: string }[]>(['id', 'name']);
       const admin = await insertPendingLogin(trx, { email: input.adminEmail, name: input.adminName }, env.now);
       // inside the new tenant from here: its row-level security applies to everything written for it
-      return inTenant(trx, tenant!.id, async (t) => {
-        await t('memberships').insert({ tenant_id: tenant!.id, user_id: admin.id, role: 'tenant_admin' });
-        const { token, expiresAt } = await issueToken(t, {
+      return inTenant(trx, tenant!.id, async (tx) => {
+        await tx('memberships').insert({ tenant_id: tenant!.id, user_id: admin.id, role: 'tenant_admin' });
+        const { token, expiresAt } = await issueToken(tx, {
           userId: admin.id,
           tenantId: tenant!.id,
           purpose: 'activation',
           now: env.now,
         });
         const system = { system: operatorLabel(by), tenantId: tenant!.id };
-        await audit(t, system, {
+        await audit(tx, system, {
           entityType: 'tenant',
           entityId: tenant!.id,
           action: 'tenant.created',
           after: { name },
         });
-        await audit(t, system, {
+        await audit(tx, system, {
           entityType: 'user',
           entityId: admin.id,
           action: 'user.created',
@@ -148,8 +148,8 @@ export async function createTenant(
         });
         if (env.mail)
           await enqueueMail(
-            t,
-            firstAdminMail(await languageOf(t, admin.id), tenant!, admin, `${env.baseUrl}/activate/${token}`),
+            tx,
+            firstAdminMail(await languageOf(tx, admin.id), tenant!, admin, `${env.baseUrl}/activate/${token}`),
           );
         return { tenant: tenant!, admin, token, expiresAt, mailed: env.mail };
       });
@@ -224,9 +224,9 @@ export async function setTenantStatus(
     await trx('tenants')
       .where({ id: tenantId })
       .update({ disabled_at: status === 'disabled' ? now : null });
-    await inTenant(trx, tenantId, (t) =>
+    await inTenant(trx, tenantId, (tx) =>
       audit(
-        t,
+        tx,
         { system: operatorLabel(by), tenantId },
         {
           entityType: 'tenant',
@@ -276,8 +276,8 @@ export async function reissueTenantAdminActivation(
     .where({ id: tenantId })
     .first<{ id: string; name: string } | undefined>('id', 'name');
   if (!tenant) throw new NotFoundError();
-  return inTenant(db, tenantId, async (t) => {
-    const admin = await t('memberships as m')
+  return inTenant(db, tenantId, async (tx) => {
+    const admin = await tx('memberships as m')
       .join('users as u', 'u.id', 'm.user_id')
       .where({ 'm.tenant_id': tenantId, 'm.user_id': userId, 'm.role': 'tenant_admin' })
       .first<{ id: string; name: string; email: string; status: string } | undefined>(
@@ -291,9 +291,9 @@ export async function reissueTenantAdminActivation(
       throw new ConflictError('{name} has activated their account already: there is no link to send.').withValues({
         name: admin.name,
       });
-    const { token, expiresAt } = await issueToken(t, { userId, tenantId, purpose: 'activation', now: env.now });
+    const { token, expiresAt } = await issueToken(tx, { userId, tenantId, purpose: 'activation', now: env.now });
     await audit(
-      t,
+      tx,
       { system: operatorLabel(by), tenantId },
       {
         entityType: 'user',
@@ -303,7 +303,7 @@ export async function reissueTenantAdminActivation(
     );
     const user = { id: admin.id, name: admin.name, email: admin.email };
     if (env.mail)
-      await enqueueMail(t, firstAdminMail(await languageOf(t, user.id), tenant, user, `${env.baseUrl}/activate/${token}`));
+      await enqueueMail(tx, firstAdminMail(await languageOf(tx, user.id), tenant, user, `${env.baseUrl}/activate/${token}`));
     return { tenant, admin: user, token, expiresAt, mailed: env.mail };
   });
 }
