@@ -124,14 +124,18 @@ export function userRoutes(ctx: AppContext): Router {
           if (!token) {
             res.flash(
               'success',
-              msg('Added {name}. An activation email is on its way to {email}.', { name: user.name, email: user.email }),
+              msg('Added {name}. An activation email is on its way to {email}.', {
+                name: user.name,
+                email: user.email,
+              }),
             );
             return res.redirect(303, `/users/${user.id}`);
           }
           noStore(res);
           renderUser(res, actor, user, linkOf(token, expiresAt, true), 201);
         },
-        (errors, status, err) => renderNew(res, actor, { values: form, errors, formError: msg(err.message, err.values) }, status),
+        (errors, status, err) =>
+          renderNew(res, actor, { values: form, errors, formError: msg(err.message, err.values) }, status),
       );
     }),
   );
@@ -156,7 +160,13 @@ export function userRoutes(ctx: AppContext): Router {
         },
         async (errors, status, err) => {
           const user = await getCustomerUser(ctx.db, actor, id);
-          renderUser(res, actor, user, { values: { ...user, ...form }, errors, formError: msg(err.message, err.values) }, status);
+          renderUser(
+            res,
+            actor,
+            user,
+            { values: { ...user, ...form }, errors, formError: msg(err.message, err.values) },
+            status,
+          );
         },
       );
     }),

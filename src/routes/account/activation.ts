@@ -64,7 +64,8 @@ export function activationRoutes(ctx: AppContext): Router {
           res.flash('success', msg('Your account is active, and you are signed in. Welcome to Portico.'));
         res.redirect(303, target);
       },
-      (errors, status, err) => renderActivation(req, res, token, { errors, formError: msg(err.message, err.values) }, status),
+      (errors, status, err) =>
+        renderActivation(req, res, token, { errors, formError: msg(err.message, err.values) }, status),
     );
   });
 

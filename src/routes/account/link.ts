@@ -33,7 +33,9 @@ export function loginLinkRoutes(ctx: AppContext): Router {
 function refused(req: Request, res: Response, result: Exclude<OpenedLink, { ok: true }>) {
   req.log.info({ event: 'login_link_refused', reason: result.reason }, 'login link refused');
   const expired =
-    result.reason === 'expired' ? { expiredLabel: requestTranslator(req, res).dateTime(result.expiredAt, 'UTC'), ask: result.ask } : null;
+    result.reason === 'expired'
+      ? { expiredLabel: requestTranslator(req, res).dateTime(result.expiredAt, 'UTC'), ask: result.ask }
+      : null;
   res.renderPage(
     'account/link/refused',
     { title: expired ? msg('This link has expired') : msg('This link does not work'), expired },

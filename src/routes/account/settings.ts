@@ -164,7 +164,9 @@ export function settingsRoutes(ctx: AppContext): Router {
       await reissueSession(req, ctx.clock.now());
       req.log.info({ event: 'sessions_ended', userId: actor.userId, count: ended }, 'signed out everywhere else');
       const note = ended
-        ? msg('{count, plural, one {Signed out # other session.} other {Signed out # other sessions.}}', { count: ended })
+        ? msg('{count, plural, one {Signed out # other session.} other {Signed out # other sessions.}}', {
+            count: ended,
+          })
         : msg('No other session was signed in.');
       await sessionsChanged(req, res, actor, note);
     }),

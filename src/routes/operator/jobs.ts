@@ -5,13 +5,7 @@ import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { formText } from '../../web/forms.js';
 import { msg, type Msg } from '../../services/platform/i18n.js';
-import {
-  countsText,
-  type JobOutcome,
-  type JobRunner,
-  listJobs,
-  runJobNow,
-} from '../../services/platform/index.js';
+import { countsText, type JobOutcome, type JobRunner, listJobs, runJobNow } from '../../services/platform/index.js';
 
 /** The deployment operator: the scheduled jobs, their latest runs across every tenant, and "Run now". */
 
@@ -25,6 +19,7 @@ function outcomeFlash(name: string, o: JobOutcome): ['success' | 'error' | 'info
     return [
       'info',
       msg(
+        // eslint-disable-next-line max-len -- one message, whole for its translators
         '“{name}” is running on another instance right now, so nothing more was started. Its run shows here when it finishes.',
         { name },
       ),

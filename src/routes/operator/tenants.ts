@@ -96,6 +96,7 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
             'success',
             tenant.status === 'disabled'
               ? msg(
+                  // eslint-disable-next-line max-len -- one message, whole for its translators
                   '{tenant} is disabled: its people can no longer sign in, and its renewals and reminders wait. Nothing of it was deleted.',
                   { tenant: tenant.name },
                 )

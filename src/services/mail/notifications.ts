@@ -46,6 +46,7 @@ export const NOTIFICATION_TEXT: Record<
     label: msg('Weekly fleet digest'),
     phrase: msg('weekly fleet digest'),
     description: msg(
+      // eslint-disable-next-line max-len -- one message, whole for its translators
       'Each Monday: the assets you look after that renew within 4 weeks (attached as CSV), the requests pending and the tickets waiting for you.',
     ),
     roles: ['company_admin', 'group_admin'],
@@ -55,6 +56,7 @@ export const NOTIFICATION_TEXT: Record<
     label: msg('Monthly statement'),
     phrase: msg('monthly statement'),
     description: msg(
+      // eslint-disable-next-line max-len -- one message, whole for its translators
       "On the first of each month, as your customer's billing contact: the last month's usage per product, its charges and the balance (attached as CSV).",
     ),
     roles: ['company_admin'],
@@ -147,6 +149,7 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
     );
     if (!other.rows.length) {
       return msg(
+        // eslint-disable-next-line max-len -- one message, whole for its translators
         'You are the only company admin of {customer} who receives renewal reminders, so they stay on: someone must hear about renewals. Once another company admin of {customer} receives them, you can turn yours off.',
         { customer: customer.title },
       );
@@ -217,7 +220,13 @@ export async function changeNotificationSwitches(
   });
 }
 
-export type UnsubscribeView = { kind: NotificationKind; label: string; phrase: string; email: string; enabled: boolean };
+export type UnsubscribeView = {
+  kind: NotificationKind;
+  label: string;
+  phrase: string;
+  email: string;
+  enabled: boolean;
+};
 
 async function userOf(trx: Db | Trx, userId: string): Promise<{ id: string; email: string }> {
   const user = await trx('users').where({ id: userId }).first<{ id: string; email: string } | undefined>('id', 'email');

@@ -50,10 +50,13 @@ export function activationMail(
   const link = `${env.baseUrl}/activate/${token}`;
   // the same words whether the address is new or already signs in elsewhere: the admin may read this mail
   const opening = again
-    ? tr.t('{admin} sent you a new link to activate your Portico account for {customer}. Earlier links no longer work.', {
-        admin: actor.name,
-        customer: user.customerTitle,
-      })
+    ? tr.t(
+        '{admin} sent you a new link to activate your Portico account for {customer}. Earlier links no longer work.',
+        {
+          admin: actor.name,
+          customer: user.customerTitle,
+        },
+      )
     : tr.t('{admin} gave you a Portico account at {customer} ({tenant}).', {
         admin: actor.name,
         customer: user.customerTitle,

@@ -120,7 +120,10 @@ export async function confirmEmailVerification(
         .where({ tenant_id: tenantId, user_id: token.user_id })
         .orderBy('created_at')
         .first<{ id: string } | undefined>('id');
-      const actor = (m && (await loadActor(tx, token.user_id, m.id))) || { system: 'email confirmation link', tenantId };
+      const actor = (m && (await loadActor(tx, token.user_id, m.id))) || {
+        system: 'email confirmation link',
+        tenantId,
+      };
       await audit(tx, actor, {
         entityType: 'user',
         entityId: token.user_id,

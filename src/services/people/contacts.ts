@@ -104,10 +104,7 @@ export type ContactForm = {
   mobileVerified?: boolean;
 };
 
-function checkDetails(
-  form: Pick<ContactForm, 'mobile' | 'publicNotes' | 'privateNotes'>,
-  fields: Record<string, Msg>,
-) {
+function checkDetails(form: Pick<ContactForm, 'mobile' | 'publicNotes' | 'privateNotes'>, fields: Record<string, Msg>) {
   const mobile = form.mobile.trim();
   if (mobile && !MOBILE.test(mobile)) fields.mobile = msg('Enter a mobile number in digits, like +44 7700 900123.');
   for (const key of ['publicNotes', 'privateNotes'] as const)

@@ -110,7 +110,9 @@ function resetMailText(tr: Translator, name: string, link: string): string {
   return [
     tr.t('Hello {name},', { name }),
     '',
-    tr.t('We received a request to reset the password of your Portico account. To choose a new password, open this link:'),
+    tr.t(
+      'We received a request to reset the password of your Portico account. To choose a new password, open this link:',
+    ),
     '',
     link,
     '',

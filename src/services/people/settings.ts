@@ -130,7 +130,8 @@ export async function changePassword(
     else if (!currentOk) fields.current = msg('This is not your current password.');
     const problem = passwordProblem(input.password, user.email);
     if (problem) fields.password = problem;
-    else if (input.password === input.current) fields.password = msg('Choose a password different from your current one.');
+    else if (input.password === input.current)
+      fields.password = msg('Choose a password different from your current one.');
     else if (input.password !== input.passwordConfirm) fields.passwordConfirm = msg('The two passwords do not match.');
     if (Object.keys(fields).length) return { fields, wrongCurrent: !!input.current && !currentOk };
 

@@ -75,7 +75,8 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Pri
       .update({ browser_locale: input.browserLocale });
   if (operator) return operator;
   const actor = await loadActor(db, user.id, membership!.id);
-  if (!actor) throw new ValidationError({ password: msg('The email address or password is not right.') }, msg('Sign-in failed.'));
+  if (!actor)
+    throw new ValidationError({ password: msg('The email address or password is not right.') }, msg('Sign-in failed.'));
   return actor;
 }
 

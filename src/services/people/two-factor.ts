@@ -80,7 +80,8 @@ export async function enableTwoFactor(
   authorizeOwnTwoFactor(who);
   await assertNotLocked(db, [changeKey(who.userId)], now, 'wrong codes');
   const factor = readSecondFactor(input.code);
-  if (!factor || factor.kind !== 'totp') throw new ValidationError({ code: msg('Enter the 6-digit code from your app.') });
+  if (!factor || factor.kind !== 'totp')
+    throw new ValidationError({ code: msg('Enter the 6-digit code from your app.') });
   const step = matchTotpStep(input.secret, factor.code, now);
   if (step === null) {
     await recordFailure(db, changeKey(who.userId), LIMITS.twoFactorChange, now);

@@ -303,7 +303,10 @@ export async function reissueTenantAdminActivation(
     );
     const user = { id: admin.id, name: admin.name, email: admin.email };
     if (env.mail)
-      await enqueueMail(tx, firstAdminMail(await languageOf(tx, user.id), tenant, user, `${env.baseUrl}/activate/${token}`));
+      await enqueueMail(
+        tx,
+        firstAdminMail(await languageOf(tx, user.id), tenant, user, `${env.baseUrl}/activate/${token}`),
+      );
     return { tenant, admin: user, token, expiresAt, mailed: env.mail };
   });
 }

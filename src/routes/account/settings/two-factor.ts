@@ -65,7 +65,13 @@ export function twoFactorSettingsRoutes(ctx: AppContext): Router {
           const secret = req.session.twoFactorSetup;
           // the page put a secret in the session; a form posted without it starts over
           if (!secret)
-            return renderPage(req, res, who, { errors: { code: msg('Scan the new QR code, then enter a code.') } }, 422);
+            return renderPage(
+              req,
+              res,
+              who,
+              { errors: { code: msg('Scan the new QR code, then enter a code.') } },
+              422,
+            );
           const codes = await enableTwoFactor(ctx.db, who, key(), { secret, code }, ctx.clock.now());
           delete req.session.twoFactorSetup;
           req.log.info({ event: 'two_factor_enabled', userId: who.userId }, 'two-factor sign-in turned on');
