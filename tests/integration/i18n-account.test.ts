@@ -211,5 +211,22 @@ describe('mail', () => {
     expect(second?.body_text).toContain('Guten Tag Nina Neu,');
     expect(second?.body_text).toContain('Frühere Links funktionieren nicht mehr.');
     expect(second?.body_text).not.toContain('Earlier links no longer work.');
+
+    // the link opens a page in the browser's language, and activating keeps that language for mail
+    const path = new URL(/(https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+)/.exec(second!.body_text)![1]!).pathname;
+    const visitor = supertest.agent(app);
+    const form = await visitor.get(path).set(GERMAN);
+    expect(form.text).toContain('Ihr Konto aktivieren');
+    expect(form.text).toContain('Neues Passwort wiederholen');
+    expect(form.text).not.toContain('Repeat the new password');
+    const password = 'a long and fresh passphrase';
+    const done = await visitor
+      .post(path)
+      .set(GERMAN)
+      .type('form')
+      .send({ password, passwordConfirm: password, _csrf: csrfFrom(form.text) });
+    expect(done.status).toBe(303);
+    const row = await db('users').where({ id: userId }).first<{ browser_locale: string | null }>('browser_locale');
+    expect(row?.browser_locale).toBe('de');
   });
 });

@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { formText, orRerender } from '../../web/forms.js';
 import { signInOrAskForCode } from '../../web/two-factor.js';
 import { noStore } from '../../web/user-screens.js';
+import { browserLanguage } from '../../web/locale.js';
 import { activateAccount, checkActivationLink, type InvalidLinkReason } from '../../services/people/index.js';
 import { msg, type Msg } from '../../services/platform/i18n.js';
 
@@ -52,7 +53,11 @@ export function activationRoutes(ctx: AppContext): Router {
     const form = Body.parse(req.body ?? {});
     await orRerender(
       async () => {
-        const result = await activateAccount(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
+        const result = await activateAccount(ctx.db, ctx.clock.now(), token, {
+          ...form,
+          address: req.ip ?? 'unknown',
+          browserLocale: browserLanguage(req),
+        });
         if (!result.ok) return invalidLink(req, res, result.reason);
         const { userId } = result;
         const who =

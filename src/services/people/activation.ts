@@ -12,11 +12,20 @@ import {
 } from '../platform/index.js';
 import { type Actor, asActor, inTenant, landingPath } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
-import { checkOwnPassword, loadActor } from './sign-in.js';
+import { checkOwnPassword, loadActor, rememberBrowserLanguage } from './sign-in.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import type { UserStatus } from './rules.js';
 import { authorizeUserAdmin, type CustomerUser, findUserInReach, type MailEnv } from './users.js';
-import { english, isLocale, msg, recipientLocale, translator, type Translator, type Msg } from '../platform/i18n.js';
+import {
+  english,
+  isLocale,
+  type Locale,
+  msg,
+  recipientLocale,
+  translator,
+  type Translator,
+  type Msg,
+} from '../platform/i18n.js';
 
 /** Activation links: admins send or show them, and the new user opens one to choose a password. */
 
@@ -262,7 +271,8 @@ export async function checkActivationLink(
   );
 }
 
-export type ActivationInput = { password: string; passwordConfirm: string; address: string };
+/** `browserLocale`: the browser's language, kept (as at sign-in) for mail to someone who chose none */
+export type ActivationInput = { password: string; passwordConfirm: string; address: string; browserLocale?: Locale };
 
 /**
  * Sets the first password of a pending user through their activation link, makes them active and
@@ -300,6 +310,7 @@ export async function activateAccount(
           .update({ password_hash: passwordHash, status: 'active', updated_at: now });
       }
       await markTokenUsed(trx, account.tokenId, now);
+      if (input.browserLocale) await rememberBrowserLanguage(trx, account.userId, input.browserLocale);
       // a deployment operator belongs to no tenant: signed in as the operator, with no tenant's audit log to write
       if (!account.tenantId)
         return { ok: true as const, userId: account.userId, operator: true as const, landing: '/operator/tenants' };

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/index.js';
+import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { verifyPassword } from './passwords.js';
 import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/index.js';
@@ -19,6 +19,14 @@ export const signInAddressKey = addressKey;
 /** Lifts the sign-in lock of an account (after its password was reset by a mailed link). */
 export function clearSignInLockout(db: Db, email: string): Promise<void> {
   return clearFailures(db, accountKey(email));
+}
+
+/** Keeps the browser's language of a login that just signed in, for mail to someone who chose none. */
+export async function rememberBrowserLanguage(db: Db | Trx, userId: string, locale: Locale): Promise<void> {
+  await db('users')
+    .where({ id: userId })
+    .whereRaw('browser_locale is distinct from ?', [locale])
+    .update({ browser_locale: locale });
 }
 
 /** A refused sign-in, with what the log needs (never the password): whose account, and whether it just locked. */
@@ -68,11 +76,7 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Pri
     );
   }
   await clearFailures(db, accountKey(email));
-  if (input.browserLocale)
-    await db('users')
-      .where({ id: user.id })
-      .whereRaw('browser_locale is distinct from ?', [input.browserLocale])
-      .update({ browser_locale: input.browserLocale });
+  if (input.browserLocale) await rememberBrowserLanguage(db, user.id, input.browserLocale);
   if (operator) return operator;
   const actor = await loadActor(db, user.id, membership!.id);
   if (!actor)
