@@ -96,7 +96,7 @@ describe('settings', () => {
       expect(page.text).not.toContain(english);
   });
 
-  it('switch to German when German is chosen, and back to the browser language when the choice is cleared', async () => {
+  it('switch to German when German is chosen, and back to the browser language when cleared', async () => {
     await setLocale(ownerId, null);
     const { agent } = await signedInAgent(app, OWNER);
     const user = await db('users').where({ id: ownerId }).first<{ name: string; time_zone: string }>();
