@@ -58,7 +58,8 @@ export function userRoutes(ctx: AppContext): Router {
       'users/show',
       {
         ...userViewHelpers(actor),
-        title: user.name,
+        // a name is shown as it is, never read as a message (a brace in it would be a placeholder)
+        title: msg('{text}', { text: user.name }),
         user,
         base: '/users',
         values: user,

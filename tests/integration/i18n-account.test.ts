@@ -154,6 +154,21 @@ describe('users, home and help', () => {
     expect(help.text).toContain('<h1>Hilfe</h1>');
   });
 
+  it('show a person whose name holds ICU syntax as it is, in the page and its title', async () => {
+    await setLocale(ownerId, 'de');
+    const { agent } = await signedInAgent(app, OWNER);
+    const someone = await db('memberships as m')
+      .join('users as u', 'u.id', 'm.user_id')
+      .where({ 'm.customer_id': demoId('customer:northwind') })
+      .whereNot('u.id', ownerId)
+      .first<{ id: string }>('u.id as id');
+    await db('users').where({ id: someone!.id }).update({ name: "Brace {it's} Person" });
+    const page = await agent.get(`/users/${someone!.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<title>Brace {it&#39;s} Person · Portico</title>');
+    expect(page.text).toContain('Name, Rolle oder Status ändern');
+  });
+
   it('stay English for an English reader', async () => {
     await setLocale(ownerId, null);
     const { agent } = await signedInAgent(app, OWNER);

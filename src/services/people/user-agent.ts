@@ -12,7 +12,8 @@ export function deviceOf(ua: string | null | undefined): Msg {
   const os = osOf(ua);
   if (browser && os) return msg('{browser} on {os}', { browser, os });
   if (browser ?? os) return (browser ?? os)!;
-  return ua.length > 60 ? `${ua.slice(0, 57)}…` : ua;
+  // the header as it is, never read as a message
+  return msg('{text}', { text: ua.length > 60 ? `${ua.slice(0, 57)}…` : ua });
 }
 
 function browserOf(ua: string): string | null {
