@@ -18,9 +18,10 @@ function outcomeFlash(name: string, o: JobOutcome): ['success' | 'error' | 'info
   if (o.outcome === 'skipped')
     return [
       'info',
+      /* eslint-disable max-len -- one message, whole for its translators */
       msg(
-        // eslint-disable-next-line max-len -- one message, whole for its translators
         '“{name}” is running on another instance right now, so nothing more was started. Its run shows here when it finishes.',
+        /* eslint-enable max-len */
         { name },
       ),
     ];

@@ -95,9 +95,10 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             tenant.status === 'disabled'
-              ? msg(
-                  // eslint-disable-next-line max-len -- one message, whole for its translators
+              ? /* eslint-disable max-len -- one message, whole for its translators */
+                msg(
                   '{tenant} is disabled: its people can no longer sign in, and its renewals and reminders wait. Nothing of it was deleted.',
+                  /* eslint-enable max-len */
                   { tenant: tenant.name },
                 )
               : msg('{tenant} is enabled again: its people can sign in.', { tenant: tenant.name }),
