@@ -1,4 +1,5 @@
 import { can, isOperator, isStaff, type Action, type Actor, type Principal } from './roles.js';
+import { msg } from '../platform/i18n.js';
 
 /** Where each actor finds their way: the landing page after sign-in, the navigation and a customer's staff tabs. */
 
@@ -50,13 +51,13 @@ export function navFor(actor: Principal): NavItem[] {
 export function customerTabsFor(actor: Actor, customerId: string): (NavItem & { key: string })[] {
   const base = `/admin/customers/${customerId}`;
   const tabs: [Action, NavItem & { key: string }][] = [
-    ['customer.view', { key: 'overview', href: base, label: 'Overview' }],
-    ['customer_user.view', { key: 'users', href: `${base}/users`, label: 'Users' }],
-    ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: 'Assets' }],
-    ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: 'Billing' }],
-    ['audit.view', { key: 'audit', href: `${base}/audit`, label: 'Audit log' }],
-    ['customer.pricing', { key: 'products', href: `${base}/products`, label: 'Products and prices' }],
-    ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: 'Portal access' }],
+    ['customer.view', { key: 'overview', href: base, label: msg('Overview') }],
+    ['customer_user.view', { key: 'users', href: `${base}/users`, label: msg('Users') }],
+    ['asset.staff_view', { key: 'assets', href: `${base}/assets`, label: msg('Assets') }],
+    ['billing.staff_view', { key: 'billing', href: `${base}/billing`, label: msg('Billing') }],
+    ['audit.view', { key: 'audit', href: `${base}/audit`, label: msg('Audit log') }],
+    ['customer.pricing', { key: 'products', href: `${base}/products`, label: msg('Products and prices') }],
+    ['portal_access.manage', { key: 'portal-access', href: `${base}/portal-access`, label: msg('Portal access') }],
   ];
   return tabs.filter(([action]) => can(actor, action)).map(([, tab]) => tab);
 }
