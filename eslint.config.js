@@ -9,7 +9,8 @@ const http = ['express', 'express-*', 'connect-*', 'csrf-sync', 'helmet'];
 const sql = ['knex', 'pg', 'pg-*', '**/db/**'];
 /** Outside its folder a domain is reached through its index.ts, its public face. */
 const domainFace = {
-  group: ['**/services/*/*', '!**/services/*/index.js'],
+  // the message catalog (msg, Msg, Translator) is read everywhere a text is named, like a pure module
+  group: ['**/services/*/*', '!**/services/*/index.js', '!**/services/platform/i18n.js'],
   message: 'Import a domain through its index.ts.',
 };
 /**
@@ -17,7 +18,7 @@ const domainFace = {
  * imported directly from anywhere, so that a constant they export is always evaluated before the
  * module that uses it, whatever order the domains' index files load in.
  */
-const PURE = ['*rules', 'roles', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging'];
+const PURE = ['*rules', 'roles', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging', 'i18n'];
 const siblingFace = {
   group: ['../*/*', '!../../**', '!../*/index.js', ...PURE.map((p) => `!../*/${p}.js`)],
   message: 'Import another domain through its index.ts (pure modules may be imported directly).',
