@@ -149,6 +149,49 @@ describe('a tenant admin who chose German', () => {
   });
 });
 
+describe('mail from the customer pages, in the recipient’s language', () => {
+  it('mails a reset password to a contact who chose German in German', async () => {
+    const fleet = demoId('user:fleet@northwind.test');
+    await db('users').where({ id: fleet }).update({ locale: 'de' });
+    const res = await post(english, `/admin/customers/${northwind}/billing/contacts/${fleet}/password`, {
+      passwordMode: 'generate',
+    });
+    expect(res.status).toBe(303);
+    const mail = await db('outbox')
+      .where({ recipient: 'fleet@northwind.test', kind: 'contact_password_reset' })
+      .first<{ subject: string; body_text: string }>('subject', 'body_text');
+    expect(mail.subject).toBe('Ihr neues Portico-Passwort');
+    expect(mail.body_text).toContain('hat das Passwort Ihres Portico-Kontos für Northwind Logistics zurückgesetzt.');
+    expect(mail.body_text).toMatch(/ {2}Passwort: \S+/);
+    expect(mail.body_text).not.toContain('reset the password');
+  });
+
+  it('mails a two-factor reset in German to a person who chose German, in English to one who did not', async () => {
+    const people = [
+      await makeUser(db, { tenantId: demo, role: 'group_admin', customerId: northwind }),
+      await makeUser(db, { tenantId: demo, role: 'group_admin', customerId: northwind }),
+    ];
+    await db('users').where({ id: people[0]!.id }).update({ locale: 'de' });
+    for (const person of people) {
+      await db('two_factor_logins').insert({ user_id: person.id, secret: 'not used here' });
+      const page = await german.agent.get(`/admin/customers/${northwind}/users/${person.id}/two-factor`);
+      expectAll(page.text, ['Zwei-Faktor-Anmeldung zurücksetzen'], ['Reset two-factor sign-in']);
+      const res = await post(german, `/admin/customers/${northwind}/users/${person.id}/two-factor/reset`, {});
+      expect(res.status).toBe(303);
+    }
+    const mailTo = (email: string) =>
+      db('outbox')
+        .where({ recipient: email, kind: 'two_factor_reset' })
+        .first<{ subject: string; body_text: string }>('subject', 'body_text');
+    const de = await mailTo(people[0]!.email);
+    expect(de.subject).toBe('Ihre Zwei-Faktor-Anmeldung wurde ausgeschaltet');
+    expect(de.body_text).toContain('hat die Zwei-Faktor-Anmeldung für Ihren Portico-Zugang ausgeschaltet.');
+    const en = await mailTo(people[1]!.email);
+    expect(en.subject).toBe('Your two-factor sign-in was turned off');
+    expect(en.body_text).toContain('turned off two-factor sign-in for your Portico login.');
+  });
+});
+
 describe('a colleague who chose no language', () => {
   it('still reads English: the list, the form errors and the CSV header', async () => {
     const list = await english.agent.get('/admin/customers');

@@ -49,8 +49,7 @@ export const STAFF_DEVICE_MESSAGES = {
   plan: msg('Choose a plan.'),
   taken: (identifier: string, title: string): Msg =>
     msg(
-      // eslint-disable-next-line max-len -- a catalog message is one string, found by its call
-      '{identifier} is already registered, to {customer}. Each device is registered once: open it there, or check the identifier.',
+      '{identifier} is already registered, to {customer}. Each device is registered once: open it there, or check the identifier.', // eslint-disable-line max-len -- a catalog message is one string
       { identifier, customer: title },
     ),
   raced: msg('This identifier was registered a moment ago by someone else. Check it and try again.'),

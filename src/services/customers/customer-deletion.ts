@@ -22,8 +22,7 @@ export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' |
   if (innerCount)
     reasons.push(
       msg(
-        // eslint-disable-next-line max-len -- a catalog message is one string, found by its call
-        'It has {count, plural, one {# inner customer} other {# inner customers}}. Delete or move its inner customers first.',
+        'It has {count, plural, one {# inner customer} other {# inner customers}}. Delete or move its inner customers first.', // eslint-disable-line max-len -- a catalog message is one string
         { count: innerCount },
       ),
     );
@@ -36,8 +35,7 @@ export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' |
   if (liveCount)
     reasons.push(
       msg(
-        // eslint-disable-next-line max-len -- a catalog message is one string, found by its call
-        'It still has {count, plural, one {# active asset} other {# active assets}} (active or waiting for deactivation); deactivate them first.',
+        'It still has {count, plural, one {# active asset} other {# active assets}} (active or waiting for deactivation); deactivate them first.', // eslint-disable-line max-len -- a catalog message is one string
         { count: liveCount },
       ),
     );

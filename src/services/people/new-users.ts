@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
-import { msg } from '../platform/i18n.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { audit, issueToken } from '../platform/index.js';
 import {
   type Actor,
@@ -191,7 +191,7 @@ export function newUserProblems(input: Omit<NewCustomerUser, 'role'>): Record<st
 }
 
 /** Two admins adding the same address at once: the unique index decides, the form says why. */
-export async function withUniqueEmail<T>(fields: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+export async function withUniqueEmail<T>(fields: Record<string, Msg>, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -305,7 +305,7 @@ export async function addCustomerUserWithPassword(
   customerId: string,
   input: { name: string; email: string; role: string },
   login: { passwordHash: string | null; now: Date },
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
 ): Promise<CustomerUser> {
   Object.assign(fields, newUserProblems({ ...input, activation: 'email' }));
   if (!isCustomerRole(input.role)) fields.role = msg('Choose one of the roles.');

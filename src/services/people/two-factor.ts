@@ -11,6 +11,7 @@ import {
   type Principal,
 } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
+import { isLocale, recipientLocale, translator, type Translator } from '../platform/i18n.js';
 import { verifyPassword } from './passwords.js';
 import { signInAddressKey } from './sign-in.js';
 import { type CustomerUser, findUserInReach } from './users.js';
@@ -256,7 +257,7 @@ export async function resetCustomerUserTwoFactor(
   return asActor(db, actor, async (trx) => {
     const user = await findUserInReach(trx, actor, userId, opts.customerId, true);
     if (user.status === 'pending' || !(await hasTwoFactor(trx, user.id)))
-      throw new ConflictError(`${user.name} does not sign in with two-factor.`);
+      throw new ConflictError('{name} does not sign in with two-factor.').withValues({ name: user.name });
     // memberships of other tenants and the operators table are out of the tenant role's sight: asked as the deployment
     const elsewhere = await db.raw<{ rows: { found: boolean }[] }>(
       `select exists (select 1 from memberships where user_id = ? and tenant_id <> ?)
@@ -265,8 +266,8 @@ export async function resetCustomerUserTwoFactor(
     );
     if (elsewhere.rows[0]?.found)
       throw new ConflictError(
-        `${user.name} also signs in with another provider, so only they can turn two-factor off, from their settings.`,
-      );
+        '{name} also signs in with another provider, so only they can turn two-factor off, from their settings.',
+      ).withValues({ name: user.name });
     await trx('two_factor_logins').where({ user_id: user.id }).del();
     await audit(trx, actor, {
       entityType: 'user',
@@ -274,27 +275,35 @@ export async function resetCustomerUserTwoFactor(
       action: 'user.two_factor_reset',
       customerId: user.customerId,
     });
+    // in the person's language: their choice, else their browser's at their last sign-in
+    const recipient = await trx('users as u')
+      .where('u.id', user.id)
+      .first<{ locale: string } | undefined>(trx.raw(`${recipientLocale('u')} as locale`));
+    const tr = translator(isLocale(recipient?.locale) ? recipient.locale : 'en');
     await enqueueMail(trx, {
       tenantId: actor.tenantId,
       kind: 'two_factor_reset',
       to: user.email,
       userId: user.id,
-      subject: 'Your two-factor sign-in was turned off',
-      text: resetMailText(user.name, actor, opts.baseUrl),
+      subject: tr.t('Your two-factor sign-in was turned off'),
+      text: resetMailText(tr, user.name, actor, opts.baseUrl),
     });
     return user;
   });
 }
 
-function resetMailText(name: string, actor: Actor, baseUrl: string): string {
+function resetMailText(tr: Translator, name: string, actor: Actor, baseUrl: string): string {
+  const provider = actor.tenantName;
   return [
-    `Hello ${name},`,
+    tr.t('Hello {name},', { name }),
     '',
-    `${actor.name} of ${actor.tenantName} turned off two-factor sign-in for your Portico login. From now on your`,
-    'password alone signs you in, and your old recovery codes no longer work.',
+    tr.t(
+      '{staff} of {provider} turned off two-factor sign-in for your Portico login. From now on your password alone signs you in, and your old recovery codes no longer work.', // eslint-disable-line max-len -- a catalog message is one string
+      { staff: actor.name, provider },
+    ),
     '',
-    `Turn it on again, with your app, at ${baseUrl}/settings/two-factor`,
+    tr.t('Turn it on again, with your app, at {url}', { url: `${baseUrl}/settings/two-factor` }),
     '',
-    `If you did not ask for this, tell ${actor.tenantName} at once and change your password.`,
+    tr.t('If you did not ask for this, tell {provider} at once and change your password.', { provider }),
   ].join('\n');
 }

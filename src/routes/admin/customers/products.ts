@@ -99,8 +99,7 @@ export function customerProductRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             msg(
-              // eslint-disable-next-line max-len -- a catalog message is one string, found by its call
-              'Added a {product} price of {price} from {from}. Records that arrive from now on get it; price earlier records again below.',
+              'Added a {product} price of {price} from {from}. Records that arrive from now on get it; price earlier records again below.', // eslint-disable-line max-len -- a catalog message is one string
               {
                 product: requestTranslator(req, res).t(PRODUCT_LABELS[list.product]),
                 price: list.unitPriceLabel,

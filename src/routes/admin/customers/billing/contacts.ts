@@ -77,13 +77,11 @@ const addedNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string): Msg 
 const resetNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string): Msg =>
   mode === 'generate'
     ? msg(
-        // eslint-disable-next-line max-len -- a catalog message is one string, found by its call
-        'A new password is on its way to {email}. {name} is signed out everywhere and chooses their own at the next sign-in.',
+        'A new password is on its way to {email}. {name} is signed out everywhere and chooses their own at the next sign-in.', // eslint-disable-line max-len -- a catalog message is one string
         { name: contact.name, email: contact.email },
       )
     : msg(
-        // eslint-disable-next-line max-len -- a catalog message is one string, found by its call
-        'The password of {name} is the one you typed. They are signed out everywhere and choose their own at the next sign-in.',
+        'The password of {name} is the one you typed. They are signed out everywhere and choose their own at the next sign-in.', // eslint-disable-line max-len -- a catalog message is one string
         { name: contact.name },
       );
 
