@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createViews } from '../../src/web/render.js';
+import { english } from '../../src/services/platform/i18n.js';
 import {
   checkCustomerForm,
   confirmsTitle,
@@ -89,7 +90,8 @@ describe('audit differences', () => {
 
 describe('the pagination partial', () => {
   const views = createViews(false);
-  const render = (data: Record<string, unknown>) => views.render('/partials/_pagination', data);
+  // every template reads its texts through the request's translator (`it.i18n`): English here
+  const render = (data: Record<string, unknown>) => views.render('/partials/_pagination', { i18n: english, ...data });
 
   it('shows Previous and Next with page numbers, keeping the query string', () => {
     const html = render({ page: 2, size: 10, total: 25, baseUrl: '/admin/customers?q=a%26b' });
