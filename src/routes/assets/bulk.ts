@@ -87,7 +87,12 @@ export function bulkAssetRoutes(ctx: AppContext): Router {
   router.get(
     '/assets/bulk/:id.csv',
     ...allow('asset.request', async (req, res, actor) => {
-      const { filename, body } = await bulkActionCsv(ctx.db, actor, Params.parse(req.params).id, requestTranslator(req, res));
+      const { filename, body } = await bulkActionCsv(
+        ctx.db,
+        actor,
+        Params.parse(req.params).id,
+        requestTranslator(req, res),
+      );
       res.set('Content-Disposition', attachment(filename)).type('text/csv; charset=utf-8').send(body);
     }),
   );

@@ -197,7 +197,10 @@ export function assetRoutes(ctx: AppContext): Router {
         const provider = { provider: actor.tenantName };
         return kind === 'activation'
           ? msg('Activation requested: the asset shows as Activation pending until {provider} approves it.', provider)
-          : msg('Reactivation requested: the asset shows as Activation pending until {provider} approves it.', provider);
+          : msg(
+              'Reactivation requested: the asset shows as Activation pending until {provider} approves it.',
+              provider,
+            );
       }),
     ),
   );

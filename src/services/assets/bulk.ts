@@ -582,9 +582,7 @@ export async function bulkActionCsv(
         'reason',
         trx.raw("to_char(effective_on, 'YYYY-MM-DD') as effective_on"),
       );
-    const lines = [
-      csvLine([tr.t('Identifier'), tr.t('Name'), tr.t('Result'), tr.t('Detail'), tr.t('Effective on')]),
-    ];
+    const lines = [csvLine([tr.t('Identifier'), tr.t('Name'), tr.t('Result'), tr.t('Detail'), tr.t('Effective on')])];
     for (const r of rows) {
       const detail =
         r.outcome === 'skipped'

@@ -237,7 +237,12 @@ export function formatDay(day: Day | null | undefined, locale: Locale = 'en'): s
   if (!day) return '';
   let f = dayFormats.get(locale);
   if (!f) {
-    f = new Intl.DateTimeFormat(DAY_LOCALES[locale], { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+    f = new Intl.DateTimeFormat(DAY_LOCALES[locale], {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
     dayFormats.set(locale, f);
   }
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
