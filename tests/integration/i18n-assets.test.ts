@@ -87,12 +87,19 @@ describe('an asset and a group in German', () => {
   it("shows an asset's page in German, its dates the German way", async () => {
     const page = await german.agent.get(`/assets/${anAsset.id}`);
     expect(page.status).toBe(200);
-    for (const text of ['>Geräte</a>', '<dt>Kennung</dt>', '<dt>Aktuelle Laufzeit</dt>', '<dt>Nächste Verlängerung</dt>'])
+    for (const text of [
+      '>Geräte</a>',
+      '<dt>Kennung</dt>',
+      '<dt>Aktuelle Laufzeit</dt>',
+      '<dt>Nächste Verlängerung</dt>',
+    ])
       expect(page.text).toContain(text);
     expect(page.text).toContain('<h2 id="history-heading">Verlauf</h2>');
     expect(page.text).toContain('Deaktivierung beantragen');
     // a day in German: "24. November 2026"
-    expect(page.text).toMatch(/\d{1,2}\. (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember) \d{4}/);
+    expect(page.text).toMatch(
+      /\d{1,2}\. (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember) \d{4}/,
+    );
     for (const text of ['<dt>Identifier</dt>', 'Current term', 'Next renewal', 'Request deactivation'])
       expect(page.text).not.toContain(text);
   });
@@ -156,7 +163,9 @@ describe('an English reader', () => {
 
     const asset = await english.agent.get(`/assets/${anAsset.id}`);
     expect(asset.text).toContain('<dt>Current term</dt>');
-    expect(asset.text).toMatch(/\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}/);
+    expect(asset.text).toMatch(
+      /\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}/,
+    );
 
     const group = await english.agent.get(`/groups/${trucks}`);
     expect(group.text).toContain('<dt>Active assets</dt>');

@@ -29,7 +29,8 @@ export type DueFilter = (typeof DUE_FILTERS)[number];
 
 /** Shorter terms would match nearly everything and cannot use the trigram index. */
 export const SEARCH_MIN_LENGTH = 2;
-export const SEARCH_HINT = msg('Type at least {count} characters to search.', { count: SEARCH_MIN_LENGTH });
+// a catalog message with SEARCH_MIN_LENGTH written out
+export const SEARCH_HINT = msg('Type at least 2 characters to search.');
 
 /** A position in the list: the sort values of one row. */
 export type AssetCursor = { customerId: string; groupPath: string; identifier: string; id: string };

@@ -2,6 +2,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { ASSET_COLUMNS, groupChoicesFor, subjectOf, type AssetRow, type GroupChoice } from './detail.js';
 import { activationKind, deviceFieldProblems } from './rules.js';
+import { msg } from '../platform/i18n.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { PLANS, todayIn, type Plan } from './subscription-rules.js';
@@ -44,13 +45,15 @@ export async function deviceRegistrationChoices(
 }
 
 export const STAFF_DEVICE_MESSAGES = {
-  group: 'Choose one of the customer’s groups.',
-  plan: 'Choose a plan.',
+  group: msg('Choose one of the customer’s groups.'),
+  plan: msg('Choose a plan.'),
   taken: (identifier: string, title: string) =>
-    `${identifier} is already registered, to ${title}. ` +
-    'Each device is registered once: open it there, or check the identifier.',
-  raced: 'This identifier was registered a moment ago by someone else. Check it and try again.',
-  unchanged: 'Nothing changed: edit the name or the identifier first.',
+    msg(
+      '{identifier} is already registered, to {customer}. Each device is registered once: open it there, or check the identifier.',
+      { identifier, customer: title },
+    ),
+  raced: msg('This identifier was registered a moment ago by someone else. Check it and try again.'),
+  unchanged: msg('Nothing changed: edit the name or the identifier first.'),
 };
 
 /** Another asset of the tenant with this identifier: the customer it belongs to, for the message. */
