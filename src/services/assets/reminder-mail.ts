@@ -1,3 +1,4 @@
+/* eslint-disable max-len -- a catalog message is one string literal, which scripts/check-catalog.ts reads whole */
 import { formatDay } from './rules.js';
 import { type MailLinks, unsubscribeUrl } from '../mail/index.js';
 import { english, type Translator } from '../platform/i18n.js';
@@ -15,7 +16,7 @@ function reasonText(tr: Translator, via: 0 | 1, viaName: string): string {
     : tr.t('you are assigned to the group {name}', { name: viaName });
 }
 
-/** One person's reminder, in their language (`tr`): their assets due, grouped by why they get them, and how to stop them. */
+/** One person's reminder in their language (`tr`): their assets due, grouped by why they get them, how to stop it. */
 export function reminderMail(
   person: { name: string; userId: string; tenantName: string },
   lines: ReminderLine[],
