@@ -54,6 +54,9 @@ describe('the asset list in German', () => {
     ])
       expect(page.text).toContain(text);
     expect(page.text).toMatch(/<caption>\d+ von [\d.]+ Geräten<\/caption>/);
+    // the bulk selection script's texts come with the form, in German
+    expect(page.text).toContain('data-text-none="Keine Geräte ausgewählt."');
+    expect(page.text).toContain('data-text-many="{n} Geräte auf dieser Seite ausgewählt."');
     for (const text of ['<th scope="col">Identifier</th>', 'Rows per page', 'Search by identifier', 'Showing '])
       expect(page.text).not.toContain(text);
   });
