@@ -12,6 +12,7 @@ import {
   listHref,
   streamAuditExport,
 } from '../../services/platform/index.js';
+import { msg } from '../../services/platform/i18n.js';
 
 /**
  * Tenant admins: the tenant's whole audit log, as a page filtered by customer, person, kind and period
@@ -46,7 +47,7 @@ export function adminAuditRoutes(ctx: AppContext): Router {
         to: period.to ?? '',
       };
       res.renderPage('admin/audit/index', {
-        title: 'Audit log',
+        title: msg('Audit log'),
         ...page,
         state,
         olderHref: page.olderBefore ? listHref('/admin/audit', { ...state, before: page.olderBefore }) : null,
