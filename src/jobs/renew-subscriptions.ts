@@ -1,4 +1,4 @@
-import { msg } from '../services/platform/i18n.js';
+import { msg } from '../services/platform/index.js';
 import { renewDueSubscriptions, todayIn } from '../services/assets/index.js';
 import type { Job } from './types.js';
 

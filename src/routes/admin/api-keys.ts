@@ -12,7 +12,7 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../../services/integration/index.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** /admin/api-keys: the tenant admin's keys for the integration API. */
 

@@ -10,9 +10,9 @@ import {
   cursorParam,
   decodeSafeIdCursor,
   listHref,
+  msg,
   streamAuditExport,
 } from '../../services/platform/index.js';
-import { msg } from '../../services/platform/i18n.js';
 
 /**
  * Tenant admins: the tenant's whole audit log, as a page filtered by customer, person, kind and period

@@ -14,7 +14,7 @@ import {
   startImport,
   writeImport,
 } from '../../services/integration/index.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** Staff CSV import: upload and preview (nothing written), then write with a progress bar that htmx polls. */
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { allow } from '../../web/auth.js';
 import { JOB_EFFECTS_SHOWN, tenantJobEffects } from '../../services/assets/index.js';
-import { msg } from '../../services/platform/i18n.js';
+import { msg } from '../../services/platform/index.js';
 
 /** Tenant admins: what the deployment's scheduled jobs did for their tenant, read only. */
 export function adminJobRoutes(ctx: AppContext): Router {

@@ -12,8 +12,7 @@ import {
   type MailReader,
   retryDeadMail,
 } from '../../services/mail/index.js';
-import { cursorParam, decodeSafeIdCursor, DEFAULT_PAGE_SIZE, listHref } from '../../services/platform/index.js';
-import { msg } from '../../services/platform/i18n.js';
+import { cursorParam, decodeSafeIdCursor, DEFAULT_PAGE_SIZE, listHref, msg } from '../../services/platform/index.js';
 
 /**
  * The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured.

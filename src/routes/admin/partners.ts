@@ -12,14 +12,13 @@ import {
   listPartners,
   unassignCustomer,
 } from '../../services/partners/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
 import {
   ACTIVATION_DAYS,
   createPartnerUser,
   reissuePartnerActivation,
   STATUS_LABELS,
 } from '../../services/people/index.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { formatDateTime, msg, type Msg } from '../../services/platform/index.js';
 
 /** Provider staff: partners (resellers), their partner viewers and their customers. */
 

@@ -15,7 +15,7 @@ import {
   REQUEST_KIND_LABELS,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
-import { msg, type Msg, type Translator } from '../../services/platform/i18n.js';
+import { msg, type Msg, type Translator } from '../../services/platform/index.js';
 import { requestTranslator } from '../../web/locale.js';
 
 /** The provider's queue of asset requests: approve an activation, reject with a reason, apply a deactivation. */
@@ -98,6 +98,7 @@ export function adminRequestRoutes(ctx: AppContext): Router {
       decision(async (actor, id, reason) => {
         const { identifier, kindLabel } = await rejectRequest(ctx.db, actor, id, reason);
         return msg(
+          // eslint-disable-next-line max-len -- one message, so translators see the whole sentence
           '{kind, select, Activation {Activation} Reactivation {Reactivation} Deactivation {Deactivation} other {{kind}}} of {identifier} rejected: the customer sees your reason in the asset’s history.',
           { kind: kindLabel, identifier },
         );

@@ -14,7 +14,7 @@ import {
 import type { Actor } from '../../services/access/index.js';
 import { setTwoFactorRequirement, twoFactorRequirement } from '../../services/people/index.js';
 import { formCheckbox, formText, orRerender } from '../../web/forms.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** The provider's settings page: one section (and fragment) per concern. */
 

@@ -20,7 +20,7 @@ import {
   updateSite,
   type VisitForm,
 } from '../../services/sites/index.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** Provider staff: sites with their geofences, services, visits and pictures. */
 

@@ -5,7 +5,7 @@ import { allow } from '../../web/auth.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import { listStaffTickets, staffUpdateTicket, ticketFilterFrom } from '../../services/tickets/index.js';
 import { commented, renderTicket, renderTicketList } from '../tickets.js';
-import { msg, type Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** Staff: every customer's tickets, the customer's pages seen from the provider's side, with replies and status. */
 

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/index.js';
 import { NotFoundError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
-import { assertNotLocked, audit, hashToken, LIMITS, recordFailure } from '../platform/index.js';
+import { assertNotLocked, audit, hashToken, LIMITS, msg, type Msg, recordFailure } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { API_SCOPES, type ApiScope, isApiScope } from './scope-rules.js';
-import { msg, type Msg } from '../platform/i18n.js';
 
 /**
  * API keys: a tenant admin creates one per integrating system, sees it once, and revokes it when

@@ -1,14 +1,13 @@
 import type { Db } from '../../db/index.js';
 import { inTenant } from '../../db/tenant.js';
 import { ConflictError, NotFoundError, ValidationError, type RecordError } from '../../errors.js';
-import { audit, INSTANCE, isStorableText } from '../platform/index.js';
+import { audit, INSTANCE, isMessage, isStorableText, msg, type Msg } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
 import { ingestBatch, MAX_BATCH, validateBatch } from './ingestion.js';
 import { importKind, lineOf, parseCsvRecords, type CsvImportKind } from './import-kinds.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { cutText } from '../platform/text-rules.js';
-import { isMessage, msg, type Msg } from '../platform/i18n.js';
 
 /**
  * Staff CSV imports, in three reusable pieces: parseCsvRecords (import-kinds.ts: a file into

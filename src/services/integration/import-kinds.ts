@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { ValidationError } from '../../errors.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 import { locationKind, usageRecordKind, type IngestKind } from './ingestion.js';
 import { serviceVisitKind } from '../sites/index.js';
 import { deviceImportKind } from '../assets/index.js';

@@ -3,7 +3,7 @@ import type { RecordError } from '../../errors.js';
 import type { Direction, Product, UsageStatus } from '../billing/usage-rules.js';
 import { blockedCustomerIds, insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
 import { isUniqueViolation } from '../assets/index.js';
-import { msg } from '../platform/i18n.js';
+import { msg } from '../platform/index.js';
 import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE_RECORD } from './record-rules.js';
 
 /**

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../db/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { audit } from '../platform/index.js';
-import { msg } from '../platform/i18n.js';
+import { audit, msg } from '../platform/index.js';
 import { deliverSoon } from './outbox.js';
 import { type Actor, asActor, authorize, isOperator, type OperatorActor } from '../access/index.js';
 

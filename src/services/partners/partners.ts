@@ -1,7 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { audit } from '../platform/index.js';
-import { msg } from '../platform/i18n.js';
+import { audit, msg } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import type { UserStatus } from '../people/index.js';
 import { SHOWN_PERSON } from '../people/rules.js';
