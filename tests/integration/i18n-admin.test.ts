@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
-import { seedDemo } from '../../src/demo/data.js';
+import { demoId, seedDemo } from '../../src/demo/data.js';
+import { verifyAuditChainsAndNotify } from '../../src/services/platform/index.js';
+import { makeOperator } from '../support/factories.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 
@@ -178,5 +180,37 @@ describe('the staff pages in English', () => {
     const res = await browser.agent.get('/admin/jobs').set('Accept-Language', 'de-DE,de;q=0.9,en;q=0.5');
     expect(res.status).toBe(200);
     expect(textOf(res.text)).toContain('Automatische Verlängerungen');
+  });
+});
+
+describe('the audit chain mail', () => {
+  it('tells each operator of a broken chain in their own language', async () => {
+    const tenantId = demoId('tenant:demo');
+    const germanOperator = await makeOperator(db);
+    await db('users').where({ id: germanOperator.id }).update({ locale: 'de' });
+    const englishOperator = await makeOperator(db);
+    const entry = (await db('audit_log').where({ tenant_id: tenantId }).orderBy('chain_seq').first('id')) as {
+      id: number;
+    };
+    await db.transaction(async (trx) => {
+      await trx.raw("set local portico.audit_rewrite = 'on'");
+      await trx('audit_log')
+        .where({ tenant_id: tenantId, id: entry.id })
+        .update({ after: JSON.stringify({ quietly: 'changed' }) });
+    });
+    await verifyAuditChainsAndNotify(db);
+    const mailTo = async (email: string) =>
+      (await db('outbox').where({ recipient: email, kind: 'audit_chain_broken' }).first('subject', 'body_text')) as {
+        subject: string;
+        body_text: string;
+      };
+    const de = await mailTo(germanOperator.email);
+    expect(de.subject).toBe(`Änderungsprotokoll von Demo Telematics bei Eintrag ${entry.id} verändert`);
+    expect(de.body_text).toContain('Die nächtliche Prüfung des Änderungsprotokolls hat festgestellt');
+    expect(de.body_text).toContain('sein Inhalt passt nicht mehr zu seinem Hash');
+    expect(de.body_text).not.toContain('nightly check');
+    const en = await mailTo(englishOperator.email);
+    expect(en.subject).toBe(`Audit log of Demo Telematics altered at entry ${entry.id}`);
+    expect(en.body_text).toContain('its content no longer matches its hash');
   });
 });
