@@ -152,6 +152,57 @@ describe('the staff pages in German', () => {
   });
 });
 
+describe('the sites, a partner and a mail in German', () => {
+  it('shows the sites, a site with its visits at German times, and its form in German', async () => {
+    const sites = await page(german.agent, '/admin/sites');
+    expect(sites.text).toContain('Standorte');
+    expect(sites.text).toContain('Nach Standort oder Kunde suchen');
+    expect(sites.text).toContain('Dienstleistung hinzufügen');
+    expect(sites.text).toMatch(GERMAN_DAY);
+    expect(sites.text).not.toContain('Search by site or customer');
+    const first = /href="(\/admin\/sites\/[0-9a-f-]{36})"/.exec(sites.html)![1]!;
+    const site = await page(german.agent, first);
+    expect(site.text).toContain('Letzte Besuche');
+    expect(site.text).toContain('Besuch erfassen');
+    expect(site.text).toMatch(/ bis \d{1,2}\. /);
+    expect(site.text).not.toContain('Latest visits');
+    const form = await page(german.agent, '/admin/sites/new');
+    expect(form.text).toContain('Neuer Standort');
+    expect(form.text).toContain('Keinem Kunden zugeordnet');
+  });
+
+  it('shows a partner, adding its user, and a kept mail in German', async () => {
+    const created = await german.agent
+      .post('/admin/partners')
+      .type('form')
+      .send({ _csrf: german.csrf, name: 'Weiterverkauf GmbH' });
+    expect(created.status).toBe(303);
+    const partner = await page(german.agent, created.headers.location!);
+    expect(partner.text).toContain('Partner Weiterverkauf GmbH angelegt.');
+    expect(partner.text).toContain('Zugewiesene Kunden');
+    expect(partner.text).toContain('Einen Kunden zuweisen');
+    expect(partner.text).not.toContain('Assigned customers');
+    const newUser = await page(german.agent, `${created.headers.location!}/users/new`);
+    expect(newUser.text).toContain('Benutzer zu Weiterverkauf GmbH hinzufügen');
+    expect(newUser.text).toContain('E-Mail-Adresse');
+    const taken = await german.agent.post('/admin/partners').type('form').send({ _csrf: german.csrf, name: '' });
+    expect(taken.status).toBe(422);
+    expect(textOf(taken.text)).toContain('Geben Sie den Namen des Partners ein.');
+
+    await german.agent
+      .post(`${created.headers.location!}/users`)
+      .type('form')
+      .send({ _csrf: german.csrf, name: 'Paula Partner', email: 'paula@weiterverkauf.test', activation: 'email' });
+    const list = await page(german.agent, '/admin/mail');
+    const mail = /href="(\/admin\/mail\/\d+)"/.exec(list.html)![1]!;
+    const shown = await page(german.agent, mail);
+    expect(shown.text).toContain('Dies ist Ihr eigener Postausgang');
+    expect(shown.text).toContain('Versuche');
+    expect(shown.text).toMatch(GERMAN_DAY);
+    expect(shown.text).not.toContain('This is your own outbox');
+  });
+});
+
 describe('the staff pages in English', () => {
   it('stay English for an admin who chose no language and whose browser asks for none', async () => {
     const english = await signedInAgent(app, 'admin@other.test');
