@@ -198,6 +198,7 @@ describe('the sites, a partner and a mail in German', () => {
     const shown = await page(german.agent, mail);
     expect(shown.text).toContain('Dies ist Ihr eigener Postausgang');
     expect(shown.text).toContain('Versuche');
+    expect(shown.text).toContain('Aktivierung');
     expect(shown.text).toMatch(GERMAN_DAY);
     expect(shown.text).not.toContain('This is your own outbox');
   });
