@@ -129,16 +129,18 @@ describe('the staff pages in German', () => {
     const csv =
       'identifier,latitude,longitude,recorded_at\n' +
       'NOPE-1,north,0,2026-12-01T08:30:00Z\n' +
-      'NOPE-2,52.5,13.4,2026-12-01T08:30:00Z\n';
+      'NOPE-2,52.5,13.4,2026-12-01T08:30:00Z\n' +
+      `${'X'.repeat(70)},52.5,13.4,2026-12-01T08:30:00Z\n`;
     const res = await german.agent
       .post(`/admin/imports?_csrf=${encodeURIComponent(german.csrf)}`)
       .field('kind', 'locations')
       .attach('file', Buffer.from(csv), { filename: 'orte.csv', contentType: 'text/csv' });
     expect(res.status).toBe(303);
     const shown = await page(german.agent, res.headers.location!);
-    expect(shown.text).toContain('Die Datei hat 2 Probleme: Es wurde nichts geschrieben');
+    expect(shown.text).toContain('Die Datei hat 3 Probleme: Es wurde nichts geschrieben');
     expect(shown.text).toContain('muss eine Zahl sein');
     expect(shown.text).toContain('nennt keines Ihrer Geräte');
+    expect(shown.text).toContain('hat höchstens 64 Zeichen');
     expect(shown.text).toContain('hochgeladen von');
     expect(shown.text).toMatch(GERMAN_DAY);
     expect(shown.text).not.toContain('must be a number');

@@ -47,7 +47,8 @@ export type ImportView = {
   status: 'invalid' | 'previewed' | 'running' | 'done' | 'failed';
   /** the state in words, a catalog message */
   statusLabel: string;
-  errors: (RecordError & { line: number })[];
+  /** each problem by line; its message a catalog message, translated where shown */
+  errors: (Omit<RecordError, 'message'> & { message: Msg; line: number })[];
   errorCount: number;
   /** why it failed: a catalog message, translated where shown */
   message: Msg | null;
@@ -72,6 +73,20 @@ export const IMPORT_STATUS_LABELS: Record<ImportView['status'], string> = {
  */
 function storedMessage(message: Msg): string {
   return isMessage(message) ? JSON.stringify({ id: message.id, values: message.values }) : message;
+}
+
+/**
+ * A record's problem as the page shows it: the checks' words are the API's English (record-rules.ts),
+ * and those with a value become catalog messages here, so a reader in another language gets them too.
+ */
+function shownProblem(message: string): Msg {
+  let m = /^has at most (\d+) characters$/.exec(message);
+  if (m) return msg('has at most {max} characters', { max: m[1] });
+  m = /^must be between (\S+) and (\S+)$/.exec(message);
+  if (m) return msg('must be between {min} and {max}', { min: m[1], max: m[2] });
+  m = /^must be one of (.+)$/.exec(message);
+  if (m) return msg('must be one of {values}', { values: m[1] });
+  return message;
 }
 
 function shownMessage(stored: string | null): Msg | null {
@@ -124,7 +139,7 @@ function viewOf(actor: Actor, r: ImportRow): ImportView {
     percent: r.total ? Math.floor((r.written / r.total) * 100) : 0,
     status: r.status,
     statusLabel: IMPORT_STATUS_LABELS[r.status] ?? r.status,
-    errors: r.errors.map((e) => ({ ...e, line: lineOf(e.index) })),
+    errors: r.errors.map((e) => ({ ...e, message: shownProblem(e.message), line: lineOf(e.index) })),
     errorCount: r.error_count,
     message: shownMessage(r.message),
     createdBy: r.created_by_label.replace(/\s*<[^>]*>$/, ''),
