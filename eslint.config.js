@@ -152,7 +152,8 @@ export default tseslint.config(
       'deploy/scale-test/**/*.ts',
       '*.ts',
     ],
-    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true }] },
+    // a catalog message is one string literal, which scripts/check-catalog.ts reads whole
+    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true }] },
   },
   ...layers,
   ...roleComparison,

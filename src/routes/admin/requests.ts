@@ -98,12 +98,10 @@ export function adminRequestRoutes(ctx: AppContext): Router {
       decision(async (actor, id, reason) => {
         const { identifier, kindLabel } = await rejectRequest(ctx.db, actor, id, reason);
         // one message, so translators see the whole sentence
-        /* eslint-disable max-len */
         return msg(
           '{kind, select, Activation {Activation} Reactivation {Reactivation} Deactivation {Deactivation} other {{kind}}} of {identifier} rejected: the customer sees your reason in the asset’s history.',
           { kind: kindLabel, identifier },
         );
-        /* eslint-enable max-len */
       }),
     ),
   );

@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal, which scripts/check-catalog.ts reads whole */
 import { ASSET_RULE_COLUMNS, type AssetRow } from './detail.js';
 import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';

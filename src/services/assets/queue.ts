@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal, which scripts/check-catalog.ts reads whole */
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { findAssetInScope, type AssetRow } from './detail.js';

@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal, which scripts/check-catalog.ts reads whole */
 import { formatDay } from './rules.js';
 import { type MailLinks, unsubscribeUrl } from '../mail/index.js';
 import { english, type Translator } from '../platform/i18n.js';

@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal, which scripts/check-catalog.ts reads whole */
 /**
  * Rules about one asset that need no database: which actions a person may take on it now, why an
  * action is refused, how identifiers look, and the words the pages use for statuses and requests.
