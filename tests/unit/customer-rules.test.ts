@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createViews } from '../../src/web/render.js';
 import { english } from '../../src/services/platform/i18n.js';
+import { createViews } from '../../src/web/render.js';
 import {
   checkCustomerForm,
   confirmsTitle,
@@ -90,7 +90,6 @@ describe('audit differences', () => {
 
 describe('the pagination partial', () => {
   const views = createViews(false);
-  // every template reads its texts through the request's translator (`it.i18n`): English here
   const render = (data: Record<string, unknown>) => views.render('/partials/_pagination', { i18n: english, ...data });
 
   it('shows Previous and Next with page numbers, keeping the query string', () => {

@@ -2,6 +2,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { ASSET_COLUMNS, groupChoicesFor, subjectOf, type AssetRow, type GroupChoice } from './detail.js';
 import { activationKind, deviceFieldProblems } from './rules.js';
+import { msg } from '../platform/i18n.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { PLANS, todayIn, type Plan } from './subscription-rules.js';
@@ -49,7 +50,7 @@ export const STAFF_DEVICE_MESSAGES = {
   plan: msg('Choose a plan.'),
   taken: (identifier: string, title: string): Msg =>
     msg(
-      '{identifier} is already registered, to {customer}. Each device is registered once: open it there, or check the identifier.', // eslint-disable-line max-len -- a catalog message is one string
+      '{identifier} is already registered, to {customer}. Each device is registered once: open it there, or check the identifier.',
       { identifier, customer: title },
     ),
   raced: msg('This identifier was registered a moment ago by someone else. Check it and try again.'),

@@ -22,7 +22,7 @@ export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' |
   if (innerCount)
     reasons.push(
       msg(
-        'It has {count, plural, one {# inner customer} other {# inner customers}}. Delete or move its inner customers first.', // eslint-disable-line max-len -- a catalog message is one string
+        'It has {count, plural, one {# inner customer} other {# inner customers}}. Delete or move its inner customers first.',
         { count: innerCount },
       ),
     );
@@ -35,7 +35,7 @@ export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' |
   if (liveCount)
     reasons.push(
       msg(
-        'It still has {count, plural, one {# active asset} other {# active assets}} (active or waiting for deactivation); deactivate them first.', // eslint-disable-line max-len -- a catalog message is one string
+        'It still has {count, plural, one {# active asset} other {# active assets}} (active or waiting for deactivation); deactivate them first.',
         { count: liveCount },
       ),
     );

@@ -298,7 +298,7 @@ function resetMailText(tr: Translator, name: string, actor: Actor, baseUrl: stri
     tr.t('Hello {name},', { name }),
     '',
     tr.t(
-      '{staff} of {provider} turned off two-factor sign-in for your Portico login. From now on your password alone signs you in, and your old recovery codes no longer work.', // eslint-disable-line max-len -- a catalog message is one string
+      '{staff} of {provider} turned off two-factor sign-in for your Portico login. From now on your password alone signs you in, and your old recovery codes no longer work.',
       { staff: actor.name, provider },
     ),
     '',

@@ -99,7 +99,7 @@ export function customerProductRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             msg(
-              'Added a {product} price of {price} from {from}. Records that arrive from now on get it; price earlier records again below.', // eslint-disable-line max-len -- a catalog message is one string
+              'Added a {product} price of {price} from {from}. Records that arrive from now on get it; price earlier records again below.',
               {
                 product: requestTranslator(req, res).t(PRODUCT_LABELS[list.product]),
                 price: list.unitPriceLabel,

@@ -77,11 +77,11 @@ const addedNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string): Msg 
 const resetNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string): Msg =>
   mode === 'generate'
     ? msg(
-        'A new password is on its way to {email}. {name} is signed out everywhere and chooses their own at the next sign-in.', // eslint-disable-line max-len -- a catalog message is one string
+        'A new password is on its way to {email}. {name} is signed out everywhere and chooses their own at the next sign-in.',
         { name: contact.name, email: contact.email },
       )
     : msg(
-        'The password of {name} is the one you typed. They are signed out everywhere and choose their own at the next sign-in.', // eslint-disable-line max-len -- a catalog message is one string
+        'The password of {name} is the one you typed. They are signed out everywhere and choose their own at the next sign-in.',
         { name: contact.name },
       );
 

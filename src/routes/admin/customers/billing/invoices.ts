@@ -111,7 +111,7 @@ export function adminInvoiceRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             msg(
-              'Invoice {number} is now {status, select, draft {draft} issued {issued} paid {paid} void {void} other {{status}}}.', // eslint-disable-line max-len -- a catalog message is one string
+              'Invoice {number} is now {status, select, draft {draft} issued {issued} paid {paid} void {void} other {{status}}}.',
               { number: invoice.numberLabel, status: invoice.status },
             ),
           );
