@@ -2,7 +2,6 @@ import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { ASSET_COLUMNS, groupChoicesFor, subjectOf, type AssetRow, type GroupChoice } from './detail.js';
 import { activationKind, deviceFieldProblems } from './rules.js';
-import { msg } from '../platform/i18n.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { PLANS, todayIn, type Plan } from './subscription-rules.js';
