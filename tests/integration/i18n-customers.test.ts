@@ -89,7 +89,7 @@ describe('a tenant admin who chose German', () => {
     expect(form.status).toBe(200);
     expectAll(
       form.text,
-      ['Benutzer zu Northwind Logistics hinzufügen', 'E-Mail-Adresse', 'Rolle wählen', 'Aktivierungsart'],
+      ['Benutzer zu Northwind Logistics hinzufügen', 'E-Mail-Adresse', 'Rolle wählen', 'Aktivierungsweg'],
       ['Add a user to', 'Email address', 'Choose a role', 'Activation method'],
     );
 
