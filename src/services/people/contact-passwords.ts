@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { Actor } from '../access/index.js';
+import { msg, type Msg, type Translator } from '../platform/i18n.js';
 import { passwordProblem } from './passwords.js';
 import type { ContactForm } from './contacts.js';
 import type { MailEnv } from './users.js';
-import { english, msg, type Msg, type Translator } from '../platform/i18n.js';
 
 /** The passwords staff give a telecom account's contacts: generated or typed, and the mail that carries them. */
 
@@ -42,15 +42,16 @@ export function passwordFrom(
   return { mode: 'set', password: form.password };
 }
 
-/** The mail that carries a contact's first or reset password. */
+/** The mail that carries a contact's first or reset password, in the contact's language (`tr`). */
 export function passwordMail(
+  tr: Translator,
   actor: Actor,
   contact: { id: string; name: string; email: string; customerTitle: string },
   password: string,
   env: MailEnv,
   reset: boolean,
-  tr: Translator = english,
 ) {
+  const values = { staff: actor.name, provider: actor.tenantName, customer: contact.customerTitle };
   return {
     tenantId: actor.tenantId,
     kind: reset ? 'contact_password_reset' : 'contact_password',
@@ -61,20 +62,13 @@ export function passwordMail(
       tr.t('Hello {name},', { name: contact.name }),
       '',
       reset
-        ? tr.t('{admin} ({tenant}) reset the password of your Portico account for {customer}.', {
-            admin: actor.name,
-            tenant: actor.tenantName,
-            customer: contact.customerTitle,
-          })
-        : tr.t('{admin} created a Portico account for you at {customer} ({tenant}).', {
-            admin: actor.name,
-            customer: contact.customerTitle,
-            tenant: actor.tenantName,
-          }),
+        ? tr.t('{staff} ({provider}) reset the password of your Portico account for {customer}.', values)
+        : tr.t('{staff} created a Portico account for you at {customer} ({provider}).', values),
       '',
       tr.t('Sign in at {url} with', { url: `${env.baseUrl}/login` }),
-      `  ${tr.t('email:')}    ${contact.email}`,
-      `  ${tr.t('password:')} ${password}`,
+      // the labels padded to one column, as "email:    " and "password: " are
+      `  ${tr.t('email:').padEnd(10)}${contact.email}`,
+      `  ${tr.t('password:').padEnd(10)}${password}`,
       '',
       tr.t('This password works until you choose your own: Portico asks for a new one as soon as you sign in.'),
       tr.t('If you did not expect this message, tell your provider.'),

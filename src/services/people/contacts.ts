@@ -2,6 +2,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { enqueueMail } from '../mail/index.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { hashPassword } from './passwords.js';
 import { passwordFrom, passwordMail, type PasswordMode } from './contact-passwords.js';
 import { translatorForUser } from './mail-language.js';
@@ -9,7 +10,6 @@ import { type Actor, asActor, authorize } from '../access/index.js';
 import { revokeSessionsOfUser } from './sessions.js';
 import { addCustomerUserWithPassword } from './new-users.js';
 import { findUserInReach, nameProblem, snapshot, type CustomerUser, type MailEnv } from './users.js';
-import { msg, type Msg } from '../platform/i18n.js';
 
 /**
  * Contacts of a telecom account: the customer's users (the same records as the Users tab), with
@@ -108,7 +108,7 @@ function checkDetails(form: Pick<ContactForm, 'mobile' | 'publicNotes' | 'privat
   const mobile = form.mobile.trim();
   if (mobile && !MOBILE.test(mobile)) fields.mobile = msg('Enter a mobile number in digits, like +44 7700 900123.');
   for (const key of ['publicNotes', 'privateNotes'] as const)
-    if (form[key].length > NOTES_MAX) fields[key] = msg('Use at most {max} characters.', { max: NOTES_MAX });
+    if (form[key].length > NOTES_MAX) fields[key] = msg('Use at most {max} characters.', { max: String(NOTES_MAX) });
   return { mobile: mobile || null, publicNotes: form.publicNotes.trim(), privateNotes: form.privateNotes.trim() };
 }
 
@@ -164,7 +164,10 @@ export async function createContact(
       public_notes: details.publicNotes,
       private_notes: details.privateNotes,
     });
-    if (chosen!.mode === 'generate') await enqueueMail(trx, passwordMail(actor, contact, chosen!.password, env, false));
+    if (chosen!.mode === 'generate') {
+      const tr = await translatorForUser(trx, contact.id);
+      await enqueueMail(trx, passwordMail(tr, actor, contact, chosen!.password, env, false));
+    }
     await audit(trx, actor, {
       entityType: 'user',
       entityId: contact.id,
@@ -272,7 +275,7 @@ export async function resetContactPassword(
     const sessionsEnded = await revokeSessionsOfUser(trx, contact.id, env.now);
     if (chosen.mode === 'generate') {
       const tr = await translatorForUser(trx, contact.id);
-      await enqueueMail(trx, passwordMail(actor, contact, chosen.password, env, true, tr));
+      await enqueueMail(trx, passwordMail(tr, actor, contact, chosen.password, env, true));
     }
     await audit(trx, actor, {
       entityType: 'user',

@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { audit, issueToken } from '../platform/index.js';
 import {
   type Actor,
@@ -22,7 +23,6 @@ import {
   nameProblem,
   snapshot,
 } from './users.js';
-import { msg, type Msg } from '../platform/i18n.js';
 
 /** Adding customer users: the new user's form checked, then a pending login and its activation link, or a password. */
 
@@ -319,8 +319,9 @@ export async function addCustomerUserWithPassword(
   const role = input.role as CustomerRole;
   // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
   return withUniqueEmail(fields, () =>
-    trx.transaction(async (tx) => {
-      const [row] = await tx('users')
+    // the savepoint's handle is not named `t`: the catalog check reads t('…') as a message
+    trx.transaction(async (sp) => {
+      const [row] = await sp('users')
         .insert({
           email,
           name,
@@ -332,7 +333,7 @@ export async function addCustomerUserWithPassword(
           updated_at: login.now,
         })
         .returning<{ id: string }[]>('id');
-      const [m] = await tx('memberships')
+      const [m] = await sp('memberships')
         .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
         .returning<{ id: string }[]>('id');
       return {

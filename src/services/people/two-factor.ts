@@ -291,17 +291,17 @@ export async function resetCustomerUserTwoFactor(
 }
 
 function resetMailText(tr: Translator, name: string, actor: Actor, baseUrl: string): string {
+  const provider = actor.tenantName;
   return [
     tr.t('Hello {name},', { name }),
     '',
-    tr.t('{admin} of {tenant} turned off two-factor sign-in for your Portico login. From now on your', {
-      admin: actor.name,
-      tenant: actor.tenantName,
-    }),
-    tr.t('password alone signs you in, and your old recovery codes no longer work.'),
+    tr.t(
+      '{staff} of {provider} turned off two-factor sign-in for your Portico login. From now on your password alone signs you in, and your old recovery codes no longer work.',
+      { staff: actor.name, provider },
+    ),
     '',
     tr.t('Turn it on again, with your app, at {url}', { url: `${baseUrl}/settings/two-factor` }),
     '',
-    tr.t('If you did not ask for this, tell {tenant} at once and change your password.', { tenant: actor.tenantName }),
+    tr.t('If you did not ask for this, tell {provider} at once and change your password.', { provider }),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit, pageSizeOf } from '../platform/index.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import {
   type Actor,
   asActor,
@@ -15,7 +16,6 @@ import {
 import { groupsReachedBy, type GroupReach } from '../groups/index.js';
 import { endSessionsOfUser, revokeSessionsOfMembership, revokeSessionsOfUser } from './sessions.js';
 import { SHOWN_PERSON, type UserStatus } from './rules.js';
-import { msg, type Msg } from '../platform/i18n.js';
 
 /** Customer users as staff and company admins see and change them: lists, a user's page, edits, removal. */
 
@@ -226,17 +226,17 @@ async function withGroups(trx: Trx, actor: Actor, users: CustomerUser[]): Promis
   return users.map((u) => (groupRoles.includes(u) ? { ...u, groups: reach.get(u.membershipId) ?? none } : u));
 }
 
-export function nameProblem(name: string): Msg | null {
+export function nameProblem(name: string): string | null {
   if (!name) return msg("Enter the user's name.");
-  if (name.length > 200) return msg('Use at most {max} characters.', { max: 200 });
+  if (name.length > 200) return msg('Use at most 200 characters.');
   return null;
 }
 
 export type CustomerUserChanges = { name: string; role: string; status?: string };
 
 /** What a customer's admins may not change of a login that also serves others. */
-const sharedNameProblem = (name: string) =>
-  `${name} also signs in elsewhere with this login, so only they can change their name (under Settings).`;
+const sharedNameProblem = (name: string): Msg =>
+  msg('{name} also signs in elsewhere with this login, so only they can change their name (under Settings).', { name });
 
 /**
  * Changes a user's name, role and status. A pending user stays pending until they activate.

@@ -13,3 +13,4 @@ export * from './tokens.js';
 export * from './paging.js';
 export * from './audit-chain.js';
 export * from './audit-export.js';
+export * from './i18n.js';

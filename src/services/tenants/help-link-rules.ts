@@ -1,5 +1,6 @@
-/** The Help page's links: which there are, what they are called, and what a link may be. */
 import { msg, type Msg } from '../platform/i18n.js';
+
+/** The Help page's links: which there are, what they are called, and what a link may be. */
 
 export const HELP_LINKS = ['documentation_url', 'status_page_url', 'chat_url', 'tracking_url'] as const;
 export type HelpLinkKey = (typeof HELP_LINKS)[number];

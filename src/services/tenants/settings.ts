@@ -1,9 +1,8 @@
 import type { Db } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
-import { audit } from '../platform/index.js';
+import { audit, type Msg } from '../platform/index.js';
 import { HELP_LINKS, HELP_LINK_TEXT, helpLinkProblem, type HelpLinkKey, type HelpLinks } from './help-link-rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
-import type { Msg } from '../platform/i18n.js';
 
 /** The provider's own settings (its Help links so far; later sections keep their own tables). */
 
