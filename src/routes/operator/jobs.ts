@@ -18,10 +18,8 @@ function outcomeFlash(name: string, o: JobOutcome): ['success' | 'error' | 'info
   if (o.outcome === 'skipped')
     return [
       'info',
-      /* eslint-disable max-len -- one message, whole for its translators */
       msg(
         '“{name}” is running on another instance right now, so nothing more was started. Its run shows here when it finishes.',
-        /* eslint-enable max-len */
         { name },
       ),
     ];

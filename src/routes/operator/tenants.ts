@@ -95,10 +95,9 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             tenant.status === 'disabled'
-              ? /* eslint-disable max-len -- one message, whole for its translators */
-                msg(
+              ? msg(
                   '{tenant} is disabled: its people can no longer sign in, and its renewals and reminders wait. Nothing of it was deleted.',
-                  /* eslint-enable max-len */
+
                   { tenant: tenant.name },
                 )
               : msg('{tenant} is enabled again: its people can sign in.', { tenant: tenant.name }),

@@ -45,10 +45,9 @@ export const NOTIFICATION_TEXT: Record<
   weekly_digest: {
     label: msg('Weekly fleet digest'),
     phrase: msg('weekly fleet digest'),
-    /* eslint-disable max-len -- one message, whole for its translators */
+
     description: msg(
       'Each Monday: the assets you look after that renew within 4 weeks (attached as CSV), the requests pending and the tickets waiting for you.',
-      /* eslint-enable max-len */
     ),
     roles: ['company_admin', 'group_admin'],
   },
@@ -56,10 +55,9 @@ export const NOTIFICATION_TEXT: Record<
   monthly_statement: {
     label: msg('Monthly statement'),
     phrase: msg('monthly statement'),
-    /* eslint-disable max-len -- one message, whole for its translators */
+
     description: msg(
       "On the first of each month, as your customer's billing contact: the last month's usage per product, its charges and the balance (attached as CSV).",
-      /* eslint-enable max-len */
     ),
     roles: ['company_admin'],
   },
@@ -150,10 +148,9 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
       [customer.tenant_id, customer.id, userId],
     );
     if (!other.rows.length) {
-      /* eslint-disable max-len -- one message, whole for its translators */
       return msg(
         'You are the only company admin of {customer} who receives renewal reminders, so they stay on: someone must hear about renewals. Once another company admin of {customer} receives them, you can turn yours off.',
-        /* eslint-enable max-len */
+
         { customer: customer.title },
       );
     }
