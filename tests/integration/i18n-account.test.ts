@@ -89,7 +89,7 @@ describe('settings', () => {
     expect(page.text).toContain('Profil speichern');
     expect(page.text).toContain('Ihre Sitzungen');
     expect(page.text).toContain('Zwei-Faktor-Anmeldung verwalten');
-    expect(page.text).toContain('Verlängerungserinnerungen');
+    expect(page.text).toContain('Erinnerungen an Verlängerungen');
     // the navigation the layout draws from the access service's labels
     expect(page.text).toContain('>Benutzer</a>');
     for (const english of ['Save profile', 'Your sessions', 'Change password', 'Renewal reminders', '>Users</a>'])
@@ -139,7 +139,7 @@ describe('users, home and help', () => {
       expect(page.text).not.toContain(english);
 
     const add = await agent.get('/users/new');
-    expect(add.text).toContain('Einen Benutzer hinzufügen');
+    expect(add.text).toContain('Benutzer hinzufügen');
     expect(add.text).toContain('Aktivierungslink per E-Mail senden (empfohlen)');
     expect(add.text).not.toContain('Email them an activation link');
   });
