@@ -7,17 +7,18 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 /** The flow of imports (STYLE.md, ARCHITECTURE.md): main → app → routes → services → db; jobs → services. */
 const http = ['express', 'express-*', 'connect-*', 'csrf-sync', 'helmet'];
 const sql = ['knex', 'pg', 'pg-*', '**/db/**'];
-/** Outside its folder a domain is reached through its index.ts, its public face. */
-const domainFace = {
-  group: ['**/services/*/*', '!**/services/*/index.js'],
-  message: 'Import a domain through its index.ts.',
-};
 /**
- * Pure modules (rules, formats, masking): no database and no other domain's services. They may be
- * imported directly from anywhere, so that a constant they export is always evaluated before the
+ * Pure modules (rules, formats, masking, the message catalog): no database and no other domain's services.
+ * They may be imported directly from anywhere, so that a constant they export is always evaluated before the
  * module that uses it, whatever order the domains' index files load in.
  */
-const PURE = ['*rules', 'roles', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging'];
+const PURE = ['*rules', 'roles', 'money', 'number-masking', 'time-format', 'csv', 'user-agent', 'paging', 'i18n'];
+/** Outside its folder a domain is reached through its index.ts, its public face. */
+const domainFace = {
+  // the message catalog (i18n) is pure and read everywhere: src/errors.ts and the web layer import it directly
+  group: ['**/services/*/*', '!**/services/*/index.js', '!**/services/platform/i18n.js'],
+  message: 'Import a domain through its index.ts.',
+};
 const siblingFace = {
   group: ['../*/*', '!../../**', '!../*/index.js', ...PURE.map((p) => `!../*/${p}.js`)],
   message: 'Import another domain through its index.ts (pure modules may be imported directly).',
@@ -151,7 +152,8 @@ export default tseslint.config(
       'deploy/scale-test/**/*.ts',
       '*.ts',
     ],
-    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true }] },
+    // a catalog message is one string literal, which scripts/check-catalog.ts reads whole
+    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true }] },
   },
   ...layers,
   ...roleComparison,

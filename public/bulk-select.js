@@ -7,6 +7,10 @@
   function formOf(el) {
     return el && el.closest ? el.closest('[data-bulk-form]') : null;
   }
+  // the texts in the page's language, from the form's data-text-* attributes (English when absent)
+  function text(form, key, fallback) {
+    return form.getAttribute('data-text-' + key) || fallback;
+  }
   function picks(form) {
     return Array.prototype.slice.call(form.querySelectorAll('[data-bulk-pick]'));
   }
@@ -26,9 +30,15 @@
       page.indeterminate = ticked > 0 && ticked < boxes.length;
     }
     if (!out) return;
-    if (all && all.checked) out.textContent = 'Every asset that matches this filter is selected, on every page.';
-    else if (ticked) out.textContent = ticked + (ticked === 1 ? ' asset' : ' assets') + ' selected on this page.';
-    else out.textContent = 'No assets selected.';
+    if (all && all.checked)
+      out.textContent = text(form, 'all', 'Every asset that matches this filter is selected, on every page.');
+    else if (ticked)
+      out.textContent = text(
+        form,
+        ticked === 1 ? 'one' : 'many',
+        ticked === 1 ? '{n} asset selected on this page.' : '{n} assets selected on this page.',
+      ).replace('{n}', String(ticked));
+    else out.textContent = text(form, 'none', 'No assets selected.');
   }
   function addPageBox(form) {
     var head = form.querySelector('thead th');
@@ -37,7 +47,7 @@
     box.type = 'checkbox';
     box.id = 'bulk-page';
     box.setAttribute('data-bulk-page', '');
-    box.setAttribute('aria-label', 'Select every asset on this page');
+    box.setAttribute('aria-label', text(form, 'page', 'Select every asset on this page'));
     head.textContent = '';
     head.appendChild(box);
   }

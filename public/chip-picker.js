@@ -2,6 +2,10 @@
 // one; nothing is saved until Submit posts the chips. Without this script the form offers a plain
 // multi-select instead, and the chips' inputs stay disabled so only the select is sent.
 (function () {
+  // the texts in the page's language, from the form's data-text-* attributes (English when absent)
+  function text(form, key, fallback) {
+    return form.getAttribute('data-text-' + key) || fallback;
+  }
   function activate(form) {
     if (form.hasAttribute('data-chip-active')) return;
     form.setAttribute('data-chip-active', '');
@@ -48,7 +52,7 @@
       var remove = document.createElement('button');
       remove.type = 'button';
       remove.className = 'chip-remove';
-      remove.setAttribute('aria-label', 'Remove ' + name);
+      remove.setAttribute('aria-label', text(form, 'remove', 'Remove {name}').replace('{name}', name));
       remove.setAttribute('data-chip-remove', '');
       remove.textContent = '×';
       li.append(' ', remove);
@@ -61,7 +65,7 @@
       search.value = '';
       search.focus();
     }
-    changed(form, 'Added ' + name + '.');
+    changed(form, text(form, 'added', 'Added {name}.').replace('{name}', name));
   }
 
   document.addEventListener('click', function (event) {
@@ -77,7 +81,7 @@
       chip.remove();
       var search = form.querySelector('input[type=search]');
       if (search) search.focus();
-      changed(form, 'Removed ' + name + '.');
+      changed(form, text(form, 'removed', 'Removed {name}.').replace('{name}', name));
     }
   });
 

@@ -27,6 +27,12 @@
     return loading;
   }
 
+  // the texts in the page's language, from data-text-* attributes of the map's element (English when absent)
+  function text(key, fallback) {
+    var el = document.querySelector('[data-map-texts]');
+    return (el && el.getAttribute('data-text-' + key)) || fallback;
+  }
+
   function escapeText(text) {
     var span = document.createElement('span');
     span.textContent = text;
@@ -47,11 +53,11 @@
       name.href = d.url;
       name.textContent = d.name;
       var fix = document.createElement('div');
-      fix.textContent = 'Position at ' + d.fixLabel;
+      fix.textContent = text('fix', 'Position at {time}').replace('{time}', d.fixLabel);
       popup.append(name, fix);
       L.marker([d.latitude, d.longitude], {
         title: d.name + ', ' + d.fixLabel,
-        alt: d.name + ', position at ' + d.fixLabel,
+        alt: text('alt', '{name}, position at {time}').replace('{name}', d.name).replace('{time}', d.fixLabel),
       })
         .bindPopup(popup)
         .addTo(map);
@@ -68,7 +74,8 @@
 
   function fetchDevices(url) {
     return fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' }).then(function (res) {
-      if (!res.ok) throw new Error('The map could not be loaded (' + res.status + ').');
+      if (!res.ok)
+        throw new Error(text('failed', 'The map could not be loaded ({status}).').replace('{status}', res.status));
       return res.json();
     });
   }
@@ -83,7 +90,8 @@
       var time = document.createElement('time');
       time.dateTime = d.locatedAt;
       time.textContent = d.fixLabel;
-      li.append(a, ' (' + d.identifier + '): position at ', time);
+      var parts = text('item', '({identifier}): position at {time}').split('{time}');
+      li.append(a, ' ' + parts[0].replace('{identifier}', d.identifier), time, parts[1] || '');
       list.append(li);
     });
   }
@@ -96,20 +104,22 @@
     var list = dialog.querySelector('[data-map-list]');
     dialog.querySelector('#map-dialog-heading').textContent = link.getAttribute('data-map-title');
     list.replaceChildren();
-    status.textContent = 'Loading the map…';
+    status.textContent = text('loading', 'Loading the map…');
     dialog.showModal();
     Promise.all([loadLeaflet(dialog), fetchDevices(link.getAttribute('data-map-json'))])
       .then(function (r) {
         var data = r[1];
         var n = data.devices.length;
+        var key = (n === 1 ? 'one' : 'many') + (data.more ? '-more' : '');
+        var fallback =
+          '{n} device' +
+          (n === 1 ? '' : 's') +
+          ' with a position' +
+          (data.more ? ' (the most recently located).' : '.');
         status.textContent = n
-          ? n +
-            ' device' +
-            (n === 1 ? '' : 's') +
-            ' with a position' +
-            (data.more ? ' (the most recently located)' : '') +
-            (settingsOf(dialog).tiles ? '.' : '. No background map is configured.')
-          : 'No device of this group has reported a position yet.';
+          ? text(key, fallback).replace('{n}', String(n)) +
+            (settingsOf(dialog).tiles ? '' : ' ' + text('no-tiles', 'No background map is configured.'))
+          : text('none', 'No device of this group has reported a position yet.');
         draw(r[0], canvas, settingsOf(dialog), data);
         listDevices(list, data.devices);
       })

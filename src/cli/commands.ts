@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { openDatabase, type OpenDatabase } from '../db/boot.js';
 import { ValidationError } from '../errors.js';
+import { english, type Msg } from '../services/platform/i18n.js';
 import { COMMAND_LINE } from '../services/access/index.js';
 import { createMailPump, createMailTransport, type MailTransport } from '../services/mail/index.js';
 import { describeBreak, tenantOfChain, verifyAuditChains } from '../services/platform/index.js';
@@ -23,7 +24,9 @@ const OPTION_OF: Record<string, string> = {
 /** A service's refusal of the input, as the one line a usage error is. */
 function refusal(err: ValidationError, fields: Record<string, string> = OPTION_OF): UsageError {
   const [field, message] = Object.entries(err.fields)[0] ?? ['', err.message];
-  return new UsageError(`${fields[field] ? `${fields[field]}: ` : ''}${message}`);
+  // a message with values (`Use at most {max} characters.`) is written out in English
+  const text = field ? english.t(message as Msg) : english.t(message, err.values);
+  return new UsageError(`${fields[field] ? `${fields[field]}: ` : ''}${text}`);
 }
 
 const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;

@@ -16,6 +16,7 @@ import {
 } from '../services/assets/index.js';
 import {
   assignableUsers,
+  DUE_COUNT_BOUND,
   createGroup,
   getGroup,
   getGroupHeader,
@@ -38,7 +39,9 @@ import {
 import { type Actor, can } from '../services/access/index.js';
 import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../services/platform/index.js';
 import { formCheckbox, formText, idParam, orRerender } from '../web/forms.js';
-import type { Msg } from '../services/platform/i18n.js';
+import { msg, type Msg } from '../services/platform/i18n.js';
+import { requestTranslator } from '../web/locale.js';
+import { withDayLabels } from './assets/day-labels.js';
 
 /** The Groups page, a group's page with its assets and users, creating and editing groups, and the devices map. */
 
@@ -53,20 +56,24 @@ const GroupBody = z.object({
   enabled: formCheckbox(),
 });
 const UsersBody = z.object({ user_ids: z.unknown().optional() });
-const numbers = new Intl.NumberFormat('en-GB');
 const groupListView = {
   tabs: GROUP_TABS,
   tabLabels: GROUP_TAB_LABELS,
   pageSizes: PAGE_SIZES,
   href: groupListHref,
+  dueBound: DUE_COUNT_BOUND,
 };
-const assetView = {
-  tabs: ASSET_TABS,
-  tabLabels: ASSET_TAB_LABELS,
-  pageSizes: PAGE_SIZES,
-  defaultPageSize: DEFAULT_PAGE_SIZE,
-  href: assetListHref,
-  formatNumber: (n: number) => numbers.format(n),
+const assetView = (req: Request, res: Response) => {
+  const i18n = requestTranslator(req, res);
+  return {
+    tabs: ASSET_TABS,
+    tabLabels: ASSET_TAB_LABELS,
+    pageSizes: PAGE_SIZES,
+    defaultPageSize: DEFAULT_PAGE_SIZE,
+    href: assetListHref,
+    formatNumber: (n: number) => i18n.number(n),
+    dueBound: DUE_COUNT_BOUND,
+  };
 };
 
 /** A checkbox sends its value only when ticked: on the edit form no value means off; a new group starts enabled. */
@@ -75,10 +82,11 @@ const groupForm = (body: z.infer<typeof GroupBody>, hasEnabled: boolean): GroupF
   enabled: hasEnabled ? body.enabled : true,
 });
 
-type UsersSection = { note?: string; errors?: Record<string, Msg>; users?: GroupUsers; status?: number };
+type UsersSection = { note?: Msg; errors?: Record<string, Msg>; users?: GroupUsers; status?: number };
 
 export function groupRoutes(ctx: AppContext): Router {
   const router = Router();
+  router.use('/groups', withDayLabels);
   const today = (actor: Actor) => todayIn(actor.timeZone, ctx.clock.now());
   // what the map buttons and the map need to draw: Leaflet's files are in the layout's assets, the tiles are
   // from the configuration
@@ -92,7 +100,7 @@ export function groupRoutes(ctx: AppContext): Router {
     status = 200,
   ) => {
     const choices = await newGroupChoices(ctx.db, actor);
-    res.renderPage('groups/new', { title: 'Create a group', ...choices, values, errors }, { status });
+    res.renderPage('groups/new', { title: msg('Create a group'), ...choices, values, errors }, { status });
   };
 
   const renderEdit = async (
@@ -113,7 +121,7 @@ export function groupRoutes(ctx: AppContext): Router {
     };
     res.renderPage(
       'groups/edit',
-      { title: `Edit ${group.path}`, group, parents, values: values ?? current, errors },
+      { title: msg('Edit {name}', { name: group.path }), group, parents, values: values ?? current, errors },
       { status },
     );
   };
@@ -135,12 +143,12 @@ export function groupRoutes(ctx: AppContext): Router {
     res.renderPage(
       'groups/show',
       {
-        title: detail.group.path,
+        title: msg('{name}', { name: detail.group.path }),
         ...detail,
         ...section,
         list,
         base: `/groups/${detail.group.id}`,
-        ...assetView,
+        ...assetView(req, res),
         linkAssets: true,
         canRequest: can(actor, 'asset.request'),
         canManage: can(actor, 'group.manage'),
@@ -156,7 +164,14 @@ export function groupRoutes(ctx: AppContext): Router {
       const list = await listGroups(ctx.db, actor, groupListQueryFrom(req.query), today(actor));
       const canManage = can(actor, 'group.manage');
       const newGroup = canManage ? await newGroupChoices(ctx.db, actor) : null;
-      const data = { title: 'Groups', list, ...groupListView, canManage, canMap: can(actor, 'group.map'), newGroup };
+      const data = {
+        title: msg('Groups'),
+        list,
+        ...groupListView,
+        canManage,
+        canMap: can(actor, 'group.map'),
+        newGroup,
+      };
       res.renderPage('groups/index', { ...data, tiles }, { fragment: 'groups/_list' });
     }),
   );
@@ -176,7 +191,7 @@ export function groupRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const group = await createGroup(ctx.db, actor, form);
-          res.flash('success', `Group ${group.path} created.`);
+          res.flash('success', msg('Group {name} created.', { name: group.path }));
           res.redirect(303, `/groups/${group.id}`);
         },
         (errors, status) => renderNew(res, actor, form, errors, status),
@@ -192,7 +207,10 @@ export function groupRoutes(ctx: AppContext): Router {
       res.on('close', () => leaving.abort());
       const group = await getGroupHeader(ctx.db, actor, Params.parse(req.params).id);
       const filter = { ...assetFilterFrom(req.query, today(actor)), groupId: group.id };
-      const download = await streamAssetsCsv(readDb(ctx, req), actor, filter, { signal: leaving.signal });
+      const download = await streamAssetsCsv(readDb(ctx, req), actor, filter, {
+        signal: leaving.signal,
+        tr: requestTranslator(req, res),
+      });
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
   );
@@ -215,10 +233,15 @@ export function groupRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { group, renamedAssets } = await updateGroup(ctx.db, actor, id, form);
-          const assets = renamedAssets
-            ? ` ${numbers.format(renamedAssets)} asset${renamedAssets === 1 ? '' : 's'} now show the new path.`
-            : '';
-          res.flash('success', `Group ${group.path} saved.${assets}`);
+          res.flash(
+            'success',
+            renamedAssets
+              ? msg(
+                  'Group {name} saved. {count, plural, one {# asset now shows} other {# assets now show}} the new path.',
+                  { name: group.path, count: renamedAssets },
+                )
+              : msg('Group {name} saved.', { name: group.path }),
+          );
           res.redirect(303, `/groups/${group.id}`);
         },
         (errors, status) => renderEdit(res, actor, id, form, errors, status),
@@ -234,9 +257,10 @@ export function groupRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { users, added, removed } = await setGroupUsers(ctx.db, actor, id, ids);
-          const note = usersChangedNote(added, removed);
-          if (wantsFragment(req)) return renderGroup(req, res, actor, id, { note: `Saved. ${note}`, users });
-          res.flash('success', `Users of the group saved. ${note}`);
+          const note = requestTranslator(req, res).t(usersChangedNote(added, removed));
+          if (wantsFragment(req))
+            return renderGroup(req, res, actor, id, { note: msg('Saved. {note}', { note }), users });
+          res.flash('success', msg('Users of the group saved. {note}', { note }));
           res.redirect(303, `/groups/${id}`);
         },
         async (errors, status) => {
@@ -261,14 +285,18 @@ export function groupRoutes(ctx: AppContext): Router {
     '/groups/:id/map',
     ...allow('group.map', async (req, res, actor) => {
       const map = await groupMap(ctx.db, actor, Params.parse(req.params).id);
-      res.renderPage('groups/map', { title: `Map of ${map.group.path}`, map, tiles });
+      res.renderPage('groups/map', { title: msg('Map of {name}', { name: map.group.path }), map, tiles });
     }),
   );
 
   router.get(
     '/groups/:id/map.json',
     ...allow('group.map', async (req, res, actor) => {
-      res.set('Cache-Control', 'no-store').json(await groupMap(ctx.db, actor, Params.parse(req.params).id));
+      const map = await groupMap(ctx.db, actor, Params.parse(req.params).id);
+      // the map's script shows each fix's time as it is given: in the reader's language
+      const i18n = requestTranslator(req, res);
+      const devices = map.devices.map((d) => ({ ...d, fixLabel: i18n.dateTime(d.locatedAt, actor.timeZone) }));
+      res.set('Cache-Control', 'no-store').json({ ...map, devices });
     }),
   );
 
@@ -276,11 +304,11 @@ export function groupRoutes(ctx: AppContext): Router {
 }
 
 /** What changed in a group's users, in words. */
-function usersChangedNote(added: { name: string }[], removed: { name: string }[]): string {
+function usersChangedNote(added: { name: string }[], removed: { name: string }[]): Msg {
   const names = (list: { name: string }[]) => list.map((u) => u.name).join(', ');
-  return (
-    [added.length ? `Added ${names(added)}.` : '', removed.length ? `Removed ${names(removed)}.` : '']
-      .filter(Boolean)
-      .join(' ') || 'No change: the users were already these.'
-  );
+  if (added.length && removed.length)
+    return msg('Added {added}. Removed {removed}.', { added: names(added), removed: names(removed) });
+  if (added.length) return msg('Added {added}.', { added: names(added) });
+  if (removed.length) return msg('Removed {removed}.', { removed: names(removed) });
+  return msg('No change: the users were already these.');
 }

@@ -4,6 +4,7 @@ import { signedIn } from '../web/auth.js';
 import { chosenHomePath, customerHome, homePageOf } from '../services/customers/index.js';
 import { can, isOperator, landingPath } from '../services/access/index.js';
 import { todayIn } from '../services/assets/index.js';
+import { msg } from '../services/platform/i18n.js';
 
 /**
  * The customer's home page: the page their customer chose (303 there, when their role may open it), or
@@ -19,7 +20,7 @@ export function homeRoutes(ctx: AppContext): Router {
       const chosen = chosenHomePath(actor, await homePageOf(ctx.db, actor));
       if (chosen) return res.redirect(303, chosen);
       const home = await customerHome(ctx.db, actor, todayIn(actor.timeZone, ctx.clock.now()));
-      res.renderPage('home/index', { title: actor.placeName, home });
+      res.renderPage('home/index', { title: msg('{text}', { text: actor.placeName }), home });
     }),
   );
 

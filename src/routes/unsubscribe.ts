@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { formText, orRerender } from '../web/forms.js';
 import { unsubscribe, unsubscribePreview } from '../services/mail/index.js';
+import { msg } from '../services/platform/i18n.js';
+import { requestTranslator } from '../web/locale.js';
 
 /**
  * One-click unsubscribe from a kind of notification mail, authorized by the signed link alone: no
@@ -21,7 +23,8 @@ export function unsubscribeRoutes(ctx: AppContext): Router {
     const { token } = Params.parse(req.params);
     const view = await unsubscribePreview(ctx.db, secret, token);
     res.set('Cache-Control', 'no-store');
-    res.renderPage('unsubscribe/confirm', { title: `Stop ${view.label.toLowerCase()}`, view, token });
+    const what = requestTranslator(req, res).t(view.phrase);
+    res.renderPage('unsubscribe/confirm', { title: msg('Stop {what}', { what }), view, token });
   });
 
   router.post('/unsubscribe/:token', async (req, res) => {
@@ -32,11 +35,12 @@ export function unsubscribeRoutes(ctx: AppContext): Router {
         req.log.info({ event: 'unsubscribed', kind: view.kind }, 'unsubscribed by link');
         res.set('Cache-Control', 'no-store');
         // a page, not a redirect: mail programs posting here want a plain 2xx answer
-        res.renderPage('unsubscribe/done', { title: `${view.label} stopped`, view });
+        const label = requestTranslator(req, res).t(view.label);
+        res.renderPage('unsubscribe/done', { title: msg('{label} stopped', { label }), view });
       },
       // the only refusal is a conflict (a reminder that must stay on), which the page explains
       (errors, status) =>
-        res.renderPage('unsubscribe/refused', { title: 'Reminders stay on', message: errors.form }, { status }),
+        res.renderPage('unsubscribe/refused', { title: msg('Reminders stay on'), message: errors.form }, { status }),
     );
   });
 

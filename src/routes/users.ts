@@ -16,7 +16,7 @@ import {
   resendActivation,
   updateCustomerUser,
 } from '../services/people/index.js';
-import type { Msg } from '../services/platform/i18n.js';
+import { msg, type Msg } from '../services/platform/i18n.js';
 
 /** Company admins: the Users page of their customer and its inner customers. */
 
@@ -58,7 +58,8 @@ export function userRoutes(ctx: AppContext): Router {
       'users/show',
       {
         ...userViewHelpers(actor),
-        title: user.name,
+        // a name is shown as it is, never read as a message (a brace in it would be a placeholder)
+        title: msg('{text}', { text: user.name }),
         user,
         base: '/users',
         values: user,
@@ -73,14 +74,14 @@ export function userRoutes(ctx: AppContext): Router {
   const renderNew = async (
     res: Response,
     actor: Actor,
-    form: { values: Record<string, unknown>; errors?: Record<string, Msg>; formError?: string },
+    form: { values: Record<string, unknown>; errors?: Record<string, Msg>; formError?: Msg },
     status = 200,
   ) => {
     const customers = await customersWithUsersInReach(ctx.db, actor);
     const groups = await groupsToGiveChoices(ctx.db, actor);
     res.renderPage(
       'users/new',
-      { ...userViewHelpers(actor), title: 'Add a user', customers, groups, errors: {}, ...form },
+      { ...userViewHelpers(actor), title: msg('Add a user'), customers, groups, errors: {}, ...form },
       { status },
     );
   };
@@ -95,7 +96,7 @@ export function userRoutes(ctx: AppContext): Router {
       const data = {
         ...userViewHelpers(actor),
         ...result,
-        title: 'Users',
+        title: msg('Users'),
         customers,
         customer,
         base: '/users',
@@ -122,13 +123,20 @@ export function userRoutes(ctx: AppContext): Router {
         async () => {
           const { user, token, expiresAt } = await createCustomerUser(ctx.db, actor, form.customerId, form, mailEnv());
           if (!token) {
-            res.flash('success', `Added ${user.name}. An activation email is on its way to ${user.email}.`);
+            res.flash(
+              'success',
+              msg('Added {name}. An activation email is on its way to {email}.', {
+                name: user.name,
+                email: user.email,
+              }),
+            );
             return res.redirect(303, `/users/${user.id}`);
           }
           noStore(res);
           renderUser(res, actor, user, linkOf(token, expiresAt, true), 201);
         },
-        (errors, status, err) => renderNew(res, actor, { values: form, errors, formError: err.message }, status),
+        (errors, status, err) =>
+          renderNew(res, actor, { values: form, errors, formError: msg(err.message, err.values) }, status),
       );
     }),
   );
@@ -148,12 +156,18 @@ export function userRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const user = await updateCustomerUser(ctx.db, actor, id, form, { now: ctx.clock.now() });
-          res.flash('success', `Saved the changes to ${user.name}.`);
+          res.flash('success', msg('Saved the changes to {name}.', { name: user.name }));
           res.redirect(303, `/users/${user.id}`);
         },
         async (errors, status, err) => {
           const user = await getCustomerUser(ctx.db, actor, id);
-          renderUser(res, actor, user, { values: { ...user, ...form }, errors, formError: err.message }, status);
+          renderUser(
+            res,
+            actor,
+            user,
+            { values: { ...user, ...form }, errors, formError: msg(err.message, err.values) },
+            status,
+          );
         },
       );
     }),
@@ -163,7 +177,10 @@ export function userRoutes(ctx: AppContext): Router {
     '/users/:id/activation-email',
     ...allow('users.manage', async (req, res, actor) => {
       const user = await resendActivation(ctx.db, actor, Params.parse(req.params).id, mailEnv());
-      res.flash('success', `A new activation email is on its way to ${user.email}. Earlier links no longer work.`);
+      res.flash(
+        'success',
+        msg('A new activation email is on its way to {email}. Earlier links no longer work.', { email: user.email }),
+      );
       res.redirect(303, `/users/${user.id}`);
     }),
   );

@@ -15,6 +15,7 @@ import {
 import { ForbiddenError } from '../errors.js';
 import { endViewAs, loadActor, loadOperator } from '../services/people/index.js';
 import { preloadedPrincipal, regenerateSession, renewSessionForViewAs } from './session.js';
+import { msg } from '../services/platform/i18n.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -92,7 +93,7 @@ async function endLapsedView(ctx: AppContext, req: Request, res: Response, next:
   if (req.method === 'POST' && VIEW_AS_ALLOWED_WRITES.includes(req.path)) return next();
   if (req.method !== 'GET' && req.method !== 'HEAD')
     throw new ForbiddenError('Your view as someone else had ended: nothing was changed.');
-  res.flash('info', 'Your view as someone else has ended.');
+  res.flash('info', msg('Your view as someone else has ended.'));
   return redirectTo(req, res, `/admin/customers/${lapsed.customerId}/users/${lapsed.userId}`);
 }
 

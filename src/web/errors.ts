@@ -54,7 +54,7 @@ export function errorHandler(ctx: AppContext) {
     const requestId = String(req.id ?? '');
     res.status(status);
     if (req.path.startsWith('/api/')) {
-      res.json({ error: english.t(message, values) });
+      res.json({ error: values ? english.t(message, values) : message });
       return;
     }
     const i18n = requestTranslator(req, res);

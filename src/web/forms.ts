@@ -50,8 +50,9 @@ type RerenderOptions = {
 
 // ---- text PostgreSQL cannot store (NUL, an unpaired surrogate), caught once for every page and form ----
 
-export const UNSTORABLE_FIELD_MESSAGE =
-  'This holds a character that cannot be stored (a NUL or an unpaired surrogate), shown here as \ufffd.';
+export const UNSTORABLE_FIELD_MESSAGE = msg(
+  'This holds a character that cannot be stored (a NUL or an unpaired surrogate), shown here as �.',
+);
 
 /** Whether a value from a query string or a body holds such text anywhere (iteratively: JSON may nest deep). */
 function holdsUnstorable(value: unknown, replace: boolean): boolean {
@@ -90,7 +91,9 @@ export function storableInput(): RequestHandler {
     if (/%00/.test(req.path)) throw new NotFoundError();
     const parameter = unstorableQueryParameter(req.query as Record<string, unknown>);
     if (parameter !== null)
-      throw new BadRequestError(`The address's parameter "${parameter}" holds a character that cannot be used.`);
+      throw new BadRequestError(
+        'The address\'s parameter "{parameter}" holds a character that cannot be used.',
+      ).withValues({ parameter });
     const fields: Record<string, string> = {};
     const body: unknown = req.body;
     if (body && typeof body === 'object')

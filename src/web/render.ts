@@ -32,7 +32,7 @@ export function createViews(cache: boolean): Eta {
     cache,
     autoEscape: true,
     autoTrim: [false, 'nl'],
-    functionHeader: 'const t = it.i18n.t, i18n = it.i18n;',
+    functionHeader: 'const t = it.i18n.t, i18n = it.i18n, localTime = it.localTime;',
   });
 }
 

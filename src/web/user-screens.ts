@@ -2,14 +2,15 @@ import type { Response } from 'express';
 import { type Actor, can, CUSTOMER_ROLES, ROLE_LABELS } from '../services/access/index.js';
 import { ACTIVATION_DAYS, STATUS_LABELS } from '../services/people/index.js';
 import { DEFAULT_PAGE_SIZE, formatDateTime, listHref, PAGE_SIZES } from '../services/platform/index.js';
+import { msg } from '../services/platform/i18n.js';
 
 /** What the screens that add and show people share: a company admin's /users, a customer's Users tab, partners. */
 
 const roleOptions = CUSTOMER_ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] }));
 
 export const activationOptions = [
-  { value: 'email', label: 'Email them an activation link (recommended)' },
-  { value: 'link', label: 'Display an activation link for me to hand over' },
+  { value: 'email', label: msg('Email them an activation link (recommended)') },
+  { value: 'link', label: msg('Display an activation link for me to hand over') },
 ];
 
 /** What every page of the two user screens shows users with. */

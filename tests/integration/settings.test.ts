@@ -79,7 +79,7 @@ describe('editing the profile', () => {
     expect(page.text).toMatch(/<time [^>]*>[^<]* GMT\+9<\/time>/);
     expect(page.text).not.toMatch(/<time [^>]*>[^<]* UTC<\/time>/);
     const audit = await db('audit_log').where({ entity_id: user.id, action: 'user.updated' }).first('after');
-    expect(audit.after).toEqual({ name: 'Tomoko Ito', timeZone: 'Asia/Tokyo' });
+    expect(audit.after).toEqual({ name: 'Tomoko Ito', timeZone: 'Asia/Tokyo', language: null });
   });
 
   it(

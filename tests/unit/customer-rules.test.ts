@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { english } from '../../src/services/platform/i18n.js';
 import { createViews } from '../../src/web/render.js';
 import {
   checkCustomerForm,
@@ -89,7 +90,7 @@ describe('audit differences', () => {
 
 describe('the pagination partial', () => {
   const views = createViews(false);
-  const render = (data: Record<string, unknown>) => views.render('/partials/_pagination', data);
+  const render = (data: Record<string, unknown>) => views.render('/partials/_pagination', { i18n: english, ...data });
 
   it('shows Previous and Next with page numbers, keeping the query string', () => {
     const html = render({ page: 2, size: 10, total: 25, baseUrl: '/admin/customers?q=a%26b' });

@@ -4,8 +4,9 @@ import type { AppContext } from '../../context.js';
 import { formText, orRerender } from '../../web/forms.js';
 import { signInOrAskForCode } from '../../web/two-factor.js';
 import { noStore } from '../../web/user-screens.js';
+import { browserLanguage } from '../../web/locale.js';
 import { activateAccount, checkActivationLink, type InvalidLinkReason } from '../../services/people/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
 
 /**
  * The new person chooses a password through their activation link, or a login invited to another
@@ -23,7 +24,7 @@ export function activationRoutes(ctx: AppContext): Router {
     req: Request,
     res: Response,
     token: string,
-    form: { errors?: Record<string, Msg>; formError?: string } = {},
+    form: { errors?: Record<string, Msg>; formError?: Msg } = {},
     status = 200,
   ) => {
     const link = await checkActivationLink(ctx.db, ctx.clock.now(), token, { address: req.ip ?? 'unknown' });
@@ -31,7 +32,7 @@ export function activationRoutes(ctx: AppContext): Router {
     res.renderPage(
       'account/activation/index',
       {
-        title: link.accept ? 'Accept your new account' : 'Activate your account',
+        title: link.accept ? msg('Accept your new account') : msg('Activate your account'),
         token,
         account: link,
         errors: {},
@@ -52,7 +53,11 @@ export function activationRoutes(ctx: AppContext): Router {
     const form = Body.parse(req.body ?? {});
     await orRerender(
       async () => {
-        const result = await activateAccount(ctx.db, ctx.clock.now(), token, { ...form, address: req.ip ?? 'unknown' });
+        const result = await activateAccount(ctx.db, ctx.clock.now(), token, {
+          ...form,
+          address: req.ip ?? 'unknown',
+          browserLocale: browserLanguage(req),
+        });
         if (!result.ok) return invalidLink(req, res, result.reason);
         const { userId } = result;
         const who =
@@ -61,10 +66,11 @@ export function activationRoutes(ctx: AppContext): Router {
         const target = await signInOrAskForCode(ctx, req, who, result.landing);
         req.log.info({ event: 'account_activated', userId: result.userId }, 'account activated');
         if (!req.session.secondStep)
-          res.flash('success', 'Your account is active, and you are signed in. Welcome to Portico.');
+          res.flash('success', msg('Your account is active, and you are signed in. Welcome to Portico.'));
         res.redirect(303, target);
       },
-      (errors, status, err) => renderActivation(req, res, token, { errors, formError: err.message }, status),
+      (errors, status, err) =>
+        renderActivation(req, res, token, { errors, formError: msg(err.message, err.values) }, status),
     );
   });
 
@@ -75,7 +81,7 @@ function invalidLink(req: Request, res: Response, reason: InvalidLinkReason) {
   req.log.info({ event: 'activation_link_refused', reason }, 'activation link refused');
   res.renderPage(
     'account/activation/index',
-    { title: 'Activation link not valid', invalid: reason },
+    { title: msg('Activation link not valid'), invalid: reason },
     // DESIGN section 10: an unknown or used link is a 404 page; one past its time says so (410)
     { status: reason === 'expired' ? 410 : 404 },
   );

@@ -5,7 +5,9 @@ import { formText } from '../../web/forms.js';
 import { startSession } from '../../web/session.js';
 import { noStore } from '../../web/user-screens.js';
 import { type OpenedLink, openLoginLink } from '../../services/sites/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
+import { browserLanguage, requestTranslator } from '../../web/locale.js';
+import { rememberBrowserLanguage } from '../../services/people/index.js';
+import { msg } from '../../services/platform/i18n.js';
 
 /** Opening a login link: a session that reaches only the site map, then at once a URL without the token. */
 
@@ -21,6 +23,8 @@ export function loginLinkRoutes(ctx: AppContext): Router {
     if (!result.ok) return refused(req, res, result);
     const { userId, membershipId, linkId } = result;
     await startSession(req, ctx.clock.now(), { userId, membershipId, linkId });
+    // as at sign-in: the browser's language, for mail to someone who chose none
+    await rememberBrowserLanguage(ctx.db, userId, browserLanguage(req));
     req.log.info({ event: 'login_link_used', userId: result.userId, address: req.ip }, 'signed in with a login link');
     res.redirect(303, '/sites');
   });
@@ -32,10 +36,12 @@ export function loginLinkRoutes(ctx: AppContext): Router {
 function refused(req: Request, res: Response, result: Exclude<OpenedLink, { ok: true }>) {
   req.log.info({ event: 'login_link_refused', reason: result.reason }, 'login link refused');
   const expired =
-    result.reason === 'expired' ? { expiredLabel: formatDateTime(result.expiredAt, 'UTC'), ask: result.ask } : null;
+    result.reason === 'expired'
+      ? { expiredLabel: requestTranslator(req, res).dateTime(result.expiredAt, 'UTC'), ask: result.ask }
+      : null;
   res.renderPage(
     'account/link/refused',
-    { title: expired ? 'This link has expired' : 'This link does not work', expired },
+    { title: expired ? msg('This link has expired') : msg('This link does not work'), expired },
     { status: expired ? 410 : 404 },
   );
 }

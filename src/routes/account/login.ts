@@ -15,7 +15,7 @@ import {
   twoFactorKey,
   viewOf,
 } from '../../services/people/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
 import { browserLanguage } from '../../web/locale.js';
 
 /** Signing in with a password (and, for a login with two-factor, a code on a second step), and signing out. */
@@ -32,7 +32,7 @@ export function loginRoutes(ctx: AppContext): Router {
     ...maybeSignedIn((req, res, actor) => {
       const next = safeNext(Query.parse(req.query).next);
       if (actor) return res.redirect(303, next ?? landingPath(actor));
-      res.renderPage('account/login/index', { title: 'Sign in', values: { next: next ?? '' }, errors: {} });
+      res.renderPage('account/login/index', { title: msg('Sign in'), values: { next: next ?? '' }, errors: {} });
     }),
   );
 
@@ -55,7 +55,7 @@ export function loginRoutes(ctx: AppContext): Router {
       (errors, status, err) => {
         logRefusedSignIn(req, err);
         const values = { email: form.email, next: form.next ?? '' };
-        res.renderPage('account/login/index', { title: 'Sign in', values, errors }, { status });
+        res.renderPage('account/login/index', { title: msg('Sign in'), values, errors }, { status });
       },
       // a locked account or address is told so on the form, with the time left
       { limits: true },
@@ -64,7 +64,7 @@ export function loginRoutes(ctx: AppContext): Router {
 
   // ---- the second step: a code from the app, or a recovery code, in the same field ----
   const renderSecondStep = (res: Response, errors: Record<string, Msg> = {}, status = 200) =>
-    res.renderPage('account/login/two-factor', { title: 'Two-factor sign-in', errors }, { status });
+    res.renderPage('account/login/two-factor', { title: msg('Two-factor sign-in'), errors }, { status });
 
   router.get('/login/two-factor', (req, res) => {
     if (!pendingSecondStep(ctx, req)) return res.redirect(303, '/login');
@@ -74,7 +74,7 @@ export function loginRoutes(ctx: AppContext): Router {
   router.post('/login/two-factor', async (req, res) => {
     const step = pendingSecondStep(ctx, req);
     if (!step) {
-      res.flash('info', 'Your sign-in took too long. Sign in again.');
+      res.flash('info', msg('Your sign-in took too long. Sign in again.'));
       return res.redirect(303, '/login');
     }
     const { code } = CodeBody.parse(req.body ?? {});
@@ -91,7 +91,7 @@ export function loginRoutes(ctx: AppContext): Router {
         const who = await finishSecondStep(ctx, req, step);
         if (!who) return res.redirect(303, '/login');
         req.log.info({ event: 'sign_in', userId: who.userId, address, recoveryCode }, 'signed in with two-factor');
-        if (recoveryCode) res.flash('info', 'You signed in with a recovery code; it no longer works.');
+        if (recoveryCode) res.flash('info', msg('You signed in with a recovery code; it no longer works.'));
         res.redirect(303, step.next);
       },
       (errors, status, err) => {

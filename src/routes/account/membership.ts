@@ -6,6 +6,7 @@ import { formText } from '../../web/forms.js';
 import { renewSessionId } from '../../web/session.js';
 import { landingPath } from '../../services/access/index.js';
 import { listMembershipsOf, switchMembership } from '../../services/people/index.js';
+import { msg } from '../../services/platform/i18n.js';
 
 /** A person with several roles switches the one this session acts in. */
 
@@ -18,7 +19,7 @@ export function membershipRoutes(ctx: AppContext): Router {
     '/session/membership',
     ...allow('session.switch', async (_req, res, actor) => {
       const memberships = await listMembershipsOf(ctx.db, actor);
-      res.renderPage('account/membership/index', { title: 'Switch role', memberships });
+      res.renderPage('account/membership/index', { title: msg('Switch role'), memberships });
     }),
   );
 
@@ -31,7 +32,7 @@ export function membershipRoutes(ctx: AppContext): Router {
       await renewSessionId(req, ctx.clock.now(), next);
       const event = { event: 'membership_switched', userId: next.userId, membershipId: next.membershipId };
       req.log.info(event, 'switched role');
-      res.flash('success', `You now act as ${next.placeName}.`);
+      res.flash('success', msg('You now act as {place}.', { place: next.placeName }));
       res.redirect(303, landingPath(next));
     }),
   );

@@ -12,6 +12,7 @@ import {
   requestPasswordReset,
   resetPassword,
 } from '../../services/people/index.js';
+import { msg } from '../../services/platform/i18n.js';
 
 /**
  * Forgotten passwords: ask for a mailed link, then choose a new password with it (logs never hold the
@@ -22,23 +23,25 @@ const ForgotBody = z.object({ email: formText() });
 const PasswordBody = z.object({ password: formText(), passwordConfirm: formText() });
 const TokenParams = z.object({ token: z.string().max(200) });
 
-const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
+const RULES = msg('At least {min} characters; not a common password and not made from your email address.', {
+  min: MIN_PASSWORD_LENGTH,
+});
 
 export function passwordRoutes(ctx: AppContext): Router {
   const router = Router();
 
   const renderForgot = (res: Response, values: Record<string, string>, errors = {}, status = 200) =>
-    res.renderPage('account/password/forgot', { title: 'Forgot your password', values, errors }, { status });
+    res.renderPage('account/password/forgot', { title: msg('Forgot your password'), values, errors }, { status });
 
   const renderReset = (res: Response, token: string, errors = {}, status = 200) =>
     res.renderPage(
       'account/password/reset',
-      { title: 'Choose a new password', token, rules: RULES, errors },
+      { title: msg('Choose a new password'), token, rules: RULES, errors },
       { status },
     );
 
   const renderNew = (res: Response, errors = {}, status = 200) =>
-    res.renderPage('account/password/new', { title: 'Set a new password', rules: RULES, errors }, { status });
+    res.renderPage('account/password/new', { title: msg('Set a new password'), rules: RULES, errors }, { status });
 
   router.get('/password/forgot', (_req, res) => renderForgot(res, {}));
 
@@ -53,7 +56,7 @@ export function passwordRoutes(ctx: AppContext): Router {
         });
         const event = { event: 'password_reset_requested', userId: userId ?? undefined, limited };
         req.log.info(event, 'password reset requested');
-        res.renderPage('account/password/forgot-sent', { title: 'Check your email', email: form.email.trim() });
+        res.renderPage('account/password/forgot-sent', { title: msg('Check your email'), email: form.email.trim() });
       },
       (errors, status) => renderForgot(res, form, errors, status),
     );
@@ -79,7 +82,7 @@ export function passwordRoutes(ctx: AppContext): Router {
         req.log.info(event, 'password reset with a mailed link');
         // the reset ended every session of the user, this browser's included: start an anonymous one
         await regenerateSession(req);
-        res.flash('success', 'Your password has been changed. Sign in with it.');
+        res.flash('success', msg('Your password has been changed. Sign in with it.'));
         res.redirect(303, '/login');
       },
       (errors, status) => renderReset(res, token, errors, status),
@@ -108,7 +111,7 @@ export function passwordRoutes(ctx: AppContext): Router {
           const event = { event: 'password_changed', userId: actor.userId, reason: 'staff_set' };
           req.log.info(event, 'password set by staff replaced');
           await reissueSession(req, ctx.clock.now());
-          res.flash('success', 'Your new password is set. Welcome to Portico.');
+          res.flash('success', msg('Your new password is set. Welcome to Portico.'));
           res.redirect(303, landingPath(actor));
         },
         // a password that is the person's own already (changed in another tab) needs nothing more here
@@ -124,7 +127,7 @@ function invalidLink(req: Request, res: Response, reason: 'unknown' | 'expired' 
   req.log.info({ event: 'password_reset_link_refused', reason }, 'password reset link refused');
   res.renderPage(
     'account/password/invalid-link',
-    { title: 'Link no longer valid', reason },
+    { title: msg('Link no longer valid'), reason },
     { status: reason === 'unknown' ? 404 : 410 },
   );
 }

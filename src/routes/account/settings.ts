@@ -23,10 +23,9 @@ import {
   verificationState,
 } from '../../services/people/index.js';
 import { changeNotificationSwitches, NOTIFICATION_KINDS, notificationSwitches } from '../../services/mail/index.js';
-import { formatDateTime, timeZoneChoicesFor } from '../../services/platform/index.js';
-import { LOCALE_NAMES, LOCALES } from '../../services/platform/i18n.js';
-import { browserLanguage } from '../../web/locale.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { timeZoneChoicesFor } from '../../services/platform/index.js';
+import { LOCALE_NAMES, LOCALES, msg, type Msg } from '../../services/platform/i18n.js';
+import { browserLanguage, requestTranslator } from '../../web/locale.js';
 
 /**
  * The signed-in person's own settings: profile, password, their accounts (memberships), notifications,
@@ -47,12 +46,14 @@ const TokenParams = z.object({ token: z.string().max(200) });
 const MobileBody = z.object({ mobile: formText(100) });
 const CodeBody = z.object({ code: formText(20) });
 
-const RULES = `At least ${MIN_PASSWORD_LENGTH} characters; not a common password and not made from your email address.`;
+const RULES = msg('At least {min} characters; not a common password and not made from your email address.', {
+  min: MIN_PASSWORD_LENGTH,
+});
 
 type PageState = {
   profile?: { name: string; timeZone: string; language?: string };
   errors?: Record<string, Msg>;
-  sessionsNote?: string;
+  sessionsNote?: Msg;
   notifications?: Record<string, boolean>;
 };
 type MobileState = { values?: Record<string, Msg>; errors?: Record<string, Msg> };
@@ -73,7 +74,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     res.renderPage(
       'account/settings/index',
       {
-        title: 'Settings',
+        title: msg('Settings'),
         profile,
         values: state.profile ?? profile,
         timeZones: timeZoneChoicesFor(profile.timeZone),
@@ -90,14 +91,13 @@ export function settingsRoutes(ctx: AppContext): Router {
           ...sw,
           checked: state.notifications ? state.notifications[sw.kind] : sw.enabled,
         })),
-        formatTime: (d: Date | null) => formatDateTime(d, actor.timeZone),
       },
       { status, fragment: 'account/settings/_sessions' },
     );
   }
 
   /** htmx swaps the sessions list in place; a plain form goes back to the page. */
-  async function sessionsChanged(req: Request, res: Response, actor: Actor, note: string) {
+  async function sessionsChanged(req: Request, res: Response, actor: Actor, note: Msg) {
     if (wantsFragment(req)) return renderSettings(req, res, actor, { sessionsNote: note });
     res.flash('success', note);
     res.redirect(303, '/settings');
@@ -112,7 +112,7 @@ export function settingsRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           await updateProfile(ctx.db, actor, form);
-          res.flash('success', 'Your profile has been saved.');
+          res.flash('success', msg('Your profile has been saved.'));
           res.redirect(303, '/settings');
         },
         (errors, status) => renderSettings(req, res, actor, { profile: form, errors }, status),
@@ -129,7 +129,7 @@ export function settingsRoutes(ctx: AppContext): Router {
           const { sessionsEnded } = await changePassword(ctx.db, actor, req.sessionID, form, ctx.clock.now());
           req.log.info({ event: 'password_changed', userId: actor.userId, sessionsEnded }, 'password changed');
           await reissueSession(req, ctx.clock.now());
-          res.flash('success', 'Your password has been changed. Other devices have been signed out.');
+          res.flash('success', msg('Your password has been changed. Other devices have been signed out.'));
           res.redirect(303, '/settings');
         },
         (errors, status) => renderSettings(req, res, actor, { errors }, status),
@@ -147,8 +147,8 @@ export function settingsRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             changed.length
-              ? 'Your notification choices have been saved.'
-              : 'Nothing changed in your notification choices.',
+              ? msg('Your notification choices have been saved.')
+              : msg('Nothing changed in your notification choices.'),
           );
           res.redirect(303, '/settings#notifications');
         },
@@ -164,8 +164,10 @@ export function settingsRoutes(ctx: AppContext): Router {
       await reissueSession(req, ctx.clock.now());
       req.log.info({ event: 'sessions_ended', userId: actor.userId, count: ended }, 'signed out everywhere else');
       const note = ended
-        ? `Signed out ${ended} other session${ended === 1 ? '' : 's'}.`
-        : 'No other session was signed in.';
+        ? msg('{count, plural, one {Signed out # other session.} other {Signed out # other sessions.}}', {
+            count: ended,
+          })
+        : msg('No other session was signed in.');
       await sessionsChanged(req, res, actor, note);
     }),
   );
@@ -176,7 +178,9 @@ export function settingsRoutes(ctx: AppContext): Router {
       const { sid } = SessionParams.parse(req.params);
       const { device, viewEndedOf } = await endSession(ctx.db, actor, ctx.clock.now(), sid, req.sessionID);
       req.log.info({ event: 'session_ended', userId: actor.userId }, 'signed out another session');
-      const note = viewEndedOf ? `Ended the view of ${viewEndedOf} as you.` : `Signed out the session on ${device}.`;
+      const note = viewEndedOf
+        ? msg('Ended the view of {name} as you.', { name: viewEndedOf })
+        : msg('Signed out the session on {device}.', { device: requestTranslator(req, res).t(device) });
       await sessionsChanged(req, res, actor, note);
     }),
   );
@@ -186,7 +190,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     '/settings/email-verification',
     ...allow('settings.view', async (_req, res, actor) => {
       const email = await sendEmailVerification(ctx.db, actor, { now: ctx.clock.now(), baseUrl: ctx.config.baseUrl });
-      res.flash('success', `A confirmation link is on its way to ${email}.`);
+      res.flash('success', msg('A confirmation link is on its way to {email}.', { email }));
       res.redirect(303, '/settings#verification');
     }),
   );
@@ -195,7 +199,7 @@ export function settingsRoutes(ctx: AppContext): Router {
   router.get('/settings/email-verification/:token', (req, res) => {
     res.set('Cache-Control', 'no-store');
     res.renderPage('account/settings/email-verification', {
-      title: 'Confirm your email address',
+      title: msg('Confirm your email address'),
       token: TokenParams.parse(req.params).token,
     });
   });
@@ -206,10 +210,10 @@ export function settingsRoutes(ctx: AppContext): Router {
     if (!result.ok)
       return res.renderPage(
         'account/settings/email-verification',
-        { title: 'Link not valid', invalid: result.reason },
+        { title: msg('Link not valid'), invalid: result.reason },
         { status: result.reason === 'unknown' ? 404 : 410 },
       );
-    res.renderPage('account/settings/email-verification', { title: 'Email confirmed', done: result.email });
+    res.renderPage('account/settings/email-verification', { title: msg('Email confirmed'), done: result.email });
   });
 
   // ---- the mobile number: a code by text message confirms it ----
@@ -218,7 +222,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     res.renderPage(
       'account/settings/mobile',
       {
-        title: 'Your mobile number',
+        title: msg('Your mobile number'),
         state,
         codeMinutes: CODE_MINUTES,
         values: form.values ?? { mobile: state.mobile ?? '' },
@@ -237,7 +241,7 @@ export function settingsRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const mobile = await sendMobileCode(ctx.db, actor, form, ctx.clock.now());
-          res.flash('success', `A code is on its way to ${mobile}.`);
+          res.flash('success', msg('A code is on its way to {mobile}.', { mobile }));
           res.redirect(303, '/settings/mobile');
         },
         (errors, status) => renderMobile(res, actor, { values: form, errors }, status),
@@ -252,7 +256,7 @@ export function settingsRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           await confirmMobileCode(ctx.db, actor, form, ctx.clock.now());
-          res.flash('success', 'Your mobile number is verified.');
+          res.flash('success', msg('Your mobile number is verified.'));
           res.redirect(303, '/settings#verification');
         },
         (errors, status) => renderMobile(res, actor, { errors }, status),

@@ -12,8 +12,7 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../../services/integration/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** /admin/api-keys: the tenant admin's keys for the integration API. */
 
@@ -27,8 +26,6 @@ type IndexState = {
   status?: number;
 };
 
-const formatTime = (actor: Actor) => (d: Date | null) => (d ? formatDateTime(d, actor.timeZone) : 'Never');
-
 export function adminApiKeyRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -39,14 +36,13 @@ export function adminApiKeyRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/api-keys/index',
       {
-        title: 'API keys',
+        title: msg('API keys'),
         keys,
         // a new key may do everything unless the admin unticks some of it
         values: state.values ?? { name: '', scopes: [...API_SCOPES] },
         scopeOptions: API_SCOPES.map((s) => ({ value: s, ...API_SCOPE_LABELS[s] })),
         errors: state.errors ?? {},
         created: state.created ?? null,
-        formatTime: formatTime(actor),
         docsUrl: `${ctx.config.baseUrl}/api/v1/openapi.json`,
       },
       { status: state.status },
@@ -74,7 +70,7 @@ export function adminApiKeyRoutes(ctx: AppContext): Router {
     '/admin/api-keys/:id/revoke',
     ...allow('api_key.manage', async (req, res, actor) => {
       const key = await findApiKey(ctx.db, actor, KeyParams.parse(req.params).id);
-      res.renderPage('admin/api-keys/revoke', { title: `Revoke ${key.name}`, key, formatTime: formatTime(actor) });
+      res.renderPage('admin/api-keys/revoke', { title: msg('Revoke {name}', { name: key.name }), key });
     }),
   );
 
@@ -82,7 +78,10 @@ export function adminApiKeyRoutes(ctx: AppContext): Router {
     '/admin/api-keys/:id/revoke',
     ...allow('api_key.manage', async (req, res, actor) => {
       const key = await revokeApiKey(ctx.db, actor, KeyParams.parse(req.params).id, ctx.clock.now());
-      res.flash('success', `The key "${key.name}" is revoked: requests made with it are refused from now on.`);
+      res.flash(
+        'success',
+        msg('The key "{name}" is revoked: requests made with it are refused from now on.', { name: key.name }),
+      );
       res.redirect(303, '/admin/api-keys');
     }),
   );

@@ -10,6 +10,7 @@ import {
   cursorParam,
   decodeSafeIdCursor,
   listHref,
+  msg,
   streamAuditExport,
 } from '../../services/platform/index.js';
 
@@ -46,7 +47,7 @@ export function adminAuditRoutes(ctx: AppContext): Router {
         to: period.to ?? '',
       };
       res.renderPage('admin/audit/index', {
-        title: 'Audit log',
+        title: msg('Audit log'),
         ...page,
         state,
         olderHref: page.olderBefore ? listHref('/admin/audit', { ...state, before: page.olderBefore }) : null,

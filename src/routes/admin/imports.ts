@@ -14,7 +14,7 @@ import {
   startImport,
   writeImport,
 } from '../../services/integration/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** Staff CSV import: upload and preview (nothing written), then write with a progress bar that htmx polls. */
 
@@ -23,7 +23,10 @@ const Params = z.object({ id: idParam() });
 // checked for text PostgreSQL cannot store as every other form's are (the app-wide check ran before them)
 const UploadBody = z.object({ kind: formText() });
 
-const kindOptions = [{ value: '', label: 'Choose…' }, ...IMPORT_KINDS.map((k) => ({ value: k.key, label: k.label }))];
+const kindOptions = [
+  { value: '', label: msg('Choose…') },
+  ...IMPORT_KINDS.map((k) => ({ value: k.key, label: k.label })),
+];
 const maxMb = MAX_UPLOAD_BYTES / 1024 / 1024;
 
 type FormState = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
@@ -38,7 +41,7 @@ export function adminImportRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/imports/index',
       {
-        title: 'Imports',
+        title: msg('Imports'),
         imports,
         kinds: IMPORT_KINDS,
         kindOptions,
@@ -55,7 +58,7 @@ export function adminImportRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/imports/show',
       {
-        title: `Import · ${imp.fileName}`,
+        title: msg('Import · {file}', { file: imp.fileName }),
         imp,
         errors: form.errors ?? {},
         // without JavaScript a running import's page reloads itself every few seconds (layout's <noscript>)
@@ -82,7 +85,7 @@ export function adminImportRoutes(ctx: AppContext): Router {
       const values = { kind };
       if (file?.truncated)
         return renderIndex(res, actor, {
-          errors: { file: `The file is larger than ${maxMb} MB: split it.` },
+          errors: { file: msg('The file is larger than {mb} MB: split it.', { mb: maxMb }) },
           values,
           status: 422,
         });

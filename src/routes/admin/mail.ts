@@ -12,13 +12,7 @@ import {
   type MailReader,
   retryDeadMail,
 } from '../../services/mail/index.js';
-import {
-  cursorParam,
-  decodeSafeIdCursor,
-  DEFAULT_PAGE_SIZE,
-  formatDateTime,
-  listHref,
-} from '../../services/platform/index.js';
+import { cursorParam, decodeSafeIdCursor, DEFAULT_PAGE_SIZE, listHref, msg } from '../../services/platform/index.js';
 
 /**
  * The tenant's Outgoing mail page: its outbox, including mail kept because no SMTP server is configured.
@@ -55,7 +49,6 @@ export function outgoingMailPages(ctx: AppContext, base: '/admin/mail' | '/opera
     smtpConfigured: !!ctx.mail,
     canRetry: can(reader, 'mail.retry'),
     showTenant: isOperator(reader),
-    formatTime: (d: Date | null) => formatDateTime(d, reader.timeZone),
   });
   return {
     async list(req: Request, res: Response, reader: MailReader) {
@@ -65,7 +58,7 @@ export function outgoingMailPages(ctx: AppContext, base: '/admin/mail' | '/opera
       res.renderPage(
         'admin/mail/index',
         {
-          title: 'Outgoing mail',
+          title: msg('Outgoing mail'),
           rows,
           query,
           statuses: MAIL_STATUSES,
@@ -84,7 +77,8 @@ export function outgoingMailPages(ctx: AppContext, base: '/admin/mail' | '/opera
       // kept mail may hold activation and reset links: keep it out of every cache
       res.set('Cache-Control', 'no-store');
       res.renderPage('admin/mail/show', {
-        title: message.subject,
+        // a subject is the mail's own text, not a message of the catalog
+        title: msg('{subject}', { subject: message.subject }),
         message,
         ...mailView(reader),
       });
@@ -107,8 +101,8 @@ export function adminMailRoutes(ctx: AppContext): Router {
       res.flash(
         'success',
         ctx.mail
-          ? `The message to ${to} is queued again and goes out within seconds.`
-          : `The message to ${to} is queued again; with no SMTP server configured it is kept here.`,
+          ? msg('The message to {to} is queued again and goes out within seconds.', { to })
+          : msg('The message to {to} is queued again; with no SMTP server configured it is kept here.', { to }),
       );
       res.redirect(303, `/admin/mail/${id}`);
     }),

@@ -12,14 +12,13 @@ import {
   listPartners,
   unassignCustomer,
 } from '../../services/partners/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
 import {
   ACTIVATION_DAYS,
   createPartnerUser,
   reissuePartnerActivation,
   STATUS_LABELS,
 } from '../../services/people/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { formatDateTime, msg, type Msg } from '../../services/platform/index.js';
 
 /** Provider staff: partners (resellers), their partner viewers and their customers. */
 
@@ -38,7 +37,7 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
     const partners = await listPartners(ctx.db, actor);
     res.renderPage(
       'admin/partners/index',
-      { title: 'Partners', partners, values: form.values ?? { name: '' }, errors: form.errors ?? {} },
+      { title: msg('Partners'), partners, values: form.values ?? { name: '' }, errors: form.errors ?? {} },
       { status },
     );
   };
@@ -54,7 +53,7 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/partners/show',
       {
-        title: detail.partner.name,
+        title: msg('{name}', { name: detail.partner.name }),
         ...detail,
         statusLabels: STATUS_LABELS,
         errors: {},
@@ -77,7 +76,7 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/partners/new-user',
       {
-        title: `Add a user to ${partner.name}`,
+        title: msg('Add a user to {name}', { name: partner.name }),
         partner,
         values,
         errors,
@@ -97,7 +96,10 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const partner = await createPartner(ctx.db, actor, form);
-          res.flash('success', `Partner ${partner.name} created. Assign its customers and add its users here.`);
+          res.flash(
+            'success',
+            msg('Partner {name} created. Assign its customers and add its users here.', { name: partner.name }),
+          );
           res.redirect(303, `/admin/partners/${partner.id}`);
         },
         (errors, status) => renderList(res, actor, { values: form, errors }, status),
@@ -118,7 +120,12 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const customer = await assignCustomer(ctx.db, actor, id, form.customerId);
-          res.flash('success', `${customer.title} is now assigned to this partner. Its users see it, read only.`);
+          res.flash(
+            'success',
+            msg('{customer} is now assigned to this partner. Its users see it, read only.', {
+              customer: customer.title,
+            }),
+          );
           res.redirect(303, `/admin/partners/${id}`);
         },
         (errors, status) => renderPartner(res, actor, id, { errors, formError: errors.form }, status),
@@ -131,7 +138,7 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
     ...allow('partner.manage', async (req, res, actor) => {
       const { id, customerId } = Params.parse(req.params);
       const customer = await unassignCustomer(ctx.db, actor, id, customerId);
-      res.flash('success', `${customer.title} is no longer assigned to this partner.`);
+      res.flash('success', msg('{customer} is no longer assigned to this partner.', { customer: customer.title }));
       res.redirect(303, `/admin/partners/${id}`);
     }),
   );
@@ -152,7 +159,13 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
         async () => {
           const { user, token, expiresAt } = await createPartnerUser(ctx.db, actor, id, form, mailEnv());
           if (!token) {
-            res.flash('success', `Added ${user.name}. An activation email is on its way to ${user.email}.`);
+            res.flash(
+              'success',
+              msg('Added {name}. An activation email is on its way to {email}.', {
+                name: user.name,
+                email: user.email,
+              }),
+            );
             return res.redirect(303, `/admin/partners/${id}`);
           }
           noStore(res);
@@ -172,7 +185,12 @@ export function adminPartnerRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { user } = await reissuePartnerActivation(ctx.db, actor, id, userId, 'email', mailEnv());
-          res.flash('success', `A new activation email is on its way to ${user.email}. Earlier links no longer work.`);
+          res.flash(
+            'success',
+            msg('A new activation email is on its way to {email}. Earlier links no longer work.', {
+              email: user.email,
+            }),
+          );
           res.redirect(303, `/admin/partners/${id}`);
         },
         (errors, status) => renderPartner(res, actor, id, { formError: errors.form }, status),

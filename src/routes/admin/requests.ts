@@ -15,7 +15,8 @@ import {
   REQUEST_KIND_LABELS,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg, type Translator } from '../../services/platform/index.js';
+import { requestTranslator } from '../../web/locale.js';
 
 /** The provider's queue of asset requests: approve an activation, reject with a reason, apply a deactivation. */
 
@@ -23,7 +24,7 @@ const Params = z.object({ id: idParam() });
 const DecisionBody = z.object({ reason: formText(5000) });
 
 const kindOptions = [
-  { value: '', label: 'All kinds' },
+  { value: '', label: msg('All kinds') },
   ...QUEUED_KINDS.map((k) => ({ value: k, label: REQUEST_KIND_LABELS[k] })),
 ];
 
@@ -45,7 +46,7 @@ export function adminRequestRoutes(ctx: AppContext): Router {
   const renderQueue = async (res: Response, actor: Actor, filter: QueueFilter, opts: Problems = {}) => {
     const queue = await listPendingRequests(ctx.db, actor, filter);
     const data = {
-      title: 'Requests',
+      title: msg('Requests'),
       queue,
       kindOptions,
       errors: opts.errors ?? {},
@@ -58,14 +59,14 @@ export function adminRequestRoutes(ctx: AppContext): Router {
 
   /** A decision on one row, then back to the queue with the same filters (or the queue again with the reason). */
   const decision =
-    (decide: (actor: Actor, id: string, reason: string) => Promise<string>): ActorHandler =>
+    (decide: (actor: Actor, id: string, reason: string, tr: Translator) => Promise<Msg>): ActorHandler =>
     async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       const { reason } = DecisionBody.parse(req.body ?? {});
       const filter = { ...queueFilterFrom(req.body ?? {}), after: '' };
       await orRerender(
         async () => {
-          res.flash('success', await decide(actor, id, reason));
+          res.flash('success', await decide(actor, id, reason, requestTranslator(req, res)));
           res.redirect(303, queueUrl(filter));
         },
         (errors, status) => renderQueue(res, actor, filter, { errors, status, rowId: id, values: { reason } }),
@@ -81,9 +82,11 @@ export function adminRequestRoutes(ctx: AppContext): Router {
     '/admin/requests/:id/approval',
     ...allow(
       'request.review',
-      decision(async (actor, id) => {
+      decision(async (actor, id, _reason, tr) => {
         const { identifier, termEnd } = await approveRequest(ctx.db, actor, id, now());
-        return `${identifier} is active: its first term runs until ${formatDay(termEnd)}.`;
+        // the day in the reader's language, as the flash shows it to them next
+        const day = tr.locale === 'en' ? formatDay(termEnd) : tr.date(termEnd);
+        return msg('{identifier} is active: its first term runs until {day}.', { identifier, day });
       }),
     ),
   );
@@ -94,7 +97,11 @@ export function adminRequestRoutes(ctx: AppContext): Router {
       'request.review',
       decision(async (actor, id, reason) => {
         const { identifier, kindLabel } = await rejectRequest(ctx.db, actor, id, reason);
-        return `${kindLabel} of ${identifier} rejected: the customer sees your reason in the asset’s history.`;
+        // one message, so translators see the whole sentence
+        return msg(
+          '{kind, select, Activation {Activation} Reactivation {Reactivation} Deactivation {Deactivation} other {{kind}}} of {identifier} rejected: the customer sees your reason in the asset’s history.',
+          { kind: kindLabel, identifier },
+        );
       }),
     ),
   );
@@ -105,7 +112,7 @@ export function adminRequestRoutes(ctx: AppContext): Router {
       'request.review',
       decision(async (actor, id) => {
         const { identifier } = await applyDeactivation(ctx.db, actor, id);
-        return `${identifier} is deactivated.`;
+        return msg('{identifier} is deactivated.', { identifier });
       }),
     ),
   );

@@ -14,7 +14,7 @@ import {
 import type { Actor } from '../../services/access/index.js';
 import { setTwoFactorRequirement, twoFactorRequirement } from '../../services/people/index.js';
 import { formCheckbox, formText, orRerender } from '../../web/forms.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** The provider's settings page: one section (and fragment) per concern. */
 
@@ -50,7 +50,7 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/settings/index',
       {
-        title: 'Provider settings',
+        title: msg('Provider settings'),
         helpLinks: {
           values,
           errors: help.errors ?? {},
@@ -75,7 +75,7 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
         async () => {
           await saveHelpLinks(ctx.db, actor, form);
           if (wantsFragment(req)) return renderSettings(res, actor, { saved: true });
-          res.flash('success', 'The Help page links have been saved.');
+          res.flash('success', msg('The Help page links have been saved.'));
           res.redirect(303, '/admin/settings#help-links');
         },
         (errors, status) => renderSettings(res, actor, { errors, values: form, status }),
@@ -93,7 +93,11 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
           const range = await setNumberRange(ctx.db, actor, form);
           res.flash(
             'success',
-            `The number range is ${range.firstNumber}–${range.lastNumber}, in blocks of ${range.blockSize}.`,
+            msg('The number range is {first}–{last}, in blocks of {size}.', {
+              first: String(range.firstNumber),
+              last: String(range.lastNumber),
+              size: String(range.blockSize),
+            }),
           );
           res.redirect(303, '/admin/settings#number-range');
         },
@@ -109,7 +113,9 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
       await setBlockOverLimit(ctx.db, actor, on);
       res.flash(
         'success',
-        on ? 'Usage of accounts over their limit is refused.' : 'Usage of accounts over their limit is accepted.',
+        on
+          ? msg('Usage of accounts over their limit is refused.')
+          : msg('Usage of accounts over their limit is accepted.'),
       );
       res.redirect(303, '/admin/settings#over-limit');
     }),
@@ -122,7 +128,7 @@ export function tenantSettingsRoutes(ctx: AppContext): Router {
       const changed = await setTwoFactorRequirement(ctx.db, actor, form);
       res.flash(
         'success',
-        changed ? 'Two-factor requirements saved.' : 'Nothing changed in the two-factor requirements.',
+        changed ? msg('Two-factor requirements saved.') : msg('Nothing changed in the two-factor requirements.'),
       );
       res.redirect(303, '/admin/settings#two-factor');
     }),

@@ -20,7 +20,7 @@ import {
   updateSite,
   type VisitForm,
 } from '../../services/sites/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** Provider staff: sites with their geofences, services, visits and pictures. */
 
@@ -55,14 +55,18 @@ export function adminSiteRoutes(ctx: AppContext): Router {
     const list = await listSites(ctx.db, actor, { q });
     res.renderPage(
       'admin/sites/index',
-      { title: 'Sites', ...list, canManage: can(actor, 'site.manage'), serviceErrors: {} },
+      { title: msg('Sites'), ...list, canManage: can(actor, 'site.manage'), serviceErrors: {} },
       { fragment: 'admin/sites/_table' },
     );
   };
 
   const renderSiteForm = async (res: Response, actor: Actor, form: SiteFormState) => {
     const customers = await siteCustomerChoices(ctx.db, actor);
-    const title = form.siteId ? `Edit ${form.values.name || 'site'}` : 'New site';
+    const title = form.siteId
+      ? form.values.name
+        ? msg('Edit {name}', { name: form.values.name })
+        : msg('Edit site')
+      : msg('New site');
     res.renderPage(
       'admin/sites/form',
       { title, customers, ...form, errors: form.errors ?? {} },
@@ -75,7 +79,7 @@ export function adminSiteRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/sites/show',
       {
-        title: detail.site.name,
+        title: msg('{name}', { name: detail.site.name }),
         ...detail,
         tiles,
         canManage: can(actor, 'site.manage'),
@@ -99,12 +103,12 @@ export function adminSiteRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const service = await createService(ctx.db, actor, name);
-          res.flash('success', `Service ${service.name} added.`);
+          res.flash('success', msg('Service {name} added.', { name: service.name }));
           res.redirect(303, '/admin/sites');
         },
         async (errors, status) => {
           const list = await listSites(ctx.db, actor);
-          const data = { title: 'Sites', ...list, canManage: true, serviceErrors: errors, serviceName: name };
+          const data = { title: msg('Sites'), ...list, canManage: true, serviceErrors: errors, serviceName: name };
           res.renderPage('admin/sites/index', data, { status });
         },
       );
@@ -126,7 +130,7 @@ export function adminSiteRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const site = await createSite(ctx.db, actor, form);
-          res.flash('success', `Site ${site.name} created.`);
+          res.flash('success', msg('Site {name} created.', { name: site.name }));
           res.redirect(303, `/admin/sites/${site.id}`);
         },
         (errors, status) => renderSiteForm(res, actor, { values: form, errors, status }),
@@ -161,7 +165,7 @@ export function adminSiteRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const site = await updateSite(ctx.db, actor, id, form);
-          res.flash('success', `Site ${site.name} saved.`);
+          res.flash('success', msg('Site {name} saved.', { name: site.name }));
           res.redirect(303, `/admin/sites/${site.id}`);
         },
         (errors, status) => renderSiteForm(res, actor, { siteId: id, values: form, errors, status }),
@@ -177,7 +181,7 @@ export function adminSiteRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           await recordVisit(ctx.db, actor, id, form);
-          res.flash('success', `Visit by ${form.vehicle.trim()} recorded.`);
+          res.flash('success', msg('Visit by {vehicle} recorded.', { vehicle: form.vehicle.trim() }));
           res.redirect(303, `/admin/sites/${id}`);
         },
         (errors, status) => renderStaffSite(res, actor, id, { visitValues: form, visitErrors: errors, status }),
@@ -199,7 +203,7 @@ export function adminSiteRoutes(ctx: AppContext): Router {
         await orRerender(
           async () => {
             await addPicture(ctx.db, actor, id, { visitId: visit, caption, bytes });
-            res.flash('success', 'Picture uploaded.');
+            res.flash('success', msg('Picture uploaded.'));
           },
           (errors, _status, err) => res.flash('error', errors.picture ?? err.message),
           // a visit that is not the site's is no mistake of the form: the error page says it

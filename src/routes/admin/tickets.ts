@@ -5,6 +5,7 @@ import { allow } from '../../web/auth.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import { listStaffTickets, staffUpdateTicket, ticketFilterFrom } from '../../services/tickets/index.js';
 import { commented, renderTicket, renderTicketList } from '../tickets.js';
+import { msg, type Msg } from '../../services/platform/index.js';
 
 /** Staff: every customer's tickets, the customer's pages seen from the provider's side, with replies and status. */
 
@@ -12,10 +13,12 @@ const Params = z.object({ id: idParam() });
 const ReplyBody = z.object({ body: formText(), status: formText() });
 
 /** What staff read after replying: who gets a mail about it, if anyone. */
-const repliedNote = (mails: number) =>
+const repliedNote = (mails: number): Msg =>
   mails
-    ? `Sent. ${mails === 1 ? 'One person gets' : `${mails} people get`} a mail about it.`
-    : 'Saved. Nobody gets a mail: the opener and followers turned ticket mail off, or there are none.';
+    ? msg('{count, plural, one {Sent. One person gets a mail about it.} other {Sent. # people get a mail about it.}}', {
+        count: mails,
+      })
+    : msg('Saved. Nobody gets a mail: the opener and followers turned ticket mail off, or there are none.');
 
 export function adminTicketRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -44,7 +47,9 @@ export function adminTicketRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { mails } = await staffUpdateTicket(ctx.db, actor, id, form, links);
-          await commented(ctx.db, req, res, actor, { id, staff: true }, repliedNote(mails));
+          // the note is only flashed, which takes a Msg; commented() (routes/tickets.ts) still types it as a string
+          const note = repliedNote(mails) as string;
+          await commented(ctx.db, req, res, actor, { id, staff: true }, note);
         },
         (errors, status) => renderTicket(ctx.db, res, actor, id, true, { errors, values: form, status }),
       );

@@ -16,7 +16,9 @@ import {
   type BulkSelection,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
+import { requestTranslator } from '../../web/locale.js';
+import { withDayLabels } from './day-labels.js';
 
 /**
  * Bulk actions on assets: the list's form posts a selection and an action (preview), the preview page
@@ -40,6 +42,7 @@ const attachment = (filename: string) => `attachment; filename="${filename}"`;
 
 export function bulkAssetRoutes(ctx: AppContext): Router {
   const router = Router();
+  router.use('/assets/bulk', withDayLabels);
   const now = () => ctx.clock.now();
 
   /** The selection from the form: every asset matching the list's filter, or the ticked ones. */
@@ -53,7 +56,7 @@ export function bulkAssetRoutes(ctx: AppContext): Router {
     res.renderPage(
       'assets/bulk/form',
       {
-        title: 'Bulk action on assets',
+        title: msg('Bulk action on assets'),
         form,
         ids: form['ids[]'],
         actions: BULK_ACTIONS.map((a) => ({ value: a, label: BULK_ACTION_LABELS[a] })),
@@ -84,7 +87,12 @@ export function bulkAssetRoutes(ctx: AppContext): Router {
   router.get(
     '/assets/bulk/:id.csv',
     ...allow('asset.request', async (req, res, actor) => {
-      const { filename, body } = await bulkActionCsv(ctx.db, actor, Params.parse(req.params).id);
+      const { filename, body } = await bulkActionCsv(
+        ctx.db,
+        actor,
+        Params.parse(req.params).id,
+        requestTranslator(req, res),
+      );
       res.set('Content-Disposition', attachment(filename)).type('text/csv; charset=utf-8').send(body);
     }),
   );
@@ -93,7 +101,9 @@ export function bulkAssetRoutes(ctx: AppContext): Router {
     '/assets/bulk/:id',
     ...allow('asset.request', async (req, res, actor) => {
       const bulk = await getBulkAction(ctx.db, actor, Params.parse(req.params).id);
-      res.renderPage('assets/bulk/show', { title: `${bulk.actionLabel}: ${bulk.selection}`, bulk });
+      const tr = requestTranslator(req, res);
+      const title = msg('{action}: {selection}', { action: tr.t(bulk.actionLabel), selection: bulk.selection });
+      res.renderPage('assets/bulk/show', { title, bulk });
     }),
   );
 

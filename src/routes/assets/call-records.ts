@@ -7,6 +7,8 @@ import { idParam } from '../../web/forms.js';
 import { readDb } from '../../web/replica.js';
 import { listCallRecords, streamCallRecordsCsv } from '../../services/assets/index.js';
 import { cursorParam, decodeIdCursor } from '../../services/platform/index.js';
+import { msg } from '../../services/platform/i18n.js';
+import { moneyHelpers, requestTranslator } from '../../web/locale.js';
 
 /** An asset's call data records of the last month: the paged list and the same rows as CSV. */
 
@@ -30,7 +32,11 @@ export function callRecordRoutes(ctx: AppContext): Router {
       const cdrs = await listCallRecords(ctx.db, actor, id, { after, now: ctx.clock.now() });
       res.renderPage(
         'assets/call-records/index',
-        { title: `Call data records · ${cdrs.asset.name || cdrs.asset.identifier}`, cdrs },
+        {
+          title: msg('Call data records · {name}', { name: cdrs.asset.name || cdrs.asset.identifier }),
+          cdrs,
+          money: moneyHelpers(req, res).money,
+        },
         { fragment: 'assets/call-records/_table' },
       );
     }),
@@ -45,6 +51,7 @@ export function callRecordRoutes(ctx: AppContext): Router {
         actor,
         Params.parse(req.params).id,
         ctx.clock.now(),
+        requestTranslator(req, res),
       );
       res.on('close', () => download.stream.destroy());
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);

@@ -33,7 +33,9 @@ import {
 import { type Actor, can } from '../../services/access/index.js';
 import { ticketsOfAsset } from '../../services/tickets/index.js';
 import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '../../services/platform/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
+import { requestLanguage, requestTranslator } from '../../web/locale.js';
+import { setDayLabels, withDayLabels } from './day-labels.js';
 
 /** The asset list and its CSV; one asset's page and the requests made from it; the deep link other platforms use. */
 
@@ -44,10 +46,9 @@ const MoveBody = z.object({ group_id: formText(100) });
 
 /** The file name is ours (tab and day), never user input, so it goes in quotes as it is. */
 const attachment = (filename: string) => `attachment; filename="${filename}"`;
-const numbers = new Intl.NumberFormat('en-GB');
-
-const CANNOT_SEE_DEVICE =
-  'You cannot see this device with your account. If you should, ask your company admin for access.';
+const CANNOT_SEE_DEVICE = msg(
+  'You cannot see this device with your account. If you should, ask your company admin for access.',
+);
 
 type Problems = { errors?: Record<string, Msg>; values?: Record<string, Msg>; status?: number };
 
@@ -62,7 +63,7 @@ export function renderAssetList(
   res: Response,
   list: AssetList,
   page: {
-    title: string;
+    title: Msg;
     base: string;
     linkAssets: boolean;
     /** where an asset's page is, before its id (the customer's /assets/ unless given) */
@@ -75,6 +76,8 @@ export function renderAssetList(
     bulk?: { actions: { value: string; label: string }[]; groups: { id: string; label: string }[] } | null;
   },
 ): void {
+  const i18n = requestTranslator(res.req, res);
+  setDayLabels(res.req, res);
   res.renderPage(
     'assets/index',
     {
@@ -84,7 +87,7 @@ export function renderAssetList(
       pageSizes: PAGE_SIZES,
       defaultPageSize: DEFAULT_PAGE_SIZE,
       href: assetListHref,
-      formatNumber: (n: number) => numbers.format(n),
+      formatNumber: (n: number) => i18n.number(n),
       ...page,
     },
     { fragment: 'assets/_list' },
@@ -101,19 +104,21 @@ export async function sendAssetsCsv(
 ): Promise<void> {
   const csv = 'text/csv; charset=utf-8';
   const db = readDb(ctx, req);
+  const tr = requestTranslator(req, res);
   if (CsvQuery.parse(req.query).scope === 'page') {
-    const { filename, body } = await assetsPageCsv(db, actor, filter);
+    const { filename, body } = await assetsPageCsv(db, actor, filter, tr);
     return void res.set('Content-Disposition', attachment(filename)).type(csv).send(body);
   }
   const leaving = new AbortController();
   res.on('close', () => leaving.abort());
-  const download = await streamAssetsCsv(db, actor, filter, { signal: leaving.signal });
+  const download = await streamAssetsCsv(db, actor, filter, { signal: leaving.signal, tr });
   await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
 }
 
 export function assetRoutes(ctx: AppContext): Router {
   const router = Router();
   const now = () => ctx.clock.now();
+  router.use('/assets', withDayLabels);
 
   const renderAsset = async (res: Response, actor: Actor, id: string, opts: Problems = {}) => {
     const page = await getAsset(ctx.db, actor, id, now());
@@ -121,7 +126,8 @@ export function assetRoutes(ctx: AppContext): Router {
     res.renderPage(
       'assets/show',
       {
-        title: page.asset.name || page.asset.identifier,
+        // a name is the customer's text, not a message: a placeholder keeps its braces and quotes as they are
+        title: msg('{name}', { name: page.asset.name || page.asset.identifier }),
         ...page,
         tickets,
         canOpenTicket: can(actor, 'ticket.open'),
@@ -135,11 +141,12 @@ export function assetRoutes(ctx: AppContext): Router {
 
   /** A request made from the asset's page: done, its note and back to the page; refused, the page with the reason. */
   const fromAssetPage =
-    (change: (actor: Actor, id: string) => Promise<string>) => async (req: Request, res: Response, actor: Actor) => {
+    (change: (actor: Actor, id: string, req: Request, res: Response) => Promise<Msg>) =>
+    async (req: Request, res: Response, actor: Actor) => {
       const { id } = Params.parse(req.params);
       await orRerender(
         async () => {
-          res.flash('success', await change(actor, id));
+          res.flash('success', await change(actor, id, req, res));
           res.redirect(303, `/assets/${id}`);
         },
         (errors, status) => renderAsset(res, actor, id, { errors, status }),
@@ -157,7 +164,7 @@ export function assetRoutes(ctx: AppContext): Router {
       const bulk = groups
         ? { actions: BULK_ACTIONS.map((a) => ({ value: a, label: BULK_ACTION_LABELS[a] })), groups }
         : null;
-      renderAssetList(res, list, { title: 'Assets', base: '/assets', linkAssets: true, canRequest, bulk });
+      renderAssetList(res, list, { title: msg('Assets'), base: '/assets', linkAssets: true, canRequest, bulk });
     }),
   );
 
@@ -187,8 +194,13 @@ export function assetRoutes(ctx: AppContext): Router {
       'asset.request',
       fromAssetPage(async (actor, id) => {
         const { kind } = await requestActivation(ctx.db, actor, id);
-        const what = kind === 'activation' ? 'Activation' : 'Reactivation';
-        return `${what} requested: the asset shows as Activation pending until ${actor.tenantName} approves it.`;
+        const provider = { provider: actor.tenantName };
+        return kind === 'activation'
+          ? msg('Activation requested: the asset shows as Activation pending until {provider} approves it.', provider)
+          : msg(
+              'Reactivation requested: the asset shows as Activation pending until {provider} approves it.',
+              provider,
+            );
       }),
     ),
   );
@@ -197,9 +209,13 @@ export function assetRoutes(ctx: AppContext): Router {
     '/assets/:id/renewal-confirmation',
     ...allow(
       'asset.request',
-      fromAssetPage(async (actor, id) => {
+      fromAssetPage(async (actor, id, req, res) => {
         const { termEnd } = await confirmRenewal(ctx.db, actor, id);
-        return `Renewal confirmed${termEnd ? `: the current term runs until ${formatDay(termEnd)}` : ''}.`;
+        return termEnd
+          ? msg('Renewal confirmed: the current term runs until {day}.', {
+              day: formatDay(termEnd, requestLanguage(req, res)),
+            })
+          : msg('Renewal confirmed.');
       }),
     ),
   );
@@ -209,7 +225,7 @@ export function assetRoutes(ctx: AppContext): Router {
     ...allow('asset.request', async (req, res, actor) => {
       const preview = await deactivationPreview(ctx.db, actor, Params.parse(req.params).id, now());
       res.renderPage('assets/deactivation', {
-        title: `Request deactivation of ${preview.asset.name || preview.asset.identifier}`,
+        title: msg('Request deactivation of {name}', { name: preview.asset.name || preview.asset.identifier }),
         ...preview,
       });
     }),
@@ -219,9 +235,11 @@ export function assetRoutes(ctx: AppContext): Router {
     '/assets/:id/deactivation-request',
     ...allow(
       'asset.request',
-      fromAssetPage(async (actor, id) => {
+      fromAssetPage(async (actor, id, req, res) => {
         const { effectiveOn } = await requestDeactivation(ctx.db, actor, id, now());
-        return `Deactivation requested: it takes effect on ${formatDay(effectiveOn)}.`;
+        return msg('Deactivation requested: it takes effect on {day}.', {
+          day: formatDay(effectiveOn, requestLanguage(req, res)),
+        });
       }),
     ),
   );
@@ -232,7 +250,7 @@ export function assetRoutes(ctx: AppContext): Router {
       'asset.request',
       fromAssetPage(async (actor, id) => {
         await cancelDeactivation(ctx.db, actor, id);
-        return 'Deactivation cancelled: the asset stays active.';
+        return msg('Deactivation cancelled: the asset stays active.');
       }),
     ),
   );
@@ -245,7 +263,7 @@ export function assetRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { path } = await moveAsset(ctx.db, actor, id, form.group_id);
-          res.flash('success', `Moved to ${path}.`);
+          res.flash('success', msg('Moved to {path}.', { path }));
           res.redirect(303, `/assets/${id}`);
         },
         (errors, status) => renderAsset(res, actor, id, { errors, values: form, status }),

@@ -14,7 +14,8 @@ import {
   requestActivationOfNewDevice,
 } from '../../services/assets/index.js';
 import type { Actor } from '../../services/access/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
+import { withDayLabels } from './day-labels.js';
 
 /** "Request activation" of a device: search it by identifier, then register a new one or go to the one found. */
 
@@ -33,13 +34,14 @@ type Page = {
 
 export function requestActivationRoutes(ctx: AppContext): Router {
   const router = Router();
+  router.use('/assets/request-activation', withDayLabels);
 
   const render = async (res: Response, actor: Actor, page: Page) => {
     const choices = page.lookup?.found === 'none' ? await registrationChoices(ctx.db, actor) : null;
     res.renderPage(
       'assets/request-activation/index',
       {
-        title: 'Request activation',
+        title: msg('Request activation'),
         ...page,
         errors: page.errors ?? {},
         values: page.values ?? {},
@@ -89,12 +91,19 @@ export function requestActivationRoutes(ctx: AppContext): Router {
 }
 
 /** What the person reads on the asset's page after asking: a new device waits for approval, a known one is there. */
-function requestedNote(identifier: string, created: boolean, actor: Actor): ['success' | 'info', string] {
+function requestedNote(identifier: string, created: boolean, actor: Actor): ['success' | 'info', Msg] {
   if (created)
     return [
       'success',
-      `Activation requested for ${identifier}: it shows as Activation pending until ` +
-        `${actor.tenantName} approves it.`,
+      msg('Activation requested for {identifier}: it shows as Activation pending until {provider} approves it.', {
+        identifier,
+        provider: actor.tenantName,
+      }),
     ];
-  return ['info', `${identifier} is already registered: this is its page. To activate it again, use Reactivate here.`];
+  return [
+    'info',
+    msg('{identifier} is already registered: this is its page. To activate it again, use Reactivate here.', {
+      identifier,
+    }),
+  ];
 }

@@ -4,14 +4,8 @@ import type { AppContext } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { allow } from '../../web/auth.js';
 import { formText } from '../../web/forms.js';
-import {
-  countsText,
-  formatDateTime,
-  type JobOutcome,
-  type JobRunner,
-  listJobs,
-  runJobNow,
-} from '../../services/platform/index.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
+import { countsText, type JobOutcome, type JobRunner, listJobs, runJobNow } from '../../services/platform/index.js';
 
 /** The deployment operator: the scheduled jobs, their latest runs across every tenant, and "Run now". */
 
@@ -20,16 +14,18 @@ const Params = z.object({ name: formText().transform((v) => (/^[a-z0-9-]{1,60}$/
 
 const NO_JOBS: JobRunner = { jobs: [], runNow: async () => null };
 
-function outcomeFlash(name: string, o: JobOutcome): ['success' | 'error' | 'info', string] {
+function outcomeFlash(name: string, o: JobOutcome): ['success' | 'error' | 'info', Msg] {
   if (o.outcome === 'skipped')
     return [
       'info',
-      `“${name}” is running on another instance right now, so nothing more was started. ` +
-        'Its run shows here when it finishes.',
+      msg(
+        '“{name}” is running on another instance right now, so nothing more was started. Its run shows here when it finishes.',
+        { name },
+      ),
     ];
-  if (o.outcome === 'failed') return ['error', `“${name}” failed: ${o.error}`];
+  if (o.outcome === 'failed') return ['error', msg('“{name}” failed: {error}', { name, error: o.error })];
   const did = countsText(o.counts);
-  return ['success', `“${name}” finished${did ? `: ${did}` : ''}.`];
+  return ['success', did ? msg('“{name}” finished: {did}.', { name, did }) : msg('“{name}” finished.', { name })];
 }
 
 export function operatorJobRoutes(ctx: AppContext): Router {
@@ -41,9 +37,8 @@ export function operatorJobRoutes(ctx: AppContext): Router {
     ...allow('operator.jobs', async (_req, res, actor) => {
       const list = await listJobs(ctx.db, actor, jobs);
       res.renderPage('operator/jobs/index', {
-        title: 'Jobs',
+        title: msg('Jobs'),
         jobs: list,
-        formatTime: (d: Date) => formatDateTime(d, actor.timeZone),
       });
     }),
   );

@@ -5,7 +5,6 @@ import { allow } from '../../web/auth.js';
 import { formText, idParam, orRerender } from '../../web/forms.js';
 import { noStore, shownActivation } from '../../web/user-screens.js';
 import type { OperatorActor } from '../../services/access/index.js';
-import { formatDateTime } from '../../services/platform/index.js';
 import { STATUS_LABELS } from '../../services/people/index.js';
 import {
   createTenant,
@@ -13,7 +12,7 @@ import {
   reissueTenantAdminActivation,
   setTenantStatus,
 } from '../../services/tenants/index.js';
-import type { Msg } from '../../services/platform/i18n.js';
+import { msg, type Msg } from '../../services/platform/i18n.js';
 
 /** The deployment operator: every tenant, a new one with its first admin, and disabling or enabling one. */
 
@@ -26,7 +25,6 @@ const EMPTY: NewTenantForm = { name: '', adminEmail: '', adminName: '' };
 
 export function operatorTenantRoutes(ctx: AppContext): Router {
   const router = Router();
-  const formatTime = (operator: OperatorActor) => (d: Date) => formatDateTime(d, operator.timeZone);
 
   const renderList = async (
     res: Response,
@@ -38,13 +36,12 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
     res.renderPage(
       'operator/tenants/index',
       {
-        title: 'Tenants',
+        title: msg('Tenants'),
         tenants,
         statusLabels: STATUS_LABELS,
         values: form.values ?? EMPTY,
         errors: form.errors ?? {},
         mailConfigured: !!ctx.mail,
-        formatTime: formatTime(operator),
       },
       { status },
     );
@@ -72,11 +69,10 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
           res.renderPage(
             'operator/tenants/created',
             {
-              title: `${created.tenant.name} was created`,
+              title: msg('{tenant} was created', { tenant: created.tenant.name }),
               created,
               user: created.admin,
               activation: shownActivation(ctx.config.baseUrl, created.token, created.expiresAt, true),
-              formatTime: formatTime(operator),
             },
             { status: 201 },
           );
@@ -99,9 +95,12 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
           res.flash(
             'success',
             tenant.status === 'disabled'
-              ? `${tenant.name} is disabled: its people can no longer sign in, and its renewals and reminders wait. ` +
-                  'Nothing of it was deleted.'
-              : `${tenant.name} is enabled again: its people can sign in.`,
+              ? msg(
+                  '{tenant} is disabled: its people can no longer sign in, and its renewals and reminders wait. Nothing of it was deleted.',
+
+                  { tenant: tenant.name },
+                )
+              : msg('{tenant} is enabled again: its people can sign in.', { tenant: tenant.name }),
           );
           res.redirect(303, `/operator/tenants#tenant-${id}`);
         },
@@ -122,12 +121,11 @@ export function operatorTenantRoutes(ctx: AppContext): Router {
           req.log.info({ event: 'activation_link_shown', userId, by: operator.userId }, 'activation link reissued');
           noStore(res);
           res.renderPage('operator/tenants/created', {
-            title: `A new activation link for ${issued.admin.name}`,
+            title: msg('A new activation link for {name}', { name: issued.admin.name }),
             created: issued,
             reissued: true,
             user: issued.admin,
             activation: shownActivation(ctx.config.baseUrl, issued.token, issued.expiresAt, false),
-            formatTime: formatTime(operator),
           });
         },
         (errors, status) => renderList(res, operator, { errors }, status),

@@ -1,5 +1,5 @@
 import { ForbiddenError } from '../../errors.js';
-import type { Locale } from '../platform/i18n.js';
+import { msg, type Locale } from '../platform/i18n.js';
 
 /**
  * The one place that decides who may do what: roles, the action × role table and the questions
@@ -18,13 +18,13 @@ export const ROLES = [
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_LABELS: Record<Role, string> = {
-  tenant_admin: 'Tenant admin',
-  support_agent: 'Support agent',
-  company_admin: 'Company admin',
-  group_admin: 'Group admin',
-  group_supervisor: 'Group supervisor',
-  site_viewer: 'Site viewer',
-  partner_viewer: 'Partner viewer',
+  tenant_admin: msg('Tenant admin'),
+  support_agent: msg('Support agent'),
+  company_admin: msg('Company admin'),
+  group_admin: msg('Group admin'),
+  group_supervisor: msg('Group supervisor'),
+  site_viewer: msg('Site viewer'),
+  partner_viewer: msg('Partner viewer'),
 };
 
 /** Roles a company admin may give to their own people. */

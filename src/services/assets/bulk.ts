@@ -9,6 +9,7 @@ import { auditMany, type AuditEntry } from '../platform/index.js';
 /** Arrays bound for unnest(): knex's typing knows no arrays of nullable values, pg sends them as they are. */
 const bound = (values: unknown[]) => values as Knex.RawBinding[];
 import { csvLine } from '../platform/csv.js';
+import { english, msg, type Msg, type Translator } from '../platform/i18n.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { filteredAssets, LIST_ORDER, listAssetsWith, sqlBuilder, type AssetList } from './list.js';
 import { ASSET_TAB_LABELS, type AssetListFilter } from './list-rules.js';
@@ -28,11 +29,11 @@ import { deactivationDate, todayIn, type Day } from './subscription-rules.js';
 export const BULK_ACTIONS = ['move', 'deactivate', 'cancel-deactivation', 'confirm-renewal', 'export'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 export const BULK_ACTION_LABELS: Record<BulkAction, string> = {
-  move: 'Move to a group',
-  deactivate: 'Request deactivation',
-  'cancel-deactivation': 'Cancel the pending deactivation',
-  'confirm-renewal': 'Confirm the automatic renewal',
-  export: 'Export to CSV',
+  move: msg('Move to a group'),
+  deactivate: msg('Request deactivation'),
+  'cancel-deactivation': msg('Cancel the pending deactivation'),
+  'confirm-renewal': msg('Confirm the automatic renewal'),
+  export: msg('Export to CSV'),
 };
 /** The single action each bulk action repeats, whose rules decide per asset. */
 const RULE_OF: Record<Exclude<BulkAction, 'export'>, AssetAction> = {
@@ -47,15 +48,16 @@ export const BULK_MAX = 50_000;
 export const BULK_ITEMS_SHOWN = 500;
 
 export const BULK_MESSAGES = {
-  action: 'Choose what to do with the selected assets.',
-  group: 'Choose one of the listed groups.',
-  none: 'Select at least one asset, or all assets that match the filter.',
-  empty: 'No assets match this filter.',
-  tooMany: `At most ${BULK_MAX.toLocaleString('en-GB')} assets at once: narrow the filter first.`,
-  otherCustomer: 'The group belongs to another customer.',
-  sameGroup: 'Already in this group.',
-  groupGone: 'The group is no longer one you may move assets to.',
-  outOfReach: 'No longer in your reach.',
+  action: msg('Choose what to do with the selected assets.'),
+  group: msg('Choose one of the listed groups.'),
+  none: msg('Select at least one asset, or all assets that match the filter.'),
+  empty: msg('No assets match this filter.'),
+  tooMany: msg('At most {max, number} assets at once: narrow the filter first.', { max: BULK_MAX }),
+  // skip reasons are stored as English text (a stored one without values is translated where shown)
+  otherCustomer: msg('The group belongs to another customer.'),
+  sameGroup: msg('Already in this group.'),
+  groupGone: msg('The group is no longer one you may move assets to.'),
+  outOfReach: msg('No longer in your reach.'),
   changed: 'Changed since the preview: ',
 };
 
@@ -438,8 +440,11 @@ export type BulkItemView = {
   identifier: string;
   name: string;
   outcome: 'ready' | 'skipped' | 'done';
-  /** what happens or happened to it, or why it is skipped */
-  text: string;
+  /** what happens or happened to it, or why it is skipped (its `day` and `reason` given again where shown) */
+  text: Msg;
+  /** why it is skipped, as stored (English) */
+  reason: string | null;
+  effectiveOn: Day | null;
 };
 
 export type BulkView = {
@@ -454,57 +459,46 @@ export type BulkView = {
   done: number;
   skipped: number;
   /** the summary sentence, for the page's heading and the flash */
-  summary: string;
+  summary: Msg;
   finishedAtLabel: string;
   items: BulkItemView[];
 };
 
-const PLURAL = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
-
-/** What the action does to a ready asset, or did to a done one. */
-function itemText(action: BulkAction, outcome: string, groupPath: string | null, effectiveOn: Day | null): string {
+/** What the action does to a ready asset, or did to a done one (the day in English; `day` again where shown). */
+function itemText(action: BulkAction, outcome: string, groupPath: string | null, effectiveOn: Day | null): Msg {
   const done = outcome === 'done';
   switch (action) {
     case 'move':
-      return `${done ? 'Moved' : 'Will move'} to ${groupPath ?? ''}`;
+      return done
+        ? msg('Moved to {group}', { group: groupPath ?? '' })
+        : msg('Will move to {group}', { group: groupPath ?? '' });
     case 'deactivate':
-      return `${done ? 'Deactivation requested' : 'Deactivation will be requested'}: it takes effect on ${formatDay(
-        effectiveOn,
-      )}`;
+      return done
+        ? msg('Deactivation requested: it takes effect on {day}', { day: formatDay(effectiveOn) })
+        : msg('Deactivation will be requested: it takes effect on {day}', { day: formatDay(effectiveOn) });
     case 'cancel-deactivation':
-      return done ? 'Deactivation cancelled: the asset stays active' : 'The pending deactivation will be cancelled';
+      return done
+        ? msg('Deactivation cancelled: the asset stays active')
+        : msg('The pending deactivation will be cancelled');
     case 'confirm-renewal':
-      return done ? 'Renewal confirmed' : 'The automatic renewal will be confirmed';
+      return done ? msg('Renewal confirmed') : msg('The automatic renewal will be confirmed');
     case 'export':
-      return 'Exported';
+      return msg('Exported');
   }
 }
 
-/** The summary's words for a preview (what will happen) and a result (what happened), given a count. */
-const WILL: Record<BulkAction, (n: string, group: string) => string> = {
-  move: (n, group) => `${n} will be moved to ${group}`,
-  deactivate: (n) => `${n} will have their deactivation requested`,
-  'cancel-deactivation': (n) => `${n} will have their pending deactivation cancelled`,
-  'confirm-renewal': (n) => `${n} will have their automatic renewal confirmed`,
-  export: (n) => `${n} will be exported`,
-};
-const DID: Record<BulkAction, (n: string, group: string) => string> = {
-  move: (n, group) => `${n} moved to ${group}`,
-  deactivate: (n) => `deactivation requested for ${n}`,
-  'cancel-deactivation': (n) => `deactivation cancelled for ${n}`,
-  'confirm-renewal': (n) => `renewal confirmed for ${n}`,
-  export: (n) => `${n} exported`,
-};
-
-function summaryOf(b: BulkRow): string {
-  const group = b.group_path ?? '';
-  if (b.state === 'done') {
-    const skipped = b.skipped ? `; ${PLURAL(b.skipped, 'asset')} skipped (see why below)` : '';
-    return `Done: ${DID[b.action](PLURAL(b.done, 'asset'), group)}${skipped}.`;
-  }
-  const skipped = b.skipped ? `; ${PLURAL(b.skipped, 'asset')} will be skipped (see why below)` : '';
-  const will = WILL[b.action](b.ready.toLocaleString('en-GB'), group);
-  return `Of ${PLURAL(b.total, 'selected asset')}, ${will}${skipped}.`;
+/** The summary sentence of a preview (what will happen) or a result (what happened). */
+function summaryOf(b: BulkRow): Msg {
+  const values = { action: b.action.replace('-', '_'), group: b.group_path ?? '', skipped: b.skipped };
+  if (b.state === 'done')
+    return msg(
+      'Done: {action, select, move {{done, plural, one {# asset} other {# assets}} moved to {group}} deactivate {deactivation requested for {done, plural, one {# asset} other {# assets}}} cancel_deactivation {deactivation cancelled for {done, plural, one {# asset} other {# assets}}} confirm_renewal {renewal confirmed for {done, plural, one {# asset} other {# assets}}} other {{done, plural, one {# asset} other {# assets}} exported}}{skipped, plural, =0 {} one {; # asset skipped (see why below)} other {; # assets skipped (see why below)}}.',
+      { ...values, done: b.done },
+    );
+  return msg(
+    'Of {total, plural, one {# selected asset} other {# selected assets}}, {action, select, move {{ready, number} will be moved to {group}} deactivate {{ready, number} will have their deactivation requested} cancel_deactivation {{ready, number} will have their pending deactivation cancelled} confirm_renewal {{ready, number} will have their automatic renewal confirmed} other {{ready, number} will be exported}}{skipped, plural, =0 {} one {; # asset will be skipped (see why below)} other {; # assets will be skipped (see why below)}}.',
+    { ...values, total: b.total, ready: b.ready },
+  );
 }
 
 /** A bulk action's preview or result, with the first assets of it (skipped ones first, then in list order). */
@@ -551,17 +545,24 @@ export async function getBulkAction(db: Db, actor: Actor, id: string): Promise<B
         outcome: i.outcome as BulkItemView['outcome'],
         text:
           i.outcome === 'skipped'
-            ? `Skipped: ${i.reason ?? ''}`
+            ? msg('Skipped: {reason}', { reason: i.reason ?? '' })
             : itemText(b.action, i.outcome, b.group_path, i.effective_on),
+        reason: i.reason,
+        effectiveOn: i.effective_on,
       })),
     };
   });
 }
 
-const OUTCOME_LABELS = { ready: 'To do', skipped: 'Skipped', done: 'Done' } as const;
+const OUTCOME_LABELS = { ready: msg('To do'), skipped: msg('Skipped'), done: msg('Done') } as const;
 
-/** Every asset of a bulk action with its outcome, as CSV (formula cells neutralised by csvLine). */
-export async function bulkActionCsv(db: Db, actor: Actor, id: string): Promise<{ filename: string; body: string }> {
+/** Every asset of a bulk action with its outcome, as CSV (formula cells neutralised by csvLine), in `tr`'s language. */
+export async function bulkActionCsv(
+  db: Db,
+  actor: Actor,
+  id: string,
+  tr: Translator = english,
+): Promise<{ filename: string; body: string }> {
   authorize(actor, 'asset.request');
   return asActor(db, actor, async (trx) => {
     const b = await findBulk(trx, actor, id);
@@ -581,14 +582,27 @@ export async function bulkActionCsv(db: Db, actor: Actor, id: string): Promise<{
         'reason',
         trx.raw("to_char(effective_on, 'YYYY-MM-DD') as effective_on"),
       );
-    const lines = [csvLine(['Identifier', 'Name', 'Result', 'Detail', 'Effective on'])];
+    const lines = [csvLine([tr.t('Identifier'), tr.t('Name'), tr.t('Result'), tr.t('Detail'), tr.t('Effective on')])];
     for (const r of rows) {
       const detail =
-        r.outcome === 'skipped' ? (r.reason ?? '') : itemText(b.action, r.outcome, b.group_path, r.effective_on);
-      lines.push(csvLine([r.identifier, r.name, OUTCOME_LABELS[r.outcome], detail, r.effective_on ?? '']));
+        r.outcome === 'skipped'
+          ? storedText(tr, r.reason)
+          : tr.t(itemText(b.action, r.outcome, b.group_path, r.effective_on), {
+              day: formatDay(r.effective_on, tr.locale),
+            });
+      lines.push(csvLine([r.identifier, r.name, tr.t(OUTCOME_LABELS[r.outcome]), detail, r.effective_on ?? '']));
     }
     return { filename: `assets-${b.action}-${b.id.slice(0, 8)}.csv`, body: lines.join('') };
   });
+}
+
+/**
+ * A stored English text (a skip reason) in `tr`'s language when it is a catalog message without values;
+ * as stored otherwise (one with values was stored already written out).
+ */
+export function storedText(tr: Translator, text: string | null): string {
+  if (!text) return '';
+  return /[{}']/.test(text) ? text : tr.t(text);
 }
 
 type GroupChoiceRow = { id: string; path: string; title: string; customer_id: string };

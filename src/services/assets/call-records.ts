@@ -7,6 +7,7 @@ import { formatDateTime } from '../platform/time-format.js';
 import { formatMoney, toDecimalString } from '../billing/money.js';
 import { type Product, PRODUCT_LABELS } from '../billing/usage-rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
+import { english, msg, type Translator } from '../platform/i18n.js';
 
 /**
  * An asset's call data records: its voice and SMS usage records of the last month, newest first,
@@ -90,7 +91,7 @@ function recordOf(actor: Actor, r: CdrRow): CallRecord {
     at: r.occurred_at,
     atLabel: formatDateTime(r.occurred_at, actor.timeZone),
     typeLabel: PRODUCT_LABELS[r.product],
-    direction: r.direction === 'inbound' ? 'Inbound' : 'Outbound',
+    direction: r.direction === 'inbound' ? msg('Inbound') : msg('Outbound'),
     number: otherParty(r),
     durationSeconds: voice ? r.duration_seconds : null,
     durationLabel: voice ? formatDuration(r.duration_seconds) : '',
@@ -103,6 +104,7 @@ function recordOf(actor: Actor, r: CdrRow): CallRecord {
 export type CallRecordsPage = {
   asset: { id: string; identifier: string; name: string };
   since: Date;
+  until: Date;
   sinceLabel: string;
   untilLabel: string;
   rows: CallRecord[];
@@ -125,6 +127,7 @@ export async function listCallRecords(
     return {
       asset: { id: asset.id, identifier: asset.identifier, name: asset.name },
       since,
+      until: input.now,
       sinceLabel: formatDateTime(since, actor.timeZone),
       untilLabel: formatDateTime(input.now, actor.timeZone),
       rows: page.map((r) => recordOf(actor, r)),
@@ -135,20 +138,20 @@ export async function listCallRecords(
 }
 
 export const CDR_CSV_HEADER = [
-  'Time (UTC)',
-  'Type',
-  'Direction',
-  'Number',
-  'Duration (seconds)',
-  'Cost',
-  'Currency',
+  msg('Time (UTC)'),
+  msg('Type'),
+  msg('Direction'),
+  msg('Number'),
+  msg('Duration (seconds)'),
+  msg('Cost'),
+  msg('Currency'),
 ] as const;
 
-export function cdrCsvCells(r: CallRecord): (string | number | null)[] {
+export function cdrCsvCells(r: CallRecord, tr: Translator = english): (string | number | null)[] {
   return [
     r.at.toISOString(),
-    r.typeLabel,
-    r.direction,
+    tr.t(r.typeLabel),
+    tr.t(r.direction),
     r.number,
     r.durationSeconds,
     Number(toDecimalString(r.costMinor, r.currency)),
@@ -165,16 +168,17 @@ export async function streamCallRecordsCsv(
   actor: Actor,
   assetId: string,
   now: Date,
+  tr: Translator = english,
 ): Promise<{ filename: string; stream: Readable }> {
   authorize(actor, 'cdr.view');
   const since = lastMonthStart(now);
   const asset = await asActor(db, actor, (trx) => findAssetInScope(trx, actor, assetId));
   async function* lines() {
-    yield csvLine(CDR_CSV_HEADER);
+    yield csvLine(CDR_CSV_HEADER.map((h) => tr.t(h)));
     let after = '';
     for (;;) {
       const rows = await asActor(db, actor, (trx) => batchOf(trx, asset, since, now, after, CSV_BATCH));
-      if (rows.length) yield rows.map((r) => csvLine(cdrCsvCells(recordOf(actor, r)))).join('');
+      if (rows.length) yield rows.map((r) => csvLine(cdrCsvCells(recordOf(actor, r), tr))).join('');
       if (rows.length < CSV_BATCH) return;
       after = String(rows[rows.length - 1]!.id);
     }

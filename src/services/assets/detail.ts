@@ -28,6 +28,7 @@ import {
   type RenewalState,
 } from './subscription-rules.js';
 import { formatDateTime } from '../platform/time-format.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { personShownTo } from '../people/rules.js';
 
 /** Reading one asset: its page, the groups it may move to, and the look-up by device identifier. */
@@ -162,6 +163,7 @@ export type RequestView = {
   effectiveOn: Day | null;
   effectiveOnLabel: string;
   decidedBy: string | null;
+  decidedAt: Date | null;
   decidedAtLabel: string;
   reason: string | null;
   fromGroup: string | null;
@@ -176,16 +178,19 @@ export const HISTORY_LIMIT = 100;
  * whose deactivation is pending, does not renew (unless a renewal already happened and awaits confirmation).
  */
 function renewalOf(asset: AssetRow, today: Day, pendingDeactivation: RequestView | null): AssetPage['renewal'] {
-  const none = (text: string) => ({ state: 'none' as const, text, day: null, dayLabel: '' });
+  const none = (text: Msg) => ({ state: 'none' as const, text, day: null, dayLabel: '' });
   if (asset.status === 'deactivation_pending' && !asset.renewal_unconfirmed) {
+    // the page shows the day in its reader's language (`day` given again where it is translated)
     return none(
       pendingDeactivation?.effectiveOn
-        ? `None: the subscription ends with its deactivation on ${pendingDeactivation.effectiveOnLabel}`
-        : 'None: a deactivation is pending',
+        ? msg('None: the subscription ends with its deactivation on {day}', {
+            day: pendingDeactivation.effectiveOnLabel,
+          })
+        : msg('None: a deactivation is pending'),
     );
   }
   if (asset.status !== 'active' && asset.status !== 'deactivation_pending')
-    return none('None: the asset is not active');
+    return none(msg('None: the asset is not active'));
   const state = renewalState(termsOf(asset), today);
   return {
     state,
@@ -259,6 +264,7 @@ async function requestsOf(
     effectiveOn: r.effective_on,
     effectiveOnLabel: formatDay(r.effective_on),
     decidedBy: r.decided_by_label && personShownTo(actor, r.decided_by_label, r.decided_by_staff),
+    decidedAt: r.decided_at,
     decidedAtLabel: formatDateTime(r.decided_at, actor.timeZone),
     reason: r.reason,
     fromGroup: r.from_path,
@@ -269,8 +275,8 @@ async function requestsOf(
 export type AssetPage = {
   asset: AssetRow & { statusLabel: string; planLabel: string; termStartLabel: string; termEndLabel: string };
   customer: { id: string; title: string; account_id: string };
-  renewal: { state: RenewalState; text: string; day: Day | null; dayLabel: string };
-  location: { latitude: number; longitude: number; atLabel: string } | null;
+  renewal: { state: RenewalState; text: Msg; day: Day | null; dayLabel: string };
+  location: { latitude: number; longitude: number; at: Date | null; atLabel: string } | null;
   pending: RequestView[];
   /** the pending deactivation, for "takes effect on" */
   pendingDeactivation: RequestView | null;
@@ -324,6 +330,7 @@ export async function getAsset(
           ? {
               latitude: asset.last_latitude,
               longitude: asset.last_longitude,
+              at: asset.last_located_at,
               atLabel: formatDateTime(asset.last_located_at, actor.timeZone),
             }
           : null,

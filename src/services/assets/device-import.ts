@@ -2,6 +2,7 @@ import type { Trx } from '../../db/index.js';
 import type { RecordError } from '../../errors.js';
 import type { IngestKind } from '../integration/index.js';
 import { deviceFieldProblems } from './rules.js';
+import { english } from '../platform/i18n.js';
 import { PLANS, type Plan } from './subscription-rules.js';
 import { insertDevices, type NewDevice } from './staff-devices.js';
 
@@ -48,7 +49,8 @@ async function checkDevices(trx: Trx, tenantId: string, input: unknown[]) {
     const identifier = text(r.identifier);
     const name = text(r.name);
     const before = errors.length;
-    for (const [field, message] of Object.entries(deviceFieldProblems(identifier, name))) fail(field, message);
+    for (const [field, message] of Object.entries(deviceFieldProblems(identifier, name)))
+      fail(field, english.t(message));
     if (!errors.some((e) => e.index === index && e.field === 'identifier')) {
       if (taken.has(identifier)) fail('identifier', 'is registered already');
       else if (inFile.has(identifier)) fail('identifier', 'comes twice in the file');

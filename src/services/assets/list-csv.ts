@@ -5,6 +5,7 @@ import { copyOut, openTenantConnection } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { ASSET_STATUS_LABELS } from './rules.js';
 import { csvLine, neutralisedSql } from '../platform/csv.js';
+import { english, type Translator } from '../platform/i18n.js';
 import type { Actor } from '../access/index.js';
 import { PLAN_LABELS, RENEWAL_STATE_TEXT, RENEWAL_WARNING_DAYS } from './subscription-rules.js';
 import { assetsCsvFilename, csvHeadings, NO_RENEWAL_TEXT, type AssetListFilter } from './list-rules.js';
@@ -26,9 +27,10 @@ export async function assetsPageCsv(
   db: Db,
   actor: Actor,
   filter: AssetListFilter,
+  tr: Translator = english,
 ): Promise<{ filename: string; body: string }> {
   const list = await listAssets(db, actor, filter);
-  const lines = [csvLine(csvHeadings(list.spansCustomers, actor.timeZone))];
+  const lines = [csvLine(csvHeadings(list.spansCustomers, actor.timeZone, tr))];
   for (const r of list.rows) {
     lines.push(
       csvLine([
@@ -36,10 +38,10 @@ export async function assetsPageCsv(
         r.name,
         r.groupPath,
         ...(list.spansCustomers ? [r.customerTitle] : []),
-        r.statusLabel,
-        r.planLabel,
+        tr.t(r.statusLabel),
+        tr.t(r.planLabel),
         r.renewal.day,
-        r.renewal.text,
+        tr.t(r.renewal.text),
         r.lastFixCsv,
       ]),
     );
@@ -48,8 +50,8 @@ export async function assetsPageCsv(
 }
 
 /** SQL for a label lookup: `case column when value then label ... end`, labels as bindings. */
-function caseOf(column: string, labels: Record<string, string>): { sql: string; bindings: string[] } {
-  const entries = Object.entries(labels);
+function caseOf(column: string, labels: Record<string, string>, tr: Translator): { sql: string; bindings: string[] } {
+  const entries = Object.entries(labels).map(([value, label]) => [value, tr.t(label)]);
   return {
     sql: `case ${column} ${entries.map(() => 'when ? then ?').join(' ')} else ${column} end`,
     bindings: entries.flat(),
@@ -57,11 +59,17 @@ function caseOf(column: string, labels: Record<string, string>): { sql: string; 
 }
 
 /** The whole filtered set with the table's columns, as CSV cells computed by PostgreSQL. */
-function csvQuery(trx: Trx, actor: Actor, filter: AssetListFilter, withCustomer: boolean): Knex.QueryBuilder {
-  const status = caseOf('a.status', ASSET_STATUS_LABELS);
-  const plan = caseOf('a.plan', PLAN_LABELS);
+function csvQuery(
+  trx: Trx,
+  actor: Actor,
+  filter: AssetListFilter,
+  withCustomer: boolean,
+  tr: Translator,
+): Knex.QueryBuilder {
+  const status = caseOf('a.status', ASSET_STATUS_LABELS, tr);
+  const plan = caseOf('a.plan', PLAN_LABELS, tr);
   const renews = `(a.status = 'active' or (a.status = 'deactivation_pending' and a.renewal_unconfirmed))`;
-  const headings = csvHeadings(withCustomer, actor.timeZone);
+  const headings = csvHeadings(withCustomer, actor.timeZone, tr);
   const h = (i: number) => headings[i]!;
   const cols: Knex.Raw[] = [
     trx.raw(`${neutralisedSql('a.identifier')} as ??`, [h(0)]),
@@ -87,15 +95,15 @@ function csvQuery(trx: Trx, actor: Actor, filter: AssetListFilter, withCustomer:
         when a.plan = 'monthly' or a.next_renewal_on is null then ? when a.renewal_unconfirmed then ?
         when a.next_renewal_on between ?::date and ?::date + ? then ? else ? end as ??`,
       [
-        NO_RENEWAL_TEXT.deactivating,
-        NO_RENEWAL_TEXT.inactive,
-        RENEWAL_STATE_TEXT.none,
-        RENEWAL_STATE_TEXT.unconfirmed,
+        tr.t(NO_RENEWAL_TEXT.deactivating),
+        tr.t(NO_RENEWAL_TEXT.inactive),
+        tr.t(RENEWAL_STATE_TEXT.none),
+        tr.t(RENEWAL_STATE_TEXT.unconfirmed),
         filter.today,
         filter.today,
         RENEWAL_WARNING_DAYS,
-        RENEWAL_STATE_TEXT.due_soon,
-        RENEWAL_STATE_TEXT.scheduled,
+        tr.t(RENEWAL_STATE_TEXT.due_soon),
+        tr.t(RENEWAL_STATE_TEXT.scheduled),
         h(i + 3),
       ],
     ),
@@ -118,7 +126,7 @@ export async function streamAssetsCsv(
   db: Db,
   actor: Actor,
   filter: AssetListFilter,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; tr?: Translator } = {},
 ): Promise<AssetsCsvStream> {
   authorizeList(actor, filter);
   const trx = sqlBuilder(db);
@@ -138,7 +146,7 @@ export async function streamAssetsCsv(
     const withCustomer = maySpanCustomers(actor, filter) && spans[filter.tab].customers > 1;
     // COPY takes no parameters, so the query goes as text: knex's toQuery() inlines every binding
     // escaped as a literal (quotes doubled, E'' when there is a backslash), never spliced raw
-    select = csvQuery(trx, actor, filter, withCustomer).toQuery();
+    select = csvQuery(trx, actor, filter, withCustomer, opts.tr ?? english).toQuery();
   } catch (err) {
     await conn.abandon();
     throw err;

@@ -10,17 +10,18 @@ import {
 import type { AssetStatus } from './rules.js';
 import { RENEWAL_STATE_TEXT, renewalState, type Day, type Plan, type RenewalState } from './subscription-rules.js';
 import { cutText } from '../platform/text-rules.js';
+import { english, msg, type Translator } from '../platform/i18n.js';
 
 /** The asset list's state in the address bar (tab, search, keyset cursor, size), its renewal column and CSV formats. */
 
 export const ASSET_TABS = ['all', 'active', 'activation-pending', 'deactivation-pending', 'inactive'] as const;
 export type AssetTab = (typeof ASSET_TABS)[number];
 export const ASSET_TAB_LABELS: Record<AssetTab, string> = {
-  all: 'All',
-  active: 'Active',
-  'activation-pending': 'Activation pending',
-  'deactivation-pending': 'Deactivation pending',
-  inactive: 'Inactive',
+  all: msg('All'),
+  active: msg('Active'),
+  'activation-pending': msg('Activation pending'),
+  'deactivation-pending': msg('Deactivation pending'),
+  inactive: msg('Inactive'),
 };
 /** `due=28d`: the assets whose renewal is due within four weeks (the renewal column's warning window). */
 export const DUE_FILTERS = ['28d'] as const;
@@ -28,7 +29,8 @@ export type DueFilter = (typeof DUE_FILTERS)[number];
 
 /** Shorter terms would match nearly everything and cannot use the trigram index. */
 export const SEARCH_MIN_LENGTH = 2;
-export const SEARCH_HINT = `Type at least ${SEARCH_MIN_LENGTH} characters to search.`;
+// a catalog message with SEARCH_MIN_LENGTH written out
+export const SEARCH_HINT = msg('Type at least 2 characters to search.');
 
 /** A position in the list: the sort values of one row. */
 export type AssetCursor = { customerId: string; groupPath: string; identifier: string; id: string };
@@ -117,8 +119,8 @@ export function assetListHref(
 export type ListRenewal = { state: RenewalState; text: string; day: Day | null };
 
 export const NO_RENEWAL_TEXT = {
-  deactivating: 'No renewal: a deactivation is pending',
-  inactive: 'No renewal: the asset is not active',
+  deactivating: msg('No renewal: a deactivation is pending'),
+  inactive: msg('No renewal: the asset is not active'),
 };
 
 /**
@@ -163,17 +165,17 @@ export function csvDateTime(value: Date | null, timeZone: string): string {
 }
 
 /** The CSV's columns, the table's: the same for the page and the whole set. */
-export function csvHeadings(withCustomer: boolean, timeZone: string): string[] {
+export function csvHeadings(withCustomer: boolean, timeZone: string, tr: Translator = english): string[] {
   return [
-    'Identifier',
-    'Name',
-    'Group',
-    ...(withCustomer ? ['Customer'] : []),
-    'Status',
-    'Plan',
-    'Renewal date',
-    'Renewal',
-    `Last position time (${timeZone})`,
+    tr.t('Identifier'),
+    tr.t('Name'),
+    tr.t('Group'),
+    ...(withCustomer ? [tr.t('Customer')] : []),
+    tr.t('Status'),
+    tr.t('Plan'),
+    tr.t('Renewal date'),
+    tr.t('Renewal'),
+    tr.t('Last position time ({zone})', { zone: timeZone }),
   ];
 }
 

@@ -4,6 +4,7 @@ import { queryInTenant, type TenantStatement } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
 import { ASSET_STATUS_LABELS, formatDay, type AssetStatus } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
+import type { Msg } from '../platform/i18n.js';
 import { escapeLike, isUuid } from '../customers/rules.js';
 import { subtreeIds } from '../groups/index.js';
 import {
@@ -247,7 +248,7 @@ export type AssetList = {
   size: number;
   /** the term the list is filtered by, or null (no search, or too short) */
   searchTerm: string | null;
-  searchHint: string | null;
+  searchHint: Msg | null;
   rows: AssetListRow[];
   nextCursor: string | null;
   prevCursor: string | null;

@@ -7,12 +7,12 @@ import {
   QUEUED_KINDS,
   REASON_MAX,
   REQUEST_KIND_LABELS,
-  REQUEST_STATE_LABELS,
   type AssetStatus,
   type QueuedKind,
   type RequestState,
 } from './rules.js';
 import { formatDateTime } from '../platform/time-format.js';
+import { msg } from '../platform/i18n.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { PLAN_LABELS, termFor, todayIn, type Day, type Plan } from './subscription-rules.js';
@@ -179,11 +179,14 @@ async function lockPendingRequest(
     .forUpdate()
     .first<RequestRow>(cols))!;
   if (request.state !== 'pending') {
-    const by = request.decided_by_label ? ` by ${request.decided_by_label}` : '';
-    throw new ConflictError(
-      `This request was already ${REQUEST_STATE_LABELS[request.state].toLowerCase()}${by}.` +
-        ' The queue shows what is still pending.',
-    );
+    const state = { state: request.state, by: request.decided_by_label ?? '' };
+    throw request.decided_by_label
+      ? new ConflictError(
+          'This request was already {state, select, approved {approved} rejected {rejected} cancelled {cancelled} applied {done} other {pending}} by {by}. The queue shows what is still pending.',
+        ).withValues(state)
+      : new ConflictError(
+          'This request was already {state, select, approved {approved} rejected {rejected} cancelled {cancelled} applied {done} other {pending}}. The queue shows what is still pending.',
+        ).withValues(state);
   }
   return { request, asset };
 }
@@ -240,8 +243,8 @@ export function activation(asset: AssetRow, actor: Actor, now: Date) {
 }
 
 export const REASON_MESSAGES = {
-  missing: 'Give the customer a reason: they will see it in the asset’s history.',
-  long: `Keep the reason to ${REASON_MAX} characters or fewer.`,
+  missing: msg('Give the customer a reason: they will see it in the asset’s history.'),
+  long: msg('Keep the reason to {max} characters or fewer.', { max: REASON_MAX }),
 };
 
 /**

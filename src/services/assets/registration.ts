@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { ASSET_COLUMNS, lookUpIdentifier, type AssetRow, type GroupChoice } from './detail.js';
 import { deviceFieldProblems, groupDepths, groupOptionLabel } from './rules.js';
 import { audit } from '../platform/index.js';
@@ -50,8 +51,10 @@ export type NewDeviceForm = { identifier: string; name: string; groupId: string;
 export type NewDeviceResult = { assetId: string; created: boolean };
 
 /** Said when an identifier belongs to a customer or group the person does not reach; nothing else is revealed. */
-export function registeredElsewhereMessage(actor: Actor): string {
-  return `This device is registered to another account. If it should be yours, contact ${actor.tenantName}.`;
+export function registeredElsewhereMessage(actor: Actor): Msg {
+  return msg('This device is registered to another account. If it should be yours, contact {provider}.', {
+    provider: actor.tenantName,
+  });
 }
 
 /**
@@ -68,7 +71,7 @@ export async function requestActivationOfNewDevice(
   const identifier = form.identifier.trim();
   const name = form.name.trim();
   const errors = deviceFieldProblems(identifier, name);
-  if (!(PLANS as readonly string[]).includes(form.plan)) errors.plan = 'Choose a plan.';
+  if (!(PLANS as readonly string[]).includes(form.plan)) errors.plan = msg('Choose a plan.');
   return asActor(db, actor, async (trx) => {
     if (!errors.identifier) {
       const existing = await lookUpIdentifier(trx, actor, identifier);
@@ -78,8 +81,8 @@ export async function requestActivationOfNewDevice(
     const group = await groupForNewDevice(trx, actor, form.groupId);
     if (group === undefined)
       errors.group_id = seesWholeCustomer(actor)
-        ? 'Choose one of the listed groups, or no group.'
-        : 'Choose one of your groups.';
+        ? msg('Choose one of the listed groups, or no group.')
+        : msg('Choose one of your groups.');
     if (Object.keys(errors).length) throw new ValidationError(errors);
     const plan = form.plan as Plan;
     const [row] = await trx('assets')
@@ -96,7 +99,9 @@ export async function requestActivationOfNewDevice(
       .returning<AssetRow[]>([...ASSET_COLUMNS])
       .catch((err: unknown) => {
         if (isUniqueViolation(err))
-          throw new ValidationError({ identifier: 'This device was registered a moment ago. Search for it again.' });
+          throw new ValidationError({
+            identifier: msg('This device was registered a moment ago. Search for it again.'),
+          });
         throw err;
       });
     const asset = row!;

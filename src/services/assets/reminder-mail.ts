@@ -1,6 +1,7 @@
 import { formatDay } from './rules.js';
 import { type MailLinks, unsubscribeUrl } from '../mail/index.js';
-import { daysBetween, PLAN_LABELS, type Day } from './subscription-rules.js';
+import { english, type Translator } from '../platform/i18n.js';
+import { daysBetween, type Day } from './subscription-rules.js';
 import type { ReminderLine } from './renewal-reminders.js';
 
 /** The renewal reminder a person gets: their assets due, grouped by why they get them, and how to stop it. */
@@ -8,34 +9,44 @@ import type { ReminderLine } from './renewal-reminders.js';
 /** a mail lists at most this many assets and points to the asset list for the rest */
 export const MAIL_LIST_LIMIT = 200;
 
-function reasonText(via: 0 | 1, viaName: string): string {
-  return via === 0 ? `you are a company admin of ${viaName}` : `you are assigned to the group ${viaName}`;
+function reasonText(tr: Translator, via: 0 | 1, viaName: string): string {
+  return via === 0
+    ? tr.t('you are a company admin of {name}', { name: viaName })
+    : tr.t('you are assigned to the group {name}', { name: viaName });
 }
 
-function inDays(n: number): string {
-  return n === 0 ? 'today' : n === 1 ? 'tomorrow' : `in ${n} days`;
-}
-
-/** One person's reminder: their assets due, grouped by why they get them, and how to stop them. */
+/** One person's reminder in their language (`tr`): their assets due, grouped by why they get them, how to stop it. */
 export function reminderMail(
   person: { name: string; userId: string; tenantName: string },
   lines: ReminderLine[],
   today: Day,
   links: MailLinks,
+  tr: Translator = english,
 ): { subject: string; text: string } {
   const first = lines[0]!;
+  const day = (d: Day) => formatDay(d, tr.locale);
   const subject =
     lines.length === 1
-      ? `Renewal reminder: ${first.identifier} renews on ${formatDay(first.renewalOn)}`
-      : `Renewal reminder: ${lines.length} subscriptions renew within 4 weeks`;
+      ? tr.t('Renewal reminder: {identifier} renews on {day}', {
+          identifier: first.identifier,
+          day: day(first.renewalOn),
+        })
+      : tr.t(
+          'Renewal reminder: {count, plural, one {# subscription renews} other {# subscriptions renew}} within 4 weeks',
+          {
+            count: lines.length,
+          },
+        );
   const out: string[] = [
-    `Hello ${person.name},`,
+    tr.t('Hello {name},', { name: person.name }),
     '',
     lines.length === 1
-      ? 'This subscription renews automatically for another term unless its deactivation is requested' +
-        ' before the renewal date:'
-      : 'These subscriptions renew automatically for another term unless their deactivation is requested' +
-        ' before the renewal date:',
+      ? tr.t(
+          'This subscription renews automatically for another term unless its deactivation is requested before the renewal date:',
+        )
+      : tr.t(
+          'These subscriptions renew automatically for another term unless their deactivation is requested before the renewal date:',
+        ),
   ];
   const reasons: string[] = [];
   let listed = 0;
@@ -44,38 +55,51 @@ export function reminderMail(
     const key = `${l.via}:${l.viaName}`;
     if (key !== section) {
       section = key;
-      reasons.push(reasonText(l.via, l.viaName));
+      reasons.push(reasonText(tr, l.via, l.viaName));
       if (listed < MAIL_LIST_LIMIT)
         out.push(
           '',
-          l.via === 0 ? `As a company admin of ${l.viaName}:` : `As a person assigned to the group ${l.viaName}:`,
+          l.via === 0
+            ? tr.t('As a company admin of {name}:', { name: l.viaName })
+            : tr.t('As a person assigned to the group {name}:', { name: l.viaName }),
         );
     }
     if (listed >= MAIL_LIST_LIMIT) continue;
     listed++;
     const where = [l.via === 0 && l.customer !== l.viaName ? l.customer : '', l.groupPath].filter(Boolean).join(', ');
-    const plan = `${PLAN_LABELS[l.plan].toLowerCase()} plan`;
-    const renews = `renews on ${formatDay(l.renewalOn)} (${inDays(daysBetween(today, l.renewalOn))})`;
+    const details = tr.t(
+      '{plan, select, monthly {monthly plan} quarterly {quarterly plan} other {yearly plan}}, renews on {day} ({days, plural, =0 {today} =1 {tomorrow} other {in # days}})',
+      { plan: l.plan, day: day(l.renewalOn), days: daysBetween(today, l.renewalOn) },
+    );
     out.push(
-      `- ${l.identifier}${l.name ? ` (${l.name})` : ''}${where ? `, ${where}` : ''}: ${plan}, ${renews}`,
+      `- ${l.identifier}${l.name ? ` (${l.name})` : ''}${where ? `, ${where}` : ''}: ${details}`,
       `  ${links.baseUrl}/assets/${l.assetId}`,
     );
   }
   if (lines.length > listed)
     out.push(
       '',
-      `…and ${lines.length - listed} more. The asset list shows them all: ${links.baseUrl}/assets?tab=active`,
+      tr.t('…and {count} more. The asset list shows them all: {url}', {
+        count: lines.length - listed,
+        url: `${links.baseUrl}/assets?tab=active`,
+      }),
     );
   out.push(
     '',
-    'Nothing to do if they should renew. To stop one, open it and choose "Request deactivation";' +
-      ' it then ends at the end of its current term.',
+    tr.t(
+      'Nothing to do if they should renew. To stop one, open it and choose "Request deactivation"; it then ends at the end of its current term.',
+    ),
     '',
-    `Why you get this mail: ${[...new Set(reasons)].join(', and ')}.` +
-      ` ${person.tenantName} sends one reminder a week during the 4 weeks before a renewal.`,
+    tr.t(
+      'Why you get this mail: {reasons}. {provider} sends one reminder a week during the 4 weeks before a renewal.',
+      {
+        reasons: [...new Set(reasons)].join(tr.t(', and ')),
+        provider: person.tenantName,
+      },
+    ),
     '',
-    `Stop renewal reminders: ${unsubscribeUrl(links, person.userId, 'renewal_reminders')}`,
-    `Or choose which mail you get in your settings: ${links.baseUrl}/settings`,
+    tr.t('Stop renewal reminders: {url}', { url: unsubscribeUrl(links, person.userId, 'renewal_reminders') }),
+    tr.t('Or choose which mail you get in your settings: {url}', { url: `${links.baseUrl}/settings` }),
   );
   return { subject, text: out.join('\n') + '\n' };
 }

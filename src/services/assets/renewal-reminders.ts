@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { enqueueMail, type MailLinks, unsubscribeHeaders } from '../mail/index.js';
 import { reminderMail } from './reminder-mail.js';
+import { isLocale, recipientLocale, translator } from '../platform/i18n.js';
 import { addDays, RENEWAL_WARNING_DAYS, todayIn, type Day, type Plan } from './subscription-rules.js';
 
 /**
@@ -160,12 +161,20 @@ export type ReminderLine = {
   viaName: string;
 };
 
-type Person = { id: string; email: string; name: string; status: string; subscribed: boolean; tenant_name: string };
+type Person = {
+  id: string;
+  email: string;
+  name: string;
+  status: string;
+  subscribed: boolean;
+  tenant_name: string;
+  locale: string;
+};
 
 /** Phase 2 for one person: records their reminders and queues one mail, in one transaction. */
 async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Date, links: MailLinks): Promise<number> {
   const { rows: people } = await trx.raw<{ rows: Person[] }>(
-    `select u.id, u.email, u.name, u.status, t.name as tenant_name,
+    `select u.id, u.email, u.name, u.status, t.name as tenant_name, ${recipientLocale('u')} as locale,
             not exists (select 1 from notification_settings s
                          where s.user_id = u.id and s.kind = 'renewal_reminders' and not s.enabled) as subscribed
        from users u, tenants t where u.id = ? and t.id = ?`,
@@ -221,6 +230,8 @@ async function remindPerson(trx: Trx, tenantId: string, userId: string, now: Dat
     lines,
     todayIn('UTC', now),
     links,
+    // in the recipient's language
+    translator(isLocale(person.locale) ? person.locale : 'en'),
   );
   await enqueueMail(trx, {
     tenantId,

@@ -1,5 +1,5 @@
 import type { Db, Trx } from '../../db/index.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
 import {
   findAssetInScope,
   groupChoicesFor,
@@ -14,9 +14,12 @@ import {
   ASSET_STATUS_LABELS,
   availableActions,
   formatDay,
-  refusalOf,
+  actorLocale,
+  conflictOf,
+  refusalMessage,
   type AssetAction,
 } from './rules.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { isUuid } from '../customers/rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { deactivationDate, PLAN_LABELS, todayIn, type Day } from './subscription-rules.js';
@@ -50,7 +53,9 @@ export async function lockForAction(
       : allowed.includes(action);
   if (!wanted) {
     const pendingOn = action === 'request_deactivation' ? await pendingDeactivationDay(trx, asset) : null;
-    throw new ConflictError(refusalOf(action, subject, { deactivationOnLabel: formatDay(pendingOn) }));
+    throw conflictOf(
+      refusalMessage(action, subject, { deactivationOnLabel: formatDay(pendingOn, actorLocale(actor)) }),
+    );
   }
   return asset;
 }
@@ -121,7 +126,7 @@ export type DeactivationPreview = {
   effectiveOn: Day;
   effectiveOnLabel: string;
   /** why it cannot be requested now, or null */
-  refusal: string | null;
+  refusal: Msg | null;
 };
 
 /** The day a deactivation asked for now would take effect, shown before the person confirms. */
@@ -155,7 +160,9 @@ export async function deactivationPreview(
       effectiveOnLabel: formatDay(effectiveOn),
       refusal: allowed
         ? null
-        : refusalOf('request_deactivation', subject, { deactivationOnLabel: formatDay(pendingOn) }),
+        : refusalMessage('request_deactivation', subject, {
+            deactivationOnLabel: formatDay(pendingOn, actorLocale(actor)),
+          }),
     };
   });
 }
@@ -209,8 +216,8 @@ export async function cancelDeactivation(db: Db, actor: Actor, assetId: string):
 }
 
 export const MOVE_MESSAGES = {
-  choose: 'Choose one of the listed groups.',
-  same: 'The asset is already in this group. Choose another one.',
+  choose: msg('Choose one of the listed groups.'),
+  same: msg('The asset is already in this group. Choose another one.'),
 };
 
 /** Moves an asset to another group of its customer, among the groups the actor reaches; applied at once. */

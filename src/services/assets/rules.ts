@@ -2,7 +2,9 @@
  * Rules about one asset that need no database: which actions a person may take on it now, why an
  * action is refused, how identifiers look, and the words the pages use for statuses and requests.
  */
+import { ConflictError } from '../../errors.js';
 import { roleCan, type Role } from '../access/roles.js';
+import { english, msg, type Locale, type Msg } from '../platform/i18n.js';
 import type { Day } from './subscription-rules.js';
 
 export const ASSET_STATUSES = [
@@ -14,11 +16,11 @@ export const ASSET_STATUSES = [
 ] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 export const ASSET_STATUS_LABELS: Record<AssetStatus, string> = {
-  inactive: 'Inactive',
-  activation_pending: 'Activation pending',
-  active: 'Active',
-  deactivation_pending: 'Deactivation pending',
-  deactivated: 'Deactivated',
+  inactive: msg('Inactive'),
+  activation_pending: msg('Activation pending'),
+  active: msg('Active'),
+  deactivation_pending: msg('Deactivation pending'),
+  deactivated: msg('Deactivated'),
 };
 
 export const REQUEST_KINDS = [
@@ -34,13 +36,13 @@ export const REQUEST_KINDS = [
 ] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
-  activation: 'Activation',
-  reactivation: 'Reactivation',
-  deactivation: 'Deactivation',
-  renewal_confirmation: 'Renewal confirmation',
-  group_move: 'Group move',
-  registration: 'Registration',
-  details_change: 'Details changed',
+  activation: msg('Activation'),
+  reactivation: msg('Reactivation'),
+  deactivation: msg('Deactivation'),
+  renewal_confirmation: msg('Renewal confirmation'),
+  group_move: msg('Group move'),
+  registration: msg('Registration'),
+  details_change: msg('Details changed'),
 };
 /** The kinds that wait in the provider's queue (the others apply at once). */
 export const QUEUED_KINDS = ['activation', 'reactivation', 'deactivation'] as const satisfies readonly RequestKind[];
@@ -49,11 +51,11 @@ export type QueuedKind = (typeof QUEUED_KINDS)[number];
 export const REQUEST_STATES = ['pending', 'approved', 'rejected', 'cancelled', 'applied'] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 export const REQUEST_STATE_LABELS: Record<RequestState, string> = {
-  pending: 'Pending',
-  approved: 'Approved',
-  rejected: 'Rejected',
-  cancelled: 'Cancelled',
-  applied: 'Done',
+  pending: msg('Pending'),
+  approved: msg('Approved'),
+  rejected: msg('Rejected'),
+  cancelled: msg('Cancelled'),
+  applied: msg('Done'),
 };
 
 export const ASSET_ACTIONS = [
@@ -126,47 +128,81 @@ export function activationKind(asset: Pick<ActionSubject, 'hasPastTerm' | 'statu
   return asset.status === 'deactivated' || asset.hasPastTerm ? 'reactivation' : 'activation';
 }
 
-/** Why an action cannot be taken on the asset as it is now, in words for the person who tried. */
+/** Why an action cannot be taken on the asset as it is now, in English words for the person who tried. */
 export function refusalOf(
   action: AssetAction,
   asset: ActionSubject,
   context: { deactivationOnLabel?: string } = {},
 ): string {
-  const now = ASSET_STATUS_LABELS[asset.status].toLowerCase();
+  return english.t(refusalMessage(action, asset, context));
+}
+
+/** refusalOf as a catalog message, translated where it is shown. */
+export function refusalMessage(
+  action: AssetAction,
+  asset: ActionSubject,
+  context: { deactivationOnLabel?: string } = {},
+): Msg {
+  const status = { status: asset.status };
   switch (action) {
     case 'activate':
     case 'reactivate':
       if (asset.status === 'activation_pending')
-        return 'An activation of this asset is already waiting for the provider’s approval.';
+        return msg('An activation of this asset is already waiting for the provider’s approval.');
       if (asset.status === 'deactivation_pending')
-        return 'This asset is still active, with a deactivation pending: cancel the deactivation instead.';
-      return `This asset cannot be activated: it is ${now}.`;
+        return msg('This asset is still active, with a deactivation pending: cancel the deactivation instead.');
+      return msg(
+        'This asset cannot be activated: it is {status, select, inactive {inactive} activation_pending {activation pending} active {active} deactivation_pending {deactivation pending} other {deactivated}}.',
+        status,
+      );
     case 'confirm_renewal':
-      return 'This asset has no automatic renewal waiting for your confirmation.';
+      return msg('This asset has no automatic renewal waiting for your confirmation.');
     case 'request_deactivation':
       if (asset.status === 'deactivation_pending') {
-        const when = context.deactivationOnLabel ? `: it takes effect on ${context.deactivationOnLabel}` : '';
-        return `A deactivation of this asset is already pending${when}.`;
+        return context.deactivationOnLabel
+          ? msg('A deactivation of this asset is already pending: it takes effect on {day}.', {
+              day: context.deactivationOnLabel,
+            })
+          : msg('A deactivation of this asset is already pending.');
       }
-      return `Only an active asset can be deactivated; this one is ${now}.`;
+      return msg(
+        'Only an active asset can be deactivated; this one is {status, select, inactive {inactive} activation_pending {activation pending} active {active} deactivation_pending {deactivation pending} other {deactivated}}.',
+        status,
+      );
     case 'cancel_deactivation':
-      return 'This asset has no pending deactivation to cancel.';
+      return msg('This asset has no pending deactivation to cancel.');
     case 'move':
-      return 'This asset cannot be moved now.';
+      return msg('This asset cannot be moved now.');
     case 'activate_directly':
-      return `This asset is already active (${now}): deactivate it first to start a new term.`;
+      return msg(
+        'This asset is already active ({status, select, inactive {inactive} activation_pending {activation pending} active {active} deactivation_pending {deactivation pending} other {deactivated}}): deactivate it first to start a new term.',
+        status,
+      );
     case 'deactivate_directly':
-      return `Only an active asset can be deactivated; this one is ${now}.`;
+      return msg(
+        'Only an active asset can be deactivated; this one is {status, select, inactive {inactive} activation_pending {activation pending} active {active} deactivation_pending {deactivation pending} other {deactivated}}.',
+        status,
+      );
     case 'edit':
-      return 'This asset cannot be changed now.';
+      return msg('This asset cannot be changed now.');
   }
+}
+
+/** The language a service writes a day in for a message it hands back: the person's own choice, else English. */
+export const actorLocale = (actor: { locale?: Locale | null }): Locale => actor.locale ?? 'en';
+
+/** A ConflictError carrying a catalog message, with its values when it has some. */
+export function conflictOf(message: Msg): ConflictError {
+  return typeof message === 'string'
+    ? new ConflictError(message)
+    : new ConflictError(message.id).withValues(message.values);
 }
 
 /** IMEIs, serial numbers: 4 to 32 letters, digits or hyphens. */
 const IDENTIFIER = /^[A-Za-z0-9-]{4,32}$/;
 export const IDENTIFIER_MESSAGES = {
-  missing: 'Enter the device’s identifier (IMEI or serial number).',
-  shape: 'Use 4 to 32 letters, digits or hyphens (-), like an IMEI or a serial number.',
+  missing: msg('Enter the device’s identifier (IMEI or serial number).'),
+  shape: msg('Use 4 to 32 letters, digits or hyphens (-), like an IMEI or a serial number.'),
 };
 
 export function identifierProblem(value: string): string | null {
@@ -181,22 +217,36 @@ export function isIdentifier(value: unknown): value is string {
 export const NAME_MAX = 200;
 
 /** A device's identifier and name as typed: the problems of each, by field (empty when both are fine). */
-export function deviceFieldProblems(identifier: string, name: string): Record<string, string> {
-  const errors: Record<string, string> = {};
+export function deviceFieldProblems(identifier: string, name: string): Record<string, Msg> {
+  const errors: Record<string, Msg> = {};
   const identifierError = identifierProblem(identifier);
   if (identifierError) errors.identifier = identifierError;
-  if (name.length > NAME_MAX) errors.name = `Keep the name to ${NAME_MAX} characters or fewer.`;
+  if (name.length > NAME_MAX) errors.name = msg('Keep the name to {max} characters or fewer.', { max: NAME_MAX });
   return errors;
 }
 export const REASON_MAX = 1000;
 
-const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+const DAY_LOCALES: Record<Locale, string> = { en: 'en-GB', de: 'de-DE' };
+const dayFormats = new Map<Locale, Intl.DateTimeFormat>();
 
-/** "31 March 2027": a calendar day is the same day everywhere, so it is formatted in UTC. */
-export function formatDay(day: Day | null | undefined): string {
+/**
+ * "31 March 2027" ("31. März 2027"): a calendar day is the same day everywhere, so it is formatted in
+ * UTC; in English unless a language is given.
+ */
+export function formatDay(day: Day | null | undefined, locale: Locale = 'en'): string {
   if (!day) return '';
+  let f = dayFormats.get(locale);
+  if (!f) {
+    f = new Intl.DateTimeFormat(DAY_LOCALES[locale], {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+    dayFormats.set(locale, f);
+  }
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return dayFormat.format(new Date(Date.UTC(y, m - 1, d)));
+  return f.format(new Date(Date.UTC(y, m - 1, d)));
 }
 
 /** A group in a select list, indented by its depth among the listed groups (sub-groups under their parent). */

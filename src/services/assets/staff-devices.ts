@@ -8,6 +8,7 @@ import { PLANS, todayIn, type Plan } from './subscription-rules.js';
 import { actorLabel, auditAsset, decidedBy, insertRequest, isUniqueViolation, updateAsset } from './request-writes.js';
 import { lockForAction, moveLocked } from './requests.js';
 import { activation, DEACTIVATED } from './queue.js';
+import { msg, type Msg } from '../platform/i18n.js';
 
 /**
  * Staff manage a customer's devices directly (`/admin/customers/:id/assets`): register, edit the
@@ -44,13 +45,15 @@ export async function deviceRegistrationChoices(
 }
 
 export const STAFF_DEVICE_MESSAGES = {
-  group: 'Choose one of the customer’s groups.',
-  plan: 'Choose a plan.',
-  taken: (identifier: string, title: string) =>
-    `${identifier} is already registered, to ${title}. ` +
-    'Each device is registered once: open it there, or check the identifier.',
-  raced: 'This identifier was registered a moment ago by someone else. Check it and try again.',
-  unchanged: 'Nothing changed: edit the name or the identifier first.',
+  group: msg('Choose one of the customer’s groups.'),
+  plan: msg('Choose a plan.'),
+  taken: (identifier: string, title: string): Msg =>
+    msg(
+      '{identifier} is already registered, to {customer}. Each device is registered once: open it there, or check the identifier.',
+      { identifier, customer: title },
+    ),
+  raced: msg('This identifier was registered a moment ago by someone else. Check it and try again.'),
+  unchanged: msg('Nothing changed: edit the name or the identifier first.'),
 };
 
 /** Another asset of the tenant with this identifier: the customer it belongs to, for the message. */
@@ -86,7 +89,7 @@ export async function registerDevice(
   authorize(actor, 'asset.staff_manage');
   const identifier = form.identifier.trim();
   const name = form.name.trim();
-  const errors = deviceFieldProblems(identifier, name);
+  const errors: Record<string, Msg> = deviceFieldProblems(identifier, name);
   const plan = (form.plan || 'monthly') as Plan;
   if (!PLANS.includes(plan)) errors.plan = STAFF_DEVICE_MESSAGES.plan;
   return asActor(db, actor, async (trx) => {
@@ -190,7 +193,7 @@ export async function editDevice(
   await asActor(db, actor, async (trx) => {
     // an asset outside the customer is 404 before its form is judged
     const asset = await lockForAction(trx, actor, assetId, 'edit', customerId);
-    const errors = deviceFieldProblems(identifier, name);
+    const errors: Record<string, Msg> = deviceFieldProblems(identifier, name);
     if (!errors.identifier && identifier !== asset.identifier) {
       const takenBy = await identifierTaken(trx, actor, identifier, asset.id);
       if (takenBy) errors.identifier = STAFF_DEVICE_MESSAGES.taken(identifier, takenBy);

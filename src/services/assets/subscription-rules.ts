@@ -2,10 +2,16 @@
  * Subscription rules that need no database: terms, renewal states and when a deactivation takes
  * effect. Calendar days are 'YYYY-MM-DD' strings; "today" is the day in the viewer's time zone.
  */
+import { msg } from '../platform/i18n.js';
+
 export const PLANS = ['monthly', 'quarterly', 'yearly'] as const;
 export type Plan = (typeof PLANS)[number];
 export const PLAN_MONTHS: Record<Plan, number> = { monthly: 1, quarterly: 3, yearly: 12 };
-export const PLAN_LABELS: Record<Plan, string> = { monthly: 'Monthly', quarterly: 'Quarterly', yearly: 'Yearly' };
+export const PLAN_LABELS: Record<Plan, string> = {
+  monthly: msg('Monthly'),
+  quarterly: msg('Quarterly'),
+  yearly: msg('Yearly'),
+};
 
 /** Renewal reminders start this many days before the renewal date. */
 export const RENEWAL_WARNING_DAYS = 28;
@@ -127,8 +133,8 @@ export function renewalState(sub: SubscriptionTerms, today: Day): RenewalState {
 }
 
 export const RENEWAL_STATE_TEXT: Record<RenewalState, string> = {
-  none: 'Monthly plan, invoiced on the 1st',
-  due_soon: 'Renews within 4 weeks',
-  scheduled: 'Renews on this date',
-  unconfirmed: 'Renewed automatically: please confirm',
+  none: msg('Monthly plan, invoiced on the 1st'),
+  due_soon: msg('Renews within 4 weeks'),
+  scheduled: msg('Renews on this date'),
+  unconfirmed: msg('Renewed automatically: please confirm'),
 };

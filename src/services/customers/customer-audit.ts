@@ -3,6 +3,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
 import { csvLine } from '../platform/csv.js';
 import { formatDateTime } from '../platform/time-format.js';
+import { english, msg, type Translator } from '../platform/i18n.js';
 import { AUDIT_PAGE_SIZE, differenceOf, isUuid, type Difference } from './rules.js';
 import { type Actor, asActor, authorize, customerIdsInReach, isStaff } from '../access/index.js';
 
@@ -99,28 +100,37 @@ async function auditSubject(trx: Trx, actor: Actor, customerId: string): Promise
     })
     .first<{ before: { title?: string } | null } | undefined>('before');
   if (!gone) throw new NotFoundError();
-  return { id: customerId, title: gone.before?.title ?? 'Deleted customer', deleted: true };
+  return { id: customerId, title: gone.before?.title ?? msg('Deleted customer'), deleted: true };
 }
 
 /**
  * The customer's audit tab as CSV (/admin/customers/:id/audit.csv): every entry, newest first, read in
  * the tab's own keyset pages (listAuditEntries), so no connection is held while the reader reads. 404
- * before any header when the tab itself would be.
+ * before any header when the tab itself would be. The header row and the times are in the requester's
+ * language (`tr`); the log's own words (who, what, the difference) are as recorded.
  */
 export async function streamCustomerAuditCsv(
   db: Db,
   actor: Actor,
   customerId: string,
+  tr: Translator = english,
 ): Promise<{ filename: string; stream: Readable }> {
   const first = await listAuditEntries(db, actor, customerId);
   async function* lines() {
-    yield csvLine([`Time (${actor.timeZone})`, 'By', 'Entity', 'Entity id', 'Action', 'Difference']);
+    yield csvLine([
+      tr.t('Time ({zone})', { zone: actor.timeZone }),
+      tr.t('By'),
+      tr.t('Entity'),
+      tr.t('Entity id'),
+      tr.t('Action'),
+      tr.t('Difference'),
+    ]);
     let page: AuditPage = first;
     for (;;) {
       yield page.entries
         .map((e) =>
           csvLine([
-            e.atLabel,
+            tr.dateTime(e.at, actor.timeZone),
             e.actorLabel,
             e.entityType,
             e.entityId,

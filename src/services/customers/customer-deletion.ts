@@ -2,6 +2,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { confirmsTitle, MESSAGES, snapshotOf } from './rules.js';
+import { isMessage, msg, type Msg } from '../platform/i18n.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { endSessionsOfUser } from '../people/index.js';
 import { findCustomerInReach, type Customer } from './customers.js';
@@ -12,14 +13,19 @@ import { findCustomerInReach, type Customer } from './customers.js';
  * Why a customer cannot be deleted right now, in words for the admin; empty when it can.
  * Every rule that blocks deletion (inner customers, active assets) belongs here.
  */
-export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' | 'tenant_id'>): Promise<string[]> {
-  const reasons: string[] = [];
+export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' | 'tenant_id'>): Promise<Msg[]> {
+  const reasons: Msg[] = [];
   const [inner] = await trx('customers')
     .where({ tenant_id: customer.tenant_id, parent_id: customer.id })
     .count<{ count: number }[]>({ count: '*' });
   const innerCount = Number(inner?.count ?? 0);
   if (innerCount)
-    reasons.push(`It has ${innerCount} inner customer${innerCount === 1 ? '' : 's'}. ${MESSAGES.innerCustomers}`);
+    reasons.push(
+      msg(
+        'It has {count, plural, one {# inner customer} other {# inner customers}}. Delete or move its inner customers first.',
+        { count: innerCount },
+      ),
+    );
   // from the kept counters, never a count over the customer's assets
   const [live] = await trx('asset_counts')
     .where({ tenant_id: customer.tenant_id, customer_id: customer.id })
@@ -28,13 +34,15 @@ export async function deletionBlockers(trx: Trx, customer: Pick<Customer, 'id' |
   const liveCount = Number(live?.n ?? 0);
   if (liveCount)
     reasons.push(
-      `It still has ${liveCount} active asset${liveCount === 1 ? '' : 's'} (active or waiting for deactivation);` +
-        ' deactivate them first.',
+      msg(
+        'It still has {count, plural, one {# active asset} other {# active assets}} (active or waiting for deactivation); deactivate them first.',
+        { count: liveCount },
+      ),
     );
   return reasons;
 }
 
-export type DeletionPreview = { customer: Customer; blockers: string[]; userCount: number; usersToDisable: number };
+export type DeletionPreview = { customer: Customer; blockers: Msg[]; userCount: number; usersToDisable: number };
 
 /** What deleting a customer would take with it, for the confirmation page. */
 export async function deletionPreview(db: Db, actor: Actor, id: string): Promise<DeletionPreview> {
@@ -87,7 +95,10 @@ export async function deleteCustomer(
   return asActor(db, actor, async (trx) => {
     const customer = await findCustomerInReach(trx, actor, id, { forUpdate: true });
     const blockers = await deletionBlockers(trx, customer);
-    if (blockers.length) throw new ConflictError(blockers.join(' '));
+    // the first reason: the page that refused shows them all (a race between the page and this answer)
+    const [blocker] = blockers;
+    if (blocker)
+      throw isMessage(blocker) ? new ConflictError(blocker.id).withValues(blocker.values) : new ConflictError(blocker);
     if (!confirmsTitle(typedTitle, customer.title)) throw new ValidationError({ confirm_title: MESSAGES.confirmTitle });
 
     const memberships: { id: string; user_id: string; role: string; email: string }[] = await trx('memberships as m')

@@ -2,18 +2,19 @@ import { diffSnapshots } from '../platform/audit-rules.js';
 import { pageSizeOf } from '../platform/paging.js';
 import { cutText } from '../platform/text-rules.js';
 import { can, type Actor, type TenantAction } from '../access/roles.js';
+import { msg, type Msg } from '../platform/i18n.js';
 
 /** Rules about customers that need no database: list parameters, field checks, labels. */
 
 export const HOME_PAGES = ['summary', 'assets', 'groups', 'tickets', 'sites', 'billing'] as const;
 export type HomePage = (typeof HOME_PAGES)[number];
 export const HOME_PAGE_LABELS: Record<HomePage, string> = {
-  summary: 'Summary',
-  assets: 'Assets',
-  groups: 'Groups',
-  tickets: 'Tickets',
-  sites: 'Sites',
-  billing: 'Billing',
+  summary: msg('Summary'),
+  assets: msg('Assets'),
+  groups: msg('Groups'),
+  tickets: msg('Tickets'),
+  sites: msg('Sites'),
+  billing: msg('Billing'),
 };
 
 /** The page each choice opens, and the action a person's role needs to open it. */
@@ -36,16 +37,18 @@ export function chosenHomePath(actor: Actor, homePage: string): string | null {
 
 export const CUSTOMER_STATUSES = ['active', 'suspended'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
-export const CUSTOMER_STATUS_LABELS: Record<CustomerStatus, string> = { active: 'Active', suspended: 'Suspended' };
+export const CUSTOMER_STATUS_LABELS: Record<CustomerStatus, string> = {
+  active: msg('Active'),
+  suspended: msg('Suspended'),
+};
 
 export const AUDIT_PAGE_SIZE = 50;
 
 export const MESSAGES = {
-  accountIdTaken: 'This account ID is already used by another customer.',
-  confirmTitle: "Type the customer's name exactly to delete it.",
-  innerCustomers: 'Delete or move its inner customers first.',
-  parentMissing: 'Choose a parent customer from the list.',
-  parentCycle: 'A customer cannot be placed under itself or one of its inner customers.',
+  accountIdTaken: msg('This account ID is already used by another customer.'),
+  confirmTitle: msg("Type the customer's name exactly to delete it."),
+  parentMissing: msg('Choose a parent customer from the list.'),
+  parentCycle: msg('A customer cannot be placed under itself or one of its inner customers.'),
 } as const;
 
 export type ListQuery = { q: string; page: number; size: number };
@@ -139,44 +142,44 @@ const PHONE = /^\+?[0-9 ().-]{3,40}$/;
  */
 export function checkCustomerForm(form: Partial<CustomerForm>): {
   fields: CustomerFields;
-  errors: Record<string, string>;
+  errors: Record<string, Msg>;
 } {
   const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const optional = (v: unknown) => text(v) || null;
-  const errors: Record<string, string> = {};
+  const errors: Record<string, Msg> = {};
 
   const title = text(form.title);
-  if (!title) errors.title = 'Enter the customer’s title.';
-  else if ([...title].length > 200) errors.title = 'Keep the title to 200 characters or fewer.';
+  if (!title) errors.title = msg('Enter the customer’s title.');
+  else if ([...title].length > 200) errors.title = msg('Keep the title to 200 characters or fewer.');
 
   const accountId = text(form.account_id);
-  if (!accountId) errors.account_id = 'Enter an account ID.';
+  if (!accountId) errors.account_id = msg('Enter an account ID.');
   else if (!ACCOUNT_ID.test(accountId))
-    errors.account_id = 'Use 1 to 32 letters, digits, hyphens (-) or underscores (_).';
+    errors.account_id = msg('Use 1 to 32 letters, digits, hyphens (-) or underscores (_).');
 
   const contactName = optional(form.contact_name);
   if (contactName && [...contactName].length > 200)
-    errors.contact_name = 'Keep the contact name to 200 characters or fewer.';
+    errors.contact_name = msg('Keep the contact name to 200 characters or fewer.');
 
   const email = optional(form.email);
   if (email && (email.length > 254 || !EMAIL.test(email)))
-    errors.email = 'Enter an email address like name@example.com.';
+    errors.email = msg('Enter an email address like name@example.com.');
 
   const phone = optional(form.phone);
-  if (phone && !PHONE.test(phone)) errors.phone = 'Enter a phone number of up to 40 digits, spaces, +, -, ( or ).';
+  if (phone && !PHONE.test(phone)) errors.phone = msg('Enter a phone number of up to 40 digits, spaces, +, -, ( or ).');
 
   const address = optional(form.address);
-  if (address && [...address].length > 500) errors.address = 'Keep the address to 500 characters or fewer.';
+  if (address && [...address].length > 500) errors.address = msg('Keep the address to 500 characters or fewer.');
 
   const parentId = optional(form.parent_id);
   if (parentId && !isUuid(parentId)) errors.parent_id = MESSAGES.parentMissing;
 
   const homePage = text(form.home_page) || 'summary';
   if (!(HOME_PAGES as readonly string[]).includes(homePage))
-    errors.home_page = 'Choose one of the home pages in the list.';
+    errors.home_page = msg('Choose one of the home pages in the list.');
 
   const status = text(form.status) || 'active';
-  if (!(CUSTOMER_STATUSES as readonly string[]).includes(status)) errors.status = 'Choose Active or Suspended.';
+  if (!(CUSTOMER_STATUSES as readonly string[]).includes(status)) errors.status = msg('Choose Active or Suspended.');
 
   return {
     fields: {

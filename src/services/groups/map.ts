@@ -2,6 +2,7 @@ import type { Db } from '../../db/index.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
+import { msg } from '../platform/i18n.js';
 import { isUuid } from '../customers/rules.js';
 import { subtreeIds } from './tree.js';
 import { findGroupInScope } from './group-row.js';
@@ -36,7 +37,9 @@ export type GroupMap = {
   more: boolean;
 };
 
-export const MAP_OFF_MESSAGE = 'The devices map is not switched on for this customer. Your provider can switch it on.';
+export const MAP_OFF_MESSAGE = msg(
+  'The devices map is not switched on for this customer. Your provider can switch it on.',
+);
 
 /** The last positions of a group's devices, for the map page and its JSON. */
 export async function groupMap(db: Db, actor: Actor, groupId: string): Promise<GroupMap> {
@@ -104,7 +107,8 @@ export async function setCustomerMap(
       .forUpdate()
       .first<{ id: string; title: string; map_enabled: boolean } | undefined>('id', 'title', 'map_enabled');
     if (!customer) throw new NotFoundError();
-    if (value !== 'on' && value !== 'off') throw new ValidationError({ map: 'Choose to switch the map on or off.' });
+    if (value !== 'on' && value !== 'off')
+      throw new ValidationError({ map: msg('Choose to switch the map on or off.') });
     const enabled = value === 'on';
     if (enabled !== customer.map_enabled) {
       await trx('customers')

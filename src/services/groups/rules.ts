@@ -2,6 +2,7 @@ import type { AssetStatus } from '../assets/rules.js';
 import { isUuid } from '../customers/rules.js';
 import { addDays, RENEWAL_WARNING_DAYS, type Day, type Plan } from '../assets/subscription-rules.js';
 import { DEFAULT_PAGE_SIZE, listHref, pageSizeOf } from '../platform/paging.js';
+import { msg } from '../platform/i18n.js';
 
 /** Rules about groups that need no database: the form, paths, cycles, which groups count as active, what is due. */
 
@@ -13,21 +14,23 @@ export const PATH_SEPARATOR = ' / ';
 
 export const GROUP_TABS = ['all', 'active'] as const;
 export type GroupTab = (typeof GROUP_TABS)[number];
-export const GROUP_TAB_LABELS: Record<GroupTab, string> = { all: 'All', active: 'Active' };
+export const GROUP_TAB_LABELS: Record<GroupTab, string> = { all: msg('All'), active: msg('Active') };
 /** Due-for-renewal counts stop here and read "1,000+": never a count over all of a group's assets per request. */
 export const DUE_COUNT_BOUND = 1000;
 
+// catalog messages; the limits are written out in them (GROUP_NAME_MAX, GROUP_REFERENCE_MAX, GROUP_PATH_MAX and
+// PATH_SEPARATOR above), so a field's message stays a plain text
 export const GROUP_MESSAGES = {
-  name: 'Enter a name for the group.',
-  nameLength: `Use at most ${GROUP_NAME_MAX} characters.`,
-  nameSeparator: `A name cannot contain "${PATH_SEPARATOR.trim()}" between spaces: it separates groups in a path.`,
-  reference: `Use at most ${GROUP_REFERENCE_MAX} characters.`,
-  parent: 'Choose a parent group from the list, or none.',
-  customer: 'Choose a customer from the list.',
-  cycle: 'A group cannot be moved under itself or one of its own sub-groups.',
-  pathTaken: 'There is already a group with this name here.',
-  pathLength: `The path of this group or one of its sub-groups would be longer than ${GROUP_PATH_MAX} characters.`,
-  users: 'Choose users from the list: one of them cannot be assigned to this group.',
+  name: msg('Enter a name for the group.'),
+  nameLength: msg('Use at most 200 characters.'),
+  nameSeparator: msg('A name cannot contain "/" between spaces: it separates groups in a path.'),
+  reference: msg('Use at most 200 characters.'),
+  parent: msg('Choose a parent group from the list, or none.'),
+  customer: msg('Choose a customer from the list.'),
+  cycle: msg('A group cannot be moved under itself or one of its own sub-groups.'),
+  pathTaken: msg('There is already a group with this name here.'),
+  pathLength: msg('The path of this group or one of its sub-groups would be longer than 1000 characters.'),
+  users: msg('Choose users from the list: one of them cannot be assigned to this group.'),
 } as const;
 
 export type GroupForm = { name: string; reference: string; parent_id: string; customer_id: string; enabled: boolean };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/index.js';
 import { NotFoundError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
-import { assertNotLocked, audit, hashToken, LIMITS, recordFailure } from '../platform/index.js';
+import { assertNotLocked, audit, hashToken, LIMITS, msg, type Msg, recordFailure } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { API_SCOPES, type ApiScope, isApiScope } from './scope-rules.js';
 
@@ -82,11 +82,12 @@ export async function createApiKey(
 ): Promise<{ key: ApiKeySummary; secret: string }> {
   authorize(actor, 'api_key.manage');
   const name = input.name.trim();
-  const errors: Record<string, string> = {};
-  if (!name) errors.name = 'Give the key a name that says which system uses it.';
-  else if (name.length > 100) errors.name = 'Use at most 100 characters.';
+  const errors: Record<string, Msg> = {};
+  if (!name) errors.name = msg('Give the key a name that says which system uses it.');
+  else if (name.length > 100) errors.name = msg('Use at most 100 characters.');
   const scopes = API_SCOPES.filter((s) => input.scopes.includes(s));
-  if (!scopes.length || !input.scopes.every(isApiScope)) errors.scopes = 'Choose at least one thing the key may do.';
+  if (!scopes.length || !input.scopes.every(isApiScope))
+    errors.scopes = msg('Choose at least one thing the key may do.');
   if (Object.keys(errors).length) throw new ValidationError(errors);
   const secret = `pk_${randomBytes(32).toString('base64url')}`;
   const row: Row = await asActor(db, actor, async (trx) => {

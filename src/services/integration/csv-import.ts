@@ -1,7 +1,7 @@
 import type { Db } from '../../db/index.js';
 import { inTenant } from '../../db/tenant.js';
 import { ConflictError, NotFoundError, ValidationError, type RecordError } from '../../errors.js';
-import { audit, INSTANCE, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../platform/index.js';
+import { audit, INSTANCE, isMessage, isStorableText, msg, type Msg } from '../platform/index.js';
 import { formatDateTime } from '../platform/time-format.js';
 import { isUuid } from '../customers/rules.js';
 import { ingestBatch, MAX_BATCH, validateBatch } from './ingestion.js';
@@ -45,13 +45,59 @@ export type ImportView = {
   written: number;
   percent: number;
   status: 'invalid' | 'previewed' | 'running' | 'done' | 'failed';
-  errors: (RecordError & { line: number })[];
+  /** the state in words, a catalog message */
+  statusLabel: string;
+  /** each problem by line; its message a catalog message, translated where shown */
+  errors: (Omit<RecordError, 'message'> & { message: Msg; line: number })[];
   errorCount: number;
-  message: string | null;
+  /** why it failed: a catalog message, translated where shown */
+  message: Msg | null;
   createdBy: string;
+  createdAt: Date;
   createdAtLabel: string;
+  finishedAt: Date | null;
   finishedAtLabel: string;
 };
+
+export const IMPORT_STATUS_LABELS: Record<ImportView['status'], string> = {
+  invalid: msg('invalid'),
+  previewed: msg('previewed'),
+  running: msg('running'),
+  done: msg('done'),
+  failed: msg('failed'),
+};
+
+/**
+ * A failure's reason as the import row keeps it (a text column): a message with values as its JSON,
+ * so the page can still translate it.
+ */
+function storedMessage(message: Msg): string {
+  return isMessage(message) ? JSON.stringify({ id: message.id, values: message.values }) : message;
+}
+
+/**
+ * A record's problem as the page shows it: the checks' words are the API's English (record-rules.ts),
+ * and those with a value become catalog messages here, so a reader in another language gets them too.
+ */
+function shownProblem(message: string): Msg {
+  let m = /^has at most (\d+) characters$/.exec(message);
+  if (m) return msg('has at most {max} characters', { max: m[1] });
+  m = /^must be between (\S+) and (\S+)$/.exec(message);
+  if (m) return msg('must be between {min} and {max}', { min: m[1], max: m[2] });
+  m = /^must be one of (.+)$/.exec(message);
+  if (m) return msg('must be one of {values}', { values: m[1] });
+  return message;
+}
+
+function shownMessage(stored: string | null): Msg | null {
+  if (!stored?.startsWith('{"id":')) return stored;
+  try {
+    const parsed = JSON.parse(stored) as unknown;
+    return isMessage(parsed) ? parsed : stored;
+  } catch {
+    return stored;
+  }
+}
 
 type ImportRow = {
   id: string;
@@ -92,11 +138,14 @@ function viewOf(actor: Actor, r: ImportRow): ImportView {
     written: r.written,
     percent: r.total ? Math.floor((r.written / r.total) * 100) : 0,
     status: r.status,
-    errors: r.errors.map((e) => ({ ...e, line: lineOf(e.index) })),
+    statusLabel: IMPORT_STATUS_LABELS[r.status] ?? r.status,
+    errors: r.errors.map((e) => ({ ...e, message: shownProblem(e.message), line: lineOf(e.index) })),
     errorCount: r.error_count,
-    message: r.message,
+    message: shownMessage(r.message),
     createdBy: r.created_by_label.replace(/\s*<[^>]*>$/, ''),
+    createdAt: r.created_at,
     createdAtLabel: formatDateTime(r.created_at, actor.timeZone),
+    finishedAt: r.finished_at,
     finishedAtLabel: formatDateTime(r.finished_at, actor.timeZone),
   };
 }
@@ -112,18 +161,24 @@ export async function previewImport(
 ): Promise<string> {
   authorize(actor, 'import.run');
   const kind = importKind(input.kind);
-  if (!kind) throw new ValidationError({ kind: 'Choose what the file holds.' });
-  if (!input.content.trim()) throw new ValidationError({ file: 'Choose a CSV file.' });
+  if (!kind) throw new ValidationError({ kind: msg('Choose what the file holds.') });
+  if (!input.content.trim()) throw new ValidationError({ file: msg('Choose a CSV file.') });
   // a file decoded as UTF-8 holds no unpaired surrogate, but it may hold a NUL, which PostgreSQL cannot store
   if (!isStorableText(input.content)) {
     const at = input.content.indexOf('\u0000');
-    const where = at >= 0 ? ` (line ${input.content.slice(0, at).split('\n').length})` : '';
     throw new ValidationError({
-      file: `The file holds a NUL character or an unpaired surrogate${where}: is it a CSV text file?`,
+      file:
+        at >= 0
+          ? msg('The file holds a NUL character or an unpaired surrogate (line {line}): is it a CSV text file?', {
+              line: input.content.slice(0, at).split('\n').length,
+            })
+          : msg('The file holds a NUL character or an unpaired surrogate: is it a CSV text file?'),
     });
   }
   if (!isStorableText(input.fileName))
-    throw new ValidationError({ file: `The file's name ${UNSTORABLE_TEXT_MESSAGE}: rename it.` });
+    throw new ValidationError({
+      file: msg("The file's name holds a character that cannot be stored (NUL or an unpaired surrogate): rename it."),
+    });
   const records = parseCsvRecords(kind, input.content);
   const errors = await problemsOf(db, actor.tenantId, kind, records);
   return asActor(db, actor, async (trx) => {
@@ -180,8 +235,8 @@ export async function startImport(db: Db, actor: Actor, id: string): Promise<voi
     if (row.status !== 'previewed')
       throw new ConflictError(
         row.status === 'invalid'
-          ? 'This file has problems: correct them and upload it again.'
-          : 'This import has already been started.',
+          ? msg('This file has problems: correct them and upload it again.')
+          : msg('This import has already been started.'),
       );
     await trx('data_imports')
       .where({ tenant_id: actor.tenantId, id })
@@ -198,8 +253,9 @@ export async function startImport(db: Db, actor: Actor, id: string): Promise<voi
 /** How often a running import says it is alive, and how long a silence means its instance is gone. */
 export const IMPORT_HEARTBEAT_MS = 10_000;
 export const IMPORT_STALLED_AFTER_MS = 2 * 60_000;
-export const STALLED_IMPORT_MESSAGE =
-  'The server writing this import stopped before it finished. Nothing was written: upload the file again.';
+export const STALLED_IMPORT_MESSAGE = msg(
+  'The server writing this import stopped before it finished. Nothing was written: upload the file again.',
+);
 
 /** The writer's own updates of the import row, only while it is still running (a job may have failed it). */
 async function whileRunning(db: Db, tenantId: string, id: string, fields: Record<string, unknown>): Promise<boolean> {
@@ -247,9 +303,12 @@ export async function writeImport(
         const result = await ingestBatch(trx, tenantId, kind.ingest, records.slice(start, start + batchSize));
         if ('errors' in result) {
           const [first] = result.errors;
-          throw new ConflictError(
-            `Line ${lineOf(first!.index + start)}: ${first!.field} ${first!.message}. Nothing was written.`,
-          );
+          // the record's problem is the API's English words (record-rules.ts)
+          throw new ConflictError('Line {line}: {field} {problem}. Nothing was written.').withValues({
+            line: lineOf(first!.index + start),
+            field: first!.field,
+            problem: first!.message,
+          });
         }
         const written = Math.min(records.length, start + batchSize);
         if (!(await whileRunning(db, tenantId, id, { written }))) throw new ImportTakenAway();
@@ -262,12 +321,13 @@ export async function writeImport(
   } catch (err) {
     // marked failed by the job while this instance was silent: its reason stands, and nothing was written
     if (err instanceof ImportTakenAway) return;
-    const message =
+    const message = storedMessage(
       err instanceof ValidationError
         ? (Object.values(err.fields)[0] ?? err.message)
         : err instanceof ConflictError
-          ? err.message
-          : 'The import stopped on an unexpected error. Nothing was written.';
+          ? msg(err.message, err.values)
+          : msg('The import stopped on an unexpected error. Nothing was written.'),
+    );
     await inTenant(db, tenantId, (trx) =>
       trx('data_imports')
         .where({ ...key, status: 'running' })

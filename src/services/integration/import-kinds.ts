@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { ValidationError } from '../../errors.js';
+import { msg } from '../platform/index.js';
 import { locationKind, usageRecordKind, type IngestKind } from './ingestion.js';
 import { serviceVisitKind } from '../sites/index.js';
 import { deviceImportKind } from '../assets/index.js';
@@ -37,12 +38,12 @@ const booleanCell = (v: string | undefined): unknown => {
 export const IMPORT_KINDS: CsvImportKind[] = [
   {
     key: 'locations',
-    label: 'Device locations',
+    label: msg('Device locations'),
     columns: [
-      { name: 'identifier', required: true, description: 'the device identifier (IMEI or serial)' },
-      { name: 'latitude', required: true, description: 'decimal degrees, -90 to 90' },
-      { name: 'longitude', required: true, description: 'decimal degrees, -180 to 180' },
-      { name: 'recorded_at', required: true, description: 'ISO 8601 with a zone, e.g. 2026-12-01T08:30:00Z' },
+      { name: 'identifier', required: true, description: msg('the device identifier (IMEI or serial)') },
+      { name: 'latitude', required: true, description: msg('decimal degrees, -90 to 90') },
+      { name: 'longitude', required: true, description: msg('decimal degrees, -180 to 180') },
+      { name: 'recorded_at', required: true, description: msg('ISO 8601 with a zone, e.g. 2026-12-01T08:30:00Z') },
     ],
     fromRow: (r) => ({
       identifier: textCell(r.identifier),
@@ -54,25 +55,25 @@ export const IMPORT_KINDS: CsvImportKind[] = [
   },
   {
     key: 'usage-records',
-    label: 'Usage records (calls, SMS, video, messaging)',
+    label: msg('Usage records (calls, SMS, video, messaging)'),
     columns: [
-      { name: 'identifier', required: false, description: 'the asset; or give account_id' },
-      { name: 'account_id', required: false, description: 'the customer; or give identifier' },
-      { name: 'product', required: true, description: 'sms, voice, video or messaging' },
-      { name: 'occurred_at', required: true, description: 'ISO 8601 with a zone' },
-      { name: 'direction', required: true, description: 'inbound or outbound' },
+      { name: 'identifier', required: false, description: msg('the asset; or give account_id') },
+      { name: 'account_id', required: false, description: msg('the customer; or give identifier') },
+      { name: 'product', required: true, description: msg('sms, voice, video or messaging') },
+      { name: 'occurred_at', required: true, description: msg('ISO 8601 with a zone') },
+      { name: 'direction', required: true, description: msg('inbound or outbound') },
       {
         name: 'status',
         required: true,
-        description: 'answered, no_answer, busy, failed, delivered, pending, rejected or in_progress',
+        description: msg('answered, no_answer, busy, failed, delivered, pending, rejected or in_progress'),
       },
       { name: 'from_number', required: true, description: '' },
       { name: 'to_number', required: true, description: '' },
-      { name: 'duration_seconds', required: false, description: 'whole seconds' },
-      { name: 'units', required: false, description: 'parts billed, default 1' },
-      { name: 'price_minor', required: false, description: 'integer minor units (pence, cents)' },
-      { name: 'contact_name', required: false, description: 'SMS and messaging only' },
-      { name: 'content', required: false, description: 'SMS and messaging only' },
+      { name: 'duration_seconds', required: false, description: msg('whole seconds') },
+      { name: 'units', required: false, description: msg('parts billed, default 1') },
+      { name: 'price_minor', required: false, description: msg('integer minor units (pence, cents)') },
+      { name: 'contact_name', required: false, description: msg('SMS and messaging only') },
+      { name: 'content', required: false, description: msg('SMS and messaging only') },
     ],
     fromRow: (r) => ({
       identifier: textCell(r.identifier),
@@ -93,15 +94,15 @@ export const IMPORT_KINDS: CsvImportKind[] = [
   },
   {
     key: 'service-visits',
-    label: 'Service visits',
+    label: msg('Service visits'),
     columns: [
-      { name: 'site_id', required: true, description: 'the site, as in its address /admin/sites/…' },
-      { name: 'service', required: false, description: 'the name of one of your services; empty for none' },
-      { name: 'vehicle', required: true, description: 'its name or registration' },
-      { name: 'started_at', required: true, description: 'ISO 8601 with a zone' },
-      { name: 'ended_at', required: true, description: 'ISO 8601 with a zone' },
-      { name: 'completed', required: false, description: 'yes or no (default yes)' },
-      { name: 'notes', required: false, description: 'up to 2,000 characters' },
+      { name: 'site_id', required: true, description: msg('the site, as in its address /admin/sites/…') },
+      { name: 'service', required: false, description: msg('the name of one of your services; empty for none') },
+      { name: 'vehicle', required: true, description: msg('its name or registration') },
+      { name: 'started_at', required: true, description: msg('ISO 8601 with a zone') },
+      { name: 'ended_at', required: true, description: msg('ISO 8601 with a zone') },
+      { name: 'completed', required: false, description: msg('yes or no (default yes)') },
+      { name: 'notes', required: false, description: msg('up to 2,000 characters') },
     ],
     fromRow: (r) => ({
       site_id: textCell(r.site_id),
@@ -116,17 +117,19 @@ export const IMPORT_KINDS: CsvImportKind[] = [
   },
   {
     key: 'devices',
-    label: 'Devices to register (inactive until activated)',
+    label: msg('Devices to register (inactive until activated)'),
     columns: [
-      { name: 'account_id', required: true, description: 'the customer, by its account id' },
-      { name: 'identifier', required: true, description: 'IMEI or serial: 4 to 32 letters, digits or hyphens' },
-      { name: 'name', required: false, description: 'up to 200 characters' },
+      { name: 'account_id', required: true, description: msg('the customer, by its account id') },
+      { name: 'identifier', required: true, description: msg('IMEI or serial: 4 to 32 letters, digits or hyphens') },
+      { name: 'name', required: false, description: msg('up to 200 characters') },
       {
         name: 'group',
         required: false,
-        description: 'the customer’s group, its path as the lists show it (Trucks / North); required if it has groups',
+        description: msg(
+          'the customer’s group, its path as the lists show it (Trucks / North); required if it has groups',
+        ),
       },
-      { name: 'plan', required: false, description: 'monthly (default), quarterly or yearly' },
+      { name: 'plan', required: false, description: msg('monthly (default), quarterly or yearly') },
     ],
     fromRow: (r) => ({
       account_id: textCell(r.account_id),
@@ -163,20 +166,30 @@ export function parseCsvRecords(kind: CsvImportKind, content: string): Record<st
       relax_column_count: false,
     });
   } catch (err) {
-    throw new ValidationError({ file: `This file could not be read as CSV: ${(err as Error).message}` });
+    // the library's own reason stays English: it names the place in the file
+    throw new ValidationError({
+      file: msg('This file could not be read as CSV: {reason}', { reason: (err as Error).message }),
+    });
   }
-  if (!rows.length) throw new ValidationError({ file: 'The file has no rows under its header.' });
+  if (!rows.length) throw new ValidationError({ file: msg('The file has no rows under its header.') });
   if (rows.length > MAX_IMPORT_ROWS)
     throw new ValidationError({
-      file:
-        `A file holds at most ${MAX_IMPORT_ROWS.toLocaleString('en-GB')} rows;` +
-        ` this one has ${rows.length.toLocaleString('en-GB')}. Split it.`,
+      file: msg('A file holds at most {max, number} rows; this one has {count, number}. Split it.', {
+        max: MAX_IMPORT_ROWS,
+        count: rows.length,
+      }),
     });
   const header = Object.keys(rows[0]!);
   const missing = kind.columns.filter((c) => c.required && !header.includes(c.name)).map((c) => c.name);
   if (missing.length)
     throw new ValidationError({
-      file: `The header lacks the column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}.`,
+      file: msg(
+        '{count, plural, one {The header lacks the column {columns}.} other {The header lacks the columns {columns}.}}',
+        {
+          count: missing.length,
+          columns: missing.join(', '),
+        },
+      ),
     });
   return rows.map((r) => kind.fromRow(r));
 }

@@ -3,6 +3,7 @@ import type { RecordError } from '../../errors.js';
 import type { Direction, Product, UsageStatus } from '../billing/usage-rules.js';
 import { blockedCustomerIds, insertUsageRecords, type NewUsageRecord } from '../billing/index.js';
 import { isUniqueViolation } from '../assets/index.js';
+import { msg } from '../platform/index.js';
 import { checkRecord, type FieldProblem, LOCATION_RECORD, type RecordSpec, USAGE_RECORD } from './record-rules.js';
 
 /**
@@ -82,7 +83,7 @@ function checked<T>(
 }
 
 function unknownAsset(): FieldProblem {
-  return { field: 'identifier', message: 'names no asset of yours' };
+  return { field: 'identifier', message: msg('names no asset of yours') };
 }
 
 // ---- locations ----
@@ -229,7 +230,7 @@ export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
     checked(record, USAGE_RECORD, (v, problems) => {
       const occurredAt = v.occurred_at as Date;
       if (occurredAt && occurredAt.getTime() > Date.now() + NO_FUTURE_MS)
-        problems.push({ field: 'occurred_at', message: 'is more than a day in the future' });
+        problems.push({ field: 'occurred_at', message: msg('is more than a day in the future') });
       return {
         identifier: v.identifier as string | null,
         accountId: v.account_id as string | null,
@@ -252,16 +253,17 @@ export const usageRecordKind: RecordKind<UsageInput, NewUsageRecord> = {
     const asset = r.identifier ? lookups.assets.get(r.identifier) : undefined;
     if (r.identifier && !asset) return { value: null, problems: [unknownAsset()] };
     const customerId = r.accountId ? lookups.customers.get(r.accountId) : asset!.customerId;
-    if (!customerId) return { value: null, problems: [{ field: 'account_id', message: 'names no customer of yours' }] };
+    if (!customerId)
+      return { value: null, problems: [{ field: 'account_id', message: msg('names no customer of yours') }] };
     if (asset && asset.customerId !== customerId)
-      return { value: null, problems: [{ field: 'account_id', message: 'is not the customer of this asset' }] };
+      return { value: null, problems: [{ field: 'account_id', message: msg('is not the customer of this asset') }] };
     if (lookups.blocked.has(customerId))
       return {
         value: null,
         problems: [
           {
             field: r.accountId ? 'account_id' : 'identifier',
-            message: 'names an account over its debit limit: its usage is refused until it is paid',
+            message: msg('names an account over its debit limit: its usage is refused until it is paid'),
           },
         ],
       };

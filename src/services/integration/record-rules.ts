@@ -1,5 +1,6 @@
 import { DIRECTIONS, PRODUCTS, USAGE_STATUSES } from '../billing/usage-rules.js';
 import { textLength } from '../platform/text-rules.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * The shape of the records other systems send (device locations, usage records), written once as
@@ -46,29 +47,29 @@ const missing = (v: unknown) => v === undefined || v === null || v === '';
 function checkField(v: unknown, spec: FieldSpec): { value: unknown } | { problem: string } {
   switch (spec.type) {
     case 'text': {
-      if (missing(v)) return spec.required ? { problem: 'is required' } : { value: null };
-      if (typeof v !== 'string') return { problem: 'must be a string' };
+      if (missing(v)) return spec.required ? { problem: msg('is required') } : { value: null };
+      if (typeof v !== 'string') return { problem: msg('must be a string') };
       const t = v.trim();
-      if (!t) return spec.required ? { problem: 'is required' } : { value: null };
+      if (!t) return spec.required ? { problem: msg('is required') } : { value: null };
       if (textLength(t) > spec.max) return { problem: `has at most ${spec.max} characters` };
       return { value: t };
     }
     case 'number': {
-      if (missing(v)) return spec.required ? { problem: 'is required' } : { value: null };
-      if (typeof v !== 'number' || !Number.isFinite(v)) return { problem: 'must be a number' };
-      if (spec.integer && !Number.isInteger(v)) return { problem: 'must be a whole number' };
+      if (missing(v)) return spec.required ? { problem: msg('is required') } : { value: null };
+      if (typeof v !== 'number' || !Number.isFinite(v)) return { problem: msg('must be a number') };
+      if (spec.integer && !Number.isInteger(v)) return { problem: msg('must be a whole number') };
       if (v < spec.min || v > spec.max) return { problem: `must be between ${spec.min} and ${spec.max}` };
       return { value: v };
     }
     case 'time': {
-      if (missing(v)) return { problem: 'is required' };
+      if (missing(v)) return { problem: msg('is required') };
       if (typeof v !== 'string' || !ISO_TIME.test(v))
-        return { problem: 'must be an ISO 8601 time with a zone, like 2026-12-01T08:30:00Z' };
+        return { problem: msg('must be an ISO 8601 time with a zone, like 2026-12-01T08:30:00Z') };
       const d = new Date(v);
-      return Number.isNaN(d.getTime()) ? { problem: 'is not a real time' } : { value: d };
+      return Number.isNaN(d.getTime()) ? { problem: msg('is not a real time') } : { value: d };
     }
     case 'choice': {
-      if (missing(v)) return { problem: 'is required' };
+      if (missing(v)) return { problem: msg('is required') };
       if (typeof v !== 'string' || !spec.values.includes(v))
         return { problem: `must be one of ${spec.values.join(', ')}` };
       return { value: v };
@@ -84,7 +85,7 @@ export function checkRecord(
   record: unknown,
   spec: RecordSpec,
 ): { values: Record<string, unknown>; problems: FieldProblem[] } {
-  if (!isObject(record)) return { values: {}, problems: [{ field: '', message: 'must be an object' }] };
+  if (!isObject(record)) return { values: {}, problems: [{ field: '', message: msg('must be an object') }] };
   const values: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   for (const [field, fieldSpec] of Object.entries(spec.fields)) {
@@ -148,11 +149,14 @@ export const USAGE_RECORD = {
     contact_name: { type: 'text', max: 200, description: 'SMS and messaging only' },
     content: { type: 'text', max: 5000, description: 'SMS and messaging only' },
   },
-  oneOfRequired: { fields: ['identifier', 'account_id'], message: 'is required unless account_id names the customer' },
+  oneOfRequired: {
+    fields: ['identifier', 'account_id'],
+    message: msg('is required unless account_id names the customer'),
+  },
   onlyWhen: {
     fields: ['content', 'contact_name'],
     field: 'product',
     values: MESSAGE_PRODUCTS,
-    message: 'belongs to SMS and messaging records only',
+    message: msg('belongs to SMS and messaging records only'),
   },
 } as const satisfies RecordSpec;

@@ -1,4 +1,5 @@
 import { ForbiddenError } from '../../errors.js';
+import { msg } from '../platform/i18n.js';
 
 /**
  * What an API key may do. A tenant admin chooses a key's scopes when creating it; each API
@@ -9,10 +10,10 @@ export const API_SCOPES = ['locations:write', 'usage:write', 'visits:write', 'in
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export const API_SCOPE_LABELS: Record<ApiScope, { label: string; hint: string }> = {
-  'locations:write': { label: 'Send device locations', hint: 'POST /api/v1/locations' },
-  'usage:write': { label: 'Send usage records', hint: 'POST /api/v1/usage-records' },
-  'visits:write': { label: 'Record service visits', hint: 'POST /api/v1/service-visits' },
-  'invoices:read': { label: 'Read invoices', hint: 'GET /api/v1/invoices' },
+  'locations:write': { label: msg('Send device locations'), hint: 'POST /api/v1/locations' },
+  'usage:write': { label: msg('Send usage records'), hint: 'POST /api/v1/usage-records' },
+  'visits:write': { label: msg('Record service visits'), hint: 'POST /api/v1/service-visits' },
+  'invoices:read': { label: msg('Read invoices'), hint: 'GET /api/v1/invoices' },
 };
 
 export function isApiScope(value: unknown): value is ApiScope {

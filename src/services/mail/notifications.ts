@@ -3,6 +3,7 @@ import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { type Actor, asActor, authorize, type Role } from '../access/index.js';
+import { isMessage, msg, type Msg } from '../platform/i18n.js';
 
 /**
  * Which notification mail a person gets, and the one-click unsubscribe every such mail carries.
@@ -24,32 +25,40 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export const NOTIFICATION_TEXT: Record<
   NotificationKind,
-  { label: string; description: string; roles: readonly Role[] }
+  /** `phrase`: the label inside a sentence ("Stop renewal reminders?") */
+  { label: string; phrase: string; description: string; roles: readonly Role[] }
 > = {
   renewal_reminders: {
-    label: 'Renewal reminders',
-    description:
+    label: msg('Renewal reminders'),
+    phrase: msg('renewal reminders'),
+    description: msg(
       'Once a week during the 4 weeks before yearly and quarterly subscriptions you are responsible for renew.',
+    ),
     roles: ['company_admin', 'group_admin', 'group_supervisor'],
   },
   ticket_updates: {
-    label: 'Ticket updates',
-    description: 'When a ticket you opened or follow gets a reply or changes status.',
+    label: msg('Ticket updates'),
+    phrase: msg('ticket updates'),
+    description: msg('When a ticket you opened or follow gets a reply or changes status.'),
     roles: ['tenant_admin', 'support_agent', 'company_admin', 'group_admin', 'group_supervisor'],
   },
   weekly_digest: {
-    label: 'Weekly fleet digest',
-    description:
-      'Each Monday: the assets you look after that renew within 4 weeks (attached as CSV), the requests ' +
-      'pending and the tickets waiting for you.',
+    label: msg('Weekly fleet digest'),
+    phrase: msg('weekly fleet digest'),
+
+    description: msg(
+      'Each Monday: the assets you look after that renew within 4 weeks (attached as CSV), the requests pending and the tickets waiting for you.',
+    ),
     roles: ['company_admin', 'group_admin'],
   },
   // company admins are their customer's billing contacts (as for the over-limit mail)
   monthly_statement: {
-    label: 'Monthly statement',
-    description:
-      "On the first of each month, as your customer's billing contact: the last month's usage per product, " +
-      'its charges and the balance (attached as CSV).',
+    label: msg('Monthly statement'),
+    phrase: msg('monthly statement'),
+
+    description: msg(
+      "On the first of each month, as your customer's billing contact: the last month's usage per product, its charges and the balance (attached as CSV).",
+    ),
     roles: ['company_admin'],
   },
 };
@@ -115,7 +124,7 @@ async function isEnabled(trx: Db | Trx, userId: string, kind: NotificationKind):
  * one of a customer who still receives them. The customers are locked first, so two admins turning
  * theirs off at the same moment cannot both pass.
  */
-async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: NotificationKind): Promise<string | null> {
+async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: NotificationKind): Promise<Msg | null> {
   if (kind !== 'renewal_reminders') return null;
   const active = await trx('users').where({ id: userId, status: 'active' }).first('id');
   if (!active) return null;
@@ -139,10 +148,10 @@ async function refusalToTurnOff(trx: Db | Trx, userId: string, kind: Notificatio
       [customer.tenant_id, customer.id, userId],
     );
     if (!other.rows.length) {
-      return (
-        `You are the only company admin of ${customer.title} who receives renewal reminders, so they stay on: ` +
-        `someone must hear about renewals. Once another company admin of ${customer.title} receives them, ` +
-        'you can turn yours off.'
+      return msg(
+        'You are the only company admin of {customer} who receives renewal reminders, so they stay on: someone must hear about renewals. Once another company admin of {customer} receives them, you can turn yours off.',
+
+        { customer: customer.title },
       );
     }
   }
@@ -156,7 +165,13 @@ async function writeSetting(trx: Db | Trx, userId: string, kind: NotificationKin
     .merge(['enabled', 'updated_at']);
 }
 
-export type NotificationSwitch = { kind: NotificationKind; label: string; description: string; enabled: boolean };
+export type NotificationSwitch = {
+  kind: NotificationKind;
+  label: string;
+  phrase: string;
+  description: string;
+  enabled: boolean;
+};
 
 const kindsFor = (role: Role) => NOTIFICATION_KINDS.filter((k) => NOTIFICATION_TEXT[k].roles.includes(role));
 
@@ -182,7 +197,7 @@ export async function changeNotificationSwitches(
   authorize(actor, 'settings.view');
   return asActor(db, actor, async (trx) => {
     const changed: NotificationKind[] = [];
-    const errors: Record<string, string> = {};
+    const errors: Record<string, Msg> = {};
     for (const kind of kindsFor(actor.role)) {
       const enabled = !!wanted[kind];
       if ((await isEnabled(trx, actor.userId, kind)) === enabled) continue;
@@ -205,7 +220,13 @@ export async function changeNotificationSwitches(
   });
 }
 
-export type UnsubscribeView = { kind: NotificationKind; label: string; email: string; enabled: boolean };
+export type UnsubscribeView = {
+  kind: NotificationKind;
+  label: string;
+  phrase: string;
+  email: string;
+  enabled: boolean;
+};
 
 async function userOf(trx: Db | Trx, userId: string): Promise<{ id: string; email: string }> {
   const user = await trx('users').where({ id: userId }).first<{ id: string; email: string } | undefined>('id', 'email');
@@ -221,11 +242,18 @@ function parseToken(secret: string, token: string) {
   return parsed;
 }
 
+const pick = ({ label, phrase }: { label: string; phrase: string }) => ({ label, phrase });
+
+function refusalError(refusal: Msg): ConflictError {
+  return isMessage(refusal) ? new ConflictError(refusal.id).withValues(refusal.values) : new ConflictError(refusal);
+}
+
 /** What an unsubscribe link would turn off, for its confirmation page (a GET changes nothing). */
 export async function unsubscribePreview(db: Db, secret: string, token: string): Promise<UnsubscribeView> {
   const { userId, kind } = parseToken(secret, token);
   const user = await userOf(db, userId);
-  return { kind, label: NOTIFICATION_TEXT[kind].label, email: user.email, enabled: await isEnabled(db, userId, kind) };
+  const { label, phrase } = NOTIFICATION_TEXT[kind];
+  return { kind, label, phrase, email: user.email, enabled: await isEnabled(db, userId, kind) };
 }
 
 /**
@@ -236,10 +264,10 @@ export async function unsubscribe(db: Db, secret: string, token: string): Promis
   const { userId, kind } = parseToken(secret, token);
   return db.transaction(async (trx) => {
     const user = await userOf(trx, userId);
-    const view = { kind, label: NOTIFICATION_TEXT[kind].label, email: user.email, enabled: false };
+    const view = { kind, ...pick(NOTIFICATION_TEXT[kind]), email: user.email, enabled: false };
     if (!(await isEnabled(trx, userId, kind))) return view;
     const refusal = await refusalToTurnOff(trx, userId, kind);
-    if (refusal) throw new ConflictError(refusal);
+    if (refusal) throw refusalError(refusal);
     await writeSetting(trx, userId, kind, false);
     // people are not tenant-owned: the change is logged in each tenant the person belongs to
     const tenants = await trx('memberships').where({ user_id: userId }).distinct().pluck<string[]>('tenant_id');

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../db/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { audit } from '../platform/index.js';
+import { audit, msg } from '../platform/index.js';
 import { deliverSoon } from './outbox.js';
 import { type Actor, asActor, authorize, isOperator, type OperatorActor } from '../access/index.js';
 
@@ -169,10 +169,10 @@ export async function retryDeadMail(db: Db, actor: Actor, id: number, now: Date)
     if (row.status !== 'dead')
       throw new ConflictError(
         row.status === 'sent'
-          ? 'This message has been delivered already.'
+          ? msg('This message has been delivered already.')
           : row.status === 'queued'
-            ? 'This message is queued already: it is tried again by itself.'
-            : 'This message is kept, not sent: no SMTP server is configured.',
+            ? msg('This message is queued already: it is tried again by itself.')
+            : msg('This message is kept, not sent: no SMTP server is configured.'),
       );
     await trx('outbox')
       .where({ tenant_id: actor.tenantId, id })

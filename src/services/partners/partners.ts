@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { audit } from '../platform/index.js';
+import { audit, msg } from '../platform/index.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import type { UserStatus } from '../people/index.js';
 import { SHOWN_PERSON } from '../people/rules.js';
@@ -47,8 +47,8 @@ export async function listPartners(db: Db, actor: Actor): Promise<Partner[]> {
 }
 
 function partnerNameProblem(name: string): string | null {
-  if (!name) return "Enter the partner's name.";
-  if (name.length > 200) return 'Use at most 200 characters.';
+  if (!name) return msg("Enter the partner's name.");
+  if (name.length > 200) return msg('Use at most 200 characters.');
   return null;
 }
 
@@ -65,7 +65,7 @@ export async function createPartner(
     if (
       await trx('partners').where('tenant_id', actor.tenantId).whereRaw('lower(name) = lower(?)', [name]).first('id')
     ) {
-      throw new ValidationError({ name: 'A partner with this name already exists.' });
+      throw new ValidationError({ name: msg('A partner with this name already exists.') });
     }
     const [row] = await trx('partners')
       .insert({ tenant_id: actor.tenantId, name })
@@ -122,10 +122,10 @@ export async function assignCustomer(
   customerId: string,
 ): Promise<AssignedCustomer> {
   authorize(actor, 'partner.manage');
-  if (!customerId) throw new ValidationError({ customerId: 'Choose a customer.' });
+  if (!customerId) throw new ValidationError({ customerId: msg('Choose a customer.') });
   return asActor(db, actor, async (trx) => {
     const partner = await findPartner(trx, actor, partnerId);
-    if (!UUID.test(customerId)) throw new ValidationError({ customerId: 'Choose a customer.' });
+    if (!UUID.test(customerId)) throw new ValidationError({ customerId: msg('Choose a customer.') });
     const customer = await trx('customers as c')
       .leftJoin('partners as p', function () {
         this.on('p.tenant_id', 'c.tenant_id').andOn('p.id', 'c.partner_id');
@@ -136,13 +136,14 @@ export async function assignCustomer(
         | { id: string; title: string; accountId: string; partner_id: string | null; partner_name: string | null }
         | undefined
       >('c.id', 'c.title', 'c.account_id as accountId', 'c.partner_id', 'p.name as partner_name');
-    if (!customer) throw new ValidationError({ customerId: 'Choose a customer.' });
+    if (!customer) throw new ValidationError({ customerId: msg('Choose a customer.') });
     if (customer.partner_id === partner.id)
       return { id: customer.id, title: customer.title, accountId: customer.accountId };
     if (customer.partner_id)
-      throw new ConflictError(
-        `${customer.title} is already assigned to ${customer.partner_name}. Remove it there first.`,
-      );
+      throw new ConflictError('{customer} is already assigned to {partner}. Remove it there first.').withValues({
+        customer: customer.title,
+        partner: customer.partner_name,
+      });
     await trx('customers').where({ tenant_id: actor.tenantId, id: customer.id }).update({ partner_id: partner.id });
     await audit(trx, actor, {
       entityType: 'customer',

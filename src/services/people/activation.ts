@@ -12,49 +12,86 @@ import {
 } from '../platform/index.js';
 import { type Actor, asActor, inTenant, landingPath } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
-import { checkOwnPassword, loadActor } from './sign-in.js';
+import { checkOwnPassword, loadActor, rememberBrowserLanguage } from './sign-in.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import type { UserStatus } from './rules.js';
 import { authorizeUserAdmin, type CustomerUser, findUserInReach, type MailEnv } from './users.js';
+import {
+  english,
+  isLocale,
+  type Locale,
+  msg,
+  recipientLocale,
+  translator,
+  type Translator,
+  type Msg,
+} from '../platform/i18n.js';
 
 /** Activation links: admins send or show them, and the new user opens one to choose a password. */
 
 export const ACTIVATION_DAYS = TOKEN_LIFETIMES_MS.activation / 86_400_000;
 
-/** The mail that carries an activation link, first or again. */
+/**
+ * The language an activation mail is written in: the person's own (their choice, else their browser's);
+ * an invitation of a login that signs in elsewhere is written as to a new login (English), so that its
+ * language tells the admin, who may read the outbox, nothing about that login.
+ */
+export async function activationTranslator(trx: Trx, userId: string, membershipId: string): Promise<Translator> {
+  const row = await trx('users as u')
+    .join('memberships as m', 'm.user_id', 'u.id')
+    .where({ 'u.id': userId, 'm.id': membershipId })
+    .first<{ locale: string; invited: boolean } | undefined>(
+      trx.raw(`${recipientLocale('u')} as locale`),
+      trx.raw('m.invited_at is not null as invited'),
+    );
+  return translator(row && !row.invited && isLocale(row.locale) ? row.locale : 'en');
+}
+
+/** The mail that carries an activation link, first or again, in the recipient's language. */
 export function activationMail(
   actor: Actor,
   user: Pick<CustomerUser, 'id' | 'name' | 'email' | 'customerTitle'>,
   token: string,
   env: MailEnv,
   again: boolean,
+  tr: Translator = english,
 ) {
   const link = `${env.baseUrl}/activate/${token}`;
   // the same words whether the address is new or already signs in elsewhere: the admin may read this mail
   const opening = again
-    ? `${actor.name} sent you a new link to activate your Portico account for ${user.customerTitle}.` +
-      ' Earlier links no longer work.'
-    : `${actor.name} gave you a Portico account at ${user.customerTitle} (${actor.tenantName}).`;
+    ? tr.t(
+        '{admin} sent you a new link to activate your Portico account for {customer}. Earlier links no longer work.',
+        {
+          admin: actor.name,
+          customer: user.customerTitle,
+        },
+      )
+    : tr.t('{admin} gave you a Portico account at {customer} ({tenant}).', {
+        admin: actor.name,
+        customer: user.customerTitle,
+        tenant: actor.tenantName,
+      });
   return {
     tenantId: actor.tenantId,
     kind: 'activation',
     to: user.email,
     userId: user.id,
-    subject: 'Activate your Portico account',
+    subject: tr.t('Activate your Portico account'),
     text: [
-      `Hello ${user.name},`,
+      tr.t('Hello {name},', { name: user.name }),
       '',
       opening,
       '',
-      'To activate the account, open this link. If you already sign in to Portico with this address, it asks',
-      'for that password and adds the account to your login; otherwise you choose a password.',
+      tr.t('To activate the account, open this link. If you already sign in to Portico with this address, it asks'),
+      tr.t('for that password and adds the account to your login; otherwise you choose a password.'),
       '',
       link,
       '',
-      `The link works once and expires in ${ACTIVATION_DAYS} days.` +
-        ' If it has expired, ask your administrator for a new one.',
+      tr.t('The link works once and expires in {days} days. If it has expired, ask your administrator for a new one.', {
+        days: ACTIVATION_DAYS,
+      }),
       '',
-      'If you did not expect this message, you can ignore it.',
+      tr.t('If you did not expect this message, you can ignore it.'),
     ].join('\n'),
     secrets: [token],
   };
@@ -69,8 +106,8 @@ async function pendingUserForActivation(
   const user = await findUserInReach(trx, actor, userId, customerId, true);
   if (user.status !== 'pending')
     throw new ConflictError(
-      `${user.name} has already activated their account, so there is no activation link to send.`,
-    );
+      '{name} has already activated their account, so there is no activation link to send.',
+    ).withValues({ name: user.name });
   return user;
 }
 
@@ -91,7 +128,8 @@ export async function resendActivation(
       now: env.now,
       membershipId: user.membershipId,
     });
-    await enqueueMail(trx, activationMail(actor, user, token, env, true));
+    const tr = await activationTranslator(trx, user.id, user.membershipId);
+    await enqueueMail(trx, activationMail(actor, user, token, env, true, tr));
     await audit(trx, actor, {
       entityType: 'user',
       entityId: user.id,
@@ -233,7 +271,8 @@ export async function checkActivationLink(
   );
 }
 
-export type ActivationInput = { password: string; passwordConfirm: string; address: string };
+/** `browserLocale`: the browser's language, kept (as at sign-in) for mail to someone who chose none */
+export type ActivationInput = { password: string; passwordConfirm: string; address: string; browserLocale?: Locale };
 
 /**
  * Sets the first password of a pending user through their activation link, makes them active and
@@ -259,11 +298,11 @@ export async function activateAccount(
       const { account } = found;
       if (account.accept) await checkOwnPassword(db, now, account.email, input.password, input.address);
       else {
-        const fields: Record<string, string> = {};
-        const problem = input.password ? passwordProblem(input.password, account.email) : 'Choose a password.';
+        const fields: Record<string, Msg> = {};
+        const problem = input.password ? passwordProblem(input.password, account.email) : msg('Choose a password.');
         if (problem) fields.password = problem;
         if (!fields.password && input.password !== input.passwordConfirm)
-          fields.passwordConfirm = 'The two passwords do not match.';
+          fields.passwordConfirm = msg('The two passwords do not match.');
         if (Object.keys(fields).length) throw new ValidationError(fields);
         const passwordHash = await hashPassword(input.password);
         await trx('users')
@@ -271,13 +310,14 @@ export async function activateAccount(
           .update({ password_hash: passwordHash, status: 'active', updated_at: now });
       }
       await markTokenUsed(trx, account.tokenId, now);
+      if (input.browserLocale) await rememberBrowserLanguage(trx, account.userId, input.browserLocale);
       // a deployment operator belongs to no tenant: signed in as the operator, with no tenant's audit log to write
       if (!account.tenantId)
         return { ok: true as const, userId: account.userId, operator: true as const, landing: '/operator/tenants' };
       const tenantId = account.tenantId;
       // the rest belongs to the tenant that issued the link; its row-level security applies from here
-      return inTenant(trx, tenantId, async (t) => {
-        const mine = t('memberships').where({ tenant_id: tenantId, user_id: account.userId });
+      return inTenant(trx, tenantId, async (tx) => {
+        const mine = tx('memberships').where({ tenant_id: tenantId, user_id: account.userId });
         if (account.membershipId) {
           mine.where({ id: account.membershipId });
           // an accepted invitation acts from now on, and shows the login's own name and email
@@ -287,9 +327,9 @@ export async function activateAccount(
             .update({ invited_at: null, invited_name: null, invited_email: null, disabled_at: null });
         }
         const membership = await mine.orderBy('created_at').first<{ id: string } | undefined>('id');
-        const actor = membership ? await loadActor(t, account.userId, membership.id) : null;
+        const actor = membership ? await loadActor(tx, account.userId, membership.id) : null;
         if (!actor) throw new NotFoundError('This account no longer belongs to any customer. Ask your administrator.');
-        await audit(t, actor, {
+        await audit(tx, actor, {
           entityType: 'user',
           entityId: account.userId,
           action: account.accept ? 'user.invitation_accepted' : 'user.activated',

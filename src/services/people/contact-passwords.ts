@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Actor } from '../access/index.js';
+import { msg, type Msg, type Translator } from '../platform/i18n.js';
 import { passwordProblem } from './passwords.js';
 import type { ContactForm } from './contacts.js';
 import type { MailEnv } from './users.js';
@@ -24,16 +25,16 @@ export function generatePassword(): string {
 export function passwordFrom(
   form: Pick<ContactForm, 'passwordMode' | 'password'>,
   email: string,
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
 ): { mode: PasswordMode; password: string } | null {
   if (!(PASSWORD_MODES as readonly string[]).includes(form.passwordMode)) {
-    fields.passwordMode = 'Choose whether to generate and email a password, or to type one.';
+    fields.passwordMode = msg('Choose whether to generate and email a password, or to type one.');
     return null;
   }
   if (form.passwordMode === 'generate') return { mode: 'generate', password: generatePassword() };
   const problem = form.password
     ? passwordProblem(form.password, email)
-    : 'Type the password, or choose to generate one.';
+    : msg('Type the password, or choose to generate one.');
   if (problem) {
     fields.password = problem;
     return null;
@@ -41,34 +42,36 @@ export function passwordFrom(
   return { mode: 'set', password: form.password };
 }
 
-/** The mail that carries a contact's first or reset password. */
+/** The mail that carries a contact's first or reset password, in the contact's language (`tr`). */
 export function passwordMail(
+  tr: Translator,
   actor: Actor,
   contact: { id: string; name: string; email: string; customerTitle: string },
   password: string,
   env: MailEnv,
   reset: boolean,
 ) {
+  const values = { staff: actor.name, provider: actor.tenantName, customer: contact.customerTitle };
   return {
     tenantId: actor.tenantId,
     kind: reset ? 'contact_password_reset' : 'contact_password',
     to: contact.email,
     userId: contact.id,
-    subject: reset ? 'Your new Portico password' : 'Your Portico account',
+    subject: reset ? tr.t('Your new Portico password') : tr.t('Your Portico account'),
     text: [
-      `Hello ${contact.name},`,
+      tr.t('Hello {name},', { name: contact.name }),
       '',
       reset
-        ? `${actor.name} (${actor.tenantName}) reset the password of your Portico account` +
-          ` for ${contact.customerTitle}.`
-        : `${actor.name} created a Portico account for you at ${contact.customerTitle} (${actor.tenantName}).`,
+        ? tr.t('{staff} ({provider}) reset the password of your Portico account for {customer}.', values)
+        : tr.t('{staff} created a Portico account for you at {customer} ({provider}).', values),
       '',
-      `Sign in at ${env.baseUrl}/login with`,
-      `  email:    ${contact.email}`,
-      `  password: ${password}`,
+      tr.t('Sign in at {url} with', { url: `${env.baseUrl}/login` }),
+      // the labels padded to one column, as "email:    " and "password: " are
+      `  ${tr.t('email:').padEnd(10)}${contact.email}`,
+      `  ${tr.t('password:').padEnd(10)}${password}`,
       '',
-      'This password works until you choose your own: Portico asks for a new one as soon as you sign in.',
-      'If you did not expect this message, tell your provider.',
+      tr.t('This password works until you choose your own: Portico asks for a new one as soon as you sign in.'),
+      tr.t('If you did not expect this message, tell your provider.'),
     ].join('\n'),
     secrets: [password],
   };

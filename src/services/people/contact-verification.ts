@@ -17,6 +17,8 @@ import { type Actor, asActor, authorize, inTenant } from '../access/index.js';
 import { loadActor } from './sign-in.js';
 import { enqueueMail } from '../mail/index.js';
 import type { MailEnv } from './users.js';
+import { msg } from '../platform/i18n.js';
+import { translatorForUser } from './mail-language.js';
 
 /**
  * A person confirms their own email address (a link by mail) and mobile number (a 6-digit code by
@@ -71,20 +73,21 @@ export async function sendEmailVerification(db: Db, actor: Actor, env: MailEnv):
       purpose: 'email_verification',
       now: env.now,
     });
+    const tr = await translatorForUser(trx, actor.userId);
     await enqueueMail(trx, {
       tenantId: actor.tenantId,
       kind: 'email_verification',
       to: actor.email,
       userId: actor.userId,
-      subject: 'Confirm your email address',
+      subject: tr.t('Confirm your email address'),
       text: [
-        `Hello ${actor.name},`,
+        tr.t('Hello {name},', { name: actor.name }),
         '',
-        'To confirm that this address is yours, open this link within 24 hours:',
+        tr.t('To confirm that this address is yours, open this link within 24 hours:'),
         '',
         `${env.baseUrl}/settings/email-verification/${token}`,
         '',
-        'If you did not ask for this, ignore this message.',
+        tr.t('If you did not ask for this, ignore this message.'),
       ].join('\n'),
       secrets: [token],
     });
@@ -112,13 +115,16 @@ export async function confirmEmailVerification(
     await trx('users').where({ id: token.user_id }).update({ email_verified: true, updated_at: now });
     await markTokenUsed(trx, token.id, now);
     const tenantId = token.tenant_id;
-    await inTenant(trx, tenantId, async (t) => {
-      const m = await t('memberships')
+    await inTenant(trx, tenantId, async (tx) => {
+      const m = await tx('memberships')
         .where({ tenant_id: tenantId, user_id: token.user_id })
         .orderBy('created_at')
         .first<{ id: string } | undefined>('id');
-      const actor = (m && (await loadActor(t, token.user_id, m.id))) || { system: 'email confirmation link', tenantId };
-      await audit(t, actor, {
+      const actor = (m && (await loadActor(tx, token.user_id, m.id))) || {
+        system: 'email confirmation link',
+        tenantId,
+      };
+      await audit(tx, actor, {
         entityType: 'user',
         entityId: token.user_id,
         action: 'user.email_verified',
@@ -141,7 +147,7 @@ export async function sendMobileCode(db: Db, actor: Actor, input: { mobile: stri
   authorize(actor, 'settings.view');
   const mobile = input.mobile.trim();
   if (!MOBILE.test(mobile))
-    throw new ValidationError({ mobile: 'Enter your mobile number in digits, like +44 7700 900123.' });
+    throw new ValidationError({ mobile: msg('Enter your mobile number in digits, like +44 7700 900123.') });
   await assertNotLocked(db, [sendKey(actor.userId)], now, 'confirmation messages');
   await recordFailure(db, sendKey(actor.userId), LIMITS.mailAccount, now);
   return asActor(db, actor, async (trx) => {
@@ -170,14 +176,15 @@ export async function sendMobileCode(db: Db, actor: Actor, input: { mobile: stri
       created_at: now,
       expires_at: new Date(now.getTime() + TOKEN_LIFETIMES_MS.mobile_verification),
     });
+    const tr = await translatorForUser(trx, actor.userId);
     await enqueueMail(trx, {
       tenantId: actor.tenantId,
       channel: 'sms',
       kind: 'mobile_verification',
       to: mobile,
       userId: actor.userId,
-      subject: 'Mobile verification code',
-      text: `Your Portico code is ${code}. It expires in ${CODE_MINUTES} minutes.`,
+      subject: tr.t('Mobile verification code'),
+      text: tr.t('Your Portico code is {code}. It expires in {minutes} minutes.', { code, minutes: CODE_MINUTES }),
       secrets: [code],
     });
     return mobile;
@@ -215,7 +222,7 @@ export async function confirmMobileCode(db: Db, actor: Actor, input: { code: str
   if (!ok) {
     await recordFailure(db, codeKey(actor.userId), LIMITS.verificationCode, now);
     throw new ValidationError({
-      code: 'This code is not right, or it has expired. Check the text message, or send a new code.',
+      code: msg('This code is not right, or it has expired. Check the text message, or send a new code.'),
     });
   }
   await clearFailures(db, codeKey(actor.userId));

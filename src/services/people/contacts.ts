@@ -2,8 +2,10 @@ import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
 import { audit } from '../platform/index.js';
 import { enqueueMail } from '../mail/index.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { hashPassword } from './passwords.js';
 import { passwordFrom, passwordMail, type PasswordMode } from './contact-passwords.js';
+import { translatorForUser } from './mail-language.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { revokeSessionsOfUser } from './sessions.js';
 import { addCustomerUserWithPassword } from './new-users.js';
@@ -102,14 +104,11 @@ export type ContactForm = {
   mobileVerified?: boolean;
 };
 
-function checkDetails(
-  form: Pick<ContactForm, 'mobile' | 'publicNotes' | 'privateNotes'>,
-  fields: Record<string, string>,
-) {
+function checkDetails(form: Pick<ContactForm, 'mobile' | 'publicNotes' | 'privateNotes'>, fields: Record<string, Msg>) {
   const mobile = form.mobile.trim();
-  if (mobile && !MOBILE.test(mobile)) fields.mobile = 'Enter a mobile number in digits, like +44 7700 900123.';
+  if (mobile && !MOBILE.test(mobile)) fields.mobile = msg('Enter a mobile number in digits, like +44 7700 900123.');
   for (const key of ['publicNotes', 'privateNotes'] as const)
-    if (form[key].length > NOTES_MAX) fields[key] = `Use at most ${NOTES_MAX} characters.`;
+    if (form[key].length > NOTES_MAX) fields[key] = msg('Use at most {max} characters.', { max: String(NOTES_MAX) });
   return { mobile: mobile || null, publicNotes: form.publicNotes.trim(), privateNotes: form.privateNotes.trim() };
 }
 
@@ -139,7 +138,7 @@ export async function createContact(
   env: MailEnv,
 ): Promise<{ contact: CustomerUser; mode: PasswordMode }> {
   authorize(actor, 'customer_user.manage');
-  const fields: Record<string, string> = {};
+  const fields: Record<string, Msg> = {};
   const details = checkDetails(form, fields);
   const chosen = passwordFrom(form, form.email.trim(), fields);
   return asActor(db, actor, async (trx) => {
@@ -165,7 +164,10 @@ export async function createContact(
       public_notes: details.publicNotes,
       private_notes: details.privateNotes,
     });
-    if (chosen!.mode === 'generate') await enqueueMail(trx, passwordMail(actor, contact, chosen!.password, env, false));
+    if (chosen!.mode === 'generate') {
+      const tr = await translatorForUser(trx, contact.id);
+      await enqueueMail(trx, passwordMail(tr, actor, contact, chosen!.password, env, false));
+    }
     await audit(trx, actor, {
       entityType: 'user',
       entityId: contact.id,
@@ -197,7 +199,7 @@ export async function updateContact(
   authorize(actor, 'customer_user.manage');
   return asActor(db, actor, async (trx) => {
     const before = await findContact(trx, actor, customerId, userId, true);
-    const fields: Record<string, string> = {};
+    const fields: Record<string, Msg> = {};
     const name = form.name.trim();
     const nameError = nameProblem(name);
     if (nameError) fields.name = nameError;
@@ -258,7 +260,7 @@ export async function resetContactPassword(
   authorize(actor, 'customer_user.manage');
   return asActor(db, actor, async (trx) => {
     const contact = await findContact(trx, actor, customerId, userId, true);
-    const fields: Record<string, string> = {};
+    const fields: Record<string, Msg> = {};
     const chosen = passwordFrom(form, contact.email, fields);
     if (!chosen) throw new ValidationError(fields);
     // a pending user has not activated yet: a password from staff activates them too
@@ -271,7 +273,10 @@ export async function resetContactPassword(
         updated_at: env.now,
       });
     const sessionsEnded = await revokeSessionsOfUser(trx, contact.id, env.now);
-    if (chosen.mode === 'generate') await enqueueMail(trx, passwordMail(actor, contact, chosen.password, env, true));
+    if (chosen.mode === 'generate') {
+      const tr = await translatorForUser(trx, contact.id);
+      await enqueueMail(trx, passwordMail(tr, actor, contact, chosen.password, env, true));
+    }
     await audit(trx, actor, {
       entityType: 'user',
       entityId: contact.id,

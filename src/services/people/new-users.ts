@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import { audit, issueToken } from '../platform/index.js';
 import {
   type Actor,
@@ -13,7 +14,7 @@ import {
 } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
 import { ACTIVATION_METHODS } from './rules.js';
-import { activationMail } from './activation.js';
+import { activationMail, activationTranslator } from './activation.js';
 import {
   authorizeUserAdmin,
   type CustomerUser,
@@ -26,7 +27,7 @@ import {
 /** Adding customer users: the new user's form checked, then a pending login and its activation link, or a password. */
 
 const EMAIL = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\]+\.[^\s@<>()[\]",;:\\]+$/;
-export const DUPLICATE_EMAIL = 'A user with this email already exists';
+export const DUPLICATE_EMAIL = msg('A user with this email already exists');
 
 export type NewCustomerUser = {
   name: string;
@@ -39,10 +40,10 @@ export type NewCustomerUser = {
   siteIds?: string[];
 };
 
-export const GROUPS_ONLY_FOR_GROUP_ROLES = 'Only group admins and group supervisors are given groups.';
-export const GROUPS_OF_CUSTOMER = "Choose among this customer's groups.";
-export const SITES_ONLY_FOR_SITE_VIEWERS = 'Only site viewers are given sites.';
-export const SITES_OF_CUSTOMER = "Choose among this customer's sites.";
+export const GROUPS_ONLY_FOR_GROUP_ROLES = msg('Only group admins and group supervisors are given groups.');
+export const GROUPS_OF_CUSTOMER = msg("Choose among this customer's groups.");
+export const SITES_ONLY_FOR_SITE_VIEWERS = msg('Only site viewers are given sites.');
+export const SITES_OF_CUSTOMER = msg("Choose among this customer's sites.");
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function emailTaken(trx: Trx, email: string, exceptUserId?: string): Promise<boolean> {
@@ -69,9 +70,9 @@ export async function createCustomerUser(
 ): Promise<{ user: CustomerUser; token: string | null; expiresAt: Date }> {
   authorizeUserAdmin(actor);
   const fields = newUserProblems(input);
-  if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+  if (!isCustomerRole(input.role)) fields.role = msg('Choose one of the roles.');
   // no customer chosen is a form to correct; a customer out of reach is not found (below)
-  if (!customerId) throw new ValidationError({ ...fields, customerId: 'Choose a customer.' });
+  if (!customerId) throw new ValidationError({ ...fields, customerId: msg('Choose a customer.') });
   const role = input.role as CustomerRole;
   return withUniqueEmail(fields, () =>
     asActor(db, actor, async (trx) => {
@@ -124,7 +125,7 @@ async function groupsToGive(
   customerId: string,
   role: CustomerRole,
   groupIds: string[],
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
 ): Promise<{ id: string; path: string }[]> {
   const wanted = [...new Set(groupIds)];
   if (!wanted.length) return [];
@@ -154,7 +155,7 @@ async function sitesToGive(
   customerId: string,
   role: CustomerRole,
   siteIds: string[],
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
 ): Promise<string[]> {
   const wanted = [...new Set(siteIds)];
   if (!wanted.length) return [];
@@ -175,22 +176,22 @@ async function sitesToGive(
 }
 
 /** The messages of a new user's form that need no database: name, email and activation method. */
-export function newUserProblems(input: Omit<NewCustomerUser, 'role'>): Record<string, string> {
+export function newUserProblems(input: Omit<NewCustomerUser, 'role'>): Record<string, Msg> {
   const name = input.name.trim();
   const email = input.email.trim();
-  const fields: Record<string, string> = {};
+  const fields: Record<string, Msg> = {};
   const nameError = nameProblem(name);
   if (nameError) fields.name = nameError;
-  if (!email) fields.email = 'Enter an email address.';
+  if (!email) fields.email = msg('Enter an email address.');
   else if (email.length > 254 || !EMAIL.test(email))
-    fields.email = 'Enter a valid email address, like name@example.com.';
+    fields.email = msg('Enter a valid email address, like name@example.com.');
   if (!(ACTIVATION_METHODS as readonly string[]).includes(input.activation))
-    fields.activation = 'Choose how the user activates their account.';
+    fields.activation = msg('Choose how the user activates their account.');
   return fields;
 }
 
 /** Two admins adding the same address at once: the unique index decides, the form says why. */
-export async function withUniqueEmail<T>(fields: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+export async function withUniqueEmail<T>(fields: Record<string, Msg>, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -226,7 +227,7 @@ async function existingLogin(
   return { id: user.id, here: !!here };
 }
 
-export const ALREADY_HERE = 'This person already has access here. Find them in the list of users.';
+export const ALREADY_HERE = msg('This person already has access here. Find them in the list of users.');
 
 /**
  * The membership of a person being added (no password yet) and their activation link: mailed with
@@ -240,7 +241,7 @@ export async function addPendingUser(
   trx: Trx,
   actor: Actor,
   input: Omit<NewCustomerUser, 'role'>,
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
   membership: Place,
   placeTitle: string,
   env: MailEnv,
@@ -269,8 +270,10 @@ export async function addPendingUser(
     now: env.now,
     membershipId: m!.id,
   });
-  if (input.activation === 'email')
-    await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false));
+  if (input.activation === 'email') {
+    const tr = await activationTranslator(trx, userId, m!.id);
+    await enqueueMail(trx, activationMail(actor, { ...user, customerTitle: placeTitle }, token, env, false, tr));
+  }
   return { user, token: input.activation === 'link' ? token : null, expiresAt };
 }
 
@@ -304,10 +307,10 @@ export async function addCustomerUserWithPassword(
   customerId: string,
   input: { name: string; email: string; role: string },
   login: { passwordHash: string | null; now: Date },
-  fields: Record<string, string>,
+  fields: Record<string, Msg>,
 ): Promise<CustomerUser> {
   Object.assign(fields, newUserProblems({ ...input, activation: 'email' }));
-  if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+  if (!isCustomerRole(input.role)) fields.role = msg('Choose one of the roles.');
   const customer = await findCustomerForUsers(trx, actor, customerId);
   const name = input.name.trim();
   const email = input.email.trim();
@@ -316,8 +319,9 @@ export async function addCustomerUserWithPassword(
   const role = input.role as CustomerRole;
   // a savepoint, so a lost race on the email leaves the caller's transaction usable for the form
   return withUniqueEmail(fields, () =>
-    trx.transaction(async (t) => {
-      const [row] = await t('users')
+    // the savepoint's handle is not named `t`: the catalog check reads t('…') as a message
+    trx.transaction(async (sp) => {
+      const [row] = await sp('users')
         .insert({
           email,
           name,
@@ -329,7 +333,7 @@ export async function addCustomerUserWithPassword(
           updated_at: login.now,
         })
         .returning<{ id: string }[]>('id');
-      const [m] = await t('memberships')
+      const [m] = await sp('memberships')
         .insert({ tenant_id: actor.tenantId, user_id: row!.id, role, customer_id: customer.id, created_at: login.now })
         .returning<{ id: string }[]>('id');
       return {

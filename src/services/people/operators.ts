@@ -4,7 +4,7 @@ import { issueToken } from '../platform/index.js';
 import type { OperatorActor } from '../access/index.js';
 import { DUPLICATE_EMAIL, newUserProblems, withUniqueEmail } from './new-users.js';
 import { ACTIVATION_DAYS } from './activation.js';
-import type { Locale } from '../platform/i18n.js';
+import { english, type Locale, type Msg, type Translator } from '../platform/i18n.js';
 
 /**
  * Deployment operators: logins that belong to no tenant. They have a `users` row like everyone
@@ -64,7 +64,7 @@ export function nameFromEmail(email: string): string {
  * What is wrong with a new login's email and name, if anything: the email must be valid and no
  * login of the deployment may have it yet. Used for operators and a tenant's first admin.
  */
-export async function newLoginProblems(trx: Trx, input: NewLogin): Promise<{ email?: string; name?: string }> {
+export async function newLoginProblems(trx: Trx, input: NewLogin): Promise<{ email?: Msg; name?: Msg }> {
   const email = input.email.trim();
   const name = input.name?.trim() || nameFromEmail(email);
   const { email: emailProblem, name: nameProblem } = newUserProblems({ name, email, activation: 'link' });
@@ -119,22 +119,22 @@ export async function createOperator(
  * to the SMTP server from the command line that made it (which says whether it went), not through a
  * tenant's outbox.
  */
-export function operatorActivationMail(user: { name: string; email: string }, link: string) {
+export function operatorActivationMail(user: { name: string; email: string }, link: string, tr: Translator = english) {
   return {
     to: user.email,
-    subject: 'Activate your Portico operator account',
+    subject: tr.t('Activate your Portico operator account'),
     text: [
-      `Hello ${user.name},`,
+      tr.t('Hello {name},', { name: user.name }),
       '',
-      'A Portico account was created for you as an operator of this deployment: you will create and',
-      'disable its tenants and look after its scheduled jobs and mail. To choose your password and',
-      'activate the account, open this link:',
+      tr.t('A Portico account was created for you as an operator of this deployment: you will create and'),
+      tr.t('disable its tenants and look after its scheduled jobs and mail. To choose your password and'),
+      tr.t('activate the account, open this link:'),
       '',
       link,
       '',
-      `The link works once and expires in ${ACTIVATION_DAYS} days.`,
+      tr.t('The link works once and expires in {days} days.', { days: ACTIVATION_DAYS }),
       '',
-      'If you did not expect this message, you can ignore it.',
+      tr.t('If you did not expect this message, you can ignore it.'),
     ].join('\n'),
   };
 }

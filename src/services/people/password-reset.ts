@@ -16,6 +16,7 @@ import { clearSignInLockout, loadActor } from './sign-in.js';
 import { enqueueMail } from '../mail/index.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import { revokeSessionsOfUser } from './sessions.js';
+import { english, isLocale, msg, recipientLocale, translator, type Translator, type Msg } from '../platform/i18n.js';
 
 export type PasswordResetRequest = { email: string; address: string; baseUrl: string };
 
@@ -38,7 +39,7 @@ export async function requestPasswordReset(
 ): Promise<{ userId: string | null; limited: boolean }> {
   const email = input.email.trim();
   if (!email || email.length > 254 || !LOOKS_LIKE_EMAIL.test(email)) {
-    throw new ValidationError({ email: 'Enter the email address you sign in with.' });
+    throw new ValidationError({ email: msg('Enter the email address you sign in with.') });
   }
   await assertNotLocked(db, [addressKey(input.address)], now, 'password reset requests');
   await recordFailure(db, addressKey(input.address), LIMITS.tokenAddress, now);
@@ -53,11 +54,12 @@ export async function requestPasswordReset(
     .where('u.status', 'active')
     .whereNull('t.disabled_at')
     .orderBy('m.created_at')
-    .first<{ id: string; email: string; name: string; tenant_id: string } | undefined>(
+    .first<{ id: string; email: string; name: string; tenant_id: string; locale: string } | undefined>(
       'u.id',
       'u.email',
       'u.name',
       'm.tenant_id',
+      db.raw(`${recipientLocale('u')} as locale`),
     );
   const send = !!user && !limited;
   // an unknown or limited address does the same work (token, hash, statements) and writes nothing, so
@@ -70,13 +72,15 @@ export async function requestPasswordReset(
       purpose: 'password_reset',
       now,
     });
+    // in the recipient's language: their choice, else their browser's
+    const tr = translator(isLocale(user.locale) ? user.locale : 'en');
     await enqueueMail(trx, {
       tenantId: user.tenant_id,
       kind: 'password_reset',
       to: user.email,
       userId: user.id,
-      subject: 'Reset your Portico password',
-      text: resetMailText(user.name, `${input.baseUrl}/password/reset/${token}`),
+      subject: tr.t('Reset your Portico password'),
+      text: resetMailText(tr, user.name, `${input.baseUrl}/password/reset/${token}`),
       secrets: [token],
     });
   });
@@ -98,20 +102,22 @@ async function rehearseReset(trx: Trx, now: Date, baseUrl: string): Promise<void
   await trx('user_tokens')
     .where({ token_hash: hashToken(token) })
     .first('id');
-  resetMailText('', `${baseUrl}/password/reset/${token}`);
+  resetMailText(english, '', `${baseUrl}/password/reset/${token}`);
   await trx('outbox').where({ tenant_id: NO_TENANT }).whereRaw('false').first('id');
 }
 
-function resetMailText(name: string, link: string): string {
+function resetMailText(tr: Translator, name: string, link: string): string {
   return [
-    `Hello ${name},`,
+    tr.t('Hello {name},', { name }),
     '',
-    'We received a request to reset the password of your Portico account. To choose a new password, open this link:',
+    tr.t(
+      'We received a request to reset the password of your Portico account. To choose a new password, open this link:',
+    ),
     '',
     link,
     '',
-    'The link expires in one hour and works only once.',
-    'If you did not ask for a new password, ignore this message: your password stays as it is.',
+    tr.t('The link expires in one hour and works only once.'),
+    tr.t('If you did not ask for a new password, ignore this message: your password stays as it is.'),
     '',
   ].join('\n');
 }
@@ -160,10 +166,10 @@ export async function resetPassword(
     if (!state.ok) return state;
     const { token, user, membership } = state;
 
-    const fields: Record<string, string> = {};
+    const fields: Record<string, Msg> = {};
     const problem = passwordProblem(input.password, user.email);
     if (problem) fields.password = problem;
-    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = msg('The two passwords do not match.');
     if (Object.keys(fields).length) throw new ValidationError(fields);
 
     await trx('users')

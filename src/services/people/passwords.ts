@@ -1,6 +1,7 @@
 import os from 'node:os';
 import argon2 from 'argon2';
 import { admissionQueue, type Admission } from '../platform/index.js';
+import { msg, type Msg } from '../platform/i18n.js';
 
 // OWASP's argon2id minimum: 19 MiB, two passes, one lane (about 30 ms a hash here)
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -27,7 +28,7 @@ const hashing = (): Admission =>
   (queue ??= admissionQueue({
     slots: PASSWORD_HASH_SLOTS,
     maxWaiting: 100,
-    busyMessage: 'Many people are signing in at this moment. Try again in a few seconds.',
+    busyMessage: msg('Many people are signing in at this moment. Try again in a few seconds.'),
   }));
 
 export function hashPassword(password: string): Promise<string> {
@@ -85,14 +86,14 @@ const COMMON = new Set([
 ]);
 
 /** The reason a new password is refused, or null when it is acceptable. */
-export function passwordProblem(password: string, email?: string): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
-  if (password.length > 200) return 'Use at most 200 characters.';
+export function passwordProblem(password: string, email?: string): Msg | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return msg('Use at least {min} characters.', { min: MIN_PASSWORD_LENGTH });
+  if (password.length > 200) return msg('Use at most {max} characters.', { max: 200 });
   const lower = password.toLowerCase();
-  if (COMMON.has(lower) || /^(.)\1+$/.test(password)) return 'This password is too common; choose another.';
+  if (COMMON.has(lower) || /^(.)\1+$/.test(password)) return msg('This password is too common; choose another.');
   const local = email?.toLowerCase().split('@')[0] ?? '';
   if (local.length >= 4 && lower.includes(local) && lower.length < local.length + 8) {
-    return 'Do not build the password from your email address.';
+    return msg('Do not build the password from your email address.');
   }
   return null;
 }

@@ -1,13 +1,14 @@
 import { isStaff, type Actor } from '../access/roles.js';
+import { msg } from '../platform/i18n.js';
 
 /** What a login's status and activation can be, and how the pages name them. */
 export type UserStatus = 'pending' | 'active' | 'disabled';
 export type ActivationMethod = 'email' | 'link';
 export const ACTIVATION_METHODS: readonly ActivationMethod[] = ['email', 'link'];
 export const STATUS_LABELS: Record<UserStatus, string> = {
-  pending: 'Pending activation',
-  active: 'Active',
-  disabled: 'Disabled',
+  pending: msg('Pending activation'),
+  active: msg('Active'),
+  disabled: msg('Disabled'),
 };
 
 /**

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { assertNotLocked, audit, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
-import { isLocale, msg, type Locale } from '../platform/i18n.js';
+import { isLocale, msg, type Locale, type Msg } from '../platform/i18n.js';
 import { isTimeZone } from '../platform/time-format.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 import { endOwnSession, listSessionsOfUser, revokeSessionsOfUser } from './sessions.js';
-import { describeUserAgent } from './user-agent.js';
+import { deviceOf } from './user-agent.js';
 
 /** `locale`: the language they chose; null follows their browser */
 export type Profile = { name: string; email: string; timeZone: string; locale: Locale | null };
@@ -16,7 +16,7 @@ export type OwnSession = {
   /** a handle derived from the session id: the id itself never reaches a page */
   id: string;
   current: boolean;
-  device: string;
+  device: Msg;
   userAgent: string | null;
   createdAt: Date | null;
   lastSeenAt: Date | null;
@@ -56,7 +56,7 @@ async function ownSessions(trx: Trx, actor: Actor, now: Date, currentSid: string
       id: sessionHandle(s.sid),
       sid: s.sid,
       current: s.sid === currentSid,
-      device: describeUserAgent(s.userAgent),
+      device: deviceOf(s.userAgent),
       userAgent: s.userAgent,
       createdAt: s.createdAt,
       lastSeenAt: s.lastSeenAt,
@@ -72,10 +72,10 @@ export type ProfileInput = { name: string; timeZone: string; language?: string }
 export async function updateProfile(db: Db, actor: Actor, input: ProfileInput): Promise<void> {
   authorize(actor, 'settings.view');
   const name = input.name.trim();
-  const fields: Record<string, string> = {};
-  if (!name) fields.name = 'Enter your name.';
-  else if (name.length > 200) fields.name = 'Use at most 200 characters.';
-  if (!isTimeZone(input.timeZone)) fields.timeZone = 'Choose a time zone from the list.';
+  const fields: Record<string, Msg> = {};
+  if (!name) fields.name = msg('Enter your name.');
+  else if (name.length > 200) fields.name = msg('Use at most 200 characters.');
+  if (!isTimeZone(input.timeZone)) fields.timeZone = msg('Choose a time zone from the list.');
   const language = input.language === undefined ? undefined : input.language === '' ? null : input.language;
   if (language !== undefined && language !== null && !isLocale(language))
     fields.language = msg('Choose a language from the list.');
@@ -118,20 +118,21 @@ export async function changePassword(
 ): Promise<{ sessionsEnded: number }> {
   authorize(actor, 'settings.view');
   await assertNotLocked(db, [changeKey(actor.userId)], now, 'wrong passwords');
-  type Outcome = { fields: Record<string, string>; wrongCurrent: boolean } | { sessionsEnded: number };
+  type Outcome = { fields: Record<string, Msg>; wrongCurrent: boolean } | { sessionsEnded: number };
   const outcome = await asActor(db, actor, async (trx): Promise<Outcome> => {
     const user = await trx('users')
       .where({ id: actor.userId })
       .first<{ password_hash: string | null; email: string } | undefined>('password_hash', 'email');
     if (!user) throw new NotFoundError();
     const currentOk = !!input.current && (await verifyPassword(user.password_hash, input.current));
-    const fields: Record<string, string> = {};
-    if (!input.current) fields.current = 'Enter your current password.';
-    else if (!currentOk) fields.current = 'This is not your current password.';
+    const fields: Record<string, Msg> = {};
+    if (!input.current) fields.current = msg('Enter your current password.');
+    else if (!currentOk) fields.current = msg('This is not your current password.');
     const problem = passwordProblem(input.password, user.email);
     if (problem) fields.password = problem;
-    else if (input.password === input.current) fields.password = 'Choose a password different from your current one.';
-    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+    else if (input.password === input.current)
+      fields.password = msg('Choose a password different from your current one.');
+    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = msg('The two passwords do not match.');
     if (Object.keys(fields).length) return { fields, wrongCurrent: !!input.current && !currentOk };
 
     await trx('users')
@@ -162,7 +163,7 @@ export async function endSession(
   now: Date,
   id: string,
   currentSid: string,
-): Promise<{ device: string; viewEndedOf?: string }> {
+): Promise<{ device: Msg; viewEndedOf?: string }> {
   authorize(actor, 'settings.view');
   return asActor(db, actor, async (trx) => {
     const session = (await ownSessions(trx, actor, now, currentSid)).find((s) => s.id === id);
@@ -216,12 +217,12 @@ export async function replaceStaffSetPassword(
     if (!user) throw new NotFoundError();
     if (!user.must_change_password)
       throw new ConflictError('Your password is your own already: change it under Settings.');
-    const fields: Record<string, string> = {};
+    const fields: Record<string, Msg> = {};
     const problem = passwordProblem(input.password, user.email);
     if (problem) fields.password = problem;
     else if (await verifyPassword(user.password_hash, input.password))
-      fields.password = 'Choose a password different from the one you were given.';
-    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = 'The two passwords do not match.';
+      fields.password = msg('Choose a password different from the one you were given.');
+    else if (input.password !== input.passwordConfirm) fields.passwordConfirm = msg('The two passwords do not match.');
     if (Object.keys(fields).length) throw new ValidationError(fields);
     await trx('users')
       .where({ id: actor.userId })

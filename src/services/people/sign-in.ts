@@ -1,4 +1,4 @@
-import type { Db } from '../../db/index.js';
+import type { Db, Trx } from '../../db/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { verifyPassword } from './passwords.js';
 import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/index.js';
@@ -6,7 +6,7 @@ import { ROLE_LABELS, type Actor, type Principal, type Role } from '../access/in
 import { TWO_FACTOR_REQUIRABLE } from '../access/roles.js';
 import { assertNotLocked, clearFailures, LIMITS, recordFailure } from '../platform/index.js';
 import { loadOperator } from './operators.js';
-import type { Locale } from '../platform/i18n.js';
+import { msg, type Locale, type Msg } from '../platform/i18n.js';
 
 /** `browserLocale`: the browser's first language Portico speaks, kept for mail to someone who chose none */
 export type SignInInput = { email: string; password: string; address: string; browserLocale?: Locale };
@@ -21,16 +21,24 @@ export function clearSignInLockout(db: Db, email: string): Promise<void> {
   return clearFailures(db, accountKey(email));
 }
 
+/** Keeps the browser's language of a login that just signed in, for mail to someone who chose none. */
+export async function rememberBrowserLanguage(db: Db | Trx, userId: string, locale: Locale): Promise<void> {
+  await db('users')
+    .where({ id: userId })
+    .whereRaw('browser_locale is distinct from ?', [locale])
+    .update({ browser_locale: locale });
+}
+
 /** A refused sign-in, with what the log needs (never the password): whose account, and whether it just locked. */
 export class SignInRefused extends ValidationError {
   constructor(
-    fields: Record<string, string>,
+    fields: Record<string, Msg>,
     readonly reason: 'missing' | 'credentials',
     readonly userId: string | null = null,
     /** what this failure just locked, if anything */
     readonly lockedNow: 'account' | 'address' | null = null,
   ) {
-    super(fields, 'Sign-in failed.');
+    super(fields, msg('Sign-in failed.'));
   }
 }
 
@@ -42,11 +50,11 @@ export class SignInRefused extends ValidationError {
  */
 export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Principal> {
   const email = input.email.trim();
-  const fields: Record<string, string> = {};
-  if (!email) fields.email = 'Enter your email address.';
+  const fields: Record<string, Msg> = {};
+  if (!email) fields.email = msg('Enter your email address.');
   // no login has a longer one, and the failure counters are keyed by it
-  else if (email.length > 254) fields.email = 'An email address has at most 254 characters.';
-  if (!input.password) fields.password = 'Enter your password.';
+  else if (email.length > 254) fields.email = msg('An email address has at most 254 characters.');
+  if (!input.password) fields.password = msg('Enter your password.');
   if (Object.keys(fields).length) throw new SignInRefused(fields, 'missing');
 
   await assertNotLocked(db, [accountKey(email), addressKey(input.address)], now, 'failed sign-ins');
@@ -61,21 +69,18 @@ export async function signIn(db: Db, now: Date, input: SignInInput): Promise<Pri
     const accountLocked = await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
     const addressLocked = await recordFailure(db, addressKey(input.address), LIMITS.loginAddress, now);
     throw new SignInRefused(
-      { password: 'The email address or password is not right.' },
+      { password: msg('The email address or password is not right.') },
       'credentials',
       user?.id ?? null,
       accountLocked ? 'account' : addressLocked ? 'address' : null,
     );
   }
   await clearFailures(db, accountKey(email));
-  if (input.browserLocale)
-    await db('users')
-      .where({ id: user.id })
-      .whereRaw('browser_locale is distinct from ?', [input.browserLocale])
-      .update({ browser_locale: input.browserLocale });
+  if (input.browserLocale) await rememberBrowserLanguage(db, user.id, input.browserLocale);
   if (operator) return operator;
   const actor = await loadActor(db, user.id, membership!.id);
-  if (!actor) throw new ValidationError({ password: 'The email address or password is not right.' }, 'Sign-in failed.');
+  if (!actor)
+    throw new ValidationError({ password: msg('The email address or password is not right.') }, msg('Sign-in failed.'));
   return actor;
 }
 
@@ -90,7 +95,7 @@ export async function checkOwnPassword(
   password: string,
   address: string,
 ): Promise<void> {
-  if (!password) throw new ValidationError({ password: 'Enter your password.' });
+  if (!password) throw new ValidationError({ password: msg('Enter your password.') });
   await assertNotLocked(db, [accountKey(email), addressKey(address)], now, 'failed sign-ins');
   const user = await db('users')
     .whereRaw('lower(email) = lower(?)', [email])
@@ -98,7 +103,7 @@ export async function checkOwnPassword(
   if (!(await verifyPassword(user?.password_hash, password))) {
     await recordFailure(db, accountKey(email), LIMITS.loginAccount, now);
     await recordFailure(db, addressKey(address), LIMITS.loginAddress, now);
-    throw new ValidationError({ password: 'That is not the password of this login.' });
+    throw new ValidationError({ password: msg('That is not the password of this login.') });
   }
   await clearFailures(db, accountKey(email));
 }

@@ -22,6 +22,8 @@ import {
   readSecondFactor,
   recoveryCodeHash,
 } from './two-factor-rules.js';
+import { msg, type Msg, type Translator } from '../platform/i18n.js';
+import { translatorForUser } from './mail-language.js';
 
 /**
  * Two-factor sign-in: a login turns it on with a code from its app (and gets ten recovery codes, shown
@@ -33,8 +35,8 @@ import {
 const codeKey = (userId: string) => `two-factor:account:${userId}`;
 const changeKey = (userId: string) => `two-factor-change:${userId}`;
 
-const WRONG_CODE = 'That code is not right. Enter the current code from your app.';
-const NOT_A_CODE = 'Enter the 6-digit code from your app, or one of your recovery codes (like abcd-efgh).';
+const WRONG_CODE = msg('That code is not right. Enter the current code from your app.');
+const NOT_A_CODE = msg('Enter the 6-digit code from your app, or one of your recovery codes (like abcd-efgh).');
 
 export type TwoFactorState = { enabled: boolean; enabledAt: Date | null; recoveryCodesLeft: number };
 
@@ -78,7 +80,8 @@ export async function enableTwoFactor(
   authorizeOwnTwoFactor(who);
   await assertNotLocked(db, [changeKey(who.userId)], now, 'wrong codes');
   const factor = readSecondFactor(input.code);
-  if (!factor || factor.kind !== 'totp') throw new ValidationError({ code: 'Enter the 6-digit code from your app.' });
+  if (!factor || factor.kind !== 'totp')
+    throw new ValidationError({ code: msg('Enter the 6-digit code from your app.') });
   const step = matchTotpStep(input.secret, factor.code, now);
   if (step === null) {
     await recordFailure(db, changeKey(who.userId), LIMITS.twoFactorChange, now);
@@ -116,12 +119,12 @@ export async function disableTwoFactor(
 ): Promise<void> {
   authorizeOwnTwoFactor(who);
   await assertNotLocked(db, [changeKey(who.userId)], now, 'wrong passwords or codes');
-  const fields: Record<string, string> = {};
-  if (!input.password) fields.password = 'Enter your password.';
-  if (!input.code.trim()) fields.code = 'Enter the 6-digit code from your app.';
+  const fields: Record<string, Msg> = {};
+  if (!input.password) fields.password = msg('Enter your password.');
+  if (!input.code.trim()) fields.code = msg('Enter the 6-digit code from your app.');
   if (Object.keys(fields).length) throw new ValidationError(fields);
   const user = await db('users').where({ id: who.userId }).first<{ password_hash: string | null }>('password_hash');
-  if (!(await verifyPassword(user?.password_hash, input.password))) fields.password = 'This is not your password.';
+  if (!(await verifyPassword(user?.password_hash, input.password))) fields.password = msg('This is not your password.');
   if (!(await useSecondFactor(db, key, who.userId, input.code, now))) fields.code = WRONG_CODE;
   if (Object.keys(fields).length) {
     await recordFailure(db, changeKey(who.userId), LIMITS.twoFactorChange, now);
@@ -188,7 +191,7 @@ export async function checkSecondStep(
     const locked = await recordFailure(db, codeKey(userId), LIMITS.twoFactorCode, now);
     await recordFailure(db, signInAddressKey(address), LIMITS.loginAddress, now);
     if (locked) throw new TooManyRequestsError('Too many wrong codes. Try again in 15 minutes.', 15 * 60);
-    throw new ValidationError({ code: factor ? 'That code is not right, or it was already used.' : NOT_A_CODE });
+    throw new ValidationError({ code: factor ? msg('That code is not right, or it was already used.') : NOT_A_CODE });
   }
   await clearFailures(db, codeKey(userId));
   return { recoveryCode: factor.kind === 'recovery' };
@@ -256,7 +259,7 @@ export async function resetCustomerUserTwoFactor(
   return asActor(db, actor, async (trx) => {
     const user = await findUserInReach(trx, actor, userId, opts.customerId, true);
     if (user.status === 'pending' || !(await hasTwoFactor(trx, user.id)))
-      throw new ConflictError(`${user.name} does not sign in with two-factor.`);
+      throw new ConflictError('{name} does not sign in with two-factor.').withValues({ name: user.name });
     // memberships of other tenants and the operators table are out of the tenant role's sight: asked as the deployment
     const elsewhere = await db.raw<{ rows: { found: boolean }[] }>(
       `select exists (select 1 from memberships where user_id = ? and tenant_id <> ?)
@@ -265,8 +268,8 @@ export async function resetCustomerUserTwoFactor(
     );
     if (elsewhere.rows[0]?.found)
       throw new ConflictError(
-        `${user.name} also signs in with another provider, so only they can turn two-factor off, from their settings.`,
-      );
+        '{name} also signs in with another provider, so only they can turn two-factor off, from their settings.',
+      ).withValues({ name: user.name });
     await trx('two_factor_logins').where({ user_id: user.id }).del();
     await audit(trx, actor, {
       entityType: 'user',
@@ -274,27 +277,31 @@ export async function resetCustomerUserTwoFactor(
       action: 'user.two_factor_reset',
       customerId: user.customerId,
     });
+    const tr = await translatorForUser(trx, user.id);
     await enqueueMail(trx, {
       tenantId: actor.tenantId,
       kind: 'two_factor_reset',
       to: user.email,
       userId: user.id,
-      subject: 'Your two-factor sign-in was turned off',
-      text: resetMailText(user.name, actor, opts.baseUrl),
+      subject: tr.t('Your two-factor sign-in was turned off'),
+      text: resetMailText(tr, user.name, actor, opts.baseUrl),
     });
     return user;
   });
 }
 
-function resetMailText(name: string, actor: Actor, baseUrl: string): string {
+function resetMailText(tr: Translator, name: string, actor: Actor, baseUrl: string): string {
+  const provider = actor.tenantName;
   return [
-    `Hello ${name},`,
+    tr.t('Hello {name},', { name }),
     '',
-    `${actor.name} of ${actor.tenantName} turned off two-factor sign-in for your Portico login. From now on your`,
-    'password alone signs you in, and your old recovery codes no longer work.',
+    tr.t(
+      '{staff} of {provider} turned off two-factor sign-in for your Portico login. From now on your password alone signs you in, and your old recovery codes no longer work.',
+      { staff: actor.name, provider },
+    ),
     '',
-    `Turn it on again, with your app, at ${baseUrl}/settings/two-factor`,
+    tr.t('Turn it on again, with your app, at {url}', { url: `${baseUrl}/settings/two-factor` }),
     '',
-    `If you did not ask for this, tell ${actor.tenantName} at once and change your password.`,
+    tr.t('If you did not ask for this, tell {provider} at once and change your password.', { provider }),
   ].join('\n');
 }

@@ -1,11 +1,19 @@
-/** A short, human summary of a User-Agent header ("Firefox on Windows") for the sessions list. */
+import { english, msg, type Msg } from '../platform/i18n.js';
+
+/** A short, human summary of a User-Agent header ("Firefox on Windows") for the sessions list, in English. */
 export function describeUserAgent(ua: string | null | undefined): string {
-  if (!ua?.trim()) return 'Unknown device';
+  return english.t(deviceOf(ua));
+}
+
+/** The same summary as a message, translated where it is shown. */
+export function deviceOf(ua: string | null | undefined): Msg {
+  if (!ua?.trim()) return msg('Unknown device');
   const browser = browserOf(ua);
   const os = osOf(ua);
-  if (browser && os) return `${browser} on ${os}`;
+  if (browser && os) return msg('{browser} on {os}', { browser, os });
   if (browser ?? os) return (browser ?? os)!;
-  return ua.length > 60 ? `${ua.slice(0, 57)}…` : ua;
+  // the header as it is, never read as a message
+  return msg('{text}', { text: ua.length > 60 ? `${ua.slice(0, 57)}…` : ua });
 }
 
 function browserOf(ua: string): string | null {

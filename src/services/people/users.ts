@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit, pageSizeOf } from '../platform/index.js';
+import { msg, type Msg } from '../platform/i18n.js';
 import {
   type Actor,
   asActor,
@@ -226,16 +227,16 @@ async function withGroups(trx: Trx, actor: Actor, users: CustomerUser[]): Promis
 }
 
 export function nameProblem(name: string): string | null {
-  if (!name) return "Enter the user's name.";
-  if (name.length > 200) return 'Use at most 200 characters.';
+  if (!name) return msg("Enter the user's name.");
+  if (name.length > 200) return msg('Use at most 200 characters.');
   return null;
 }
 
 export type CustomerUserChanges = { name: string; role: string; status?: string };
 
 /** What a customer's admins may not change of a login that also serves others. */
-const sharedNameProblem = (name: string) =>
-  `${name} also signs in elsewhere with this login, so only they can change their name (under Settings).`;
+const sharedNameProblem = (name: string): Msg =>
+  msg('{name} also signs in elsewhere with this login, so only they can change their name (under Settings).', { name });
 
 /**
  * Changes a user's name, role and status. A pending user stays pending until they activate.
@@ -254,19 +255,19 @@ export async function updateCustomerUser(
   return asActor(db, actor, async (trx) => {
     const before = await findUserInReach(trx, actor, userId, opts.customerId, true);
     const name = input.name.trim();
-    const fields: Record<string, string> = {};
+    const fields: Record<string, Msg> = {};
     const nameError = before.sharedLogin && name !== before.name ? sharedNameProblem(before.name) : nameProblem(name);
     if (nameError) fields.name = nameError;
-    if (!isCustomerRole(input.role)) fields.role = 'Choose one of the roles.';
+    if (!isCustomerRole(input.role)) fields.role = msg('Choose one of the roles.');
     let status: UserStatus = before.status;
     if (before.status !== 'pending') {
       if (input.status === 'active' || input.status === 'disabled') status = input.status;
-      else fields.status = 'Choose active or disabled.';
+      else fields.status = msg('Choose active or disabled.');
     }
     const self = before.id === actor.userId;
-    if (self && status === 'disabled') fields.status = 'You cannot disable your own account.';
+    if (self && status === 'disabled') fields.status = msg('You cannot disable your own account.');
     if (self && isCustomerRole(input.role) && changesRole(before, input.role))
-      fields.role = 'You cannot change your own role.';
+      fields.role = msg('You cannot change your own role.');
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const role = input.role as CustomerRole;
 

@@ -30,7 +30,9 @@ export async function startViewAs(
   return asActor(db, staff, async (trx) => {
     const user = await findUserInReach(trx, staff, userId, customerId);
     if (user.status !== 'active')
-      throw new ConflictError(`${user.name} cannot sign in now, so there is nothing to view as them.`);
+      throw new ConflictError('{name} cannot sign in now, so there is nothing to view as them.').withValues({
+        name: user.name,
+      });
     const startedAt = now.getTime();
     const viewAs: ViewAs = {
       userId: user.id,

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/index.js';
 import { enqueueMail } from '../mail/index.js';
+import { english, isLocale, msg, recipientLocale, translator, type Translator } from './i18n.js';
 
 /**
  * The audit log's hash chains (one per tenant, kept by the audit_log_chain trigger, see the
@@ -21,14 +22,26 @@ export type ChainBreak = {
 export type ChainReport = { chains: number; entries: number; broken: ChainBreak[] };
 
 const REASONS: Record<ChainBreak['reason'], string> = {
-  content: 'its content no longer matches its hash',
-  link: 'it does not follow the entry before it (one was removed or rewritten)',
-  gap: 'an entry before it is missing',
+  content: msg('its content no longer matches its hash'),
+  link: msg('it does not follow the entry before it (one was removed or rewritten)'),
+  gap: msg('an entry before it is missing'),
 };
 
+/** What broke, for a log or the command line: English. */
 export function describeBreak(b: ChainBreak): string {
-  const where = `entry ${b.entryId} (#${b.seq})`;
-  return `audit chain of ${b.tenantName} (${b.tenantId}) broken at ${where}: ${REASONS[b.reason]}`;
+  return breakIn(b, english);
+}
+
+/** What broke, in a language (an operator's mail). */
+function breakIn(b: ChainBreak, tr: Translator): string {
+  // ids as text: a number would be grouped ("1,234")
+  return tr.t('audit chain of {tenant} ({tenantId}) broken at entry {entryId} (#{seq}): {reason}', {
+    tenant: b.tenantName,
+    tenantId: b.tenantId,
+    entryId: String(b.entryId),
+    seq: String(b.seq),
+    reason: tr.t(REASONS[b.reason]),
+  });
 }
 
 /** Verifies every tenant's chain, or one tenant's; reports the first broken entry of each broken chain. */
@@ -81,23 +94,33 @@ export async function verifyAuditChains(db: Db, opts: { tenantId?: string } = {}
 export async function verifyAuditChainsAndNotify(db: Db): Promise<ChainReport> {
   const report = await verifyAuditChains(db);
   if (!report.broken.length) return report;
-  const operators: { id: string; email: string }[] = await db('operators as o')
+  const operators: { id: string; email: string; locale: string }[] = await db('operators as o')
     .join('users as u', 'u.id', 'o.user_id')
     .where('u.status', 'active')
-    .select('u.id', 'u.email');
+    .select('u.id', 'u.email', db.raw(`${recipientLocale('u')} as locale`));
   await db.transaction(async (trx) => {
     for (const b of report.broken) {
       for (const op of operators) {
+        // in the operator's language
+        const tr = translator(isLocale(op.locale) ? op.locale : 'en');
         await enqueueMail(trx, {
           tenantId: b.tenantId,
           kind: 'audit_chain_broken',
           to: op.email,
           userId: op.id,
-          subject: `Audit log of ${b.tenantName} altered at entry ${b.entryId}`,
+          subject: tr.t('Audit log of {tenant} altered at entry {entryId}', {
+            tenant: b.tenantName,
+            entryId: String(b.entryId),
+          }),
           text:
-            `The nightly check of the audit log found that the ${describeBreak(b)}.\n\n` +
-            `Entries from #${b.seq} on can no longer be shown to be unaltered. Compare with a backup or ` +
-            `an export, and run \`portico audit verify --tenant ${b.tenantId}\` once it is understood.\n`,
+            tr.t('The nightly check of the audit log found that the {problem}.', { problem: breakIn(b, tr) }) +
+            '\n\n' +
+            tr.t('Entries from #{seq} on can no longer be shown to be unaltered.', { seq: String(b.seq) }) +
+            ' ' +
+            tr.t('Compare with a backup or an export, and run {command} once it is understood.', {
+              command: `\`portico audit verify --tenant ${b.tenantId}\``,
+            }) +
+            '\n',
         });
       }
     }

@@ -24,7 +24,8 @@ function isRealDay(s: string): boolean {
 export function auditPeriodFrom(raw: { from?: unknown; to?: unknown }): AuditPeriod {
   const day = (name: string, v: unknown): string | null => {
     if (v === undefined || v === '') return null;
-    if (typeof v !== 'string' || !isRealDay(v)) throw new BadRequestError(`${name} must be a date like 2026-12-01.`);
+    if (typeof v !== 'string' || !isRealDay(v))
+      throw new BadRequestError('{name} must be a date like 2026-12-01.').withValues({ name });
     return v;
   };
   const period = { from: day('from', raw.from), to: day('to', raw.to) };

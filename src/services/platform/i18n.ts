@@ -100,7 +100,11 @@ function format(locale: Locale, source: string, values: MessageValues | undefine
   const key = `${locale}\u0000${text}`;
   let m = compiled.get(key);
   if (!m) {
-    m = new IntlMessageFormat(text, locale);
+    try {
+      m = new IntlMessageFormat(text, locale);
+    } catch {
+      return text; // not an ICU message (a text with braces written for machines): shown as written
+    }
     compiled.set(key, m);
   }
   return String(m.format(values as Record<string, string | number | Date | boolean>));

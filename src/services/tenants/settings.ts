@@ -1,6 +1,6 @@
 import type { Db } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
-import { audit } from '../platform/index.js';
+import { audit, type Msg } from '../platform/index.js';
 import { HELP_LINKS, HELP_LINK_TEXT, helpLinkProblem, type HelpLinkKey, type HelpLinks } from './help-link-rules.js';
 import { type Actor, asActor, authorize } from '../access/index.js';
 
@@ -33,7 +33,7 @@ export async function helpLinksForm(db: Db, actor: Actor): Promise<HelpLinks> {
 
 export async function saveHelpLinks(db: Db, actor: Actor, input: Record<HelpLinkKey, string>): Promise<void> {
   authorize(actor, 'tenant_settings.manage');
-  const errors: Record<string, string> = {};
+  const errors: Record<string, Msg> = {};
   for (const k of HELP_LINKS) {
     const problem = helpLinkProblem(input[k]);
     if (problem) errors[k] = problem;

@@ -1,9 +1,10 @@
-import type { Db } from '../../db/index.js';
+import type { Db, Trx } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { audit, issueToken } from '../platform/index.js';
 import { authorizeOperation, type CommandLine, inTenant, type OperatorActor } from '../access/index.js';
 import { enqueueMail } from '../mail/index.js';
 import { ACTIVATION_DAYS, DUPLICATE_EMAIL, insertPendingLogin, newLoginProblems } from '../people/index.js';
+import { isLocale, msg, type Msg, recipientLocale, translator, type Translator } from '../platform/i18n.js';
 
 /**
  * The deployment's tenants, as its operator (or the command line) sees and changes them: the list,
@@ -85,9 +86,9 @@ export type CreatedTenant = {
 };
 
 /** The tenant name's problem, if any. */
-function tenantNameProblem(name: string): string | null {
-  if (!name) return "Enter the tenant's name.";
-  if (name.length > 200) return 'Use at most 200 characters.';
+function tenantNameProblem(name: string): Msg | null {
+  if (!name) return msg("Enter the tenant's name.");
+  if (name.length > 200) return msg('Use at most {max} characters.', { max: 200 });
   return null;
 }
 
@@ -107,13 +108,13 @@ export async function createTenant(
 ): Promise<CreatedTenant> {
   authorizeOperation(by, 'operator.tenants');
   const name = input.name.trim();
-  const fields: Record<string, string> = {};
+  const fields: Record<string, Msg> = {};
   try {
     return await db.transaction(async (trx) => {
       const nameProblem = tenantNameProblem(name);
       if (nameProblem) fields.name = nameProblem;
       else if (await trx('tenants').whereRaw('lower(name) = lower(?)', [name]).first('id'))
-        fields.name = 'A tenant with this name exists already.';
+        fields.name = msg('A tenant with this name exists already.');
       const login = await newLoginProblems(trx, { email: input.adminEmail, name: input.adminName });
       if (login.email) fields.adminEmail = login.email;
       if (login.name) fields.adminName = login.name;
@@ -124,28 +125,32 @@ export async function createTenant(
         .returning<{ id: string; name: string }[]>(['id', 'name']);
       const admin = await insertPendingLogin(trx, { email: input.adminEmail, name: input.adminName }, env.now);
       // inside the new tenant from here: its row-level security applies to everything written for it
-      return inTenant(trx, tenant!.id, async (t) => {
-        await t('memberships').insert({ tenant_id: tenant!.id, user_id: admin.id, role: 'tenant_admin' });
-        const { token, expiresAt } = await issueToken(t, {
+      return inTenant(trx, tenant!.id, async (tx) => {
+        await tx('memberships').insert({ tenant_id: tenant!.id, user_id: admin.id, role: 'tenant_admin' });
+        const { token, expiresAt } = await issueToken(tx, {
           userId: admin.id,
           tenantId: tenant!.id,
           purpose: 'activation',
           now: env.now,
         });
         const system = { system: operatorLabel(by), tenantId: tenant!.id };
-        await audit(t, system, {
+        await audit(tx, system, {
           entityType: 'tenant',
           entityId: tenant!.id,
           action: 'tenant.created',
           after: { name },
         });
-        await audit(t, system, {
+        await audit(tx, system, {
           entityType: 'user',
           entityId: admin.id,
           action: 'user.created',
           after: { email: admin.email, name: admin.name, role: 'tenant_admin' },
         });
-        if (env.mail) await enqueueMail(t, firstAdminMail(tenant!, admin, `${env.baseUrl}/activate/${token}`));
+        if (env.mail)
+          await enqueueMail(
+            tx,
+            firstAdminMail(await languageOf(tx, admin.id), tenant!, admin, `${env.baseUrl}/activate/${token}`),
+          );
         return { tenant: tenant!, admin, token, expiresAt, mailed: env.mail };
       });
     });
@@ -156,8 +161,17 @@ export async function createTenant(
   }
 }
 
-/** The mail that carries a new tenant's first admin's activation link. */
+/** The language to write to a login in: their choice, else their browser's, else English. */
+async function languageOf(trx: Trx, userId: string): Promise<Translator> {
+  const row = await trx('users as u')
+    .where('u.id', userId)
+    .first<{ locale: string } | undefined>(trx.raw(`${recipientLocale('u')} as locale`));
+  return translator(isLocale(row?.locale) ? row.locale : 'en');
+}
+
+/** The mail that carries a new tenant's first admin's activation link, in their language. */
 function firstAdminMail(
+  tr: Translator,
   tenant: { id: string; name: string },
   admin: { id: string; name: string; email: string },
   link: string,
@@ -167,18 +181,18 @@ function firstAdminMail(
     kind: 'activation',
     to: admin.email,
     userId: admin.id,
-    subject: 'Activate your Portico account',
+    subject: tr.t('Activate your Portico account'),
     text: [
-      `Hello ${admin.name},`,
+      tr.t('Hello {name},', { name: admin.name }),
       '',
-      `A Portico account was created for you as the administrator of ${tenant.name}.`,
-      'To choose your password and activate the account, open this link:',
+      tr.t('A Portico account was created for you as the administrator of {tenant}.', { tenant: tenant.name }),
+      tr.t('To choose your password and activate the account, open this link:'),
       '',
       link,
       '',
-      `The link works once and expires in ${ACTIVATION_DAYS} days.`,
+      tr.t('The link works once and expires in {days} days.', { days: ACTIVATION_DAYS }),
       '',
-      'If you did not expect this message, you can ignore it.',
+      tr.t('If you did not expect this message, you can ignore it.'),
     ].join('\n'),
   };
 }
@@ -198,7 +212,7 @@ export async function setTenantStatus(
   authorizeOperation(by, 'operator.tenants');
   if (!UUID.test(tenantId)) throw new NotFoundError();
   if (!(TENANT_STATUSES as readonly string[]).includes(status))
-    throw new ValidationError({ status: 'Choose active or disabled.' });
+    throw new ValidationError({ status: msg('Choose active or disabled.') });
   return db.transaction(async (trx) => {
     const before = await trx('tenants')
       .where({ id: tenantId })
@@ -210,9 +224,9 @@ export async function setTenantStatus(
     await trx('tenants')
       .where({ id: tenantId })
       .update({ disabled_at: status === 'disabled' ? now : null });
-    await inTenant(trx, tenantId, (t) =>
+    await inTenant(trx, tenantId, (tx) =>
       audit(
-        t,
+        tx,
         { system: operatorLabel(by), tenantId },
         {
           entityType: 'tenant',
@@ -262,8 +276,8 @@ export async function reissueTenantAdminActivation(
     .where({ id: tenantId })
     .first<{ id: string; name: string } | undefined>('id', 'name');
   if (!tenant) throw new NotFoundError();
-  return inTenant(db, tenantId, async (t) => {
-    const admin = await t('memberships as m')
+  return inTenant(db, tenantId, async (tx) => {
+    const admin = await tx('memberships as m')
       .join('users as u', 'u.id', 'm.user_id')
       .where({ 'm.tenant_id': tenantId, 'm.user_id': userId, 'm.role': 'tenant_admin' })
       .first<{ id: string; name: string; email: string; status: string } | undefined>(
@@ -274,10 +288,12 @@ export async function reissueTenantAdminActivation(
       );
     if (!admin) throw new NotFoundError();
     if (admin.status !== 'pending')
-      throw new ConflictError(`${admin.name} has activated their account already: there is no link to send.`);
-    const { token, expiresAt } = await issueToken(t, { userId, tenantId, purpose: 'activation', now: env.now });
+      throw new ConflictError('{name} has activated their account already: there is no link to send.').withValues({
+        name: admin.name,
+      });
+    const { token, expiresAt } = await issueToken(tx, { userId, tenantId, purpose: 'activation', now: env.now });
     await audit(
-      t,
+      tx,
       { system: operatorLabel(by), tenantId },
       {
         entityType: 'user',
@@ -286,7 +302,11 @@ export async function reissueTenantAdminActivation(
       },
     );
     const user = { id: admin.id, name: admin.name, email: admin.email };
-    if (env.mail) await enqueueMail(t, firstAdminMail(tenant, user, `${env.baseUrl}/activate/${token}`));
+    if (env.mail)
+      await enqueueMail(
+        tx,
+        firstAdminMail(await languageOf(tx, user.id), tenant, user, `${env.baseUrl}/activate/${token}`),
+      );
     return { tenant, admin: user, token, expiresAt, mailed: env.mail };
   });
 }

@@ -16,7 +16,7 @@ import {
   totpUri,
   twoFactorKey,
 } from '../../../services/people/index.js';
-import type { Msg } from '../../../services/platform/i18n.js';
+import { msg, type Msg } from '../../../services/platform/i18n.js';
 
 /**
  * A login's own two-factor sign-in: set up with an app (QR code drawn as SVG here, so the CSP holds, and
@@ -49,7 +49,7 @@ export function twoFactorSettingsRoutes(ctx: AppContext): Router {
     }
     res.renderPage(
       'account/settings/two-factor/index',
-      { title: 'Two-factor sign-in', state, setup, required: !!who.mustSetUpTwoFactor, errors: form.errors ?? {} },
+      { title: msg('Two-factor sign-in'), state, setup, required: !!who.mustSetUpTwoFactor, errors: form.errors ?? {} },
       { status },
     );
   };
@@ -65,13 +65,19 @@ export function twoFactorSettingsRoutes(ctx: AppContext): Router {
           const secret = req.session.twoFactorSetup;
           // the page put a secret in the session; a form posted without it starts over
           if (!secret)
-            return renderPage(req, res, who, { errors: { code: 'Scan the new QR code, then enter a code.' } }, 422);
+            return renderPage(
+              req,
+              res,
+              who,
+              { errors: { code: msg('Scan the new QR code, then enter a code.') } },
+              422,
+            );
           const codes = await enableTwoFactor(ctx.db, who, key(), { secret, code }, ctx.clock.now());
           delete req.session.twoFactorSetup;
           req.log.info({ event: 'two_factor_enabled', userId: who.userId }, 'two-factor sign-in turned on');
           noStore(res);
           res.renderPage('account/settings/two-factor/recovery-codes', {
-            title: 'Your recovery codes',
+            title: msg('Your recovery codes'),
             codes,
             count: RECOVERY_CODE_COUNT,
             continueTo: landingPath(who),
@@ -91,7 +97,7 @@ export function twoFactorSettingsRoutes(ctx: AppContext): Router {
         async () => {
           await disableTwoFactor(ctx.db, who, key(), form, ctx.clock.now());
           req.log.info({ event: 'two_factor_disabled', userId: who.userId }, 'two-factor sign-in turned off');
-          res.flash('success', 'Two-factor sign-in is off. Your password alone signs you in.');
+          res.flash('success', msg('Two-factor sign-in is off. Your password alone signs you in.'));
           res.redirect(303, '/settings/two-factor');
         },
         (errors, status) => renderPage(req, res, who, { errors }, status),

@@ -19,7 +19,8 @@ import {
 } from '../../../services/assets/index.js';
 import { type Actor, can, customerTabsFor } from '../../../services/access/index.js';
 import { assetFilter, renderAssetList, sendAssetsCsv } from '../../assets/index.js';
-import type { Msg } from '../../../services/platform/i18n.js';
+import { msg, type Msg } from '../../../services/platform/i18n.js';
+import { requestTranslator } from '../../../web/locale.js';
 
 /**
  * Staff: a customer's Assets tab, the customer's asset list seen from the provider's side, and the
@@ -57,7 +58,8 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
       const list = await listAssets(readDb(ctx, req), actor, filter);
       const customer = list.customer!;
       renderAssetList(res, list, {
-        title: `Assets · ${customer.title}`,
+        // renderAssetList takes a finished title: translated here (the layout leaves a translated text as it is)
+        title: requestTranslator(req, res).t('Assets · {customer}', { customer: customer.title }),
         base: base(customer.id),
         linkAssets: true,
         assetBase: `${base(customer.id)}/`,
@@ -80,7 +82,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/customers/assets/new',
       {
-        title: `Register a device · ${customer.title}`,
+        title: msg('Register a device · {customer}', { customer: customer.title }),
         customer,
         groups,
         planOptions,
@@ -110,7 +112,10 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
             groupId: body.group_id,
             plan: body.plan,
           });
-          res.flash('success', `${body.identifier.trim()} is registered, inactive until you activate it.`);
+          res.flash(
+            'success',
+            msg('{identifier} is registered, inactive until you activate it.', { identifier: body.identifier.trim() }),
+          );
           res.redirect(303, `${base(id)}/${assetId}`);
         },
         (errors, status) => renderNew(res, actor, id, { errors, values: body, status }),
@@ -123,7 +128,10 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/customers/assets/show',
       {
-        title: `${page.asset.name || page.asset.identifier} · ${page.customer.title}`,
+        title: msg('{asset} · {customer}', {
+          asset: page.asset.name || page.asset.identifier,
+          customer: page.customer.title,
+        }),
         ...page,
         base: base(customerId),
         customerTabs: customerTabsFor(actor, customerId),
@@ -138,7 +146,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
   const fromAssetPage =
     <B extends Record<string, string>>(
       schema: z.ZodType<B>,
-      change: (actor: Actor, customerId: string, assetId: string, body: B) => Promise<string>,
+      change: (actor: Actor, customerId: string, assetId: string, body: B) => Promise<Msg>,
     ) =>
     async (req: Request, res: Response, actor: Actor) => {
       const { id, assetId } = AssetParams.parse(req.params);
@@ -166,7 +174,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
       'asset.staff_manage',
       fromAssetPage(EditBody, async (actor, id, assetId, body) => {
         await editDevice(ctx.db, actor, id, assetId, body);
-        return 'Details saved.';
+        return msg('Details saved.');
       }),
     ),
   );
@@ -177,7 +185,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
       'asset.staff_manage',
       fromAssetPage(MoveBody, async (actor, id, assetId, body) => {
         const { path } = await moveDevice(ctx.db, actor, id, assetId, body.group_id);
-        return `Moved to ${path}.`;
+        return msg('Moved to {group}.', { group: path });
       }),
     ),
   );
@@ -188,7 +196,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
       'asset.staff_manage',
       fromAssetPage(z.object({}), async (actor, id, assetId) => {
         const { identifier } = await activateDevice(ctx.db, actor, id, assetId, now());
-        return `${identifier} is active; its term starts today.`;
+        return msg('{identifier} is active; its term starts today.', { identifier });
       }),
     ),
   );
@@ -204,7 +212,7 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/customers/assets/deactivation',
       {
-        title: `Deactivate ${page.asset.name || page.asset.identifier}`,
+        title: msg('Deactivate {asset}', { asset: page.asset.name || page.asset.identifier }),
         ...page,
         base: base(customerId),
         errors: form.errors ?? {},
@@ -228,13 +236,13 @@ export function adminCustomerAssetRoutes(ctx: AppContext): Router {
       // only the confirmation page's form deactivates: a bare POST shows that page
       if (ConfirmBody.parse(req.body ?? {}).confirm !== 'yes')
         return renderDeactivation(res, actor, id, assetId, {
-          errors: { form: 'Confirm the deactivation with the button below.' },
+          errors: { form: msg('Confirm the deactivation with the button below.') },
           status: 422,
         });
       await orRerender(
         async () => {
           const { identifier } = await deactivateDevice(ctx.db, actor, id, assetId, now());
-          res.flash('success', `${identifier} is deactivated: its subscription has ended.`);
+          res.flash('success', msg('{identifier} is deactivated: its subscription has ended.', { identifier }));
           res.redirect(303, `${base(id)}/${assetId}`);
         },
         (errors, status) => renderDeactivation(res, actor, id, assetId, { errors, status }),

@@ -32,7 +32,8 @@ import {
   listHref,
   PAGE_SIZES,
 } from '../../../services/platform/index.js';
-import type { Msg } from '../../../services/platform/i18n.js';
+import { msg, type Msg } from '../../../services/platform/i18n.js';
+import { requestTranslator } from '../../../web/locale.js';
 
 const text = formText();
 const Params = z.object({ id: idParam() });
@@ -74,7 +75,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
 
   const renderForm = async (res: Response, actor: Actor, page: FormPage) => {
     const parents = await parentChoices(ctx.db, actor, page.customer?.id);
-    const title = page.customer ? `Edit ${page.customer.title}` : 'New customer';
+    const title = page.customer ? msg('Edit {customer}', { customer: page.customer.title }) : msg('New customer');
     res.renderPage(
       'admin/customers/form',
       { title, ...labels, ...page, errors: page.errors ?? {}, parents },
@@ -87,7 +88,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/customers/delete',
       {
-        title: `Delete ${preview.customer.title}`,
+        title: msg('Delete {customer}', { customer: preview.customer.title }),
         ...preview,
         errors: refused.errors ?? {},
         typed: refused.typed ?? '',
@@ -109,7 +110,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
       res.renderPage(
         'admin/customers/index',
         {
-          title: 'Customers',
+          title: msg('Customers'),
           list,
           pageSizes: PAGE_SIZES,
           // the pagination adds the page
@@ -137,7 +138,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const customer = await createCustomer(ctx.db, actor, form);
-          res.flash('success', `Customer ${customer.title} created.`);
+          res.flash('success', msg('Customer {customer} created.', { customer: customer.title }));
           res.redirect(303, `${BASE}/${customer.id}`);
         },
         (errors, status) => renderForm(res, actor, { values: form, errors, status }),
@@ -170,8 +171,10 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
       res.flash(
         'success',
         enabled
-          ? `The devices map is on for ${title}: its people see a Map button on their groups.`
-          : `The devices map is off for ${title}.`,
+          ? msg('The devices map is on for {customer}: its people see a Map button on their groups.', {
+              customer: title,
+            })
+          : msg('The devices map is off for {customer}.', { customer: title }),
       );
       res.redirect(303, `${BASE}/${id}`);
     }),
@@ -193,7 +196,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const customer = await updateCustomer(ctx.db, actor, id, form);
-          res.flash('success', `Customer ${customer.title} saved.`);
+          res.flash('success', msg('Customer {customer} saved.', { customer: customer.title }));
           res.redirect(303, `${BASE}/${customer.id}`);
         },
         async (errors, status) => {
@@ -217,7 +220,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { title } = await deleteCustomer(ctx.db, actor, id, confirm_title);
-          res.flash('success', `Customer ${title} deleted.`);
+          res.flash('success', msg('Customer {customer} deleted.', { customer: title }));
           res.redirect(303, BASE);
         },
         (errors, status) => renderDelete(res, actor, id, { errors, status, typed: confirm_title }),
@@ -229,7 +232,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
     `${BASE}/:id/audit.csv`,
     ...allow('audit.view', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
-      const download = await streamCustomerAuditCsv(ctx.db, actor, id);
+      const download = await streamCustomerAuditCsv(ctx.db, actor, id, requestTranslator(req, res));
       res.on('close', () => download.stream.destroy());
       await sendCsvStream(res, download, ctx.config.exportSendTimeoutMs);
     }),
@@ -241,7 +244,7 @@ export function adminCustomerRoutes(ctx: AppContext): Router {
       const { id } = Params.parse(req.params);
       const page = await listAuditEntries(ctx.db, actor, id, AuditQuery.parse(req.query));
       res.renderPage('admin/customers/audit', {
-        title: `Audit log · ${page.customer.title}`,
+        title: msg('Audit log · {customer}', { customer: page.customer.title }),
         ...page,
         tabs: customerTabsFor(actor, page.customer.id),
       });

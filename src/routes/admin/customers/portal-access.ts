@@ -10,6 +10,7 @@ import {
   LIVE_VIEW_PERMISSIONS,
   setPortalAccess,
 } from '../../../services/sites/index.js';
+import { msg } from '../../../services/platform/i18n.js';
 
 /** Provider staff: whether a customer's site viewers may use the site map, and which of its sections. */
 
@@ -27,7 +28,7 @@ export function portalAccessRoutes(ctx: AppContext): Router {
     ...allow('portal_access.manage', async (req, res, actor) => {
       const { customer, access } = await getPortalAccess(ctx.db, actor, Params.parse(req.params).id);
       res.renderPage('admin/customers/portal-access/index', {
-        title: `Portal access · ${customer.title}`,
+        title: msg('Portal access · {customer}', { customer: customer.title }),
         customer,
         access,
         permissions,
@@ -44,8 +45,12 @@ export function portalAccessRoutes(ctx: AppContext): Router {
       res.flash(
         'success',
         access.enabled
-          ? `Portal access for ${customer.title} saved: its site viewers can use the site map.`
-          : `Portal access for ${customer.title} saved: the site map is off for its people.`,
+          ? msg('Portal access for {customer} saved: its site viewers can use the site map.', {
+              customer: customer.title,
+            })
+          : msg('Portal access for {customer} saved: the site map is off for its people.', {
+              customer: customer.title,
+            }),
       );
       res.redirect(303, `/admin/customers/${customer.id}/portal-access`);
     }),

@@ -13,6 +13,8 @@ import {
   repriceCustomerUsage,
   setCustomerProducts,
 } from '../../../services/billing/index.js';
+import { msg } from '../../../services/platform/i18n.js';
+import { requestTranslator } from '../../../web/locale.js';
 
 /** Provider staff: a customer's "Products and prices" tab: its products, price lists, and pricing usage again. */
 
@@ -50,7 +52,7 @@ export function customerProductRoutes(ctx: AppContext): Router {
     res.renderPage(
       'admin/customers/products/index',
       {
-        title: `Products and prices · ${p.customer.title}`,
+        title: msg('Products and prices · {customer}', { customer: p.customer.title }),
         ...p,
         tabs: customerTabsFor(actor, p.customer.id),
         productLabels: PRODUCT_LABELS,
@@ -75,11 +77,12 @@ export function customerProductRoutes(ctx: AppContext): Router {
     ...allow('customer.pricing', async (req, res, actor) => {
       const { id } = Params.parse(req.params);
       const products = await setCustomerProducts(ctx.db, actor, id, ProductsBody.parse(req.body ?? {}).products);
+      const tr = requestTranslator(req, res);
       res.flash(
         'success',
         products.length
-          ? `Enabled products: ${products.map((p) => PRODUCT_LABELS[p]).join(', ')}.`
-          : 'No product is enabled now: partners see no usage of this customer.',
+          ? msg('Enabled products: {products}.', { products: products.map((p) => tr.t(PRODUCT_LABELS[p])).join(', ') })
+          : msg('No product is enabled now: partners see no usage of this customer.'),
       );
       res.redirect(303, base(id));
     }),
@@ -95,8 +98,14 @@ export function customerProductRoutes(ctx: AppContext): Router {
           const list = await addPriceList(ctx.db, actor, id, form);
           res.flash(
             'success',
-            `Added a ${PRODUCT_LABELS[list.product]} price of ${list.unitPriceLabel} from ${list.validFrom}. ` +
-              'Records that arrive from now on get it; price earlier records again below.',
+            msg(
+              'Added a {product} price of {price} from {from}. Records that arrive from now on get it; price earlier records again below.',
+              {
+                product: requestTranslator(req, res).t(PRODUCT_LABELS[list.product]),
+                price: list.unitPriceLabel,
+                from: list.validFrom,
+              },
+            ),
           );
           res.redirect(303, base(id));
         },
@@ -115,7 +124,12 @@ export function customerProductRoutes(ctx: AppContext): Router {
           const { changed, product } = await repriceCustomerUsage(ctx.db, actor, id, form);
           res.flash(
             'success',
-            `Priced the ${PRODUCT_LABELS[product]} records from ${form.from} to ${form.to} again: ${changed} changed.`,
+            msg('Priced the {product} records from {from} to {to} again: {changed} changed.', {
+              product: requestTranslator(req, res).t(PRODUCT_LABELS[product]),
+              from: form.from,
+              to: form.to,
+              changed,
+            }),
           );
           res.redirect(303, base(id));
         },

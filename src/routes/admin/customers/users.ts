@@ -25,7 +25,7 @@ import {
   resendActivation,
   updateCustomerUser,
 } from '../../../services/people/index.js';
-import type { Msg } from '../../../services/platform/i18n.js';
+import { msg, type Msg } from '../../../services/platform/i18n.js';
 
 /** Provider staff: the Users tab of a customer, and a site viewer's sites and login link. */
 
@@ -52,7 +52,7 @@ const SitesBody = z.object({
     .transform((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).slice(0, 1000)),
 });
 
-type FormState = { values: Record<string, unknown>; errors?: Record<string, Msg>; formError?: string };
+type FormState = { values: Record<string, unknown>; errors?: Record<string, Msg>; formError?: Msg };
 
 export function adminCustomerUserRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -86,7 +86,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
     const sites = can(actor, 'site_viewer.manage') ? await sitesToGiveChoices(ctx.db, actor, customer.id) : [];
     const data = {
       ...userViewHelpers(actor),
-      title: `Add a user to ${customer.title}`,
+      title: msg('Add a user to {customer}', { customer: customer.title }),
       customer,
       sites,
       errors: {},
@@ -96,7 +96,12 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
   };
 
   const renderEdit = async (res: Response, actor: Actor, user: CustomerUser, form: FormState, status = 200) => {
-    const data = { ...userViewHelpers(actor), title: `Edit ${user.name}`, user, base: base(user.customerId) };
+    const data = {
+      ...userViewHelpers(actor),
+      title: msg('Edit {name}', { name: user.name }),
+      user,
+      base: base(user.customerId),
+    };
     res.renderPage('admin/customers/users/edit', { ...data, errors: {}, ...form }, { status });
   };
 
@@ -108,7 +113,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       const data = {
         ...userViewHelpers(actor),
         ...result,
-        title: `Users · ${customer.title}`,
+        title: msg('Users · {customer}', { customer: customer.title }),
         base: base(customer.id),
         tabs: customerTabsFor(actor, customer.id),
         listBase: userListBase(base(customer.id), { q: result.q, size: result.size }),
@@ -134,13 +139,20 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
         async () => {
           const { user, token, expiresAt } = await createCustomerUser(ctx.db, actor, id, form, mailEnv());
           if (!token) {
-            res.flash('success', `Added ${user.name}. An activation email is on its way to ${user.email}.`);
+            res.flash(
+              'success',
+              msg('Added {name}. An activation email is on its way to {email}.', {
+                name: user.name,
+                email: user.email,
+              }),
+            );
             return res.redirect(303, `${base(user.customerId)}/${user.id}`);
           }
           noStore(res);
           await renderUser(res, actor, user, linkOf(token, expiresAt, true), 201);
         },
-        (errors, status, err) => renderNew(res, actor, id, { values: form, errors, formError: err.message }, status),
+        (errors, status, err) =>
+          renderNew(res, actor, id, { values: form, errors, formError: msg(err.message, err.values) }, status),
       );
     }),
   );
@@ -170,12 +182,18 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const user = await updateCustomerUser(ctx.db, actor, userId, form, { now: ctx.clock.now(), customerId: id });
-          res.flash('success', `Saved the changes to ${user.name}.`);
+          res.flash('success', msg('Saved the changes to {name}.', { name: user.name }));
           res.redirect(303, `${base(user.customerId)}/${user.id}`);
         },
         async (errors, status, err) => {
           const user = await getCustomerUser(ctx.db, actor, userId, id);
-          await renderEdit(res, actor, user, { values: { ...user, ...form }, errors, formError: err.message }, status);
+          await renderEdit(
+            res,
+            actor,
+            user,
+            { values: { ...user, ...form }, errors, formError: msg(err.message, err.values) },
+            status,
+          );
         },
       );
     }),
@@ -186,7 +204,10 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
     ...allow('customer_user.manage', async (req, res, actor) => {
       const { id, userId } = Params.parse(req.params);
       const user = await resendActivation(ctx.db, actor, userId, { ...mailEnv(), customerId: id });
-      res.flash('success', `A new activation email is on its way to ${user.email}. Earlier links no longer work.`);
+      res.flash(
+        'success',
+        msg('A new activation email is on its way to {email}. Earlier links no longer work.', { email: user.email }),
+      );
       res.redirect(303, `${base(user.customerId)}/${user.id}`);
     }),
   );
@@ -213,7 +234,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const { name, count } = await setViewerSites(ctx.db, actor, userId, id, site_ids);
-          res.flash('success', `${name} now sees ${count} site${count === 1 ? '' : 's'}.`);
+          res.flash('success', msg('{name} now sees {count, plural, one {# site} other {# sites}}.', { name, count }));
           res.redirect(303, `${base(id)}/${userId}`);
         },
         async (errors, status) =>
@@ -241,7 +262,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
     ...allow('site_viewer.manage', async (req, res, actor) => {
       const { id, userId } = Params.parse(req.params);
       const { name } = await disableLoginLink(ctx.db, actor, userId, id, ctx.clock.now());
-      res.flash('success', `The login link of ${name} no longer works.`);
+      res.flash('success', msg('The login link of {name} no longer works.', { name }));
       res.redirect(303, `${base(id)}/${userId}`);
     }),
   );
@@ -257,7 +278,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       });
       res.renderPage('admin/customers/users/end-sessions', {
         ...userViewHelpers(actor),
-        title: `End all sessions of ${user.name}?`,
+        title: msg('End all sessions of {name}?', { name: user.name }),
         user,
         count,
         base: base(user.customerId),
@@ -275,7 +296,9 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       req.log.info(event, "staff ended a user's sessions");
       res.flash(
         'success',
-        n ? `Ended ${n} session${n === 1 ? '' : 's'} of ${user.name}.` : `${user.name} had no session to end.`,
+        n
+          ? msg('Ended {count, plural, one {# session} other {# sessions}} of {name}.', { count: n, name: user.name })
+          : msg('{name} had no session to end.', { name: user.name }),
       );
       res.redirect(303, `${base(user.customerId)}/${user.id}`);
     }),
@@ -288,7 +311,7 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
       const user = await getCustomerUser(ctx.db, actor, userId, id);
       res.renderPage('admin/customers/users/delete', {
         ...userViewHelpers(actor),
-        title: `Delete ${user.name}?`,
+        title: msg('Delete {name}?', { name: user.name }),
         user,
         base: base(user.customerId),
       });
@@ -300,7 +323,13 @@ export function adminCustomerUserRoutes(ctx: AppContext): Router {
     ...allow('customer_user.manage', async (req, res, actor) => {
       const { id, userId } = Params.parse(req.params);
       const user = await deleteCustomerUser(ctx.db, actor, userId, { customerId: id });
-      res.flash('success', `Deleted ${user.name}. They can no longer sign in to ${user.customerTitle}.`);
+      res.flash(
+        'success',
+        msg('Deleted {name}. They can no longer sign in to {customer}.', {
+          name: user.name,
+          customer: user.customerTitle,
+        }),
+      );
       res.redirect(303, base(user.customerId));
     }),
   );

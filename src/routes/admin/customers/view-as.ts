@@ -6,6 +6,7 @@ import { idParam } from '../../../web/forms.js';
 import { renewSessionForViewAs } from '../../../web/session.js';
 import { isOperator } from '../../../services/access/index.js';
 import { endViewAs, startViewAs, viewOf } from '../../../services/people/index.js';
+import { msg } from '../../../services/platform/i18n.js';
 
 /**
  * "View as": staff start a read-only view as a customer user from the user's staff page, and end it from
@@ -36,7 +37,7 @@ export function viewAsRoutes(ctx: AppContext): Router {
       const view = viewOf(actor);
       await endViewAs(ctx.db, actor.viewedBy.staff, req.sessionID, view, 'ended');
       await renewSessionForViewAs(req, ctx.clock.now(), undefined);
-      res.flash('success', `You no longer view as ${actor.name}.`);
+      res.flash('success', msg('You no longer view as {name}.', { name: actor.name }));
       res.redirect(303, `/admin/customers/${view.customerId}/users/${view.userId}`);
     }),
   );

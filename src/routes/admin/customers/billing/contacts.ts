@@ -13,6 +13,7 @@ import {
   updateContact,
 } from '../../../../services/people/index.js';
 import { CUSTOMER_ROLES, ROLE_LABELS } from '../../../../services/access/index.js';
+import { msg, type Msg } from '../../../../services/platform/i18n.js';
 
 /** Staff: a customer's contacts on its Billing tab: people who sign in with a password from staff, and notes. */
 
@@ -39,11 +40,12 @@ const PasswordBody = z.object({ passwordMode: formText(20), password: formText(1
 const contactsOf = (customerId: string) => `/admin/customers/${customerId}/billing#contacts`;
 const roleOptions = CUSTOMER_ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] }));
 const passwordModes = [
-  { value: 'generate', label: 'Generate a password and email it to them' },
-  { value: 'set', label: 'Type a password to hand over' },
+  { value: 'generate', label: msg('Generate a password and email it to them') },
+  { value: 'set', label: msg('Type a password to hand over') },
 ];
-const editTitle = (contact: Pick<Contact, 'name'>) => `Edit ${contact.name}`;
-const resetTitle = (contact: Pick<Contact, 'name'>) => `Reset the password of ${contact.name}`;
+const editTitle = (contact: Pick<Contact, 'name'>) => msg('Edit {name}', { name: contact.name });
+const resetTitle = (contact: Pick<Contact, 'name'>) => msg('Reset the password of {name}', { name: contact.name });
+const addTitle = (customer: { title: string }) => msg('Add a contact to {customer}', { customer: customer.title });
 
 function renderForm(res: Response, data: Record<string, unknown>, status = 200) {
   res.renderPage(
@@ -62,17 +64,26 @@ function renderPassword(res: Response, data: Record<string, unknown>, status = 2
 }
 
 /** What staff read after adding a contact: where the password went, and what the person does with it. */
-const addedNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string) =>
+const addedNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string): Msg =>
   mode === 'generate'
-    ? `Added ${contact.name}. A password is on its way to ${contact.email}; they choose their own at first sign-in.`
-    : `Added ${contact.name}. Hand them the password you typed; they choose their own at first sign-in.`;
+    ? msg('Added {name}. A password is on its way to {email}; they choose their own at first sign-in.', {
+        name: contact.name,
+        email: contact.email,
+      })
+    : msg('Added {name}. Hand them the password you typed; they choose their own at first sign-in.', {
+        name: contact.name,
+      });
 
-const resetNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string) =>
+const resetNote = (contact: Pick<Contact, 'name' | 'email'>, mode: string): Msg =>
   mode === 'generate'
-    ? `A new password is on its way to ${contact.email}. ` +
-      `${contact.name} is signed out everywhere and chooses their own at the next sign-in.`
-    : `The password of ${contact.name} is the one you typed. ` +
-      'They are signed out everywhere and choose their own at the next sign-in.';
+    ? msg(
+        'A new password is on its way to {email}. {name} is signed out everywhere and chooses their own at the next sign-in.',
+        { name: contact.name, email: contact.email },
+      )
+    : msg(
+        'The password of {name} is the one you typed. They are signed out everywhere and choose their own at the next sign-in.',
+        { name: contact.name },
+      );
 
 export function adminContactRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -83,7 +94,7 @@ export function adminContactRoutes(ctx: AppContext): Router {
     ...allow('customer_user.manage', async (req, res, actor) => {
       const customer = await customerForUsers(ctx.db, actor, Params.parse(req.params).id);
       const values = { passwordMode: 'generate', role: 'company_admin' };
-      renderForm(res, { title: `Add a contact to ${customer.title}`, customer, values });
+      renderForm(res, { title: addTitle(customer), customer, values });
     }),
   );
 
@@ -101,7 +112,7 @@ export function adminContactRoutes(ctx: AppContext): Router {
         async (errors, status) => {
           const customer = await customerForUsers(ctx.db, actor, id);
           const values = { ...form, password: '' };
-          renderForm(res, { title: `Add a contact to ${customer.title}`, customer, values, errors }, status);
+          renderForm(res, { title: addTitle(customer), customer, values, errors }, status);
         },
       );
     }),
@@ -125,7 +136,7 @@ export function adminContactRoutes(ctx: AppContext): Router {
       await orRerender(
         async () => {
           const contact = await updateContact(ctx.db, actor, id, userId, form, ctx.clock.now());
-          res.flash('success', `Saved the changes to ${contact.name}.`);
+          res.flash('success', msg('Saved the changes to {name}.', { name: contact.name }));
           res.redirect(303, contactsOf(contact.customerId));
         },
         async (errors, status) => {

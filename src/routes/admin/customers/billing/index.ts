@@ -18,10 +18,9 @@ import {
 } from '../../../../services/billing/index.js';
 import { CUSTOMER_STATUS_LABELS } from '../../../../services/customers/index.js';
 import { type Actor, customerTabsFor, ROLE_LABELS } from '../../../../services/access/index.js';
-import { formatDateTime } from '../../../../services/platform/index.js';
 import { formText, idParam, orRerender } from '../../../../web/forms.js';
-import { moneyHelpers } from '../../../../web/locale.js';
-import type { Msg } from '../../../../services/platform/i18n.js';
+import { moneyHelpers, requestTranslator } from '../../../../web/locale.js';
+import { msg, type Msg } from '../../../../services/platform/i18n.js';
 
 /** Staff: a customer's Billing tab: the account, its ledger and debit limit, its number blocks. */
 
@@ -51,9 +50,8 @@ export function adminBillingRoutes(ctx: AppContext): Router {
         kindLabels: LEDGER_KIND_LABELS,
         statusLabels: CUSTOMER_STATUS_LABELS,
         roleLabels: ROLE_LABELS,
-        formatTime: (d: Date) => formatDateTime(d, actor.timeZone),
         ...overview,
-        title: `Billing · ${overview.customer.title}`,
+        title: msg('Billing · {customer}', { customer: overview.customer.title }),
         tabs: customerTabsFor(actor, overview.customer.id),
         movementKinds,
         billingModels,
@@ -90,7 +88,7 @@ export function adminBillingRoutes(ctx: AppContext): Router {
       await onTab(req, res, actor, { ...form, kind: 'payment' }, async () => {
         const account = await changeDebitLimit(ctx.db, actor, Params.parse(req.params).id, form.debitLimit);
         const limit = moneyHelpers(req, res).money(account.debit_limit_minor, account.currency);
-        res.flash('success', `The debit limit of ${account.title} is ${limit}.`);
+        res.flash('success', msg('The debit limit of {customer} is {limit}.', { customer: account.title, limit }));
         res.redirect(303, billingPath(account.id));
       });
     }),
@@ -102,7 +100,13 @@ export function adminBillingRoutes(ctx: AppContext): Router {
       const form = BillingModelBody.parse(req.body ?? {});
       await onTab(req, res, actor, { ...form, kind: 'payment' }, async () => {
         const account = await setBillingModel(ctx.db, actor, Params.parse(req.params).id, form.billingModel);
-        res.flash('success', `${account.title} is billed ${account.billing_model}.`);
+        res.flash(
+          'success',
+          msg('{customer} is billed {model, select, prepaid {prepaid} postpaid {postpaid} other {{model}}}.', {
+            customer: account.title,
+            model: account.billing_model,
+          }),
+        );
         res.redirect(303, billingPath(account.id));
       });
     }),
@@ -117,8 +121,12 @@ export function adminBillingRoutes(ctx: AppContext): Router {
         const { money } = moneyHelpers(req, res);
         res.flash(
           'success',
-          `${LEDGER_KIND_LABELS[kind]} of ${money(amountMinor, account.currency)} recorded. ` +
-            `The balance of ${account.title} is ${money(account.balance_minor, account.currency)}.`,
+          msg('{kind} of {amount} recorded. The balance of {customer} is {balance}.', {
+            kind: requestTranslator(req, res).t(LEDGER_KIND_LABELS[kind]),
+            amount: money(amountMinor, account.currency),
+            customer: account.title,
+            balance: money(account.balance_minor, account.currency),
+          }),
         );
         res.redirect(303, billingPath(account.id));
       });
@@ -130,7 +138,13 @@ export function adminBillingRoutes(ctx: AppContext): Router {
     ...allow('billing.manage', async (req, res, actor) => {
       await onTab(req, res, actor, { kind: 'payment' }, async () => {
         const { block, customer } = await assignNumberBlock(ctx.db, actor, Params.parse(req.params).id);
-        res.flash('success', `Numbers ${block.first_number}–${block.last_number} are assigned to ${customer.title}.`);
+        res.flash(
+          'success',
+          msg('Numbers {range} are assigned to {customer}.', {
+            range: `${block.first_number}–${block.last_number}`,
+            customer: customer.title,
+          }),
+        );
         res.redirect(303, `${billingPath(customer.id)}#number-blocks`);
       });
     }),
@@ -142,7 +156,7 @@ export function adminBillingRoutes(ctx: AppContext): Router {
       const { id, blockId } = BlockParams.parse(req.params);
       const { block, customer } = await getNumberBlock(ctx.db, actor, id, blockId);
       res.renderPage('admin/customers/billing/release-block', {
-        title: `Release numbers ${block.first_number}–${block.last_number}?`,
+        title: msg('Release numbers {range}?', { range: `${block.first_number}–${block.last_number}` }),
         block,
         customer,
       });
@@ -154,7 +168,10 @@ export function adminBillingRoutes(ctx: AppContext): Router {
     ...allow('billing.manage', async (req, res, actor) => {
       const { id, blockId } = BlockParams.parse(req.params);
       const block = await releaseNumberBlock(ctx.db, actor, id, blockId, ctx.clock.now());
-      res.flash('success', `Numbers ${block.first_number}–${block.last_number} are back in the range.`);
+      res.flash(
+        'success',
+        msg('Numbers {range} are back in the range.', { range: `${block.first_number}–${block.last_number}` }),
+      );
       res.redirect(303, `${billingPath(id)}#number-blocks`);
     }),
   );

@@ -13,7 +13,7 @@ import {
 import type { Actor } from '../../../../services/access/index.js';
 import { renderSummaries } from '../../../billing/summaries.js';
 import { renderInvoice, renderInvoiceList, sendInvoiceCsv, staffInvoicesPath } from '../../../billing/invoices.js';
-import type { Msg } from '../../../../services/platform/i18n.js';
+import { msg, type Msg } from '../../../../services/platform/i18n.js';
 
 /**
  * Staff: a customer's invoices, the customer's invoice pages with what staff do besides: generate one
@@ -62,7 +62,9 @@ export function adminInvoiceRoutes(ctx: AppContext): Router {
           const invoice = await generateInvoice(ctx.db, actor, id, body, now());
           res.flash(
             'success',
-            `Invoice ${invoice.numberLabel} created as a draft. Issue it to show it to the customer.`,
+            msg('Invoice {number} created as a draft. Issue it to show it to the customer.', {
+              number: invoice.numberLabel,
+            }),
           );
           res.redirect(303, `${staffInvoicesPath(invoice.customer_id)}/${invoice.id}`);
         },
@@ -106,7 +108,13 @@ export function adminInvoiceRoutes(ctx: AppContext): Router {
         async () => {
           const confirmed = confirm === 'yes';
           const invoice = await setInvoiceStatus(ctx.db, actor, id, invoiceId, status, now(), { confirmed });
-          res.flash('success', `Invoice ${invoice.numberLabel} is now ${invoice.statusLabel.toLowerCase()}.`);
+          res.flash(
+            'success',
+            msg(
+              'Invoice {number} is now {status, select, draft {draft} issued {issued} paid {paid} void {void} other {{status}}}.',
+              { number: invoice.numberLabel, status: invoice.status },
+            ),
+          );
           res.redirect(303, `${staffInvoicesPath(invoice.customer_id)}/${invoice.id}`);
         },
         async (errors, code) => {

@@ -10,7 +10,7 @@ import {
   getCustomerUser,
   resetCustomerUserTwoFactor,
 } from '../../../../services/people/index.js';
-import type { Msg } from '../../../../services/platform/i18n.js';
+import { msg, type Msg } from '../../../../services/platform/i18n.js';
 
 /**
  * Staff: a customer user's two-factor sign-in, and resetting it for a person who lost their phone and
@@ -37,7 +37,7 @@ export function adminUserTwoFactorRoutes(ctx: AppContext): Router {
       'admin/customers/users/two-factor/index',
       {
         ...userViewHelpers(actor),
-        title: `Two-factor sign-in of ${user.name}`,
+        title: msg('Two-factor sign-in of {name}', { name: user.name }),
         user,
         enabled,
         formError,
@@ -67,7 +67,10 @@ export function adminUserTwoFactorRoutes(ctx: AppContext): Router {
             { event: 'two_factor_reset', userId: user.id, staffUserId: actor.userId },
             'staff reset two-factor',
           );
-          res.flash('success', `Two-factor sign-in of ${user.name} is off. They have been mailed about it.`);
+          res.flash(
+            'success',
+            msg('Two-factor sign-in of {name} is off. They have been mailed about it.', { name: user.name }),
+          );
           res.redirect(303, `${base(user.customerId)}/${user.id}`);
         },
         (errors, status) => renderPage(res, actor, id, userId, errors.form ?? Object.values(errors)[0] ?? '', status),
