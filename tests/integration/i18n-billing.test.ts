@@ -85,9 +85,7 @@ describe('a German company admin', () => {
       expect(shown).toContain(de);
     expect(shown).not.toContain('Download CSV');
     const file = await agent.get(`/billing/invoices/${invoice.id}.csv`);
-    expect(file.text.split('\n')[0]).toBe(
-      'Rechnung,Kunde,Kontonummer,Status,Periodenbeginn,Periodenende,Währung,Summe',
-    );
+    expect(file.text.split('\n')[0]).toBe('Rechnung,Kunde,Konto-ID,Status,Periodenbeginn,Periodenende,Währung,Summe');
   });
 
   it('sees their own usage and its CSV header in German', async () => {
@@ -108,7 +106,7 @@ describe('a German company admin', () => {
     const csv = await agent.get(`/usage.csv?product=voice&${PERIOD}`);
     expect(csv.status).toBe(200);
     expect(csv.text.split('\n')[0]).toMatch(
-      /^Zeit \([^)]+\),Richtung,Status,Von,Bis,Dauer \(s\),Einheiten,Preis \(GBP\)$/,
+      /^Zeit \([^)]+\),Richtung,Status,Von,An,Dauer \(s\),Einheiten,Preis \(GBP\)$/,
     );
   });
 
@@ -180,7 +178,7 @@ describe('a German partner viewer', () => {
     const csv = await agent.get(`/partner/customers/${customer}/usage/sms.csv?${PERIOD}`);
     expect(csv.status).toBe(200);
     expect(csv.text.split('\n')[0]).toMatch(
-      /^Zeit \([^)]+\),Richtung,Status,Von,Bis,Dauer \(s\),Einheiten,Preis \([A-Z]{3}\)$/,
+      /^Zeit \([^)]+\),Richtung,Status,Von,An,Dauer \(s\),Einheiten,Preis \([A-Z]{3}\)$/,
     );
   });
 });
@@ -209,7 +207,7 @@ describe('mail in the recipient’s language', () => {
       .select('recipient', 'subject', 'body_text');
     const toOwner = mails.find((m) => m.recipient === 'owner@northwind.test')!;
     expect(toOwner.subject).toMatch(/^\[Ticket #\d+\] Neue Antwort, jetzt Wartet auf Kunden: Mail auf Deutsch$/);
-    expect(toOwner.body_text).toContain('Hallo ');
+    expect(toOwner.body_text).toContain('Guten Tag ');
     expect(toOwner.body_text).toContain('> Wir prüfen das.');
     expect(toOwner.body_text).toContain('Ticket ansehen und antworten:');
     expect(toOwner.body_text).not.toContain('See the ticket');
@@ -239,7 +237,7 @@ describe('mail in the recipient’s language', () => {
       db('outbox').where({ tenant_id: tenant.id, recipient: to, kind }).first('subject', 'body_text');
     const digest = await mailOf('de@sprache.test', 'weekly_digest');
     expect(digest.subject).toMatch(/^Wöchentliche Flottenübersicht für die Woche vom \d+\. \S+ 2026$/);
-    expect(digest.body_text).toContain('Hallo Greta Deutsch,');
+    expect(digest.body_text).toContain('Guten Tag Greta Deutsch,');
     expect(digest.body_text).toContain('- Kein Gerät verlängert sich in den nächsten 4 Wochen.');
     expect(digest.body_text).toContain('- Keine Anfrage ist ausstehend.');
     expect(digest.body_text).not.toContain('Your fleet');
@@ -276,7 +274,7 @@ describe('the over-limit mail', () => {
       .select('recipient', 'subject', 'body_text');
     const german = mails.find((m) => m.recipient === 'de@limit.test')!;
     expect(german.subject).toBe('Limit Fracht (LF-1) hat das Kreditlimit überschritten');
-    expect(german.body_text).toContain('Hallo Greta Limit,');
+    expect(german.body_text).toContain('Guten Tag Greta Limit,');
     expect(german.body_text).toMatch(
       /Kreditlimit von 1\.000,00\s\S+ ausgeschöpft: Der Saldo beträgt -1\.500,00\s\S+\./,
     );
