@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal (scripts/check-catalog.ts reads it whole) */
 import { PRODUCT_LABELS, PRODUCTS, type Product } from './usage-rules.js';
 import { msg, type Msg } from '../platform/i18n.js';
 import { addDays, addMonths, daysBetween, lastDayOfMonth, type Day } from '../assets/subscription-rules.js';

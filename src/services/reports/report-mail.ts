@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal (scripts/check-catalog.ts reads it whole) */
 import { type MailLinks, unsubscribeUrl } from '../mail/index.js';
 import { type Period } from './period-rules.js';
 import type { Day } from '../assets/subscription-rules.js';

@@ -1,4 +1,3 @@
-/* eslint-disable max-len -- a catalog message is one string literal (scripts/check-catalog.ts reads it whole) */
 import type { Db, Trx } from '../../db/index.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { isUuid } from '../customers/rules.js';
