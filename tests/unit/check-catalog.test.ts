@@ -44,5 +44,8 @@ describe('the message catalog check', () => {
     expect(translator('en').t('{count, plural, one {# asset} other {# assets}}', { count: 1200 })).toBe('1,200 assets');
     expect(de.dateTime(new Date('2026-12-06T12:00:00Z'), 'Europe/Berlin')).toBe('6. Dez. 2026, 13:00 MEZ');
     expect(translator('en').dateTime(new Date('2026-12-06T12:00:00Z'), 'Europe/London')).toBe('6 Dec 2026, 12:00 GMT');
+    // a text made of user data that happens to look like ICU is shown as written, never a failed page
+    expect(de.t('Acme {North} Ltd')).toBe('Acme {North} Ltd');
+    expect(de.t('Unclosed {brace')).toBe('Unclosed {brace');
   });
 });

@@ -107,7 +107,11 @@ function format(locale: Locale, source: string, values: MessageValues | undefine
     }
     compiled.set(key, m);
   }
-  return String(m.format(values as Record<string, string | number | Date | boolean>));
+  try {
+    return String(m.format(values as Record<string, string | number | Date | boolean>));
+  } catch {
+    return text; // a placeholder without its value: the text as written, never a failed page
+  }
 }
 
 const FORMAT_LOCALES: Record<Locale, string> = { en: 'en-GB', de: 'de-DE' };
