@@ -1,32 +1,11 @@
-/** Times are stored in UTC and shown in the viewer's time zone; one formatter per zone is kept. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
+import { english } from './i18n.js';
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-GB', {
-        year: 'numeric',
-        month: 'short',
-        day: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit',
-        timeZone,
-        timeZoneName: 'short',
-      });
-    } catch {
-      return formatterFor('UTC'); // a zone this runtime no longer knows: UTC rather than an error page
-    }
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** "24 Nov 2026, 14:05 GMT" in the given zone; empty for no time. */
+/**
+ * "24 Nov 2026, 14:05 GMT" in the given zone, empty for no time: a stored UTC time in English, as logs,
+ * CLI and English mail write it (pages write it in their reader's language: `localTime`).
+ */
 export function formatDateTime(value: Date | string | null | undefined, timeZone: string): string {
-  if (value === null || value === undefined) return '';
-  const d = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(d.getTime()) ? '' : formatterFor(timeZone).format(d);
+  return english.dateTime(value, timeZone);
 }
 
 let zones: string[] | undefined;
