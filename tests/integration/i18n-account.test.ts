@@ -123,6 +123,23 @@ describe('settings', () => {
     const byBrowser = await agent.get('/settings').set(GERMAN);
     expect(byBrowser.text).toContain('Profil speichern');
   });
+
+  it('refuses a language Portico does not speak, next to the field, and keeps the one chosen', async () => {
+    await setLocale(ownerId, 'de');
+    const { agent } = await signedInAgent(app, OWNER);
+    const user = await db('users').where({ id: ownerId }).first<{ name: string; time_zone: string }>();
+    const form = await agent.get('/settings').set(ENGLISH);
+    for (const language of ['fr', "de' or '1'='1", 'x'.repeat(5000)]) {
+      const res = await agent
+        .post('/settings/profile')
+        .set(ENGLISH)
+        .type('form')
+        .send({ name: user!.name, timeZone: user!.time_zone, language, _csrf: csrfFrom(form.text) });
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('Wählen Sie eine Sprache aus der Liste.');
+    }
+    expect((await db('users').where({ id: ownerId }).first('locale')).locale).toBe('de');
+  });
 });
 
 describe('users, home and help', () => {
