@@ -1,4 +1,5 @@
-import { pgPoolAdapter, type Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
+import { runStoredRead, storedRead } from '../../db/routines.js';
 import { type Actor, can, CUSTOMER_ROLES, type Principal } from '../access/index.js';
 import { operatorFromRow } from './operators.js';
 import { actorFromRow, MUST_SET_UP_TWO_FACTOR_SQL, type ActorRow } from './sign-in.js';
@@ -54,9 +55,14 @@ const CUSTOMER_ROLE_LIST = CUSTOMER_ROLES.map((r) => `'${r}'`).join(', ');
  * Each lateral ends in `offset 0`, a fence the planner does not pull up: without it the whole statement
  * was one join problem of a dozen tables, planned in 7-12 ms on every request (under load) and run from
  * the memberships side, reading every member of the deployment (5-7 ms); fenced, each lateral is planned
- * on its own (1.7 ms in all) and runs once, from the one session row, by index (0.6 ms).
+ * on its own (1.7 ms in all, idle) and runs once, from the one session row, by index (0.6 ms). Even so,
+ * planning it cost 7 ms of CPU per request under load: it runs as a stored read (db/routines.ts), planned
+ * once per connection.
  */
-const SESSION_AND_ACTOR = `
+const SESSION_AND_ACTOR = storedRead(
+  'portico_session_actor',
+  ['text', 'float8', 'timestamptz'],
+  `
 select s.sess,
   a.email, a.name, a.time_zone, a.locale, a.tenant_id, a.tenant_name, a.role, a.customer_id, a.partner_id,
   a.customer_title, a.partner_name, a.membership_count, a.must_change_password, a.must_set_up_two_factor,
@@ -121,7 +127,8 @@ left join lateral (
     and (m.sessions_valid_after is null or m.sessions_valid_after <= k.va_started_at)
   offset 0
 ) va on a.email is not null
-where s.sid = $1 and s.expire >= to_timestamp($2)`;
+where s.sid = $1 and s.expire >= to_timestamp($2)`,
+);
 
 type Row = Partial<ActorRow> & {
   sess: StoredSession | string;
@@ -152,14 +159,7 @@ export async function loadSessionWithActor(
   sid: string,
   at: { expiresAfter: number; now: Date },
 ): Promise<LoadedSession | null> {
-  const { rows } = (await pgPoolAdapter(db).query(
-    SESSION_AND_ACTOR,
-    [sid, at.expiresAfter, at.now],
-    'portico_session_actor',
-  )) as {
-    rows: Row[];
-  };
-  const row = rows[0];
+  const [row] = await runStoredRead<Row>(db, SESSION_AND_ACTOR, [sid, at.expiresAfter, at.now]);
   if (!row) return null;
   const sess = typeof row.sess === 'string' ? (JSON.parse(row.sess) as StoredSession) : row.sess;
   const { userId, membershipId, operator } = sess;
