@@ -21,7 +21,8 @@ const config = loadConfig({
   DATABASE_URL: process.env.BENCH_DB_URL,
   DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX ?? '10',
   SESSION_SECRET: process.env.BENCH_SESSION_SECRET,
-  DATABASE_PREPARED_STATEMENTS: process.env.BENCH_PREPARED_STATEMENTS === '1' ? 'on' : 'off',
+  // the app's default (on) unless BENCH_PREPARED_STATEMENTS=0
+  DATABASE_PREPARED_STATEMENTS: process.env.BENCH_PREPARED_STATEMENTS === '0' ? 'off' : 'on',
 });
 const db = createDb(config.databaseUrl!, {
   poolMax: config.databasePoolMax,

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPgBouncer } from '../deploy/scale-test/stack.js';
-import { createDb, ensureDatabase, migrate, type Db } from '../src/db/index.js';
+import { createDb, ensureDatabase, migrate, usesPreparedStatements, type Db } from '../src/db/index.js';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded.js';
 import { demoId, seedDemo } from '../src/demo/data.js';
 import type { Actor } from '../src/services/access/index.js';
@@ -71,7 +71,12 @@ try {
             }
           }),
         );
-        console.log(`${label}: works, ${Math.round(pages / 3)} asset list pages/s`);
+        const kept = preparedStatements
+          ? usesPreparedStatements(db)
+            ? ', named statements kept'
+            : ', named statements lost: went back to text'
+          : '';
+        console.log(`${label}: works${kept}, ${Math.round(pages / 3)} asset list pages/s`);
       } catch (err) {
         console.log(`${label}: FAILS: ${err instanceof Error ? err.message : String(err)}`);
       } finally {

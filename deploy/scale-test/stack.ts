@@ -37,6 +37,8 @@ export function startPgBouncer(opts: {
   lifetimeSeconds: number;
   /** server connections per database and user (24 unless told) */
   poolSize?: number;
+  /** the database on the primary that clients reach as `portico` (portico unless told) */
+  database?: string;
 }): Child {
   const owner = postgresUser(); // pgbouncer refuses to run as root
   mkdirSync(opts.dir, { recursive: true });
@@ -48,7 +50,7 @@ export function startPgBouncer(opts: {
     ini,
     [
       '[databases]',
-      `portico = host=127.0.0.1 port=${opts.primaryPort} dbname=portico`,
+      `portico = host=127.0.0.1 port=${opts.primaryPort} dbname=${opts.database ?? 'portico'}`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${opts.port}`,

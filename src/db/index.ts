@@ -21,12 +21,47 @@ type DbOptions = {
   preparedStatements?: boolean;
 };
 
-/** The databases whose hot statements go as named statements (createDb's `preparedStatements`). */
-const prepared = new WeakSet<object>();
+/**
+ * The databases whose hot statements go as named statements (createDb's `preparedStatements`), with what
+ * to log when a database stops using them.
+ */
+const prepared = new WeakMap<object, (message: string) => void>();
 
-/** Whether queryInTenant and the session read run named statements on this database (off by default). */
+/** Whether queryInTenant and stored reads run named statements on this database (on by default). */
 export function usesPreparedStatements(db: Db): boolean {
   return prepared.has(db.client as object);
+}
+
+/**
+ * What a connection pooler that cannot carry named statements answers (PgBouncer before 1.21 in
+ * transaction pooling, or without max_prepared_statements): a statement prepared on one server connection
+ * is missing on the next ("does not exist"), or one prepared there by another client is in the way ("already
+ * exists"). Straight to PostgreSQL, neither happens. Names are hashes of the statements' text, so a statement
+ * found under its name is always the same statement.
+ */
+const LOST_STATEMENT = new Set(['26000', '42P05']);
+
+/**
+ * Whether a named statement failed for being named, not for what it asks: then the caller sends it again as
+ * text (the failed one ran in a transaction of its own, rolled back whole), and nobody sees the error.
+ * - A pooler lost it: this database (this process's pool) sends its statements as text from now on, which
+ *   every pooler carries, and says so once in the log.
+ * - A table it reads changed since it was prepared on this connection (a migration applied by a newer
+ *   instance during a rolling deployment; PostgreSQL refuses "cached plan must not change result type"):
+ *   the caller throws that connection away, and the next one prepares it afresh.
+ */
+export function retriesAsText(db: Db, err: unknown): boolean {
+  const { code, message } = err as { code?: string; message?: string };
+  if (code === '0A000' && /cached plan must not change result type/.test(message ?? '')) return true;
+  if (!LOST_STATEMENT.has(code ?? '')) return false;
+  const log = prepared.get(db.client as object);
+  if (prepared.delete(db.client as object))
+    log?.(
+      `named statements are lost between connections (${message}): a pooler that cannot carry them sits ` +
+        'in between (PgBouncer before 1.21, or without max_prepared_statements); statements go as text from ' +
+        'now on, planned on every request. Set DATABASE_PREPARED_STATEMENTS=off to say so from the start.',
+    );
+  return true;
 }
 
 export function createDb(url: string, opts: DbOptions = {}): Db {
@@ -40,7 +75,7 @@ export function createDb(url: string, opts: DbOptions = {}): Db {
     acquireConnectionTimeout: 5000,
     pool: { min: 0, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
   });
-  if (opts.preparedStatements) prepared.add(db.client as object);
+  if (opts.preparedStatements) prepared.set(db.client as object, say);
   return db;
 }
 
@@ -95,6 +130,7 @@ export async function ensureDatabase(adminUrl: string, name: string, template?: 
 export function pgPoolAdapter(db: Db) {
   type Conn = {
     query: (q: string | { name: string; text: string; values?: unknown[] }, params?: unknown[]) => Promise<unknown>;
+    __knex__disposed?: unknown;
   };
   const client = db.client as { acquireConnection(): Promise<Conn>; releaseConnection(c: Conn): Promise<void> };
   return {
@@ -102,7 +138,15 @@ export function pgPoolAdapter(db: Db) {
     async query(sql: string, params?: unknown[], name?: string) {
       const conn = await client.acquireConnection();
       try {
-        if (name && usesPreparedStatements(db)) return await conn.query({ name, text: sql, values: params });
+        if (name && usesPreparedStatements(db)) {
+          try {
+            return await conn.query({ name, text: sql, values: params });
+          } catch (err) {
+            if (!retriesAsText(db, err)) throw err;
+            // it may hold a statement that no longer fits: not handed out again
+            conn.__knex__disposed = 'a named statement failed';
+          }
+        }
         return await conn.query(sql, params);
       } finally {
         await client.releaseConnection(conn);

@@ -8,7 +8,9 @@ import pg from 'pg';
  * with them, as in queryInTenant's multi-statement simple query; but each statement is planned once per
  * connection instead of on every request. Under PgBouncer in transaction pooling this needs PgBouncer 1.21+
  * with `max_prepared_statements` set (it prepares protocol-level statements on whichever server connection
- * runs them); older ones fail with "prepared statement … does not exist", so it is a setting, off by default.
+ * runs them); older ones fail with "prepared statement … does not exist" or "… already exists", and the
+ * database then goes back to text for good (retriesAsText in db/index.ts) without anyone seeing the error.
+ * DATABASE_PREPARED_STATEMENTS=off sends text from the start.
  */
 
 /** One statement with its parameters ($1, $2, …), as knex's `.toSQL().toNative()` gives it. */

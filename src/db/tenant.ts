@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
 import { BusyError, TooManyRequestsError } from '../errors.js';
-import { usesPreparedStatements, type Db, type Trx } from './index.js';
+import { retriesAsText, usesPreparedStatements, type Db, type Trx } from './index.js';
 import { queryPipelined, type NativeStatement } from './prepared.js';
 
 /**
@@ -63,8 +63,9 @@ const TENANT_SETUP_NATIVE = "select set_config('portico.tenant_id', $1, true), s
  * hold for these statements and end with them (safe under PgBouncer). A simple query takes no
  * parameters: a knex query goes as its `.toQuery()`, which inlines its bindings escaped; a string must be
  * such text already. Not a CTE: the planner would evaluate the policy before a CTE's set_config runs.
- * Where the database uses prepared statements (DATABASE_PREPARED_STATEMENTS=on), the same statements go as
- * named statements with parameters in one pipeline and one implicit transaction (db/prepared.ts).
+ * Where the database uses prepared statements (DATABASE_PREPARED_STATEMENTS, on by default), the same
+ * statements go as named statements with parameters in one pipeline and one implicit transaction
+ * (db/prepared.ts), planned once per connection; as text again where that fails for being named (retriesAsText).
  */
 export async function queryInTenant(
   db: Db,
@@ -73,22 +74,26 @@ export async function queryInTenant(
 ): Promise<pg.QueryResult[]> {
   const pool = poolOf(db);
   const setup = tenantSetupSql(tenantId); // checks the id in either mode
+  if (usesPreparedStatements(db)) {
+    const native: NativeStatement[] = [
+      { sql: TENANT_SETUP_NATIVE, bindings: [tenantId] },
+      ...statements.map((s) => (typeof s === 'string' ? { sql: s, bindings: [] } : s.toSQL().toNative())),
+    ];
+    const client = await pool.acquireConnection();
+    try {
+      return (await queryPipelined(client, native)).slice(1);
+    } catch (err) {
+      // which of its statements the connection now holds is unsure: it is not handed out again
+      client.__knex__disposed = 'a prepared pipeline failed';
+      // a pooler lost them, or a table changed under them: the pipeline rolled back whole; again as text, below
+      if (!retriesAsText(db, err)) throw err;
+    } finally {
+      await pool.releaseConnection(client);
+    }
+  }
+  const text = [setup, ...statements.map((s) => (typeof s === 'string' ? s : s.toQuery()))].join(';\n');
   const client = await pool.acquireConnection();
   try {
-    if (usesPreparedStatements(db)) {
-      const native: NativeStatement[] = [
-        { sql: TENANT_SETUP_NATIVE, bindings: [tenantId] },
-        ...statements.map((s) => (typeof s === 'string' ? { sql: s, bindings: [] } : s.toSQL().toNative())),
-      ];
-      try {
-        return (await queryPipelined(client, native)).slice(1);
-      } catch (err) {
-        // which of its statements the connection now holds is unsure: it is not handed out again
-        client.__knex__disposed = 'a prepared pipeline failed';
-        throw err;
-      }
-    }
-    const text = [setup, ...statements.map((s) => (typeof s === 'string' ? s : s.toQuery()))].join(';\n');
     const results = (await client.query(text)) as unknown as pg.QueryResult[];
     return results.slice(1);
   } finally {

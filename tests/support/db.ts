@@ -12,7 +12,8 @@ export async function testDatabase(): Promise<{ db: Db; url: string }> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   await ensureDatabase(adminUrl, name, inject('templateDb'));
   const url = withDatabase(adminUrl, name);
-  const db = createDb(url, { poolMax: 5 });
+  // as the app opens it (DATABASE_PREPARED_STATEMENTS is on by default)
+  const db = createDb(url, { poolMax: 5, preparedStatements: true });
   afterAll(async () => {
     await db.destroy();
     const admin = createDb(adminUrl, { poolMax: 1 });
