@@ -188,14 +188,14 @@ export async function settle(): Promise<void> {
  * The embedded PostgreSQL (fast mode: no fsync, as in the tests; the figures are about the app),
  * or BENCH_DATABASE_URL.
  */
-export async function benchDatabase(): Promise<string> {
+export async function benchDatabase(settings: string[] = []): Promise<string> {
   if (env.databaseUrl) return env.databaseUrl;
   const dir = env.dataDir
     ? path.resolve(env.dataDir)
     : env.keep
       ? path.resolve('.data/bench')
       : await mkdtemp(path.join(os.tmpdir(), 'portico-bench-'));
-  const server: EmbeddedServer = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), fast: true });
+  const server: EmbeddedServer = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), fast: true, settings });
   cleanups.push(async () => {
     await server.stop();
     if (!env.keep && !env.dataDir) await rm(dir, { recursive: true, force: true });

@@ -28,6 +28,8 @@ export type EmbeddedOptions = {
   port?: number;
   /** Tests trade durability for speed; the app never does. */
   fast?: boolean;
+  /** more `-c name=value` settings (the benchmarks' pg_stat_statements) */
+  settings?: string[];
   log?: (line: string) => void;
 };
 
@@ -46,6 +48,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
   if (opts.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const setting of opts.settings ?? []) flags.push('-c', setting);
   const log = opts.log ?? (() => {});
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
