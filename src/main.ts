@@ -80,13 +80,16 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // the listening socket closes first: once the line below is out, a new connection is refused (logged
+    // before, a reader woken by the line could still connect in the instant before the close)
+    const drained = drainServer(server);
     logger.info({ signal }, 'shutting down: finishing the requests in flight and the running job');
     // bounded, so that a stuck request cannot hold a deploy; systemd's TimeoutStopSec leaves room above it
     setTimeout(() => {
       logger.warn({ seconds: DRAIN_MS / 1000 }, 'stopped before everything in flight had finished');
       process.exit(1);
     }, DRAIN_MS).unref();
-    await Promise.all([drainServer(server), scheduler?.stop(), mailPump.idle()]);
+    await Promise.all([drained, scheduler?.stop(), mailPump.idle()]);
     mailPump.stop();
     mail?.close();
     await database.close();
