@@ -9,7 +9,12 @@ import { DEMO_CONTACT_NAMES, DEMO_MESSAGE_TEXTS } from '../../src/demo/usage.js'
 import { usageRecordKind } from '../../src/services/integration/ingestion.js';
 import { usageFilterFrom } from '../../src/services/partners/usage-rules.js';
 import { listPartnerCustomers } from '../../src/services/partners/partner-customers.js';
-import { partnerDailyUsage, partnerUsageLog, type PartnerUsageRow } from '../../src/services/partners/view.js';
+import {
+  partnerDailyUsage,
+  partnerUsageLog,
+  partnerUsageWithChart,
+  type PartnerUsageRow,
+} from '../../src/services/partners/view.js';
 import type { Actor } from '../../src/services/access/index.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
@@ -69,6 +74,13 @@ describe('partner view services', () => {
     const other = await otherReseller();
     await expect(partnerUsageLog(db, other.actor, northwind, 'sms', filter)).rejects.toBeInstanceOf(NotFoundError);
     await expect(partnerUsageLog(db, bluewave, other.customer.id, 'sms', filter)).rejects.toBeInstanceOf(NotFoundError);
+    // and with the chart: no days of another reseller's customer, nor of a product not enabled
+    for (const [actor, customer, product] of [
+      [other.actor, northwind, 'sms'],
+      [bluewave, other.customer.id, 'sms'],
+      [bluewave, northwind, 'video'],
+    ] as const)
+      await expect(partnerUsageWithChart(db, actor, customer, product, filter)).rejects.toBeInstanceOf(NotFoundError);
     expect((await partnerUsageLog(db, bluewave, northwind, 'sms', filter)).rows.length).toBe(25);
   });
 
@@ -182,6 +194,12 @@ describe('partner view services', () => {
       expect(await partnerDailyUsage(db, bluewave, northwind, 'sms', { ...filter, direction: 'inbound' })).toEqual(
         await direct({ direction: 'inbound' }),
       );
+      // the page reads the chart in the same round trip as the log: the same days, the same page
+      for (const f of [filter, { ...filter, direction: 'inbound' as const }]) {
+        const both = await partnerUsageWithChart(db, bluewave, northwind, 'sms', f);
+        expect(both.days).toEqual(await direct(f.direction ? { direction: f.direction } : {}));
+        expect(both.log).toEqual(await partnerUsageLog(db, bluewave, northwind, 'sms', f));
+      }
     },
   );
 

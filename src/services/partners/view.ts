@@ -261,25 +261,55 @@ export async function partnerUsageLog(
   product: string,
   filter: UsageLogFilter,
 ): Promise<UsageLog> {
+  return (await readUsage(db, actor, customerId, product, filter, false)).log;
+}
+
+/**
+ * partnerUsageLog and the period's daily volume and spend (partnerDailyUsage's), in the same one round trip:
+ * what the whole page and a new filter show, the chart and the log's first page.
+ */
+export async function partnerUsageWithChart(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  product: string,
+  filter: UsageLogFilter,
+): Promise<{ log: UsageLog; days: DailyUsage[] }> {
+  const { log, days } = await readUsage(db, actor, customerId, product, filter, true);
+  return { log, days: days! };
+}
+
+async function readUsage(
+  db: Db,
+  actor: Actor,
+  customerId: string,
+  product: string,
+  filter: UsageLogFilter,
+  withChart: boolean,
+): Promise<{ log: UsageLog; days: DailyUsage[] | null }> {
   authorize(actor, 'partner.customers.view');
   if (!UUID.test(customerId) || !isProduct(product)) throw new NotFoundError();
-  const [customerRows, page] = await queryInTenant(
-    db,
-    actor.tenantId,
-    usageLogStatements(db, actor, customerId, product, filter),
-  );
+  const statements = usageLogStatements(db, actor, customerId, product, filter);
+  if (withChart) statements.push(dailyUsageQuery(builder(db), { actor, customerId, product, filter }));
+  const [customerRows, page, daily] = await queryInTenant(db, actor.tenantId, statements);
   const row = customerRows!.rows[0] as CustomerDbRow | undefined;
   if (!row) throw new NotFoundError();
   const customer = shapeCustomer(row);
   checkProduct(customer, product);
-  return {
+  const log = {
     customer,
     product,
     productLabel: PRODUCT_LABELS[product],
     filter,
     ...pageFrom(page!.rows as UsageDbRow[], filter.size, product, actor.timeZone),
   };
+  return { log, days: daily ? dailyFrom(daily.rows as DailyDbRow[]) : null };
 }
+
+type DailyDbRow = { day: string; records: number; spend: number };
+
+const dailyFrom = (rows: DailyDbRow[]): DailyUsage[] =>
+  rows.map((r) => ({ day: r.day, records: Number(r.records), spendMinor: Number(r.spend) }));
 
 /** The period's daily volume and spend, for the chart and its table; the same reach as the log. */
 export async function partnerDailyUsage(
@@ -291,9 +321,5 @@ export async function partnerDailyUsage(
 ): Promise<DailyUsage[]> {
   authorize(actor, 'partner.customers.view');
   const rows = await asActor(db, actor, (trx) => dailyUsageQuery(trx, { actor, customerId, product, filter }));
-  return (rows as { day: string; records: number; spend: number }[]).map((r) => ({
-    day: r.day,
-    records: Number(r.records),
-    spendMinor: Number(r.spend),
-  }));
+  return dailyFrom(rows as DailyDbRow[]);
 }

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.js';
 import { allow } from '../../../web/auth.js';
@@ -11,8 +11,8 @@ import { DIRECTIONS, formatMoney, PRODUCT_LABELS } from '../../../services/billi
 import {
   dailyChart,
   DIRECTION_LABELS,
-  partnerDailyUsage,
   partnerUsageLog,
+  partnerUsageWithChart,
   PRODUCT_STATUSES,
   streamPartnerUsageCsv,
   type UsageLog,
@@ -35,22 +35,6 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
   const router = Router();
   const today = (actor: Actor) => todayIn(actor.timeZone, ctx.clock.now());
   const filterOf = (req: Request, actor: Actor) => usageFilterFrom(req.query, today(actor));
-
-  /** The whole page, or for a new filter the results: the log and the chart of the period. */
-  const renderUsage = async (
-    db: AppContext['db'],
-    res: Response,
-    actor: Actor,
-    data: UsageLogData,
-    filter: UsageLogFilter,
-  ) => {
-    const days = await partnerDailyUsage(db, actor, data.customer.id, data.log.product, filter);
-    res.renderPage(
-      'partner/customers/usage/index',
-      { ...data, chart: dailyChart(days, filter) },
-      { fragment: 'partner/customers/usage/_results' },
-    );
-  };
 
   // before the log's route, which would otherwise take "sms.csv" for a product
   router.get(
@@ -79,20 +63,26 @@ export function partnerUsageRoutes(ctx: AppContext): Router {
       const { id, product } = Params.parse(req.params);
       const filter = filterOf(req, actor);
       const db = readDb(ctx, req);
-      const log = await partnerUsageLog(db, actor, id, product, filter);
-      const data = usageLogData(log, filter, today(actor), requestTranslator(req, res), actor.timeZone);
+      const i18n = requestTranslator(req, res);
       // the next page swaps only the table (htmx 4 names its target); a new filter (or the whole page) draws
-      // the chart of the period too
-      if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log'))
+      // the chart of the period too, read in the same round trip as the log
+      if (wantsFragment(req) && (filter.after || req.get('HX-Target') === 'div#usage-log')) {
+        const log = await partnerUsageLog(db, actor, id, product, filter);
+        const data = usageLogData(log, filter, today(actor), i18n, actor.timeZone);
         return res.renderPage('partner/customers/usage/_log', data, { fragment: 'partner/customers/usage/_log' });
-      await renderUsage(db, res, actor, data, filter);
+      }
+      const { log, days } = await partnerUsageWithChart(db, actor, id, product, filter);
+      const data = usageLogData(log, filter, today(actor), i18n, actor.timeZone);
+      res.renderPage(
+        'partner/customers/usage/index',
+        { ...data, chart: dailyChart(days, filter) },
+        { fragment: 'partner/customers/usage/_results' },
+      );
     }),
   );
 
   return router;
 }
-
-type UsageLogData = ReturnType<typeof usageLogData>;
 
 /** What the log, its filters and its links show, for the whole page and for the table alone. */
 function usageLogData(log: UsageLog, filter: UsageLogFilter, today: string, i18n: Translator, timeZone: string) {
