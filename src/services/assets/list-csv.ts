@@ -8,7 +8,7 @@ import { csvLine, neutralisedSql } from '../platform/csv.js';
 import { english, type Translator } from '../platform/i18n.js';
 import type { Actor } from '../access/index.js';
 import { PLAN_LABELS, RENEWAL_STATE_TEXT, RENEWAL_WARNING_DAYS } from './subscription-rules.js';
-import { assetsCsvFilename, csvHeadings, NO_RENEWAL_TEXT, type AssetListFilter } from './list-rules.js';
+import { assetsCsvFilename, csvDateTime, csvHeadings, NO_RENEWAL_TEXT, type AssetListFilter } from './list-rules.js';
 import {
   authorizeList,
   customerQuery,
@@ -42,7 +42,7 @@ export async function assetsPageCsv(
         tr.t(r.planLabel),
         r.renewal.day,
         tr.t(r.renewal.text),
-        r.lastFixCsv,
+        csvDateTime(r.lastFixAt ? new Date(r.lastFixAt) : null, actor.timeZone),
       ]),
     );
   }

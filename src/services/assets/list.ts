@@ -2,8 +2,7 @@ import type { Knex } from 'knex';
 import type { Db, Trx } from '../../db/index.js';
 import { queryInTenant, type TenantStatement } from '../../db/tenant.js';
 import { NotFoundError } from '../../errors.js';
-import { ASSET_STATUS_LABELS, formatDay, type AssetStatus } from './rules.js';
-import { formatDateTime } from '../platform/time-format.js';
+import { ASSET_STATUS_LABELS, type AssetStatus } from './rules.js';
 import type { Msg } from '../platform/i18n.js';
 import { escapeLike, isUuid } from '../customers/rules.js';
 import { subtreeIds } from '../groups/index.js';
@@ -18,7 +17,6 @@ import {
 } from '../access/index.js';
 import { addDays, PLAN_LABELS, RENEWAL_WARNING_DAYS, type Day, type Plan } from './subscription-rules.js';
 import {
-  csvDateTime,
   encodeAssetCursor,
   listRenewal,
   SEARCH_HINT,
@@ -233,11 +231,10 @@ export type AssetListRow = {
   status: AssetStatus;
   statusLabel: string;
   planLabel: string;
-  renewal: ListRenewal & { dayLabel: string };
+  /** the page writes the day in the reader's language (`it.day`) */
+  renewal: ListRenewal;
+  /** the last position's time, ISO: the page writes it in the reader's zone and language (`it.localTime`) */
   lastFixAt: string | null;
-  lastFixLabel: string;
-  /** "YYYY-MM-DD HH:MM" in the viewer's zone, as the CSV has it */
-  lastFixCsv: string;
 };
 
 export type AssetList = {
@@ -264,7 +261,7 @@ export type AssetList = {
   today: Day;
 };
 
-function shapeRow(r: ListDbRow, actor: Actor, today: Day): AssetListRow {
+function shapeRow(r: ListDbRow, today: Day): AssetListRow {
   const renewal = listRenewal(r, today);
   return {
     id: r.id,
@@ -276,10 +273,8 @@ function shapeRow(r: ListDbRow, actor: Actor, today: Day): AssetListRow {
     status: r.status,
     statusLabel: ASSET_STATUS_LABELS[r.status] ?? r.status,
     planLabel: PLAN_LABELS[r.plan] ?? r.plan,
-    renewal: { ...renewal, dayLabel: formatDay(renewal.day) },
+    renewal,
     lastFixAt: r.last_located_at ? r.last_located_at.toISOString() : null,
-    lastFixLabel: formatDateTime(r.last_located_at, actor.timeZone),
-    lastFixCsv: csvDateTime(r.last_located_at, actor.timeZone),
   };
 }
 
@@ -339,7 +334,7 @@ export async function listAssetsWith(
     size: filter.size,
     searchTerm,
     searchHint: q && !searchTerm ? SEARCH_HINT : null,
-    rows: rows.map((r) => shapeRow(r, actor, filter.today)),
+    rows: rows.map((r) => shapeRow(r, filter.today)),
     nextCursor: last && (backward || more) ? cursorOf(last) : null,
     prevCursor: first && (backward ? more : !!filter.after) ? cursorOf(first) : null,
     position: {
