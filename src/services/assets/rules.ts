@@ -228,6 +228,8 @@ export const REASON_MAX = 1000;
 
 const DAY_LOCALES: Record<Locale, string> = { en: 'en-GB', de: 'de-DE' };
 const dayFormats = new Map<Locale, Intl.DateTimeFormat>();
+/** Days already written, per language: a list page writes the same few renewal days over and over. */
+const dayLabels = new Map<string, string>();
 
 /**
  * "31 March 2027" ("31. März 2027"): a calendar day is the same day everywhere, so it is formatted in
@@ -235,6 +237,9 @@ const dayFormats = new Map<Locale, Intl.DateTimeFormat>();
  */
 export function formatDay(day: Day | null | undefined, locale: Locale = 'en'): string {
   if (!day) return '';
+  const key = `${locale}:${day}`;
+  const known = dayLabels.get(key);
+  if (known !== undefined) return known;
   let f = dayFormats.get(locale);
   if (!f) {
     f = new Intl.DateTimeFormat(DAY_LOCALES[locale], {
@@ -246,7 +251,11 @@ export function formatDay(day: Day | null | undefined, locale: Locale = 'en'): s
     dayFormats.set(locale, f);
   }
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return f.format(new Date(Date.UTC(y, m - 1, d)));
+  const label = f.format(new Date(Date.UTC(y, m - 1, d)));
+  // bounded: a few years of days in each language
+  if (dayLabels.size >= 4000) dayLabels.clear();
+  dayLabels.set(key, label);
+  return label;
 }
 
 /** A group in a select list, indented by its depth among the listed groups (sub-groups under their parent). */
