@@ -4,6 +4,7 @@ import { demoId, seedDemo } from '../../src/demo/data.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode, fieldError } from '../support/forms.js';
 
 const { db } = await testDatabase();
 await seedDemo(db);
@@ -35,16 +36,6 @@ const validCustomer = (fields: Record<string, string> = {}) => ({
 });
 const customerCount = async () =>
   Number((await db('customers').where({ tenant_id: demo }).count<{ n: number }[]>({ n: '*' }))[0]!.n);
-/** The text of the message shown next to a field. */
-const fieldError = (html: string, name: string) =>
-  decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
-const decodeHtml = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 describe('the customer list', () => {
   it(
@@ -275,7 +266,7 @@ describe('editing a customer', () => {
     expect(audit.status).toBe(200);
     expect(audit.text).toContain('customer.updated');
     expect(audit.text).toContain('<summary>View difference');
-    const diff = decodeHtml(/<pre class="json-diff">([^<]*)<\/pre>/.exec(audit.text)![1]!);
+    const diff = decode(/<pre class="json-diff">([^<]*)<\/pre>/.exec(audit.text)![1]!);
     expect(JSON.parse(diff)).toEqual({ title: { before: 'Before Title', after: 'After Title' } });
     expect(audit.text).toContain('Dana Admin &lt;admin@demo.test&gt;');
   });

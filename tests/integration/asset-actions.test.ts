@@ -6,7 +6,7 @@ import type { Day, Plan } from '../../src/services/assets/subscription-rules.js'
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
-import { decode } from '../support/forms.js';
+import { decode, fieldError } from '../support/forms.js';
 
 const { db } = await testDatabase();
 const NOW = '2026-11-24T09:00:00Z';
@@ -109,8 +109,6 @@ const post = (who: Agent, path: string, fields: Record<string, string> = {}) =>
     .type('form')
     .send({ ...fields, _csrf: who.csrf });
 
-const fieldError = (html: string, id: string) =>
-  decode(new RegExp(`id="f-${id}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 const assetRow = (id: string) => db('assets').where({ tenant_id: tenant.id, id }).first();
 const requestsOf = (assetId: string) =>
   db('asset_requests').where({ tenant_id: tenant.id, asset_id: assetId }).orderBy('requested_at');

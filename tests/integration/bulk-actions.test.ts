@@ -3,6 +3,7 @@ import { fixedClock } from '../../src/clock.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode } from '../support/forms.js';
 
 const { db } = await testDatabase();
 const NOW = '2026-11-24T09:00:00Z';
@@ -47,11 +48,6 @@ const bulkIdOf = (res: { status: number; headers: Record<string, string> }) => {
 const assetRow = (id: string) => db('assets').where({ tenant_id: tenant.id, id }).first();
 const auditOf = (id: string) =>
   db('audit_log').where({ tenant_id: tenant.id, entity_type: 'asset', entity_id: id }).orderBy('id');
-const decode = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
 const yearly = { plan: 'yearly' as const, term_start: '2026-03-15', term_end: '2027-03-14' };
 
 describe('the bulk controls on the asset list', () => {

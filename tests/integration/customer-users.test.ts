@@ -5,6 +5,7 @@ import { demoId, seedDemo } from '../../src/demo/data.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode, fieldError } from '../support/forms.js';
 
 const { db } = await testDatabase();
 await seedDemo(db);
@@ -35,19 +36,9 @@ const addUser = (fields: Partial<Record<'name' | 'email' | 'role' | 'activation'
     ...fields,
   });
 
-const decodeHtml = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-/** The message shown next to a form field. */
-const fieldError = (html: string, name: string) =>
-  decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 /** The path of the activation link shown in the read-only field of a user page. */
 const linkOnPage = (html: string) =>
-  new URL(decodeHtml(/id="activation-link"[^>]*value="([^"]+)"/.exec(html)![1]!)).pathname;
+  new URL(decode(/id="activation-link"[^>]*value="([^"]+)"/.exec(html)![1]!)).pathname;
 const mailsTo = (email: string) =>
   db('outbox').where({ recipient: email }).orderBy('id').select('subject', 'body_text');
 const linkInMail = (text: string) => /https?:\/\/[^\s]+(\/activate\/[A-Za-z0-9_-]+)/.exec(text)![1]!;
@@ -492,7 +483,7 @@ describe('the Users page of a company admin', () => {
       // and the form says so rather than offering the field
       const page = await owner.agent.get(`/users/${sam.id}`);
       expect(page.text).not.toContain('name="name" type="text"');
-      expect(decodeHtml(page.text)).toContain('Sam Shared also signs in elsewhere with this login');
+      expect(decode(page.text)).toContain('Sam Shared also signs in elsewhere with this login');
 
       // disabling ends Sam's access to Northwind, not the login
       const disabled = await post(owner, `/users/${sam.id}`, {

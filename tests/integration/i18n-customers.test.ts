@@ -4,6 +4,7 @@ import { translator } from '../../src/services/platform/i18n.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode, fieldError } from '../support/forms.js';
 
 /**
  * The staff's customer pages speak the reader's language: a tenant admin who chose German reads the
@@ -30,15 +31,6 @@ const post = (who: Agent, path: string, fields: Record<string, string>) =>
     .post(path)
     .type('form')
     .send({ ...fields, _csrf: who.csrf });
-const decode = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-const fieldError = (html: string, name: string) =>
-  decode(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 const expectAll = (html: string, present: string[], absent: string[]) => {
   const text = decode(html);
   for (const p of present) expect(text).toContain(p);

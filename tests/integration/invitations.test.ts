@@ -5,6 +5,7 @@ import { demoId, seedDemo } from '../../src/demo/data.js';
 import { csrfFrom, signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode, fieldError } from '../support/forms.js';
 
 /**
  * Adding a person whose email already has a login elsewhere: the admin's answer, page and mail are
@@ -37,15 +38,6 @@ async function loginElsewhere() {
 }
 const newAddress = () => `new.${unique()}@elsewhere.test`;
 
-const decodeHtml = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-const fieldError = (html: string, name: string) =>
-  decodeHtml(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 /** An answer with what must differ between two people (their address, ids, tokens) taken out. */
 const normalise = (text: string, email: string) =>
@@ -62,7 +54,7 @@ const lastMailTo = (email: string) =>
   db('outbox').where({ recipient: email }).orderBy('id', 'desc').first('subject', 'body_text', 'kind');
 const linkInMail = (text: string) => /https?:\/\/[^\s]+(\/activate\/[A-Za-z0-9_-]+)/.exec(text)![1]!;
 const linkOnPage = (html: string) =>
-  new URL(decodeHtml(/id="activation-link"[^>]*value="([^"]+)"/.exec(html)![1]!)).pathname;
+  new URL(decode(/id="activation-link"[^>]*value="([^"]+)"/.exec(html)![1]!)).pathname;
 
 const post = (who: Agent, path: string, fields: Record<string, string>) =>
   who.agent

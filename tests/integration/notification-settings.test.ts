@@ -4,6 +4,7 @@ import { unsubscribeToken } from '../../src/services/mail/notifications.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeCustomer, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
+import { decode } from '../support/forms.js';
 
 const { db } = await testDatabase();
 const { app, ctx } = testApp({ db });
@@ -17,11 +18,6 @@ const link = (userId: string, kind: 'renewal_reminders' | 'ticket_updates' = 're
 const setting = async (userId: string) =>
   (await db('notification_settings').where({ user_id: userId, kind: 'renewal_reminders' }).first('enabled'))?.enabled ??
   true;
-const decode = (s: string) =>
-  s
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
 
 /** The notifications form as a person leaves it: the ticked boxes are sent, the others are not. */
 async function saveSwitches(email: string, ticked: string[]) {

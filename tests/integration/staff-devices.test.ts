@@ -3,7 +3,7 @@ import { fixedClock } from '../../src/clock.js';
 import { signedInAgent, testApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 import { makeAsset, makeCustomer, makeGroup, makeTenant, makeUser, TEST_PASSWORD } from '../support/factories.js';
-import { decode } from '../support/forms.js';
+import { decode, fieldError } from '../support/forms.js';
 
 /**
  * Staff device management under /admin/customers/:id/assets (issue 22): register, edit, move,
@@ -40,8 +40,6 @@ const post = (who: Agent, path: string, fields: Record<string, string> = {}) =>
     .type('form')
     .send({ ...fields, _csrf: who.csrf });
 
-const fieldError = (html: string, id: string) =>
-  decode(new RegExp(`id="f-${id}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 const fieldValue = (html: string, id: string) =>
   decode(new RegExp(`id="f-${id}"[^>]* value="([^"]*)"`).exec(html)?.[1] ?? '');
 const assetRow = (id: string) => db('assets').where({ tenant_id: tenant.id, id }).first();

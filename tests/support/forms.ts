@@ -37,6 +37,9 @@ export const decode = (s: string) =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+/** The message shown next to a form field (`id="f-<name>-error"`), as a person reads it; '' when there is none. */
+export const fieldError = (html: string, name: string) =>
+  decode(new RegExp(`id="f-${name}-error">([^<]*)<`).exec(html)?.[1] ?? '');
 const attr = (tag: string, name: string) =>
   new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1] ?? new RegExp(`\\s${name}(?=[\\s>/])`).exec(tag)?.[0].trim();
 
